@@ -1,0 +1,52 @@
+# Tunnus: `make run` serves the embedded default; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 5000
+INSTANCE_DIR ?= instance
+export INSTANCE_DIR PORT
+APT_PACKAGES := redis-server knot knot-dnsutils dnsutils chromium chromium-driver php-cli php-curl php-mbstring whois poppler-utils
+
+.PHONY: run test venv i18n system-deps lint extract-messages clean
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+i18n: venv
+	@$(VENV)/bin/pybabel compile -q -d i18n -D messages --use-fuzzy 2>/dev/null || $(VENV)/bin/pybabel compile -d i18n -D messages
+
+run: venv i18n
+	$(VENV)/bin/flask --app wsgi db upgrade
+	$(VENV)/bin/flask --app wsgi demo load
+	$(VENV)/bin/flask --app wsgi serve --port $(PORT)
+
+# Servers the suite drives (PostgreSQL is on the machine; the rest comes from apt).
+system-deps:
+	@missing=""; for cmd in redis-server knotd kzonecheck dig chromium php whois pdftotext; do \
+	  command -v $$cmd >/dev/null || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	  else echo "missing system packages; as root: apt-get install $(APT_PACKAGES)"; exit 1; fi; \
+	fi
+
+test: venv i18n system-deps
+	$(VENV)/bin/pytest -q
+	TUNNUS_TEST_DB=sqlite $(VENV)/bin/pytest -q -m smoke
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+extract-messages: venv
+	$(VENV)/bin/pybabel extract -F i18n/babel.cfg -k _l -k lazy_gettext -o i18n/messages.pot --no-location --sort-output .
+	$(VENV)/bin/pybabel update -i i18n/messages.pot -d i18n -D messages --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

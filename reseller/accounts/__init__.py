@@ -1,0 +1,1 @@
+"""Reseller accounts, their users and roles, machine credentials and login."""

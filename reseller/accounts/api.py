@@ -1,0 +1,133 @@
+"""``/api/v1/account``, ``/users``, ``/tokens`` and ``/oauth-clients``."""
+
+from flask import Blueprint
+
+from reseller.accounts import schemas, services
+from reseller.accounts.errors import PermissionDenied
+from reseller.accounts.models import User
+from reseller.api.auth import current_principal, current_reseller_id, require_scope
+from reseller.api.helpers import json_body
+from reseller.api.openapi import doc
+from reseller.core.db import transactional
+from reseller.core.extensions import db
+
+bp = Blueprint("accounts_api", __name__)
+
+
+@bp.get("/account")
+@doc(summary="The caller's reseller account", tags=["Account"], response=schemas.AccountOut)
+@require_scope("account:read")
+def account():
+    return schemas.AccountOut().dump(services.get_reseller(current_reseller_id()))
+
+
+@bp.get("/users")
+@doc(summary="List the account's users", tags=["Users"], response=schemas.UserListOut)
+@require_scope("account:read")
+def list_users():
+    users = services.list_users(reseller_id=current_reseller_id())
+    return {"items": schemas.UserOut(many=True).dump(users), "next": None}
+
+
+@bp.get("/users/<int:user_id>")
+@doc(summary="One user", tags=["Users"], response=schemas.UserOut)
+@require_scope("account:read")
+def get_user(user_id: int):
+    user = services.get_user(reseller_id=current_reseller_id(), user_id=user_id)
+    return schemas.UserOut().dump(user)
+
+
+@bp.post("/users")
+@doc(summary="Invite a user (they set a password from the emailed link)", tags=["Users"],
+     body=schemas.InviteUserIn, response=schemas.UserOut, status=201, errors=(409,))
+@require_scope("account:write")
+@transactional
+def invite_user():
+    from reseller.accounts import notices
+
+    data = schemas.InviteUserIn().load_or_raise(json_body())
+    user = services.invite_user(reseller_id=current_reseller_id(),
+                                actor_role=current_principal().role, **data)
+    notices.send_invitation(user)
+    return schemas.UserOut().dump(user), 201
+
+
+@bp.patch("/users/<int:user_id>")
+@doc(summary="Change a user's role", tags=["Users"], body=schemas.ChangeUserIn,
+     response=schemas.UserOut, errors=(409,))
+@require_scope("account:write")
+@transactional
+def change_user(user_id: int):
+    data = schemas.ChangeUserIn().load_or_raise(json_body())
+    user = services.change_role(reseller_id=current_reseller_id(),
+                                actor_role=current_principal().role, user_id=user_id, **data)
+    return schemas.UserOut().dump(user)
+
+
+@bp.delete("/users/<int:user_id>")
+@doc(summary="Remove a user (their personal tokens are revoked)", tags=["Users"], status=204,
+     errors=(409,))
+@require_scope("account:write")
+@transactional
+def remove_user(user_id: int):
+    services.remove_user(reseller_id=current_reseller_id(), actor_role=current_principal().role,
+                         user_id=user_id)
+    return "", 204
+
+
+@bp.get("/tokens")
+@doc(summary="List personal API tokens", tags=["Credentials"], response=schemas.TokenOut(many=True))
+@require_scope("account:read")
+def list_tokens():
+    tokens = services.list_personal_tokens(reseller_id=current_reseller_id())
+    return schemas.TokenOut(many=True).dump(tokens)
+
+
+@bp.post("/tokens")
+@doc(summary="Create a personal API token (shown once)", tags=["Credentials"],
+     body=schemas.CreateTokenIn, response=schemas.TokenOut, status=201)
+@require_scope("account:write")
+@transactional
+def create_token():
+    data = schemas.CreateTokenIn().load_or_raise(json_body())
+    principal = current_principal()
+    if principal.user_id is None:
+        raise PermissionDenied("Personal tokens belong to a user; use a user's token.")
+    actor = db.session.get(User, principal.user_id)
+    token, raw = services.create_personal_token(
+        reseller_id=current_reseller_id(), actor=actor, name=data["name"],
+        scopes=data["scopes"], days=data["expires_in_days"])
+    body = schemas.TokenOut().dump(token)
+    body["token"] = raw
+    return body, 201
+
+
+@bp.delete("/tokens/<int:token_id>")
+@doc(summary="Revoke a personal API token", tags=["Credentials"], status=204)
+@require_scope("account:write")
+@transactional
+def revoke_token(token_id: int):
+    principal = current_principal()
+    services.revoke_personal_token(reseller_id=current_reseller_id(),
+                                   actor_user_id=principal.user_id, actor_role=principal.role,
+                                   token_id=token_id)
+    return "", 204
+
+
+@bp.get("/oauth-clients")
+@doc(summary="List OAuth2 clients", tags=["Credentials"], response=schemas.ClientOut(many=True))
+@require_scope("account:read")
+def list_clients():
+    clients = services.list_oauth_clients(reseller_id=current_reseller_id())
+    return schemas.ClientOut(many=True).dump(clients)
+
+
+@bp.delete("/oauth-clients/<int:client_id>")
+@doc(summary="Revoke an OAuth2 client and its tokens", tags=["Credentials"], status=204)
+@require_scope("account:write")
+@transactional
+def revoke_client(client_id: int):
+    services.revoke_oauth_client(reseller_id=current_reseller_id(),
+                                 actor_role=current_principal().role, client_id=client_id)
+    return "", 204
+

@@ -1,0 +1,139 @@
+"""Resellers, their users (and operator staff), and machine credentials."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from reseller.core.clock import clock
+from reseller.core.extensions import db
+from reseller.core.types import UTCDateTime
+
+
+def _now() -> datetime:
+    return clock.now()
+
+
+class Reseller(db.Model):
+    __tablename__ = "resellers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_name: Mapped[str] = mapped_column(sa.String(200))
+    country: Mapped[str] = mapped_column(sa.String(2))
+    business_id: Mapped[str] = mapped_column(sa.String(40))
+    vat_id: Mapped[str | None] = mapped_column(sa.String(40))
+    street: Mapped[str | None] = mapped_column(sa.String(200))
+    city: Mapped[str | None] = mapped_column(sa.String(100))
+    postal_code: Mapped[str | None] = mapped_column(sa.String(20))
+    website: Mapped[str | None] = mapped_column(sa.String(300))
+    contact_email: Mapped[str] = mapped_column(sa.String(254))
+    billing_email: Mapped[str | None] = mapped_column(sa.String(254))
+    contact_phone: Mapped[str | None] = mapped_column(sa.String(40))
+    einvoice_address: Mapped[str | None] = mapped_column(sa.String(60))
+    language: Mapped[str] = mapped_column(sa.String(2), default="en")
+    payment_mode: Mapped[str] = mapped_column(sa.String(10), default="prepaid")
+    tier: Mapped[str] = mapped_column(sa.String(20), default="standard")
+    status: Mapped[str] = mapped_column(sa.String(12), default="active")
+    closing_reason: Mapped[str | None] = mapped_column(sa.Text)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+    users: Mapped[list[User]] = relationship(back_populates="reseller", lazy="selectin")
+
+    __table_args__ = (
+        sa.CheckConstraint("payment_mode IN ('prepaid', 'postpaid')", name="payment_mode"),
+        sa.CheckConstraint("status IN ('active', 'closing', 'closed')", name="status"),
+        sa.CheckConstraint("language IN ('fi', 'sv', 'en')", name="language"),
+    )
+
+
+class User(db.Model):
+    """A person who signs in: a reseller's user (with a role) or operator staff."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int | None] = mapped_column(sa.ForeignKey("resellers.id"), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    role: Mapped[str] = mapped_column(sa.String(12))
+    is_operator: Mapped[bool] = mapped_column(default=False)
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    language: Mapped[str | None] = mapped_column(sa.String(2))
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enabled: Mapped[bool] = mapped_column(default=False)
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    reseller: Mapped[Reseller | None] = relationship(back_populates="users")
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(is_operator AND reseller_id IS NULL AND role IN ('staff', 'superuser'))"
+            " OR (NOT is_operator AND reseller_id IS NOT NULL"
+            " AND role IN ('owner', 'admin', 'billing', 'technical'))",
+            name="kind_role",
+        ),
+    )
+
+
+class OAuthClient(db.Model):
+    """OAuth2 client-credentials client of a reseller. The secret is stored hashed."""
+
+    __tablename__ = "oauth_clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("resellers.id"), index=True)
+    client_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    secret_hash: Mapped[str] = mapped_column(sa.String(128))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    scopes: Mapped[str] = mapped_column(sa.Text)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    reseller: Mapped[Reseller] = relationship()
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())
+
+
+class AccessToken(db.Model):
+    """A bearer token: issued to an OAuth client, or a user's personal API token.
+
+    Only a SHA-256 of the token is kept, so a database leak does not leak credentials.
+    """
+
+    __tablename__ = "access_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("resellers.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(10))  # "oauth" | "personal"
+    client_id: Mapped[int | None] = mapped_column(sa.ForeignKey("oauth_clients.id"))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(sa.String(100), default="")
+    prefix: Mapped[str] = mapped_column(sa.String(16))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User | None] = relationship()
+    client: Mapped[OAuthClient | None] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('oauth', 'personal')", name="kind"),
+    )
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())

@@ -1,0 +1,48 @@
+"""Emails from the operator to reseller users: invitations and password resets.
+
+These go to the operator's own customers (resellers), so they carry the operator's name;
+nothing here ever reaches a reseller's customer.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale, gettext
+
+from reseller.accounts import services
+from reseller.accounts.models import User
+from whitelabel.outbox import queue_message
+
+
+def _send(user: User, template: str, subject: str, link: str, key: str) -> None:
+    language = user.language or (user.reseller.language if user.reseller else "en")
+    config = current_app.config
+    with force_locale(language):
+        context = {"user": user, "link": link, "operator": config["OPERATOR_BRAND"]}
+        queue_message(
+            dedupe_key=key,
+            recipient=user.email,
+            sender=f"{config['OPERATOR_BRAND']} <noreply@{config['OPERATOR_DOMAIN']}>",
+            language=language,
+            template=template,
+            subject=gettext(subject, operator=config["OPERATOR_BRAND"]),
+            text=render_template(f"emails/account/{template}.txt", **context),
+            html=render_template(f"emails/account/{template}.html", **context),
+            reseller_id=user.reseller_id,
+        )
+
+
+def _link(endpoint: str, token: str) -> str:
+    return current_app.config["BASE_URL"] + url_for(endpoint, token=token)
+
+
+def send_invitation(user: User) -> None:
+    token = services.make_password_token(user=user, secret_key=current_app.config["SECRET_KEY"])
+    _send(user, "invitation", "Your %(operator)s reseller account",
+          _link("client.set_password", token), f"invite:{user.id}:{token[-16:]}")
+
+
+def send_password_reset(user: User) -> None:
+    token = services.make_password_token(user=user, secret_key=current_app.config["SECRET_KEY"])
+    _send(user, "password_reset", "Reset your %(operator)s password",
+          _link("client.set_password", token), f"reset:{user.id}:{token[-16:]}")

@@ -1,0 +1,98 @@
+"""API schemas for accounts, users and credentials."""
+
+from marshmallow import fields, validate
+
+from reseller.accounts.permissions import SCOPES, Role
+from reseller.core.schemas import BaseSchema
+
+LANGUAGES = ("fi", "sv", "en")
+
+
+class AccountOut(BaseSchema):
+    id = fields.Integer()
+    company_name = fields.String()
+    country = fields.String()
+    business_id = fields.String()
+    vat_id = fields.String(allow_none=True)
+    street = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+    postal_code = fields.String(allow_none=True)
+    website = fields.String(allow_none=True)
+    contact_email = fields.String()
+    billing_email = fields.String(allow_none=True)
+    einvoice_address = fields.String(allow_none=True)
+    language = fields.String()
+    payment_mode = fields.String()
+    tier = fields.String()
+    status = fields.String()
+    created_at = fields.DateTime()
+
+
+class UserOut(BaseSchema):
+    id = fields.Integer()
+    email = fields.String()
+    name = fields.String()
+    role = fields.String()
+    active = fields.Boolean()
+    language = fields.String(allow_none=True)
+    totp_enabled = fields.Boolean()
+    created_at = fields.DateTime()
+    last_login_at = fields.DateTime(allow_none=True)
+
+
+class UserListOut(BaseSchema):
+    items = fields.List(fields.Nested(UserOut))
+    next = fields.String(allow_none=True)
+
+
+class InviteUserIn(BaseSchema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    name = fields.String(load_default="", validate=validate.Length(max=200))
+    role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
+
+
+class ChangeUserIn(BaseSchema):
+    role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
+
+
+_scope = fields.String(validate=validate.OneOf(sorted(SCOPES)))
+
+
+class CreateTokenIn(BaseSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    scopes = fields.List(_scope, required=True, validate=validate.Length(min=1))
+    expires_in_days = fields.Integer(load_default=None, allow_none=True,
+                                     validate=validate.Range(min=1, max=3650))
+
+
+class TokenOut(BaseSchema):
+    id = fields.Integer()
+    name = fields.String()
+    prefix = fields.String()
+    scopes = fields.Method("_scopes")
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+    last_used_at = fields.DateTime(allow_none=True)
+    token = fields.String(dump_only=True, metadata={"description": "Shown once, at creation"})
+
+    def _scopes(self, obj):
+        return sorted(obj.scopes.split())
+
+
+class CreateClientIn(BaseSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    scopes = fields.List(_scope, required=True, validate=validate.Length(min=1))
+
+
+class ClientOut(BaseSchema):
+    id = fields.Integer()
+    name = fields.String()
+    client_id = fields.String()
+    scopes = fields.Method("_scopes")
+    created_at = fields.DateTime()
+    revoked_at = fields.DateTime(allow_none=True)
+    client_secret = fields.String(dump_only=True, metadata={"description": "Shown once"})
+
+    def _scopes(self, obj):
+        return sorted(obj.scopes.split())

@@ -1,0 +1,394 @@
+"""Account services: sign-in, passwords, TOTP, users and roles, API credentials.
+
+Module-level functions with keyword-only arguments; they flush, never commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+import pyotp
+import sqlalchemy as sa
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from reseller.accounts.errors import (
+    AccountLocked,
+    CredentialNotFound,
+    EmailTaken,
+    InvalidCredentials,
+    InvalidToken,
+    InvalidTotp,
+    LastOwner,
+    PermissionDenied,
+    ScopeNotAllowed,
+    UserNotFound,
+)
+from reseller.accounts.models import AccessToken, OAuthClient, Reseller, User
+from reseller.accounts.permissions import Permission, Role, can, scopes_for_role
+from reseller.core.clock import clock
+from reseller.core.errors import NotFound
+from reseller.core.extensions import db
+
+PASSWORD_METHOD = "scrypt"  # memory-hard; werkzeug's default, stated so it stays so
+PASSWORD_TOKEN_MAX_AGE = 2 * 24 * 3600
+PERSONAL_TOKEN_PREFIX = "tun_pat_"
+ACCESS_TOKEN_PREFIX = "tun_at_"
+# A fixed hash to compare against when the email is unknown, so timing does not tell.
+_DUMMY_HASH = generate_password_hash("not-a-password", method=PASSWORD_METHOD)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def set_password(user: User, password: str) -> None:
+    user.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+    user.failed_logins = 0
+    user.locked_until = None
+
+
+def get_reseller(reseller_id: int) -> Reseller:
+    reseller = db.session.get(Reseller, reseller_id)
+    if reseller is None:
+        raise NotFound()
+    return reseller
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+
+
+def authenticate(*, email: str, password: str, max_failures: int, lock_minutes: int) -> User:
+    """Check email and password; lock the account for a while after repeated failures."""
+    user = find_user_by_email(email)
+    now = clock.now()
+    if user is None or not user.active or not user.password_hash:
+        check_password_hash(_DUMMY_HASH, password)
+        raise InvalidCredentials()
+    if user.locked_until and user.locked_until > now:
+        raise AccountLocked()
+    if not check_password_hash(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= max_failures:
+            user.locked_until = now + timedelta(minutes=lock_minutes)
+            user.failed_logins = 0
+        db.session.flush()
+        raise InvalidCredentials()
+    user.failed_logins = 0
+    user.locked_until = None
+    if not user.totp_enabled:
+        user.last_login_at = now
+    db.session.flush()
+    return user
+
+
+def verify_totp(*, user: User, code: str) -> None:
+    """Accept a current TOTP code once (a replayed code within its window is refused)."""
+    if not user.totp_secret:
+        raise InvalidTotp()
+    totp = pyotp.TOTP(user.totp_secret)
+    now = clock.now()
+    code = (code or "").strip().replace(" ", "")
+    for drift in (0, -1, 1):
+        step = int(now.timestamp()) // totp.interval + drift
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            if user.totp_last_step is not None and step <= user.totp_last_step:
+                break
+            user.totp_last_step = step
+            user.last_login_at = now
+            db.session.flush()
+            return
+    raise InvalidTotp()
+
+
+def start_totp_enrolment(*, user: User) -> str:
+    """Give the user a fresh secret to add to an authenticator; enabled once confirmed."""
+    user.totp_secret = pyotp.random_base32()
+    user.totp_enabled = False
+    db.session.flush()
+    return user.totp_secret
+
+
+def confirm_totp_enrolment(*, user: User, code: str) -> None:
+    verify_totp(user=user, code=code)
+    user.totp_enabled = True
+    db.session.flush()
+
+
+def disable_totp(*, user: User, code: str) -> None:
+    verify_totp(user=user, code=code)
+    user.totp_enabled = False
+    user.totp_secret = None
+    db.session.flush()
+
+
+def totp_uri(user: User, issuer: str) -> str:
+    return pyotp.TOTP(user.totp_secret or "").provisioning_uri(name=user.email, issuer_name=issuer)
+
+
+# Password links: signed, expiring, and tied to the current password hash so that a
+# link stops working once used (the hash changes) — no table needed.
+def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt="tunnus-password")
+
+
+def make_password_token(*, user: User, secret_key: str) -> str:
+    fingerprint = hash_token(user.password_hash or "unset")[:16]
+    return _serializer(secret_key).dumps({"uid": user.id, "fp": fingerprint})
+
+
+def reset_password(*, token: str, password: str, secret_key: str) -> User:
+    try:
+        data = _serializer(secret_key).loads(token, max_age=PASSWORD_TOKEN_MAX_AGE)
+    except (BadSignature, SignatureExpired) as error:
+        raise InvalidToken() from error
+    user = db.session.get(User, data.get("uid"))
+    if user is None or not user.active:
+        raise InvalidToken()
+    if not hmac.compare_digest(hash_token(user.password_hash or "unset")[:16], data.get("fp", "")):
+        raise InvalidToken()
+    set_password(user, password)
+    db.session.flush()
+    return user
+
+
+# Users of a reseller
+def list_users(*, reseller_id: int) -> list[User]:
+    return list(
+        db.session.scalars(
+            sa.select(User).where(User.reseller_id == reseller_id).order_by(User.id)
+        )
+    )
+
+
+def get_user(*, reseller_id: int, user_id: int) -> User:
+    user = db.session.scalar(
+        sa.select(User).where(User.id == user_id, User.reseller_id == reseller_id)
+    )
+    if user is None:
+        raise UserNotFound()
+    return user
+
+
+def require(role: str, permission: Permission) -> None:
+    if not can(role, permission):
+        raise PermissionDenied()
+
+
+def invite_user(*, reseller_id: int, actor_role: str, email: str, name: str, role: str) -> User:
+    """Add a user without a password; they set one through the emailed link."""
+    require(actor_role, Permission.MANAGE_USERS)
+    if role == Role.OWNER and actor_role != Role.OWNER:
+        raise PermissionDenied()
+    email = email.strip().lower()
+    if find_user_by_email(email):
+        raise EmailTaken()
+    user = User(reseller_id=reseller_id, email=email, name=name, role=role, is_operator=False)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def _owners(reseller_id: int) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).where(
+            User.reseller_id == reseller_id, User.role == Role.OWNER, User.active
+        )
+    )
+
+
+def change_role(*, reseller_id: int, actor_role: str, user_id: int, role: str) -> User:
+    require(actor_role, Permission.MANAGE_USERS)
+    user = get_user(reseller_id=reseller_id, user_id=user_id)
+    if Role.OWNER in (role, user.role) and actor_role != Role.OWNER:
+        raise PermissionDenied()
+    if user.role == Role.OWNER and role != Role.OWNER and _owners(reseller_id) <= 1:
+        raise LastOwner()
+    user.role = role
+    db.session.flush()
+    return user
+
+
+def remove_user(*, reseller_id: int, actor_role: str, user_id: int) -> None:
+    """Deactivate a user and revoke their personal tokens (history stays)."""
+    require(actor_role, Permission.MANAGE_USERS)
+    user = get_user(reseller_id=reseller_id, user_id=user_id)
+    if user.role == Role.OWNER:
+        if actor_role != Role.OWNER:
+            raise PermissionDenied()
+        if _owners(reseller_id) <= 1:
+            raise LastOwner()
+    user.active = False
+    now = clock.now()
+    for token in db.session.scalars(
+        sa.select(AccessToken).where(AccessToken.user_id == user.id, AccessToken.revoked_at.is_(None))
+    ):
+        token.revoked_at = now
+    db.session.flush()
+
+
+def update_profile(*, user: User, name: str | None = None, language: str | None = None) -> User:
+    if name is not None:
+        user.name = name
+    if language is not None:
+        user.language = language
+    db.session.flush()
+    return user
+
+
+# Credentials
+def _check_scopes(actor_role: str, scopes: list[str]) -> str:
+    require(actor_role, Permission.MANAGE_CREDENTIALS)
+    allowed = scopes_for_role(actor_role)
+    wanted = sorted(set(scopes))
+    if not wanted or not set(wanted) <= allowed:
+        raise ScopeNotAllowed(extra_scopes=sorted(set(wanted) - allowed))
+    return " ".join(wanted)
+
+
+def create_oauth_client(
+    *, reseller_id: int, actor: User, name: str, scopes: list[str]
+) -> tuple[OAuthClient, str]:
+    """Create a client-credentials client; the secret is returned once, then only hashed."""
+    scope_text = _check_scopes(actor.role, scopes)
+    secret = secrets.token_urlsafe(32)
+    client = OAuthClient(
+        reseller_id=reseller_id,
+        client_id="tun_" + secrets.token_hex(12),
+        secret_hash=generate_password_hash(secret, method="pbkdf2:sha256:100000"),
+        name=name,
+        scopes=scope_text,
+        created_by_id=actor.id,
+    )
+    db.session.add(client)
+    db.session.flush()
+    return client, secret
+
+
+def list_oauth_clients(*, reseller_id: int) -> list[OAuthClient]:
+    return list(
+        db.session.scalars(
+            sa.select(OAuthClient)
+            .where(OAuthClient.reseller_id == reseller_id)
+            .order_by(OAuthClient.id)
+        )
+    )
+
+
+def revoke_oauth_client(*, reseller_id: int, actor_role: str, client_id: int) -> None:
+    require(actor_role, Permission.MANAGE_CREDENTIALS)
+    client = db.session.scalar(
+        sa.select(OAuthClient).where(
+            OAuthClient.id == client_id, OAuthClient.reseller_id == reseller_id
+        )
+    )
+    if client is None:
+        raise CredentialNotFound()
+    now = clock.now()
+    client.revoked_at = client.revoked_at or now
+    db.session.execute(
+        sa.update(AccessToken)
+        .where(AccessToken.client_id == client.id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    db.session.flush()
+
+
+def create_personal_token(
+    *, reseller_id: int, actor: User, name: str, scopes: list[str], days: int | None = None
+) -> tuple[AccessToken, str]:
+    """A revocable API token acting with the creating user's rights (and no more)."""
+    scope_text = _check_scopes(actor.role, scopes)
+    raw = PERSONAL_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = AccessToken(
+        reseller_id=reseller_id,
+        kind="personal",
+        user_id=actor.id,
+        name=name,
+        prefix=raw[: len(PERSONAL_TOKEN_PREFIX) + 4],
+        token_hash=hash_token(raw),
+        scopes=scope_text,
+        expires_at=clock.now() + timedelta(days=days) if days else None,
+    )
+    db.session.add(token)
+    db.session.flush()
+    return token, raw
+
+
+def list_personal_tokens(*, reseller_id: int) -> list[AccessToken]:
+    return list(
+        db.session.scalars(
+            sa.select(AccessToken)
+            .where(AccessToken.reseller_id == reseller_id, AccessToken.kind == "personal")
+            .order_by(AccessToken.id)
+        )
+    )
+
+
+def revoke_personal_token(*, reseller_id: int, actor_user_id: int | None, actor_role: str,
+                          token_id: int) -> None:
+    """Users may revoke their own tokens; owners and admins anyone's."""
+    token = db.session.scalar(
+        sa.select(AccessToken).where(
+            AccessToken.id == token_id,
+            AccessToken.reseller_id == reseller_id,
+            AccessToken.kind == "personal",
+        )
+    )
+    if token is None:
+        raise CredentialNotFound()
+    if actor_user_id is None or token.user_id != actor_user_id:
+        require(actor_role, Permission.MANAGE_CREDENTIALS)
+    token.revoked_at = token.revoked_at or clock.now()
+    db.session.flush()
+
+
+def issue_client_token(*, client: OAuthClient, scopes: frozenset[str], ttl: int) -> str:
+    raw = ACCESS_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    db.session.add(
+        AccessToken(
+            reseller_id=client.reseller_id,
+            kind="oauth",
+            client_id=client.id,
+            name=client.name,
+            prefix=raw[: len(ACCESS_TOKEN_PREFIX) + 4],
+            token_hash=hash_token(raw),
+            scopes=" ".join(sorted(scopes)),
+            expires_at=clock.now() + timedelta(seconds=ttl),
+        )
+    )
+    db.session.flush()
+    return raw
+
+
+def resolve_bearer(raw: str) -> tuple[AccessToken, frozenset[str]] | None:
+    """Find a live token and the scopes it may use now.
+
+    A personal token never exceeds its user's current role: a demoted or removed user's
+    tokens lose those rights at once.
+    """
+    token = db.session.scalar(sa.select(AccessToken).where(AccessToken.token_hash == hash_token(raw)))
+    now = clock.now()
+    if token is None or token.revoked_at is not None:
+        return None
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    scopes = token.scope_set
+    if token.kind == "personal":
+        user = token.user
+        if user is None or not user.active:
+            return None
+        scopes = scopes & scopes_for_role(user.role)
+    else:
+        client = token.client
+        if client is None or client.revoked_at is not None:
+            return None
+        scopes = scopes & client.scope_set
+    reseller = db.session.get(Reseller, token.reseller_id)
+    if reseller is None or reseller.status == "closed":
+        return None
+    return token, scopes

@@ -1,0 +1,151 @@
+"""The OpenAPI 3.1 document, generated from the routes and their marshmallow schemas.
+
+Views declare what they take and return with ``@doc``; scopes come from
+``require_scope``. Every ``/api/v1`` route must carry ``@doc`` (a test checks).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Flask
+from marshmallow import Schema
+
+from reseller.accounts.permissions import SCOPES
+
+_CONVERTER = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_]+)>")
+
+STANDARD_ERRORS = {
+    400: "Malformed request (bad JSON, cursor or header)",
+    401: "Missing, unknown or expired token",
+    403: "The token lacks a scope, or the role forbids this",
+    404: "Not found (or belongs to another reseller)",
+    422: "Invalid fields; see `errors`",
+    429: "Rate limit exceeded; see Retry-After",
+}
+
+
+def doc(*, summary: str, tags: list[str], body: type[Schema] | Schema | None = None,
+        response: type[Schema] | Schema | None = None, status: int = 200,
+        query: list[dict[str, Any]] | None = None, errors: tuple[int, ...] = (),
+        description: str | None = None, public: bool = False,
+        example: dict[str, Any] | None = None, content_type: str = "application/json"
+        ) -> Callable:
+    """Attach OpenAPI metadata to a view (the view itself is unchanged)."""
+
+    def decorator(view: Callable) -> Callable:
+        view._openapi = {
+            "summary": summary, "tags": tags, "body": body, "response": response,
+            "status": status, "query": query or [], "errors": errors,
+            "description": description, "public": public, "example": example,
+            "content_type": content_type,
+        }
+        return view
+
+    return decorator
+
+
+def _schema_ref(spec: APISpec, schema: Any) -> Any:
+    if schema is None:
+        return None
+    return schema if isinstance(schema, Schema) else schema()
+
+
+def build_spec(app: Flask) -> dict[str, Any]:
+    spec = APISpec(
+        title="Tunnus reseller API",
+        version="1.0.0",
+        openapi_version="3.1.0",
+        plugins=[MarshmallowPlugin()],
+        info={"description": "Register and manage domains for your customers. Amounts are "
+              "decimal strings in EUR. Every POST takes an `Idempotency-Key` header."},
+        servers=[{"url": app.config["BASE_URL"]}],
+    )
+    spec.components.security_scheme("oauth2", {
+        "type": "oauth2",
+        "flows": {"clientCredentials": {"tokenUrl": "/oauth/token",
+                                        "scopes": {s: s for s in sorted(SCOPES)}}},
+    })
+    spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    spec.components.schema("Problem", {
+        "type": "object",
+        "required": ["type", "title", "status", "detail", "code"],
+        "properties": {
+            "type": {"type": "string"}, "title": {"type": "string"},
+            "status": {"type": "integer"}, "detail": {"type": "string"},
+            "code": {"type": "string"},
+            "errors": {"type": "object", "additionalProperties": True},
+        },
+        "additionalProperties": True,
+    })
+    paths: dict[str, dict[str, Any]] = {}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if not rule.rule.startswith("/api/v1") or rule.endpoint == "static":
+            continue
+        view = app.view_functions[rule.endpoint]
+        meta = getattr(view, "_openapi", None)
+        if meta is None:
+            continue
+        path = _CONVERTER.sub(r"{\1}", rule.rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            paths.setdefault(path, {})[method.lower()] = _operation(spec, rule, view, meta,
+                                                                    method)
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+def _operation(spec: APISpec, rule: Any, view: Callable, meta: dict[str, Any],
+               method: str) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": meta["summary"],
+        "tags": meta["tags"],
+        "operationId": rule.endpoint.replace(".", "_") + ("" if method == "GET" else f"_{method.lower()}"),
+        "parameters": [],
+        "responses": {},
+    }
+    if meta["description"]:
+        operation["description"] = meta["description"]
+    for name in rule.arguments:
+        converter = rule._converters.get(name)
+        kind = "integer" if converter.__class__.__name__ == "IntegerConverter" else "string"
+        operation["parameters"].append(
+            {"in": "path", "name": name, "required": True, "schema": {"type": kind}}
+        )
+    operation["parameters"].extend({"in": "query", **q} for q in meta["query"])
+    if method == "POST":
+        operation["parameters"].append({
+            "in": "header", "name": "Idempotency-Key", "required": False,
+            "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:\\-]{1,255}$"},
+            "description": "Same key and body replays the first response.",
+        })
+    body = _schema_ref(spec, meta["body"])
+    if body is not None:
+        operation["requestBody"] = {"required": True,
+                                    "content": {"application/json": {"schema": body}}}
+    response = _schema_ref(spec, meta["response"])
+    ok: dict[str, Any] = {"description": "Success"}
+    if response is not None:
+        content: dict[str, Any] = {"schema": response}
+        if meta["example"] is not None:
+            content["example"] = meta["example"]
+        ok["content"] = {meta["content_type"]: content}
+    operation["responses"][str(meta["status"])] = ok
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    codes = set(meta["errors"]) | {400, 422, 429}
+    if not meta["public"]:
+        codes |= {401, 403}
+        scopes = getattr(view, "_scopes", [])
+        operation["security"] = [{"oauth2": scopes}, {"bearerAuth": []}]
+    else:
+        operation["security"] = []
+    if rule.arguments:
+        codes.add(404)
+    for code in sorted(codes):
+        operation["responses"][str(code)] = {
+            "description": STANDARD_ERRORS.get(code, "Refused"), "content": problem
+        }
+    return operation

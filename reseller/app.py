@@ -1,0 +1,150 @@
+"""The application factory: config, extensions, adapters, blueprints, errors, CLI."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, g, render_template, request, session
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from reseller.core import jobs
+from reseller.core.clock import clock
+from reseller.core.config import check_production, load_config
+from reseller.core.errors import DomainError, problem_response
+from reseller.core.extensions import babel, csrf, db, migrate
+
+log = logging.getLogger(__name__)
+
+# Paths whose errors are problem+json rather than HTML pages.
+MACHINE_PREFIXES = ("/api/", "/oauth/", "/whmcs/", "/rdap/", "/acme/", "/_dev/", "/healthz")
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    config = load_config()
+    if test_config:
+        config.update(test_config)
+    check_production(config)
+    app = Flask(__name__, template_folder="../templates", static_folder="../static",
+                instance_path=config["INSTANCE_DIR"])
+    app.config.update(config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    _init_database(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    csrf.init_app(app)
+    clock.configure(sandbox=app.config["SANDBOX"])
+    jobs.init_app(app)
+    _init_adapters(app)
+    _register_blueprints(app)
+    _register_errors(app)
+    _register_template_helpers(app)
+    from reseller import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _init_database(app: Flask) -> None:
+    from reseller import models  # noqa: F401  (every model, for Alembic and create_all)
+    from reseller.core.db import configure_sqlite
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(__import__("pathlib").Path(__file__).parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+
+
+def _init_adapters(app: Flask) -> None:
+    """External systems behind adapters, chosen by config (sandbox ones are real code)."""
+    from whitelabel.mailer import mailer_from_config
+
+    app.extensions["tunnus.mailer"] = mailer_from_config(app.config)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from flask import Blueprint
+
+    from reseller.accounts import api as accounts_api
+    from reseller.accounts import oauth
+    from reseller.api import views as api_views
+    from reseller.client import views as client_views
+    from reseller.console import views as console_views
+    from reseller.onboarding import api as onboarding_api
+    from reseller.onboarding import views as onboarding_views
+    from whitelabel import views as whitelabel_views
+
+    api = Blueprint("api", __name__, url_prefix="/api/v1")
+    for bp in (api_views.bp, accounts_api.bp, onboarding_api.bp):
+        api.register_blueprint(bp)
+    app.register_blueprint(api)
+    csrf.exempt(api)
+    app.register_blueprint(api_views.root)
+    app.register_blueprint(client_views.bp)
+    app.register_blueprint(onboarding_views.bp)
+    app.register_blueprint(console_views.bp)
+    app.register_blueprint(whitelabel_views.dev)
+    oauth.init_app(app)
+
+
+def wants_problem() -> bool:
+    return request.path.startswith(MACHINE_PREFIXES)
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        if wants_problem():
+            return problem_response(error.to_problem())
+        return render_template("error.html", error=error), error.status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_template("error.html", error=error, csrf=True), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if wants_problem():
+            code = (error.name or "error").lower().replace(" ", "_")
+            return problem_response({
+                "type": "about:blank", "title": error.name, "status": error.code,
+                "detail": error.description, "code": code,
+            }, headers=dict(error.get_response().headers.items()) if error.code == 405 else None)
+        return render_template("error.html", error=error), error.code
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if wants_problem():
+            return problem_response({
+                "type": "about:blank", "title": "Internal error", "status": 500,
+                "detail": "Something went wrong on our side; it has been logged.",
+                "code": "internal_error",
+            })
+        return render_template("error.html", error=None), 500
+
+
+def _select_locale() -> str:
+    supported = ("fi", "sv", "en")
+    chosen = request.args.get("lang")
+    if chosen in supported:
+        session["lang"] = chosen
+        return chosen
+    user = g.get("user")
+    if user is not None and user.language in supported:
+        return user.language
+    if session.get("lang") in supported:
+        return session["lang"]
+    return request.accept_languages.best_match(supported) or "en"
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from reseller.core import formatting
+
+    app.jinja_env.filters["money"] = formatting.format_money
+    app.jinja_env.filters["datetime"] = formatting.format_datetime_local
+    app.jinja_env.filters["date"] = formatting.format_date_local
+    app.jinja_env.add_extension("jinja2.ext.i18n")

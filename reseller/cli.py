@@ -1,0 +1,159 @@
+"""``flask`` commands: the time machine, jobs and the scheduler, demo data, serving."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from reseller.core.clock import clock, parse_duration
+from reseller.core.db import unit_of_work
+from reseller.core.errors import DomainError
+
+clock_cli = AppGroup("clock", help="The sandbox time machine.")
+jobs_cli = AppGroup("jobs", help="Background and periodic jobs.")
+demo_cli = AppGroup("demo", help="Demo data for the embedded default.")
+
+
+@clock_cli.command("show")
+def clock_show() -> None:
+    """Print the current (sandbox) time in ISO 8601."""
+    click.echo(clock.now().isoformat(timespec="seconds"))
+
+
+def _move(action) -> None:
+    try:
+        with unit_of_work():
+            moment = action()
+    except DomainError as error:
+        raise click.ClickException(str(error.title)) from error
+    click.echo(moment.isoformat(timespec="seconds"))
+
+
+@clock_cli.command("set")
+@click.argument("moment")
+def clock_set(moment: str) -> None:
+    """Move the sandbox clock to MOMENT (ISO 8601; UTC if no offset is given)."""
+    try:
+        parsed = datetime.fromisoformat(moment)
+    except ValueError as error:
+        raise click.BadParameter(f"not an ISO 8601 time: {moment}") from error
+    _move(lambda: clock.set(parsed))
+
+
+@clock_cli.command("advance")
+@click.argument("duration")
+def clock_advance(duration: str) -> None:
+    """Move the sandbox clock forward by DURATION (e.g. 30d, 12h, 2w)."""
+    try:
+        delta = parse_duration(duration)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from error
+    _move(lambda: clock.advance(delta))
+
+
+@clock_cli.command("reset")
+def clock_reset() -> None:
+    """Back to real time."""
+    from datetime import timedelta
+
+    _move(lambda: (clock.set_offset(timedelta(0)), clock.now())[1])
+
+
+@jobs_cli.command("list")
+def jobs_list() -> None:
+    """List periodic jobs and their schedules."""
+    from reseller.core.jobs import PERIODIC
+
+    for job in sorted(PERIODIC.values(), key=lambda j: j.name):
+        click.echo(f"{job.name:28} {job.cron:16} {job.path}")
+
+
+@jobs_cli.command("run")
+@click.argument("name")
+def jobs_run(name: str) -> None:
+    """Run one periodic job now, in this process."""
+    from reseller.core.jobs import PERIODIC, run
+
+    if name not in PERIODIC:
+        raise click.BadParameter(f"unknown job {name!r}; see 'flask jobs list'")
+    run(PERIODIC[name].path)
+    _drain()
+    click.echo(f"ran {name}")
+
+
+def _drain() -> None:
+    runner = current_app.extensions["tunnus.jobs"]
+    if hasattr(runner, "drain"):
+        runner.drain()
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
+def worker(burst: bool) -> None:
+    """Run an RQ worker for the default queue (needs REDIS_URL)."""
+    from redis import Redis
+    from rq import Queue, Worker
+
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        raise click.ClickException("REDIS_URL is not set; the embedded default runs jobs in-process")
+    connection = Redis.from_url(url)
+    Worker([Queue("default", connection=connection)], connection=connection).work(burst=burst)
+
+
+@click.command("scheduler")
+def scheduler() -> None:
+    """Run RQ's cron scheduler with every @periodic job (needs REDIS_URL)."""
+    from redis import Redis
+    from rq.cron import CronScheduler
+
+    from reseller.core.jobs import PERIODIC, execute
+
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        raise click.ClickException("REDIS_URL is not set")
+    cron = CronScheduler(connection=Redis.from_url(url))
+    for job in PERIODIC.values():
+        cron.register(execute, "default", args=(job.path,), cron=job.cron, name=job.name)
+    cron.start()
+
+
+@demo_cli.command("load")
+def demo_load() -> None:
+    """Create the demo operator and resellers (idempotent) and write demo.json."""
+    from reseller import demo
+
+    with unit_of_work():
+        info = demo.load(current_app.config)
+    _drain()
+    path = demo.write_demo_json(current_app.config, info)
+    click.echo(f"demo data ready; logins in {path}")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", type=int, default=None)
+def serve(host: str, port: int | None) -> None:
+    """Serve the client area and API with in-process jobs (the embedded default)."""
+    from werkzeug.serving import run_simple
+
+    from reseller import demo
+    from reseller.core.jobs import ThreadScheduler
+
+    app = current_app._get_current_object()
+    port = port or app.config["PORT"]
+    ThreadScheduler(app).start()
+    info_path = demo.demo_json_path(app.config)
+    if info_path.exists():
+        info = json.loads(info_path.read_text())
+        click.echo(demo.banner(info))
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+def init_app(app: Flask) -> None:
+    for command in (clock_cli, jobs_cli, demo_cli, worker, scheduler, serve):
+        app.cli.add_command(command)

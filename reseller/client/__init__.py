@@ -1,0 +1,1 @@
+"""The reseller client area: server-rendered pages, usable without JavaScript."""

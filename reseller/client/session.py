@@ -1,0 +1,91 @@
+"""Who is signed in to the client area, and page guards built on the permission matrix."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from typing import Any, Callable
+
+from flask import abort, g, redirect, request, session, url_for
+
+from reseller.accounts.models import User
+from reseller.accounts.permissions import Permission, can
+from reseller.core.extensions import db
+
+
+def _fingerprint(user: User) -> str:
+    # Changing the password signs out every other session of the user.
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+
+
+def sign_in(user: User) -> None:
+    session.clear()
+    session["uid"] = user.id
+    session["fp"] = _fingerprint(user)
+    session.permanent = True
+
+
+def sign_out() -> None:
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def load_user() -> None:
+    """Before each request: put the signed-in user (if any) on ``g``."""
+    g.user = None
+    uid = session.get("uid")
+    if uid is None:
+        return
+    user = db.session.get(User, uid)
+    if user is None or not user.active or session.get("fp") != _fingerprint(user):
+        session.pop("uid", None)
+        return
+    if user.reseller is not None and user.reseller.status == "closed":
+        session.pop("uid", None)
+        return
+    g.user = user
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if g.get("user") is None:
+            return redirect(url_for("client.login", next=request.full_path))
+        if g.user.is_operator:
+            return redirect(url_for("console.index"))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def permission_required(permission: Permission) -> Callable:
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        @login_required
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not can(g.user.role, permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def operator_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if g.get("user") is None:
+            return redirect(url_for("client.login", next=request.full_path))
+        if not g.user.is_operator:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def user_can(permission: Permission) -> bool:
+    user = g.get("user")
+    return bool(user and not user.is_operator and can(user.role, permission))

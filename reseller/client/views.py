@@ -1,0 +1,271 @@
+"""Client-area pages: sign-in (with TOTP), password links, dashboard, account, users,
+credentials and personal settings. Views parse, call one service, render."""
+
+from __future__ import annotations
+
+from flask import (Blueprint, current_app, flash, g, redirect, render_template, request,
+                   session, url_for)
+from flask_babel import gettext as _
+
+from reseller.accounts import notices, services
+from reseller.accounts.permissions import SCOPES, Permission, Role, scopes_for_role
+from reseller.client.session import (load_user, login_required, permission_required, sign_in,
+                                     sign_out, user_can)
+from reseller.core.db import unit_of_work
+from reseller.core.errors import DomainError, translate_messages
+
+bp = Blueprint("client", __name__)
+bp.before_app_request(load_user)
+
+MIN_PASSWORD = 10
+
+
+@bp.app_context_processor
+def _template_globals():
+    return {"current_user": g.get("user"), "can": user_can, "Permission": Permission,
+            "languages": (("fi", "Suomi"), ("sv", "Svenska"), ("en", "English"))}
+
+
+def _safe_next(target: str | None) -> str | None:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error = None
+    if request.method == "POST":
+        try:
+            with unit_of_work():
+                user = services.authenticate(
+                    email=request.form.get("email", ""),
+                    password=request.form.get("password", ""),
+                    max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+                    lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+        except DomainError as refused:
+            error = str(refused.title)
+        else:
+            if user.totp_enabled:
+                session.clear()
+                session["pending_uid"] = user.id
+                session["next"] = _safe_next(request.args.get("next"))
+                return redirect(url_for("client.login_totp"))
+            sign_in(user)
+            return redirect(_safe_next(request.args.get("next")) or _home(user))
+    return render_template("client/login.html", error=error), 401 if error else 200
+
+
+def _home(user) -> str:
+    return url_for("console.index") if user.is_operator else url_for("client.dashboard")
+
+
+@bp.route("/login/2fa", methods=["GET", "POST"])
+def login_totp():
+    uid = session.get("pending_uid")
+    if uid is None:
+        return redirect(url_for("client.login"))
+    error = None
+    if request.method == "POST":
+        user = services.db.session.get(services.User, uid)
+        try:
+            with unit_of_work():
+                services.verify_totp(user=user, code=request.form.get("code", ""))
+        except DomainError as refused:
+            error = str(refused.title)
+        else:
+            target = session.get("next")
+            sign_in(user)
+            return redirect(target or _home(user))
+    return render_template("client/login_totp.html", error=error)
+
+
+@bp.post("/logout")
+def logout():
+    sign_out()
+    flash(_("You have signed out."))
+    return redirect(url_for("client.login"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    if request.method == "POST":
+        with unit_of_work():
+            user = services.find_user_by_email(request.form.get("email", ""))
+            if user is not None and user.active:
+                notices.send_password_reset(user)
+        # Same answer whether or not the address exists: no account enumeration.
+        flash(_("If the address has an account, a reset link is on its way."))
+        return redirect(url_for("client.login"))
+    return render_template("client/forgot.html")
+
+
+@bp.route("/password/set/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    error = None
+    if request.method == "POST":
+        password = request.form.get("password", "")
+        if len(password) < MIN_PASSWORD:
+            error = _("Use at least %(n)d characters.", n=MIN_PASSWORD)
+        elif password != request.form.get("confirm", ""):
+            error = _("The passwords do not match.")
+        else:
+            try:
+                with unit_of_work():
+                    user = services.reset_password(
+                        token=token, password=password,
+                        secret_key=current_app.config["SECRET_KEY"])
+            except DomainError as refused:
+                error = str(refused.title)
+            else:
+                sign_in(user)
+                flash(_("Your password is set."))
+                return redirect(_home(user))
+    return render_template("client/set_password.html", error=error), 400 if error else 200
+
+
+@bp.post("/language")
+def set_language():
+    language = request.form.get("language")
+    if language in ("fi", "sv", "en"):
+        session["lang"] = language
+        if g.user is not None:
+            with unit_of_work():
+                services.update_profile(user=g.user, language=language)
+    return redirect(_safe_next(request.form.get("next")) or url_for("client.dashboard"))
+
+
+@bp.get("/")
+@login_required
+def dashboard():
+    return render_template("client/dashboard.html", reseller=g.user.reseller)
+
+
+@bp.get("/account")
+@permission_required(Permission.VIEW_ACCOUNT)
+def account():
+    return render_template("client/account.html", reseller=g.user.reseller)
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@permission_required(Permission.VIEW_ACCOUNT)
+def users():
+    error = None
+    if request.method == "POST":
+        try:
+            with unit_of_work():
+                _users_action()
+        except DomainError as refused:
+            error = _describe(refused)
+        else:
+            return redirect(url_for("client.users"))
+    return render_template("client/users.html", error=error, roles=list(Role),
+                           users=services.list_users(reseller_id=g.user.reseller_id))
+
+
+def _users_action() -> None:
+    from reseller.accounts.schemas import ChangeUserIn, InviteUserIn
+
+    action = request.form.get("action")
+    rid, role = g.user.reseller_id, g.user.role
+    if action == "invite":
+        data = InviteUserIn().load_or_raise({k: request.form.get(k, "") for k in
+                                             ("email", "name", "role")})
+        user = services.invite_user(reseller_id=rid, actor_role=role, **data)
+        notices.send_invitation(user)
+        flash(_("Invitation sent to %(email)s.", email=user.email))
+    elif action == "role":
+        data = ChangeUserIn().load_or_raise({"role": request.form.get("role", "")})
+        services.change_role(reseller_id=rid, actor_role=role,
+                             user_id=_int(request.form.get("user_id")), **data)
+        flash(_("Role changed."))
+    elif action == "remove":
+        services.remove_user(reseller_id=rid, actor_role=role,
+                             user_id=_int(request.form.get("user_id")))
+        flash(_("User removed."))
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or "")
+    except ValueError:
+        return 0
+
+
+def _describe(error: DomainError) -> str:
+    errors = getattr(error, "errors", None)
+    if errors:
+        messages = translate_messages(errors)
+        return "; ".join(f"{field}: {' '.join(map(str, msgs))}" for field, msgs in messages.items())
+    return str(error.detail or error.title)
+
+
+@bp.route("/credentials", methods=["GET", "POST"])
+@permission_required(Permission.VIEW_ACCOUNT)
+def credentials():
+    error = None
+    created = None
+    if request.method == "POST":
+        try:
+            with unit_of_work():
+                created = _credentials_action()
+        except DomainError as refused:
+            error = _describe(refused)
+    rid = g.user.reseller_id
+    return render_template(
+        "client/credentials.html", error=error, created=created,
+        clients=services.list_oauth_clients(reseller_id=rid),
+        tokens=services.list_personal_tokens(reseller_id=rid),
+        scopes=sorted(scopes_for_role(g.user.role)), all_scopes=sorted(SCOPES),
+    ), 422 if error else 200
+
+
+def _credentials_action() -> dict | None:
+    action = request.form.get("action")
+    rid = g.user.reseller_id
+    name = request.form.get("name", "").strip()[:100] or _("Unnamed")
+    scopes = request.form.getlist("scopes")
+    if action == "create_client":
+        client, secret = services.create_oauth_client(reseller_id=rid, actor=g.user, name=name,
+                                                      scopes=scopes)
+        return {"kind": "client", "client_id": client.client_id, "secret": secret}
+    if action == "create_token":
+        token, raw = services.create_personal_token(reseller_id=rid, actor=g.user, name=name,
+                                                    scopes=scopes)
+        return {"kind": "token", "token": raw}
+    if action == "revoke_client":
+        services.revoke_oauth_client(reseller_id=rid, actor_role=g.user.role,
+                                     client_id=_int(request.form.get("id")))
+    elif action == "revoke_token":
+        services.revoke_personal_token(reseller_id=rid, actor_user_id=g.user.id,
+                                       actor_role=g.user.role,
+                                       token_id=_int(request.form.get("id")))
+    flash(_("Credential revoked."))
+    return None
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    error = None
+    secret = None
+    if request.method == "POST":
+        action = request.form.get("action")
+        try:
+            with unit_of_work():
+                if action == "totp_start":
+                    secret = services.start_totp_enrolment(user=g.user)
+                elif action == "totp_confirm":
+                    services.confirm_totp_enrolment(user=g.user, code=request.form.get("code", ""))
+                    flash(_("Two-factor authentication is on."))
+                elif action == "totp_disable":
+                    services.disable_totp(user=g.user, code=request.form.get("code", ""))
+                    flash(_("Two-factor authentication is off."))
+                elif action == "profile":
+                    services.update_profile(user=g.user, name=request.form.get("name", "")[:200])
+                    flash(_("Saved."))
+        except DomainError as refused:
+            error = str(refused.title)
+            secret = g.user.totp_secret if action == "totp_confirm" else None
+    uri = services.totp_uri(g.user, "Tunnus") if secret else None
+    return render_template("client/settings.html", error=error, secret=secret, uri=uri)

@@ -1,0 +1,1 @@
+"""The operator console: applications, resellers (later: credit, prices, ledger)."""

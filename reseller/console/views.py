@@ -1,0 +1,53 @@
+"""Operator console pages. Staff only; every action is recorded with who and when."""
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from reseller.accounts import notices
+from reseller.accounts.models import Reseller
+from reseller.client.session import operator_required
+from reseller.core.db import unit_of_work
+from reseller.core.errors import DomainError
+from reseller.core.extensions import db
+from reseller.onboarding import services as onboarding
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+
+
+@bp.get("/")
+@operator_required
+def index():
+    status = request.args.get("status", "pending")
+    applications = onboarding.list_applications(status=status or None)
+    return render_template("console/applications.html", applications=applications,
+                           status=status)
+
+
+@bp.post("/applications/<int:application_id>/<any(approve, reject):decision>")
+@operator_required
+def decide(application_id: int, decision: str):
+    note = request.form.get("note", "").strip()
+    try:
+        with unit_of_work():
+            if decision == "approve":
+                _, owner = onboarding.approve_application(
+                    application_id=application_id, staff_id=g.user.id, note=note or None)
+                notices.send_invitation(owner)
+            else:
+                if not note:
+                    raise DomainError(_("Give a reason for the rejection."))
+                onboarding.reject_application(application_id=application_id,
+                                              staff_id=g.user.id, note=note)
+    except DomainError as refused:
+        flash(str(refused.detail or refused.title), "error")
+    else:
+        flash(_("Application approved.") if decision == "approve" else _("Application rejected."))
+    return redirect(url_for("console.index"))
+
+
+@bp.get("/resellers")
+@operator_required
+def resellers():
+    rows = db.session.scalars(sa.select(Reseller).order_by(Reseller.company_name))
+    return render_template("console/resellers.html", resellers=list(rows))

@@ -1,0 +1,121 @@
+"""The one clock. All code reads the time from ``clock.now()``.
+
+In sandbox mode the time machine (``flask clock set/advance``) stores an offset in the
+database; every process reads it from there (cached for a second), so a demo can move a
+running server to next month. Outside sandbox mode the offset is always zero.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from reseller.core.errors import DomainError
+from reseller.core.extensions import db
+
+_CACHE_SECONDS = 1.0
+
+
+class SandboxClock(db.Model):
+    """A single row holding the time machine's offset from real time."""
+
+    __tablename__ = "sandbox_clock"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offset_seconds: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class TimeMachineDisabled(DomainError):
+    status = 409
+    code = "time_machine_disabled"
+    title = "The time machine works only in sandbox mode"
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.sandbox = False
+        self._offset = timedelta(0)
+        self._loaded_at = 0.0
+        self._lock = threading.Lock()
+
+    def configure(self, *, sandbox: bool) -> None:
+        self.sandbox = sandbox
+        self._offset = timedelta(0)
+        self._loaded_at = 0.0
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC, moved by the sandbox offset."""
+        return datetime.now(UTC) + self.offset()
+
+    def today(self) -> date:
+        return self.now().date()
+
+    def offset(self) -> timedelta:
+        if not self.sandbox:
+            return timedelta(0)
+        if time.monotonic() - self._loaded_at > _CACHE_SECONDS:
+            self._reload()
+        return self._offset
+
+    def _reload(self) -> None:
+        with self._lock:
+            try:
+                with db.engine.connect() as conn:
+                    seconds = conn.execute(
+                        sa.select(SandboxClock.offset_seconds).where(SandboxClock.id == 1)
+                    ).scalar()
+            except sa.exc.SQLAlchemyError:  # table not migrated yet: real time
+                seconds = None
+            self._offset = timedelta(seconds=seconds or 0)
+            self._loaded_at = time.monotonic()
+
+    def set_offset(self, offset: timedelta) -> None:
+        """Store a new offset (caller commits). Refused outside sandbox mode."""
+        if not self.sandbox:
+            raise TimeMachineDisabled()
+        row = db.session.get(SandboxClock, 1)
+        if row is None:
+            row = SandboxClock(id=1, offset_seconds=0)
+            db.session.add(row)
+        row.offset_seconds = int(offset.total_seconds())
+        db.session.flush()
+        self._offset = timedelta(seconds=row.offset_seconds)
+        self._loaded_at = time.monotonic()
+
+    def set(self, moment: datetime) -> datetime:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        self.set_offset(moment - datetime.now(UTC))
+        return self.now()
+
+    def advance(self, delta: timedelta) -> datetime:
+        if not self.sandbox:
+            raise TimeMachineDisabled()
+        self._reload()
+        self.set_offset(self._offset + delta)
+        return self.now()
+
+
+clock = _Clock()
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([wdhms])\s*$")
+_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``30d``, ``12h``, ``2w``, ``90m``, ``15s`` → timedelta."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 30d, 12h, 2w)")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def utc(moment: datetime | None) -> datetime | None:
+    """Normalise a datetime read back from the database to aware UTC (SQLite drops tzinfo)."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -1,0 +1,121 @@
+"""Configuration read once from the environment in ``create_app`` and passed down.
+
+Two modes: ``sandbox`` (the embedded default: SQLite, in-process jobs, sandbox adapters,
+the time machine) and ``production`` (PostgreSQL, Redis, real adapters), which refuses to
+start with demo secrets or SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Mapping
+
+DEMO_SECRET_KEY = "tunnus-demo-secret-key-do-not-use-in-production"
+
+
+class ConfigError(RuntimeError):
+    """A required production setting is missing or unsafe."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _decimal_map(value: str | None, default: dict[str, str]) -> dict[str, Decimal]:
+    """Parse ``card=1.5,paypal=2`` into Decimals (never floats)."""
+    pairs = dict(default)
+    for item in filter(None, (value or "").split(",")):
+        key, _, amount = item.partition("=")
+        pairs[key.strip()] = amount.strip()
+    return {key: Decimal(amount) for key, amount in pairs.items()}
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Build the Flask config dict from ``environ`` (``os.environ`` by default)."""
+    env = dict(os.environ if environ is None else environ)
+    instance_dir = Path(env.get("INSTANCE_DIR", "instance")).resolve()
+    mode = env.get("TUNNUS_ENV", "sandbox").strip().lower()
+    if mode not in {"sandbox", "production"}:
+        raise ConfigError(f"TUNNUS_ENV must be 'sandbox' or 'production', not {mode!r}")
+    sandbox = mode == "sandbox"
+    port = int(env.get("PORT", "5000"))
+    config: dict[str, Any] = {
+        "TUNNUS_ENV": mode,
+        "SANDBOX": sandbox,
+        "INSTANCE_DIR": str(instance_dir),
+        "SECRET_KEY": env.get("SECRET_KEY") or (DEMO_SECRET_KEY if sandbox else ""),
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL")
+        or f"sqlite:///{instance_dir / 'tunnus.db'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "JOBS_MODE": env.get("JOBS_MODE") or ("rq" if env.get("REDIS_URL") else "thread"),
+        "BASE_URL": (env.get("BASE_URL") or f"http://127.0.0.1:{port}").rstrip("/"),
+        "PORT": port,
+        "WHOIS_PORT": int(env.get("WHOIS_PORT", "4343")),
+        # The operator: a Finnish registrar. Its brand never reaches resellers' customers.
+        "OPERATOR_NAME": env.get("OPERATOR_NAME", "Nimipalvelu Oy"),
+        "OPERATOR_BRAND": env.get("OPERATOR_BRAND", "Nimipalvelu"),
+        "OPERATOR_DOMAIN": env.get("OPERATOR_DOMAIN", "nimipalvelu.example"),
+        "OPERATOR_EMAIL": env.get("OPERATOR_EMAIL", "staff@nimipalvelu.example"),
+        "OPERATOR_PASSWORD": env.get("OPERATOR_PASSWORD") or None,
+        "OPERATOR_BUSINESS_ID": env.get("OPERATOR_BUSINESS_ID", "2464491-9"),
+        "OPERATOR_VAT_ID": env.get("OPERATOR_VAT_ID", "FI24644919"),
+        "OPERATOR_IBAN": env.get("OPERATOR_IBAN", "FI2112345600000785"),
+        "OPERATOR_BIC": env.get("OPERATOR_BIC", "NDEAFIHH"),
+        "OPERATOR_ADDRESS": env.get("OPERATOR_ADDRESS", "Mannerheimintie 1, 00100 Helsinki"),
+        "OPERATOR_IANA_ID": env.get("OPERATOR_IANA_ID", "9999"),
+        "OPERATOR_ABUSE_EMAIL": env.get("OPERATOR_ABUSE_EMAIL", "abuse@nimipalvelu.example"),
+        # Mail: until a reseller's own domain verifies, mail leaves from this neutral domain.
+        "NEUTRAL_SENDER_DOMAIN": env.get("NEUTRAL_SENDER_DOMAIN", "mail-relay.example"),
+        "SMTP_HOST": env.get("SMTP_HOST") or None,
+        "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME") or None,
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD") or None,
+        "SMTP_STARTTLS": _bool(env.get("SMTP_STARTTLS")),
+        "MAIL_ADAPTER": env.get("MAIL_ADAPTER") or ("smtp" if env.get("SMTP_HOST") else "sandbox"),
+        "REGISTRY_ADAPTER": env.get("REGISTRY_ADAPTER", "sandbox"),
+        "PAYMENTS_ADAPTER": env.get("PAYMENTS_ADAPTER", "sandbox"),
+        "PAYMENT_SURCHARGES": _decimal_map(
+            env.get("PAYMENT_SURCHARGES"),
+            {"card": "1.50", "paypal": "2.00", "online_banking": "0.50", "bank_transfer": "0"},
+        ),
+        "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES", "5")),
+        "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "15")),
+        "ACCESS_TOKEN_TTL": int(env.get("ACCESS_TOKEN_TTL", "3600")),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parents[2] / "i18n"),
+        "LANGUAGES": ("fi", "sv", "en"),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": not sandbox,
+        "JSON_SORT_KEYS": False,
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    }
+    return config
+
+
+def check_production(config: Mapping[str, Any]) -> None:
+    """Refuse to start production with demo secrets, SQLite or no Redis."""
+    if config.get("SANDBOX"):
+        return
+    problems = []
+    secret = config.get("SECRET_KEY") or ""
+    if not secret or secret == DEMO_SECRET_KEY or len(secret) < 32:
+        problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+    uri = config.get("SQLALCHEMY_DATABASE_URI", "")
+    if not uri.startswith("postgresql"):
+        problems.append("DATABASE_URL must point at PostgreSQL in production")
+    if not config.get("REDIS_URL"):
+        problems.append("REDIS_URL is required in production (RQ workers)")
+    if config.get("MAIL_ADAPTER") != "smtp":
+        problems.append("SMTP_HOST is required in production")
+    for key in ("REGISTRY_ADAPTER", "PAYMENTS_ADAPTER"):
+        if config.get(key) == "sandbox":
+            problems.append(f"{key} must not be 'sandbox' in production")
+    if problems:
+        raise ConfigError("Refusing to start in production: " + "; ".join(problems))

@@ -1,0 +1,86 @@
+"""Transaction boundaries. This is the only module that commits.
+
+Requests and jobs run inside ``unit_of_work``; services only ``flush()``. Side effects
+(jobs, mail, webhooks) registered with ``after_commit`` run once the commit succeeded and
+are dropped on rollback.
+"""
+
+from __future__ import annotations
+
+import functools
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from reseller.core.extensions import db
+
+
+def after_commit(callback: Callable[..., Any], *args: Any) -> None:
+    """Run ``callback(*args)`` once the current transaction commits; drop it on rollback."""
+    db.session.info.setdefault("after_commit", []).append((callback, args))
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """Commit everything done inside the block, or nothing."""
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        db.session.info.pop("after_commit", None)
+        raise
+    for callback, args in db.session.info.pop("after_commit", []):
+        callback(*args)
+
+
+def transactional(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a view in one unit of work: commit on success, roll back on any error."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with unit_of_work():
+            return view(*args, **kwargs)
+
+    return wrapper
+
+
+def is_sqlite(bind: Any = None) -> bool:
+    return (bind or db.engine).dialect.name == "sqlite"
+
+
+def lock_row(model: Any, row_id: Any) -> Any:
+    """Load ``model`` by id with a row lock (PostgreSQL ``FOR UPDATE``).
+
+    On SQLite every transaction already began with ``BEGIN IMMEDIATE`` (see
+    ``configure_sqlite``), which serialises writers, so a plain read is enough there.
+    """
+    stmt = sa.select(model).where(model.id == row_id).execution_options(populate_existing=True)
+    if not is_sqlite():
+        stmt = stmt.with_for_update()
+    return db.session.scalars(stmt).one_or_none()
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """Make SQLite safe for concurrent writers: WAL, foreign keys, ``BEGIN IMMEDIATE``.
+
+    pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINTs, so we take
+    over (the recipe from SQLAlchemy's SQLite dialect documentation).
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

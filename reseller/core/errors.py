@@ -1,0 +1,115 @@
+"""Domain errors and their rendering as RFC 9457 ``application/problem+json``.
+
+Services raise a ``DomainError`` subclass; it carries the HTTP status, a stable ``code``
+that clients can switch on, and optional extra members (e.g. ``available``/``needed``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, json
+from flask_babel import gettext, lazy_gettext
+
+PROBLEM_MIME = "application/problem+json"
+
+
+class DomainError(Exception):
+    """A refused operation. Subclasses set ``status``, ``code`` and ``title``."""
+
+    status = 400
+    code = "bad_request"
+    title: Any = lazy_gettext("Bad request")
+
+    def __init__(self, detail: Any = None, **extra: Any) -> None:
+        super().__init__(str(detail or self.title))
+        self.detail = detail
+        self.extra = extra
+
+    def to_problem(self) -> dict[str, Any]:
+        problem = {
+            "type": f"https://tunnus.dev/problems/{self.code.replace('_', '-')}",
+            "title": str(self.title),
+            "status": self.status,
+            "detail": str(self.detail or self.title),
+            "code": self.code,
+        }
+        problem.update(_plain(self.extra))
+        return problem
+
+
+class ValidationFailed(DomainError):
+    status = 422
+    code = "validation_failed"
+    title = lazy_gettext("The request has invalid fields")
+
+    def __init__(self, errors: dict[str, Any], detail: Any = None) -> None:
+        super().__init__(detail or lazy_gettext("Correct the fields listed in errors."))
+        self.errors = errors
+
+    def to_problem(self) -> dict[str, Any]:
+        problem = super().to_problem()
+        problem["errors"] = translate_messages(self.errors)
+        return problem
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+    title = lazy_gettext("Authentication required")
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+    title = lazy_gettext("Not allowed")
+
+
+class InsufficientScope(Forbidden):
+    code = "insufficient_scope"
+    title = lazy_gettext("The credential lacks a required scope")
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+    title = lazy_gettext("Not found")
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+    title = lazy_gettext("Conflict with the current state")
+
+
+class TooManyAttempts(DomainError):
+    status = 429
+    code = "too_many_attempts"
+    title = lazy_gettext("Too many attempts")
+
+
+def translate_messages(errors: Any) -> Any:
+    """Translate marshmallow-style nested error messages into the request's language."""
+    if isinstance(errors, dict):
+        return {str(key): translate_messages(value) for key, value in errors.items()}
+    if isinstance(errors, (list, tuple)):
+        return [translate_messages(item) for item in errors]
+    text = str(errors)
+    return gettext(text) if text else text
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (str, int, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def problem_response(problem: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    response = Response(json.dumps(problem), status=problem["status"], mimetype=PROBLEM_MIME)
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response

@@ -1,0 +1,41 @@
+"""The one place money and dates are formatted for people, in the page's locale (babel)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency
+from flask_babel import get_locale
+
+TIMEZONE = "Europe/Helsinki"
+
+
+def _locale() -> str:
+    try:
+        return str(get_locale() or "en")
+    except RuntimeError:  # outside a request
+        return "en"
+
+
+def format_money(value: Any, currency: str = "EUR", locale: str | None = None) -> str:
+    """Accepts ``Money`` (amount + currency) or a Decimal/decimal string."""
+    if value is None:
+        return ""
+    amount = getattr(value, "amount", value)
+    currency = getattr(value, "currency", currency)
+    return format_currency(Decimal(str(amount)), currency, locale=locale or _locale())
+
+
+def format_datetime_local(value: datetime | None, locale: str | None = None) -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, "medium", tzinfo=TIMEZONE, locale=locale or _locale())
+
+
+def format_date_local(value: date | datetime | None, locale: str | None = None) -> str:
+    if value is None:
+        return ""
+    return format_date(value, "medium", locale=locale or _locale())

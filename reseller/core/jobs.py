@@ -1,0 +1,233 @@
+"""Background jobs: enqueued only after commit, run in a unit of work, safe to run twice.
+
+Jobs are named by dotted path (``"reseller.domains.tasks.submit_order"``) and take plain
+ids. Where they run is chosen by config:
+
+* ``rq``      Redis + ``rq worker`` processes (production, and the PostgreSQL test run);
+* ``thread``  an in-process worker thread (the embedded default, ``make run``);
+* ``eager``   run right after the commit, in the caller's thread (simple scripts);
+* ``collect`` keep them in a list for tests to inspect and run by hand.
+
+Periodic work is declared with ``@periodic`` and scheduled by RQ's cron scheduler
+(``flask scheduler``) or, in the embedded default, by an in-process scheduler thread that
+reads the sandbox clock, so the time machine fires month-end and renewals.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from croniter import croniter
+from flask import Flask, current_app
+from werkzeug.utils import import_string
+
+from reseller.core.clock import clock
+from reseller.core.db import after_commit, unit_of_work
+
+log = logging.getLogger(__name__)
+
+RETRY_INTERVALS = [10, 60, 300, 900, 3600]
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    path: str
+    cron: str
+    description: str
+
+
+PERIODIC: dict[str, Periodic] = {}
+
+
+def periodic(name: str, cron: str, description: str = "") -> Callable:
+    """Declare a module-level function as periodic work (it must be idempotent)."""
+
+    def register(func: Callable) -> Callable:
+        path = f"{func.__module__}.{func.__name__}"
+        PERIODIC[name] = Periodic(name, path, cron, description or (func.__doc__ or "").strip())
+        return func
+
+    return register
+
+
+def enqueue(path: str, *args: Any, retries: int = 5, delay: int = 0) -> None:
+    """Queue ``path(*args)`` to run once the current transaction commits."""
+    runner = current_app.extensions["tunnus.jobs"]
+    after_commit(runner.submit, path, args, retries, delay)
+
+
+def run(path: str, *args: Any) -> Any:
+    """Run one job in its own unit of work (inside an app context)."""
+    func = import_string(path)
+    with unit_of_work():
+        return func(*args)
+
+
+_worker_app: Flask | None = None
+
+
+def execute(path: str, *args: Any) -> Any:
+    """RQ entry point: build the app once per worker process, then run the job."""
+    global _worker_app
+    if _worker_app is None:
+        from reseller.app import create_app
+
+        _worker_app = create_app()
+    with _worker_app.app_context():
+        return run(path, *args)
+
+
+@dataclass
+class CollectingRunner:
+    """Tests: keep submitted jobs; ``run_all`` executes them (and any they enqueue)."""
+
+    app: Flask
+    jobs: list[tuple[str, tuple]] = field(default_factory=list)
+
+    def submit(self, path: str, args: tuple, retries: int = 0, delay: int = 0) -> None:
+        self.jobs.append((path, args))
+
+    def run_all(self, limit: int = 1000) -> int:
+        done = 0
+        while self.jobs and done < limit:
+            path, args = self.jobs.pop(0)
+            run(path, *args)
+            done += 1
+        return done
+
+
+class EagerRunner:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def submit(self, path: str, args: tuple, retries: int = 0, delay: int = 0) -> None:
+        with self.app.app_context():
+            run(path, *args)
+
+
+class ThreadRunner:
+    """The embedded default: one daemon thread runs jobs in order, retrying with backoff."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.queue: queue.Queue[tuple[str, tuple, int, float]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, path: str, args: tuple, retries: int = 5, delay: int = 0) -> None:
+        self.queue.put((path, args, retries, time.monotonic() + delay))
+        self.start()
+
+    def start(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._loop, name="tunnus-jobs", daemon=True)
+            self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            path, args, retries, not_before = self.queue.get()
+            wait = not_before - time.monotonic()
+            if wait > 0:
+                # Not due yet: put it back and look again shortly.
+                self.queue.put((path, args, retries, not_before))
+                time.sleep(min(wait, 0.5))
+                continue
+            try:
+                with self.app.app_context():
+                    run(path, *args)
+            except Exception:
+                log.exception("job %s%r failed (%d retries left)", path, args, retries)
+                if retries > 0:
+                    attempt = max(0, 5 - retries)
+                    backoff = RETRY_INTERVALS[min(attempt, len(RETRY_INTERVALS) - 1)]
+                    self.queue.put((path, args, retries - 1, time.monotonic() + backoff))
+
+    def drain(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.queue.empty() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+class RQRunner:
+    """Production: push to Redis for ``rq worker`` processes, with rq's retry/backoff."""
+
+    def __init__(self, app: Flask, redis_url: str) -> None:
+        from redis import Redis
+        from rq import Queue
+
+        self.connection = Redis.from_url(redis_url)
+        self.queue = Queue("default", connection=self.connection)
+
+    def submit(self, path: str, args: tuple, retries: int = 5, delay: int = 0) -> None:
+        from datetime import timedelta
+
+        from rq import Retry
+
+        retry = Retry(max=retries, interval=RETRY_INTERVALS[:retries]) if retries else None
+        options = {"retry": retry, "job_timeout": 600, "failure_ttl": 7 * 86400}
+        if delay:
+            self.queue.enqueue_in(timedelta(seconds=delay), execute, path, *args, **options)
+        else:
+            self.queue.enqueue(execute, path, *args, **options)
+
+
+class ThreadScheduler:
+    """Embedded default: fire due ``@periodic`` work by the (sandbox) clock."""
+
+    def __init__(self, app: Flask, tick_seconds: float = 30.0) -> None:
+        self.app = app
+        self.tick_seconds = tick_seconds
+        self.last_run: dict[str, datetime] = {}
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="tunnus-cron", daemon=True)
+            self._thread.start()
+
+    def due(self, now: datetime) -> list[Periodic]:
+        due = []
+        for job in PERIODIC.values():
+            last = self.last_run.get(job.name)
+            if last is None or croniter(job.cron, last).get_next(datetime) <= now:
+                due.append(job)
+        return due
+
+    def tick(self) -> None:
+        with self.app.app_context():
+            now = clock.now()
+            for job in self.due(now):
+                self.last_run[job.name] = now
+                runner = self.app.extensions["tunnus.jobs"]
+                runner.submit(job.path, (), 3, 0)
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                self.tick()
+            except Exception:
+                log.exception("scheduler tick failed")
+            time.sleep(self.tick_seconds)
+
+
+def init_app(app: Flask) -> None:
+    mode = app.config["JOBS_MODE"]
+    if mode == "rq":
+        if not app.config.get("REDIS_URL"):
+            raise RuntimeError("JOBS_MODE=rq needs REDIS_URL")
+        runner: Any = RQRunner(app, app.config["REDIS_URL"])
+    elif mode == "thread":
+        runner = ThreadRunner(app)
+    elif mode == "eager":
+        runner = EagerRunner(app)
+    elif mode == "collect":
+        runner = CollectingRunner(app)
+    else:
+        raise RuntimeError(f"unknown JOBS_MODE {mode!r}")
+    app.extensions["tunnus.jobs"] = runner

@@ -1,0 +1,1 @@
+"""Reseller applications: apply (public), then operator staff approve or reject."""

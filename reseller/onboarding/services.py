@@ -1,0 +1,87 @@
+"""Apply, approve, reject. Joining is free: approval creates the account, nothing is charged."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from reseller.accounts.errors import EmailTaken
+from reseller.accounts.models import Reseller, User
+from reseller.accounts.services import find_user_by_email
+from reseller.core.clock import clock
+from reseller.core.errors import Conflict, NotFound
+from reseller.core.extensions import db
+from reseller.onboarding.models import Application
+
+
+class ApplicationNotFound(NotFound):
+    code = "application_not_found"
+    title = _l("No such application")
+
+
+class ApplicationDecided(Conflict):
+    code = "application_decided"
+    title = _l("The application has already been decided")
+
+
+def submit_application(**data) -> Application:
+    application = Application(status="pending", **data)
+    db.session.add(application)
+    db.session.flush()
+    return application
+
+
+def list_applications(*, status: str | None = None) -> list[Application]:
+    stmt = sa.select(Application).order_by(Application.created_at.desc(), Application.id.desc())
+    if status:
+        stmt = stmt.where(Application.status == status)
+    return list(db.session.scalars(stmt))
+
+
+def _pending(application_id: int) -> Application:
+    application = db.session.get(Application, application_id, with_for_update=True)
+    if application is None:
+        raise ApplicationNotFound()
+    if application.status != "pending":
+        raise ApplicationDecided()
+    return application
+
+
+def approve_application(*, application_id: int, staff_id: int, note: str | None = None
+                        ) -> tuple[Reseller, User]:
+    """Create the reseller and its owner (who sets a password from an emailed link)."""
+    application = _pending(application_id)
+    if find_user_by_email(application.contact_email):
+        raise EmailTaken()
+    reseller = Reseller(
+        company_name=application.company_name, country=application.country,
+        business_id=application.business_id, vat_id=application.vat_id,
+        street=application.street, city=application.city,
+        postal_code=application.postal_code, website=application.website,
+        contact_email=application.contact_email, billing_email=application.contact_email,
+        contact_phone=application.contact_phone, language=application.language,
+        payment_mode="prepaid", tier="standard", status="active",
+    )
+    db.session.add(reseller)
+    db.session.flush()
+    owner = User(reseller_id=reseller.id, email=application.contact_email,
+                 name=application.contact_name, role="owner", is_operator=False,
+                 language=application.language)
+    db.session.add(owner)
+    application.status = "approved"
+    application.reseller_id = reseller.id
+    application.decided_by_id = staff_id
+    application.decided_at = clock.now()
+    application.decision_note = note
+    db.session.flush()
+    return reseller, owner
+
+
+def reject_application(*, application_id: int, staff_id: int, note: str) -> Application:
+    application = _pending(application_id)
+    application.status = "rejected"
+    application.decided_by_id = staff_id
+    application.decided_at = clock.now()
+    application.decision_note = note
+    db.session.flush()
+    return application

@@ -1,0 +1,36 @@
+"""Sandbox-only views: the dev outbox, where the embedded default's sent mail is kept."""
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, jsonify, render_template, request
+
+from reseller.core.extensions import db
+from whitelabel.models import OutboxMessage
+
+dev = Blueprint("dev", __name__, url_prefix="/_dev")
+
+
+def _messages(limit: int = 200) -> list[OutboxMessage]:
+    stmt = sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    to = request.args.get("to")
+    if to:
+        stmt = stmt.where(OutboxMessage.recipient == to)
+    return list(db.session.scalars(stmt))
+
+
+@dev.before_request
+def _sandbox_only():
+    if not current_app.config["SANDBOX"]:
+        abort(404)
+
+
+@dev.get("/outbox")
+def outbox():
+    messages = _messages()
+    if request.accept_mimetypes.best == "text/html" and "json" not in request.args:
+        return render_template("dev/outbox.html", messages=messages)
+    return jsonify({"messages": [
+        {"id": m.id, "to": m.recipient, "from": m.sender, "subject": m.subject,
+         "language": m.language, "text": m.text, "html": m.html, "reseller": m.reseller_id,
+         "template": m.template, "state": m.state, "created_at": m.created_at.isoformat()}
+        for m in messages
+    ]})
