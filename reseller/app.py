@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, g, render_template, request, session
+from flask import Flask, g, has_request_context, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -112,11 +112,13 @@ def _register_errors(app: Flask) -> None:
             return problem_response({
                 "type": "about:blank", "title": error.name, "status": error.code,
                 "detail": error.description, "code": code,
-            }, headers=dict(error.get_response().headers.items()) if error.code == 405 else None)
+            }, headers={"Allow": error.get_response().headers["Allow"]} if error.code == 405 else None)
         return render_template("error.html", error=error), error.code
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
+        if app.config.get("RAISE_UNEXPECTED"):
+            raise error  # tests: show the real traceback instead of a 500 page
         log.exception("unhandled error on %s %s", request.method, request.path)
         if wants_problem():
             return problem_response({
@@ -129,6 +131,8 @@ def _register_errors(app: Flask) -> None:
 
 def _select_locale() -> str:
     supported = ("fi", "sv", "en")
+    if not has_request_context():
+        return "en"
     chosen = request.args.get("lang")
     if chosen in supported:
         session["lang"] = chosen

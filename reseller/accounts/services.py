@@ -62,8 +62,10 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
 
 
-def authenticate(*, email: str, password: str, max_failures: int, lock_minutes: int) -> User:
-    """Check email and password; lock the account for a while after repeated failures."""
+def authenticate(*, email: str, password: str) -> User:
+    """Check email and password. A refusal raises; the caller then records the failure
+    with ``record_failed_login`` in a unit of work of its own (so it is not rolled back
+    together with the refused sign-in)."""
     user = find_user_by_email(email)
     now = clock.now()
     if user is None or not user.active or not user.password_hash:
@@ -72,11 +74,6 @@ def authenticate(*, email: str, password: str, max_failures: int, lock_minutes: 
     if user.locked_until and user.locked_until > now:
         raise AccountLocked()
     if not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= max_failures:
-            user.locked_until = now + timedelta(minutes=lock_minutes)
-            user.failed_logins = 0
-        db.session.flush()
         raise InvalidCredentials()
     user.failed_logins = 0
     user.locked_until = None
@@ -84,6 +81,18 @@ def authenticate(*, email: str, password: str, max_failures: int, lock_minutes: 
         user.last_login_at = now
     db.session.flush()
     return user
+
+
+def record_failed_login(*, email: str, max_failures: int, lock_minutes: int) -> None:
+    """Count a failed sign-in; after ``max_failures`` lock the account for a while."""
+    user = find_user_by_email(email)
+    if user is None or (user.locked_until and user.locked_until > clock.now()):
+        return
+    user.failed_logins += 1
+    if user.failed_logins >= max_failures:
+        user.locked_until = clock.now() + timedelta(minutes=lock_minutes)
+        user.failed_logins = 0
+    db.session.flush()
 
 
 def verify_totp(*, user: User, code: str) -> None:

@@ -11,7 +11,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import g, request
+from flask import request
 
 from reseller.accounts import services as accounts
 from reseller.core.clock import clock
@@ -45,9 +45,10 @@ def _authenticate() -> Principal:
 
 
 def current_principal() -> Principal:
-    principal = g.get("principal")
+    # Kept on the request itself (not ``g``), so it can never outlive the request.
+    principal = request.environ.get("tunnus.principal")
     if principal is None:
-        principal = g.principal = _authenticate()
+        principal = request.environ["tunnus.principal"] = _authenticate()
     return principal
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from flask import (Blueprint, current_app, flash, g, redirect, render_template, request,
                    session, url_for)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from reseller.accounts import notices, services
+from reseller.accounts.errors import InvalidCredentials
 from reseller.accounts.permissions import SCOPES, Permission, Role, scopes_for_role
 from reseller.client.session import (load_user, login_required, permission_required, sign_in,
                                      sign_out, user_can)
@@ -23,6 +25,7 @@ MIN_PASSWORD = 10
 @bp.app_context_processor
 def _template_globals():
     return {"current_user": g.get("user"), "can": user_can, "Permission": Permission,
+            "get_locale": get_locale,
             "languages": (("fi", "Suomi"), ("sv", "Svenska"), ("en", "English"))}
 
 
@@ -36,12 +39,16 @@ def _safe_next(target: str | None) -> str | None:
 def login():
     error = None
     if request.method == "POST":
+        email = request.form.get("email", "")
         try:
             with unit_of_work():
-                user = services.authenticate(
-                    email=request.form.get("email", ""),
-                    password=request.form.get("password", ""),
-                    max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+                user = services.authenticate(email=email,
+                                             password=request.form.get("password", ""))
+        except InvalidCredentials as refused:
+            error = str(refused.title)
+            with unit_of_work():
+                services.record_failed_login(
+                    email=email, max_failures=current_app.config["LOGIN_MAX_FAILURES"],
                     lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"])
         except DomainError as refused:
             error = str(refused.title)

@@ -31,7 +31,7 @@ def decide(application_id: int, decision: str):
     try:
         with unit_of_work():
             if decision == "approve":
-                _, owner = onboarding.approve_application(
+                _reseller, owner = onboarding.approve_application(
                     application_id=application_id, staff_id=g.user.id, note=note or None)
                 notices.send_invitation(owner)
             else:

@@ -81,7 +81,7 @@ class _Clock:
         if row is None:
             row = SandboxClock(id=1, offset_seconds=0)
             db.session.add(row)
-        row.offset_seconds = int(offset.total_seconds())
+        row.offset_seconds = round(offset.total_seconds())
         db.session.flush()
         self._offset = timedelta(seconds=row.offset_seconds)
         self._loaded_at = time.monotonic()
@@ -89,14 +89,16 @@ class _Clock:
     def set(self, moment: datetime) -> datetime:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
-        self.set_offset(moment - datetime.now(UTC))
+        # From the start of the current real second, so the clock reads at or after ``moment``.
+        self.set_offset(moment - datetime.now(UTC).replace(microsecond=0))
         return self.now()
 
     def advance(self, delta: timedelta) -> datetime:
         if not self.sandbox:
             raise TimeMachineDisabled()
-        self._reload()
-        self.set_offset(self._offset + delta)
+        row = db.session.get(SandboxClock, 1, with_for_update=True)
+        current = timedelta(seconds=row.offset_seconds) if row else timedelta(0)
+        self.set_offset(current + delta)
         return self.now()
 
 

@@ -22,7 +22,7 @@ class DomainError(Exception):
     title: Any = lazy_gettext("Bad request")
 
     def __init__(self, detail: Any = None, **extra: Any) -> None:
-        super().__init__(str(detail or self.title))
+        super().__init__(detail or self.title)
         self.detail = detail
         self.extra = extra
 
