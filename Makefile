@@ -20,10 +20,10 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 i18n: venv
-	@$(VENV)/bin/pybabel compile -q -d i18n -D messages --use-fuzzy 2>/dev/null || $(VENV)/bin/pybabel compile -d i18n -D messages
+	@$(PY) i18n/tool.py compile
 
 run: venv i18n
-	$(VENV)/bin/flask --app wsgi db upgrade
+	$(VENV)/bin/flask --app wsgi db upgrade heads
 	$(VENV)/bin/flask --app wsgi demo load
 	$(VENV)/bin/flask --app wsgi serve --port $(PORT)
 
@@ -44,9 +44,9 @@ test: venv i18n system-deps
 lint: venv
 	$(VENV)/bin/ruff check .
 
+# make extract-messages AREA=core  (then translate the new entries in fi/ and sv/)
 extract-messages: venv
-	$(VENV)/bin/pybabel extract -F i18n/babel.cfg -k _l -k lazy_gettext -o i18n/messages.pot --no-location --sort-output .
-	$(VENV)/bin/pybabel update -i i18n/messages.pot -d i18n -D messages --no-fuzzy-matching
+	$(PY) i18n/tool.py extract $(AREA)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

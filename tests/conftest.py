@@ -124,7 +124,7 @@ def app(database_url, instance_dir, redis_server):
     application = create_app(test_config(database_url, instance_dir, **extra))
     application.test_client_class = IsolatedClient
     with application.app_context():
-        upgrade()
+        upgrade(revision="heads")
     return application
 
 

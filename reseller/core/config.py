@@ -34,6 +34,12 @@ def _decimal_map(value: str | None, default: dict[str, str]) -> dict[str, Decima
     return {key: Decimal(amount) for key, amount in pairs.items()}
 
 
+def translation_directories() -> str:
+    """Every catalogue area under ``i18n/`` (flask-babel merges them)."""
+    root = Path(__file__).resolve().parents[2] / "i18n"
+    return ";".join(str(path.parent) for path in sorted(root.glob("*/babel.cfg")))
+
+
 def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the Flask config dict from ``environ`` (``os.environ`` by default)."""
     env = dict(os.environ if environ is None else environ)
@@ -86,7 +92,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "15")),
         "ACCESS_TOKEN_TTL": int(env.get("ACCESS_TOKEN_TTL", "3600")),
         "BABEL_DEFAULT_LOCALE": "en",
-        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parents[2] / "i18n"),
+        "BABEL_TRANSLATION_DIRECTORIES": translation_directories(),
         "LANGUAGES": ("fi", "sv", "en"),
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,

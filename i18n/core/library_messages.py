@@ -32,3 +32,9 @@ MESSAGES = [
     _("Shorter than minimum length 2."),
     _("Length must be 2."),
 ]
+
+# Email subjects built with the operator's name at run time.
+SUBJECTS = [
+    _("Your %(operator)s reseller account"),
+    _("Reset your %(operator)s password"),
+]

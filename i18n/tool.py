@@ -1,0 +1,95 @@
+"""Catalogue tooling. Each area under ``i18n/`` (a folder with a ``babel.cfg``) owns the
+messages of the files its config names, so packages translate independently.
+
+    python i18n/tool.py extract AREA   # refresh AREA's .pot and its fi/sv/en .po files
+    python i18n/tool.py compile        # build every .mo (make run / make test do this)
+    python i18n/tool.py check          # list untranslated or stale messages; exit 1 if any
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent
+REPO = ROOT.parent
+LANGUAGES = ("fi", "sv", "en")
+KEYWORDS = ["-k", "_l", "-k", "lazy_gettext", "-k", "ngettext:1,2", "-k", "lazy_ngettext:1,2"]
+
+
+def areas() -> list[Path]:
+    return sorted(path.parent for path in ROOT.glob("*/babel.cfg"))
+
+
+def _pybabel(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True,
+                   cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _extract_to(area: Path, target: Path) -> None:
+    _pybabel("extract", "-F", str(area / "babel.cfg"), *KEYWORDS, "-o", str(target),
+             "--no-location", "--sort-output", "--omit-header", ".")
+
+
+def extract(name: str) -> None:
+    area = ROOT / name
+    pot = area / "messages.pot"
+    _extract_to(area, pot)
+    for language in LANGUAGES:
+        po = area / language / "LC_MESSAGES" / "messages.po"
+        if po.exists():
+            _pybabel("update", "-i", str(pot), "-o", str(po), "-l", language,
+                     "--no-fuzzy-matching", "--ignore-obsolete", "--omit-header")
+        else:
+            _pybabel("init", "-i", str(pot), "-o", str(po), "-l", language)
+
+
+def compile_all() -> None:
+    for area in areas():
+        for language in LANGUAGES:
+            po = area / language / "LC_MESSAGES" / "messages.po"
+            if po.exists():
+                _pybabel("compile", "-i", str(po), "-o", str(po.with_suffix(".mo")),
+                         "-l", language)
+
+
+def problems() -> list[str]:
+    """Messages in the source but not in a catalogue, or without a fi/sv translation."""
+    found: list[str] = []
+    for area in areas():
+        with tempfile.TemporaryDirectory() as tmp:
+            fresh = Path(tmp) / "fresh.pot"
+            _extract_to(area, fresh)
+            with fresh.open("rb") as handle:
+                wanted = {m.id for m in read_po(handle) if m.id}
+        for language in ("fi", "sv"):
+            po = area / language / "LC_MESSAGES" / "messages.po"
+            if not po.exists():
+                found.append(f"{area.name}/{language}: no catalogue")
+                continue
+            with po.open("rb") as handle:
+                catalog = read_po(handle)
+            for msgid in sorted(wanted, key=str):
+                message = catalog.get(msgid)
+                text = message.string if message else None
+                if not text or (isinstance(text, tuple) and not all(text)):
+                    found.append(f"{area.name}/{language}: {msgid!r}")
+    return found
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else "check"
+    if command == "extract":
+        extract(sys.argv[2])
+    elif command == "compile":
+        compile_all()
+    elif command == "check":
+        missing = problems()
+        print("\n".join(missing) or "all messages translated")
+        sys.exit(1 if missing else 0)
+    else:
+        sys.exit(__doc__)
