@@ -70,22 +70,25 @@ def _register_blueprints(app: Flask) -> None:
 
     from reseller.accounts import api as accounts_api
     from reseller.accounts import oauth
+    from reseller.api import idempotency, ratelimit
     from reseller.api import views as api_views
+    from reseller.api.helpers import DatabaseIdConverter, reject_nul_characters
     from reseller.client import views as client_views
     from reseller.console import views as console_views
     from reseller.onboarding import api as onboarding_api
-    from reseller.onboarding import views as onboarding_views
-    from whitelabel import views as whitelabel_views
-
-    from reseller.api import idempotency, ratelimit
     from reseller.events import api as events_api
+    from reseller.onboarding import views as onboarding_views
     from reseller.webhooks import api as webhooks_api
     from reseller.webhooks import views as webhooks_views
+    from whitelabel import views as whitelabel_views
+
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
 
     api = Blueprint("api", __name__, url_prefix="/api/v1")
     for bp in (api_views.bp, accounts_api.bp, onboarding_api.bp, events_api.bp,
                webhooks_api.bp):
         api.register_blueprint(bp)
+    api.before_request(reject_nul_characters)
     idempotency.init_blueprint(api)
     ratelimit.init_app(app)
     app.register_blueprint(api)

@@ -5,5 +5,5 @@ from reseller.api.idempotency import IdempotencyRecord  # noqa: F401
 from reseller.core.clock import SandboxClock  # noqa: F401
 from reseller.core.events import Event  # noqa: F401
 from reseller.onboarding.models import Application  # noqa: F401
-from whitelabel.models import OutboxMessage  # noqa: F401
 from reseller.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: F401
+from whitelabel.models import OutboxMessage  # noqa: F401
