@@ -75,8 +75,8 @@ def _register_blueprints(app: Flask) -> None:
     from reseller.api.helpers import DatabaseIdConverter, reject_nul_characters
     from reseller.client import views as client_views
     from reseller.console import views as console_views
-    from reseller.onboarding import api as onboarding_api
     from reseller.events import api as events_api
+    from reseller.onboarding import api as onboarding_api
     from reseller.onboarding import views as onboarding_views
     from reseller.webhooks import api as webhooks_api
     from reseller.webhooks import views as webhooks_views
