@@ -63,6 +63,9 @@ def _init_adapters(app: Flask) -> None:
     from whitelabel.mailer import mailer_from_config
 
     app.extensions["tunnus.mailer"] = mailer_from_config(app.config)
+    from reseller import registry
+
+    registry.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -71,14 +74,21 @@ def _register_blueprints(app: Flask) -> None:
     from reseller.accounts import api as accounts_api
     from reseller.accounts import oauth
     from reseller.api import views as api_views
+    from reseller.catalog import api as catalog_api
+    from reseller.catalog import views as catalog_views
     from reseller.client import views as client_views
     from reseller.console import views as console_views
+    from reseller.domains import api as domains_api
+    from reseller.domains import demo as domains_demo
+    from reseller.domains import tasks as domains_tasks  # noqa: F401  (periodic jobs)
+    from reseller.domains import views as domains_views
     from reseller.onboarding import api as onboarding_api
     from reseller.onboarding import views as onboarding_views
     from whitelabel import views as whitelabel_views
 
     api = Blueprint("api", __name__, url_prefix="/api/v1")
-    for bp in (api_views.bp, accounts_api.bp, onboarding_api.bp):
+    for bp in (api_views.bp, accounts_api.bp, onboarding_api.bp, catalog_api.bp,
+               domains_api.bp):
         api.register_blueprint(bp)
     app.register_blueprint(api)
     csrf.exempt(api)
@@ -86,6 +96,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(client_views.bp)
     app.register_blueprint(onboarding_views.bp)
     app.register_blueprint(console_views.bp)
+    app.register_blueprint(domains_views.bp)
+    app.register_blueprint(catalog_views.bp)
+    domains_demo.register_hooks()
     app.register_blueprint(whitelabel_views.dev)
     oauth.init_app(app)
 

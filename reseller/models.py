@@ -1,7 +1,16 @@
 """Every model, imported in one place so Alembic and ``create_all`` see the whole schema."""
 
 from reseller.accounts.models import AccessToken, OAuthClient, Reseller, User  # noqa: F401
+from reseller.catalog.models import Price, RetailPrice, Tier  # noqa: F401
 from reseller.core.clock import SandboxClock  # noqa: F401
 from reseller.core.events import Event  # noqa: F401
+from reseller.domains.models import Contact, Domain, Host, Order  # noqa: F401
 from reseller.onboarding.models import Application  # noqa: F401
+from reseller.registry.sandbox_models import (  # noqa: F401
+                                              SandboxContact,
+                                              SandboxDomain,
+                                              SandboxHost,
+                                              SandboxMessage,
+                                              SandboxTransaction,
+)
 from whitelabel.models import OutboxMessage  # noqa: F401
