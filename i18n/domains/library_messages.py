@@ -14,4 +14,5 @@ MESSAGES = [
     _("Must be zero or more, in whole cents."),
     _("A price cannot change in the past."),
     _("Must be zero or more."),
+    _("Must be between 0 and 1000."),
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from reseller.core.schemas import Amount, BaseSchema
 
@@ -44,9 +44,8 @@ class TldListOut(BaseSchema):
 
 class RetailPricesIn(BaseSchema):
     markup_percent = Amount(load_default=None, allow_none=True,
-                            validate=validate.Range(min=0, max=1000))
+                            metadata={"description": "0–1000; applies where no fixed price"})
     prices = fields.Dict(keys=fields.String(),
-                         values=fields.Dict(keys=fields.String(),
-                                            values=Amount(allow_none=True,
-                                                          validate=validate.Range(min=0))),
-                         load_default=dict)
+                         values=fields.Dict(keys=fields.String(), values=Amount(allow_none=True)),
+                         load_default=dict,
+                         metadata={"description": '{"fi": {"register": "19.00"}}; null removes'})

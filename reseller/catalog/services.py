@@ -169,6 +169,11 @@ def set_retail_prices(*, reseller_id: int, markup_percent: Decimal | None = None
                       prices: dict[str, dict[str, Decimal | None]] | None = None) -> None:
     """Set the markup rule and/or fixed retail prices (``None`` removes a fixed price)."""
     existing = _retail_rules(reseller_id)
+    if markup_percent is not None and not 0 <= markup_percent <= 1000:
+        raise ValidationFailed({"markup_percent": ["Must be between 0 and 1000."]})
+    if any(amount is not None and amount < 0
+           for by_operation in (prices or {}).values() for amount in by_operation.values()):
+        raise ValidationFailed({"prices": ["Must be zero or more."]})
     if markup_percent is not None:
         row = existing.get(("*", "*")) or RetailPrice(reseller_id=reseller_id, tld="*",
                                                        operation="*")
