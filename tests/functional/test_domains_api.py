@@ -45,7 +45,7 @@ def test_register_holds_then_captures_once_the_registry_confirms(setup, jobs):
     assert response.status_code == 202, response.json
     order = response.json
     assert order["state"] == "held" and order["kind"] == "register"
-    assert order["domain"] == "xn--thti-kauppa-pcb.fi"
+    assert order["domain"] == "xn--thti-kauppa-l8a.fi"
     assert order["price"] == {"currency": "EUR", "net": "9.90", "vat": "2.52", "total": "12.42"}
     assert available(reseller) == Money.of("187.58")
     jobs.run_all()
@@ -59,7 +59,7 @@ def test_register_holds_then_captures_once_the_registry_confirms(setup, jobs):
     assert domain["nameservers"] == ["ns1.dns.example", "ns2.dns.example"]
     assert domain["contacts"]["registrant"] == contact["id"]
     registered = events("domain.registered")[-1].data
-    assert registered["domain"] == "xn--thti-kauppa-pcb.fi"
+    assert registered["domain"] == "xn--thti-kauppa-l8a.fi"
     assert registered["order_id"] == order["id"]
     assert registered["registrant_contact_id"] == contact["id"]
     assert events("order.completed")

@@ -26,9 +26,9 @@ def signed_in(client, factory):
 def test_search_shows_the_price_before_registering(signed_in, jobs):
     client, user = signed_in
     page = client.get("/domains/search?q=sivusto").get_data(as_text=True)
-    assert "sivusto.fi" in page and "12,42" in page
+    assert "sivusto.fi" in page and "12.42" in page
     confirm = client.get("/domains/register?name=sivusto.fi&period=2").get_data(as_text=True)
-    assert "24,85" in confirm and 'name="idempotency_key"' in confirm
+    assert "24.85" in confirm and 'name="idempotency_key"' in confirm
     contact_id = confirm.split('name="registrant"><option value="')[1].split('"')[0]
     response = client.post("/domains/register", data={
         "name": "sivusto.fi", "period": "2", "registrant": contact_id, "auto_renew": "1",

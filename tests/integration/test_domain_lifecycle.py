@@ -204,8 +204,7 @@ def test_price_changes_apply_from_their_date_and_history_stays(reseller):
 
 def test_postpaid_resellers_pay_from_the_postpaid_list(factory):
     install_catalogue()
-    reseller = factory.reseller()
-    fund(reseller, None, payment_mode="postpaid")
+    reseller = factory.reseller(payment_mode="postpaid")
     quote = catalog.quote(reseller_id=reseller.id, tld="fi", operation="register", years=2)
     assert (quote.price_list, quote.net, quote.total) == ("postpaid", Decimal("21.78"),
                                                           Decimal("27.33"))
