@@ -63,6 +63,9 @@ def _init_adapters(app: Flask) -> None:
     from whitelabel.mailer import mailer_from_config
 
     app.extensions["tunnus.mailer"] = mailer_from_config(app.config)
+    from reseller import registry
+
+    registry.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -73,8 +76,14 @@ def _register_blueprints(app: Flask) -> None:
     from reseller.api import idempotency, ratelimit
     from reseller.api import views as api_views
     from reseller.api.helpers import DatabaseIdConverter, reject_nul_characters
+    from reseller.catalog import api as catalog_api
+    from reseller.catalog import views as catalog_views
     from reseller.client import views as client_views
     from reseller.console import views as console_views
+    from reseller.domains import api as domains_api
+    from reseller.domains import demo as domains_demo
+    from reseller.domains import tasks as domains_tasks  # noqa: F401  (periodic jobs)
+    from reseller.domains import views as domains_views
     from reseller.events import api as events_api
     from reseller.onboarding import api as onboarding_api
     from reseller.onboarding import views as onboarding_views
@@ -85,8 +94,8 @@ def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
 
     api = Blueprint("api", __name__, url_prefix="/api/v1")
-    for bp in (api_views.bp, accounts_api.bp, onboarding_api.bp, events_api.bp,
-               webhooks_api.bp):
+    for bp in (api_views.bp, accounts_api.bp, onboarding_api.bp, catalog_api.bp,
+               domains_api.bp, events_api.bp, webhooks_api.bp):
         api.register_blueprint(bp)
     api.before_request(reject_nul_characters)
     idempotency.init_blueprint(api)
@@ -98,6 +107,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhooks_views.bp)
     app.register_blueprint(onboarding_views.bp)
     app.register_blueprint(console_views.bp)
+    app.register_blueprint(domains_views.bp)
+    app.register_blueprint(catalog_views.bp)
+    domains_demo.register_hooks()
     app.register_blueprint(whitelabel_views.dev)
     oauth.init_app(app)
 

@@ -2,8 +2,17 @@
 
 from reseller.accounts.models import AccessToken, OAuthClient, Reseller, User  # noqa: F401
 from reseller.api.idempotency import IdempotencyRecord  # noqa: F401
+from reseller.catalog.models import Price, RetailPrice, Tier  # noqa: F401
 from reseller.core.clock import SandboxClock  # noqa: F401
 from reseller.core.events import Event  # noqa: F401
+from reseller.domains.models import Contact, Domain, Host, Order  # noqa: F401
 from reseller.onboarding.models import Application  # noqa: F401
+from reseller.registry.sandbox_models import (  # noqa: F401
+                                              SandboxContact,
+                                              SandboxDomain,
+                                              SandboxHost,
+                                              SandboxMessage,
+                                              SandboxTransaction,
+)
 from reseller.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: F401
 from whitelabel.models import OutboxMessage  # noqa: F401

@@ -108,6 +108,15 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SMTP_STARTTLS": _bool(env.get("SMTP_STARTTLS")),
         "MAIL_ADAPTER": env.get("MAIL_ADAPTER") or ("smtp" if env.get("SMTP_HOST") else "sandbox"),
         "REGISTRY_ADAPTER": env.get("REGISTRY_ADAPTER", "sandbox"),
+        # Our registrar id at the registries (EPP clID); the sandbox uses it as sponsor.
+        "REGISTRY_CLIENT_ID": env.get("REGISTRY_CLIENT_ID", "tunnus"),
+        # Sandbox registry failure injection: share of calls failing before / timing out
+        # after the work (decimal fractions), and added latency per call.
+        "SANDBOX_REGISTRY_FAILURE_RATE": Decimal(env.get("SANDBOX_REGISTRY_FAILURE_RATE") or "0"),
+        "SANDBOX_REGISTRY_TIMEOUT_RATE": Decimal(env.get("SANDBOX_REGISTRY_TIMEOUT_RATE") or "0"),
+        "SANDBOX_REGISTRY_LATENCY_MS": int(env.get("SANDBOX_REGISTRY_LATENCY_MS") or "0"),
+        "AUTO_RENEW_DAYS_AHEAD": int(env.get("AUTO_RENEW_DAYS_AHEAD") or "14"),
+        "ORDER_RECOVERY_AFTER_MINUTES": int(env.get("ORDER_RECOVERY_AFTER_MINUTES") or "5"),
         "PAYMENTS_ADAPTER": env.get("PAYMENTS_ADAPTER", "sandbox"),
         "PAYMENT_SURCHARGES": _decimal_map(
             env.get("PAYMENT_SURCHARGES"),
