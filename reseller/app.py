@@ -68,6 +68,7 @@ def _init_adapters(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from flask import Blueprint
 
+    from reseller import billing  # noqa: F401  (wallet jobs)
     from reseller.accounts import api as accounts_api
     from reseller.accounts import oauth
     from reseller.api import views as api_views
@@ -88,6 +89,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(console_views.bp)
     app.register_blueprint(whitelabel_views.dev)
     oauth.init_app(app)
+    from reseller.billing import demo as billing_demo
+
+    billing_demo.install()
 
 
 def wants_problem() -> bool:

@@ -5,3 +5,15 @@ from reseller.core.clock import SandboxClock  # noqa: F401
 from reseller.core.events import Event  # noqa: F401
 from reseller.onboarding.models import Application  # noqa: F401
 from whitelabel.models import OutboxMessage  # noqa: F401
+from wallet.models import (  # noqa: F401
+    BankEntry,
+    Hold,
+    LedgerEntry,
+    LedgerTransfer,
+    PaymentNotice,
+    Purchase,
+    TopUp,
+    Wallet,
+    WalletChange,
+    Withdrawal,
+)

@@ -33,7 +33,6 @@ class Reseller(db.Model):
     contact_phone: Mapped[str | None] = mapped_column(sa.String(40))
     einvoice_address: Mapped[str | None] = mapped_column(sa.String(60))
     language: Mapped[str] = mapped_column(sa.String(2), default="en")
-    payment_mode: Mapped[str] = mapped_column(sa.String(10), default="prepaid")
     tier: Mapped[str] = mapped_column(sa.String(20), default="standard")
     status: Mapped[str] = mapped_column(sa.String(12), default="active")
     closing_reason: Mapped[str | None] = mapped_column(sa.Text)
@@ -42,8 +41,14 @@ class Reseller(db.Model):
 
     users: Mapped[list[User]] = relationship(back_populates="reseller", lazy="selectin")
 
+    @property
+    def payment_mode(self) -> str:
+        """Owned by the wallet ("prepaid" until a wallet exists)."""
+        from wallet.services import payment_mode_of
+
+        return payment_mode_of(self.id)
+
     __table_args__ = (
-        sa.CheckConstraint("payment_mode IN ('prepaid', 'postpaid')", name="payment_mode"),
         sa.CheckConstraint("status IN ('active', 'closing', 'closed')", name="status"),
         sa.CheckConstraint("language IN ('fi', 'sv', 'en')", name="language"),
     )

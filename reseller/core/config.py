@@ -8,9 +8,10 @@ start with demo secrets or SQLite.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 DEMO_SECRET_KEY = "tunnus-demo-secret-key-do-not-use-in-production"
 
@@ -32,6 +33,12 @@ def _decimal_map(value: str | None, default: dict[str, str]) -> dict[str, Decima
         key, _, amount = item.partition("=")
         pairs[key.strip()] = amount.strip()
     return {key: Decimal(amount) for key, amount in pairs.items()}
+
+
+def _vat_rates(value: str | None) -> Any:
+    from wallet.vat import parse_vat_rates  # standard library only, no app imports
+
+    return parse_vat_rates(value)
 
 
 def translation_directories() -> str:
@@ -88,6 +95,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
             env.get("PAYMENT_SURCHARGES"),
             {"card": "1.50", "paypal": "2.00", "online_banking": "0.50", "bank_transfer": "0"},
         ),
+        "VAT_RATES": _vat_rates(env.get("VAT_RATES")),
         "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "15")),
         "ACCESS_TOKEN_TTL": int(env.get("ACCESS_TOKEN_TTL", "3600")),
