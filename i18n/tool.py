@@ -46,6 +46,19 @@ def extract(name: str) -> None:
                      "--no-fuzzy-matching", "--ignore-obsolete", "--omit-header")
         else:
             _pybabel("init", "-i", str(pot), "-o", str(po), "-l", language)
+            _clear_header_fuzzy(po, language)
+
+
+def _clear_header_fuzzy(po: Path, language: str) -> None:
+    """``init`` marks the new catalogue fuzzy, which makes ``compile`` skip it."""
+    from babel.messages.pofile import write_po
+
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    catalog.fuzzy = False
+    catalog.project = "Tunnus"
+    with po.open("wb") as handle:
+        write_po(handle, catalog, width=100)
 
 
 def compile_all() -> None:
@@ -55,6 +68,8 @@ def compile_all() -> None:
             if po.exists():
                 _pybabel("compile", "-i", str(po), "-o", str(po.with_suffix(".mo")),
                          "-l", language)
+                if not po.with_suffix(".mo").exists():
+                    raise SystemExit(f"{po} did not compile (marked fuzzy?)")
 
 
 def problems() -> list[str]:
