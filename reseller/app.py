@@ -31,6 +31,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
+    if app.config["PROXY_FIX_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _init_database(app)
     babel.init_app(app, locale_selector=_select_locale)
     csrf.init_app(app)

@@ -27,6 +27,14 @@ from tests.support import servers
 DB_KIND = os.environ.get("TUNNUS_TEST_DB", "postgresql")
 
 
+def pytest_sessionstart(session):
+    """Compile the gettext catalogues, so a bare ``pytest`` works like ``make test``."""
+    import runpy
+
+    runpy.run_path(str(Path(__file__).resolve().parents[1] / "i18n" / "tool.py"),
+                   run_name="i18n_tool")["compile_all"]()
+
+
 def pytest_collection_modifyitems(config, items):
     if DB_KIND == "sqlite":
         skip = pytest.mark.skip(reason="needs PostgreSQL")

@@ -60,6 +60,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "JOBS_MODE": env.get("JOBS_MODE") or ("rq" if env.get("REDIS_URL") else "thread"),
         "BASE_URL": (env.get("BASE_URL") or f"http://127.0.0.1:{port}").rstrip("/"),
         "PORT": port,
+        # Reverse proxies in front of gunicorn whose X-Forwarded-* headers we trust.
+        "PROXY_FIX_HOPS": int(env.get("PROXY_FIX_HOPS", "0" if sandbox else "1")),
         "WHOIS_PORT": int(env.get("WHOIS_PORT", "4343")),
         # The operator: a Finnish registrar. Its brand never reaches resellers' customers.
         "OPERATOR_NAME": env.get("OPERATOR_NAME", "Nimipalvelu Oy"),
