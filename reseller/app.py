@@ -42,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     clock.configure(sandbox=app.config["SANDBOX"])
     jobs.init_app(app)
     _init_adapters(app)
+    _register_tasks()
     _register_blueprints(app)
     _register_errors(app)
     _register_template_helpers(app)
@@ -68,6 +69,12 @@ def _init_adapters(app: Flask) -> None:
     from whitelabel.mailer import mailer_from_config
 
     app.extensions["tunnus.mailer"] = mailer_from_config(app.config)
+
+
+def _register_tasks() -> None:
+    """Import task modules so their ``@periodic`` jobs are registered."""
+    import reseller.accounts.tasks  # noqa: F401
+    import whitelabel.tasks  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
