@@ -81,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     from flask import Blueprint
 
     from reseller.accounts import api as accounts_api
+    from reseller import branding
     from reseller.accounts import oauth
     from reseller.api import views as api_views
     from reseller.client import views as client_views
@@ -92,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     api = Blueprint("api", __name__, url_prefix="/api/v1")
     for bp in (api_views.bp, accounts_api.bp, onboarding_api.bp):
         api.register_blueprint(bp)
+    branding.init_app(app, api)
     app.register_blueprint(api)
     csrf.exempt(api)
     app.register_blueprint(api_views.root)

@@ -4,4 +4,12 @@ from reseller.accounts.models import AccessToken, OAuthClient, Reseller, User  #
 from reseller.core.clock import SandboxClock  # noqa: F401
 from reseller.core.events import Event  # noqa: F401
 from reseller.onboarding.models import Application  # noqa: F401
-from whitelabel.models import OutboxMessage  # noqa: F401
+from whitelabel.models import (  # noqa: F401
+    Brand,
+    LinkToken,
+    OutboxMessage,
+    RegistrantVerification,
+    ReminderSent,
+    RenewalWatch,
+    SenderDomain,
+)

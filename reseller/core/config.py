@@ -78,6 +78,18 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "OPERATOR_ABUSE_EMAIL": env.get("OPERATOR_ABUSE_EMAIL", "abuse@nimipalvelu.example"),
         # Mail: until a reseller's own domain verifies, mail leaves from this neutral domain.
         "NEUTRAL_SENDER_DOMAIN": env.get("NEUTRAL_SENDER_DOMAIN", "mail-relay.example"),
+        # Where registrant links point until a reseller's own link domain verifies; must
+        # not carry the operator's brand. The sandbox serves them on BASE_URL's host.
+        "NEUTRAL_LINK_HOST": env.get("NEUTRAL_LINK_HOST") or None,
+        "LINK_SCHEME": env.get("LINK_SCHEME") or ("http" if sandbox else "https"),
+        # What a reseller's DNS must point at: the link host's CNAME target, the SPF include.
+        "LINK_CNAME_TARGET": env.get("LINK_CNAME_TARGET") or None,
+        "SPF_INCLUDE": env.get("SPF_INCLUDE") or None,
+        # Resolver for sender-domain checks, "host" or "host:port"; empty = the system's.
+        "DNS_RESOLVER": env.get("DNS_RESOLVER", ""),
+        "NEUTRAL_DKIM_SELECTOR": env.get("NEUTRAL_DKIM_SELECTOR", "tunnus"),
+        "NEUTRAL_DKIM_KEY_FILE": env.get("NEUTRAL_DKIM_KEY_FILE") or None,
+        "REGISTRANT_VERIFICATION_DAYS": int(env.get("REGISTRANT_VERIFICATION_DAYS", "15")),
         "SMTP_HOST": env.get("SMTP_HOST") or None,
         "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
         "SMTP_USERNAME": env.get("SMTP_USERNAME") or None,
@@ -103,6 +115,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "JSON_SORT_KEYS": False,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     }
+    neutral = config["NEUTRAL_SENDER_DOMAIN"]
+    config["LINK_CNAME_TARGET"] = config["LINK_CNAME_TARGET"] or f"links.{neutral}"
+    config["SPF_INCLUDE"] = config["SPF_INCLUDE"] or f"_spf.{neutral}"
     config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(config["SQLALCHEMY_DATABASE_URI"])
     return config
 
