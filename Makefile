@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 5000
 INSTANCE_DIR ?= instance
 export INSTANCE_DIR PORT
-APT_PACKAGES := redis-server knot knot-dnsutils dnsutils chromium chromium-driver php-cli php-curl php-mbstring whois poppler-utils
+APT_PACKAGES := redis-server knot knot-dnsutils knot-dnssecutils dnsutils chromium chromium-driver php-cli php-curl php-mbstring whois poppler-utils
 
 .PHONY: run test venv i18n system-deps lint extract-messages clean
 

@@ -69,6 +69,9 @@ def _init_adapters(app: Flask) -> None:
     from whitelabel.mailer import mailer_from_config
 
     app.extensions["tunnus.mailer"] = mailer_from_config(app.config)
+    from reseller.dns import settings as dns_settings
+
+    dns_settings.init_app(app)
 
 
 def _register_tasks() -> None:
@@ -86,21 +89,27 @@ def _register_blueprints(app: Flask) -> None:
     from reseller.api import views as api_views
     from reseller.client import views as client_views
     from reseller.console import views as console_views
+    from reseller.dns import api as dns_api
+    from reseller.forwarding import api as forwarding_api
     from reseller.onboarding import api as onboarding_api
     from reseller.onboarding import views as onboarding_views
     from whitelabel import views as whitelabel_views
 
     api = Blueprint("api", __name__, url_prefix="/api/v1")
-    for bp in (api_views.bp, accounts_api.bp, onboarding_api.bp):
+    for bp in (api_views.bp, accounts_api.bp, onboarding_api.bp, dns_api.bp,
+               forwarding_api.bp):
         api.register_blueprint(bp)
     branding.init_app(app, api)
     app.register_blueprint(api)
     csrf.exempt(api)
+    app.register_blueprint(forwarding_api.server)  # first: forwarded hosts get redirects
     app.register_blueprint(api_views.root)
     app.register_blueprint(client_views.bp)
     app.register_blueprint(onboarding_views.bp)
     app.register_blueprint(console_views.bp)
     app.register_blueprint(whitelabel_views.dev)
+    app.register_blueprint(dns_api.httpreq)
+    csrf.exempt(dns_api.httpreq)
     oauth.init_app(app)
 
 

@@ -3,6 +3,8 @@
 from reseller.accounts.models import AccessToken, OAuthClient, Reseller, User  # noqa: F401
 from reseller.core.clock import SandboxClock  # noqa: F401
 from reseller.core.events import Event  # noqa: F401
+from reseller.dns.models import AcmeKey, Record, VanityNameservers, Zone, ZoneChange  # noqa: F401
+from reseller.forwarding.models import Forward  # noqa: F401
 from reseller.onboarding.models import Application  # noqa: F401
 from whitelabel.models import (  # noqa: F401
     Brand,

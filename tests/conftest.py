@@ -26,6 +26,9 @@ from tests.support import servers
 
 DB_KIND = os.environ.get("TUNNUS_TEST_DB", "postgresql")
 
+# Feature fixtures that need real servers of their own (Knot for DNS, …).
+pytest_plugins = ["tests.support.dns_fixtures"]
+
 
 def pytest_sessionstart(session):
     """Compile the gettext catalogues, so a bare ``pytest`` works like ``make test``."""

@@ -40,6 +40,11 @@ def translation_directories() -> str:
     return ";".join(str(path.parent) for path in sorted(root.glob("*/babel.cfg")))
 
 
+def _list(value: str | None, default: list[str]) -> list[str]:
+    items = [item.strip() for item in (value or "").split(",") if item.strip()]
+    return items or list(default)
+
+
 def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the Flask config dict from ``environ`` (``os.environ`` by default)."""
     env = dict(os.environ if environ is None else environ)
@@ -102,6 +107,27 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
             env.get("PAYMENT_SURCHARGES"),
             {"card": "1.50", "paypal": "2.00", "online_banking": "0.50", "bank_transfer": "0"},
         ),
+        # DNS hosting: "sandbox" keeps zones in process (embedded default); "knot" publishes
+        # to a Knot server by TSIG-signed DNS UPDATE and adds zones with knotc.
+        "DNS_ADAPTER": env.get("DNS_ADAPTER", "sandbox"),
+        "DNS_SERVER": env.get("DNS_SERVER", "127.0.0.1:53"),
+        "DNS_TSIG_NAME": env.get("DNS_TSIG_NAME") or None,
+        "DNS_TSIG_SECRET": env.get("DNS_TSIG_SECRET") or None,
+        "DNS_PUBLIC_SERVER": env.get("DNS_PUBLIC_SERVER") or None,
+        "KNOT_CONF": env.get("KNOT_CONF") or None,
+        "KNOT_SOCKET": env.get("KNOT_SOCKET") or None,
+        "KNOT_ZONE_DIR": env.get("KNOT_ZONE_DIR") or None,
+        "KNOT_ACL": env.get("KNOT_ACL", "tunnus"),
+        # Neutral default nameserver names (never the operator's brand) and their addresses,
+        # shown to resellers as the glue for their vanity names.
+        "DNS_NAMESERVERS": _list(env.get("DNS_NAMESERVERS"),
+                                 ["ns1.dns-hosting.example", "ns2.dns-hosting.example"]),
+        "DNS_NAMESERVER_ADDRESSES": _list(env.get("DNS_NAMESERVER_ADDRESSES"),
+                                          ["192.0.2.53", "198.51.100.53"]),
+        "DNS_VERIFY_RESOLVER": env.get("DNS_VERIFY_RESOLVER") or None,
+        "FORWARDING_IPV4": env.get("FORWARDING_IPV4", "192.0.2.80"),
+        "FORWARDING_IPV6": env.get("FORWARDING_IPV6") or None,
+        "WHOIS_RATE_LIMIT": int(env.get("WHOIS_RATE_LIMIT", "30")),
         "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "15")),
         "ACCESS_TOKEN_TTL": int(env.get("ACCESS_TOKEN_TTL", "3600")),
