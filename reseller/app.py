@@ -95,16 +95,24 @@ def _register_blueprints(app: Flask) -> None:
     from reseller.onboarding import views as onboarding_views
     from whitelabel import views as whitelabel_views
 
+    from reseller.api import idempotency, ratelimit
+    from reseller.events import api as events_api
+    from reseller.webhooks import api as webhooks_api
+    from reseller.webhooks import views as webhooks_views
+
     api = Blueprint("api", __name__, url_prefix="/api/v1")
     for bp in (api_views.bp, accounts_api.bp, onboarding_api.bp, dns_api.bp,
-               forwarding_api.bp):
+               forwarding_api.bp, events_api.bp, webhooks_api.bp):
         api.register_blueprint(bp)
     branding.init_app(app, api)
+    idempotency.init_blueprint(api)
+    ratelimit.init_app(app)
     app.register_blueprint(api)
     csrf.exempt(api)
     app.register_blueprint(forwarding_api.server)  # first: forwarded hosts get redirects
     app.register_blueprint(api_views.root)
     app.register_blueprint(client_views.bp)
+    app.register_blueprint(webhooks_views.bp)
     app.register_blueprint(onboarding_views.bp)
     app.register_blueprint(console_views.bp)
     app.register_blueprint(whitelabel_views.dev)

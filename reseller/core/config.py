@@ -34,6 +34,31 @@ def _decimal_map(value: str | None, default: dict[str, str]) -> dict[str, Decima
     return {key: Decimal(amount) for key, amount in pairs.items()}
 
 
+DEFAULT_RATE_LIMITS = {
+    "standard": "20000/hour",
+    "plus": "60000/hour",
+    "pro": "60000/hour",
+    "enterprise": "unlimited",
+}
+
+
+def _rate_limits(value: str | None) -> dict[str, str]:
+    """``standard=20000/hour,enterprise=unlimited`` over the defaults, checked at start-up."""
+    from limits import parse
+
+    limits = dict(DEFAULT_RATE_LIMITS)
+    for item in filter(None, (value or "").split(",")):
+        tier, _, limit = item.partition("=")
+        tier, limit = tier.strip().lower(), limit.strip().lower()
+        if limit != "unlimited":
+            try:
+                parse(limit)
+            except ValueError as error:
+                raise ConfigError(f"RATE_LIMITS: {limit!r} is not a rate like 100/hour") from error
+        limits[tier] = limit
+    return limits
+
+
 def translation_directories() -> str:
     """Every catalogue area under ``i18n/`` (flask-babel merges them)."""
     root = Path(__file__).resolve().parents[2] / "i18n"
@@ -131,6 +156,13 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "15")),
         "ACCESS_TOKEN_TTL": int(env.get("ACCESS_TOKEN_TTL", "3600")),
+        # API platform: idempotency keys, rate limits per tier, webhooks.
+        "IDEMPOTENCY_TTL_HOURS": max(24, int(env.get("IDEMPOTENCY_TTL_HOURS", "24"))),
+        "RATE_LIMITS": _rate_limits(env.get("RATE_LIMITS")),
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), default=True),
+        "WEBHOOKS_ALLOW_PRIVATE": _bool(env.get("WEBHOOKS_ALLOW_PRIVATE"), default=sandbox),
+        "WEBHOOKS_TIMEOUT": float(env.get("WEBHOOKS_TIMEOUT", "10")),
+        "WEBHOOKS_RETRY_HOURS": int(env.get("WEBHOOKS_RETRY_HOURS", "72")),
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_TRANSLATION_DIRECTORIES": translation_directories(),
         "LANGUAGES": ("fi", "sv", "en"),
