@@ -26,6 +26,9 @@ from tests.support import servers
 
 DB_KIND = os.environ.get("TUNNUS_TEST_DB", "postgresql")
 
+# Fixtures of feature areas (Knot DNS, SMTP sink …), available to every test.
+pytest_plugins = ["tests.support.whitelabel"]
+
 
 def pytest_collection_modifyitems(config, items):
     if DB_KIND == "sqlite":

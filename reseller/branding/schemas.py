@@ -7,7 +7,6 @@ from marshmallow import fields, validate
 from reseller.core.schemas import BaseSchema
 
 
-
 def N_(text: str) -> str:  # noqa: N802  (marks a message for extraction; translated on output)
     return text
 

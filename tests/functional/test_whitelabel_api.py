@@ -3,8 +3,7 @@
 import pytest
 
 from reseller.core.db import unit_of_work
-from tests.support.whitelabel import (ZONE, knot, new_domain_name, verified_domain,  # noqa: F401
-                                      wl_settings, zone_lines)
+from tests.support.whitelabel import ZONE, new_domain_name, verified_domain, zone_lines
 from whitelabel import sender
 from whitelabel.models import OutboxMessage, SenderDomain
 

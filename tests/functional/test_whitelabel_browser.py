@@ -10,7 +10,7 @@ from reseller.accounts.models import Reseller
 from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
 from tests.support.servers import free_port
-from tests.support.whitelabel import knot, verified_domain, wl_settings  # noqa: F401
+from tests.support.whitelabel import verified_domain
 from whitelabel import brands, compliance
 from whitelabel.models import OutboxMessage
 

@@ -7,7 +7,7 @@ import pytest
 
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
-from tests.support.whitelabel import knot, verified_domain, wl_settings  # noqa: F401
+from tests.support.whitelabel import verified_domain
 from whitelabel import brands, compliance, tokens
 from whitelabel.messages import send_registrant_message
 

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from reseller.core.db import unit_of_work
 from reseller.core.events import Event, record_event
 from reseller.core.extensions import db
-from tests.support.whitelabel import knot, wl_settings  # noqa: F401
 from whitelabel import actions, compliance, tokens
 from whitelabel.models import LinkToken, OutboxMessage, RegistrantVerification
 

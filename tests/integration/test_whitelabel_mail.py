@@ -7,8 +7,7 @@ import dkim as dkimpy
 import pytest
 
 from reseller.core.db import unit_of_work
-from tests.support.whitelabel import (dkim_dns, knot, smtp_sink, verified_domain,  # noqa: F401
-                                      wl_settings)
+from tests.support.whitelabel import dkim_dns, verified_domain
 from whitelabel import outbox
 from whitelabel.mailer import SmtpMailer
 from whitelabel.messages import send_registrant_message

@@ -7,10 +7,15 @@ from datetime import UTC, datetime
 import pytest
 
 from reseller.core.db import unit_of_work
-from tests.support.whitelabel import knot, verified_domain, wl_settings  # noqa: F401
+from tests.support.whitelabel import verified_domain
 from whitelabel import brands
-from whitelabel.messages import (REGISTRANT_KINDS, RESELLER_KINDS, MessageContextError,
-                                 send_registrant_message, send_reseller_message)
+from whitelabel.messages import (
+    REGISTRANT_KINDS,
+    RESELLER_KINDS,
+    MessageContextError,
+    send_registrant_message,
+    send_reseller_message,
+)
 from whitelabel.models import OutboxMessage
 
 CONTEXT = {
