@@ -83,8 +83,8 @@ def _register_tasks() -> None:
 def _register_blueprints(app: Flask) -> None:
     from flask import Blueprint
 
-    from reseller.accounts import api as accounts_api
     from reseller import branding
+    from reseller.accounts import api as accounts_api
     from reseller.accounts import oauth
     from reseller.api import views as api_views
     from reseller.client import views as client_views

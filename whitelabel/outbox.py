@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Any
@@ -79,7 +80,7 @@ def build_email(message: OutboxMessage) -> EmailMessage:
 def signed_bytes(message: OutboxMessage, *, neutral_key: str | None = None,
                  neutral_selector: str = "tunnus") -> bytes:
     """The wire form, DKIM-signed by the From domain's key when we hold one."""
-    data = build_email(message).as_bytes()
+    data = build_email(message).as_bytes(policy=policy.SMTP)  # CRLF, as on the wire
     domain = parseaddr(message.sender)[1].rpartition("@")[2].lower()
     sender = db.session.scalar(sa.select(SenderDomain).where(SenderDomain.domain == domain))
     if sender is not None:

@@ -12,10 +12,11 @@ from flask import Flask
 def init_app(app: Flask, api) -> None:
     """Register the blueprints (``api`` is the ``/api/v1`` parent), listeners and jobs."""
     from reseller.branding import api as branding_api
-    from reseller.branding import console, listeners, views  # noqa: F401  (listeners register)
+    from reseller.branding import console, demo, listeners, views  # noqa: F401  (listeners)
     from reseller.core.extensions import csrf
     from whitelabel import pages, tasks  # noqa: F401  (periodic jobs register)
 
+    demo.register()
     api.register_blueprint(branding_api.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(console.bp)

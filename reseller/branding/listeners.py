@@ -21,8 +21,7 @@ from reseller.core.clock import clock
 from reseller.core.events import Event, on_event
 from reseller.core.extensions import db
 from whitelabel import compliance
-from whitelabel.messages import (MessageContextError, send_registrant_message,
-                                 send_reseller_message)
+from whitelabel.messages import MessageContextError, send_registrant_message, send_reseller_message
 
 log = logging.getLogger(__name__)
 
