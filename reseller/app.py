@@ -77,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
     from reseller.client import views as client_views
     from reseller.console import views as console_views
     from reseller.dns import api as dns_api
+    from reseller.dns import views as dns_views
     from reseller.forwarding import api as forwarding_api
     from reseller.onboarding import api as onboarding_api
     from reseller.onboarding import views as onboarding_views
@@ -95,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(console_views.bp)
     app.register_blueprint(whitelabel_views.dev)
     app.register_blueprint(dns_api.httpreq)
+    app.register_blueprint(dns_views.bp)
     csrf.exempt(dns_api.httpreq)
     oauth.init_app(app)
 
