@@ -79,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     from reseller.dns import api as dns_api
     from reseller.dns import views as dns_views
     from reseller.forwarding import api as forwarding_api
+    from reseller.rdap import views as rdap_views
     from reseller.onboarding import api as onboarding_api
     from reseller.onboarding import views as onboarding_views
     from whitelabel import views as whitelabel_views
@@ -97,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(whitelabel_views.dev)
     app.register_blueprint(dns_api.httpreq)
     app.register_blueprint(dns_views.bp)
+    app.register_blueprint(rdap_views.bp)
     csrf.exempt(dns_api.httpreq)
     oauth.init_app(app)
 

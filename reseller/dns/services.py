@@ -53,7 +53,7 @@ def find_zone(name: str) -> Zone | None:
 def get_zone(*, reseller_id: int, name: str) -> Zone:
     zone = find_zone(zone_name(name))
     if zone is None or zone.reseller_id != reseller_id:
-        raise ZoneNotFound(_l("%(name)s is not hosted on Tunnus DNS.", name=name))
+        raise ZoneNotFound(_l("%(name)s is not a hosted zone in this account.", name=name))
     return zone
 
 

@@ -42,7 +42,7 @@ def test_default_template_zone_is_published_to_the_sandbox(factory, jobs, app):
     ({"type": "CAA", "value": '0 issuer "ca.example"'}, "value", "CAA tag"),
     ({"type": "CAA", "value": '0 iodef "ftp://x.example"'}, "value", "iodef"),
     ({"type": "CNAME", "name": "@", "value": "example.org."}, "name", "apex"),
-    ({"type": "NS", "name": "@", "value": "ns.example.org."}, "name", "managed"),
+    ({"type": "NS", "name": "@", "value": "ns.example.org."}, "name", "managed for you"),
     ({"type": "A", "name": "www.other.example.", "value": "192.0.2.1"}, "name", "inside"),
     ({"type": "A", "name": "bad name", "value": "192.0.2.1"}, "name", ""),
 ])
