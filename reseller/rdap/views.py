@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, json
 
 from reseller.core.clock import clock
 from reseller.core.errors import PROBLEM_MIME
-from reseller.rdap.data import Brand, Person, RegistrationData, Registrar, lookup, normalize_query
+from reseller.rdap.data import Brand, Person, Registrar, RegistrationData, lookup, normalize_query
 
 bp = Blueprint("rdap", __name__, url_prefix="/rdap")
 
