@@ -63,9 +63,11 @@ def _init_adapters(app: Flask) -> None:
     from whitelabel.mailer import mailer_from_config
 
     app.extensions["tunnus.mailer"] = mailer_from_config(app.config)
+    from reseller.dns import demo as dns_demo
     from reseller.dns import settings as dns_settings
 
     dns_settings.init_app(app)
+    dns_demo.register_hooks()
 
 
 def _register_blueprints(app: Flask) -> None:
