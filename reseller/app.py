@@ -69,9 +69,11 @@ def _init_adapters(app: Flask) -> None:
     from whitelabel.mailer import mailer_from_config
 
     app.extensions["tunnus.mailer"] = mailer_from_config(app.config)
+    from reseller.dns import demo as dns_demo
     from reseller.dns import settings as dns_settings
 
     dns_settings.init_app(app)
+    dns_demo.register_hooks()
 
 
 def _register_tasks() -> None:
@@ -90,7 +92,9 @@ def _register_blueprints(app: Flask) -> None:
     from reseller.client import views as client_views
     from reseller.console import views as console_views
     from reseller.dns import api as dns_api
+    from reseller.dns import views as dns_views
     from reseller.forwarding import api as forwarding_api
+    from reseller.rdap import views as rdap_views
     from reseller.onboarding import api as onboarding_api
     from reseller.onboarding import views as onboarding_views
     from whitelabel import views as whitelabel_views
@@ -117,6 +121,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(console_views.bp)
     app.register_blueprint(whitelabel_views.dev)
     app.register_blueprint(dns_api.httpreq)
+    app.register_blueprint(dns_views.bp)
+    app.register_blueprint(rdap_views.bp)
     csrf.exempt(dns_api.httpreq)
     oauth.init_app(app)
 

@@ -106,6 +106,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "OPERATOR_ADDRESS": env.get("OPERATOR_ADDRESS", "Mannerheimintie 1, 00100 Helsinki"),
         "OPERATOR_IANA_ID": env.get("OPERATOR_IANA_ID", "9999"),
         "OPERATOR_ABUSE_EMAIL": env.get("OPERATOR_ABUSE_EMAIL", "abuse@nimipalvelu.example"),
+        "OPERATOR_ABUSE_PHONE": env.get("OPERATOR_ABUSE_PHONE", "+358.201234567"),
+        "OPERATOR_URL": env.get("OPERATOR_URL")
+        or f"https://{env.get('OPERATOR_DOMAIN', 'nimipalvelu.example')}",
         # Mail: until a reseller's own domain verifies, mail leaves from this neutral domain.
         "NEUTRAL_SENDER_DOMAIN": env.get("NEUTRAL_SENDER_DOMAIN", "mail-relay.example"),
         # Where registrant links point until a reseller's own link domain verifies; must

@@ -29,7 +29,7 @@ class VanityNameserversRefused(DomainError):
 
 class VanityNotVerified(Conflict):
     code = "vanity_not_verified"
-    title = _l("The nameserver names do not resolve to the Tunnus DNS addresses yet")
+    title = _l("The nameserver names do not resolve to the DNS service addresses yet")
 
 
 class AcmeKeyNotFound(NotFound):

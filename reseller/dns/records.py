@@ -223,7 +223,7 @@ def zone_rule_errors(records: list[RR], zone: str) -> dict[str, Any]:
             add(index, "name", _l("A CNAME cannot share its name with other records (%(types)s).",
                                   types=", ".join(sorted(types - {"CNAME"}))))
         if rr.type == "NS" and rr.name == "@":
-            add(index, "name", _l("The zone's own NS records are managed by Tunnus; NS records "
+            add(index, "name", _l("The zone's own NS records are managed for you; NS records "
                                   "here delegate a subdomain."))
         if rr.type != "NS" and rr.name != "@" and _below_delegation(rr.name, delegated):
             add(index, "name", _l("%(name)s is delegated to other nameservers by an NS record.",

@@ -53,7 +53,7 @@ def find_zone(name: str) -> Zone | None:
 def get_zone(*, reseller_id: int, name: str) -> Zone:
     zone = find_zone(zone_name(name))
     if zone is None or zone.reseller_id != reseller_id:
-        raise ZoneNotFound(_l("%(name)s is not hosted on Tunnus DNS.", name=name))
+        raise ZoneNotFound(_l("%(name)s is not a hosted zone in this account.", name=name))
     return zone
 
 
@@ -107,6 +107,8 @@ def replace_records(*, reseller_id: int, name: str, records: Any, settings: DnsS
     """PUT: the zone's records become exactly ``records`` (the zone is created if new)."""
     name = zone_name(name)
     zone = find_zone(name)
+    if zone is not None and zone.reseller_id != reseller_id and create:
+        raise ZoneTaken()
     if zone is None and create:
         return create_zone(reseller_id=reseller_id, name=name, settings=settings,
                            records=records if records is not None else [])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import subprocess
+import time
 
 import dns.message
 import dns.query
@@ -196,7 +197,11 @@ def test_acme_key_may_write_only_challenge_txt(factory, jobs, knot):
         except dns.tsig.PeerError:  # Knot answers a refused key with a TSIG error
             return dns.rcode.NOTAUTH
 
-    assert send("_acme-challenge", "TXT", '"token-1"') == dns.rcode.NOERROR
+    # knotd applies committed configuration asynchronously: allow it a moment.
+    deadline = time.monotonic() + 5
+    while send("_acme-challenge", "TXT", '"token-1"') != dns.rcode.NOERROR:
+        assert time.monotonic() < deadline, "the ACME key was never accepted"
+        time.sleep(0.1)
     assert send("_acme-challenge.www", "TXT", '"token-2"') == dns.rcode.NOERROR
     assert send("_acme-challenge.nohost", "TXT", '"token-2"') != dns.rcode.NOERROR
     assert send("www", "A", "203.0.2.66") != dns.rcode.NOERROR
@@ -208,6 +213,7 @@ def test_acme_key_may_write_only_challenge_txt(factory, jobs, knot):
     assert [k["key_name"] for k in listed] == [key["key_name"]] and "secret" not in listed[0]
     assert api.delete(f"/api/v1/domains/{zone}/dns/acme-keys/{key['id']}").status_code == 204
     jobs.run_all()
+    time.sleep(0.5)
     assert send("_acme-challenge", "TXT", '"token-3"') != dns.rcode.NOERROR
 
 
