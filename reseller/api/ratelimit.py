@@ -44,14 +44,16 @@ def _limits() -> dict[str, str]:
 
 
 def _limit_for_tier() -> str:
+    """The caller's tier limit; "" (no limit at all) for an unlimited tier."""
     limits = _limits()
-    return limits.get(_caller()[1], limits.get("standard", DEFAULT_RATE_LIMITS["standard"]))
+    limit = limits.get(_caller()[1], limits.get("standard", DEFAULT_RATE_LIMITS["standard"]))
+    return "" if limit == UNLIMITED else limit
 
 
 def _exempt() -> bool:
     if not request.path.startswith("/api/v1/") or not current_app.config.get("RATELIMIT_ENABLED", True):
         return True
-    return _limit_for_tier() == UNLIMITED
+    return _limit_for_tier() == ""
 
 
 def _key() -> str:
