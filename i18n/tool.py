@@ -62,14 +62,20 @@ def _clear_header_fuzzy(po: Path, language: str) -> None:
 
 
 def compile_all() -> None:
+    """Build every .mo. A catalogue header left "fuzzy" by ``init`` is ignored (entries
+    marked fuzzy still are not used)."""
+    from babel.messages.mofile import write_mo
+
     for area in areas():
         for language in LANGUAGES:
             po = area / language / "LC_MESSAGES" / "messages.po"
-            if po.exists():
-                _pybabel("compile", "-i", str(po), "-o", str(po.with_suffix(".mo")),
-                         "-l", language)
-                if not po.with_suffix(".mo").exists():
-                    raise SystemExit(f"{po} did not compile (marked fuzzy?)")
+            if not po.exists():
+                continue
+            with po.open("rb") as handle:
+                catalog = read_po(handle, locale=language)
+            catalog.fuzzy = False
+            with po.with_suffix(".mo").open("wb") as handle:
+                write_mo(handle, catalog, use_fuzzy=False)
 
 
 def problems() -> list[str]:

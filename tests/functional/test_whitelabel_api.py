@@ -84,14 +84,14 @@ def test_verify_without_a_domain_is_a_conflict(factory):
     assert reply.get_json()["code"] == "no_sender_domain"
 
 
-def test_verify_reports_each_missing_or_wrong_record(factory, knot, wl_settings):
+def test_verify_reports_each_missing_or_wrong_record(factory, wl_knot, wl_settings):
     reseller = factory.reseller()
     api = factory.api(reseller)
     api.put("/api/v1/whitelabel", json={"sender_domain": new_domain_name()})
     domain = sender.find_sender_domain(reseller.id)
     lines = zone_lines(domain, wl_settings, skip=("spf", "dmarc"),
                        dkim_key=domain.dkim_public_key[:-8] + "AAAAAAA=")
-    knot.publish(ZONE, lines)
+    wl_knot.publish(ZONE, lines)
     body = api.post("/api/v1/whitelabel/verify").get_json()
     assert body["verified"] is False and body["status"] == "pending"
     checks = {c["purpose"]: c for c in body["checks"]}
@@ -102,12 +102,12 @@ def test_verify_reports_each_missing_or_wrong_record(factory, knot, wl_settings)
 
 
 @pytest.mark.smoke
-def test_published_records_verify_and_mail_then_uses_the_domain(factory, knot, wl_settings):
+def test_published_records_verify_and_mail_then_uses_the_domain(factory, wl_knot, wl_settings):
     reseller = factory.reseller()
     api = factory.api(reseller)
     name = new_domain_name()
     api.put("/api/v1/whitelabel", json={"sender_domain": name})
-    knot.publish(ZONE, zone_lines(sender.find_sender_domain(reseller.id), wl_settings,
+    wl_knot.publish(ZONE, zone_lines(sender.find_sender_domain(reseller.id), wl_settings,
                                   skip=("dmarc",)))
     body = api.post("/api/v1/whitelabel/verify").get_json()
     assert body["verified"] is True, body["checks"]
@@ -119,13 +119,13 @@ def test_published_records_verify_and_mail_then_uses_the_domain(factory, knot, w
     assert api.get("/api/v1/whitelabel").get_json()["sender_domain"]["status"] == "verified"
 
 
-def test_daily_recheck_pauses_a_broken_domain_and_tells_the_reseller(factory, knot, wl_settings,
+def test_daily_recheck_pauses_a_broken_domain_and_tells_the_reseller(factory, wl_knot, wl_settings,
                                                                       jobs):
     from whitelabel import tasks
 
     reseller = factory.reseller(contact_email="owner@webbi.example", language="fi")
-    domain = verified_domain(reseller.id, knot, wl_settings)
-    knot.publish(ZONE, zone_lines(domain, wl_settings, skip=("link",)))
+    domain = verified_domain(reseller.id, wl_knot, wl_settings)
+    wl_knot.publish(ZONE, zone_lines(domain, wl_settings, skip=("link",)))
     with unit_of_work():
         tasks.recheck_sender_domains()
     stored = sender.find_sender_domain(reseller.id)
@@ -139,7 +139,7 @@ def test_daily_recheck_pauses_a_broken_domain_and_tells_the_reseller(factory, kn
     with unit_of_work():
         tasks.recheck_sender_domains()
     assert OutboxMessage.query.filter_by(recipient="owner@webbi.example").count() == 1
-    knot.publish(ZONE, zone_lines(domain, wl_settings))
+    wl_knot.publish(ZONE, zone_lines(domain, wl_settings))
     with unit_of_work():
         tasks.recheck_sender_domains()
     assert SenderDomain.query.filter_by(reseller_id=reseller.id).one().status == "verified"

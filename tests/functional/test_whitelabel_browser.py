@@ -44,12 +44,12 @@ def _reseller(name: str, color: str) -> Reseller:
 
 @pytest.mark.browser
 def test_confirm_email_page_on_a_reseller_host_shows_that_resellers_brand(
-        live_server, knot, wl_settings):
+        live_server, wl_knot, wl_settings):
     from playwright.sync_api import sync_playwright
 
     webbi = _reseller("Webbi", "#0a7d32")
     _reseller("Toinen", "#7d0a0a")  # another brand that must not show
-    domain = verified_domain(webbi.id, knot, wl_settings)
+    domain = verified_domain(webbi.id, wl_knot, wl_settings)
     with unit_of_work():
         compliance.start_registrant_verification(
             reseller_id=webbi.id, email="maija@customer.example", domain="kauppa.fi",

@@ -13,12 +13,12 @@ from whitelabel.messages import send_registrant_message
 
 
 @pytest.fixture
-def reseller_site(factory, knot, wl_settings):
+def reseller_site(factory, wl_knot, wl_settings):
     reseller = factory.reseller(company_name="Webbi Oy")
     with unit_of_work():
         brands.update_brand(reseller_id=reseller.id, name="Webbi", primary_color="#0a7d32",
                             support_email="tuki@webbi.example", default_language="fi")
-    domain = verified_domain(reseller.id, knot, wl_settings)
+    domain = verified_domain(reseller.id, wl_knot, wl_settings)
     return reseller, f"http://{domain.domain}"
 
 
@@ -76,12 +76,12 @@ def test_an_expired_link_says_so(client, reseller_site, wl_settings):
     assert "This link has expired" in page.get_data(as_text=True)
 
 
-def test_another_resellers_link_host_does_not_accept_the_token(client, factory, knot,
+def test_another_resellers_link_host_does_not_accept_the_token(client, factory, wl_knot,
                                                               reseller_site, wl_settings):
     reseller, _host = reseller_site
     link = _confirm_link(reseller, wl_settings)
     other = factory.reseller()
-    other_host = "http://" + verified_domain(other.id, knot, wl_settings).domain
+    other_host = "http://" + verified_domain(other.id, wl_knot, wl_settings).domain
     path = "/go/" + link.split("/go/", 1)[1]
     assert client.get(path, base_url=other_host).status_code == 404
     assert not compliance.is_verified(reseller_id=reseller.id, email="maija@customer.example")

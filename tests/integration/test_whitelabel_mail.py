@@ -31,9 +31,9 @@ def _queue(reseller_id, n, settings, kind="domain_deleted"):
 
 
 def test_smtp_server_receives_a_dkim_signed_message_that_verifies_against_knot(
-        factory, knot, wl_settings, smtp_sink, smtp_mailer, jobs):
+        factory, wl_knot, wl_settings, smtp_sink, smtp_mailer, jobs):
     reseller = factory.reseller()
-    domain = verified_domain(reseller.id, knot, wl_settings)
+    domain = verified_domain(reseller.id, wl_knot, wl_settings)
     smtp_sink.start()
     _queue(reseller.id, 1, wl_settings)
     jobs.run_all()
@@ -45,18 +45,18 @@ def test_smtp_server_receives_a_dkim_signed_message_that_verifies_against_knot(
     assert parsed["From"].addresses[0].addr_spec == f"noreply@{domain.domain}"
     assert f"d={domain.domain}" in parsed["DKIM-Signature"].replace(" ", "")
     assert {p.get_content_type() for p in parsed.walk()} >= {"text/plain", "text/html"}
-    assert dkimpy.verify(data, dnsfunc=dkim_dns(knot))
+    assert dkimpy.verify(data, dnsfunc=dkim_dns(wl_knot))
     # Tampering with the body or a signed header breaks the signature.
-    assert not dkimpy.verify(data.replace(b"site0.fi", b"evil0.fi"), dnsfunc=dkim_dns(knot))
+    assert not dkimpy.verify(data.replace(b"site0.fi", b"evil0.fi"), dnsfunc=dkim_dns(wl_knot))
     tampered = data.replace(b"Subject: ", b"Subject: URGENT ", 1)
-    assert not dkimpy.verify(tampered, dnsfunc=dkim_dns(knot))
+    assert not dkimpy.verify(tampered, dnsfunc=dkim_dns(wl_knot))
     assert OutboxMessage.query.one().state == "sent"
 
 
 def test_smtp_down_for_a_while_loses_nothing_and_sends_each_once(
-        factory, knot, wl_settings, smtp_sink, smtp_mailer, jobs):
+        factory, wl_knot, wl_settings, smtp_sink, smtp_mailer, jobs):
     reseller = factory.reseller()
-    verified_domain(reseller.id, knot, wl_settings)
+    verified_domain(reseller.id, wl_knot, wl_settings)
     _queue(reseller.id, 5, wl_settings)
     for _round in range(3):  # three rounds of attempts while the server is down
         assert jobs.run_all(limit=len(jobs.jobs)) == 5

@@ -37,13 +37,13 @@ def _operator_traces(app) -> list[str]:
 
 
 @pytest.fixture
-def branded(factory, knot, wl_settings):
+def branded(factory, wl_knot, wl_settings):
     reseller = factory.reseller(company_name="Webbi Oy", language="fi")
     with unit_of_work():
         brands.update_brand(reseller_id=reseller.id, name="Webbi", primary_color="#0a7d32",
                             logo_url="https://cdn.webbi.example/logo.png",
                             support_email="tuki@webbi.example", support_phone="+358 9 123")
-    domain = verified_domain(reseller.id, knot, wl_settings)
+    domain = verified_domain(reseller.id, wl_knot, wl_settings)
     return reseller, domain
 
 

@@ -20,16 +20,16 @@ _seq = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-def knot():
+def wl_knot():
     server = start_knot((ZONE,))
     yield server
     server.stop()
 
 
 @pytest.fixture
-def wl_settings(app, knot):
+def wl_settings(app, wl_knot):
     """Settings whose resolver is the Knot server; installed for views and jobs too."""
-    settings = replace(Settings.from_config(app.config), dns_resolver=knot.resolver)
+    settings = replace(Settings.from_config(app.config), dns_resolver=wl_knot.resolver)
     previous = app.extensions.get("whitelabel.settings")
     app.extensions["whitelabel.settings"] = settings
     yield settings
@@ -59,13 +59,13 @@ def new_domain_name() -> str:
     return f"mail{next(_seq)}.{ZONE}"
 
 
-def verified_domain(reseller_id: int, knot, settings: Settings,
+def verified_domain(reseller_id: int, wl_knot, settings: Settings,
                     name: str | None = None) -> sender.SenderDomain:
     """Name a sender domain, publish its records into Knot, and verify it."""
     with unit_of_work():
         domain = sender.set_sender_domain(reseller_id=reseller_id,
                                           domain=name or new_domain_name())
-    knot.publish(ZONE, zone_lines(domain, settings))
+    wl_knot.publish(ZONE, zone_lines(domain, settings))
     with unit_of_work():
         domain = sender.verify_sender_domain(reseller_id=reseller_id, settings=settings,
                                              resolver=sender.resolver_for(settings))
@@ -73,10 +73,10 @@ def verified_domain(reseller_id: int, knot, settings: Settings,
     return domain
 
 
-def dkim_dns(knot):
+def dkim_dns(wl_knot):
     """A dkimpy ``dnsfunc`` that reads TXT records from the Knot server."""
     resolver = dns.resolver.Resolver(configure=False)
-    resolver.nameservers, resolver.port = ["127.0.0.1"], knot.port
+    resolver.nameservers, resolver.port = ["127.0.0.1"], wl_knot.port
 
     def lookup(name: bytes, timeout: int = 5) -> bytes:
         try:
