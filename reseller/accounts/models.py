@@ -36,7 +36,11 @@ class Reseller(db.Model):
     tier: Mapped[str] = mapped_column(sa.String(20), default="standard")
     status: Mapped[str] = mapped_column(sa.String(12), default="active")
     closing_reason: Mapped[str | None] = mapped_column(sa.Text)
+    closing_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closing_requested_by_id: Mapped[int | None] = mapped_column(sa.Integer)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    personal_data_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
 
     users: Mapped[list[User]] = relationship(back_populates="reseller", lazy="selectin")

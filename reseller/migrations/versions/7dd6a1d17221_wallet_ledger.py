@@ -2,7 +2,7 @@
 withdrawals, bank entries; payment_mode moves from resellers to wallets.
 
 Revision ID: 7dd6a1d17221
-Revises: fcf601a9f20b
+Revises: d22b3186ec71
 Create Date: 2026-11-22 03:01:33.069889
 
 """
@@ -13,7 +13,7 @@ import reseller.core.types
 
 # revision identifiers, used by Alembic.
 revision = '7dd6a1d17221'
-down_revision = 'fcf601a9f20b'
+down_revision = 'd22b3186ec71'
 branch_labels = None
 depends_on = None
 
