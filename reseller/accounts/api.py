@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from reseller.accounts import schemas, services
+from reseller.accounts import closure, schemas, services
 from reseller.accounts.errors import PermissionDenied
 from reseller.accounts.models import User
 from reseller.api.auth import current_principal, current_reseller_id, require_scope
@@ -19,6 +19,32 @@ bp = Blueprint("accounts_api", __name__)
 @require_scope("account:read")
 def account():
     return schemas.AccountOut().dump(services.get_reseller(current_reseller_id()))
+
+
+@bp.post("/account/close")
+@doc(summary="Close the account (usable to the end of the paid period; funds refunded)",
+     tags=["Account"], body=schemas.CloseAccountIn, response=schemas.AccountOut,
+     errors=(409,))
+@require_scope("account:write")
+@transactional
+def close_account():
+    data = schemas.CloseAccountIn().load_or_raise(json_body())
+    principal = current_principal()
+    reseller = closure.request_closure(reseller_id=principal.reseller_id,
+                                       actor_role=principal.role,
+                                       actor_user_id=principal.user_id, reason=data["reason"])
+    return schemas.AccountOut().dump(reseller)
+
+
+@bp.post("/account/reopen")
+@doc(summary="Cancel a closure (until 14 days after deactivation)", tags=["Account"],
+     response=schemas.AccountOut, errors=(409,))
+@require_scope("account:write")
+@transactional
+def reopen_account():
+    principal = current_principal()
+    reseller = closure.reopen(reseller_id=principal.reseller_id, actor_role=principal.role)
+    return schemas.AccountOut().dump(reseller)
 
 
 @bp.get("/users")

@@ -83,6 +83,27 @@ def doc(*, summary: str, tags: list[str], body: type[Schema] | Schema | None = N
     return decorator
 
 
+class _NameResolver:
+    """Component names from class names; two classes with one name (e.g. ``RecordOut`` of
+    DNS and of branding) are told apart by their package."""
+
+    def __init__(self) -> None:
+        self.taken: dict[str, type] = {}
+
+    def __call__(self, schema: Any) -> str | None:
+        from apispec.ext.marshmallow.common import resolve_schema_cls
+
+        cls = resolve_schema_cls(schema)
+        if isinstance(schema, Schema) and (schema.only or schema.exclude or schema.partial):
+            return None  # a modified schema is inlined rather than named
+        name = cls.__name__.removesuffix("Schema")
+        if self.taken.setdefault(name, cls) is not cls:
+            package = cls.__module__.split(".")[-2] if "." in cls.__module__ else cls.__module__
+            name = package.title() + name
+            self.taken.setdefault(name, cls)
+        return name
+
+
 def _schema_ref(spec: APISpec, schema: Any) -> Any:
     if schema is None:
         return None
@@ -94,7 +115,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
         title="Tunnus reseller API",
         version="1.0.0",
         openapi_version="3.1.0",
-        plugins=[MarshmallowPlugin()],
+        plugins=[MarshmallowPlugin(schema_name_resolver=_NameResolver())],
         info={"description": "Register and manage domains for your customers. Amounts are "
               "decimal strings in EUR. Every POST takes an `Idempotency-Key` header."},
         servers=[{"url": app.config["BASE_URL"]}],
