@@ -123,6 +123,11 @@ def _register_blueprints(app: Flask) -> None:
     ratelimit.init_app(app)
     app.register_blueprint(api)
     csrf.exempt(api)
+    # Flask-WTF looks up ``request.blueprint`` ("api.domains_api"), so each nested API
+    # blueprint needs its own exemption (bearer tokens, no cookies: CSRF does not apply).
+    for name, blueprint in list(app.blueprints.items()):
+        if name.startswith("api."):
+            csrf.exempt(blueprint)
     app.register_blueprint(forwarding_api.server)  # first: forwarded hosts get redirects
     app.register_blueprint(api_views.root)
     app.register_blueprint(client_views.bp)
