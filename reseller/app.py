@@ -70,11 +70,10 @@ def _init_adapters(app: Flask) -> None:
 
     app.extensions["tunnus.mailer"] = mailer_from_config(app.config)
     from reseller import registry
-
-    registry.init_app(app)
     from reseller.dns import demo as dns_demo
     from reseller.dns import settings as dns_settings
 
+    registry.init_app(app)
     dns_settings.init_app(app)
     dns_demo.register_hooks()
 
@@ -82,6 +81,7 @@ def _init_adapters(app: Flask) -> None:
 def _register_tasks() -> None:
     """Import task modules so their ``@periodic`` jobs are registered."""
     import reseller.accounts.tasks  # noqa: F401
+    import reseller.domains.tasks  # noqa: F401
     import whitelabel.tasks  # noqa: F401
 
 
@@ -105,7 +105,6 @@ def _register_blueprints(app: Flask) -> None:
     from reseller.dns import views as dns_views
     from reseller.domains import api as domains_api
     from reseller.domains import demo as domains_demo
-    from reseller.domains import tasks as domains_tasks  # noqa: F401  (periodic jobs)
     from reseller.domains import views as domains_views
     from reseller.events import api as events_api
     from reseller.forwarding import api as forwarding_api
@@ -119,8 +118,9 @@ def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
 
     api = Blueprint("api", __name__, url_prefix="/api/v1")
-    for bp in (api_views.bp, accounts_api.bp, onboarding_api.bp, catalog_api.bp,
-               domains_api.bp, dns_api.bp, forwarding_api.bp, events_api.bp, webhooks_api.bp):
+    for bp in (api_views.bp, accounts_api.bp, onboarding_api.bp, dns_api.bp,
+               forwarding_api.bp, events_api.bp, webhooks_api.bp, catalog_api.bp,
+               domains_api.bp):
         api.register_blueprint(bp)
     api.before_request(reject_nul_characters)
     branding.init_app(app, api)
@@ -128,6 +128,11 @@ def _register_blueprints(app: Flask) -> None:
     ratelimit.init_app(app)
     app.register_blueprint(api)
     csrf.exempt(api)
+    # Flask-WTF looks up ``request.blueprint`` ("api.domains_api"), so each nested API
+    # blueprint needs its own exemption (bearer tokens, no cookies: CSRF does not apply).
+    for name, blueprint in list(app.blueprints.items()):
+        if name.startswith("api."):
+            csrf.exempt(blueprint)
     app.register_blueprint(forwarding_api.server)  # first: forwarded hosts get redirects
     app.register_blueprint(api_views.root)
     app.register_blueprint(client_views.bp)

@@ -167,7 +167,7 @@ def hold_funds(*, reseller_id: int, net: Money, vat_rate: Decimal, reference: st
         if existing.reseller_id != reseller_id:
             raise ReferenceReused()
         if row is not None:
-            _move_wallet(reseller_id, row.payment_mode == "prepaid", -gross)
+            _move_wallet(reseller_id, row.payment_mode == "prepaid", gross)
         return existing
     if row is None:
         _refuse(reseller_id, Money(gross, LEDGER_CURRENCY))

@@ -19,7 +19,7 @@ bp = Blueprint("catalog_api", __name__)
 @require_scope("domains:read")
 def list_tlds():
     items = services.catalogue_for(reseller_id=current_reseller_id())
-    return schemas.TldListOut().dump({"items": items})
+    return schemas.TldListOut().dump({"tlds": items})
 
 
 @bp.put("/retail-prices")
@@ -31,4 +31,4 @@ def put_retail_prices():
     data = schemas.RetailPricesIn().load_or_raise(json_body())
     services.set_retail_prices(reseller_id=current_reseller_id(), **data)
     return schemas.TldListOut().dump(
-        {"items": services.catalogue_for(reseller_id=current_reseller_id())})
+        {"tlds": services.catalogue_for(reseller_id=current_reseller_id())})

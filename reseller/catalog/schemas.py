@@ -39,7 +39,9 @@ class TldOut(BaseSchema):
 
 
 class TldListOut(BaseSchema):
-    items = fields.List(fields.Nested(TldOut))
+    """The whole catalogue (a handful of TLDs): one document, not a paged list."""
+
+    tlds = fields.List(fields.Nested(TldOut))
 
 
 class RetailPricesIn(BaseSchema):

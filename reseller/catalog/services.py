@@ -10,9 +10,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from wallet import services as wallet
-from wallet.money import Money, round_money
-from wallet.vat import vat_rate
 
 from reseller.accounts.identity import vat_status
 from reseller.accounts.models import Reseller
@@ -22,6 +19,9 @@ from reseller.catalog.rules import OPERATIONS, PER_YEAR, TLDS, rules_for
 from reseller.core.clock import clock
 from reseller.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from reseller.core.extensions import db
+from wallet import services as wallet
+from wallet.money import Money, round_money
+from wallet.vat import vat_rate
 
 CURRENCY = "EUR"
 

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from reseller.core.clock import clock
 from reseller.core.errors import Conflict, NotFound
 from reseller.core.events import record_event
 from reseller.core.extensions import db
@@ -55,6 +56,7 @@ def create_contact(*, reseller_id: int, **data: Any) -> Contact:
 
 def update_contact(*, reseller_id: int, contact_id: int, **data: Any) -> Contact:
     contact = get_contact(reseller_id=reseller_id, contact_id=contact_id)
+    previous = person(contact)
     for field in FIELDS:
         if field in data:
             setattr(contact, field, data[field])
@@ -62,22 +64,37 @@ def update_contact(*, reseller_id: int, contact_id: int, **data: Any) -> Contact
     get_registry().contact_set(handle=contact.handle, data=registry_data(contact))
     domains = _domains_using(contact)
     for domain in domains or [None]:
-        record_contact_changed(contact=contact, domain=domain)
+        record_contact_changed(contact=contact, domain=domain, previous=previous)
     return contact
 
 
+def person(contact: Contact | None) -> dict[str, Any] | None:
+    """A contact as event data (white label reads ``registrant.email``/``language``)."""
+    if contact is None:
+        return None
+    return {"id": contact.id, "name": contact.name, "organization": contact.organization,
+            "email": contact.email, "language": contact.language}
+
+
 def record_contact_changed(*, contact: Contact, domain: Domain | None,
-                           order_id: int | None = None) -> None:
+                           order_id: int | None = None,
+                           previous: dict[str, Any] | None = None) -> None:
+    """``contact.changed`` for one domain using ``contact`` (or none); ``previous`` is the
+    registrant before an owner change or the contact's details before an update."""
     roles = []
     if domain is not None:
         roles = [role for role in ("registrant", "admin", "tech")
                  if getattr(domain, f"{role}_id") == contact.id]
+    registrant = domain.registrant if domain is not None else None
     record_event(reseller_id=contact.reseller_id, type="contact.changed", data={
         "contact_id": contact.id, "domain": domain.name if domain else None,
         "unicode_name": domain.unicode_name if domain else None, "roles": roles,
-        "order_id": order_id,
+        "role": roles[0] if roles else None, "order_id": order_id,
         "registrant_contact_id": domain.registrant_id if domain else None,
-        "email": contact.email, "language": contact.language,
+        "registrant": person(registrant), "contact": person(contact),
+        "previous_email": (previous or {}).get("email"),
+        "previous_language": (previous or {}).get("language"),
+        "changed_at": clock.now().isoformat(),
     })
 
 

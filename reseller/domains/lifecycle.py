@@ -129,13 +129,27 @@ def poll_registry() -> int:
         with unit_of_work():
             domain = db.session.scalar(sa.select(Domain).where(Domain.live_name == message.name))
             if domain is not None and message.kind == "transfer_requested":
-                domain.transfer_out_pending = True
+                _transfer_out_requested(domain)
             elif domain is not None and message.kind == "transfer_completed" \
                     and message.data.get("losing") == registry.registrar_id:
                 services.mark_transferred_out(domain)
             registry.ack(message.id)
         handled += 1
     return handled
+
+
+def _transfer_out_requested(domain: Domain) -> None:
+    """Another registrar asked for the name: flag it and tell the registrant (white label
+    sends the notice with a stop link on ``status: "pending"``)."""
+    domain.transfer_out_pending = True
+    info = get_registry().transfer_query(name=domain.name)
+    completes = info.act_by if info is not None else clock.now() + timedelta(days=5)
+    db.session.flush()
+    record_event(reseller_id=domain.reseller_id, type="domain.transferred_out",
+                 data={**services.domain_data(domain), "status": "pending",
+                       "completes_at": completes.isoformat(), "date": completes.isoformat()},
+                 dedupe_key=f"domain.transferred_out:pending:{domain.id}:"
+                            f"{completes.isoformat()}")
 
 
 def check_transfers() -> int:

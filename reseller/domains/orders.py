@@ -16,7 +16,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from wallet import services as wallet
 
 from reseller.catalog import services as catalog
 from reseller.catalog.rules import InvalidPeriod, add_years, rules_for
@@ -38,6 +37,7 @@ from reseller.domains.models import Contact, Domain, Order
 from reseller.domains.records import find_live_domain, get_domain, reseller_contact
 from reseller.registry import get_registry
 from reseller.registry.base import DomainInfo, Registry, RegistryRejected, TransferInfo
+from wallet import services as wallet
 
 log = logging.getLogger(__name__)
 
@@ -308,8 +308,10 @@ def complete_order(order: Order, info: DomainInfo) -> None:
         record_event(reseller_id=order.reseller_id, type=kind_event[order.kind], data=data,
                      dedupe_key=f"{kind_event[order.kind]}:order:{order.id}")
     if order.kind == "owner_change":
+        before = db.session.get(Contact, order.params.get("previous_registrant"))
         contact_services.record_contact_changed(contact=domain.registrant, domain=domain,
-                                                order_id=order.id)
+                                                order_id=order.id,
+                                                previous=contact_services.person(before))
 
 
 def fail_order(order_id: int, *, reason: str) -> None:
@@ -371,13 +373,16 @@ def _new_domain(order: Order, info: DomainInfo) -> Domain:
 
 
 def event_data(order: Order, domain: Domain | None) -> dict[str, Any]:
+    registrant_id = domain.registrant_id if domain else \
+        (order.params.get("contacts") or {}).get("registrant")
+    registrant = db.session.get(Contact, registrant_id) if registrant_id else None
     return {
         "order_id": order.id, "kind": order.kind, "domain": order.domain_name,
         "unicode_name": order.unicode_name, "period": order.period, "state": order.state,
         "price": {"currency": order.currency, "net": f"{order.net:.2f}",
                   "vat": f"{order.vat:.2f}", "total": f"{order.total:.2f}"},
-        "registrant_contact_id": domain.registrant_id if domain else
-        (order.params.get("contacts") or {}).get("registrant"),
+        "registrant_contact_id": registrant_id,
+        "registrant": contact_services.person(registrant),
         "expires_at": domain.expires_at.isoformat() if domain else None,
     }
 

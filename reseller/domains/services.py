@@ -350,4 +350,4 @@ def domain_data(domain: Domain) -> dict[str, Any]:
     return {"domain": domain.name, "unicode_name": domain.unicode_name,
             "status": domain.status, "expires_at": domain.expires_at.isoformat(),
             "auto_renew": domain.auto_renew, "registrant_contact_id": domain.registrant_id,
-            "order_id": None}
+            "registrant": contact_services.person(domain.registrant), "order_id": None}

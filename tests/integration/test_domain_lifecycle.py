@@ -13,9 +13,16 @@ from reseller.core.db import unit_of_work
 from reseller.core.errors import ValidationFailed
 from reseller.core.events import Event
 from reseller.core.extensions import db
-from reseller.domains import lifecycle, orders, services
+from reseller.domains import orders, services
 from reseller.domains.models import Domain, Order
-from tests.support.domains import available, fund, install_catalogue, make_contact, sandbox
+from tests.support.domains import (
+    available,
+    fund,
+    install_catalogue,
+    make_contact,
+    order_jobs,
+    sandbox,
+)
 from wallet.money import Money
 
 
@@ -60,7 +67,7 @@ def test_auto_renew_ahead_of_expiry(reseller, jobs, app):
     assert db.session.get(Domain, domain.id).expires_at.year == expires.year + 1
     assert "domain.renewed" in types(reseller)
     run(app, "domains.lifecycle")  # again: no second renewal
-    assert jobs.jobs == []
+    assert order_jobs(jobs) == []
     assert available(reseller) == Money.of("100.00") - Money.of("12.42") * 2
 
 
@@ -71,7 +78,7 @@ def test_auto_renew_is_skipped_with_an_event_when_funds_are_short(factory, jobs,
     domain = owned(reseller, jobs, "vahissa.fi")
     at(365 - 5)
     run(app, "domains.lifecycle")
-    assert jobs.jobs == []
+    assert order_jobs(jobs) == []
     skipped = db.session.scalars(sa.select(Event).where(
         Event.type == "domain.expiring", Event.reseller_id == reseller.id)).all()
     assert any(e.data.get("auto_renew_skipped") and e.data["reason"] == "insufficient_funds"
@@ -159,7 +166,9 @@ def test_transfer_out_needs_an_answer_or_five_days(reseller, jobs, app):
     db.session.expire_all()
     quiet = db.session.scalar(sa.select(Domain).where(Domain.name == "hiljainen.fi"))
     assert quiet.status == "transferred_out"
-    assert types(reseller).count("domain.transferred_out") == 2
+    statuses = [e.data["status"] for e in db.session.scalars(sa.select(Event).where(
+        Event.type == "domain.transferred_out", Event.reseller_id == reseller.id))]
+    assert sorted(statuses) == ["pending", "pending", "transferred_out", "transferred_out"]
 
 
 def test_tiers_move_up_on_purchases_and_never_down(reseller, jobs, app):
@@ -223,3 +232,24 @@ def test_orders_for_one_name_are_one_at_a_time(reseller, jobs):
     jobs.run_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Order).where(
         Order.domain_name == "yksi-kerrallaan.fi")) == 2
+
+
+def test_registrant_stopping_a_transfer_out_rejects_it_at_the_registry(reseller, jobs, app):
+    from reseller.core.events import record_event
+
+    owned(reseller, jobs, "pysyva.fi")
+    with unit_of_work():
+        code = services.request_auth_code(reseller_id=reseller.id, name="pysyva.fi")
+    sandbox().simulate_transfer_out(name="pysyva.fi", auth_code=code)
+    run(app, "domains.transfers")
+    with unit_of_work():
+        record_event(reseller_id=reseller.id, type="registrant.transfer_decision",
+                     data={"domain": "pysyva.fi", "direction": "out", "decision": "reject"})
+    jobs.run_all()
+    db.session.expire_all()
+    domain = db.session.scalar(sa.select(Domain).where(Domain.name == "pysyva.fi"))
+    assert domain.status == "active" and not domain.transfer_out_pending
+    assert sandbox().transfer_query(name="pysyva.fi").status == "clientRejected"
+    at(6)
+    run(app, "domains.transfers")
+    assert sandbox().info("pysyva.fi").sponsor == "tunnus"

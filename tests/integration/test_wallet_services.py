@@ -60,11 +60,12 @@ def test_hold_then_capture_charges_gross_once(reseller):
 
 
 def test_same_reference_returns_the_same_hold(reseller):
-    fund(reseller.id, "20.00")
+    fund(reseller.id, "50.00")
     first = hold(reseller.id)
     second = hold(reseller.id)
     assert first.id == second.id
-    assert avail(reseller.id) == eur("7.45")
+    assert avail(reseller.id) == eur("37.45")
+    assert ledger.verify() == []
 
 
 def test_replayed_hold_is_returned_even_when_funds_ran_out(reseller):

@@ -44,3 +44,8 @@ def make_contact(reseller: Any, **overrides: Any):
 
 def sandbox():
     return get_registry()
+
+
+def order_jobs(jobs) -> list:
+    """The queued order jobs (other packages queue mail and webhooks on the same events)."""
+    return [job for job in jobs.jobs if job[0] == "reseller.domains.tasks.process_order"]
