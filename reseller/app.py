@@ -113,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     from reseller.rdap import views as rdap_views
     from reseller.webhooks import api as webhooks_api
     from reseller.webhooks import views as webhooks_views
+    from reseller.whmcs import views as whmcs_views
     from whitelabel import views as whitelabel_views
 
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
@@ -137,6 +138,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_views.root)
     app.register_blueprint(client_views.bp)
     app.register_blueprint(webhooks_views.bp)
+    app.register_blueprint(whmcs_views.bp)
+    csrf.exempt(whmcs_views.bp)
     app.register_blueprint(onboarding_views.bp)
     app.register_blueprint(console_views.bp)
     app.register_blueprint(domains_views.bp)

@@ -1,0 +1,1 @@
+"""The WHMCS registrar-module endpoint ``/whmcs/v1/<Function>`` over the domain services."""

@@ -1,0 +1,66 @@
+"""/whmcs/v1/<Function> over HTTP: JSON and nested form bodies, auth, scopes, tenancy."""
+
+import pytest
+
+from tests.support.domains import CONTACT, fund, install_catalogue, make_contact
+
+
+@pytest.fixture
+def owned(factory, jobs):
+    reseller = factory.reseller()
+    install_catalogue()
+    fund(reseller, "200.00")
+    contact = make_contact(reseller)
+    api = factory.api(reseller)
+    api.post("/api/v1/domains", json={"name": "oma.fi", "period": 1, "contacts": {
+        "registrant": contact.id, "admin": contact.id, "tech": contact.id},
+        "nameservers": ["ns1.dns.example", "ns2.dns.example"]})
+    jobs.run_all()
+    return reseller, api
+
+
+@pytest.mark.smoke
+def test_json_and_form_bodies_both_work(owned):
+    _reseller, api = owned
+    as_json = api.post("/whmcs/v1/GetNameservers", json={"sld": "oma", "tld": "fi"})
+    as_form = api.client.post("/whmcs/v1/GetNameservers", data={"sld": "oma", "tld": "fi"},
+                              headers={"Authorization": f"Bearer {api.token}"})
+    assert as_json.status_code == as_form.status_code == 200
+    assert as_json.json == as_form.json
+    assert as_json.json["ns1"] == "ns1.dns.example"
+
+
+def test_nested_form_contact_details_are_read(owned):
+    _reseller, api = owned
+    form = {"sld": "oma", "tld": "fi"}
+    for label, value in {"First Name": "Uusi", "Last Name": "Nimi", "Company Name": "",
+                         "Email Address": CONTACT["email"], "Address 1": "Katu 1",
+                         "City": "Espoo", "Postcode": "02100", "Country": "FI",
+                         "Phone Number": "+358.401234567"}.items():
+        form[f"contactdetails[Registrant][{label}]"] = value
+    saved = api.client.post("/whmcs/v1/SaveContactDetails", data=form,
+                            headers={"Authorization": f"Bearer {api.token}"})
+    assert saved.json == {"success": True}
+    details = api.post("/whmcs/v1/GetContactDetails", json={"sld": "oma", "tld": "fi"}).json
+    assert details["Registrant"]["City"] == "Espoo"
+
+
+def test_no_token_is_401_and_unknown_function_404(client, factory):
+    assert client.post("/whmcs/v1/Sync", json={}).status_code == 401
+    response = factory.api().post("/whmcs/v1/FormatHardDisk", json={})
+    assert response.status_code == 404 and response.json["code"] == "unknown_function"
+
+
+def test_read_only_credentials_cannot_register(factory):
+    api = factory.api(scopes=["domains:read"])
+    response = api.post("/whmcs/v1/RegisterDomain", json={"sld": "x", "tld": "fi"})
+    assert response.status_code == 403 and "error" in response.json
+
+
+def test_another_resellers_domain_is_not_found(owned, factory):
+    stranger = factory.api()
+    response = stranger.post("/whmcs/v1/GetNameservers", json={"sld": "oma", "tld": "fi"})
+    assert response.status_code == 404 and "error" in response.json
+    assert stranger.post("/whmcs/v1/SaveRegistrarLock",
+                         json={"sld": "oma", "tld": "fi", "lockenabled": "locked"}
+                         ).status_code == 404
