@@ -84,4 +84,4 @@ def test_api_conforms_to_its_openapi_document(app, factory):
 def test_openapi_documents_enough_operations(client):
     spec = client.get("/api/v1/openapi.json").json
     operations = [(path, method) for path, item in spec["paths"].items() for method in item]
-    assert len(operations) >= 20  # 25+ once the domains/DNS/wallet APIs land
+    assert len(operations) >= 25
