@@ -1,8 +1,8 @@
 """Per-tier API rate limits (flask-limiter), keyed per reseller, with IETF RateLimit headers.
 
-One shared budget per reseller across every ``/api/v1`` route, sized by ``Reseller.tier``
-from ``RATE_LIMITS`` (standard 20,000/hour, plus and pro 60,000/hour, enterprise
-unlimited). Counters live in Redis when ``REDIS_URL`` is set, in memory otherwise.
+One shared budget per reseller across every ``/api/v1`` and ``/whmcs/v1`` route, sized by
+``Reseller.tier`` from ``RATE_LIMITS`` (standard 20,000/hour, plus and pro 60,000/hour,
+enterprise unlimited). Counters live in Redis when ``REDIS_URL`` is set, in memory otherwise.
 Unauthenticated calls share a budget per client address at the standard tier's size.
 """
 
@@ -21,6 +21,7 @@ from reseller.core.extensions import db
 
 UNLIMITED = "unlimited"
 _TIER = "tunnus.rate_tier"
+LIMITED_PREFIXES = ("/api/v1/", "/whmcs/v1/")
 
 
 def _caller() -> tuple[str, str]:
@@ -52,7 +53,8 @@ def _limit_for_tier() -> str:
 
 
 def _exempt() -> bool:
-    if not request.path.startswith("/api/v1/") or not current_app.config.get("RATELIMIT_ENABLED", True):
+    if not request.path.startswith(LIMITED_PREFIXES) or \
+            not current_app.config.get("RATELIMIT_ENABLED", True):
         return True
     return _limit_for_tier() == ""
 

@@ -68,3 +68,12 @@ def test_rate_limits_are_configurable_from_the_environment():
     assert load_config({})["RATE_LIMITS"]["standard"] == "20000/hour"
     with pytest.raises(ConfigError):
         load_config({"RATE_LIMITS": "standard=lots"})
+
+
+def test_whmcs_calls_share_the_resellers_budget(factory, tiny_limits):
+    reseller = factory.reseller()
+    api = factory.api(reseller)
+    for _ in range(3):
+        api.get("/api/v1/account")
+    refused = api.post("/whmcs/v1/GetNameservers", json={"sld": "x", "tld": "fi"})
+    assert refused.status_code == 429 and refused.headers["Retry-After"]

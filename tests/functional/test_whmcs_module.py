@@ -210,3 +210,12 @@ def test_a_retried_registration_orders_once(whmcs, jobs):
     second = php("RegisterDomain", params(settings, "kerran.fi"))
     assert first == second == {"success": True}
     assert Order.query.filter_by(reseller_id=reseller.id, domain_name="kerran.fi").count() == 1
+
+
+def test_rate_limited_calls_are_errors_in_whmcs(whmcs, app, monkeypatch):
+    monkeypatch.setitem(app.config, "RATE_LIMITS", {"standard": "1/hour"})
+    app.extensions["tunnus.limiter"].reset()
+    _reseller, settings = whmcs
+    php("GetNameservers", params(settings, "raja.fi"))
+    limited = php("GetNameservers", params(settings, "raja.fi"))
+    assert set(limited) == {"error"} and "Retry-After" in limited["error"]

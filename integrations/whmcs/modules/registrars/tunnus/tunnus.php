@@ -123,6 +123,9 @@ function tunnus_call($function, array $params)
     if (isset($answer['body']['error'])) {
         throw new RuntimeException((string) $answer['body']['error']);
     }
+    if ($answer['status'] >= 400) {  // e.g. a 429 problem+json: {"detail": ...}
+        throw new RuntimeException((string) ($answer['body']['detail'] ?? 'HTTP ' . $answer['status']));
+    }
     return $answer['body'];
 }
 
