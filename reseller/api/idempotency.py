@@ -28,7 +28,7 @@ from reseller.api.auth import current_principal
 from reseller.api.helpers import _KEY, InvalidIdempotencyKey
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
-from reseller.core.errors import Conflict, DomainError
+from reseller.core.errors import Conflict, DomainError, Unauthorized
 from reseller.core.extensions import db
 from reseller.core.jobs import periodic
 from reseller.core.types import UTCDateTime
@@ -136,7 +136,10 @@ def before_post() -> Response | None:
     key = request.headers[HEADER]
     if not _KEY.match(key):
         raise InvalidIdempotencyKey()
-    principal = current_principal()
+    try:
+        principal = current_principal()
+    except Unauthorized:  # a public endpoint (e.g. applying): no tenant to keep keys for
+        return None
     fingerprint = body_fingerprint(request.method, request.path, request.get_data())
     for _attempt in range(3):
         record = IdempotencyRecord(reseller_id=principal.reseller_id, key=key,

@@ -145,3 +145,11 @@ def test_concurrent_replays_of_one_key_create_one_resource(app, committed_db):
     assert len({r.json["id"] for r in results}) == 1
     assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in results) == threads - 1
     assert _endpoints(reseller_id) == 1
+
+
+def test_public_posts_accept_a_key_without_a_token(client):
+    from tests.functional.test_onboarding import GOOD
+
+    response = client.post("/api/v1/applications", json=GOOD,
+                           headers={"Idempotency-Key": "apply-1"})
+    assert response.status_code == 201
