@@ -30,9 +30,11 @@ class WebhookEndpoint(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    def wants(self, event_type: str) -> bool:
-        return self.active and self.deleted_at is None and (not self.events
-                                                             or event_type in self.events)
+    def wants(self, event_type: str, offered: tuple[str, ...]) -> bool:
+        """Subscribed to ``event_type``; an empty list means every offered type."""
+        if not self.active or self.deleted_at is not None:
+            return False
+        return event_type in (self.events or offered)
 
 
 class WebhookDelivery(db.Model):

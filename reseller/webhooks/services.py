@@ -188,7 +188,7 @@ def fan_out(event: Event) -> list[WebhookDelivery]:
     """A delivery per subscribed endpoint, in the event's own transaction."""
     endpoints = db.session.scalars(_endpoints(event.reseller_id)
                                    .where(WebhookEndpoint.active.is_(True)))
-    wanted = [endpoint for endpoint in endpoints if endpoint.wants(event.type)]
+    wanted = [endpoint for endpoint in endpoints if endpoint.wants(event.type, EVENT_TYPES)]
     if not wanted:
         return []
     payload = payload_for(event)

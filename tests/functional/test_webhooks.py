@@ -253,3 +253,13 @@ def test_client_area_lists_deliveries_and_replays(client, factory, jobs, receive
     assert len(server.requests) == 3
     detail = client.get(f"/webhooks/deliveries/{delivery.id}").get_data(as_text=True)
     assert json.loads(delivery.payload)["type"] in detail
+
+
+def test_internal_event_types_are_not_sent_to_all_events_endpoints(factory, jobs, receiver):
+    reseller = factory.reseller()
+    server = receiver()
+    factory.api(reseller).post(ENDPOINTS, json={"url": server.url})  # all offered types
+    _event(reseller, "contact.changed", email="someone@example.fi")
+    _event(reseller, "invoice.issued", number="2026-0001")
+    jobs.run_all()
+    assert [json.loads(body)["type"] for _, body in server.requests] == ["invoice.issued"]
