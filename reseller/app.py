@@ -151,4 +151,5 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["money"] = formatting.format_money
     app.jinja_env.filters["datetime"] = formatting.format_datetime_local
     app.jinja_env.filters["date"] = formatting.format_date_local
+    app.jinja_env.filters["percent"] = formatting.format_percent
     app.jinja_env.add_extension("jinja2.ext.i18n")

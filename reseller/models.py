@@ -5,3 +5,4 @@ from reseller.core.clock import SandboxClock  # noqa: F401
 from reseller.core.events import Event  # noqa: F401
 from reseller.onboarding.models import Application  # noqa: F401
 from whitelabel.models import OutboxMessage  # noqa: F401
+from wallet.invoices.models import Invoice, InvoiceDocument, InvoiceLine, NumberSeries  # noqa: F401

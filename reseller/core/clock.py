@@ -64,7 +64,7 @@ class _Clock:
     def _reload(self) -> None:
         with self._lock:
             try:
-                with db.engine.connect() as conn:
+                with db.engine.connect().execution_options(tunnus_read_only=True) as conn:
                     seconds = conn.execute(
                         sa.select(SandboxClock.offset_seconds).where(SandboxClock.id == 1)
                     ).scalar()
