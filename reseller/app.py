@@ -71,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
     from reseller.accounts import api as accounts_api
     from reseller.accounts import oauth
     from reseller.api import views as api_views
+    from reseller.billing import invoices_api, invoices_views, invoicing
     from reseller.client import views as client_views
     from reseller.console import views as console_views
     from reseller.onboarding import api as onboarding_api
@@ -78,7 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     from whitelabel import views as whitelabel_views
 
     api = Blueprint("api", __name__, url_prefix="/api/v1")
-    for bp in (api_views.bp, accounts_api.bp, onboarding_api.bp):
+    for bp in (api_views.bp, accounts_api.bp, onboarding_api.bp, invoices_api.bp):
         api.register_blueprint(bp)
     app.register_blueprint(api)
     csrf.exempt(api)
@@ -87,6 +88,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(onboarding_views.bp)
     app.register_blueprint(console_views.bp)
     app.register_blueprint(whitelabel_views.dev)
+    app.register_blueprint(invoices_views.bp)
+    invoicing.init_app(app)
     oauth.init_app(app)
 
 

@@ -55,7 +55,7 @@ class Invoice(db.Model):
     currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")
     language: Mapped[str] = mapped_column(sa.String(2))
     payment_mode: Mapped[str] = mapped_column(sa.String(10))
-    vat_treatment: Mapped[str] = mapped_column(sa.String(20))
+    vat_status: Mapped[str] = mapped_column(sa.String(20))
     net_total: Mapped[Decimal] = mapped_column(MONEY)
     vat_total: Mapped[Decimal] = mapped_column(MONEY)
     total: Mapped[Decimal] = mapped_column(MONEY)

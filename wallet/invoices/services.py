@@ -8,7 +8,6 @@ references, lines and totals are never edited afterwards.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -17,8 +16,13 @@ import sqlalchemy as sa
 from reseller.core.events import record_event
 from reseller.core.extensions import db
 from wallet.invoices import numbering, vat
-from wallet.invoices.errors import (InvalidPaymentAmount, InvoiceNotFound, InvoiceNotPayable,
-                                    NothingToCredit)
+from wallet.invoices.errors import (
+    InvalidPaymentAmount,
+    InvoiceNotFound,
+    InvoiceNotPayable,
+    NothingToCredit,
+)
+from wallet.invoices.lines import LineIn
 from wallet.invoices.models import ZERO, Invoice, InvoiceLine
 from wallet.invoices.periods import Month, local_date
 from wallet.invoices.settings import InvoicingSettings, Party
@@ -29,22 +33,6 @@ CENT = Decimal("0.01")
 def to_cents(amount: Decimal) -> Decimal:
     """The one rounding rule for invoice money: half up to the cent."""
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-@dataclass(frozen=True)
-class LineIn:
-    """One thing to bill, as gathered from the ledger (negative ``net`` for refunds)."""
-
-    kind: str
-    source_key: str | None
-    description: str
-    occurred_on: date
-    net: Decimal
-    vat_rate: Decimal  # percent
-    vat_category: str
-    domain: str | None = None
-    operation: str | None = None
-    period_years: int | None = None
 
 
 def vat_breakdown(lines: list[LineIn]) -> list[dict[str, str]]:
@@ -73,7 +61,8 @@ def _line_rows(lines: list[LineIn]) -> list[InvoiceLine]:
             for position, line in enumerate(lines, start=1)]
 
 
-def _interest_lines(reseller_id: int, treatment: str, on: date) -> tuple[list[LineIn], list[Invoice]]:
+def _interest_lines(reseller_id: int, vat_status: str,
+                    on: date) -> tuple[list[LineIn], list[Invoice]]:
     """Late-payment interest owed on earlier invoices, not yet charged on any invoice.
 
     Interest is no consideration for a supply, so it carries no VAT: category O on an
@@ -84,7 +73,7 @@ def _interest_lines(reseller_id: int, treatment: str, on: date) -> tuple[list[Li
                                  Invoice.interest_amount > 0,
                                  Invoice.interest_charged_on_id.is_(None))
         .order_by(Invoice.id)))
-    category = "O" if treatment == vat.OUTSIDE_SCOPE else "E"
+    category = "O" if vat_status == vat.OUTSIDE_SCOPE else "E"
     lines = [LineIn(kind="interest", source_key=f"interest:{source.number}",
                     description=f"interest:{source.number}", occurred_on=on,
                     net=source.interest_amount, vat_rate=Decimal("0"), vat_category=category)
@@ -97,9 +86,9 @@ def find_monthly_invoice(*, reseller_id: int, month: Month) -> Invoice | None:
         Invoice.reseller_id == reseller_id, Invoice.period_key == month.key))
 
 
-def issue_monthly_invoice(*, reseller_id: int, month: Month, buyer: Party, language: str,
-                          payment_mode: str, lines: list[LineIn], settings: InvoicingSettings,
-                          now: datetime) -> Invoice | None:
+def issue_monthly_invoice(*, reseller_id: int, month: Month, buyer: Party, vat_status: str,
+                          language: str, payment_mode: str, lines: list[LineIn],
+                          settings: InvoicingSettings, now: datetime) -> Invoice | None:
     """Issue the invoice of ``month`` for everything in ``lines`` (plus interest owed).
 
     Returns the existing invoice if the month was already invoiced, and None when there
@@ -109,15 +98,14 @@ def issue_monthly_invoice(*, reseller_id: int, month: Month, buyer: Party, langu
     existing = find_monthly_invoice(reseller_id=reseller_id, month=month)
     if existing is not None or not lines:
         return existing
-    treatment = vat.treatment(country=buyer.country, vat_id=buyer.vat_id)
     issue_date = local_date(now)
-    interest, owing = _interest_lines(reseller_id, treatment, issue_date)
+    interest, owing = _interest_lines(reseller_id, vat_status, issue_date)
     lines = [*lines, *interest]
     prepaid = payment_mode == "prepaid"
     invoice = _new_document(
         series=numbering.INVOICE_SERIES, kind="invoice", reseller_id=reseller_id,
         lines=lines, buyer=buyer, seller=settings.seller, language=language,
-        payment_mode=payment_mode, treatment=treatment, now=now,
+        payment_mode=payment_mode, vat_status=vat_status, now=now,
         period_start=month.first_day, period_end=month.last_day, period_key=month.key,
         due_date=issue_date if prepaid else issue_date + timedelta(settings.payment_terms_days))
     if prepaid or invoice.total <= 0:
@@ -134,7 +122,7 @@ def issue_monthly_invoice(*, reseller_id: int, month: Month, buyer: Party, langu
 
 def _new_document(*, series: str, kind: str, reseller_id: int, lines: list[LineIn],
                   buyer: Party, seller: Party, language: str, payment_mode: str,
-                  treatment: str, now: datetime, period_start: date, period_end: date,
+                  vat_status: str, now: datetime, period_start: date, period_end: date,
                   period_key: str | None, due_date: date, corrects: Invoice | None = None,
                   reason: str | None = None, breakdown: list[dict] | None = None) -> Invoice:
     breakdown = breakdown if breakdown is not None else vat_breakdown(lines)
@@ -149,7 +137,7 @@ def _new_document(*, series: str, kind: str, reseller_id: int, lines: list[LineI
         sequence=sequence, number=numbering.format_number(series, issue_date.year, sequence),
         period_key=period_key, period_start=period_start, period_end=period_end,
         issue_date=issue_date, issued_at=now, due_date=due_date, currency="EUR",
-        language=language, payment_mode=payment_mode, vat_treatment=treatment,
+        language=language, payment_mode=payment_mode, vat_status=vat_status,
         net_total=net, vat_total=tax, total=net + tax, vat_breakdown=breakdown,
         status="open", paid_amount=ZERO, credited_total=ZERO, reference=national,
         rf_reference=rf, seller=seller.as_dict(), buyer=buyer.as_dict(),
@@ -307,7 +295,7 @@ def issue_credit_note(*, reseller_id: int, invoice_number: str, reason: str,
         series=numbering.CREDIT_NOTE_SERIES, kind="credit_note", reseller_id=reseller_id,
         lines=lines, buyer=Party(**original.buyer), seller=Party(**original.seller),
         language=original.language, payment_mode=original.payment_mode,
-        treatment=original.vat_treatment, now=now, period_start=original.period_start,
+        vat_status=original.vat_status, now=now, period_start=original.period_start,
         period_end=original.period_end, period_key=None, due_date=local_date(now),
         corrects=original, reason=reason, breakdown=breakdown)
     note.status, note.paid_at = "paid", now

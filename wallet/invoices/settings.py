@@ -6,12 +6,12 @@ calls wallet services); wallet code never reads ``current_app``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from wallet.invoices.vat import RateTable
 
-DEFAULT_VAT_RATES_FI = "2013-01-01=24,2024-09-01=25.5"
 # Finnish reference rate (korkolaki 12 §) per half-year; the operator keeps this current.
 DEFAULT_REFERENCE_RATES = "2024-01-01=4.5,2024-07-01=4.25,2025-01-01=3.15,2025-07-01=2.15"
 
@@ -39,7 +39,6 @@ class Party:
 @dataclass(frozen=True)
 class InvoicingSettings:
     seller: Party
-    vat_rates: RateTable
     reference_rates: RateTable
     late_interest_margin: str = "8"
     payment_terms_days: int = 14
@@ -63,7 +62,6 @@ def settings_from_config(config: Mapping[str, Any]) -> InvoicingSettings:
     reminders = str(config.get("INVOICE_REMINDER_DAYS", "7,21"))
     return InvoicingSettings(
         seller=_seller(config),
-        vat_rates=RateTable.parse(config.get("VAT_RATES_FI") or DEFAULT_VAT_RATES_FI),
         reference_rates=RateTable.parse(
             config.get("LATE_INTEREST_REFERENCE_RATES") or DEFAULT_REFERENCE_RATES),
         late_interest_margin=str(config.get("LATE_INTEREST_MARGIN", "8")),
