@@ -71,7 +71,7 @@ def _register_blueprints(app: Flask) -> None:
     from reseller.accounts import api as accounts_api
     from reseller.accounts import oauth
     from reseller.api import views as api_views
-    from reseller.billing import invoices_api, invoices_views, invoicing
+    from reseller.billing import invoice_notices, invoices_api, invoices_views, invoicing  # noqa: F401
     from reseller.client import views as client_views
     from reseller.console import views as console_views
     from reseller.onboarding import api as onboarding_api

@@ -40,7 +40,8 @@ class InvoiceLineOut(BaseSchema):
     period_years = fields.Integer(allow_none=True)
     net = Amount()
     vat_category = fields.String()
-    vat_rate = fields.Decimal(as_string=True, metadata={"description": "percent, e.g. 25.5"})
+    vat_rate = fields.Function(lambda line: f"{line.vat_rate.normalize():f}",
+                               metadata={"description": "percent, e.g. 25.5"})
     vat = Amount()
 
 

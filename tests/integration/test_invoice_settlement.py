@@ -114,3 +114,20 @@ def test_orders_are_blocked_only_past_30_days_overdue(open_invoice, app):
         invoicing.mark_invoice_paid(invoice_number=open_invoice.number,
                                     amount=Decimal("125.50"), paid_at=at("2026-12-16T09:00"))
     assert not invoicing.is_blocked_for_overdue(reseller_id)
+
+
+def test_billing_contacts_get_issued_and_overdue_emails_in_their_language(open_invoice, factory):
+    from whitelabel.models import OutboxMessage
+
+    issued = db.session.scalars(sa.select(OutboxMessage).where(
+        OutboxMessage.template == "invoices/issued")).all()
+    assert [m.language for m in issued] == ["fi"]
+    assert issued[0].subject.startswith(f"Lasku {open_invoice.number}")
+    assert open_invoice.rf_reference in issued[0].text
+    at("2026-11-22T08:00")
+    with unit_of_work():
+        invoicing.send_overdue_reminders()
+    [overdue] = db.session.scalars(sa.select(OutboxMessage).where(
+        OutboxMessage.template == "invoices/overdue")).all()
+    assert overdue.subject == f"Muistutus: lasku {open_invoice.number} on erääntynyt"
+    assert "125.50" in overdue.text

@@ -4,6 +4,7 @@ weasyprint and stored with its SHA-256, so every later download is byte-identica
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any
 
 import sqlalchemy as sa
@@ -47,6 +48,8 @@ def html_to_pdf(html: str) -> bytes:
 
     if _FONTS is None:
         _FONTS = FontConfiguration()
+        # Seven INFO lines per document would flood a month-end run's logs.
+        logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     return HTML(string=html).write_pdf(font_config=_FONTS)
 
 
