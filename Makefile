@@ -4,9 +4,10 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 5000
+WHOIS_PORT ?= 4343
 INSTANCE_DIR ?= instance
-export INSTANCE_DIR PORT
-APT_PACKAGES := redis-server knot knot-dnsutils dnsutils chromium chromium-driver php-cli php-curl php-mbstring whois poppler-utils
+export INSTANCE_DIR PORT WHOIS_PORT
+APT_PACKAGES := redis-server knot knot-dnsutils knot-dnssecutils dnsutils chromium chromium-driver php-cli php-curl php-mbstring whois poppler-utils
 
 .PHONY: run test venv i18n system-deps lint extract-messages clean
 

@@ -147,6 +147,10 @@ def serve(host: str, port: int | None) -> None:
     app = current_app._get_current_object()
     port = port or app.config["PORT"]
     ThreadScheduler(app).start()
+    from reseller.whois.cli import start_alongside
+
+    if start_alongside(app, host):
+        click.echo(f"  WHOIS: whois -h {host} -p {app.config['WHOIS_PORT']} <domain>")
     info_path = demo.demo_json_path(app.config)
     if info_path.exists():
         info = json.loads(info_path.read_text())
@@ -155,5 +159,8 @@ def serve(host: str, port: int | None) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from reseller.whois import cli as whois_cli
+
     for command in (clock_cli, jobs_cli, demo_cli, worker, scheduler, serve):
         app.cli.add_command(command)
+    whois_cli.init_app(app)

@@ -8,9 +8,10 @@ start with demo secrets or SQLite.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 DEMO_SECRET_KEY = "tunnus-demo-secret-key-do-not-use-in-production"
 
@@ -34,10 +35,46 @@ def _decimal_map(value: str | None, default: dict[str, str]) -> dict[str, Decima
     return {key: Decimal(amount) for key, amount in pairs.items()}
 
 
+def _vat_rates(value: str | None) -> Any:
+    from wallet.vat import parse_vat_rates  # standard library only, no app imports
+
+    return parse_vat_rates(value)
+
+
+DEFAULT_RATE_LIMITS = {
+    "standard": "20000/hour",
+    "plus": "60000/hour",
+    "pro": "60000/hour",
+    "enterprise": "unlimited",
+}
+
+
+def _rate_limits(value: str | None) -> dict[str, str]:
+    """``standard=20000/hour,enterprise=unlimited`` over the defaults, checked at start-up."""
+    from limits import parse
+
+    limits = dict(DEFAULT_RATE_LIMITS)
+    for item in filter(None, (value or "").split(",")):
+        tier, _, limit = item.partition("=")
+        tier, limit = tier.strip().lower(), limit.strip().lower()
+        if limit != "unlimited":
+            try:
+                parse(limit)
+            except ValueError as error:
+                raise ConfigError(f"RATE_LIMITS: {limit!r} is not a rate like 100/hour") from error
+        limits[tier] = limit
+    return limits
+
+
 def translation_directories() -> str:
     """Every catalogue area under ``i18n/`` (flask-babel merges them)."""
     root = Path(__file__).resolve().parents[2] / "i18n"
     return ";".join(str(path.parent) for path in sorted(root.glob("*/babel.cfg")))
+
+
+def _list(value: str | None, default: list[str]) -> list[str]:
+    items = [item.strip() for item in (value or "").split(",") if item.strip()]
+    return items or list(default)
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -60,6 +97,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "JOBS_MODE": env.get("JOBS_MODE") or ("rq" if env.get("REDIS_URL") else "thread"),
         "BASE_URL": (env.get("BASE_URL") or f"http://127.0.0.1:{port}").rstrip("/"),
         "PORT": port,
+        # Reverse proxies in front of gunicorn whose X-Forwarded-* headers we trust.
+        "PROXY_FIX_HOPS": int(env.get("PROXY_FIX_HOPS", "0" if sandbox else "1")),
         "WHOIS_PORT": int(env.get("WHOIS_PORT", "4343")),
         # The operator: a Finnish registrar. Its brand never reaches resellers' customers.
         "OPERATOR_NAME": env.get("OPERATOR_NAME", "Nimipalvelu Oy"),
@@ -74,8 +113,23 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "OPERATOR_ADDRESS": env.get("OPERATOR_ADDRESS", "Mannerheimintie 1, 00100 Helsinki"),
         "OPERATOR_IANA_ID": env.get("OPERATOR_IANA_ID", "9999"),
         "OPERATOR_ABUSE_EMAIL": env.get("OPERATOR_ABUSE_EMAIL", "abuse@nimipalvelu.example"),
+        "OPERATOR_ABUSE_PHONE": env.get("OPERATOR_ABUSE_PHONE", "+358.201234567"),
+        "OPERATOR_URL": env.get("OPERATOR_URL")
+        or f"https://{env.get('OPERATOR_DOMAIN', 'nimipalvelu.example')}",
         # Mail: until a reseller's own domain verifies, mail leaves from this neutral domain.
         "NEUTRAL_SENDER_DOMAIN": env.get("NEUTRAL_SENDER_DOMAIN", "mail-relay.example"),
+        # Where registrant links point until a reseller's own link domain verifies; must
+        # not carry the operator's brand. The sandbox serves them on BASE_URL's host.
+        "NEUTRAL_LINK_HOST": env.get("NEUTRAL_LINK_HOST") or None,
+        "LINK_SCHEME": env.get("LINK_SCHEME") or ("http" if sandbox else "https"),
+        # What a reseller's DNS must point at: the link host's CNAME target, the SPF include.
+        "LINK_CNAME_TARGET": env.get("LINK_CNAME_TARGET") or None,
+        "SPF_INCLUDE": env.get("SPF_INCLUDE") or None,
+        # Resolver for sender-domain checks, "host" or "host:port"; empty = the system's.
+        "DNS_RESOLVER": env.get("DNS_RESOLVER", ""),
+        "NEUTRAL_DKIM_SELECTOR": env.get("NEUTRAL_DKIM_SELECTOR", "tunnus"),
+        "NEUTRAL_DKIM_KEY_FILE": env.get("NEUTRAL_DKIM_KEY_FILE") or None,
+        "REGISTRANT_VERIFICATION_DAYS": int(env.get("REGISTRANT_VERIFICATION_DAYS", "15")),
         "SMTP_HOST": env.get("SMTP_HOST") or None,
         "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
         "SMTP_USERNAME": env.get("SMTP_USERNAME") or None,
@@ -88,9 +142,38 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
             env.get("PAYMENT_SURCHARGES"),
             {"card": "1.50", "paypal": "2.00", "online_banking": "0.50", "bank_transfer": "0"},
         ),
+        "VAT_RATES": _vat_rates(env.get("VAT_RATES")),
+        # DNS hosting: "sandbox" keeps zones in process (embedded default); "knot" publishes
+        # to a Knot server by TSIG-signed DNS UPDATE and adds zones with knotc.
+        "DNS_ADAPTER": env.get("DNS_ADAPTER", "sandbox"),
+        "DNS_SERVER": env.get("DNS_SERVER", "127.0.0.1:53"),
+        "DNS_TSIG_NAME": env.get("DNS_TSIG_NAME") or None,
+        "DNS_TSIG_SECRET": env.get("DNS_TSIG_SECRET") or None,
+        "DNS_PUBLIC_SERVER": env.get("DNS_PUBLIC_SERVER") or None,
+        "KNOT_CONF": env.get("KNOT_CONF") or None,
+        "KNOT_SOCKET": env.get("KNOT_SOCKET") or None,
+        "KNOT_ZONE_DIR": env.get("KNOT_ZONE_DIR") or None,
+        "KNOT_ACL": env.get("KNOT_ACL", "tunnus"),
+        # Neutral default nameserver names (never the operator's brand) and their addresses,
+        # shown to resellers as the glue for their vanity names.
+        "DNS_NAMESERVERS": _list(env.get("DNS_NAMESERVERS"),
+                                 ["ns1.dns-hosting.example", "ns2.dns-hosting.example"]),
+        "DNS_NAMESERVER_ADDRESSES": _list(env.get("DNS_NAMESERVER_ADDRESSES"),
+                                          ["192.0.2.53", "198.51.100.53"]),
+        "DNS_VERIFY_RESOLVER": env.get("DNS_VERIFY_RESOLVER") or None,
+        "FORWARDING_IPV4": env.get("FORWARDING_IPV4", "192.0.2.80"),
+        "FORWARDING_IPV6": env.get("FORWARDING_IPV6") or None,
+        "WHOIS_RATE_LIMIT": int(env.get("WHOIS_RATE_LIMIT", "30")),
         "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "15")),
         "ACCESS_TOKEN_TTL": int(env.get("ACCESS_TOKEN_TTL", "3600")),
+        # API platform: idempotency keys, rate limits per tier, webhooks.
+        "IDEMPOTENCY_TTL_HOURS": max(24, int(env.get("IDEMPOTENCY_TTL_HOURS", "24"))),
+        "RATE_LIMITS": _rate_limits(env.get("RATE_LIMITS")),
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), default=True),
+        "WEBHOOKS_ALLOW_PRIVATE": _bool(env.get("WEBHOOKS_ALLOW_PRIVATE"), default=sandbox),
+        "WEBHOOKS_TIMEOUT": float(env.get("WEBHOOKS_TIMEOUT", "10")),
+        "WEBHOOKS_RETRY_HOURS": int(env.get("WEBHOOKS_RETRY_HOURS", "72")),
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_TRANSLATION_DIRECTORIES": translation_directories(),
         "LANGUAGES": ("fi", "sv", "en"),
@@ -109,6 +192,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "LATE_INTEREST_MARGIN": env.get("LATE_INTEREST_MARGIN", "8"),
         "OPERATOR_BILLING_EMAIL": env.get("OPERATOR_BILLING_EMAIL") or None,
     }
+    neutral = config["NEUTRAL_SENDER_DOMAIN"]
+    config["LINK_CNAME_TARGET"] = config["LINK_CNAME_TARGET"] or f"links.{neutral}"
+    config["SPF_INCLUDE"] = config["SPF_INCLUDE"] or f"_spf.{neutral}"
     config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(config["SQLALCHEMY_DATABASE_URI"])
     return config
 

@@ -83,9 +83,4 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Read-only side connections (the clock's offset) must not queue behind a writer:
-        # a deferred BEGIN reads the last committed state under WAL without waiting.
-        if connection.get_execution_options().get("tunnus_read_only"):
-            connection.exec_driver_sql("BEGIN")
-        else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -17,11 +17,12 @@ import sqlalchemy as sa
 from reseller.core.clock import utc
 from reseller.core.extensions import db
 from wallet.invoices import services, vat
+from wallet.invoices.lines import LineIn
 from wallet.invoices.models import Invoice, InvoiceDocument, InvoiceLine
 from wallet.invoices.periods import Month, local_date
 from wallet.invoices.settings import InvoicingSettings, Party
-from wallet.invoices.lines import LineIn
 from wallet.models import Purchase
+
 
 def _key(prefix: str) -> sa.ColumnElement:
     return sa.literal(prefix) + sa.cast(Purchase.id, sa.String)

@@ -1,0 +1,242 @@
+"""DNS API: ``/api/v1/domains/<name>/dns`` (records, zone file, ACME keys),
+``/api/v1/nameservers`` (vanity names), and lego's ``/acme/httpreq/present|cleanup``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from reseller.accounts import services as accounts
+from reseller.api.auth import current_reseller_id, require_scope
+from reseller.api.helpers import json_body
+from reseller.api.openapi import doc
+from reseller.core.db import transactional
+from reseller.core.errors import InsufficientScope, Unauthorized, ValidationFailed
+from reseller.dns import acme, schemas, services, vanity
+from reseller.dns.models import AcmeKey, Zone
+from reseller.dns.records import RR
+from reseller.dns.settings import dns_settings
+
+bp = Blueprint("dns_api", __name__)
+httpreq = Blueprint("acme_httpreq", __name__, url_prefix="/acme/httpreq")
+
+TAGS = ["DNS"]
+ZONE_FILE_MIME = "text/dns"
+
+
+def zone_body(zone: Zone) -> dict[str, Any]:
+    changes_pending = zone.published_serial is None or not zone.on_server or bool(
+        services.pending_changes(zone))
+    return schemas.ZoneOut().dump({
+        "name": zone.name, "serial": zone.serial,
+        "nameservers": services.nameservers_for(zone.reseller_id, dns_settings()),
+        "published": not changes_pending, "published_serial": zone.published_serial,
+        "records": [RR(r.name, r.type, r.ttl, r.value).as_dict()
+                    for r in sorted(zone.records, key=lambda r: (r.name, r.type, r.value))],
+    })
+
+
+@bp.get("/domains/<name>/dns")
+@doc(summary="The zone's records, serial and nameservers", tags=TAGS, response=schemas.ZoneOut)
+@require_scope("dns:read")
+@transactional
+def get_zone(name: str):
+    return zone_body(services.get_zone(reseller_id=current_reseller_id(), name=name))
+
+
+@bp.put("/domains/<name>/dns")
+@doc(summary="Replace every record (hosting the zone if it is new)", tags=TAGS,
+     body=schemas.ZonePutIn, response=schemas.ZoneOut, errors=(409,),
+     description="Send `records` (the complete set) or `template: default`. The zone's "
+                 "SOA and apex NS are managed by Tunnus. Changes are published to the "
+                 "nameservers in the background; `published` turns true when done.")
+@require_scope("dns:write")
+@transactional
+def put_zone(name: str):
+    body = json_body()
+    data = schemas.ZonePutIn().load_or_raise(body)
+    if data["records"] is None and data["template"] is None:
+        raise ValidationFailed({"records": ["Send records or template."]})
+    records = services.DEFAULT_TEMPLATE if data["template"] else body["records"]
+    created = services.find_zone(services.zone_name(name)) is None
+    zone = services.replace_records(reseller_id=current_reseller_id(), name=name,
+                                    records=records, settings=dns_settings())
+    return zone_body(zone), 201 if created else 200
+
+
+@bp.patch("/domains/<name>/dns")
+@doc(summary="Add and remove records", tags=TAGS, body=schemas.ZonePatchIn,
+     response=schemas.ZoneOut,
+     description="`remove` runs first; a removal without `value` removes the whole RRset.")
+@require_scope("dns:write")
+@transactional
+def patch_zone(name: str):
+    body = json_body()
+    schemas.ZonePatchIn().load_or_raise(body)
+    zone = services.patch_records(reseller_id=current_reseller_id(), name=name,
+                                  add=body.get("add", []), remove=body.get("remove", []),
+                                  settings=dns_settings())
+    return zone_body(zone)
+
+
+@bp.delete("/domains/<name>/dns")
+@doc(summary="Stop hosting the zone", tags=TAGS, status=204)
+@require_scope("dns:write")
+@transactional
+def delete_zone(name: str):
+    services.delete_zone(reseller_id=current_reseller_id(), name=name)
+    return "", 204
+
+
+@bp.get("/domains/<name>/dns/zonefile")
+@doc(summary="Export the zone as an RFC 1035 zone file", tags=TAGS, content_type=ZONE_FILE_MIME)
+@require_scope("dns:read")
+@transactional
+def export_zone(name: str):
+    zone = services.get_zone(reseller_id=current_reseller_id(), name=name)
+    text = services.export_zone_file(zone, dns_settings())
+    return Response(text, mimetype=ZONE_FILE_MIME, headers={
+        "Content-Disposition": f'attachment; filename="{zone.name}.zone"'})
+
+
+@bp.put("/domains/<name>/dns/zonefile")
+@doc(summary="Import a zone file (replaces every record)", tags=TAGS, response=schemas.ZoneOut,
+     description="Send the zone file as the body (`text/dns` or `text/plain`). Its SOA and "
+                 "apex NS records are ignored: Tunnus manages them.")
+@require_scope("dns:write")
+@transactional
+def import_zone(name: str):
+    text = request.get_data(as_text=True)
+    if not text.strip():
+        raise ValidationFailed({"zonefile": ["Send the zone file as the request body."]})
+    zone = services.import_zone_file(reseller_id=current_reseller_id(), name=name, text=text,
+                                     settings=dns_settings())
+    return zone_body(zone)
+
+
+def key_body(key: AcmeKey, *, with_secret: bool = False) -> dict[str, Any]:
+    host, _, port = dns_settings().public_server.rpartition(":")
+    body = {
+        "id": key.id, "zone": key.zone.name, "key_name": key.key_name,
+        "algorithm": "hmac-sha256", "server": host or dns_settings().public_server,
+        "port": int(port or 53), "allowed": f"TXT at _acme-challenge.{key.zone.name} "
+                                             f"and _acme-challenge names below it",
+        "created_at": key.created_at,
+    }
+    if with_secret:
+        body["secret"] = key.secret
+        body["certbot_ini"] = (
+            f"dns_rfc2136_server = {body['server']}\ndns_rfc2136_port = {body['port']}\n"
+            f"dns_rfc2136_name = {key.key_name}\ndns_rfc2136_secret = {key.secret}\n"
+            f"dns_rfc2136_algorithm = HMAC-SHA256\n")
+    return schemas.AcmeKeyOut().dump(body)
+
+
+@bp.post("/domains/<name>/dns/acme-keys")
+@doc(summary="Create a TSIG key for ACME DNS-01 (certbot-dns-rfc2136, octoDNS)", tags=TAGS,
+     response=schemas.AcmeKeyOut, status=201,
+     description="The key may only change TXT records at `_acme-challenge` names of this "
+                 "zone. The secret is shown in this response; `certbot_ini` is ready to use.")
+@require_scope("dns:write")
+@transactional
+def create_acme_key(name: str):
+    key = acme.create_key(reseller_id=current_reseller_id(), zone_name=name)
+    return key_body(key, with_secret=True), 201
+
+
+@bp.get("/domains/<name>/dns/acme-keys")
+@doc(summary="List the zone's ACME keys (without secrets)", tags=TAGS,
+     response=schemas.AcmeKeyOut(many=True))
+@require_scope("dns:read")
+@transactional
+def list_acme_keys(name: str):
+    keys = acme.list_keys(reseller_id=current_reseller_id(), zone_name=name)
+    return jsonify([key_body(key) for key in keys])
+
+
+@bp.delete("/domains/<name>/dns/acme-keys/<int:key_id>")
+@doc(summary="Revoke an ACME key", tags=TAGS, status=204)
+@require_scope("dns:write")
+@transactional
+def delete_acme_key(name: str, key_id: int):
+    acme.delete_key(reseller_id=current_reseller_id(), zone_name=name, key_id=key_id)
+    return "", 204
+
+
+@bp.get("/nameservers")
+@doc(summary="Your vanity nameservers, the glue records to create, and their status",
+     tags=TAGS, response=schemas.VanityOut)
+@require_scope("dns:read")
+@transactional
+def get_nameservers():
+    return schemas.VanityOut().dump(vanity.vanity_view(current_reseller_id(), dns_settings()))
+
+
+@bp.put("/nameservers")
+@doc(summary="Declare vanity nameserver names (used once verified)", tags=TAGS,
+     body=schemas.VanityIn, response=schemas.VanityOut)
+@require_scope("dns:write")
+@transactional
+def put_nameservers():
+    data = schemas.VanityIn().load_or_raise(json_body())
+    vanity.set_vanity(reseller_id=current_reseller_id(), hostnames=data["hostnames"],
+                      settings=dns_settings())
+    return schemas.VanityOut().dump(vanity.vanity_view(current_reseller_id(), dns_settings()))
+
+
+@bp.post("/nameservers/verify")
+@doc(summary="Check the vanity names resolve to Tunnus DNS and start using them", tags=TAGS,
+     response=schemas.VanityOut, errors=(409,))
+@require_scope("dns:write")
+@transactional
+def verify_nameservers():
+    vanity.verify_vanity(reseller_id=current_reseller_id(), settings=dns_settings())
+    return schemas.VanityOut().dump(vanity.vanity_view(current_reseller_id(), dns_settings()))
+
+
+@bp.delete("/nameservers")
+@doc(summary="Go back to the default nameservers", tags=TAGS, status=204)
+@require_scope("dns:write")
+@transactional
+def delete_nameservers():
+    vanity.clear_vanity(reseller_id=current_reseller_id(), settings=dns_settings())
+    return "", 204
+
+
+def _basic_reseller_id() -> int:
+    """lego sends the API token as the HTTP Basic password (any user name)."""
+    auth = request.authorization
+    if auth is None or auth.type != "basic" or not auth.password:
+        raise Unauthorized("Use HTTP Basic with an API token as the password.")
+    found = accounts.resolve_bearer(auth.password)
+    if found is None:
+        raise Unauthorized("The token is unknown, expired or revoked.")
+    token, scopes = found
+    if "dns:write" not in scopes:
+        raise InsufficientScope("This needs the scope dns:write.", required=["dns:write"])
+    return token.reseller_id
+
+
+def _challenge() -> dict[str, str]:
+    body = json_body()
+    fqdn, value = body.get("fqdn"), body.get("value")
+    errors = {key: ["Required string."] for key, item in (("fqdn", fqdn), ("value", value))
+              if not isinstance(item, str) or not item}
+    if errors:
+        raise ValidationFailed(errors)
+    return {"fqdn": fqdn, "value": value}
+
+
+@httpreq.post("/present")
+@transactional
+def present():
+    acme.present(reseller_id=_basic_reseller_id(), settings=dns_settings(), **_challenge())
+    return jsonify({"status": "ok"})
+
+
+@httpreq.post("/cleanup")
+@transactional
+def cleanup():
+    acme.cleanup(reseller_id=_basic_reseller_id(), settings=dns_settings(), **_challenge())
+    return jsonify({"status": "ok"})

@@ -1,0 +1,37 @@
+"""Demo DNS for the embedded default: Demo Agency Oy hosts demoagency.fi (default
+template, a web address, and a forward from www). Idempotent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reseller import demo
+from reseller.dns import services
+from reseller.dns.settings import DnsSettings
+
+DEMO_ZONES = {"Demo Agency Oy": "demoagency.fi"}
+
+
+def seed_zone(reseller: Any, spec: dict, config: Any) -> None:
+    name = DEMO_ZONES.get(reseller.company_name)
+    if name is None or services.find_zone(name) is not None:
+        return
+    from reseller.forwarding import services as forwarding
+
+    settings = DnsSettings.from_config(config)
+    records = [*services.DEFAULT_TEMPLATE,
+               {"name": "shop", "type": "A", "ttl": 3600, "value": "192.0.2.10"}]
+    services.create_zone(reseller_id=reseller.id, name=name, settings=settings,
+                         records=records)
+    forwarding.set_forward(reseller_id=reseller.id, zone_name=name, host="www",
+                           target="https://demoagency.example/", settings=settings)
+
+
+def info(config: Any) -> dict[str, Any]:
+    return {"dns_zone": next(iter(DEMO_ZONES.values()))}
+
+
+def register_hooks() -> None:
+    if seed_zone not in demo.RESELLER_HOOKS:
+        demo.RESELLER_HOOKS.append(seed_zone)
+        demo.INFO_HOOKS.append(info)

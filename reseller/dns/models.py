@@ -1,0 +1,105 @@
+"""Hosted zones, their records, the ordered change log that publishing replays, vanity
+nameservers and ACME DNS-01 keys. The database is the source of truth; the server follows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from reseller.core.clock import clock
+from reseller.core.extensions import db
+from reseller.core.types import UTCDateTime
+
+
+def _now() -> datetime:
+    return clock.now()
+
+
+class Zone(db.Model):
+    """A zone hosted by Tunnus DNS. One server serves every zone, so names are unique."""
+
+    __tablename__ = "dns_zones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("resellers.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(253), unique=True)  # A-label, no final dot
+    serial: Mapped[int] = mapped_column(sa.BigInteger, default=1)
+    # Set once the server has the zone; until then publishing creates it whole.
+    on_server: Mapped[bool] = mapped_column(default=False)
+    published_serial: Mapped[int | None] = mapped_column(sa.BigInteger)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+    records: Mapped[list[Record]] = relationship(
+        back_populates="zone", cascade="all, delete-orphan", lazy="selectin",
+        order_by="(Record.name, Record.type, Record.value)")
+
+
+class Record(db.Model):
+    """One resource record. ``name`` is relative to the zone (``@`` is the apex); ``value``
+    is dnspython's canonical presentation with absolute names."""
+
+    __tablename__ = "dns_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    zone_id: Mapped[int] = mapped_column(sa.ForeignKey("dns_zones.id", ondelete="CASCADE"),
+                                         index=True)
+    name: Mapped[str] = mapped_column(sa.String(253))
+    type: Mapped[str] = mapped_column(sa.String(10))
+    ttl: Mapped[int] = mapped_column(sa.Integer)
+    value: Mapped[str] = mapped_column(sa.Text)
+
+    zone: Mapped[Zone] = relationship(back_populates="records")
+
+
+class ZoneChange(db.Model):
+    """One change as the server must see it: deletes, then adds, then the new SOA serial.
+
+    Publishing replays unpublished changes in id order, so the server passes through the
+    same states as the database."""
+
+    __tablename__ = "dns_zone_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    zone_id: Mapped[int] = mapped_column(sa.ForeignKey("dns_zones.id", ondelete="CASCADE"),
+                                         index=True)
+    serial: Mapped[int] = mapped_column(sa.BigInteger)
+    deletes: Mapped[list] = mapped_column(sa.JSON, default=list)
+    adds: Mapped[list] = mapped_column(sa.JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class VanityNameservers(db.Model):
+    """A reseller's own nameserver names (``ns1.yourcompany.fi``), used once verified."""
+
+    __tablename__ = "dns_vanity_nameservers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("resellers.id"), unique=True)
+    hostnames: Mapped[list] = mapped_column(sa.JSON, default=list)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_check: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+
+class AcmeKey(db.Model):
+    """A TSIG key that may only change TXT records at ``_acme-challenge`` names of a zone.
+
+    The secret is kept because the server must be given it (and again after a rebuild)."""
+
+    __tablename__ = "dns_acme_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("resellers.id"), index=True)
+    zone_id: Mapped[int] = mapped_column(sa.ForeignKey("dns_zones.id", ondelete="CASCADE"),
+                                         index=True)
+    key_name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    secret: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    installed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    zone: Mapped[Zone] = relationship()

@@ -1,0 +1,284 @@
+"""Publisher adapters: where hosted zones are served, chosen by ``DNS_ADAPTER``.
+
+* ``knot``    a real Knot DNS server: zones and ACME keys added at runtime with ``knotc
+              conf-*``, content changed by TSIG-signed DNS UPDATE (RFC 2136), read back by
+              TSIG-signed AXFR for drift repair.
+* ``sandbox`` the embedded default: keeps every zone in process memory with the same rules
+              (unknown zone refused, SOA serials only move forward); the database remains
+              the source of truth and zones are exportable from it.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Protocol
+
+import dns.exception
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import dns.tsig
+import dns.tsigkeyring
+import dns.update
+import dns.xfr
+import dns.zone
+
+from reseller.dns.records import RR
+
+log = logging.getLogger(__name__)
+
+
+class PublishFailed(RuntimeError):
+    """The server refused or could not be reached; the job raises so RQ retries it."""
+
+
+class Publisher(Protocol):
+    def ensure_zone(self, zone: str, zone_text: str) -> bool: ...
+    def remove_zone(self, zone: str) -> None: ...
+    def update(self, zone: str, deletes: Iterable[RR], adds: Iterable[RR], soa: RR) -> int: ...
+    def serial(self, zone: str) -> int | None: ...
+    def transfer(self, zone: str) -> list[RR] | None: ...
+    def install_key(self, zone: str, key_name: str, secret: str,
+                    owners: list[str]) -> None: ...
+    def remove_key(self, zone: str, key_name: str) -> None: ...
+
+
+def _host_port(value: str, default_port: int = 53) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host:
+        return value, default_port
+    return host.strip("[]"), int(port)
+
+
+class KnotPublisher:
+    """Knot DNS over DNS UPDATE/AXFR (TSIG) and its control socket (``knotc``)."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.host, self.port = _host_port(config["DNS_SERVER"])
+        self.key_name = config["DNS_TSIG_NAME"]
+        self.keyring = dns.tsigkeyring.from_text({self.key_name: config["DNS_TSIG_SECRET"]})
+        self.algorithm = dns.tsig.HMAC_SHA256
+        self.zone_dir = Path(config["KNOT_ZONE_DIR"]) if config.get("KNOT_ZONE_DIR") else None
+        self.acl = config.get("KNOT_ACL") or "tunnus"
+        if config.get("KNOT_SOCKET"):
+            self.knotc = ["knotc", "-s", config["KNOT_SOCKET"]]
+        elif config.get("KNOT_CONF"):
+            self.knotc = ["knotc", "-c", config["KNOT_CONF"]]
+        else:
+            self.knotc = ["knotc"]
+        self.timeout = float(config.get("DNS_TIMEOUT", 5))
+        self._conf_lock = threading.Lock()
+
+    # -- control socket ------------------------------------------------------------------
+    def _knotc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        done = subprocess.run([*self.knotc, *args], capture_output=True, text=True,
+                              timeout=30)
+        if check and done.returncode != 0:
+            raise PublishFailed(f"knotc {' '.join(args)}: {done.stderr.strip() or done.stdout}")
+        return done
+
+    def _conf(self, *commands: tuple[str, ...]) -> None:
+        """One configuration transaction; aborted if any step fails."""
+        with self._conf_lock:
+            self._knotc("conf-begin")
+            try:
+                for command in commands:
+                    self._knotc(*command)
+            except PublishFailed:
+                self._knotc("conf-abort", check=False)
+                raise
+            self._knotc("conf-commit")
+
+    def _configured(self, section: str) -> bool:
+        return self._knotc("conf-read", section, check=False).returncode == 0
+
+    def ensure_zone(self, zone: str, zone_text: str) -> bool:
+        """Add the zone with its first contents; False if the server already had it."""
+        if self._configured(f"zone[{zone}]"):
+            return False
+        if self.zone_dir is None:
+            raise PublishFailed("KNOT_ZONE_DIR is not set: cannot seed new zones")
+        (self.zone_dir / f"{zone}.zone").write_text(zone_text)
+        self._conf(("conf-set", f"zone[{zone}]"), ("conf-set", f"zone[{zone}].acl", self.acl))
+        return True
+
+    def remove_zone(self, zone: str) -> None:
+        if not self._configured(f"zone[{zone}]"):
+            return
+        self._knotc("-f", "zone-purge", zone, check=False)
+        self._conf(("conf-unset", f"zone[{zone}]"))
+        if self.zone_dir is not None:
+            (self.zone_dir / f"{zone}.zone").unlink(missing_ok=True)
+
+    def install_key(self, zone: str, key_name: str, secret: str, owners: list[str]) -> None:
+        """A key that may only change TXT records at the ``owners`` names (absolute
+        ``_acme-challenge`` names; Knot 3.2 has no patterns, so the list is refreshed
+        whenever the zone's host names change)."""
+        owner_step = ("conf-set", f"acl[{key_name}].update-owner-name", *owners)
+        if self._configured(f"acl[{key_name}]"):
+            self._conf(("conf-unset", f"acl[{key_name}].update-owner-name"), owner_step)
+            return
+        self._conf(
+            ("conf-set", f"key[{key_name}]"),
+            ("conf-set", f"key[{key_name}].algorithm", "hmac-sha256"),
+            ("conf-set", f"key[{key_name}].secret", secret),
+            ("conf-set", f"acl[{key_name}]"),
+            ("conf-set", f"acl[{key_name}].key", key_name),
+            ("conf-set", f"acl[{key_name}].action", "update"),
+            ("conf-set", f"acl[{key_name}].update-type", "TXT"),
+            ("conf-set", f"acl[{key_name}].update-owner", "name"),
+            ("conf-set", f"acl[{key_name}].update-owner-match", "equal"),
+            owner_step,
+            ("conf-set", f"zone[{zone}].acl", key_name),
+        )
+
+    def remove_key(self, zone: str, key_name: str) -> None:
+        if not self._configured(f"acl[{key_name}]"):
+            return
+        steps: list[tuple[str, ...]] = []
+        if self._configured(f"zone[{zone}]"):
+            steps.append(("conf-unset", f"zone[{zone}].acl", key_name))
+        steps += [("conf-unset", f"acl[{key_name}]"), ("conf-unset", f"key[{key_name}]")]
+        self._conf(*steps)
+
+    # -- DNS protocol --------------------------------------------------------------------
+    def update(self, zone: str, deletes: Iterable[RR], adds: Iterable[RR], soa: RR) -> int:
+        message = dns.update.UpdateMessage(zone, keyring=self.keyring, keyname=self.key_name,
+                                           keyalgorithm=self.algorithm)
+        deletes = list(deletes)
+        # Deletes first (a CNAME may replace an A in one change), except the apex NS: a
+        # server ignores deleting the zone's last NS (RFC 2136 3.4.2.4), so those go last.
+        apex_ns = [rr for rr in deletes if rr.name == "@" and rr.type == "NS"]
+        for rr in deletes:
+            if rr not in apex_ns:
+                message.delete(rr.name, rr.type, rr.value)
+        for rr in adds:
+            message.add(rr.name, rr.ttl, rr.type, rr.value)
+        for rr in apex_ns:
+            message.delete(rr.name, rr.type, rr.value)
+        message.replace("@", soa.ttl, "SOA", soa.value)
+        self._send(message)
+        return self.serial(zone) or 0
+
+    def _send(self, message: dns.message.Message) -> dns.message.Message:
+        try:
+            response = dns.query.tcp(message, self.host, port=self.port, timeout=self.timeout)
+        except (OSError, dns.exception.DNSException) as error:
+            raise PublishFailed(f"DNS UPDATE to {self.host}:{self.port} failed: {error}") from error
+        if response.rcode() != dns.rcode.NOERROR:
+            raise PublishFailed(f"DNS UPDATE refused: {dns.rcode.to_text(response.rcode())}")
+        return response
+
+    def serial(self, zone: str) -> int | None:
+        query = dns.message.make_query(zone, "SOA")
+        try:
+            response = dns.query.tcp(query, self.host, port=self.port, timeout=self.timeout)
+        except (OSError, dns.exception.DNSException) as error:
+            raise PublishFailed(f"SOA query failed: {error}") from error
+        for rrset in response.answer:
+            if rrset.rdtype == dns.rdatatype.SOA:
+                return int(rrset[0].serial)
+        return None
+
+    def transfer(self, zone: str) -> list[RR] | None:
+        """Everything the server serves for ``zone`` (SOA included), or None if unknown."""
+        try:
+            xfr = dns.query.xfr(self.host, zone, port=self.port, keyring=self.keyring,
+                                keyname=self.key_name, keyalgorithm=self.algorithm,
+                                lifetime=self.timeout)
+            served = dns.zone.from_xfr(xfr, relativize=True)
+        except dns.xfr.TransferError as error:
+            if error.rcode in (dns.rcode.NOTAUTH, dns.rcode.REFUSED, dns.rcode.SERVFAIL):
+                return None
+            raise PublishFailed(f"AXFR of {zone} failed: {error}") from error
+        except (OSError, dns.exception.DNSException) as error:
+            raise PublishFailed(f"AXFR of {zone} failed: {error}") from error
+        return rrs_of(served, zone)
+
+
+def rrs_of(zone_obj: dns.zone.Zone, zone: str) -> list[RR]:
+    zone_origin = dns.name.from_text(zone)
+    return sorted(
+        RR(name.to_text(), dns.rdatatype.to_text(rdata.rdtype), ttl,
+           rdata.to_text(origin=zone_origin, relativize=False))
+        for name, ttl, rdata in zone_obj.iterate_rdatas()
+    )
+
+
+class SandboxPublisher:
+    """The embedded default: zones live in memory under the same rules as a server."""
+
+    def __init__(self) -> None:
+        self.zones: dict[str, set[RR]] = {}
+        self.keys: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def ensure_zone(self, zone: str, zone_text: str) -> bool:
+        with self._lock:
+            if zone in self.zones:
+                return False
+            parsed = dns.zone.from_text(zone_text, origin=zone, relativize=True)
+            self.zones[zone] = set(rrs_of(parsed, zone))
+            return True
+
+    def remove_zone(self, zone: str) -> None:
+        with self._lock:
+            self.zones.pop(zone, None)
+
+    def update(self, zone: str, deletes: Iterable[RR], adds: Iterable[RR], soa: RR) -> int:
+        with self._lock:
+            if zone not in self.zones:
+                raise PublishFailed(f"DNS UPDATE refused: NOTAUTH ({zone} is not served)")
+            served = self.zones[zone]
+            for rr in deletes:
+                served -= {s for s in served if s[:2] == rr[:2] and s.value == rr.value}
+            for rr in adds:
+                served -= {s for s in served if s[:2] == rr[:2] and s.value == rr.value}
+                served.add(rr)
+            current = next(s for s in served if s.type == "SOA")
+            old = int(current.value.split()[2])
+            new = int(soa.value.split()[2])
+            if new <= old:  # RFC 2136 3.4.2.2: a lower serial is ignored; we step instead
+                parts = soa.value.split()
+                parts[2] = str(old + 1)
+                soa = soa._replace(value=" ".join(parts))
+            served.discard(current)
+            served.add(soa)
+            return int(soa.value.split()[2])
+
+    def serial(self, zone: str) -> int | None:
+        with self._lock:
+            served = self.zones.get(zone)
+            if served is None:
+                return None
+            return int(next(s for s in served if s.type == "SOA").value.split()[2])
+
+    def transfer(self, zone: str) -> list[RR] | None:
+        with self._lock:
+            served = self.zones.get(zone)
+            return None if served is None else sorted(served)
+
+    def install_key(self, zone: str, key_name: str, secret: str, owners: list[str]) -> None:
+        self.keys[key_name] = zone
+
+    def remove_key(self, zone: str, key_name: str) -> None:
+        self.keys.pop(key_name, None)
+
+
+def publisher_from_config(config: dict[str, Any]) -> Publisher:
+    adapter = config.get("DNS_ADAPTER", "sandbox")
+    if adapter == "sandbox":
+        return SandboxPublisher()
+    if adapter == "knot":
+        missing = [key for key in ("DNS_SERVER", "DNS_TSIG_NAME", "DNS_TSIG_SECRET")
+                   if not config.get(key)]
+        if missing:
+            raise RuntimeError(f"DNS_ADAPTER=knot needs {', '.join(missing)}")
+        return KnotPublisher(config)
+    raise RuntimeError(f"unknown DNS_ADAPTER {adapter!r} (use 'sandbox' or 'knot')")

@@ -1,0 +1,86 @@
+"""API shapes for zones, records, vanity nameservers and ACME keys. Marshmallow checks the
+shape; ``reseller.dns.records`` checks the DNS meaning (dnspython) with index-keyed errors."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from reseller.core.schemas import BaseSchema
+from reseller.dns.records import RECORD_TYPES
+
+
+class RecordIn(BaseSchema):
+    name = fields.String(load_default="@", metadata={"example": "www"})
+    type = fields.String(required=True, metadata={"enum": list(RECORD_TYPES)})
+    ttl = fields.Integer(load_default=3600, strict=True, metadata={"example": 3600})
+    value = fields.String(required=True, metadata={"example": "192.0.2.10"})
+
+
+class RecordOut(BaseSchema):
+    name = fields.String()
+    type = fields.String()
+    ttl = fields.Integer()
+    value = fields.String()
+
+
+class RemoveIn(BaseSchema):
+    name = fields.String(load_default="@")
+    type = fields.String(required=True)
+    ttl = fields.Integer(strict=True)
+    value = fields.String(load_default=None, allow_none=True,
+                          metadata={"description": "Omit to remove the whole RRset."})
+
+
+class ZonePutIn(BaseSchema):
+    records = fields.List(fields.Nested(RecordIn), load_default=None,
+                          metadata={"description": "The zone's complete record set."})
+    template = fields.String(load_default=None, validate=validate.OneOf(["default"]),
+                             metadata={"description": "Use the default template instead."})
+
+
+class ZonePatchIn(BaseSchema):
+    add = fields.List(fields.Nested(RecordIn), load_default=list)
+    remove = fields.List(fields.Nested(RemoveIn), load_default=list)
+
+
+class ZoneOut(BaseSchema):
+    name = fields.String()
+    serial = fields.Integer()
+    nameservers = fields.List(fields.String())
+    published = fields.Boolean(metadata={"description": "The server has every change."})
+    published_serial = fields.Integer(allow_none=True)
+    records = fields.List(fields.Nested(RecordOut))
+
+
+class VanityIn(BaseSchema):
+    hostnames = fields.List(fields.String(), required=True,
+                            validate=validate.Length(min=2, max=4),
+                            metadata={"example": ["ns1.yourcompany.fi", "ns2.yourcompany.fi"]})
+
+
+class GlueOut(BaseSchema):
+    hostname = fields.String()
+    type = fields.String()
+    value = fields.String()
+
+
+class VanityOut(BaseSchema):
+    hostnames = fields.List(fields.String())
+    verified = fields.Boolean()
+    verified_at = fields.DateTime(allow_none=True)
+    glue = fields.List(fields.Nested(GlueOut))
+    problems = fields.List(fields.String())
+    in_use = fields.List(fields.String())
+
+
+class AcmeKeyOut(BaseSchema):
+    id = fields.Integer()
+    zone = fields.String()
+    key_name = fields.String()
+    algorithm = fields.String()
+    secret = fields.String(metadata={"description": "Shown only when the key is created."})
+    server = fields.String()
+    port = fields.Integer()
+    allowed = fields.String()
+    created_at = fields.DateTime()
+    certbot_ini = fields.String()

@@ -1,0 +1,224 @@
+"""Zones and records: create, replace, patch, import/export, delete. Every change is
+validated first, stored, and logged as an ordered ``ZoneChange`` that a job publishes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from reseller.core.clock import clock
+from reseller.core.errors import ValidationFailed
+from reseller.core.events import record_event
+from reseller.core.extensions import db
+from reseller.core.jobs import enqueue
+from reseller.dns.errors import InvalidZoneName, ZoneNotFound, ZoneTaken
+from reseller.dns.models import Record, VanityNameservers, Zone, ZoneChange
+from reseller.dns.records import (
+    RR,
+    apex_ns,
+    normalize_zone_name,
+    origin,
+    owner_name,
+    parse_zone_file,
+    render_zone,
+    validate_record,
+    validate_records,
+)
+from reseller.dns.settings import DnsSettings
+
+# The default zone template: a parked domain that sends no mail and cannot be spoofed.
+DEFAULT_TEMPLATE: list[dict[str, Any]] = [
+    {"name": "@", "type": "TXT", "ttl": 3600, "value": "v=spf1 -all"},
+    {"name": "_dmarc", "type": "TXT", "ttl": 3600, "value": "v=DMARC1; p=reject"},
+    {"name": "@", "type": "CAA", "ttl": 3600, "value": '0 issue "letsencrypt.org"'},
+]
+
+
+def zone_name(name: str) -> str:
+    try:
+        return normalize_zone_name(name)
+    except ValueError as error:
+        raise InvalidZoneName(_l("%(name)s is not a valid domain name.", name=name)) from error
+
+
+def find_zone(name: str) -> Zone | None:
+    """Any reseller's zone by name (for publishing and serving, never for tenant views)."""
+    return db.session.scalar(sa.select(Zone).where(Zone.name == name))
+
+
+def get_zone(*, reseller_id: int, name: str) -> Zone:
+    zone = find_zone(zone_name(name))
+    if zone is None or zone.reseller_id != reseller_id:
+        raise ZoneNotFound(_l("%(name)s is not a hosted zone in this account.", name=name))
+    return zone
+
+
+def list_zones(*, reseller_id: int) -> list[Zone]:
+    return list(db.session.scalars(
+        sa.select(Zone).where(Zone.reseller_id == reseller_id).order_by(Zone.name)))
+
+
+def nameservers_for(reseller_id: int, settings: DnsSettings) -> list[str]:
+    """The reseller's verified vanity nameservers, else the neutral defaults."""
+    vanity = db.session.scalar(
+        sa.select(VanityNameservers).where(VanityNameservers.reseller_id == reseller_id))
+    if vanity is not None and vanity.verified_at is not None and vanity.hostnames:
+        return list(vanity.hostnames)
+    return list(settings.nameservers)
+
+
+def current_rrs(zone: Zone) -> list[RR]:
+    return sorted(RR(r.name, r.type, r.ttl, r.value) for r in zone.records)
+
+
+def next_serial(current: int, now: datetime) -> int:
+    """RFC 1912 date serials (YYYYMMDDnn) that only ever increase."""
+    return max(current + 1, int(now.strftime("%Y%m%d")) * 100)
+
+
+def create_zone(*, reseller_id: int, name: str, settings: DnsSettings,
+                records: list[Any] | None = None) -> Zone:
+    """Host a zone: the given records, or the default template. Publishing follows."""
+    name = zone_name(name)
+    existing = find_zone(name)
+    if existing is not None:
+        if existing.reseller_id != reseller_id:
+            raise ZoneTaken()
+        return existing
+    wanted = validate_records(DEFAULT_TEMPLATE if records is None else records, name)
+    now = clock.now()
+    zone = Zone(reseller_id=reseller_id, name=name, serial=next_serial(0, now),
+                created_at=now, updated_at=now)
+    db.session.add(zone)
+    db.session.flush()
+    _store(zone, wanted)
+    record_event(reseller_id=reseller_id, type="dns.zone_created",
+                 data={"zone": name, "serial": zone.serial})
+    enqueue("reseller.dns.tasks.publish_zone", zone.id)
+    return zone
+
+
+def replace_records(*, reseller_id: int, name: str, records: Any, settings: DnsSettings,
+                    create: bool = True) -> Zone:
+    """PUT: the zone's records become exactly ``records`` (the zone is created if new)."""
+    name = zone_name(name)
+    zone = find_zone(name)
+    if zone is not None and zone.reseller_id != reseller_id and create:
+        raise ZoneTaken()
+    if zone is None and create:
+        return create_zone(reseller_id=reseller_id, name=name, settings=settings,
+                           records=records if records is not None else [])
+    zone = get_zone(reseller_id=reseller_id, name=name)
+    return change_records(zone, validate_records(records, name), settings=settings)
+
+
+def patch_records(*, reseller_id: int, name: str, add: Any, remove: Any,
+                  settings: DnsSettings) -> Zone:
+    """PATCH: remove the listed records (matched on name, type and value; without a value,
+    the whole RRset), then add the others; the result is validated as a whole."""
+    zone = get_zone(reseller_id=reseller_id, name=name)
+    adds = validate_records(add or [], zone.name, field="add")
+    removals = _removals(remove or [], zone.name)
+    kept = [rr for rr in current_rrs(zone) if not any(_matches(rr, r) for r in removals)]
+    merged = kept + [rr for rr in adds if rr not in kept]
+    return change_records(zone, validate_records([rr.as_dict() for rr in merged], zone.name),
+                          settings=settings)
+
+
+def _removals(raw: Any, zone: str) -> list[dict[str, Any]]:
+    if not isinstance(raw, list):
+        raise ValidationFailed({"remove": [str(_l("Send a list of records."))]})
+    found: list[dict[str, Any]] = []
+    errors: dict[str, Any] = {}
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict):
+            errors[str(index)] = {"_schema": [str(_l("Each record must be an object."))]}
+            continue
+        try:
+            if item.get("value") is None:
+                found.append({"name": owner_name(item.get("name"), origin(zone)),
+                              "type": str(item.get("type") or "").upper()})
+            else:
+                rr = validate_record({k: v for k, v in item.items() if k != "ttl"}, zone)
+                found.append({"name": rr.name, "type": rr.type, "value": rr.value})
+        except ValueError as error:
+            errors[str(index)] = getattr(error, "errors", None) or {"name": [str(error)]}
+    if errors:
+        raise ValidationFailed({"remove": errors})
+    return found
+
+
+def _matches(rr: RR, removal: dict[str, Any]) -> bool:
+    return (rr.name == removal["name"] and rr.type == removal["type"]
+            and removal.get("value") in (None, rr.value))
+
+
+def change_records(zone: Zone, wanted: Iterable[RR], *, settings: DnsSettings) -> Zone:
+    """Store ``wanted`` as the zone's records and log the difference for publishing."""
+    before, after = set(current_rrs(zone)), set(wanted)
+    if before == after:
+        return zone
+    _store(zone, sorted(after))
+    _log_change(zone, deletes=before - after, adds=after - before)
+    return zone
+
+
+def change_nameservers(zone: Zone, old: list[str], new: list[str]) -> None:
+    """The apex NS set moved (e.g. vanity nameservers verified): publish the swap."""
+    before, after = set(apex_ns(old)), set(apex_ns(new))
+    if before != after:
+        _log_change(zone, deletes=before - after, adds=after - before)
+
+
+def _store(zone: Zone, records: Iterable[RR]) -> None:
+    zone.records.clear()
+    db.session.flush()
+    for rr in records:
+        zone.records.append(Record(name=rr.name, type=rr.type, ttl=rr.ttl, value=rr.value))
+    db.session.flush()
+
+
+def _log_change(zone: Zone, *, deletes: set[RR], adds: set[RR]) -> None:
+    now = clock.now()
+    zone.serial = next_serial(zone.serial, now)
+    zone.updated_at = now
+    db.session.add(ZoneChange(zone_id=zone.id, serial=zone.serial,
+                              deletes=[rr.as_list() for rr in sorted(deletes)],
+                              adds=[rr.as_list() for rr in sorted(adds)]))
+    db.session.flush()
+    record_event(reseller_id=zone.reseller_id, type="dns.zone_changed",
+                 data={"zone": zone.name, "serial": zone.serial})
+    enqueue("reseller.dns.tasks.publish_zone", zone.id)
+
+
+def import_zone_file(*, reseller_id: int, name: str, text: str,
+                     settings: DnsSettings) -> Zone:
+    """Replace the records with a zone file's (its SOA and apex NS are Tunnus's own)."""
+    name = zone_name(name)
+    raw = parse_zone_file(text, name)
+    return replace_records(reseller_id=reseller_id, name=name, records=raw, settings=settings)
+
+
+def export_zone_file(zone: Zone, settings: DnsSettings) -> str:
+    return render_zone(zone.name, zone.serial, nameservers_for(zone.reseller_id, settings),
+                       current_rrs(zone))
+
+
+def delete_zone(*, reseller_id: int, name: str) -> None:
+    """Stop hosting the zone; a job removes it from the server."""
+    zone = get_zone(reseller_id=reseller_id, name=name)
+    record_event(reseller_id=reseller_id, type="dns.zone_deleted", data={"zone": zone.name})
+    enqueue("reseller.dns.tasks.remove_zone", zone.name)
+    db.session.delete(zone)
+    db.session.flush()
+
+
+def pending_changes(zone: Zone) -> list[ZoneChange]:
+    return list(db.session.scalars(
+        sa.select(ZoneChange).where(ZoneChange.zone_id == zone.id,
+                                    ZoneChange.published_at.is_(None))
+        .order_by(ZoneChange.id)))

@@ -1,0 +1,152 @@
+"""Client-area DNS pages: zones, a record editor that works without JavaScript (one form
+per action), zone-file import/export, URL forwards and vanity nameservers."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from reseller.accounts.permissions import Permission
+from reseller.client.session import permission_required, user_can
+from reseller.core.db import unit_of_work
+from reseller.core.errors import DomainError, translate_messages
+from reseller.dns import services, vanity
+from reseller.dns.records import RECORD_TYPES
+from reseller.dns.settings import dns_settings
+from reseller.forwarding import services as forwarding
+
+bp = Blueprint("dns", __name__, url_prefix="/dns")
+
+
+def describe(error: DomainError) -> str:
+    """Flatten nested field errors (``records.0.value``) into one readable line."""
+    errors = getattr(error, "errors", None)
+    if not errors:
+        return str(error.detail or error.title)
+    lines: list[str] = []
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        else:
+            lines.append(f"{prefix}: {' '.join(map(str, value))}")
+
+    walk("", translate_messages(errors))
+    return "; ".join(lines)
+
+
+@bp.route("", methods=["GET", "POST"])
+@permission_required(Permission.VIEW_DOMAINS)
+def zones():
+    error = None
+    rid = g.user.reseller_id
+    if request.method == "POST" and user_can(Permission.MANAGE_DOMAINS):
+        try:
+            with unit_of_work():
+                zone = services.create_zone(reseller_id=rid, name=request.form.get("name", ""),
+                                            settings=dns_settings())
+            flash(_("The zone %(name)s is hosted; it is being published.", name=zone.name))
+            return redirect(url_for("dns.zone", name=zone.name))
+        except DomainError as refused:
+            error = describe(refused)
+    return render_template("dns/zones.html", zones=services.list_zones(reseller_id=rid),
+                           error=error, nameservers=services.nameservers_for(
+                               rid, dns_settings())), 422 if error else 200
+
+
+def _record_form() -> dict:
+    ttl = request.form.get("ttl", "3600").strip()
+    return {"name": request.form.get("name", "@"), "type": request.form.get("type", ""),
+            "ttl": int(ttl) if ttl.isdigit() else ttl, "value": request.form.get("value", "")}
+
+
+def _zone_action(name: str) -> str | None:
+    rid, settings = g.user.reseller_id, dns_settings()
+    action = request.form.get("action")
+    if action == "add":
+        services.patch_records(reseller_id=rid, name=name, add=[_record_form()], remove=[],
+                               settings=settings)
+        return _("Record added.")
+    if action == "delete":
+        services.patch_records(reseller_id=rid, name=name, add=[], settings=settings,
+                               remove=[{k: request.form.get(k) for k in ("name", "type",
+                                                                         "value")}])
+        return _("Record deleted.")
+    if action == "import":
+        services.import_zone_file(reseller_id=rid, name=name, settings=settings,
+                                  text=request.form.get("zonefile", ""))
+        return _("Zone file imported.")
+    if action == "forward":
+        forwarding.set_forward(
+            reseller_id=rid, zone_name=name, host=request.form.get("host") or "@",
+            target=request.form.get("target", ""), settings=settings,
+            status=302 if request.form.get("status") == "302" else 301,
+            preserve_path=bool(request.form.get("preserve_path")),
+            preserve_query=bool(request.form.get("preserve_query")))
+        return _("Forward saved.")
+    if action == "unforward":
+        forwarding.delete_forward(reseller_id=rid, zone_name=name, settings=settings,
+                                  host=request.form.get("host", ""))
+        return _("Forward removed.")
+    if action == "delete_zone":
+        services.delete_zone(reseller_id=rid, name=name)
+        return None
+    return _("Nothing to do.")
+
+
+@bp.route("/<name>", methods=["GET", "POST"])
+@permission_required(Permission.VIEW_DOMAINS)
+def zone(name: str):
+    error = None
+    rid = g.user.reseller_id
+    if request.method == "POST" and user_can(Permission.MANAGE_DOMAINS):
+        try:
+            with unit_of_work():
+                message = _zone_action(name)
+        except DomainError as refused:
+            error = describe(refused)
+        else:
+            if message is None:
+                flash(_("The zone is no longer hosted."))
+                return redirect(url_for("dns.zones"))
+            flash(message)
+            return redirect(url_for("dns.zone", name=name))
+    zone = services.get_zone(reseller_id=rid, name=name)
+    return render_template(
+        "dns/zone.html", zone=zone, error=error, types=RECORD_TYPES, form=request.form,
+        nameservers=services.nameservers_for(rid, dns_settings()),
+        pending=bool(services.pending_changes(zone)) or not zone.on_server,
+        forwards=forwarding.list_forwards(reseller_id=rid, zone_name=name),
+    ), 422 if error else 200
+
+
+@bp.get("/<name>/zonefile")
+@permission_required(Permission.VIEW_DOMAINS)
+def zonefile(name: str):
+    zone = services.get_zone(reseller_id=g.user.reseller_id, name=name)
+    return Response(services.export_zone_file(zone, dns_settings()), mimetype="text/dns",
+                    headers={"Content-Disposition": f'attachment; filename="{zone.name}.zone"'})
+
+
+@bp.route("/nameservers", methods=["GET", "POST"])
+@permission_required(Permission.VIEW_DOMAINS)
+def nameservers():
+    error = None
+    rid, settings = g.user.reseller_id, dns_settings()
+    if request.method == "POST" and user_can(Permission.MANAGE_DOMAINS):
+        try:
+            with unit_of_work():
+                if request.form.get("action") == "verify":
+                    vanity.verify_vanity(reseller_id=rid, settings=settings)
+                elif request.form.get("action") == "clear":
+                    vanity.clear_vanity(reseller_id=rid, settings=settings)
+                else:
+                    hosts = [h for h in (request.form.get("ns1", ""), request.form.get("ns2", ""))
+                             if h.strip()]
+                    vanity.set_vanity(reseller_id=rid, hostnames=hosts, settings=settings)
+            return redirect(url_for("dns.nameservers"))
+        except DomainError as refused:
+            error = describe(refused)
+    return render_template("dns/nameservers.html", view=vanity.vanity_view(rid, settings),
+                           error=error), 422 if error else 200

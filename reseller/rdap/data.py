@@ -1,0 +1,135 @@
+"""Registration data for RDAP and WHOIS: one public view of a domain, built from the
+Domain model, with the reseller's brand and the registrar (operator) from config.
+
+Privacy and redaction are decided here once, so RDAP and WHOIS can never disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import idna
+import sqlalchemy as sa
+
+from reseller.accounts.models import Reseller
+from reseller.core.extensions import db
+
+# RDAP status values (RFC 8056 mapping of EPP statuses) for our domain states.
+_STATUS = {"active": ["active"], "expired": ["active", "auto renew period"],
+           "redemption": ["redemption period", "pending delete"]}
+
+
+@dataclass(frozen=True)
+class Person:
+    handle: str
+    name: str
+    organization: str | None
+    email: str
+    phone: str
+    street: str
+    city: str
+    postal_code: str
+    country: str
+
+
+@dataclass(frozen=True)
+class Brand:
+    """Who the reseller is to its customers."""
+
+    name: str
+    url: str | None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class Registrar:
+    name: str
+    iana_id: str
+    abuse_email: str
+    abuse_phone: str | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class RegistrationData:
+    handle: str
+    ldh_name: str
+    unicode_name: str
+    status: list[str]
+    created_at: datetime
+    expires_at: datetime
+    updated_at: datetime
+    nameservers: list[str]
+    ds: list[dict[str, Any]]
+    privacy: bool
+    registrant: Person | None  # None when privacy hides it
+    registrant_country: str | None
+    reseller: Brand
+    registrar: Registrar
+    locked: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def normalize_query(name: str) -> str:
+    """A query name in A-label form; ValueError for something that is not a name."""
+    text = (name or "").strip().rstrip(".").lower()
+    if not text or len(text) > 253 or "." not in text:
+        raise ValueError("not a domain name")
+    try:
+        return idna.encode(text, uts46=True).decode("ascii")
+    except idna.IDNAError as error:
+        raise ValueError(str(error)) from error
+
+
+def registrar_from_config(config: Any) -> Registrar:
+    return Registrar(name=config["OPERATOR_NAME"], iana_id=str(config["OPERATOR_IANA_ID"]),
+                     abuse_email=config["OPERATOR_ABUSE_EMAIL"],
+                     abuse_phone=config.get("OPERATOR_ABUSE_PHONE"),
+                     url=config.get("OPERATOR_URL"))
+
+
+def reseller_brand(reseller_id: int) -> Brand:
+    """The reseller's white-label brand if one exists, else its company name and website."""
+    try:
+        from whitelabel import models as whitelabel_models
+    except ImportError:  # pragma: no cover - whitelabel is part of the product
+        whitelabel_models = None
+    brand_model = getattr(whitelabel_models, "Brand", None)
+    if brand_model is not None:
+        brand = db.session.scalar(sa.select(brand_model)
+                                  .where(brand_model.reseller_id == reseller_id))
+        if brand is not None and getattr(brand, "name", None):
+            return Brand(name=brand.name, url=getattr(brand, "support_url", None),
+                         email=getattr(brand, "support_email", None))
+    reseller = db.session.get(Reseller, reseller_id)
+    return Brand(name=reseller.company_name, url=reseller.website,
+                 email=reseller.contact_email)
+
+
+def _person(contact: Any) -> Person:
+    return Person(handle=contact.handle, name=contact.name, organization=contact.organization,
+                  email=contact.email, phone=contact.phone, street=contact.street,
+                  city=contact.city, postal_code=contact.postal_code, country=contact.country)
+
+
+def lookup(name: str, config: Any) -> RegistrationData | None:
+    """The public registration data of a live domain, or None if we do not have it."""
+    from reseller.domains.records import find_live_domain
+
+    domain = find_live_domain(name)
+    if domain is None or not domain.is_live:
+        return None
+    status = list(_STATUS.get(domain.status, ["active"]))
+    if domain.locked:
+        status.append("client transfer prohibited")
+    contact = domain.registrant
+    return RegistrationData(
+        handle=f"D{domain.id}", ldh_name=domain.name, unicode_name=domain.unicode_name,
+        status=status, created_at=domain.created_at, expires_at=domain.expires_at,
+        updated_at=domain.updated_at, nameservers=list(domain.nameservers or []),
+        ds=list(domain.ds or []), privacy=bool(domain.privacy),
+        registrant=None if domain.privacy else _person(contact),
+        registrant_country=contact.country if contact else None,
+        reseller=reseller_brand(domain.reseller_id), registrar=registrar_from_config(config),
+        locked=bool(domain.locked))

@@ -1,0 +1,53 @@
+"""The client-area record editor works with plain HTML forms (no JavaScript)."""
+
+import pytest
+
+from tests.functional.test_client_area import login
+
+
+@pytest.mark.smoke
+def test_record_editor_adds_refuses_and_deletes(client, factory, jobs):
+    user = factory.user(role="technical")
+    login(client, user)
+    assert "DNS" in client.get("/").get_data(as_text=True)
+    response = client.post("/dns", data={"name": "editor.example"})
+    assert response.status_code == 302
+    page = client.get("/dns/editor.example").get_data(as_text=True)
+    assert "v=spf1 -all" in page  # the default template
+    added = client.post("/dns/editor.example", data={
+        "action": "add", "name": "www", "type": "A", "ttl": "300", "value": "192.0.2.7"})
+    assert added.status_code == 302
+    assert "192.0.2.7" in client.get("/dns/editor.example").get_data(as_text=True)
+    clash = client.post("/dns/editor.example", data={
+        "action": "add", "name": "www", "type": "CNAME", "ttl": "300", "value": "x.example."})
+    assert clash.status_code == 422
+    assert "CNAME cannot share its name" in clash.get_data(as_text=True)
+    deleted = client.post("/dns/editor.example", data={
+        "action": "delete", "name": "www", "type": "A", "value": "192.0.2.7"})
+    assert deleted.status_code == 302
+    assert "192.0.2.7" not in client.get("/dns/editor.example").get_data(as_text=True)
+    export = client.get("/dns/editor.example/zonefile")
+    assert export.mimetype == "text/dns" and "SOA" in export.get_data(as_text=True)
+
+
+def test_billing_user_sees_zones_but_cannot_edit(client, factory):
+    owner = factory.user()
+    billing = factory.user(owner.reseller, role="billing")
+    login(client, owner)
+    client.post("/dns", data={"name": "billing-view.example"})
+    client.post("/logout")
+    login(client, billing)
+    assert client.get("/dns/billing-view.example").status_code == 200
+    client.post("/dns/billing-view.example", data={
+        "action": "add", "name": "www", "type": "A", "value": "192.0.2.7"})
+    assert "192.0.2.7" not in client.get("/dns/billing-view.example").get_data(as_text=True)
+
+
+def test_another_resellers_zone_page_is_404(client, factory):
+    owner, stranger = factory.user(), factory.user()
+    login(client, owner)
+    client.post("/dns", data={"name": "private-zone.example"})
+    client.post("/logout")
+    login(client, stranger)
+    assert client.get("/dns/private-zone.example").status_code == 404
+    assert client.get("/dns/private-zone.example/zonefile").status_code == 404
