@@ -1,9 +1,8 @@
 """Payment references and the bank barcode printed on invoices.
 
-* Finnish reference number (viitenumero): digits + a 7-3-1 weighted check digit.
-* RF creditor reference (ISO 11649): ``RF`` + two ISO 7064 mod 97-10 check digits + the
-  reference. python-stdnum validates RF references (``stdnum.iso11649``) but has no
-  Finnish reference module and no RF builder, so both are built here on its mod 97-10.
+* Finnish reference number (viitenumero, 7-3-1 check digit) and its RF creditor
+  reference (ISO 11649): built by ``wallet.references`` (python-stdnum has no Finnish
+  reference module and no RF builder); RF references are checked with ``stdnum.iso11649``.
 * Virtual bank barcode (pankkiviivakoodi), version 5 (RF reference) and 4 (national).
 """
 
@@ -14,57 +13,29 @@ from datetime import date
 from decimal import Decimal
 
 from stdnum import iso11649
-from stdnum.iso7064 import mod_97_10
 
-_WEIGHTS = (7, 3, 1)
+from wallet import references as _wallet_refs
+from wallet.references import finnish_check_digit, is_valid_finnish_reference, normalize
+from wallet.references import group as format_finnish_reference
+
+__all__ = ["InvalidReference", "bank_barcode", "finnish_check_digit", "finnish_reference",
+           "format_finnish_reference", "format_rf_reference", "is_valid_finnish_reference",
+           "reference_from_rf", "rf_reference"]
 
 
 class InvalidReference(ValueError):
     """Not a well-formed reference number."""
 
 
-def _digits(text: str) -> str:
-    return re.sub(r"\s+", "", text or "")
-
-
-def finnish_check_digit(base: str) -> str:
-    """The 7-3-1 check digit of ``base`` (3-19 digits), weights applied from the right."""
-    base = _digits(base)
-    if not base.isdigit() or not 3 <= len(base) <= 19:
-        raise InvalidReference("a reference base is 3 to 19 digits")
-    total = sum(int(digit) * _WEIGHTS[i % 3] for i, digit in enumerate(reversed(base)))
-    return str((10 - total % 10) % 10)
-
-
 def finnish_reference(base: str | int) -> str:
-    """Append the check digit: ``finnish_reference("1232")`` → ``"12323"``."""
-    base = _digits(str(base)).lstrip("0") or "0"
-    return base + finnish_check_digit(base)
-
-
-def is_valid_finnish_reference(reference: str) -> bool:
-    reference = _digits(reference)
-    if not reference.isdigit() or not 4 <= len(reference) <= 20:
-        return False
-    return finnish_check_digit(reference[:-1]) == reference[-1]
-
-
-def format_finnish_reference(reference: str) -> str:
-    """Groups of five digits from the right, as printed on Finnish invoices."""
-    reference = _digits(reference)
-    head = len(reference) % 5
-    groups = ([reference[:head]] if head else []) + [
-        reference[i:i + 5] for i in range(head, len(reference), 5)]
-    return " ".join(groups)
+    """Append the 7-3-1 check digit: ``finnish_reference("1232")`` → ``"12328"``."""
+    base = normalize(str(base)).lstrip("0") or "0"
+    return _wallet_refs.finnish_reference(base)
 
 
 def rf_reference(reference: str) -> str:
     """The ISO 11649 creditor reference for ``reference`` (compact, e.g. ``RF18…``)."""
-    body = _digits(reference).upper()
-    if not body.isalnum() or not 1 <= len(body) <= 21:
-        raise InvalidReference("an RF reference body is 1 to 21 letters or digits")
-    check = mod_97_10.calc_check_digits(body + "RF")
-    result = "RF" + check + body
+    result = _wallet_refs.rf_reference(reference)
     iso11649.validate(result)  # stdnum's independent check of what we built
     return result
 
@@ -86,7 +57,7 @@ def bank_barcode(*, iban: str, amount: Decimal, reference: str, due: date | None
     digits), version 4 the national reference padded to 20 digits. Amounts over
     999 999.99 and unknown due dates are encoded as zeros, as the guide prescribes.
     """
-    account = _digits(iban).upper()
+    account = normalize(iban)
     if not re.fullmatch(r"FI\d{16}", account):
         raise InvalidReference("the barcode takes a Finnish IBAN (FI + 16 digits)")
     if amount < 0:
@@ -100,7 +71,7 @@ def bank_barcode(*, iban: str, amount: Decimal, reference: str, due: date | None
             raise InvalidReference("version 5 needs a numeric RF reference")
         ref_field = rf[2:4] + rf[4:].rjust(21, "0")
     elif version == 4:
-        national = _digits(reference)
+        national = normalize(reference)
         if not is_valid_finnish_reference(national):
             raise InvalidReference("version 4 needs a Finnish reference number")
         ref_field = "000" + national.rjust(20, "0")
