@@ -88,7 +88,8 @@ class Invoice(db.Model):
         sa.UniqueConstraint("series", "year", "sequence", name="uq_invoices_series_sequence"),
         sa.CheckConstraint("kind IN ('invoice', 'credit_note')", name="kind"),
         sa.CheckConstraint("status IN ('open', 'paid', 'credited')", name="status"),
-        sa.CheckConstraint("total = net_total + vat_total", name="totals_add_up"),
+        # Within half a cent: SQLite keeps NUMERIC as binary floating point.
+        sa.CheckConstraint("ABS(total - net_total - vat_total) < 0.005", name="totals_add_up"),
     )
 
     def status_on(self, today: date) -> str:

@@ -63,7 +63,7 @@ def upgrade():
     sa.Column('interest_charged_on_id', sa.Integer(), nullable=True),
     sa.CheckConstraint("kind IN ('invoice', 'credit_note')", name=op.f('ck_invoices_kind')),
     sa.CheckConstraint("status IN ('open', 'paid', 'credited')", name=op.f('ck_invoices_status')),
-    sa.CheckConstraint('total = net_total + vat_total', name=op.f('ck_invoices_totals_add_up')),
+    sa.CheckConstraint('ABS(total - net_total - vat_total) < 0.005', name=op.f('ck_invoices_totals_add_up')),
     sa.ForeignKeyConstraint(['corrects_id'], ['invoices.id'], name=op.f('fk_invoices_corrects_id_invoices')),
     sa.ForeignKeyConstraint(['interest_charged_on_id'], ['invoices.id'], name=op.f('fk_invoices_interest_charged_on_id_invoices')),
     sa.ForeignKeyConstraint(['reseller_id'], ['resellers.id'], name=op.f('fk_invoices_reseller_id_resellers')),
