@@ -12,6 +12,7 @@ divided by a bare weasyprint render of the same HTML. Everything it starts, it s
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -78,6 +79,9 @@ def worker_main() -> None:
                                   os.environ["INSTANCE_DIR"])
     with app.app_context():
         pdf.html_to_pdf("<p>warm-up ä ö å €</p>")
+    spent = {"jobs": 0, "job_s": 0.0, "render_s": 0.0}
+    _time_calls(jobs, "run", spent, "job_s", "jobs")
+    _time_calls(pdf, "html_to_pdf", spent, "render_s")
     go = Path(os.environ["BENCH_GO"])
     Path(str(go) + f".ready.{os.getpid()}").touch()
     while not go.exists():
@@ -85,6 +89,23 @@ def worker_main() -> None:
     connection = Redis.from_url(os.environ["REDIS_URL"])
     SimpleWorker([Queue("default", connection=connection)], connection=connection).work(
         burst=True, logging_level="WARNING")
+    Path(str(go) + f".spent.{os.getpid()}").write_text(json.dumps(spent))
+
+
+def _time_calls(module, name: str, spent: dict, seconds: str, count: str | None = None) -> None:
+    """Measure, inside a worker, the time spent in ``module.name`` (bench only)."""
+    original = getattr(module, name)
+
+    def timed(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent[seconds] += time.perf_counter() - started
+            if count:
+                spent[count] += 1
+
+    setattr(module, name, timed)
 
 
 def _rss_kb(pid: int, field: str = "VmRSS") -> int:
@@ -139,8 +160,12 @@ def run_workers(app, ids: list[int], workers: int, env: dict) -> dict:
         time.sleep(0.25)
     wall = time.monotonic() - started
     invoices = _count_invoices(app, ids)
+    spent = [json.loads(path.read_text()) for path in go.parent.glob("go.spent.*")]
+    job_s = sum(s["job_s"] for s in spent)
+    render_s = sum(s["render_s"] for s in spent)
     return {"wall": wall, "invoices": invoices, "rate": invoices / wall,
-            "checkpoints": checkpoints, "peak": peak}
+            "checkpoints": checkpoints, "peak": peak,
+            "in_worker": job_s / render_s if render_s else float("nan")}
 
 
 def bare_render(app, ids: list[int], samples: int = 200) -> tuple[float, float]:
@@ -200,7 +225,8 @@ def main() -> None:
             marks = " ".join(f"{n}:{kb // 1024}MiB" for n, kb in sorted(run["checkpoints"].items()))
             print(f"{name}: {run['invoices']} invoices in {run['wall']:.1f}s = "
                   f"{run['rate']:.2f} invoices/s; worker RSS by invoices done {marks}; "
-                  f"peak worker RSS {run['peak'] // 1024} MiB")
+                  f"peak worker RSS {run['peak'] // 1024} MiB; "
+                  f"in-worker job time / weasyprint time {run['in_worker']:.2f}")
         print(f"speedup 2 workers / 1 worker = {two['rate'] / one['rate']:.2f}x (target >= 1.7)")
         print(f"per invoice {per_invoice * 1000:.0f} ms; bare weasyprint render {bare * 1000:.0f} ms;"
               f" template {templating * 1000:.1f} ms")

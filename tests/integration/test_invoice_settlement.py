@@ -131,3 +131,15 @@ def test_billing_contacts_get_issued_and_overdue_emails_in_their_language(open_i
         OutboxMessage.template == "invoices/overdue")).all()
     assert overdue.subject == f"Muistutus: lasku {open_invoice.number} on erääntynyt"
     assert "125.50" in overdue.text
+
+
+def test_the_bank_import_pays_by_reference_and_ignores_other_references(open_invoice):
+    settings = invoicing.invoicing_settings()
+    paid_at = datetime(2026, 11, 12, 9, tzinfo=UTC)
+    with unit_of_work():
+        assert services.pay_by_reference(reference="7700011", amount=Decimal("5"),
+                                         paid_at=paid_at, settings=settings) is None
+        paid = services.pay_by_reference(reference=open_invoice.reference,
+                                         amount=Decimal("125.50"), paid_at=paid_at,
+                                         settings=settings)
+    assert paid is open_invoice and open_invoice.status == "paid"

@@ -231,6 +231,20 @@ def mark_invoice_paid(*, invoice_number: str, amount: Decimal, paid_at: datetime
     return invoice
 
 
+def pay_by_reference(*, reference: str, amount: Decimal, paid_at: datetime,
+                     settings: InvoicingSettings, method: str = "bank_transfer") -> Invoice | None:
+    """For the bank-statement import: pay the invoice a transfer's reference points at.
+
+    Returns None when the reference is no invoice's (e.g. a wallet top-up reference), so
+    the caller can try its other matches.
+    """
+    invoice = find_invoice_by_reference(reference)
+    if invoice is None or invoice.kind != "invoice":
+        return None
+    return mark_invoice_paid(invoice_number=invoice.number, amount=amount, paid_at=paid_at,
+                             settings=settings, method=method)
+
+
 def send_overdue_reminders(*, today: date, settings: InvoicingSettings) -> list[Invoice]:
     """Record ``invoice.overdue`` once per reminder step (+7, +21 days by default)."""
     first = min(settings.reminder_days, default=None)
