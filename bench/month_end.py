@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -161,6 +162,7 @@ def run_workers(app, ids: list[int], workers: int, env: dict) -> dict:
     wall = time.monotonic() - started
     invoices = _count_invoices(app, ids)
     spent = [json.loads(path.read_text()) for path in go.parent.glob("go.spent.*")]
+    shutil.rmtree(go.parent, ignore_errors=True)
     job_s = sum(s["job_s"] for s in spent)
     render_s = sum(s["render_s"] for s in spent)
     return {"wall": wall, "invoices": invoices, "rate": invoices / wall,
@@ -235,6 +237,7 @@ def main() -> None:
     finally:
         redis.stop()
         postgres.stop()
+        shutil.rmtree(instance, ignore_errors=True)
 
 
 if __name__ == "__main__":
