@@ -95,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     from reseller.api import views as api_views
     from reseller.catalog import api as catalog_api
     from reseller.catalog import views as catalog_views
+    from reseller.billing import invoice_notices, invoices_api, invoices_views, invoicing  # noqa: F401
     from reseller.client import views as client_views
     from reseller.console import views as console_views
     from reseller.dns import api as dns_api
@@ -116,7 +117,7 @@ def _register_blueprints(app: Flask) -> None:
     api = Blueprint("api", __name__, url_prefix="/api/v1")
     for bp in (api_views.bp, accounts_api.bp, onboarding_api.bp, dns_api.bp,
                forwarding_api.bp, events_api.bp, webhooks_api.bp, catalog_api.bp,
-               domains_api.bp):
+               domains_api.bp, invoices_api.bp):
         api.register_blueprint(bp)
     branding.init_app(app, api)
     idempotency.init_blueprint(api)
@@ -137,6 +138,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(dns_views.bp)
     app.register_blueprint(rdap_views.bp)
     csrf.exempt(dns_api.httpreq)
+    app.register_blueprint(invoices_views.bp)
+    invoicing.init_app(app)
     oauth.init_app(app)
     from reseller.billing import demo as billing_demo
 
@@ -204,4 +207,5 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["money"] = formatting.format_money
     app.jinja_env.filters["datetime"] = formatting.format_datetime_local
     app.jinja_env.filters["date"] = formatting.format_date_local
+    app.jinja_env.filters["percent"] = formatting.format_percent
     app.jinja_env.add_extension("jinja2.ext.i18n")

@@ -38,3 +38,4 @@ from wallet.models import (  # noqa: F401
     WalletChange,
     Withdrawal,
 )
+from wallet.invoices.models import Invoice, InvoiceDocument, InvoiceLine, NumberSeries  # noqa: F401

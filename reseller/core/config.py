@@ -192,6 +192,14 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": not sandbox,
         "JSON_SORT_KEYS": False,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # Monthly invoices (see docs/invoices.md).
+        "INVOICE_PAYMENT_TERMS_DAYS": int(env.get("INVOICE_PAYMENT_TERMS_DAYS", "14")),
+        "INVOICE_REMINDER_DAYS": env.get("INVOICE_REMINDER_DAYS", "7,21"),
+        "INVOICE_BLOCK_OVERDUE": _bool(env.get("INVOICE_BLOCK_OVERDUE"), default=True),
+        "INVOICE_BLOCK_OVERDUE_DAYS": int(env.get("INVOICE_BLOCK_OVERDUE_DAYS", "30")),
+        "LATE_INTEREST_REFERENCE_RATES": env.get("LATE_INTEREST_REFERENCE_RATES") or None,
+        "LATE_INTEREST_MARGIN": env.get("LATE_INTEREST_MARGIN", "8"),
+        "OPERATOR_BILLING_EMAIL": env.get("OPERATOR_BILLING_EMAIL") or None,
     }
     neutral = config["NEUTRAL_SENDER_DOMAIN"]
     config["LINK_CNAME_TARGET"] = config["LINK_CNAME_TARGET"] or f"links.{neutral}"
