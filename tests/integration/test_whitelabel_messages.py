@@ -80,22 +80,14 @@ def test_every_message_is_translated(branded, wl_settings, language):
     reseller, _domain = branded
     english = {}
     with unit_of_work():
-        for kind in REGISTRANT_KINDS:
-            for lang in (language, "en"):
-                sent = send_registrant_message(
-                    reseller_id=reseller.id, kind=kind, language=lang, context=CONTEXT,
-                    recipient="maija@customer.example", dedupe_key=f"tr:{kind}:{lang}",
-                    settings=wl_settings)
-                if lang == "en":
-                    english[kind] = sent
-        for kind in RESELLER_KINDS:
-            for lang in (language, "en"):
-                sent = send_reseller_message(
-                    reseller_id=reseller.id, kind=kind, language=lang, context=CONTEXT,
-                    recipient="owner@webbi.example", dedupe_key=f"trr:{kind}:{lang}",
-                    settings=wl_settings)
-                if lang == "en":
-                    english[kind] = sent
+        for kinds, send in ((REGISTRANT_KINDS, send_registrant_message),
+                            (RESELLER_KINDS, send_reseller_message)):
+            for kind in kinds:
+                for lang in (language, "en"):
+                    sent = send(reseller_id=reseller.id, kind=kind, language=lang,
+                                context=CONTEXT, recipient="someone@customer.example",
+                                dedupe_key=f"tr:{kind}:{lang}", settings=wl_settings)
+                    english[kind] = sent if lang == "en" else english.get(kind)
     for message in OutboxMessage.query.filter_by(language=language):
         kind = message.template.split("/")[1]
         assert message.subject != english[kind].subject, kind
