@@ -225,3 +225,25 @@ def test_transfer_decision_is_recorded_once(factory, wl_settings):
     [decision] = _events("registrant.transfer_decision")
     assert decision.data == {"domain": "a.fi", "transfer_id": 3, "direction": "in",
                              "decision": "reject"}
+
+
+def test_periodic_jobs_are_registered_and_the_compliance_job_runs_by_the_clock(
+        app, factory, wl_settings):
+    from reseller.core.clock import clock
+    from reseller.core.jobs import PERIODIC
+    from whitelabel import tasks
+
+    assert {"outbox-sweep", "sender-domain-recheck", "registrant-compliance"} <= set(PERIODIC)
+    listing = app.test_cli_runner().invoke(args=["jobs", "list"]).output
+    assert "registrant-compliance" in listing
+    reseller = factory.reseller()
+    started = clock.now() - timedelta(days=16)
+    with unit_of_work():
+        compliance.start_registrant_verification(reseller_id=reseller.id, email="a@b.example",
+                                                 domain="a.fi", now=started,
+                                                 settings=wl_settings)
+        _registered(reseller.id, expires=clock.now() + timedelta(days=3))
+    with unit_of_work():
+        tasks.registrant_compliance()
+    assert RegistrantVerification.query.filter_by(email="a@b.example").one().state == "overdue"
+    assert OutboxMessage.query.filter_by(template="registrant/renewal_reminder").count() == 1

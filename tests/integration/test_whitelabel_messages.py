@@ -155,3 +155,15 @@ def test_dev_outbox_json_keeps_its_shape(factory, client, wl_settings):
     [message] = body["messages"]
     assert {"to", "from", "subject", "language", "text", "html", "reseller"} <= set(message)
     assert message["to"] == "a@b.example" and message["reseller"] == reseller.id
+
+
+def test_dev_outbox_shows_the_html_part(factory, client, wl_settings):
+    reseller = factory.reseller(company_name="Webbi Oy")
+    with unit_of_work():
+        message = send_registrant_message(
+            reseller_id=reseller.id, kind="domain_deleted", language="fi",
+            recipient="a@b.example", context=CONTEXT, dedupe_key="devhtml", settings=wl_settings)
+    listing = client.get("/_dev/outbox", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert f"/_dev/outbox/{message.id}.html" in listing
+    page = client.get(f"/_dev/outbox/{message.id}.html")
+    assert page.mimetype == "text/html" and "Webbi Oy" in page.get_data(as_text=True)
