@@ -184,18 +184,22 @@ def test_reseller_events_mail_the_reseller_in_its_language(factory, wl_settings)
     reseller = factory.reseller(language="sv", contact_email="info@webbi.example",
                                 billing_email="laskut@webbi.example")
     with unit_of_work():
+        # The data the wallet and domains packages record.
         record_event(reseller_id=reseller.id, type="wallet.low_balance", dedupe_key="w1",
-                     data={"balance": "12.50", "threshold": "50.00", "currency": "EUR"})
+                     data={"available": "12.50", "threshold": "50.00", "currency": "EUR"})
         record_event(reseller_id=reseller.id, type="wallet.topup_received", dedupe_key="w2",
-                     data={"amount": "200.00", "balance": "212.50"})
+                     data={"topup_id": 3, "amount": "200.00", "currency": "EUR",
+                           "method": "card"})
         record_event(reseller_id=reseller.id, type="order.failed", dedupe_key="o1",
-                     data={"domain": "a.fi", "reference": "ORD-9", "reason": "taken"})
+                     data={"order_id": 9, "kind": "register", "domain": "a.fi",
+                           "reason": "taken", "registrant": None})
     got = {m.template: m for m in OutboxMessage.query}
     assert got["reseller/low_balance"].recipient == "laskut@webbi.example"
     assert "12,50" in got["reseller/low_balance"].subject  # Swedish number format
     assert got["reseller/topup_received"].recipient == "laskut@webbi.example"
     assert got["reseller/order_failed"].recipient == "info@webbi.example"
-    assert "ORD-9" in got["reseller/order_failed"].text
+    assert "200,00" in got["reseller/topup_received"].text
+    assert " 9 " in got["reseller/order_failed"].text and "taken" in got["reseller/order_failed"].text
     assert {m.language for m in got.values()} == {"sv"}
 
 

@@ -26,6 +26,16 @@ CONTEXT = {
     "balance": "12.50", "threshold": "50.00", "amount": "200.00", "failing": ["link", "dkim"],
     "transfer_id": 7,
 }
+
+
+def test_idn_names_are_shown_as_people_write_them(factory, wl_settings):
+    reseller = factory.reseller()
+    with unit_of_work():
+        message = send_registrant_message(
+            reseller_id=reseller.id, kind="domain_deleted", language="fi", recipient="a@b.fi",
+            context={"domain": "xn--ij-uiac.fi", "unicode_name": "äijä.fi"},
+            dedupe_key="idn", settings=wl_settings)
+    assert "äijä.fi" in message.subject and "xn--" not in message.text
 URL = re.compile(r"https?://[^\s\"'<>]+")
 
 
