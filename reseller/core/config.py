@@ -234,5 +234,15 @@ def check_production(config: Mapping[str, Any]) -> None:
     for key in ("REGISTRY_ADAPTER", "PAYMENTS_ADAPTER"):
         if config.get(key) == "sandbox":
             problems.append(f"{key} must not be 'sandbox' in production")
+    problems.extend(_operator_brand_leaks(config))
     if problems:
         raise ConfigError("Refusing to start in production: " + "; ".join(problems))
+
+
+def _operator_brand_leaks(config: Mapping[str, Any]) -> list[str]:
+    """Registrants see the neutral sender domain and link host: never the operator's."""
+    marks = [m.lower() for m in (config.get("OPERATOR_BRAND"), config.get("OPERATOR_DOMAIN"))
+             if m]
+    return [f"{key} must not carry the operator's brand or domain"
+            for key in ("NEUTRAL_SENDER_DOMAIN", "NEUTRAL_LINK_HOST")
+            if any(mark in (config.get(key) or "").lower() for mark in marks)]
