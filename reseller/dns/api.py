@@ -56,8 +56,8 @@ def get_zone(name: str):
 def put_zone(name: str):
     body = json_body()
     data = schemas.ZonePutIn().load_or_raise(body)
-    if data["records"] is None and data["template"] is None:
-        raise ValidationFailed({"records": ["Send records or template."]})
+    if (data["records"] is None) == (data["template"] is None):
+        raise ValidationFailed({"records": ["Send either records or template."]})
     records = services.DEFAULT_TEMPLATE if data["template"] else body["records"]
     created = services.find_zone(services.zone_name(name)) is None
     zone = services.replace_records(reseller_id=current_reseller_id(), name=name,
