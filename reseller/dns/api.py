@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from flask_babel import lazy_gettext as _l
 
 from reseller.accounts import services as accounts
 from reseller.api.auth import current_reseller_id, require_scope
@@ -56,8 +57,8 @@ def get_zone(name: str):
 def put_zone(name: str):
     body = json_body()
     data = schemas.ZonePutIn().load_or_raise(body)
-    if data["records"] is None and data["template"] is None:
-        raise ValidationFailed({"records": ["Send records or template."]})
+    if (data["records"] is None) == (data["template"] is None):
+        raise ValidationFailed({"records": [str(_l("Send either records or template."))]})
     records = services.DEFAULT_TEMPLATE if data["template"] else body["records"]
     created = services.find_zone(services.zone_name(name)) is None
     zone = services.replace_records(reseller_id=current_reseller_id(), name=name,
@@ -109,7 +110,7 @@ def export_zone(name: str):
 def import_zone(name: str):
     text = request.get_data(as_text=True)
     if not text.strip():
-        raise ValidationFailed({"zonefile": ["Send the zone file as the request body."]})
+        raise ValidationFailed({"zonefile": [str(_l("Send the zone file as the request body."))]})
     zone = services.import_zone_file(reseller_id=current_reseller_id(), name=name, text=text,
                                      settings=dns_settings())
     return zone_body(zone)
@@ -221,7 +222,7 @@ def _basic_reseller_id() -> int:
 def _challenge() -> dict[str, str]:
     body = json_body()
     fqdn, value = body.get("fqdn"), body.get("value")
-    errors = {key: ["Required string."] for key, item in (("fqdn", fqdn), ("value", value))
+    errors = {key: [str(_l("Required."))] for key, item in (("fqdn", fqdn), ("value", value))
               if not isinstance(item, str) or not item}
     if errors:
         raise ValidationFailed(errors)

@@ -95,14 +95,15 @@ def reseller_brand(reseller_id: int) -> Brand:
         from whitelabel import models as whitelabel_models
     except ImportError:  # pragma: no cover - whitelabel is part of the product
         whitelabel_models = None
+    reseller = db.session.get(Reseller, reseller_id)
     brand_model = getattr(whitelabel_models, "Brand", None)
     if brand_model is not None:
         brand = db.session.scalar(sa.select(brand_model)
                                   .where(brand_model.reseller_id == reseller_id))
         if brand is not None and getattr(brand, "name", None):
-            return Brand(name=brand.name, url=getattr(brand, "support_url", None),
+            return Brand(name=brand.name,
+                         url=getattr(brand, "support_url", None) or reseller.website,
                          email=getattr(brand, "support_email", None))
-    reseller = db.session.get(Reseller, reseller_id)
     return Brand(name=reseller.company_name, url=reseller.website,
                  email=reseller.contact_email)
 

@@ -178,10 +178,3 @@ def test_rdap_answer_has_the_rfc_9083_members(factory, client):
     assert [e["roles"] for e in body["entities"]] == [["registrar"], ["reseller"],
                                                      ["registrant"]]
 
-
-def test_demo_json_records_the_whois_port(app, db_session):
-    from reseller import demo
-
-    with app.app_context():
-        info = demo.load(app.config)
-    assert info["whois_port"] == app.config["WHOIS_PORT"]

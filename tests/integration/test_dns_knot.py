@@ -270,3 +270,22 @@ def test_vanity_names_never_carry_the_operators_brand(factory, hostname):
     response = api.put("/api/v1/nameservers", json={"hostnames": [hostname, "ns2.agency.fi"]})
     assert response.status_code == 422
     assert response.get_json()["code"] == "vanity_nameservers_refused"
+
+
+def test_a_zone_the_server_lost_is_recreated_by_drift_repair(factory, jobs, knot):
+    api = factory.api()
+    zone = zone_name()
+    api.put(f"/api/v1/domains/{zone}/dns", json={"records": RECORDS})
+    jobs.run_all()
+    conf = ["knotc", "-c", str(knot.conf)]
+    for step in (["conf-begin"], ["conf-unset", f"zone[{zone}]"], ["conf-commit"]):
+        subprocess.run([*conf, *step], check=True, capture_output=True)
+    deadline = time.monotonic() + 5
+    while dig(knot, zone, "SOA") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert dig(knot, zone, "SOA") == []
+    with unit_of_work():
+        tasks.repair_drift()
+    body = api.get(f"/api/v1/domains/{zone}/dns").get_json()
+    assert served_as_api(knot, zone) == api_records(body)
+    assert dig(knot, f"www.{zone}", "A") == ["192.0.2.11"]
