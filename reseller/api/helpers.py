@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import request, url_for
 from marshmallow import Schema, fields
+from werkzeug.routing import IntegerConverter
 
 from reseller.core.errors import DomainError
 from reseller.core.pagination import Page, parse_limit
@@ -25,6 +26,25 @@ class InvalidIdempotencyKey(DomainError):
     status = 400
     code = "invalid_idempotency_key"
     title = "Idempotency-Key must be 1-255 characters of A-Z a-z 0-9 _ . : -"
+
+
+class InvalidCharacters(DomainError):
+    status = 400
+    code = "invalid_characters"
+    title = "The request contains a NUL character"
+
+
+def reject_nul_characters() -> None:
+    """NUL can't be stored in a text column; refuse it up front with a 400, not a 500."""
+    if "\x00" in request.path or any("\x00" in key or "\x00" in value
+                                      for key, value in request.args.items(multi=True)):
+        raise InvalidCharacters()
+    data = request.get_data(cache=True)
+    if b"\x00" in data or b"\\u0000" in data.lower():
+        raise InvalidCharacters()
+    if request.form and any("\x00" in key or "\x00" in value
+                            for key, value in request.form.items(multi=True)):
+        raise InvalidCharacters()
 
 
 def json_body() -> dict[str, Any]:
@@ -73,3 +93,14 @@ def page_of(item: type[Schema], name: str | None = None) -> type[Schema]:
                 "description": "URL of the next page (keeps your filters); null on the last"}),
         }, name=name)
     return _PAGE_SCHEMAS[name]
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:id>`` for INTEGER columns: an id beyond the column's range can name no row,
+    so it becomes 0 (which no row has) and the view answers 404, not a database error."""
+
+    MAX = 2**31 - 1
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        return number if number <= self.MAX else 0

@@ -15,8 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, request
@@ -24,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reseller.api.auth import current_principal
-from reseller.api.helpers import InvalidIdempotencyKey, _KEY
+from reseller.api.helpers import _KEY, InvalidIdempotencyKey
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.errors import Conflict, DomainError

@@ -13,6 +13,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from marshmallow import Schema
+from werkzeug.routing import IntegerConverter
 
 from reseller.accounts.permissions import SCOPES
 
@@ -166,9 +167,11 @@ def _operation(spec: APISpec, rule: Any, view: Callable, meta: dict[str, Any],
         operation["description"] = meta["description"]
     for name in rule.arguments:
         converter = rule._converters.get(name)
-        kind = "integer" if converter.__class__.__name__ == "IntegerConverter" else "string"
+        schema: dict[str, Any] = {"type": "string"}
+        if isinstance(converter, IntegerConverter):
+            schema = {"type": "integer", "minimum": 0}
         operation["parameters"].append(
-            {"in": "path", "name": name, "required": True, "schema": {"type": kind}}
+            {"in": "path", "name": name, "required": True, "schema": schema}
         )
     operation["parameters"].extend({"in": "query", **q} for q in meta["query"])
     response_schema = _schema_ref(spec, meta["response"])

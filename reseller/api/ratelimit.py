@@ -9,6 +9,7 @@ Unauthenticated calls share a budget per client address at the standard tier's s
 from __future__ import annotations
 
 import time
+
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from reseller.core.errors import DomainError
 from reseller.core.events import Event
 from reseller.core.pagination import Page, decode_cursor, encode_cursor, paginate
-from reseller.core.errors import DomainError
 
 
 class InvalidEventCursor(DomainError):

@@ -9,8 +9,11 @@ from reseller.api.helpers import json_body, list_args, page_body, page_of
 from reseller.api.openapi import doc
 from reseller.core.db import transactional
 from reseller.core.errors import ValidationFailed
-from reseller.webhooks import schemas, services
-from reseller.webhooks import tasks  # noqa: F401  (registers the event listener)
+from reseller.webhooks import (
+    schemas,
+    services,
+    tasks,  # noqa: F401  (registers the event listener)
+)
 
 bp = Blueprint("webhooks_api", __name__, url_prefix="/webhooks")
 _TAGS = ["Webhooks"]
@@ -99,7 +102,8 @@ def send_test(endpoint_id: int):
 @bp.get("/deliveries")
 @doc(summary="The delivery log, newest first", tags=_TAGS,
      response=page_of(schemas.DeliveryOut), query=[
-         {"name": "endpoint_id", "required": False, "schema": {"type": "integer"}}, *_STATUS,
+         {"name": "endpoint_id", "required": False,
+          "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}}, *_STATUS,
          {"name": "cursor", "required": False, "schema": {"type": "string"}},
          {"name": "limit", "required": False,
           "schema": {"type": "integer", "minimum": 1, "maximum": 200}}],
@@ -107,13 +111,21 @@ def send_test(endpoint_id: int):
 @require_scope("webhooks:read")
 def list_deliveries():
     cursor, limit = list_args()
-    endpoint_id = request.args.get("endpoint_id", type=int)
+    endpoint_id = _optional_id(request.args.get("endpoint_id"))
     status = request.args.get("status")
     if status not in (None, "pending", "succeeded", "failed"):
         raise ValidationFailed({"status": ["Must be one of: pending, succeeded, failed."]})
     page = services.deliveries_page(reseller_id=current_reseller_id(), endpoint_id=endpoint_id,
                                     cursor=cursor, limit=limit, status=status)
     return page_body(page, schemas.DeliveryOut(many=True).dump(page.items))
+
+
+def _optional_id(raw: str | None) -> int | None:
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit() or int(raw) > 2**31 - 1:
+        raise ValidationFailed({"endpoint_id": ["Must be an endpoint id."]})
+    return int(raw)
 
 
 @bp.get("/deliveries/<int:delivery_id>")

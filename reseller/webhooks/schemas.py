@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 from reseller.core.schemas import BaseSchema
 from reseller.events.schemas import EVENT_TYPES
 
+
 def _events(**kwargs) -> fields.List:
     return fields.List(fields.String(validate=validate.OneOf(EVENT_TYPES)),
                        validate=validate.Length(max=len(EVENT_TYPES)),

@@ -10,8 +10,10 @@ from reseller.client.session import permission_required, user_can
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, Forbidden, translate_messages
 from reseller.events.schemas import EVENT_TYPES
-from reseller.webhooks import services
-from reseller.webhooks import tasks  # noqa: F401  (registers the event listener)
+from reseller.webhooks import (
+    services,
+    tasks,  # noqa: F401  (registers the event listener)
+)
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
