@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from reseller.core.errors import ValidationFailed
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
+from reseller.core.pagination import Page, paginate
 from reseller.dns import services
 from reseller.dns.errors import AcmeKeyNotFound, ZoneNotFound
 from reseller.dns.models import AcmeKey, Zone
@@ -38,6 +39,12 @@ def list_keys(*, reseller_id: int, zone_name: str) -> list[AcmeKey]:
     zone = services.get_zone(reseller_id=reseller_id, name=zone_name)
     return list(db.session.scalars(sa.select(AcmeKey).where(AcmeKey.zone_id == zone.id)
                                    .order_by(AcmeKey.id)))
+
+
+def keys_page(*, reseller_id: int, zone_name: str, cursor: str | None, limit: int) -> Page:
+    zone = services.get_zone(reseller_id=reseller_id, name=zone_name)
+    return paginate(sa.select(AcmeKey).where(AcmeKey.zone_id == zone.id), key=AcmeKey.id,
+                    cursor=cursor, limit=limit)
 
 
 def delete_key(*, reseller_id: int, zone_name: str, key_id: int) -> None:

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from reseller.accounts import services as accounts
 from reseller.api.auth import current_reseller_id, require_scope
-from reseller.api.helpers import json_body
+from reseller.api.helpers import json_body, list_args, page_body, page_of
 from reseller.api.openapi import doc
 from reseller.core.db import transactional
 from reseller.core.errors import InsufficientScope, Unauthorized, ValidationFailed
@@ -148,12 +148,14 @@ def create_acme_key(name: str):
 
 @bp.get("/domains/<name>/dns/acme-keys")
 @doc(summary="List the zone's ACME keys (without secrets)", tags=TAGS,
-     response=schemas.AcmeKeyOut(many=True))
+     response=page_of(schemas.AcmeKeyOut))
 @require_scope("dns:read")
 @transactional
 def list_acme_keys(name: str):
-    keys = acme.list_keys(reseller_id=current_reseller_id(), zone_name=name)
-    return jsonify([key_body(key) for key in keys])
+    cursor, limit = list_args()
+    page = acme.keys_page(reseller_id=current_reseller_id(), zone_name=name, cursor=cursor,
+                          limit=limit)
+    return page_body(page, [key_body(key) for key in page.items])
 
 
 @bp.delete("/domains/<name>/dns/acme-keys/<int:key_id>")

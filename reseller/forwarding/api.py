@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, jsonify, redirect, request
+from flask import Blueprint, current_app, redirect, request
 from marshmallow import fields, validate
 
 from reseller.api.auth import current_reseller_id, require_scope
-from reseller.api.helpers import json_body
+from reseller.api.helpers import json_body, list_args, page_body, page_of
 from reseller.api.openapi import doc
 from reseller.core.db import transactional
 from reseller.core.schemas import BaseSchema
@@ -45,12 +45,14 @@ def forward_body(forward: Forward) -> dict:
 
 @bp.get("/domains/<name>/forwarding")
 @doc(summary="URL forwards of the zone", tags=["URL forwarding"],
-     response=ForwardOut(many=True))
+     response=page_of(ForwardOut))
 @require_scope("dns:read")
 @transactional
 def list_forwards(name: str):
-    forwards = services.list_forwards(reseller_id=current_reseller_id(), zone_name=name)
-    return jsonify([forward_body(f) for f in forwards])
+    cursor, limit = list_args()
+    page = services.forwards_page(reseller_id=current_reseller_id(), zone_name=name,
+                                  cursor=cursor, limit=limit)
+    return page_body(page, [forward_body(f) for f in page.items])
 
 
 @bp.put("/domains/<name>/forwarding")
