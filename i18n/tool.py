@@ -46,15 +46,36 @@ def extract(name: str) -> None:
                      "--no-fuzzy-matching", "--ignore-obsolete", "--omit-header")
         else:
             _pybabel("init", "-i", str(pot), "-o", str(po), "-l", language)
+            _clear_header_fuzzy(po, language)
+
+
+def _clear_header_fuzzy(po: Path, language: str) -> None:
+    """``init`` marks the new catalogue fuzzy, which makes ``compile`` skip it."""
+    from babel.messages.pofile import write_po
+
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    catalog.fuzzy = False
+    catalog.project = "Tunnus"
+    with po.open("wb") as handle:
+        write_po(handle, catalog, width=100)
 
 
 def compile_all() -> None:
+    """Build every .mo. A catalogue header left "fuzzy" by ``init`` is ignored (entries
+    marked fuzzy still are not used)."""
+    from babel.messages.mofile import write_mo
+
     for area in areas():
         for language in LANGUAGES:
             po = area / language / "LC_MESSAGES" / "messages.po"
-            if po.exists():
-                _pybabel("compile", "-i", str(po), "-o", str(po.with_suffix(".mo")),
-                         "-l", language)
+            if not po.exists():
+                continue
+            with po.open("rb") as handle:
+                catalog = read_po(handle, locale=language)
+            catalog.fuzzy = False
+            with po.with_suffix(".mo").open("wb") as handle:
+                write_mo(handle, catalog, use_fuzzy=False)
 
 
 def problems() -> list[str]:

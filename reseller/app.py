@@ -31,12 +31,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
+    if app.config["PROXY_FIX_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _init_database(app)
     babel.init_app(app, locale_selector=_select_locale)
     csrf.init_app(app)
     clock.configure(sandbox=app.config["SANDBOX"])
     jobs.init_app(app)
     _init_adapters(app)
+    _register_tasks()
     _register_blueprints(app)
     _register_errors(app)
     _register_template_helpers(app)
@@ -63,46 +69,83 @@ def _init_adapters(app: Flask) -> None:
     from whitelabel.mailer import mailer_from_config
 
     app.extensions["tunnus.mailer"] = mailer_from_config(app.config)
+    from reseller import registry
     from reseller.dns import demo as dns_demo
     from reseller.dns import settings as dns_settings
 
+    registry.init_app(app)
     dns_settings.init_app(app)
     dns_demo.register_hooks()
+
+
+def _register_tasks() -> None:
+    """Import task modules so their ``@periodic`` jobs are registered."""
+    import reseller.accounts.tasks  # noqa: F401
+    import reseller.domains.tasks  # noqa: F401
+    import whitelabel.tasks  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
     from flask import Blueprint
 
+    from reseller import branding
+    from reseller import billing  # noqa: F401  (wallet jobs)
     from reseller.accounts import api as accounts_api
     from reseller.accounts import oauth
     from reseller.api import views as api_views
+    from reseller.catalog import api as catalog_api
+    from reseller.catalog import views as catalog_views
     from reseller.client import views as client_views
     from reseller.console import views as console_views
     from reseller.dns import api as dns_api
     from reseller.dns import views as dns_views
+    from reseller.domains import api as domains_api
+    from reseller.domains import demo as domains_demo
+    from reseller.domains import views as domains_views
     from reseller.forwarding import api as forwarding_api
     from reseller.rdap import views as rdap_views
     from reseller.onboarding import api as onboarding_api
     from reseller.onboarding import views as onboarding_views
     from whitelabel import views as whitelabel_views
 
+    from reseller.api import idempotency, ratelimit
+    from reseller.events import api as events_api
+    from reseller.webhooks import api as webhooks_api
+    from reseller.webhooks import views as webhooks_views
+
     api = Blueprint("api", __name__, url_prefix="/api/v1")
     for bp in (api_views.bp, accounts_api.bp, onboarding_api.bp, dns_api.bp,
-               forwarding_api.bp):
+               forwarding_api.bp, events_api.bp, webhooks_api.bp, catalog_api.bp,
+               domains_api.bp):
         api.register_blueprint(bp)
+    branding.init_app(app, api)
+    idempotency.init_blueprint(api)
+    ratelimit.init_app(app)
     app.register_blueprint(api)
     csrf.exempt(api)
+    # Flask-WTF looks up ``request.blueprint`` ("api.domains_api"), so each nested API
+    # blueprint needs its own exemption (bearer tokens, no cookies: CSRF does not apply).
+    for name, blueprint in list(app.blueprints.items()):
+        if name.startswith("api."):
+            csrf.exempt(blueprint)
     app.register_blueprint(forwarding_api.server)  # first: forwarded hosts get redirects
     app.register_blueprint(api_views.root)
     app.register_blueprint(client_views.bp)
+    app.register_blueprint(webhooks_views.bp)
     app.register_blueprint(onboarding_views.bp)
     app.register_blueprint(console_views.bp)
+    app.register_blueprint(domains_views.bp)
+    app.register_blueprint(catalog_views.bp)
+    domains_demo.register_hooks()
     app.register_blueprint(whitelabel_views.dev)
     app.register_blueprint(dns_api.httpreq)
     app.register_blueprint(dns_views.bp)
     app.register_blueprint(rdap_views.bp)
     csrf.exempt(dns_api.httpreq)
     oauth.init_app(app)
+    from reseller.billing import demo as billing_demo
+
+    billing_demo.install()
 
 
 def wants_problem() -> bool:

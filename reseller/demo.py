@@ -93,7 +93,8 @@ def _reseller(spec: dict[str, Any]) -> Reseller:
         sa.select(Reseller).where(Reseller.company_name == spec["company_name"])
     )
     if reseller is None:
-        fields = {k: v for k, v in spec.items() if k not in {"owner", "client"}}
+        # payment_mode is the wallet's: a wallet hook (reseller.billing.demo) opens it.
+        fields = {k: v for k, v in spec.items() if k not in {"owner", "client", "payment_mode"}}
         reseller = Reseller(status="active", tier="standard",
                             billing_email=spec["contact_email"], **fields)
         db.session.add(reseller)

@@ -27,7 +27,15 @@ from tests.support import servers
 DB_KIND = os.environ.get("TUNNUS_TEST_DB", "postgresql")
 
 # Feature fixtures that need real servers of their own (Knot for DNS, …).
-pytest_plugins = ["tests.support.dns_fixtures"]
+pytest_plugins = ["tests.support.dns_fixtures", "tests.support.whitelabel"]
+
+
+def pytest_sessionstart(session):
+    """Compile the gettext catalogues, so a bare ``pytest`` works like ``make test``."""
+    import runpy
+
+    runpy.run_path(str(Path(__file__).resolve().parents[1] / "i18n" / "tool.py"),
+                   run_name="i18n_tool")["compile_all"]()
 
 
 def pytest_collection_modifyitems(config, items):

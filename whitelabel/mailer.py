@@ -1,38 +1,25 @@
-"""Mail transport adapters: SMTP for production, a sandbox that only records."""
+"""Mail transport adapters: SMTP for production, a sandbox that only records.
+
+Both take the finished, signed wire bytes; building and signing happen in ``outbox``.
+"""
 
 from __future__ import annotations
 
 import smtplib
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email import message_from_bytes
 from typing import Protocol
-
-from whitelabel.models import OutboxMessage
 
 
 class Mailer(Protocol):
-    def send(self, message: OutboxMessage) -> None: ...
-
-
-def build_email(message: OutboxMessage) -> EmailMessage:
-    email = EmailMessage()
-    email["From"] = message.sender
-    email["To"] = message.recipient
-    email["Subject"] = message.subject
-    email["Date"] = formatdate(localtime=False)
-    email["Message-ID"] = make_msgid(domain=message.sender.rpartition("@")[2] or None)
-    email["Content-Language"] = message.language
-    email.set_content(message.text)
-    if message.html:
-        email.add_alternative(message.html, subtype="html")
-    return email
+    def send(self, *, envelope_from: str, recipient: str, data: bytes) -> None: ...
 
 
 class SandboxMailer:
-    """The embedded default: the row itself is the delivered mail (see /_dev/outbox)."""
+    """The embedded default: the outbox row itself is the delivered mail (/_dev/outbox)."""
 
-    def send(self, message: OutboxMessage) -> None:
-        build_email(message)  # still build it, so a malformed message fails here too
+    def send(self, *, envelope_from: str, recipient: str, data: bytes) -> None:
+        if message_from_bytes(data)["To"] is None:  # still parse it: malformed mail fails here
+            raise ValueError("message without a To header")
 
 
 class SmtpMailer:
@@ -41,13 +28,13 @@ class SmtpMailer:
         self.host, self.port, self.timeout = host, port, timeout
         self.username, self.password, self.starttls = username, password, starttls
 
-    def send(self, message: OutboxMessage) -> None:
+    def send(self, *, envelope_from: str, recipient: str, data: bytes) -> None:
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
             if self.starttls:
                 smtp.starttls()
             if self.username:
                 smtp.login(self.username, self.password or "")
-            smtp.send_message(build_email(message))
+            smtp.sendmail(envelope_from, [recipient], data)
 
 
 def mailer_from_config(config: dict) -> Mailer:

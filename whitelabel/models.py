@@ -1,4 +1,8 @@
-"""The outbox: every email is a row before it is a message on the wire."""
+"""White-label tables: brands, sender domains, the outbox, link tokens, compliance state.
+
+Keyed by plain values (reseller id, email, domain name): the registrant and domain tables
+belong to the domains package, which this package never imports.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,55 @@ from reseller.core.extensions import db
 from reseller.core.types import UTCDateTime
 
 
+def _now() -> datetime:
+    return clock.now()
+
+
+class Brand(db.Model):
+    """How a reseller appears to its customers: in email, on the link-domain pages."""
+
+    __tablename__ = "brands"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("resellers.id"), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    logo_url: Mapped[str | None] = mapped_column(sa.String(500))
+    primary_color: Mapped[str] = mapped_column(sa.String(7), default="#1f5f8b")
+    accent_color: Mapped[str] = mapped_column(sa.String(7), default="#f2f5f8")
+    support_email: Mapped[str | None] = mapped_column(sa.String(254))
+    support_phone: Mapped[str | None] = mapped_column(sa.String(40))
+    support_url: Mapped[str | None] = mapped_column(sa.String(500))
+    default_language: Mapped[str] = mapped_column(sa.String(2), default="en")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, onupdate=_now)
+
+    __table_args__ = (
+        sa.CheckConstraint("default_language IN ('fi', 'sv', 'en')", name="language"),
+    )
+
+
+class SenderDomain(db.Model):
+    """The reseller's own mail and link domain, its DKIM key and its DNS check results."""
+
+    __tablename__ = "sender_domains"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("resellers.id"), unique=True)
+    domain: Mapped[str] = mapped_column(sa.String(253), unique=True)
+    dkim_selector: Mapped[str] = mapped_column(sa.String(63))
+    dkim_private_key: Mapped[str] = mapped_column(sa.Text)
+    dkim_public_key: Mapped[str] = mapped_column(sa.Text)  # base64 DER, the p= value
+    status: Mapped[str] = mapped_column(sa.String(10), default="pending")
+    checks: Mapped[list] = mapped_column(sa.JSON, default=list)
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('pending', 'verified', 'paused')", name="status"),
+    )
+
+
 class OutboxMessage(db.Model):
     __tablename__ = "outbox_messages"
 
@@ -21,6 +74,8 @@ class OutboxMessage(db.Model):
     dedupe_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
     recipient: Mapped[str] = mapped_column(sa.String(254))
     sender: Mapped[str] = mapped_column(sa.String(254))
+    envelope_from: Mapped[str | None] = mapped_column(sa.String(254))
+    reply_to: Mapped[str | None] = mapped_column(sa.String(254))
     language: Mapped[str] = mapped_column(sa.String(2))
     template: Mapped[str] = mapped_column(sa.String(100))
     context: Mapped[dict] = mapped_column(sa.JSON, default=dict)
@@ -30,9 +85,85 @@ class OutboxMessage(db.Model):
     state: Mapped[str] = mapped_column(sa.String(10), default="queued", index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: clock.now())
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         sa.CheckConstraint("state IN ('queued', 'sent', 'failed')", name="state"),
     )
+
+
+class LinkToken(db.Model):
+    """One action a registrant can take from an emailed link; the token signs this id."""
+
+    __tablename__ = "link_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("resellers.id"), index=True)
+    purpose: Mapped[str] = mapped_column(sa.String(20))
+    subject: Mapped[str] = mapped_column(sa.String(254))  # an email address or domain name
+    language: Mapped[str] = mapped_column(sa.String(2))
+    data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(sa.String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "purpose IN ('confirm_email', 'transfer_in', 'transfer_out', 'renewal')",
+            name="purpose"),
+    )
+
+
+class RegistrantVerification(db.Model):
+    """Whois-accuracy email verification of one registrant address at one reseller."""
+
+    __tablename__ = "registrant_verifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("resellers.id"), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    language: Mapped[str] = mapped_column(sa.String(2))
+    domains: Mapped[list] = mapped_column(sa.JSON, default=list)
+    state: Mapped[str] = mapped_column(sa.String(10), default="pending")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        sa.UniqueConstraint("reseller_id", "email"),
+        sa.CheckConstraint("state IN ('pending', 'verified', 'overdue')", name="state"),
+    )
+
+
+class RenewalWatch(db.Model):
+    """A domain whose expiry we remind the registrant about (fed by domain events)."""
+
+    __tablename__ = "renewal_watches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("resellers.id"), index=True)
+    domain: Mapped[str] = mapped_column(sa.String(253))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    recipient: Mapped[str] = mapped_column(sa.String(254))
+    language: Mapped[str | None] = mapped_column(sa.String(2))
+
+    __table_args__ = (sa.UniqueConstraint("reseller_id", "domain"),)
+
+
+class ReminderSent(db.Model):
+    """Marker: this reminder stage for this expiry date went out (or was skipped)."""
+
+    __tablename__ = "renewal_reminders_sent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("resellers.id"))
+    domain: Mapped[str] = mapped_column(sa.String(253))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    stage: Mapped[str] = mapped_column(sa.String(10))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+    __table_args__ = (sa.UniqueConstraint("reseller_id", "domain", "expires_at", "stage"),)

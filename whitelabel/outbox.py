@@ -1,11 +1,19 @@
-"""Queue and send outbox messages.
+"""The durable outbox: every email is a row before it is a message on the wire.
 
 ``queue_message`` writes the row in the caller's transaction and schedules the send job
-after commit; the job sends, records the outcome and lets the job runner retry.
+after commit. ``deliver`` builds the MIME message, DKIM-signs it with the sender
+domain's key and hands it to the mailer; a failure is recorded and retried with
+backoff, and after ``MAX_ATTEMPTS`` the message is given up (``failed``) and shown to
+the operator, who can retry it. A sent message is never sent again.
 """
 
 from __future__ import annotations
 
+import hashlib
+from datetime import datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,25 +22,35 @@ from flask import current_app
 from reseller.core.clock import clock
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
-from whitelabel.models import OutboxMessage
+from whitelabel import dkim
+from whitelabel.models import OutboxMessage, SenderDomain
 
 MAX_ATTEMPTS = 12
 
 
+def backoff(attempts: int) -> timedelta:
+    """10 s, 20 s, 40 s … doubling, at most an hour: about 6 hours before giving up."""
+    return timedelta(seconds=min(3600, 5 * 2 ** attempts))
+
+
+def find(dedupe_key: str) -> OutboxMessage | None:
+    return db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
+
+
 def queue_message(*, dedupe_key: str, recipient: str, sender: str, language: str,
                   template: str, subject: str, text: str, html: str | None = None,
-                  reseller_id: int | None = None, context: dict[str, Any] | None = None
+                  reseller_id: int | None = None, context: dict[str, Any] | None = None,
+                  envelope_from: str | None = None, reply_to: str | None = None
                   ) -> OutboxMessage:
     """Store a message to send; the same ``dedupe_key`` twice returns the first row."""
-    existing = db.session.scalar(
-        sa.select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)
-    )
+    existing = find(dedupe_key)
     if existing is not None:
         return existing
     message = OutboxMessage(
         dedupe_key=dedupe_key, recipient=recipient, sender=sender, language=language,
         template=template, subject=subject, text=text, html=html, reseller_id=reseller_id,
-        context=context or {}, state="queued",
+        context=context or {}, state="queued", envelope_from=envelope_from,
+        reply_to=reply_to, next_attempt_at=clock.now(),
     )
     db.session.add(message)
     db.session.flush()
@@ -40,30 +58,105 @@ def queue_message(*, dedupe_key: str, recipient: str, sender: str, language: str
     return message
 
 
-def deliver(message_id: int, mailer: Any) -> None:
-    """Send one queued message. Safe to run twice: a sent message is not sent again."""
+def build_email(message: OutboxMessage) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = message.sender
+    email["To"] = message.recipient
+    if message.reply_to:
+        email["Reply-To"] = message.reply_to
+    email["Subject"] = message.subject
+    email["Date"] = format_datetime(clock.now())
+    domain = parseaddr(message.sender)[1].rpartition("@")[2] or None
+    # Stable per row, so a receiver can drop the copy of a send we could not confirm.
+    digest = hashlib.sha256(message.dedupe_key.encode()).hexdigest()[:16]
+    email["Message-ID"] = f"<{message.id}.{digest}@{domain or 'localhost'}>"
+    email["Content-Language"] = message.language
+    email.set_content(message.text)
+    if message.html:
+        email.add_alternative(message.html, subtype="html")
+    return email
+
+
+def signed_bytes(message: OutboxMessage, *, neutral_key: str | None = None,
+                 neutral_selector: str = "tunnus") -> bytes:
+    """The wire form, DKIM-signed by the From domain's key when we hold one."""
+    data = build_email(message).as_bytes(policy=policy.SMTP)  # CRLF, as on the wire
+    domain = parseaddr(message.sender)[1].rpartition("@")[2].lower()
+    sender = db.session.scalar(sa.select(SenderDomain).where(SenderDomain.domain == domain))
+    if sender is not None:
+        return dkim.sign(data, domain=domain, selector=sender.dkim_selector,
+                         private_key=sender.dkim_private_key)
+    if neutral_key:
+        return dkim.sign(data, domain=domain, selector=neutral_selector, private_key=neutral_key)
+    return data
+
+
+def deliver(message_id: int, mailer: Any, *, neutral_key: str | None = None,
+            neutral_selector: str = "tunnus", now: datetime | None = None) -> str | None:
+    """Send one queued message; returns its state. Safe to run twice and concurrently:
+    the row is locked (others skip it) and a sent message is not sent again."""
     stmt = sa.select(OutboxMessage).where(OutboxMessage.id == message_id)
     if db.engine.dialect.name != "sqlite":
         stmt = stmt.with_for_update(skip_locked=True)
     message = db.session.scalar(stmt)
     if message is None or message.state != "queued":
-        return
+        return None if message is None else message.state
+    now = now or clock.now()
     message.attempts += 1
     try:
-        mailer.send(message)
+        data = signed_bytes(message, neutral_key=neutral_key, neutral_selector=neutral_selector)
+        mailer.send(envelope_from=message.envelope_from or parseaddr(message.sender)[1],
+                    recipient=message.recipient, data=data)
     except Exception as error:  # any transport failure: record it, retry later
         message.last_error = f"{type(error).__name__}: {error}"[:2000]
         if message.attempts >= MAX_ATTEMPTS:
-            message.state = "failed"
+            message.state, message.next_attempt_at = "failed", None
+        else:
+            delay = backoff(message.attempts)
+            message.next_attempt_at = now + delay
+            enqueue("whitelabel.tasks.send_message", message.id, retries=0,
+                    delay=int(delay.total_seconds()))
         db.session.flush()
-        if message.state == "queued":
-            enqueue("whitelabel.tasks.send_message", message.id,
-                    delay=min(3600, 2 ** message.attempts * 5))
-        return
-    message.state = "sent"
-    message.sent_at = clock.now()
-    message.last_error = None
+        return message.state
+    message.state, message.sent_at = "sent", now
+    message.last_error, message.next_attempt_at = None, None
     db.session.flush()
+    return message.state
+
+
+def requeue_due(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Queue send jobs for messages whose next attempt is due (jobs lost in a crash, or
+    retries of a runner without delays). Sending stays once-only: ``deliver`` checks."""
+    now = now or clock.now()
+    ids = list(db.session.scalars(
+        sa.select(OutboxMessage.id).where(OutboxMessage.state == "queued",
+                                          sa.or_(OutboxMessage.next_attempt_at.is_(None),
+                                                 OutboxMessage.next_attempt_at <= now))
+        .order_by(OutboxMessage.id).limit(limit)))
+    for message_id in ids:
+        enqueue("whitelabel.tasks.send_message", message_id, retries=0)
+    return len(ids)
+
+
+def retry_message(*, message_id: int) -> OutboxMessage | None:
+    """Operator: give a failed message a fresh set of attempts."""
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or message.state != "failed":
+        return message
+    message.state, message.attempts, message.next_attempt_at = "queued", 0, clock.now()
+    db.session.flush()
+    enqueue("whitelabel.tasks.send_message", message.id, retries=0)
+    return message
+
+
+def problem_messages(*, limit: int = 200) -> list[OutboxMessage]:
+    """Given-up messages, then ones still retrying after an error: the operator's view."""
+    return list(db.session.scalars(
+        sa.select(OutboxMessage).where(
+            sa.or_(OutboxMessage.state == "failed",
+                   sa.and_(OutboxMessage.state == "queued",
+                           OutboxMessage.last_error.is_not(None))))
+        .order_by(OutboxMessage.state, OutboxMessage.id.desc()).limit(limit)))
 
 
 def mailer() -> Any:

@@ -1,22 +1,31 @@
-"""RQ jobs for the outbox."""
+"""RQ jobs: sending the outbox, the daily sender-domain re-check, compliance runs."""
 
-import sqlalchemy as sa
-
-from reseller.core.extensions import db
-from reseller.core.jobs import enqueue, periodic
-from whitelabel import outbox
-from whitelabel.models import OutboxMessage
+from reseller.core.jobs import periodic
+from whitelabel import compliance, outbox, sender
+from whitelabel.settings import current
 
 
 def send_message(message_id: int) -> None:
-    outbox.deliver(message_id, outbox.mailer())
+    settings = current()
+    outbox.deliver(message_id, outbox.mailer(), neutral_key=settings.neutral_dkim_key,
+                   neutral_selector=settings.neutral_dkim_selector)
 
 
-@periodic("outbox-sweep", "*/10 * * * *")
+@periodic("outbox-sweep", "*/5 * * * *")
 def sweep_outbox() -> None:
-    """Re-queue messages left queued (e.g. the worker died before sending them)."""
-    ids = db.session.scalars(
-        sa.select(OutboxMessage.id).where(OutboxMessage.state == "queued").limit(500)
-    )
-    for message_id in ids:
-        enqueue("whitelabel.tasks.send_message", message_id)
+    """Queue sends that are due: retries, and messages whose job was lost."""
+    outbox.requeue_due()
+
+
+@periodic("sender-domain-recheck", "17 4 * * *")
+def recheck_sender_domains() -> None:
+    """Re-check every sender domain's DNS; a broken one is paused and its reseller told."""
+    settings = current()
+    sender.recheck_all(settings=settings, resolver=sender.resolver_for(settings))
+
+
+@periodic("registrant-compliance", "7 * * * *")
+def registrant_compliance() -> None:
+    """Verification deadlines (suspend/unsuspend) and renewal reminders, by the clock."""
+    compliance.enforce_verification_deadlines()
+    compliance.send_renewal_reminders()

@@ -2,11 +2,11 @@
 
 from flask import Blueprint
 
-from reseller.accounts import schemas, services
+from reseller.accounts import closure, schemas, services
 from reseller.accounts.errors import PermissionDenied
 from reseller.accounts.models import User
 from reseller.api.auth import current_principal, current_reseller_id, require_scope
-from reseller.api.helpers import json_body
+from reseller.api.helpers import json_body, list_args, page_body, page_of
 from reseller.api.openapi import doc
 from reseller.core.db import transactional
 from reseller.core.extensions import db
@@ -21,12 +21,39 @@ def account():
     return schemas.AccountOut().dump(services.get_reseller(current_reseller_id()))
 
 
+@bp.post("/account/close")
+@doc(summary="Close the account (usable to the end of the paid period; funds refunded)",
+     tags=["Account"], body=schemas.CloseAccountIn, response=schemas.AccountOut,
+     errors=(409,))
+@require_scope("account:write")
+@transactional
+def close_account():
+    data = schemas.CloseAccountIn().load_or_raise(json_body())
+    principal = current_principal()
+    reseller = closure.request_closure(reseller_id=principal.reseller_id,
+                                       actor_role=principal.role,
+                                       actor_user_id=principal.user_id, reason=data["reason"])
+    return schemas.AccountOut().dump(reseller)
+
+
+@bp.post("/account/reopen")
+@doc(summary="Cancel a closure (until 14 days after deactivation)", tags=["Account"],
+     response=schemas.AccountOut, errors=(409,))
+@require_scope("account:write")
+@transactional
+def reopen_account():
+    principal = current_principal()
+    reseller = closure.reopen(reseller_id=principal.reseller_id, actor_role=principal.role)
+    return schemas.AccountOut().dump(reseller)
+
+
 @bp.get("/users")
-@doc(summary="List the account's users", tags=["Users"], response=schemas.UserListOut)
+@doc(summary="List the account's users", tags=["Users"], response=page_of(schemas.UserOut))
 @require_scope("account:read")
 def list_users():
-    users = services.list_users(reseller_id=current_reseller_id())
-    return {"items": schemas.UserOut(many=True).dump(users), "next": None}
+    cursor, limit = list_args()
+    page = services.users_page(reseller_id=current_reseller_id(), cursor=cursor, limit=limit)
+    return page_body(page, schemas.UserOut(many=True).dump(page.items))
 
 
 @bp.get("/users/<int:user_id>")
@@ -76,11 +103,14 @@ def remove_user(user_id: int):
 
 
 @bp.get("/tokens")
-@doc(summary="List personal API tokens", tags=["Credentials"], response=schemas.TokenOut(many=True))
+@doc(summary="List personal API tokens", tags=["Credentials"],
+     response=page_of(schemas.TokenOut))
 @require_scope("account:read")
 def list_tokens():
-    tokens = services.list_personal_tokens(reseller_id=current_reseller_id())
-    return schemas.TokenOut(many=True).dump(tokens)
+    cursor, limit = list_args()
+    page = services.personal_tokens_page(reseller_id=current_reseller_id(), cursor=cursor,
+                                         limit=limit)
+    return page_body(page, schemas.TokenOut(many=True).dump(page.items))
 
 
 @bp.post("/tokens")
@@ -115,11 +145,13 @@ def revoke_token(token_id: int):
 
 
 @bp.get("/oauth-clients")
-@doc(summary="List OAuth2 clients", tags=["Credentials"], response=schemas.ClientOut(many=True))
+@doc(summary="List OAuth2 clients", tags=["Credentials"], response=page_of(schemas.ClientOut))
 @require_scope("account:read")
 def list_clients():
-    clients = services.list_oauth_clients(reseller_id=current_reseller_id())
-    return schemas.ClientOut(many=True).dump(clients)
+    cursor, limit = list_args()
+    page = services.oauth_clients_page(reseller_id=current_reseller_id(), cursor=cursor,
+                                       limit=limit)
+    return page_body(page, schemas.ClientOut(many=True).dump(page.items))
 
 
 @bp.delete("/oauth-clients/<int:client_id>")

@@ -33,17 +33,26 @@ class Reseller(db.Model):
     contact_phone: Mapped[str | None] = mapped_column(sa.String(40))
     einvoice_address: Mapped[str | None] = mapped_column(sa.String(60))
     language: Mapped[str] = mapped_column(sa.String(2), default="en")
-    payment_mode: Mapped[str] = mapped_column(sa.String(10), default="prepaid")
     tier: Mapped[str] = mapped_column(sa.String(20), default="standard")
     status: Mapped[str] = mapped_column(sa.String(12), default="active")
     closing_reason: Mapped[str | None] = mapped_column(sa.Text)
+    closing_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closing_requested_by_id: Mapped[int | None] = mapped_column(sa.Integer)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    personal_data_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
 
     users: Mapped[list[User]] = relationship(back_populates="reseller", lazy="selectin")
 
+    @property
+    def payment_mode(self) -> str:
+        """Owned by the wallet ("prepaid" until a wallet exists)."""
+        from wallet.services import payment_mode_of
+
+        return payment_mode_of(self.id)
+
     __table_args__ = (
-        sa.CheckConstraint("payment_mode IN ('prepaid', 'postpaid')", name="payment_mode"),
         sa.CheckConstraint("status IN ('active', 'closing', 'closed')", name="status"),
         sa.CheckConstraint("language IN ('fi', 'sv', 'en')", name="language"),
     )

@@ -7,6 +7,7 @@ both.
 
 from __future__ import annotations
 
+import os
 import secrets
 
 import sqlalchemy as sa
@@ -86,6 +87,11 @@ def _ttl(token: dict):
     return timedelta(seconds=int(token.get("expires_in", 3600)))
 
 
+class ClientCredentialsGrant(grants.ClientCredentialsGrant):
+    # Basic auth (RFC 6749's recommendation) and form fields (what WHMCS modules send).
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
 @bp.post("/token")
 @csrf.exempt
 def token():
@@ -104,6 +110,9 @@ def init_app(app: Flask) -> None:
     )
     app.config.setdefault("OAUTH2_SCOPES_SUPPORTED", sorted(SCOPES))
     server = AuthorizationServer(app, query_client=_query_client, save_token=_save_token)
-    server.register_grant(grants.ClientCredentialsGrant)
+    server.register_grant(ClientCredentialsGrant)
+    if app.config["SANDBOX"]:
+        # The embedded default serves plain HTTP on 127.0.0.1; production sits behind TLS.
+        os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
     app.extensions["tunnus.oauth"] = server
     app.register_blueprint(bp)

@@ -54,6 +54,7 @@ SCOPES: dict[str, Permission] = {
     "billing:write": Permission.MANAGE_BILLING,
     "whitelabel:read": Permission.VIEW_ACCOUNT,
     "whitelabel:write": Permission.MANAGE_BRAND,
+    "events:read": Permission.VIEW_ACCOUNT,
     "webhooks:read": Permission.VIEW_ACCOUNT,
     "webhooks:write": Permission.MANAGE_CREDENTIALS,
 }

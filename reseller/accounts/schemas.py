@@ -25,7 +25,13 @@ class AccountOut(BaseSchema):
     payment_mode = fields.String()
     tier = fields.String()
     status = fields.String()
+    closes_at = fields.DateTime(allow_none=True)
+    deactivated_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
+
+
+class CloseAccountIn(BaseSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
 
 
 class UserOut(BaseSchema):

@@ -32,6 +32,7 @@ from reseller.accounts.permissions import Permission, Role, can, scopes_for_role
 from reseller.core.clock import clock
 from reseller.core.errors import NotFound
 from reseller.core.extensions import db
+from reseller.core.pagination import Page, paginate
 
 PASSWORD_METHOD = "scrypt"  # memory-hard; werkzeug's default, stated so it stays so
 PASSWORD_TOKEN_MAX_AGE = 2 * 24 * 3600
@@ -174,6 +175,11 @@ def list_users(*, reseller_id: int) -> list[User]:
     )
 
 
+def users_page(*, reseller_id: int, cursor: str | None, limit: int) -> Page:
+    return paginate(sa.select(User).where(User.reseller_id == reseller_id), key=User.id,
+                    cursor=cursor, limit=limit)
+
+
 def get_user(*, reseller_id: int, user_id: int) -> User:
     user = db.session.scalar(
         sa.select(User).where(User.id == user_id, User.reseller_id == reseller_id)
@@ -288,6 +294,11 @@ def list_oauth_clients(*, reseller_id: int) -> list[OAuthClient]:
     )
 
 
+def oauth_clients_page(*, reseller_id: int, cursor: str | None, limit: int) -> Page:
+    return paginate(sa.select(OAuthClient).where(OAuthClient.reseller_id == reseller_id),
+                    key=OAuthClient.id, cursor=cursor, limit=limit)
+
+
 def revoke_oauth_client(*, reseller_id: int, actor_role: str, client_id: int) -> None:
     require(actor_role, Permission.MANAGE_CREDENTIALS)
     client = db.session.scalar(
@@ -336,6 +347,12 @@ def list_personal_tokens(*, reseller_id: int) -> list[AccessToken]:
             .order_by(AccessToken.id)
         )
     )
+
+
+def personal_tokens_page(*, reseller_id: int, cursor: str | None, limit: int) -> Page:
+    return paginate(sa.select(AccessToken).where(AccessToken.reseller_id == reseller_id,
+                                                 AccessToken.kind == "personal"),
+                    key=AccessToken.id, cursor=cursor, limit=limit)
 
 
 def revoke_personal_token(*, reseller_id: int, actor_user_id: int | None, actor_role: str,

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from flask import request, url_for
+from marshmallow import Schema, fields
 
 from reseller.core.errors import DomainError
 from reseller.core.pagination import Page, parse_limit
@@ -57,3 +58,18 @@ def page_body(page: Page, items: list[Any]) -> dict[str, Any]:
         args = {**request.args.to_dict(), "cursor": page.next_cursor}
         next_url = url_for(request.endpoint, **(request.view_args or {}), **args, _external=True)
     return {"items": items, "next": next_url}
+
+
+_PAGE_SCHEMAS: dict[str, type[Schema]] = {}
+
+
+def page_of(item: type[Schema], name: str | None = None) -> type[Schema]:
+    """The list envelope ``{"items": [item...], "next": url | null}`` for OpenAPI."""
+    name = name or item.__name__.removesuffix("Out") + "Page"
+    if name not in _PAGE_SCHEMAS:
+        _PAGE_SCHEMAS[name] = Schema.from_dict({
+            "items": fields.List(fields.Nested(item), required=True),
+            "next": fields.String(required=True, allow_none=True, metadata={
+                "description": "URL of the next page (keeps your filters); null on the last"}),
+        }, name=name)
+    return _PAGE_SCHEMAS[name]

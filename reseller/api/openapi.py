@@ -19,13 +19,47 @@ from reseller.accounts.permissions import SCOPES
 _CONVERTER = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_]+)>")
 
 STANDARD_ERRORS = {
-    400: "Malformed request (bad JSON, cursor or header)",
+    400: "Malformed request (bad JSON, cursor, limit or Idempotency-Key)",
     401: "Missing, unknown or expired token",
+    402: "Not enough funds or credit",
     403: "The token lacks a scope, or the role forbids this",
     404: "Not found (or belongs to another reseller)",
-    422: "Invalid fields; see `errors`",
-    429: "Rate limit exceeded; see Retry-After",
+    405: "Method not allowed on this path",
+    409: "Conflicts with the current state (or the Idempotency-Key is still in use)",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Invalid fields (see `errors`), or an Idempotency-Key reused with a different body",
+    429: "Rate limit exceeded; wait Retry-After seconds",
+    503: "A dependency (registry, payment provider) is unavailable; retry later",
 }
+
+ERROR_EXAMPLES = {
+    401: {"type": "about:blank", "title": "Authentication required", "status": 401,
+          "detail": "Send 'Authorization: Bearer <token>'.", "code": "unauthorized"},
+    404: {"type": "https://tunnus.dev/problems/not-found", "title": "Not found", "status": 404,
+          "detail": "Not found", "code": "not_found"},
+    422: {"type": "https://tunnus.dev/problems/validation-failed",
+          "title": "The request has invalid fields", "status": 422,
+          "detail": "Correct the fields listed in errors.", "code": "validation_failed",
+          "errors": {"name": ["Missing data for required field."]}},
+    429: {"type": "https://tunnus.dev/problems/rate-limited", "title": "Rate limit exceeded",
+          "status": 429, "detail": "Your plan allows 20000 per 1 hour.", "code": "rate_limited"},
+}
+
+_INT = {"schema": {"type": "integer"}}
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": {"description": "Calls allowed in the current window", **_INT},
+    "RateLimit-Remaining": {"description": "Calls left in the current window", **_INT},
+    "RateLimit-Reset": {"description": "Seconds until the window resets", **_INT},
+    "RateLimit-Policy": {"description": "The quota policy, e.g. `20000;w=3600`",
+                         "schema": {"type": "string"}},
+}
+PAGE_PARAMETERS = [
+    {"in": "query", "name": "cursor", "required": False, "schema": {"type": "string"},
+     "description": "Opaque cursor from the previous page's `next` link"},
+    {"in": "query", "name": "limit", "required": False,
+     "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
+]
 
 
 def doc(*, summary: str, tags: list[str], body: type[Schema] | Schema | None = None,
@@ -48,6 +82,27 @@ def doc(*, summary: str, tags: list[str], body: type[Schema] | Schema | None = N
     return decorator
 
 
+class _NameResolver:
+    """Component names from class names; two classes with one name (e.g. ``RecordOut`` of
+    DNS and of branding) are told apart by their package."""
+
+    def __init__(self) -> None:
+        self.taken: dict[str, type] = {}
+
+    def __call__(self, schema: Any) -> str | None:
+        from apispec.ext.marshmallow.common import resolve_schema_cls
+
+        cls = resolve_schema_cls(schema)
+        if isinstance(schema, Schema) and (schema.only or schema.exclude or schema.partial):
+            return None  # a modified schema is inlined rather than named
+        name = cls.__name__.removesuffix("Schema")
+        if self.taken.setdefault(name, cls) is not cls:
+            package = cls.__module__.split(".")[-2] if "." in cls.__module__ else cls.__module__
+            name = package.title() + name
+            self.taken.setdefault(name, cls)
+        return name
+
+
 def _schema_ref(spec: APISpec, schema: Any) -> Any:
     if schema is None:
         return None
@@ -59,7 +114,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
         title="Tunnus reseller API",
         version="1.0.0",
         openapi_version="3.1.0",
-        plugins=[MarshmallowPlugin()],
+        plugins=[MarshmallowPlugin(schema_name_resolver=_NameResolver())],
         info={"description": "Register and manage domains for your customers. Amounts are "
               "decimal strings in EUR. Every POST takes an `Idempotency-Key` header."},
         servers=[{"url": app.config["BASE_URL"]}],
@@ -116,6 +171,10 @@ def _operation(spec: APISpec, rule: Any, view: Callable, meta: dict[str, Any],
             {"in": "path", "name": name, "required": True, "schema": {"type": kind}}
         )
     operation["parameters"].extend({"in": "query", **q} for q in meta["query"])
+    response_schema = _schema_ref(spec, meta["response"])
+    named = {q.get("name") for q in meta["query"]}
+    if method == "GET" and _is_page(response_schema) and not named & {"cursor", "after"}:
+        operation["parameters"].extend(dict(p) for p in PAGE_PARAMETERS)
     if method == "POST":
         operation["parameters"].append({
             "in": "header", "name": "Idempotency-Key", "required": False,
@@ -126,8 +185,8 @@ def _operation(spec: APISpec, rule: Any, view: Callable, meta: dict[str, Any],
     if body is not None:
         operation["requestBody"] = {"required": True,
                                     "content": {"application/json": {"schema": body}}}
-    response = _schema_ref(spec, meta["response"])
-    ok: dict[str, Any] = {"description": "Success"}
+    response = response_schema
+    ok: dict[str, Any] = {"description": "Success", "headers": dict(RATE_LIMIT_HEADERS)}
     if response is not None:
         content: dict[str, Any] = {"schema": response}
         if meta["example"] is not None:
@@ -136,6 +195,8 @@ def _operation(spec: APISpec, rule: Any, view: Callable, meta: dict[str, Any],
     operation["responses"][str(meta["status"])] = ok
     problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     codes = set(meta["errors"]) | {400, 422, 429}
+    if method == "POST":
+        codes.add(409)
     if not meta["public"]:
         codes |= {401, 403}
         scopes = getattr(view, "_scopes", [])
@@ -145,7 +206,18 @@ def _operation(spec: APISpec, rule: Any, view: Callable, meta: dict[str, Any],
     if rule.arguments:
         codes.add(404)
     for code in sorted(codes):
-        operation["responses"][str(code)] = {
-            "description": STANDARD_ERRORS.get(code, "Refused"), "content": problem
-        }
+        content = {"application/problem+json": dict(problem["application/problem+json"])}
+        if code in ERROR_EXAMPLES:
+            content["application/problem+json"]["example"] = ERROR_EXAMPLES[code]
+        error: dict[str, Any] = {"description": STANDARD_ERRORS.get(code, "Refused"),
+                                 "content": content}
+        if code == 429:
+            error["headers"] = {"Retry-After": {"description": "Seconds to wait", **_INT},
+                                **RATE_LIMIT_HEADERS}
+        operation["responses"][str(code)] = error
     return operation
+
+
+def _is_page(schema: Any) -> bool:
+    return isinstance(schema, Schema) and {"items", "next"} <= set(schema.fields) \
+        and not getattr(schema, "many", False)

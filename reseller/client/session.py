@@ -42,10 +42,13 @@ def load_user() -> None:
     if user is None or not user.active or session.get("fp") != _fingerprint(user):
         session.pop("uid", None)
         return
-    if user.reseller is not None and user.reseller.status == "closed":
+    if user.reseller is not None and user.reseller.personal_data_deleted_at is not None:
         session.pop("uid", None)
         return
     g.user = user
+
+
+CLOSED_ALLOWED = {"client.account", "client.account_closure", "client.settings"}
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -55,6 +58,9 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
             return redirect(url_for("client.login", next=request.full_path))
         if g.user.is_operator:
             return redirect(url_for("console.index"))
+        if g.user.reseller.status == "closed" and request.endpoint not in CLOSED_ALLOWED:
+            # A deactivated account can only look at its account page and reopen.
+            return redirect(url_for("client.account"))
         return view(*args, **kwargs)
 
     return wrapper

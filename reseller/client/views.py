@@ -8,7 +8,7 @@ from flask import (Blueprint, current_app, flash, g, redirect, render_template, 
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from reseller.accounts import notices, services
+from reseller.accounts import closure, notices, services
 from reseller.accounts.errors import InvalidCredentials
 from reseller.accounts.permissions import SCOPES, Permission, Role, scopes_for_role
 from reseller.client.session import (load_user, login_required, permission_required, sign_in,
@@ -152,6 +152,24 @@ def dashboard():
 @permission_required(Permission.VIEW_ACCOUNT)
 def account():
     return render_template("client/account.html", reseller=g.user.reseller)
+
+
+@bp.post("/account/closure")
+@permission_required(Permission.CLOSE_ACCOUNT)
+def account_closure():
+    try:
+        with unit_of_work():
+            if request.form.get("action") == "reopen":
+                closure.reopen(reseller_id=g.user.reseller_id, actor_role=g.user.role)
+                flash(_("The account is open again."))
+            else:
+                closure.request_closure(reseller_id=g.user.reseller_id, actor_role=g.user.role,
+                                        actor_user_id=g.user.id,
+                                        reason=request.form.get("reason", ""))
+                flash(_("The account will close at the end of the paid period."))
+    except DomainError as refused:
+        flash(_describe(refused), "error")
+    return redirect(url_for("client.account"))
 
 
 @bp.route("/users", methods=["GET", "POST"])

@@ -64,11 +64,13 @@ class _Clock:
     def _reload(self) -> None:
         with self._lock:
             try:
-                with db.engine.connect() as conn:
-                    seconds = conn.execute(
-                        sa.select(SandboxClock.offset_seconds).where(SandboxClock.id == 1)
-                    ).scalar()
-            except sa.exc.SQLAlchemyError:  # table not migrated yet: real time
+                # Through the session, not a new connection: on SQLite a second connection
+                # would wait for the write lock the current transaction holds.
+                seconds = db.session.scalar(
+                    sa.select(SandboxClock.offset_seconds).where(SandboxClock.id == 1)
+                )
+            except (sa.exc.OperationalError, sa.exc.ProgrammingError):  # not migrated yet
+                db.session.rollback()
                 seconds = None
             self._offset = timedelta(seconds=seconds or 0)
             self._loaded_at = time.monotonic()

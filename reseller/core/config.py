@@ -8,9 +8,10 @@ start with demo secrets or SQLite.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 DEMO_SECRET_KEY = "tunnus-demo-secret-key-do-not-use-in-production"
 
@@ -32,6 +33,37 @@ def _decimal_map(value: str | None, default: dict[str, str]) -> dict[str, Decima
         key, _, amount = item.partition("=")
         pairs[key.strip()] = amount.strip()
     return {key: Decimal(amount) for key, amount in pairs.items()}
+
+
+def _vat_rates(value: str | None) -> Any:
+    from wallet.vat import parse_vat_rates  # standard library only, no app imports
+
+    return parse_vat_rates(value)
+
+
+DEFAULT_RATE_LIMITS = {
+    "standard": "20000/hour",
+    "plus": "60000/hour",
+    "pro": "60000/hour",
+    "enterprise": "unlimited",
+}
+
+
+def _rate_limits(value: str | None) -> dict[str, str]:
+    """``standard=20000/hour,enterprise=unlimited`` over the defaults, checked at start-up."""
+    from limits import parse
+
+    limits = dict(DEFAULT_RATE_LIMITS)
+    for item in filter(None, (value or "").split(",")):
+        tier, _, limit = item.partition("=")
+        tier, limit = tier.strip().lower(), limit.strip().lower()
+        if limit != "unlimited":
+            try:
+                parse(limit)
+            except ValueError as error:
+                raise ConfigError(f"RATE_LIMITS: {limit!r} is not a rate like 100/hour") from error
+        limits[tier] = limit
+    return limits
 
 
 def translation_directories() -> str:
@@ -65,6 +97,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "JOBS_MODE": env.get("JOBS_MODE") or ("rq" if env.get("REDIS_URL") else "thread"),
         "BASE_URL": (env.get("BASE_URL") or f"http://127.0.0.1:{port}").rstrip("/"),
         "PORT": port,
+        # Reverse proxies in front of gunicorn whose X-Forwarded-* headers we trust.
+        "PROXY_FIX_HOPS": int(env.get("PROXY_FIX_HOPS", "0" if sandbox else "1")),
         "WHOIS_PORT": int(env.get("WHOIS_PORT", "4343")),
         # The operator: a Finnish registrar. Its brand never reaches resellers' customers.
         "OPERATOR_NAME": env.get("OPERATOR_NAME", "Nimipalvelu Oy"),
@@ -84,6 +118,18 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         or f"https://{env.get('OPERATOR_DOMAIN', 'nimipalvelu.example')}",
         # Mail: until a reseller's own domain verifies, mail leaves from this neutral domain.
         "NEUTRAL_SENDER_DOMAIN": env.get("NEUTRAL_SENDER_DOMAIN", "mail-relay.example"),
+        # Where registrant links point until a reseller's own link domain verifies; must
+        # not carry the operator's brand. The sandbox serves them on BASE_URL's host.
+        "NEUTRAL_LINK_HOST": env.get("NEUTRAL_LINK_HOST") or None,
+        "LINK_SCHEME": env.get("LINK_SCHEME") or ("http" if sandbox else "https"),
+        # What a reseller's DNS must point at: the link host's CNAME target, the SPF include.
+        "LINK_CNAME_TARGET": env.get("LINK_CNAME_TARGET") or None,
+        "SPF_INCLUDE": env.get("SPF_INCLUDE") or None,
+        # Resolver for sender-domain checks, "host" or "host:port"; empty = the system's.
+        "DNS_RESOLVER": env.get("DNS_RESOLVER", ""),
+        "NEUTRAL_DKIM_SELECTOR": env.get("NEUTRAL_DKIM_SELECTOR", "tunnus"),
+        "NEUTRAL_DKIM_KEY_FILE": env.get("NEUTRAL_DKIM_KEY_FILE") or None,
+        "REGISTRANT_VERIFICATION_DAYS": int(env.get("REGISTRANT_VERIFICATION_DAYS", "15")),
         "SMTP_HOST": env.get("SMTP_HOST") or None,
         "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
         "SMTP_USERNAME": env.get("SMTP_USERNAME") or None,
@@ -91,11 +137,21 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SMTP_STARTTLS": _bool(env.get("SMTP_STARTTLS")),
         "MAIL_ADAPTER": env.get("MAIL_ADAPTER") or ("smtp" if env.get("SMTP_HOST") else "sandbox"),
         "REGISTRY_ADAPTER": env.get("REGISTRY_ADAPTER", "sandbox"),
+        # Our registrar id at the registries (EPP clID); the sandbox uses it as sponsor.
+        "REGISTRY_CLIENT_ID": env.get("REGISTRY_CLIENT_ID", "tunnus"),
+        # Sandbox registry failure injection: share of calls failing before / timing out
+        # after the work (decimal fractions), and added latency per call.
+        "SANDBOX_REGISTRY_FAILURE_RATE": Decimal(env.get("SANDBOX_REGISTRY_FAILURE_RATE") or "0"),
+        "SANDBOX_REGISTRY_TIMEOUT_RATE": Decimal(env.get("SANDBOX_REGISTRY_TIMEOUT_RATE") or "0"),
+        "SANDBOX_REGISTRY_LATENCY_MS": int(env.get("SANDBOX_REGISTRY_LATENCY_MS") or "0"),
+        "AUTO_RENEW_DAYS_AHEAD": int(env.get("AUTO_RENEW_DAYS_AHEAD") or "14"),
+        "ORDER_RECOVERY_AFTER_MINUTES": int(env.get("ORDER_RECOVERY_AFTER_MINUTES") or "5"),
         "PAYMENTS_ADAPTER": env.get("PAYMENTS_ADAPTER", "sandbox"),
         "PAYMENT_SURCHARGES": _decimal_map(
             env.get("PAYMENT_SURCHARGES"),
             {"card": "1.50", "paypal": "2.00", "online_banking": "0.50", "bank_transfer": "0"},
         ),
+        "VAT_RATES": _vat_rates(env.get("VAT_RATES")),
         # DNS hosting: "sandbox" keeps zones in process (embedded default); "knot" publishes
         # to a Knot server by TSIG-signed DNS UPDATE and adds zones with knotc.
         "DNS_ADAPTER": env.get("DNS_ADAPTER", "sandbox"),
@@ -120,6 +176,13 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "15")),
         "ACCESS_TOKEN_TTL": int(env.get("ACCESS_TOKEN_TTL", "3600")),
+        # API platform: idempotency keys, rate limits per tier, webhooks.
+        "IDEMPOTENCY_TTL_HOURS": max(24, int(env.get("IDEMPOTENCY_TTL_HOURS", "24"))),
+        "RATE_LIMITS": _rate_limits(env.get("RATE_LIMITS")),
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), default=True),
+        "WEBHOOKS_ALLOW_PRIVATE": _bool(env.get("WEBHOOKS_ALLOW_PRIVATE"), default=sandbox),
+        "WEBHOOKS_TIMEOUT": float(env.get("WEBHOOKS_TIMEOUT", "10")),
+        "WEBHOOKS_RETRY_HOURS": int(env.get("WEBHOOKS_RETRY_HOURS", "72")),
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_TRANSLATION_DIRECTORIES": translation_directories(),
         "LANGUAGES": ("fi", "sv", "en"),
@@ -130,6 +193,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "JSON_SORT_KEYS": False,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     }
+    neutral = config["NEUTRAL_SENDER_DOMAIN"]
+    config["LINK_CNAME_TARGET"] = config["LINK_CNAME_TARGET"] or f"links.{neutral}"
+    config["SPF_INCLUDE"] = config["SPF_INCLUDE"] or f"_spf.{neutral}"
     config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(config["SQLALCHEMY_DATABASE_URI"])
     return config
 

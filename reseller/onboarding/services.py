@@ -12,6 +12,7 @@ from reseller.core.clock import clock
 from reseller.core.errors import Conflict, NotFound
 from reseller.core.extensions import db
 from reseller.onboarding.models import Application
+from wallet import services as wallet_services
 
 
 class ApplicationNotFound(NotFound):
@@ -60,10 +61,11 @@ def approve_application(*, application_id: int, staff_id: int, note: str | None 
         postal_code=application.postal_code, website=application.website,
         contact_email=application.contact_email, billing_email=application.contact_email,
         contact_phone=application.contact_phone, language=application.language,
-        payment_mode="prepaid", tier="standard", status="active",
+        tier="standard", status="active",
     )
     db.session.add(reseller)
     db.session.flush()
+    wallet_services.open_wallet(reseller_id=reseller.id, payment_mode="prepaid")
     owner = User(reseller_id=reseller.id, email=application.contact_email,
                  name=application.contact_name, role="owner", is_operator=False,
                  language=application.language)

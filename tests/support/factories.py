@@ -12,6 +12,7 @@ from reseller.accounts import services
 from reseller.accounts.models import AccessToken, Reseller, User
 from reseller.accounts.permissions import SCOPES
 from reseller.core.extensions import db
+from wallet.services import open_wallet
 
 _seq = itertools.count(1)
 
@@ -25,12 +26,15 @@ class Factory:
         fields = {
             "company_name": f"Reseller {n} Oy", "country": "FI", "business_id": "2464491-9",
             "vat_id": None, "contact_email": f"contact{n}@reseller{n}.example",
-            "language": "fi", "payment_mode": "prepaid", "tier": "standard",
+            "language": "fi", "tier": "standard",
             "status": "active",
         }
         fields.update(overrides)
+        payment_mode = fields.pop("payment_mode", "prepaid")
         reseller = Reseller(**fields)
         db.session.add(reseller)
+        db.session.flush()
+        open_wallet(reseller_id=reseller.id, payment_mode=payment_mode)
         db.session.commit()  # a savepoint release in tests: survives a request's rollback
         return reseller
 

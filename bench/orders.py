@@ -1,0 +1,269 @@
+"""Benchmark: domain registrations through the API, end to end.
+
+The app runs under gunicorn on PostgreSQL and Redis with RQ workers (started here, on
+free loopback ports, and stopped by PID afterwards). C clients register distinct names
+through ``POST /api/v1/domains`` until every order has completed; the same gunicorn's
+trivial JSON endpoint (``/healthz``) is the ceiling. Prints::
+
+    orders_per_s=… hello_rps=… ratio=…
+    order_post_ms p50=… p99=…   order_done_ms p50=… p99=…
+
+Usage: .venv/bin/python bench/orders.py [--clients 8] [--orders 400] [--web 2] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support import servers  # noqa: E402
+
+VENV_BIN = ROOT / ".venv" / "bin"
+
+
+def environment(pg: servers.Postgres, redis: servers.Redis, instance: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "DATABASE_URL": pg.url, "REDIS_URL": redis.url, "JOBS_MODE": "rq",
+        "INSTANCE_DIR": instance, "TUNNUS_ENV": "sandbox", "SECRET_KEY": "b" * 40,
+        "PYTHONPATH": str(ROOT), "BASE_URL": "http://127.0.0.1",
+    })
+    return env
+
+
+def seed(orders: int) -> str:
+    """Catalogue, one funded reseller with a contact, and an API token (printed)."""
+    from reseller.accounts import services as accounts
+    from reseller.accounts.models import AccessToken, Reseller, User
+    from reseller.app import create_app
+    from reseller.catalog import services as catalog
+    from reseller.core.db import unit_of_work
+    from reseller.core.extensions import db
+    from reseller.domains import contacts
+    from wallet import services as wallet
+    from wallet.money import Money
+
+    app = create_app()
+    with app.app_context(), unit_of_work():
+        catalog.install_defaults()
+        reseller = Reseller(company_name="Bench Oy", country="FI", business_id="2464491-9",
+                            contact_email="bench@example.test", language="fi",
+                            status="active", tier="standard")
+        db.session.add(reseller)
+        db.session.flush()
+        wallet.open_wallet(reseller_id=reseller.id)
+        wallet.adjust_funds(reseller_id=reseller.id, amount=Money.of(str(orders * 20 + 100)),
+                            reason="bench", actor="bench", reference="bench-funds")
+        contact = contacts.create_contact(
+            reseller_id=reseller.id, name="Bench", organization=None,
+            email="bench@example.test", phone="+358.401234567", street="Katu 1",
+            city="Helsinki", postal_code="00100", country="FI", language="fi")
+        user = User(reseller_id=reseller.id, email="bench@example.test", name="Bench",
+                    role="owner", is_operator=False)
+        db.session.add(user)
+        db.session.flush()
+        raw = accounts.PERSONAL_TOKEN_PREFIX + secrets.token_urlsafe(24)
+        db.session.add(AccessToken(reseller_id=reseller.id, kind="personal", name="bench",
+                                   user_id=user.id,
+                                   prefix=raw[:12], token_hash=accounts.hash_token(raw),
+                                   scopes="domains:read domains:write"))
+        return json.dumps({"token": raw, "contact": contact.id})
+
+
+def worker() -> None:
+    """An RQ worker that builds the app once per process (no fork per job)."""
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    connection = Redis.from_url(os.environ["REDIS_URL"])
+    SimpleWorker([Queue("default", connection=connection)], connection=connection).work()
+
+
+class Client:
+    def __init__(self, port: int, token: str) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def call(self, method: str, path: str, body: dict | None = None,
+             headers: dict | None = None) -> tuple[int, dict]:
+        payload = json.dumps(body) if body is not None else None
+        self.conn.request(method, path, body=payload, headers={**self.headers, **(headers or {})})
+        response = self.conn.getresponse()
+        raw = response.read()
+        try:
+            return response.status, json.loads(raw or b"{}")
+        except ValueError:
+            raise RuntimeError(f"{method} {path}: {response.status} {raw[:300]!r}") from None
+
+
+def wait_for(port: int, deadline: float = 30.0) -> None:
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not come up")
+
+
+def run_threads(target, count: int) -> None:
+    """Run ``target(i)`` in ``count`` threads; re-raise the first failure."""
+    errors: list[BaseException] = []
+
+    def guarded(index: int) -> None:
+        try:
+            target(index)
+        except BaseException as error:  # reported below, in the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def run_orders(port: int, token: str, contact: int, clients: int, total: int
+               ) -> tuple[float, list[float], list[float]]:
+    posted: dict[int, float] = {}
+    post_ms: list[float] = []
+    lock = threading.Lock()
+    run_id = secrets.token_hex(3)
+
+    def place(index: int) -> None:
+        client = Client(port, token)
+        for n in range(index, total, clients):
+            start = time.perf_counter()
+            status, body = client.call("POST", "/api/v1/domains", {
+                "name": f"bench-{run_id}-{n}.fi", "period": 1,
+                "contacts": {"registrant": contact}}, {"Idempotency-Key": f"b-{run_id}-{n}"})
+            elapsed = time.perf_counter() - start
+            if status != 202:
+                raise RuntimeError(f"order refused: {status} {body}")
+            with lock:
+                posted[body["id"]] = start
+                post_ms.append(elapsed * 1000)
+
+    began = time.perf_counter()
+    run_threads(place, clients)
+    done_ms = wait_until_completed(port, token, posted)
+    elapsed = time.perf_counter() - began
+    return total / elapsed, post_ms, done_ms
+
+
+def wait_until_completed(port: int, token: str, posted: dict[int, float]) -> list[float]:
+    client = Client(port, token)
+    finished: dict[int, float] = {}
+    deadline = time.monotonic() + 600
+    while len(finished) < len(posted) and time.monotonic() < deadline:
+        path = "/api/v1/orders?limit=200"
+        while path:
+            _status, page = client.call("GET", path)
+            now = time.perf_counter()
+            for order in page["items"]:
+                if order["state"] == "failed":
+                    raise RuntimeError(f"order failed: {order}")
+                if order["state"] == "completed" and order["id"] in posted:
+                    finished.setdefault(order["id"], now)
+            path = page["next"] and page["next"].split("127.0.0.1", 1)[-1]
+        time.sleep(0.05)
+    if len(finished) < len(posted):
+        raise RuntimeError(f"only {len(finished)} of {len(posted)} orders completed")
+    return [(finished[i] - posted[i]) * 1000 for i in posted]
+
+
+def run_hello(port: int, token: str, clients: int, seconds: float) -> float:
+    counts = [0] * clients
+    stop = time.monotonic() + seconds
+
+    def hammer(index: int) -> None:
+        client = Client(port, token)
+        while time.monotonic() < stop:
+            client.call("GET", "/healthz")
+            counts[index] += 1
+
+    run_threads(hammer, clients)
+    return sum(counts) / seconds
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--orders", type=int, default=400)
+    parser.add_argument("--web", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--workers", type=int, default=2, help="RQ worker processes")
+    parser.add_argument("--hello-seconds", type=float, default=10.0)
+    args = parser.parse_args()
+
+    pg, redis = servers.start_postgres(), servers.start_redis()
+    instance = tempfile.mkdtemp(prefix="tunnus-bench-")
+    env = environment(pg, redis, instance)
+    processes: list[subprocess.Popen] = []
+    try:
+        subprocess.run([str(VENV_BIN / "flask"), "--app", "wsgi", "db", "upgrade", "heads"],
+                       cwd=ROOT, env=env, check=True, capture_output=True)
+        seeded = json.loads(subprocess.run(
+            [sys.executable, __file__, "--seed", str(args.orders)], cwd=ROOT, env=env,
+            check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+        port = servers.free_port()
+        processes.append(subprocess.Popen(
+            [str(VENV_BIN / "gunicorn"), "-w", str(args.web), "--threads", str(args.threads),
+             "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
+            cwd=ROOT, env=env))
+        for _ in range(args.workers):
+            processes.append(subprocess.Popen([sys.executable, __file__, "--worker"], cwd=ROOT,
+                                              env=env, stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.DEVNULL))
+        wait_for(port)
+        hello_rps = run_hello(port, seeded["token"], args.clients, args.hello_seconds)
+        orders_per_s, post_ms, done_ms = run_orders(port, seeded["token"], seeded["contact"],
+                                                    args.clients, args.orders)
+        print(f"orders_per_s={orders_per_s:.1f} hello_rps={hello_rps:.1f} "
+              f"ratio={orders_per_s / hello_rps:.3f}")
+        print(f"order_post_ms p50={statistics.median(post_ms):.1f} p99={pct(post_ms, 0.99):.1f}"
+              f"   order_done_ms p50={statistics.median(done_ms):.1f} "
+              f"p99={pct(done_ms, 0.99):.1f}   (clients={args.clients} orders={args.orders} "
+              f"gunicorn={args.web}x{args.threads} rq_workers={args.workers})")
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        redis.stop()
+        pg.stop()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--seed":
+        print(seed(int(sys.argv[2])))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        worker()
+    else:
+        main()

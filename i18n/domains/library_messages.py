@@ -1,0 +1,18 @@
+"""Domain messages raised as plain strings (schema validators, ValidationFailed field
+errors) and translated when rendered; listed so ``pybabel extract`` finds them."""
+
+from flask_babel import lazy_gettext as _
+
+MESSAGES = [
+    _("Use the form +CC.NUMBER, e.g. +358.401234567."),
+    _("Use an ISO 3166-1 alpha-2 country code, e.g. FI."),
+    _("Must be a whole number of years."),
+    _("Use true or false."),
+    _("Use an ISO 8601 date."),
+    _("Must be prepaid or postpaid."),
+    _("Unknown tier."),
+    _("Must be zero or more, in whole cents."),
+    _("A price cannot change in the past."),
+    _("Must be zero or more."),
+    _("Must be between 0 and 1000."),
+]

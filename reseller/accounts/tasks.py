@@ -1,0 +1,16 @@
+"""Periodic account work: deactivation at the end of the paid period, data deletion."""
+
+from reseller.accounts import closure
+from reseller.core.jobs import periodic
+
+
+@periodic("accounts-deactivate", "5 * * * *")
+def deactivate_closed_accounts() -> None:
+    """Deactivate accounts whose closure date has come."""
+    closure.deactivate_due()
+
+
+@periodic("accounts-erase-personal-data", "15 3 * * *")
+def erase_personal_data() -> None:
+    """Delete personal data 14 days after deactivation."""
+    closure.delete_personal_data_due()

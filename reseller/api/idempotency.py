@@ -1,0 +1,198 @@
+"""Idempotency-Key for every POST under ``/api/v1``, applied centrally to the blueprint.
+
+A POST carrying ``Idempotency-Key`` claims the key (a row unique per reseller) inside the
+request's own transaction, so the claim commits together with whatever the view created.
+A concurrent request with the same key blocks on the unique index until the first one
+commits, then waits for the stored response and replays it. Successful (2xx/3xx)
+responses are stored and replayed (status, body, Content-Type, Location); a refused
+request (4xx/5xx) rolls its claim back with everything else, so a retry is judged afresh.
+The same key with a different method, path or body is a 422 ``idempotency_key_reused``.
+Rows are kept ``IDEMPOTENCY_TTL_HOURS`` (at least 24) and then purged by a periodic job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, current_app, request
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column
+
+from reseller.api.auth import current_principal
+from reseller.api.helpers import InvalidIdempotencyKey, _KEY
+from reseller.core.clock import clock
+from reseller.core.db import unit_of_work
+from reseller.core.errors import Conflict, DomainError
+from reseller.core.extensions import db
+from reseller.core.jobs import periodic
+from reseller.core.types import UTCDateTime
+
+HEADER = "Idempotency-Key"
+_CLAIM = "tunnus.idempotency"
+_REPLAYED_HEADERS = ("Content-Type", "Location")
+
+
+class IdempotencyRecord(db.Model):
+    """One claimed key: who used it for what, and the response that was given."""
+
+    __tablename__ = "idempotency_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("resellers.id"))
+    key: Mapped[str] = mapped_column(sa.String(255))
+    token_id: Mapped[int | None] = mapped_column(sa.Integer)
+    method: Mapped[str] = mapped_column(sa.String(10))
+    path: Mapped[str] = mapped_column(sa.String(500))
+    body_hash: Mapped[str] = mapped_column(sa.String(64))
+    response_status: Mapped[int | None] = mapped_column(sa.Integer)
+    response_body: Mapped[str | None] = mapped_column(sa.Text)
+    response_headers: Mapped[dict | None] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: clock.now(),
+                                                 index=True)
+
+    __table_args__ = (sa.UniqueConstraint("reseller_id", "key"),)
+
+
+class IdempotencyKeyReused(DomainError):
+    status = 422
+    code = "idempotency_key_reused"
+    title = _l("This Idempotency-Key was already used for a different request")
+
+
+class IdempotencyKeyInUse(Conflict):
+    code = "idempotency_key_in_use"
+    title = _l("A request with this Idempotency-Key is still being processed")
+
+
+def exempt(view: Callable) -> Callable:
+    """Mark a POST view that creates and moves nothing (e.g. a bulk check) as exempt."""
+    view._idempotency_exempt = True
+    return view
+
+
+def body_fingerprint(method: str, path: str, raw: bytes) -> str:
+    """SHA-256 over method, path and the body (JSON canonicalised: key order is free)."""
+    try:
+        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"))
+        body = canonical.encode()
+    except (ValueError, UnicodeDecodeError):
+        body = raw
+    digest = hashlib.sha256()
+    for part in (method.encode(), b"\0", path.encode(), b"\0", body):
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def _applies() -> bool:
+    if request.method != "POST" or HEADER not in request.headers:
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return view is not None and not getattr(view, "_idempotency_exempt", False)
+
+
+def _find(reseller_id: int, key: str) -> IdempotencyRecord | None:
+    stmt = (sa.select(IdempotencyRecord)
+            .where(IdempotencyRecord.reseller_id == reseller_id, IdempotencyRecord.key == key)
+            .execution_options(populate_existing=True))
+    return db.session.scalar(stmt)
+
+
+def _replay(record: IdempotencyRecord) -> Response:
+    response = Response(record.response_body or "", status=record.response_status)
+    for name, value in (record.response_headers or {}).items():
+        response.headers[name] = value
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _await_first(reseller_id: int, key: str, fingerprint: str) -> Response:
+    """The key is taken: replay its response once stored (or refuse a different body)."""
+    deadline = time.monotonic() + current_app.config.get("IDEMPOTENCY_WAIT_SECONDS", 10)
+    while True:
+        db.session.rollback()  # a fresh snapshot each look (and no open transaction)
+        record = _find(reseller_id, key)
+        if record is None:  # the first request failed and rolled back: ours may run
+            return None
+        if record.body_hash != fingerprint:
+            raise IdempotencyKeyReused(
+                _l("Use a new Idempotency-Key for a different request."))
+        if record.response_status is not None:
+            return _replay(record)
+        if time.monotonic() > deadline:
+            raise IdempotencyKeyInUse()
+        time.sleep(0.05)
+
+
+def before_post() -> Response | None:
+    """Claim the key in the request's transaction, or replay/refuse a used one."""
+    if not _applies():
+        return None
+    key = request.headers[HEADER]
+    if not _KEY.match(key):
+        raise InvalidIdempotencyKey()
+    principal = current_principal()
+    fingerprint = body_fingerprint(request.method, request.path, request.get_data())
+    for _attempt in range(3):
+        record = IdempotencyRecord(reseller_id=principal.reseller_id, key=key,
+                                   token_id=principal.token_id, method=request.method,
+                                   path=request.path[:500], body_hash=fingerprint)
+        try:
+            with db.session.begin_nested():
+                db.session.add(record)
+        except sa.exc.IntegrityError:
+            replay = _await_first(principal.reseller_id, key, fingerprint)
+            if replay is not None:
+                return replay
+            continue
+        request.environ[_CLAIM] = (principal.reseller_id, key)
+        return None
+    raise IdempotencyKeyInUse()
+
+
+def after_post(response: Response) -> Response:
+    """Store a successful response under the claimed key; drop the claim otherwise."""
+    claim = request.environ.pop(_CLAIM, None)
+    if claim is None:
+        return response
+    reseller_id, key = claim
+    if response.status_code >= 400:
+        db.session.rollback()  # a view without @transactional leaves its claim uncommitted
+        return response
+    with unit_of_work():
+        record = _find(reseller_id, key)
+        if record is None:  # the view's transaction rolled back but still answered 2xx
+            return response
+        record.response_status = response.status_code
+        record.response_body = response.get_data(as_text=True)
+        record.response_headers = {name: response.headers[name]
+                                   for name in _REPLAYED_HEADERS if name in response.headers}
+    return response
+
+
+def init_blueprint(api: Blueprint) -> None:
+    api.before_request(before_post)
+    api.after_request(after_post)
+
+
+@periodic("purge_idempotency_keys", "23 * * * *",
+          "Forget Idempotency-Keys older than IDEMPOTENCY_TTL_HOURS (default 24)")
+def purge_idempotency_keys(ttl_hours: int | None = None) -> int:
+    hours = max(24, ttl_hours or current_app.config.get("IDEMPOTENCY_TTL_HOURS", 24))
+    cutoff = clock.now() - timedelta(hours=hours)
+    result = db.session.execute(
+        sa.delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff))
+    return result.rowcount or 0
+
+
+def stored_count(reseller_id: int) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(IdempotencyRecord)
+                             .where(IdempotencyRecord.reseller_id == reseller_id)) or 0
+
+
+__all__: list[Any] = ["IdempotencyRecord", "IdempotencyKeyReused", "exempt", "init_blueprint",
+                      "purge_idempotency_keys"]

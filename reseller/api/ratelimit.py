@@ -1,0 +1,105 @@
+"""Per-tier API rate limits (flask-limiter), keyed per reseller, with IETF RateLimit headers.
+
+One shared budget per reseller across every ``/api/v1`` route, sized by ``Reseller.tier``
+from ``RATE_LIMITS`` (standard 20,000/hour, plus and pro 60,000/hour, enterprise
+unlimited). Counters live in Redis when ``REDIS_URL`` is set, in memory otherwise.
+Unauthenticated calls share a budget per client address at the standard tier's size.
+"""
+
+from __future__ import annotations
+
+import time
+from flask import Flask, Response, current_app, request
+from flask_limiter import Limiter
+from flask_limiter.errors import RateLimitExceeded
+
+from reseller.api.auth import current_principal
+from reseller.core.config import DEFAULT_RATE_LIMITS
+from reseller.core.errors import DomainError, problem_response
+from reseller.core.extensions import db
+
+UNLIMITED = "unlimited"
+_TIER = "tunnus.rate_tier"
+
+
+def _caller() -> tuple[str, str]:
+    """(counter key, tier) for this request, looked up once."""
+    cached = request.environ.get(_TIER)
+    if cached is None:
+        from reseller.accounts.models import Reseller
+
+        try:
+            reseller_id = current_principal().reseller_id
+        except DomainError:  # no or bad token: the view answers 401; count per address
+            cached = (f"addr:{request.remote_addr}", "standard")
+        else:
+            reseller = db.session.get(Reseller, reseller_id)
+            cached = (f"reseller:{reseller_id}", (reseller.tier if reseller else "standard"))
+        request.environ[_TIER] = cached
+    return cached
+
+
+def _limits() -> dict[str, str]:
+    return current_app.config.get("RATE_LIMITS") or DEFAULT_RATE_LIMITS
+
+
+def _limit_for_tier() -> str:
+    """The caller's tier limit; "" (no limit at all) for an unlimited tier."""
+    limits = _limits()
+    limit = limits.get(_caller()[1], limits.get("standard", DEFAULT_RATE_LIMITS["standard"]))
+    return "" if limit == UNLIMITED else limit
+
+
+def _exempt() -> bool:
+    if not request.path.startswith("/api/v1/") or not current_app.config.get("RATELIMIT_ENABLED", True):
+        return True
+    return _limit_for_tier() == ""
+
+
+def _key() -> str:
+    return _caller()[0]
+
+
+def _add_headers(response: Response) -> Response:
+    limiter: Limiter | None = current_app.extensions.get("tunnus.limiter")
+    current = limiter.current_limit if limiter is not None else None
+    if current is None:
+        return response
+    reset = max(0, int(current.reset_at - time.time()))
+    window = current.limit.get_expiry()
+    response.headers["RateLimit-Limit"] = str(current.limit.amount)
+    response.headers["RateLimit-Remaining"] = str(max(0, current.remaining))
+    response.headers["RateLimit-Reset"] = str(reset)
+    response.headers["RateLimit-Policy"] = f"{current.limit.amount};w={window}"
+    if response.status_code == 429:
+        response.headers["Retry-After"] = str(max(1, reset))
+    return response
+
+
+def _too_many(error: RateLimitExceeded) -> Response:
+    return problem_response({
+        "type": "https://tunnus.dev/problems/rate-limited",
+        "title": "Rate limit exceeded",
+        "status": 429,
+        "detail": f"Your plan allows {error.description}. Wait for Retry-After seconds.",
+        "code": "rate_limited",
+    })
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("RATE_LIMITS", dict(DEFAULT_RATE_LIMITS))
+    storage = app.config.get("RATELIMIT_STORAGE_URI") or app.config.get("REDIS_URL") or "memory://"
+    limiter = Limiter(
+        key_func=_key,
+        application_limits=[_limit_for_tier],
+        application_limits_exempt_when=_exempt,
+        headers_enabled=False,
+        storage_uri=storage,
+        strategy="fixed-window",
+        key_prefix="tunnus-rl",
+        swallow_errors=not app.config.get("TESTING", False),
+    )
+    limiter.init_app(app)
+    app.extensions["tunnus.limiter"] = limiter
+    app.after_request(_add_headers)
+    app.register_error_handler(RateLimitExceeded, _too_many)

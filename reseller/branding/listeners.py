@@ -1,0 +1,180 @@
+"""Event listeners that turn domain, order and wallet events into messages.
+
+They run inside the transaction that records the event, so the outbox row commits with
+the change that caused it. Each message's dedupe key derives from the event's id, and an
+event is recorded once per happening, so a message never goes out twice.
+
+Event data read here (see docs/whitelabel.md): ``domain``; the registrant as
+``registrant: {email, language}`` (or ``registrant_email``/``registrant_language``);
+``expires_at`` (ISO 8601). A missing recipient is logged and skipped: mail must never
+roll back the domain operation that caused it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from reseller.accounts.models import Reseller
+from reseller.core.clock import clock
+from reseller.core.events import Event, on_event
+from reseller.core.extensions import db
+from whitelabel import compliance
+from whitelabel.messages import MessageContextError, send_registrant_message, send_reseller_message
+
+log = logging.getLogger(__name__)
+
+
+def registrant_of(data: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(email, language) of the registrant named in event data."""
+    contact = data.get("registrant") if isinstance(data.get("registrant"), dict) else {}
+    email = contact.get("email") or data.get("registrant_email")
+    language = contact.get("language") or data.get("registrant_language")
+    return email, language
+
+
+def _when(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _to_registrant(event: Event, kind: str, *, recipient: str | None = None,
+                   language: str | None = None, suffix: str = "", **extra: Any) -> None:
+    email, registrant_language = registrant_of(event.data)
+    recipient = recipient or email
+    if not recipient:
+        log.warning("event %s (%s) names no registrant email; no %s sent",
+                    event.id, event.type, kind)
+        return
+    try:
+        send_registrant_message(reseller_id=event.reseller_id, kind=kind, recipient=recipient,
+                                language=language or registrant_language,
+                                context={**event.data, **extra},
+                                dedupe_key=f"event:{event.id}:{kind}{suffix}")
+    except MessageContextError:
+        log.exception("event %s (%s) lacks data for %s; not sent", event.id, event.type, kind)
+
+
+def _to_reseller(event: Event, kind: str, *, billing: bool = False, **extra: Any) -> None:
+    reseller = db.session.get(Reseller, event.reseller_id)
+    if reseller is None:
+        return
+    recipient = (reseller.billing_email if billing else None) or reseller.contact_email
+    try:
+        send_reseller_message(reseller_id=reseller.id, kind=kind, recipient=recipient,
+                              language=reseller.language, context={**event.data, **extra},
+                              dedupe_key=f"event:{event.id}:{kind}")
+    except MessageContextError:
+        log.exception("event %s (%s) lacks data for %s; not sent", event.id, event.type, kind)
+
+
+def _watch(event: Event) -> None:
+    email, language = registrant_of(event.data)
+    expires_at = _when(event.data.get("expires_at"))
+    if email and expires_at and event.data.get("domain"):
+        compliance.watch_renewal(reseller_id=event.reseller_id, domain=event.data["domain"],
+                                 expires_at=expires_at, recipient=email, language=language)
+
+
+def _verify_registrant(event: Event) -> None:
+    email, language = registrant_of(event.data)
+    if email and event.data.get("domain") and not compliance.is_verified(
+            reseller_id=event.reseller_id, email=email):
+        compliance.start_registrant_verification(
+            reseller_id=event.reseller_id, email=email, domain=event.data["domain"],
+            language=language)
+
+
+@on_event("domain.registered")
+def on_registered(event: Event) -> None:
+    _to_registrant(event, "registration_confirmed")
+    _watch(event)
+    _verify_registrant(event)
+
+
+@on_event("domain.transferred_in")
+def on_transferred_in(event: Event) -> None:
+    _watch(event)
+    _verify_registrant(event)
+
+
+@on_event("domain.renewed")
+def on_renewed(event: Event) -> None:
+    _watch(event)
+
+
+@on_event("domain.transferred_out")
+def on_transferred_out(event: Event) -> None:
+    """``status: "pending"`` (with ``completes_at``): tell the registrant how to stop it;
+    otherwise the domain has left and needs no more reminders."""
+    if event.data.get("status") == "pending":
+        _to_registrant(event, "transfer_out_notice", date=event.data.get("completes_at"))
+    elif event.data.get("domain"):
+        compliance.unwatch_renewal(reseller_id=event.reseller_id, domain=event.data["domain"])
+
+
+@on_event("domain.expiring")
+def on_expiring(event: Event) -> None:
+    email, language = registrant_of(event.data)
+    expires_at = _when(event.data.get("expires_at"))
+    if email and expires_at and event.data.get("domain"):
+        # Same marker as the scheduled run, so the two never both send a stage.
+        compliance.send_renewal_reminder(
+            reseller_id=event.reseller_id, domain=event.data["domain"], expires_at=expires_at,
+            recipient=email, language=language, now=clock.now())
+
+
+@on_event("domain.expired")
+def on_expired(event: Event) -> None:
+    _to_registrant(event, "domain_expired")
+
+
+@on_event("domain.deleted")
+def on_deleted(event: Event) -> None:
+    _to_registrant(event, "domain_deleted")
+    if event.data.get("domain"):
+        compliance.unwatch_renewal(reseller_id=event.reseller_id, domain=event.data["domain"])
+
+
+@on_event("contact.changed")
+def on_contact_changed(event: Event) -> None:
+    """Confirm the change to the registrant (and to the previous address, if it changed);
+    a new registrant address must be verified again."""
+    changed = event.data.get("changed_at") or event.created_at.isoformat()
+    _to_registrant(event, "contact_change", date=changed)
+    email, _language = registrant_of(event.data)
+    previous = event.data.get("previous_email")
+    if previous and email and previous.lower() != email.lower():
+        _to_registrant(event, "contact_change", recipient=previous, suffix=":previous",
+                       language=event.data.get("previous_language"), date=changed)
+    if event.data.get("role", "registrant") == "registrant":
+        _verify_registrant(event)
+
+
+@on_event("order.failed")
+def on_order_failed(event: Event) -> None:
+    data = event.data
+    _to_reseller(event, "order_failed",
+                 order=str(data.get("order") or data.get("reference") or data.get("order_id")
+                           or event.id),
+                 reason=str(data.get("reason") or data.get("error") or "-"))
+
+
+@on_event("wallet.low_balance")
+def on_low_balance(event: Event) -> None:
+    _to_reseller(event, "low_balance", billing=True)
+
+
+@on_event("wallet.topup_received")
+def on_topup(event: Event) -> None:
+    _to_reseller(event, "topup_received", billing=True)
+
+
+@on_event("whitelabel.domain_paused")
+def on_domain_paused(event: Event) -> None:
+    _to_reseller(event, "sender_domain_paused")

@@ -1,0 +1,1 @@
+"""The TLD catalogue: registry rules per TLD, price lists, volume tiers, retail prices."""

@@ -1,0 +1,266 @@
+"""Prices: the caller's price for an operation (with VAT), price-list changes, tiers and
+retail prices. The price list (prepaid/postpaid) comes from the reseller's wallet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from reseller.accounts.identity import vat_status
+from reseller.accounts.models import Reseller
+from reseller.catalog import defaults
+from reseller.catalog.models import PRICE_LISTS, Price, RetailPrice, Tier
+from reseller.catalog.rules import OPERATIONS, PER_YEAR, TLDS, rules_for
+from reseller.core.clock import clock
+from reseller.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from reseller.core.extensions import db
+from wallet import services as wallet
+from wallet.money import Money, round_money
+from wallet.vat import vat_rate
+
+CURRENCY = "EUR"
+
+
+class PriceMissing(DomainError):
+    status = 409
+    code = "price_missing"
+    title = _l("No price is set for this operation")
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What an operation costs the reseller: net, VAT and the total the wallet charges."""
+
+    net: Decimal
+    vat: Decimal
+    total: Decimal
+    vat_rate: Decimal
+    price_list: str
+    tier: str
+    currency: str = CURRENCY
+
+    @property
+    def net_money(self) -> Money:
+        return Money.of(self.net, self.currency)
+
+    def as_dict(self) -> dict[str, str]:
+        return {"currency": self.currency, "net": f"{self.net:.2f}", "vat": f"{self.vat:.2f}",
+                "total": f"{self.total:.2f}"}
+
+
+# -- setup -------------------------------------------------------------------------------
+
+def install_defaults(*, effective_from: date | None = None) -> bool:
+    """Create the tiers and opening price lists if there are none. Idempotent."""
+    if db.session.scalar(sa.select(sa.func.count()).select_from(Tier)):
+        return False
+    start = effective_from or date(2020, 1, 1)
+    for code, name, rank, threshold in defaults.TIERS:
+        db.session.add(Tier(code=code, name=name, rank=rank, threshold=threshold))
+    db.session.flush()
+    for tld, prices in defaults.BASE_PRICES.items():
+        for operation, base in prices.items():
+            for tier, *_ in defaults.TIERS:
+                for price_list in PRICE_LISTS:
+                    db.session.add(Price(
+                        tld=tld, operation=operation, price_list=price_list, tier=tier,
+                        amount=defaults.default_amount(base, tier, price_list),
+                        effective_from=start))
+    db.session.flush()
+    return True
+
+
+# -- lookups -----------------------------------------------------------------------------
+
+def list_tiers() -> list[Tier]:
+    return list(db.session.scalars(sa.select(Tier).order_by(Tier.rank)))
+
+
+def price_list_of(reseller_id: int) -> str:
+    """The reseller's list follows its wallet's payment mode (prepaid until it has one)."""
+    try:
+        return wallet.get_wallet(reseller_id=reseller_id).payment_mode
+    except NotFound:
+        return "prepaid"
+
+
+def list_amount(*, tld: str, operation: str, price_list: str, tier: str,
+                on: date | None = None) -> Decimal | None:
+    """The net list price effective on ``on`` (today by default), or None if unset."""
+    on = on or clock.today()
+    return db.session.scalar(
+        sa.select(Price.amount)
+        .where(Price.tld == tld, Price.operation == operation, Price.price_list == price_list,
+               Price.tier == tier, Price.effective_from <= on)
+        .order_by(Price.effective_from.desc()).limit(1))
+
+
+def quote(*, reseller_id: int, tld: str, operation: str, years: int = 1,
+          premium_net: Decimal | None = None, on: date | None = None) -> Quote:
+    """The reseller's price for ``operation`` on ``tld`` for ``years``, VAT included."""
+    rules = rules_for(tld)
+    rules.require(operation)
+    reseller = db.session.get(Reseller, reseller_id)
+    if reseller is None:
+        raise NotFound()
+    on = on or clock.today()
+    price_list = price_list_of(reseller_id)
+    if premium_net is not None and operation in PER_YEAR:
+        per_unit = premium_net
+    else:
+        per_unit = list_amount(tld=rules.tld, operation=operation, price_list=price_list,
+                               tier=reseller.tier, on=on)
+    if per_unit is None:
+        raise PriceMissing(_l("No %(list)s price for %(operation)s on .%(tld)s.",
+                              list=price_list, operation=operation, tld=rules.tld))
+    net = round_money(per_unit * (years if operation in PER_YEAR else 1))
+    rate = vat_rate(vat_status=vat_status(reseller.country, reseller.vat_id), on=on)
+    vat = round_money(net * rate)
+    return Quote(net=net, vat=vat, total=net + vat, vat_rate=rate, price_list=price_list,
+                 tier=reseller.tier)
+
+
+def catalogue_for(*, reseller_id: int) -> list[dict[str, Any]]:
+    """Every TLD's rules with the caller's 1-year net prices and its retail prices."""
+    reseller = db.session.get(Reseller, reseller_id)
+    price_list = price_list_of(reseller_id)
+    retail = _retail_rules(reseller_id)
+    result = []
+    for tld, rules in sorted(TLDS.items()):
+        prices: dict[str, str | None] = {}
+        retail_prices: dict[str, str | None] = {}
+        for operation in OPERATIONS:
+            if not rules.offers(operation):
+                continue
+            amount = list_amount(tld=tld, operation=operation, price_list=price_list,
+                                 tier=reseller.tier)
+            prices[operation] = None if amount is None else f"{amount:.2f}"
+            sell = _retail_amount(retail, tld, operation, amount)
+            retail_prices[operation] = None if sell is None else f"{sell:.2f}"
+        result.append({"rules": rules, "price_list": price_list, "tier": reseller.tier,
+                       "currency": CURRENCY, "prices": prices, "retail": retail_prices})
+    return result
+
+
+# -- retail ------------------------------------------------------------------------------
+
+def _retail_rules(reseller_id: int) -> dict[tuple[str, str], RetailPrice]:
+    rows = db.session.scalars(sa.select(RetailPrice).where(RetailPrice.reseller_id == reseller_id))
+    return {(row.tld, row.operation): row for row in rows}
+
+
+def _retail_amount(rules: dict[tuple[str, str], RetailPrice], tld: str, operation: str,
+                   cost: Decimal | None) -> Decimal | None:
+    fixed = rules.get((tld, operation))
+    if fixed is not None and fixed.amount is not None:
+        return fixed.amount
+    markup = rules.get(("*", "*"))
+    if markup is not None and markup.markup_percent is not None and cost is not None:
+        return round_money(cost * (1 + markup.markup_percent / Decimal(100)))
+    return None
+
+
+def set_retail_prices(*, reseller_id: int, markup_percent: Decimal | None = None,
+                      prices: dict[str, dict[str, Decimal | None]] | None = None) -> None:
+    """Set the markup rule and/or fixed retail prices (``None`` removes a fixed price)."""
+    existing = _retail_rules(reseller_id)
+    if markup_percent is not None and not 0 <= markup_percent <= 1000:
+        raise ValidationFailed({"markup_percent": ["Must be between 0 and 1000."]})
+    if any(amount is not None and amount < 0
+           for by_operation in (prices or {}).values() for amount in by_operation.values()):
+        raise ValidationFailed({"prices": ["Must be zero or more."]})
+    if markup_percent is not None:
+        row = existing.get(("*", "*")) or RetailPrice(reseller_id=reseller_id, tld="*",
+                                                       operation="*")
+        row.markup_percent = markup_percent
+        db.session.add(row)
+    for tld, by_operation in (prices or {}).items():
+        rules = rules_for(tld)
+        for operation, amount in by_operation.items():
+            rules.require(operation)
+            row = existing.get((rules.tld, operation))
+            if amount is None:
+                if row is not None:
+                    db.session.delete(row)
+                continue
+            row = row or RetailPrice(reseller_id=reseller_id, tld=rules.tld,
+                                     operation=operation)
+            row.amount = amount
+            db.session.add(row)
+    db.session.flush()
+
+
+# -- the operator's price lists and tiers --------------------------------------------------
+
+def set_price(*, tld: str, operation: str, price_list: str, tier: str, amount: Decimal,
+              effective_from: date, staff_id: int | None = None) -> Price:
+    """Add a price effective from a date (today or later); earlier prices stay as history."""
+    rules = rules_for(tld)
+    rules.require(operation)
+    errors: dict[str, list[str]] = {}
+    if price_list not in PRICE_LISTS:
+        errors["price_list"] = ["Must be prepaid or postpaid."]
+    if db.session.get(Tier, tier) is None:
+        errors["tier"] = ["Unknown tier."]
+    if amount < 0 or amount != round_money(amount):
+        errors["amount"] = ["Must be zero or more, in whole cents."]
+    if effective_from < clock.today():
+        errors["effective_from"] = ["A price cannot change in the past."]
+    if errors:
+        raise ValidationFailed(errors)
+    row = db.session.scalar(sa.select(Price).where(
+        Price.tld == rules.tld, Price.operation == operation, Price.price_list == price_list,
+        Price.tier == tier, Price.effective_from == effective_from))
+    if row is not None:
+        if row.effective_from <= clock.today():
+            raise Conflict(_l("A price already took effect on that date; choose a later one."))
+        row.amount = amount  # a scheduled change not yet in effect may be corrected
+    else:
+        row = Price(tld=rules.tld, operation=operation, price_list=price_list, tier=tier,
+                    amount=amount, effective_from=effective_from, created_by_id=staff_id)
+        db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def price_rows(*, tld: str | None = None) -> list[Price]:
+    stmt = sa.select(Price).order_by(Price.tld, Price.operation, Price.price_list, Price.tier,
+                                     Price.effective_from.desc())
+    if tld:
+        stmt = stmt.where(Price.tld == tld)
+    return list(db.session.scalars(stmt))
+
+
+def set_tier_threshold(*, code: str, threshold: Decimal) -> Tier:
+    tier = db.session.get(Tier, code)
+    if tier is None:
+        raise NotFound()
+    if threshold < 0:
+        raise ValidationFailed({"threshold": ["Must be zero or more."]})
+    tier.threshold = threshold
+    db.session.flush()
+    return tier
+
+
+def promote_tiers(*, purchases: dict[int, Decimal]) -> list[tuple[int, str, str]]:
+    """Move resellers up to the highest tier their trailing purchases reach; never down.
+
+    ``purchases`` maps reseller id → trailing-12-month net purchases. Returns the moves.
+    """
+    tiers = list_tiers()
+    rank = {tier.code: tier.rank for tier in tiers}
+    moves = []
+    for reseller in db.session.scalars(sa.select(Reseller).where(Reseller.status == "active")):
+        spent = purchases.get(reseller.id, Decimal("0"))
+        reached = max((t for t in tiers if spent >= t.threshold), key=lambda t: t.rank,
+                      default=None)
+        if reached is not None and reached.rank > rank.get(reseller.tier, 0):
+            moves.append((reseller.id, reseller.tier, reached.code))
+            reseller.tier = reached.code
+    db.session.flush()
+    return moves

@@ -1,0 +1,1 @@
+"""Domains: names, contacts, orders over the wallet, management and the lifecycle."""

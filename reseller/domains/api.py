@@ -1,0 +1,375 @@
+"""``/api/v1/contacts``, ``/domains``, ``/transfers`` and ``/orders``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, request
+
+from reseller.api.auth import current_reseller_id, require_scope
+from reseller.api.helpers import idempotency_key, json_body, list_args, page_body
+from reseller.api.openapi import doc
+from reseller.core.db import transactional
+from reseller.core.errors import ValidationFailed
+from reseller.core.pagination import paginate
+from reseller.domains import bulk, orders, services
+from reseller.domains import contacts as contact_services
+from reseller.domains import schemas as s
+from reseller.domains.models import Contact, Domain, Order
+from reseller.domains.records import get_domain
+
+bp = Blueprint("domains_api", __name__)
+
+_order_out = s.OrderOut()
+_domain_out = s.DomainOut()
+_contact_out = s.ContactOut()
+TAGS_D, TAGS_C, TAGS_O = ["Domains"], ["Contacts"], ["Orders"]
+_PAID = (402, 404, 409)
+
+
+def _order(order, status: int = 202):
+    return _order_out.dump(order), status
+
+
+# -- contacts ----------------------------------------------------------------------------------
+
+@bp.post("/contacts")
+@doc(summary="Create a contact", tags=TAGS_C, body=s.ContactIn, response=s.ContactOut,
+     status=201)
+@require_scope("domains:write")
+@transactional
+def create_contact():
+    data = s.ContactIn().load_or_raise(json_body())
+    contact = contact_services.create_contact(reseller_id=current_reseller_id(), **data)
+    return _contact_out.dump(contact), 201
+
+
+@bp.get("/contacts")
+@doc(summary="List contacts", tags=TAGS_C, response=s.ContactListOut,
+     query=[{"name": "cursor", "schema": {"type": "string"}},
+            {"name": "limit", "schema": {"type": "integer"}}])
+@require_scope("domains:read")
+def list_contacts():
+    cursor, limit = list_args()
+    page = paginate(contact_services.list_contacts(reseller_id=current_reseller_id()),
+                    key=Contact.id, cursor=cursor, limit=limit)
+    return page_body(page, _contact_out.dump(page.items, many=True))
+
+
+@bp.get("/contacts/<int:contact_id>")
+@doc(summary="One contact", tags=TAGS_C, response=s.ContactOut)
+@require_scope("domains:read")
+def get_contact(contact_id: int):
+    return _contact_out.dump(contact_services.get_contact(reseller_id=current_reseller_id(),
+                                                          contact_id=contact_id))
+
+
+@bp.put("/contacts/<int:contact_id>")
+@doc(summary="Replace a contact's details (registry updated; contact.changed per domain)",
+     tags=TAGS_C, body=s.ContactIn, response=s.ContactOut)
+@require_scope("domains:write")
+@transactional
+def update_contact(contact_id: int):
+    data = s.ContactIn().load_or_raise(json_body())
+    contact = contact_services.update_contact(reseller_id=current_reseller_id(),
+                                              contact_id=contact_id, **data)
+    return _contact_out.dump(contact)
+
+
+@bp.delete("/contacts/<int:contact_id>")
+@doc(summary="Delete a contact no domain or open order uses", tags=TAGS_C, status=204,
+     errors=(409,))
+@require_scope("domains:write")
+@transactional
+def delete_contact(contact_id: int):
+    contact_services.delete_contact(reseller_id=current_reseller_id(), contact_id=contact_id)
+    return "", 204
+
+
+# -- availability and orders ----------------------------------------------------------------------
+
+@bp.get("/domains/check")
+@doc(summary="Availability and price of up to 50 names", tags=TAGS_D, response=s.CheckOut,
+     query=[{"name": "names", "required": True, "schema": {"type": "string"},
+             "description": "Comma-separated names (Unicode or punycode)"},
+            {"name": "period", "schema": {"type": "integer", "default": 1}}],
+     errors=(503,))
+@require_scope("domains:read")
+def check():
+    raw = request.args.get("names", "")
+    try:
+        period = int(request.args.get("period", "1"))
+    except ValueError:
+        raise ValidationFailed({"period": ["Must be a whole number of years."]}) from None
+    results = services.check_availability(reseller_id=current_reseller_id(),
+                                           names_text=raw.split(","), period=period)
+    return {"results": s.CheckResultOut(many=True).dump(results)}
+
+
+@bp.post("/domains")
+@doc(summary="Register a domain (202: an order; the registry call runs in the background)",
+     tags=TAGS_D, body=s.RegisterIn, response=s.OrderOut, status=202, errors=_PAID)
+@require_scope("domains:write")
+@transactional
+def register():
+    data = s.RegisterIn().load_or_raise(json_body())
+    contacts = {k: v for k, v in data.pop("contacts").items() if v is not None}
+    return _order(orders.order_register(reseller_id=current_reseller_id(), contacts=contacts,
+                                        idempotency_key=idempotency_key(), **data))
+
+
+@bp.post("/domains/<name>/renew")
+@doc(summary="Renew a domain", tags=TAGS_D, body=s.RenewIn, response=s.OrderOut, status=202,
+     errors=_PAID)
+@require_scope("domains:write")
+@transactional
+def renew(name: str):
+    data = s.RenewIn().load_or_raise(json_body())
+    return _order(orders.order_renew(reseller_id=current_reseller_id(), name=name,
+                                     idempotency_key=idempotency_key(), **data))
+
+
+@bp.post("/domains/<name>/restore")
+@doc(summary="Restore a domain from redemption", tags=TAGS_D, response=s.OrderOut, status=202,
+     errors=_PAID)
+@require_scope("domains:write")
+@transactional
+def restore(name: str):
+    json_body()
+    return _order(orders.order_restore(reseller_id=current_reseller_id(), name=name,
+                                       idempotency_key=idempotency_key()))
+
+
+@bp.post("/domains/<name>/owner-change")
+@doc(summary="Change the registrant (owner change)", tags=TAGS_D, body=s.OwnerChangeIn,
+     response=s.OrderOut, status=202, errors=_PAID)
+@require_scope("domains:write")
+@transactional
+def owner_change(name: str):
+    data = s.OwnerChangeIn().load_or_raise(json_body())
+    return _order(orders.order_owner_change(reseller_id=current_reseller_id(), name=name,
+                                            idempotency_key=idempotency_key(), **data))
+
+
+@bp.post("/domains/bulk-renew")
+@doc(summary="Renew many domains; one order or error per name", tags=TAGS_D,
+     body=s.BulkRenewIn, response=s.BulkOut, status=202)
+@require_scope("domains:write")
+@transactional
+def bulk_renew():
+    data = s.BulkRenewIn().load_or_raise(json_body())
+    results = bulk.bulk_renew(reseller_id=current_reseller_id(),
+                              idempotency_key=idempotency_key(), **data)
+    return s.BulkOut().dump({"results": results}), 202
+
+
+@bp.post("/transfers")
+@doc(summary="Transfer a domain in with its auth code", tags=TAGS_D, body=s.TransferIn,
+     response=s.OrderOut, status=202, errors=_PAID)
+@require_scope("domains:write")
+@transactional
+def transfer():
+    data = s.TransferIn().load_or_raise(json_body())
+    contacts = data.pop("contacts") or None
+    if contacts:
+        contacts = {k: v for k, v in contacts.items() if v is not None}
+    return _order(orders.order_transfer(reseller_id=current_reseller_id(), contacts=contacts,
+                                        idempotency_key=idempotency_key(), **data))
+
+
+@bp.post("/transfers/import")
+@doc(summary="Import a CSV portfolio (name,auth_code) to transfer in; per-row report",
+     tags=TAGS_D, body=s.ImportIn, response=s.ImportOut, status=202,
+     description="Send JSON {\"csv\": \"...\"} or a text/csv body.")
+@require_scope("domains:write")
+@transactional
+def import_transfers():
+    if request.mimetype == "text/csv":
+        text = request.get_data(as_text=True)
+    else:
+        text = s.ImportIn().load_or_raise(json_body())["csv"]
+    report = bulk.import_transfers(reseller_id=current_reseller_id(), text=text,
+                                   idempotency_key=idempotency_key())
+    return s.ImportOut().dump(report), 202
+
+
+@bp.get("/orders")
+@doc(summary="List orders, newest first", tags=TAGS_O, response=s.OrderListOut,
+     query=[{"name": n, "schema": {"type": "string"}} for n in
+            ("state", "kind", "domain", "cursor", "limit")])
+@require_scope("domains:read")
+def list_orders():
+    cursor, limit = list_args()
+    stmt = orders.list_orders(reseller_id=current_reseller_id(),
+                              state=request.args.get("state"), kind=request.args.get("kind"),
+                              domain=request.args.get("domain"))
+    page = paginate(stmt, key=Order.id, cursor=cursor, limit=limit, descending=True)
+    return page_body(page, _order_out.dump(page.items, many=True))
+
+
+@bp.get("/orders/<int:order_id>")
+@doc(summary="One order", tags=TAGS_O, response=s.OrderOut)
+@require_scope("domains:read")
+def get_order(order_id: int):
+    return _order_out.dump(orders.get_order(reseller_id=current_reseller_id(),
+                                            order_id=order_id))
+
+
+# -- management ----------------------------------------------------------------------------------
+
+def _bool_arg(name: str) -> bool | None:
+    value = request.args.get(name)
+    if value in (None, ""):
+        return None
+    if value.lower() not in ("true", "false", "1", "0"):
+        raise ValidationFailed({name: ["Use true or false."]})
+    return value.lower() in ("true", "1")
+
+
+def _date_arg(name: str) -> datetime | None:
+    value = request.args.get(name)
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed({name: ["Use an ISO 8601 date."]}) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@bp.get("/domains")
+@doc(summary="List domains", tags=TAGS_D, response=s.DomainListOut,
+     query=[{"name": "status", "schema": {"type": "string"}},
+            {"name": "tld", "schema": {"type": "string"}},
+            {"name": "q", "schema": {"type": "string"}, "description": "Name contains"},
+            {"name": "expires_before", "schema": {"type": "string", "format": "date"}},
+            {"name": "auto_renew", "schema": {"type": "boolean"}},
+            {"name": "cursor", "schema": {"type": "string"}},
+            {"name": "limit", "schema": {"type": "integer"}}])
+@require_scope("domains:read")
+def list_domains():
+    cursor, limit = list_args()
+    stmt = services.list_domains(
+        reseller_id=current_reseller_id(), status=request.args.get("status") or None,
+        tld=request.args.get("tld") or None, q=request.args.get("q") or None,
+        expires_before=_date_arg("expires_before"), auto_renew=_bool_arg("auto_renew"))
+    page = paginate(stmt, key=Domain.id, cursor=cursor, limit=limit)
+    return page_body(page, _domain_out.dump(page.items, many=True))
+
+
+@bp.get("/domains/<name>")
+@doc(summary="One domain", tags=TAGS_D, response=s.DomainOut)
+@require_scope("domains:read")
+def get_domain_view(name: str):
+    return _domain_out.dump(get_domain(reseller_id=current_reseller_id(), name=name))
+
+
+def _manage(body_schema, action, **fixed):
+    data = body_schema().load_or_raise(json_body()) if body_schema else {}
+    return _domain_out.dump(action(reseller_id=current_reseller_id(), **fixed, **data))
+
+
+@bp.put("/domains/<name>/nameservers")
+@doc(summary="Set 2–13 nameservers", tags=TAGS_D, body=s.NameserversIn, response=s.DomainOut,
+     errors=(409, 503))
+@require_scope("domains:write")
+@transactional
+def put_nameservers(name: str):
+    return _manage(s.NameserversIn, services.set_nameservers, name=name)
+
+
+@bp.put("/domains/<name>/hosts/<host>")
+@doc(summary="Create or change a glue host under the domain", tags=TAGS_D, body=s.HostIn,
+     response=s.HostOut, errors=(409, 503))
+@require_scope("domains:write")
+@transactional
+def put_host(name: str, host: str):
+    data = s.HostIn().load_or_raise(json_body())
+    row = services.set_host(reseller_id=current_reseller_id(), name=name, host=host, **data)
+    return s.HostOut().dump(row)
+
+
+@bp.delete("/domains/<name>/hosts/<host>")
+@doc(summary="Delete a glue host", tags=TAGS_D, status=204, errors=(409, 503))
+@require_scope("domains:write")
+@transactional
+def delete_host(name: str, host: str):
+    services.delete_host(reseller_id=current_reseller_id(), name=name, host=host)
+    return "", 204
+
+
+@bp.put("/domains/<name>/dnssec")
+@doc(summary="Set the DS records (empty list turns DNSSEC off)", tags=TAGS_D,
+     body=s.DnssecIn, response=s.DomainOut, errors=(409, 503))
+@require_scope("domains:write")
+@transactional
+def put_dnssec(name: str):
+    return _manage(s.DnssecIn, services.set_dnssec, name=name)
+
+
+@bp.put("/domains/<name>/lock")
+@doc(summary="Lock or unlock the domain against transfer", tags=TAGS_D, body=s.LockIn,
+     response=s.DomainOut, errors=(409, 503))
+@require_scope("domains:write")
+@transactional
+def put_lock(name: str):
+    return _manage(s.LockIn, services.set_lock, name=name)
+
+
+@bp.post("/domains/<name>/auth-code")
+@doc(summary="A fresh auth code to move the domain away", tags=TAGS_D,
+     response=s.AuthCodeOut, errors=(409, 503))
+@require_scope("domains:write")
+@transactional
+def auth_code(name: str):
+    json_body()
+    return {"auth_code": services.request_auth_code(reseller_id=current_reseller_id(),
+                                                    name=name)}
+
+
+@bp.put("/domains/<name>/privacy")
+@doc(summary="Turn privacy protection on or off (free)", tags=TAGS_D, body=s.PrivacyIn,
+     response=s.DomainOut)
+@require_scope("domains:write")
+@transactional
+def put_privacy(name: str):
+    return _manage(s.PrivacyIn, services.set_privacy, name=name)
+
+
+@bp.put("/domains/<name>/auto-renew")
+@doc(summary="Turn auto-renew on or off", tags=TAGS_D, body=s.AutoRenewIn,
+     response=s.DomainOut)
+@require_scope("domains:write")
+@transactional
+def put_auto_renew(name: str):
+    return _manage(s.AutoRenewIn, services.set_auto_renew, name=name)
+
+
+@bp.put("/domains/<name>/contacts")
+@doc(summary="Change the admin and tech contacts", tags=TAGS_D, body=s.ContactsUpdateIn,
+     response=s.DomainOut, errors=(409, 503))
+@require_scope("domains:write")
+@transactional
+def put_contacts(name: str):
+    return _manage(s.ContactsUpdateIn, services.set_contacts, name=name)
+
+
+@bp.post("/domains/<name>/transfer-out")
+@doc(summary="Approve or reject another registrar's transfer request", tags=TAGS_D,
+     body=s.TransferOutIn, response=s.DomainOut, errors=(409, 503))
+@require_scope("domains:write")
+@transactional
+def transfer_out(name: str):
+    data = s.TransferOutIn().load_or_raise(json_body())
+    domain = services.answer_transfer_out(reseller_id=current_reseller_id(), name=name, **data)
+    return _domain_out.dump(domain)
+
+
+@bp.delete("/domains/<name>")
+@doc(summary="Delete the domain where the TLD allows", tags=TAGS_D, response=s.DomainOut,
+     errors=(409, 503))
+@require_scope("domains:write")
+@transactional
+def delete_domain(name: str):
+    return _domain_out.dump(services.delete_domain(reseller_id=current_reseller_id(),
+                                                   name=name))

@@ -1,0 +1,72 @@
+"""Bulk renew and the CSV import of a portfolio to transfer in, each with a per-row report.
+
+Every row runs in its own savepoint: one refused row never undoes the others. Row
+idempotency keys derive from the request's key, so re-sending the same batch with the
+same key returns the same orders.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from reseller.core.errors import DomainError, ValidationFailed
+from reseller.core.extensions import db
+from reseller.domains import orders
+
+MAX_ROWS = 500
+
+
+def _attempt(action: Callable[[], Any]) -> tuple[Any, dict | None]:
+    try:
+        with db.session.begin_nested():
+            return action(), None
+    except DomainError as refused:
+        problem = refused.to_problem()
+        return None, {key: problem[key] for key in ("code", "detail") if key in problem} | (
+            {"errors": problem["errors"]} if "errors" in problem else {})
+
+
+def bulk_renew(*, reseller_id: int, names: list[str], period: int,
+               idempotency_key: str) -> list[dict[str, Any]]:
+    results = []
+    for index, name in enumerate(dict.fromkeys(n.strip() for n in names if n.strip())):
+        order, error = _attempt(lambda name=name, index=index: orders.order_renew(
+            reseller_id=reseller_id, name=name, period=period,
+            idempotency_key=f"{idempotency_key}:renew:{index}"))
+        results.append({"name": name, "order": order, "error": error})
+    return results
+
+
+def parse_transfer_csv(text: str) -> list[tuple[int, str, str]]:
+    """Rows of (row number, name, auth code); a header row naming the columns is optional."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    rows = []
+    for number, row in enumerate(reader, start=1):
+        cells = [cell.strip() for cell in row]
+        if not any(cells):
+            continue
+        if number == 1 and cells[0].lower() in ("name", "domain", "domain_name"):
+            continue
+        rows.append((number, cells[0] if cells else "", cells[1] if len(cells) > 1 else ""))
+    if not rows:
+        raise ValidationFailed({"csv": [_l("The file has no rows (columns: name, auth_code).")]})
+    if len(rows) > MAX_ROWS:
+        raise ValidationFailed({"csv": [_l("At most %(n)s rows per file.", n=MAX_ROWS)]})
+    return rows
+
+
+def import_transfers(*, reseller_id: int, text: str, idempotency_key: str) -> dict[str, Any]:
+    report = []
+    for number, name, auth_code in parse_transfer_csv(text):
+        order, error = _attempt(lambda number=number, name=name, auth_code=auth_code:
+                                orders.order_transfer(
+                                    reseller_id=reseller_id, name=name, auth_code=auth_code,
+                                    idempotency_key=f"{idempotency_key}:import:{number}"))
+        report.append({"row": number, "name": name, "order": order, "error": error})
+    accepted = sum(1 for row in report if row["order"] is not None)
+    return {"accepted": accepted, "rejected": len(report) - accepted, "rows": report}

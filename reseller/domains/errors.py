@@ -1,0 +1,54 @@
+"""Refusals raised by the domains package (each with an HTTP status and a stable code)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from reseller.core.errors import Conflict, DomainError, NotFound
+
+
+class DomainNotFound(NotFound):
+    code = "domain_not_found"
+    title = _l("No such domain in this account")
+
+
+class OrderNotFound(NotFound):
+    code = "order_not_found"
+    title = _l("No such order")
+
+
+class DomainUnavailable(Conflict):
+    code = "domain_unavailable"
+    title = _l("The domain name is not available")
+
+
+class OrderInProgress(Conflict):
+    code = "order_in_progress"
+    title = _l("Another order for this domain is in progress")
+
+
+class DomainNotActive(Conflict):
+    code = "domain_not_active"
+    title = _l("The domain's status does not allow this")
+
+
+class DomainLocked(Conflict):
+    code = "domain_locked"
+    title = _l("The domain is locked against transfer")
+
+
+class TransferLocked(Conflict):
+    code = "transfer_locked"
+    title = _l("The domain cannot be transferred yet")
+
+
+class RegistryRefused(DomainError):
+    status = 409
+    code = "registry_refused"
+    title = _l("The registry refused the operation")
+
+
+class RegistryDown(DomainError):
+    status = 503
+    code = "registry_unavailable"
+    title = _l("The registry is not answering; try again shortly")

@@ -1,0 +1,170 @@
+"""The lifecycle of registered names: reminders, auto-renew ahead of expiry (skipped with
+an event when funds are short), expiry → grace → redemption → deleted by each TLD's
+dates, the registry's poll queue (transfers out) and volume-tier promotion."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from reseller.catalog import services as catalog
+from reseller.catalog.rules import rules_for
+from reseller.core.clock import clock
+from reseller.core.db import unit_of_work
+from reseller.core.errors import DomainError
+from reseller.core.events import record_event
+from reseller.core.extensions import db
+from reseller.domains import orders, services
+from reseller.domains.models import Domain, Order
+from reseller.registry import get_registry
+from reseller.registry.base import RegistryError
+
+log = logging.getLogger(__name__)
+
+REMINDER_DAYS = (30, 7)
+
+
+def _each(ids: list[int], action, label: str) -> int:
+    """Run ``action(id)`` per id in its own unit of work; one failure does not stop the rest."""
+    done = 0
+    for item_id in ids:
+        try:
+            with unit_of_work():
+                action(item_id)
+            done += 1
+        except (DomainError, RegistryError):
+            log.exception("%s failed for %s", label, item_id)
+    return done
+
+
+def _ids(stmt: sa.Select) -> list[int]:
+    return list(db.session.scalars(stmt.order_by(Domain.id)))
+
+
+def send_reminders() -> int:
+    now = clock.now()
+    ids = _ids(sa.select(Domain.id).where(
+        Domain.status == "active", Domain.expires_at <= now + timedelta(days=max(REMINDER_DAYS))))
+
+    def remind(domain_id: int) -> None:
+        domain = db.session.get(Domain, domain_id)
+        days_left = (domain.expires_at - clock.now()).days
+        window = min((d for d in REMINDER_DAYS if days_left < d), default=None)
+        if window is None:
+            return
+        record_event(reseller_id=domain.reseller_id, type="domain.expiring",
+                     data={**services.domain_data(domain), "days_left": max(days_left, 0)},
+                     dedupe_key=f"domain.expiring:{domain.id}:{domain.expires_at.date()}:{window}")
+
+    return _each(ids, remind, "reminder")
+
+
+def auto_renew(*, days_ahead: int) -> int:
+    ids = _ids(sa.select(Domain.id).where(
+        Domain.status.in_(("active", "expired")), Domain.auto_renew.is_(True),
+        Domain.expires_at <= clock.now() + timedelta(days=days_ahead)))
+
+    def renew(domain_id: int) -> None:
+        domain = db.session.get(Domain, domain_id)
+        key = f"auto-renew:{domain.id}:{domain.expires_at.date().isoformat()}"
+        try:
+            with db.session.begin_nested():
+                orders.order_renew(reseller_id=domain.reseller_id, name=domain.name, period=1,
+                                   idempotency_key=key, system=True)
+        except DomainError as refused:
+            if refused.status == 402:  # funds or credit short: skip, and say so
+                record_event(reseller_id=domain.reseller_id, type="domain.expiring", data={
+                    **services.domain_data(domain), "auto_renew_skipped": True,
+                    "reason": refused.code}, dedupe_key=f"auto-renew-skipped:{key}")
+            elif refused.code != "order_in_progress":
+                raise
+
+    return _each(ids, renew, "auto-renew")
+
+
+def expire_domains() -> int:
+    """Move names along expiry → grace → redemption → deleted by their TLD's dates."""
+    now = clock.now()
+    ids = _ids(sa.select(Domain.id).where(Domain.status.in_(("active", "expired", "redemption")),
+                                          Domain.expires_at <= now))
+    return _each(ids, _advance, "expiry")
+
+
+def _advance(domain_id: int) -> None:
+    domain = db.session.get(Domain, domain_id)
+    if db.session.scalar(sa.select(Order.id).where(Order.lock_key == domain.name)):
+        return  # a renewal or restore is under way; look again next run
+    rules = rules_for(domain.tld)
+    now = clock.now()
+    grace_end = domain.expires_at + timedelta(days=rules.grace_days)
+    if domain.status == "active":
+        domain.status = "expired"
+        db.session.flush()
+        record_event(reseller_id=domain.reseller_id, type="domain.expired",
+                     data=services.domain_data(domain),
+                     dedupe_key=f"domain.expired:{domain.id}:{domain.expires_at.date()}")
+    if domain.status == "expired" and grace_end <= now:
+        try:
+            get_registry().delete(name=domain.name, transaction_id=f"expire-{domain.id}-"
+                                  f"{domain.expires_at.date().isoformat()}")
+        except RegistryError as error:
+            if getattr(error, "code", None) != 2303:  # already gone at the registry
+                raise
+        restorable = rules.redemption_days > 0 and rules.restore
+        services.mark_deleted(domain, restorable=restorable)
+    if domain.status == "redemption":
+        started = domain.ended_at or domain.expires_at
+        if started + timedelta(days=rules.redemption_days) <= now:
+            services.mark_deleted(domain, restorable=False)
+
+
+def poll_registry() -> int:
+    """Handle the registry's messages: transfer-out requests and completions."""
+    registry = get_registry()
+    handled = 0
+    for message in registry.poll():
+        with unit_of_work():
+            domain = db.session.scalar(sa.select(Domain).where(Domain.live_name == message.name))
+            if domain is not None and message.kind == "transfer_requested":
+                _transfer_out_requested(domain)
+            elif domain is not None and message.kind == "transfer_completed" \
+                    and message.data.get("losing") == registry.registrar_id:
+                services.mark_transferred_out(domain)
+            registry.ack(message.id)
+        handled += 1
+    return handled
+
+
+def _transfer_out_requested(domain: Domain) -> None:
+    """Another registrar asked for the name: flag it and tell the registrant (white label
+    sends the notice with a stop link on ``status: "pending"``)."""
+    domain.transfer_out_pending = True
+    info = get_registry().transfer_query(name=domain.name)
+    completes = info.act_by if info is not None else clock.now() + timedelta(days=5)
+    db.session.flush()
+    record_event(reseller_id=domain.reseller_id, type="domain.transferred_out",
+                 data={**services.domain_data(domain), "status": "pending",
+                       "completes_at": completes.isoformat(), "date": completes.isoformat()},
+                 dedupe_key=f"domain.transferred_out:pending:{domain.id}:"
+                            f"{completes.isoformat()}")
+
+
+def check_transfers() -> int:
+    return _each(orders.pending_transfer_orders(), orders.check_transfer, "transfer check")
+
+
+def recover_orders(*, older_than: timedelta) -> int:
+    return _each(orders.stuck_orders(older_than=older_than), orders.recover_order, "recovery")
+
+
+def promote_tiers() -> list[tuple[int, str, str]]:
+    since = clock.now() - timedelta(days=365)
+    rows = db.session.execute(
+        sa.select(Order.reseller_id, sa.func.sum(Order.net))
+        .where(Order.state == "completed", Order.completed_at >= since)
+        .group_by(Order.reseller_id))
+    purchases = {reseller_id: Decimal(total or 0) for reseller_id, total in rows}
+    return catalog.promote_tiers(purchases=purchases)

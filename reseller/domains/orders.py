@@ -1,0 +1,435 @@
+"""Orders: price → hold (gross) → registry (in a job) → capture or release.
+
+The order row and the wallet hold commit together. The registry call runs in
+``process_order``; its transaction id is the order's reference, so a retried or recovered
+call never acts twice, and the order's row lock plus state check mean it is finished
+(captured or released) exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from reseller.catalog import services as catalog
+from reseller.catalog.rules import InvalidPeriod, add_years, rules_for
+from reseller.core.clock import clock
+from reseller.core.db import lock_row, unit_of_work
+from reseller.core.errors import ValidationFailed
+from reseller.core.events import record_event
+from reseller.core.extensions import db
+from reseller.core.jobs import enqueue
+from reseller.domains import contacts as contact_services
+from reseller.domains import names
+from reseller.domains.errors import (
+    DomainNotActive,
+    DomainUnavailable,
+    OrderInProgress,
+    OrderNotFound,
+)
+from reseller.domains.models import Contact, Domain, Order
+from reseller.domains.records import find_live_domain, get_domain, reseller_contact
+from reseller.registry import get_registry
+from reseller.registry.base import DomainInfo, Registry, RegistryRejected, TransferInfo
+from wallet import services as wallet
+
+log = logging.getLogger(__name__)
+
+HOLD_DAYS = {"transfer": 12}
+DEFAULT_HOLD_DAYS = 7
+
+
+# -- reading ------------------------------------------------------------------------------
+
+def get_order(*, reseller_id: int, order_id: int) -> Order:
+    order = db.session.get(Order, order_id)
+    if order is None or order.reseller_id != reseller_id:
+        raise OrderNotFound(_l("Order %(id)s not found.", id=order_id))
+    return order
+
+
+def list_orders(*, reseller_id: int, state: str | None = None, kind: str | None = None,
+                domain: str | None = None) -> sa.Select:
+    stmt = sa.select(Order).where(Order.reseller_id == reseller_id)
+    if state:
+        stmt = stmt.where(Order.state == state)
+    if kind:
+        stmt = stmt.where(Order.kind == kind)
+    if domain:
+        stmt = stmt.where(Order.domain_name == names.parse(domain).ascii)
+    return stmt
+
+
+def _by_key(reseller_id: int, key: str) -> Order | None:
+    return db.session.scalar(sa.select(Order).where(
+        Order.reseller_id == reseller_id, Order.idempotency_key == key))
+
+
+# -- placing orders ------------------------------------------------------------------------
+
+def order_register(*, reseller_id: int, name: str, period: int, contacts: dict[str, int],
+                   nameservers: list[str] | None = None, privacy: bool = False,
+                   auto_renew: bool = True, idempotency_key: str) -> Order:
+    """Hold the price and queue the registration. A taken name holds nothing."""
+    if existing := _by_key(reseller_id, idempotency_key):
+        return existing
+    parsed = names.parse(name)
+    parsed.rules.check_period(period)
+    role_ids = _own_contacts(reseller_id, contacts)
+    if find_live_domain(parsed.ascii) is not None:
+        raise DomainUnavailable(_l("%(name)s is already registered.", name=parsed.unicode))
+    availability = get_registry().check([parsed.ascii])[0]
+    if not availability.available:
+        raise DomainUnavailable(_l("%(name)s is not available.", name=parsed.unicode),
+                                reason=availability.reason)
+    params = {"contacts": role_ids, "nameservers": list(nameservers or []),
+              "privacy": privacy, "auto_renew": auto_renew}
+    return _place(reseller_id=reseller_id, kind="register", name=parsed, period=period,
+                  idempotency_key=idempotency_key, params=params,
+                  premium_net=availability.premium_price if availability.premium else None)
+
+
+def order_renew(*, reseller_id: int, name: str, period: int, idempotency_key: str,
+                system: bool = False) -> Order:
+    if existing := _by_key(reseller_id, idempotency_key):
+        return existing
+    domain = get_domain(reseller_id=reseller_id, name=name)
+    rules = rules_for(domain.tld)
+    rules.check_period(period)
+    if domain.status not in ("active", "expired"):
+        raise DomainNotActive(_l("%(name)s is %(status)s; only active or expired domains "
+                                 "renew.", name=domain.unicode_name, status=domain.status))
+    if add_years(domain.expires_at, period) > add_years(clock.now(), rules.max_period):
+        raise InvalidPeriod(_l("A domain can be registered at most %(years)s years ahead.",
+                               years=rules.max_period), max_period=rules.max_period)
+    return _place(reseller_id=reseller_id, kind="renew", name=names.parse(domain.name),
+                  period=period, idempotency_key=idempotency_key, domain_id=domain.id,
+                  params={"expires_at": domain.expires_at.isoformat(), "auto": system})
+
+
+def order_transfer(*, reseller_id: int, name: str, auth_code: str, idempotency_key: str,
+                   contacts: dict[str, int] | None = None) -> Order:
+    if existing := _by_key(reseller_id, idempotency_key):
+        return existing
+    parsed = names.parse(name)
+    rules = parsed.rules
+    rules.require("transfer")
+    if rules.auth_code_for_transfer and not (auth_code or "").strip():
+        raise ValidationFailed({"auth_code": [_l("The auth code is required for .%(tld)s.",
+                                                  tld=rules.tld)]})
+    if find_live_domain(parsed.ascii) is not None:
+        raise DomainUnavailable(_l("%(name)s is already managed here.", name=parsed.unicode))
+    params = {"auth_code": auth_code.strip(),
+              "contacts": _own_contacts(reseller_id, contacts) if contacts else {}}
+    return _place(reseller_id=reseller_id, kind="transfer", name=parsed, period=1,
+                  idempotency_key=idempotency_key, params=params)
+
+
+def order_restore(*, reseller_id: int, name: str, idempotency_key: str) -> Order:
+    if existing := _by_key(reseller_id, idempotency_key):
+        return existing
+    domain = get_domain(reseller_id=reseller_id, name=name)
+    rules_for(domain.tld).require("restore")
+    if domain.status != "redemption":
+        raise DomainNotActive(_l("Only a domain in redemption can be restored."))
+    return _place(reseller_id=reseller_id, kind="restore", name=names.parse(domain.name),
+                  period=None, idempotency_key=idempotency_key, domain_id=domain.id, params={})
+
+
+def order_owner_change(*, reseller_id: int, name: str, registrant: int,
+                       idempotency_key: str) -> Order:
+    if existing := _by_key(reseller_id, idempotency_key):
+        return existing
+    domain = get_domain(reseller_id=reseller_id, name=name)
+    rules_for(domain.tld).require("owner_change")
+    if domain.status != "active":
+        raise DomainNotActive(_l("Only an active domain can change owner."))
+    contact = contact_services.get_contact(reseller_id=reseller_id, contact_id=registrant)
+    return _place(reseller_id=reseller_id, kind="owner_change", name=names.parse(domain.name),
+                  period=None, idempotency_key=idempotency_key, domain_id=domain.id,
+                  params={"registrant": contact.id, "previous_registrant": domain.registrant_id})
+
+
+def _own_contacts(reseller_id: int, contacts: dict[str, int | None]) -> dict[str, int]:
+    found = {}
+    for role, contact_id in (contacts or {}).items():
+        if contact_id is not None:
+            found[role] = contact_services.get_contact(reseller_id=reseller_id,
+                                                       contact_id=contact_id).id
+    return found
+
+
+def _place(*, reseller_id: int, kind: str, name: names.DomainName, period: int | None,
+           idempotency_key: str, params: dict[str, Any], premium_net=None,
+           domain_id: int | None = None) -> Order:
+    quote = catalog.quote(reseller_id=reseller_id, tld=name.tld, operation=kind,
+                          years=period or 1, premium_net=premium_net)
+    order = Order(reseller_id=reseller_id, reference=f"ord-{uuid.uuid4().hex}",
+                  idempotency_key=idempotency_key, kind=kind, domain_name=name.ascii,
+                  unicode_name=name.unicode, tld=name.tld, period=period, state="pending",
+                  premium=premium_net is not None, currency=quote.currency, net=quote.net,
+                  vat=quote.vat, total=quote.total, vat_rate=quote.vat_rate, params=params,
+                  lock_key=name.ascii, domain_id=domain_id)
+    try:
+        with db.session.begin_nested():
+            db.session.add(order)
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        if existing := _by_key(reseller_id, idempotency_key):
+            return existing  # the same request, committed by a concurrent retry
+        raise OrderInProgress(_l("Another order for %(name)s is in progress.",
+                                 name=name.unicode)) from None
+    if quote.net > 0:  # free operations (e.g. a gTLD owner change) hold nothing
+        wallet.hold_funds(
+            reseller_id=reseller_id, net=quote.net_money, vat_rate=quote.vat_rate,
+            reference=order.reference, description=_describe(order),
+            item={"order_id": order.id, "kind": kind, "domain": name.ascii,
+                  "period": period, "tld": name.tld},
+            expires_at=clock.now() + timedelta(days=HOLD_DAYS.get(kind, DEFAULT_HOLD_DAYS)))
+    order.state = "held"
+    db.session.flush()
+    enqueue("reseller.domains.tasks.process_order", order.id)
+    return order
+
+
+def _describe(order: Order) -> str:
+    years = f", {order.period} y" if order.period else ""
+    return f"Domain {order.kind.replace('_', ' ')}: {order.unicode_name}{years}"
+
+
+# -- carrying orders out -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Job:
+    id: int
+    kind: str
+    name: str
+    reference: str
+    period: int | None
+    params: dict
+    handles: dict
+    expires_at: datetime | None
+
+
+def process_order(order_id: int) -> None:
+    """Send a held order to the registry and finish it. Safe to run any number of times:
+    the registry answers a repeated transaction id from its record."""
+    job = _claim(order_id)
+    if job is None:
+        return
+    registry = get_registry()
+    try:
+        result = _call_registry(job, registry)
+    except RegistryRejected as rejected:
+        with unit_of_work():
+            fail_order(order_id, reason=f"{rejected.code} {rejected.message}")
+        return
+    # RegistryUnavailable / RegistryTimeout propagate: the job is retried with the same id.
+    with unit_of_work():
+        apply_result(order_id, result)
+
+
+def _claim(order_id: int) -> _Job | None:
+    with unit_of_work():
+        order = lock_row(Order, order_id)
+        if order is None or order.state != "held" or order.registry_status == "pending_transfer":
+            return None
+        order.attempts += 1
+        order.submitted_at = order.submitted_at or clock.now()
+        handles = {}
+        for role, contact_id in (order.params.get("contacts") or {}).items():
+            handles[role] = db.session.get(Contact, contact_id).handle
+        if order.kind == "owner_change":
+            handles["registrant"] = db.session.get(Contact, order.params["registrant"]).handle
+        expires = order.params.get("expires_at")
+        return _Job(order.id, order.kind, order.domain_name, order.reference, order.period,
+                    dict(order.params), handles,
+                    datetime.fromisoformat(expires) if expires else None)
+
+
+def _call_registry(job: _Job, registry: Registry) -> DomainInfo | TransferInfo:
+    trid = job.reference
+    if job.kind == "register":
+        return registry.create(name=job.name, years=job.period,
+                               registrant=job.handles["registrant"],
+                               admin=job.handles.get("admin"), tech=job.handles.get("tech"),
+                               nameservers=job.params.get("nameservers") or [],
+                               transaction_id=trid)
+    if job.kind == "renew":
+        return registry.renew(name=job.name, years=job.period, current_expiry=job.expires_at,
+                              transaction_id=trid)
+    if job.kind == "transfer":
+        return registry.transfer_request(name=job.name, auth_code=job.params["auth_code"],
+                                         years=job.period or 1, transaction_id=trid)
+    if job.kind == "restore":
+        return registry.restore(name=job.name, transaction_id=trid)
+    if job.kind == "owner_change":
+        return registry.change_registrant(name=job.name, registrant=job.handles["registrant"],
+                                          transaction_id=trid)
+    raise ValueError(f"unknown order kind {job.kind}")
+
+
+def apply_result(order_id: int, result: DomainInfo | TransferInfo) -> None:
+    """Finish a held order from the registry's answer (no-op if already finished)."""
+    order = lock_row(Order, order_id)
+    if order is None or order.state != "held":
+        return
+    if isinstance(result, TransferInfo):
+        if result.pending:
+            order.registry_status = "pending_transfer"
+            return
+        if not result.approved or result.gaining != get_registry().registrar_id:
+            fail_order(order_id, reason=f"transfer {result.status}")
+            return
+        result = get_registry().info(order.domain_name)
+    complete_order(order, result)
+
+
+def complete_order(order: Order, info: DomainInfo) -> None:
+    domain = _apply_to_domain(order, info)
+    _capture(order)
+    order.state, order.completed_at = "completed", clock.now()
+    order.lock_key, order.registry_status = None, None
+    order.domain_id = domain.id
+    order.params = {k: v for k, v in order.params.items() if k != "auth_code"}
+    db.session.flush()
+    data = event_data(order, domain)
+    record_event(reseller_id=order.reseller_id, type="order.completed", data=data,
+                 dedupe_key=f"order.completed:{order.id}")
+    kind_event = {"register": "domain.registered", "renew": "domain.renewed",
+                  "transfer": "domain.transferred_in", "restore": "domain.renewed"}
+    if order.kind in kind_event:
+        record_event(reseller_id=order.reseller_id, type=kind_event[order.kind], data=data,
+                     dedupe_key=f"{kind_event[order.kind]}:order:{order.id}")
+    if order.kind == "owner_change":
+        before = db.session.get(Contact, order.params.get("previous_registrant"))
+        contact_services.record_contact_changed(contact=domain.registrant, domain=domain,
+                                                order_id=order.id,
+                                                previous=contact_services.person(before))
+
+
+def fail_order(order_id: int, *, reason: str) -> None:
+    """Release the hold and mark the order failed (no-op if already finished)."""
+    order = lock_row(Order, order_id)
+    if order is None or order.state not in ("pending", "held"):
+        return
+    if order.net > 0:
+        wallet.release_hold(reference=order.reference, reason=reason[:200])
+    order.state, order.reason, order.completed_at = "failed", reason, clock.now()
+    order.lock_key, order.registry_status = None, None
+    order.params = {k: v for k, v in order.params.items() if k != "auth_code"}
+    db.session.flush()
+    record_event(reseller_id=order.reseller_id, type="order.failed",
+                 data={**event_data(order, None), "reason": reason},
+                 dedupe_key=f"order.failed:{order.id}")
+
+
+def _capture(order: Order) -> None:
+    if order.net > 0:
+        wallet.capture_hold(reference=order.reference)
+
+
+def _apply_to_domain(order: Order, info: DomainInfo) -> Domain:
+    if order.kind in ("register", "transfer"):
+        return _new_domain(order, info)
+    domain = db.session.get(Domain, order.domain_id)
+    if order.kind in ("renew", "restore"):
+        domain.expires_at = info.expires_at
+        domain.status, domain.ended_at = "active", None
+    elif order.kind == "owner_change":
+        domain.registrant_id = order.params["registrant"]
+        lock_days = rules_for(domain.tld).transfer_lock_days
+        if lock_days:
+            domain.transfer_lock_until = clock.now() + timedelta(days=lock_days)
+    db.session.flush()
+    return domain
+
+
+def _new_domain(order: Order, info: DomainInfo) -> Domain:
+    params = order.params
+    contacts = params.get("contacts") or {}
+    registrant = contacts.get("registrant") or reseller_contact(order.reseller_id).id
+    rules = rules_for(order.tld)
+    is_register = order.kind == "register"
+    lock_days = rules.transfer_lock_days
+    domain = Domain(
+        reseller_id=order.reseller_id, name=order.domain_name, live_name=order.domain_name,
+        unicode_name=order.unicode_name, tld=order.tld, status="active",
+        created_at=info.created_at if is_register else clock.now(),
+        expires_at=info.expires_at, auto_renew=params.get("auto_renew", True),
+        privacy=params.get("privacy", False), locked=info.locked,
+        nameservers=list(info.nameservers), ds=list(info.ds), registrant_id=registrant,
+        admin_id=contacts.get("admin"), tech_id=contacts.get("tech"),
+        transfer_lock_until=clock.now() + timedelta(days=lock_days) if lock_days else None)
+    db.session.add(domain)
+    db.session.flush()
+    return domain
+
+
+def event_data(order: Order, domain: Domain | None) -> dict[str, Any]:
+    registrant_id = domain.registrant_id if domain else \
+        (order.params.get("contacts") or {}).get("registrant")
+    registrant = db.session.get(Contact, registrant_id) if registrant_id else None
+    return {
+        "order_id": order.id, "kind": order.kind, "domain": order.domain_name,
+        "unicode_name": order.unicode_name, "period": order.period, "state": order.state,
+        "price": {"currency": order.currency, "net": f"{order.net:.2f}",
+                  "vat": f"{order.vat:.2f}", "total": f"{order.total:.2f}"},
+        "registrant_contact_id": registrant_id,
+        "registrant": contact_services.person(registrant),
+        "expires_at": domain.expires_at.isoformat() if domain else None,
+    }
+
+
+# -- recovery and transfers ------------------------------------------------------------------
+
+def stuck_orders(*, older_than: timedelta) -> list[int]:
+    cutoff = clock.now() - older_than
+    return list(db.session.scalars(sa.select(Order.id).where(
+        Order.state == "held", Order.created_at <= cutoff,
+        sa.or_(Order.registry_status.is_(None), Order.registry_status != "pending_transfer"))
+        .order_by(Order.id)))
+
+
+def recover_order(order_id: int) -> str:
+    """Ask the registry what became of a held order and finish it, or submit it again."""
+    order = db.session.get(Order, order_id)
+    if order is None or order.state != "held":
+        return "done"
+    outcome = get_registry().transaction(order.reference)
+    if outcome is None:  # the registry never saw it (crash before the call): send it now
+        enqueue("reseller.domains.tasks.process_order", order_id)
+        return "resubmitted"
+    if not outcome.ok:
+        fail_order(order_id, reason=f"{outcome.code} {outcome.message}")
+        return "failed"
+    apply_result(order_id, outcome.result)
+    return "finished"
+
+
+def pending_transfer_orders() -> list[int]:
+    return list(db.session.scalars(sa.select(Order.id).where(
+        Order.state == "held", Order.kind == "transfer",
+        Order.registry_status == "pending_transfer").order_by(Order.id)))
+
+
+def check_transfer(order_id: int) -> None:
+    order = db.session.get(Order, order_id)
+    if order is None or order.state != "held":
+        return
+    info = get_registry().transfer_query(name=order.domain_name)
+    if info is None:
+        fail_order(order_id, reason="transfer cancelled")
+        return
+    if info.gaining != get_registry().registrar_id:
+        fail_order(order_id, reason="transfer superseded")
+        return
+    if not info.pending:
+        order.registry_status = None
+        apply_result(order_id, info)

@@ -1,0 +1,50 @@
+"""Looking up a reseller's domains (tenancy: another reseller's names are 404)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from reseller.accounts.models import Reseller
+from reseller.core.errors import DomainError
+from reseller.core.extensions import db
+from reseller.domains import names
+from reseller.domains.errors import DomainNotFound
+from reseller.domains.models import Contact, Domain
+
+
+def find_live_domain(ascii_name: str) -> Domain | None:
+    return db.session.scalar(sa.select(Domain).where(Domain.live_name == ascii_name))
+
+
+def get_domain(*, reseller_id: int, name: str, for_update: bool = False) -> Domain:
+    """The reseller's live domain called ``name`` (either form), else 404."""
+    try:
+        parsed = names.parse(name)
+    except DomainError:  # an unparsable name cannot be one of ours
+        raise DomainNotFound(_l("%(name)s is not in this account.", name=name)) from None
+    stmt = sa.select(Domain).where(Domain.live_name == parsed.ascii,
+                                   Domain.reseller_id == reseller_id)
+    if for_update and db.engine.dialect.name != "sqlite":
+        stmt = stmt.with_for_update()
+    domain = db.session.scalar(stmt)
+    if domain is None:
+        raise DomainNotFound(_l("%(name)s is not in this account.", name=parsed.unicode))
+    return domain
+
+
+def reseller_contact(reseller_id: int) -> Contact:
+    """The reseller itself as a contact: registrant of names transferred in without one."""
+    handle = f"TNR{reseller_id}"
+    contact = db.session.scalar(sa.select(Contact).where(Contact.handle == handle))
+    if contact is None:
+        reseller = db.session.get(Reseller, reseller_id)
+        contact = Contact(
+            reseller_id=reseller_id, handle=handle, name=reseller.company_name,
+            organization=reseller.company_name, email=reseller.contact_email,
+            phone=reseller.contact_phone or "+358.000000", street=reseller.street or "-",
+            city=reseller.city or "-", postal_code=reseller.postal_code or "-",
+            country=reseller.country, language=reseller.language)
+        db.session.add(contact)
+        db.session.flush()
+    return contact

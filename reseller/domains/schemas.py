@@ -1,0 +1,247 @@
+"""API schemas for contacts, availability, orders and domains (In/Out pairs)."""
+
+from __future__ import annotations
+
+import re
+
+from babel import Locale
+from marshmallow import ValidationError, fields, validate, validates
+
+from reseller.core.schemas import BaseSchema
+
+LANGUAGES = ("fi", "sv", "en")
+PHONE = re.compile(r"^\+\d{1,3}\.\d{4,14}$")
+COUNTRIES = frozenset(code for code in Locale("en").territories
+                      if len(code) == 2 and code.isalpha() and code.isupper())
+
+
+class ContactIn(BaseSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    organization = fields.String(load_default=None, allow_none=True,
+                                 validate=validate.Length(max=255))
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    phone = fields.String(required=True)
+    street = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    city = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    postal_code = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    country = fields.String(required=True)
+    language = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
+
+    @validates("phone")
+    def _phone(self, value: str, **_kwargs) -> None:
+        if not PHONE.match(value or ""):
+            raise ValidationError("Use the form +CC.NUMBER, e.g. +358.401234567.")
+
+    @validates("country")
+    def _country(self, value: str, **_kwargs) -> None:
+        if value not in COUNTRIES:
+            raise ValidationError("Use an ISO 3166-1 alpha-2 country code, e.g. FI.")
+
+
+class ContactOut(BaseSchema):
+    id = fields.Integer()
+    handle = fields.String()
+    name = fields.String()
+    organization = fields.String(allow_none=True)
+    email = fields.String()
+    phone = fields.String()
+    street = fields.String()
+    city = fields.String()
+    postal_code = fields.String()
+    country = fields.String()
+    language = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class ContactListOut(BaseSchema):
+    items = fields.List(fields.Nested(ContactOut))
+    next = fields.String(allow_none=True)
+
+
+class PriceOut(BaseSchema):
+    currency = fields.String()
+    net = fields.String()
+    vat = fields.String()
+    total = fields.String()
+
+
+class CheckResultOut(BaseSchema):
+    name = fields.String()
+    unicode_name = fields.String()
+    available = fields.Boolean()
+    premium = fields.Boolean()
+    period = fields.Integer()
+    price = fields.Nested(PriceOut)
+    reason = fields.String(allow_none=True)
+
+
+class CheckOut(BaseSchema):
+    results = fields.List(fields.Nested(CheckResultOut))
+
+
+class ContactsIn(BaseSchema):
+    registrant = fields.Integer(required=True, strict=True)
+    admin = fields.Integer(load_default=None, allow_none=True, strict=True)
+    tech = fields.Integer(load_default=None, allow_none=True, strict=True)
+
+
+class ContactsUpdateIn(BaseSchema):
+    registrant = fields.Integer(load_default=None, allow_none=True, strict=True)
+    admin = fields.Integer(load_default=None, allow_none=True, strict=True)
+    tech = fields.Integer(load_default=None, allow_none=True, strict=True)
+
+
+_period = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=10))
+
+
+class RegisterIn(BaseSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    period = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=10))
+    contacts = fields.Nested(ContactsIn, required=True)
+    nameservers = fields.List(fields.String(), load_default=list,
+                              validate=validate.Length(max=13))
+    privacy = fields.Boolean(load_default=False)
+    auto_renew = fields.Boolean(load_default=True)
+
+
+class RenewIn(BaseSchema):
+    period = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=10))
+
+
+class TransferIn(BaseSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    auth_code = fields.String(required=True, validate=validate.Length(max=255))
+    contacts = fields.Nested(ContactsIn, load_default=None, allow_none=True)
+
+
+class OwnerChangeIn(BaseSchema):
+    registrant = fields.Integer(required=True, strict=True)
+
+
+class BulkRenewIn(BaseSchema):
+    names = fields.List(fields.String(), required=True, validate=validate.Length(min=1, max=500))
+    period = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=10))
+
+
+class OrderOut(BaseSchema):
+    id = fields.Integer()
+    kind = fields.String()
+    domain = fields.String(attribute="domain_name")
+    unicode_name = fields.String()
+    period = fields.Integer(allow_none=True)
+    state = fields.String()
+    premium = fields.Boolean()
+    price = fields.Method("_price")
+    reason = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    completed_at = fields.DateTime(allow_none=True)
+
+    def _price(self, order) -> dict:
+        return {"currency": order.currency, "net": f"{order.net:.2f}",
+                "vat": f"{order.vat:.2f}", "total": f"{order.total:.2f}"}
+
+
+class OrderListOut(BaseSchema):
+    items = fields.List(fields.Nested(OrderOut))
+    next = fields.String(allow_none=True)
+
+
+class BulkItemOut(BaseSchema):
+    name = fields.String()
+    order = fields.Nested(OrderOut, allow_none=True)
+    error = fields.Dict(allow_none=True)
+
+
+class BulkOut(BaseSchema):
+    results = fields.List(fields.Nested(BulkItemOut))
+
+
+class ImportRowOut(BaseSchema):
+    row = fields.Integer()
+    name = fields.String(allow_none=True)
+    order = fields.Nested(OrderOut, allow_none=True)
+    error = fields.Dict(allow_none=True)
+
+
+class ImportOut(BaseSchema):
+    accepted = fields.Integer()
+    rejected = fields.Integer()
+    rows = fields.List(fields.Nested(ImportRowOut))
+
+
+class ImportIn(BaseSchema):
+    csv = fields.String(required=True, validate=validate.Length(min=1, max=1_000_000))
+
+
+class DsRecord(BaseSchema):
+    key_tag = fields.Integer(required=True, strict=True)
+    algorithm = fields.Integer(required=True, strict=True)
+    digest_type = fields.Integer(required=True, strict=True)
+    digest = fields.String(required=True)
+
+
+class HostOut(BaseSchema):
+    name = fields.String()
+    addresses = fields.List(fields.String())
+
+
+class DomainContactsOut(BaseSchema):
+    registrant = fields.Integer(attribute="registrant_id")
+    admin = fields.Integer(attribute="admin_id", allow_none=True)
+    tech = fields.Integer(attribute="tech_id", allow_none=True)
+
+
+class DomainOut(BaseSchema):
+    name = fields.String()
+    unicode_name = fields.String()
+    tld = fields.String()
+    status = fields.String()
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    auto_renew = fields.Boolean()
+    locked = fields.Boolean()
+    privacy = fields.Boolean()
+    transfer_lock_until = fields.DateTime(allow_none=True)
+    transfer_out_pending = fields.Boolean()
+    nameservers = fields.List(fields.String())
+    hosts = fields.List(fields.Nested(HostOut))
+    contacts = fields.Function(lambda domain: DomainContactsOut().dump(domain))
+    ds = fields.List(fields.Nested(DsRecord))
+
+
+class DomainListOut(BaseSchema):
+    items = fields.List(fields.Nested(DomainOut))
+    next = fields.String(allow_none=True)
+
+
+class NameserversIn(BaseSchema):
+    nameservers = fields.List(fields.String(), required=True)
+
+
+class HostIn(BaseSchema):
+    addresses = fields.List(fields.String(), required=True)
+
+
+class DnssecIn(BaseSchema):
+    ds = fields.List(fields.Dict(), required=True)
+
+
+class LockIn(BaseSchema):
+    locked = fields.Boolean(required=True)
+
+
+class PrivacyIn(BaseSchema):
+    privacy = fields.Boolean(required=True)
+
+
+class AutoRenewIn(BaseSchema):
+    auto_renew = fields.Boolean(required=True)
+
+
+class TransferOutIn(BaseSchema):
+    approve = fields.Boolean(required=True)
+
+
+class AuthCodeOut(BaseSchema):
+    auth_code = fields.String()

@@ -1,0 +1,353 @@
+"""Availability and the management of registered domains: nameservers, glue hosts,
+DNSSEC, lock, auth codes, privacy, auto-renew, contacts, deletion, transfer-out answers.
+
+The registry is asked first and our record changed after, so a refusal changes nothing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from reseller.catalog import services as catalog
+from reseller.catalog.rules import rules_for
+from reseller.core.clock import clock
+from reseller.core.errors import Conflict, NotFound, ValidationFailed
+from reseller.core.events import record_event
+from reseller.core.extensions import db
+from reseller.domains import contacts as contact_services
+from reseller.domains import names
+from reseller.domains.errors import (
+    DomainLocked,
+    DomainNotActive,
+    OrderInProgress,
+    RegistryDown,
+    RegistryRefused,
+    TransferLocked,
+)
+from reseller.domains.models import Domain, Host, Order
+from reseller.domains.records import find_live_domain, get_domain
+from reseller.registry import get_registry
+from reseller.registry.base import RegistryRejected, RegistryTimeout, RegistryUnavailable
+
+MAX_CHECK = 50
+DS_ALGORITHMS = frozenset({8, 10, 13, 14, 15, 16})
+DS_DIGEST_LENGTHS = {2: 64, 4: 96}  # SHA-256, SHA-384 (SHA-1 is no longer accepted)
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+
+
+@contextmanager
+def registry_errors() -> Iterator[None]:
+    """Registry refusals become 409s and outages 503s, never 500s."""
+    try:
+        yield
+    except RegistryRejected as rejected:
+        raise RegistryRefused(rejected.message, registry_code=rejected.code) from rejected
+    except (RegistryUnavailable, RegistryTimeout) as error:
+        raise RegistryDown() from error
+
+
+def _trid(operation: str) -> str:
+    return f"{operation}-{uuid.uuid4().hex}"
+
+
+# -- availability --------------------------------------------------------------------------
+
+def check_availability(*, reseller_id: int, names_text: list[str],
+                       period: int = 1) -> list[dict[str, Any]]:
+    wanted = [text for text in (t.strip() for t in names_text) if text]
+    if not wanted:
+        raise ValidationFailed({"names": [_l("Give at least one name.")]})
+    if len(wanted) > MAX_CHECK:
+        raise ValidationFailed({"names": [_l("At most %(n)s names per check.", n=MAX_CHECK)]})
+    parsed = list({name.ascii: name for name in names.parse_many(wanted)}.values())
+    for name in parsed:
+        name.rules.check_period(period)
+    with registry_errors():
+        answers = {a.name: a for a in get_registry().check([n.ascii for n in parsed])}
+    results = []
+    for name in parsed:
+        answer = answers[name.ascii]
+        available = answer.available and find_live_domain(name.ascii) is None
+        price = catalog.quote(reseller_id=reseller_id, tld=name.tld, operation="register",
+                              years=period,
+                              premium_net=answer.premium_price if answer.premium else None)
+        results.append({"name": name.ascii, "unicode_name": name.unicode,
+                        "available": available, "premium": answer.premium, "period": period,
+                        "price": price.as_dict(),
+                        "reason": None if available else (answer.reason or "registered")})
+    return results
+
+
+# -- listing -------------------------------------------------------------------------------
+
+def list_domains(*, reseller_id: int, status: str | None = None, tld: str | None = None,
+                 q: str | None = None, expires_before: datetime | None = None,
+                 auto_renew: bool | None = None, include_ended: bool = False) -> sa.Select:
+    stmt = sa.select(Domain).where(Domain.reseller_id == reseller_id)
+    if status:
+        stmt = stmt.where(Domain.status == status)
+    elif not include_ended:
+        stmt = stmt.where(Domain.live_name.is_not(None))
+    if tld:
+        stmt = stmt.where(Domain.tld == tld.lower().lstrip("."))
+    if q:
+        pattern = f"%{q.strip().lower()}%"
+        stmt = stmt.where(sa.or_(Domain.name.like(pattern), Domain.unicode_name.like(pattern)))
+    if expires_before is not None:
+        stmt = stmt.where(Domain.expires_at < expires_before)
+    if auto_renew is not None:
+        stmt = stmt.where(Domain.auto_renew == auto_renew)
+    return stmt
+
+
+def _active(reseller_id: int, name: str) -> Domain:
+    domain = get_domain(reseller_id=reseller_id, name=name, for_update=True)
+    if domain.status != "active":
+        raise DomainNotActive(_l("%(name)s is %(status)s.", name=domain.unicode_name,
+                                 status=domain.status))
+    return domain
+
+
+# -- nameservers and glue --------------------------------------------------------------------
+
+def set_nameservers(*, reseller_id: int, name: str, nameservers: list[str]) -> Domain:
+    domain = _active(reseller_id, name)
+    hosts = []
+    for text in nameservers:
+        if not isinstance(text, str) or not names.is_host_name(text):
+            raise ValidationFailed({"nameservers": [_l("%(host)s is not a valid host name.",
+                                                       host=str(text))]})
+        hosts.append(names.host_name(text))
+    hosts = list(dict.fromkeys(hosts))
+    if not 2 <= len(hosts) <= 13:
+        raise ValidationFailed({"nameservers": [_l("Give 2–13 different nameservers.")]})
+    glue = {host.name for host in domain.hosts}
+    missing = [h for h in hosts if h.endswith("." + domain.name) and h not in glue]
+    if missing:
+        raise ValidationFailed({"nameservers": [_l(
+            "%(host)s is under the domain itself: create its glue host with addresses first.",
+            host=missing[0])]})
+    with registry_errors():
+        get_registry().update(name=domain.name, nameservers=hosts, transaction_id=_trid("ns"))
+    domain.nameservers = hosts
+    db.session.flush()
+    return domain
+
+
+def set_host(*, reseller_id: int, name: str, host: str, addresses: list[str]) -> Host:
+    domain = _active(reseller_id, name)
+    host_name = _subordinate_host(domain, host)
+    clean = []
+    for address in addresses or []:
+        try:
+            clean.append(str(ipaddress.ip_address(str(address).strip())))
+        except ValueError:
+            raise ValidationFailed({"addresses": [_l("%(value)s is not an IP address.",
+                                                     value=str(address))]}) from None
+    if not 1 <= len(clean) <= 13:
+        raise ValidationFailed({"addresses": [_l("Give 1–13 addresses.")]})
+    with registry_errors():
+        get_registry().host_set(name=host_name, addresses=clean)
+    row = next((h for h in domain.hosts if h.name == host_name), None)
+    if row is None:
+        row = Host(name=host_name, addresses=clean)
+        domain.hosts.append(row)
+    row.addresses = clean
+    db.session.flush()
+    return row
+
+
+def delete_host(*, reseller_id: int, name: str, host: str) -> None:
+    domain = _active(reseller_id, name)
+    host_name = _subordinate_host(domain, host)
+    row = next((h for h in domain.hosts if h.name == host_name), None)
+    if row is None:
+        raise NotFound(_l("No glue host %(host)s.", host=host_name))
+    if host_name in (domain.nameservers or []):
+        raise Conflict(_l("%(host)s is one of the domain's nameservers; change them first.",
+                          host=host_name))
+    with registry_errors():
+        get_registry().host_delete(name=host_name)
+    domain.hosts.remove(row)
+    db.session.flush()
+
+
+def _subordinate_host(domain: Domain, host: str) -> str:
+    if not names.is_host_name(host or ""):
+        raise ValidationFailed({"host": [_l("Not a valid host name.")]})
+    host_name = names.host_name(host)
+    if not host_name.endswith("." + domain.name):
+        raise ValidationFailed({"host": [_l("A glue host must be under %(name)s.",
+                                            name=domain.name)]})
+    return host_name
+
+
+# -- DNSSEC --------------------------------------------------------------------------------
+
+def validate_ds(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    clean, errors = [], {}
+    for index, record in enumerate(records):
+        problems = []
+        key_tag, algorithm = record.get("key_tag"), record.get("algorithm")
+        digest_type, digest = record.get("digest_type"), str(record.get("digest") or "")
+        if not isinstance(key_tag, int) or not 0 <= key_tag <= 65535:
+            problems.append(_l("key_tag must be 0–65535."))
+        if algorithm not in DS_ALGORITHMS:
+            problems.append(_l("algorithm must be one of %(values)s.",
+                               values=", ".join(map(str, sorted(DS_ALGORITHMS)))))
+        length = DS_DIGEST_LENGTHS.get(digest_type)
+        if length is None:
+            problems.append(_l("digest_type must be 2 (SHA-256) or 4 (SHA-384)."))
+        elif len(digest) != length or not _HEX.match(digest):
+            problems.append(_l("digest must be %(n)s hexadecimal characters.", n=length))
+        if problems:
+            errors[str(index)] = problems
+        else:
+            clean.append({"key_tag": key_tag, "algorithm": algorithm,
+                          "digest_type": digest_type, "digest": digest.upper()})
+    if len(records) > 8:
+        errors["_schema"] = [_l("At most 8 DS records.")]
+    if errors:
+        raise ValidationFailed({"ds": errors})
+    return clean
+
+
+def set_dnssec(*, reseller_id: int, name: str, ds: list[dict[str, Any]]) -> Domain:
+    domain = _active(reseller_id, name)
+    clean = validate_ds(ds)
+    with registry_errors():
+        get_registry().update(name=domain.name, ds=clean, transaction_id=_trid("ds"))
+    domain.ds = clean
+    db.session.flush()
+    return domain
+
+
+# -- lock, auth code, privacy, auto-renew ------------------------------------------------------
+
+def set_lock(*, reseller_id: int, name: str, locked: bool) -> Domain:
+    domain = _active(reseller_id, name)
+    with registry_errors():
+        get_registry().update(name=domain.name, locked=locked, transaction_id=_trid("lock"))
+    domain.locked = locked
+    db.session.flush()
+    return domain
+
+
+def request_auth_code(*, reseller_id: int, name: str) -> str:
+    """A fresh auth code for moving the domain away; refused while it may not move."""
+    domain = _active(reseller_id, name)
+    if domain.locked:
+        raise DomainLocked(_l("Unlock %(name)s first.", name=domain.unicode_name))
+    if domain.transfer_lock_until and domain.transfer_lock_until > clock.now():
+        raise TransferLocked(_l("%(name)s cannot move before %(date)s (transfer lock after "
+                                "registration or owner change).", name=domain.unicode_name,
+                                date=domain.transfer_lock_until.date().isoformat()),
+                             until=domain.transfer_lock_until.isoformat())
+    with registry_errors():
+        return get_registry().auth_code(name=domain.name, transaction_id=_trid("auth"))
+
+
+def set_privacy(*, reseller_id: int, name: str, privacy: bool) -> Domain:
+    domain = get_domain(reseller_id=reseller_id, name=name)
+    domain.privacy = privacy
+    db.session.flush()
+    return domain
+
+
+def set_auto_renew(*, reseller_id: int, name: str, auto_renew: bool) -> Domain:
+    domain = get_domain(reseller_id=reseller_id, name=name)
+    domain.auto_renew = auto_renew
+    db.session.flush()
+    return domain
+
+
+def set_contacts(*, reseller_id: int, name: str, registrant: int | None = None,
+                 admin: int | None = None, tech: int | None = None) -> Domain:
+    domain = _active(reseller_id, name)
+    if registrant is not None and registrant != domain.registrant_id:
+        raise Conflict(_l("Changing the registrant is an owner change: POST "
+                          "/domains/%(name)s/owner-change.", name=domain.name))
+    changes = {}
+    for role, contact_id in (("admin", admin), ("tech", tech)):
+        if contact_id is not None:
+            changes[role] = contact_services.get_contact(reseller_id=reseller_id,
+                                                         contact_id=contact_id)
+    if not changes:
+        return domain
+    with registry_errors():
+        get_registry().update(name=domain.name, transaction_id=_trid("contacts"),
+                              **{role: c.handle for role, c in changes.items()})
+    for role, contact in changes.items():
+        setattr(domain, f"{role}_id", contact.id)
+    db.session.flush()
+    for contact in {c.id: c for c in changes.values()}.values():
+        contact_services.record_contact_changed(contact=contact, domain=domain)
+    return domain
+
+
+# -- deletion and transfer out ------------------------------------------------------------------
+
+def delete_domain(*, reseller_id: int, name: str) -> Domain:
+    domain = get_domain(reseller_id=reseller_id, name=name, for_update=True)
+    rules = rules_for(domain.tld)
+    if not rules.delete_allowed:
+        raise Conflict(_l(".%(tld)s does not allow deletion.", tld=domain.tld))
+    if domain.status not in ("active", "expired"):
+        raise DomainNotActive(_l("%(name)s is %(status)s.", name=domain.unicode_name,
+                                 status=domain.status))
+    if db.session.scalar(sa.select(Order.id).where(Order.lock_key == domain.name)):
+        raise OrderInProgress(_l("An order for %(name)s is in progress.",
+                                 name=domain.unicode_name))
+    with registry_errors():
+        get_registry().delete(name=domain.name, transaction_id=_trid("delete"))
+    mark_deleted(domain, restorable=rules.redemption_days > 0 and rules.restore)
+    return domain
+
+
+def mark_deleted(domain: Domain, *, restorable: bool) -> None:
+    if restorable:  # redemption: ``ended_at`` marks its start; a restore clears it
+        domain.status, domain.ended_at = "redemption", clock.now()
+        domain.expires_at = min(domain.expires_at, clock.now())
+        db.session.flush()
+        return
+    domain.status, domain.live_name, domain.ended_at = "deleted", None, clock.now()
+    db.session.flush()
+    record_event(reseller_id=domain.reseller_id, type="domain.deleted", data=domain_data(domain),
+                 dedupe_key=f"domain.deleted:{domain.id}")
+
+
+def answer_transfer_out(*, reseller_id: int, name: str, approve: bool) -> Domain:
+    domain = get_domain(reseller_id=reseller_id, name=name, for_update=True)
+    with registry_errors():
+        get_registry().transfer_answer(name=domain.name, approve=approve)
+    domain.transfer_out_pending = False
+    if approve:
+        mark_transferred_out(domain)
+    db.session.flush()
+    return domain
+
+
+def mark_transferred_out(domain: Domain) -> None:
+    if not domain.is_live:
+        return
+    domain.status, domain.live_name, domain.ended_at = "transferred_out", None, clock.now()
+    domain.transfer_out_pending = False
+    db.session.flush()
+    record_event(reseller_id=domain.reseller_id, type="domain.transferred_out",
+                 data=domain_data(domain), dedupe_key=f"domain.transferred_out:{domain.id}")
+
+
+def domain_data(domain: Domain) -> dict[str, Any]:
+    return {"domain": domain.name, "unicode_name": domain.unicode_name,
+            "status": domain.status, "expires_at": domain.expires_at.isoformat(),
+            "auto_renew": domain.auto_renew, "registrant_contact_id": domain.registrant_id,
+            "registrant": contact_services.person(domain.registrant), "order_id": None}

@@ -1,0 +1,71 @@
+"""RQ jobs and periodic work for domains. Each takes ids, re-checks state, and is safe to
+run twice; every periodic job is also ``flask jobs run NAME``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+
+from reseller.core.errors import DomainError
+from reseller.core.events import Event, on_event
+from reseller.core.extensions import db
+from reseller.core.jobs import enqueue, periodic
+from reseller.domains import lifecycle, orders, services
+from reseller.domains.models import Domain
+from reseller.domains.records import find_live_domain
+
+
+def process_order(order_id: int) -> None:
+    orders.process_order(order_id)
+
+
+def answer_transfer_out(domain_id: int, approve: bool) -> None:
+    """Carry out the registrant's answer to a transfer-out request (once)."""
+    domain = db.session.get(Domain, domain_id)
+    if domain is None or not domain.is_live or not domain.transfer_out_pending:
+        return
+    try:
+        services.answer_transfer_out(reseller_id=domain.reseller_id, name=domain.name,
+                                     approve=approve)
+    except DomainError:  # already settled at the registry (e.g. approved after 5 days)
+        domain.transfer_out_pending = False
+
+
+@on_event("registrant.transfer_decision")
+def on_transfer_decision(event: Event) -> None:
+    """White label's approve/stop page answered a transfer out: act after the commit."""
+    if event.data.get("direction") != "out":
+        return
+    domain = find_live_domain(str(event.data.get("domain") or ""))
+    if domain is not None and domain.reseller_id == event.reseller_id:
+        enqueue("reseller.domains.tasks.answer_transfer_out", domain.id,
+                event.data.get("decision") == "approve")
+
+
+@periodic("domains.recover_orders", "*/5 * * * *")
+def recover_orders() -> None:
+    """Finish orders left half done (crash, timeout) by asking the registry."""
+    minutes = current_app.config.get("ORDER_RECOVERY_AFTER_MINUTES", 5)
+    lifecycle.recover_orders(older_than=timedelta(minutes=minutes))
+
+
+@periodic("domains.transfers", "*/10 * * * *")
+def check_transfers() -> None:
+    """Settle pending transfers in and handle the registry's messages (transfers out)."""
+    lifecycle.poll_registry()
+    lifecycle.check_transfers()
+
+
+@periodic("domains.lifecycle", "15 3 * * *")
+def run_lifecycle() -> None:
+    """Reminders, auto-renew, and expiry → grace → redemption → deleted."""
+    lifecycle.send_reminders()
+    lifecycle.auto_renew(days_ahead=current_app.config.get("AUTO_RENEW_DAYS_AHEAD", 14))
+    lifecycle.expire_domains()
+
+
+@periodic("catalog.promote_tiers", "45 2 * * *")
+def promote_tiers() -> None:
+    """Move resellers up a volume tier on trailing-12-month purchases (never down)."""
+    lifecycle.promote_tiers()

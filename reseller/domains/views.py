@@ -1,0 +1,303 @@
+"""Client-area pages for domains: search and register (price shown before confirming),
+the domain list with filters and bulk actions, the domain page, transfers (one name or a
+CSV file), contacts and orders. Plain HTML forms; each POST is one unit of work."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from reseller.accounts.permissions import Permission
+from reseller.catalog import services as catalog
+from reseller.client.session import permission_required
+from reseller.core.db import unit_of_work
+from reseller.core.errors import DomainError, ValidationFailed, translate_messages
+from reseller.core.extensions import db
+from reseller.core.pagination import paginate
+from reseller.domains import bulk, orders, services
+from reseller.domains import contacts as contact_services
+from reseller.domains.models import Contact, Domain, Order
+from reseller.domains.records import get_domain
+from reseller.domains.schemas import ContactIn
+
+bp = Blueprint("domains", __name__)
+VIEW = permission_required(Permission.VIEW_DOMAINS)
+MANAGE = permission_required(Permission.MANAGE_DOMAINS)
+
+
+def _rid() -> int:
+    return g.user.reseller_id
+
+
+def _refusal(error: DomainError) -> str:
+    message = str(error.detail or error.title)
+    if isinstance(error, ValidationFailed):
+        details = translate_messages(error.errors)
+        message += " " + "; ".join(f"{k}: {v}" for k, v in _flatten(details))
+    return message
+
+
+def _flatten(errors: Any, prefix: str = ""):
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            yield from _flatten(value, f"{prefix}{key}.")
+    elif isinstance(errors, list):
+        yield prefix.rstrip("."), ", ".join(str(item) for item in errors)
+    else:
+        yield prefix.rstrip("."), str(errors)
+
+
+def _attempt(action: Callable[[], Any], success: str | None = None) -> Any:
+    """Run ``action`` in a unit of work; flash its refusal instead of failing the page."""
+    try:
+        with unit_of_work():
+            result = action()
+    except DomainError as refused:
+        flash(_refusal(refused), "error")
+        return None
+    if success:
+        flash(success)
+    return result if result is not None else True
+
+
+def _contacts() -> list[Contact]:
+    return list(db.session.scalars(contact_services.list_contacts(reseller_id=_rid())
+                                   .order_by(Contact.name)))
+
+
+# -- search and register ------------------------------------------------------------------------
+
+@bp.get("/domains/search")
+@VIEW
+def search():
+    query = request.args.get("q", "").strip()
+    results, error = [], None
+    if query:
+        wanted = [part for part in query.replace(",", " ").split() if part]
+        wanted = [w if "." in w else f"{w}.{tld}" for w in wanted
+                  for tld in (("fi", "se", "com", "eu") if "." not in w else ("",))]
+        try:
+            results = services.check_availability(reseller_id=_rid(), names_text=wanted)
+        except DomainError as refused:
+            error = _refusal(refused)
+    return render_template("domains/search.html", query=query, results=results, error=error)
+
+
+@bp.route("/domains/register", methods=["GET", "POST"])
+@MANAGE
+def register():
+    name = request.values.get("name", "").strip()
+    period = request.values.get("period", "1")
+    if request.method == "POST":
+        form = request.form
+        contacts = {role: int(form[role]) for role in ("registrant", "admin", "tech")
+                    if form.get(role, "").isdigit()}
+        order = _attempt(lambda: orders.order_register(
+            reseller_id=_rid(), name=name, period=_int(period), contacts=contacts,
+            nameservers=form.get("nameservers", "").split(),
+            privacy=bool(form.get("privacy")), auto_renew=bool(form.get("auto_renew")),
+            idempotency_key=form.get("idempotency_key") or str(uuid.uuid4())))
+        if order:
+            flash(_("Order placed: %(name)s.", name=order.unicode_name))
+            return redirect(url_for("domains.order_page", order_id=order.id))
+    quote, error = None, None
+    try:
+        result = services.check_availability(reseller_id=_rid(), names_text=[name],
+                                             period=_int(period))[0]
+        quote = result
+        if not result["available"]:
+            error = _("%(name)s is not available.", name=result["unicode_name"])
+    except DomainError as refused:
+        error = _refusal(refused)
+    return render_template("domains/register.html", name=name, period=_int(period),
+                           quote=quote, error=error, contacts=_contacts(),
+                           idempotency_key=str(uuid.uuid4()))
+
+
+def _int(value: Any, default: int = 1) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+# -- list and bulk actions ---------------------------------------------------------------------
+
+@bp.get("/domains")
+@VIEW
+def domain_list():
+    args = request.args
+    stmt = services.list_domains(reseller_id=_rid(), status=args.get("status") or None,
+                                 tld=args.get("tld") or None, q=args.get("q") or None)
+    page = paginate(stmt, key=Domain.id, cursor=args.get("cursor") or None, limit=100)
+    return render_template("domains/list.html", page=page, args=args,
+                           idempotency_key=str(uuid.uuid4()))
+
+
+@bp.post("/domains/bulk")
+@MANAGE
+def bulk_action():
+    selected = request.form.getlist("names")
+    action = request.form.get("action")
+    if not selected:
+        flash(_("Select at least one domain."), "error")
+        return redirect(url_for("domains.domain_list"))
+    if action == "renew":
+        key = request.form.get("idempotency_key") or str(uuid.uuid4())
+        results = _attempt(lambda: bulk.bulk_renew(reseller_id=_rid(), names=selected,
+                                                   period=1, idempotency_key=key))
+        if results:
+            placed = sum(1 for r in results if r["order"] is not None)
+            flash(_("Renewal orders placed: %(n)s of %(total)s.", n=placed, total=len(results)))
+            for row in results:
+                if row["error"]:
+                    flash(f"{row['name']}: {row['error'].get('detail')}", "error")
+    elif action in ("auto_renew_on", "auto_renew_off"):
+        value = action == "auto_renew_on"
+        _attempt(lambda: [services.set_auto_renew(reseller_id=_rid(), name=n, auto_renew=value)
+                          for n in selected], _("Auto-renew updated."))
+    return redirect(url_for("domains.domain_list"))
+
+
+# -- one domain ----------------------------------------------------------------------------------
+
+@bp.get("/domains/<name>")
+@VIEW
+def domain_page(name: str):
+    domain = get_domain(reseller_id=_rid(), name=name)
+    recent = db.session.scalars(orders.list_orders(reseller_id=_rid(), domain=domain.name)
+                                .order_by(Order.id.desc()).limit(10))
+    return render_template("domains/domain.html", domain=domain, contacts=_contacts(),
+                           orders=list(recent), auth_code=None,
+                           idempotency_key=str(uuid.uuid4()))
+
+
+@bp.post("/domains/<name>/<any(nameservers, dnssec, lock, privacy, auto_renew, contacts, "
+         "renew, restore, auth_code, delete, host):action>")
+@MANAGE
+def domain_action(name: str, action: str):
+    form, rid = request.form, _rid()
+    key = form.get("idempotency_key") or str(uuid.uuid4())
+    handlers: dict[str, Callable[[], Any]] = {
+        "nameservers": lambda: services.set_nameservers(
+            reseller_id=rid, name=name, nameservers=form.get("nameservers", "").split()),
+        "dnssec": lambda: services.set_dnssec(reseller_id=rid, name=name,
+                                              ds=_parse_ds(form.get("ds", ""))),
+        "lock": lambda: services.set_lock(reseller_id=rid, name=name,
+                                          locked=form.get("locked") == "1"),
+        "privacy": lambda: services.set_privacy(reseller_id=rid, name=name,
+                                                privacy=form.get("privacy") == "1"),
+        "auto_renew": lambda: services.set_auto_renew(reseller_id=rid, name=name,
+                                                      auto_renew=form.get("auto_renew") == "1"),
+        "contacts": lambda: services.set_contacts(
+            reseller_id=rid, name=name, admin=_int(form.get("admin"), None),
+            tech=_int(form.get("tech"), None)),
+        "renew": lambda: orders.order_renew(reseller_id=rid, name=name,
+                                            period=_int(form.get("period")),
+                                            idempotency_key=key),
+        "restore": lambda: orders.order_restore(reseller_id=rid, name=name,
+                                                idempotency_key=key),
+        "auth_code": lambda: services.request_auth_code(reseller_id=rid, name=name),
+        "delete": lambda: services.delete_domain(reseller_id=rid, name=name),
+        "host": lambda: services.set_host(reseller_id=rid, name=name,
+                                          host=form.get("host", ""),
+                                          addresses=form.get("addresses", "").split()),
+    }
+    result = _attempt(handlers[action])
+    if result and action == "auth_code":
+        domain = get_domain(reseller_id=rid, name=name)
+        return render_template("domains/domain.html", domain=domain, contacts=_contacts(),
+                               orders=[], auth_code=result, idempotency_key=str(uuid.uuid4()))
+    if result and isinstance(result, Order):
+        flash(_("Order placed."))
+        return redirect(url_for("domains.order_page", order_id=result.id))
+    if result:
+        flash(_("Saved."))
+    if action == "delete" and result:
+        return redirect(url_for("domains.domain_list"))
+    return redirect(url_for("domains.domain_page", name=name))
+
+
+def _parse_ds(text: str) -> list[dict[str, Any]]:
+    records = []
+    for line in filter(None, (line.strip() for line in text.splitlines())):
+        parts = line.split()
+        values: dict[str, Any] = dict(zip(("key_tag", "algorithm", "digest_type", "digest"),
+                                          parts, strict=False))
+        for field in ("key_tag", "algorithm", "digest_type"):
+            values[field] = _int(values.get(field), -1)
+        records.append(values)
+    return records
+
+
+# -- transfers -----------------------------------------------------------------------------------
+
+@bp.route("/transfers", methods=["GET", "POST"])
+@MANAGE
+def transfers():
+    report = None
+    if request.method == "POST":
+        key = request.form.get("idempotency_key") or str(uuid.uuid4())
+        upload = request.files.get("file")
+        if upload and upload.filename:
+            text = upload.read().decode("utf-8", errors="replace")
+            report = _attempt(lambda: bulk.import_transfers(reseller_id=_rid(), text=text,
+                                                            idempotency_key=key))
+        else:
+            order = _attempt(lambda: orders.order_transfer(
+                reseller_id=_rid(), name=request.form.get("name", ""),
+                auth_code=request.form.get("auth_code", ""), idempotency_key=key))
+            if order:
+                flash(_("Transfer requested for %(name)s.", name=order.unicode_name))
+                return redirect(url_for("domains.order_page", order_id=order.id))
+    return render_template("domains/transfers.html", report=report,
+                           idempotency_key=str(uuid.uuid4()))
+
+
+# -- contacts ------------------------------------------------------------------------------------
+
+@bp.route("/contacts", methods=["GET", "POST"])
+@VIEW
+def contacts():
+    if request.method == "POST":
+        if not _can_manage():
+            flash(_("Your role cannot change contacts."), "error")
+        else:
+            fields = {key: request.form.get(key, "").strip() for key in ContactIn().fields}
+            fields["organization"] = fields.get("organization") or None
+            _attempt(lambda: contact_services.create_contact(
+                reseller_id=_rid(), **ContactIn().load_or_raise(fields)), _("Contact created."))
+        return redirect(url_for("domains.contacts"))
+    return render_template("domains/contacts.html", contacts=_contacts())
+
+
+def _can_manage() -> bool:
+    from reseller.client.session import user_can
+
+    return user_can(Permission.MANAGE_DOMAINS)
+
+
+# -- orders ------------------------------------------------------------------------------------
+
+@bp.get("/orders")
+@VIEW
+def order_list():
+    stmt = orders.list_orders(reseller_id=_rid(), state=request.args.get("state") or None)
+    page = paginate(stmt, key=Order.id, cursor=request.args.get("cursor") or None, limit=100,
+                    descending=True)
+    return render_template("domains/orders.html", page=page)
+
+
+@bp.get("/orders/<int:order_id>")
+@VIEW
+def order_page(order_id: int):
+    order = orders.get_order(reseller_id=_rid(), order_id=order_id)
+    return render_template("domains/order.html", order=order)
+
+
+def quote_for(tld: str) -> Any:  # used by templates that show a price before confirming
+    return catalog.quote(reseller_id=_rid(), tld=tld, operation="renew")

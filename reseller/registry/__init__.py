@@ -1,0 +1,27 @@
+"""Registry adapters behind one interface (``base.Registry``), chosen by REGISTRY_ADAPTER:
+``sandbox`` (the embedded default, real rules, state in our database) or, later, ``epp``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app
+
+from reseller.registry.base import Registry
+
+
+def registry_from_config(config: Any) -> Registry:
+    adapter = config.get("REGISTRY_ADAPTER", "sandbox")
+    if adapter == "sandbox":
+        from reseller.registry.sandbox import SandboxRegistry
+
+        return SandboxRegistry.from_config(config)
+    raise RuntimeError(f"unknown REGISTRY_ADAPTER {adapter!r} (available: sandbox)")
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["tunnus.registry"] = registry_from_config(app.config)
+
+
+def get_registry() -> Registry:
+    return current_app.extensions["tunnus.registry"]

@@ -1,0 +1,147 @@
+"""The registry interface, shaped after EPP (RFC 5730-5734, 5910) so an EPP client can
+implement it: every mutating call carries a client transaction id (EPP clTRID), and a
+repeated call with the same id returns the first result instead of acting twice.
+
+Errors say what the caller may do: ``RegistryRejected`` is final (release the money),
+``RegistryUnavailable`` means nothing happened (retry), ``RegistryTimeout`` means the
+outcome is unknown (retry with the same transaction id, or ask ``transaction``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+
+class RegistryError(Exception):
+    """Base for registry failures."""
+
+
+class RegistryRejected(RegistryError):
+    """The registry refused the command (EPP 2xxx result); retrying will not help."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(f"{code} {message}")
+        self.code = code
+        self.message = message
+
+
+class RegistryUnavailable(RegistryError):
+    """The registry could not be reached; the command was not carried out."""
+
+
+class RegistryTimeout(RegistryError):
+    """No answer in time: the command may or may not have been carried out."""
+
+
+@dataclass(frozen=True)
+class Availability:
+    name: str
+    available: bool
+    premium: bool = False
+    premium_price: Decimal | None = None  # net EUR per year, when premium
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class DomainInfo:
+    name: str
+    sponsor: str
+    created_at: datetime
+    expires_at: datetime
+    registrant: str | None = None
+    admin: str | None = None
+    tech: str | None = None
+    nameservers: tuple[str, ...] = ()
+    ds: tuple[dict, ...] = ()
+    locked: bool = False
+    statuses: tuple[str, ...] = ("ok",)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["created_at"] = self.created_at.isoformat()
+        data["expires_at"] = self.expires_at.isoformat()
+        data["nameservers"] = list(self.nameservers)
+        data["ds"] = list(self.ds)
+        data["statuses"] = list(self.statuses)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DomainInfo:
+        values = dict(data)
+        values["created_at"] = datetime.fromisoformat(values["created_at"])
+        values["expires_at"] = datetime.fromisoformat(values["expires_at"])
+        values["nameservers"] = tuple(values.get("nameservers") or ())
+        values["ds"] = tuple(values.get("ds") or ())
+        values["statuses"] = tuple(values.get("statuses") or ("ok",))
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class TransferInfo:
+    name: str
+    status: str  # pending | clientApproved | clientRejected | serverApproved | clientCancelled
+    gaining: str
+    losing: str
+    requested_at: datetime
+    act_by: datetime
+    expires_at: datetime | None = None
+
+    @property
+    def approved(self) -> bool:
+        return self.status in ("clientApproved", "serverApproved")
+
+    @property
+    def pending(self) -> bool:
+        return self.status == "pending"
+
+
+@dataclass(frozen=True)
+class Message:
+    """A poll-queue message (EPP <poll>): e.g. another registrar asked for our domain."""
+
+    id: int
+    kind: str  # transfer_requested | transfer_completed | transfer_rejected
+    name: str
+    data: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The recorded result of one transaction id."""
+
+    ok: bool
+    result: Any  # DomainInfo | TransferInfo | str | None
+    code: int = 1000
+    message: str = "Command completed successfully"
+
+
+class Registry(Protocol):
+    registrar_id: str
+
+    def check(self, names: list[str]) -> list[Availability]: ...
+    def info(self, name: str) -> DomainInfo | None: ...
+    def create(self, *, name: str, years: int, registrant: str, admin: str | None,
+               tech: str | None, nameservers: list[str], transaction_id: str) -> DomainInfo: ...
+    def renew(self, *, name: str, years: int, current_expiry: datetime,
+              transaction_id: str) -> DomainInfo: ...
+    def restore(self, *, name: str, transaction_id: str) -> DomainInfo: ...
+    def change_registrant(self, *, name: str, registrant: str,
+                          transaction_id: str) -> DomainInfo: ...
+    def update(self, *, name: str, transaction_id: str, nameservers: list[str] | None = None,
+               ds: list[dict] | None = None, locked: bool | None = None,
+               admin: str | None = None, tech: str | None = None) -> DomainInfo: ...
+    def auth_code(self, *, name: str, transaction_id: str) -> str: ...
+    def delete(self, *, name: str, transaction_id: str) -> None: ...
+    def transfer_request(self, *, name: str, auth_code: str, years: int,
+                         transaction_id: str) -> TransferInfo: ...
+    def transfer_query(self, *, name: str) -> TransferInfo | None: ...
+    def transfer_answer(self, *, name: str, approve: bool) -> TransferInfo: ...
+    def host_set(self, *, name: str, addresses: list[str]) -> None: ...
+    def host_delete(self, *, name: str) -> None: ...
+    def contact_set(self, *, handle: str, data: dict) -> None: ...
+    def transaction(self, transaction_id: str) -> Outcome | None: ...
+    def poll(self) -> list[Message]: ...
+    def ack(self, message_id: int) -> None: ...

@@ -1,0 +1,1 @@
+"""Webhooks: reseller endpoints, signed deliveries (Standard Webhooks), retries and replay."""

@@ -1,0 +1,139 @@
+"""Webhook jobs: send one attempt (signed per Standard Webhooks), schedule the next.
+
+Each attempt is its own job, ``deliver(delivery_id, attempt)``, so a duplicate job is a
+no-op (the attempt number no longer matches). A failure records the attempt and queues
+the next one after an exponential backoff (30 s, 2 min, 8 min, … capped at 12 h) until
+``WEBHOOKS_RETRY_HOURS`` (72) after the delivery was created; then it is given up.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from standardwebhooks import Webhook
+
+from reseller.core.clock import clock
+from reseller.core.db import lock_row
+from reseller.core.events import Event, on_event
+from reseller.core.extensions import db
+from reseller.core.jobs import enqueue, periodic
+from reseller.webhooks import services
+from reseller.webhooks.models import WebhookAttempt, WebhookDelivery
+
+BASE_DELAY = 30
+MAX_DELAY = 12 * 3600
+USER_AGENT = "Tunnus-Webhooks/1.0"
+
+
+@on_event("*")
+def _fan_out(event: Event) -> None:
+    services.fan_out(event)
+
+
+def backoff(failures: int) -> int:
+    """Seconds to wait after the ``failures``-th failed attempt."""
+    return min(BASE_DELAY * 4 ** (failures - 1), MAX_DELAY)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # a redirect is a failed attempt; following it could reach anywhere
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def sign(secret: str, message_id: str, payload: str) -> dict[str, str]:
+    now = clock.now()
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(secret).sign(message_id, now, payload),
+    }
+
+
+def _post(url: str, headers: dict[str, str], payload: str, timeout: float
+          ) -> tuple[int | None, str | None, str]:
+    """(status code, error, response excerpt) of one POST."""
+    request = urllib.request.Request(url, data=payload.encode(), method="POST", headers={
+        **headers, "Content-Type": "application/json", "User-Agent": USER_AGENT})
+    try:
+        with _opener.open(request, timeout=timeout) as response:
+            return response.status, None, response.read(1000).decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        return error.code, f"HTTP {error.code}", error.read(1000).decode("utf-8", "replace")
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        reason = getattr(error, "reason", error)
+        return None, str(reason)[:500], ""
+
+
+def _target_allowed(url: str) -> str | None:
+    """Re-check at send time: DNS may have changed since the endpoint was registered."""
+    try:
+        services.check_url(url, allow_private=current_app.config["WEBHOOKS_ALLOW_PRIVATE"])
+    except services.WebhookUrlRefused as refused:
+        return str(refused.detail or refused.title)
+    return None
+
+
+def deliver(delivery_id: int, attempt: int) -> None:
+    """Make attempt number ``attempt`` of a delivery. Safe to run twice."""
+    delivery = lock_row(WebhookDelivery, delivery_id)
+    if delivery is None or delivery.status != "pending" or delivery.attempts != attempt - 1:
+        return
+    endpoint = delivery.endpoint
+    if not endpoint.active or endpoint.deleted_at is not None:
+        delivery.status, delivery.last_error = "failed", "endpoint disabled"
+        delivery.next_attempt_at = None
+        return
+    started = time.monotonic()
+    refused = _target_allowed(endpoint.url)
+    if refused:
+        code, error, body = None, refused, ""
+    else:
+        headers = sign(endpoint.secret, delivery.message_id, delivery.payload)
+        code, error, body = _post(endpoint.url, headers, delivery.payload,
+                                  current_app.config["WEBHOOKS_TIMEOUT"])
+    now = clock.now()
+    delivery.attempts = attempt
+    delivery.last_status_code, delivery.last_error = code, error
+    db.session.add(WebhookAttempt(delivery_id=delivery.id, number=attempt, attempted_at=now,
+                                  status_code=code, error=error, response_body=body[:1000],
+                                  duration_ms=int((time.monotonic() - started) * 1000)))
+    if code is not None and 200 <= code < 300:
+        delivery.status, delivery.delivered_at, delivery.next_attempt_at = "succeeded", now, None
+        return
+    _schedule_retry(delivery, attempt, now, permanent=bool(refused))
+
+
+def _schedule_retry(delivery: WebhookDelivery, attempt: int, now: Any, *, permanent: bool
+                    ) -> None:
+    delay = backoff(attempt)
+    deadline = delivery.created_at + timedelta(hours=current_app.config["WEBHOOKS_RETRY_HOURS"])
+    if permanent or now + timedelta(seconds=delay) > deadline:
+        delivery.status, delivery.next_attempt_at = "failed", None
+        return
+    delivery.next_attempt_at = now + timedelta(seconds=delay)
+    enqueue(services.DELIVER, delivery.id, attempt + 1, retries=0, delay=delay)
+
+
+@periodic("webhook_sweep", "*/10 * * * *",
+          "Re-queue webhook deliveries whose next attempt is overdue (a lost job)")
+def sweep_overdue() -> int:
+    cutoff = clock.now() - timedelta(minutes=10)
+    overdue = db.session.execute(
+        sa.select(WebhookDelivery.id, WebhookDelivery.attempts)
+        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at < cutoff)
+        .limit(1000)).all()
+    for delivery_id, attempts in overdue:
+        enqueue(services.DELIVER, delivery_id, attempts + 1, retries=0)
+    return len(overdue)
+
+
+__all__ = ["deliver", "sweep_overdue", "backoff", "sign"]

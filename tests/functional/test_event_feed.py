@@ -1,0 +1,60 @@
+"""GET /api/v1/events: the tenant's events in order, after a cursor, filterable by type."""
+
+import pytest
+
+from reseller.core.db import unit_of_work
+from reseller.core.events import record_event
+
+
+def _record(reseller, type_, **data):
+    with unit_of_work():
+        return record_event(reseller_id=reseller.id, type=type_, data=data)
+
+
+@pytest.mark.smoke
+def test_feed_pages_in_order_and_polls_from_next(factory):
+    reseller = factory.reseller()
+    api = factory.api(reseller)
+    for n in range(3):
+        _record(reseller, "order.completed", order_id=n)
+    first = api.get("/api/v1/events?limit=2").json
+    assert [e["data"]["order_id"] for e in first["items"]] == [0, 1]
+    assert first["has_more"] is True
+    second = api.get(first["next"]).json
+    assert [e["data"]["order_id"] for e in second["items"]] == [2]
+    assert second["has_more"] is False
+    empty = api.get(second["next"]).json
+    assert empty["items"] == [] and empty["next"] == second["next"]
+    _record(reseller, "invoice.issued", invoice="2026-0001")
+    later = api.get(empty["next"]).json
+    assert [e["type"] for e in later["items"]] == ["invoice.issued"]
+
+
+def test_feed_filters_by_type_and_keeps_the_filter_in_next(factory):
+    reseller = factory.reseller()
+    api = factory.api(reseller)
+    _record(reseller, "order.completed", n=1)
+    _record(reseller, "order.failed", n=2)
+    _record(reseller, "order.completed", n=3)
+    page = api.get("/api/v1/events?type=order.completed&limit=1").json
+    assert [e["data"]["n"] for e in page["items"]] == [1]
+    assert "type=order.completed" in page["next"]
+    assert [e["data"]["n"] for e in api.get(page["next"]).json["items"]] == [3]
+
+
+def test_feed_shows_only_the_callers_events(factory):
+    mine, theirs = factory.reseller(), factory.reseller()
+    _record(theirs, "order.completed", secret="theirs")
+    _record(mine, "order.completed", secret="mine")
+    items = factory.api(mine).get("/api/v1/events").json["items"]
+    assert [e["data"]["secret"] for e in items] == ["mine"]
+
+
+def test_bad_cursor_is_400(factory):
+    response = factory.api().get("/api/v1/events?after=!!!")
+    assert response.status_code == 400
+    assert response.json["code"] == "invalid_cursor"
+
+
+def test_feed_needs_the_events_scope(factory):
+    assert factory.api(scopes=["domains:read"]).get("/api/v1/events").status_code == 403

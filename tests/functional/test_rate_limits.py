@@ -1,0 +1,70 @@
+"""Per-tier rate limits with IETF RateLimit headers and 429 problem+json."""
+
+import pytest
+
+from reseller.core.config import ConfigError, load_config
+
+
+@pytest.fixture
+def tiny_limits(app, monkeypatch):
+    monkeypatch.setitem(app.config, "RATE_LIMITS", {
+        "standard": "3/hour", "plus": "5/hour", "pro": "5/hour", "enterprise": "unlimited"})
+    app.extensions["tunnus.limiter"].reset()  # ids repeat across rolled-back tests on SQLite
+
+
+@pytest.mark.smoke
+def test_standard_tier_gets_429_with_retry_after_past_its_limit(factory, tiny_limits):
+    api = factory.api(factory.reseller(tier="standard"))
+    statuses = [api.get("/api/v1/account").status_code for _ in range(3)]
+    assert statuses == [200, 200, 200]
+    refused = api.get("/api/v1/account")
+    assert refused.status_code == 429
+    assert refused.mimetype == "application/problem+json"
+    assert refused.json["code"] == "rate_limited"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 3600
+    assert refused.headers["RateLimit-Remaining"] == "0"
+
+
+def test_headers_count_down_and_name_the_policy(factory, tiny_limits):
+    api = factory.api(factory.reseller())
+    first = api.get("/api/v1/account")
+    second = api.get("/api/v1/users")
+    assert first.headers["RateLimit-Limit"] == "3"
+    assert first.headers["RateLimit-Remaining"] == "2"
+    assert second.headers["RateLimit-Remaining"] == "1"  # one budget across routes
+    assert 0 <= int(first.headers["RateLimit-Reset"]) <= 3600
+    assert first.headers["RateLimit-Policy"] == "3;w=3600"
+
+
+def test_limits_are_per_reseller_and_per_tier(factory, tiny_limits):
+    plus = factory.api(factory.reseller(tier="plus"))
+    assert plus.get("/api/v1/account").headers["RateLimit-Limit"] == "5"
+    one, other = factory.reseller(), factory.reseller()
+    first = factory.api(one)
+    for _ in range(3):
+        first.get("/api/v1/account")
+    assert first.get("/api/v1/account").status_code == 429
+    # Two tokens of the same reseller share its budget; another reseller has its own.
+    assert factory.api(one).get("/api/v1/account").status_code == 429
+    assert factory.api(other).get("/api/v1/account").status_code == 200
+
+
+def test_enterprise_is_unlimited(factory, tiny_limits):
+    api = factory.api(factory.reseller(tier="enterprise"))
+    responses = [api.get("/api/v1/account") for _ in range(6)]
+    assert {r.status_code for r in responses} == {200}
+    assert "RateLimit-Limit" not in responses[-1].headers
+
+
+def test_client_area_is_not_rate_limited(client, tiny_limits):
+    for _ in range(5):
+        assert client.get("/login").status_code == 200
+
+
+def test_rate_limits_are_configurable_from_the_environment():
+    config = load_config({"RATE_LIMITS": "standard=100/minute,enterprise=unlimited"})
+    assert config["RATE_LIMITS"]["standard"] == "100/minute"
+    assert config["RATE_LIMITS"]["plus"] == "60000/hour"
+    assert load_config({})["RATE_LIMITS"]["standard"] == "20000/hour"
+    with pytest.raises(ConfigError):
+        load_config({"RATE_LIMITS": "standard=lots"})

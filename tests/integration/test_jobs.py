@@ -1,0 +1,63 @@
+"""Jobs are enqueued only after commit, and RQ workers run them against the database."""
+
+import pytest
+import sqlalchemy as sa
+
+from reseller.core import jobs as jobs_module
+from reseller.core.db import unit_of_work
+from reseller.core.events import Event, record_event
+from reseller.core.extensions import db
+
+
+def record_ping(reseller_id: int, marker: str) -> None:
+    """A job used by these tests: records an event (idempotently, by marker)."""
+    record_event(reseller_id=reseller_id, type="test.ping", data={"marker": marker},
+                 dedupe_key=f"ping:{marker}")
+
+
+PATH = "tests.integration.test_jobs.record_ping"
+
+
+@pytest.mark.smoke
+def test_job_is_queued_only_when_the_transaction_commits(app, factory, jobs):
+    reseller = factory.reseller()
+    with pytest.raises(RuntimeError), unit_of_work():
+        jobs_module.enqueue(PATH, reseller.id, "rolled-back")
+        raise RuntimeError("boom")
+    assert jobs.jobs == []
+    with unit_of_work():
+        jobs_module.enqueue(PATH, reseller.id, "committed")
+    assert jobs.jobs == [(PATH, (reseller.id, "committed"))]
+    jobs.run_all()
+    jobs.run_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Event)) == 1
+
+
+@pytest.mark.postgres_only
+def test_rq_worker_runs_a_committed_job(app, committed_db, redis_server):
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    runner = jobs_module.RQRunner(app, redis_server.url)
+    with app.app_context():
+        from reseller.accounts.models import Reseller
+
+        reseller = Reseller(company_name="Queue Oy", country="FI", business_id="2464491-9",
+                            contact_email="q@example.test", language="fi")
+        with unit_of_work():
+            db.session.add(reseller)
+        original = app.extensions["tunnus.jobs"]
+        app.extensions["tunnus.jobs"] = runner
+        try:
+            with unit_of_work():
+                jobs_module.enqueue(PATH, reseller.id, "via-rq")
+        finally:
+            app.extensions["tunnus.jobs"] = original
+        jobs_module._worker_app = app  # the worker process would build its own app
+        connection = Redis.from_url(redis_server.url)
+        worker = SimpleWorker([Queue("default", connection=connection)], connection=connection)
+        assert worker.work(burst=True)
+        db.session.remove()
+        events = db.session.scalars(sa.select(Event).where(Event.type == "test.ping")).all()
+        assert [e.data["marker"] for e in events] == ["via-rq"]
+        jobs_module._worker_app = None

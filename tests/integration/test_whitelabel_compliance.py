@@ -1,0 +1,227 @@
+"""Registrant compliance and event-driven messages: verification deadline with
+suspension/unsuspension events, renewal reminders by the clock, listeners, idempotence."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from reseller.core.db import unit_of_work
+from reseller.core.events import Event, record_event
+from reseller.core.extensions import db
+from whitelabel import actions, compliance, tokens
+from whitelabel.models import LinkToken, OutboxMessage, RegistrantVerification
+
+NOW = datetime(2027, 1, 1, 9, tzinfo=UTC)
+
+
+def _events(kind: str) -> list[Event]:
+    return list(db.session.scalars(sa.select(Event).where(Event.type == kind)))
+
+
+def _registered(reseller_id, domain="kauppa.fi", email="Maija@Customer.example",
+                language="sv", expires=NOW + timedelta(days=365), key=None):
+    with unit_of_work():
+        record_event(reseller_id=reseller_id, type="domain.registered",
+                     dedupe_key=key or f"registered:{domain}",
+                     data={"domain": domain, "expires_at": expires.isoformat(),
+                           "registrant": {"email": email, "language": language}})
+
+
+@pytest.mark.smoke
+def test_registration_event_sends_confirmation_and_verification_once(factory, wl_settings):
+    reseller = factory.reseller()
+    _registered(reseller.id)
+    _registered(reseller.id)  # the same happening recorded again
+    sent = {m.template: m for m in OutboxMessage.query}
+    assert set(sent) == {"registrant/registration_confirmed", "registrant/email_verification"}
+    assert all(m.language == "sv" and m.recipient.lower() == "maija@customer.example"
+               for m in sent.values())
+    assert not compliance.is_verified(reseller_id=reseller.id, email="maija@customer.example")
+    # A second domain of the same registrant adds to the pending verification, no new mail.
+    _registered(reseller.id, domain="toinen.fi")
+    row = RegistrantVerification.query.one()
+    assert row.domains == ["kauppa.fi", "toinen.fi"]
+    assert OutboxMessage.query.filter_by(template="registrant/email_verification").count() == 1
+
+
+def test_unconfirmed_registrant_is_suspended_after_15_days_and_unsuspended_on_confirm(
+        factory, wl_settings):
+    reseller = factory.reseller()
+    with unit_of_work():
+        row = compliance.start_registrant_verification(
+            reseller_id=reseller.id, email="maija@customer.example", domain="kauppa.fi",
+            language="fi", now=NOW, settings=wl_settings)
+    assert row.deadline_at == NOW + timedelta(days=15)
+    with unit_of_work():
+        assert compliance.enforce_verification_deadlines(now=NOW + timedelta(days=14)) == 0
+    with unit_of_work():
+        assert compliance.enforce_verification_deadlines(now=NOW + timedelta(days=15)) == 1
+    with unit_of_work():  # idempotent
+        assert compliance.enforce_verification_deadlines(now=NOW + timedelta(days=16)) == 0
+    [overdue] = _events("registrant.verification_overdue")
+    assert overdue.data == {"email": "maija@customer.example", "domains": ["kauppa.fi"],
+                            "suspend": True}
+    # The emailed link still works after the deadline and lifts the suspension.
+    link = LinkToken.query.filter_by(purpose="confirm_email").one()
+    with unit_of_work():
+        actions.confirm_email(link, now=NOW + timedelta(days=20))
+    assert compliance.is_verified(reseller_id=reseller.id, email="MAIJA@customer.example")
+    [verified] = _events("registrant.verified")
+    assert verified.data["unsuspend"] is True and verified.data["domains"] == ["kauppa.fi"]
+
+
+def test_verified_registrant_is_not_asked_again(factory, wl_settings):
+    reseller = factory.reseller()
+    with unit_of_work():
+        compliance.start_registrant_verification(reseller_id=reseller.id, email="a@b.example",
+                                                 domain="a.fi", settings=wl_settings)
+        compliance.confirm_email(reseller_id=reseller.id, email="a@b.example")
+    _registered(reseller.id, domain="b.fi", email="a@b.example")
+    assert OutboxMessage.query.filter_by(template="registrant/email_verification").count() == 1
+
+
+def test_verification_is_per_reseller(factory, wl_settings):
+    first, second = factory.reseller(), factory.reseller()
+    with unit_of_work():
+        compliance.start_registrant_verification(reseller_id=first.id, email="a@b.example",
+                                                 domain="a.fi", settings=wl_settings)
+        compliance.confirm_email(reseller_id=first.id, email="a@b.example")
+    assert compliance.is_verified(reseller_id=first.id, email="a@b.example")
+    assert not compliance.is_verified(reseller_id=second.id, email="a@b.example")
+
+
+def test_renewal_reminders_go_30_and_7_days_before_and_after_expiry_once_each(
+        factory, wl_settings):
+    reseller = factory.reseller()
+    expires = NOW + timedelta(days=60)
+    _registered(reseller.id, expires=expires, language="fi")
+    sent_at = {}
+    moment = NOW
+    while moment < expires + timedelta(days=10):  # the hourly job, run daily here
+        with unit_of_work():
+            if compliance.send_renewal_reminders(now=moment, settings=wl_settings):
+                sent_at[moment] = [m.template for m in OutboxMessage.query.filter(
+                    OutboxMessage.template.like("registrant/renewal%"))]
+        moment += timedelta(days=1)
+    reminders = OutboxMessage.query.filter(
+        OutboxMessage.template.like("registrant/renewal%")).order_by(OutboxMessage.id).all()
+    assert [m.template for m in reminders] == [
+        "registrant/renewal_reminder", "registrant/renewal_reminder",
+        "registrant/renewal_overdue"]
+    days_before = [(expires - when).days for when in sent_at]
+    assert days_before == [30, 7, 0]
+    assert all(m.language == "fi" for m in reminders)
+
+
+def test_renewal_moves_the_reminders_to_the_new_expiry(factory, wl_settings):
+    reseller = factory.reseller()
+    expires = NOW + timedelta(days=20)
+    _registered(reseller.id, expires=expires)
+    with unit_of_work():
+        assert compliance.send_renewal_reminders(now=NOW, settings=wl_settings) == 1
+        record_event(reseller_id=reseller.id, type="domain.renewed", dedupe_key="renew-1",
+                     data={"domain": "kauppa.fi", "expires_at": (expires + timedelta(
+                         days=365)).isoformat(), "registrant_email": "maija@customer.example"})
+    with unit_of_work():
+        assert compliance.send_renewal_reminders(now=NOW + timedelta(days=15),
+                                                 settings=wl_settings) == 0
+
+
+def test_expiring_event_and_scheduled_run_never_both_send(factory, wl_settings):
+    reseller = factory.reseller()
+    expires = NOW + timedelta(days=6)
+    _registered(reseller.id, expires=expires)
+    with unit_of_work():
+        compliance.send_renewal_reminders(now=NOW, settings=wl_settings)
+    with unit_of_work():
+        compliance.send_renewal_reminder(
+            reseller_id=reseller.id, domain="kauppa.fi", expires_at=expires,
+            recipient="maija@customer.example", language="sv", now=NOW + timedelta(hours=2),
+            settings=wl_settings)
+    assert OutboxMessage.query.filter_by(template="registrant/renewal_reminder").count() == 1
+
+
+def test_deleted_or_transferred_domains_get_no_more_reminders(factory, wl_settings):
+    reseller = factory.reseller()
+    _registered(reseller.id, domain="a.fi", expires=NOW + timedelta(days=20))
+    _registered(reseller.id, domain="b.fi", expires=NOW + timedelta(days=20))
+    with unit_of_work():
+        record_event(reseller_id=reseller.id, type="domain.deleted", dedupe_key="del-a",
+                     data={"domain": "a.fi", "registrant_email": "maija@customer.example"})
+        record_event(reseller_id=reseller.id, type="domain.transferred_out",
+                     dedupe_key="out-b", data={"domain": "b.fi", "status": "completed"})
+    with unit_of_work():
+        assert compliance.send_renewal_reminders(now=NOW, settings=wl_settings) == 0
+    assert OutboxMessage.query.filter_by(template="registrant/domain_deleted").count() == 1
+
+
+def test_domain_events_map_to_their_messages(factory, wl_settings):
+    reseller = factory.reseller()
+    registrant = {"email": "maija@customer.example", "language": "en"}
+    events = [
+        ("domain.transferred_out", {"domain": "a.fi", "status": "pending", "registrant":
+                                    registrant, "completes_at": "2027-01-06T00:00:00+00:00"}),
+        ("domain.expired", {"domain": "a.fi", "expires_at": "2027-01-01T00:00:00+00:00",
+                            "registrant": registrant}),
+        ("contact.changed", {"domain": "a.fi", "registrant": registrant,
+                             "previous_email": "old@customer.example"}),
+    ]
+    with unit_of_work():
+        for i, (kind, data) in enumerate(events):
+            record_event(reseller_id=reseller.id, type=kind, data=data, dedupe_key=f"e{i}")
+    got = sorted((m.template, m.recipient) for m in OutboxMessage.query)
+    assert got == [
+        ("registrant/contact_change", "maija@customer.example"),
+        ("registrant/contact_change", "old@customer.example"),
+        ("registrant/domain_expired", "maija@customer.example"),
+        ("registrant/email_verification", "maija@customer.example"),
+        ("registrant/transfer_out_notice", "maija@customer.example"),
+    ]
+
+
+def test_reseller_events_mail_the_reseller_in_its_language(factory, wl_settings):
+    reseller = factory.reseller(language="sv", contact_email="info@webbi.example",
+                                billing_email="laskut@webbi.example")
+    with unit_of_work():
+        record_event(reseller_id=reseller.id, type="wallet.low_balance", dedupe_key="w1",
+                     data={"balance": "12.50", "threshold": "50.00", "currency": "EUR"})
+        record_event(reseller_id=reseller.id, type="wallet.topup_received", dedupe_key="w2",
+                     data={"amount": "200.00", "balance": "212.50"})
+        record_event(reseller_id=reseller.id, type="order.failed", dedupe_key="o1",
+                     data={"domain": "a.fi", "reference": "ORD-9", "reason": "taken"})
+    got = {m.template: m for m in OutboxMessage.query}
+    assert got["reseller/low_balance"].recipient == "laskut@webbi.example"
+    assert "12,50" in got["reseller/low_balance"].subject  # Swedish number format
+    assert got["reseller/topup_received"].recipient == "laskut@webbi.example"
+    assert got["reseller/order_failed"].recipient == "info@webbi.example"
+    assert "ORD-9" in got["reseller/order_failed"].text
+    assert {m.language for m in got.values()} == {"sv"}
+
+
+def test_an_event_without_a_registrant_records_and_sends_nothing(factory, wl_settings):
+    reseller = factory.reseller()
+    with unit_of_work():
+        record_event(reseller_id=reseller.id, type="domain.expired", dedupe_key="x",
+                     data={"domain": "a.fi"})
+    assert len(_events("domain.expired")) == 1
+    assert OutboxMessage.query.count() == 0
+
+
+def test_transfer_decision_is_recorded_once(factory, wl_settings):
+    reseller = factory.reseller()
+    with unit_of_work():
+        token = tokens.issue(reseller_id=reseller.id, purpose="transfer_in", subject="a.fi",
+                             language="fi", data={"domain": "a.fi", "transfer_id": 3},
+                             secret_key=wl_settings.secret_key)
+        row, problem = actions.open_link(token, purpose="transfer_in",
+                                         secret_key=wl_settings.secret_key)
+        assert problem is None
+        actions.decide_transfer(row, decision="reject")
+    with unit_of_work():
+        row, problem = actions.open_link(token, purpose="transfer_in",
+                                         secret_key=wl_settings.secret_key)
+    assert problem == tokens.TokenProblem.USED
+    [decision] = _events("registrant.transfer_decision")
+    assert decision.data == {"domain": "a.fi", "transfer_id": 3, "direction": "in",
+                             "decision": "reject"}

@@ -1,0 +1,165 @@
+"""Every message in fi/sv/en: translated, branded, no trace of the operator, and every
+link on the reseller's link host."""
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from reseller.core.db import unit_of_work
+from tests.support.whitelabel import verified_domain
+from whitelabel import brands
+from whitelabel.messages import (
+    REGISTRANT_KINDS,
+    RESELLER_KINDS,
+    MessageContextError,
+    send_registrant_message,
+    send_reseller_message,
+)
+from whitelabel.models import OutboxMessage
+
+CONTEXT = {
+    "domain": "esimerkki.fi", "expires_at": datetime(2027, 3, 1, tzinfo=UTC),
+    "email": "maija@customer.example", "domains": ["esimerkki.fi", "toinen.fi"],
+    "deadline_at": datetime(2027, 1, 15, tzinfo=UTC), "date": "2027-02-01T10:00:00+00:00",
+    "auth_code": "Xy7-Qp2!zz", "order": "ORD-42", "reason": "registry said no",
+    "balance": "12.50", "threshold": "50.00", "amount": "200.00", "failing": ["link", "dkim"],
+    "transfer_id": 7,
+}
+URL = re.compile(r"https?://[^\s\"'<>]+")
+
+
+def _operator_traces(app) -> list[str]:
+    config = app.config
+    base_host = config["BASE_URL"].split("://")[1]
+    return [config["OPERATOR_NAME"], config["OPERATOR_BRAND"], config["OPERATOR_DOMAIN"],
+            base_host]
+
+
+@pytest.fixture
+def branded(factory, wl_knot, wl_settings):
+    reseller = factory.reseller(company_name="Webbi Oy", language="fi")
+    with unit_of_work():
+        brands.update_brand(reseller_id=reseller.id, name="Webbi", primary_color="#0a7d32",
+                            logo_url="https://cdn.webbi.example/logo.png",
+                            support_email="tuki@webbi.example", support_phone="+358 9 123")
+    domain = verified_domain(reseller.id, wl_knot, wl_settings)
+    return reseller, domain
+
+
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+def test_every_registrant_message_is_branded_with_links_only_on_the_link_host(
+        app, branded, wl_settings, language):
+    reseller, domain = branded
+    with unit_of_work():
+        for kind in REGISTRANT_KINDS:
+            send_registrant_message(reseller_id=reseller.id, kind=kind, language=language,
+                                    recipient="maija@customer.example", context=CONTEXT,
+                                    dedupe_key=f"all:{kind}:{language}", settings=wl_settings)
+    messages = OutboxMessage.query.filter_by(reseller_id=reseller.id).all()
+    assert len(messages) == len(REGISTRANT_KINDS)
+    for message in messages:
+        assert message.language == language
+        assert message.sender == f"Webbi <noreply@{domain.domain}>"
+        assert message.text and message.html and "Webbi" in message.html
+        everything = " ".join([message.sender, message.subject, message.text, message.html,
+                               message.envelope_from or "", message.reply_to or ""])
+        for trace in _operator_traces(app):
+            assert trace.lower() not in everything.lower(), (message.template, trace)
+        # Nor the platform's name ("verkkotunnus", a domain name, is fine).
+        assert not re.search(r"\bTunnus\b", everything), message.template
+        links = URL.findall(message.text) + URL.findall(message.html)
+        for link in links:
+            assert link.startswith(f"http://{domain.domain}/"), (message.template, link)
+        assert "esimerkki.fi" in message.subject or message.template.endswith(
+            "email_verification")
+
+
+@pytest.mark.parametrize("language", ["fi", "sv"])
+def test_every_message_is_translated(branded, wl_settings, language):
+    reseller, _domain = branded
+    english = {}
+    with unit_of_work():
+        for kind in REGISTRANT_KINDS:
+            for lang in (language, "en"):
+                sent = send_registrant_message(
+                    reseller_id=reseller.id, kind=kind, language=lang, context=CONTEXT,
+                    recipient="maija@customer.example", dedupe_key=f"tr:{kind}:{lang}",
+                    settings=wl_settings)
+                if lang == "en":
+                    english[kind] = sent
+        for kind in RESELLER_KINDS:
+            for lang in (language, "en"):
+                sent = send_reseller_message(
+                    reseller_id=reseller.id, kind=kind, language=lang, context=CONTEXT,
+                    recipient="owner@webbi.example", dedupe_key=f"trr:{kind}:{lang}",
+                    settings=wl_settings)
+                if lang == "en":
+                    english[kind] = sent
+    for message in OutboxMessage.query.filter_by(language=language):
+        kind = message.template.split("/")[1]
+        assert message.subject != english[kind].subject, kind
+        english_lines = set(english[kind].text.splitlines()) - {""}
+        shared = [line for line in message.text.splitlines() if line in english_lines
+                  and not URL.search(line) and "@" not in line and line.strip() != "--"
+                  and line.strip() not in ("Webbi", "Tunnus")]
+        assert shared == [], (kind, shared)
+
+
+def test_reseller_messages_carry_no_operator_brand(app, factory, wl_settings):
+    reseller = factory.reseller()
+    with unit_of_work():
+        for kind in RESELLER_KINDS:
+            send_reseller_message(reseller_id=reseller.id, kind=kind, language="sv",
+                                  recipient="owner@x.example", context=CONTEXT,
+                                  dedupe_key=f"r:{kind}", settings=wl_settings)
+    for message in OutboxMessage.query.filter_by(reseller_id=reseller.id):
+        everything = " ".join([message.sender, message.subject, message.text, message.html])
+        for trace in app.config["OPERATOR_NAME"], app.config["OPERATOR_BRAND"], \
+                app.config["OPERATOR_DOMAIN"]:
+            assert trace not in everything, (message.template, trace)
+        assert message.text and message.html
+
+
+def test_registrant_language_wins_else_the_brand_default(factory, wl_settings):
+    reseller = factory.reseller(language="sv")
+    with unit_of_work():
+        chosen = send_registrant_message(
+            reseller_id=reseller.id, kind="domain_deleted", recipient="a@b.example",
+            language="fi", context=CONTEXT, dedupe_key="lang:1", settings=wl_settings)
+        fallback = send_registrant_message(
+            reseller_id=reseller.id, kind="domain_deleted", recipient="a@b.example",
+            language=None, context=CONTEXT, dedupe_key="lang:2", settings=wl_settings)
+    assert chosen.language == "fi" and "poistettu" in chosen.subject
+    assert fallback.language == "sv" and "raderats" in fallback.subject
+
+
+def test_unverified_reseller_mails_from_the_neutral_domain_with_its_brand(factory, wl_settings):
+    reseller = factory.reseller(company_name="Webbi Oy")
+    with unit_of_work():
+        message = send_registrant_message(
+            reseller_id=reseller.id, kind="renewal_reminder", recipient="a@b.example",
+            language="en", context=CONTEXT, dedupe_key="neutral", settings=wl_settings)
+    assert message.sender == f"Webbi Oy <noreply@{wl_settings.neutral_sender_domain}>"
+    assert f"http://{wl_settings.neutral_link_host}/go/renewal/" in message.text
+
+
+def test_a_message_without_the_values_it_needs_is_refused(factory, wl_settings):
+    reseller = factory.reseller()
+    with pytest.raises(MessageContextError), unit_of_work():
+        send_registrant_message(reseller_id=reseller.id, kind="auth_code", recipient="a@b.c",
+                                language="fi", context={"domain": "x.fi"}, dedupe_key="bad",
+                                settings=wl_settings)
+    assert OutboxMessage.query.count() == 0
+
+
+def test_dev_outbox_json_keeps_its_shape(factory, client, wl_settings):
+    reseller = factory.reseller()
+    with unit_of_work():
+        send_registrant_message(reseller_id=reseller.id, kind="domain_deleted", language="en",
+                                recipient="a@b.example", context=CONTEXT, dedupe_key="dev",
+                                settings=wl_settings)
+    body = client.get("/_dev/outbox", headers={"Accept": "application/json"}).get_json()
+    [message] = body["messages"]
+    assert {"to", "from", "subject", "language", "text", "html", "reseller"} <= set(message)
+    assert message["to"] == "a@b.example" and message["reseller"] == reseller.id

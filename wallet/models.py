@@ -1,0 +1,350 @@
+"""Wallet tables: wallets (cached balances), the ledger, holds, purchases, top-ups,
+withdrawals, bank statement entries and the audit trail of credit decisions.
+
+Balances live in the ledger (``ledger_entries``); a wallet row caches the three reseller
+balances so a charge is one conditional UPDATE, and the invariant check proves the cache
+equals the sum of entries. Money columns are integer cents (``wallet.columns.Cents``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from reseller.core.clock import clock
+from reseller.core.extensions import db
+from reseller.core.types import UTCDateTime
+from wallet.columns import Cents
+from wallet.money import Money
+
+BigId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+
+
+def _now() -> datetime:
+    return clock.now()
+
+
+class Wallet(db.Model):
+    """One per reseller. ``funds``/``held``/``receivable`` are ledger balances, cached."""
+
+    __tablename__ = "wallets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("resellers.id"), unique=True)
+    currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")
+    payment_mode: Mapped[str] = mapped_column(sa.String(10), default="prepaid")
+    credit_limit_amount: Mapped[Decimal] = mapped_column("credit_limit", Cents, default=Decimal(0))
+    low_balance_threshold_amount: Mapped[Decimal | None] = mapped_column(
+        "low_balance_threshold", Cents)
+    low_balance_alerted: Mapped[bool] = mapped_column(default=False)
+    funds_amount: Mapped[Decimal] = mapped_column("funds", Cents, default=Decimal(0))
+    held_amount: Mapped[Decimal] = mapped_column("held", Cents, default=Decimal(0))
+    receivable_amount: Mapped[Decimal] = mapped_column("receivable", Cents, default=Decimal(0))
+    # The part of ``held`` drawn on credit (postpaid holds debit the receivable).
+    held_on_credit_amount: Mapped[Decimal] = mapped_column("held_on_credit", Cents,
+                                                           default=Decimal(0))
+    # The reseller's permanent Finnish reference number for bank transfers.
+    reference_number: Mapped[str] = mapped_column(sa.String(25), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+    __table_args__ = (
+        sa.CheckConstraint("payment_mode IN ('prepaid', 'postpaid')", name="payment_mode"),
+        sa.CheckConstraint("payment_mode = 'postpaid' OR funds >= 0", name="prepaid_not_negative"),
+        sa.CheckConstraint("held >= held_on_credit AND held_on_credit >= 0",
+                           name="held_not_negative"),
+        sa.CheckConstraint("credit_limit >= 0", name="credit_limit_not_negative"),
+    )
+
+    def _money(self, amount: Decimal | None) -> Money:
+        return Money(amount if amount is not None else Decimal("0.00"), self.currency)
+
+    @property
+    def credit_limit(self) -> Money:
+        return self._money(self.credit_limit_amount)
+
+    @property
+    def low_balance_threshold(self) -> Money | None:
+        if self.low_balance_threshold_amount is None:
+            return None
+        return self._money(self.low_balance_threshold_amount)
+
+    @property
+    def funds(self) -> Money:
+        """Prepaid money not held (the reseller's funds account)."""
+        return self._money(self.funds_amount)
+
+    @property
+    def held(self) -> Money:
+        """Active holds and pending withdrawals."""
+        return self._money(self.held_amount)
+
+    @property
+    def receivable(self) -> Money:
+        """Postpaid exposure: what the reseller owes, active holds included."""
+        return self._money(self.receivable_amount)
+
+    @property
+    def owed(self) -> Money:
+        """Postpaid purchases captured and not yet paid (receivable without the holds)."""
+        return self.receivable - self._money(self.held_on_credit_amount)
+
+    @property
+    def balance(self) -> Money:
+        """Funds including prepaid holds, minus what is owed on credit."""
+        held_from_funds = self.held - self._money(self.held_on_credit_amount)
+        return self.funds + held_from_funds - self.owed
+
+    @property
+    def available(self) -> Money:
+        if self.payment_mode == "prepaid":
+            return self.funds
+        return self.credit_limit - self.receivable
+
+
+class WalletChange(db.Model):
+    """Audit trail: who changed a wallet's mode, credit limit or threshold, when and why."""
+
+    __tablename__ = "wallet_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("resellers.id"), index=True)
+    field: Mapped[str] = mapped_column(sa.String(40))
+    old_value: Mapped[str | None] = mapped_column(sa.String(100))
+    new_value: Mapped[str | None] = mapped_column(sa.String(100))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    actor: Mapped[str] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+
+class LedgerTransfer(db.Model):
+    """A balanced set of entries. Sealed on insert (the DB checks the sum), never changed."""
+
+    __tablename__ = "ledger_transfers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reference: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    reseller_id: Mapped[int | None] = mapped_column(sa.ForeignKey("resellers.id"))
+    currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    reverses: Mapped[str | None] = mapped_column(sa.String(200))
+    actor: Mapped[str | None] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+    __table_args__ = (
+        sa.Index("ix_ledger_transfers_reseller_id_id", "reseller_id", "id"),
+        sa.Index("ix_ledger_transfers_created_at", "created_at"),
+    )
+
+
+class LedgerEntry(db.Model):
+    """One leg: a signed amount on one account (positive = debit, see ``wallet.ledger``)."""
+
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # Entries are written before their transfer seals them, hence the deferred key.
+    transfer_reference: Mapped[str] = mapped_column(
+        sa.ForeignKey("ledger_transfers.reference", deferrable=True, initially="DEFERRED"),
+        index=True)
+    account: Mapped[str] = mapped_column(sa.String(40))
+    reseller_id: Mapped[int | None] = mapped_column(sa.ForeignKey("resellers.id"))
+    amount: Mapped[Decimal] = mapped_column(Cents)
+
+    __table_args__ = (
+        sa.Index("ix_ledger_entries_reseller_account", "reseller_id", "account"),
+        sa.CheckConstraint("amount <> 0", name="amount_not_zero"),
+        sa.CheckConstraint(
+            "(account LIKE 'reseller.%' AND reseller_id IS NOT NULL)"
+            " OR (account LIKE 'operator.%' AND reseller_id IS NULL)",
+            name="account_owner"),
+    )
+
+
+class Hold(db.Model):
+    """Money set aside for one purchase until it is captured, released or expires."""
+
+    __tablename__ = "wallet_holds"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("resellers.id"), index=True)
+    reference: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    state: Mapped[str] = mapped_column(sa.String(10), default="active")
+    source: Mapped[str] = mapped_column(sa.String(12))  # "funds" | "receivable"
+    currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")
+    net_amount: Mapped[Decimal] = mapped_column("net", Cents)
+    vat_amount: Mapped[Decimal] = mapped_column("vat", Cents)
+    gross_amount: Mapped[Decimal] = mapped_column("gross", Cents)
+    vat_rate: Mapped[Decimal] = mapped_column(sa.Numeric(6, 4))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    item: Mapped[dict | None] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    __table_args__ = (
+        sa.CheckConstraint("state IN ('active', 'captured', 'released', 'expired')",
+                           name="state"),
+        sa.CheckConstraint("source IN ('funds', 'receivable')", name="source"),
+        sa.CheckConstraint("gross = net + vat AND gross > 0", name="gross"),
+        sa.Index("ix_wallet_holds_active_expiry", "state", "expires_at"),
+    )
+
+    @property
+    def net(self) -> Money:
+        return Money(self.net_amount, self.currency)
+
+    @property
+    def vat(self) -> Money:
+        return Money(self.vat_amount, self.currency)
+
+    @property
+    def gross(self) -> Money:
+        return Money(self.gross_amount, self.currency)
+
+
+class Purchase(db.Model):
+    """A captured purchase: what the monthly invoice lists (and credits when refunded)."""
+
+    __tablename__ = "wallet_purchases"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("resellers.id"))
+    reference: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    item: Mapped[dict | None] = mapped_column(sa.JSON)
+    source: Mapped[str] = mapped_column(sa.String(12))  # "funds" (prepaid) | "receivable"
+    currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")
+    net_amount: Mapped[Decimal] = mapped_column("net", Cents)
+    vat_amount: Mapped[Decimal] = mapped_column("vat", Cents)
+    gross_amount: Mapped[Decimal] = mapped_column("gross", Cents)
+    vat_rate: Mapped[Decimal] = mapped_column(sa.Numeric(6, 4))
+    captured_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    refunded: Mapped[bool] = mapped_column(default=False)
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refund_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    __table_args__ = (
+        sa.Index("ix_wallet_purchases_reseller_captured", "reseller_id", "captured_at"),
+        sa.Index("ix_wallet_purchases_reseller_refunded", "reseller_id", "refunded_at"),
+        sa.CheckConstraint("gross = net + vat", name="gross"),
+    )
+
+    @property
+    def net(self) -> Money:
+        return Money(self.net_amount, self.currency)
+
+    @property
+    def vat(self) -> Money:
+        return Money(self.vat_amount, self.currency)
+
+    @property
+    def gross(self) -> Money:
+        return Money(self.gross_amount, self.currency)
+
+    @property
+    def prepaid(self) -> bool:
+        return self.source == "funds"
+
+
+class TopUp(db.Model):
+    """A payment into the wallet: created pending, credited once when the provider says paid."""
+
+    __tablename__ = "wallet_topups"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("resellers.id"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(255))
+    method: Mapped[str] = mapped_column(sa.String(20))
+    provider: Mapped[str] = mapped_column(sa.String(20))
+    currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")
+    amount: Mapped[Decimal] = mapped_column(Cents)
+    surcharge: Mapped[Decimal] = mapped_column(Cents, default=Decimal(0))
+    total: Mapped[Decimal] = mapped_column(Cents)
+    state: Mapped[str] = mapped_column(sa.String(10), default="pending")
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    provider_reference: Mapped[str | None] = mapped_column(sa.String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        sa.UniqueConstraint("reseller_id", "idempotency_key", name="uq_wallet_topups_key"),
+        sa.CheckConstraint("state IN ('pending', 'paid', 'cancelled', 'failed')", name="state"),
+        sa.CheckConstraint("amount > 0 AND surcharge >= 0 AND total = amount + surcharge",
+                           name="amounts"),
+    )
+
+
+class PaymentNotice(db.Model):
+    """Every provider callback we accepted, once per (provider, event id): replays are no-ops."""
+
+    __tablename__ = "wallet_payment_notices"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    provider: Mapped[str] = mapped_column(sa.String(20))
+    event_id: Mapped[str] = mapped_column(sa.String(200))
+    topup_id: Mapped[int | None] = mapped_column(sa.ForeignKey("wallet_topups.id"))
+    status: Mapped[str] = mapped_column(sa.String(20))
+    payload: Mapped[Any] = mapped_column(sa.JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+    __table_args__ = (
+        sa.UniqueConstraint("provider", "event_id", name="uq_wallet_payment_notices_event"),
+    )
+
+
+class Withdrawal(db.Model):
+    """A request to pay unused prepaid funds back; held until approved or cancelled."""
+
+    __tablename__ = "wallet_withdrawals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("resellers.id"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(255))
+    currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")
+    amount: Mapped[Decimal] = mapped_column(Cents)
+    state: Mapped[str] = mapped_column(sa.String(10), default="requested")
+    requested_by: Mapped[str | None] = mapped_column(sa.String(100))
+    decided_by: Mapped[str | None] = mapped_column(sa.String(100))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        sa.UniqueConstraint("reseller_id", "idempotency_key", name="uq_wallet_withdrawals_key"),
+        sa.CheckConstraint("state IN ('requested', 'approved', 'cancelled', 'rejected')",
+                           name="state"),
+        sa.CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+
+class BankEntry(db.Model):
+    """A credit line from an imported bank statement (camt.054/053), imported once."""
+
+    __tablename__ = "wallet_bank_entries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entry_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    statement_id: Mapped[str | None] = mapped_column(sa.String(120))
+    currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")
+    amount: Mapped[Decimal] = mapped_column(Cents)
+    reference: Mapped[str | None] = mapped_column(sa.String(40))
+    debtor_name: Mapped[str | None] = mapped_column(sa.String(200))
+    booked_on: Mapped[str | None] = mapped_column(sa.String(10))
+    state: Mapped[str] = mapped_column(sa.String(10), default="unmatched")
+    reseller_id: Mapped[int | None] = mapped_column(sa.ForeignKey("resellers.id"), index=True)
+    allocated_by: Mapped[str | None] = mapped_column(sa.String(100))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    allocated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        sa.CheckConstraint("state IN ('matched', 'unmatched', 'allocated', 'ignored')",
+                           name="state"),
+        sa.Index("ix_wallet_bank_entries_state", "state"),
+    )

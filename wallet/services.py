@@ -1,0 +1,489 @@
+"""The wallet's public services: open a wallet, hold, capture, release, refund, balances.
+
+The purchase path (``hold_funds`` → ``capture_hold``) is a handful of SQL statements in
+SQLAlchemy Core: one conditional UPDATE of the wallet row both locks it (PostgreSQL row
+lock; SQLite's ``BEGIN IMMEDIATE`` already serialises writers) and checks the balance, so
+concurrent holds can never overspend. Every operation is idempotent by its reference.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from reseller.core.clock import clock
+from reseller.core.events import record_event
+from reseller.core.extensions import db
+from wallet import ledger
+from wallet.errors import (
+    CaptureExceedsHold,
+    CreditLimitExceeded,
+    HoldNotActive,
+    HoldNotFound,
+    InsufficientFunds,
+    InvalidAmount,
+    PurchaseNotFound,
+    ReferenceReused,
+    WalletNotFound,
+)
+from wallet.models import Hold, LedgerTransfer, Purchase, Wallet, WalletChange
+from wallet.money import LEDGER_CURRENCY, Money, round_money
+from wallet.references import wallet_reference
+
+DEFAULT_HOLD_TTL = timedelta(days=30)
+MAX_REFERENCE = 150
+PAYMENT_MODES = ("prepaid", "postpaid")
+
+_W = Wallet.__table__
+_H = Hold.__table__
+_P = Purchase.__table__
+# What every wallet-moving statement returns: enough for the low-balance check.
+_STATE = (_W.c.reseller_id, _W.c.payment_mode, _W.c.currency, _W.c.funds, _W.c.receivable,
+          _W.c.credit_limit, _W.c.low_balance_threshold, _W.c.low_balance_alerted)
+
+
+# -- wallets ------------------------------------------------------------------------------
+def open_wallet(*, reseller_id: int, payment_mode: str = "prepaid") -> Wallet:
+    """The reseller's wallet, created on first call (an existing wallet is returned as is)."""
+    if payment_mode not in PAYMENT_MODES:
+        raise ValueError(f"payment_mode must be one of {PAYMENT_MODES}")
+    existing = _find_wallet(reseller_id)
+    if existing is not None:
+        return existing
+    wallet = Wallet(reseller_id=reseller_id, payment_mode=payment_mode,
+                    currency=LEDGER_CURRENCY, credit_limit_amount=Decimal(0),
+                    funds_amount=Decimal(0), held_amount=Decimal(0),
+                    held_on_credit_amount=Decimal(0), receivable_amount=Decimal(0),
+                    low_balance_alerted=False, reference_number=wallet_reference(reseller_id))
+    try:
+        with db.session.begin_nested():
+            db.session.add(wallet)
+    except sa.exc.IntegrityError:  # opened concurrently: use that one
+        return get_wallet(reseller_id=reseller_id)
+    return wallet
+
+
+def _find_wallet(reseller_id: int) -> Wallet | None:
+    return db.session.scalar(sa.select(Wallet).where(Wallet.reseller_id == reseller_id)
+                             .execution_options(populate_existing=True))
+
+
+def get_wallet(*, reseller_id: int) -> Wallet:
+    wallet = _find_wallet(reseller_id)
+    if wallet is None:
+        raise WalletNotFound()
+    return wallet
+
+
+def payment_mode_of(reseller_id: int) -> str:
+    """The payment mode, "prepaid" for a reseller without a wallet yet."""
+    mode = db.session.scalar(sa.select(_W.c.payment_mode).where(_W.c.reseller_id == reseller_id))
+    return mode or "prepaid"
+
+
+def available(*, reseller_id: int) -> Money:
+    row = db.session.execute(sa.select(*_STATE).where(_W.c.reseller_id == reseller_id)).first()
+    if row is None:
+        raise WalletNotFound()
+    return _available(row)
+
+
+def _available(row: Any) -> Money:
+    if row.payment_mode == "prepaid":
+        return Money(row.funds, row.currency)
+    return Money(row.credit_limit - row.receivable, row.currency)
+
+
+def _refuse(reseller_id: int, needed: Money) -> None:
+    row = db.session.execute(sa.select(*_STATE).where(_W.c.reseller_id == reseller_id)).first()
+    if row is None:
+        raise WalletNotFound()
+    if row.payment_mode == "postpaid":
+        raise CreditLimitExceeded(available=_available(row), needed=needed,
+                                  credit_limit=Money(row.credit_limit, row.currency).as_string())
+    raise InsufficientFunds(available=_available(row), needed=needed)
+
+
+# -- low balance --------------------------------------------------------------------------
+def note_balance(row: Any) -> None:
+    """Emit ``wallet.low_balance`` once when available drops below the threshold; re-arm
+    when it is back at or above it. ``row`` is a wallet state returned by an UPDATE."""
+    if row is None or row.low_balance_threshold is None:
+        return
+    now_available = _available(row)
+    below = now_available.amount < row.low_balance_threshold
+    if below == bool(row.low_balance_alerted):
+        return
+    db.session.execute(sa.update(_W).where(_W.c.reseller_id == row.reseller_id)
+                       .values(low_balance_alerted=below))
+    if below:
+        record_event(reseller_id=row.reseller_id, type="wallet.low_balance", data={
+            "available": now_available.as_string(), "currency": row.currency,
+            "threshold": Money(row.low_balance_threshold, row.currency).as_string()})
+
+
+# -- holds --------------------------------------------------------------------------------
+def _check_net(net: Money) -> None:
+    if not isinstance(net, Money):
+        raise TypeError("net must be Money")
+    if net.currency != LEDGER_CURRENCY:
+        raise InvalidAmount(f"the ledger currency is {LEDGER_CURRENCY}")
+    if net.amount <= 0 or round_money(net.amount) != net.amount:
+        raise InvalidAmount("amounts are positive and in whole cents")
+
+
+def split_gross(net: Money, vat_rate: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+    """(net, VAT, gross): VAT rounded once, here, with the one rounding rule."""
+    if not isinstance(vat_rate, Decimal) or not 0 <= vat_rate < 1:
+        raise ValueError("vat_rate is a Decimal fraction, e.g. Decimal('0.255')")
+    vat = round_money(net.amount * vat_rate)
+    return net.amount, vat, net.amount + vat
+
+
+def hold_funds(*, reseller_id: int, net: Money, vat_rate: Decimal, reference: str,
+               description: str, item: dict | None = None,
+               expires_at: datetime | None = None) -> Hold:
+    """Set aside net + VAT for a purchase. The same reference returns the same hold."""
+    _check_net(net)
+    if not reference or len(reference) > MAX_REFERENCE:
+        raise InvalidAmount(f"a hold reference is 1-{MAX_REFERENCE} characters")
+    net_amount, vat, gross = split_gross(net, vat_rate)
+    prepaid = _W.c.payment_mode == "prepaid"
+    row = db.session.execute(
+        sa.update(_W).where(_W.c.reseller_id == reseller_id).where(sa.or_(
+            sa.and_(prepaid, _W.c.funds >= gross),
+            sa.and_(~prepaid, _W.c.receivable + gross <= _W.c.credit_limit)))
+        .values(funds=sa.case((prepaid, _W.c.funds - gross), else_=_W.c.funds),
+                receivable=sa.case((prepaid, _W.c.receivable), else_=_W.c.receivable + gross),
+                held_on_credit=sa.case((prepaid, _W.c.held_on_credit),
+                                       else_=_W.c.held_on_credit + gross),
+                held=_W.c.held + gross)
+        .returning(*_STATE)).first()
+    existing = _find_hold(reference)
+    if existing is not None:  # a replay: undo the reservation we just made, if any
+        if existing.reseller_id != reseller_id:
+            raise ReferenceReused()
+        if row is not None:
+            _move_wallet(reseller_id, row.payment_mode == "prepaid", gross)
+        return existing
+    if row is None:
+        _refuse(reseller_id, Money(gross, LEDGER_CURRENCY))
+    source = "funds" if row.payment_mode == "prepaid" else "receivable"
+    hold = Hold(reseller_id=reseller_id, reference=reference, state="active", source=source,
+                currency=LEDGER_CURRENCY, net_amount=net_amount, vat_amount=vat,
+                gross_amount=gross, vat_rate=vat_rate, description=description, item=item,
+                created_at=clock.now(), expires_at=expires_at or clock.now() + DEFAULT_HOLD_TTL)
+    db.session.add(hold)
+    db.session.flush()
+    ledger.post(reference=f"hold:{reference}", kind="hold", reseller_id=reseller_id,
+                description=description, legs=[
+                    ledger.debit(ledger.FUNDS if source == "funds" else ledger.RECEIVABLE,
+                                 gross, reseller_id),
+                    ledger.credit(ledger.HOLDS, gross, reseller_id)])
+    note_balance(row)
+    return hold
+
+
+def _move_wallet(reseller_id: int, from_funds: bool, amount: Decimal) -> Any:
+    """Move ``amount`` from the hold back to its source (negative: into the hold)."""
+    values: dict[str, Any] = {"held": _W.c.held - amount}
+    if from_funds:
+        values["funds"] = _W.c.funds + amount
+    else:
+        values["receivable"] = _W.c.receivable - amount
+        values["held_on_credit"] = _W.c.held_on_credit - amount
+    return db.session.execute(sa.update(_W).where(_W.c.reseller_id == reseller_id)
+                              .values(values).returning(*_STATE)).first()
+
+
+def _find_hold(reference: str) -> Hold | None:
+    return db.session.scalar(sa.select(Hold).where(Hold.reference == reference)
+                             .execution_options(populate_existing=True))
+
+
+def get_hold(*, reference: str) -> Hold | None:
+    return _find_hold(reference)
+
+
+def _resolve(reference: str, state: str, reason: str | None = None) -> Any:
+    """Flip an active hold to ``state``; None if it was not active (each resolves once)."""
+    return db.session.execute(
+        sa.update(_H).where(_H.c.reference == reference, _H.c.state == "active")
+        .values(state=state, resolved_at=clock.now(), reason=reason)
+        .returning(_H.c.id, _H.c.reseller_id, _H.c.source, _H.c.net, _H.c.vat, _H.c.gross,
+                   _H.c.vat_rate, _H.c.description, _H.c.item, _H.c.currency)).first()
+
+
+def capture_hold(*, reference: str, net: Money | None = None) -> Purchase:
+    """Charge a hold in full, or part of it (``net``); the rest goes back. Idempotent."""
+    hold = _resolve(reference, "captured")
+    if hold is None:
+        return _already_captured(reference)
+    net_amount, vat, gross = hold.net, hold.vat, hold.gross
+    if net is not None:
+        _check_net(net)
+        if net.amount > hold.net:
+            raise CaptureExceedsHold(needed=net.as_string(),
+                                     held=Money(hold.net, hold.currency).as_string())
+        net_amount, vat, gross = split_gross(net, hold.vat_rate)
+    rest = hold.gross - gross
+    rid, from_funds = hold.reseller_id, hold.source == "funds"
+    source = ledger.FUNDS if from_funds else ledger.RECEIVABLE
+    values: dict[str, Any] = {"held": _W.c.held - hold.gross}
+    if not from_funds:
+        values["held_on_credit"] = _W.c.held_on_credit - hold.gross
+    if rest and from_funds:
+        values["funds"] = _W.c.funds + rest
+    elif rest:
+        values["receivable"] = _W.c.receivable - rest
+    state = db.session.execute(sa.update(_W).where(_W.c.reseller_id == rid).values(values)
+                               .returning(*_STATE)).first()
+    ledger.post(reference=f"capture:{reference}", kind="capture", reseller_id=rid,
+                description=hold.description, legs=[
+                    ledger.debit(ledger.HOLDS, hold.gross, rid),
+                    ledger.credit(ledger.REVENUE, net_amount),
+                    ledger.credit(ledger.VAT_PAYABLE, vat),
+                    ledger.credit(source, rest, rid)])
+    purchase = Purchase(reseller_id=rid, reference=reference, description=hold.description,
+                        item=hold.item, source=hold.source, currency=hold.currency,
+                        net_amount=net_amount, vat_amount=vat, gross_amount=gross,
+                        vat_rate=hold.vat_rate, captured_at=clock.now(), refunded=False)
+    db.session.add(purchase)
+    db.session.flush()
+    if rest:
+        note_balance(state)
+    return purchase
+
+
+def _already_captured(reference: str) -> Purchase:
+    hold = _find_hold(reference)
+    if hold is None:
+        raise HoldNotFound()
+    if hold.state != "captured":
+        raise HoldNotActive(state=hold.state)
+    return get_purchase(reference=reference)
+
+
+def release_hold(*, reference: str, reason: str = "") -> None:
+    """Give a hold's money back. A hold already captured, released or expired is left as is."""
+    _unhold(reference, "released", reason)
+
+
+def _unhold(reference: str, state: str, reason: str) -> bool:
+    hold = _resolve(reference, state, reason)
+    if hold is None:
+        if _find_hold(reference) is None:
+            raise HoldNotFound()
+        return False
+    rid, from_funds = hold.reseller_id, hold.source == "funds"
+    row = _move_wallet(rid, from_funds, hold.gross)
+    kind = "release" if state == "released" else "expire"
+    ledger.post(reference=f"{kind}:{reference}", kind=kind, reseller_id=rid,
+                description=reason or hold.description, legs=[
+                    ledger.debit(ledger.HOLDS, hold.gross, rid),
+                    ledger.credit(ledger.FUNDS if from_funds else ledger.RECEIVABLE,
+                                  hold.gross, rid)])
+    note_balance(row)
+    return True
+
+
+def expire_holds(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Release every active hold past its expiry (the periodic job calls this)."""
+    now = now or clock.now()
+    references = db.session.scalars(
+        sa.select(_H.c.reference).where(_H.c.state == "active", _H.c.expires_at < now)
+        .order_by(_H.c.expires_at).limit(limit)).all()
+    return sum(_unhold(reference, "expired", "expired") for reference in references)
+
+
+def active_holds(*, reseller_id: int) -> list[Hold]:
+    return list(db.session.scalars(
+        sa.select(Hold).where(Hold.reseller_id == reseller_id, Hold.state == "active")
+        .order_by(Hold.id.desc())))
+
+
+# -- purchases ----------------------------------------------------------------------------
+def get_purchase(*, reference: str) -> Purchase:
+    purchase = db.session.scalar(sa.select(Purchase).where(Purchase.reference == reference)
+                                 .execution_options(populate_existing=True))
+    if purchase is None:
+        raise PurchaseNotFound()
+    return purchase
+
+
+def purchases_between(*, reseller_id: int, start: datetime, end: datetime) -> list[Purchase]:
+    """Purchases captured in [start, end) — what a monthly invoice lists."""
+    return list(db.session.scalars(
+        sa.select(Purchase).where(Purchase.reseller_id == reseller_id,
+                                  Purchase.captured_at >= start, Purchase.captured_at < end)
+        .order_by(Purchase.captured_at, Purchase.id)))
+
+
+def refunds_between(*, reseller_id: int, start: datetime, end: datetime) -> list[Purchase]:
+    """Purchases refunded in [start, end) — what a credit note lists."""
+    return list(db.session.scalars(
+        sa.select(Purchase).where(Purchase.reseller_id == reseller_id,
+                                  Purchase.refunded_at >= start, Purchase.refunded_at < end)
+        .order_by(Purchase.refunded_at, Purchase.id)))
+
+
+def refund_purchase(*, reference: str, reason: str) -> LedgerTransfer:
+    """Reverse a captured purchase: gross back to where it came from. Idempotent."""
+    now = clock.now()
+    row = db.session.execute(
+        sa.update(_P).where(_P.c.reference == reference, _P.c.refunded.is_(False))
+        .values(refunded=True, refunded_at=now, refund_reason=reason)
+        .returning(_P.c.reseller_id, _P.c.source, _P.c.net, _P.c.vat, _P.c.gross,
+                   _P.c.description)).first()
+    transfer_ref = f"refund:{reference}"
+    if row is None:
+        get_purchase(reference=reference)  # 404 when unknown
+        return _transfer(transfer_ref)
+    rid = row.reseller_id
+    legs = [ledger.debit(ledger.REVENUE, row.net), ledger.debit(ledger.VAT_PAYABLE, row.vat),
+            ledger.credit(ledger.FUNDS if row.source == "funds" else ledger.RECEIVABLE,
+                          row.gross, rid)]
+    ledger.post(reference=transfer_ref, kind="refund", reseller_id=rid,
+                description=reason or row.description, reverses=f"capture:{reference}",
+                legs=legs)
+    state = apply_legs(rid, legs)
+    note_balance(state)
+    return _transfer(transfer_ref)
+
+
+def apply_legs(reseller_id: int, legs: list[ledger.Leg]) -> Any:
+    """Move the cached balances by the legs and return the new wallet state."""
+    deltas = ledger.wallet_deltas(legs, reseller_id)
+    values = {column: _W.c[column] + delta for column, delta in deltas.items()}
+    return db.session.execute(sa.update(_W).where(_W.c.reseller_id == reseller_id)
+                              .values(values).returning(*_STATE)).first()
+
+
+def _transfer(reference: str) -> LedgerTransfer:
+    return db.session.scalar(sa.select(LedgerTransfer)
+                             .where(LedgerTransfer.reference == reference))
+
+
+# -- manual adjustments -------------------------------------------------------------------
+def adjust_funds(*, reseller_id: int, amount: Money, reason: str, actor: str,
+                 reference: str) -> LedgerTransfer:
+    """Credit (positive) or debit (negative) a wallet's funds by hand, with a reason.
+
+    The other side is ``operator.adjustments``. Idempotent by ``reference``; a debit never
+    takes a prepaid wallet below zero.
+    """
+    if not isinstance(amount, Money) or amount.currency != LEDGER_CURRENCY or not amount \
+            or round_money(amount.amount) != amount.amount:
+        raise InvalidAmount("an adjustment is a non-zero amount in whole cents")
+    if not reason.strip():
+        raise InvalidAmount("an adjustment needs a reason")
+    transfer_ref = f"adjust:{reference}"
+    if ledger.transfer_exists(transfer_ref):
+        return _transfer(transfer_ref)
+    legs = [ledger.credit(ledger.FUNDS, amount.amount, reseller_id),
+            ledger.debit(ledger.ADJUSTMENTS, amount.amount)]
+    state = _charge(reseller_id, legs, amount.amount if amount.is_negative() else None)
+    if ledger.transfer_exists(transfer_ref):
+        _undo(reseller_id, legs)
+        return _transfer(transfer_ref)
+    ledger.post(reference=transfer_ref, kind="adjustment", reseller_id=reseller_id,
+                description=reason, actor=actor, legs=legs)
+    note_balance(state)
+    return _transfer(transfer_ref)
+
+
+def _charge(reseller_id: int, legs: list[ledger.Leg], debit: Decimal | None) -> Any:
+    """Lock the wallet and move it by ``legs``; with ``debit`` (negative), only if the
+    prepaid funds cover it. Raises the 402 refusal otherwise."""
+    deltas = ledger.wallet_deltas(legs, reseller_id)
+    stmt = sa.update(_W).where(_W.c.reseller_id == reseller_id).values(
+        {column: _W.c[column] + delta for column, delta in deltas.items()})
+    if debit is not None:
+        stmt = stmt.where(sa.or_(_W.c.payment_mode == "postpaid", _W.c.funds + debit >= 0))
+    state = db.session.execute(stmt.returning(*_STATE)).first()
+    if state is None:
+        _refuse(reseller_id, Money(-debit if debit is not None else Decimal(0), LEDGER_CURRENCY))
+    return state
+
+
+def _undo(reseller_id: int, legs: list[ledger.Leg]) -> None:
+    apply_legs(reseller_id, [ledger.Leg(leg.account, -leg.amount, leg.reseller_id)
+                             for leg in legs])
+
+
+def credit_funds(*, reseller_id: int, legs: list[ledger.Leg], reference: str, kind: str,
+                 description: str, actor: str | None = None) -> bool:
+    """Post an incoming payment (legs crediting the reseller) once; False if already done."""
+    state = apply_legs(reseller_id, legs)
+    if state is None:
+        raise WalletNotFound()
+    if ledger.transfer_exists(reference):
+        _undo(reseller_id, legs)
+        return False
+    ledger.post(reference=reference, kind=kind, reseller_id=reseller_id,
+                description=description, actor=actor, legs=legs)
+    note_balance(state)
+    return True
+
+
+# -- payment mode, credit limit, threshold ------------------------------------------------
+def _locked_wallet(reseller_id: int) -> Wallet:
+    wallet = db.session.scalar(sa.select(Wallet).where(Wallet.reseller_id == reseller_id)
+                               .with_for_update().execution_options(populate_existing=True))
+    if wallet is None:
+        raise WalletNotFound()
+    return wallet
+
+
+def _audit(wallet: Wallet, field: str, old: Any, new: Any, note: str, actor: str) -> None:
+    if str(old) == str(new):
+        return
+    db.session.add(WalletChange(reseller_id=wallet.reseller_id, field=field,
+                                old_value=None if old is None else str(old),
+                                new_value=None if new is None else str(new),
+                                note=note, actor=actor, created_at=clock.now()))
+
+
+def set_payment_mode(*, reseller_id: int, payment_mode: str, note: str, actor: str,
+                     credit_limit: Money | None = None) -> Wallet:
+    """The operator's credit decision: mode and limit, audited with who, when and why."""
+    if payment_mode not in PAYMENT_MODES:
+        raise InvalidAmount(f"payment_mode must be one of {', '.join(PAYMENT_MODES)}")
+    if not note.strip():
+        raise InvalidAmount("a credit decision needs a note")
+    wallet = _locked_wallet(reseller_id)
+    if payment_mode == "prepaid" and wallet.funds_amount < 0:
+        raise InvalidAmount("settle the negative funds before switching to prepaid")
+    _audit(wallet, "payment_mode", wallet.payment_mode, payment_mode, note, actor)
+    wallet.payment_mode = payment_mode
+    if credit_limit is not None:
+        if credit_limit.currency != wallet.currency or credit_limit.is_negative() \
+                or round_money(credit_limit.amount) != credit_limit.amount:
+            raise InvalidAmount("a credit limit is zero or more, in whole cents")
+        _audit(wallet, "credit_limit", wallet.credit_limit.as_string(),
+               credit_limit.as_string(), note, actor)
+        wallet.credit_limit_amount = credit_limit.amount
+    db.session.flush()
+    return wallet
+
+
+def set_low_balance_threshold(*, reseller_id: int, threshold: Money | None,
+                              actor: str) -> Wallet:
+    """Warn (event ``wallet.low_balance``) when available drops below ``threshold``."""
+    if threshold is not None and (threshold.currency != LEDGER_CURRENCY
+                                  or threshold.is_negative()
+                                  or round_money(threshold.amount) != threshold.amount):
+        raise InvalidAmount("a threshold is zero or more, in whole cents")
+    wallet = _locked_wallet(reseller_id)
+    old = wallet.low_balance_threshold
+    _audit(wallet, "low_balance_threshold", old.as_string() if old else None,
+           threshold.as_string() if threshold else None, "", actor)
+    wallet.low_balance_threshold_amount = threshold.amount if threshold is not None else None
+    wallet.low_balance_alerted = False
+    db.session.flush()
+    note_balance(db.session.execute(sa.select(*_STATE)
+                                    .where(_W.c.reseller_id == reseller_id)).first())
+    return wallet

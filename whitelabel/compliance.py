@@ -1,0 +1,167 @@
+"""Registrant compliance: email verification with a deadline, and renewal reminders.
+
+State is keyed by plain values (reseller id, email, domain name). Suspension itself
+belongs to the domains package: it listens for ``registrant.verification_overdue``
+(suspend that registrant's domains) and ``registrant.verified`` (lift it). Every
+function here is idempotent and reads time from ``clock.now()`` (or ``now=``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from reseller.core.clock import clock, utc
+from reseller.core.events import record_event
+from reseller.core.extensions import db
+from whitelabel import messages
+from whitelabel.models import RegistrantVerification, ReminderSent, RenewalWatch
+from whitelabel.settings import Settings, current
+
+BEFORE_30 = timedelta(days=30)
+BEFORE_7 = timedelta(days=7)
+AFTER = timedelta(days=5)
+
+
+def _email(value: str) -> str:
+    return (value or "").strip().lower()
+
+
+def find_verification(reseller_id: int, email: str) -> RegistrantVerification | None:
+    return db.session.scalar(sa.select(RegistrantVerification).where(
+        RegistrantVerification.reseller_id == reseller_id,
+        RegistrantVerification.email == _email(email)))
+
+
+def is_verified(*, reseller_id: int, email: str) -> bool:
+    row = find_verification(reseller_id, email)
+    return row is not None and row.state == "verified"
+
+
+def start_registrant_verification(*, reseller_id: int, email: str, domain: str,
+                                  language: str | None = None, now: datetime | None = None,
+                                  settings: Settings | None = None) -> RegistrantVerification:
+    """Ask a new registrant to confirm ``email`` within the deadline (15 days).
+
+    A verified address is not asked again; a pending one only gains the domain.
+    """
+    now = now or clock.now()
+    settings = settings or current()
+    row = find_verification(reseller_id, email)
+    if row is not None:
+        if domain not in row.domains:
+            row.domains = [*row.domains, domain]
+            db.session.flush()
+        return row
+    row = RegistrantVerification(
+        reseller_id=reseller_id, email=_email(email), language=language or "",
+        domains=[domain], state="pending", started_at=now,
+        deadline_at=now + timedelta(days=settings.verification_days))
+    db.session.add(row)
+    db.session.flush()
+    sent = messages.send_registrant_message(
+        reseller_id=reseller_id, kind="email_verification", recipient=row.email,
+        language=language, settings=settings, dedupe_key=f"verify-email:{row.id}",
+        context={"email": row.email, "domains": [domain], "deadline_at": row.deadline_at})
+    row.language = sent.language
+    return row
+
+
+def confirm_email(*, reseller_id: int, email: str, now: datetime | None = None
+                  ) -> RegistrantVerification | None:
+    """The registrant confirmed: verified, and a suspension for it is lifted."""
+    row = find_verification(reseller_id, email)
+    if row is None or row.state == "verified":
+        return row
+    was_suspended = row.state == "overdue"
+    row.state, row.verified_at = "verified", now or clock.now()
+    db.session.flush()
+    record_event(reseller_id=reseller_id, type="registrant.verified",
+                 data={"email": row.email, "domains": row.domains,
+                       "unsuspend": was_suspended},
+                 dedupe_key=f"registrant.verified:{row.id}")
+    return row
+
+
+def enforce_verification_deadlines(*, now: datetime | None = None) -> int:
+    """Past the deadline and still unconfirmed: overdue, and the domains get suspended."""
+    now = now or clock.now()
+    rows = list(db.session.scalars(sa.select(RegistrantVerification).where(
+        RegistrantVerification.state == "pending",
+        RegistrantVerification.deadline_at <= now).order_by(RegistrantVerification.id)))
+    for row in rows:
+        row.state, row.suspended_at = "overdue", now
+        record_event(reseller_id=row.reseller_id, type="registrant.verification_overdue",
+                     data={"email": row.email, "domains": row.domains, "suspend": True},
+                     dedupe_key=f"registrant.verification_overdue:{row.id}")
+    db.session.flush()
+    return len(rows)
+
+
+def watch_renewal(*, reseller_id: int, domain: str, expires_at: datetime, recipient: str,
+                  language: str | None = None) -> RenewalWatch:
+    """Remember a domain's expiry and registrant, for the reminders."""
+    row = db.session.scalar(sa.select(RenewalWatch).where(
+        RenewalWatch.reseller_id == reseller_id, RenewalWatch.domain == domain))
+    if row is None:
+        row = RenewalWatch(reseller_id=reseller_id, domain=domain)
+        db.session.add(row)
+    row.expires_at, row.recipient, row.language = expires_at, recipient, language
+    db.session.flush()
+    return row
+
+
+def unwatch_renewal(*, reseller_id: int, domain: str) -> None:
+    db.session.execute(sa.delete(RenewalWatch).where(
+        RenewalWatch.reseller_id == reseller_id, RenewalWatch.domain == domain))
+
+
+def reminder_stage(expires_at: datetime, now: datetime) -> str | None:
+    """Which reminder is due: ``30`` (30–8 days left), ``7`` (7 days or less), ``after``
+    (expired less than 5 days ago) or none."""
+    left = utc(expires_at) - now
+    if timedelta(0) < left <= BEFORE_7:
+        return "7"
+    if BEFORE_7 < left <= BEFORE_30:
+        return "30"
+    if -AFTER < left <= timedelta(0):
+        return "after"
+    return None
+
+
+def send_renewal_reminder(*, reseller_id: int, domain: str, expires_at: datetime,
+                          recipient: str, language: str | None, now: datetime | None = None,
+                          settings: Settings | None = None) -> bool:
+    """Send the reminder due now for this expiry, once; True if one was queued."""
+    now = now or clock.now()
+    expires_at = utc(expires_at)
+    stage = reminder_stage(expires_at, now)
+    if stage is None:
+        return False
+    marker = db.session.scalar(sa.select(ReminderSent).where(
+        ReminderSent.reseller_id == reseller_id, ReminderSent.domain == domain,
+        ReminderSent.expires_at == expires_at, ReminderSent.stage == stage))
+    if marker is not None:
+        return False
+    db.session.add(ReminderSent(reseller_id=reseller_id, domain=domain, expires_at=expires_at,
+                                stage=stage, sent_at=now))
+    messages.send_registrant_message(
+        reseller_id=reseller_id, kind="renewal_overdue" if stage == "after" else
+        "renewal_reminder", recipient=recipient, language=language, settings=settings,
+        context={"domain": domain, "expires_at": expires_at},
+        dedupe_key=f"renewal:{reseller_id}:{domain}:{expires_at.date().isoformat()}:{stage}")
+    return True
+
+
+def send_renewal_reminders(*, now: datetime | None = None,
+                           settings: Settings | None = None) -> int:
+    """The scheduled run: every watched domain near (or just past) expiry."""
+    now = now or clock.now()
+    watches = db.session.scalars(sa.select(RenewalWatch).where(
+        RenewalWatch.expires_at <= now + BEFORE_30, RenewalWatch.expires_at > now - AFTER)
+        .order_by(RenewalWatch.id))
+    return sum(send_renewal_reminder(
+        reseller_id=w.reseller_id, domain=w.domain, expires_at=w.expires_at,
+        recipient=w.recipient, language=w.language, now=now, settings=settings)
+        for w in list(watches))

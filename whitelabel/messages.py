@@ -1,0 +1,257 @@
+"""Every message Tunnus sends for a reseller: what it says, in fi/sv/en, HTML + text.
+
+``send_registrant_message`` writes a branded message to a reseller's customer: From the
+reseller's verified domain (else the neutral sender domain), every link on the
+reseller's link host, in the registrant's language (else the brand's default).
+``send_reseller_message`` writes to the reseller itself. Both store an outbox row in the
+caller's transaction; the same ``dedupe_key`` twice sends once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import formataddr
+from typing import Any
+
+from flask import render_template
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+from reseller.core.formatting import format_date_local, format_money
+from whitelabel import brands, outbox, sender, tokens
+from whitelabel.models import Brand, OutboxMessage
+from whitelabel.settings import Settings, current
+
+LANGUAGES = ("fi", "sv", "en")
+
+
+@dataclass(frozen=True)
+class Kind:
+    subject: Any
+    lines: tuple[Any, ...]
+    required: tuple[str, ...] = ("domain",)
+    action: Any = None
+    token: str | None = None  # LinkToken purpose the action link carries
+    path: str | None = None  # reseller messages: the client-area page the action opens
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+REGISTRANT_KINDS: dict[str, Kind] = {
+    "registration_confirmed": Kind(
+        _l("Your domain %(domain)s is registered"),
+        (_l("%(domain)s is now registered in your name. It is valid until %(expires)s."),
+         _l("Thank you for choosing %(brand)s.")),
+        required=("domain", "expires_at")),
+    "email_verification": Kind(
+        _l("Confirm your email address"),
+        (_l("Please confirm that %(email)s is the right email address for the owner of "
+            "%(domains)s."),
+         _l("Confirm it by %(deadline)s. The rules for domain names require a confirmed "
+            "address: if it is not confirmed in time, the domain is suspended until it is.")),
+        required=("email", "domains", "deadline_at"),
+        action=_l("Confirm my email address"), token="confirm_email"),
+    "transfer_in_approval": Kind(
+        _l("Approve the transfer of %(domain)s"),
+        (_l("%(brand)s has been asked to take care of the domain %(domain)s."),
+         _l("Approve or reject the transfer from the link below. If you did not ask for "
+            "this, reject it.")),
+        action=_l("Approve or reject the transfer"), token="transfer_in"),
+    "transfer_out_notice": Kind(
+        _l("%(domain)s is being transferred away"),
+        (_l("A transfer of %(domain)s to another provider has been requested. It completes "
+            "on %(date)s unless you stop it."),
+         _l("If you did not ask for this, stop the transfer from the link below.")),
+        required=("domain", "date"),
+        action=_l("Stop the transfer"), token="transfer_out"),
+    "auth_code": Kind(
+        _l("The transfer code for %(domain)s"),
+        (_l("The transfer code (auth code) for %(domain)s is: %(auth_code)s"),
+         _l("Give it only to the provider you are moving the domain to.")),
+        required=("domain", "auth_code")),
+    "renewal_reminder": Kind(
+        _l("%(domain)s expires on %(expires)s"),
+        (_l("%(domain)s expires on %(expires)s. Renew it in good time so that your website "
+            "and email keep working."),),
+        required=("domain", "expires_at"),
+        action=_l("Renewal information"), token="renewal"),
+    "renewal_overdue": Kind(
+        _l("%(domain)s has expired: renew it now"),
+        (_l("%(domain)s expired on %(expires)s. It can still be renewed for a short time; "
+            "after that it may be lost."),),
+        required=("domain", "expires_at"),
+        action=_l("Renewal information"), token="renewal"),
+    "domain_expired": Kind(
+        _l("%(domain)s has expired"),
+        (_l("%(domain)s expired on %(expires)s and no longer works."),
+         _l("Contact %(brand)s to restore it while that is still possible.")),
+        required=("domain", "expires_at"),
+        action=_l("Renewal information"), token="renewal"),
+    "domain_deleted": Kind(
+        _l("%(domain)s has been deleted"),
+        (_l("%(domain)s has been deleted and is no longer registered in your name."),
+         _l("If this is a mistake, contact %(brand)s at once."))),
+    "contact_change": Kind(
+        _l("The contact details of %(domain)s were changed"),
+        (_l("The owner contact details of %(domain)s were changed on %(date)s."),
+         _l("If you did not make this change, contact %(brand)s at once.")),
+        required=("domain", "date")),
+}
+
+RESELLER_KINDS: dict[str, Kind] = {
+    "low_balance": Kind(
+        _l("Your balance is low: %(balance)s"),
+        (_l("Your prepaid balance is %(balance)s, below your warning limit of "
+            "%(threshold)s."),
+         _l("Top up so that registrations and renewals are not delayed.")),
+        required=("balance", "threshold"), action=_l("Open the client area"), path="/"),
+    "topup_received": Kind(
+        _l("Top-up received: %(amount)s"),
+        (_l("We have received your top-up of %(amount)s. Your balance is now %(balance)s."),),
+        required=("amount", "balance"), action=_l("Open the client area"), path="/"),
+    "order_failed": Kind(
+        _l("Order failed: %(domain)s"),
+        (_l("Your order %(order)s for %(domain)s failed: %(reason)s"),
+         _l("Nothing was charged for it; any funds held for it are released.")),
+        required=("domain", "order", "reason"), action=_l("Open the client area"), path="/"),
+    "sender_domain_paused": Kind(
+        _l("Your sender domain %(domain)s is paused"),
+        (_l("The DNS records of %(domain)s no longer check out (%(failing)s). Until they are "
+            "fixed, email to your customers is sent from a neutral address."),),
+        required=("domain", "failing"), action=_l("Check the DNS records"),
+        path="/settings/brand"),
+}
+
+DATE_KEYS = {"expires_at": "expires", "deadline_at": "deadline", "date": "date"}
+MONEY_KEYS = ("amount", "balance", "threshold")
+
+
+class MessageContextError(ValueError):
+    """A message was asked for without the values its text needs (a programming error)."""
+
+
+def _display(kind: str, spec: Kind, context: dict[str, Any], language: str,
+             brand: Brand) -> dict[str, Any]:
+    missing = [key for key in spec.required if context.get(key) in (None, "", [])]
+    if missing:
+        raise MessageContextError(f"{kind} needs {missing}")
+    values = {key: value for key, value in context.items() if isinstance(value, str | int)}
+    values["brand"] = brand.name
+    for key, name in DATE_KEYS.items():
+        if context.get(key):
+            moment = context[key]
+            moment = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+            values[name] = format_date_local(moment, locale=language)
+    for key in MONEY_KEYS:
+        if context.get(key) is not None:
+            values[key] = format_money(str(context[key]), context.get("currency", "EUR"),
+                                       locale=language)
+    if isinstance(context.get("domains"), list):
+        values["domains"] = ", ".join(context["domains"])
+    if isinstance(context.get("failing"), list):
+        values["failing"] = ", ".join(context["failing"])
+    return values
+
+
+def _jsonable(context: dict[str, Any]) -> dict[str, Any]:
+    """The context as stored on the outbox row and link token: JSON values only."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        return value if isinstance(value, str | int | float | bool) or value is None \
+            else str(value)
+    return plain(dict(context))
+
+
+def link_base(reseller_id: int, settings: Settings) -> str:
+    """Scheme and host of the reseller's links: its verified link host, else the neutral."""
+    domain = sender.usable_domain(reseller_id)
+    host = domain.domain if domain is not None else settings.neutral_link_host
+    return f"{settings.link_scheme}://{host}"
+
+
+def _sender_addresses(reseller_id: int, brand: Brand, settings: Settings) -> tuple[str, str]:
+    """(From header, envelope sender): the verified domain's, else the neutral domain's."""
+    domain = sender.usable_domain(reseller_id)
+    name = domain.domain if domain is not None else settings.neutral_sender_domain
+    bounce = f"bounces@bounce.{name}" if domain is not None else f"bounces@{name}"
+    return formataddr((brand.name, f"noreply@{name}")), bounce
+
+
+def render(kind: str, *, language: str, brand: Brand, context: dict[str, Any],
+           base: str, action_url: str | None = None, audience: str = "registrant"
+           ) -> tuple[str, str, str]:
+    """(subject, text, html) of one message in ``language``."""
+    spec = (REGISTRANT_KINDS if audience == "registrant" else RESELLER_KINDS)[kind]
+    with force_locale(language):
+        values = _display(kind, spec, context, language, brand)
+        subject = str(spec.subject) % values
+        lines = [str(line) % values for line in spec.lines]
+        logo_url = (f"{base}/go/logo/{brand.reseller_id}"
+                    if brand.logo_url and brand.reseller_id else None)
+        page = {"subject": subject, "lines": lines, "brand": brand, "base": base,
+                "logo_url": logo_url,
+                "action": str(spec.action) if spec.action and action_url else None,
+                "action_url": action_url, "audience": audience, "language": language}
+        text = render_template("emails/whitelabel/message.txt", **page)
+        html = render_template("emails/whitelabel/message.html", **page)
+    return subject, text, html
+
+
+def send_registrant_message(*, reseller_id: int, kind: str, recipient: str,
+                            language: str | None, context: dict[str, Any], dedupe_key: str,
+                            settings: Settings | None = None) -> OutboxMessage:
+    """Queue a branded message to a reseller's customer (once per ``dedupe_key``)."""
+    if kind not in REGISTRANT_KINDS:
+        raise MessageContextError(f"unknown registrant message {kind!r}")
+    if existing := outbox.find(dedupe_key):
+        return existing
+    context = _jsonable(context)
+    settings = settings or current()
+    brand = brands.get_brand(reseller_id=reseller_id)
+    language = language if language in LANGUAGES else brand.default_language
+    base = link_base(reseller_id, settings)
+    spec = REGISTRANT_KINDS[kind]
+    action_url = None
+    if spec.token:
+        token = tokens.issue(reseller_id=reseller_id, purpose=spec.token,
+                             subject=context.get("email") or context.get("domain") or recipient,
+                             language=language, data={**context, "recipient": recipient},
+                             secret_key=settings.secret_key)
+        action_url = f"{base}/go/{spec.token.replace('_', '-')}/{token}"
+    subject, text, html = render(kind, language=language, brand=brand, context=context,
+                                 base=base, action_url=action_url)
+    from_header, envelope = _sender_addresses(reseller_id, brand, settings)
+    return outbox.queue_message(
+        dedupe_key=dedupe_key, recipient=recipient, sender=from_header, language=language,
+        template=f"registrant/{kind}", subject=subject, text=text, html=html,
+        reseller_id=reseller_id, context=context, envelope_from=envelope,
+        reply_to=brand.support_email)
+
+
+def send_reseller_message(*, reseller_id: int, kind: str, recipient: str,
+                          language: str | None, context: dict[str, Any], dedupe_key: str,
+                          settings: Settings | None = None) -> OutboxMessage:
+    """Queue a platform notice to the reseller itself (low balance, failed order …)."""
+    if kind not in RESELLER_KINDS:
+        raise MessageContextError(f"unknown reseller message {kind!r}")
+    if existing := outbox.find(dedupe_key):
+        return existing
+    context = _jsonable(context)
+    settings = settings or current()
+    language = language if language in LANGUAGES else "en"
+    spec = RESELLER_KINDS[kind]
+    platform = Brand(name="Tunnus", primary_color="#1f5f8b", accent_color="#f2f5f8")
+    subject, text, html = render(kind, language=language, brand=platform, context=context,
+                                 base=settings.base_url, audience="reseller",
+                                 action_url=settings.base_url + spec.path if spec.path else None)
+    return outbox.queue_message(
+        dedupe_key=dedupe_key, recipient=recipient,
+        sender=formataddr(("Tunnus", f"notifications@{settings.neutral_sender_domain}")),
+        envelope_from=f"bounces@{settings.neutral_sender_domain}", language=language,
+        template=f"reseller/{kind}", subject=subject, text=text, html=html,
+        reseller_id=reseller_id, context=context)
