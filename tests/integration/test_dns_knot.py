@@ -209,7 +209,7 @@ def test_acme_key_may_write_only_challenge_txt(factory, jobs, knot):
     assert dig(knot, f"_acme-challenge.{zone}", "TXT") == ['"token-1"']
     assert dig(knot, f"www.{zone}", "A") == []
 
-    listed = api.get(f"/api/v1/domains/{zone}/dns/acme-keys").get_json()
+    listed = api.get(f"/api/v1/domains/{zone}/dns/acme-keys").get_json()["items"]
     assert [k["key_name"] for k in listed] == [key["key_name"]] and "secret" not in listed[0]
     assert api.delete(f"/api/v1/domains/{zone}/dns/acme-keys/{key['id']}").status_code == 204
     jobs.run_all()
