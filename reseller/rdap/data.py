@@ -116,6 +116,8 @@ def lookup(name: str, config: Any) -> RegistrationData | None:
     status = list(_STATUS.get(domain.status, ["active"]))
     if domain.locked:
         status.append("client transfer prohibited")
+    if domain.suspended:
+        status.append("client hold")
     contact = domain.registrant
     return RegistrationData(
         handle=f"D{domain.id}", ldh_name=domain.name, unicode_name=domain.unicode_name,

@@ -195,3 +195,13 @@ def test_the_white_label_brand_is_the_reseller_in_rdap_and_whois(factory, client
                             capture_output=True, text=True, timeout=20).stdout
     assert "Reseller: Webbitalo (https://webbitalo.example)" in answer
     assert "Legal Name Oy" not in answer
+
+
+def test_a_suspended_domain_shows_client_hold(factory, client, whois_port):
+    domain = register(factory.reseller(), privacy=False)
+    domain.suspended = True
+    db.session.commit()
+    assert "client hold" in client.get(f"/rdap/domain/{domain.name}").get_json()["status"]
+    answer = subprocess.run(["whois", "-h", "127.0.0.1", "-p", str(whois_port), domain.name],
+                            capture_output=True, text=True, timeout=20).stdout
+    assert "Domain Status: clientHold https://icann.org/epp#clientHold" in answer
