@@ -88,10 +88,13 @@ def _register_tasks() -> None:
 def _register_blueprints(app: Flask) -> None:
     from flask import Blueprint
 
-    from reseller import branding
-    from reseller import billing  # noqa: F401  (wallet jobs)
+    from reseller import (
+        billing,  # noqa: F401  (wallet jobs)
+        branding,
+    )
     from reseller.accounts import api as accounts_api
     from reseller.accounts import oauth
+    from reseller.api import idempotency, ratelimit
     from reseller.api import views as api_views
     from reseller.catalog import api as catalog_api
     from reseller.catalog import views as catalog_views
@@ -102,16 +105,14 @@ def _register_blueprints(app: Flask) -> None:
     from reseller.domains import api as domains_api
     from reseller.domains import demo as domains_demo
     from reseller.domains import views as domains_views
+    from reseller.events import api as events_api
     from reseller.forwarding import api as forwarding_api
-    from reseller.rdap import views as rdap_views
     from reseller.onboarding import api as onboarding_api
     from reseller.onboarding import views as onboarding_views
-    from whitelabel import views as whitelabel_views
-
-    from reseller.api import idempotency, ratelimit
-    from reseller.events import api as events_api
+    from reseller.rdap import views as rdap_views
     from reseller.webhooks import api as webhooks_api
     from reseller.webhooks import views as webhooks_views
+    from whitelabel import views as whitelabel_views
 
     api = Blueprint("api", __name__, url_prefix="/api/v1")
     for bp in (api_views.bp, accounts_api.bp, onboarding_api.bp, dns_api.bp,
