@@ -47,7 +47,7 @@ def environment(pg: servers.Postgres, redis: servers.Redis, instance: str) -> di
 def seed(orders: int) -> str:
     """Catalogue, one funded reseller with a contact, and an API token (printed)."""
     from reseller.accounts import services as accounts
-    from reseller.accounts.models import AccessToken, Reseller
+    from reseller.accounts.models import AccessToken, Reseller, User
     from reseller.app import create_app
     from reseller.catalog import services as catalog
     from reseller.core.db import unit_of_work
@@ -71,8 +71,13 @@ def seed(orders: int) -> str:
             reseller_id=reseller.id, name="Bench", organization=None,
             email="bench@example.test", phone="+358.401234567", street="Katu 1",
             city="Helsinki", postal_code="00100", country="FI", language="fi")
+        user = User(reseller_id=reseller.id, email="bench@example.test", name="Bench",
+                    role="owner", is_operator=False)
+        db.session.add(user)
+        db.session.flush()
         raw = accounts.PERSONAL_TOKEN_PREFIX + secrets.token_urlsafe(24)
         db.session.add(AccessToken(reseller_id=reseller.id, kind="personal", name="bench",
+                                   user_id=user.id,
                                    prefix=raw[:12], token_hash=accounts.hash_token(raw),
                                    scopes="domains:read domains:write"))
         return json.dumps({"token": raw, "contact": contact.id})
@@ -97,7 +102,11 @@ class Client:
         payload = json.dumps(body) if body is not None else None
         self.conn.request(method, path, body=payload, headers={**self.headers, **(headers or {})})
         response = self.conn.getresponse()
-        return response.status, json.loads(response.read() or b"{}")
+        raw = response.read()
+        try:
+            return response.status, json.loads(raw or b"{}")
+        except ValueError:
+            raise RuntimeError(f"{method} {path}: {response.status} {raw[:300]!r}") from None
 
 
 def wait_for(port: int, deadline: float = 30.0) -> None:
@@ -111,6 +120,25 @@ def wait_for(port: int, deadline: float = 30.0) -> None:
         except OSError:
             time.sleep(0.2)
     raise RuntimeError("gunicorn did not come up")
+
+
+def run_threads(target, count: int) -> None:
+    """Run ``target(i)`` in ``count`` threads; re-raise the first failure."""
+    errors: list[BaseException] = []
+
+    def guarded(index: int) -> None:
+        try:
+            target(index)
+        except BaseException as error:  # reported below, in the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
 
 
 def run_orders(port: int, token: str, contact: int, clients: int, total: int
@@ -135,11 +163,7 @@ def run_orders(port: int, token: str, contact: int, clients: int, total: int
                 post_ms.append(elapsed * 1000)
 
     began = time.perf_counter()
-    threads = [threading.Thread(target=place, args=(i,)) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads(place, clients)
     done_ms = wait_until_completed(port, token, posted)
     elapsed = time.perf_counter() - began
     return total / elapsed, post_ms, done_ms
@@ -176,11 +200,7 @@ def run_hello(port: int, token: str, clients: int, seconds: float) -> float:
             client.call("GET", "/healthz")
             counts[index] += 1
 
-    threads = [threading.Thread(target=hammer, args=(i,)) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads(hammer, clients)
     return sum(counts) / seconds
 
 

@@ -97,8 +97,8 @@ def _register_blueprints(app: Flask) -> None:
     from reseller.api import idempotency, ratelimit
     from reseller.api import views as api_views
     from reseller.api.helpers import DatabaseIdConverter, reject_nul_characters
-    from reseller.catalog import api as catalog_api
     from reseller.billing import invoice_notices, invoices_api, invoices_views, invoicing  # noqa: F401
+    from reseller.catalog import api as catalog_api
     from reseller.catalog import views as catalog_views
     from reseller.client import views as client_views
     from reseller.console import views as console_views
@@ -130,6 +130,11 @@ def _register_blueprints(app: Flask) -> None:
     ratelimit.init_app(app)
     app.register_blueprint(api)
     csrf.exempt(api)
+    # Flask-WTF looks up ``request.blueprint`` ("api.domains_api"), so each nested API
+    # blueprint needs its own exemption (bearer tokens, no cookies: CSRF does not apply).
+    for name, blueprint in list(app.blueprints.items()):
+        if name.startswith("api."):
+            csrf.exempt(blueprint)
     app.register_blueprint(forwarding_api.server)  # first: forwarded hosts get redirects
     app.register_blueprint(api_views.root)
     app.register_blueprint(client_views.bp)

@@ -13,7 +13,6 @@ from flask_babel import lazy_gettext as _l
 from reseller.core.errors import ValidationFailed
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
-from reseller.core.pagination import Page, paginate
 from reseller.dns import services
 from reseller.dns.errors import AcmeKeyNotFound, ZoneNotFound
 from reseller.dns.models import AcmeKey, Zone
@@ -35,16 +34,9 @@ def create_key(*, reseller_id: int, zone_name: str) -> AcmeKey:
     return key
 
 
-def list_keys(*, reseller_id: int, zone_name: str) -> list[AcmeKey]:
+def keys_query(*, reseller_id: int, zone_name: str) -> sa.Select:
     zone = services.get_zone(reseller_id=reseller_id, name=zone_name)
-    return list(db.session.scalars(sa.select(AcmeKey).where(AcmeKey.zone_id == zone.id)
-                                   .order_by(AcmeKey.id)))
-
-
-def keys_page(*, reseller_id: int, zone_name: str, cursor: str | None, limit: int) -> Page:
-    zone = services.get_zone(reseller_id=reseller_id, name=zone_name)
-    return paginate(sa.select(AcmeKey).where(AcmeKey.zone_id == zone.id), key=AcmeKey.id,
-                    cursor=cursor, limit=limit)
+    return sa.select(AcmeKey).where(AcmeKey.zone_id == zone.id)
 
 
 def delete_key(*, reseller_id: int, zone_name: str, key_id: int) -> None:

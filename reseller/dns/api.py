@@ -10,10 +10,11 @@ from flask_babel import lazy_gettext as _l
 
 from reseller.accounts import services as accounts
 from reseller.api.auth import current_reseller_id, require_scope
-from reseller.api.helpers import json_body, list_args, page_body, page_of
+from reseller.api.helpers import json_body, list_args, page_body
 from reseller.api.openapi import doc
 from reseller.core.db import transactional
 from reseller.core.errors import InsufficientScope, Unauthorized, ValidationFailed
+from reseller.core.pagination import paginate
 from reseller.dns import acme, schemas, services, vanity
 from reseller.dns.models import AcmeKey, Zone
 from reseller.dns.records import RR
@@ -23,6 +24,8 @@ bp = Blueprint("dns_api", __name__)
 httpreq = Blueprint("acme_httpreq", __name__, url_prefix="/acme/httpreq")
 
 TAGS = ["DNS"]
+PAGE_QUERY = [{"name": "cursor", "schema": {"type": "string"}},
+              {"name": "limit", "schema": {"type": "integer"}}]
 ZONE_FILE_MIME = "text/dns"
 
 
@@ -148,13 +151,13 @@ def create_acme_key(name: str):
 
 @bp.get("/domains/<name>/dns/acme-keys")
 @doc(summary="List the zone's ACME keys (without secrets)", tags=TAGS,
-     response=page_of(schemas.AcmeKeyOut))
+     response=schemas.AcmeKeyListOut, query=PAGE_QUERY)
 @require_scope("dns:read")
 @transactional
 def list_acme_keys(name: str):
     cursor, limit = list_args()
-    page = acme.keys_page(reseller_id=current_reseller_id(), zone_name=name, cursor=cursor,
-                          limit=limit)
+    page = paginate(acme.keys_query(reseller_id=current_reseller_id(), zone_name=name),
+                    key=AcmeKey.id, cursor=cursor, limit=limit)
     return page_body(page, [key_body(key) for key in page.items])
 
 

@@ -9,9 +9,10 @@ from flask import Blueprint, current_app, redirect, request
 from marshmallow import fields, validate
 
 from reseller.api.auth import current_reseller_id, require_scope
-from reseller.api.helpers import json_body, list_args, page_body, page_of
+from reseller.api.helpers import json_body, list_args, page_body
 from reseller.api.openapi import doc
 from reseller.core.db import transactional
+from reseller.core.pagination import paginate
 from reseller.core.schemas import BaseSchema
 from reseller.dns.records import is_ip_address
 from reseller.dns.settings import dns_settings
@@ -43,15 +44,21 @@ def forward_body(forward: Forward) -> dict:
     return ForwardOut().dump(forward)
 
 
+class ForwardListOut(BaseSchema):
+    items = fields.List(fields.Nested(ForwardOut))
+    next = fields.String(allow_none=True)
+
+
 @bp.get("/domains/<name>/forwarding")
-@doc(summary="URL forwards of the zone", tags=["URL forwarding"],
-     response=page_of(ForwardOut))
+@doc(summary="URL forwards of the zone", tags=["URL forwarding"], response=ForwardListOut,
+     query=[{"name": "cursor", "schema": {"type": "string"}},
+            {"name": "limit", "schema": {"type": "integer"}}])
 @require_scope("dns:read")
 @transactional
 def list_forwards(name: str):
     cursor, limit = list_args()
-    page = services.forwards_page(reseller_id=current_reseller_id(), zone_name=name,
-                                  cursor=cursor, limit=limit)
+    page = paginate(services.forwards_query(reseller_id=current_reseller_id(), zone_name=name),
+                    key=Forward.id, cursor=cursor, limit=limit)
     return page_body(page, [forward_body(f) for f in page.items])
 
 

@@ -10,7 +10,6 @@ from flask_babel import lazy_gettext as _l
 
 from reseller.core.errors import NotFound, ValidationFailed
 from reseller.core.extensions import db
-from reseller.core.pagination import Page, paginate
 from reseller.dns import services as dns
 from reseller.dns.records import RR, origin, owner_name
 from reseller.dns.settings import DnsSettings
@@ -37,16 +36,14 @@ def _check_target(target: object, fqdn: str) -> str:
     return target.strip()
 
 
+def forwards_query(*, reseller_id: int, zone_name: str) -> sa.Select:
+    zone = dns.get_zone(reseller_id=reseller_id, name=zone_name)
+    return sa.select(Forward).where(Forward.zone_id == zone.id)
+
+
 def list_forwards(*, reseller_id: int, zone_name: str) -> list[Forward]:
-    zone = dns.get_zone(reseller_id=reseller_id, name=zone_name)
-    return list(db.session.scalars(sa.select(Forward).where(Forward.zone_id == zone.id)
-                                   .order_by(Forward.host)))
-
-
-def forwards_page(*, reseller_id: int, zone_name: str, cursor: str | None, limit: int) -> Page:
-    zone = dns.get_zone(reseller_id=reseller_id, name=zone_name)
-    return paginate(sa.select(Forward).where(Forward.zone_id == zone.id), key=Forward.id,
-                    cursor=cursor, limit=limit)
+    stmt = forwards_query(reseller_id=reseller_id, zone_name=zone_name)
+    return list(db.session.scalars(stmt.order_by(Forward.host)))
 
 
 def set_forward(*, reseller_id: int, zone_name: str, host: str | None, target: object,

@@ -352,3 +352,12 @@ def test_domain_list_filters_and_paginates(setup, jobs):
     assert api.get("/api/v1/domains?auto_renew=maybe").status_code == 422
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Domain)) >= 3
     assert Decimal(api.get("/api/v1/orders").json["items"][0]["price"]["net"]) > 0
+
+
+def test_every_api_blueprint_is_exempt_from_csrf(app):
+    """Real HTTP has CSRF on (the tests turn it off): API POSTs must not need a token."""
+    from reseller.core.extensions import csrf
+
+    nested = {name for name, bp in app.blueprints.items()
+              if name.startswith("api.") and bp not in csrf._exempt_blueprints}
+    assert nested == set()

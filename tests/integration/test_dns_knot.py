@@ -67,6 +67,7 @@ def api_records(body: dict) -> list[dict]:
     return sorted(body["records"], key=lambda r: (r["name"], r["type"], r["value"]))
 
 
+@pytest.mark.smoke
 def test_new_zone_is_published_and_reads_back_exactly(factory, jobs, knot):
     api = factory.api()
     zone = zone_name()
@@ -217,6 +218,7 @@ def test_acme_key_may_write_only_challenge_txt(factory, jobs, knot):
     assert send("_acme-challenge", "TXT", '"token-3"') != dns.rcode.NOERROR
 
 
+@pytest.mark.smoke
 def test_lego_httpreq_present_and_cleanup_write_the_txt_record(factory, jobs, knot, client):
     reseller = factory.reseller()
     api = factory.api(reseller)

@@ -232,3 +232,46 @@ def test_orders_for_one_name_are_one_at_a_time(reseller, jobs):
     jobs.run_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Order).where(
         Order.domain_name == "yksi-kerrallaan.fi")) == 2
+
+
+def test_registrant_stopping_a_transfer_out_rejects_it_at_the_registry(reseller, jobs, app):
+    from reseller.core.events import record_event
+
+    owned(reseller, jobs, "pysyva.fi")
+    with unit_of_work():
+        code = services.request_auth_code(reseller_id=reseller.id, name="pysyva.fi")
+    sandbox().simulate_transfer_out(name="pysyva.fi", auth_code=code)
+    run(app, "domains.transfers")
+    with unit_of_work():
+        record_event(reseller_id=reseller.id, type="registrant.transfer_decision",
+                     data={"domain": "pysyva.fi", "direction": "out", "decision": "reject"})
+    jobs.run_all()
+    db.session.expire_all()
+    domain = db.session.scalar(sa.select(Domain).where(Domain.name == "pysyva.fi"))
+    assert domain.status == "active" and not domain.transfer_out_pending
+    assert sandbox().transfer_query(name="pysyva.fi").status == "clientRejected"
+    at(6)
+    run(app, "domains.transfers")
+    assert sandbox().info("pysyva.fi").sponsor == "tunnus"
+
+
+def test_unverified_registrant_domains_are_held_until_verified(reseller, jobs, app):
+    from reseller.core.events import record_event
+
+    domain = owned(reseller, jobs, "vahvistamaton.fi")
+    with unit_of_work():
+        record_event(reseller_id=reseller.id, type="registrant.verification_overdue",
+                     data={"email": "maija@asiakas.example", "domains": ["vahvistamaton.fi"],
+                           "suspend": True})
+    jobs.run_all()
+    db.session.expire_all()
+    assert db.session.get(Domain, domain.id).suspended
+    assert "clientHold" in sandbox().info("vahvistamaton.fi").statuses
+    with unit_of_work():
+        record_event(reseller_id=reseller.id, type="registrant.verified",
+                     data={"email": "maija@asiakas.example", "domains": ["vahvistamaton.fi"],
+                           "unsuspend": True})
+    jobs.run_all()
+    db.session.expire_all()
+    assert not db.session.get(Domain, domain.id).suspended
+    assert "clientHold" not in sandbox().info("vahvistamaton.fi").statuses

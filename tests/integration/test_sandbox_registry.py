@@ -1,0 +1,71 @@
+"""The sandbox registry keeps real rules: reserved and premium names, transaction ids
+answered from the record, auth codes, transfer locks, configurable failures."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from reseller.core.clock import clock
+from reseller.registry.base import RegistryRejected, RegistryTimeout, RegistryUnavailable
+from reseller.registry.sandbox import SandboxRegistry
+
+
+@pytest.fixture
+def registry(db_session):
+    return SandboxRegistry(registrar_id="tunnus")
+
+
+def create(registry, name, trid):
+    return registry.create(name=name, years=1, registrant="C1", admin=None, tech=None,
+                           nameservers=[], transaction_id=trid)
+
+
+def test_reserved_premium_and_free_names(registry):
+    reserved, premium, short, free = registry.check(
+        ["nic.fi", "kauppa.fi", "abc.com", "tavallinen.fi"])
+    assert (reserved.available, reserved.reason) == (False, "reserved")
+    assert premium.available and premium.premium and premium.premium_price == Decimal("250.00")
+    assert short.premium and short.premium_price == Decimal("120.00")
+    assert free.available and not free.premium
+
+
+def test_a_repeated_transaction_id_is_answered_from_the_record(registry):
+    first = create(registry, "kerran.fi", "t-1")
+    again = create(registry, "kerran.fi", "t-1")
+    assert first == again
+    with pytest.raises(RegistryRejected) as taken:
+        create(registry, "kerran.fi", "t-2")
+    assert taken.value.code == 2302
+    assert registry.transaction("t-2").ok is False
+    assert registry.transaction("never-sent") is None
+
+
+def test_periods_follow_the_catalogue(registry):
+    with pytest.raises(RegistryRejected) as refused:
+        registry.create(name="pitka.fi", years=6, registrant="C1", admin=None, tech=None,
+                        nameservers=[], transaction_id="t-3")
+    assert refused.value.code == 2306
+
+
+def test_gtld_transfer_lock_and_auth_code(registry):
+    create(registry, "lukko.com", "t-4")
+    code = registry.auth_code(name="lukko.com", transaction_id="a-1")
+    with pytest.raises(RegistryRejected) as locked:
+        registry.simulate_transfer_out(name="lukko.com", auth_code=code)
+    assert "lock" in locked.value.message
+    clock.set_offset(timedelta(days=61))
+    with pytest.raises(RegistryRejected) as wrong:
+        registry.simulate_transfer_out(name="lukko.com", auth_code="wrong")
+    assert wrong.value.code == 2202
+    assert registry.simulate_transfer_out(name="lukko.com", auth_code=code).pending
+
+
+def test_configured_failure_and_timeout_rates(db_session):
+    failing = SandboxRegistry(failure_rate=Decimal("1"))
+    with pytest.raises(RegistryUnavailable):
+        failing.check(["mika.fi"])
+    slow = SandboxRegistry(timeout_rate=Decimal("1"))
+    with pytest.raises(RegistryTimeout):
+        create(slow, "hidas.fi", "t-5")
+    assert slow.transaction("t-5").ok  # the work was done; only the answer was lost
