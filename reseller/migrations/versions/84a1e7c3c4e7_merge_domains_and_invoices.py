@@ -1,8 +1,8 @@
 """merge domains and invoices
 
-Revision ID: e5609ed7c54f
-Revises: 4685c127a2fa, 98fce87c181a
-Create Date: 2026-11-22 03:36:30.380271
+Revision ID: 84a1e7c3c4e7
+Revises: 4685c127a2fa, a02ae15fbc10
+Create Date: 2026-11-22 03:56:57.528128
 
 """
 from alembic import op
@@ -11,8 +11,8 @@ import reseller.core.types
 
 
 # revision identifiers, used by Alembic.
-revision = 'e5609ed7c54f'
-down_revision = ('4685c127a2fa', '98fce87c181a')
+revision = '84a1e7c3c4e7'
+down_revision = ('4685c127a2fa', 'a02ae15fbc10')
 branch_labels = None
 depends_on = None
 
