@@ -70,10 +70,11 @@ def _init_adapters(app: Flask) -> None:
 
     app.extensions["tunnus.mailer"] = mailer_from_config(app.config)
     from reseller import registry
+
+    registry.init_app(app)
     from reseller.dns import demo as dns_demo
     from reseller.dns import settings as dns_settings
 
-    registry.init_app(app)
     dns_settings.init_app(app)
     dns_demo.register_hooks()
 
@@ -81,7 +82,6 @@ def _init_adapters(app: Flask) -> None:
 def _register_tasks() -> None:
     """Import task modules so their ``@periodic`` jobs are registered."""
     import reseller.accounts.tasks  # noqa: F401
-    import reseller.domains.tasks  # noqa: F401
     import whitelabel.tasks  # noqa: F401
 
 
@@ -97,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     from reseller.api import idempotency, ratelimit
     from reseller.api import views as api_views
     from reseller.api.helpers import DatabaseIdConverter, reject_nul_characters
+    from reseller.billing import invoice_notices, invoices_api, invoices_views, invoicing  # noqa: F401
     from reseller.catalog import api as catalog_api
     from reseller.catalog import views as catalog_views
     from reseller.client import views as client_views
@@ -105,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     from reseller.dns import views as dns_views
     from reseller.domains import api as domains_api
     from reseller.domains import demo as domains_demo
+    from reseller.domains import tasks as domains_tasks  # noqa: F401  (periodic jobs)
     from reseller.domains import views as domains_views
     from reseller.events import api as events_api
     from reseller.forwarding import api as forwarding_api
@@ -119,9 +121,9 @@ def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
 
     api = Blueprint("api", __name__, url_prefix="/api/v1")
-    for bp in (api_views.bp, accounts_api.bp, onboarding_api.bp, dns_api.bp,
-               forwarding_api.bp, events_api.bp, webhooks_api.bp, catalog_api.bp,
-               domains_api.bp):
+    for bp in (api_views.bp, accounts_api.bp, onboarding_api.bp, catalog_api.bp,
+               domains_api.bp, dns_api.bp, forwarding_api.bp, events_api.bp, webhooks_api.bp,
+               invoices_api.bp):
         api.register_blueprint(bp)
     api.before_request(reject_nul_characters)
     branding.init_app(app, api)
@@ -150,6 +152,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(dns_views.bp)
     app.register_blueprint(rdap_views.bp)
     csrf.exempt(dns_api.httpreq)
+    app.register_blueprint(invoices_views.bp)
+    invoicing.init_app(app)
     oauth.init_app(app)
     from reseller.billing import demo as billing_demo
 
@@ -215,6 +219,7 @@ def _register_template_helpers(app: Flask) -> None:
     from reseller.core import formatting
 
     app.jinja_env.filters["money"] = formatting.format_money
+    app.jinja_env.filters["percent"] = formatting.format_percent
     app.jinja_env.filters["datetime"] = formatting.format_datetime_local
     app.jinja_env.filters["date"] = formatting.format_date_local
     app.jinja_env.add_extension("jinja2.ext.i18n")

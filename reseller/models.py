@@ -29,6 +29,7 @@ from wallet.models import (  # noqa: F401
     WalletChange,
     Withdrawal,
 )
+from wallet.invoices.models import Invoice, InvoiceDocument, InvoiceLine, NumberSeries  # noqa: F401
 from whitelabel.models import (  # noqa: F401
     Brand,
     LinkToken,

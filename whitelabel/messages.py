@@ -107,8 +107,9 @@ RESELLER_KINDS: dict[str, Kind] = {
         required=("balance", "threshold"), action=_l("Open the client area"), path="/"),
     "topup_received": Kind(
         _l("Top-up received: %(amount)s"),
-        (_l("We have received your top-up of %(amount)s. Your balance is now %(balance)s."),),
-        required=("amount", "balance"), action=_l("Open the client area"), path="/"),
+        (_l("We have received your top-up of %(amount)s. It is now available for "
+            "registrations and renewals."),),
+        required=("amount",), action=_l("Open the client area"), path="/"),
     "order_failed": Kind(
         _l("Order failed: %(domain)s"),
         (_l("Your order %(order)s for %(domain)s failed: %(reason)s"),
@@ -137,6 +138,8 @@ def _display(kind: str, spec: Kind, context: dict[str, Any], language: str,
         raise MessageContextError(f"{kind} needs {missing}")
     values = {key: value for key, value in context.items() if isinstance(value, str | int)}
     values["brand"] = brand.name
+    if context.get("unicode_name"):  # people read the name as typed, not its punycode
+        values["domain"] = context["unicode_name"]
     for key, name in DATE_KEYS.items():
         if context.get(key):
             moment = context[key]

@@ -71,6 +71,7 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     digest = hashlib.sha256(message.dedupe_key.encode()).hexdigest()[:16]
     email["Message-ID"] = f"<{message.id}.{digest}@{domain or 'localhost'}>"
     email["Content-Language"] = message.language
+    email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to this
     email.set_content(message.text)
     if message.html:
         email.add_alternative(message.html, subtype="html")

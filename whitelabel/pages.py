@@ -34,10 +34,14 @@ def _host_reseller() -> int | None:
 
 @bp.before_app_request
 def _only_pages_on_link_hosts():
+    """On a reseller's link host serve only these pages: a registrant must never reach
+    the platform there (not even its error pages)."""
     host = request.host.split(":")[0].lower()
-    if host in ("localhost", "127.0.0.1") or request.path.startswith(("/go/", "/static/")):
+    if host in ("localhost", "127.0.0.1"):
         return None
     if host == current().base_url.split("://")[-1].split(":")[0].split("/")[0]:
+        return None
+    if (request.endpoint or "").startswith("whitelabel_pages."):
         return None
     if _host_reseller() is not None:
         return "Not found", 404, {"Content-Type": "text/plain; charset=utf-8"}
@@ -87,10 +91,9 @@ def link(kind: str, token: str):
             done = "confirmed"
         elif request.method == "POST" and purpose in ("transfer_in", "transfer_out"):
             decision = request.form.get("decision")
-            if decision not in actions.DECISIONS:
-                abort(400)
-            actions.decide_transfer(row, decision=decision)
-            done = decision
+            if decision in actions.DECISIONS:
+                actions.decide_transfer(row, decision=decision)
+                done = decision
         return _render(TEMPLATES[purpose], reseller_id=row.reseller_id, language=row.language,
                        row=row, data=row.data, done=done, purpose=purpose)
 

@@ -1,7 +1,7 @@
 """Sandbox-only views: the dev outbox, where the embedded default's sent mail is kept."""
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 
 from reseller.core.extensions import db
 from whitelabel.models import OutboxMessage
@@ -34,3 +34,12 @@ def outbox():
          "template": m.template, "state": m.state, "created_at": m.created_at.isoformat()}
         for m in messages
     ]})
+
+
+@dev.get("/outbox/<int:message_id>.html")
+def outbox_html(message_id: int):
+    """The HTML part of one kept message, as the recipient's mail program would show it."""
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or not message.html:
+        abort(404)
+    return Response(message.html, mimetype="text/html")

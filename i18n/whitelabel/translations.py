@@ -255,9 +255,11 @@ T = {
         "Käytä vain numeroita, välilyöntejä ja +-merkkiä.",
         "Använd endast siffror, mellanslag och +."),
     "Value": ("Arvo", "Värde"),
-    "We have received your top-up of %(amount)s. Your balance is now %(balance)s.": (
-        "Olemme vastaanottaneet %(amount)s talletuksesi. Saldosi on nyt %(balance)s.",
-        "Vi har tagit emot din insättning på %(amount)s. Ditt saldo är nu %(balance)s."),
+    "We have received your top-up of %(amount)s. It is now available for registrations and renewals.": (
+        "Olemme vastaanottaneet %(amount)s talletuksesi. Varat ovat nyt käytettävissä "
+        "rekisteröinteihin ja uusimisiin.",
+        "Vi har tagit emot din insättning på %(amount)s. Den kan nu användas för "
+        "registreringar och förnyelser."),
     "You receive this message because you are the owner or contact of a domain name.": (
         "Saat tämän viestin, koska olet verkkotunnuksen omistaja tai yhteyshenkilö.",
         "Du får det här meddelandet eftersom du är innehavare av eller kontakt för ett domännamn."),

@@ -167,7 +167,8 @@ def on_order_failed(event: Event) -> None:
 
 @on_event("wallet.low_balance")
 def on_low_balance(event: Event) -> None:
-    _to_reseller(event, "low_balance", billing=True)
+    _to_reseller(event, "low_balance", billing=True,
+                 balance=event.data.get("balance") or event.data.get("available"))
 
 
 @on_event("wallet.topup_received")

@@ -192,6 +192,14 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": not sandbox,
         "JSON_SORT_KEYS": False,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # Monthly invoices (see docs/invoices.md).
+        "INVOICE_PAYMENT_TERMS_DAYS": int(env.get("INVOICE_PAYMENT_TERMS_DAYS", "14")),
+        "INVOICE_REMINDER_DAYS": env.get("INVOICE_REMINDER_DAYS", "7,21"),
+        "INVOICE_BLOCK_OVERDUE": _bool(env.get("INVOICE_BLOCK_OVERDUE"), default=True),
+        "INVOICE_BLOCK_OVERDUE_DAYS": int(env.get("INVOICE_BLOCK_OVERDUE_DAYS", "30")),
+        "LATE_INTEREST_REFERENCE_RATES": env.get("LATE_INTEREST_REFERENCE_RATES") or None,
+        "LATE_INTEREST_MARGIN": env.get("LATE_INTEREST_MARGIN", "8"),
+        "OPERATOR_BILLING_EMAIL": env.get("OPERATOR_BILLING_EMAIL") or None,
     }
     neutral = config["NEUTRAL_SENDER_DOMAIN"]
     config["LINK_CNAME_TARGET"] = config["LINK_CNAME_TARGET"] or f"links.{neutral}"
@@ -226,5 +234,15 @@ def check_production(config: Mapping[str, Any]) -> None:
     for key in ("REGISTRY_ADAPTER", "PAYMENTS_ADAPTER"):
         if config.get(key) == "sandbox":
             problems.append(f"{key} must not be 'sandbox' in production")
+    problems.extend(_operator_brand_leaks(config))
     if problems:
         raise ConfigError("Refusing to start in production: " + "; ".join(problems))
+
+
+def _operator_brand_leaks(config: Mapping[str, Any]) -> list[str]:
+    """Registrants see the neutral sender domain and link host: never the operator's."""
+    marks = [m.lower() for m in (config.get("OPERATOR_BRAND"), config.get("OPERATOR_DOMAIN"))
+             if m]
+    return [f"{key} must not carry the operator's brand or domain"
+            for key in ("NEUTRAL_SENDER_DOMAIN", "NEUTRAL_LINK_HOST")
+            if any(mark in (config.get(key) or "").lower() for mark in marks)]

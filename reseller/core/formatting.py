@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from flask_babel import get_locale
 
 TIMEZONE = "Europe/Helsinki"
@@ -39,3 +39,11 @@ def format_date_local(value: date | datetime | None, locale: str | None = None) 
     if value is None:
         return ""
     return format_date(value, "medium", locale=locale or _locale())
+
+
+def format_percent(value: Any, locale: str | None = None) -> str:
+    """A rate given in percent (``Decimal("25.5")``) as ``25,5 %`` in the page's locale."""
+    if value is None:
+        return ""
+    rate = Decimal(str(value)).normalize()
+    return format_decimal(rate, format="#,##0.###", locale=locale or _locale()) + "\u00a0%"

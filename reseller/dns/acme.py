@@ -34,10 +34,9 @@ def create_key(*, reseller_id: int, zone_name: str) -> AcmeKey:
     return key
 
 
-def list_keys(*, reseller_id: int, zone_name: str) -> list[AcmeKey]:
+def keys_query(*, reseller_id: int, zone_name: str) -> sa.Select:
     zone = services.get_zone(reseller_id=reseller_id, name=zone_name)
-    return list(db.session.scalars(sa.select(AcmeKey).where(AcmeKey.zone_id == zone.id)
-                                   .order_by(AcmeKey.id)))
+    return sa.select(AcmeKey).where(AcmeKey.zone_id == zone.id)
 
 
 def delete_key(*, reseller_id: int, zone_name: str, key_id: int) -> None:

@@ -6,13 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from flask_babel import lazy_gettext as _l
 
 from reseller.accounts import services as accounts
 from reseller.api.auth import current_reseller_id, require_scope
-from reseller.api.helpers import json_body
+from reseller.api.helpers import json_body, list_args, page_body
 from reseller.api.openapi import doc
 from reseller.core.db import transactional
 from reseller.core.errors import InsufficientScope, Unauthorized, ValidationFailed
+from reseller.core.pagination import paginate
 from reseller.dns import acme, schemas, services, vanity
 from reseller.dns.models import AcmeKey, Zone
 from reseller.dns.records import RR
@@ -22,6 +24,8 @@ bp = Blueprint("dns_api", __name__)
 httpreq = Blueprint("acme_httpreq", __name__, url_prefix="/acme/httpreq")
 
 TAGS = ["DNS"]
+PAGE_QUERY = [{"name": "cursor", "schema": {"type": "string"}},
+              {"name": "limit", "schema": {"type": "integer"}}]
 ZONE_FILE_MIME = "text/dns"
 
 
@@ -56,8 +60,8 @@ def get_zone(name: str):
 def put_zone(name: str):
     body = json_body()
     data = schemas.ZonePutIn().load_or_raise(body)
-    if data["records"] is None and data["template"] is None:
-        raise ValidationFailed({"records": ["Send records or template."]})
+    if (data["records"] is None) == (data["template"] is None):
+        raise ValidationFailed({"records": [str(_l("Send either records or template."))]})
     records = services.DEFAULT_TEMPLATE if data["template"] else body["records"]
     created = services.find_zone(services.zone_name(name)) is None
     zone = services.replace_records(reseller_id=current_reseller_id(), name=name,
@@ -109,7 +113,7 @@ def export_zone(name: str):
 def import_zone(name: str):
     text = request.get_data(as_text=True)
     if not text.strip():
-        raise ValidationFailed({"zonefile": ["Send the zone file as the request body."]})
+        raise ValidationFailed({"zonefile": [str(_l("Send the zone file as the request body."))]})
     zone = services.import_zone_file(reseller_id=current_reseller_id(), name=name, text=text,
                                      settings=dns_settings())
     return zone_body(zone)
@@ -147,12 +151,14 @@ def create_acme_key(name: str):
 
 @bp.get("/domains/<name>/dns/acme-keys")
 @doc(summary="List the zone's ACME keys (without secrets)", tags=TAGS,
-     response=schemas.AcmeKeyOut(many=True))
+     response=schemas.AcmeKeyListOut, query=PAGE_QUERY)
 @require_scope("dns:read")
 @transactional
 def list_acme_keys(name: str):
-    keys = acme.list_keys(reseller_id=current_reseller_id(), zone_name=name)
-    return jsonify([key_body(key) for key in keys])
+    cursor, limit = list_args()
+    page = paginate(acme.keys_query(reseller_id=current_reseller_id(), zone_name=name),
+                    key=AcmeKey.id, cursor=cursor, limit=limit)
+    return page_body(page, [key_body(key) for key in page.items])
 
 
 @bp.delete("/domains/<name>/dns/acme-keys/<int:key_id>")
@@ -221,7 +227,7 @@ def _basic_reseller_id() -> int:
 def _challenge() -> dict[str, str]:
     body = json_body()
     fqdn, value = body.get("fqdn"), body.get("value")
-    errors = {key: ["Required string."] for key, item in (("fqdn", fqdn), ("value", value))
+    errors = {key: [str(_l("Required."))] for key, item in (("fqdn", fqdn), ("value", value))
               if not isinstance(item, str) or not item}
     if errors:
         raise ValidationFailed(errors)

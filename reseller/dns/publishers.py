@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
@@ -106,7 +107,16 @@ class KnotPublisher:
             raise PublishFailed("KNOT_ZONE_DIR is not set: cannot seed new zones")
         (self.zone_dir / f"{zone}.zone").write_text(zone_text)
         self._conf(("conf-set", f"zone[{zone}]"), ("conf-set", f"zone[{zone}].acl", self.acl))
+        self._wait_until_served(zone)
         return True
+
+    def _wait_until_served(self, zone: str, seconds: float = 10.0) -> None:
+        """knotd loads a new zone in the background; updates must wait for it."""
+        deadline = time.monotonic() + seconds
+        while self.serial(zone) is None:
+            if time.monotonic() > deadline:
+                raise PublishFailed(f"{zone} was added but the server does not serve it")
+            time.sleep(0.05)
 
     def remove_zone(self, zone: str) -> None:
         if not self._configured(f"zone[{zone}]"):

@@ -84,3 +84,8 @@ class AcmeKeyOut(BaseSchema):
     allowed = fields.String()
     created_at = fields.DateTime()
     certbot_ini = fields.String()
+
+
+class AcmeKeyListOut(BaseSchema):
+    items = fields.List(fields.Nested(AcmeKeyOut))
+    next = fields.String(allow_none=True)

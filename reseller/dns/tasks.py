@@ -36,11 +36,13 @@ def publish_zone(zone_id: int) -> None:
     changes = services.pending_changes(zone)
     now = clock.now()
     if not zone.on_server:
-        server.ensure_zone(zone.name, services.export_zone_file(zone, dns_settings()))
+        created = server.ensure_zone(zone.name,
+                                     services.export_zone_file(zone, dns_settings()))
         zone.on_server = True
         for change in changes:
             change.published_at = now
-        _reconcile(zone)  # a zone the server already had may hold older contents
+        if not created:
+            _reconcile(zone)  # the server already had it, perhaps with older contents
     for change in changes:
         if change.published_at is not None:
             continue

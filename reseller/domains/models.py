@@ -68,6 +68,8 @@ class Domain(db.Model):
     tech_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id"))
     transfer_lock_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     transfer_out_pending: Mapped[bool] = mapped_column(default=False)
+    # On hold (EPP clientHold: not in DNS) while the registrant's email is unverified.
+    suspended: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, onupdate=_now)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

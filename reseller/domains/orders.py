@@ -25,6 +25,7 @@ from reseller.core.errors import ValidationFailed
 from reseller.core.events import record_event
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
+from reseller.dns import listeners as dns_listeners
 from reseller.domains import contacts as contact_services
 from reseller.domains import names
 from reseller.domains.errors import (
@@ -88,7 +89,9 @@ def order_register(*, reseller_id: int, name: str, period: int, contacts: dict[s
     if not availability.available:
         raise DomainUnavailable(_l("%(name)s is not available.", name=parsed.unicode),
                                 reason=availability.reason)
-    params = {"contacts": role_ids, "nameservers": list(nameservers or []),
+    # Without nameservers the domain uses Tunnus DNS (the reseller's vanity names if set).
+    params = {"contacts": role_ids,
+              "nameservers": list(nameservers or dns_listeners.default_nameservers(reseller_id)),
               "privacy": privacy, "auto_renew": auto_renew}
     return _place(reseller_id=reseller_id, kind="register", name=parsed, period=period,
                   idempotency_key=idempotency_key, params=params,

@@ -204,6 +204,8 @@ class DomainOut(BaseSchema):
     privacy = fields.Boolean()
     transfer_lock_until = fields.DateTime(allow_none=True)
     transfer_out_pending = fields.Boolean()
+    suspended = fields.Boolean(metadata={"description": "On hold until the registrant's "
+                                         "email address is verified"})
     nameservers = fields.List(fields.String())
     hosts = fields.List(fields.Nested(HostOut))
     contacts = fields.Function(lambda domain: DomainContactsOut().dump(domain))

@@ -325,6 +325,19 @@ def mark_deleted(domain: Domain, *, restorable: bool) -> None:
                  dedupe_key=f"domain.deleted:{domain.id}")
 
 
+def set_suspended(*, domain_id: int, suspended: bool) -> Domain | None:
+    """Put a domain on hold at the registry (registrant email unverified) or lift it."""
+    domain = db.session.get(Domain, domain_id)
+    if domain is None or domain.status != "active" or domain.suspended == suspended:
+        return domain
+    with registry_errors():
+        get_registry().update(name=domain.name, hold=suspended,
+                              transaction_id=_trid("hold" if suspended else "unhold"))
+    domain.suspended = suspended
+    db.session.flush()
+    return domain
+
+
 def answer_transfer_out(*, reseller_id: int, name: str, approve: bool) -> Domain:
     domain = get_domain(reseller_id=reseller_id, name=name, for_update=True)
     with registry_errors():

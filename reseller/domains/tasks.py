@@ -32,6 +32,31 @@ def answer_transfer_out(domain_id: int, approve: bool) -> None:
         domain.transfer_out_pending = False
 
 
+def set_suspended(domain_id: int, suspended: bool) -> None:
+    services.set_suspended(domain_id=domain_id, suspended=suspended)
+
+
+def _registrant_domains(event: Event) -> list[Domain]:
+    names = [str(n) for n in event.data.get("domains") or []]
+    found = (find_live_domain(name) for name in names)
+    return [d for d in found if d is not None and d.reseller_id == event.reseller_id]
+
+
+@on_event("registrant.verification_overdue")
+def on_verification_overdue(event: Event) -> None:
+    """The registrant never confirmed the email address: hold its domains."""
+    if event.data.get("suspend", True):
+        for domain in _registrant_domains(event):
+            enqueue("reseller.domains.tasks.set_suspended", domain.id, True)
+
+
+@on_event("registrant.verified")
+def on_registrant_verified(event: Event) -> None:
+    if event.data.get("unsuspend"):
+        for domain in _registrant_domains(event):
+            enqueue("reseller.domains.tasks.set_suspended", domain.id, False)
+
+
 @on_event("registrant.transfer_decision")
 def on_transfer_decision(event: Event) -> None:
     """White label's approve/stop page answered a transfer out: act after the commit."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, jsonify, redirect, request
+from flask import Blueprint, current_app, redirect, request
 from marshmallow import fields, validate
 
 from reseller.api.auth import current_reseller_id, require_scope
-from reseller.api.helpers import json_body
+from reseller.api.helpers import json_body, list_args, page_body
 from reseller.api.openapi import doc
 from reseller.core.db import transactional
+from reseller.core.pagination import paginate
 from reseller.core.schemas import BaseSchema
 from reseller.dns.records import is_ip_address
 from reseller.dns.settings import dns_settings
@@ -43,14 +44,22 @@ def forward_body(forward: Forward) -> dict:
     return ForwardOut().dump(forward)
 
 
+class ForwardListOut(BaseSchema):
+    items = fields.List(fields.Nested(ForwardOut))
+    next = fields.String(allow_none=True)
+
+
 @bp.get("/domains/<name>/forwarding")
-@doc(summary="URL forwards of the zone", tags=["URL forwarding"],
-     response=ForwardOut(many=True))
+@doc(summary="URL forwards of the zone", tags=["URL forwarding"], response=ForwardListOut,
+     query=[{"name": "cursor", "schema": {"type": "string"}},
+            {"name": "limit", "schema": {"type": "integer"}}])
 @require_scope("dns:read")
 @transactional
 def list_forwards(name: str):
-    forwards = services.list_forwards(reseller_id=current_reseller_id(), zone_name=name)
-    return jsonify([forward_body(f) for f in forwards])
+    cursor, limit = list_args()
+    page = paginate(services.forwards_query(reseller_id=current_reseller_id(), zone_name=name),
+                    key=Forward.id, cursor=cursor, limit=limit)
+    return page_body(page, [forward_body(f) for f in page.items])
 
 
 @bp.put("/domains/<name>/forwarding")

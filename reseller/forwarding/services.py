@@ -36,10 +36,14 @@ def _check_target(target: object, fqdn: str) -> str:
     return target.strip()
 
 
-def list_forwards(*, reseller_id: int, zone_name: str) -> list[Forward]:
+def forwards_query(*, reseller_id: int, zone_name: str) -> sa.Select:
     zone = dns.get_zone(reseller_id=reseller_id, name=zone_name)
-    return list(db.session.scalars(sa.select(Forward).where(Forward.zone_id == zone.id)
-                                   .order_by(Forward.host)))
+    return sa.select(Forward).where(Forward.zone_id == zone.id)
+
+
+def list_forwards(*, reseller_id: int, zone_name: str) -> list[Forward]:
+    stmt = forwards_query(reseller_id=reseller_id, zone_name=zone_name)
+    return list(db.session.scalars(stmt.order_by(Forward.host)))
 
 
 def set_forward(*, reseller_id: int, zone_name: str, host: str | None, target: object,

@@ -10,10 +10,10 @@ from datetime import datetime
 from typing import Any
 
 import idna
-import sqlalchemy as sa
 
 from reseller.accounts.models import Reseller
 from reseller.core.extensions import db
+from whitelabel import brands
 
 # RDAP status values (RFC 8056 mapping of EPP statuses) for our domain states.
 _STATUS = {"active": ["active"], "expired": ["active", "auto renew period"],
@@ -90,19 +90,12 @@ def registrar_from_config(config: Any) -> Registrar:
 
 
 def reseller_brand(reseller_id: int) -> Brand:
-    """The reseller's white-label brand if one exists, else its company name and website."""
-    try:
-        from whitelabel import models as whitelabel_models
-    except ImportError:  # pragma: no cover - whitelabel is part of the product
-        whitelabel_models = None
-    brand_model = getattr(whitelabel_models, "Brand", None)
-    if brand_model is not None:
-        brand = db.session.scalar(sa.select(brand_model)
-                                  .where(brand_model.reseller_id == reseller_id))
-        if brand is not None and getattr(brand, "name", None):
-            return Brand(name=brand.name, url=getattr(brand, "support_url", None),
-                         email=getattr(brand, "support_email", None))
+    """The reseller's white-label brand if it has one, else its company name and website."""
     reseller = db.session.get(Reseller, reseller_id)
+    brand = brands.find_brand(reseller_id)
+    if brand is not None and brand.name:
+        return Brand(name=brand.name, url=brand.support_url or reseller.website,
+                     email=brand.support_email)
     return Brand(name=reseller.company_name, url=reseller.website,
                  email=reseller.contact_email)
 
@@ -123,6 +116,8 @@ def lookup(name: str, config: Any) -> RegistrationData | None:
     status = list(_STATUS.get(domain.status, ["active"]))
     if domain.locked:
         status.append("client transfer prohibited")
+    if domain.suspended:
+        status.append("client hold")
     contact = domain.registrant
     return RegistrationData(
         handle=f"D{domain.id}", ldh_name=domain.name, unicode_name=domain.unicode_name,

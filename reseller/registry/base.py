@@ -58,6 +58,7 @@ class DomainInfo:
     ds: tuple[dict, ...] = ()
     locked: bool = False
     statuses: tuple[str, ...] = ("ok",)
+    hold: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -132,7 +133,8 @@ class Registry(Protocol):
                           transaction_id: str) -> DomainInfo: ...
     def update(self, *, name: str, transaction_id: str, nameservers: list[str] | None = None,
                ds: list[dict] | None = None, locked: bool | None = None,
-               admin: str | None = None, tech: str | None = None) -> DomainInfo: ...
+               admin: str | None = None, tech: str | None = None,
+               hold: bool | None = None) -> DomainInfo: ...
     def auth_code(self, *, name: str, transaction_id: str) -> str: ...
     def delete(self, *, name: str, transaction_id: str) -> None: ...
     def transfer_request(self, *, name: str, auth_code: str, years: int,

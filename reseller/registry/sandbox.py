@@ -264,9 +264,12 @@ class SandboxRegistry:
 
     def update(self, *, name: str, transaction_id: str, nameservers: list[str] | None = None,
                ds: list[dict] | None = None, locked: bool | None = None,
-               admin: str | None = None, tech: str | None = None) -> DomainInfo:
+               admin: str | None = None, tech: str | None = None,
+               hold: bool | None = None) -> DomainInfo:
         def body() -> DomainInfo:
             row = self._ours(name, active=True)
+            if hold is not None:
+                row.hold = hold
             if nameservers is not None:
                 row.nameservers = list(nameservers)
             if ds is not None:
@@ -504,12 +507,15 @@ def _info(row: SandboxDomain) -> DomainInfo:
     statuses = ["ok"] if row.status == "ok" else ["redemptionPeriod"]
     if row.locked:
         statuses.append("clientTransferProhibited")
+    if row.hold:
+        statuses.append("clientHold")
     if row.transfer_status == "pending":
         statuses.append("pendingTransfer")
     return DomainInfo(name=row.name, sponsor=row.sponsor, created_at=row.created_at,
                       expires_at=row.expires_at, registrant=row.registrant, admin=row.admin,
                       tech=row.tech, nameservers=tuple(row.nameservers or ()),
-                      ds=tuple(row.ds or ()), locked=row.locked, statuses=tuple(statuses))
+                      ds=tuple(row.ds or ()), locked=row.locked, statuses=tuple(statuses),
+                      hold=bool(row.hold))
 
 
 def _transfer(row: SandboxDomain) -> TransferInfo:

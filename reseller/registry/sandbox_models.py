@@ -30,6 +30,7 @@ class SandboxDomain(db.Model):
     nameservers: Mapped[list] = mapped_column(sa.JSON, default=list)
     ds: Mapped[list] = mapped_column(sa.JSON, default=list)
     locked: Mapped[bool] = mapped_column(default=False)
+    hold: Mapped[bool] = mapped_column(default=False)  # clientHold: not published in DNS
     status: Mapped[str] = mapped_column(sa.String(20), default="ok")  # ok | redemption
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -11,7 +11,7 @@ REDACTED = "REDACTED FOR PRIVACY"
 # RDAP status words back to EPP status codes for the ``Domain Status:`` lines.
 _EPP = {"active": "ok", "client transfer prohibited": "clientTransferProhibited",
         "redemption period": "redemptionPeriod", "pending delete": "pendingDelete",
-        "auto renew period": "autoRenewPeriod"}
+        "auto renew period": "autoRenewPeriod", "client hold": "clientHold"}
 
 
 def _date(moment: datetime) -> str:

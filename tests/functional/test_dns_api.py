@@ -196,3 +196,40 @@ def test_httpreq_needs_a_token_with_dns_write(factory, client):
     mine = factory.token(reseller, scopes=["dns:write"])
     header = {"Authorization": "Basic " + base64.b64encode(f"u:{mine}".encode()).decode()}
     assert client.post("/acme/httpreq/present", json=bad, headers=header).status_code == 422
+
+
+def test_a_domain_registered_without_nameservers_uses_tunnus_dns_and_gets_a_zone(factory,
+                                                                                  jobs, app):
+    from tests.support.domains import CONTACT, fund, install_catalogue
+
+    install_catalogue()
+    reseller = factory.reseller()
+    fund(reseller, "200.00")
+    api = factory.api(reseller)
+    contact = api.post("/api/v1/contacts", json=CONTACT).get_json()
+    ordered = api.post("/api/v1/domains", json={
+        "name": "hosted-by-default.fi", "period": 1, "contacts": {"registrant": contact["id"]}})
+    assert ordered.status_code in (201, 202), ordered.get_json()
+    jobs.run_all()
+    domain = api.get("/api/v1/domains/hosted-by-default.fi").get_json()
+    assert domain["nameservers"] == app.config["DNS_NAMESERVERS"]
+    zone = api.get("/api/v1/domains/hosted-by-default.fi/dns").get_json()
+    assert zone["nameservers"] == app.config["DNS_NAMESERVERS"]
+    assert zone["published"] is True
+
+
+def test_forward_and_acme_key_lists_are_pages(factory):
+    api = factory.api()
+    zone = zone_name()
+    api.put(f"/api/v1/domains/{zone}/dns", json={"records": []})
+    for host in ("a", "b", "c"):
+        api.put(f"/api/v1/domains/{zone}/forwarding",
+                json={"host": host, "target": "https://example.org/"})
+    first = api.get(f"/api/v1/domains/{zone}/forwarding?limit=2").get_json()
+    assert [f["host"] for f in first["items"]] == ["a", "b"] and first["next"]
+    second = api.get(first["next"]).get_json()
+    assert [f["host"] for f in second["items"]] == ["c"] and second["next"] is None
+    api.post(f"/api/v1/domains/{zone}/dns/acme-keys")
+    keys = api.get(f"/api/v1/domains/{zone}/dns/acme-keys").get_json()
+    assert len(keys["items"]) == 1 and keys["next"] is None
+    assert "secret" not in keys["items"][0]

@@ -25,7 +25,7 @@ def test_feed_pages_in_order_and_polls_from_next(factory):
     assert second["has_more"] is False
     empty = api.get(second["next"]).json
     assert empty["items"] == [] and empty["next"] == second["next"]
-    _record(reseller, "invoice.issued", invoice="2026-0001")
+    _record(reseller, "invoice.issued", number="2026-0001", total="12.40")
     later = api.get(empty["next"]).json
     assert [e["type"] for e in later["items"]] == ["invoice.issued"]
 

@@ -24,11 +24,6 @@ def test_lists_are_pages(factory, path):
     assert set(body) == {"items", "next"}
 
 
-# Small per-domain lists from the DNS area still answer bare arrays; reported to the lead
-# (changing their shape is the DNS owner's call). Nothing may be added here.
-KNOWN_BARE = {"/api/v1/domains/{name}/dns/acme-keys", "/api/v1/domains/{name}/forwarding"}
-
-
 def test_every_documented_list_takes_a_cursor_and_returns_next(client):
     spec = client.get("/api/v1/openapi.json").json
     schemas = spec["components"]["schemas"]
@@ -44,8 +39,7 @@ def test_every_documented_list_takes_a_cursor_and_returns_next(client):
         if "$ref" in schema:
             schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
         if schema.get("type") == "array":
-            if path not in KNOWN_BARE:
-                offenders.append(f"{path}: bare array")
+            offenders.append(f"{path}: bare array")
             continue
         if "items" not in schema.get("properties", {}):
             continue

@@ -179,9 +179,29 @@ def test_rdap_answer_has_the_rfc_9083_members(factory, client):
                                                      ["registrant"]]
 
 
-def test_demo_json_records_the_whois_port(app, db_session):
-    from reseller import demo
 
-    with app.app_context():
-        info = demo.load(app.config)
-    assert info["whois_port"] == app.config["WHOIS_PORT"]
+def test_the_white_label_brand_is_the_reseller_in_rdap_and_whois(factory, client, whois_port):
+    from whitelabel import brands
+
+    reseller = factory.reseller(company_name="Legal Name Oy")
+    brands.update_brand(reseller_id=reseller.id, name="Webbitalo",
+                        support_url="https://webbitalo.example")
+    db.session.commit()
+    domain = register(reseller, privacy=False)
+    entity = client.get(f"/rdap/domain/{domain.name}").get_json()["entities"][1]
+    assert entity["roles"] == ["reseller"]
+    assert ["fn", {}, "text", "Webbitalo"] in entity["vcardArray"][1]
+    answer = subprocess.run(["whois", "-h", "127.0.0.1", "-p", str(whois_port), domain.name],
+                            capture_output=True, text=True, timeout=20).stdout
+    assert "Reseller: Webbitalo (https://webbitalo.example)" in answer
+    assert "Legal Name Oy" not in answer
+
+
+def test_a_suspended_domain_shows_client_hold(factory, client, whois_port):
+    domain = register(factory.reseller(), privacy=False)
+    domain.suspended = True
+    db.session.commit()
+    assert "client hold" in client.get(f"/rdap/domain/{domain.name}").get_json()["status"]
+    answer = subprocess.run(["whois", "-h", "127.0.0.1", "-p", str(whois_port), domain.name],
+                            capture_output=True, text=True, timeout=20).stdout
+    assert "Domain Status: clientHold https://icann.org/epp#clientHold" in answer

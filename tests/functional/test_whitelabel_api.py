@@ -151,3 +151,13 @@ def test_removing_the_domain_returns_to_the_neutral_sender(factory, wl_settings)
     body = api.put("/api/v1/whitelabel", json={"sender_domain": None}).get_json()
     assert body["sender_domain"] is None
     assert body["mail_from"].endswith("@" + wl_settings.neutral_sender_domain)
+
+
+def test_each_reseller_sees_and_changes_only_its_own_brand(factory):
+    first, second = factory.reseller(company_name="Eka Oy"), factory.reseller(
+        company_name="Toka Oy")
+    factory.api(first).put("/api/v1/whitelabel", json={"name": "Eka",
+                                                       "sender_domain": new_domain_name()})
+    body = factory.api(second).get("/api/v1/whitelabel").get_json()
+    assert body["brand"]["name"] == "Toka Oy" and body["sender_domain"] is None
+    assert factory.api(second).post("/api/v1/whitelabel/verify").status_code == 409

@@ -101,10 +101,12 @@ def test_transfer_page_approves_with_a_plain_form_post(client, reseller_site, wl
     path = "/go/" + text.split("/go/", 1)[1].split()[0]
     html = client.get(path, base_url=host).get_data(as_text=True)
     assert 'name="decision" value="approve"' in html and "kauppa.fi" in html
+    unclear = client.post(path, base_url=host, data={"decision": "maybe"})
+    assert unclear.status_code == 200 and 'value="approve"' in unclear.get_data(as_text=True)
     done = client.post(path, base_url=host, data={"decision": "approve"})
     assert "You approved the transfer" in done.get_data(as_text=True)
-    bad = client.post(path, base_url=host, data={"decision": "maybe"})
-    assert bad.status_code == 410  # already used
+    again = client.post(path, base_url=host, data={"decision": "reject"})
+    assert again.status_code == 410  # already used
 
 
 def test_renewal_page_can_be_opened_again(client, reseller_site, wl_settings):
@@ -122,6 +124,8 @@ def test_the_link_host_serves_nothing_but_the_registrant_pages(client, reseller_
     _reseller, host = reseller_site
     assert client.get("/login", base_url=host).status_code == 404
     assert client.get("/api/v1/openapi.json", base_url=host).status_code == 404
+    unknown = client.get("/go/nothing-here", base_url=host)
+    assert unknown.status_code == 404 and "Tunnus" not in unknown.get_data(as_text=True)
     help_page = client.get("/go/help", base_url=host)
     assert help_page.status_code == 200 and "tuki@webbi.example" in help_page.get_data(
         as_text=True)

@@ -67,6 +67,7 @@ def api_records(body: dict) -> list[dict]:
     return sorted(body["records"], key=lambda r: (r["name"], r["type"], r["value"]))
 
 
+@pytest.mark.smoke
 def test_new_zone_is_published_and_reads_back_exactly(factory, jobs, knot):
     api = factory.api()
     zone = zone_name()
@@ -209,7 +210,7 @@ def test_acme_key_may_write_only_challenge_txt(factory, jobs, knot):
     assert dig(knot, f"_acme-challenge.{zone}", "TXT") == ['"token-1"']
     assert dig(knot, f"www.{zone}", "A") == []
 
-    listed = api.get(f"/api/v1/domains/{zone}/dns/acme-keys").get_json()
+    listed = api.get(f"/api/v1/domains/{zone}/dns/acme-keys").get_json()["items"]
     assert [k["key_name"] for k in listed] == [key["key_name"]] and "secret" not in listed[0]
     assert api.delete(f"/api/v1/domains/{zone}/dns/acme-keys/{key['id']}").status_code == 204
     jobs.run_all()
@@ -217,6 +218,7 @@ def test_acme_key_may_write_only_challenge_txt(factory, jobs, knot):
     assert send("_acme-challenge", "TXT", '"token-3"') != dns.rcode.NOERROR
 
 
+@pytest.mark.smoke
 def test_lego_httpreq_present_and_cleanup_write_the_txt_record(factory, jobs, knot, client):
     reseller = factory.reseller()
     api = factory.api(reseller)
@@ -270,3 +272,22 @@ def test_vanity_names_never_carry_the_operators_brand(factory, hostname):
     response = api.put("/api/v1/nameservers", json={"hostnames": [hostname, "ns2.agency.fi"]})
     assert response.status_code == 422
     assert response.get_json()["code"] == "vanity_nameservers_refused"
+
+
+def test_a_zone_the_server_lost_is_recreated_by_drift_repair(factory, jobs, knot):
+    api = factory.api()
+    zone = zone_name()
+    api.put(f"/api/v1/domains/{zone}/dns", json={"records": RECORDS})
+    jobs.run_all()
+    conf = ["knotc", "-c", str(knot.conf)]
+    for step in (["conf-begin"], ["conf-unset", f"zone[{zone}]"], ["conf-commit"]):
+        subprocess.run([*conf, *step], check=True, capture_output=True)
+    deadline = time.monotonic() + 5
+    while dig(knot, zone, "SOA") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert dig(knot, zone, "SOA") == []
+    with unit_of_work():
+        tasks.repair_drift()
+    body = api.get(f"/api/v1/domains/{zone}/dns").get_json()
+    assert served_as_api(knot, zone) == api_records(body)
+    assert dig(knot, f"www.{zone}", "A") == ["192.0.2.11"]

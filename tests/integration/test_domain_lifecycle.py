@@ -253,3 +253,25 @@ def test_registrant_stopping_a_transfer_out_rejects_it_at_the_registry(reseller,
     at(6)
     run(app, "domains.transfers")
     assert sandbox().info("pysyva.fi").sponsor == "tunnus"
+
+
+def test_unverified_registrant_domains_are_held_until_verified(reseller, jobs, app):
+    from reseller.core.events import record_event
+
+    domain = owned(reseller, jobs, "vahvistamaton.fi")
+    with unit_of_work():
+        record_event(reseller_id=reseller.id, type="registrant.verification_overdue",
+                     data={"email": "maija@asiakas.example", "domains": ["vahvistamaton.fi"],
+                           "suspend": True})
+    jobs.run_all()
+    db.session.expire_all()
+    assert db.session.get(Domain, domain.id).suspended
+    assert "clientHold" in sandbox().info("vahvistamaton.fi").statuses
+    with unit_of_work():
+        record_event(reseller_id=reseller.id, type="registrant.verified",
+                     data={"email": "maija@asiakas.example", "domains": ["vahvistamaton.fi"],
+                           "unsuspend": True})
+    jobs.run_all()
+    db.session.expire_all()
+    assert not db.session.get(Domain, domain.id).suspended
+    assert "clientHold" not in sandbox().info("vahvistamaton.fi").statuses

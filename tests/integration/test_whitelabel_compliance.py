@@ -184,18 +184,22 @@ def test_reseller_events_mail_the_reseller_in_its_language(factory, wl_settings)
     reseller = factory.reseller(language="sv", contact_email="info@webbi.example",
                                 billing_email="laskut@webbi.example")
     with unit_of_work():
+        # The data the wallet and domains packages record.
         record_event(reseller_id=reseller.id, type="wallet.low_balance", dedupe_key="w1",
-                     data={"balance": "12.50", "threshold": "50.00", "currency": "EUR"})
+                     data={"available": "12.50", "threshold": "50.00", "currency": "EUR"})
         record_event(reseller_id=reseller.id, type="wallet.topup_received", dedupe_key="w2",
-                     data={"amount": "200.00", "balance": "212.50"})
+                     data={"topup_id": 3, "amount": "200.00", "currency": "EUR",
+                           "method": "card"})
         record_event(reseller_id=reseller.id, type="order.failed", dedupe_key="o1",
-                     data={"domain": "a.fi", "reference": "ORD-9", "reason": "taken"})
+                     data={"order_id": 9, "kind": "register", "domain": "a.fi",
+                           "reason": "taken", "registrant": None})
     got = {m.template: m for m in OutboxMessage.query}
     assert got["reseller/low_balance"].recipient == "laskut@webbi.example"
     assert "12,50" in got["reseller/low_balance"].subject  # Swedish number format
     assert got["reseller/topup_received"].recipient == "laskut@webbi.example"
     assert got["reseller/order_failed"].recipient == "info@webbi.example"
-    assert "ORD-9" in got["reseller/order_failed"].text
+    assert "200,00" in got["reseller/topup_received"].text
+    assert " 9 " in got["reseller/order_failed"].text and "taken" in got["reseller/order_failed"].text
     assert {m.language for m in got.values()} == {"sv"}
 
 
@@ -225,3 +229,25 @@ def test_transfer_decision_is_recorded_once(factory, wl_settings):
     [decision] = _events("registrant.transfer_decision")
     assert decision.data == {"domain": "a.fi", "transfer_id": 3, "direction": "in",
                              "decision": "reject"}
+
+
+def test_periodic_jobs_are_registered_and_the_compliance_job_runs_by_the_clock(
+        app, factory, wl_settings):
+    from reseller.core.clock import clock
+    from reseller.core.jobs import PERIODIC
+    from whitelabel import tasks
+
+    assert {"outbox-sweep", "sender-domain-recheck", "registrant-compliance"} <= set(PERIODIC)
+    listing = app.test_cli_runner().invoke(args=["jobs", "list"]).output
+    assert "registrant-compliance" in listing
+    reseller = factory.reseller()
+    started = clock.now() - timedelta(days=16)
+    with unit_of_work():
+        compliance.start_registrant_verification(reseller_id=reseller.id, email="a@b.example",
+                                                 domain="a.fi", now=started,
+                                                 settings=wl_settings)
+        _registered(reseller.id, expires=clock.now() + timedelta(days=3))
+    with unit_of_work():
+        tasks.registrant_compliance()
+    assert RegistrantVerification.query.filter_by(email="a@b.example").one().state == "overdue"
+    assert OutboxMessage.query.filter_by(template="registrant/renewal_reminder").count() == 1

@@ -7,7 +7,7 @@ import dkim as dkimpy
 import pytest
 
 from reseller.core.db import unit_of_work
-from tests.support.whitelabel import dkim_dns, verified_domain
+from tests.support.whitelabel import SmtpSink, dkim_dns, verified_domain
 from whitelabel import outbox
 from whitelabel.mailer import SmtpMailer
 from whitelabel.messages import send_registrant_message
@@ -123,3 +123,50 @@ def test_backoff_doubles_and_is_capped_at_an_hour():
     delays = [outbox.backoff(n).total_seconds() for n in range(1, 12)]
     assert delays[:3] == [10, 20, 40]
     assert delays[-1] == 3600 and delays == sorted(delays)
+
+
+class SlowSmtpSink(SmtpSink):
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+        import asyncio
+
+        await asyncio.sleep(0.5)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.mark.postgres_only
+def test_two_workers_sending_the_same_message_at_once_send_it_once(app, committed_db,
+                                                                   wl_settings):
+    import threading
+
+    from reseller.accounts.models import Reseller
+
+    sink = SlowSmtpSink()
+    sink.start()
+    try:
+        with unit_of_work():
+            reseller = Reseller(company_name="Kaksi Oy", country="FI", business_id="2464491-9",
+                                contact_email="info@kaksi.example", language="fi")
+            committed_db.session.add(reseller)
+            committed_db.session.flush()
+            message = send_registrant_message(
+                reseller_id=reseller.id, kind="domain_deleted", recipient="a@b.example",
+                language="fi", context={"domain": "a.fi"}, dedupe_key="race",
+                settings=wl_settings)
+            message_id = message.id
+        mailer = SmtpMailer("127.0.0.1", sink.port, timeout=5)
+        barrier = threading.Barrier(2)
+
+        def worker():
+            with app.app_context(), unit_of_work():
+                barrier.wait()
+                outbox.deliver(message_id, mailer)
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(sink.envelopes) == 1
+        assert committed_db.session.get(OutboxMessage, message_id).state == "sent"
+    finally:
+        sink.stop()

@@ -26,6 +26,16 @@ CONTEXT = {
     "balance": "12.50", "threshold": "50.00", "amount": "200.00", "failing": ["link", "dkim"],
     "transfer_id": 7,
 }
+
+
+def test_idn_names_are_shown_as_people_write_them(factory, wl_settings):
+    reseller = factory.reseller()
+    with unit_of_work():
+        message = send_registrant_message(
+            reseller_id=reseller.id, kind="domain_deleted", language="fi", recipient="a@b.fi",
+            context={"domain": "xn--ij-uiac.fi", "unicode_name": "äijä.fi"},
+            dedupe_key="idn", settings=wl_settings)
+    assert "äijä.fi" in message.subject and "xn--" not in message.text
 URL = re.compile(r"https?://[^\s\"'<>]+")
 
 
@@ -80,22 +90,14 @@ def test_every_message_is_translated(branded, wl_settings, language):
     reseller, _domain = branded
     english = {}
     with unit_of_work():
-        for kind in REGISTRANT_KINDS:
-            for lang in (language, "en"):
-                sent = send_registrant_message(
-                    reseller_id=reseller.id, kind=kind, language=lang, context=CONTEXT,
-                    recipient="maija@customer.example", dedupe_key=f"tr:{kind}:{lang}",
-                    settings=wl_settings)
-                if lang == "en":
-                    english[kind] = sent
-        for kind in RESELLER_KINDS:
-            for lang in (language, "en"):
-                sent = send_reseller_message(
-                    reseller_id=reseller.id, kind=kind, language=lang, context=CONTEXT,
-                    recipient="owner@webbi.example", dedupe_key=f"trr:{kind}:{lang}",
-                    settings=wl_settings)
-                if lang == "en":
-                    english[kind] = sent
+        for kinds, send in ((REGISTRANT_KINDS, send_registrant_message),
+                            (RESELLER_KINDS, send_reseller_message)):
+            for kind in kinds:
+                for lang in (language, "en"):
+                    sent = send(reseller_id=reseller.id, kind=kind, language=lang,
+                                context=CONTEXT, recipient="someone@customer.example",
+                                dedupe_key=f"tr:{kind}:{lang}", settings=wl_settings)
+                    english[kind] = sent if lang == "en" else english.get(kind)
     for message in OutboxMessage.query.filter_by(language=language):
         kind = message.template.split("/")[1]
         assert message.subject != english[kind].subject, kind
@@ -163,3 +165,15 @@ def test_dev_outbox_json_keeps_its_shape(factory, client, wl_settings):
     [message] = body["messages"]
     assert {"to", "from", "subject", "language", "text", "html", "reseller"} <= set(message)
     assert message["to"] == "a@b.example" and message["reseller"] == reseller.id
+
+
+def test_dev_outbox_shows_the_html_part(factory, client, wl_settings):
+    reseller = factory.reseller(company_name="Webbi Oy")
+    with unit_of_work():
+        message = send_registrant_message(
+            reseller_id=reseller.id, kind="domain_deleted", language="fi",
+            recipient="a@b.example", context=CONTEXT, dedupe_key="devhtml", settings=wl_settings)
+    listing = client.get("/_dev/outbox", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert f"/_dev/outbox/{message.id}.html" in listing
+    page = client.get(f"/_dev/outbox/{message.id}.html")
+    assert page.mimetype == "text/html" and "Webbi Oy" in page.get_data(as_text=True)

@@ -1,8 +1,8 @@
 """domains catalogue registry
 
-Revision ID: 98fce87c181a
+Revision ID: a02ae15fbc10
 Revises: 7dd6a1d17221
-Create Date: 2026-11-22 03:26:57.350831
+Create Date: 2026-11-22 03:46:30.735561
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import reseller.core.types
 
 
 # revision identifiers, used by Alembic.
-revision = '98fce87c181a'
+revision = 'a02ae15fbc10'
 down_revision = '7dd6a1d17221'
 branch_labels = None
 depends_on = None
@@ -45,6 +45,7 @@ def upgrade():
     sa.Column('nameservers', sa.JSON(), nullable=False),
     sa.Column('ds', sa.JSON(), nullable=False),
     sa.Column('locked', sa.Boolean(), nullable=False),
+    sa.Column('hold', sa.Boolean(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('deleted_at', reseller.core.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('locked_until', reseller.core.types.UTCDateTime(timezone=True), nullable=True),
@@ -163,6 +164,7 @@ def upgrade():
     sa.Column('tech_id', sa.Integer(), nullable=True),
     sa.Column('transfer_lock_until', reseller.core.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('transfer_out_pending', sa.Boolean(), nullable=False),
+    sa.Column('suspended', sa.Boolean(), nullable=False),
     sa.Column('updated_at', reseller.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('ended_at', reseller.core.types.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("status IN ('active', 'expired', 'redemption', 'deleted', 'transferred_out')", name=op.f('ck_domains_status')),

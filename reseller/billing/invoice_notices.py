@@ -1,0 +1,53 @@
+"""Emails from the operator to a reseller's billing contacts: invoice issued, overdue.
+
+Listeners on the ``invoice.issued`` and ``invoice.overdue`` events; the message rows are
+written in the same transaction as the invoice (the outbox sends them after commit).
+"""
+
+from __future__ import annotations
+
+from flask import current_app, render_template
+from flask_babel import force_locale, gettext
+
+from reseller.accounts.models import Reseller
+from reseller.core.events import Event, on_event
+from reseller.core.extensions import db
+from whitelabel.outbox import queue_message
+
+
+def billing_recipients(reseller: Reseller) -> list[str]:
+    """The billing email (or the contact email), plus active users with the billing role."""
+    emails = [reseller.billing_email or reseller.contact_email]
+    emails += [user.email for user in reseller.users if user.active and user.role == "billing"]
+    return list(dict.fromkeys(email.lower() for email in emails if email))
+
+
+def _notify(event: Event, template: str) -> None:
+    reseller = db.session.get(Reseller, event.reseller_id)
+    if reseller is None or event.data.get("kind", "invoice") != "invoice":
+        return
+    config = current_app.config
+    context = {"data": event.data, "reseller": reseller, "operator": config["OPERATOR_BRAND"],
+               "link": config["BASE_URL"] + "/billing/invoices"}
+    with force_locale(reseller.language):
+        subject = (gettext("Invoice %(number)s from %(operator)s", number=event.data["number"],
+                           operator=config["OPERATOR_BRAND"]) if template == "issued" else
+                   gettext("Reminder: invoice %(number)s is overdue", number=event.data["number"]))
+        text = render_template(f"emails/invoices/{template}.txt", **context)
+        html = render_template(f"emails/invoices/{template}.html", **context)
+    for recipient in billing_recipients(reseller):
+        queue_message(
+            dedupe_key=f"{event.dedupe_key}:{recipient}"[:200], recipient=recipient,
+            sender=f"{config['OPERATOR_BRAND']} <billing@{config['OPERATOR_DOMAIN']}>",
+            language=reseller.language, template=f"invoices/{template}", subject=subject,
+            text=text, html=html, reseller_id=reseller.id)
+
+
+@on_event("invoice.issued")
+def invoice_issued(event: Event) -> None:
+    _notify(event, "issued")
+
+
+@on_event("invoice.overdue")
+def invoice_overdue(event: Event) -> None:
+    _notify(event, "overdue")

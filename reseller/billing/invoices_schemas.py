@@ -1,0 +1,64 @@
+"""API schemas for invoices and credit notes (amounts are decimal strings)."""
+
+from marshmallow import fields
+
+from reseller.core.clock import clock
+from reseller.core.schemas import Amount, BaseSchema
+from wallet.invoices.periods import local_date
+
+
+class InvoiceOut(BaseSchema):
+    number = fields.String()
+    kind = fields.String(metadata={"description": "invoice | credit_note"})
+    date = fields.Date(attribute="issue_date")
+    due_date = fields.Date()
+    period_start = fields.Date()
+    period_end = fields.Date()
+    status = fields.Method("_status", metadata={"enum": ["paid", "open", "overdue", "credited"]})
+    currency = fields.String()
+    net_total = Amount()
+    vat_total = Amount()
+    total = Amount()
+    paid_at = fields.DateTime(allow_none=True)
+
+    def _status(self, invoice) -> str:
+        return invoice.status_on(local_date(clock.now()))
+
+
+class InvoiceListOut(BaseSchema):
+    items = fields.List(fields.Nested(InvoiceOut))
+    next = fields.String(allow_none=True)
+
+
+class InvoiceLineOut(BaseSchema):
+    position = fields.Integer()
+    kind = fields.String(metadata={"description": "purchase | refund | interest | credit"})
+    date = fields.Date(attribute="occurred_on")
+    description = fields.String()
+    domain = fields.String(allow_none=True)
+    operation = fields.String(allow_none=True)
+    period_years = fields.Integer(allow_none=True)
+    net = Amount()
+    vat_category = fields.String()
+    vat_rate = fields.Function(lambda line: f"{line.vat_rate.normalize():f}",
+                               metadata={"description": "percent, e.g. 25.5"})
+    vat = Amount()
+
+
+class VatGroupOut(BaseSchema):
+    category = fields.String()
+    rate = fields.String()
+    net = fields.String()
+    vat = fields.String()
+
+
+class InvoiceDetailOut(InvoiceOut):
+    reference = fields.String()
+    rf_reference = fields.String()
+    vat_status = fields.String()
+    payment_mode = fields.String()
+    amount_due = Amount()
+    corrects = fields.Function(lambda invoice: invoice.corrects.number if invoice.corrects
+                               else None, allow_none=True)
+    vat_breakdown = fields.List(fields.Nested(VatGroupOut))
+    lines = fields.List(fields.Nested(InvoiceLineOut))

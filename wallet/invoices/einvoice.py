@@ -1,0 +1,172 @@
+"""E-invoices: Peppol BIS Billing 3.0 (UBL 2.1 Invoice / CreditNote) for each document.
+
+Built from the stored invoice, so the XML always says what the PDF says. Element order
+follows the UBL 2.1 schema sequence (the tests validate against the OASIS XSDs).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from lxml import etree
+
+from wallet.invoices.models import Invoice, InvoiceLine
+
+NS = {
+    None: "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2",
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+}
+CREDIT_NOTE_NS = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
+CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+PROFILE = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+EXEMPTION = {
+    "AE": ("VATEX-EU-AE", "Reverse charge"),
+    "O": ("VATEX-EU-O", "Not subject to VAT"),
+    "E": (None, "Late-payment interest is not consideration for a supply"),
+}
+
+
+def _cbc(parent: Any, name: str, text: Any = None, **attrs: str) -> Any:
+    element = etree.SubElement(parent, f"{{{NS['cbc']}}}{name}", **attrs)
+    if text is not None:
+        element.text = str(text)
+    return element
+
+
+def _cac(parent: Any, name: str) -> Any:
+    return etree.SubElement(parent, f"{{{NS['cac']}}}{name}")
+
+
+def _amount(parent: Any, name: str, value: Decimal, currency: str) -> Any:
+    return _cbc(parent, name, f"{value:.2f}", currencyID=currency)
+
+
+def _endpoint(party: dict) -> tuple[str, str]:
+    """(scheme, id): the e-invoice address (OVT, scheme 0216), else the billing email."""
+    address = (party.get("einvoice_address") or "").replace(" ", "")
+    if address:
+        return ("0216" if address.isdigit() else "0088"), address
+    if party.get("country") == "FI" and party.get("business_id"):
+        return "0216", "0037" + party["business_id"].replace("-", "")
+    return "EM", party.get("email") or "billing@invalid.example"
+
+
+def _party(parent: Any, role: str, party: dict, *, with_vat_id: bool) -> None:
+    node = _cac(_cac(parent, role), "Party")
+    scheme, endpoint = _endpoint(party)
+    _cbc(node, "EndpointID", endpoint, schemeID=scheme)
+    _cbc(_cac(node, "PartyName"), "Name", party["name"])
+    address = _cac(node, "PostalAddress")
+    if party.get("street"):
+        _cbc(address, "StreetName", party["street"])
+    if party.get("city"):
+        _cbc(address, "CityName", party["city"])
+    if party.get("postal_code"):
+        _cbc(address, "PostalZone", party["postal_code"])
+    _cbc(_cac(address, "Country"), "IdentificationCode", party["country"])
+    if with_vat_id and party.get("vat_id"):
+        scheme_node = _cac(node, "PartyTaxScheme")
+        _cbc(scheme_node, "CompanyID", party["vat_id"].replace(" ", ""))
+        _cbc(_cac(scheme_node, "TaxScheme"), "ID", "VAT")
+    legal = _cac(node, "PartyLegalEntity")
+    _cbc(legal, "RegistrationName", party["name"])
+    if party.get("business_id"):
+        _cbc(legal, "CompanyID", party["business_id"])
+
+
+def _tax_category(parent: Any, name: str, category: str, rate: Decimal,
+                  *, reason: bool) -> None:
+    node = _cac(parent, name)
+    _cbc(node, "ID", category)
+    if category != "O":  # BR-O-05: no rate on outside-scope items
+        _cbc(node, "Percent", f"{rate.normalize():f}")
+    if reason and category in EXEMPTION:
+        code, text = EXEMPTION[category]
+        if code:
+            _cbc(node, "TaxExemptionReasonCode", code)
+        _cbc(node, "TaxExemptionReason", text)
+    _cbc(_cac(node, "TaxScheme"), "ID", "VAT")
+
+
+def _line(root: Any, line: InvoiceLine, *, credit: bool, currency: str, sign: int) -> None:
+    node = _cac(root, "CreditNoteLine" if credit else "InvoiceLine")
+    net = line.net * sign
+    _cbc(node, "ID", line.position)
+    _cbc(node, "CreditedQuantity" if credit else "InvoicedQuantity",
+         "-1" if net < 0 else "1", unitCode="C62")
+    _amount(node, "LineExtensionAmount", net, currency)
+    item = _cac(node, "Item")
+    name = " ".join(filter(None, [line.domain, line.operation,
+                                  f"{line.period_years} y" if line.period_years else None]))
+    _cbc(item, "Name", (name or line.description)[:200])
+    _tax_category(item, "ClassifiedTaxCategory", line.vat_category, line.vat_rate,
+                  reason=False)
+    _amount(_cac(node, "Price"), "PriceAmount", abs(net), currency)
+
+
+def to_ubl(invoice: Invoice) -> bytes:
+    """The document as Peppol BIS Billing 3.0 UBL XML (UTF-8 bytes)."""
+    credit = invoice.kind == "credit_note"
+    sign = -1 if credit else 1  # a UBL credit note states positive amounts
+    nsmap = {**NS, None: CREDIT_NOTE_NS if credit else NS[None]}
+    root = etree.Element(f"{{{nsmap[None]}}}{'CreditNote' if credit else 'Invoice'}",
+                         nsmap=nsmap)
+    currency = invoice.currency
+    _cbc(root, "CustomizationID", CUSTOMIZATION)
+    _cbc(root, "ProfileID", PROFILE)
+    _cbc(root, "ID", invoice.number)
+    _cbc(root, "IssueDate", invoice.issue_date.isoformat())
+    if not credit:
+        _cbc(root, "DueDate", invoice.due_date.isoformat())
+    _cbc(root, "CreditNoteTypeCode" if credit else "InvoiceTypeCode", "381" if credit else "380")
+    if invoice.vat_status == "reverse_charge":
+        _cbc(root, "Note", "Reverse charge: VAT to be accounted for by the recipient "
+                           "(Article 196, Council Directive 2006/112/EC).")
+    elif invoice.vat_status == "outside_scope":
+        _cbc(root, "Note", "Outside the scope of Finnish VAT (Article 44, Directive 2006/112/EC).")
+    if invoice.payment_mode == "prepaid" and not credit:
+        _cbc(root, "Note", "Paid from prepaid funds.")
+    _cbc(root, "DocumentCurrencyCode", currency)
+    _cbc(root, "BuyerReference", invoice.buyer.get("business_id") or invoice.number)
+    period = _cac(root, "InvoicePeriod")
+    _cbc(period, "StartDate", invoice.period_start.isoformat())
+    _cbc(period, "EndDate", invoice.period_end.isoformat())
+    if credit and invoice.corrects is not None:
+        reference = _cac(_cac(root, "BillingReference"), "InvoiceDocumentReference")
+        _cbc(reference, "ID", invoice.corrects.number)
+        _cbc(reference, "IssueDate", invoice.corrects.issue_date.isoformat())
+    outside = invoice.vat_status == "outside_scope"
+    _party(root, "AccountingSupplierParty", invoice.seller, with_vat_id=not outside)
+    _party(root, "AccountingCustomerParty", invoice.buyer, with_vat_id=not outside)
+    payable = invoice.total * sign if credit else invoice.total - invoice.paid_amount
+    if not credit and payable > 0 and invoice.seller.get("iban"):
+        means = _cac(root, "PaymentMeans")
+        _cbc(means, "PaymentMeansCode", "58")
+        _cbc(means, "PaymentID", invoice.rf_reference)
+        account = _cac(means, "PayeeFinancialAccount")
+        _cbc(account, "ID", invoice.seller["iban"].replace(" ", ""))
+        if invoice.seller.get("bic"):
+            _cbc(_cac(account, "FinancialInstitutionBranch"), "ID", invoice.seller["bic"])
+        _cbc(_cac(root, "PaymentTerms"), "Note",
+             f"{(invoice.due_date - invoice.issue_date).days} days net")
+    tax_total = _cac(root, "TaxTotal")
+    _amount(tax_total, "TaxAmount", invoice.vat_total * sign, currency)
+    for group in invoice.vat_breakdown:
+        subtotal = _cac(tax_total, "TaxSubtotal")
+        _amount(subtotal, "TaxableAmount", Decimal(group["net"]) * sign, currency)
+        _amount(subtotal, "TaxAmount", Decimal(group["vat"]) * sign, currency)
+        _tax_category(subtotal, "TaxCategory", group["category"], Decimal(group["rate"]),
+                      reason=True)
+    totals = _cac(root, "LegalMonetaryTotal")
+    _amount(totals, "LineExtensionAmount", invoice.net_total * sign, currency)
+    _amount(totals, "TaxExclusiveAmount", invoice.net_total * sign, currency)
+    _amount(totals, "TaxInclusiveAmount", invoice.total * sign, currency)
+    prepaid = invoice.total * sign - payable
+    if prepaid:
+        _amount(totals, "PrepaidAmount", prepaid, currency)
+    _amount(totals, "PayableAmount", payable, currency)
+    for line in invoice.lines:
+        _line(root, line, credit=credit, currency=currency, sign=sign)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
