@@ -9,10 +9,12 @@ function here is idempotent and reads time from ``clock.now()`` (or ``now=``).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
 from reseller.core.clock import clock, utc
+from reseller.core.db import lock_row
 from reseller.core.events import record_event
 from reseller.core.extensions import db
 from whitelabel import messages
@@ -26,6 +28,17 @@ AFTER = timedelta(days=5)
 
 def _email(value: str) -> str:
     return (value or "").strip().lower()
+
+
+def _insert_once(row: Any) -> bool:
+    """Insert ``row`` in a savepoint; False if a unique key says it already exists (a
+    concurrent transaction got there first), without spoiling the caller's transaction."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except sa.exc.IntegrityError:
+        return False
+    return True
 
 
 def find_verification(reseller_id: int, email: str) -> RegistrantVerification | None:
@@ -50,6 +63,7 @@ def start_registrant_verification(*, reseller_id: int, email: str, domain: str,
     settings = settings or current()
     row = find_verification(reseller_id, email)
     if row is not None:
+        row = lock_row(RegistrantVerification, row.id)  # concurrent appends must not clash
         if domain not in row.domains:
             row.domains = [*row.domains, domain]
             db.session.flush()
@@ -58,8 +72,10 @@ def start_registrant_verification(*, reseller_id: int, email: str, domain: str,
         reseller_id=reseller_id, email=_email(email), language=language or "",
         domains=[domain], state="pending", started_at=now,
         deadline_at=now + timedelta(days=settings.verification_days))
-    db.session.add(row)
-    db.session.flush()
+    if not _insert_once(row):  # a concurrent registration of the same registrant won
+        return start_registrant_verification(reseller_id=reseller_id, email=email,
+                                             domain=domain, language=language, now=now,
+                                             settings=settings)
     sent = messages.send_registrant_message(
         reseller_id=reseller_id, kind="email_verification", recipient=row.email,
         language=language, settings=settings, dedupe_key=f"verify-email:{row.id}",
@@ -142,10 +158,10 @@ def send_renewal_reminder(*, reseller_id: int, domain: str, expires_at: datetime
     marker = db.session.scalar(sa.select(ReminderSent).where(
         ReminderSent.reseller_id == reseller_id, ReminderSent.domain == domain,
         ReminderSent.expires_at == expires_at, ReminderSent.stage == stage))
-    if marker is not None:
+    if marker is not None or not _insert_once(ReminderSent(
+            reseller_id=reseller_id, domain=domain, expires_at=expires_at, stage=stage,
+            sent_at=now)):
         return False
-    db.session.add(ReminderSent(reseller_id=reseller_id, domain=domain, expires_at=expires_at,
-                                stage=stage, sent_at=now))
     messages.send_registrant_message(
         reseller_id=reseller_id, kind="renewal_overdue" if stage == "after" else
         "renewal_reminder", recipient=recipient, language=language, settings=settings,

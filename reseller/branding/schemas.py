@@ -26,7 +26,8 @@ class BrandIn(BaseSchema):
                                                  error=N_("Use digits, spaces and + only."))])
     support_url = fields.String(allow_none=True, validate=[validate.Length(max=500), HTTPS_URL])
     default_language = fields.String(validate=validate.OneOf(("fi", "sv", "en")))
-    sender_domain = fields.String(allow_none=True, validate=validate.Length(max=253))
+    sender_domain = fields.String(allow_none=True, validate=validate.Length(min=1, max=253),
+                                  metadata={"description": "null removes it"})
 
 
 class BrandOut(BaseSchema):

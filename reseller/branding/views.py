@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from reseller.accounts.permissions import Permission
@@ -36,11 +35,11 @@ def _errors(error: DomainError) -> dict:
 
 
 def _preview(brand) -> str:
-    """A sample registrant email in this brand, as the recipient would see it."""
+    """A sample registrant email in this brand, in its customers' default language."""
     settings = current()
     base = messages.link_base(g.user.reseller_id, settings)
     _subject, _text, html = messages.render(
-        "renewal_reminder", language=str(get_locale() or brand.default_language), brand=brand,
+        "renewal_reminder", language=brand.default_language, brand=brand,
         context={"domain": "example.fi", "expires_at": clock.now() + timedelta(days=30)},
         base=base, action_url=f"{base}/go/renewal/preview")
     return html

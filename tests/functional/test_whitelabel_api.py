@@ -29,11 +29,12 @@ def test_bad_brand_fields_get_a_clear_422(factory):
     api = factory.api()
     reply = api.put("/api/v1/whitelabel", json={
         "primary_color": "blue", "logo_url": "http://insecure.example/logo.png",
-        "default_language": "de", "colour": "#000000"})
+        "default_language": "de", "colour": "#000000", "sender_domain": ""})
     assert reply.status_code == 422
     problem = reply.get_json()
     assert problem["code"] == "validation_failed"
-    assert set(problem["errors"]) == {"primary_color", "logo_url", "default_language", "colour"}
+    assert set(problem["errors"]) == {"primary_color", "logo_url", "default_language", "colour",
+                                      "sender_domain"}
 
 
 def test_reading_needs_the_whitelabel_scope(factory):

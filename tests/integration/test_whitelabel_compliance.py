@@ -251,3 +251,39 @@ def test_periodic_jobs_are_registered_and_the_compliance_job_runs_by_the_clock(
         tasks.registrant_compliance()
     assert RegistrantVerification.query.filter_by(email="a@b.example").one().state == "overdue"
     assert OutboxMessage.query.filter_by(template="registrant/renewal_reminder").count() == 1
+
+
+@pytest.mark.postgres_only
+def test_concurrent_registrations_of_a_new_registrant_ask_once(app, committed_db, wl_settings):
+    import threading
+
+    from reseller.accounts.models import Reseller
+
+    with unit_of_work():
+        reseller = Reseller(company_name="Rinnakkain Oy", country="FI",
+                            business_id="2464491-9", contact_email="info@r.example")
+        committed_db.session.add(reseller)
+        committed_db.session.flush()
+        reseller_id = reseller.id
+    barrier, errors = threading.Barrier(4), []
+
+    def register(n: int) -> None:
+        try:
+            with app.app_context(), unit_of_work():
+                barrier.wait()
+                compliance.start_registrant_verification(
+                    reseller_id=reseller_id, email="new@customer.example",
+                    domain=f"site{n}.fi", settings=wl_settings)
+        except Exception as error:  # noqa: BLE001 (reported below)
+            errors.append(error)
+
+    threads = [threading.Thread(target=register, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    committed_db.session.expire_all()
+    [row] = RegistrantVerification.query.all()
+    assert sorted(row.domains) == [f"site{n}.fi" for n in range(4)]
+    assert OutboxMessage.query.filter_by(template="registrant/email_verification").count() == 1
