@@ -15,9 +15,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from reseller.core.clock import clock
+from reseller.core.db import is_sqlite
 from reseller.core.events import record_event
 from reseller.core.extensions import db
-from wallet import ledger
+from wallet import fastpath, ledger
 from wallet.errors import (
     CaptureExceedsHold,
     CreditLimitExceeded,
@@ -151,6 +152,10 @@ def hold_funds(*, reseller_id: int, net: Money, vat_rate: Decimal, reference: st
     if not reference or len(reference) > MAX_REFERENCE:
         raise InvalidAmount(f"a hold reference is 1-{MAX_REFERENCE} characters")
     net_amount, vat, gross = split_gross(net, vat_rate)
+    expires_at = expires_at or clock.now() + DEFAULT_HOLD_TTL
+    if not is_sqlite():
+        return _hold_fast(reseller_id, reference, net_amount, vat, vat_rate, description,
+                          item, expires_at)
     prepaid = _W.c.payment_mode == "prepaid"
     row = db.session.execute(
         sa.update(_W).where(_W.c.reseller_id == reseller_id).where(sa.or_(
@@ -175,7 +180,7 @@ def hold_funds(*, reseller_id: int, net: Money, vat_rate: Decimal, reference: st
     hold = Hold(reseller_id=reseller_id, reference=reference, state="active", source=source,
                 currency=LEDGER_CURRENCY, net_amount=net_amount, vat_amount=vat,
                 gross_amount=gross, vat_rate=vat_rate, description=description, item=item,
-                created_at=clock.now(), expires_at=expires_at or clock.now() + DEFAULT_HOLD_TTL)
+                created_at=clock.now(), expires_at=expires_at)
     db.session.add(hold)
     db.session.flush()
     ledger.post(reference=f"hold:{reference}", kind="hold", reseller_id=reseller_id,
@@ -185,6 +190,22 @@ def hold_funds(*, reseller_id: int, net: Money, vat_rate: Decimal, reference: st
                     ledger.credit(ledger.HOLDS, gross, reseller_id)])
     note_balance(row)
     return hold
+
+
+def _hold_fast(reseller_id: int, reference: str, net: Decimal, vat: Decimal, rate: Decimal,
+               description: str, item: dict | None, expires_at: datetime) -> Hold:
+    outcome, found, state = fastpath.hold(
+        reseller_id=reseller_id, reference=reference, net=net, vat=vat, rate=rate,
+        description=description, item=item, expires_at=expires_at, now=clock.now())
+    if outcome == "refused":
+        _refuse(reseller_id, Money(net + vat, LEDGER_CURRENCY))
+    if outcome == "existing":
+        existing = _find_hold(reference)
+        if existing is None or existing.reseller_id != reseller_id:
+            raise ReferenceReused()
+        return existing
+    note_balance(state)
+    return found
 
 
 def _move_wallet(reseller_id: int, from_funds: bool, amount: Decimal) -> Any:
@@ -219,12 +240,15 @@ def _resolve(reference: str, state: str, reason: str | None = None) -> Any:
 
 def capture_hold(*, reference: str, net: Money | None = None) -> Purchase:
     """Charge a hold in full, or part of it (``net``); the rest goes back. Idempotent."""
+    if net is not None:
+        _check_net(net)
+    if not is_sqlite():
+        return _capture_fast(reference, net)
     hold = _resolve(reference, "captured")
     if hold is None:
         return _already_captured(reference)
     net_amount, vat, gross = hold.net, hold.vat, hold.gross
     if net is not None:
-        _check_net(net)
         if net.amount > hold.net:
             raise CaptureExceedsHold(needed=net.as_string(),
                                      held=Money(hold.net, hold.currency).as_string())
@@ -256,6 +280,19 @@ def capture_hold(*, reference: str, net: Money | None = None) -> Purchase:
     if rest:
         note_balance(state)
     return purchase
+
+
+def _capture_fast(reference: str, net: Money | None) -> Purchase:
+    outcome, found, state = fastpath.capture(
+        reference=reference, net=None if net is None else net.amount, now=clock.now())
+    if outcome == "not_active":
+        return _already_captured(reference)
+    if outcome == "exceeds":
+        raise CaptureExceedsHold(needed=net.as_string() if net else None,
+                                 held=Money.of(Decimal(found.net).scaleb(-2)).as_string())
+    if outcome == "captured_part":
+        note_balance(state)
+    return found
 
 
 def _already_captured(reference: str) -> Purchase:

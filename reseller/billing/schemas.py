@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
-
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
 from reseller.core.schemas import Amount, BaseSchema
+from wallet.payments import METHODS
 
 
 class AmountIn(Amount):
@@ -24,7 +24,6 @@ class AmountIn(Amount):
         if isinstance(exponent, int) and exponent < -2:
             raise ValidationError("Use at most two decimals (whole cents).")
         return super()._deserialize(value, attr, data, **kwargs)
-from wallet.payments import METHODS
 
 
 class WalletOut(BaseSchema):

@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 from reseller.core.db import unit_of_work
+from tests.support.wallet import fund
 from wallet import ledger, services, statements
 from wallet.models import WalletChange
 from wallet.money import Money
 from wallet.references import group, rf_reference
-from tests.support.wallet import fund
 
 PASSWORD = "correct horse battery"
 
