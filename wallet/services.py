@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from reseller.core.clock import clock
 from reseller.core.db import is_sqlite
@@ -131,9 +132,9 @@ def _check_net(net: Money) -> None:
     if not isinstance(net, Money):
         raise TypeError("net must be Money")
     if net.currency != LEDGER_CURRENCY:
-        raise InvalidAmount(f"the ledger currency is {LEDGER_CURRENCY}")
+        raise InvalidAmount(_l("Amounts are in euros (EUR)."))
     if net.amount <= 0 or round_money(net.amount) != net.amount:
-        raise InvalidAmount("amounts are positive and in whole cents")
+        raise InvalidAmount(_l("Amounts are positive and in whole cents."))
 
 
 def split_gross(net: Money, vat_rate: Decimal) -> tuple[Decimal, Decimal, Decimal]:
@@ -150,7 +151,7 @@ def hold_funds(*, reseller_id: int, net: Money, vat_rate: Decimal, reference: st
     """Set aside net + VAT for a purchase. The same reference returns the same hold."""
     _check_net(net)
     if not reference or len(reference) > MAX_REFERENCE:
-        raise InvalidAmount(f"a hold reference is 1-{MAX_REFERENCE} characters")
+        raise InvalidAmount(_l("A hold reference is 1-150 characters."))
     net_amount, vat, gross = split_gross(net, vat_rate)
     expires_at = expires_at or clock.now() + DEFAULT_HOLD_TTL
     if not is_sqlite():
@@ -414,9 +415,9 @@ def adjust_funds(*, reseller_id: int, amount: Money, reason: str, actor: str,
     """
     if not isinstance(amount, Money) or amount.currency != LEDGER_CURRENCY or not amount \
             or round_money(amount.amount) != amount.amount:
-        raise InvalidAmount("an adjustment is a non-zero amount in whole cents")
+        raise InvalidAmount(_l("An adjustment is a non-zero amount in whole cents."))
     if not reason.strip():
-        raise InvalidAmount("an adjustment needs a reason")
+        raise InvalidAmount(_l("An adjustment needs a reason."))
     transfer_ref = f"adjust:{reference}"
     if ledger.transfer_exists(transfer_ref):
         return _transfer(transfer_ref)
@@ -488,18 +489,18 @@ def set_payment_mode(*, reseller_id: int, payment_mode: str, note: str, actor: s
                      credit_limit: Money | None = None) -> Wallet:
     """The operator's credit decision: mode and limit, audited with who, when and why."""
     if payment_mode not in PAYMENT_MODES:
-        raise InvalidAmount(f"payment_mode must be one of {', '.join(PAYMENT_MODES)}")
+        raise InvalidAmount(_l("The payment mode is prepaid or postpaid."))
     if not note.strip():
-        raise InvalidAmount("a credit decision needs a note")
+        raise InvalidAmount(_l("A credit decision needs a note."))
     wallet = _locked_wallet(reseller_id)
     if payment_mode == "prepaid" and wallet.funds_amount < 0:
-        raise InvalidAmount("settle the negative funds before switching to prepaid")
+        raise InvalidAmount(_l("Settle the negative funds before switching to prepaid."))
     _audit(wallet, "payment_mode", wallet.payment_mode, payment_mode, note, actor)
     wallet.payment_mode = payment_mode
     if credit_limit is not None:
         if credit_limit.currency != wallet.currency or credit_limit.is_negative() \
                 or round_money(credit_limit.amount) != credit_limit.amount:
-            raise InvalidAmount("a credit limit is zero or more, in whole cents")
+            raise InvalidAmount(_l("A credit limit is zero or more, in whole cents."))
         _audit(wallet, "credit_limit", wallet.credit_limit.as_string(),
                credit_limit.as_string(), note, actor)
         wallet.credit_limit_amount = credit_limit.amount
@@ -513,7 +514,7 @@ def set_low_balance_threshold(*, reseller_id: int, threshold: Money | None,
     if threshold is not None and (threshold.currency != LEDGER_CURRENCY
                                   or threshold.is_negative()
                                   or round_money(threshold.amount) != threshold.amount):
-        raise InvalidAmount("a threshold is zero or more, in whole cents")
+        raise InvalidAmount(_l("A threshold is zero or more, in whole cents."))
     wallet = _locked_wallet(reseller_id)
     old = wallet.low_balance_threshold
     _audit(wallet, "low_balance_threshold", old.as_string() if old else None,
