@@ -13,7 +13,7 @@ from reseller.billing import present, schemas
 from reseller.core.db import transactional
 from reseller.core.errors import ValidationFailed
 from reseller.core.pagination import InvalidCursor, decode_cursor, encode_cursor, parse_limit
-from wallet import reports, services, topups, withdrawals
+from wallet import credit, reports, services, topups, withdrawals
 from wallet.money import Money
 from wallet.payments import provider_for
 
@@ -87,7 +87,7 @@ def show():
 def settings():
     data = schemas.WalletSettingsIn().load_or_raise(json_body())
     threshold = data["low_balance_threshold"]
-    wallet = services.set_low_balance_threshold(
+    wallet = credit.set_low_balance_threshold(
         reseller_id=current_reseller_id(), actor=_actor(),
         threshold=None if threshold is None else Money.of(threshold))
     return schemas.WalletOut().dump(present.wallet_dict(wallet))

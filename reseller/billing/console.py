@@ -15,6 +15,7 @@ from reseller.client.session import operator_required
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError
 from reseller.core.extensions import db
+from wallet import credit as credit_decisions
 from wallet import ledger, reports, services, statements, withdrawals
 from wallet.models import WalletChange
 from wallet.money import Money
@@ -96,7 +97,7 @@ def adjust(reseller_id: int):
 @operator_required
 def credit(reseller_id: int):
     def action():
-        services.set_payment_mode(reseller_id=reseller_id,
+        credit_decisions.set_payment_mode(reseller_id=reseller_id,
                                   payment_mode=request.form.get("payment_mode", ""),
                                   credit_limit=_money("credit_limit"),
                                   note=request.form.get("note", ""), actor=_actor())

@@ -15,7 +15,7 @@ from reseller.billing import present
 from reseller.client.session import permission_required, user_can
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError
-from wallet import reports, services, topups, withdrawals
+from wallet import credit, reports, services, topups, withdrawals
 from wallet.money import Money
 from wallet.payments import METHODS, provider_for
 
@@ -125,7 +125,7 @@ def cancel_withdrawal(withdrawal_id: int):
 def threshold():
     try:
         with unit_of_work():
-            services.set_low_balance_threshold(reseller_id=g.user.reseller_id,
+            credit.set_low_balance_threshold(reseller_id=g.user.reseller_id,
                                                threshold=_amount("threshold", allow_empty=True),
                                                actor=f"user:{g.user.id}")
     except DomainError as refused:

@@ -11,7 +11,7 @@ from reseller.core.db import unit_of_work
 from reseller.core.events import Event
 from reseller.core.extensions import db
 from tests.support.wallet import eur, fund, make_postpaid
-from wallet import ledger, services
+from wallet import credit, ledger, services
 from wallet.errors import (
     CaptureExceedsHold,
     CreditLimitExceeded,
@@ -214,7 +214,7 @@ def test_postpaid_available_is_limit_minus_exposure(factory):
 def test_low_balance_event_fires_once_per_crossing(reseller):
     fund(reseller.id, "30.00")
     with unit_of_work():
-        services.set_low_balance_threshold(reseller_id=reseller.id, threshold=eur("20.00"),
+        credit.set_low_balance_threshold(reseller_id=reseller.id, threshold=eur("20.00"),
                                            actor="test")
     hold(reseller.id, reference="a")
     hold(reseller.id, reference="b")

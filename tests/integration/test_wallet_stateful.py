@@ -23,7 +23,7 @@ from hypothesis.stateful import (
 
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
-from wallet import ledger, services, topups, withdrawals
+from wallet import credit, ledger, services, topups, withdrawals
 from wallet.errors import CreditLimitExceeded, InsufficientFunds, PaymentRequired
 from wallet.money import Money, round_money
 
@@ -51,7 +51,7 @@ def machine_for(factory):
             self.rid = factory.reseller().id
             if postpaid:
                 with unit_of_work():
-                    services.set_payment_mode(reseller_id=self.rid, payment_mode="postpaid",
+                    credit.set_payment_mode(reseller_id=self.rid, payment_mode="postpaid",
                                               credit_limit=Money.of(limit), note="n", actor="t")
                 self.mode, self.limit = "postpaid", limit
 
