@@ -306,15 +306,14 @@ def _already_captured(reference: str) -> Purchase:
 
 
 def release_hold(*, reference: str, reason: str = "") -> None:
-    """Give a hold's money back. A hold already captured, released or expired is left as is."""
+    """Give a hold's money back. A hold already captured, released or expired is left as is,
+    and a reference that never got a hold (its charge was refused) is a no-op too."""
     _unhold(reference, "released", reason)
 
 
 def _unhold(reference: str, state: str, reason: str) -> bool:
     hold = _resolve(reference, state, reason)
-    if hold is None:
-        if _find_hold(reference) is None:
-            raise HoldNotFound()
+    if hold is None:  # already resolved, or never held (a failed hold): nothing to give back
         return False
     rid, from_funds = hold.reseller_id, hold.source == "funds"
     row = _move_wallet(rid, from_funds, hold.gross)

@@ -99,6 +99,15 @@ def test_release_gives_the_money_back_once(reseller):
     assert ledger.verify() == []
 
 
+def test_releasing_a_hold_that_was_never_made_is_a_no_op(reseller):
+    fund(reseller.id, "1.00")
+    with pytest.raises(InsufficientFunds):
+        hold(reseller.id)
+    with unit_of_work():
+        services.release_hold(reference="order-1", reason="registry refused")
+    assert avail(reseller.id) == eur("1.00")
+
+
 def test_released_after_capture_is_a_no_op(reseller):
     fund(reseller.id, "20.00")
     hold(reseller.id)
