@@ -32,6 +32,7 @@ from reseller.domains.errors import (
     DomainUnavailable,
     OrderInProgress,
     OrderNotFound,
+    registry_errors,
 )
 from reseller.domains.models import Contact, Domain, Order
 from reseller.domains.records import find_live_domain, get_domain, reseller_contact
@@ -84,7 +85,8 @@ def order_register(*, reseller_id: int, name: str, period: int, contacts: dict[s
     role_ids = _own_contacts(reseller_id, contacts)
     if find_live_domain(parsed.ascii) is not None:
         raise DomainUnavailable(_l("%(name)s is already registered.", name=parsed.unicode))
-    availability = get_registry().check([parsed.ascii])[0]
+    with registry_errors():
+        availability = get_registry().check([parsed.ascii])[0]
     if not availability.available:
         raise DomainUnavailable(_l("%(name)s is not available.", name=parsed.unicode),
                                 reason=availability.reason)

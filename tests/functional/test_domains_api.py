@@ -361,3 +361,11 @@ def test_every_api_blueprint_is_exempt_from_csrf(app):
     nested = {name for name, bp in app.blueprints.items()
               if name.startswith("api.") and bp not in csrf._exempt_blueprints}
     assert nested == set()
+
+
+def test_registry_outage_when_ordering_is_503_and_holds_nothing(setup, app):
+    reseller, api, contact = setup
+    app.extensions["tunnus.registry"].inject("check", "unavailable")
+    response = register(api, contact, "katkos.fi")
+    assert response.status_code == 503 and response.json["code"] == "registry_unavailable"
+    assert available(reseller) == Money.of("200.00")
