@@ -18,7 +18,7 @@ from reseller.core.extensions import babel, csrf, db, migrate
 log = logging.getLogger(__name__)
 
 # Paths whose errors are problem+json rather than HTML pages.
-MACHINE_PREFIXES = ("/api/", "/oauth/", "/whmcs/", "/rdap/", "/acme/", "/_dev/", "/healthz")
+MACHINE_PREFIXES = ("/api/", "/payments/webhooks/", "/oauth/", "/whmcs/", "/rdap/", "/acme/", "/_dev/", "/healthz")
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -89,7 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     from flask import Blueprint
 
     from reseller import branding
-    from reseller import billing  # noqa: F401  (wallet jobs)
+    from reseller import billing
     from reseller.accounts import api as accounts_api
     from reseller.accounts import oauth
     from reseller.api import views as api_views
@@ -119,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
                domains_api.bp):
         api.register_blueprint(bp)
     branding.init_app(app, api)
+    billing.init_app(app, api)
     idempotency.init_blueprint(api)
     ratelimit.init_app(app)
     app.register_blueprint(api)
@@ -143,9 +144,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(rdap_views.bp)
     csrf.exempt(dns_api.httpreq)
     oauth.init_app(app)
-    from reseller.billing import demo as billing_demo
-
-    billing_demo.install()
 
 
 def wants_problem() -> bool:

@@ -385,7 +385,7 @@ def adjust_funds(*, reseller_id: int, amount: Money, reason: str, actor: str,
         return _transfer(transfer_ref)
     legs = [ledger.credit(ledger.FUNDS, amount.amount, reseller_id),
             ledger.debit(ledger.ADJUSTMENTS, amount.amount)]
-    state = _charge(reseller_id, legs, amount.amount if amount.is_negative() else None)
+    state = charge(reseller_id, legs, amount.amount if amount.is_negative() else None)
     if ledger.transfer_exists(transfer_ref):
         _undo(reseller_id, legs)
         return _transfer(transfer_ref)
@@ -395,7 +395,7 @@ def adjust_funds(*, reseller_id: int, amount: Money, reason: str, actor: str,
     return _transfer(transfer_ref)
 
 
-def _charge(reseller_id: int, legs: list[ledger.Leg], debit: Decimal | None) -> Any:
+def charge(reseller_id: int, legs: list[ledger.Leg], debit: Decimal | None) -> Any:
     """Lock the wallet and move it by ``legs``; with ``debit`` (negative), only if the
     prepaid funds cover it. Raises the 402 refusal otherwise."""
     deltas = ledger.wallet_deltas(legs, reseller_id)
