@@ -88,8 +88,7 @@ def _register_tasks() -> None:
 def _register_blueprints(app: Flask) -> None:
     from flask import Blueprint
 
-    from reseller import branding
-    from reseller import billing
+    from reseller import billing, branding
     from reseller.accounts import api as accounts_api
     from reseller.accounts import oauth
     from reseller.api import views as api_views

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from lxml import etree
 
 from reseller.core.clock import clock
@@ -58,7 +59,7 @@ def parse_statement(data: bytes) -> list[StatementCredit]:
         raise InvalidStatement(str(error)) from error
     statements = root.xpath("//*[local-name()='Ntfctn' or local-name()='Stmt']")
     if not statements:
-        raise InvalidStatement("no camt.054 Ntfctn or camt.053 Stmt element")
+        raise InvalidStatement(_l("This is not a camt.054 or camt.053 statement."))
     credits = []
     for statement in statements:
         statement_id = _text(statement, "Id")
@@ -80,7 +81,7 @@ def _entry_credits(entry, statement_id: str | None, index: int) -> list[Statemen
         try:
             amount = Decimal(amount_node[0].text.strip())
         except (IndexError, InvalidOperation, AttributeError) as error:
-            raise InvalidStatement("an entry has no readable amount") from error
+            raise InvalidStatement(_l("A statement entry has no readable amount.")) from error
         currency = amount_node[0].get("Ccy", LEDGER_CURRENCY)
         reference = (_text(tx, "RmtInf/Strd/CdtrRefInf/Ref") or _text(tx, "RmtInf/Ustrd"))
         debtor = _text(tx, "RltdPties/Dbtr/Nm") or _text(tx, "RltdPties/Dbtr/Pty/Nm")

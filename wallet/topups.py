@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from reseller.core.clock import clock
 from reseller.core.events import record_event
@@ -46,7 +47,7 @@ def create_topup(*, reseller_id: int, amount: Money, method: str, idempotency_ke
         return existing
     if amount.currency != LEDGER_CURRENCY or amount.amount <= 0 or amount.amount > MAX_TOPUP \
             or round_money(amount.amount) != amount.amount:
-        raise InvalidAmount(f"a top-up is 0.01-{MAX_TOPUP} {LEDGER_CURRENCY} in whole cents")
+        raise InvalidAmount(_l("A top-up is 0.01-100000.00 EUR in whole cents."))
     surcharge = surcharge_for(method, surcharges)
     services.get_wallet(reseller_id=reseller_id)  # 404 without a wallet
     topup = TopUp(reseller_id=reseller_id, idempotency_key=idempotency_key, method=method,

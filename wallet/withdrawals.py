@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from reseller.core.clock import clock
 from reseller.core.extensions import db
@@ -32,7 +33,7 @@ def request_withdrawal(*, reseller_id: int, amount: Money, idempotency_key: str,
         return existing
     if amount.currency != LEDGER_CURRENCY or amount.amount <= 0 \
             or round_money(amount.amount) != amount.amount:
-        raise InvalidAmount("a withdrawal is a positive amount in whole cents")
+        raise InvalidAmount(_l("A withdrawal is a positive amount in whole cents."))
     if services.get_wallet(reseller_id=reseller_id).payment_mode != "prepaid":
         raise PrepaidOnly()
     withdrawal = Withdrawal(reseller_id=reseller_id, idempotency_key=idempotency_key,

@@ -12,11 +12,12 @@ from flask import Flask
 def init_app(app: Flask, api) -> None:
     """Register blueprints (``api`` is the ``/api/v1`` parent), CLI, jobs and demo hooks."""
     from reseller.billing import api as wallet_api
-    from reseller.billing import cli, console, demo, payments, views
+    from reseller.billing import cli, console, demo, hooks, payments, views
     from reseller.core.extensions import csrf
     from wallet import tasks  # noqa: F401  (periodic jobs register)
 
     demo.install()
+    hooks.install()
     api.register_blueprint(wallet_api.bp)
     app.register_blueprint(payments.webhooks)
     app.register_blueprint(payments.checkout)

@@ -3,28 +3,40 @@
 from __future__ import annotations
 
 from decimal import Decimal
-
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate
 
 from reseller.core.schemas import Amount, BaseSchema
+from wallet.payments import METHODS
 
 
 class AmountIn(Amount):
-    """An amount sent to us: a decimal string with at most two decimals, never a number."""
+    """An amount sent to us: a decimal string with at most two decimals, never a number,
+    within [low, high] (checked here rather than by ``validate.Range``, whose Decimal
+    bounds would reach the OpenAPI document as strings)."""
+
+    def __init__(self, *, low: str, high: str, **kwargs: Any) -> None:
+        self.low, self.high = Decimal(low), Decimal(high)
+        metadata = {"description": f"Decimal string from {low} to {high}",
+                    **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, str):
-            raise ValidationError("Send the amount as a decimal string, e.g. \"100.00\".")
+            raise ValidationError(_l("Send the amount as a decimal string, e.g. \"100.00\"."))
         try:
             exponent = Decimal(value.strip()).as_tuple().exponent
         except ArithmeticError:
             exponent = 0  # let the parent report the malformed number
         if isinstance(exponent, int) and exponent < -2:
-            raise ValidationError("Use at most two decimals (whole cents).")
-        return super()._deserialize(value, attr, data, **kwargs)
-from wallet.payments import METHODS
+            raise ValidationError(_l("Use at most two decimals (whole cents)."))
+        amount = super()._deserialize(value, attr, data, **kwargs)
+        if not self.low <= amount <= self.high:
+            raise ValidationError(_l("Enter an amount from %(low)s to %(high)s.",
+                                     low=self.low, high=self.high))
+        return amount
 
 
 class WalletOut(BaseSchema):
@@ -41,8 +53,8 @@ class WalletOut(BaseSchema):
 
 
 class WalletSettingsIn(BaseSchema):
-    low_balance_threshold = AmountIn(required=True, allow_none=True,
-                                   validate=validate.Range(min=Decimal("0"), max=Decimal("1000000")))
+    low_balance_threshold = AmountIn(required=True, allow_none=True, low="0.00",
+                                     high="1000000.00")
 
 
 class TransactionOut(BaseSchema):
@@ -61,7 +73,7 @@ class TransactionPageOut(BaseSchema):
 
 
 class TopUpIn(BaseSchema):
-    amount = AmountIn(required=True, validate=validate.Range(min=Decimal("0.01"), max=Decimal("100000")))
+    amount = AmountIn(required=True, low="0.01", high="100000.00")
     method = fields.String(required=True, validate=validate.OneOf(METHODS))
 
 
@@ -89,7 +101,7 @@ class TopUpOut(BaseSchema):
 
 
 class WithdrawalIn(BaseSchema):
-    amount = AmountIn(required=True, validate=validate.Range(min=Decimal("0.01"), max=Decimal("1000000")))
+    amount = AmountIn(required=True, low="0.01", high="1000000.00")
 
 
 class WithdrawalOut(BaseSchema):

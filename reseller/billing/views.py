@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from reseller.accounts.permissions import Permission
 from reseller.billing import present
@@ -20,8 +21,8 @@ from wallet.payments import METHODS, provider_for
 
 bp = Blueprint("wallet_pages", __name__, url_prefix="/wallet")
 
-METHOD_LABELS = {"card": "Card", "paypal": "PayPal", "online_banking": "Online banking",
-                 "bank_transfer": "Bank transfer"}
+METHOD_LABELS = {"card": _l("Card"), "paypal": _l("PayPal"),
+                 "online_banking": _l("Online banking"), "bank_transfer": _l("Bank transfer")}
 
 
 def _amount(field: str, *, allow_empty: bool = False) -> Money | None:
@@ -39,7 +40,7 @@ def _amount(field: str, *, allow_empty: bool = False) -> Money | None:
 
 def _methods() -> list[tuple[str, str, Money]]:
     surcharges = current_app.config["PAYMENT_SURCHARGES"]
-    return [(m, _(METHOD_LABELS[m]), topups.surcharge_for(m, surcharges)) for m in METHODS]
+    return [(m, str(METHOD_LABELS[m]), topups.surcharge_for(m, surcharges)) for m in METHODS]
 
 
 @bp.get("")
@@ -71,7 +72,7 @@ def topup():
         surcharge = topups.surcharge_for(method, current_app.config["PAYMENT_SURCHARGES"])
         if not request.form.get("confirm"):
             return render_template("billing/topup_quote.html", amount=amount, method=method,
-                                   label=_(METHOD_LABELS[method]), surcharge=surcharge,
+                                   label=str(METHOD_LABELS[method]), surcharge=surcharge,
                                    total=amount + surcharge, key=request.form.get("key", ""))
         with unit_of_work():
             created = topups.create_topup(

@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 
 from reseller.core.db import unit_of_work
+from tests.support.wallet import fund, make_postpaid
 from wallet import ledger, services
 from wallet.money import Money
-from tests.support.wallet import fund, make_postpaid
 
 PASSWORD = "correct horse battery"
 

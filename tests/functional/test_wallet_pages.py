@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 from reseller.core.db import unit_of_work
+from tests.support.wallet import fund
 from wallet import ledger, services, statements
 from wallet.models import WalletChange
 from wallet.money import Money
 from wallet.references import group, rf_reference
-from tests.support.wallet import fund
 
 PASSWORD = "correct horse battery"
 
@@ -175,3 +175,21 @@ def test_refund_and_partial_numbers_in_statement(reseller):
         services.capture_hold(reference="r1")
         services.refund_purchase(reference="r1", reason="registry refunded")
     assert services.available(reseller_id=reseller.id) == Money.of("30.00")
+
+
+def test_closing_an_account_refunds_unused_prepaid_funds(reseller):
+    from datetime import timedelta
+
+    from reseller.accounts import closure
+    from reseller.core.clock import clock
+    from wallet import withdrawals
+
+    fund(reseller.id, "42.00")
+    with unit_of_work():
+        closure.request_closure(reseller_id=reseller.id, actor_role="owner", actor_user_id=None,
+                                reason="moving on")
+    with unit_of_work():
+        closure.deactivate_due(clock.now() + timedelta(days=40))
+    [refund] = withdrawals.list_withdrawals(reseller_id=reseller.id)
+    assert refund.amount == Decimal("42.00") and refund.state == "requested"
+    assert services.available(reseller_id=reseller.id) == Money.of("0.00")
