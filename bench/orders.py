@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -183,11 +184,16 @@ def wait_until_completed(port: int, token: str, posted: dict[int, float]) -> lis
                     raise RuntimeError(f"order failed: {order}")
                 if order["state"] == "completed" and order["id"] in posted:
                     finished.setdefault(order["id"], now)
-            path = page["next"] and page["next"].split("127.0.0.1", 1)[-1]
+            path = _path(page["next"]) if page["next"] else None
         time.sleep(0.05)
     if len(finished) < len(posted):
         raise RuntimeError(f"only {len(finished)} of {len(posted)} orders completed")
     return [(finished[i] - posted[i]) * 1000 for i in posted]
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def run_hello(port: int, token: str, clients: int, seconds: float) -> float:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask_babel import lazy_gettext as _l
 
 from reseller.core.errors import Conflict, DomainError, NotFound
+from reseller.registry.base import RegistryRejected, RegistryTimeout, RegistryUnavailable
 
 
 class DomainNotFound(NotFound):
@@ -52,3 +56,14 @@ class RegistryDown(DomainError):
     status = 503
     code = "registry_unavailable"
     title = _l("The registry is not answering; try again shortly")
+
+
+@contextmanager
+def registry_errors() -> Iterator[None]:
+    """Registry refusals become 409s and outages 503s, never 500s (synchronous calls)."""
+    try:
+        yield
+    except RegistryRejected as rejected:
+        raise RegistryRefused(rejected.message, registry_code=rejected.code) from rejected
+    except (RegistryUnavailable, RegistryTimeout) as error:
+        raise RegistryDown() from error

@@ -17,7 +17,7 @@ from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError
 from reseller.core.events import record_event
 from reseller.core.extensions import db
-from reseller.domains import orders, services
+from reseller.domains import orders, recovery, services
 from reseller.domains.models import Domain, Order
 from reseller.registry import get_registry
 from reseller.registry.base import RegistryError
@@ -153,11 +153,11 @@ def _transfer_out_requested(domain: Domain) -> None:
 
 
 def check_transfers() -> int:
-    return _each(orders.pending_transfer_orders(), orders.check_transfer, "transfer check")
+    return _each(recovery.pending_transfer_orders(), recovery.check_transfer, "transfer check")
 
 
 def recover_orders(*, older_than: timedelta) -> int:
-    return _each(orders.stuck_orders(older_than=older_than), orders.recover_order, "recovery")
+    return _each(recovery.stuck_orders(older_than=older_than), recovery.recover_order, "recovery")
 
 
 def promote_tiers() -> list[tuple[int, str, str]]:

@@ -33,6 +33,7 @@ from reseller.domains.errors import (
     DomainUnavailable,
     OrderInProgress,
     OrderNotFound,
+    registry_errors,
 )
 from reseller.domains.models import Contact, Domain, Order
 from reseller.domains.records import find_live_domain, get_domain, reseller_contact
@@ -85,7 +86,8 @@ def order_register(*, reseller_id: int, name: str, period: int, contacts: dict[s
     role_ids = _own_contacts(reseller_id, contacts)
     if find_live_domain(parsed.ascii) is not None:
         raise DomainUnavailable(_l("%(name)s is already registered.", name=parsed.unicode))
-    availability = get_registry().check([parsed.ascii])[0]
+    with registry_errors():
+        availability = get_registry().check([parsed.ascii])[0]
     if not availability.available:
         raise DomainUnavailable(_l("%(name)s is not available.", name=parsed.unicode),
                                 reason=availability.reason)
@@ -388,51 +390,3 @@ def event_data(order: Order, domain: Domain | None) -> dict[str, Any]:
         "registrant": contact_services.person(registrant),
         "expires_at": domain.expires_at.isoformat() if domain else None,
     }
-
-
-# -- recovery and transfers ------------------------------------------------------------------
-
-def stuck_orders(*, older_than: timedelta) -> list[int]:
-    cutoff = clock.now() - older_than
-    return list(db.session.scalars(sa.select(Order.id).where(
-        Order.state == "held", Order.created_at <= cutoff,
-        sa.or_(Order.registry_status.is_(None), Order.registry_status != "pending_transfer"))
-        .order_by(Order.id)))
-
-
-def recover_order(order_id: int) -> str:
-    """Ask the registry what became of a held order and finish it, or submit it again."""
-    order = db.session.get(Order, order_id)
-    if order is None or order.state != "held":
-        return "done"
-    outcome = get_registry().transaction(order.reference)
-    if outcome is None:  # the registry never saw it (crash before the call): send it now
-        enqueue("reseller.domains.tasks.process_order", order_id)
-        return "resubmitted"
-    if not outcome.ok:
-        fail_order(order_id, reason=f"{outcome.code} {outcome.message}")
-        return "failed"
-    apply_result(order_id, outcome.result)
-    return "finished"
-
-
-def pending_transfer_orders() -> list[int]:
-    return list(db.session.scalars(sa.select(Order.id).where(
-        Order.state == "held", Order.kind == "transfer",
-        Order.registry_status == "pending_transfer").order_by(Order.id)))
-
-
-def check_transfer(order_id: int) -> None:
-    order = db.session.get(Order, order_id)
-    if order is None or order.state != "held":
-        return
-    info = get_registry().transfer_query(name=order.domain_name)
-    if info is None:
-        fail_order(order_id, reason="transfer cancelled")
-        return
-    if info.gaining != get_registry().registrar_id:
-        fail_order(order_id, reason="transfer superseded")
-        return
-    if not info.pending:
-        order.registry_status = None
-        apply_result(order_id, info)

@@ -9,8 +9,6 @@ from __future__ import annotations
 import ipaddress
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -29,30 +27,17 @@ from reseller.domains.errors import (
     DomainLocked,
     DomainNotActive,
     OrderInProgress,
-    RegistryDown,
-    RegistryRefused,
     TransferLocked,
+    registry_errors,
 )
 from reseller.domains.models import Domain, Host, Order
 from reseller.domains.records import find_live_domain, get_domain
 from reseller.registry import get_registry
-from reseller.registry.base import RegistryRejected, RegistryTimeout, RegistryUnavailable
 
 MAX_CHECK = 50
 DS_ALGORITHMS = frozenset({8, 10, 13, 14, 15, 16})
 DS_DIGEST_LENGTHS = {2: 64, 4: 96}  # SHA-256, SHA-384 (SHA-1 is no longer accepted)
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
-
-
-@contextmanager
-def registry_errors() -> Iterator[None]:
-    """Registry refusals become 409s and outages 503s, never 500s."""
-    try:
-        yield
-    except RegistryRejected as rejected:
-        raise RegistryRefused(rejected.message, registry_code=rejected.code) from rejected
-    except (RegistryUnavailable, RegistryTimeout) as error:
-        raise RegistryDown() from error
 
 
 def _trid(operation: str) -> str:

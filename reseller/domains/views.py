@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from reseller.accounts.permissions import Permission
 from reseller.catalog import services as catalog
-from reseller.client.session import permission_required
+from reseller.client.session import permission_required, user_can
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, ValidationFailed, translate_messages
 from reseller.core.extensions import db
@@ -172,8 +172,17 @@ def domain_page(name: str):
     recent = db.session.scalars(orders.list_orders(reseller_id=_rid(), domain=domain.name)
                                 .order_by(Order.id.desc()).limit(10))
     return render_template("domains/domain.html", domain=domain, contacts=_contacts(),
-                           orders=list(recent), auth_code=None,
+                           orders=list(recent), auth_code=None, renew_price=_renew_price(domain),
                            idempotency_key=str(uuid.uuid4()))
+
+
+def _renew_price(domain: Domain) -> Any:
+    """The 1-year renewal (or restore) price, shown before the reseller confirms."""
+    operation = "restore" if domain.status == "redemption" else "renew"
+    try:
+        return catalog.quote(reseller_id=_rid(), tld=domain.tld, operation=operation)
+    except DomainError:
+        return None
 
 
 @bp.post("/domains/<name>/<any(nameservers, dnssec, lock, privacy, auto_renew, contacts, "
@@ -211,7 +220,8 @@ def domain_action(name: str, action: str):
     if result and action == "auth_code":
         domain = get_domain(reseller_id=rid, name=name)
         return render_template("domains/domain.html", domain=domain, contacts=_contacts(),
-                               orders=[], auth_code=result, idempotency_key=str(uuid.uuid4()))
+                               orders=[], auth_code=result, renew_price=_renew_price(domain),
+                               idempotency_key=str(uuid.uuid4()))
     if result and isinstance(result, Order):
         flash(_("Order placed."))
         return redirect(url_for("domains.order_page", order_id=result.id))
@@ -276,8 +286,6 @@ def contacts():
 
 
 def _can_manage() -> bool:
-    from reseller.client.session import user_can
-
     return user_can(Permission.MANAGE_DOMAINS)
 
 
@@ -298,6 +306,3 @@ def order_page(order_id: int):
     order = orders.get_order(reseller_id=_rid(), order_id=order_id)
     return render_template("domains/order.html", order=order)
 
-
-def quote_for(tld: str) -> Any:  # used by templates that show a price before confirming
-    return catalog.quote(reseller_id=_rid(), tld=tld, operation="renew")

@@ -10,7 +10,6 @@ so a crash in the caller afterwards leaves the registry changed and the caller m
 from __future__ import annotations
 
 import random
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -42,14 +41,21 @@ from reseller.registry.sandbox_models import (
     SandboxMessage,
     SandboxTransaction,
 )
-
-OTHER_REGISTRAR = "other-registrar"
-TRANSFER_WAIT = timedelta(days=5)
-RESERVED = frozenset({"nic", "whois", "rdap", "registry", "example", "localhost"})
-PREMIUM_WORDS = {"kauppa": Decimal("250.00"), "hotelli": Decimal("250.00"),
-                 "cloud": Decimal("400.00"), "pizza": Decimal("180.00"),
-                 "casino": Decimal("900.00")}
-SHORT_PREMIUM = Decimal("120.00")  # 1-3 character names on .com/.net/.org
+from reseller.registry.sandbox_state import (  # noqa: F401  (re-exported)
+    OTHER_REGISTRAR,
+    PREMIUM_WORDS,
+    RESERVED,
+    TRANSFER_WAIT,
+    answer_transfer,
+    decode_result,
+    domain_info,
+    encode_result,
+    new_auth_code,
+    premium_price,
+    request_transfer,
+    settle,
+    transfer_info,
+)
 
 
 class SimulatedCrash(BaseException):
@@ -61,10 +67,6 @@ class Fault:
     operation: str  # a command name or "*"
     kind: str  # unavailable | timeout | crash_before | crash_after
     times: int = 1
-
-
-def new_auth_code() -> str:
-    return secrets.token_urlsafe(12)
 
 
 class SandboxRegistry:
@@ -127,7 +129,7 @@ class SandboxRegistry:
         recorded = self._recorded(transaction_id)
         if recorded is None:
             return None
-        return Outcome(ok=recorded.ok, result=_decode(recorded.result) if recorded.ok else None,
+        return Outcome(ok=recorded.ok, result=decode_result(recorded.result) if recorded.ok else None,
                        code=recorded.code, message=recorded.message)
 
     def _recorded(self, transaction_id: str) -> Outcome | None:
@@ -147,7 +149,7 @@ class SandboxRegistry:
             with unit_of_work():
                 try:
                     with db.session.begin_nested():  # a refusal leaves no half-change
-                        result = _encode(body())
+                        result = encode_result(body())
                     code, message, ok = 1000, "Command completed successfully", True
                 except RegistryRejected as rejected:
                     result, code, message, ok = {}, rejected.code, rejected.message, False
@@ -158,7 +160,7 @@ class SandboxRegistry:
         self._after(operation)
         if not recorded.ok:
             raise RegistryRejected(recorded.code, recorded.message)
-        return _decode(recorded.result)
+        return decode_result(recorded.result)
 
     # -- reads -----------------------------------------------------------------------------
     def check(self, names: list[str]) -> list[Availability]:
@@ -167,7 +169,7 @@ class SandboxRegistry:
         for name in names:
             label, _, tld = name.partition(".")
             row = self._settled(name)
-            premium = _premium_price(label, tld)
+            premium = premium_price(label, tld)
             if label in RESERVED:
                 answers.append(Availability(name, False, reason="reserved"))
             elif row is not None:
@@ -180,12 +182,12 @@ class SandboxRegistry:
     def info(self, name: str) -> DomainInfo | None:
         self._before("info")
         row = self._settled(name)
-        return None if row is None else _info(row)
+        return None if row is None else domain_info(row)
 
     def transfer_query(self, *, name: str) -> TransferInfo | None:
         self._before("transfer_query")
         row = self._settled(name)
-        return None if row is None or row.transfer_status is None else _transfer(row)
+        return None if row is None or row.transfer_status is None else transfer_info(row)
 
     # -- domain commands -------------------------------------------------------------------
     def create(self, *, name: str, years: int, registrant: str, admin: str | None,
@@ -214,7 +216,7 @@ class SandboxRegistry:
                     db.session.flush()
             except sa.exc.IntegrityError:
                 raise RegistryRejected(2302, "Object exists") from None
-            return _info(row)
+            return domain_info(row)
 
         return self._once("create", name, transaction_id, body)
 
@@ -232,7 +234,7 @@ class SandboxRegistry:
                 raise RegistryRejected(2306, "Parameter value policy error: "
                                              f"at most {rules.max_period} years ahead")
             row.expires_at = new_expiry
-            return _info(row)
+            return domain_info(row)
 
         return self._once("renew", name, transaction_id, body)
 
@@ -246,7 +248,7 @@ class SandboxRegistry:
             row.status, row.deleted_at = "ok", None
             renewed = add_years(row.expires_at, 1)
             row.expires_at = renewed if renewed > now else add_years(now, 1)
-            return _info(row)
+            return domain_info(row)
 
         return self._once("restore", name, transaction_id, body)
 
@@ -258,7 +260,7 @@ class SandboxRegistry:
             row.registrant = registrant
             if rules.transfer_lock_days:
                 row.locked_until = clock.now() + timedelta(days=rules.transfer_lock_days)
-            return _info(row)
+            return domain_info(row)
 
         return self._once("change_registrant", name, transaction_id, body)
 
@@ -280,7 +282,7 @@ class SandboxRegistry:
                 row.admin = admin
             if tech is not None:
                 row.tech = tech
-            return _info(row)
+            return domain_info(row)
 
         return self._once("update", name, transaction_id, body)
 
@@ -311,7 +313,7 @@ class SandboxRegistry:
     def transfer_request(self, *, name: str, auth_code: str, years: int,
                          transaction_id: str) -> TransferInfo:
         def body() -> TransferInfo:
-            return _request_transfer(self._settled(name, lock=True), name, auth_code, years,
+            return request_transfer(self._settled(name, lock=True), name, auth_code, years,
                                      gaining=self.registrar_id)
 
         return self._once("transfer_request", name, transaction_id, body)
@@ -321,7 +323,7 @@ class SandboxRegistry:
         self._before("transfer_answer")
         with unit_of_work():
             row = self._ours(name)
-            info = _answer_transfer(row, approve)
+            info = answer_transfer(row, approve)
         return info
 
     def simulate_transfer_out(self, *, name: str, auth_code: str,
@@ -329,7 +331,7 @@ class SandboxRegistry:
         """Sandbox only: another registrar asks for one of our names with its auth code."""
         with unit_of_work():
             row = self._settled(name, lock=True)
-            info = _request_transfer(row, name, auth_code, 1, gaining=gaining)
+            info = request_transfer(row, name, auth_code, 1, gaining=gaining)
         return info
 
     def simulate_losing_answer(self, *, name: str, approve: bool) -> TransferInfo:
@@ -338,7 +340,7 @@ class SandboxRegistry:
             row = self._settled(name, lock=True)
             if row is None:
                 raise RegistryRejected(2303, "Object does not exist")
-            info = _answer_transfer(row, approve)
+            info = answer_transfer(row, approve)
         return info
 
     def seed_foreign(self, *, name: str, auth_code: str, years: int = 1,
@@ -391,7 +393,7 @@ class SandboxRegistry:
                 SandboxDomain.transfer_status == "pending",
                 SandboxDomain.transfer_requested_at <= clock.now() - TRANSFER_WAIT))
             for row in list(due):
-                _settle(row)
+                settle(row)
         rows = db.session.scalars(sa.select(SandboxMessage).where(
             SandboxMessage.registrar == self.registrar_id, SandboxMessage.acked_at.is_(None))
             .order_by(SandboxMessage.id))
@@ -411,7 +413,7 @@ class SandboxRegistry:
         row = db.session.scalar(stmt.execution_options(populate_existing=True))
         if row is None:
             return None
-        return _settle(row)
+        return settle(row)
 
     def _ours(self, name: str, *, active: bool = False) -> SandboxDomain:
         row = self._settled(name, lock=True)
@@ -422,131 +424,3 @@ class SandboxRegistry:
         if active and row.status != "ok":
             raise RegistryRejected(2304, "Object status prohibits operation")
         return row
-
-
-def _settle(row: SandboxDomain) -> SandboxDomain | None:
-    """Apply what time has decided: auto-approve transfers, purge after redemption."""
-    now = clock.now()
-    if row.transfer_status == "pending" and row.transfer_requested_at + TRANSFER_WAIT <= now:
-        _complete_transfer(row, "serverApproved")
-    if row.status == "redemption":
-        rules = TLDS[row.name.rpartition(".")[2]]
-        if row.deleted_at + timedelta(days=rules.redemption_days) <= now:
-            db.session.delete(row)
-            db.session.flush()
-            return None
-    return row
-
-
-def _request_transfer(row: SandboxDomain | None, name: str, auth_code: str, years: int, *,
-                      gaining: str) -> TransferInfo:
-    if row is None:
-        raise RegistryRejected(2303, "Object does not exist")
-    if row.sponsor == gaining:
-        raise RegistryRejected(2106, "Object is not eligible for transfer: already sponsor")
-    if row.status != "ok" or row.locked:
-        raise RegistryRejected(2304, "Object status prohibits operation: transfer prohibited")
-    if row.locked_until is not None and row.locked_until > clock.now():
-        raise RegistryRejected(2304, "Object status prohibits operation: transfer lock period")
-    if row.transfer_status == "pending":
-        raise RegistryRejected(2300, "Object pending transfer")
-    if not secrets.compare_digest(row.auth_code.encode(), (auth_code or "").encode()):
-        raise RegistryRejected(2202, "Invalid authorization information")
-    row.transfer_status, row.transfer_gaining = "pending", gaining
-    row.transfer_requested_at, row.transfer_years = clock.now(), years
-    db.session.add(SandboxMessage(registrar=row.sponsor, kind="transfer_requested",
-                                  name=row.name, data={"gaining": gaining}))
-    db.session.flush()
-    return _transfer(row)
-
-
-def _answer_transfer(row: SandboxDomain, approve: bool) -> TransferInfo:
-    if row.transfer_status != "pending":
-        raise RegistryRejected(2301, "Object not pending transfer")
-    if approve:
-        _complete_transfer(row, "clientApproved")
-    else:
-        row.transfer_status = "clientRejected"
-        db.session.add(SandboxMessage(registrar=row.transfer_gaining, kind="transfer_rejected",
-                                      name=row.name, data={}))
-        db.session.flush()
-    return _transfer(row)
-
-
-def _complete_transfer(row: SandboxDomain, status: str) -> None:
-    rules = TLDS[row.name.rpartition(".")[2]]
-    losing = row.sponsor
-    if rules.transfer_adds_year:
-        row.expires_at = add_years(row.expires_at, row.transfer_years or 1)
-    row.sponsor, row.transfer_status = row.transfer_gaining, status
-    row.auth_code, row.locked = new_auth_code(), False
-    if rules.transfer_lock_days:
-        row.locked_until = clock.now() + timedelta(days=rules.transfer_lock_days)
-    data = {"losing": losing, "gaining": row.sponsor, "expires_at": row.expires_at.isoformat()}
-    for registrar in (losing, row.sponsor):
-        db.session.add(SandboxMessage(registrar=registrar, kind="transfer_completed",
-                                      name=row.name, data=data))
-    db.session.flush()
-
-
-def _premium_price(label: str, tld: str) -> Decimal | None:
-    import idna
-
-    try:
-        ulabel = idna.decode(label)
-    except idna.IDNAError:
-        ulabel = label
-    if ulabel in PREMIUM_WORDS:
-        return PREMIUM_WORDS[ulabel]
-    if tld in ("com", "net", "org") and len(ulabel) <= 3:
-        return SHORT_PREMIUM
-    return None
-
-
-def _info(row: SandboxDomain) -> DomainInfo:
-    statuses = ["ok"] if row.status == "ok" else ["redemptionPeriod"]
-    if row.locked:
-        statuses.append("clientTransferProhibited")
-    if row.hold:
-        statuses.append("clientHold")
-    if row.transfer_status == "pending":
-        statuses.append("pendingTransfer")
-    return DomainInfo(name=row.name, sponsor=row.sponsor, created_at=row.created_at,
-                      expires_at=row.expires_at, registrant=row.registrant, admin=row.admin,
-                      tech=row.tech, nameservers=tuple(row.nameservers or ()),
-                      ds=tuple(row.ds or ()), locked=row.locked, statuses=tuple(statuses),
-                      hold=bool(row.hold))
-
-
-def _transfer(row: SandboxDomain) -> TransferInfo:
-    requested = row.transfer_requested_at
-    approved = row.transfer_status in ("clientApproved", "serverApproved")
-    return TransferInfo(name=row.name, status=row.transfer_status,
-                        gaining=row.transfer_gaining, losing=row.sponsor if not approved else "",
-                        requested_at=requested, act_by=requested + TRANSFER_WAIT,
-                        expires_at=row.expires_at if approved else None)
-
-
-def _encode(value: Any) -> dict:
-    if isinstance(value, DomainInfo):
-        return {"type": "domain", "value": value.as_dict()}
-    if isinstance(value, TransferInfo):
-        return {"type": "transfer", "value": {
-            "name": value.name, "status": value.status, "gaining": value.gaining,
-            "losing": value.losing, "requested_at": value.requested_at.isoformat(),
-            "act_by": value.act_by.isoformat(),
-            "expires_at": value.expires_at.isoformat() if value.expires_at else None}}
-    return {"type": "text", "value": value}
-
-
-def _decode(data: dict) -> Any:
-    kind, value = data.get("type"), data.get("value")
-    if kind == "domain":
-        return DomainInfo.from_dict(value)
-    if kind == "transfer":
-        parsed = dict(value)
-        for key in ("requested_at", "act_by", "expires_at"):
-            if parsed[key]:
-                parsed[key] = datetime.fromisoformat(parsed[key])
-        return TransferInfo(**parsed)
-    return value

@@ -169,6 +169,7 @@ def test_contacts_are_validated_and_a_contact_in_use_is_not_deleted(setup, jobs)
     assert api.get("/api/v1/contacts").json["items"][0]["id"] == contact["id"]
 
 
+@pytest.mark.smoke
 def test_another_resellers_names_orders_and_contacts_are_404(setup, factory, jobs):
     _reseller, api, contact = setup
     order = register(api, contact).json
@@ -262,6 +263,7 @@ def test_renew_restore_and_owner_change_are_orders(setup, jobs):
     assert api.get("/api/v1/domains/elinkaari.com").json["status"] == "active"
 
 
+@pytest.mark.smoke
 def test_transfer_in_stays_pending_until_the_losing_side_acts(setup, jobs):
     reseller, api, contact = setup
     sandbox().seed_foreign(name="muualta.fi", auth_code="oikea-koodi")
@@ -361,3 +363,11 @@ def test_every_api_blueprint_is_exempt_from_csrf(app):
     nested = {name for name, bp in app.blueprints.items()
               if name.startswith("api.") and bp not in csrf._exempt_blueprints}
     assert nested == set()
+
+
+def test_registry_outage_when_ordering_is_503_and_holds_nothing(setup, app):
+    reseller, api, contact = setup
+    app.extensions["tunnus.registry"].inject("check", "unavailable")
+    response = register(api, contact, "katkos.fi")
+    assert response.status_code == 503 and response.json["code"] == "registry_unavailable"
+    assert available(reseller) == Money.of("200.00")

@@ -92,3 +92,16 @@ def test_console_shows_tlds_prices_and_tiers(client, factory):
     tiers = client.post("/console/tiers", data={"code": "plus", "threshold": "2500"},
                         follow_redirects=True).get_data(as_text=True)
     assert "2" in tiers and "Plus" in tiers
+
+
+def test_technical_users_order_without_seeing_money(client, factory):
+    install_catalogue()
+    owner = factory.user(role="owner")
+    fund(owner.reseller, "100.00")
+    make_contact(owner.reseller)
+    tech = factory.user(owner.reseller, role="technical")
+    client.post("/login", data={"email": tech.email, "password": PASSWORD})
+    search = client.get("/domains/search?q=tekninen.fi").get_data(as_text=True)
+    confirm = client.get("/domains/register?name=tekninen.fi").get_data(as_text=True)
+    assert "12.42" not in search and "12.42" not in confirm
+    assert 'name="registrant"' in confirm

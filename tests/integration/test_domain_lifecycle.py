@@ -86,6 +86,7 @@ def test_auto_renew_is_skipped_with_an_event_when_funds_are_short(factory, jobs,
     assert db.session.get(Domain, domain.id).status == "active"
 
 
+@pytest.mark.smoke
 def test_com_goes_through_grace_and_redemption_then_is_deleted(reseller, jobs, app):
     domain = owned(reseller, jobs, "loppuva.com")
     with unit_of_work():
@@ -147,6 +148,7 @@ def test_reminders_before_expiry_are_sent_once_per_window(reseller, jobs, app):
     assert types(reseller).count("domain.expiring") == 2
 
 
+@pytest.mark.smoke
 def test_transfer_out_needs_an_answer_or_five_days(reseller, jobs, app):
     owned(reseller, jobs, "lahteva.fi")
     owned(reseller, jobs, "hiljainen.fi")

@@ -64,6 +64,7 @@ def assert_finished_once(reseller, order_id, reference, name="toipuva.fi"):
     assert [e.data["order_id"] for e in completed].count(order_id) == 1
 
 
+@pytest.mark.smoke
 def test_crash_between_registry_success_and_capture_is_finished_once(reseller, jobs, app):
     order_id, reference = place(reseller)
     sandbox().inject("create", "crash_after")

@@ -1,0 +1,156 @@
+"""The sandbox registry's rules over its rows: what time decides (transfers approved after
+5 days, names purged after redemption), transfers between registrars, premium prices, and
+the answers it gives (``DomainInfo``/``TransferInfo``, stored per transaction id)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from reseller.catalog.rules import TLDS, add_years
+from reseller.core.clock import clock
+from reseller.core.extensions import db
+from reseller.registry.base import DomainInfo, RegistryRejected, TransferInfo
+from reseller.registry.sandbox_models import SandboxDomain, SandboxMessage
+
+OTHER_REGISTRAR = "other-registrar"
+TRANSFER_WAIT = timedelta(days=5)
+RESERVED = frozenset({"nic", "whois", "rdap", "registry", "example", "localhost"})
+PREMIUM_WORDS = {"kauppa": Decimal("250.00"), "hotelli": Decimal("250.00"),
+                 "cloud": Decimal("400.00"), "pizza": Decimal("180.00"),
+                 "casino": Decimal("900.00")}
+SHORT_PREMIUM = Decimal("120.00")  # 1-3 character names on .com/.net/.org
+
+
+def new_auth_code() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def settle(row: SandboxDomain) -> SandboxDomain | None:
+    """Apply what time has decided: auto-approve transfers, purge after redemption."""
+    now = clock.now()
+    if row.transfer_status == "pending" and row.transfer_requested_at + TRANSFER_WAIT <= now:
+        complete_transfer(row, "serverApproved")
+    if row.status == "redemption":
+        rules = TLDS[row.name.rpartition(".")[2]]
+        if row.deleted_at + timedelta(days=rules.redemption_days) <= now:
+            db.session.delete(row)
+            db.session.flush()
+            return None
+    return row
+
+
+def request_transfer(row: SandboxDomain | None, name: str, auth_code: str, years: int, *,
+                      gaining: str) -> TransferInfo:
+    if row is None:
+        raise RegistryRejected(2303, "Object does not exist")
+    if row.sponsor == gaining:
+        raise RegistryRejected(2106, "Object is not eligible for transfer: already sponsor")
+    if row.status != "ok" or row.locked:
+        raise RegistryRejected(2304, "Object status prohibits operation: transfer prohibited")
+    if row.locked_until is not None and row.locked_until > clock.now():
+        raise RegistryRejected(2304, "Object status prohibits operation: transfer lock period")
+    if row.transfer_status == "pending":
+        raise RegistryRejected(2300, "Object pending transfer")
+    if not secrets.compare_digest(row.auth_code.encode(), (auth_code or "").encode()):
+        raise RegistryRejected(2202, "Invalid authorization information")
+    row.transfer_status, row.transfer_gaining = "pending", gaining
+    row.transfer_requested_at, row.transfer_years = clock.now(), years
+    db.session.add(SandboxMessage(registrar=row.sponsor, kind="transfer_requested",
+                                  name=row.name, data={"gaining": gaining}))
+    db.session.flush()
+    return transfer_info(row)
+
+
+def answer_transfer(row: SandboxDomain, approve: bool) -> TransferInfo:
+    if row.transfer_status != "pending":
+        raise RegistryRejected(2301, "Object not pending transfer")
+    if approve:
+        complete_transfer(row, "clientApproved")
+    else:
+        row.transfer_status = "clientRejected"
+        db.session.add(SandboxMessage(registrar=row.transfer_gaining, kind="transfer_rejected",
+                                      name=row.name, data={}))
+        db.session.flush()
+    return transfer_info(row)
+
+
+def complete_transfer(row: SandboxDomain, status: str) -> None:
+    rules = TLDS[row.name.rpartition(".")[2]]
+    losing = row.sponsor
+    if rules.transfer_adds_year:
+        row.expires_at = add_years(row.expires_at, row.transfer_years or 1)
+    row.sponsor, row.transfer_status = row.transfer_gaining, status
+    row.auth_code, row.locked = new_auth_code(), False
+    if rules.transfer_lock_days:
+        row.locked_until = clock.now() + timedelta(days=rules.transfer_lock_days)
+    data = {"losing": losing, "gaining": row.sponsor, "expires_at": row.expires_at.isoformat()}
+    for registrar in (losing, row.sponsor):
+        db.session.add(SandboxMessage(registrar=registrar, kind="transfer_completed",
+                                      name=row.name, data=data))
+    db.session.flush()
+
+
+def premium_price(label: str, tld: str) -> Decimal | None:
+    import idna
+
+    try:
+        ulabel = idna.decode(label)
+    except idna.IDNAError:
+        ulabel = label
+    if ulabel in PREMIUM_WORDS:
+        return PREMIUM_WORDS[ulabel]
+    if tld in ("com", "net", "org") and len(ulabel) <= 3:
+        return SHORT_PREMIUM
+    return None
+
+
+def domain_info(row: SandboxDomain) -> DomainInfo:
+    statuses = ["ok"] if row.status == "ok" else ["redemptionPeriod"]
+    if row.locked:
+        statuses.append("clientTransferProhibited")
+    if row.hold:
+        statuses.append("clientHold")
+    if row.transfer_status == "pending":
+        statuses.append("pendingTransfer")
+    return DomainInfo(name=row.name, sponsor=row.sponsor, created_at=row.created_at,
+                      expires_at=row.expires_at, registrant=row.registrant, admin=row.admin,
+                      tech=row.tech, nameservers=tuple(row.nameservers or ()),
+                      ds=tuple(row.ds or ()), locked=row.locked, statuses=tuple(statuses),
+                      hold=bool(row.hold))
+
+
+def transfer_info(row: SandboxDomain) -> TransferInfo:
+    requested = row.transfer_requested_at
+    approved = row.transfer_status in ("clientApproved", "serverApproved")
+    return TransferInfo(name=row.name, status=row.transfer_status,
+                        gaining=row.transfer_gaining, losing=row.sponsor if not approved else "",
+                        requested_at=requested, act_by=requested + TRANSFER_WAIT,
+                        expires_at=row.expires_at if approved else None)
+
+
+def encode_result(value: Any) -> dict:
+    if isinstance(value, DomainInfo):
+        return {"type": "domain", "value": value.as_dict()}
+    if isinstance(value, TransferInfo):
+        return {"type": "transfer", "value": {
+            "name": value.name, "status": value.status, "gaining": value.gaining,
+            "losing": value.losing, "requested_at": value.requested_at.isoformat(),
+            "act_by": value.act_by.isoformat(),
+            "expires_at": value.expires_at.isoformat() if value.expires_at else None}}
+    return {"type": "text", "value": value}
+
+
+def decode_result(data: dict) -> Any:
+    kind, value = data.get("type"), data.get("value")
+    if kind == "domain":
+        return DomainInfo.from_dict(value)
+    if kind == "transfer":
+        parsed = dict(value)
+        for key in ("requested_at", "act_by", "expires_at"):
+            if parsed[key]:
+                parsed[key] = datetime.fromisoformat(parsed[key])
+        return TransferInfo(**parsed)
+    return value
