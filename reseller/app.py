@@ -18,7 +18,7 @@ from reseller.core.extensions import babel, csrf, db, migrate
 log = logging.getLogger(__name__)
 
 # Paths whose errors are problem+json rather than HTML pages.
-MACHINE_PREFIXES = ("/api/", "/oauth/", "/whmcs/", "/rdap/", "/acme/", "/_dev/", "/healthz")
+MACHINE_PREFIXES = ("/api/", "/payments/webhooks/", "/oauth/", "/whmcs/", "/rdap/", "/acme/", "/_dev/", "/healthz")
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -85,8 +85,7 @@ def _register_tasks() -> None:
 def _register_blueprints(app: Flask) -> None:
     from flask import Blueprint
 
-    from reseller import branding
-    from reseller import billing  # noqa: F401  (wallet jobs)
+    from reseller import billing, branding
     from reseller.accounts import api as accounts_api
     from reseller.accounts import oauth
     from reseller.api import views as api_views
@@ -111,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
                forwarding_api.bp, events_api.bp, webhooks_api.bp, invoices_api.bp):
         api.register_blueprint(bp)
     branding.init_app(app, api)
+    billing.init_app(app, api)
     idempotency.init_blueprint(api)
     ratelimit.init_app(app)
     app.register_blueprint(api)
@@ -129,9 +129,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(invoices_views.bp)
     invoicing.init_app(app)
     oauth.init_app(app)
-    from reseller.billing import demo as billing_demo
-
-    billing_demo.install()
 
 
 def wants_problem() -> bool:

@@ -13,11 +13,13 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from reseller.core.clock import clock
+from reseller.core.db import is_sqlite
 from reseller.core.events import record_event
 from reseller.core.extensions import db
-from wallet import ledger
+from wallet import fastpath, ledger
 from wallet.errors import (
     CaptureExceedsHold,
     CreditLimitExceeded,
@@ -29,7 +31,7 @@ from wallet.errors import (
     ReferenceReused,
     WalletNotFound,
 )
-from wallet.models import Hold, LedgerTransfer, Purchase, Wallet, WalletChange
+from wallet.models import Hold, LedgerTransfer, Purchase, Wallet
 from wallet.money import LEDGER_CURRENCY, Money, round_money
 from wallet.references import wallet_reference
 
@@ -130,9 +132,9 @@ def _check_net(net: Money) -> None:
     if not isinstance(net, Money):
         raise TypeError("net must be Money")
     if net.currency != LEDGER_CURRENCY:
-        raise InvalidAmount(f"the ledger currency is {LEDGER_CURRENCY}")
+        raise InvalidAmount(_l("Amounts are in euros (EUR)."))
     if net.amount <= 0 or round_money(net.amount) != net.amount:
-        raise InvalidAmount("amounts are positive and in whole cents")
+        raise InvalidAmount(_l("Amounts are positive and in whole cents."))
 
 
 def split_gross(net: Money, vat_rate: Decimal) -> tuple[Decimal, Decimal, Decimal]:
@@ -149,8 +151,12 @@ def hold_funds(*, reseller_id: int, net: Money, vat_rate: Decimal, reference: st
     """Set aside net + VAT for a purchase. The same reference returns the same hold."""
     _check_net(net)
     if not reference or len(reference) > MAX_REFERENCE:
-        raise InvalidAmount(f"a hold reference is 1-{MAX_REFERENCE} characters")
+        raise InvalidAmount(_l("A hold reference is 1-150 characters."))
     net_amount, vat, gross = split_gross(net, vat_rate)
+    expires_at = expires_at or clock.now() + DEFAULT_HOLD_TTL
+    if not is_sqlite():
+        return _hold_fast(reseller_id, reference, net_amount, vat, vat_rate, description,
+                          item, expires_at)
     prepaid = _W.c.payment_mode == "prepaid"
     row = db.session.execute(
         sa.update(_W).where(_W.c.reseller_id == reseller_id).where(sa.or_(
@@ -167,7 +173,7 @@ def hold_funds(*, reseller_id: int, net: Money, vat_rate: Decimal, reference: st
         if existing.reseller_id != reseller_id:
             raise ReferenceReused()
         if row is not None:
-            _move_wallet(reseller_id, row.payment_mode == "prepaid", -gross)
+            _move_wallet(reseller_id, row.payment_mode == "prepaid", gross)
         return existing
     if row is None:
         _refuse(reseller_id, Money(gross, LEDGER_CURRENCY))
@@ -175,7 +181,7 @@ def hold_funds(*, reseller_id: int, net: Money, vat_rate: Decimal, reference: st
     hold = Hold(reseller_id=reseller_id, reference=reference, state="active", source=source,
                 currency=LEDGER_CURRENCY, net_amount=net_amount, vat_amount=vat,
                 gross_amount=gross, vat_rate=vat_rate, description=description, item=item,
-                created_at=clock.now(), expires_at=expires_at or clock.now() + DEFAULT_HOLD_TTL)
+                created_at=clock.now(), expires_at=expires_at)
     db.session.add(hold)
     db.session.flush()
     ledger.post(reference=f"hold:{reference}", kind="hold", reseller_id=reseller_id,
@@ -185,6 +191,22 @@ def hold_funds(*, reseller_id: int, net: Money, vat_rate: Decimal, reference: st
                     ledger.credit(ledger.HOLDS, gross, reseller_id)])
     note_balance(row)
     return hold
+
+
+def _hold_fast(reseller_id: int, reference: str, net: Decimal, vat: Decimal, rate: Decimal,
+               description: str, item: dict | None, expires_at: datetime) -> Hold:
+    outcome, found, state = fastpath.hold(
+        reseller_id=reseller_id, reference=reference, net=net, vat=vat, rate=rate,
+        description=description, item=item, expires_at=expires_at, now=clock.now())
+    if outcome == "refused":
+        _refuse(reseller_id, Money(net + vat, LEDGER_CURRENCY))
+    if outcome == "existing":
+        existing = _find_hold(reference)
+        if existing is None or existing.reseller_id != reseller_id:
+            raise ReferenceReused()
+        return existing
+    note_balance(state)
+    return found
 
 
 def _move_wallet(reseller_id: int, from_funds: bool, amount: Decimal) -> Any:
@@ -219,12 +241,15 @@ def _resolve(reference: str, state: str, reason: str | None = None) -> Any:
 
 def capture_hold(*, reference: str, net: Money | None = None) -> Purchase:
     """Charge a hold in full, or part of it (``net``); the rest goes back. Idempotent."""
+    if net is not None:
+        _check_net(net)
+    if not is_sqlite():
+        return _capture_fast(reference, net)
     hold = _resolve(reference, "captured")
     if hold is None:
         return _already_captured(reference)
     net_amount, vat, gross = hold.net, hold.vat, hold.gross
     if net is not None:
-        _check_net(net)
         if net.amount > hold.net:
             raise CaptureExceedsHold(needed=net.as_string(),
                                      held=Money(hold.net, hold.currency).as_string())
@@ -258,6 +283,19 @@ def capture_hold(*, reference: str, net: Money | None = None) -> Purchase:
     return purchase
 
 
+def _capture_fast(reference: str, net: Money | None) -> Purchase:
+    outcome, found, state = fastpath.capture(
+        reference=reference, net=None if net is None else net.amount, now=clock.now())
+    if outcome == "not_active":
+        return _already_captured(reference)
+    if outcome == "exceeds":
+        raise CaptureExceedsHold(needed=net.as_string() if net else None,
+                                 held=Money.of(Decimal(found.net).scaleb(-2)).as_string())
+    if outcome == "captured_part":
+        note_balance(state)
+    return found
+
+
 def _already_captured(reference: str) -> Purchase:
     hold = _find_hold(reference)
     if hold is None:
@@ -268,15 +306,14 @@ def _already_captured(reference: str) -> Purchase:
 
 
 def release_hold(*, reference: str, reason: str = "") -> None:
-    """Give a hold's money back. A hold already captured, released or expired is left as is."""
+    """Give a hold's money back. A hold already captured, released or expired is left as is,
+    and a reference that never got a hold (its charge was refused) is a no-op too."""
     _unhold(reference, "released", reason)
 
 
 def _unhold(reference: str, state: str, reason: str) -> bool:
     hold = _resolve(reference, state, reason)
-    if hold is None:
-        if _find_hold(reference) is None:
-            raise HoldNotFound()
+    if hold is None:  # already resolved, or never held (a failed hold): nothing to give back
         return False
     rid, from_funds = hold.reseller_id, hold.source == "funds"
     row = _move_wallet(rid, from_funds, hold.gross)
@@ -377,15 +414,15 @@ def adjust_funds(*, reseller_id: int, amount: Money, reason: str, actor: str,
     """
     if not isinstance(amount, Money) or amount.currency != LEDGER_CURRENCY or not amount \
             or round_money(amount.amount) != amount.amount:
-        raise InvalidAmount("an adjustment is a non-zero amount in whole cents")
+        raise InvalidAmount(_l("An adjustment is a non-zero amount in whole cents."))
     if not reason.strip():
-        raise InvalidAmount("an adjustment needs a reason")
+        raise InvalidAmount(_l("An adjustment needs a reason."))
     transfer_ref = f"adjust:{reference}"
     if ledger.transfer_exists(transfer_ref):
         return _transfer(transfer_ref)
     legs = [ledger.credit(ledger.FUNDS, amount.amount, reseller_id),
             ledger.debit(ledger.ADJUSTMENTS, amount.amount)]
-    state = _charge(reseller_id, legs, amount.amount if amount.is_negative() else None)
+    state = charge(reseller_id, legs, amount.amount if amount.is_negative() else None)
     if ledger.transfer_exists(transfer_ref):
         _undo(reseller_id, legs)
         return _transfer(transfer_ref)
@@ -395,7 +432,7 @@ def adjust_funds(*, reseller_id: int, amount: Money, reason: str, actor: str,
     return _transfer(transfer_ref)
 
 
-def _charge(reseller_id: int, legs: list[ledger.Leg], debit: Decimal | None) -> Any:
+def charge(reseller_id: int, legs: list[ledger.Leg], debit: Decimal | None) -> Any:
     """Lock the wallet and move it by ``legs``; with ``debit`` (negative), only if the
     prepaid funds cover it. Raises the 402 refusal otherwise."""
     deltas = ledger.wallet_deltas(legs, reseller_id)
@@ -427,63 +464,3 @@ def credit_funds(*, reseller_id: int, legs: list[ledger.Leg], reference: str, ki
                 description=description, actor=actor, legs=legs)
     note_balance(state)
     return True
-
-
-# -- payment mode, credit limit, threshold ------------------------------------------------
-def _locked_wallet(reseller_id: int) -> Wallet:
-    wallet = db.session.scalar(sa.select(Wallet).where(Wallet.reseller_id == reseller_id)
-                               .with_for_update().execution_options(populate_existing=True))
-    if wallet is None:
-        raise WalletNotFound()
-    return wallet
-
-
-def _audit(wallet: Wallet, field: str, old: Any, new: Any, note: str, actor: str) -> None:
-    if str(old) == str(new):
-        return
-    db.session.add(WalletChange(reseller_id=wallet.reseller_id, field=field,
-                                old_value=None if old is None else str(old),
-                                new_value=None if new is None else str(new),
-                                note=note, actor=actor, created_at=clock.now()))
-
-
-def set_payment_mode(*, reseller_id: int, payment_mode: str, note: str, actor: str,
-                     credit_limit: Money | None = None) -> Wallet:
-    """The operator's credit decision: mode and limit, audited with who, when and why."""
-    if payment_mode not in PAYMENT_MODES:
-        raise InvalidAmount(f"payment_mode must be one of {', '.join(PAYMENT_MODES)}")
-    if not note.strip():
-        raise InvalidAmount("a credit decision needs a note")
-    wallet = _locked_wallet(reseller_id)
-    if payment_mode == "prepaid" and wallet.funds_amount < 0:
-        raise InvalidAmount("settle the negative funds before switching to prepaid")
-    _audit(wallet, "payment_mode", wallet.payment_mode, payment_mode, note, actor)
-    wallet.payment_mode = payment_mode
-    if credit_limit is not None:
-        if credit_limit.currency != wallet.currency or credit_limit.is_negative() \
-                or round_money(credit_limit.amount) != credit_limit.amount:
-            raise InvalidAmount("a credit limit is zero or more, in whole cents")
-        _audit(wallet, "credit_limit", wallet.credit_limit.as_string(),
-               credit_limit.as_string(), note, actor)
-        wallet.credit_limit_amount = credit_limit.amount
-    db.session.flush()
-    return wallet
-
-
-def set_low_balance_threshold(*, reseller_id: int, threshold: Money | None,
-                              actor: str) -> Wallet:
-    """Warn (event ``wallet.low_balance``) when available drops below ``threshold``."""
-    if threshold is not None and (threshold.currency != LEDGER_CURRENCY
-                                  or threshold.is_negative()
-                                  or round_money(threshold.amount) != threshold.amount):
-        raise InvalidAmount("a threshold is zero or more, in whole cents")
-    wallet = _locked_wallet(reseller_id)
-    old = wallet.low_balance_threshold
-    _audit(wallet, "low_balance_threshold", old.as_string() if old else None,
-           threshold.as_string() if threshold else None, "", actor)
-    wallet.low_balance_threshold_amount = threshold.amount if threshold is not None else None
-    wallet.low_balance_alerted = False
-    db.session.flush()
-    note_balance(db.session.execute(sa.select(*_STATE)
-                                    .where(_W.c.reseller_id == reseller_id)).first())
-    return wallet

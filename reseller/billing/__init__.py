@@ -1,3 +1,28 @@
-"""The wallet's web layer: API, client-area pages and console pages over ``wallet``."""
+"""The wallet's web layer: the ``/api/v1/wallet`` API, payment-provider webhooks and the
+sandbox checkout, the client-area wallet page, the operator's ledger console and CLI.
 
-from wallet import tasks as _wallet_tasks  # noqa: F401  (registers the periodic jobs)
+The work itself is done by ``wallet`` services; this package only parses and renders.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask, api) -> None:
+    """Register blueprints (``api`` is the ``/api/v1`` parent), CLI, jobs and demo hooks."""
+    from reseller.billing import api as wallet_api
+    from reseller.billing import cli, console, demo, hooks, payments, views
+    from reseller.core.extensions import csrf
+    from wallet import tasks  # noqa: F401  (periodic jobs register)
+
+    demo.install()
+    hooks.install()
+    api.register_blueprint(wallet_api.bp)
+    app.register_blueprint(payments.webhooks)
+    app.register_blueprint(payments.checkout)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(console.bp)
+    # Providers call these with their own signatures; there is no session to forge.
+    csrf.exempt(payments.webhooks)
+    cli.init_app(app)

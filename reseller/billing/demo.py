@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wallet import credit
 from wallet import services as wallet
 from wallet.money import Money
 
@@ -18,7 +19,7 @@ def open_demo_wallet(reseller: Any, spec: dict[str, Any], config: Any) -> None:
     mode = spec.get("payment_mode", "prepaid")
     wallet.open_wallet(reseller_id=reseller.id, payment_mode=mode)
     if reseller.company_name in DEMO_CREDIT:
-        wallet.set_payment_mode(reseller_id=reseller.id, payment_mode="postpaid",
+        credit.set_payment_mode(reseller_id=reseller.id, payment_mode="postpaid",
                                 credit_limit=DEMO_CREDIT[reseller.company_name],
                                 note="Demo credit review", actor="demo")
     if reseller.company_name in DEMO_FUNDS:

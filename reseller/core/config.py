@@ -35,6 +35,10 @@ def _decimal_map(value: str | None, default: dict[str, str]) -> dict[str, Decima
     return {key: Decimal(amount) for key, amount in pairs.items()}
 
 
+def _read_file(path: str | None) -> str | None:
+    return Path(path).read_text() if path else None
+
+
 def _vat_rates(value: str | None) -> Any:
     from wallet.vat import parse_vat_rates  # standard library only, no app imports
 
@@ -143,6 +147,15 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
             {"card": "1.50", "paypal": "2.00", "online_banking": "0.50", "bank_transfer": "0"},
         ),
         "VAT_RATES": _vat_rates(env.get("VAT_RATES")),
+        # Payment provider callbacks (wallet.payments): secrets, and how old a signed
+        # callback may be before it is refused as a replay.
+        "WEBHOOK_TOLERANCE": int(env.get("PAYMENTS_WEBHOOK_TOLERANCE", "300")),
+        "SANDBOX_PAYMENTS_SECRET": env.get("SANDBOX_PAYMENTS_SECRET") or None,
+        "CARD_WEBHOOK_SECRET": env.get("CARD_WEBHOOK_SECRET") or None,
+        "PAYPAL_WEBHOOK_ID": env.get("PAYPAL_WEBHOOK_ID") or None,
+        "PAYPAL_CERT_PEM": _read_file(env.get("PAYPAL_CERT_FILE")),
+        "PAYTRAIL_ACCOUNT": env.get("PAYTRAIL_ACCOUNT") or None,
+        "PAYTRAIL_SECRET": env.get("PAYTRAIL_SECRET") or None,
         # DNS hosting: "sandbox" keeps zones in process (embedded default); "knot" publishes
         # to a Knot server by TSIG-signed DNS UPDATE and adds zones with knotc.
         "DNS_ADAPTER": env.get("DNS_ADAPTER", "sandbox"),

@@ -11,7 +11,7 @@ from reseller.core.db import unit_of_work
 from reseller.core.events import Event
 from reseller.core.extensions import db
 from tests.support.wallet import eur, fund, make_postpaid
-from wallet import ledger, services
+from wallet import credit, ledger, services
 from wallet.errors import (
     CaptureExceedsHold,
     CreditLimitExceeded,
@@ -60,11 +60,12 @@ def test_hold_then_capture_charges_gross_once(reseller):
 
 
 def test_same_reference_returns_the_same_hold(reseller):
-    fund(reseller.id, "20.00")
+    fund(reseller.id, "50.00")
     first = hold(reseller.id)
     second = hold(reseller.id)
     assert first.id == second.id
-    assert avail(reseller.id) == eur("7.45")
+    assert avail(reseller.id) == eur("37.45")
+    assert ledger.verify() == []
 
 
 def test_replayed_hold_is_returned_even_when_funds_ran_out(reseller):
@@ -96,6 +97,15 @@ def test_release_gives_the_money_back_once(reseller):
     with pytest.raises(HoldNotActive), unit_of_work():
         services.capture_hold(reference="order-1")
     assert ledger.verify() == []
+
+
+def test_releasing_a_hold_that_was_never_made_is_a_no_op(reseller):
+    fund(reseller.id, "1.00")
+    with pytest.raises(InsufficientFunds):
+        hold(reseller.id)
+    with unit_of_work():
+        services.release_hold(reference="order-1", reason="registry refused")
+    assert avail(reseller.id) == eur("1.00")
 
 
 def test_released_after_capture_is_a_no_op(reseller):
@@ -213,7 +223,7 @@ def test_postpaid_available_is_limit_minus_exposure(factory):
 def test_low_balance_event_fires_once_per_crossing(reseller):
     fund(reseller.id, "30.00")
     with unit_of_work():
-        services.set_low_balance_threshold(reseller_id=reseller.id, threshold=eur("20.00"),
+        credit.set_low_balance_threshold(reseller_id=reseller.id, threshold=eur("20.00"),
                                            actor="test")
     hold(reseller.id, reference="a")
     hold(reseller.id, reference="b")

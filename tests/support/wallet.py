@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from reseller.core.db import unit_of_work
-from wallet import services
+from wallet import credit, services
 from wallet.money import Money
 
 _seq = itertools.count(1)
@@ -20,7 +20,7 @@ def fund(reseller_id: int, amount: str) -> None:
 
 def make_postpaid(reseller_id: int, limit: str) -> None:
     with unit_of_work():
-        services.set_payment_mode(reseller_id=reseller_id, payment_mode="postpaid",
+        credit.set_payment_mode(reseller_id=reseller_id, payment_mode="postpaid",
                                   credit_limit=Money.of(limit), note="test review",
                                   actor="test")
 

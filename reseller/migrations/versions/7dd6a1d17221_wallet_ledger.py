@@ -282,6 +282,122 @@ PG_TRIGGERS = [
       RAISE EXCEPTION 'the ledger is append-only: % on % refused', TG_OP, TG_TABLE_NAME
         USING ERRCODE = 'check_violation';
     END $$""",
+    # The purchase path in one round trip each (wallet/fastpath.py calls these; the SQLite
+    # path in wallet/services.py does the same in several statements). Amounts in cents.
+    """CREATE FUNCTION wallet_hold(p_reseller integer, p_reference text, p_net bigint,
+        p_vat bigint, p_rate numeric, p_description text, p_item json,
+        p_expires timestamptz, p_now timestamptz)
+      RETURNS TABLE(outcome text, hold_id bigint, source text, payment_mode text,
+                    funds bigint, receivable bigint, credit_limit bigint,
+                    low_balance_threshold bigint, low_balance_alerted boolean)
+      LANGUAGE plpgsql AS $$
+    #variable_conflict use_column
+    DECLARE w record; v_gross bigint := p_net + p_vat; v_id bigint; v_source text;
+    BEGIN
+      UPDATE wallets SET
+          funds = CASE WHEN wallets.payment_mode = 'prepaid' THEN wallets.funds - v_gross
+                       ELSE wallets.funds END,
+          receivable = CASE WHEN wallets.payment_mode = 'prepaid' THEN wallets.receivable
+                            ELSE wallets.receivable + v_gross END,
+          held_on_credit = CASE WHEN wallets.payment_mode = 'prepaid' THEN wallets.held_on_credit
+                                ELSE wallets.held_on_credit + v_gross END,
+          held = wallets.held + v_gross
+        WHERE wallets.reseller_id = p_reseller
+          AND ((wallets.payment_mode = 'prepaid' AND wallets.funds >= v_gross)
+            OR (wallets.payment_mode <> 'prepaid'
+                AND wallets.receivable + v_gross <= wallets.credit_limit))
+        RETURNING wallets.* INTO w;
+      IF NOT FOUND THEN
+        SELECT h.id INTO v_id FROM wallet_holds h WHERE h.reference = p_reference;
+        RETURN QUERY SELECT CASE WHEN v_id IS NULL THEN 'refused' ELSE 'existing' END, v_id,
+          NULL::text, NULL::text, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint,
+          NULL::boolean;
+        RETURN;
+      END IF;
+      v_source := CASE WHEN w.payment_mode = 'prepaid' THEN 'funds' ELSE 'receivable' END;
+      INSERT INTO wallet_holds (reseller_id, reference, state, source, currency, net, vat,
+          gross, vat_rate, description, item, created_at, expires_at)
+        VALUES (p_reseller, p_reference, 'active', v_source, w.currency, p_net, p_vat,
+          v_gross, p_rate, p_description, p_item, p_now, p_expires)
+        ON CONFLICT (reference) DO NOTHING RETURNING id INTO v_id;
+      IF v_id IS NULL THEN  -- a replay (perhaps concurrent): give the reservation back
+        UPDATE wallets SET held = wallets.held - v_gross,
+            funds = wallets.funds + CASE WHEN v_source = 'funds' THEN v_gross ELSE 0 END,
+            receivable = wallets.receivable - CASE WHEN v_source = 'funds' THEN 0 ELSE v_gross END,
+            held_on_credit = wallets.held_on_credit
+                             - CASE WHEN v_source = 'funds' THEN 0 ELSE v_gross END
+          WHERE wallets.reseller_id = p_reseller;
+        SELECT h.id INTO v_id FROM wallet_holds h WHERE h.reference = p_reference;
+        RETURN QUERY SELECT 'existing'::text, v_id, NULL::text, NULL::text, NULL::bigint,
+          NULL::bigint, NULL::bigint, NULL::bigint, NULL::boolean;
+        RETURN;
+      END IF;
+      INSERT INTO ledger_entries (transfer_reference, account, reseller_id, amount) VALUES
+        ('hold:' || p_reference, 'reseller.' || v_source, p_reseller, v_gross),
+        ('hold:' || p_reference, 'reseller.holds', p_reseller, -v_gross);
+      INSERT INTO ledger_transfers (reference, kind, reseller_id, currency, description,
+          created_at) VALUES ('hold:' || p_reference, 'hold', p_reseller, w.currency,
+          p_description, p_now);
+      RETURN QUERY SELECT 'held'::text, v_id, v_source, w.payment_mode::text, w.funds,
+        w.receivable, w.credit_limit, w.low_balance_threshold, w.low_balance_alerted;
+    END $$""",
+    """CREATE FUNCTION wallet_capture(p_reference text, p_net bigint, p_now timestamptz)
+      RETURNS TABLE(outcome text, purchase_id bigint, reseller_id integer, source text,
+                    currency text, net bigint, vat bigint, gross bigint, vat_rate numeric,
+                    description text, item json, payment_mode text, funds bigint,
+                    receivable bigint, credit_limit bigint, low_balance_threshold bigint,
+                    low_balance_alerted boolean)
+      LANGUAGE plpgsql AS $$
+    #variable_conflict use_column
+    DECLARE h record; w record; v_net bigint; v_vat bigint; v_gross bigint; v_rest bigint;
+      v_ref text := 'capture:' || p_reference; v_id bigint;
+    BEGIN
+      UPDATE wallet_holds SET state = 'captured', resolved_at = p_now
+        WHERE wallet_holds.reference = p_reference AND wallet_holds.state = 'active'
+        RETURNING wallet_holds.* INTO h;
+      IF NOT FOUND THEN
+        RETURN QUERY SELECT 'not_active'::text, NULL::bigint, NULL::integer, NULL::text,
+          NULL::text, NULL::bigint, NULL::bigint, NULL::bigint, NULL::numeric, NULL::text,
+          NULL::json, NULL::text, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint,
+          NULL::boolean;
+        RETURN;
+      END IF;
+      v_net := coalesce(p_net, h.net);
+      IF v_net > h.net THEN
+        RETURN QUERY SELECT 'exceeds'::text, NULL::bigint, h.reseller_id, h.source::text,
+          h.currency::text, h.net, NULL::bigint, NULL::bigint, h.vat_rate, NULL::text,
+          NULL::json, NULL::text, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint,
+          NULL::boolean;
+        RETURN;
+      END IF;
+      v_vat := CASE WHEN p_net IS NULL THEN h.vat ELSE round(v_net * h.vat_rate)::bigint END;
+      v_gross := v_net + v_vat;
+      v_rest := h.gross - v_gross;
+      UPDATE wallets SET held = wallets.held - h.gross,
+          held_on_credit = wallets.held_on_credit
+                           - CASE WHEN h.source = 'funds' THEN 0 ELSE h.gross END,
+          funds = wallets.funds + CASE WHEN h.source = 'funds' THEN v_rest ELSE 0 END,
+          receivable = wallets.receivable - CASE WHEN h.source = 'funds' THEN 0 ELSE v_rest END
+        WHERE wallets.reseller_id = h.reseller_id RETURNING wallets.* INTO w;
+      INSERT INTO ledger_entries (transfer_reference, account, reseller_id, amount)
+        SELECT v_ref, leg.account, leg.owner, leg.amount
+        FROM (VALUES ('reseller.holds', h.reseller_id, h.gross),
+                     ('operator.revenue', NULL::integer, -v_net),
+                     ('operator.vat_payable', NULL::integer, -v_vat),
+                     ('reseller.' || h.source, h.reseller_id, -v_rest))
+             AS leg(account, owner, amount)
+        WHERE leg.amount <> 0;
+      INSERT INTO ledger_transfers (reference, kind, reseller_id, currency, description,
+          created_at) VALUES (v_ref, 'capture', h.reseller_id, h.currency, h.description, p_now);
+      INSERT INTO wallet_purchases (reseller_id, reference, description, item, source,
+          currency, net, vat, gross, vat_rate, captured_at, refunded)
+        VALUES (h.reseller_id, p_reference, h.description, h.item, h.source, h.currency,
+          v_net, v_vat, v_gross, h.vat_rate, p_now, false) RETURNING id INTO v_id;
+      RETURN QUERY SELECT CASE WHEN v_rest <> 0 THEN 'captured_part' ELSE 'captured' END,
+        v_id, h.reseller_id, h.source::text, h.currency::text, v_net, v_vat, v_gross,
+        h.vat_rate, h.description, h.item, w.payment_mode::text, w.funds, w.receivable,
+        w.credit_limit, w.low_balance_threshold, w.low_balance_alerted;
+    END $$""",
     "CREATE TRIGGER ledger_transfers_balanced BEFORE INSERT ON ledger_transfers"
     " FOR EACH ROW EXECUTE FUNCTION ledger_seal_transfer()",
     "CREATE TRIGGER ledger_entries_unsealed BEFORE INSERT ON ledger_entries"
@@ -318,6 +434,9 @@ def _install_ledger_triggers():
 
 def _drop_ledger_triggers():
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS wallet_hold(integer, text, bigint, bigint, numeric,"
+                   " text, json, timestamptz, timestamptz)")
+        op.execute("DROP FUNCTION IF EXISTS wallet_capture(text, bigint, timestamptz)")
         for name in ("ledger_seal_transfer", "ledger_refuse_sealed_entry", "ledger_append_only"):
             op.execute(f"DROP FUNCTION IF EXISTS {name}() CASCADE")
     else:

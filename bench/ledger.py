@@ -1,0 +1,203 @@
+"""Ledger benchmark: the purchase path against pgbench on the same PostgreSQL.
+
+N client processes each run the real purchase path for a fixed time: ``hold_funds`` (the
+conditional UPDATE that checks and reserves the balance) committed, then ``capture_hold``
+committed — two ledger transfers, two transactions, as orders do in production. Then
+``pgbench -M prepared`` (built-in tpcb-like) runs with the same client count. Everything
+written is checked afterwards (every transfer balances, every wallet equals its entries and
+the purchases counted by its client).
+
+    .venv/bin/python bench/ledger.py [--clients 4] [--seconds 15]
+
+Last lines: ``violations=N`` and ``transfers_per_s=… pgbench_tps=… ratio=…``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support import servers  # noqa: E402
+
+FUNDS = Decimal("10000000.00")
+NET = Decimal("10.00")
+RATE = Decimal("0.255")
+
+
+def make_app(url: str, instance: str):
+    from reseller.app import create_app
+    from reseller.core.config import engine_options
+
+    return create_app({
+        "SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": engine_options(url),
+        "INSTANCE_DIR": instance, "JOBS_MODE": "collect", "SANDBOX": True,
+        "TUNNUS_ENV": "sandbox", "MAIL_ADAPTER": "sandbox", "REDIS_URL": None,
+        "RATELIMIT_ENABLED": False,
+    })
+
+
+def prepare(url: str, instance: str, clients: int) -> list[int]:
+    """Migrate, and give each client a funded prepaid wallet of its own reseller."""
+    from flask_migrate import upgrade
+
+    from reseller.accounts.models import Reseller
+    from reseller.core.db import unit_of_work
+    from reseller.core.extensions import db
+    from wallet import services
+    from wallet.money import Money
+
+    app = make_app(url, instance)
+    ids = []
+    with app.app_context():
+        upgrade(revision="heads")
+        for n in range(clients):
+            with unit_of_work():
+                reseller = Reseller(company_name=f"Bench {n} Oy", country="FI",
+                                    business_id="2464491-9", language="fi", tier="standard",
+                                    status="active", contact_email=f"b{n}@bench.example")
+                db.session.add(reseller)
+                db.session.flush()
+                services.open_wallet(reseller_id=reseller.id)
+                services.adjust_funds(reseller_id=reseller.id, amount=Money.of(FUNDS),
+                                      reason="bench", actor="bench", reference=f"bench-{n}")
+                ids.append(reseller.id)
+    return ids
+
+
+def client(url: str, instance: str, reseller_id: int, ready, go, seconds: float,
+           together: bool, results: mp.Queue) -> None:
+    import logging
+
+    logging.disable(logging.INFO)
+    from reseller.core.db import unit_of_work
+    from wallet import services
+    from wallet.money import Money
+
+    app = make_app(url, instance)
+    net = Money.of(NET)
+    with app.app_context():
+        done = 0
+        services.available(reseller_id=reseller_id)  # connected and warm
+        ready.release()
+        go.wait()
+        end = time.time() + seconds
+        while time.time() < end:
+            reference = f"bench-{reseller_id}-{done}"
+            if together:  # hold and capture in one transaction (an immediate purchase)
+                with unit_of_work():
+                    services.hold_funds(reseller_id=reseller_id, net=net, vat_rate=RATE,
+                                        reference=reference, description="bench purchase")
+                    services.capture_hold(reference=reference)
+            else:  # as orders do: hold, (registry), capture — two transactions
+                with unit_of_work():
+                    services.hold_funds(reseller_id=reseller_id, net=net, vat_rate=RATE,
+                                        reference=reference, description="bench purchase")
+                with unit_of_work():
+                    services.capture_hold(reference=reference)
+            done += 1
+    results.put((reseller_id, done))
+
+
+def check(url: str, instance: str, counts: dict[int, int]) -> list[str]:
+    """Every invariant over everything written, plus each wallet against its client."""
+    import sqlalchemy as sa
+
+    from reseller.core.extensions import db
+    from wallet import ledger, services
+    from wallet.models import Hold, Purchase
+    from wallet.money import Money
+    from wallet.services import split_gross
+
+    app = make_app(url, instance)
+    _net, _vat, gross = split_gross(Money.of(NET), RATE)
+    with app.app_context():
+        problems = ledger.verify()
+        for reseller_id, purchases in counts.items():
+            wallet = services.get_wallet(reseller_id=reseller_id)
+            expected = FUNDS - gross * purchases
+            if wallet.funds_amount != expected or wallet.held_amount != 0:
+                problems.append(f"wallet {reseller_id}: funds {wallet.funds_amount} held "
+                                f"{wallet.held_amount}, expected {expected} and 0")
+            captured = db.session.scalar(sa.select(sa.func.count()).select_from(Purchase)
+                                         .where(Purchase.reseller_id == reseller_id))
+            if captured != purchases:
+                problems.append(f"reseller {reseller_id}: {captured} purchases, "
+                                f"client counted {purchases}")
+        active = db.session.scalar(sa.select(sa.func.count()).select_from(Hold)
+                                   .where(Hold.state == "active"))
+        if active:
+            problems.append(f"{active} holds left active")
+    return problems
+
+
+def pgbench(server: servers.Postgres, clients: int, seconds: int) -> float:
+    binary = str(servers.PGBIN / "pgbench")
+    server.create_database("pgbench")
+    common = ["-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres"]
+    subprocess.run([binary, "-i", "-q", "-s", str(clients), *common, "pgbench"], check=True,
+                   capture_output=True)
+    out = subprocess.run([binary, "-M", "prepared", "-b", "tpcb-like", "-c", str(clients),
+                          "-j", str(clients), "-T", str(seconds), *common, "pgbench"],
+                         check=True, capture_output=True, text=True).stdout
+    match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out) \
+        or re.search(r"tps = ([0-9.]+)", out)
+    if match is None:
+        raise RuntimeError(f"cannot read pgbench output:\n{out}")
+    return float(match.group(1))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--one-transaction", action="store_true",
+                        help="hold and capture in one transaction instead of two")
+    args = parser.parse_args()
+    os.environ.setdefault("TUNNUS_ENV", "sandbox")
+    server = servers.start_postgres(max_connections=max(100, args.clients * 4))
+    instance = tempfile.mkdtemp(prefix="tunnus-bench-")
+    try:
+        url = server.create_database("tunnus")
+        ids = prepare(url, instance, args.clients)
+        ctx = mp.get_context("spawn")
+        results: mp.Queue = ctx.Queue()
+        ready, go = ctx.Semaphore(0), ctx.Event()
+        procs = [ctx.Process(target=client, args=(url, instance, rid, ready, go, args.seconds,
+                                                    args.one_transaction, results)) for rid in ids]
+        for proc in procs:
+            proc.start()
+        for _ in procs:  # every client has built its app and connected
+            ready.acquire()
+        go.set()
+        counts = dict(results.get(timeout=args.seconds + 120) for _ in procs)
+        for proc in procs:
+            proc.join()
+        purchases = sum(counts.values())
+        transfers_per_s = purchases * 2 / args.seconds
+        print(f"clients={args.clients} seconds={args.seconds} purchases={purchases} "
+              f"(each: hold + capture, two transactions)")
+        problems = check(url, instance, counts)
+        for problem in problems[:20]:
+            print(problem)
+        tps = pgbench(server, args.clients, args.seconds)
+        print(f"violations={len(problems)}")
+        print(f"transfers_per_s={transfers_per_s:.1f} pgbench_tps={tps:.1f} "
+              f"ratio={transfers_per_s / tps:.2f}")
+        return 1 if problems else 0
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

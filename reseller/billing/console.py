@@ -1,0 +1,183 @@
+"""Operator console for money: wallets, per-reseller statements, manual adjustments,
+credit decisions, the trial balance, withdrawal approvals and unmatched bank credits."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from reseller.accounts.models import Reseller
+from reseller.client.session import operator_required
+from reseller.core.db import unit_of_work
+from reseller.core.errors import DomainError
+from reseller.core.extensions import db
+from wallet import credit as credit_decisions
+from wallet import ledger, reports, services, statements, withdrawals
+from wallet.models import WalletChange
+from wallet.money import Money
+
+bp = Blueprint("console_wallet", __name__, url_prefix="/console/wallet")
+
+
+def _actor() -> str:
+    return f"staff:{g.user.id}"
+
+
+def _money(field: str) -> Money:
+    raw = request.form.get(field, "").strip().replace(",", ".").replace(" ", "")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise DomainError(_("Enter an amount such as 100.00.")) from None
+    if not value.is_finite():
+        raise DomainError(_("Enter an amount such as 100.00."))
+    return Money.of(value)
+
+
+def _names() -> dict[int, str]:
+    return dict(db.session.execute(sa.select(Reseller.id, Reseller.company_name)).all())
+
+
+def _done(message: str, target: str, **values):
+    flash(message)
+    return redirect(url_for(target, **values))
+
+
+def _act(action, success: str, target: str, **values):
+    try:
+        with unit_of_work():
+            action()
+    except DomainError as refused:
+        flash(str(refused.detail or refused.title), "error")
+        return redirect(url_for(target, **values))
+    return _done(success, target, **values)
+
+
+@bp.get("")
+@operator_required
+def index():
+    with unit_of_work():
+        return render_template(
+            "billing/console_index.html", wallets=reports.wallets(), names=_names(),
+            pending=len(withdrawals.list_withdrawals(state="requested", limit=500)),
+            unmatched=len(statements.unmatched_entries()))
+
+
+@bp.get("/resellers/<int:reseller_id>")
+@operator_required
+def statement(reseller_id: int):
+    before = request.args.get("before", type=int)
+    with unit_of_work():
+        wallet = services.get_wallet(reseller_id=reseller_id)
+        rows, after = reports.transactions(reseller_id=reseller_id, before_id=before, limit=50)
+        changes = db.session.scalars(sa.select(WalletChange).where(
+            WalletChange.reseller_id == reseller_id).order_by(WalletChange.id.desc())).all()
+        return render_template(
+            "billing/console_statement.html", wallet=wallet, name=_names().get(reseller_id),
+            transactions=rows, after=after, changes=changes, key=uuid.uuid4().hex,
+            holds=services.active_holds(reseller_id=reseller_id))
+
+
+@bp.post("/resellers/<int:reseller_id>/adjust")
+@operator_required
+def adjust(reseller_id: int):
+    def action():
+        services.adjust_funds(reseller_id=reseller_id, amount=_money("amount"),
+                              reason=request.form.get("reason", ""), actor=_actor(),
+                              reference=f"console-{request.form.get('key') or uuid.uuid4().hex}")
+    return _act(action, _("Adjustment recorded."), "console_wallet.statement",
+                reseller_id=reseller_id)
+
+
+@bp.post("/resellers/<int:reseller_id>/credit")
+@operator_required
+def credit(reseller_id: int):
+    def action():
+        credit_decisions.set_payment_mode(reseller_id=reseller_id,
+                                  payment_mode=request.form.get("payment_mode", ""),
+                                  credit_limit=_money("credit_limit"),
+                                  note=request.form.get("note", ""), actor=_actor())
+    return _act(action, _("Credit decision recorded."), "console_wallet.statement",
+                reseller_id=reseller_id)
+
+
+@bp.get("/ledger")
+@operator_required
+def trial_balance():
+    with unit_of_work():
+        rows = ledger.trial_balance()
+        return render_template("billing/console_ledger.html", rows=rows,
+                               debits=sum((r[1] for r in rows), Decimal(0)),
+                               credits=sum((r[2] for r in rows), Decimal(0)),
+                               problems=ledger.verify())
+
+
+@bp.get("/withdrawals")
+@operator_required
+def pending_withdrawals():
+    with unit_of_work():
+        return render_template("billing/console_withdrawals.html", names=_names(),
+                               withdrawals=withdrawals.list_withdrawals(limit=200))
+
+
+@bp.post("/withdrawals/<int:withdrawal_id>/<any(approve, reject):decision>")
+@operator_required
+def decide_withdrawal(withdrawal_id: int, decision: str):
+    note = request.form.get("note", "").strip() or None
+
+    def action():
+        if decision == "approve":
+            withdrawals.approve_withdrawal(withdrawal_id=withdrawal_id, actor=_actor(), note=note)
+        else:
+            withdrawals.cancel_withdrawal(withdrawal_id=withdrawal_id, actor=_actor(),
+                                          reject=True, note=note)
+    return _act(action, _("Withdrawal approved and paid out.") if decision == "approve"
+                else _("Withdrawal rejected."), "console_wallet.pending_withdrawals")
+
+
+@bp.get("/bank")
+@operator_required
+def bank():
+    with unit_of_work():
+        return render_template("billing/console_bank.html", names=_names(),
+                               entries=statements.unmatched_entries())
+
+
+@bp.post("/bank/import")
+@operator_required
+def bank_import():
+    upload = request.files.get("statement")
+    if upload is None or not upload.filename:
+        flash(_("Choose a camt.054 or camt.053 file."), "error")
+        return redirect(url_for("console_wallet.bank"))
+    try:
+        with unit_of_work():
+            result = statements.import_statement(upload.read())
+    except DomainError as refused:
+        flash(str(refused.detail or refused.title), "error")
+        return redirect(url_for("console_wallet.bank"))
+    return _done(_("Imported: %(matched)d matched, %(unmatched)d waiting, %(duplicates)d "
+                   "already imported.", matched=result.matched, unmatched=result.unmatched,
+                   duplicates=result.duplicates), "console_wallet.bank")
+
+
+@bp.post("/bank/<int:entry_id>/<any(allocate, ignore):decision>")
+@operator_required
+def bank_decide(entry_id: int, decision: str):
+    note = request.form.get("note", "").strip()
+
+    def action():
+        if decision == "ignore":
+            statements.ignore_entry(entry_id=entry_id, actor=_actor(), note=note)
+            return
+        try:
+            reseller_id = int(request.form.get("reseller_id", ""))
+        except ValueError:
+            raise DomainError(_("Choose the reseller.")) from None
+        statements.allocate_entry(entry_id=entry_id, reseller_id=reseller_id, actor=_actor(),
+                                  note=note)
+    return _act(action, _("Bank entry handled."), "console_wallet.bank")

@@ -1,0 +1,72 @@
+"""Payment providers talking to us: signed webhooks (machine endpoints, problem+json) and
+the sandbox provider's checkout page, which calls the same webhook code with a signed body."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from reseller.core.clock import clock
+from reseller.core.db import unit_of_work
+from wallet import topups
+from wallet.errors import InvalidPaymentNotice
+from wallet.payments import adapter
+from wallet.payments.sandbox import SandboxProvider
+
+webhooks = Blueprint("payment_webhooks", __name__, url_prefix="/payments/webhooks")
+checkout = Blueprint("payment_checkout", __name__, url_prefix="/payments")
+
+PROVIDERS = ("sandbox", "card", "paypal", "online_banking")
+
+
+def receive(provider: str, headers: Mapping[str, str], body: bytes,
+            query: Mapping[str, str]) -> Any:
+    """Verify and apply one callback in its own unit of work."""
+    if provider not in PROVIDERS:
+        abort(404)
+    notice = adapter(provider, current_app.config).parse(
+        headers=headers, body=body, query=query, now=int(clock.now().timestamp()))
+    with unit_of_work():
+        topup = topups.receive_notice(notice)
+        return {"received": True, "topup": topup.id, "state": topup.state}
+
+
+@webhooks.route("/<provider>", methods=["POST", "GET"])
+def webhook(provider: str):
+    # Paytrail-style callbacks arrive as GET with the signed query string.
+    return receive(provider, request.headers, request.get_data(), request.args), 200
+
+
+@checkout.get("/sandbox/checkout/<token>")
+def sandbox_page(token: str):
+    topup = _sandbox_topup(token)
+    return render_template("billing/sandbox_checkout.html", topup=topup)
+
+
+@checkout.post("/sandbox/checkout/<token>")
+def sandbox_pay(token: str):
+    topup = _sandbox_topup(token)
+    outcome = request.form.get("outcome")
+    if outcome not in {"paid", "cancelled"}:
+        abort(400)
+    provider = adapter("sandbox", current_app.config)
+    assert isinstance(provider, SandboxProvider)
+    body, headers = provider.callback(token=token, outcome=outcome, total=topup.total,
+                                      now=int(clock.now().timestamp()))
+    receive("sandbox", headers, body, {})
+    flash(_("Payment received: the funds are in your wallet.") if outcome == "paid"
+          else _("Payment cancelled: nothing was charged."))
+    return redirect(url_for("wallet_pages.index"))
+
+
+def _sandbox_topup(token: str):
+    if current_app.config.get("PAYMENTS_ADAPTER", "sandbox") != "sandbox":
+        abort(404)
+    with unit_of_work():
+        topup = topups.topup_by_token(token)  # unknown: 404
+        if topup.provider != "sandbox":
+            raise InvalidPaymentNotice()
+        return topup

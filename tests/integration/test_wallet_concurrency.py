@@ -1,0 +1,113 @@
+"""No overspend and no double move under real concurrency (PostgreSQL, real commits)."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+
+from reseller.accounts.models import Reseller
+from reseller.core.db import unit_of_work
+from reseller.core.extensions import db
+from wallet import ledger, services
+from wallet.errors import InsufficientFunds
+from wallet.money import Money
+
+pytestmark = pytest.mark.postgres_only
+THREADS = 32
+
+
+def _funded_reseller(amount: str) -> int:
+    with unit_of_work():
+        reseller = Reseller(company_name="Race Oy", country="FI", business_id="2464491-9",
+                            contact_email="race@race.example", language="fi",
+                            tier="standard", status="active")
+        db.session.add(reseller)
+        db.session.flush()
+        services.open_wallet(reseller_id=reseller.id)
+        services.adjust_funds(reseller_id=reseller.id, amount=Money.of(amount), reason="race",
+                              actor="test", reference="race-funds")
+        return reseller.id
+
+
+def _race(app, work) -> list:
+    """Run ``work(i)`` in THREADS threads released at the same moment; collect outcomes."""
+    barrier = threading.Barrier(THREADS)
+    outcomes: list = [None] * THREADS
+
+    def run(i: int) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                with unit_of_work():
+                    outcomes[i] = work(i)
+            except Exception as error:  # noqa: BLE001 - the test inspects every outcome
+                outcomes[i] = error
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def test_32_threads_holding_never_overspend(app, committed_db):
+    reseller_id = _funded_reseller("100.00")  # covers exactly 8 holds of 12.55 (100.40)
+
+    def hold(i: int):
+        return services.hold_funds(reseller_id=reseller_id, net=Money.of("10.00"),
+                                   vat_rate=Decimal("0.255"), reference=f"race-{i}",
+                                   description="race")
+
+    outcomes = _race(app, hold)
+    held = [o for o in outcomes if not isinstance(o, Exception)]
+    refused = [o for o in outcomes if isinstance(o, InsufficientFunds)]
+    assert len(held) == 7 and len(refused) == THREADS - 7, outcomes
+    with app.app_context():
+        wallet = services.get_wallet(reseller_id=reseller_id)
+        assert wallet.funds == Money.of("12.15")
+        assert wallet.held == Money.of("87.85")
+        assert ledger.verify() == []
+
+
+def test_32_threads_capturing_and_releasing_resolve_each_hold_once(app, committed_db):
+    reseller_id = _funded_reseller("100.00")
+    with app.app_context(), unit_of_work():
+        for i in range(4):
+            services.hold_funds(reseller_id=reseller_id, net=Money.of("10.00"),
+                                vat_rate=Decimal("0"), reference=f"h{i}", description="x")
+
+    def resolve(i: int):
+        reference = f"h{i % 4}"
+        if i % 2:
+            return services.capture_hold(reference=reference)
+        return services.release_hold(reference=reference)
+
+    _race(app, resolve)
+    with app.app_context():
+        states = [services.get_hold(reference=f"h{i}").state for i in range(4)]
+        captured = states.count("captured")
+        assert set(states) <= {"captured", "released"}
+        assert services.available(reseller_id=reseller_id) == \
+            Money.of("100.00") - Money.of("10.00") * captured
+        assert ledger.verify() == []
+
+
+def test_same_key_replayed_concurrently_moves_money_once(app, committed_db):
+    reseller_id = _funded_reseller("100.00")
+
+    def hold(_i: int):
+        return services.hold_funds(reseller_id=reseller_id, net=Money.of("10.00"),
+                                   vat_rate=Decimal("0.255"), reference="same-key",
+                                   description="replayed").id
+
+    outcomes = _race(app, hold)
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    assert len(set(outcomes)) == 1
+    with app.app_context():
+        assert services.available(reseller_id=reseller_id) == Money.of("87.45")
+        assert ledger.verify() == []

@@ -1,0 +1,65 @@
+"""Finnish online banking, Paytrail-style: callbacks are GET query strings signed with
+HMAC-SHA256 (or SHA-512) over every ``checkout-*`` parameter, sorted, ``key:value`` per
+line, followed by the (empty) body."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from wallet.errors import InvalidPaymentNotice, InvalidSignature
+from wallet.payments import Notice
+
+ALGORITHMS = {"sha256": hashlib.sha256, "sha512": hashlib.sha512}
+STATUS = {"ok": "paid", "fail": "cancelled", "pending": "pending", "delayed": "pending"}
+
+
+def signature(params: Mapping[str, str], secret: str, body: str = "") -> str:
+    algorithm = ALGORITHMS.get(params.get("checkout-algorithm", "sha256"))
+    if algorithm is None:
+        raise InvalidSignature("unsupported checkout-algorithm")
+    lines = [f"{key}:{params[key]}" for key in sorted(params) if key.startswith("checkout-")]
+    return hmac.new(secret.encode(), "\n".join(lines + [body]).encode(), algorithm).hexdigest()
+
+
+def verify(params: Mapping[str, str], secret: str, account: str | None = None) -> None:
+    given = params.get("signature")
+    if not given or not secret:
+        raise InvalidSignature("missing signature")
+    if account and params.get("checkout-account") != account:
+        raise InvalidSignature("callback for another merchant account")
+    if not hmac.compare_digest(signature(params, secret), given):
+        raise InvalidSignature("signature mismatch")
+
+
+@dataclass
+class PaytrailProvider:
+    account: str
+    secret: str
+    name: str = "online_banking"
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> PaytrailProvider:
+        return cls(config.get("PAYTRAIL_ACCOUNT") or "", config.get("PAYTRAIL_SECRET") or "")
+
+    def checkout_url(self, *, token: str, total: Decimal, base_url: str) -> str:
+        return f"{base_url}/payments/online_banking/checkout/{token}"
+
+    def parse(self, *, headers: Mapping[str, str], body: bytes, query: Mapping[str, str],
+              now: int) -> Notice:
+        params = dict(query)
+        verify(params, self.secret, self.account or None)
+        try:
+            cents = int(params["checkout-amount"])
+            token = params["checkout-stamp"]
+            transaction = params["checkout-transaction-id"]
+            status = STATUS[params["checkout-status"]]
+        except (KeyError, ValueError) as error:
+            raise InvalidPaymentNotice() from error
+        # One transaction may call back several times as its status moves on.
+        return Notice(self.name, f"{transaction}:{status}", token, status,
+                      Decimal(cents).scaleb(-2), transaction, params)

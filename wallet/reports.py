@@ -1,0 +1,64 @@
+"""Read-only views of the ledger: a reseller's transactions, wallets for the console."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from reseller.core.extensions import db
+from wallet.models import LedgerEntry, LedgerTransfer, Wallet
+
+_E = LedgerEntry.__table__
+_T = LedgerTransfer.__table__
+
+
+@dataclass(frozen=True)
+class Transaction:
+    id: int
+    reference: str
+    kind: str
+    description: str
+    amount: Decimal  # effect on the wallet balance: + adds, - takes
+    created_at: datetime
+    actor: str | None
+
+
+def transactions(*, reseller_id: int, before_id: int | None = None, limit: int = 50,
+                 kinds: list[str] | None = None, since: datetime | None = None,
+                 until: datetime | None = None) -> tuple[list[Transaction], int | None]:
+    """Newest first; returns the page and the id to continue before (or None)."""
+    effect = -sa.func.sum(_E.c.amount)
+    stmt = (sa.select(_T.c.id, _T.c.reference, _T.c.kind, _T.c.description, effect,
+                      _T.c.created_at, _T.c.actor)
+            .join(_E, _E.c.transfer_reference == _T.c.reference)
+            .where(_E.c.reseller_id == reseller_id)
+            .group_by(_T.c.id, _T.c.reference, _T.c.kind, _T.c.description, _T.c.created_at,
+                      _T.c.actor)
+            .order_by(_T.c.id.desc()).limit(limit + 1))
+    if before_id is not None:
+        stmt = stmt.where(_T.c.id < before_id)
+    if kinds:
+        stmt = stmt.where(_T.c.kind.in_(kinds))
+    if since is not None:
+        stmt = stmt.where(_T.c.created_at >= since)
+    if until is not None:
+        stmt = stmt.where(_T.c.created_at < until)
+    rows = [Transaction(row[0], row[1], row[2], row[3], Decimal(row[4] or 0), row[5], row[6])
+            for row in db.session.execute(stmt)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].id if more and rows else None)
+
+
+def wallets() -> list[Wallet]:
+    return list(db.session.scalars(sa.select(Wallet).order_by(Wallet.reseller_id)
+                                   .execution_options(populate_existing=True)))
+
+
+def entries_of(reference: str) -> list[LedgerEntry]:
+    return list(db.session.scalars(sa.select(LedgerEntry)
+                                   .where(LedgerEntry.transfer_reference == reference)
+                                   .order_by(LedgerEntry.id)))
