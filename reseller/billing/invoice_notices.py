@@ -6,12 +6,14 @@ written in the same transaction as the invoice (the outbox sends them after comm
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 
 from reseller.accounts.models import Reseller
 from reseller.core.events import Event, on_event
 from reseller.core.extensions import db
+from wallet.invoices.models import Invoice
 from whitelabel.outbox import queue_message
 
 
@@ -23,9 +25,12 @@ def billing_recipients(reseller: Reseller) -> list[str]:
 
 
 def _notify(event: Event, template: str) -> None:
-    reseller = db.session.get(Reseller, event.reseller_id)
-    if reseller is None or event.data.get("kind", "invoice") != "invoice":
+    invoice = db.session.scalar(sa.select(Invoice).where(
+        Invoice.reseller_id == event.reseller_id, Invoice.number == event.data.get("number"),
+        Invoice.kind == "invoice"))
+    if invoice is None:  # not one of our invoices (e.g. an event replayed by hand)
         return
+    reseller = db.session.get(Reseller, event.reseller_id)
     config = current_app.config
     context = {"data": event.data, "reseller": reseller, "operator": config["OPERATOR_BRAND"],
                "link": config["BASE_URL"] + "/billing/invoices"}

@@ -143,3 +143,14 @@ def test_the_bank_import_pays_by_reference_and_ignores_other_references(open_inv
                                          amount=Decimal("125.50"), paid_at=paid_at,
                                          settings=settings)
     assert paid is open_invoice and open_invoice.status == "paid"
+
+
+def test_an_invoice_event_that_is_not_ours_mails_nobody(factory):
+    from reseller.core.events import record_event
+    from whitelabel.models import OutboxMessage
+
+    reseller = factory.reseller()
+    with unit_of_work():
+        record_event(reseller_id=reseller.id, type="invoice.issued", data={"invoice": "x"})
+    assert db.session.scalars(sa.select(OutboxMessage).where(
+        OutboxMessage.reseller_id == reseller.id)).all() == []

@@ -200,3 +200,15 @@ def test_a_run_killed_half_way_then_resumed_leaves_no_gaps(app, committed_db, po
         missing_pdf = db.session.scalar(sa.select(sa.func.count(Invoice.id)).where(
             ~sa.exists().where(InvoiceDocument.invoice_id == Invoice.id)))
         assert missing_pdf == 0
+
+
+def test_the_vat_rate_on_an_invoice_is_the_one_in_force_at_purchase(factory, jobs):
+    [reseller] = _resellers(factory, 1)
+    at("2024-08-20T10:00:00")
+    buy(reseller, "august.fi", "10.00")
+    at("2024-09-10T10:00:00")
+    buy(reseller, "september.fi", "10.00")
+    at("2024-10-01T06:00:00")
+    _run(jobs)
+    assert [(i.period_key, i.vat_breakdown[0]["rate"], str(i.vat_total)) for i in _invoices()] == [
+        ("2024-08", "24", "2.40"), ("2024-09", "25.5", "2.55")]
