@@ -30,4 +30,7 @@ class Amount(fields.Decimal):
     """Money amounts travel as decimal strings ("12.50"), never JSON numbers."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(places=2, as_string=True, allow_nan=False, **kwargs)
+        # Documented as what travels: a decimal string, not a JSON number.
+        metadata = {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$",
+                    "example": "12.50", **kwargs.pop("metadata", {})}
+        super().__init__(places=2, as_string=True, allow_nan=False, metadata=metadata, **kwargs)
