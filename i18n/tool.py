@@ -78,9 +78,27 @@ def compile_all() -> None:
                 write_mo(handle, catalog, use_fuzzy=False)
 
 
+def _translated(language: str) -> dict[str, object]:
+    """Every translation of ``language`` across all areas (flask-babel merges them too)."""
+    merged: dict[str, object] = {}
+    for area in areas():
+        po = area / language / "LC_MESSAGES" / "messages.po"
+        if po.exists():
+            with po.open("rb") as handle:
+                for message in read_po(handle):
+                    if message.id and message.string and not message.fuzzy:
+                        merged.setdefault(message.id, message.string)
+    return merged
+
+
 def problems() -> list[str]:
-    """Messages in the source but not in a catalogue, or without a fi/sv translation."""
+    """Messages in the source without a fi/sv translation in any catalogue.
+
+    Areas may overlap (a file matched by two ``babel.cfg``); a message counts as translated
+    when any catalogue translates it, because at run time the catalogues are merged.
+    """
     found: list[str] = []
+    translated = {language: _translated(language) for language in ("fi", "sv")}
     for area in areas():
         with tempfile.TemporaryDirectory() as tmp:
             fresh = Path(tmp) / "fresh.pot"
@@ -88,15 +106,11 @@ def problems() -> list[str]:
             with fresh.open("rb") as handle:
                 wanted = {m.id for m in read_po(handle) if m.id}
         for language in ("fi", "sv"):
-            po = area / language / "LC_MESSAGES" / "messages.po"
-            if not po.exists():
+            if not (area / language / "LC_MESSAGES" / "messages.po").exists():
                 found.append(f"{area.name}/{language}: no catalogue")
                 continue
-            with po.open("rb") as handle:
-                catalog = read_po(handle)
             for msgid in sorted(wanted, key=str):
-                message = catalog.get(msgid)
-                text = message.string if message else None
+                text = translated[language].get(msgid)
                 if not text or (isinstance(text, tuple) and not all(text)):
                     found.append(f"{area.name}/{language}: {msgid!r}")
     return found
