@@ -102,7 +102,9 @@ def worker(burst: bool) -> None:
     if not url:
         raise click.ClickException("REDIS_URL is not set; the embedded default runs jobs in-process")
     connection = Redis.from_url(url)
-    Worker([Queue("default", connection=connection)], connection=connection).work(burst=burst)
+    # with_scheduler: delayed jobs (retry backoff, webhook retries) are moved to the queue
+    Worker([Queue("default", connection=connection)], connection=connection).work(
+        burst=burst, with_scheduler=True)
 
 
 @click.command("scheduler")
