@@ -1,10 +1,15 @@
-"""Bank statements (ISO 20022 camt.054 / camt.053): credits matched by reference number
-fund the wallet; each statement entry is imported once; the rest wait for the operator."""
+"""Bank statements (ISO 20022 camt.054 / camt.053): each statement entry is imported once.
+
+A credit whose structured reference (Finnish or RF) is an open invoice's pays that invoice
+and is booked against the reseller's receivable; one matching a wallet's permanent
+reference funds the wallet; the rest wait for the operator.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
@@ -16,6 +21,10 @@ from reseller.core.events import record_event
 from reseller.core.extensions import db
 from wallet import ledger, services
 from wallet.errors import BankEntryAllocated, BankEntryNotFound, InvalidStatement
+from wallet.invoices import services as invoices
+from wallet.invoices.errors import InvoiceNotPayable
+from wallet.invoices.periods import HELSINKI
+from wallet.invoices.settings import InvoicingSettings
 from wallet.models import BankEntry, TopUp, Wallet
 from wallet.money import LEDGER_CURRENCY, round_money
 from wallet.references import from_rf, is_valid_finnish_reference, normalize
@@ -34,9 +43,10 @@ class StatementCredit:
 
 @dataclass
 class ImportResult:
-    matched: int = 0
+    matched: int = 0  # wallet top-ups and invoice payments
     unmatched: int = 0
     duplicates: int = 0
+    invoices: int = 0  # of ``matched``, the ones that paid an invoice
 
 
 def _local(node, path: str):
@@ -96,29 +106,38 @@ def _entry_credits(entry, statement_id: str | None, index: int) -> list[Statemen
     return result
 
 
-def match_reference(raw: str | None) -> int | None:
-    """The reseller whose permanent wallet reference (Finnish or RF form) this is."""
+def _national_reference(raw: str | None) -> str | None:
+    """The Finnish reference (digits, no leading zeros) in a Finnish or RF reference."""
     if not raw:
         return None
     value = normalize(raw)
-    value = from_rf(value) or value
-    value = value.lstrip("0")
-    if not is_valid_finnish_reference(value):
+    value = (from_rf(value) or value).lstrip("0")
+    return value if is_valid_finnish_reference(value) else None
+
+
+def match_reference(raw: str | None) -> int | None:
+    """The reseller whose permanent wallet reference (Finnish or RF form) this is."""
+    value = _national_reference(raw)
+    if value is None:
         return None
     return db.session.scalar(sa.select(Wallet.reseller_id)
                              .where(Wallet.reference_number == value))
 
 
-def import_statement(data: bytes) -> ImportResult:
-    """Record each credit once; fund the wallets whose reference matches."""
+def import_statement(data: bytes, *, settings: InvoicingSettings) -> ImportResult:
+    """Record each credit once; pay the invoices and fund the wallets it references.
+
+    ``settings`` are the invoicing settings (late interest when an invoice is paid late);
+    the reseller layer builds them from the config.
+    """
     result = ImportResult()
     for credit in parse_statement(data):
         if db.session.scalar(sa.select(BankEntry.id).where(BankEntry.entry_key == credit.key)):
             result.duplicates += 1
             continue
-        reseller_id = match_reference(credit.reference) \
-            if credit.currency == LEDGER_CURRENCY and credit.amount > 0 \
-            and round_money(credit.amount) == credit.amount else None
+        usable = credit.currency == LEDGER_CURRENCY and credit.amount > 0 \
+            and round_money(credit.amount) == credit.amount
+        reference = _national_reference(credit.reference) if usable else None
         entry = BankEntry(entry_key=credit.key, statement_id=credit.statement_id,
                           currency=credit.currency, amount=credit.amount,
                           reference=credit.reference and credit.reference[:40],
@@ -127,12 +146,63 @@ def import_statement(data: bytes) -> ImportResult:
                           imported_at=clock.now())
         db.session.add(entry)
         db.session.flush()
-        if reseller_id is None:
+        if reference is None:
             result.unmatched += 1
-            continue
-        _credit(entry, reseller_id, state="matched", actor="statement")
-        result.matched += 1
+        elif _pay_invoice(entry, reference, settings):
+            result.matched += 1
+            result.invoices += 1
+        elif (reseller_id := match_reference(reference)) is not None:
+            _credit(entry, reseller_id, state="matched", actor="statement")
+            result.matched += 1
+        else:
+            result.unmatched += 1
     return result
+
+
+def _paid_at(entry: BankEntry) -> datetime:
+    """When the money arrived: the booking date (noon in Helsinki), else now.
+
+    The booking date decides late-payment interest, not the day the file was imported.
+    """
+    now = clock.now()
+    try:
+        booked = date.fromisoformat(entry.booked_on or "")
+    except ValueError:
+        return now
+    moment = datetime.combine(booked, time(12), tzinfo=HELSINKI).astimezone(UTC)
+    return min(moment, now)
+
+
+def _pay_invoice(entry: BankEntry, reference: str, settings: InvoicingSettings) -> bool:
+    """Pay the open invoice ``reference`` names and book the payment; False if none.
+
+    The ledger transfer (``bank:<entry id>``): clearing.bank is debited, the reseller's
+    receivable credited, so postpaid exposure drops and the credit becomes available
+    again. An overpayment is booked in full (the receivable may go below zero: money on
+    account, used by the next purchases). A reference to an invoice that is already paid
+    or credited is left for the operator, as is a credit note's reference.
+    """
+    paid_at = _paid_at(entry)
+    try:
+        with db.session.begin_nested():
+            invoice = invoices.pay_by_reference(reference=reference, amount=entry.amount,
+                                                paid_at=paid_at, settings=settings)
+    except InvoiceNotPayable:
+        return False
+    if invoice is None:
+        return False
+    rid = invoice.reseller_id
+    legs = [ledger.debit(ledger.clearing("bank"), entry.amount),
+            ledger.credit(ledger.RECEIVABLE, entry.amount, rid)]
+    services.credit_funds(reseller_id=rid, legs=legs, reference=f"bank:{entry.id}",
+                          kind="invoice_payment",
+                          description=f"Invoice {invoice.number} paid by bank transfer",
+                          actor="statement")
+    entry.state, entry.reseller_id, entry.allocated_by = "matched", rid, "statement"
+    entry.allocated_at = paid_at
+    entry.note = f"invoice {invoice.number}"
+    db.session.flush()
+    return True
 
 
 def _credit(entry: BankEntry, reseller_id: int, *, state: str, actor: str) -> None:

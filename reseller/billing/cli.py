@@ -6,6 +6,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from reseller.billing.invoicing import invoicing_settings
 from reseller.core.db import unit_of_work
 from wallet import ledger, services, statements
 
@@ -16,11 +17,11 @@ wallet_cli = AppGroup("wallet", help="Wallet ledger maintenance.")
 @payments_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def import_statement(path: str) -> None:
-    """Import a camt.054/camt.053 statement; each entry is credited once."""
+    """Import a camt.054/camt.053 statement; each entry is credited (or pays an invoice) once."""
     with open(path, "rb") as handle, unit_of_work():
-        result = statements.import_statement(handle.read())
-    click.echo(f"matched={result.matched} unmatched={result.unmatched} "
-               f"duplicates={result.duplicates}")
+        result = statements.import_statement(handle.read(), settings=invoicing_settings())
+    click.echo(f"matched={result.matched} invoices={result.invoices} "
+               f"unmatched={result.unmatched} duplicates={result.duplicates}")
 
 
 @wallet_cli.command("expire-holds")

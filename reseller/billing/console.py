@@ -11,6 +11,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 
 from reseller.accounts.models import Reseller
+from reseller.billing.invoicing import invoicing_settings
 from reseller.client.session import operator_required
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError
@@ -156,13 +157,16 @@ def bank_import():
         return redirect(url_for("console_wallet.bank"))
     try:
         with unit_of_work():
-            result = statements.import_statement(upload.read())
+            result = statements.import_statement(upload.read(),
+                                                  settings=invoicing_settings())
     except DomainError as refused:
         flash(str(refused.detail or refused.title), "error")
         return redirect(url_for("console_wallet.bank"))
-    return _done(_("Imported: %(matched)d matched, %(unmatched)d waiting, %(duplicates)d "
-                   "already imported.", matched=result.matched, unmatched=result.unmatched,
-                   duplicates=result.duplicates), "console_wallet.bank")
+    return _done(_("Imported: %(matched)d matched (%(invoices)d of them paid invoices), "
+                   "%(unmatched)d waiting, %(duplicates)d already imported.",
+                   matched=result.matched, invoices=result.invoices,
+                   unmatched=result.unmatched, duplicates=result.duplicates),
+                 "console_wallet.bank")
 
 
 @bp.post("/bank/<int:entry_id>/<any(allocate, ignore):decision>")

@@ -46,6 +46,14 @@ class TransferLocked(Conflict):
     title = _l("The domain cannot be transferred yet")
 
 
+class OrdersBlockedOverdue(DomainError):
+    """402: the operator pauses new paid orders while an invoice is overdue too long."""
+
+    status = 402
+    code = "orders_blocked_overdue"
+    title = _l("New orders are paused until your overdue invoices are paid")
+
+
 class RegistryRefused(DomainError):
     status = 409
     code = "registry_refused"

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from reseller.billing.invoicing import is_blocked_for_overdue
 from reseller.catalog import services as catalog
 from reseller.catalog.rules import InvalidPeriod, add_years, rules_for
 from reseller.core.clock import clock
@@ -33,6 +34,7 @@ from reseller.domains.errors import (
     DomainUnavailable,
     OrderInProgress,
     OrderNotFound,
+    OrdersBlockedOverdue,
     registry_errors,
 )
 from reseller.domains.models import Contact, Domain, Order
@@ -75,12 +77,25 @@ def _by_key(reseller_id: int, key: str) -> Order | None:
 
 # -- placing orders ------------------------------------------------------------------------
 
+def _refuse_if_blocked(reseller_id: int) -> None:
+    """New paid orders wait while an invoice is overdue past the operator's limit.
+
+    Checked before anything is priced, held or asked of the registry. Renewals are not
+    refused: letting customers' domains expire over the reseller's debt helps nobody.
+    A replay of an order placed before the block still returns that order.
+    """
+    if is_blocked_for_overdue(reseller_id):
+        raise OrdersBlockedOverdue(_l("An invoice is overdue; new orders are paused until "
+                                      "it is paid. Renewals still work."))
+
+
 def order_register(*, reseller_id: int, name: str, period: int, contacts: dict[str, int],
                    nameservers: list[str] | None = None, privacy: bool = False,
                    auto_renew: bool = True, idempotency_key: str) -> Order:
     """Hold the price and queue the registration. A taken name holds nothing."""
     if existing := _by_key(reseller_id, idempotency_key):
         return existing
+    _refuse_if_blocked(reseller_id)
     parsed = names.parse(name)
     parsed.rules.check_period(period)
     role_ids = _own_contacts(reseller_id, contacts)
@@ -122,6 +137,7 @@ def order_transfer(*, reseller_id: int, name: str, auth_code: str, idempotency_k
                    contacts: dict[str, int] | None = None) -> Order:
     if existing := _by_key(reseller_id, idempotency_key):
         return existing
+    _refuse_if_blocked(reseller_id)
     parsed = names.parse(name)
     rules = parsed.rules
     rules.require("transfer")
@@ -139,6 +155,7 @@ def order_transfer(*, reseller_id: int, name: str, auth_code: str, idempotency_k
 def order_restore(*, reseller_id: int, name: str, idempotency_key: str) -> Order:
     if existing := _by_key(reseller_id, idempotency_key):
         return existing
+    _refuse_if_blocked(reseller_id)
     domain = get_domain(reseller_id=reseller_id, name=name)
     rules_for(domain.tld).require("restore")
     if domain.status != "redemption":
@@ -151,6 +168,7 @@ def order_owner_change(*, reseller_id: int, name: str, registrant: int,
                        idempotency_key: str) -> Order:
     if existing := _by_key(reseller_id, idempotency_key):
         return existing
+    _refuse_if_blocked(reseller_id)
     domain = get_domain(reseller_id=reseller_id, name=name)
     rules_for(domain.tld).require("owner_change")
     if domain.status != "active":

@@ -9,32 +9,15 @@ from decimal import Decimal
 import pytest
 from click.testing import CliRunner
 
+from reseller.billing.invoicing import invoicing_settings
 from reseller.core.db import unit_of_work
-from tests.support.wallet import fund
+from tests.support.wallet import camt054, fund
 from wallet import ledger, services, statements
 from wallet.models import WalletChange
 from wallet.money import Money
 from wallet.references import group, rf_reference
 
 PASSWORD = "correct horse battery"
-
-
-def camt054(*entries: tuple[str, str, str]) -> bytes:
-    """A camt.054.001.02 notification with credits (archive id, amount, reference)."""
-    rows = "".join(f"""
-      <Ntry><NtryRef>{ref_id}</NtryRef><Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd>
-        <Sts>BOOK</Sts><BookgDt><Dt>2026-11-20</Dt></BookgDt><AcctSvcrRef>{ref_id}</AcctSvcrRef>
-        <NtryDtls><TxDtls><Refs><AcctSvcrRef>{ref_id}</AcctSvcrRef></Refs>
-          <AmtDtls><TxAmt><Amt Ccy="EUR">{amount}</Amt></TxAmt></AmtDtls>
-          <RltdPties><Dbtr><Nm>Payer Oy</Nm></Dbtr></RltdPties>
-          <RmtInf><Strd><CdtrRefInf><Ref>{reference}</Ref></CdtrRefInf></Strd></RmtInf>
-        </TxDtls></NtryDtls></Ntry>""" for ref_id, amount, reference in entries)
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"><BkToCstmrDbtCdtNtfctn>
-  <GrpHdr><MsgId>MSG1</MsgId><CreDtTm>2026-11-20T10:00:00</CreDtTm></GrpHdr>
-  <Ntfctn><Id>NTF1</Id><Acct><Id><IBAN>FI2112345600000785</IBAN></Id></Acct>{rows}
-    <Ntry><Amt Ccy="EUR">5.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts></Ntry>
-  </Ntfctn></BkToCstmrDbtCdtNtfctn></Document>""".encode()
 
 
 @pytest.fixture
@@ -53,10 +36,10 @@ def test_camt054_credits_matched_references_once(reseller, factory):
     rf = rf_reference(services.get_wallet(reseller_id=other.id).reference_number)
     data = camt054(("A1", "120.00", group(ref)), ("A2", "30.00", rf), ("A3", "9.99", "123"))
     with unit_of_work():
-        result = statements.import_statement(data)
+        result = statements.import_statement(data, settings=invoicing_settings())
     assert (result.matched, result.unmatched, result.duplicates) == (2, 1, 0)
     with unit_of_work():
-        again = statements.import_statement(data)
+        again = statements.import_statement(data, settings=invoicing_settings())
     assert (again.matched, again.unmatched, again.duplicates) == (0, 0, 3)
     assert services.available(reseller_id=reseller.id) == Money.of("120.00")
     assert services.available(reseller_id=other.id) == Money.of("30.00")
