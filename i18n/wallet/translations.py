@@ -55,6 +55,7 @@ T = {
     "Held": ("Varattu", "Reserverat"),
     "Import": ("Tuo", "Importera"),
     "Imported: %(matched)d matched, %(unmatched)d waiting, %(duplicates)d already imported.": ("Tuotu: %(matched)d kohdistettu, %(unmatched)d odottaa, %(duplicates)d tuotu jo aiemmin.", "Importerat: %(matched)d matchade, %(unmatched)d väntar, %(duplicates)d redan importerade."),
+    "Imported: %(matched)d matched (%(invoices)d of them paid invoices), %(unmatched)d waiting, %(duplicates)d already imported.": ("Tuotu: %(matched)d kohdistettu (joista %(invoices)d maksoi laskun), %(unmatched)d odottaa, %(duplicates)d tuotu jo aiemmin.", "Importerat: %(matched)d matchade (varav %(invoices)d betalade fakturor), %(unmatched)d väntar, %(duplicates)d redan importerade."),
     "Invariant violations:": ("Eheysrikkomukset:", "Integritetsfel:"),
     "Kind": ("Laji", "Typ"),
     "Low-balance warning": ("Saldovaroitus", "Varning för lågt saldo"),
