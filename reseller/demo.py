@@ -7,8 +7,9 @@ here are public demo values; production refuses to start with SANDBOX off and th
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash

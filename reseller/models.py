@@ -17,6 +17,7 @@ from reseller.registry.sandbox_models import (  # noqa: F401
     SandboxTransaction,
 )
 from reseller.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: F401
+from wallet.invoices.models import Invoice, InvoiceDocument, InvoiceLine, NumberSeries  # noqa: F401
 from wallet.models import (  # noqa: F401
     BankEntry,
     Hold,
@@ -29,7 +30,6 @@ from wallet.models import (  # noqa: F401
     WalletChange,
     Withdrawal,
 )
-from wallet.invoices.models import Invoice, InvoiceDocument, InvoiceLine, NumberSeries  # noqa: F401
 from whitelabel.models import (  # noqa: F401
     Brand,
     LinkToken,

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from pathlib import Path
-
 import threading
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -184,7 +183,7 @@ def committed_db(app):
                 conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
             else:
                 for name in tables:
-                    conn.execute(sa.text(f"DELETE FROM {name}"))
+                    conn.execute(sa.text(f"DELETE FROM {name}"))  # noqa: S608 (our own table names)
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ until then the reseller may change its mind and reopen. Company data on invoices
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa

@@ -8,8 +8,9 @@ services as ``reseller_id`` (tenancy is explicit, never implied).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from flask import request
 

@@ -7,7 +7,8 @@ Views declare what they take and return with ``@doc``; scopes come from
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin

@@ -3,16 +3,31 @@ credentials and personal settings. Views parse, call one service, render."""
 
 from __future__ import annotations
 
-from flask import (Blueprint, current_app, flash, g, redirect, render_template, request,
-                   session, url_for)
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from reseller.accounts import closure, notices, services
 from reseller.accounts.errors import InvalidCredentials
 from reseller.accounts.permissions import SCOPES, Permission, Role, scopes_for_role
-from reseller.client.session import (load_user, login_required, permission_required, sign_in,
-                                     sign_out, user_can)
+from reseller.client.session import (
+    load_user,
+    login_required,
+    permission_required,
+    sign_in,
+    sign_out,
+    user_can,
+)
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, translate_messages
 

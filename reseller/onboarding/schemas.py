@@ -32,8 +32,7 @@ class ApplicationIn(BaseSchema):
     contact_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     contact_email = fields.Email(required=True, validate=validate.Length(max=254))
     contact_phone = fields.String(load_default=None, allow_none=True,
-                                  validate=validate.Regexp(_PHONE, error=str(
-                                      "Use the form +CC.NUMBER, e.g. +358.401234567.")))
+                                  validate=validate.Regexp(_PHONE, error="Use the form +CC.NUMBER, e.g. +358.401234567."))
     language = fields.String(load_default="en", validate=validate.OneOf(("fi", "sv", "en")))
 
     @validates_schema(skip_on_field_errors=False)

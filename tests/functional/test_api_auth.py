@@ -3,7 +3,6 @@ import base64
 import pytest
 
 from reseller.accounts import services
-from reseller.core.extensions import db
 
 
 @pytest.mark.smoke

@@ -64,7 +64,7 @@ def test_password_reset_by_emailed_link(client, factory):
     user = factory.user()
     client.post("/password/forgot", data={"email": user.email})
     mail = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.recipient == user.email))
-    path = next(l for l in mail.text.splitlines() if "/password/set/" in l).split("tunnus.test")[1]
+    path = next(line for line in mail.text.splitlines() if "/password/set/" in line).split("tunnus.test")[1]
     assert client.post(path, data={"password": "short", "confirm": "short"}).status_code == 400
     response = client.post(path, data={"password": "brand new password", "confirm": "brand new password"})
     assert response.status_code == 302
