@@ -269,6 +269,8 @@ class TopUp(db.Model):
     state: Mapped[str] = mapped_column(sa.String(10), default="pending")
     token: Mapped[str] = mapped_column(sa.String(64), unique=True)
     provider_reference: Mapped[str | None] = mapped_column(sa.String(120))
+    # Set when the payment settles a postpaid invoice instead of funding the wallet.
+    invoice_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invoices.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -21,6 +21,10 @@ from wallet.errors import (
     ReferenceReused,
     TopUpNotFound,
 )
+from wallet.invoices import services as invoices
+from wallet.invoices.errors import InvoiceNotPayable
+from wallet.invoices.models import Invoice
+from wallet.invoices.settings import InvoicingSettings
 from wallet.models import PaymentNotice, TopUp
 from wallet.money import LEDGER_CURRENCY, Money, round_money
 from wallet.payments import METHODS, Notice
@@ -69,7 +73,7 @@ def get_topup(*, reseller_id: int, topup_id: int) -> TopUp:
 
 def list_topups(*, reseller_id: int, limit: int = 20,
                 before_id: int | None = None) -> list[TopUp]:
-    stmt = sa.select(TopUp).where(TopUp.reseller_id == reseller_id)
+    stmt = sa.select(TopUp).where(TopUp.reseller_id == reseller_id, TopUp.invoice_id.is_(None))
     if before_id is not None:
         stmt = stmt.where(TopUp.id < before_id)
     return list(db.session.scalars(stmt.order_by(TopUp.id.desc()).limit(limit)))
@@ -84,9 +88,12 @@ def topup_by_token(token: str, *, lock: bool = False) -> TopUp:
     return topup
 
 
-def receive_notice(notice: Notice) -> TopUp:
+def receive_notice(notice: Notice, *, settings: InvoicingSettings | None = None) -> TopUp:
     """Apply a verified provider callback. Duplicates and late (out-of-order) callbacks
-    change nothing; a payment is credited exactly once."""
+    change nothing; a payment is credited exactly once.
+
+    ``settings`` (the invoicing settings, for late interest) are needed when the payment
+    is for an invoice."""
     topup = topup_by_token(notice.token, lock=True)
     if topup.provider != notice.provider:
         raise InvalidPaymentNotice("the callback came from another provider")
@@ -97,7 +104,13 @@ def receive_notice(notice: Notice) -> TopUp:
     if notice.status == "paid":
         if notice.amount is not None and notice.amount != topup.total:
             raise InvalidPaymentNotice(f"paid {notice.amount}, expected {topup.total}")
-        settle_topup(topup, provider_reference=notice.provider_reference)
+        if topup.invoice_id is not None:
+            if settings is None:
+                raise ValueError("an invoice payment needs the invoicing settings")
+            settle_invoice_payment(topup, settings=settings,
+                                   provider_reference=notice.provider_reference)
+        else:
+            settle_topup(topup, provider_reference=notice.provider_reference)
     elif notice.status == "cancelled" and topup.state == "pending":
         topup.state = "cancelled"
         topup.settled_at = clock.now()
@@ -106,6 +119,71 @@ def receive_notice(notice: Notice) -> TopUp:
                                  payload=notice.payload, received_at=clock.now()))
     db.session.flush()
     return topup
+
+
+def create_invoice_payment(*, reseller_id: int, invoice_number: str, method: str,
+                           idempotency_key: str, surcharges: Mapping[str, Decimal],
+                           provider: str) -> tuple[TopUp, Invoice]:
+    """A pending payment of an open invoice's amount due by card, PayPal or online banking.
+
+    Paid through the same providers and webhooks as a top-up; the same key returns the
+    first one. Another reseller's invoice is not found; one that is not open is refused.
+    """
+    invoice = invoices.get_invoice(reseller_id=reseller_id, number=invoice_number)
+    if existing := db.session.scalar(sa.select(TopUp).where(
+            TopUp.reseller_id == reseller_id, TopUp.idempotency_key == idempotency_key)):
+        if existing.invoice_id != invoice.id or existing.method != method:
+            raise ReferenceReused()
+        return existing, invoice
+    if method not in METHODS or method == "bank_transfer":
+        raise InvalidPaymentMethod(_l("Pay an invoice by card, PayPal or online banking; "
+                                      "bank transfers use the invoice's reference number."))
+    if invoice.kind != "invoice" or invoice.status != "open" or invoice.amount_due <= 0:
+        raise InvoiceNotPayable(number=invoice.number, invoice_status=invoice.status)
+    surcharge = surcharge_for(method, surcharges)
+    amount = invoice.amount_due
+    payment = TopUp(reseller_id=reseller_id, idempotency_key=idempotency_key, method=method,
+                    provider=provider, currency=invoice.currency, amount=amount,
+                    surcharge=surcharge.amount, total=amount + surcharge.amount,
+                    state="pending", token=secrets.token_urlsafe(24), invoice_id=invoice.id,
+                    created_at=clock.now())
+    db.session.add(payment)
+    db.session.flush()
+    return payment, invoice
+
+
+def settle_invoice_payment(payment: TopUp, *, settings: InvoicingSettings,
+                           provider_reference: str | None = None) -> bool:
+    """Pay a locked invoice payment's invoice and book it once, like a bank transfer.
+
+    Ledger (transfer ``topup:<id>``, kind ``invoice_payment``): the provider's clearing
+    account is debited the total, the reseller's receivable credited the amount and
+    surcharge revenue the surcharge. If the invoice was paid meanwhile (say by bank
+    transfer), the money is still booked against the receivable: money on account.
+    """
+    if payment.state == "paid":
+        return False
+    invoice = db.session.get(Invoice, payment.invoice_id)
+    assert invoice is not None
+    try:
+        with db.session.begin_nested():
+            invoices.mark_invoice_paid(invoice_number=invoice.number, amount=payment.amount,
+                                       paid_at=clock.now(), settings=settings,
+                                       method=payment.method)
+    except InvoiceNotPayable:
+        pass
+    rid = payment.reseller_id
+    legs = [ledger.debit(ledger.clearing(payment.provider), payment.total),
+            ledger.credit(ledger.RECEIVABLE, payment.amount, rid),
+            ledger.credit(ledger.SURCHARGE_REVENUE, payment.surcharge)]
+    credited = services.credit_funds(
+        reseller_id=rid, legs=legs, reference=f"topup:{payment.id}", kind="invoice_payment",
+        description=f"Invoice {invoice.number} paid by {payment.method}")
+    payment.state = "paid"
+    payment.settled_at = clock.now()
+    payment.provider_reference = provider_reference or payment.provider_reference
+    db.session.flush()
+    return credited
 
 
 def settle_topup(topup: TopUp, *, provider_reference: str | None = None) -> bool:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from typing import Any
+
+from flask import Blueprint, Response, current_app
 
 from reseller.api.auth import current_reseller_id, require_scope
-from reseller.api.helpers import list_args, page_body
+from reseller.api.helpers import idempotency_key, json_body, list_args, page_body
 from reseller.api.openapi import doc
 from reseller.billing import invoices_schemas as schemas
 from reseller.core.db import transactional
 from reseller.core.pagination import paginate
+from wallet import topups
 from wallet.invoices import einvoice, pdf, services
 from wallet.invoices.models import Invoice
+from wallet.models import TopUp
+from wallet.payments import adapter, provider_for
 
 bp = Blueprint("invoices_api", __name__, url_prefix="/invoices")
 
@@ -68,3 +73,39 @@ def invoice_ubl(number: str):
 def get_invoice(number: str):
     invoice = services.get_invoice(reseller_id=current_reseller_id(), number=number)
     return detail_out.dump(invoice)
+
+
+def payment_dict(payment: TopUp, invoice: Invoice) -> dict[str, Any]:
+    data = {key: getattr(payment, key) for key in (
+        "id", "state", "method", "currency", "amount", "surcharge", "total", "created_at",
+        "settled_at")}
+    data["invoice"] = invoice.number
+    data["checkout_url"] = None
+    if payment.state == "pending":
+        data["checkout_url"] = adapter(payment.provider, current_app.config).checkout_url(
+            token=payment.token, total=payment.total, base_url=current_app.config["BASE_URL"])
+    return data
+
+
+def start_payment(*, reseller_id: int, number: str, method: str, key: str) -> dict[str, Any]:
+    config = current_app.config
+    payment, invoice = topups.create_invoice_payment(
+        reseller_id=reseller_id, invoice_number=number, method=method, idempotency_key=key,
+        surcharges=config["PAYMENT_SURCHARGES"], provider=provider_for(method, config))
+    return payment_dict(payment, invoice)
+
+
+@bp.post("/<number>/payments")
+@doc(summary="Pay an open invoice by card, PayPal or online banking", tags=["Invoices"],
+     body=schemas.InvoicePaymentIn, response=schemas.InvoicePaymentOut, status=201,
+     errors=(404, 409, 422),
+     description="Returns the amount due, the method's surcharge, the total and a "
+                 "`checkout_url`. The invoice is paid when the provider confirms the payment. "
+                 "409 `invoice_not_payable` when the invoice is not open.")
+@require_scope("billing:write")
+@transactional
+def pay_invoice(number: str):
+    data = schemas.InvoicePaymentIn().load_or_raise(json_body())
+    body = start_payment(reseller_id=current_reseller_id(), number=number,
+                         method=data["method"], key=idempotency_key())
+    return schemas.InvoicePaymentOut().dump(body), 201

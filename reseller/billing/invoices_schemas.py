@@ -1,6 +1,6 @@
 """API schemas for invoices and credit notes (amounts are decimal strings)."""
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from reseller.core.clock import clock
 from reseller.core.schemas import Amount, BaseSchema
@@ -62,3 +62,22 @@ class InvoiceDetailOut(InvoiceOut):
                                else None, allow_none=True)
     vat_breakdown = fields.List(fields.Nested(VatGroupOut))
     lines = fields.List(fields.Nested(InvoiceLineOut))
+
+
+class InvoicePaymentIn(BaseSchema):
+    method = fields.String(required=True,
+                           validate=validate.OneOf(("card", "paypal", "online_banking")))
+
+
+class InvoicePaymentOut(BaseSchema):
+    id = fields.Integer(required=True)
+    invoice = fields.String(required=True)
+    state = fields.String(required=True)
+    method = fields.String(required=True)
+    currency = fields.String(required=True)
+    amount = Amount(required=True)
+    surcharge = Amount(required=True)
+    total = Amount(required=True)
+    checkout_url = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime(required=True)
+    settled_at = fields.AwareDateTime(allow_none=True)

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g, render_template, request
+import uuid
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from reseller.accounts.permissions import Permission
+from reseller.billing.invoices_api import start_payment
 from reseller.billing.invoicing import invoicing_settings, is_blocked_for_overdue
-from reseller.client.session import permission_required
+from reseller.client.session import permission_required, user_can
 from reseller.core.clock import clock
-from reseller.core.db import transactional
+from reseller.core.db import transactional, unit_of_work
+from reseller.core.errors import DomainError
 from reseller.core.pagination import paginate, parse_limit
 from wallet.invoices import pdf, services
 from wallet.invoices.models import Invoice
@@ -29,6 +43,7 @@ def invoices():
         "billing/invoices.html", reseller=reseller, page=page, today=local_date(now),
         settings=invoicing_settings(), next_run=Month.containing(now).next().first_day,
         blocked=is_blocked_for_overdue(reseller.id),
+        can_pay=user_can(Permission.MANAGE_BILLING), pay_key=uuid.uuid4().hex,
         operator=current_app.config["OPERATOR_NAME"])
 
 
@@ -41,3 +56,18 @@ def invoice_pdf(number: str):
     return Response(document.content, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="{invoice.number}.pdf"',
         "ETag": f'"{document.sha256}"'})
+
+
+@bp.post("/invoices/<number>/pay")
+@permission_required(Permission.MANAGE_BILLING)
+def pay_invoice(number: str):
+    """Start paying an open invoice by card, PayPal or online banking: off to checkout."""
+    try:
+        with unit_of_work():
+            shown = start_payment(reseller_id=g.user.reseller_id, number=number,
+                                  method=request.form.get("method", ""),
+                                  key=f"page-{request.form.get('key') or uuid.uuid4().hex}")
+    except DomainError as refused:
+        flash(str(refused.detail or refused.title), "error")
+        return redirect(url_for("invoices_client.invoices"))
+    return redirect(shown["checkout_url"] or url_for("invoices_client.invoices"))

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from reseller.billing.invoicing import invoicing_settings
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from wallet import topups
@@ -30,7 +31,7 @@ def receive(provider: str, headers: Mapping[str, str], body: bytes,
     notice = adapter(provider, current_app.config).parse(
         headers=headers, body=body, query=query, now=int(clock.now().timestamp()))
     with unit_of_work():
-        topup = topups.receive_notice(notice)
+        topup = topups.receive_notice(notice, settings=invoicing_settings())
         return {"received": True, "topup": topup.id, "state": topup.state}
 
 
@@ -57,6 +58,10 @@ def sandbox_pay(token: str):
     body, headers = provider.callback(token=token, outcome=outcome, total=topup.total,
                                       now=int(clock.now().timestamp()))
     receive("sandbox", headers, body, {})
+    if topup.invoice_id is not None:
+        flash(_("Payment received: the invoice is paid.") if outcome == "paid"
+              else _("Payment cancelled: nothing was charged."))
+        return redirect(url_for("invoices_client.invoices"))
     flash(_("Payment received: the funds are in your wallet.") if outcome == "paid"
           else _("Payment cancelled: nothing was charged."))
     return redirect(url_for("wallet_pages.index"))

@@ -218,7 +218,7 @@ def mark_invoice_paid(*, invoice_number: str, amount: Decimal, paid_at: datetime
         raise InvalidPaymentAmount()
     invoice = _lock_invoice(invoice_number)
     if invoice.kind != "invoice" or invoice.status != "open":
-        raise InvoiceNotPayable(number=invoice.number, status=invoice.status)
+        raise InvoiceNotPayable(number=invoice.number, invoice_status=invoice.status)
     due_before = invoice.amount_due
     invoice.paid_amount += amount
     invoice.payment_method = method
