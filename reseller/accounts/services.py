@@ -373,24 +373,6 @@ def revoke_personal_token(*, reseller_id: int, actor_user_id: int | None, actor_
     db.session.flush()
 
 
-def issue_client_token(*, client: OAuthClient, scopes: frozenset[str], ttl: int) -> str:
-    raw = ACCESS_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db.session.add(
-        AccessToken(
-            reseller_id=client.reseller_id,
-            kind="oauth",
-            client_id=client.id,
-            name=client.name,
-            prefix=raw[: len(ACCESS_TOKEN_PREFIX) + 4],
-            token_hash=hash_token(raw),
-            scopes=" ".join(sorted(scopes)),
-            expires_at=clock.now() + timedelta(seconds=ttl),
-        )
-    )
-    db.session.flush()
-    return raw
-
-
 def resolve_bearer(raw: str) -> tuple[AccessToken, frozenset[str]] | None:
     """Find a live token and the scopes it may use now.
 

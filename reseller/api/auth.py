@@ -76,6 +76,3 @@ def require_scope(*scopes: str) -> Callable:
 
     return decorator
 
-
-def has_scope(scope: str) -> bool:
-    return scope in current_principal().scopes

@@ -86,7 +86,7 @@ class _Handler(socketserver.StreamRequestHandler):
         try:
             self.wfile.write(text.encode("utf-8"))
         except OSError:
-            pass
+            pass  # the client hung up before reading the answer; nothing to tell it
 
 
 class WhoisServer(socketserver.ThreadingTCPServer):
