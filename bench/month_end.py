@@ -7,6 +7,12 @@ purchases, moves the sandbox clock to 1 November and invoices half of the resell
 one RQ worker, the other half with two. Prints wall time, invoices/s for 1 and 2 workers,
 worker RSS at checkpoints and at peak, and ``overhead=`` the time per invoice (one worker)
 divided by a bare weasyprint render of the same HTML. Everything it starts, it stops.
+
+The bare render is timed twice. ``overhead=`` divides by the weasyprint call timed inside
+the worker during the run (the same ``HTML(string=...).write_pdf`` on the same HTML, at
+the same moment), so a shared machine speeding up or slowing down during a ten-minute
+run cancels out. ``overhead_after=`` divides by renders of stored invoices re-timed in
+this process after the run, the simpler but drift-prone measure; both are printed.
 """
 
 from __future__ import annotations
@@ -45,7 +51,8 @@ def seed(app, resellers: int, purchases: int) -> list[int]:
     from reseller.core.clock import clock
     from reseller.core.db import unit_of_work
     from reseller.core.extensions import db
-    from wallet.models import Purchase
+    from wallet.models import Purchase, Wallet
+    from wallet.references import wallet_reference
 
     start = datetime(2026, 10, 1, 8, tzinfo=UTC)
     with app.app_context(), unit_of_work():
@@ -55,6 +62,10 @@ def seed(app, resellers: int, purchases: int) -> list[int]:
              "postal_code": "00100", "city": "Helsinki", "contact_email": f"b{n}@bench.example",
              "language": ("fi", "sv", "en")[n % 3], "tier": "standard", "status": "active"}
             for n in range(resellers)]))
+        # Prepaid wallets with the funds the purchases left: issuing books the rounding.
+        db.session.execute(sa.insert(Wallet), [
+            {"reseller_id": rid, "payment_mode": "prepaid", "funds_amount": Decimal("100.00"),
+             "reference_number": wallet_reference(rid)} for rid in ids])
         rows = [{"reseller_id": rid, "reference": f"bench-{rid}-{k}",
                  "description": f"register bench{rid}-{k}.fi", "source": "funds",
                  "item": {"domain": f"bench{rid}-{k}.fi", "operation": "register", "period": 1},
@@ -80,9 +91,9 @@ def worker_main() -> None:
                                   os.environ["INSTANCE_DIR"])
     with app.app_context():
         pdf.html_to_pdf("<p>warm-up ä ö å €</p>")
-    spent = {"jobs": 0, "job_s": 0.0, "render_s": 0.0}
+    spent = {"jobs": 0, "job_s": 0.0, "renders": 0, "render_s": 0.0}
     _time_calls(jobs, "run", spent, "job_s", "jobs")
-    _time_calls(pdf, "html_to_pdf", spent, "render_s")
+    _time_calls(pdf, "html_to_pdf", spent, "render_s", "renders")
     go = Path(os.environ["BENCH_GO"])
     Path(str(go) + f".ready.{os.getpid()}").touch()
     while not go.exists():
@@ -165,9 +176,11 @@ def run_workers(app, ids: list[int], workers: int, env: dict) -> dict:
     shutil.rmtree(go.parent, ignore_errors=True)
     job_s = sum(s["job_s"] for s in spent)
     render_s = sum(s["render_s"] for s in spent)
+    renders = sum(s["renders"] for s in spent)
     return {"wall": wall, "invoices": invoices, "rate": invoices / wall,
             "checkpoints": checkpoints, "peak": peak,
-            "in_worker": job_s / render_s if render_s else float("nan")}
+            "in_worker": job_s / render_s if render_s else float("nan"),
+            "render": render_s / renders if renders else float("nan")}
 
 
 def bare_render(app, ids: list[int], samples: int = 200) -> tuple[float, float]:
@@ -230,9 +243,11 @@ def main() -> None:
                   f"peak worker RSS {run['peak'] // 1024} MiB; "
                   f"in-worker job time / weasyprint time {run['in_worker']:.2f}")
         print(f"speedup 2 workers / 1 worker = {two['rate'] / one['rate']:.2f}x (target >= 1.7)")
-        print(f"per invoice {per_invoice * 1000:.0f} ms; bare weasyprint render {bare * 1000:.0f} ms;"
-              f" template {templating * 1000:.1f} ms")
-        print(f"overhead={per_invoice / bare:.2f} (target <= 1.25)")
+        print(f"per invoice {per_invoice * 1000:.0f} ms; weasyprint render in the worker "
+              f"{one['render'] * 1000:.0f} ms, re-timed after the run {bare * 1000:.0f} ms; "
+              f"template {templating * 1000:.1f} ms")
+        print(f"overhead={per_invoice / one['render']:.2f} (target <= 1.25) "
+              f"overhead_after={per_invoice / bare:.2f}")
         print(f"peak RSS: bench process {_rss_kb(os.getpid(), 'VmHWM') // 1024} MiB")
     finally:
         redis.stop()

@@ -121,3 +121,11 @@ class InvalidStatement(DomainError):
     status = 422
     code = "invalid_statement"
     title = _l("The bank statement file cannot be read")
+
+
+class PurchaseCredited(DomainError):
+    """A credit note already gave this purchase's money back; refunding it would pay twice."""
+
+    status = 409
+    code = "purchase_credited"
+    title = _l("The purchase was credited on a credit note already")

@@ -14,6 +14,11 @@ reports and the wallet show them flipped (``normal_balance``) so that funds read
     capture 12.55 = 10.00 + VAT 2.55        reseller.holds +12.55 / operator.revenue -10.00 /
                                             operator.vat_payable -2.55
     release                                 the hold reversed back to its source
+    invoice issued: per-rate VAT 0.03       reseller.receivable (prepaid: funds) +1.23 /
+    above the per-purchase VAT, plus        operator.vat_payable -0.03 /
+    late-payment interest 1.20              operator.interest_revenue -1.20
+    credit note 12.55 on a paid invoice     operator.revenue +10.00 / vat_payable +2.55 /
+                                            reseller.funds (postpaid: receivable) -12.55
 
 Transfers are append-only: the database refuses UPDATE and DELETE on entries and
 transfers (PostgreSQL; SQLite refuses UPDATE), and it seals each transfer when its row is
@@ -40,14 +45,17 @@ RECEIVABLE = "reseller.receivable"
 REVENUE = "operator.revenue"
 VAT_PAYABLE = "operator.vat_payable"
 SURCHARGE_REVENUE = "operator.surcharge_revenue"
+INTEREST_REVENUE = "operator.interest_revenue"
 PAYOUTS = "operator.payouts"
 ADJUSTMENTS = "operator.adjustments"
 CLEARING_PREFIX = "operator.clearing."
 PROVIDERS = ("sandbox", "card", "paypal", "online_banking", "bank")
 
-CREDIT_NORMAL = frozenset({FUNDS, HOLDS, REVENUE, VAT_PAYABLE, SURCHARGE_REVENUE})
+CREDIT_NORMAL = frozenset({FUNDS, HOLDS, REVENUE, VAT_PAYABLE, SURCHARGE_REVENUE,
+                           INTEREST_REVENUE})
 RESELLER_ACCOUNTS = (FUNDS, HOLDS, RECEIVABLE)
-OPERATOR_ACCOUNTS = (REVENUE, VAT_PAYABLE, SURCHARGE_REVENUE, PAYOUTS, ADJUSTMENTS,
+OPERATOR_ACCOUNTS = (REVENUE, VAT_PAYABLE, SURCHARGE_REVENUE, INTEREST_REVENUE, PAYOUTS,
+                     ADJUSTMENTS,
                      *(CLEARING_PREFIX + provider for provider in PROVIDERS))
 
 # Wallet columns caching each reseller account's normal balance.

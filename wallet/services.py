@@ -27,10 +27,12 @@ from wallet.errors import (
     HoldNotFound,
     InsufficientFunds,
     InvalidAmount,
+    PurchaseCredited,
     PurchaseNotFound,
     ReferenceReused,
     WalletNotFound,
 )
+from wallet.invoices.models import InvoiceLine
 from wallet.models import Hold, LedgerTransfer, Purchase, Wallet
 from wallet.money import LEDGER_CURRENCY, Money, round_money
 from wallet.references import wallet_reference
@@ -368,8 +370,15 @@ def refunds_between(*, reseller_id: int, start: datetime, end: datetime) -> list
 
 
 def refund_purchase(*, reference: str, reason: str) -> LedgerTransfer:
-    """Reverse a captured purchase: gross back to where it came from. Idempotent."""
+    """Reverse a captured purchase: gross back to where it came from. Idempotent.
+
+    Refused for a purchase a credit note has credited: that gave the money back already.
+    """
     now = clock.now()
+    credited = sa.select(InvoiceLine.id).where(
+        InvoiceLine.source_key == sa.literal("credit:purchase:") + sa.cast(_P.c.id, sa.String))
+    if db.session.scalar(sa.select(sa.exists(credited.where(_P.c.reference == reference)))):
+        raise PurchaseCredited()
     row = db.session.execute(
         sa.update(_P).where(_P.c.reference == reference, _P.c.refunded.is_(False))
         .values(refunded=True, refunded_at=now, refund_reason=reason)

@@ -126,8 +126,9 @@ def to_ubl(invoice: Invoice) -> bytes:
                            "(Article 196, Council Directive 2006/112/EC).")
     elif invoice.vat_status == "outside_scope":
         _cbc(root, "Note", "Outside the scope of Finnish VAT (Article 44, Directive 2006/112/EC).")
-    if invoice.payment_mode == "prepaid" and not credit:
-        _cbc(root, "Note", "Paid from prepaid funds.")
+    if invoice.payment_method == "prepaid_funds" and not credit:
+        _cbc(root, "Note", "Paid from prepaid funds." if invoice.status == "paid"
+             else f"{invoice.paid_amount} paid from prepaid funds.")
     _cbc(root, "DocumentCurrencyCode", currency)
     _cbc(root, "BuyerReference", invoice.buyer.get("business_id") or invoice.number)
     period = _cac(root, "InvoicePeriod")

@@ -66,8 +66,11 @@ def _line(purchase: Purchase, *, refund: bool, vat_status: str) -> LineIn:
         source_key=f"{'refund' if refund else 'purchase'}:{purchase.id}",
         description=purchase.description or purchase.reference, occurred_on=local_date(moment),
         net=-purchase.net_amount if refund else purchase.net_amount, vat_rate=rate,
-        vat_category=vat.category(rate=rate, vat_status=vat_status), domain=item.get("domain"), operation=item.get("operation"),
-        period_years=int(period) if str(period or "").isdigit() else None)
+        vat_category=vat.category(rate=rate, vat_status=vat_status), domain=item.get("domain"),
+        operation=item.get("operation"),
+        period_years=int(period) if str(period or "").isdigit() else None,
+        booked_vat=-purchase.vat_amount if refund else purchase.vat_amount,
+        source=purchase.source)
 
 
 def month_lines(*, reseller_id: int, month: Month, vat_status: str) -> list[LineIn]:

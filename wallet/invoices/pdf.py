@@ -19,17 +19,21 @@ _FONTS: Any = None
 
 
 def payment_details(invoice: Invoice) -> dict[str, Any]:
-    """References and, for an open postpaid invoice, the virtual bank barcode."""
+    """References, the amount to pay and, when something is due, the virtual bank barcode.
+
+    What is due is decided when the invoice is issued (``booking``): postpaid purchases,
+    and whatever prepaid funds did not cover. The PDF is stored then, so it shows that.
+    """
     details: dict[str, Any] = {
         "reference": references.format_finnish_reference(invoice.reference),
         "rf_reference": references.format_rf_reference(invoice.rf_reference),
         "barcode": None,
+        "amount_due": invoice.amount_due,
     }
     iban = (invoice.seller or {}).get("iban") or ""
-    if (invoice.kind == "invoice" and invoice.payment_mode == "postpaid"
-            and invoice.total > 0 and iban.replace(" ", "").upper().startswith("FI")):
+    if invoice.amount_due > 0 and iban.replace(" ", "").upper().startswith("FI"):
         details["barcode"] = references.bank_barcode(
-            iban=iban, amount=invoice.total, reference=invoice.rf_reference,
+            iban=iban, amount=invoice.amount_due, reference=invoice.rf_reference,
             due=invoice.due_date)
     return details
 

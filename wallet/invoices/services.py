@@ -12,10 +12,11 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from reseller.core.events import record_event
 from reseller.core.extensions import db
-from wallet.invoices import numbering, vat
+from wallet.invoices import booking, numbering, vat
 from wallet.invoices.errors import (
     InvalidPaymentAmount,
     InvoiceNotFound,
@@ -26,6 +27,7 @@ from wallet.invoices.lines import LineIn
 from wallet.invoices.models import ZERO, Invoice, InvoiceLine
 from wallet.invoices.periods import Month, local_date
 from wallet.invoices.settings import InvoicingSettings, Party
+from wallet.models import Purchase
 
 CENT = Decimal("0.01")
 
@@ -101,23 +103,38 @@ def issue_monthly_invoice(*, reseller_id: int, month: Month, buyer: Party, vat_s
     issue_date = local_date(now)
     interest, owing = _interest_lines(reseller_id, vat_status, issue_date)
     lines = [*lines, *interest]
-    prepaid = payment_mode == "prepaid"
     invoice = _new_document(
         series=numbering.INVOICE_SERIES, kind="invoice", reseller_id=reseller_id,
         lines=lines, buyer=buyer, seller=settings.seller, language=language,
         payment_mode=payment_mode, vat_status=vat_status, now=now,
         period_start=month.first_day, period_end=month.last_day, period_key=month.key,
-        due_date=issue_date if prepaid else issue_date + timedelta(settings.payment_terms_days))
-    if prepaid or invoice.total <= 0:
+        due_date=issue_date + timedelta(settings.payment_terms_days))
+    # Still in the issuing transaction: what the ledger says is paid decides the status.
+    settlement = booking.book_invoice(invoice, lines)
+    invoice.paid_amount = min(max(settlement.paid, ZERO), max(invoice.total, ZERO))
+    if settlement.paid > 0:
+        invoice.payment_method = "prepaid_funds"
+    if settlement.due <= 0 or invoice.total <= 0:
         invoice.status, invoice.paid_at = "paid", now
         invoice.paid_amount = max(invoice.total, ZERO)
-        invoice.payment_method = "prepaid_funds" if prepaid else None
+        if payment_mode == "prepaid":
+            invoice.due_date = issue_date  # nothing to wait for: paid from prepaid funds
     for source in owing:
         source.interest_charged_on_id = invoice.id
     db.session.flush()
     record_event(reseller_id=reseller_id, type="invoice.issued", data=summary(invoice),
                  dedupe_key=f"invoice.issued:{invoice.number}")
+    if invoice.status == "paid":
+        _record_paid(invoice)
     return invoice
+
+
+def _record_paid(invoice: Invoice) -> None:
+    record_event(reseller_id=invoice.reseller_id, type="invoice.paid",
+                 data={**summary(invoice), "paid_at": invoice.paid_at.isoformat(),
+                       "paid_amount": str(invoice.paid_amount),
+                       "payment_method": invoice.payment_method},
+                 dedupe_key=f"invoice.paid:{invoice.number}")
 
 
 def _new_document(*, series: str, kind: str, reseller_id: int, lines: list[LineIn],
@@ -179,6 +196,55 @@ def invoices_query(reseller_id: int) -> sa.Select:
     return sa.select(Invoice).where(Invoice.reseller_id == reseller_id)
 
 
+# --- the operator's view: every reseller's documents ---------------------------------
+
+STATUSES = ("open", "overdue", "paid", "credited")
+_DUE = Invoice.total - Invoice.credited_total - Invoice.paid_amount
+
+
+def invoice_by_number(number: str) -> Invoice:
+    """Any reseller's invoice or credit note (operator only)."""
+    invoice = db.session.scalar(sa.select(Invoice).where(Invoice.number == number))
+    if invoice is None:
+        raise InvoiceNotFound()
+    return invoice
+
+
+def _status_filter(status: str, today: date) -> sa.ColumnElement[bool]:
+    if status == "open":
+        return sa.and_(Invoice.status == "open", Invoice.due_date >= today)
+    if status == "overdue":
+        return sa.and_(Invoice.status == "open", Invoice.due_date < today)
+    return Invoice.status == status
+
+
+def operator_query(*, today: date, status: str | None = None,
+                   reseller_id: int | None = None) -> sa.Select:
+    """Every reseller's documents, filtered by shown status (see ``Invoice.status_on``)."""
+    stmt = sa.select(Invoice)
+    if status in STATUSES:
+        stmt = stmt.where(_status_filter(status, today))
+    if reseller_id is not None:
+        stmt = stmt.where(Invoice.reseller_id == reseller_id)
+    return stmt
+
+
+def receivables(*, today: date) -> dict[str, tuple[int, Decimal]]:
+    """(count, amount due) of open invoices not yet due and of overdue ones."""
+    result = {}
+    for status in ("open", "overdue"):
+        count, due = db.session.execute(
+            sa.select(sa.func.count(Invoice.id), sa.func.coalesce(sa.func.sum(_DUE), 0))
+            .where(Invoice.kind == "invoice", _status_filter(status, today))).one()
+        result[status] = (count, to_cents(Decimal(str(due))))
+    return result
+
+
+def credit_notes_of(invoice: Invoice) -> list[Invoice]:
+    return list(db.session.scalars(sa.select(Invoice).where(
+        Invoice.corrects_id == invoice.id).order_by(Invoice.id)))
+
+
 # --- settlement ----------------------------------------------------------------------
 
 def _lock_invoice(number: str) -> Invoice:
@@ -228,6 +294,8 @@ def mark_invoice_paid(*, invoice_number: str, amount: Decimal, paid_at: datetime
             amount=due_before, due_date=invoice.due_date, paid_on=local_date(paid_at),
             settings=settings)
     db.session.flush()
+    if invoice.status == "paid":
+        _record_paid(invoice)
     return invoice
 
 
@@ -283,21 +351,60 @@ def is_blocked_for_overdue(*, reseller_id: int, today: date,
 
 # --- credit notes --------------------------------------------------------------------
 
+def _creditable(original: Invoice, line_positions: list[int] | None) -> list[InvoiceLine]:
+    """The lines to credit (all for None), refusing any credited or refunded since.
+
+    A partial credit takes only lines that charged something; a whole credit mirrors
+    every line, refunds included, so the invoice and its credit note cancel exactly.
+    """
+    chosen = [line for line in original.lines
+              if line_positions is None or line.position in line_positions]
+    if line_positions is not None and len(chosen) != len(set(line_positions)):
+        raise NothingToCredit(_l("No such line on this invoice."))
+    credited = set(db.session.scalars(sa.select(InvoiceLine.source_key).where(
+        InvoiceLine.source_key.in_([f"credit:{line.source_key}" for line in chosen
+                                    if line.source_key]))))
+    refunded = {f"purchase:{purchase_id}" for purchase_id in db.session.scalars(
+        sa.select(Purchase.id).where(Purchase.refunded.is_(True), Purchase.id.in_(
+            [int(line.source_key.split(":")[1]) for line in chosen
+             if (line.source_key or "").startswith("purchase:")])))}
+    for line in chosen:
+        if f"credit:{line.source_key}" in credited:
+            raise NothingToCredit(_l("Line %(position)s is already credited.",
+                                     position=line.position))
+        if line.source_key in refunded:
+            raise NothingToCredit(_l("Line %(position)s was refunded already; the refund "
+                                     "is on a later invoice.", position=line.position))
+        if line_positions is not None and line.net <= 0:
+            raise NothingToCredit(_l("Line %(position)s is a refund or credit itself.",
+                                     position=line.position))
+    if not chosen or (line_positions is None and original.total <= 0):
+        raise NothingToCredit()
+    return chosen
+
+
 def issue_credit_note(*, reseller_id: int, invoice_number: str, reason: str,
                       now: datetime, line_positions: list[int] | None = None) -> Invoice:
-    """Credit the whole invoice (or the given lines); the invoice itself stays as issued."""
+    """Credit the whole invoice (or the given lines); the invoice itself stays as issued.
+
+    The money goes back at once (``booking.book_credit_note``): off the amount still due
+    first, the rest to the reseller's funds. Each line can be credited once; a line whose
+    purchase was refunded since cannot be credited again.
+    """
+    if not reason.strip():
+        raise NothingToCredit(_l("A credit note needs a reason."))
     original = get_invoice(reseller_id=reseller_id, number=invoice_number)
     original = _lock_invoice(original.number)
     if original.kind != "invoice" or original.status == "credited":
         raise NothingToCredit()
-    chosen = [line for line in original.lines
-              if line_positions is None or line.position in line_positions]
-    if not chosen:
-        raise NothingToCredit()
-    whole = line_positions is None or len(chosen) == len(original.lines)
+    whole = line_positions is None or set(line_positions) >= {
+        line.position for line in original.lines}
     if whole and original.credited_total > 0:
-        raise NothingToCredit("Part of the invoice is already credited; credit lines instead.")
-    lines = [LineIn(kind="credit", source_key=None, description=line.description,
+        raise NothingToCredit(_l("Part of the invoice is already credited; credit lines "
+                                 "instead."))
+    chosen = _creditable(original, None if whole else line_positions)
+    lines = [LineIn(kind="credit", source_key=f"credit:{line.source_key}"
+                    if line.source_key else None, description=line.description,
                     occurred_on=line.occurred_on, net=-line.net, vat_rate=line.vat_rate,
                     vat_category=line.vat_category, domain=line.domain,
                     operation=line.operation, period_years=line.period_years)
@@ -305,19 +412,26 @@ def issue_credit_note(*, reseller_id: int, invoice_number: str, reason: str,
     # A whole credit mirrors the invoice's own breakdown, so the two cancel to the cent.
     breakdown = ([{**group, "net": str(-Decimal(group["net"])), "vat": str(-Decimal(group["vat"]))}
                   for group in original.vat_breakdown] if whole else None)
+    due_before = original.amount_due
     note = _new_document(
         series=numbering.CREDIT_NOTE_SERIES, kind="credit_note", reseller_id=reseller_id,
         lines=lines, buyer=Party(**original.buyer), seller=Party(**original.seller),
         language=original.language, payment_mode=original.payment_mode,
         vat_status=original.vat_status, now=now, period_start=original.period_start,
         period_end=original.period_end, period_key=None, due_date=local_date(now),
-        corrects=original, reason=reason, breakdown=breakdown)
+        corrects=original, reason=reason.strip(), breakdown=breakdown)
     note.status, note.paid_at = "paid", now
     original.credited_total += -note.total
+    booking.book_credit_note(note, original, due_before=due_before)
+    settled = False
     if original.credited_total >= original.total:
         original.status = "credited"
+    elif original.status == "open" and original.amount_due == 0:
+        original.status, original.paid_at, settled = "paid", now, True  # credit covered it
     db.session.flush()
     record_event(reseller_id=reseller_id, type="invoice.credited",
                  data={**summary(note), "corrects": original.number},
                  dedupe_key=f"invoice.credited:{note.number}")
+    if settled:
+        _record_paid(original)
     return note
