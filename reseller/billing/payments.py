@@ -12,8 +12,10 @@ from flask_babel import gettext as _
 from reseller.billing.invoicing import invoicing_settings
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
+from reseller.core.extensions import db
 from wallet import topups
 from wallet.errors import InvalidPaymentNotice
+from wallet.invoices.models import Invoice
 from wallet.payments import adapter
 from wallet.payments.sandbox import SandboxProvider
 
@@ -44,7 +46,8 @@ def webhook(provider: str):
 @checkout.get("/sandbox/checkout/<token>")
 def sandbox_page(token: str):
     topup = _sandbox_topup(token)
-    return render_template("billing/sandbox_checkout.html", topup=topup)
+    invoice = db.session.get(Invoice, topup.invoice_id) if topup.invoice_id else None
+    return render_template("billing/sandbox_checkout.html", topup=topup, invoice=invoice)
 
 
 @checkout.post("/sandbox/checkout/<token>")

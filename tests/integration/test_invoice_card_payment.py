@@ -148,3 +148,5 @@ def test_billing_page_pay_button_goes_to_checkout(factory, open_invoice, client)
     assert started.headers["Location"].startswith(f"{BASE}/payments/sandbox/checkout/")
     payment = db.session.scalar(sa.select(TopUp).where(TopUp.invoice_id == open_invoice.id))
     assert (payment.method, payment.total) == ("online_banking", Decimal("126.00"))
+    checkout = client.get(started.headers["Location"].removeprefix(BASE)).get_data(as_text=True)
+    assert f"Invoice {open_invoice.number}" in checkout and "Top-up" not in checkout
