@@ -16,6 +16,30 @@ from reseller.core.errors import DomainError
 clock_cli = AppGroup("clock", help="The sandbox time machine.")
 jobs_cli = AppGroup("jobs", help="Background and periodic jobs.")
 demo_cli = AppGroup("demo", help="Demo data for the embedded default.")
+secrets_cli = AppGroup("secrets", help="Secrets encrypted at rest (DATA_ENCRYPTION_KEYS).")
+
+
+@secrets_cli.command("new-key")
+def secrets_new_key() -> None:
+    """Print a new random key to put first in DATA_ENCRYPTION_KEYS."""
+    from cryptography.fernet import Fernet
+
+    click.echo(Fernet.generate_key().decode())
+
+
+@secrets_cli.command("rotate")
+def secrets_rotate() -> None:
+    """Re-encrypt every stored secret with the first key of DATA_ENCRYPTION_KEYS.
+
+    Run it after putting a new key first; once it is done the old keys can go.
+    """
+    from reseller.core import crypto
+    from reseller.core.extensions import db
+
+    with unit_of_work():
+        counts = crypto.rotate_all(db.session, db.metadata)
+    for column, count in counts.items():
+        click.echo(f"{column}: {count} re-encrypted")
 
 
 @clock_cli.command("show")
@@ -163,6 +187,6 @@ def serve(host: str, port: int | None) -> None:
 def init_app(app: Flask) -> None:
     from reseller.whois import cli as whois_cli
 
-    for command in (clock_cli, jobs_cli, demo_cli, worker, scheduler, serve):
+    for command in (clock_cli, jobs_cli, demo_cli, secrets_cli, worker, scheduler, serve):
         app.cli.add_command(command)
     whois_cli.init_app(app)

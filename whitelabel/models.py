@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reseller.core.clock import clock
+from reseller.core.crypto import EncryptedText
 from reseller.core.extensions import db
 from reseller.core.types import UTCDateTime
 
@@ -51,7 +52,7 @@ class SenderDomain(db.Model):
     reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("resellers.id"), unique=True)
     domain: Mapped[str] = mapped_column(sa.String(253), unique=True)
     dkim_selector: Mapped[str] = mapped_column(sa.String(63))
-    dkim_private_key: Mapped[str] = mapped_column(sa.Text)
+    dkim_private_key: Mapped[str] = mapped_column(EncryptedText)
     dkim_public_key: Mapped[str] = mapped_column(sa.Text)  # base64 DER, the p= value
     status: Mapped[str] = mapped_column(sa.String(10), default="pending")
     checks: Mapped[list] = mapped_column(sa.JSON, default=list)

@@ -39,6 +39,15 @@ def _read_file(path: str | None) -> str | None:
     return Path(path).read_text() if path else None
 
 
+def _encryption_keys(value: str | None) -> list[str]:
+    from reseller.core.crypto import parse_keys
+
+    try:
+        return parse_keys(value)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+
+
 def _vat_rates(value: str | None) -> Any:
     from wallet.vat import parse_vat_rates  # standard library only, no app imports
 
@@ -95,6 +104,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SANDBOX": sandbox,
         "INSTANCE_DIR": str(instance_dir),
         "SECRET_KEY": env.get("SECRET_KEY") or (DEMO_SECRET_KEY if sandbox else ""),
+        # Fernet keys for secrets at rest, first one encrypts (reseller.core.crypto).
+        "DATA_ENCRYPTION_KEYS": _encryption_keys(env.get("DATA_ENCRYPTION_KEYS")),
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL")
         or f"sqlite:///{instance_dir / 'tunnus.db'}",
         "REDIS_URL": env.get("REDIS_URL") or None,
@@ -237,6 +248,9 @@ def check_production(config: Mapping[str, Any]) -> None:
     secret = config.get("SECRET_KEY") or ""
     if not secret or secret == DEMO_SECRET_KEY or len(secret) < 32:
         problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+    if not config.get("DATA_ENCRYPTION_KEYS"):
+        problems.append("DATA_ENCRYPTION_KEYS is required in production (secrets at rest; "
+                        "make one with `flask secrets new-key`)")
     uri = config.get("SQLALCHEMY_DATABASE_URI", "")
     if not uri.startswith("postgresql"):
         problems.append("DATABASE_URL must point at PostgreSQL in production")

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reseller.core.clock import clock
+from reseller.core.crypto import EncryptedText
 from reseller.core.extensions import db
 from reseller.core.types import UTCDateTime
 
@@ -98,7 +99,7 @@ class AcmeKey(db.Model):
     zone_id: Mapped[int] = mapped_column(sa.ForeignKey("dns_zones.id", ondelete="CASCADE"),
                                          index=True)
     key_name: Mapped[str] = mapped_column(sa.String(100), unique=True)
-    secret: Mapped[str] = mapped_column(sa.String(100))
+    secret: Mapped[str] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     installed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reseller.core.clock import clock
+from reseller.core.crypto import EncryptedText
 from reseller.core.extensions import db
 from reseller.core.types import UTCDateTime
 
@@ -25,7 +26,7 @@ class WebhookEndpoint(db.Model):
     description: Mapped[str] = mapped_column(sa.String(200), default="")
     # Subscribed event types; empty means every event type.
     events: Mapped[list] = mapped_column(sa.JSON, default=list)
-    secret: Mapped[str] = mapped_column(sa.String(100))  # "whsec_" + base64, as the spec has it
+    secret: Mapped[str] = mapped_column(EncryptedText)  # "whsec_" + base64, as the spec has it
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -10,6 +10,7 @@ PRODUCTION = {
     "SMTP_HOST": "smtp.internal",
     "REGISTRY_ADAPTER": "epp",
     "PAYMENTS_ADAPTER": "live",
+    "DATA_ENCRYPTION_KEYS": "x9JkUhjf0yMDn2ZCr0m8cvH8oB4BeGM8gGmwc3hbeMk=",
 }
 
 
@@ -30,6 +31,7 @@ def test_production_with_safe_settings_starts():
     ({"DATABASE_URL": "sqlite:///x.db"}, "PostgreSQL"),
     ({"REDIS_URL": ""}, "REDIS_URL"),
     ({"REGISTRY_ADAPTER": "sandbox"}, "REGISTRY_ADAPTER"),
+    ({"DATA_ENCRYPTION_KEYS": ""}, "DATA_ENCRYPTION_KEYS"),
 ])
 def test_production_refuses_demo_secrets_and_sqlite(change, complaint):
     with pytest.raises(ConfigError, match=complaint):
