@@ -129,3 +129,9 @@ class PurchaseCredited(DomainError):
     status = 409
     code = "purchase_credited"
     title = _l("The purchase was credited on a credit note already")
+
+
+class RefundReasonMissing(DomainError):
+    status = 422
+    code = "refund_reason_missing"
+    title = _l("A refund needs a reason")

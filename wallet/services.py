@@ -30,6 +30,7 @@ from wallet.errors import (
     PurchaseCredited,
     PurchaseNotFound,
     ReferenceReused,
+    RefundReasonMissing,
     WalletNotFound,
 )
 from wallet.invoices.models import InvoiceLine
@@ -369,21 +370,35 @@ def refunds_between(*, reseller_id: int, start: datetime, end: datetime) -> list
         .order_by(Purchase.refunded_at, Purchase.id)))
 
 
-def refund_purchase(*, reference: str, reason: str) -> LedgerTransfer:
+def purchases_page(*, reseller_id: int, before_id: int | None = None,
+                   limit: int = 50) -> tuple[list[Purchase], int | None]:
+    """The reseller's purchases, newest first; and the id to continue before, if more."""
+    stmt = sa.select(Purchase).where(Purchase.reseller_id == reseller_id)
+    if before_id is not None:
+        stmt = stmt.where(Purchase.id < before_id)
+    rows = list(db.session.scalars(stmt.order_by(Purchase.id.desc()).limit(limit + 1)))
+    return rows[:limit], rows[limit - 1].id if len(rows) > limit else None
+
+
+def refund_purchase(*, reference: str, reason: str, actor: str | None = None) -> LedgerTransfer:
     """Reverse a captured purchase: gross back to where it came from. Idempotent.
 
-    Refused for a purchase a credit note has credited: that gave the money back already.
+    The refund is billed as a negative line on the next monthly invoice. Refused for a
+    purchase a credit note has credited: that gave the money back already. The purchase
+    row is locked before that check, as ``issue_credit_note`` locks it before checking for
+    a refund, so the two cannot both pay back.
     """
+    if not reason.strip():
+        raise RefundReasonMissing()
     now = clock.now()
-    credited = sa.select(InvoiceLine.id).where(
-        InvoiceLine.source_key == sa.literal("credit:purchase:") + sa.cast(_P.c.id, sa.String))
-    if db.session.scalar(sa.select(sa.exists(credited.where(_P.c.reference == reference)))):
-        raise PurchaseCredited()
     row = db.session.execute(
         sa.update(_P).where(_P.c.reference == reference, _P.c.refunded.is_(False))
-        .values(refunded=True, refunded_at=now, refund_reason=reason)
-        .returning(_P.c.reseller_id, _P.c.source, _P.c.net, _P.c.vat, _P.c.gross,
+        .values(refunded=True, refunded_at=now, refund_reason=reason.strip())
+        .returning(_P.c.id, _P.c.reseller_id, _P.c.source, _P.c.net, _P.c.vat, _P.c.gross,
                    _P.c.description)).first()
+    if row is not None and db.session.scalar(sa.select(sa.exists().where(
+            InvoiceLine.source_key == f"credit:purchase:{row.id}"))):
+        raise PurchaseCredited()
     transfer_ref = f"refund:{reference}"
     if row is None:
         get_purchase(reference=reference)  # 404 when unknown
@@ -393,8 +408,8 @@ def refund_purchase(*, reference: str, reason: str) -> LedgerTransfer:
             ledger.credit(ledger.FUNDS if row.source == "funds" else ledger.RECEIVABLE,
                           row.gross, rid)]
     ledger.post(reference=transfer_ref, kind="refund", reseller_id=rid,
-                description=reason or row.description, reverses=f"capture:{reference}",
-                legs=legs)
+                description=reason.strip(), reverses=f"capture:{reference}", legs=legs,
+                actor=actor)
     state = apply_legs(rid, legs)
     note_balance(state)
     return _transfer(transfer_ref)

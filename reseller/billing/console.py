@@ -18,7 +18,8 @@ from reseller.core.errors import DomainError
 from reseller.core.extensions import db
 from wallet import credit as credit_decisions
 from wallet import ledger, reports, services, statements, withdrawals
-from wallet.models import WalletChange
+from wallet.invoices import services as invoices
+from wallet.models import Purchase, WalletChange
 from wallet.money import Money
 
 bp = Blueprint("console_wallet", __name__, url_prefix="/console/wallet")
@@ -81,6 +82,35 @@ def statement(reseller_id: int):
             "billing/console_statement.html", wallet=wallet, name=_names().get(reseller_id),
             transactions=rows, after=after, changes=changes, key=uuid.uuid4().hex,
             holds=services.active_holds(reseller_id=reseller_id))
+
+
+@bp.get("/resellers/<int:reseller_id>/purchases")
+@operator_required
+def purchases(reseller_id: int):
+    before = request.args.get("before", type=int)
+    with unit_of_work():
+        services.get_wallet(reseller_id=reseller_id)  # 404 for an unknown reseller
+        rows, after = services.purchases_page(reseller_id=reseller_id, before_id=before)
+        return render_template(
+            "billing/console_purchases.html", reseller_id=reseller_id,
+            name=_names().get(reseller_id), purchases=rows, after=after,
+            billing=invoices.purchase_billing([row.id for row in rows]))
+
+
+@bp.post("/resellers/<int:reseller_id>/purchases/<int:purchase_id>/refund")
+@operator_required
+def refund(reseller_id: int, purchase_id: int):
+    """Refund a purchase: the gross goes back to its source, billed on the next invoice."""
+    def action():
+        purchase = db.session.get(Purchase, purchase_id)
+        if purchase is None or purchase.reseller_id != reseller_id:
+            raise DomainError(_("No such purchase."))
+        if purchase.refunded:
+            raise DomainError(_("The purchase was refunded already."))
+        services.refund_purchase(reference=purchase.reference,
+                                 reason=request.form.get("reason", "")[:500], actor=_actor())
+    return _act(action, _("Purchase refunded."), "console_wallet.purchases",
+                reseller_id=reseller_id)
 
 
 @bp.post("/resellers/<int:reseller_id>/adjust")

@@ -134,3 +134,68 @@ def test_the_console_is_for_operators_only(client, factory, invoiced):
     assert client.post(f"/console/invoices/{invoiced.number}/credit",
                        data={"scope": "whole", "reason": "mine"}).status_code == 403
     assert invoices.credit_notes_of(invoiced) == []
+
+
+def _purchase_ids(reseller_id: int) -> list[int]:
+    from wallet.models import Purchase
+
+    return list(db.session.scalars(sa.select(Purchase.id).where(
+        Purchase.reseller_id == reseller_id).order_by(Purchase.id)))
+
+
+def test_operator_refunds_a_purchase_and_it_is_billed_next_month(client, factory, invoiced,
+                                                                 jobs):
+    from reseller.billing import invoicing
+
+    login(client, factory.operator(), "operator password")
+    first, second = _purchase_ids(invoiced.reseller_id)
+    page = client.get(f"/console/wallet/resellers/{invoiced.reseller_id}/purchases")
+    assert page.status_code == 200 and invoiced.number in page.get_data(as_text=True)
+    funds = _funds(invoiced.reseller_id)
+
+    done = client.post(f"/console/wallet/resellers/{invoiced.reseller_id}/purchases/{first}"
+                       "/refund", data={"reason": "Registry refunded"}, follow_redirects=True)
+
+    assert "Purchase refunded." in done.get_data(as_text=True)
+    assert "Registry refunded" in done.get_data(as_text=True)
+    assert _funds(invoiced.reseller_id) == funds + Decimal("12.55")
+    at("2026-12-01T00:05:00")
+    with unit_of_work():
+        invoicing.run_month_end()
+    jobs.run_all()
+    november = db.session.scalar(sa.select(Invoice).where(
+        Invoice.reseller_id == invoiced.reseller_id, Invoice.period_key == "2026-11"))
+    assert [(line.kind, line.net) for line in november.lines] == [("refund", Decimal("-10.00"))]
+    assert ledger.verify() == []
+
+
+def test_refunds_need_a_reason_and_never_pay_twice(client, factory, invoiced):
+    login(client, factory.operator(), "operator password")
+    first, second = _purchase_ids(invoiced.reseller_id)
+    with unit_of_work():
+        invoices.issue_credit_note(reseller_id=invoiced.reseller_id,
+                                   invoice_number=invoiced.number, reason="Goodwill",
+                                   now=at("2026-11-03T10:00"), line_positions=[2])
+    funds = _funds(invoiced.reseller_id)
+    base = f"/console/wallet/resellers/{invoiced.reseller_id}/purchases"
+    for purchase, reason, message in ((first, "  ", "A refund needs a reason"),
+                                      (second, "again", "credited on a credit note already"),
+                                      (999999, "x", "No such purchase.")):
+        answer = client.post(f"{base}/{purchase}/refund", data={"reason": reason},
+                             follow_redirects=True)
+        assert message in answer.get_data(as_text=True)
+    other = factory.reseller()
+    answer = client.post(f"/console/wallet/resellers/{other.id}/purchases/{first}/refund",
+                         data={"reason": "wrong reseller"}, follow_redirects=True)
+    assert "No such purchase." in answer.get_data(as_text=True)
+    assert _funds(invoiced.reseller_id) == funds
+    assert "Credited on CN-" in client.get(base).get_data(as_text=True)
+
+
+def test_resellers_cannot_refund_themselves(client, factory, invoiced):
+    login(client, factory.user(db.session.get(Reseller, invoiced.reseller_id)))
+    first, _ = _purchase_ids(invoiced.reseller_id)
+    assert client.post(f"/console/wallet/resellers/{invoiced.reseller_id}/purchases/{first}"
+                       "/refund", data={"reason": "free money"}).status_code == 403
+    assert client.get(f"/console/wallet/resellers/{invoiced.reseller_id}/purchases"
+                      ).status_code == 403

@@ -111,3 +111,78 @@ def test_same_key_replayed_concurrently_moves_money_once(app, committed_db):
     with app.app_context():
         assert services.available(reseller_id=reseller_id) == Money.of("87.45")
         assert ledger.verify() == []
+
+
+@pytest.mark.parametrize("first", ["refund", "credit"])
+def test_a_refund_and_a_credit_note_for_one_purchase_pay_back_once(app, committed_db, first):
+    """The first move holds its transaction open while the second starts. Both paths lock
+    the purchase row before looking for the other, so the second waits for the first to
+    commit, sees it, and is refused: the money goes back once."""
+    import time
+
+    from reseller.billing.invoicing import invoicing_settings
+    from tests.support.invoicing import at, buy
+    from wallet.errors import PurchaseCredited
+    from wallet.invoices import monthly
+    from wallet.invoices import services as invoices
+    from wallet.invoices.errors import NothingToCredit
+    from wallet.invoices.periods import Month
+    from wallet.invoices.settings import Party
+
+    reseller_id = _funded("100.00", key=f"race-credit-{first}")
+    at("2026-10-05T09:00:00")
+    reference = buy(db.session.get(Reseller, reseller_id), f"race-{first}.fi", "10.00")
+    with unit_of_work():
+        number = monthly.issue_month(
+            reseller_id=reseller_id, month=Month.parse("2026-10"),
+            buyer=Party(name="Race Oy", country="FI"), vat_status="domestic", language="fi",
+            payment_mode="prepaid", settings=invoicing_settings(),
+            now=at("2026-11-01T00:05:00")).number
+    before = services.get_wallet(reseller_id=reseller_id).funds_amount
+    moves = {"refund": lambda: services.refund_purchase(reference=reference, reason="race"),
+             "credit": lambda: invoices.issue_credit_note(
+                 reseller_id=reseller_id, invoice_number=number, reason="race",
+                 now=at("2026-11-02T09:00:00"), line_positions=[1])}
+    second = "credit" if first == "refund" else "refund"
+    done_first = threading.Event()
+    outcomes: dict = {}
+
+    def run(name: str) -> None:
+        with app.app_context():
+            if name == second:
+                done_first.wait()
+            try:
+                with unit_of_work():
+                    outcomes[name] = moves[name]()
+                    if name == first:
+                        done_first.set()
+                        time.sleep(0.5)  # hold the transaction while the other one starts
+            except (PurchaseCredited, NothingToCredit) as refused:
+                outcomes[name] = refused
+            finally:
+                done_first.set()
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not isinstance(outcomes[first], Exception)
+    assert isinstance(outcomes[second], (PurchaseCredited, NothingToCredit)), outcomes
+    db.session.expire_all()
+    assert services.get_wallet(reseller_id=reseller_id).funds_amount == before + Decimal("12.55")
+    assert ledger.verify() == []
+
+
+def _funded(amount: str, *, key: str) -> int:
+    with unit_of_work():
+        reseller = Reseller(company_name="Race Oy", country="FI", business_id="2464491-9",
+                            contact_email="race@race.example", language="fi",
+                            tier="standard", status="active")
+        db.session.add(reseller)
+        db.session.flush()
+        services.open_wallet(reseller_id=reseller.id)
+        services.adjust_funds(reseller_id=reseller.id, amount=Money.of(amount), reason="race",
+                              actor="test", reference=key)
+        return reseller.id

@@ -240,6 +240,21 @@ def receivables(*, today: date) -> dict[str, tuple[int, Decimal]]:
     return result
 
 
+def purchase_billing(purchase_ids: list[int]) -> dict[int, dict[str, str | None]]:
+    """For each purchase: the invoice that billed it and the credit note that credited it."""
+    keys = {f"purchase:{pid}": pid for pid in purchase_ids}
+    keys.update({f"credit:purchase:{pid}": pid for pid in purchase_ids})
+    found: dict[int, dict[str, str | None]] = {pid: {"invoice": None, "credit_note": None}
+                                                for pid in purchase_ids}
+    rows = db.session.execute(
+        sa.select(InvoiceLine.source_key, Invoice.number)
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(InvoiceLine.source_key.in_(list(keys))))
+    for key, number in rows:
+        found[keys[key]]["credit_note" if key.startswith("credit:") else "invoice"] = number
+    return found
+
+
 def credit_notes_of(invoice: Invoice) -> list[Invoice]:
     return list(db.session.scalars(sa.select(Invoice).where(
         Invoice.corrects_id == invoice.id).order_by(Invoice.id)))
@@ -364,10 +379,14 @@ def _creditable(original: Invoice, line_positions: list[int] | None) -> list[Inv
     credited = set(db.session.scalars(sa.select(InvoiceLine.source_key).where(
         InvoiceLine.source_key.in_([f"credit:{line.source_key}" for line in chosen
                                     if line.source_key]))))
-    refunded = {f"purchase:{purchase_id}" for purchase_id in db.session.scalars(
-        sa.select(Purchase.id).where(Purchase.refunded.is_(True), Purchase.id.in_(
-            [int(line.source_key.split(":")[1]) for line in chosen
-             if (line.source_key or "").startswith("purchase:")])))}
+    # Lock the purchases (refund_purchase locks them too) so a refund cannot slip in.
+    purchases = sa.select(Purchase.id, Purchase.refunded).where(Purchase.id.in_(
+        [int(line.source_key.split(":")[1]) for line in chosen
+         if (line.source_key or "").startswith("purchase:")]))
+    if db.engine.dialect.name != "sqlite":
+        purchases = purchases.with_for_update()
+    refunded = {f"purchase:{purchase_id}"
+                for purchase_id, is_refunded in db.session.execute(purchases) if is_refunded}
     for line in chosen:
         if f"credit:{line.source_key}" in credited:
             raise NothingToCredit(_l("Line %(position)s is already credited.",
