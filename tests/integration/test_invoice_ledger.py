@@ -76,6 +76,22 @@ def _buy_october(reseller) -> None:
     at("2026-11-01T00:05:00")
 
 
+def _october_invoice(reseller, *, postpaid: bool) -> Invoice:
+    if postpaid:
+        make_postpaid(reseller.id, "1000.00")
+    else:
+        fund(reseller.id, "100.00")
+    _buy_october(reseller)
+    return _month_end(reseller)
+
+
+def _credit(reseller, invoice: Invoice, reason: str, when: str,
+            lines: list[int] | None = None) -> Invoice:
+    with unit_of_work():
+        return invoices.issue_credit_note(reseller_id=reseller.id, invoice_number=invoice.number,
+                                          reason=reason, now=at(when), line_positions=lines)
+
+
 @pytest.mark.smoke
 def test_postpaid_receivable_equals_the_invoice_and_paying_it_clears_it(finnish):
     make_postpaid(finnish.id, "1000.00")
@@ -137,9 +153,7 @@ def test_prepaid_funds_that_fall_short_leave_the_rest_due_in_14_days(finnish):
 
 
 def test_late_payment_interest_is_income_and_on_the_receivable(finnish):
-    make_postpaid(finnish.id, "1000.00")
-    _buy_october(finnish)
-    october = _month_end(finnish)
+    october = _october_invoice(finnish, postpaid=True)
     at("2026-12-16T10:00:00")
     _pay_by_bank(october, october.total, booked="2026-12-15")  # 30 days late
     assert october.interest_amount == Decimal("0.44")  # 52.33 * 10.15 % * 30 / 365
@@ -157,15 +171,11 @@ def test_late_payment_interest_is_income_and_on_the_receivable(finnish):
 
 @pytest.mark.smoke
 def test_a_credit_note_on_a_prepaid_invoice_returns_the_money_to_funds(finnish):
-    fund(finnish.id, "100.00")
-    _buy_october(finnish)
-    invoice = _month_end(finnish)
+    invoice = _october_invoice(finnish, postpaid=False)
     funds = _wallet(finnish.id).funds_amount
     revenue, vat = _balance(ledger.REVENUE), _balance(ledger.VAT_PAYABLE)
 
-    with unit_of_work():
-        note = invoices.issue_credit_note(reseller_id=finnish.id, invoice_number=invoice.number,
-                                          reason="Wrong price", now=at("2026-11-05T10:00"))
+    note = _credit(finnish, invoice, "Wrong price", "2026-11-05T10:00")
 
     assert note.total == -invoice.total and invoice.status == "credited"
     assert _wallet(finnish.id).funds_amount == funds + invoice.total
@@ -175,13 +185,8 @@ def test_a_credit_note_on_a_prepaid_invoice_returns_the_money_to_funds(finnish):
 
 
 def test_a_partial_credit_on_an_open_invoice_lowers_what_is_due(finnish):
-    make_postpaid(finnish.id, "1000.00")
-    _buy_october(finnish)
-    invoice = _month_end(finnish)
-    with unit_of_work():
-        note = invoices.issue_credit_note(reseller_id=finnish.id, invoice_number=invoice.number,
-                                          reason="one domain", now=at("2026-11-05T10:00"),
-                                          line_positions=[2])
+    invoice = _october_invoice(finnish, postpaid=True)
+    note = _credit(finnish, invoice, "one domain", "2026-11-05T10:00", [2])
     assert note.total == Decimal("-12.42")
     assert _wallet(finnish.id).receivable_amount == invoice.amount_due == Decimal("39.91")
     _pay_by_bank(invoice, Decimal("39.91"))
@@ -189,42 +194,27 @@ def test_a_partial_credit_on_an_open_invoice_lowers_what_is_due(finnish):
 
 
 def test_a_credit_covering_the_unpaid_rest_settles_the_invoice(finnish):
-    make_postpaid(finnish.id, "1000.00")
-    _buy_october(finnish)
-    invoice = _month_end(finnish)
+    invoice = _october_invoice(finnish, postpaid=True)
     _pay_by_bank(invoice, Decimal("39.91"))
     assert invoice.status == "open"
-    with unit_of_work():
-        invoices.issue_credit_note(reseller_id=finnish.id, invoice_number=invoice.number,
-                                   reason="one domain", now=at("2026-11-12T10:00"),
-                                   line_positions=[1])
+    _credit(finnish, invoice, "one domain", "2026-11-12T10:00", [1])
     assert invoice.status == "paid" and invoice.amount_due == 0
     assert _wallet(finnish.id).receivable_amount == 0
     assert len(_events("invoice.paid", invoice.number)) == 1
 
 
 def test_a_credit_beyond_what_is_due_goes_on_account_for_postpaid(finnish):
-    make_postpaid(finnish.id, "1000.00")
-    _buy_october(finnish)
-    invoice = _month_end(finnish)
+    invoice = _october_invoice(finnish, postpaid=True)
     _pay_by_bank(invoice, invoice.total)
-    with unit_of_work():
-        invoices.issue_credit_note(reseller_id=finnish.id, invoice_number=invoice.number,
-                                   reason="goodwill", now=at("2026-11-12T10:00"),
-                                   line_positions=[4])
+    _credit(finnish, invoice, "goodwill", "2026-11-12T10:00", [4])
     wallet = _wallet(finnish.id)
     assert wallet.receivable_amount == Decimal("-15.06") and wallet.funds_amount == 0
     assert services.available(reseller_id=finnish.id).amount == Decimal("1015.06")
 
 
 def test_nothing_is_given_back_twice(finnish):
-    fund(finnish.id, "100.00")
-    _buy_october(finnish)
-    invoice = _month_end(finnish)
-    with unit_of_work():
-        invoices.issue_credit_note(reseller_id=finnish.id, invoice_number=invoice.number,
-                                   reason="first", now=at("2026-11-05T10:00"),
-                                   line_positions=[1])
+    invoice = _october_invoice(finnish, postpaid=False)
+    _credit(finnish, invoice, "first", "2026-11-05T10:00", [1])
     funds = _wallet(finnish.id).funds_amount
     for positions, message in (([1], "already credited"), ([9], "No such line"),
                                (None, "already credited")):
@@ -246,9 +236,7 @@ def test_nothing_is_given_back_twice(finnish):
 
 
 def test_a_refunded_purchase_cannot_be_credited_too(finnish):
-    fund(finnish.id, "100.00")
-    _buy_october(finnish)
-    invoice = _month_end(finnish)
+    invoice = _october_invoice(finnish, postpaid=False)
     from wallet.models import Purchase
 
     purchase = db.session.get(Purchase, int(invoice.lines[2].source_key.split(":")[1]))

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.postgres_only
 THREADS = 32
 
 
-def _funded_reseller(amount: str) -> int:
+def _funded_reseller(amount: str, *, key: str = "race-funds") -> int:
     with unit_of_work():
         reseller = Reseller(company_name="Race Oy", country="FI", business_id="2464491-9",
                             contact_email="race@race.example", language="fi",
@@ -27,7 +27,7 @@ def _funded_reseller(amount: str) -> int:
         db.session.flush()
         services.open_wallet(reseller_id=reseller.id)
         services.adjust_funds(reseller_id=reseller.id, amount=Money.of(amount), reason="race",
-                              actor="test", reference="race-funds")
+                              actor="test", reference=key)
         return reseller.id
 
 
@@ -129,7 +129,7 @@ def test_a_refund_and_a_credit_note_for_one_purchase_pay_back_once(app, committe
     from wallet.invoices.periods import Month
     from wallet.invoices.settings import Party
 
-    reseller_id = _funded("100.00", key=f"race-credit-{first}")
+    reseller_id = _funded_reseller("100.00", key=f"race-credit-{first}")
     at("2026-10-05T09:00:00")
     reference = buy(db.session.get(Reseller, reseller_id), f"race-{first}.fi", "10.00")
     with unit_of_work():
@@ -173,16 +173,3 @@ def test_a_refund_and_a_credit_note_for_one_purchase_pay_back_once(app, committe
     db.session.expire_all()
     assert services.get_wallet(reseller_id=reseller_id).funds_amount == before + Decimal("12.55")
     assert ledger.verify() == []
-
-
-def _funded(amount: str, *, key: str) -> int:
-    with unit_of_work():
-        reseller = Reseller(company_name="Race Oy", country="FI", business_id="2464491-9",
-                            contact_email="race@race.example", language="fi",
-                            tier="standard", status="active")
-        db.session.add(reseller)
-        db.session.flush()
-        services.open_wallet(reseller_id=reseller.id)
-        services.adjust_funds(reseller_id=reseller.id, amount=Money.of(amount), reason="race",
-                              actor="test", reference=key)
-        return reseller.id
