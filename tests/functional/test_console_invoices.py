@@ -63,6 +63,12 @@ def test_operator_lists_filters_and_opens_invoices(client, factory, invoiced):
     xml = client.get(f"/console/invoices/{invoiced.number}.xml")
     assert xml.status_code == 200 and invoiced.number.encode() in xml.data
     assert client.get("/console/invoices/2026-999999").status_code == 404
+    for lang in ("fi", "sv"):
+        for path in (f"/console/invoices/{invoiced.number}", "/console/invoices",
+                     f"/console/wallet/resellers/{invoiced.reseller_id}/purchases"):
+            assert client.get(f"{path}?lang={lang}").status_code == 200, (path, lang)
+    assert "Hyvitä koko lasku" in client.get(
+        f"/console/invoices/{invoiced.number}?lang=fi").get_data(as_text=True)
 
 
 @pytest.mark.smoke
