@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reseller.core.clock import clock
+from reseller.core.crypto import EncryptedText
 from reseller.core.extensions import db
 from reseller.core.types import UTCDateTime
 from wallet.columns import Cents
@@ -350,3 +351,40 @@ class BankEntry(db.Model):
                            name="state"),
         sa.Index("ix_wallet_bank_entries_state", "state"),
     )
+
+
+class Card(db.Model):
+    """A card on file that pays a reseller's invoices on their due date.
+
+    At most one is active per reseller; adding another replaces it, and a replaced or
+    removed card is deleted at the provider and its payment-method id wiped here. Only
+    the provider's payment-method id (encrypted), the brand, the last four digits and the
+    expiry are kept, never the card number.
+    """
+
+    __tablename__ = "wallet_cards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("resellers.id"), index=True)
+    provider: Mapped[str] = mapped_column(sa.String(20))
+    setup_token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    state: Mapped[str] = mapped_column(sa.String(10), default="pending")
+    payment_method: Mapped[str | None] = mapped_column(EncryptedText)
+    brand: Mapped[str | None] = mapped_column(sa.String(20))
+    last4: Mapped[str | None] = mapped_column(sa.String(4))
+    exp_month: Mapped[int | None] = mapped_column()
+    exp_year: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        sa.CheckConstraint("state IN ('pending', 'active', 'removed', 'failed')",
+                           name="state"),
+        sa.Index("uq_wallet_cards_one_active", "reseller_id", unique=True,
+                 sqlite_where=sa.text("state = 'active'"),
+                 postgresql_where=sa.text("state = 'active'")),
+    )
+
+    def expired_on(self, today) -> bool:
+        return (self.exp_year, self.exp_month) < (today.year, today.month)

@@ -24,9 +24,11 @@ from reseller.core.clock import clock
 from reseller.core.db import transactional, unit_of_work
 from reseller.core.errors import DomainError
 from reseller.core.pagination import paginate, parse_limit
+from wallet import cards
 from wallet.invoices import pdf, services
 from wallet.invoices.models import Invoice
 from wallet.invoices.periods import Month, local_date
+from wallet.topups import surcharge_for
 
 bp = Blueprint("invoices_client", __name__, url_prefix="/billing")
 
@@ -39,8 +41,12 @@ def invoices():
                     cursor=request.args.get("cursor") or None,
                     limit=parse_limit(request.args.get("limit")), descending=True)
     now = clock.now()
+    today = local_date(now)
     return render_template(
-        "billing/invoices.html", reseller=reseller, page=page, today=local_date(now),
+        "billing/invoices.html", reseller=reseller, page=page, today=today,
+        card=cards.active_card(reseller.id), next_charge=cards.next_charge(reseller.id, today),
+        last_autopay=cards.last_autopay(reseller.id),
+        card_surcharge=surcharge_for("card", current_app.config["PAYMENT_SURCHARGES"]).amount,
         settings=invoicing_settings(), next_run=Month.containing(now).next().first_day,
         blocked=is_blocked_for_overdue(reseller.id),
         can_pay=user_can(Permission.MANAGE_BILLING), pay_key=uuid.uuid4().hex,

@@ -33,6 +33,10 @@ def receive(provider: str, headers: Mapping[str, str], body: bytes,
     notice = adapter(provider, current_app.config).parse(
         headers=headers, body=body, query=query, now=int(clock.now().timestamp()))
     with unit_of_work():
+        if notice.kind == "card_setup":
+            from reseller.billing.cards import apply_setup_notice
+
+            return apply_setup_notice(notice)
         topup = topups.receive_notice(notice, settings=invoicing_settings())
         return {"received": True, "topup": topup.id, "state": topup.state}
 

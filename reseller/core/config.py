@@ -172,6 +172,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "WEBHOOK_TOLERANCE": int(env.get("PAYMENTS_WEBHOOK_TOLERANCE", "300")),
         "SANDBOX_PAYMENTS_SECRET": env.get("SANDBOX_PAYMENTS_SECRET") or None,
         "CARD_WEBHOOK_SECRET": env.get("CARD_WEBHOOK_SECRET") or None,
+        # The card provider's API, for charging and deleting cards on file.
+        "CARD_API_URL": env.get("CARD_API_URL") or "https://api.stripe.com",
+        "CARD_API_KEY": env.get("CARD_API_KEY") or None,
         "PAYPAL_WEBHOOK_ID": env.get("PAYPAL_WEBHOOK_ID") or None,
         "PAYPAL_CERT_PEM": _read_file(env.get("PAYPAL_CERT_FILE")),
         "PAYTRAIL_ACCOUNT": env.get("PAYTRAIL_ACCOUNT") or None,

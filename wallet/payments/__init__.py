@@ -29,6 +29,10 @@ class Notice:
     amount: Decimal | None  # what was paid, in euros (None if the provider omits it)
     provider_reference: str | None
     payload: Any
+    # "payment" (``token`` is a top-up's) or "card_setup" (``token`` is a card's setup
+    # token; ``card`` then has payment_method, brand, last4, exp_month, exp_year).
+    kind: str = "payment"
+    card: Mapping[str, Any] | None = None
 
 
 class PaymentProvider(Protocol):

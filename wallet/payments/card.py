@@ -9,6 +9,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -49,6 +52,8 @@ def verify(body: bytes, header: str | None, secret: str, *, now: int,
 def parse_event(provider: str, body: bytes) -> Notice:
     try:
         event = json.loads(body)
+        if str(event["type"]).startswith("setup_intent."):
+            return _setup_notice(provider, event)
         obj = event["data"]["object"]
         token = obj["metadata"]["topup"]
         kind = event["type"]
@@ -62,15 +67,78 @@ def parse_event(provider: str, body: bytes) -> Notice:
     return Notice(provider, event_id, str(token), status, amount, obj.get("id"), event)
 
 
+def _setup_notice(provider: str, event: dict[str, Any]) -> Notice:
+    """A card saved (``setup_intent.succeeded``) or not, for the card setup ``token``."""
+    try:
+        obj = event["data"]["object"]
+        token = str(obj["metadata"]["card_setup"])
+        saved = event["type"] == "setup_intent.succeeded"
+        details = None
+        if saved:
+            method = obj["payment_method"]
+            details = {"payment_method": str(method["id"]),
+                       "brand": str(method["card"]["brand"])[:20],
+                       "last4": str(method["card"]["last4"])[-4:],
+                       "exp_month": int(method["card"]["exp_month"]),
+                       "exp_year": int(method["card"]["exp_year"])}
+    except (KeyError, TypeError, ValueError) as error:
+        raise InvalidPaymentNotice() from error
+    return Notice(provider, str(event["id"]), token, "paid" if saved else "cancelled", None,
+                  obj.get("id"), event, kind="card_setup", card=details)
+
+
+class ProviderError(RuntimeError):
+    """The provider's API refused or could not be reached; the job retries."""
+
+
+def api_post(base_url: str, key: str, path: str, form: Mapping[str, str], *,
+             idempotency_key: str | None = None, timeout: float = 20) -> dict[str, Any]:
+    """One form-encoded POST to a Stripe-style API with a bearer key; its JSON answer."""
+    request = urllib.request.Request(
+        base_url.rstrip("/") + path, data=urllib.parse.urlencode(form).encode(), method="POST",
+        headers={"Authorization": f"Bearer {key}",
+                 "Content-Type": "application/x-www-form-urlencoded",
+                 **({"Idempotency-Key": idempotency_key} if idempotency_key else {})})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        detail = error.read()[:500].decode(errors="replace")
+        raise ProviderError(f"{path}: HTTP {error.code} {detail}") from None
+    except (urllib.error.URLError, TimeoutError, ValueError) as error:
+        raise ProviderError(f"{path}: {error}") from None
+
+
 @dataclass
 class CardProvider:
     secret: str
     tolerance: int = 300
     name: str = "card"
+    api_url: str = "https://api.stripe.com"
+    api_key: str = ""
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> CardProvider:
-        return cls(config.get("CARD_WEBHOOK_SECRET") or "", config.get("WEBHOOK_TOLERANCE", 300))
+        return cls(config.get("CARD_WEBHOOK_SECRET") or "", config.get("WEBHOOK_TOLERANCE", 300),
+                   api_url=config.get("CARD_API_URL") or "https://api.stripe.com",
+                   api_key=config.get("CARD_API_KEY") or "")
+
+    def setup_url(self, *, token: str, base_url: str) -> str:
+        """Where a card is saved: like ``checkout_url``, the place for the provider's
+        hosted setup session (not created here: no network to a real provider)."""
+        return f"{base_url}/payments/card/card-setup/{token}"
+
+    def charge(self, *, payment_method: str, total: Decimal, token: str, today: Any,
+               now: int) -> None:
+        """An off-session charge; the outcome arrives later as a signed webhook."""
+        api_post(self.api_url, self.api_key, "/v1/payment_intents", {
+            "amount": str(int(total.scaleb(2))), "currency": "eur",
+            "payment_method": payment_method, "off_session": "true", "confirm": "true",
+            "metadata[topup]": token}, idempotency_key=f"charge-{token}")
+        return None
+
+    def detach(self, *, payment_method: str, now: Any) -> None:
+        api_post(self.api_url, self.api_key, f"/v1/payment_methods/{payment_method}/detach", {})
 
     def checkout_url(self, *, token: str, total: Decimal, base_url: str) -> str:
         return f"{base_url}/payments/card/checkout/{token}"

@@ -1,0 +1,170 @@
+"""Cards on file, seen from the reseller side: saving and removing one on the billing page,
+the sandbox provider's card page, deleting retired cards at the provider, and charging
+open invoices to the card on their due date.
+
+The money path is the one every card payment takes: an invoice payment
+(``wallet.topups.create_invoice_payment``) settled only by the provider's signed
+callback. The automatic charge differs only in who starts it: the daily
+``invoices-autopay`` job, once per invoice per day, with the method's surcharge as shown
+on the billing page.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from reseller.accounts.permissions import Permission
+from reseller.client.session import permission_required
+from reseller.core.clock import clock
+from reseller.core.db import unit_of_work
+from reseller.core.errors import DomainError
+from reseller.core.extensions import db
+from reseller.core.jobs import enqueue, periodic
+from wallet import cards, topups
+from wallet.invoices.periods import local_date
+from wallet.models import Card, TopUp
+from wallet.payments import adapter, provider_for
+from wallet.payments.sandbox import CardRefused, SandboxProvider
+
+bp = Blueprint("billing_cards", __name__, url_prefix="/billing/card")
+sandbox_pages = Blueprint("sandbox_cards", __name__, url_prefix="/payments/sandbox")
+
+
+@bp.post("")
+@permission_required(Permission.MANAGE_BILLING)
+def add():
+    """Start saving a card (or replacing the one on file): off to the provider's page."""
+    provider = provider_for("card", current_app.config)
+    with unit_of_work():
+        card = cards.start_setup(reseller_id=g.user.reseller_id, provider=provider)
+        token = card.setup_token
+    return redirect(adapter(provider, current_app.config).setup_url(
+        token=token, base_url=current_app.config["BASE_URL"]))
+
+
+@bp.post("/remove")
+@permission_required(Permission.MANAGE_BILLING)
+def remove():
+    try:
+        with unit_of_work():
+            removed = cards.remove_card(reseller_id=g.user.reseller_id)
+            enqueue("reseller.billing.cards.delete_at_provider", removed.id)
+    except DomainError as refused:
+        flash(str(refused.detail or refused.title), "error")
+    else:
+        flash(_("The card was removed and deleted at the payment provider."))
+    return redirect(url_for("invoices_client.invoices"))
+
+
+def apply_setup_notice(notice) -> dict:
+    """A verified card-setup callback (called by the payment webhook in its unit of work)."""
+    card, replaced = cards.receive_setup(notice)
+    if replaced is not None:
+        enqueue("reseller.billing.cards.delete_at_provider", replaced.id)
+    return {"received": True, "card": card.id, "state": card.state}
+
+
+def delete_at_provider(card_id: int) -> None:
+    """Job: delete a retired card at its provider, then forget its payment-method id."""
+    card = db.session.get(Card, card_id)
+    if card is None or card.state == "active" or card.payment_method is None:
+        return
+    adapter(card.provider, current_app.config).detach(payment_method=card.payment_method,
+                                                      now=clock.now())
+    cards.forget(card)
+
+
+@periodic("invoices-autopay", "0 6 * * *",
+          "Charge open invoices due today (or overdue) to the reseller's card on file")
+def autopay() -> int:
+    """Queue one card charge per invoice due by today; each invoice is tried once a day."""
+    today = local_date(clock.now())
+    config = current_app.config
+    queued = 0
+    for invoice, card in cards.due_for_autopay(today):
+        if card.expired_on(today):
+            continue
+        payment, _invoice = topups.create_invoice_payment(
+            reseller_id=invoice.reseller_id, invoice_number=invoice.number, method="card",
+            idempotency_key=cards.autopay_key(invoice, today),
+            surcharges=config["PAYMENT_SURCHARGES"], provider=card.provider)
+        enqueue("reseller.billing.cards.charge", payment.id, card.id)
+        queued += 1
+    return queued
+
+
+def charge(payment_id: int, card_id: int) -> None:
+    """Job: ask the provider to charge the card; the signed callback settles the payment."""
+    payment, card = db.session.get(TopUp, payment_id), db.session.get(Card, card_id)
+    if payment is None or card is None or payment.state != "pending" \
+            or card.state != "active" or card.payment_method is None:
+        return
+    provider = adapter(card.provider, current_app.config)
+    callback = provider.charge(payment_method=card.payment_method, total=payment.total,
+                               token=payment.token, today=local_date(clock.now()),
+                               now=int(clock.now().timestamp()))
+    if callback is not None:  # the sandbox answers at once, like a provider's webhook
+        from reseller.billing.payments import receive
+
+        body, headers = callback
+        receive(card.provider, headers, body, {})
+
+
+# --- the sandbox provider's card page (embedded default) ------------------------------
+
+def _sandbox_setup(token: str) -> Card:
+    if current_app.config.get("PAYMENTS_ADAPTER", "sandbox") != "sandbox":
+        abort(404)
+    card = db.session.scalar(sa.select(Card).where(Card.setup_token == token))
+    if card is None or card.provider != "sandbox":
+        abort(404)
+    return card
+
+
+@sandbox_pages.route("/card-setup/<token>", methods=["GET", "POST"])
+def sandbox_card_setup(token: str):
+    card = _sandbox_setup(token)
+    if card.state != "pending":
+        return redirect(url_for("invoices_client.invoices"))
+    error = None
+    if request.method == "POST":
+        provider = SandboxProvider.from_config(current_app.config)
+        now = clock.now()
+        if request.form.get("outcome") == "cancel":
+            body, headers = provider.setup_callback(token=token, saved=None,
+                                                    now=int(now.timestamp()))
+        else:
+            try:
+                with unit_of_work():
+                    saved = provider.save_card(
+                        number=request.form.get("number", ""),
+                        expiry=request.form.get("expiry", ""), cvc=request.form.get("cvc", ""),
+                        today=local_date(now), now=now)
+                    body, headers = provider.setup_callback(token=token, saved=saved,
+                                                            now=int(now.timestamp()))
+            except CardRefused as refused:
+                error = str(refused)
+        if error is None:
+            from reseller.billing.payments import receive
+
+            receive("sandbox", headers, body, {})
+            db.session.expire_all()
+            if db.session.get(Card, card.id).state == "active":
+                flash(_("Card saved: open invoices are charged to it on their due date."))
+            else:
+                flash(_("No card was saved."))
+            return redirect(url_for("invoices_client.invoices"))
+    return render_template("billing/sandbox_card.html", token=token, error=error,
+                           form=request.form), 422 if error else 200

@@ -1,0 +1,145 @@
+"""Cards on file: a reseller saves a card with the payment provider, and its open invoices
+are charged to it on their due date.
+
+Saving happens on the provider's page; we learn of it only from the provider's signed
+callback (``setup_intent.succeeded``), which activates the card and retires the one it
+replaces. A retired card is then deleted at the provider and its payment-method id wiped
+here (``forget``), so an old card can never be charged again. These functions take and
+return rows; provider calls are the caller's (``reseller.billing.cards``).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from reseller.core.clock import clock
+from reseller.core.errors import DomainError
+from reseller.core.extensions import db
+from wallet.errors import InvalidPaymentNotice
+from wallet.invoices.models import Invoice
+from wallet.models import Card, PaymentNotice, TopUp
+from wallet.payments import Notice
+
+AUTOPAY_PREFIX = "autopay:"
+
+
+class NoCardOnFile(DomainError):
+    status = 404
+    code = "no_card_on_file"
+    title = _l("No card on file")
+
+
+def active_card(reseller_id: int) -> Card | None:
+    return db.session.scalar(sa.select(Card).where(Card.reseller_id == reseller_id,
+                                                   Card.state == "active"))
+
+
+def start_setup(*, reseller_id: int, provider: str) -> Card:
+    """A pending card: the provider's page saves it and calls back with ``setup_token``."""
+    card = Card(reseller_id=reseller_id, provider=provider, state="pending",
+                setup_token=secrets.token_urlsafe(24), created_at=clock.now())
+    db.session.add(card)
+    db.session.flush()
+    return card
+
+
+def card_by_setup_token(token: str, *, lock: bool = False) -> Card:
+    stmt = sa.select(Card).where(Card.setup_token == token)
+    if lock and db.engine.dialect.name != "sqlite":
+        stmt = stmt.with_for_update()
+    card = db.session.scalar(stmt)
+    if card is None:
+        raise InvalidPaymentNotice("no such card setup")
+    return card
+
+
+def receive_setup(notice: Notice) -> tuple[Card, Card | None]:
+    """Apply a verified card-setup callback once: (the card, the card it replaced).
+
+    The replaced card is retired here; the caller deletes it at the provider.
+    """
+    card = card_by_setup_token(notice.token, lock=True)
+    if card.provider != notice.provider:
+        raise InvalidPaymentNotice("the callback came from another provider")
+    if db.session.scalar(sa.select(PaymentNotice.id).where(
+            PaymentNotice.provider == notice.provider,
+            PaymentNotice.event_id == notice.event_id)) is not None or card.state != "pending":
+        return card, None
+    db.session.add(PaymentNotice(provider=notice.provider, event_id=notice.event_id,
+                                 topup_id=None, status=notice.status, payload=notice.payload,
+                                 received_at=clock.now()))
+    if notice.status != "paid" or not notice.card:
+        card.state = "failed"
+        db.session.flush()
+        return card, None
+    replaced = _retire(card.reseller_id)
+    details = notice.card
+    card.state, card.activated_at = "active", clock.now()
+    card.payment_method, card.brand = details["payment_method"], details["brand"]
+    card.last4, card.exp_month, card.exp_year = (details["last4"], details["exp_month"],
+                                                 details["exp_year"])
+    db.session.flush()
+    return card, replaced
+
+
+def _retire(reseller_id: int) -> Card | None:
+    stmt = sa.select(Card).where(Card.reseller_id == reseller_id, Card.state == "active")
+    if db.engine.dialect.name != "sqlite":
+        stmt = stmt.with_for_update()
+    current = db.session.scalar(stmt)
+    if current is not None:
+        current.state, current.removed_at = "removed", clock.now()
+        db.session.flush()
+    return current
+
+
+def remove_card(*, reseller_id: int) -> Card:
+    """Retire the reseller's card (the caller deletes it at the provider)."""
+    removed = _retire(reseller_id)
+    if removed is None:
+        raise NoCardOnFile()
+    return removed
+
+
+def forget(card: Card) -> None:
+    """After the provider deleted it: wipe the payment-method id, keep the display data."""
+    card.payment_method = None
+    db.session.flush()
+
+
+def autopay_key(invoice: Invoice, today: date) -> str:
+    """One automatic attempt per invoice per day."""
+    return f"{AUTOPAY_PREFIX}{invoice.number}:{today.isoformat()}"
+
+
+def due_for_autopay(today: date) -> list[tuple[Invoice, Card]]:
+    """Open invoices due by ``today`` whose reseller has a card, not yet tried today."""
+    rows = db.session.execute(
+        sa.select(Invoice, Card).join(Card, sa.and_(Card.reseller_id == Invoice.reseller_id,
+                                                    Card.state == "active"))
+        .where(Invoice.kind == "invoice", Invoice.status == "open",
+               Invoice.due_date <= today).order_by(Invoice.id)).all()
+    tried = set(db.session.scalars(sa.select(TopUp.idempotency_key).where(
+        TopUp.idempotency_key.in_([autopay_key(invoice, today) for invoice, _ in rows]))))
+    return [(invoice, card) for invoice, card in rows
+            if invoice.amount_due > 0 and autopay_key(invoice, today) not in tried]
+
+
+def next_charge(reseller_id: int, today: date) -> Invoice | None:
+    """The open invoice the card pays next (the earliest due)."""
+    for invoice in db.session.scalars(sa.select(Invoice).where(
+            Invoice.reseller_id == reseller_id, Invoice.kind == "invoice",
+            Invoice.status == "open").order_by(Invoice.due_date, Invoice.id)):
+        if invoice.amount_due > 0:
+            return invoice
+    return None
+
+
+def last_autopay(reseller_id: int) -> TopUp | None:
+    return db.session.scalar(sa.select(TopUp).where(
+        TopUp.reseller_id == reseller_id, TopUp.idempotency_key.startswith(AUTOPAY_PREFIX))
+        .order_by(TopUp.id.desc()).limit(1))
