@@ -114,11 +114,27 @@ def receive_notice(notice: Notice, *, settings: InvoicingSettings | None = None)
     elif notice.status == "cancelled" and topup.state == "pending":
         topup.state = "cancelled"
         topup.settled_at = clock.now()
+        if topup.invoice_id is not None:
+            _invoice_payment_failed(topup, notice)
     db.session.add(PaymentNotice(provider=notice.provider, event_id=notice.event_id,
                                  topup_id=topup.id, status=notice.status,
                                  payload=notice.payload, received_at=clock.now()))
     db.session.flush()
     return topup
+
+
+def _invoice_payment_failed(payment: TopUp, notice: Notice) -> None:
+    """``invoice.payment_failed``: the invoice stays open; automatic charges are mailed."""
+    invoice = db.session.get(Invoice, payment.invoice_id)
+    payload = notice.payload if isinstance(notice.payload, dict) else {}
+    obj = (payload.get("data") or {}).get("object") or {}
+    error = obj.get("last_payment_error") if isinstance(obj, dict) else None
+    record_event(reseller_id=payment.reseller_id, type="invoice.payment_failed",
+                 dedupe_key=f"invoice.payment_failed:{payment.id}", data={
+                     "number": invoice.number, "amount": f"{payment.total:.2f}",
+                     "currency": payment.currency, "method": payment.method,
+                     "automatic": payment.idempotency_key.startswith("autopay:"),
+                     "reason": error.get("code") if isinstance(error, dict) else None})
 
 
 def create_invoice_payment(*, reseller_id: int, invoice_number: str, method: str,

@@ -1,7 +1,9 @@
-"""Emails from the operator to a reseller's billing contacts: invoice issued, overdue.
+"""Emails from the operator to a reseller's billing contacts: invoice issued, overdue, and
+an automatic card charge declined.
 
-Listeners on the ``invoice.issued`` and ``invoice.overdue`` events; the message rows are
-written in the same transaction as the invoice (the outbox sends them after commit).
+Listeners on the ``invoice.issued``, ``invoice.overdue`` and ``invoice.payment_failed``
+events; the message rows are written in the same transaction as the event (the outbox
+sends them after commit).
 """
 
 from __future__ import annotations
@@ -35,9 +37,14 @@ def _notify(event: Event, template: str) -> None:
     context = {"data": event.data, "reseller": reseller, "operator": config["OPERATOR_BRAND"],
                "link": config["BASE_URL"] + "/billing/invoices"}
     with force_locale(reseller.language):
-        subject = (gettext("Invoice %(number)s from %(operator)s", number=event.data["number"],
-                           operator=config["OPERATOR_BRAND"]) if template == "issued" else
-                   gettext("Reminder: invoice %(number)s is overdue", number=event.data["number"]))
+        number = event.data["number"]
+        subject = {
+            "issued": lambda: gettext("Invoice %(number)s from %(operator)s", number=number,
+                                      operator=config["OPERATOR_BRAND"]),
+            "overdue": lambda: gettext("Reminder: invoice %(number)s is overdue", number=number),
+            "payment_failed": lambda: gettext("Card payment of invoice %(number)s was declined",
+                                              number=number),
+        }[template]()
         text = render_template(f"emails/invoices/{template}.txt", **context)
         html = render_template(f"emails/invoices/{template}.html", **context)
     for recipient in billing_recipients(reseller):
@@ -56,3 +63,10 @@ def invoice_issued(event: Event) -> None:
 @on_event("invoice.overdue")
 def invoice_overdue(event: Event) -> None:
     _notify(event, "overdue")
+
+
+@on_event("invoice.payment_failed")
+def invoice_payment_failed(event: Event) -> None:
+    """Only automatic charges: someone paying by hand sees the outcome on the page."""
+    if event.data.get("automatic"):
+        _notify(event, "payment_failed")

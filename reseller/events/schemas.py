@@ -11,7 +11,8 @@ EVENT_TYPES = (
     "order.completed", "order.failed",
     "domain.transferred_in", "domain.transferred_out", "domain.expiring", "domain.expired",
     "wallet.low_balance", "wallet.topup_received",
-    "invoice.issued", "invoice.paid", "invoice.overdue", "invoice.credited",
+    "invoice.issued", "invoice.paid", "invoice.payment_failed", "invoice.overdue",
+    "invoice.credited",
 )
 
 

@@ -157,6 +157,18 @@ def test_a_declined_charge_leaves_the_invoice_open_and_is_retried_the_next_day(
     assert states == ["cancelled", "cancelled"]
     assert services.get_wallet(reseller_id=open_invoice.reseller_id).receivable_amount == \
         open_invoice.total
+    from reseller.core.events import Event
+    from whitelabel.models import OutboxMessage
+
+    failed = db.session.scalars(sa.select(Event).where(
+        Event.type == "invoice.payment_failed")).all()
+    assert [(e.data["reason"], e.data["automatic"]) for e in failed] == [
+        ("card_declined", True)] * 2
+    mails = db.session.scalars(sa.select(OutboxMessage).where(
+        OutboxMessage.template == "invoices/payment_failed")).all()
+    assert len(mails) == 2 and mails[0].subject == (
+        f"Card payment of invoice {open_invoice.number} was declined")
+    assert "update the card on the billing page" in mails[0].text
 
 
 def test_an_expired_card_is_not_charged(client, owner, open_invoice, jobs):
