@@ -9,11 +9,12 @@ from flask import Blueprint, current_app, request, url_for
 from reseller.api.auth import current_principal, current_reseller_id, require_scope
 from reseller.api.helpers import idempotency_key, json_body
 from reseller.api.openapi import doc
+from reseller.billing import cards as card_pages
 from reseller.billing import present, schemas
 from reseller.core.db import transactional
 from reseller.core.errors import ValidationFailed
 from reseller.core.pagination import InvalidCursor, decode_cursor, encode_cursor, parse_limit
-from wallet import credit, reports, services, topups, withdrawals
+from wallet import cards, credit, reports, services, topups, withdrawals
 from wallet.money import Money
 from wallet.payments import provider_for
 
@@ -203,3 +204,40 @@ def show_withdrawal(withdrawal_id: int):
 def cancel_withdrawal(withdrawal_id: int):
     return schemas.WithdrawalOut().dump(withdrawals.cancel_withdrawal(
         withdrawal_id=withdrawal_id, reseller_id=current_reseller_id(), actor=_actor()))
+
+
+@bp.get("/card")
+@doc(summary="The card on file and its next charge", tags=["Wallet"],
+     response=schemas.CardOut, errors=(404,),
+     description="404 `no_card_on_file` when there is none. Open invoices are charged to the "
+                 "card on their due date, once a day until paid.")
+@require_scope("billing:read")
+@transactional
+def show_card():
+    found = card_pages.summary(current_reseller_id())
+    if found is None:
+        raise cards.NoCardOnFile()
+    return schemas.CardOut().dump(found)
+
+
+@bp.post("/card")
+@doc(summary="Start saving a card, or replacing the one on file", tags=["Wallet"],
+     response=schemas.CardSetupOut, status=201,
+     description="Returns `setup_url`, the payment provider's page where the card is "
+                 "entered. The card is on file once the provider confirms; the card it "
+                 "replaces is then deleted at the provider.")
+@require_scope("billing:write")
+@transactional
+def add_card():
+    return schemas.CardSetupOut().dump(
+        {"setup_url": card_pages.begin_setup(current_reseller_id())}), 201
+
+
+@bp.delete("/card")
+@doc(summary="Remove the card on file (it is deleted at the payment provider)",
+     tags=["Wallet"], status=204, errors=(404,))
+@require_scope("billing:write")
+@transactional
+def remove_card():
+    card_pages.retire(current_reseller_id())
+    return "", 204

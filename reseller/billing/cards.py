@@ -37,21 +37,49 @@ from wallet.invoices.periods import local_date
 from wallet.models import Card, TopUp
 from wallet.payments import adapter, provider_for
 from wallet.payments.sandbox import CardRefused, SandboxProvider
+from wallet.topups import surcharge_for
 
 bp = Blueprint("billing_cards", __name__, url_prefix="/billing/card")
 sandbox_pages = Blueprint("sandbox_cards", __name__, url_prefix="/payments/sandbox")
+
+
+def begin_setup(reseller_id: int) -> str:
+    """A pending card and the provider's page where it is entered (the caller commits)."""
+    provider = provider_for("card", current_app.config)
+    card = cards.start_setup(reseller_id=reseller_id, provider=provider)
+    return adapter(provider, current_app.config).setup_url(
+        token=card.setup_token, base_url=current_app.config["BASE_URL"])
+
+
+def retire(reseller_id: int) -> None:
+    """Remove the card on file; a job deletes it at the provider after commit."""
+    removed = cards.remove_card(reseller_id=reseller_id)
+    enqueue("reseller.billing.cards.delete_at_provider", removed.id)
+
+
+def summary(reseller_id: int) -> dict | None:
+    """The card on file and what it pays next, for the API (None without a card)."""
+    card = cards.active_card(reseller_id)
+    if card is None:
+        return None
+    today = local_date(clock.now())
+    due = cards.next_charge(reseller_id, today)
+    surcharge = surcharge_for("card", current_app.config["PAYMENT_SURCHARGES"]).amount
+    return {"brand": card.brand, "last4": card.last4, "exp_month": card.exp_month,
+            "exp_year": card.exp_year, "expired": card.expired_on(today),
+            "next_charge": None if due is None else {
+                "invoice": due.number, "date": max(due.due_date, today),
+                "amount": due.amount_due, "surcharge": surcharge,
+                "total": due.amount_due + surcharge}}
 
 
 @bp.post("")
 @permission_required(Permission.MANAGE_BILLING)
 def add():
     """Start saving a card (or replacing the one on file): off to the provider's page."""
-    provider = provider_for("card", current_app.config)
     with unit_of_work():
-        card = cards.start_setup(reseller_id=g.user.reseller_id, provider=provider)
-        token = card.setup_token
-    return redirect(adapter(provider, current_app.config).setup_url(
-        token=token, base_url=current_app.config["BASE_URL"]))
+        url = begin_setup(g.user.reseller_id)
+    return redirect(url)
 
 
 @bp.post("/remove")
@@ -59,8 +87,7 @@ def add():
 def remove():
     try:
         with unit_of_work():
-            removed = cards.remove_card(reseller_id=g.user.reseller_id)
-            enqueue("reseller.billing.cards.delete_at_provider", removed.id)
+            retire(g.user.reseller_id)
     except DomainError as refused:
         flash(str(refused.detail or refused.title), "error")
     else:

@@ -121,3 +121,26 @@ class WithdrawalPageOut(BaseSchema):
 class TopUpPageOut(BaseSchema):
     items = fields.List(fields.Nested(TopUpOut), required=True)
     next = fields.String(allow_none=True, required=True)
+
+
+class NextChargeOut(BaseSchema):
+    invoice = fields.String(required=True, metadata={"description": "Invoice number"})
+    date = fields.Date(required=True, metadata={"description": "When the card is charged"})
+    amount = Amount(required=True, metadata={"description": "The invoice's amount due"})
+    surcharge = Amount(required=True, metadata={"description": "The card surcharge"})
+    total = Amount(required=True)
+
+
+class CardOut(BaseSchema):
+    brand = fields.String(required=True, metadata={"example": "visa"})
+    last4 = fields.String(required=True, metadata={"example": "4242"})
+    exp_month = fields.Integer(required=True)
+    exp_year = fields.Integer(required=True)
+    expired = fields.Boolean(required=True)
+    next_charge = fields.Nested(NextChargeOut, allow_none=True, required=True, metadata={
+        "description": "The open invoice charged next, on its due date (null if none)"})
+
+
+class CardSetupOut(BaseSchema):
+    setup_url = fields.String(required=True, metadata={
+        "description": "The payment provider's page where the card is entered"})

@@ -228,3 +228,31 @@ def test_the_card_adapter_charges_and_deletes_through_the_provider_api():
     assert form["metadata[topup]"] == ["tok"] and form["payment_method"] == ["pm_1"]
     assert detach_path == "/v1/payment_methods/pm_1/detach"
     assert cards.AUTOPAY_PREFIX == "autopay:"
+
+
+def test_the_api_shows_adds_and_removes_the_card(client, factory, open_invoice, jobs):
+    reseller = db.session.get(Reseller, open_invoice.reseller_id)
+    api = factory.api(reseller)
+    missing = api.get("/api/v1/wallet/card")
+    assert missing.status_code == 404 and missing.json["code"] == "no_card_on_file"
+
+    started = api.post("/api/v1/wallet/card", headers={"Idempotency-Key": "card-1"})
+    assert started.status_code == 201
+    page = started.json["setup_url"].removeprefix("http://tunnus.test")
+    assert page.startswith("/payments/sandbox/card-setup/")
+    client.post(page, data={"number": "4242424242424242", "expiry": "12/29", "cvc": "123",
+                            "outcome": "save"})
+
+    shown = api.get("/api/v1/wallet/card").json
+    assert (shown["brand"], shown["last4"], shown["expired"]) == ("visa", "4242", False)
+    assert shown["next_charge"]["invoice"] == open_invoice.number
+    assert shown["next_charge"]["date"] == "2026-11-15"
+    assert Decimal(shown["next_charge"]["total"]) == Decimal(shown["next_charge"]["amount"]) \
+        + Decimal(shown["next_charge"]["surcharge"])
+    assert factory.api(factory.reseller()).get("/api/v1/wallet/card").status_code == 404
+    assert api.delete("/api/v1/wallet/card").status_code == 204
+    assert api.get("/api/v1/wallet/card").status_code == 404
+    assert api.delete("/api/v1/wallet/card").status_code == 404
+    reader = factory.api(reseller, scopes=["billing:read"])
+    assert reader.post("/api/v1/wallet/card", headers={"Idempotency-Key": "c2"}
+                       ).status_code == 403
