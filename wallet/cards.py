@@ -11,7 +11,7 @@ return rows; provider calls are the caller's (``reseller.billing.cards``).
 from __future__ import annotations
 
 import secrets
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -25,6 +25,8 @@ from wallet.models import Card, PaymentNotice, TopUp
 from wallet.payments import Notice
 
 AUTOPAY_PREFIX = "autopay:"
+# A payment pending this long is taken as abandoned (a checkout left open, a lost answer).
+IN_FLIGHT = timedelta(days=3)
 
 
 class NoCardOnFile(DomainError):
@@ -117,12 +119,16 @@ def autopay_key(invoice: Invoice, today: date) -> str:
 
 
 def due_for_autopay(today: date) -> list[tuple[Invoice, Card]]:
-    """Open invoices due by ``today`` whose reseller has a card, not yet tried today."""
+    """Open invoices due by ``today`` whose reseller has a card, not yet tried today and
+    with no payment still in flight (a charge the provider has not answered yet could
+    still succeed: starting another would charge the card twice)."""
+    in_flight = sa.exists().where(TopUp.invoice_id == Invoice.id, TopUp.state == "pending",
+                                  TopUp.created_at >= clock.now() - IN_FLIGHT)
     rows = db.session.execute(
         sa.select(Invoice, Card).join(Card, sa.and_(Card.reseller_id == Invoice.reseller_id,
                                                     Card.state == "active"))
         .where(Invoice.kind == "invoice", Invoice.status == "open",
-               Invoice.due_date <= today).order_by(Invoice.id)).all()
+               Invoice.due_date <= today, ~in_flight).order_by(Invoice.id)).all()
     tried = set(db.session.scalars(sa.select(TopUp.idempotency_key).where(
         TopUp.idempotency_key.in_([autopay_key(invoice, today) for invoice, _ in rows]))))
     return [(invoice, card) for invoice, card in rows

@@ -123,10 +123,14 @@ def autopay() -> int:
     for invoice, card in cards.due_for_autopay(today):
         if card.expired_on(today):
             continue
-        payment, _invoice = topups.create_invoice_payment(
-            reseller_id=invoice.reseller_id, invoice_number=invoice.number, method="card",
-            idempotency_key=cards.autopay_key(invoice, today),
-            surcharges=config["PAYMENT_SURCHARGES"], provider=card.provider)
+        try:
+            with db.session.begin_nested():  # one invoice paid meanwhile spoils no other
+                payment, _invoice = topups.create_invoice_payment(
+                    reseller_id=invoice.reseller_id, invoice_number=invoice.number,
+                    method="card", idempotency_key=cards.autopay_key(invoice, today),
+                    surcharges=config["PAYMENT_SURCHARGES"], provider=card.provider)
+        except DomainError:
+            continue
         enqueue("reseller.billing.cards.charge", payment.id, card.id)
         queued += 1
     return queued

@@ -256,3 +256,17 @@ def test_the_api_shows_adds_and_removes_the_card(client, factory, open_invoice, 
     reader = factory.api(reseller, scopes=["billing:read"])
     assert reader.post("/api/v1/wallet/card", headers={"Idempotency-Key": "c2"}
                        ).status_code == 403
+
+
+def test_no_second_charge_while_one_is_in_flight(client, owner, open_invoice, jobs):
+    """A charge the provider has not answered could still succeed: autopay waits for it
+    (up to three days) instead of charging the card again."""
+    _save_card(client, "4242424242424242")
+    at("2026-11-15T06:00:00")
+    with unit_of_work():
+        assert card_jobs.autopay() == 1
+    jobs.jobs.clear()  # the provider never answers
+    assert _autopay(jobs, "2026-11-16T06:00:00") == 0
+    assert _autopay(jobs, "2026-11-18T06:00:01") == 1  # taken as abandoned after 3 days
+    db.session.expire_all()
+    assert db.session.get(Invoice, open_invoice.id).status == "paid"
