@@ -276,3 +276,30 @@ def test_paying_what_the_invoice_asks_always_leaves_the_wallet_square(factory, n
     from_funds = Decimal("0.00") if postpaid else Decimal("1000.00") - wallet.funds_amount
     assert from_funds + by_bank == invoice.total
     assert ledger.verify() == []
+
+
+def test_a_reseller_turned_prepaid_pays_its_postpaid_purchases_from_funds(finnish):
+    """Bought on credit early in the month, then moved to prepaid with funds: the invoice
+    takes what the receivable holds from the funds, and nothing stays owed."""
+    from wallet import credit
+    from wallet.money import Money
+
+    make_postpaid(finnish.id, "1000.00")
+    at("2026-10-05T09:00:00")
+    buy(finnish, "oncredit.fi", "10.00")  # 12.55 on the receivable
+    with unit_of_work():
+        credit.set_payment_mode(reseller_id=finnish.id, payment_mode="prepaid",
+                                credit_limit=Money.of("0"), note="back to prepaid",
+                                actor="test")
+    fund(finnish.id, "50.00")
+    at("2026-10-20T09:00:00")
+    buy(finnish, "fromfunds.fi", "20.00")  # 25.10 from funds
+
+    invoice = _month_end(finnish)
+
+    assert invoice.total == Decimal("37.65") and invoice.status == "paid"
+    assert invoice.paid_amount == invoice.total and invoice.payment_method == "prepaid_funds"
+    wallet = _wallet(finnish.id)
+    assert wallet.receivable_amount == 0
+    assert wallet.funds_amount == Decimal("50.00") - invoice.total
+    assert ledger.verify() == []

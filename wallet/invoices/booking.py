@@ -67,8 +67,10 @@ def book_invoice(invoice: Invoice, lines: list[LineIn]) -> Settlement:
 
     ``lines`` are the ones the invoice was made from. Lines the ledger charged from funds
     are paid; those charged to the receivable are due. The difference (per-rate VAT
-    rounding, interest) is taken from a prepaid reseller's funds as far as they reach,
-    otherwise it goes on the receivable with the rest of what is due.
+    rounding, interest) goes on the receivable with the rest of what is due. A prepaid
+    reseller's invoice is then paid from funds as far as they reach (its receivable
+    lines come from before it turned prepaid), and what the invoice gives back (rounding
+    in the reseller's favour, refunds to the receivable) becomes funds, refundable.
     """
     booked = [line for line in lines if line.booked_vat is not None]
     unbooked = [line for line in lines if line.booked_vat is None]
@@ -81,19 +83,20 @@ def book_invoice(invoice: Invoice, lines: list[LineIn]) -> Settlement:
     interest = sum((line.net for line in unbooked), ZERO)
     extra = rounding + interest
     funds = _prepaid_funds(invoice.reseller_id)
+    unpaid = due + extra
     if funds is None:
         from_funds = ZERO  # postpaid: the difference goes on the receivable
-    elif extra < 0:
-        from_funds = extra  # prepaid and charged a little too much: back to funds
+    elif unpaid <= 0:
+        from_funds = unpaid  # prepaid, and owed something back: it becomes funds
     else:
-        from_funds = min(extra, funds)
+        from_funds = min(unpaid, funds)
     rid = invoice.reseller_id
     legs = _legs((ledger.FUNDS, from_funds, rid), (ledger.RECEIVABLE, extra - from_funds, rid),
                  (ledger.VAT_PAYABLE, -rounding, None),
                  (ledger.INTEREST_REVENUE, -interest, None))
     _post(invoice, legs, kind="invoice", reference=f"invoice:{invoice.number}",
-          description=f"Invoice {invoice.number}: VAT rounded per rate"
-                      + (", late-payment interest" if interest else ""),
+          description=f"Invoice {invoice.number}: settled with the ledger (VAT rounded "
+                      f"per rate{', late-payment interest' if interest else ''})",
           debit=-from_funds if from_funds > 0 else None)
     paid += from_funds
     due += extra - from_funds
