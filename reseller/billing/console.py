@@ -16,8 +16,8 @@ from reseller.client.session import operator_required
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError
 from reseller.core.extensions import db
+from wallet import cards, ledger, reports, services, statements, withdrawals
 from wallet import credit as credit_decisions
-from wallet import ledger, reports, services, statements, withdrawals
 from wallet.invoices import services as invoices
 from wallet.models import Purchase, WalletChange
 from wallet.money import Money
@@ -81,7 +81,8 @@ def statement(reseller_id: int):
         return render_template(
             "billing/console_statement.html", wallet=wallet, name=_names().get(reseller_id),
             transactions=rows, after=after, changes=changes, key=uuid.uuid4().hex,
-            holds=services.active_holds(reseller_id=reseller_id))
+            holds=services.active_holds(reseller_id=reseller_id),
+            card=cards.active_card(reseller_id))
 
 
 @bp.get("/resellers/<int:reseller_id>/purchases")
