@@ -84,6 +84,7 @@ def receive_setup(notice: Notice) -> tuple[Card, Card | None]:
     card.payment_method, card.brand = details["payment_method"], details["brand"]
     card.last4, card.exp_month, card.exp_year = (details["last4"], details["exp_month"],
                                                  details["exp_year"])
+    card.provider_customer = details.get("customer")
     db.session.flush()
     return card, replaced
 

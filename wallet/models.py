@@ -370,6 +370,8 @@ class Card(db.Model):
     setup_token: Mapped[str] = mapped_column(sa.String(64), unique=True)
     state: Mapped[str] = mapped_column(sa.String(10), default="pending")
     payment_method: Mapped[str | None] = mapped_column(EncryptedText)
+    # The provider's customer the card is attached to (off-session charges name it).
+    provider_customer: Mapped[str | None] = mapped_column(sa.String(100))
     brand: Mapped[str | None] = mapped_column(sa.String(20))
     last4: Mapped[str | None] = mapped_column(sa.String(4))
     exp_month: Mapped[int | None] = mapped_column()

@@ -145,7 +145,8 @@ def charge(payment_id: int, card_id: int) -> None:
     provider = adapter(card.provider, current_app.config)
     callback = provider.charge(payment_method=card.payment_method, total=payment.total,
                                token=payment.token, today=local_date(clock.now()),
-                               now=int(clock.now().timestamp()))
+                               now=int(clock.now().timestamp()),
+                               customer=card.provider_customer)
     if callback is not None:  # the sandbox answers at once, like a provider's webhook
         from reseller.billing.payments import receive
 

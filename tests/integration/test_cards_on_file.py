@@ -216,7 +216,7 @@ def test_the_card_adapter_charges_and_deletes_through_the_provider_api():
                             api_key="sk_test_tunnus")
     try:
         assert provider.charge(payment_method="pm_1", total=Decimal("127.00"), token="tok",
-                               today=None, now=0) is None
+                               today=None, now=0, customer="cus_1") is None
         provider.detach(payment_method="pm_1", now=None)
         with pytest.raises(ProviderError, match="402"):
             provider.detach(payment_method="pm_declined", now=None)
@@ -226,6 +226,7 @@ def test_the_card_adapter_charges_and_deletes_through_the_provider_api():
     assert charge_path == "/v1/payment_intents" and headers["Idempotency-Key"] == "charge-tok"
     assert form["amount"] == ["12700"] and form["off_session"] == ["true"]
     assert form["metadata[topup]"] == ["tok"] and form["payment_method"] == ["pm_1"]
+    assert form["customer"] == ["cus_1"]
     assert detach_path == "/v1/payment_methods/pm_1/detach"
     assert cards.AUTOPAY_PREFIX == "autopay:"
 

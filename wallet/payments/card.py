@@ -80,7 +80,8 @@ def _setup_notice(provider: str, event: dict[str, Any]) -> Notice:
                        "brand": str(method["card"]["brand"])[:20],
                        "last4": str(method["card"]["last4"])[-4:],
                        "exp_month": int(method["card"]["exp_month"]),
-                       "exp_year": int(method["card"]["exp_year"])}
+                       "exp_year": int(method["card"]["exp_year"]),
+                       "customer": str(obj["customer"])[:100] if obj.get("customer") else None}
     except (KeyError, TypeError, ValueError) as error:
         raise InvalidPaymentNotice() from error
     return Notice(provider, str(event["id"]), token, "paid" if saved else "cancelled", None,
@@ -129,12 +130,15 @@ class CardProvider:
         return f"{base_url}/payments/card/card-setup/{token}"
 
     def charge(self, *, payment_method: str, total: Decimal, token: str, today: Any,
-               now: int) -> None:
+               now: int, customer: str | None = None) -> None:
         """An off-session charge; the outcome arrives later as a signed webhook."""
-        api_post(self.api_url, self.api_key, "/v1/payment_intents", {
-            "amount": str(int(total.scaleb(2))), "currency": "eur",
-            "payment_method": payment_method, "off_session": "true", "confirm": "true",
-            "metadata[topup]": token}, idempotency_key=f"charge-{token}")
+        form = {"amount": str(int(total.scaleb(2))), "currency": "eur",
+                "payment_method": payment_method, "off_session": "true", "confirm": "true",
+                "metadata[topup]": token}
+        if customer:
+            form["customer"] = customer
+        api_post(self.api_url, self.api_key, "/v1/payment_intents", form,
+                 idempotency_key=f"charge-{token}")
         return None
 
     def detach(self, *, payment_method: str, now: Any) -> None:

@@ -138,7 +138,7 @@ class SandboxProvider:
                              "data": {"object": obj}}, now)
 
     def charge(self, *, payment_method: str, total: Decimal, token: str, today: date,
-               now: int) -> tuple[bytes, dict[str, str]]:
+               now: int, customer: str | None = None) -> tuple[bytes, dict[str, str]]:
         """Charge a saved card off-session; the outcome comes back as a signed callback."""
         saved = db.session.scalar(sa.select(SandboxCard).where(
             SandboxCard.payment_method == payment_method))
