@@ -4,7 +4,16 @@ owed and overdue, and credit notes (the only way to correct an issued invoice)."
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from reseller.accounts.models import Reseller
@@ -15,9 +24,9 @@ from reseller.core.errors import DomainError
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
 from reseller.core.pagination import paginate, parse_limit
-from wallet.invoices import einvoice, pdf, services
+from wallet.invoices import einvoice, pdf, reports, services
 from wallet.invoices.models import Invoice
-from wallet.invoices.periods import local_date
+from wallet.invoices.periods import Month, local_date
 
 bp = Blueprint("console_invoices", __name__, url_prefix="/console/invoices")
 
@@ -40,6 +49,37 @@ def index():
                            status=status if status in services.STATUSES else None,
                            statuses=services.STATUSES, reseller_id=reseller_id,
                            names=_names(), receivables=services.receivables(today=today))
+
+
+def _month() -> Month:
+    """``?month=2026-10``, by default the last ended month."""
+    raw = request.args.get("month") or ""
+    try:
+        return Month.parse(raw)
+    except ValueError:
+        return Month.containing(clock.now()).previous()
+
+
+@bp.get("/reports")
+@operator_required
+@transactional
+def reports_page():
+    month = _month()
+    return render_template("billing/console_invoice_reports.html", month=month,
+                           vat=reports.vat_summary(month), ec=reports.ec_sales_list(month),
+                           count=sum(1 for _ in reports.documents(month)))
+
+
+@bp.get("/journal-<month>.csv")
+@operator_required
+@transactional
+def journal(month: str):
+    try:
+        period = Month.parse(month)
+    except ValueError:
+        abort(404)
+    return Response(reports.journal_csv(period), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="sales-journal-{period.key}.csv"'})
 
 
 @bp.get("/<number>")

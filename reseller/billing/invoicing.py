@@ -146,6 +146,21 @@ def run_command() -> None:
     click.echo(f"queued {queued} job(s); {count} invoice(s) and credit notes in total")
 
 
+@invoices_cli.command("export")
+@click.option("--month", "month_key", default=None,
+              help="YYYY-MM of the documents' issue dates (default: last month)")
+@click.option("--output", type=click.File("w"), default="-", help="file (default stdout)")
+def export_command(month_key: str | None, output) -> None:
+    """The sales journal CSV: every invoice and credit note issued in the month."""
+    from wallet.invoices import reports
+
+    try:
+        month = Month.parse(month_key) if month_key else Month.containing(clock.now()).previous()
+    except ValueError:
+        raise click.BadParameter("use YYYY-MM, e.g. 2026-10", param_hint="--month") from None
+    output.write(reports.journal_csv(month))
+
+
 @invoices_cli.command("remind")
 def remind_command() -> None:
     """Record overdue reminders due today."""
