@@ -14,12 +14,10 @@ import secrets
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 
 from reseller.core.clock import clock
-from reseller.core.errors import DomainError
 from reseller.core.extensions import db
-from wallet.errors import InvalidPaymentNotice
+from wallet.errors import InvalidPaymentNotice, NoCardOnFile
 from wallet.invoices.models import Invoice
 from wallet.models import Card, PaymentNotice, TopUp
 from wallet.payments import Notice
@@ -27,12 +25,6 @@ from wallet.payments import Notice
 AUTOPAY_PREFIX = "autopay:"
 # A payment pending this long is taken as abandoned (a checkout left open, a lost answer).
 IN_FLIGHT = timedelta(days=3)
-
-
-class NoCardOnFile(DomainError):
-    status = 404
-    code = "no_card_on_file"
-    title = _l("No card on file")
 
 
 def active_card(reseller_id: int) -> Card | None:

@@ -135,3 +135,9 @@ class RefundReasonMissing(DomainError):
     status = 422
     code = "refund_reason_missing"
     title = _l("A refund needs a reason")
+
+
+class NoCardOnFile(DomainError):
+    status = 404
+    code = "no_card_on_file"
+    title = _l("No card on file")

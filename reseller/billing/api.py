@@ -14,7 +14,8 @@ from reseller.billing import present, schemas
 from reseller.core.db import transactional
 from reseller.core.errors import ValidationFailed
 from reseller.core.pagination import InvalidCursor, decode_cursor, encode_cursor, parse_limit
-from wallet import cards, credit, reports, services, topups, withdrawals
+from wallet import credit, reports, services, topups, withdrawals
+from wallet.errors import NoCardOnFile
 from wallet.money import Money
 from wallet.payments import provider_for
 
@@ -216,7 +217,7 @@ def cancel_withdrawal(withdrawal_id: int):
 def show_card():
     found = card_pages.summary(current_reseller_id())
     if found is None:
-        raise cards.NoCardOnFile()
+        raise NoCardOnFile()
     return schemas.CardOut().dump(found)
 
 
