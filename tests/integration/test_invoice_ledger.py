@@ -303,3 +303,19 @@ def test_a_reseller_turned_prepaid_pays_its_postpaid_purchases_from_funds(finnis
     assert wallet.receivable_amount == 0
     assert wallet.funds_amount == Decimal("50.00") - invoice.total
     assert ledger.verify() == []
+
+
+def test_the_pdf_of_a_partly_paid_prepaid_invoice_asks_only_for_the_rest(finnish):
+    from tests.support.invoicing import pdf_text
+    from wallet.invoices import pdf, references
+
+    fund(finnish.id, "52.32")
+    _buy_october(finnish)
+    invoice = _month_end(finnish)
+    with unit_of_work():
+        text = pdf_text(pdf.ensure_pdf(invoice).content).replace("\u00a0", " ")
+    assert "€52.32 paid from prepaid funds; €0.01 to pay." in text
+    assert "Paid from prepaid funds." not in text
+    barcode = references.bank_barcode(iban=invoice.seller["iban"], amount=Decimal("0.01"),
+                                      reference=invoice.rf_reference, due=invoice.due_date)
+    assert barcode in text.replace(" ", "")
