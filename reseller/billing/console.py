@@ -18,6 +18,7 @@ from reseller.core.errors import DomainError
 from reseller.core.extensions import db
 from wallet import cards, ledger, reports, services, statements, withdrawals
 from wallet import credit as credit_decisions
+from wallet.invoices import reconcile
 from wallet.invoices import services as invoices
 from wallet.models import Purchase, WalletChange
 from wallet.money import Money
@@ -145,7 +146,8 @@ def trial_balance():
         return render_template("billing/console_ledger.html", rows=rows,
                                debits=sum((r[1] for r in rows), Decimal(0)),
                                credits=sum((r[2] for r in rows), Decimal(0)),
-                               problems=ledger.verify())
+                               problems=ledger.verify(), receivables=reconcile.receivables(),
+                               names=_names())
 
 
 @bp.get("/withdrawals")

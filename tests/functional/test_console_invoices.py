@@ -205,3 +205,10 @@ def test_resellers_cannot_refund_themselves(client, factory, invoiced):
                        "/refund", data={"reason": "free money"}).status_code == 403
     assert client.get(f"/console/wallet/resellers/{invoiced.reseller_id}/purchases"
                       ).status_code == 403
+
+
+def test_the_trial_balance_reconciles_receivables_with_invoices(client, factory, invoiced):
+    login(client, factory.operator(), "operator password")
+    page = client.get("/console/wallet/ledger").get_data(as_text=True)
+    assert "Every transfer balances" in page
+    assert "Every receivable is explained by open invoices" in page

@@ -319,3 +319,40 @@ def test_the_pdf_of_a_partly_paid_prepaid_invoice_asks_only_for_the_rest(finnish
     barcode = references.bank_barcode(iban=invoice.seller["iban"], amount=Decimal("0.01"),
                                       reference=invoice.rf_reference, due=invoice.due_date)
     assert barcode in text.replace(" ", "")
+
+
+def _receivable_row(reseller_id: int):
+    from wallet.invoices import reconcile
+
+    return next((row for row in reconcile.receivables() if row.reseller_id == reseller_id),
+                None)
+
+
+def test_receivables_reconcile_with_open_invoices_credit_purchases_and_holds(finnish):
+    from wallet import services as wallet_services
+    from wallet.money import Money
+
+    invoice = _october_invoice(finnish, postpaid=True)
+    at("2026-11-03T09:00:00")
+    buy(finnish, "november.fi", "10.00")  # on credit, not invoiced yet
+    with unit_of_work():
+        wallet_services.hold_funds(reseller_id=finnish.id, net=Money.of("20.00"),
+                                   vat_rate=Decimal("0.255"), reference="pending-order",
+                                   description="register pending.fi")
+    assert _wallet(finnish.id).receivable_amount == invoice.total + Decimal("12.55") \
+        + Decimal("25.10")
+    assert _receivable_row(finnish.id) is None  # all explained
+
+    _pay_by_bank(invoice, invoice.total + Decimal("5.00"))  # 5.00 too much: on account
+    row = _receivable_row(finnish.id)
+    assert row.difference == Decimal("-5.00") and not row.unexplained
+
+    with unit_of_work():  # a booking that no invoice will ever ask for
+        ledger.post(reference="stray", kind="adjustment", reseller_id=finnish.id,
+                    description="stray", legs=[
+                        ledger.debit(ledger.RECEIVABLE, Decimal("7.00"), finnish.id),
+                        ledger.credit(ledger.ADJUSTMENTS, Decimal("7.00"))])
+        wallet_services.apply_legs(finnish.id, [
+            ledger.debit(ledger.RECEIVABLE, Decimal("7.00"), finnish.id)])
+    row = _receivable_row(finnish.id)
+    assert row.difference == Decimal("2.00") and row.unexplained
