@@ -212,3 +212,6 @@ def test_the_trial_balance_reconciles_receivables_with_invoices(client, factory,
     page = client.get("/console/wallet/ledger").get_data(as_text=True)
     assert "Every transfer balances" in page
     assert "Every receivable is explained by open invoices" in page
+    assert page.count("Receivables and invoices") == 1  # in the page body only
+    title = page[page.index("<title>"):page.index("</title>")]
+    assert "Trial balance" in title and "<" not in title[len("<title>"):]
