@@ -10,6 +10,7 @@ the operator, who can retry it. A sent message is never sent again.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
@@ -58,6 +59,26 @@ def queue_message(*, dedupe_key: str, recipient: str, sender: str, language: str
     return message
 
 
+# Attachments are named in a message's context ({"attachments": [{"kind", "ref"}]}) and
+# loaded when it is sent, by a loader the owning package registers: the outbox stays
+# ignorant of invoices, and a document rendered after the message was queued is found.
+ATTACHMENT_LOADERS: dict[str, Callable[[str], tuple[str, str, bytes] | None]] = {}
+
+
+class AttachmentMissing(LookupError):
+    """A named attachment cannot be loaded; the send is retried like a transport error."""
+
+
+def attachment_loader(kind: str) -> Callable:
+    """Register ``loader(ref) -> (filename, mimetype, bytes) | None`` for ``kind``."""
+
+    def register(loader: Callable[[str], tuple[str, str, bytes] | None]) -> Callable:
+        ATTACHMENT_LOADERS[kind] = loader
+        return loader
+
+    return register
+
+
 def build_email(message: OutboxMessage) -> EmailMessage:
     email = EmailMessage()
     email["From"] = message.sender
@@ -75,6 +96,14 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     email.set_content(message.text)
     if message.html:
         email.add_alternative(message.html, subtype="html")
+    for spec in (message.context or {}).get("attachments") or []:
+        loader = ATTACHMENT_LOADERS.get(spec.get("kind"))
+        loaded = loader(str(spec.get("ref"))) if loader else None
+        if loaded is None:
+            raise AttachmentMissing(f"attachment {spec!r} cannot be loaded")
+        filename, mimetype, content = loaded
+        maintype, _, subtype = mimetype.partition("/")
+        email.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return email
 
 

@@ -15,8 +15,9 @@ from flask_babel import force_locale, gettext
 from reseller.accounts.models import Reseller
 from reseller.core.events import Event, on_event
 from reseller.core.extensions import db
+from wallet.invoices import pdf
 from wallet.invoices.models import Invoice
-from whitelabel.outbox import queue_message
+from whitelabel.outbox import attachment_loader, queue_message
 
 
 def billing_recipients(reseller: Reseller) -> list[str]:
@@ -47,12 +48,24 @@ def _notify(event: Event, template: str) -> None:
         }[template]()
         text = render_template(f"emails/invoices/{template}.txt", **context)
         html = render_template(f"emails/invoices/{template}.html", **context)
+    attachments = ([{"kind": "invoice_pdf", "ref": invoice.number}]
+                   if template == "issued" else [])
     for recipient in billing_recipients(reseller):
         queue_message(
             dedupe_key=f"{event.dedupe_key}:{recipient}"[:200], recipient=recipient,
             sender=f"{config['OPERATOR_BRAND']} <billing@{config['OPERATOR_DOMAIN']}>",
             language=reseller.language, template=f"invoices/{template}", subject=subject,
-            text=text, html=html, reseller_id=reseller.id)
+            text=text, html=html, reseller_id=reseller.id,
+            context={"attachments": attachments})
+
+
+@attachment_loader("invoice_pdf")
+def invoice_pdf_attachment(number: str) -> tuple[str, str, bytes] | None:
+    """The stored PDF (rendered now if the month-end job has not stored it yet)."""
+    invoice = db.session.scalar(sa.select(Invoice).where(Invoice.number == number))
+    if invoice is None:
+        return None
+    return f"{invoice.number}.pdf", "application/pdf", pdf.ensure_pdf(invoice).content
 
 
 @on_event("invoice.issued")

@@ -124,6 +124,13 @@ def test_billing_contacts_get_issued_and_overdue_emails_in_their_language(open_i
     assert [m.language for m in issued] == ["fi"]
     assert issued[0].subject.startswith(f"Lasku {open_invoice.number}")
     assert open_invoice.rf_reference in issued[0].text
+    from wallet.invoices import pdf
+    from whitelabel import outbox
+
+    [attachment] = list(outbox.build_email(issued[0]).iter_attachments())
+    assert attachment.get_filename() == f"{open_invoice.number}.pdf"
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_content() == pdf.stored_pdf(open_invoice.id).content
     at("2026-11-22T08:00")
     with unit_of_work():
         invoicing.send_overdue_reminders()
@@ -154,3 +161,27 @@ def test_an_invoice_event_that_is_not_ours_mails_nobody(factory):
         record_event(reseller_id=reseller.id, type="invoice.issued", data={"invoice": "x"})
     assert db.session.scalars(sa.select(OutboxMessage).where(
         OutboxMessage.reseller_id == reseller.id)).all() == []
+
+
+def test_an_attachment_that_cannot_be_loaded_is_retried_not_sent_without_it(factory):
+    from whitelabel import outbox
+
+    reseller = factory.reseller()
+    with unit_of_work():
+        message = outbox.queue_message(
+            dedupe_key="missing-attachment", recipient="billing@example.test",
+            sender="Nimipalvelu <billing@nimipalvelu.example>", language="fi",
+            template="invoices/issued", subject="Lasku", text="Lasku", reseller_id=reseller.id,
+            context={"attachments": [{"kind": "invoice_pdf", "ref": "2099-999999"}]})
+
+    class Mailer:
+        sent: list = []
+
+        def send(self, **kwargs):
+            self.sent.append(kwargs)
+
+    mailer = Mailer()
+    with unit_of_work():
+        state = outbox.deliver(message.id, mailer)
+    assert state == "queued" and mailer.sent == []
+    assert "AttachmentMissing" in message.last_error
