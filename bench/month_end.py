@@ -99,7 +99,8 @@ def worker_main() -> None:
     while not go.exists():
         time.sleep(0.01)
     connection = Redis.from_url(os.environ["REDIS_URL"])
-    SimpleWorker([Queue("default", connection=connection)], connection=connection).work(
+    SimpleWorker([Queue(name, connection=connection) for name in ("urgent", "default")],
+                 connection=connection).work(
         burst=True, logging_level="WARNING")
     Path(str(go) + f".spent.{os.getpid()}").write_text(json.dumps(spent))
 

@@ -2,11 +2,13 @@
 
 The app runs under gunicorn on PostgreSQL and Redis with RQ workers (started here, on
 free loopback ports, and stopped by PID afterwards). C clients register distinct names
-through ``POST /api/v1/domains`` until every order has completed; the same gunicorn's
+through ``POST /api/v1/domains`` until every order has completed (seen in the event feed,
+``GET /api/v1/events?type=order.completed``, as a polling client would); the same gunicorn's
 trivial JSON endpoint (``/healthz``) is the ceiling. Prints::
 
     orders_per_s=… hello_rps=… ratio=…
     order_post_ms p50=… p99=…   order_done_ms p50=… p99=…
+    deferred_work_drained_s=…   (the off-path work still queued when the last order completed)
 
 Usage: .venv/bin/python bench/orders.py [--clients 8] [--orders 400] [--web 2] [--workers 2]
 """
@@ -80,7 +82,7 @@ def seed(orders: int) -> str:
         db.session.add(AccessToken(reseller_id=reseller.id, kind="personal", name="bench",
                                    user_id=user.id,
                                    prefix=raw[:12], token_hash=accounts.hash_token(raw),
-                                   scopes="domains:read domains:write"))
+                                   scopes="domains:read domains:write events:read"))
         return json.dumps({"token": raw, "contact": contact.id})
 
 
@@ -90,7 +92,8 @@ def worker() -> None:
     from rq import Queue, SimpleWorker
 
     connection = Redis.from_url(os.environ["REDIS_URL"])
-    SimpleWorker([Queue("default", connection=connection)], connection=connection).work()
+    SimpleWorker([Queue(name, connection=connection) for name in ("urgent", "default")],
+                 connection=connection).work()
 
 
 class Client:
@@ -171,21 +174,24 @@ def run_orders(port: int, token: str, contact: int, clients: int, total: int
 
 
 def wait_until_completed(port: int, token: str, posted: dict[int, float]) -> list[float]:
+    """Follow the event feed (``order.completed``/``order.failed``), as a polling client
+    would, and note when each posted order is seen done."""
     client = Client(port, token)
     finished: dict[int, float] = {}
+    path = "/api/v1/events?type=order.completed&type=order.failed&limit=200"
     deadline = time.monotonic() + 600
     while len(finished) < len(posted) and time.monotonic() < deadline:
-        path = "/api/v1/orders?limit=200"
-        while path:
-            _status, page = client.call("GET", path)
-            now = time.perf_counter()
-            for order in page["items"]:
-                if order["state"] == "failed":
-                    raise RuntimeError(f"order failed: {order}")
-                if order["state"] == "completed" and order["id"] in posted:
-                    finished.setdefault(order["id"], now)
-            path = _path(page["next"]) if page["next"] else None
-        time.sleep(0.05)
+        _status, page = client.call("GET", path)
+        now = time.perf_counter()
+        for event in page["items"]:
+            order_id = event["data"].get("order_id")
+            if event["type"] == "order.failed" and order_id in posted:
+                raise RuntimeError(f"order failed: {event}")
+            if order_id in posted:
+                finished.setdefault(order_id, now)
+        path = _path(page["next"])
+        if not page["has_more"]:
+            time.sleep(0.02)
     if len(finished) < len(posted):
         raise RuntimeError(f"only {len(finished)} of {len(posted)} orders completed")
     return [(finished[i] - posted[i]) * 1000 for i in posted]
@@ -208,6 +214,24 @@ def run_hello(port: int, token: str, clients: int, seconds: float) -> float:
 
     run_threads(hammer, clients)
     return sum(counts) / seconds
+
+
+def wait_for_idle_workers(redis_url: str, deadline: float = 600.0) -> float:
+    """Seconds until the work deferred off the order path (registrant emails, zone
+    publishing, webhooks) has drained too: every queue empty and no job running."""
+    from redis import Redis
+    from rq import Queue
+    from rq.registry import StartedJobRegistry
+
+    connection = Redis.from_url(redis_url)
+    queues = [Queue(name, connection=connection) for name in ("urgent", "default")]
+    began = time.perf_counter()
+    while time.perf_counter() - began < deadline:
+        busy = sum(q.count + StartedJobRegistry(queue=q).count for q in queues)
+        if not busy:
+            break
+        time.sleep(0.1)
+    return time.perf_counter() - began
 
 
 def pct(values: list[float], q: float) -> float:
@@ -248,12 +272,15 @@ def main() -> None:
         hello_rps = run_hello(port, seeded["token"], args.clients, args.hello_seconds)
         orders_per_s, post_ms, done_ms = run_orders(port, seeded["token"], seeded["contact"],
                                                     args.clients, args.orders)
+        drained_s = wait_for_idle_workers(redis.url)
         print(f"orders_per_s={orders_per_s:.1f} hello_rps={hello_rps:.1f} "
               f"ratio={orders_per_s / hello_rps:.3f}")
         print(f"order_post_ms p50={statistics.median(post_ms):.1f} p99={pct(post_ms, 0.99):.1f}"
               f"   order_done_ms p50={statistics.median(done_ms):.1f} "
               f"p99={pct(done_ms, 0.99):.1f}   (clients={args.clients} orders={args.orders} "
               f"gunicorn={args.web}x{args.threads} rq_workers={args.workers})")
+        print(f"deferred_work_drained_s={drained_s:.1f} (after the last order completed: "
+              f"emails, zone publishing, webhooks)")
     finally:
         for process in processes:
             process.terminate()

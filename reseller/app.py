@@ -54,7 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _init_database(app: Flask) -> None:
     from reseller import models  # noqa: F401  (every model, for Alembic and create_all)
-    from reseller.core.db import configure_sqlite
+    from reseller.core.db import configure_sqlite, ping_idle_connections
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(__import__("pathlib").Path(__file__).parent / "migrations"),
@@ -62,6 +62,9 @@ def _init_database(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
+        else:
+            ping_idle_connections(db.engine,
+                                  after_seconds=app.config.get("DB_PING_IDLE_SECONDS", 5.0))
 
 
 def _init_adapters(app: Flask) -> None:
@@ -82,6 +85,7 @@ def _init_adapters(app: Flask) -> None:
 def _register_tasks() -> None:
     """Import task modules so their ``@periodic`` jobs are registered."""
     import reseller.accounts.tasks  # noqa: F401
+    import reseller.events.tasks  # noqa: F401
     import whitelabel.tasks  # noqa: F401
 
 

@@ -118,16 +118,18 @@ def _drain() -> None:
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
 def worker(burst: bool) -> None:
-    """Run an RQ worker for the default queue (needs REDIS_URL)."""
+    """Run an RQ worker for the urgent and default queues, urgent first (needs REDIS_URL)."""
     from redis import Redis
     from rq import Queue, Worker
+
+    from reseller.core.jobs import QUEUES
 
     url = current_app.config.get("REDIS_URL")
     if not url:
         raise click.ClickException("REDIS_URL is not set; the embedded default runs jobs in-process")
     connection = Redis.from_url(url)
     # with_scheduler: delayed jobs (retry backoff, webhook retries) are moved to the queue
-    Worker([Queue("default", connection=connection)], connection=connection).work(
+    Worker([Queue(name, connection=connection) for name in QUEUES], connection=connection).work(
         burst=burst, with_scheduler=True)
 
 

@@ -44,7 +44,7 @@ class Reseller(db.Model):
     personal_data_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
 
-    users: Mapped[list[User]] = relationship(back_populates="reseller", lazy="selectin")
+    users: Mapped[list[User]] = relationship(back_populates="reseller")
 
     @property
     def payment_mode(self) -> str:

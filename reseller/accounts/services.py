@@ -30,6 +30,7 @@ from reseller.accounts.errors import (
 from reseller.accounts.models import AccessToken, OAuthClient, Reseller, User
 from reseller.accounts.permissions import Permission, Role, can, scopes_for_role
 from reseller.core.clock import clock
+from reseller.core.db import keep_loaded
 from reseller.core.errors import NotFound
 from reseller.core.extensions import db
 from reseller.core.pagination import Page, paginate
@@ -396,7 +397,7 @@ def resolve_bearer(raw: str) -> tuple[AccessToken, frozenset[str]] | None:
         if client is None or client.revoked_at is not None:
             return None
         scopes = scopes & client.scope_set
-    reseller = db.session.get(Reseller, token.reseller_id)
+    reseller = keep_loaded(db.session.get(Reseller, token.reseller_id))
     if reseller is None or reseller.status == "closed":
         return None
     return token, scopes

@@ -168,13 +168,16 @@ def after_post(response: Response) -> Response:
         db.session.rollback()  # a view without @transactional leaves its claim uncommitted
         return response
     with unit_of_work():
-        record = _find(reseller_id, key)
-        if record is None:  # the view's transaction rolled back but still answered 2xx
-            return response
-        record.response_status = response.status_code
-        record.response_body = response.get_data(as_text=True)
-        record.response_headers = {name: response.headers[name]
-                                   for name in _REPLAYED_HEADERS if name in response.headers}
+        # One UPDATE, no read first: no row means the view's transaction rolled back but
+        # still answered 2xx, and there is nothing to store.
+        db.session.execute(
+            sa.update(IdempotencyRecord)
+            .where(IdempotencyRecord.reseller_id == reseller_id, IdempotencyRecord.key == key)
+            .values(response_status=response.status_code,
+                    response_body=response.get_data(as_text=True),
+                    response_headers={name: response.headers[name]
+                                      for name in _REPLAYED_HEADERS if name in response.headers})
+            .execution_options(synchronize_session=False))
     return response
 
 

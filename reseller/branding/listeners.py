@@ -1,8 +1,9 @@
 """Event listeners that turn domain, order and wallet events into messages.
 
-They run inside the transaction that records the event, so the outbox row commits with
-the change that caused it. Each message's dedupe key derives from the event's id, and an
-event is recorded once per happening, so a message never goes out twice.
+They are deferred listeners: they run in a job right after the transaction that records
+the event commits (``reseller.core.events``), off the path a reseller waits on, and the
+event row guarantees they run. Each message's dedupe key derives from the event's id, and
+an event is recorded once per happening, so a message never goes out twice.
 
 Event data read here (see docs/whitelabel.md): ``domain``; the registrant as
 ``registrant: {email, language}`` (or ``registrant_email``/``registrant_language``);
@@ -90,25 +91,25 @@ def _verify_registrant(event: Event) -> None:
             language=language)
 
 
-@on_event("domain.registered")
+@on_event("domain.registered", deferred=True)
 def on_registered(event: Event) -> None:
     _to_registrant(event, "registration_confirmed")
     _watch(event)
     _verify_registrant(event)
 
 
-@on_event("domain.transferred_in")
+@on_event("domain.transferred_in", deferred=True)
 def on_transferred_in(event: Event) -> None:
     _watch(event)
     _verify_registrant(event)
 
 
-@on_event("domain.renewed")
+@on_event("domain.renewed", deferred=True)
 def on_renewed(event: Event) -> None:
     _watch(event)
 
 
-@on_event("domain.transferred_out")
+@on_event("domain.transferred_out", deferred=True)
 def on_transferred_out(event: Event) -> None:
     """``status: "pending"`` (with ``completes_at``): tell the registrant how to stop it;
     otherwise the domain has left and needs no more reminders."""
@@ -118,7 +119,7 @@ def on_transferred_out(event: Event) -> None:
         compliance.unwatch_renewal(reseller_id=event.reseller_id, domain=event.data["domain"])
 
 
-@on_event("domain.expiring")
+@on_event("domain.expiring", deferred=True)
 def on_expiring(event: Event) -> None:
     email, language = registrant_of(event.data)
     expires_at = _when(event.data.get("expires_at"))
@@ -129,19 +130,19 @@ def on_expiring(event: Event) -> None:
             recipient=email, language=language, now=clock.now())
 
 
-@on_event("domain.expired")
+@on_event("domain.expired", deferred=True)
 def on_expired(event: Event) -> None:
     _to_registrant(event, "domain_expired")
 
 
-@on_event("domain.deleted")
+@on_event("domain.deleted", deferred=True)
 def on_deleted(event: Event) -> None:
     _to_registrant(event, "domain_deleted")
     if event.data.get("domain"):
         compliance.unwatch_renewal(reseller_id=event.reseller_id, domain=event.data["domain"])
 
 
-@on_event("contact.changed")
+@on_event("contact.changed", deferred=True)
 def on_contact_changed(event: Event) -> None:
     """Confirm the change to the registrant (and to the previous address, if it changed);
     a new registrant address must be verified again."""
@@ -156,7 +157,7 @@ def on_contact_changed(event: Event) -> None:
         _verify_registrant(event)
 
 
-@on_event("order.failed")
+@on_event("order.failed", deferred=True)
 def on_order_failed(event: Event) -> None:
     data = event.data
     _to_reseller(event, "order_failed",
@@ -165,17 +166,17 @@ def on_order_failed(event: Event) -> None:
                  reason=str(data.get("reason") or data.get("error") or "-"))
 
 
-@on_event("wallet.low_balance")
+@on_event("wallet.low_balance", deferred=True)
 def on_low_balance(event: Event) -> None:
     _to_reseller(event, "low_balance", billing=True,
                  balance=event.data.get("balance") or event.data.get("available"))
 
 
-@on_event("wallet.topup_received")
+@on_event("wallet.topup_received", deferred=True)
 def on_topup(event: Event) -> None:
     _to_reseller(event, "topup_received", billing=True)
 
 
-@on_event("whitelabel.domain_paused")
+@on_event("whitelabel.domain_paused", deferred=True)
 def on_domain_paused(event: Event) -> None:
     _to_reseller(event, "sender_domain_paused")

@@ -106,6 +106,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SECRET_KEY": env.get("SECRET_KEY") or (DEMO_SECRET_KEY if sandbox else ""),
         # Fernet keys for secrets at rest, first one encrypts (reseller.core.crypto).
         "DATA_ENCRYPTION_KEYS": _encryption_keys(env.get("DATA_ENCRYPTION_KEYS")),
+        "DB_PING_IDLE_SECONDS": float(env.get("DB_PING_IDLE_SECONDS") or "5"),
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL")
         or f"sqlite:///{instance_dir / 'tunnus.db'}",
         "REDIS_URL": env.get("REDIS_URL") or None,
@@ -240,7 +241,9 @@ def engine_options(uri: str) -> dict[str, Any]:
         # Threads share pooled connections (job thread, threaded server); writers are
         # serialised by BEGIN IMMEDIATE, see reseller.core.db.configure_sqlite.
         return {"connect_args": {"check_same_thread": False, "timeout": 30}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+    # No pool_pre_ping: reseller.core.db.ping_idle_connections pings only connections
+    # that sat idle in the pool (create_app installs it), not one per unit of work.
+    return {"pool_size": 10, "max_overflow": 20}
 
 
 def check_production(config: Mapping[str, Any]) -> None:

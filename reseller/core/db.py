@@ -8,12 +8,13 @@ are dropped on rollback.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 
 from reseller.core.extensions import db
@@ -49,6 +50,17 @@ def transactional(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def keep_loaded(row: Any) -> Any:
+    """Keep ``row`` in the session's identity map until the session ends.
+
+    The identity map holds rows weakly, so a row nobody references is forgotten and the
+    next ``session.get`` queries again. The caller's reseller, read by authentication, the
+    rate limiter, pricing and tax in one request, is worth keeping."""
+    if row is not None:
+        db.session.info.setdefault("kept_loaded", []).append(row)
+    return row
+
+
 def is_sqlite(bind: Any = None) -> bool:
     return (bind or db.engine).dialect.name == "sqlite"
 
@@ -63,6 +75,32 @@ def lock_row(model: Any, row_id: Any) -> Any:
     if not is_sqlite():
         stmt = stmt.with_for_update()
     return db.session.scalars(stmt).one_or_none()
+
+
+def ping_idle_connections(engine: Engine, *, after_seconds: float) -> None:
+    """Pessimistic disconnect handling that costs no round trip on a busy pool.
+
+    ``pool_pre_ping`` pings on every checkout: with one checkout per unit of work that is
+    a quarter of the round trips of a ledger write. A connection that went back to the pool
+    a moment ago is alive; what kills pooled connections (a database restart, a failover,
+    a proxy's idle timeout) finds them idle. So only a connection idle longer than
+    ``after_seconds`` is pinged, and a dead one raises ``DisconnectionError``, which makes
+    the pool discard it and check out another (SQLAlchemy's custom pre-ping recipe).
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < after_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError(f"pooled connection is dead: {error}") from error
 
 
 def configure_sqlite(engine: Engine) -> None:

@@ -2,23 +2,36 @@
 
 Any package (``wallet`` and ``whitelabel`` included) records events with
 ``record_event`` in the same transaction as the change; the API's event feed reads them
-and webhook delivery fans them out after commit. Listeners registered with ``on_event``
-run inside the recording transaction (e.g. to queue a notification email).
+and webhook delivery fans them out after commit.
+
+Listeners registered with ``on_event`` run inside the recording transaction: what they
+write commits with the change or not at all. Listeners registered with
+``on_event(..., deferred=True)`` (registrant emails, renewal watches: work the change
+does not need to be complete) run in a job after the commit instead, so they stay off the
+path a reseller waits on. The event row itself is the durable record that they are owed
+(a transactional outbox): ``dispatched_at`` stays empty until they have all run in one
+unit of work, the job is queued after commit, and ``redispatch_pending`` picks up any
+event whose job was lost, so they run exactly once as far as the database is concerned.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reseller.core.clock import clock
+from reseller.core.db import lock_row
 from reseller.core.extensions import db
 from reseller.core.types import UTCDateTime
+
+DISPATCH_JOB = "reseller.core.events.dispatch_deferred"
 
 
 class Event(db.Model):
@@ -32,32 +45,81 @@ class Event(db.Model):
     dedupe_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
     data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: clock.now())
+    # Null while deferred listeners are owed a run (see the module docstring).
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (sa.Index("ix_events_undispatched", "created_at",
+                               postgresql_where=sa.text("dispatched_at IS NULL"),
+                               sqlite_where=sa.text("dispatched_at IS NULL")),)
 
 
-_LISTENERS: dict[str, list[Callable[[Event], None]]] = {}
+Listener = Callable[[Event], None]
+_LISTENERS: dict[str, list[Listener]] = {}
+_DEFERRED: dict[str, list[Listener]] = {}
 
 
-def on_event(event_type: str) -> Callable:
-    """Register ``listener(event)`` for ``event_type`` (``"*"`` for every event)."""
+def on_event(event_type: str, *, deferred: bool = False) -> Callable:
+    """Register ``listener(event)`` for ``event_type`` (``"*"`` for every event); with
+    ``deferred`` it runs in a job after the recording transaction commits."""
 
-    def register(listener: Callable[[Event], None]) -> Callable[[Event], None]:
-        _LISTENERS.setdefault(event_type, []).append(listener)
+    def register(listener: Listener) -> Listener:
+        (_DEFERRED if deferred else _LISTENERS).setdefault(event_type, []).append(listener)
         return listener
 
     return register
 
 
+def _deferred_for(event_type: str) -> list[Listener]:
+    return _DEFERRED.get(event_type, []) + _DEFERRED.get("*", [])
+
+
 def record_event(*, reseller_id: int, type: str, data: dict[str, Any],
                  dedupe_key: str | None = None) -> Event:
     """Append an event (once per ``dedupe_key``) and notify listeners."""
-    if dedupe_key is not None:
-        existing = db.session.scalar(sa.select(Event).where(Event.dedupe_key == dedupe_key))
-        if existing is not None:
-            return existing
-    event = Event(reseller_id=reseller_id, type=type, data=data,
-                  dedupe_key=dedupe_key or f"{type}:{uuid.uuid4()}")
-    db.session.add(event)
-    db.session.flush()
+    deferred = _deferred_for(type)
+    values = {"reseller_id": reseller_id, "type": type, "data": data,
+              "dedupe_key": dedupe_key or f"{type}:{uuid.uuid4()}", "created_at": clock.now(),
+              "dispatched_at": None if deferred else clock.now()}
+    # One statement: insert unless this happening is already recorded (a concurrent or
+    # repeated recording then returns the first one and notifies nobody again).
+    insert = (pg_insert if db.session.get_bind().dialect.name == "postgresql"
+              else sqlite_insert)(Event).values(**values)
+    event = db.session.scalar(insert.on_conflict_do_nothing(index_elements=["dedupe_key"])
+                              .returning(Event))
+    if event is None:
+        return db.session.scalar(sa.select(Event).where(Event.dedupe_key == values["dedupe_key"]))
     for listener in _LISTENERS.get(type, []) + _LISTENERS.get("*", []):
         listener(event)
+    if deferred:
+        from reseller.core.jobs import enqueue
+
+        enqueue(DISPATCH_JOB, event.id)
     return event
+
+
+def dispatch_deferred(event_id: int) -> bool:
+    """Job: run ``event_id``'s deferred listeners once (False: nothing was owed).
+
+    The row lock makes a second copy of the job wait and then find the work done; a
+    listener that raises rolls the whole dispatch back for the job's retry."""
+    event = lock_row(Event, event_id)
+    if event is None or event.dispatched_at is not None:
+        return False
+    for listener in _deferred_for(event.type):
+        listener(event)
+    event.dispatched_at = clock.now()
+    return True
+
+
+def redispatch_pending(*, older_than_seconds: int = 120, limit: int = 500) -> int:
+    """Queue dispatch again for events whose job was lost (e.g. a crash right after
+    commit). Safe beside a running dispatch: ``dispatch_deferred`` runs once per event."""
+    from reseller.core.jobs import enqueue
+
+    cutoff = clock.now() - timedelta(seconds=older_than_seconds)
+    ids = list(db.session.scalars(sa.select(Event.id).where(
+        Event.dispatched_at.is_(None), Event.created_at <= cutoff)
+        .order_by(Event.id).limit(limit)))
+    for event_id in ids:
+        enqueue(DISPATCH_JOB, event_id)
+    return len(ids)

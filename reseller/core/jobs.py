@@ -8,6 +8,10 @@ ids. Where they run is chosen by config:
 * ``eager``   run right after the commit, in the caller's thread (simple scripts);
 * ``collect`` keep them in a list for tests to inspect and run by hand.
 
+Jobs a reseller is waiting on (an order's registry call) go to the ``urgent`` queue,
+which workers always empty before ``default``: a backlog of emails, zone publishing or a
+month-end run never delays a registration.
+
 Periodic work is declared with ``@periodic`` and scheduled by RQ's cron scheduler
 (``flask scheduler``) or, in the embedded default, by an in-process scheduler thread that
 reads the sandbox clock, so the time machine fires month-end and renewals.
@@ -15,6 +19,7 @@ reads the sandbox clock, so the time machine fires month-end and renewals.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
@@ -34,6 +39,7 @@ from reseller.core.db import after_commit, unit_of_work
 log = logging.getLogger(__name__)
 
 RETRY_INTERVALS = [10, 60, 300, 900, 3600]
+QUEUES = ("urgent", "default")  # workers take from the first non-empty one
 
 
 @dataclass(frozen=True)
@@ -58,10 +64,12 @@ def periodic(name: str, cron: str, description: str = "") -> Callable:
     return register
 
 
-def enqueue(path: str, *args: Any, retries: int = 5, delay: int = 0) -> None:
-    """Queue ``path(*args)`` to run once the current transaction commits."""
+def enqueue(path: str, *args: Any, retries: int = 5, delay: int = 0,
+            urgent: bool = False) -> None:
+    """Queue ``path(*args)`` to run once the current transaction commits; ``urgent`` jobs
+    run before any waiting ordinary ones."""
     runner = current_app.extensions["tunnus.jobs"]
-    after_commit(runner.submit, path, args, retries, delay)
+    after_commit(runner.submit, path, args, retries, delay, QUEUES[0] if urgent else QUEUES[1])
 
 
 def run(path: str, *args: Any) -> Any:
@@ -92,7 +100,8 @@ class CollectingRunner:
     app: Flask
     jobs: list[tuple[str, tuple]] = field(default_factory=list)
 
-    def submit(self, path: str, args: tuple, retries: int = 0, delay: int = 0) -> None:
+    def submit(self, path: str, args: tuple, retries: int = 0, delay: int = 0,
+               queue: str = QUEUES[1]) -> None:
         self.jobs.append((path, args))
 
     def run_all(self, limit: int = 1000) -> int:
@@ -108,22 +117,30 @@ class EagerRunner:
     def __init__(self, app: Flask) -> None:
         self.app = app
 
-    def submit(self, path: str, args: tuple, retries: int = 0, delay: int = 0) -> None:
+    def submit(self, path: str, args: tuple, retries: int = 0, delay: int = 0,
+               queue: str = QUEUES[1]) -> None:
         with self.app.app_context():
             run(path, *args)
 
 
 class ThreadRunner:
-    """The embedded default: one daemon thread runs jobs in order, retrying with backoff."""
+    """The embedded default: one daemon thread runs jobs, urgent ones first and otherwise
+    in order, retrying with backoff."""
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self.queue: queue.Queue[tuple[str, tuple, int, float]] = queue.Queue()
+        self.queue: queue.PriorityQueue[tuple[int, int, str, tuple, int, float]] = \
+            queue.PriorityQueue()
+        self._sequence = itertools.count()
         self._thread: threading.Thread | None = None
 
-    def submit(self, path: str, args: tuple, retries: int = 5, delay: int = 0) -> None:
-        self.queue.put((path, args, retries, time.monotonic() + delay))
+    def submit(self, path: str, args: tuple, retries: int = 5, delay: int = 0,
+               queue: str = QUEUES[1]) -> None:
+        self._put(QUEUES.index(queue), path, args, retries, time.monotonic() + delay)
         self.start()
+
+    def _put(self, rank: int, path: str, args: tuple, retries: int, not_before: float) -> None:
+        self.queue.put((rank, next(self._sequence), path, args, retries, not_before))
 
     def start(self) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -132,11 +149,11 @@ class ThreadRunner:
 
     def _loop(self) -> None:
         while True:
-            path, args, retries, not_before = self.queue.get()
+            rank, _seq, path, args, retries, not_before = self.queue.get()
             wait = not_before - time.monotonic()
             if wait > 0:
-                # Not due yet: put it back and look again shortly.
-                self.queue.put((path, args, retries, not_before))
+                # Not due yet: put it back (behind its peers) and look again shortly.
+                self._put(rank, path, args, retries, not_before)
                 time.sleep(min(wait, 0.5))
                 continue
             try:
@@ -147,7 +164,7 @@ class ThreadRunner:
                 if retries > 0:
                     attempt = max(0, 5 - retries)
                     backoff = RETRY_INTERVALS[min(attempt, len(RETRY_INTERVALS) - 1)]
-                    self.queue.put((path, args, retries - 1, time.monotonic() + backoff))
+                    self._put(rank, path, args, retries - 1, time.monotonic() + backoff)
 
     def drain(self, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
@@ -163,19 +180,22 @@ class RQRunner:
         from rq import Queue
 
         self.connection = Redis.from_url(redis_url)
-        self.queue = Queue("default", connection=self.connection)
+        self.queues = {name: Queue(name, connection=self.connection) for name in QUEUES}
+        self.queue = self.queues[QUEUES[1]]
 
-    def submit(self, path: str, args: tuple, retries: int = 5, delay: int = 0) -> None:
+    def submit(self, path: str, args: tuple, retries: int = 5, delay: int = 0,
+               queue: str = QUEUES[1]) -> None:
         from datetime import timedelta
 
         from rq import Retry
 
         retry = Retry(max=retries, interval=RETRY_INTERVALS[:retries]) if retries else None
         options = {"retry": retry, "job_timeout": 600, "failure_ttl": 7 * 86400}
+        target = self.queues[queue]
         if delay:
-            self.queue.enqueue_in(timedelta(seconds=delay), execute, path, *args, **options)
+            target.enqueue_in(timedelta(seconds=delay), execute, path, *args, **options)
         else:
-            self.queue.enqueue(execute, path, *args, **options)
+            target.enqueue(execute, path, *args, **options)
 
 
 class ThreadScheduler:
@@ -206,7 +226,7 @@ class ThreadScheduler:
             for job in self.due(now):
                 self.last_run[job.name] = now
                 runner = self.app.extensions["tunnus.jobs"]
-                runner.submit(job.path, (), 3, 0)
+                runner.submit(job.path, (), 3, 0, QUEUES[1])
 
     def _loop(self) -> None:
         while True:

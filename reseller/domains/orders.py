@@ -217,7 +217,7 @@ def _place(*, reseller_id: int, kind: str, name: names.DomainName, period: int |
             expires_at=clock.now() + timedelta(days=HOLD_DAYS.get(kind, DEFAULT_HOLD_DAYS)))
     order.state = "held"
     db.session.flush()
-    enqueue("reseller.domains.tasks.process_order", order.id)
+    enqueue("reseller.domains.tasks.process_order", order.id, urgent=True)
     return order
 
 

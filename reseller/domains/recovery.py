@@ -30,7 +30,7 @@ def recover_order(order_id: int) -> str:
         return "done"
     outcome = get_registry().transaction(order.reference)
     if outcome is None:  # the registry never saw it (crash before the call): send it now
-        enqueue("reseller.domains.tasks.process_order", order_id)
+        enqueue("reseller.domains.tasks.process_order", order_id, urgent=True)
         return "resubmitted"
     if not outcome.ok:
         fail_order(order_id, reason=f"{outcome.code} {outcome.message}")

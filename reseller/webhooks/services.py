@@ -186,6 +186,8 @@ def _new_delivery(endpoint: WebhookEndpoint, *, event_id: int | None, event_type
 
 def fan_out(event: Event) -> list[WebhookDelivery]:
     """A delivery per subscribed endpoint, in the event's own transaction."""
+    if event.type not in EVENT_TYPES:  # internal events: no endpoint can subscribe to them
+        return []
     endpoints = db.session.scalars(_endpoints(event.reseller_id)
                                    .where(WebhookEndpoint.active.is_(True)))
     wanted = [endpoint for endpoint in endpoints if endpoint.wants(event.type, EVENT_TYPES)]

@@ -129,6 +129,7 @@ def test_daily_recheck_pauses_a_broken_domain_and_tells_the_reseller(factory, wl
     wl_knot.publish(ZONE, zone_lines(domain, wl_settings, skip=("link",)))
     with unit_of_work():
         tasks.recheck_sender_domains()
+    jobs.run_all()  # the notice is a deferred listener's work
     stored = sender.find_sender_domain(reseller.id)
     assert stored.status == "paused"
     notice = OutboxMessage.query.filter_by(recipient="owner@webbi.example").one()
@@ -139,6 +140,7 @@ def test_daily_recheck_pauses_a_broken_domain_and_tells_the_reseller(factory, wl
     # A second failing run does not tell again; fixing the record resumes the domain.
     with unit_of_work():
         tasks.recheck_sender_domains()
+    jobs.run_all()
     assert OutboxMessage.query.filter_by(recipient="owner@webbi.example").count() == 1
     wl_knot.publish(ZONE, zone_lines(domain, wl_settings))
     with unit_of_work():

@@ -61,3 +61,47 @@ def test_rq_worker_runs_a_committed_job(app, committed_db, redis_server):
         events = db.session.scalars(sa.select(Event).where(Event.type == "test.ping")).all()
         assert [e.data["marker"] for e in events] == ["via-rq"]
         jobs_module._worker_app = None
+
+
+@pytest.mark.postgres_only
+def test_rq_worker_takes_urgent_jobs_before_waiting_ordinary_ones(app, committed_db,
+                                                                  redis_server):
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    runner = jobs_module.RQRunner(app, redis_server.url)
+    with app.app_context():
+        from reseller.accounts.models import Reseller
+
+        reseller = Reseller(company_name="Urgent Oy", country="FI", business_id="2464491-9",
+                            contact_email="u@example.test", language="fi")
+        with unit_of_work():
+            db.session.add(reseller)
+        original = app.extensions["tunnus.jobs"]
+        app.extensions["tunnus.jobs"] = runner
+        try:
+            with unit_of_work():
+                jobs_module.enqueue(PATH, reseller.id, "ordinary-1")
+                jobs_module.enqueue(PATH, reseller.id, "ordinary-2")
+                jobs_module.enqueue(PATH, reseller.id, "urgent", urgent=True)
+        finally:
+            app.extensions["tunnus.jobs"] = original
+        jobs_module._worker_app = app
+        connection = Redis.from_url(redis_server.url)
+        queues = [Queue(name, connection=connection) for name in jobs_module.QUEUES]
+        assert SimpleWorker(queues, connection=connection).work(burst=True)
+        db.session.remove()
+        markers = db.session.scalars(sa.select(Event.data).where(Event.type == "test.ping")
+                                     .order_by(Event.id)).all()
+        assert [m["marker"] for m in markers] == ["urgent", "ordinary-1", "ordinary-2"]
+        jobs_module._worker_app = None
+
+
+def test_thread_runner_runs_urgent_jobs_first_and_otherwise_in_order(app):
+    runner = jobs_module.ThreadRunner(app)
+    runner._put(1, "a", (), 0, 0.0)
+    runner._put(1, "b", (), 0, 0.0)
+    runner._put(0, "urgent", (), 0, 0.0)
+    runner._put(1, "c", (), 0, 0.0)
+    taken = [runner.queue.get()[2] for _ in range(4)]
+    assert taken == ["urgent", "a", "b", "c"]

@@ -19,6 +19,13 @@ def _events(kind: str) -> list[Event]:
     return list(db.session.scalars(sa.select(Event).where(Event.type == kind)))
 
 
+def _run_deferred() -> None:
+    """The registrant-facing listeners are deferred: run their jobs, as a worker would."""
+    from flask import current_app
+
+    current_app.extensions["tunnus.jobs"].run_all()
+
+
 def _registered(reseller_id, domain="kauppa.fi", email="Maija@Customer.example",
                 language="sv", expires=NOW + timedelta(days=365), key=None):
     with unit_of_work():
@@ -26,6 +33,7 @@ def _registered(reseller_id, domain="kauppa.fi", email="Maija@Customer.example",
                      dedupe_key=key or f"registered:{domain}",
                      data={"domain": domain, "expires_at": expires.isoformat(),
                            "registrant": {"email": email, "language": language}})
+    _run_deferred()
 
 
 @pytest.mark.smoke
@@ -123,6 +131,7 @@ def test_renewal_moves_the_reminders_to_the_new_expiry(factory, wl_settings):
         record_event(reseller_id=reseller.id, type="domain.renewed", dedupe_key="renew-1",
                      data={"domain": "kauppa.fi", "expires_at": (expires + timedelta(
                          days=365)).isoformat(), "registrant_email": "maija@customer.example"})
+    _run_deferred()
     with unit_of_work():
         assert compliance.send_renewal_reminders(now=NOW + timedelta(days=15),
                                                  settings=wl_settings) == 0
@@ -151,6 +160,7 @@ def test_deleted_or_transferred_domains_get_no_more_reminders(factory, wl_settin
                      data={"domain": "a.fi", "registrant_email": "maija@customer.example"})
         record_event(reseller_id=reseller.id, type="domain.transferred_out",
                      dedupe_key="out-b", data={"domain": "b.fi", "status": "completed"})
+    _run_deferred()
     with unit_of_work():
         assert compliance.send_renewal_reminders(now=NOW, settings=wl_settings) == 0
     assert OutboxMessage.query.filter_by(template="registrant/domain_deleted").count() == 1
@@ -170,6 +180,7 @@ def test_domain_events_map_to_their_messages(factory, wl_settings):
     with unit_of_work():
         for i, (kind, data) in enumerate(events):
             record_event(reseller_id=reseller.id, type=kind, data=data, dedupe_key=f"e{i}")
+    _run_deferred()
     got = sorted((m.template, m.recipient) for m in OutboxMessage.query)
     assert got == [
         ("registrant/contact_change", "maija@customer.example"),
@@ -193,6 +204,7 @@ def test_reseller_events_mail_the_reseller_in_its_language(factory, wl_settings)
         record_event(reseller_id=reseller.id, type="order.failed", dedupe_key="o1",
                      data={"order_id": 9, "kind": "register", "domain": "a.fi",
                            "reason": "taken", "registrant": None})
+    _run_deferred()
     got = {m.template: m for m in OutboxMessage.query}
     assert got["reseller/low_balance"].recipient == "laskut@webbi.example"
     assert "12,50" in got["reseller/low_balance"].subject  # Swedish number format
@@ -208,6 +220,7 @@ def test_an_event_without_a_registrant_records_and_sends_nothing(factory, wl_set
     with unit_of_work():
         record_event(reseller_id=reseller.id, type="domain.expired", dedupe_key="x",
                      data={"domain": "a.fi"})
+    _run_deferred()
     assert len(_events("domain.expired")) == 1
     assert OutboxMessage.query.count() == 0
 
@@ -247,6 +260,7 @@ def test_periodic_jobs_are_registered_and_the_compliance_job_runs_by_the_clock(
                                                  domain="a.fi", now=started,
                                                  settings=wl_settings)
         _registered(reseller.id, expires=clock.now() + timedelta(days=3))
+    _run_deferred()
     with unit_of_work():
         tasks.registrant_compliance()
     assert RegistrantVerification.query.filter_by(email="a@b.example").one().state == "overdue"
