@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.postgres_only
-
 PERL_SCRIPT = Path(__file__).resolve().parents[1] / "support" / "net_epp_client.pl"
 
 

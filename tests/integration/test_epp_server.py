@@ -1,6 +1,7 @@
 """The sandbox registry's EPP server, driven over TLS like a registrar would: every
 response frame is checked against the IETF schemas by the test connection (see
-``tests.support.epp``), and the server runs on a committed database."""
+``tests.support.epp``), and the server runs on a committed database (PostgreSQL or,
+for the smoke-marked tests in ``make test``'s second pass, SQLite)."""
 
 import ssl
 
@@ -9,8 +10,6 @@ import pytest
 from reseller.registry.epp import wire
 from reseller.registry.epp.server.frames import FEE_URI
 from tests.support.epp import NS
-
-pytestmark = pytest.mark.postgres_only
 
 CONTACTS = ("<domain:registrant>TNREG1</domain:registrant>"
             '<domain:contact type="admin">TNADM1</domain:contact>'

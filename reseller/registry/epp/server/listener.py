@@ -17,6 +17,7 @@ from reseller.registry.epp.server.session import Session
 from reseller.registry.sandbox import SandboxRegistry
 
 log = logging.getLogger(__name__)
+HANDSHAKE_TIMEOUT = 30.0  # seconds a client gets to finish TLS before its slot is freed
 
 
 def clients_from_config(config: Mapping[str, Any]) -> dict[str, str]:
@@ -136,8 +137,9 @@ class EppServer:
         with self._lock:
             self._connections.add(conn)
         try:
-            conn.settimeout(self.idle_timeout)
+            conn.settimeout(min(self.idle_timeout, HANDSHAKE_TIMEOUT))
             with self.ssl_context.wrap_socket(conn, server_side=True) as tls:
+                tls.settimeout(self.idle_timeout)
                 with self._lock:
                     self._connections.add(tls)
                 self._converse(tls)

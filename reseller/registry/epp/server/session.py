@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_LOGIN_FAILURES = 3
+VERBS = frozenset({"check", "create", "delete", "info", "login", "logout", "poll", "renew",
+                   "transfer", "update"})
 
 
 class CommandError(Exception):
@@ -137,6 +139,8 @@ class Session:
     # -- session commands -------------------------------------------------------------------
     def _command(self, command: etree._Element, client_trid: str | None) -> Reply:
         verb = etree.QName(command[0]).localname
+        if verb not in VERBS or etree.QName(command[0]).namespace != NS["epp"]:
+            return Reply(2000)
         if verb == "login":
             return self._login(command[0])
         if verb == "logout":
