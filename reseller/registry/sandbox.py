@@ -410,6 +410,11 @@ class SandboxRegistry:
             if row is not None and row.sponsor == self.registrar_id:
                 db.session.delete(row)
 
+    def host_in_use(self, name: str) -> bool:
+        """Sandbox only: whether any name is delegated to host ``name``."""
+        return any(name in (nameservers or ()) for nameservers in db.session.scalars(
+            sa.select(SandboxDomain.nameservers)))
+
     def contact_set(self, *, handle: str, data: dict) -> None:
         self._before("contact_set")
         with unit_of_work():

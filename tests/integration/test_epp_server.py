@@ -443,3 +443,41 @@ def test_connections_beyond_the_bound_are_closed(epp_server_factory):
         with pytest.raises((ssl.SSLError, ConnectionError, wire.ConnectionClosed, OSError)):
             server.open()
         assert first.command(check("yksi.fi")).code == 1000
+
+
+def test_a_premium_create_with_too_low_an_agreed_fee_is_refused(epp_server):
+    def fee(amount: str) -> str:
+        return f"<fee:create><fee:currency>EUR</fee:currency><fee:fee>{amount}</fee:fee></fee:create>"
+
+    with epp_server.connect(extensions=(FEE_URI,)) as epp:
+        assert epp.command(create("pizza.fi"), extension=fee("100.00")).code == 2004
+        assert epp.command(create("pizza.fi"), extension=fee("180.00")).code == 1000
+
+
+def test_a_host_a_domain_uses_cannot_be_deleted(epp_server):
+    with epp_server.connect() as epp:
+        epp.command("<create><host:create><host:name>ns1.kaytossa.fi</host:name>"
+                    '<host:addr ip="v4">192.0.2.1</host:addr></host:create></create>')
+        epp.command(create("kaytossa.fi", ns=("ns1.kaytossa.fi",)))
+        result = epp.command("<delete><host:delete><host:name>ns1.kaytossa.fi</host:name>"
+                             "</host:delete></delete>")
+    assert result.code == 2305
+
+
+def test_a_timeout_in_the_registry_loses_the_answer_but_not_the_renewal(epp_server):
+    with epp_server.connect() as epp:
+        expiry = epp.command(create("myohassa.fi")).text("domain:exDate")[:10]
+    epp_server.inject("renew", "timeout")
+    renew = (f"<renew><domain:renew><domain:name>myohassa.fi</domain:name><domain:curExpDate>"
+             f"{expiry}</domain:curExpDate></domain:renew></renew>")
+    with epp_server.connect() as epp:
+        epp.send_raw(f'<epp xmlns="{NS["epp"]}" xmlns:domain="{NS["domain"]}"><command>'
+                     f"{renew}<clTRID>LATE-RENEW-1</clTRID></command></epp>".encode())
+        with pytest.raises(wire.ConnectionClosed):
+            wire.read_frame(epp.sock)
+    with epp_server.connect() as epp:
+        again = epp.command(renew, cltrid="LATE-RENEW-1")
+        assert again.code == 1000
+        assert int(again.text("domain:exDate")[:4]) == int(expiry[:4]) + 1
+        assert epp.command(info("myohassa.fi")).text("domain:exDate") == again.text(
+            "domain:exDate")

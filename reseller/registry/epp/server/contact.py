@@ -21,6 +21,7 @@ POSTAL = {"name": "name", "org": "organization", "addr/contact:city": "city",
 
 
 def check(context: Context, element: etree._Element) -> Reply:
+    context.operation = "contact_info"
     rows = []
     for handle in texts(element, "contact:id"):
         taken = context.registry.contact_info(handle) is not None
@@ -32,6 +33,7 @@ def check(context: Context, element: etree._Element) -> Reply:
 
 
 def info(context: Context, element: etree._Element) -> Reply:
+    context.operation = "contact_info"
     handle = required(element, "contact:id")
     row = context.registry.contact_info(handle)
     if row is None:

@@ -54,6 +54,7 @@ def _exists(context: Context, name: str) -> DomainInfo:
 
 # -- check --------------------------------------------------------------------------------
 def check(context: Context, element: etree._Element) -> Reply:
+    context.operation = "check"
     names = [n.lower().rstrip(".") for n in texts(element, "domain:name")]
     answers = context.registry.check(names)
     rows = []
@@ -109,6 +110,7 @@ def _fee_agreed(context: Context, name: str, years: int) -> None:
 
 # -- info ---------------------------------------------------------------------------------
 def info(context: Context, element: etree._Element) -> Reply:
+    context.operation = "info"
     name = _name(element)
     found = _exists(context, name)
     password = element.findtext("domain:authInfo/domain:pw", namespaces=NS)
@@ -207,8 +209,11 @@ def create(context: Context, element: etree._Element) -> Reply:
 
 def renew(context: Context, element: etree._Element) -> Reply:
     context.operation = "renew"
-    current = datetime.combine(datetime.strptime(required(element, "domain:curExpDate"),
-                                                 "%Y-%m-%d").date(), time(), UTC)
+    try:
+        current = datetime.combine(datetime.strptime(required(element, "domain:curExpDate"),
+                                                     "%Y-%m-%d").date(), time(), UTC)
+    except ValueError:
+        raise CommandError(2005, "Parameter value syntax error: curExpDate") from None
     renewed = context.registry.renew(name=_name(element), years=_years(element),
                                      current_expiry=current,
                                      transaction_id=context.transaction_id)
@@ -322,6 +327,7 @@ def transfer(context: Context, element: etree._Element) -> Reply:
         found = registry.transfer_answer(name=name, approve=op == "approve")
         return Reply(res_data=transfer_data(context, found))
     if op == "query":
+        context.operation = "transfer_query"
         current = _exists(context, name)
         found = registry.transfer_query(name=name)
         if found is None:

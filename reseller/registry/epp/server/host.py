@@ -42,6 +42,7 @@ def _ours(context: Context, name: str):
 
 
 def check(context: Context, element: etree._Element) -> Reply:
+    context.operation = "host_info"
     rows = []
     for name in (n.lower().rstrip(".") for n in texts(element, "host:name")):
         taken = context.registry.host_info(name) is not None
@@ -53,6 +54,7 @@ def check(context: Context, element: etree._Element) -> Reply:
 
 
 def info(context: Context, element: etree._Element) -> Reply:
+    context.operation = "host_info"
     name = _name(element)
     row = context.registry.host_info(name)
     if row is None:
@@ -93,6 +95,8 @@ def delete(context: Context, element: etree._Element) -> Reply:
     context.operation = "host_delete"
     name = _name(element)
     _ours(context, name)
+    if context.registry.host_in_use(name):
+        raise CommandError(2305, "Object association prohibits operation: a domain uses it")
     context.registry.host_delete(name=name)
     return Reply()
 
