@@ -3,6 +3,7 @@ own EPP client (``REGISTRY_ADAPTER=epp``) and for any registrar software to prac
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import click
@@ -43,7 +44,12 @@ def epp_server(host: str, port: int, cert: str | None, key: str | None,
     for client_id, password in server.clients.items():
         shown = password if app.config["SANDBOX"] else "(from the configuration)"
         click.echo(f"  login: clID {client_id} password {shown}")
+    signal.signal(signal.SIGTERM, _interrupt)  # finish commands in progress, then exit
     server.serve_forever()
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _dev_certificate(directory: Path, host: str):
