@@ -11,9 +11,16 @@ from lxml import etree
 
 from reseller.core.clock import clock
 from reseller.registry.epp.server.domain import roid
-from reseller.registry.epp.server.frames import CONTACT, Reply, timestamp
-from reseller.registry.epp.server.session import CommandError, Context, required, texts
+from reseller.registry.epp.server.frames import CONTACT, Reply, availability, timestamp
+from reseller.registry.epp.server.session import (
+    CommandError,
+    Context,
+    existing,
+    required,
+    texts,
+)
 from reseller.registry.epp.wire import NS
+from reseller.registry.sandbox_models import SandboxContact
 
 E164 = re.compile(r"\+[0-9]{1,3}\.[0-9]{1,14}")
 POSTAL = {"name": "name", "org": "organization", "addr/contact:city": "city",
@@ -22,22 +29,19 @@ POSTAL = {"name": "name", "org": "organization", "addr/contact:city": "city",
 
 def check(context: Context, element: etree._Element) -> Reply:
     context.operation = "contact_info"
-    rows = []
-    for handle in texts(element, "contact:id"):
-        taken = context.registry.contact_info(handle) is not None
-        cd = CONTACT.cd(CONTACT.id(handle, avail="0" if taken else "1"))
-        if taken:
-            cd.append(CONTACT.reason("In use"))
-        rows.append(cd)
-    return Reply(res_data=CONTACT.chkData(*rows))
+    return Reply(res_data=availability(
+        CONTACT, "id", texts(element, "contact:id"),
+        lambda handle: context.registry.contact_info(handle) is not None))
+
+
+def _found(context: Context, handle: str, *, ours: bool = False) -> SandboxContact:
+    return existing(context.registry.contact_info(handle), context.client_id, ours=ours)
 
 
 def info(context: Context, element: etree._Element) -> Reply:
     context.operation = "contact_info"
     handle = required(element, "contact:id")
-    row = context.registry.contact_info(handle)
-    if row is None:
-        raise CommandError(2303, "Object does not exist")
+    row = _found(context, handle)
     data = row.data or {}
     result = CONTACT.infData(CONTACT.id(handle), CONTACT.roid(roid("C", handle)),
                              CONTACT.status(s="ok"), postal_info(data))
@@ -100,19 +104,14 @@ def create(context: Context, element: etree._Element) -> Reply:
 
 def update(context: Context, element: etree._Element) -> Reply:
     context.operation = "contact_set"
-    handle = required(element, "contact:id")
-    row = context.registry.contact_info(handle)
-    if row is None:
-        raise CommandError(2303, "Object does not exist")
-    if row.sponsor != context.client_id:
-        raise CommandError(2201, "Authorization error")
+    row = _found(context, required(element, "contact:id"), ours=True)
     if element.find("contact:add", NS) is not None or element.find("contact:rem",
                                                                      NS) is not None:
         raise CommandError(2306, "Parameter value policy error: contact statuses are not "
                                  "set here")
     chg = element.find("contact:chg", NS)
     data = contact_data(chg, row.data or {}) if chg is not None else dict(row.data or {})
-    context.registry.contact_set(handle=handle, data=data)
+    context.registry.contact_set(handle=row.handle, data=data)
     return Reply()
 
 

@@ -3,6 +3,7 @@ element makers its command handlers build ``resData`` and extensions with."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -78,6 +79,19 @@ class Reply:
     queue: tuple[int, int, datetime | None, str] | None = None  # count, id, qDate, msg
     queue_count_only: tuple[int, int] | None = None  # count, next id (after an ack)
     close: bool = False
+
+
+def availability(maker: ElementMaker, tag: str, keys: list[str],
+                 taken: Callable[[str], bool]) -> etree._Element:
+    """``chkData`` for objects that are simply free or in use (hosts, contacts)."""
+    rows = []
+    for key in keys:
+        used = taken(key)
+        row = maker.cd(maker(tag, key, avail="0" if used else "1"))
+        if used:
+            row.append(maker.reason("In use"))
+        rows.append(row)
+    return maker.chkData(*rows)
 
 
 def greeting(server_id: str, now: datetime) -> bytes:

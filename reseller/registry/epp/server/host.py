@@ -9,9 +9,16 @@ from lxml import etree
 
 from reseller.core.clock import clock
 from reseller.registry.epp.server.domain import roid
-from reseller.registry.epp.server.frames import HOST, Reply, timestamp
-from reseller.registry.epp.server.session import CommandError, Context, required, texts
+from reseller.registry.epp.server.frames import HOST, Reply, availability, timestamp
+from reseller.registry.epp.server.session import (
+    CommandError,
+    Context,
+    existing,
+    required,
+    texts,
+)
 from reseller.registry.epp.wire import NS
+from reseller.registry.sandbox_models import SandboxHost
 
 
 def _name(element: etree._Element) -> str:
@@ -32,33 +39,21 @@ def _addresses(parent: etree._Element | None) -> list[str]:
     return found
 
 
-def _ours(context: Context, name: str):
-    row = context.registry.host_info(name)
-    if row is None:
-        raise CommandError(2303, "Object does not exist")
-    if row.sponsor != context.client_id:
-        raise CommandError(2201, "Authorization error")
-    return row
+def _found(context: Context, name: str, *, ours: bool = False) -> SandboxHost:
+    return existing(context.registry.host_info(name), context.client_id, ours=ours)
 
 
 def check(context: Context, element: etree._Element) -> Reply:
     context.operation = "host_info"
-    rows = []
-    for name in (n.lower().rstrip(".") for n in texts(element, "host:name")):
-        taken = context.registry.host_info(name) is not None
-        cd = HOST.cd(HOST.name(name, avail="0" if taken else "1"))
-        if taken:
-            cd.append(HOST.reason("In use"))
-        rows.append(cd)
-    return Reply(res_data=HOST.chkData(*rows))
+    names = [n.lower().rstrip(".") for n in texts(element, "host:name")]
+    return Reply(res_data=availability(
+        HOST, "name", names, lambda name: context.registry.host_info(name) is not None))
 
 
 def info(context: Context, element: etree._Element) -> Reply:
     context.operation = "host_info"
     name = _name(element)
-    row = context.registry.host_info(name)
-    if row is None:
-        raise CommandError(2303, "Object does not exist")
+    row = _found(context, name)
     addresses = [HOST.addr(a, ip="v6" if ":" in a else "v4") for a in row.addresses or ()]
     created = timestamp(row.created_at or clock.now())
     return Reply(res_data=HOST.infData(
@@ -78,7 +73,7 @@ def create(context: Context, element: etree._Element) -> Reply:
 def update(context: Context, element: etree._Element) -> Reply:
     context.operation = "host_set"
     name = _name(element)
-    row = _ours(context, name)
+    row = _found(context, name, ours=True)
     add, rem = element.find("host:add", NS), element.find("host:rem", NS)
     if element.find("host:chg", NS) is not None:
         raise CommandError(2102, "Unimplemented option: renaming a host")
@@ -94,7 +89,7 @@ def update(context: Context, element: etree._Element) -> Reply:
 def delete(context: Context, element: etree._Element) -> Reply:
     context.operation = "host_delete"
     name = _name(element)
-    _ours(context, name)
+    _found(context, name, ours=True)
     if context.registry.host_in_use(name):
         raise CommandError(2305, "Object association prohibits operation: a domain uses it")
     context.registry.host_delete(name=name)

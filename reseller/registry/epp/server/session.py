@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import Flask
 from lxml import etree
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from reseller.registry.epp.server.listener import EppServer
 
 log = logging.getLogger(__name__)
+T = TypeVar("T", bound=Any)
 MAX_LOGIN_FAILURES = 3
 VERBS = frozenset({"check", "create", "delete", "info", "login", "logout", "poll", "renew",
                    "transfer", "update"})
@@ -239,3 +240,13 @@ def required(element: etree._Element, path: str) -> str:
 
 def texts(element: etree._Element, path: str) -> list[str]:
     return [(e.text or "").strip() for e in element.findall(path, NS)]
+
+
+def existing(row: T | None, client_id: str, *, ours: bool = False) -> T:
+    """A host or contact row that must exist (2303) and, with ``ours``, be sponsored by
+    the logged-in registrar (2201)."""
+    if row is None:
+        raise CommandError(2303, "Object does not exist")
+    if ours and row.sponsor != client_id:
+        raise CommandError(2201, "Authorization error")
+    return row
