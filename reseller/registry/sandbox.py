@@ -156,6 +156,10 @@ class SandboxRegistry:
         record. Faults fire before (nothing done) or after (done, answer lost)."""
         self._before(operation)
         recorded = self._recorded(transaction_id)
+        if recorded is None and db.session.get(SandboxTransaction, transaction_id) is not None:
+            # Ids are kept per registry, not per registrar: another one used this id first.
+            raise RegistryRejected(2306, "Parameter value policy error: transaction id "
+                                         "already used by another registrar")
         if recorded is None:
             with unit_of_work():
                 try:

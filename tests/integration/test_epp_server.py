@@ -481,3 +481,11 @@ def test_a_timeout_in_the_registry_loses_the_answer_but_not_the_renewal(epp_serv
         assert int(again.text("domain:exDate")[:4]) == int(expiry[:4]) + 1
         assert epp.command(info("myohassa.fi")).text("domain:exDate") == again.text(
             "domain:exDate")
+
+
+def test_a_transaction_id_another_registrar_used_is_refused_not_failed(epp_server):
+    with epp_server.connect() as ours:
+        assert ours.command(create("eka.fi"), cltrid="SHARED-ID-1").code == 1000
+    with epp_server.connect(epp_server.other_client_id) as theirs:
+        assert theirs.command(create("toka.fi"), cltrid="SHARED-ID-1").code == 2306
+        assert theirs.command(check("toka.fi")).find("domain:name").get("avail") == "1"
