@@ -231,6 +231,10 @@ def test_premium_prices_come_with_the_fee_extension_only_when_asked_for(epp_serv
             "</fee:command></fee:check>"))
         assert asked.find("fee:command").get("name") == "renew"
         assert asked.text("fee:fee") == "500.00"
+        dollars = epp.command(check("kauppa.fi"), extension=(
+            '<fee:check><fee:currency>USD</fee:currency><fee:command name="create"/>'
+            "</fee:check>"))
+        assert dollars.code == 2306
 
 
 # -- transfers and the message queue ------------------------------------------------------

@@ -73,6 +73,7 @@ def _fee_check(context: Context, answers: list) -> etree._Element:
     """RFC 8748 prices: premium names per year in EUR; standard names are not priced here
     (the sandbox registry charges nothing for them), so their command carries no fee."""
     asked = context.extension("fee", "check", FEE_URI)
+    _euros_only(asked)
     commands = [("create", 1)]
     if asked is not None and asked.findall(f"{{{FEE_URI}}}command"):
         commands = [(c.get("name"), int(c.findtext(f"{{{FEE_URI}}}period") or 1))
@@ -103,9 +104,16 @@ def _fee_agreed(context: Context, name: str, years: int) -> None:
     price = premium_price(label, tld)
     if agreed is None or price is None:
         return
+    _euros_only(agreed)
     offered = sum((Decimal(f.text) for f in agreed.findall(f"{{{FEE_URI}}}fee")), Decimal(0))
     if offered < price * years:
         raise CommandError(2004, f"Parameter value range error: the fee is {price * years:.2f} EUR")
+
+
+def _euros_only(fee: etree._Element | None) -> None:
+    currency = fee.findtext(f"{{{FEE_URI}}}currency") if fee is not None else None
+    if currency not in (None, "EUR"):
+        raise CommandError(2306, "Parameter value policy error: prices are in EUR")
 
 
 # -- info ---------------------------------------------------------------------------------
