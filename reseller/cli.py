@@ -187,8 +187,10 @@ def serve(host: str, port: int | None) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from reseller.registry import cli as registry_cli
     from reseller.whois import cli as whois_cli
 
     for command in (clock_cli, jobs_cli, demo_cli, secrets_cli, worker, scheduler, serve):
         app.cli.add_command(command)
     whois_cli.init_app(app)
+    registry_cli.init_app(app)

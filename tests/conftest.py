@@ -26,7 +26,7 @@ from tests.support import servers
 DB_KIND = os.environ.get("TUNNUS_TEST_DB", "postgresql")
 
 # Feature fixtures that need real servers of their own (Knot for DNS, …).
-pytest_plugins = ["tests.support.dns_fixtures", "tests.support.whitelabel"]
+pytest_plugins = ["tests.support.dns_fixtures", "tests.support.whitelabel", "tests.support.epp"]
 
 
 def pytest_sessionstart(session):

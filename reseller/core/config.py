@@ -160,6 +160,14 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SANDBOX_REGISTRY_FAILURE_RATE": Decimal(env.get("SANDBOX_REGISTRY_FAILURE_RATE") or "0"),
         "SANDBOX_REGISTRY_TIMEOUT_RATE": Decimal(env.get("SANDBOX_REGISTRY_TIMEOUT_RATE") or "0"),
         "SANDBOX_REGISTRY_LATENCY_MS": int(env.get("SANDBOX_REGISTRY_LATENCY_MS") or "0"),
+        # The sandbox registry's EPP server (`flask registry epp-server`): the password of
+        # REGISTRY_CLIENT_ID, more logins as "id:pw,id2:pw2", idle timeout in seconds,
+        # connection bound, and schema validation of incoming commands.
+        "EPP_SERVER_PASSWORD": env.get("EPP_SERVER_PASSWORD") or ("sandbox" if sandbox else None),
+        "EPP_SERVER_CLIENTS": env.get("EPP_SERVER_CLIENTS", ""),
+        "EPP_SERVER_IDLE_TIMEOUT": float(env.get("EPP_SERVER_IDLE_TIMEOUT") or "300"),
+        "EPP_SERVER_MAX_CONNECTIONS": int(env.get("EPP_SERVER_MAX_CONNECTIONS") or "32"),
+        "EPP_VALIDATE": _bool(env.get("EPP_VALIDATE"), default=True),
         "AUTO_RENEW_DAYS_AHEAD": int(env.get("AUTO_RENEW_DAYS_AHEAD") or "14"),
         "ORDER_RECOVERY_AFTER_MINUTES": int(env.get("ORDER_RECOVERY_AFTER_MINUTES") or "5"),
         "PAYMENTS_ADAPTER": env.get("PAYMENTS_ADAPTER", "sandbox"),

@@ -107,6 +107,7 @@ class Message:
     kind: str  # transfer_requested | transfer_completed | transfer_rejected
     name: str
     data: dict = field(default_factory=dict)
+    queued_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ so a crash in the caller afterwards leaves the registry changed and the caller m
 from __future__ import annotations
 
 import random
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -47,12 +48,15 @@ from reseller.registry.sandbox_state import (  # noqa: F401  (re-exported)
     RESERVED,
     TRANSFER_WAIT,
     answer_transfer,
+    apply_changes,
+    change_registrant_row,
     decode_result,
     domain_info,
     encode_result,
     new_auth_code,
     premium_price,
     request_transfer,
+    restore_row,
     settle,
     transfer_info,
 )
@@ -65,7 +69,7 @@ class SimulatedCrash(BaseException):
 @dataclass
 class Fault:
     operation: str  # a command name or "*"
-    kind: str  # unavailable | timeout | crash_before | crash_after
+    kind: str  # unavailable | timeout | crash_before | crash_after | drop
     times: int = 1
 
 
@@ -88,14 +92,21 @@ class SandboxRegistry:
 
     # -- failure injection ---------------------------------------------------------------
     def inject(self, operation: str, kind: str, times: int = 1) -> None:
-        """Make the next ``times`` calls of ``operation`` fail the way ``kind`` says."""
-        assert kind in ("unavailable", "timeout", "crash_before", "crash_after")
+        """Make the next ``times`` calls of ``operation`` fail the way ``kind`` says.
+
+        ``drop`` is honoured by the EPP server (``reseller.registry.epp.server``): the
+        command is carried out and committed, then the connection closes unanswered."""
+        assert kind in ("unavailable", "timeout", "crash_before", "crash_after", "drop")
         with self._lock:
             self.faults.append(Fault(operation, kind, times))
 
     def clear_faults(self) -> None:
         with self._lock:
             self.faults.clear()
+
+    def take_drop(self, operation: str) -> bool:
+        """Whether a ``drop`` fault was injected for ``operation`` (and use it up)."""
+        return self._take_fault(operation, ("drop",)) is not None
 
     def _take_fault(self, operation: str, kinds: tuple[str, ...]) -> str | None:
         with self._lock:
@@ -145,6 +156,10 @@ class SandboxRegistry:
         record. Faults fire before (nothing done) or after (done, answer lost)."""
         self._before(operation)
         recorded = self._recorded(transaction_id)
+        if recorded is None and db.session.get(SandboxTransaction, transaction_id) is not None:
+            # Ids are kept per registry, not per registrar: another one used this id first.
+            raise RegistryRejected(2306, "Parameter value policy error: transaction id "
+                                         "already used by another registrar")
         if recorded is None:
             with unit_of_work():
                 try:
@@ -191,7 +206,9 @@ class SandboxRegistry:
 
     # -- domain commands -------------------------------------------------------------------
     def create(self, *, name: str, years: int, registrant: str, admin: str | None,
-               tech: str | None, nameservers: list[str], transaction_id: str) -> DomainInfo:
+               tech: str | None, nameservers: list[str], transaction_id: str,
+               auth_code: str | None = None, ds: list[dict] | None = None) -> DomainInfo:
+        """Register ``name``; its auth code is ``auth_code`` or, if none is given, random."""
         def body() -> DomainInfo:
             label, _, tld = name.partition(".")
             rules = TLDS.get(tld)
@@ -206,9 +223,9 @@ class SandboxRegistry:
             now = clock.now()
             lock = timedelta(days=rules.transfer_lock_days)
             row = SandboxDomain(
-                name=name, sponsor=self.registrar_id, auth_code=new_auth_code(),
+                name=name, sponsor=self.registrar_id, auth_code=auth_code or new_auth_code(),
                 created_at=now, expires_at=add_years(now, years), registrant=registrant,
-                admin=admin, tech=tech, nameservers=list(nameservers), ds=[],
+                admin=admin, tech=tech, nameservers=list(nameservers), ds=list(ds or []),
                 locked_until=now + lock if lock else None)
             db.session.add(row)
             try:
@@ -241,13 +258,7 @@ class SandboxRegistry:
     def restore(self, *, name: str, transaction_id: str) -> DomainInfo:
         def body() -> DomainInfo:
             row = self._ours(name)
-            if row.status != "redemption":
-                raise RegistryRejected(2304, "Object status prohibits operation: not in "
-                                             "redemption")
-            now = clock.now()
-            row.status, row.deleted_at = "ok", None
-            renewed = add_years(row.expires_at, 1)
-            row.expires_at = renewed if renewed > now else add_years(now, 1)
+            restore_row(row)
             return domain_info(row)
 
         return self._once("restore", name, transaction_id, body)
@@ -256,10 +267,7 @@ class SandboxRegistry:
                           transaction_id: str) -> DomainInfo:
         def body() -> DomainInfo:
             row = self._ours(name, active=True)
-            rules = TLDS[name.rpartition(".")[2]]
-            row.registrant = registrant
-            if rules.transfer_lock_days:
-                row.locked_until = clock.now() + timedelta(days=rules.transfer_lock_days)
+            change_registrant_row(row, registrant)
             return domain_info(row)
 
         return self._once("change_registrant", name, transaction_id, body)
@@ -270,21 +278,44 @@ class SandboxRegistry:
                hold: bool | None = None) -> DomainInfo:
         def body() -> DomainInfo:
             row = self._ours(name, active=True)
-            if hold is not None:
-                row.hold = hold
-            if nameservers is not None:
-                row.nameservers = list(nameservers)
-            if ds is not None:
-                row.ds = list(ds)
-            if locked is not None:
-                row.locked = locked
-            if admin is not None:
-                row.admin = admin
-            if tech is not None:
-                row.tech = tech
+            apply_changes(row, nameservers=nameservers, ds=ds, locked=locked, admin=admin,
+                          tech=tech, hold=hold)
             return domain_info(row)
 
         return self._once("update", name, transaction_id, body)
+
+    def update_domain(self, *, name: str, transaction_id: str, restore: bool = False,
+                      registrant: str | None = None, auth_code: str | None = None,
+                      **changes: Any) -> DomainInfo:
+        """Several changes as one command, all or nothing (EPP's ``<domain:update>``):
+        restore from redemption first, then ``update``'s ``changes``, a new registrant
+        (with ``change_registrant``'s rules) and a new auth code chosen by the sponsor."""
+        def body() -> DomainInfo:
+            row = self._ours(name)
+            if restore:
+                restore_row(row)
+            if row.status != "ok":
+                raise RegistryRejected(2304, "Object status prohibits operation")
+            apply_changes(row, **changes)
+            if registrant is not None and registrant != row.registrant:
+                change_registrant_row(row, registrant)
+            if auth_code is not None:
+                row.auth_code = auth_code
+            return domain_info(row)
+
+        return self._once("restore" if restore else "update", name, transaction_id, body)
+
+    def current_auth_code(self, name: str) -> str | None:
+        """Sandbox only: the auth code of one of our names (what EPP ``info`` shows the
+        sponsor), or None when the name is not ours."""
+        row = self._settled(name)
+        return row.auth_code if row is not None and row.sponsor == self.registrar_id else None
+
+    def auth_code_matches(self, name: str, auth_code: str) -> bool:
+        """Sandbox only: whether ``auth_code`` is the name's (EPP ``info`` by a non-sponsor)."""
+        row = self._settled(name)
+        return row is not None and secrets.compare_digest(
+            row.auth_code.encode(), (auth_code or "").encode())
 
     def auth_code(self, *, name: str, transaction_id: str) -> str:
         def body() -> str:
@@ -358,6 +389,13 @@ class SandboxRegistry:
                                                   "ns2.other-registrar.example"], ds=[]))
         db.session.flush()
 
+    def previous_sponsor(self, name: str) -> str | None:
+        """Sandbox only: who lost ``name`` in its last completed transfer."""
+        row = db.session.scalar(sa.select(SandboxMessage).where(
+            SandboxMessage.name == name, SandboxMessage.kind == "transfer_completed")
+            .order_by(SandboxMessage.id.desc()).limit(1))
+        return None if row is None else row.data.get("losing")
+
     # -- hosts and contacts -----------------------------------------------------------------
     def host_set(self, *, name: str, addresses: list[str]) -> None:
         self._before("host_set")
@@ -376,13 +414,30 @@ class SandboxRegistry:
             if row is not None and row.sponsor == self.registrar_id:
                 db.session.delete(row)
 
+    def host_in_use(self, name: str) -> bool:
+        """Sandbox only: whether any name is delegated to host ``name``."""
+        return any(name in (nameservers or ()) for nameservers in db.session.scalars(
+            sa.select(SandboxDomain.nameservers)))
+
     def contact_set(self, *, handle: str, data: dict) -> None:
         self._before("contact_set")
         with unit_of_work():
-            row = db.session.get(SandboxContact, handle) or SandboxContact(
-                handle=handle, sponsor=self.registrar_id)
+            row = db.session.get(SandboxContact, handle)
+            if row is not None and row.sponsor != self.registrar_id:
+                raise RegistryRejected(2201, "Authorization error")
+            row = row or SandboxContact(handle=handle, sponsor=self.registrar_id)
             row.data = dict(data)
             db.session.add(row)
+
+    def host_info(self, name: str) -> SandboxHost | None:
+        """Sandbox only: a host object as the registry holds it (EPP host ``info``)."""
+        self._before("host_info")
+        return db.session.get(SandboxHost, name, populate_existing=True)
+
+    def contact_info(self, handle: str) -> SandboxContact | None:
+        """Sandbox only: a contact object as the registry holds it (EPP contact ``info``)."""
+        self._before("contact_info")
+        return db.session.get(SandboxContact, handle, populate_existing=True)
 
     # -- poll queue ------------------------------------------------------------------------
     def poll(self) -> list[Message]:
@@ -397,7 +452,8 @@ class SandboxRegistry:
         rows = db.session.scalars(sa.select(SandboxMessage).where(
             SandboxMessage.registrar == self.registrar_id, SandboxMessage.acked_at.is_(None))
             .order_by(SandboxMessage.id))
-        return [Message(row.id, row.kind, row.name, dict(row.data)) for row in rows]
+        return [Message(row.id, row.kind, row.name, dict(row.data), row.created_at)
+                for row in rows]
 
     def ack(self, message_id: int) -> None:
         row = db.session.get(SandboxMessage, message_id)

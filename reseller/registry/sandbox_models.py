@@ -63,6 +63,7 @@ class SandboxHost(db.Model):
     name: Mapped[str] = mapped_column(sa.String(253), primary_key=True)
     sponsor: Mapped[str] = mapped_column(sa.String(40))
     addresses: Mapped[list] = mapped_column(sa.JSON, default=list)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=_now)
 
 
 class SandboxContact(db.Model):
@@ -71,6 +72,7 @@ class SandboxContact(db.Model):
     handle: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     sponsor: Mapped[str] = mapped_column(sa.String(40))
     data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=_now)
 
 
 class SandboxMessage(db.Model):

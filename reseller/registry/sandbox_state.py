@@ -93,6 +93,43 @@ def complete_transfer(row: SandboxDomain, status: str) -> None:
     db.session.flush()
 
 
+def restore_row(row: SandboxDomain) -> None:
+    """Bring a name back from redemption, renewed for a year from expiry or from now."""
+    if row.status != "redemption":
+        raise RegistryRejected(2304, "Object status prohibits operation: not in redemption")
+    now = clock.now()
+    row.status, row.deleted_at = "ok", None
+    renewed = add_years(row.expires_at, 1)
+    row.expires_at = renewed if renewed > now else add_years(now, 1)
+
+
+def change_registrant_row(row: SandboxDomain, registrant: str) -> None:
+    """A new registrant; where the TLD says so, no transfer out for a while."""
+    rules = TLDS[row.name.rpartition(".")[2]]
+    row.registrant = registrant
+    if rules.transfer_lock_days:
+        row.locked_until = clock.now() + timedelta(days=rules.transfer_lock_days)
+
+
+def apply_changes(row: SandboxDomain, *, nameservers: list[str] | None = None,
+                  ds: list[dict] | None = None, locked: bool | None = None,
+                  admin: str | None = None, tech: str | None = None,
+                  hold: bool | None = None) -> None:
+    """The changes ``update`` allows; None leaves a field as it is."""
+    if hold is not None:
+        row.hold = hold
+    if nameservers is not None:
+        row.nameservers = list(nameservers)
+    if ds is not None:
+        row.ds = list(ds)
+    if locked is not None:
+        row.locked = locked
+    if admin is not None:
+        row.admin = admin
+    if tech is not None:
+        row.tech = tech
+
+
 def premium_price(label: str, tld: str) -> Decimal | None:
     import idna
 

@@ -1,4 +1,4 @@
-"""The IETF EPP schemas (RFC 5730-5733, 5910, 3915), bundled under ``xsd/`` and loaded
+"""The IETF EPP schemas (RFC 5730-5733, 5910, 3915, 8748), bundled under ``xsd/`` and loaded
 through one master schema, so frames can be validated by the tests and, when
 ``EPP_VALIDATE`` is on, by the server before it acts on a command."""
 
@@ -18,6 +18,7 @@ _FILES = {
     "urn:ietf:params:xml:ns:domain-1.0": "domain-1.0.xsd",
     "urn:ietf:params:xml:ns:secDNS-1.1": "secDNS-1.1.xsd",
     "urn:ietf:params:xml:ns:rgp-1.0": "rgp-1.0.xsd",
+    "urn:ietf:params:xml:ns:epp:fee-1.0": "fee-1.0.xsd",  # RFC 8748, transcribed
 }
 
 

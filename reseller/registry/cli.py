@@ -1,0 +1,65 @@
+"""``flask registry epp-server``: the sandbox registry behind a real EPP server, for our
+own EPP client (``REGISTRY_ADAPTER=epp``) and for any registrar software to practise on."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+registry_cli = AppGroup("registry", help="The registry: the sandbox's EPP server.")
+
+
+@registry_cli.command("epp-server")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=7000, show_default=True,
+              help="EPP's own port is 700; an unprivileged one by default.")
+@click.option("--cert", type=click.Path(exists=True, dir_okay=False),
+              help="Server certificate (PEM). Without it a self-signed one is made.")
+@click.option("--key", type=click.Path(exists=True, dir_okay=False),
+              help="The certificate's private key (PEM).")
+@click.option("--client-ca", type=click.Path(exists=True, dir_okay=False),
+              help="Require client certificates signed by this CA (RFC 5734 mutual TLS).")
+def epp_server(host: str, port: int, cert: str | None, key: str | None,
+               client_ca: str | None) -> None:
+    """Serve the sandbox registry over EPP (RFC 5730-5734) with TLS."""
+    from reseller.registry.epp.server import EppServer, server_context
+
+    app = current_app._get_current_object()
+    if bool(cert) != bool(key):
+        raise click.UsageError("--cert and --key go together")
+    if not cert:
+        issued = _dev_certificate(Path(app.config["INSTANCE_DIR"]) / "epp", host)
+        cert, key = str(issued.cert), str(issued.key)
+        click.echo(f"  self-signed certificate: {cert}\n  key: {key}")
+    server = EppServer(app, ssl_context=server_context(cert, key, client_ca), host=host,
+                       port=port)
+    if not server.clients:
+        raise click.ClickException("no EPP logins: set EPP_SERVER_PASSWORD "
+                                   "(and/or EPP_SERVER_CLIENTS=id:pw,...)")
+    click.echo(f"EPP server on {host}:{port} (TLS{', client certificates required' if client_ca else ''})")
+    for client_id, password in server.clients.items():
+        shown = password if app.config["SANDBOX"] else "(from the configuration)"
+        click.echo(f"  login: clID {client_id} password {shown}")
+    signal.signal(signal.SIGTERM, _interrupt)  # finish commands in progress, then exit
+    server.serve_forever()
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _dev_certificate(directory: Path, host: str):
+    from reseller.registry.epp.server import tls
+
+    cert, key = directory / "epp-server.pem", directory / "epp-server-key.pem"
+    if cert.exists() and key.exists():
+        return tls.Issued(cert, key)
+    return tls.self_signed(directory, "localhost" if host in ("127.0.0.1", "::1") else host)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(registry_cli)

@@ -1,0 +1,118 @@
+"""Contact commands (RFC 5733) over the sandbox registry's contact objects, whose data is
+the dict ``reseller.domains.contacts.registry_data`` sends (name, organization, email,
+phone, street, city, postal_code, country, language): one postal address, ``int`` when
+it is ASCII and ``loc`` otherwise; the auth code is kept as ``auth_info``."""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from reseller.core.clock import clock
+from reseller.registry.epp.server.domain import roid
+from reseller.registry.epp.server.frames import CONTACT, Reply, availability, timestamp
+from reseller.registry.epp.server.session import (
+    CommandError,
+    Context,
+    existing,
+    required,
+    texts,
+)
+from reseller.registry.epp.wire import NS
+from reseller.registry.sandbox_models import SandboxContact
+
+E164 = re.compile(r"\+[0-9]{1,3}\.[0-9]{1,14}")
+POSTAL = {"name": "name", "org": "organization", "addr/contact:city": "city",
+          "addr/contact:pc": "postal_code", "addr/contact:cc": "country"}
+
+
+def check(context: Context, element: etree._Element) -> Reply:
+    context.operation = "contact_info"
+    return Reply(res_data=availability(
+        CONTACT, "id", texts(element, "contact:id"),
+        lambda handle: context.registry.contact_info(handle) is not None))
+
+
+def _found(context: Context, handle: str, *, ours: bool = False) -> SandboxContact:
+    return existing(context.registry.contact_info(handle), context.client_id, ours=ours)
+
+
+def info(context: Context, element: etree._Element) -> Reply:
+    context.operation = "contact_info"
+    handle = required(element, "contact:id")
+    row = _found(context, handle)
+    data = row.data or {}
+    result = CONTACT.infData(CONTACT.id(handle), CONTACT.roid(roid("C", handle)),
+                             CONTACT.status(s="ok"), postal_info(data))
+    if E164.fullmatch(data.get("phone") or ""):
+        result.append(CONTACT.voice(data["phone"]))
+    result.append(CONTACT.email(data.get("email") or "-"))
+    result.extend([CONTACT.clID(row.sponsor), CONTACT.crID(row.sponsor),
+                   CONTACT.crDate(timestamp(row.created_at or clock.now()))])
+    if row.sponsor == context.client_id and data.get("auth_info"):
+        result.append(CONTACT.authInfo(CONTACT.pw(data["auth_info"])))
+    return Reply(res_data=result)
+
+
+def postal_info(data: dict) -> etree._Element:
+    """One address; name, city and country are required by EPP, so a contact seeded
+    without them shows ``-`` and ``ZZ`` (ISO 3166's unassigned code)."""
+    text = " ".join(str(v) for v in data.values() if isinstance(v, str))
+    streets = [line for line in (data.get("street") or "").split("\n") if line][:3]
+    address = CONTACT.addr(*[CONTACT.street(line) for line in streets],
+                           CONTACT.city(data.get("city") or "-"))
+    if data.get("postal_code"):
+        address.append(CONTACT.pc(data["postal_code"]))
+    address.append(CONTACT.cc((data.get("country") or "ZZ").upper()))
+    info = CONTACT.postalInfo(CONTACT.name(data.get("name") or "-"),
+                              type="int" if text.isascii() else "loc")
+    if data.get("organization"):
+        info.append(CONTACT.org(data["organization"]))
+    info.append(address)
+    return info
+
+
+def contact_data(parent: etree._Element, data: dict) -> dict:
+    """``data`` with what a ``<contact:create>`` or ``<contact:chg>`` carries."""
+    data = dict(data)
+    postal = parent.find("contact:postalInfo", NS)
+    if postal is not None:
+        for path, key in POSTAL.items():
+            value = postal.findtext(f"contact:{path}", namespaces=NS)
+            if value is not None:
+                data[key] = value.strip()
+        if postal.find("contact:addr", NS) is not None:
+            data["street"] = "\n".join(texts(postal, "contact:addr/contact:street"))
+    for tag, key in (("voice", "phone"), ("email", "email"), ("authInfo/contact:pw",
+                                                                "auth_info")):
+        value = parent.findtext(f"contact:{tag}", namespaces=NS)
+        if value is not None:
+            data[key] = value.strip()
+    return data
+
+
+def create(context: Context, element: etree._Element) -> Reply:
+    context.operation = "contact_set"
+    handle = required(element, "contact:id")
+    if context.registry.contact_info(handle) is not None:
+        raise CommandError(2302, "Object exists")
+    context.registry.contact_set(handle=handle, data=contact_data(element, {}))
+    return Reply(res_data=CONTACT.creData(CONTACT.id(handle),
+                                          CONTACT.crDate(timestamp(clock.now()))))
+
+
+def update(context: Context, element: etree._Element) -> Reply:
+    context.operation = "contact_set"
+    row = _found(context, required(element, "contact:id"), ours=True)
+    if element.find("contact:add", NS) is not None or element.find("contact:rem",
+                                                                     NS) is not None:
+        raise CommandError(2306, "Parameter value policy error: contact statuses are not "
+                                 "set here")
+    chg = element.find("contact:chg", NS)
+    data = contact_data(chg, row.data or {}) if chg is not None else dict(row.data or {})
+    context.registry.contact_set(handle=row.handle, data=data)
+    return Reply()
+
+
+HANDLERS = {"check": check, "info": info, "create": create, "update": update}
