@@ -1,7 +1,7 @@
 """Events remember whether their deferred listeners have run (transactional outbox).
 
 Revision ID: b7d3e1f0a2c4
-Revises: a8fc51d9f730
+Revises: b7e3c1d2a9f4
 Create Date: 2026-12-03
 """
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import reseller.core.types
 
 revision = 'b7d3e1f0a2c4'
-down_revision = 'a8fc51d9f730'
+down_revision = 'b7e3c1d2a9f4'
 branch_labels = None
 depends_on = None
 
