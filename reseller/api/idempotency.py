@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from reseller.api.auth import current_principal
 from reseller.api.helpers import _KEY, InvalidIdempotencyKey
 from reseller.core.clock import clock
-from reseller.core.db import unit_of_work
+from reseller.core.db import insert_unless_exists, unit_of_work
 from reseller.core.errors import Conflict, DomainError, Unauthorized
 from reseller.core.extensions import db
 from reseller.core.jobs import periodic
@@ -142,13 +142,11 @@ def before_post() -> Response | None:
         return None
     fingerprint = body_fingerprint(request.method, request.path, request.get_data())
     for _attempt in range(3):
-        record = IdempotencyRecord(reseller_id=principal.reseller_id, key=key,
-                                   token_id=principal.token_id, method=request.method,
-                                   path=request.path[:500], body_hash=fingerprint)
-        try:
-            with db.session.begin_nested():
-                db.session.add(record)
-        except sa.exc.IntegrityError:
+        record = insert_unless_exists(
+            IdempotencyRecord, reseller_id=principal.reseller_id, key=key,
+            token_id=principal.token_id, method=request.method, path=request.path[:500],
+            body_hash=fingerprint, created_at=clock.now())
+        if record is None:  # taken, by an earlier or a concurrent request
             replay = _await_first(principal.reseller_id, key, fingerprint)
             if replay is not None:
                 return replay

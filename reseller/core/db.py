@@ -15,6 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
 from reseller.core.extensions import db
@@ -48,6 +50,18 @@ def transactional(view: Callable[..., Any]) -> Callable[..., Any]:
             return view(*args, **kwargs)
 
     return wrapper
+
+
+def insert_unless_exists(model: Any, **values: Any) -> Any:
+    """Insert one ``model`` row and return it, or None when a unique constraint says it
+    already exists (``INSERT ... ON CONFLICT DO NOTHING RETURNING``).
+
+    One statement instead of a savepoint, a flush and a release: no round trips spent
+    on the common case, and no IntegrityError to catch when a concurrent request won."""
+    dialect = db.session.get_bind().dialect.name
+    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(model).values(**values)
+    return db.session.scalar(insert.on_conflict_do_nothing().returning(model),
+                             execution_options={"populate_existing": True})
 
 
 def keep_loaded(row: Any) -> Any:

@@ -22,12 +22,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reseller.core.clock import clock
-from reseller.core.db import lock_row
+from reseller.core.db import insert_unless_exists, lock_row
 from reseller.core.extensions import db
 from reseller.core.types import UTCDateTime
 
@@ -82,10 +80,7 @@ def record_event(*, reseller_id: int, type: str, data: dict[str, Any],
               "dispatched_at": None if deferred else clock.now()}
     # One statement: insert unless this happening is already recorded (a concurrent or
     # repeated recording then returns the first one and notifies nobody again).
-    insert = (pg_insert if db.session.get_bind().dialect.name == "postgresql"
-              else sqlite_insert)(Event).values(**values)
-    event = db.session.scalar(insert.on_conflict_do_nothing(index_elements=["dedupe_key"])
-                              .returning(Event))
+    event = insert_unless_exists(Event, **values)
     if event is None:
         return db.session.scalar(sa.select(Event).where(Event.dedupe_key == values["dedupe_key"]))
     for listener in _LISTENERS.get(type, []) + _LISTENERS.get("*", []):

@@ -21,7 +21,7 @@ from reseller.billing.invoicing import is_blocked_for_overdue
 from reseller.catalog import services as catalog
 from reseller.catalog.rules import InvalidPeriod, add_years, rules_for
 from reseller.core.clock import clock
-from reseller.core.db import lock_row, unit_of_work
+from reseller.core.db import insert_unless_exists, lock_row, unit_of_work
 from reseller.core.errors import ValidationFailed
 from reseller.core.events import record_event
 from reseller.core.extensions import db
@@ -193,21 +193,20 @@ def _place(*, reseller_id: int, kind: str, name: names.DomainName, period: int |
            domain_id: int | None = None) -> Order:
     quote = catalog.quote(reseller_id=reseller_id, tld=name.tld, operation=kind,
                           years=period or 1, premium_net=premium_net)
-    order = Order(reseller_id=reseller_id, reference=f"ord-{uuid.uuid4().hex}",
-                  idempotency_key=idempotency_key, kind=kind, domain_name=name.ascii,
-                  unicode_name=name.unicode, tld=name.tld, period=period, state="pending",
-                  premium=premium_net is not None, currency=quote.currency, net=quote.net,
-                  vat=quote.vat, total=quote.total, vat_rate=quote.vat_rate, params=params,
-                  lock_key=name.ascii, domain_id=domain_id)
-    try:
-        with db.session.begin_nested():
-            db.session.add(order)
-            db.session.flush()
-    except sa.exc.IntegrityError:
+    # Inserted as held: the hold below is in the same transaction, and a refused hold
+    # (insufficient funds) rolls the order back with it.
+    order = insert_unless_exists(
+        Order, reseller_id=reseller_id, reference=f"ord-{uuid.uuid4().hex}",
+        idempotency_key=idempotency_key, kind=kind, domain_name=name.ascii,
+        unicode_name=name.unicode, tld=name.tld, period=period, state="held",
+        premium=premium_net is not None, currency=quote.currency, net=quote.net,
+        vat=quote.vat, total=quote.total, vat_rate=quote.vat_rate, params=params,
+        lock_key=name.ascii, domain_id=domain_id, attempts=0, created_at=clock.now())
+    if order is None:  # a unique key holds: the same request, or another order for the name
         if existing := _by_key(reseller_id, idempotency_key):
             return existing  # the same request, committed by a concurrent retry
         raise OrderInProgress(_l("Another order for %(name)s is in progress.",
-                                 name=name.unicode)) from None
+                                 name=name.unicode))
     if quote.net > 0:  # free operations (e.g. a gTLD owner change) hold nothing
         wallet.hold_funds(
             reseller_id=reseller_id, net=quote.net_money, vat_rate=quote.vat_rate,
@@ -215,8 +214,6 @@ def _place(*, reseller_id: int, kind: str, name: names.DomainName, period: int |
             item={"order_id": order.id, "kind": kind, "domain": name.ascii,
                   "period": period, "tld": name.tld},
             expires_at=clock.now() + timedelta(days=HOLD_DAYS.get(kind, DEFAULT_HOLD_DAYS)))
-    order.state = "held"
-    db.session.flush()
     enqueue("reseller.domains.tasks.process_order", order.id, urgent=True)
     return order
 
