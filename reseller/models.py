@@ -9,6 +9,7 @@ from reseller.dns.models import AcmeKey, Record, VanityNameservers, Zone, ZoneCh
 from reseller.domains.models import Contact, Domain, Host, Order  # noqa: F401
 from reseller.forwarding.models import Forward  # noqa: F401
 from reseller.onboarding.models import Application  # noqa: F401
+from reseller.registry.epp.journal import EppCommand  # noqa: F401
 from reseller.registry.sandbox_models import (  # noqa: F401
     SandboxContact,
     SandboxDomain,

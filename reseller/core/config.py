@@ -168,6 +168,10 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "EPP_SERVER_IDLE_TIMEOUT": float(env.get("EPP_SERVER_IDLE_TIMEOUT") or "300"),
         "EPP_SERVER_MAX_CONNECTIONS": int(env.get("EPP_SERVER_MAX_CONNECTIONS") or "32"),
         "EPP_VALIDATE": _bool(env.get("EPP_VALIDATE"), default=True),
+        # REGISTRY_ADAPTER=epp: the registries as JSON, one object per TLD group (name,
+        # tlds, host, port, client_id, password or password_env, cert, key, ca, profile,
+        # pool_size, timeout, keepalive); checked at start-up, see docs/epp.md.
+        "EPP_REGISTRIES": env.get("EPP_REGISTRIES", ""),
         "AUTO_RENEW_DAYS_AHEAD": int(env.get("AUTO_RENEW_DAYS_AHEAD") or "14"),
         "ORDER_RECOVERY_AFTER_MINUTES": int(env.get("ORDER_RECOVERY_AFTER_MINUTES") or "5"),
         "PAYMENTS_ADAPTER": env.get("PAYMENTS_ADAPTER", "sandbox"),

@@ -1,5 +1,6 @@
 """Registry adapters behind one interface (``base.Registry``), chosen by REGISTRY_ADAPTER:
-``sandbox`` (the embedded default, real rules, state in our database) or, later, ``epp``."""
+``sandbox`` (the embedded default, real rules, state in our database) or ``epp`` (the
+registries of ``EPP_REGISTRIES``, see ``reseller.registry.epp.router``)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,11 @@ def registry_from_config(config: Any) -> Registry:
         from reseller.registry.sandbox import SandboxRegistry
 
         return SandboxRegistry.from_config(config)
-    raise RuntimeError(f"unknown REGISTRY_ADAPTER {adapter!r} (available: sandbox)")
+    if adapter == "epp":
+        from reseller.registry.epp.router import EppRouter
+
+        return EppRouter.from_config(config)
+    raise RuntimeError(f"unknown REGISTRY_ADAPTER {adapter!r} (available: sandbox, epp)")
 
 
 def init_app(app: Flask) -> None:

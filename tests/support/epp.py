@@ -247,3 +247,25 @@ def epp_server_factory(app, committed_db, epp_pki) -> Iterator:
 def epp_server(epp_server_factory) -> EppServerHandle:
     """The sandbox EPP server with mutual TLS, on a committed database (see above)."""
     return epp_server_factory()
+
+
+def client_registries(handle: EppServerHandle, *, tlds: tuple[str, ...] = ("fi", "com", "se"),
+                      profile: str = "generic", **extra: Any) -> str:
+    """``EPP_REGISTRIES`` for our EPP client pointed at ``handle``'s server."""
+    import json
+
+    return json.dumps([{"name": "sandbox", "tlds": list(tlds), "host": "127.0.0.1",
+                        "server_name": "localhost", "port": handle.port,
+                        "client_id": handle.client_id, "password": handle.password,
+                        "cert": str(handle.client_cert), "key": str(handle.client_key),
+                        "ca": str(handle.ca), "profile": profile, "pool_size": 2,
+                        "timeout": 5, **extra}])
+
+
+def epp_router(handle: EppServerHandle, **options: Any):
+    """Our ``REGISTRY_ADAPTER=epp`` registry, logged in to ``handle``'s server."""
+    from reseller.registry import registry_from_config
+
+    return registry_from_config({"REGISTRY_ADAPTER": "epp",
+                                 "REGISTRY_CLIENT_ID": handle.client_id,
+                                 "EPP_REGISTRIES": client_registries(handle, **options)})

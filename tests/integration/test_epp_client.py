@@ -1,0 +1,162 @@
+"""Our EPP client (``REGISTRY_ADAPTER=epp``) against the sandbox registry's EPP server:
+every ``Registry`` method over real TLS sessions, and what it does when the connection
+drops after a command was sent."""
+
+from datetime import timedelta
+
+import pytest
+
+from reseller.core.clock import clock
+from reseller.registry.base import RegistryRejected, RegistryTimeout
+from tests.support.epp import epp_router
+
+DS = {"key_tag": 12345, "algorithm": 13, "digest_type": 2,
+      "digest": "E2D3C916F6DEEAC73294E8268FB5885044A833FC5459588F4A9184CFC41A5766"}
+
+
+@pytest.fixture
+def registry(epp_server):
+    router = epp_router(epp_server)
+    yield router
+    router.close()
+
+
+def create(registry, name, trid, **extra):
+    return registry.create(name=name, years=1, registrant="TNREG1", admin="TNADM1",
+                           tech="TNTEC1", nameservers=["ns1.example.net"],
+                           transaction_id=trid, **extra)
+
+
+@pytest.mark.smoke
+def test_check_create_and_info_over_epp(registry):
+    assert registry.check(["asiakas.fi"])[0].available
+    created = create(registry, "asiakas.fi", "ord-create-1")
+    assert created.sponsor == "tunnus"
+    assert not registry.check(["asiakas.fi"])[0].available
+    found = registry.info("asiakas.fi")
+    assert (found.sponsor, found.registrant, found.admin, found.tech) == (
+        "tunnus", "TNREG1", "TNADM1", "TNTEC1")
+    assert found.nameservers == ("ns1.example.net",)
+    assert found.expires_at.date() == created.expires_at.date()
+    assert registry.info("ei-ole.fi") is None
+
+
+def test_premium_names_come_with_their_price(registry):
+    answer = registry.check(["kauppa.fi"])[0]
+    assert answer.available and answer.premium
+    assert str(answer.premium_price) == "250.00"
+
+
+def test_a_repeated_transaction_id_answers_from_the_journal(registry):
+    first = create(registry, "kahdesti.fi", "ord-twice-1")
+    again = create(registry, "kahdesti.fi", "ord-twice-1")
+    assert again.expires_at == first.expires_at
+    with pytest.raises(RegistryRejected) as refused:
+        create(registry, "kahdesti.fi", "ord-twice-2")
+    assert refused.value.code == 2302
+    outcome = registry.transaction("ord-twice-2")
+    assert (outcome.ok, outcome.code) == (False, 2302)
+    assert registry.transaction("ord-twice-1").result.name == "kahdesti.fi"
+    assert registry.transaction("never-sent") is None
+
+
+def test_renew_update_with_nameservers_and_ds_and_auth_code(registry):
+    created = create(registry, "paivitys.fi", "ord-upd-1")
+    renewed = registry.renew(name="paivitys.fi", years=2, current_expiry=created.expires_at,
+                             transaction_id="ord-upd-2")
+    assert renewed.expires_at.year == created.expires_at.year + 2
+    updated = registry.update(name="paivitys.fi", transaction_id="ord-upd-3",
+                              nameservers=["ns1.tunnus.example", "ns2.tunnus.example"],
+                              ds=[DS], locked=True, tech="TNTEC2")
+    assert updated.nameservers == ("ns1.tunnus.example", "ns2.tunnus.example")
+    assert updated.ds == (DS,)
+    assert updated.locked and updated.tech == "TNTEC2"
+    cleared = registry.update(name="paivitys.fi", transaction_id="ord-upd-4", ds=[],
+                              locked=False, hold=True)
+    assert (cleared.ds, cleared.locked, cleared.hold) == ((), False, True)
+    code = registry.auth_code(name="paivitys.fi", transaction_id="ord-upd-5")
+    assert registry.current_auth_code("paivitys.fi") == code
+    changed = registry.change_registrant(name="paivitys.fi", registrant="TNREG2",
+                                         transaction_id="ord-upd-6")
+    assert changed.registrant == "TNREG2"
+
+
+def test_delete_then_restore_from_redemption(registry):
+    create(registry, "poistuva.com", "ord-del-1")
+    registry.delete(name="poistuva.com", transaction_id="ord-del-2")
+    assert "redemptionPeriod" in registry.info("poistuva.com").statuses
+    restored = registry.restore(name="poistuva.com", transaction_id="ord-del-3")
+    assert "redemptionPeriod" not in restored.statuses
+
+
+def test_transfer_in_is_requested_and_approved_and_polled(registry, epp_server):
+    epp_server.seed_foreign("muutto.fi", "Siirto-koodi-1")
+    clock.set_offset(clock.offset() + timedelta(days=400))  # past the transfer lock
+    try:
+        requested = registry.transfer_request(name="muutto.fi", auth_code="Siirto-koodi-1",
+                                              years=1, transaction_id="ord-trn-1")
+        assert requested.pending and requested.gaining == "tunnus"
+        assert registry.transfer_query(name="muutto.fi").pending
+        with epp_server.connect(epp_server.other_client_id) as other:
+            answered = other.command(
+                '<transfer op="approve"><domain:transfer><domain:name>muutto.fi'
+                "</domain:name></domain:transfer></transfer>")
+            assert answered.code == 1000
+        messages = registry.poll()
+        assert [(m.kind, m.name) for m in messages] == [("transfer_completed", "muutto.fi")]
+        assert messages[0].data["gaining"] == "tunnus"
+        registry.ack(messages[0].id)
+        assert registry.poll() == []
+        assert registry.info("muutto.fi").sponsor == "tunnus"
+    finally:
+        clock.set_offset(timedelta(0))
+
+
+def test_a_transfer_out_request_is_polled_and_rejected(registry, epp_server):
+    create(registry, "pysyva.fi", "ord-out-1")
+    code = registry.auth_code(name="pysyva.fi", transaction_id="ord-out-2")
+    clock.set_offset(clock.offset() + timedelta(days=400))
+    try:
+        with epp_server.connect(epp_server.other_client_id) as other:
+            asked = other.command(
+                '<transfer op="request"><domain:transfer><domain:name>pysyva.fi</domain:name>'
+                f"<domain:authInfo><domain:pw>{code}</domain:pw></domain:authInfo>"
+                "</domain:transfer></transfer>")
+            assert asked.code == 1001, asked.message
+        [message] = registry.poll()
+        assert (message.kind, message.name) == ("transfer_requested", "pysyva.fi")
+        assert message.data["gaining"] == epp_server.other_client_id
+        registry.ack(message.id)
+        answered = registry.transfer_answer(name="pysyva.fi", approve=False)
+        assert answered.status == "clientRejected"
+    finally:
+        clock.set_offset(timedelta(0))
+
+
+def test_hosts_and_contacts(registry, epp_server):
+    registry.host_set(name="ns1.isanta.fi", addresses=["192.0.2.1"])
+    registry.host_set(name="ns1.isanta.fi", addresses=["192.0.2.2", "2001:db8::1"])
+    with epp_server.app.app_context():
+        assert sorted(epp_server.registry().host_info("ns1.isanta.fi").addresses) == [
+            "192.0.2.2", "2001:db8::1"]
+    registry.host_delete(name="ns1.isanta.fi")
+    registry.host_delete(name="ns1.isanta.fi")  # gone already: fine
+    data = {"name": "Maija Meikäläinen", "organization": "Asiakas Oy",
+            "email": "maija@asiakas.example", "phone": "+358.401234567",
+            "street": "Mannerheimintie 2", "city": "Helsinki", "postal_code": "00100",
+            "country": "FI"}
+    registry.contact_set(handle="TNCONTACT1", data=data)
+    registry.contact_set(handle="TNCONTACT1", data={**data, "city": "Espoo"})
+    with epp_server.app.app_context():
+        stored = epp_server.registry().contact_info("TNCONTACT1").data
+    assert (stored["name"], stored["city"]) == ("Maija Meikäläinen", "Espoo")
+
+
+def test_a_dropped_answer_is_resolved_from_the_registry_not_sent_twice(registry, epp_server):
+    epp_server.inject("create", "drop")
+    with pytest.raises(RegistryTimeout):
+        create(registry, "pudonnut.fi", "ord-drop-1")
+    outcome = registry.transaction("ord-drop-1")
+    assert outcome.ok and outcome.result.sponsor == "tunnus"
+    again = create(registry, "pudonnut.fi", "ord-drop-1")
+    assert again.name == "pudonnut.fi"
