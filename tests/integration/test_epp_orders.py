@@ -1,0 +1,119 @@
+"""The order saga with ``REGISTRY_ADAPTER=epp``: hold → EPP create → capture, through our
+EPP client and the sandbox registry's EPP server, including a connection that drops after
+the create was sent. Everything commits for real (the server runs on its own threads)."""
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from reseller.accounts.models import Reseller
+from reseller.catalog import services as catalog
+from reseller.core.clock import clock
+from reseller.core.db import unit_of_work
+from reseller.core.extensions import db
+from reseller.domains import contacts, orders
+from reseller.domains.models import Domain, Order
+from reseller.registry.base import RegistryTimeout
+from tests.support.domains import CONTACT
+from tests.support.epp import epp_router
+from wallet import services as wallet
+from wallet.money import Money
+
+PRICE = Money.of("12.42")  # .fi, 1 year, net 9.90 + 25.5 % VAT
+
+
+@pytest.fixture
+def epp_app(app, epp_server):
+    """The app with ``REGISTRY_ADAPTER=epp`` pointed at the sandbox EPP server."""
+    original = app.extensions["tunnus.registry"]
+    router = epp_router(epp_server)
+    app.extensions["tunnus.registry"] = router
+    app.extensions["tunnus.jobs"].jobs.clear()
+    yield app
+    app.extensions["tunnus.registry"] = original
+    app.extensions["tunnus.jobs"].jobs.clear()
+    router.close()
+
+
+@pytest.fixture
+def placed(epp_app):
+    """A funded reseller with a contact (created at the registry over EPP) and a held
+    order for toimiva.fi: (reseller id, order id, order reference)."""
+    with unit_of_work():
+        catalog.install_defaults()
+        reseller = Reseller(company_name="Asiakas Oy", country="FI", business_id="2464491-9",
+                            contact_email="a@example.test", language="fi", status="active",
+                            tier="standard")
+        db.session.add(reseller)
+        db.session.flush()
+        wallet.open_wallet(reseller_id=reseller.id)
+        wallet.adjust_funds(reseller_id=reseller.id, amount=Money.of("100.00"),
+                            reason="test", actor="test", reference="epp-saga")
+        contact = contacts.create_contact(reseller_id=reseller.id, **CONTACT)
+    with unit_of_work():
+        order = orders.order_register(reseller_id=reseller.id, name="toimiva.fi", period=1,
+                                      contacts={"registrant": contact.id},
+                                      idempotency_key="epp-saga-1")
+    return reseller.id, order.id, order.reference
+
+
+def assert_charged_once(reseller_id, order_id, reference):
+    db.session.expire_all()
+    assert db.session.get(Order, order_id).state == "completed"
+    assert wallet.get_hold(reference=reference).state == "captured"
+    assert wallet.available(reseller_id=reseller_id) == Money.of("100.00") - PRICE
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Domain)
+                             .where(Domain.name == "toimiva.fi")) == 1
+    info = db.session.get(Domain, db.session.get(Order, order_id).domain_id)
+    assert info.registrant.handle
+
+
+def test_an_order_is_held_created_over_epp_and_captured(placed, epp_server):
+    reseller_id, order_id, reference = placed
+    assert wallet.get_hold(reference=reference).state == "active"
+    orders.process_order(order_id)
+    assert_charged_once(reseller_id, order_id, reference)
+    with epp_server.app.app_context():
+        registered = epp_server.registry().info("toimiva.fi")
+    assert registered.sponsor == "tunnus"
+    orders.process_order(order_id)  # a late duplicate of the job changes nothing
+    assert_charged_once(reseller_id, order_id, reference)
+
+
+def test_a_dropped_connection_after_the_create_is_retried_and_charged_once(placed, epp_server):
+    reseller_id, order_id, reference = placed
+    epp_server.inject("create", "drop")
+    with pytest.raises(RegistryTimeout):
+        orders.process_order(order_id)
+    db.session.expire_all()
+    assert db.session.get(Order, order_id).state == "held"  # nothing charged yet
+    assert wallet.get_hold(reference=reference).state == "active"
+    orders.process_order(order_id)  # RQ's retry: same clTRID, resolved by info
+    assert_charged_once(reseller_id, order_id, reference)
+
+
+def test_a_dropped_connection_is_finished_by_the_recovery_job(placed, epp_app, epp_server):
+    reseller_id, order_id, reference = placed
+    epp_server.inject("create", "drop")
+    with pytest.raises(RegistryTimeout):
+        orders.process_order(order_id)
+    outcome = epp_app.extensions["tunnus.registry"].transaction(reference)
+    assert outcome.ok and outcome.result.name == "toimiva.fi"
+    clock.set_offset(clock.offset() + timedelta(minutes=10))
+    try:
+        result = epp_app.test_cli_runner().invoke(args=["jobs", "run", "domains.recover_orders"])
+        assert result.exit_code == 0, result.output
+    finally:
+        clock.set_offset(timedelta(0))
+    assert_charged_once(reseller_id, order_id, reference)
+
+
+def test_a_taken_name_releases_the_hold_and_charges_nothing(placed, epp_server):
+    reseller_id, order_id, reference = placed
+    epp_server.seed_foreign("toimiva.fi", "Vieras-koodi-1")
+    orders.process_order(order_id)
+    db.session.expire_all()
+    assert db.session.get(Order, order_id).state == "failed"
+    assert wallet.get_hold(reference=reference).state == "released"
+    assert wallet.available(reseller_id=reseller_id) == Money.of("100.00")
