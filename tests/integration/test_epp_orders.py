@@ -16,7 +16,8 @@ from reseller.domains import contacts, orders
 from reseller.domains.models import Domain, Order
 from reseller.registry.base import RegistryTimeout
 from tests.support.domains import CONTACT
-from tests.support.epp import epp_router
+from tests.support.epp import client_registries, epp_router
+from tests.support.epp_hostile import HostileServer
 from wallet import services as wallet
 from wallet.money import Money
 
@@ -117,3 +118,32 @@ def test_a_taken_name_releases_the_hold_and_charges_nothing(placed, epp_server):
     assert db.session.get(Order, order_id).state == "failed"
     assert wallet.get_hold(reference=reference).state == "released"
     assert wallet.available(reseller_id=reseller_id) == Money.of("100.00")
+
+
+@pytest.mark.parametrize("mode", ["doctype", "malformed", "oversized"])
+def test_a_registry_answering_garbage_charges_nothing(placed, epp_app, epp_server, mode):
+    from reseller.registry import registry_from_config
+    from reseller.registry.epp.server import server_context
+
+    reseller_id, order_id, reference = placed
+    pki = epp_server.pki
+    hostile = HostileServer(server_context(pki.server_cert, pki.server_key, pki.ca), mode=mode)
+    router = registry_from_config({
+        "REGISTRY_ADAPTER": "epp", "REGISTRY_CLIENT_ID": "tunnus",
+        "EPP_REGISTRIES": client_registries(epp_server).replace(
+            f'"port": {epp_server.port}', f'"port": {hostile.port}')})
+    sane = epp_app.extensions["tunnus.registry"]
+    epp_app.extensions["tunnus.registry"] = router
+    try:
+        with pytest.raises(RegistryTimeout):  # a ProtocolError: the outcome is unknown
+            orders.process_order(order_id)
+    finally:
+        epp_app.extensions["tunnus.registry"] = sane
+        router.close()
+        hostile.stop()
+    db.session.expire_all()
+    assert db.session.get(Order, order_id).state == "held"
+    assert wallet.get_hold(reference=reference).state == "active"
+    assert wallet.available(reseller_id=reseller_id) == Money.of("100.00") - PRICE  # held
+    orders.process_order(order_id)  # the real registry never saw it: sent again, once
+    assert_charged_once(reseller_id, order_id, reference)

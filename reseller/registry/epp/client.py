@@ -148,7 +148,11 @@ class Session:
         except OSError as error:  # some bytes may have gone: the outcome is unknown
             self.close()
             raise RegistryTimeout(f"EPP {self.endpoint.name}: sending failed: {error}") from error
-        response = parse_response(self._read())
+        try:
+            response = parse_response(self._read())
+        except ProtocolError:
+            self.close()
+            raise
         self.last_used = time.monotonic()
         if response.closing:
             self.close()
