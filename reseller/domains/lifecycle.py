@@ -121,21 +121,39 @@ def _advance(domain_id: int) -> None:
             services.mark_deleted(domain, restorable=False)
 
 
-def poll_registry() -> int:
-    """Handle the registry's messages: transfer-out requests and completions."""
+def poll_registry(*, limit: int = 500) -> int:
+    """Read the registry's poll queue to the end (an EPP registry shows one message at a
+    time), hand each message to the lifecycle and acknowledge it: transfer-out requests
+    and completions for our names, and the end of our own transfers in."""
     registry = get_registry()
     handled = 0
-    for message in registry.poll():
-        with unit_of_work():
-            domain = db.session.scalar(sa.select(Domain).where(Domain.live_name == message.name))
-            if domain is not None and message.kind == "transfer_requested":
-                _transfer_out_requested(domain)
-            elif domain is not None and message.kind == "transfer_completed" \
-                    and message.data.get("losing") == registry.registrar_id:
-                services.mark_transferred_out(domain)
-            registry.ack(message.id)
-        handled += 1
+    while handled < limit:
+        messages = registry.poll()
+        if not messages:
+            break
+        for message in messages:
+            with unit_of_work():
+                _handle_message(registry, message)
+                registry.ack(message.id)
+            handled += 1
     return handled
+
+
+def _handle_message(registry, message) -> None:
+    domain = db.session.scalar(sa.select(Domain).where(Domain.live_name == message.name))
+    if domain is not None and message.kind == "transfer_requested":
+        _transfer_out_requested(domain)
+    elif domain is not None and message.kind == "transfer_completed" \
+            and message.data.get("losing") == registry.registrar_id:
+        services.mark_transferred_out(domain)
+    elif message.kind in ("transfer_completed", "transfer_rejected", "transfer_cancelled") \
+            and message.data.get("gaining") == registry.registrar_id:
+        for order_id in recovery.pending_transfer_orders(name=message.name):
+            try:
+                with db.session.begin_nested():
+                    recovery.check_transfer(order_id)
+            except (DomainError, RegistryError):  # domains.transfers looks again later
+                log.exception("transfer check failed for order %s", order_id)
 
 
 def _transfer_out_requested(domain: Domain) -> None:

@@ -39,10 +39,12 @@ def recover_order(order_id: int) -> str:
     return "finished"
 
 
-def pending_transfer_orders() -> list[int]:
-    return list(db.session.scalars(sa.select(Order.id).where(
-        Order.state == "held", Order.kind == "transfer",
-        Order.registry_status == "pending_transfer").order_by(Order.id)))
+def pending_transfer_orders(*, name: str | None = None) -> list[int]:
+    stmt = sa.select(Order.id).where(Order.state == "held", Order.kind == "transfer",
+                                     Order.registry_status == "pending_transfer")
+    if name is not None:
+        stmt = stmt.where(Order.domain_name == name)
+    return list(db.session.scalars(stmt.order_by(Order.id)))
 
 
 def check_transfer(order_id: int) -> None:

@@ -82,6 +82,12 @@ def check_transfers() -> None:
     lifecycle.check_transfers()
 
 
+@periodic("registry.poll", "*/5 * * * *")
+def poll_registry() -> None:
+    """Read and acknowledge the registry's poll queue (transfers in and out)."""
+    lifecycle.poll_registry()
+
+
 @periodic("domains.lifecycle", "15 3 * * *")
 def run_lifecycle() -> None:
     """Reminders, auto-renew, and expiry → grace → redemption → deleted."""

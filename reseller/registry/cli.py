@@ -10,7 +10,16 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-registry_cli = AppGroup("registry", help="The registry: the sandbox's EPP server.")
+registry_cli = AppGroup("registry", help="The registry: its poll queue, the sandbox's EPP "
+                                         "server.")
+
+
+@registry_cli.command("poll")
+def poll() -> None:
+    """Read and acknowledge the registry's poll queue now (the ``registry.poll`` job)."""
+    from reseller.domains import lifecycle
+
+    click.echo(f"{lifecycle.poll_registry()} message(s) handled")
 
 
 @registry_cli.command("epp-server")

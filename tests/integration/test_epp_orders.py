@@ -147,3 +147,23 @@ def test_a_registry_answering_garbage_charges_nothing(placed, epp_app, epp_serve
     assert wallet.available(reseller_id=reseller_id) == Money.of("100.00") - PRICE  # held
     orders.process_order(order_id)  # the real registry never saw it: sent again, once
     assert_charged_once(reseller_id, order_id, reference)
+
+
+def test_a_transfer_out_request_arrives_through_the_poll_job(placed, epp_app, epp_server):
+    reseller_id, order_id, reference = placed
+    orders.process_order(order_id)
+    registry = epp_app.extensions["tunnus.registry"]
+    code = registry.auth_code(name="toimiva.fi", transaction_id="auth-out-1")
+    with epp_server.connect(epp_server.other_client_id) as other:
+        asked = other.command(
+            '<transfer op="request"><domain:transfer><domain:name>toimiva.fi</domain:name>'
+            f"<domain:authInfo><domain:pw>{code}</domain:pw></domain:authInfo>"
+            "</domain:transfer></transfer>")
+        assert asked.code == 1001, asked.message
+    result = epp_app.test_cli_runner().invoke(args=["registry", "poll"])
+    assert result.exit_code == 0, result.output
+    assert "1 message(s) handled" in result.output
+    db.session.expire_all()
+    domain = db.session.scalar(sa.select(Domain).where(Domain.name == "toimiva.fi"))
+    assert domain.transfer_out_pending
+    assert registry.poll() == []  # acknowledged
