@@ -7,6 +7,8 @@ was, when the answer was lost."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -55,15 +57,29 @@ class Entry:
 TABLE = EppCommand.__table__
 
 
-def _write(statement: sa.Executable) -> None:
-    """Commit ``statement`` on a connection of its own: the caller's unit of work may
-    roll back, but what was sent to a registry stays sent."""
+@contextmanager
+def _connection() -> Iterator[sa.Connection]:
+    """A connection that commits on its own: the caller's unit of work may roll back,
+    but what was sent to a registry stays sent.
+
+    SQLite (the embedded default) has one writer at a time and every transaction takes
+    the write lock at BEGIN, so while the caller's own transaction is open a second
+    connection would wait for it forever: there the journal rides in the caller's
+    transaction instead (and is lost with it on a rollback)."""
+    if db.engine.dialect.name == "sqlite" and db.session().in_transaction():
+        yield db.session.connection()
+        return
     with db.engine.begin() as connection:
+        yield connection
+
+
+def _write(statement: sa.Executable) -> None:
+    with _connection() as connection:
         connection.execute(statement)
 
 
 def get(transaction_id: str) -> Entry | None:
-    with db.engine.connect() as connection:
+    with _connection() as connection:
         row = connection.execute(sa.select(TABLE).where(TABLE.c.id == transaction_id)).first()
     if row is None:
         return None
@@ -77,7 +93,7 @@ def sending(*, transaction_id: str, registry: str, command: str, name: str,
     values = {"registry": registry, "command": command, "name": name, "params": params,
               "sent_at": clock.now(), "answered_at": None, "code": None, "message": None,
               "result": None}
-    with db.engine.begin() as connection:
+    with _connection() as connection:
         updated = connection.execute(TABLE.update().where(TABLE.c.id == transaction_id)
                                      .values(**values)).rowcount
         if not updated:
