@@ -27,7 +27,7 @@ REQUIRED = ("name", "tlds", "host", "client_id")
 def registries_from_config(config: Mapping[str, Any]) -> dict[str, EppRegistry]:
     """Build (without connecting) each configured registry, by TLD; any mistake is a
     ``ConfigError`` naming the registry and the key."""
-    raw = config.get("EPP_REGISTRIES") or ""
+    raw = config.get("EPP_REGISTRIES") or "[]"
     try:
         entries = json.loads(raw) if isinstance(raw, str) else raw
     except ValueError as error:
