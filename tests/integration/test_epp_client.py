@@ -9,7 +9,7 @@ import pytest
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.registry.base import RegistryRejected, RegistryTimeout
-from tests.support.epp import epp_router
+from tests.support.epp import epp_router, transfer_request_frame
 
 DS = {"key_tag": 12345, "algorithm": 13, "digest_type": 2,
       "digest": "E2D3C916F6DEEAC73294E8268FB5885044A833FC5459588F4A9184CFC41A5766"}
@@ -126,10 +126,7 @@ def test_a_transfer_out_request_is_polled_and_rejected(registry, epp_server):
     shift_clock(timedelta(days=400))
     try:
         with epp_server.connect(epp_server.other_client_id) as other:
-            asked = other.command(
-                '<transfer op="request"><domain:transfer><domain:name>pysyva.fi</domain:name>'
-                f"<domain:authInfo><domain:pw>{code}</domain:pw></domain:authInfo>"
-                "</domain:transfer></transfer>")
+            asked = other.command(transfer_request_frame("pysyva.fi", code))
             assert asked.code == 1001, asked.message
         [message] = registry.poll()
         assert (message.kind, message.name) == ("transfer_requested", "pysyva.fi")

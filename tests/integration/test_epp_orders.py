@@ -16,7 +16,7 @@ from reseller.domains import contacts, orders
 from reseller.domains.models import Domain, Order
 from reseller.registry.base import RegistryTimeout
 from tests.support.domains import CONTACT
-from tests.support.epp import client_registries, epp_router
+from tests.support.epp import client_registries, epp_router, transfer_request_frame
 from tests.support.epp_hostile import HostileServer
 from wallet import services as wallet
 from wallet.money import Money
@@ -166,10 +166,7 @@ def test_a_transfer_out_request_arrives_through_the_poll_job(placed, epp_app, ep
     registry = epp_app.extensions["tunnus.registry"]
     code = registry.auth_code(name="toimiva.fi", transaction_id="auth-out-1")
     with epp_server.connect(epp_server.other_client_id) as other:
-        asked = other.command(
-            '<transfer op="request"><domain:transfer><domain:name>toimiva.fi</domain:name>'
-            f"<domain:authInfo><domain:pw>{code}</domain:pw></domain:authInfo>"
-            "</domain:transfer></transfer>")
+        asked = other.command(transfer_request_frame("toimiva.fi", code))
         assert asked.code == 1001, asked.message
     result = epp_app.test_cli_runner().invoke(args=["registry", "poll"])
     assert result.exit_code == 0, result.output

@@ -269,3 +269,10 @@ def epp_router(handle: EppServerHandle, **options: Any):
     return registry_from_config({"REGISTRY_ADAPTER": "epp",
                                  "REGISTRY_CLIENT_ID": handle.client_id,
                                  "EPP_REGISTRIES": client_registries(handle, **options)})
+
+
+def transfer_request_frame(name: str, auth_code: str) -> str:
+    """The body of a domain transfer request, for ``EppConnection.command``."""
+    return (f'<transfer op="request"><domain:transfer><domain:name>{name}</domain:name>'
+            f"<domain:authInfo><domain:pw>{auth_code}</domain:pw></domain:authInfo>"
+            "</domain:transfer></transfer>")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from reseller.registry.epp.commands import CONTACT, FEE_URI, maker
+from reseller.registry.epp.elements import CONTACT, FEE_URI, maker
 from reseller.registry.epp.wire import NS
 
 FI_DOMAIN_EXT = "urn:ietf:params:xml:ns:domain-ext-1.0"

@@ -22,7 +22,7 @@ from reseller.registry.base import (
     RegistryUnavailable,
     TransferInfo,
 )
-from reseller.registry.epp.commands import FEE_URI
+from reseller.registry.epp.elements import FEE_URI
 from reseller.registry.epp.wire import NS
 
 NS_ALL = {**NS, "fee": FEE_URI}

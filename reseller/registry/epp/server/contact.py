@@ -5,11 +5,10 @@ it is ASCII and ``loc`` otherwise; the auth code is kept as ``auth_info``."""
 
 from __future__ import annotations
 
-import re
-
 from lxml import etree
 
 from reseller.core.clock import clock
+from reseller.registry.epp.elements import E164, postal_info
 from reseller.registry.epp.server.domain import roid
 from reseller.registry.epp.server.frames import CONTACT, Reply, availability, timestamp
 from reseller.registry.epp.server.session import (
@@ -22,7 +21,6 @@ from reseller.registry.epp.server.session import (
 from reseller.registry.epp.wire import NS
 from reseller.registry.sandbox_models import SandboxContact
 
-E164 = re.compile(r"\+[0-9]{1,3}\.[0-9]{1,14}")
 POSTAL = {"name": "name", "org": "organization", "addr/contact:city": "city",
           "addr/contact:pc": "postal_code", "addr/contact:cc": "country"}
 
@@ -53,24 +51,6 @@ def info(context: Context, element: etree._Element) -> Reply:
     if row.sponsor == context.client_id and data.get("auth_info"):
         result.append(CONTACT.authInfo(CONTACT.pw(data["auth_info"])))
     return Reply(res_data=result)
-
-
-def postal_info(data: dict) -> etree._Element:
-    """One address; name, city and country are required by EPP, so a contact seeded
-    without them shows ``-`` and ``ZZ`` (ISO 3166's unassigned code)."""
-    text = " ".join(str(v) for v in data.values() if isinstance(v, str))
-    streets = [line for line in (data.get("street") or "").split("\n") if line][:3]
-    address = CONTACT.addr(*[CONTACT.street(line) for line in streets],
-                           CONTACT.city(data.get("city") or "-"))
-    if data.get("postal_code"):
-        address.append(CONTACT.pc(data["postal_code"]))
-    address.append(CONTACT.cc((data.get("country") or "ZZ").upper()))
-    info = CONTACT.postalInfo(CONTACT.name(data.get("name") or "-"),
-                              type="int" if text.isascii() else "loc")
-    if data.get("organization"):
-        info.append(CONTACT.org(data["organization"]))
-    info.append(address)
-    return info
 
 
 def contact_data(parent: etree._Element, data: dict) -> dict:

@@ -10,9 +10,18 @@ from datetime import UTC, datetime
 from lxml import etree
 from lxml.builder import ElementMaker
 
+from reseller.registry.epp.elements import (  # noqa: F401  (re-exported for handlers)
+    CONTACT,
+    DOMAIN,
+    EPP,
+    FEE,
+    FEE_URI,
+    HOST,
+    RGP,
+    SECDNS,
+)
 from reseller.registry.epp.wire import NS, OBJECT_URIS, serialize
 
-FEE_URI = "urn:ietf:params:xml:ns:epp:fee-1.0"
 SERVER_EXTENSIONS = (NS["secDNS"], NS["rgp"], FEE_URI)
 
 RESULTS = {
@@ -47,20 +56,6 @@ RESULTS = {
     2501: "Authentication error; server closing connection",
     2502: "Session limit exceeded; server closing connection",
 }
-
-
-def maker(prefix: str, uri: str | None = None) -> ElementMaker:
-    uri = uri or NS[prefix]
-    return ElementMaker(namespace=uri, nsmap={prefix: uri})
-
-
-EPP = ElementMaker(namespace=NS["epp"], nsmap={None: NS["epp"]})
-DOMAIN = maker("domain")
-HOST = maker("host")
-CONTACT = maker("contact")
-SECDNS = maker("secDNS")
-RGP = maker("rgp")
-FEE = maker("fee", FEE_URI)
 
 
 def timestamp(moment: datetime) -> str:
