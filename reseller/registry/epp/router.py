@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from reseller.core.config import ConfigError
-from reseller.registry.base import Message, Outcome, RegistryRejected
+from reseller.registry.base import (
+    DomainInfo,
+    Message,
+    Outcome,
+    RegistryRejected,
+    TransferInfo,
+)
 from reseller.registry.epp import journal
 from reseller.registry.epp.adapter import EppRegistry
 from reseller.registry.epp.client import Endpoint, Pool
@@ -110,6 +116,42 @@ class EppRouter:
         raise RegistryRejected(2306, f"Parameter value policy error: no registry for {name}")
 
     # -- routed by name -----------------------------------------------------------------------
+    def info(self, name: str) -> DomainInfo | None:
+        return self.for_name(name).info(name)
+
+    def current_auth_code(self, name: str) -> str | None:
+        return self.for_name(name).current_auth_code(name)
+
+    def create(self, *, name: str, **kwargs: Any) -> DomainInfo:
+        return self.for_name(name).create(name=name, **kwargs)
+
+    def renew(self, *, name: str, **kwargs: Any) -> DomainInfo:
+        return self.for_name(name).renew(name=name, **kwargs)
+
+    def restore(self, *, name: str, transaction_id: str) -> DomainInfo:
+        return self.for_name(name).restore(name=name, transaction_id=transaction_id)
+
+    def change_registrant(self, *, name: str, **kwargs: Any) -> DomainInfo:
+        return self.for_name(name).change_registrant(name=name, **kwargs)
+
+    def update(self, *, name: str, **kwargs: Any) -> DomainInfo:
+        return self.for_name(name).update(name=name, **kwargs)
+
+    def auth_code(self, *, name: str, transaction_id: str) -> str:
+        return self.for_name(name).auth_code(name=name, transaction_id=transaction_id)
+
+    def delete(self, *, name: str, transaction_id: str) -> None:
+        self.for_name(name).delete(name=name, transaction_id=transaction_id)
+
+    def transfer_request(self, *, name: str, **kwargs: Any) -> TransferInfo:
+        return self.for_name(name).transfer_request(name=name, **kwargs)
+
+    def transfer_query(self, *, name: str) -> TransferInfo | None:
+        return self.for_name(name).transfer_query(name=name)
+
+    def transfer_answer(self, *, name: str, approve: bool) -> TransferInfo:
+        return self.for_name(name).transfer_answer(name=name, approve=approve)
+
     def check(self, names: list[str]) -> list:
         groups: dict[EppRegistry, list[str]] = {}
         for name in names:
@@ -153,19 +195,3 @@ class EppRouter:
     def close(self) -> None:
         for registry in self.registries:
             registry.close()
-
-    def __getattr__(self, attribute: str) -> Any:
-        """Every other ``Registry`` method takes ``name=`` (or the name first): route it."""
-        if attribute.startswith("_") or attribute not in ROUTED:
-            raise AttributeError(attribute)
-
-        def routed(*args: Any, **kwargs: Any) -> Any:
-            name = kwargs.get("name") or args[0]
-            return getattr(self.for_name(name), attribute)(*args, **kwargs)
-
-        return routed
-
-
-ROUTED = frozenset({"info", "create", "renew", "restore", "change_registrant", "update",
-                    "auth_code", "delete", "transfer_request", "transfer_query",
-                    "transfer_answer", "current_auth_code"})
