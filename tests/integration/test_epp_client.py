@@ -166,3 +166,38 @@ def test_a_dropped_answer_is_resolved_from_the_registry_not_sent_twice(registry,
     assert outcome.ok and outcome.result.sponsor == "tunnus"
     again = create(registry, "pudonnut.fi", "ord-drop-1")
     assert again.name == "pudonnut.fi"
+
+
+def test_a_dropped_renewal_is_resolved_by_the_expiry_and_not_renewed_twice(registry,
+                                                                          epp_server):
+    created = create(registry, "jatkuva.fi", "ord-ren-1")
+    epp_server.inject("renew", "drop")
+    with pytest.raises(RegistryTimeout):
+        registry.renew(name="jatkuva.fi", years=1, current_expiry=created.expires_at,
+                       transaction_id="ord-ren-2")
+    again = registry.renew(name="jatkuva.fi", years=1, current_expiry=created.expires_at,
+                           transaction_id="ord-ren-2")
+    assert again.expires_at.year == created.expires_at.year + 1
+    assert registry.info("jatkuva.fi").expires_at.year == created.expires_at.year + 1
+    assert registry.transaction("ord-ren-2").ok
+
+
+def test_command_failed_2400_means_not_done_and_the_retry_sends_it(registry, epp_server):
+    from reseller.registry.base import RegistryUnavailable
+
+    epp_server.inject("create", "unavailable")
+    with pytest.raises(RegistryUnavailable):
+        create(registry, "myohemmin.fi", "ord-later-1")
+    assert registry.transaction("ord-later-1") is None
+    assert create(registry, "myohemmin.fi", "ord-later-1").sponsor == "tunnus"
+
+
+def test_an_id_sent_but_never_carried_out_is_sent_again_once(registry):
+    from reseller.registry.epp import journal
+
+    with unit_of_work():  # a process that died right after journaling, before sending
+        journal.sending(transaction_id="ord-lost-1", registry="sandbox", command="create",
+                        name="kadonnut.fi", params={"years": 1})
+    assert registry.transaction("ord-lost-1") is None  # the registry has no such name
+    assert create(registry, "kadonnut.fi", "ord-lost-1").name == "kadonnut.fi"
+    assert registry.transaction("ord-lost-1").ok
