@@ -175,3 +175,26 @@ def test_a_transfer_out_request_arrives_through_the_poll_job(placed, epp_app, ep
     domain = db.session.scalar(sa.select(Domain).where(Domain.name == "toimiva.fi"))
     assert domain.transfer_out_pending
     assert registry.poll() == []  # acknowledged
+
+
+def test_a_transfer_in_finishes_when_its_approval_arrives_in_the_poll_queue(
+        placed, epp_app, epp_server):
+    reseller_id, _, _ = placed
+    epp_server.seed_foreign("tuleva.fi", "Siirto-koodi-9")
+    with unit_of_work():
+        order = orders.order_transfer(reseller_id=reseller_id, name="tuleva.fi",
+                                      auth_code="Siirto-koodi-9", idempotency_key="in-1")
+    orders.process_order(order.id)
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).registry_status == "pending_transfer"
+    with epp_server.connect(epp_server.other_client_id) as other:
+        approved = other.command('<transfer op="approve"><domain:transfer><domain:name>'
+                                 "tuleva.fi</domain:name></domain:transfer></transfer>")
+        assert approved.code == 1000, approved.message
+    result = epp_app.test_cli_runner().invoke(args=["registry", "poll"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).state == "completed"
+    assert wallet.get_hold(reference=order.reference).state == "captured"
+    domain = db.session.scalar(sa.select(Domain).where(Domain.name == "tuleva.fi"))
+    assert domain.status == "active"
