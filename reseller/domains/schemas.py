@@ -132,7 +132,8 @@ class OrderOut(BaseSchema):
     period = fields.Integer(allow_none=True)
     state = fields.String()
     premium = fields.Boolean()
-    price = fields.Method("_price")
+    price = fields.Method("_price", metadata={
+        "allOf": [{"$ref": "#/components/schemas/PriceOut"}]})
     reason = fields.String(allow_none=True)
     created_at = fields.DateTime()
     completed_at = fields.DateTime(allow_none=True)
@@ -208,7 +209,11 @@ class DomainOut(BaseSchema):
                                          "email address is verified"})
     nameservers = fields.List(fields.String())
     hosts = fields.List(fields.Nested(HostOut))
-    contacts = fields.Function(lambda domain: DomainContactsOut().dump(domain))
+    contacts = fields.Function(lambda domain: DomainContactsOut().dump(domain), metadata={
+        "type": "object", "required": ["registrant", "admin", "tech"],
+        "properties": {"registrant": {"type": "integer"},
+                       "admin": {"type": ["integer", "null"]},
+                       "tech": {"type": ["integer", "null"]}}})
     ds = fields.List(fields.Nested(DsRecord))
 
 

@@ -56,6 +56,12 @@ class LiveServer:
         with urllib.request.urlopen(self.base + "/oauth/token", body, timeout=10) as answer:
             return json.load(answer)["access_token"]
 
+    def flask(self, *args: str) -> str:
+        """Run a ``flask`` CLI command against this server's instance (e.g. the clock)."""
+        done = subprocess.run([*FLASK, *args], cwd=ROOT, env=self.env, check=True,
+                              capture_output=True, text=True)
+        return done.stdout
+
     def personal_token(self, reseller: int = 0) -> str:
         """A personal token of a demo reseller's owner (what the client area issues)."""
         email = self.demo["resellers"][reseller]["email"]
