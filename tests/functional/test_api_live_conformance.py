@@ -36,8 +36,8 @@ def _schemathesis(live, cwd, *selection: str) -> tuple[int, int, int, str]:
     run = subprocess.run([
         SCHEMATHESIS, "run", f"{live.base}/api/v1/openapi.json",
         "-H", f"Authorization: Bearer {live.personal_token()}", "--checks", CHECKS,
-        "--phases", "examples,coverage,fuzzing", "--max-examples", "5", "--seed", "14",
-        "--generation-database", "none", "--workers", "1", "--no-color",
+        "--phases", "examples,coverage,fuzzing", "--max-examples", "5",
+        "--generation-deterministic", "--workers", "1", "--no-color",
         "--suppress-health-check", "all", *selection,
     ], cwd=cwd, capture_output=True, text=True, timeout=600)
     selected = re.search(r"Selected: (\d+)/(\d+)", run.stdout)
