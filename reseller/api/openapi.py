@@ -65,19 +65,24 @@ PAGE_PARAMETERS = [
 
 
 def doc(*, summary: str, tags: list[str], body: type[Schema] | Schema | None = None,
-        response: type[Schema] | Schema | None = None, status: int = 200,
+        response: type[Schema] | Schema | None = None, status: int | tuple[int, ...] = 200,
         query: list[dict[str, Any]] | None = None, errors: tuple[int, ...] = (),
         description: str | None = None, public: bool = False,
-        example: dict[str, Any] | None = None, content_type: str = "application/json"
-        ) -> Callable:
-    """Attach OpenAPI metadata to a view (the view itself is unchanged)."""
+        example: dict[str, Any] | None = None, content_type: str = "application/json",
+        body_types: tuple[str, ...] = ()) -> Callable:
+    """Attach OpenAPI metadata to a view (the view itself is unchanged).
+
+    ``status`` lists every success status the view answers (e.g. ``(200, 201)`` for an
+    upsert); ``body_types`` names the media types of a raw (non-JSON) request body.
+    """
 
     def decorator(view: Callable) -> Callable:
         view._openapi = {
             "summary": summary, "tags": tags, "body": body, "response": response,
-            "status": status, "query": query or [], "errors": errors,
-            "description": description, "public": public, "example": example,
-            "content_type": content_type,
+            "statuses": (status,) if isinstance(status, int) else tuple(status),
+            "query": query or [], "errors": errors, "description": description,
+            "public": public, "example": example, "content_type": content_type,
+            "body_types": body_types,
         }
         return view
 
@@ -105,7 +110,7 @@ class _NameResolver:
         return name
 
 
-def _schema_ref(spec: APISpec, schema: Any) -> Any:
+def _schema_ref(schema: Any) -> Any:
     if schema is None:
         return None
     return schema if isinstance(schema, Schema) else schema()
@@ -160,66 +165,110 @@ def _operation(spec: APISpec, rule: Any, view: Callable, meta: dict[str, Any],
     operation: dict[str, Any] = {
         "summary": meta["summary"],
         "tags": meta["tags"],
-        "operationId": rule.endpoint.replace(".", "_") + ("" if method == "GET" else f"_{method.lower()}"),
-        "parameters": [],
+        "operationId": rule.endpoint.replace(".", "_")
+        + ("" if method == "GET" else f"_{method.lower()}"),
+        "parameters": _parameters(rule, meta, method),
         "responses": {},
     }
     if meta["description"]:
         operation["description"] = meta["description"]
-    for name in rule.arguments:
-        converter = rule._converters.get(name)
-        schema: dict[str, Any] = {"type": "string"}
-        if isinstance(converter, IntegerConverter):
-            schema = {"type": "integer", "minimum": 0}
-        operation["parameters"].append(
-            {"in": "path", "name": name, "required": True, "schema": schema}
-        )
-    operation["parameters"].extend({"in": "query", **q} for q in meta["query"])
-    response_schema = _schema_ref(spec, meta["response"])
-    named = {q.get("name") for q in meta["query"]}
-    if method == "GET" and _is_page(response_schema) and not named & {"cursor", "after"}:
-        operation["parameters"].extend(dict(p) for p in PAGE_PARAMETERS)
+    body = _request_body(meta)
+    if body is not None:
+        operation["requestBody"] = body
+    for status in meta["statuses"]:
+        operation["responses"][str(status)] = _success(meta, status)
+    if meta["public"]:
+        operation["security"] = []
+    else:
+        operation["security"] = [{"oauth2": getattr(view, "_scopes", [])}, {"bearerAuth": []}]
+    for code in sorted(error_statuses(rule, meta, method, has_body=body is not None)):
+        operation["responses"][str(code)] = _error(code)
+    return operation
+
+
+def error_statuses(rule: Any, meta: dict[str, Any], method: str, *, has_body: bool) -> set[int]:
+    """Every error status an operation can answer, from what it takes and who may call it.
+
+    400 (malformed query, cursor, NUL bytes), 422 (invalid fields) and 429 (rate limit)
+    can happen anywhere; the rest follow from the operation's shape; ``errors`` adds what
+    only its services know (402 funds, 409 state, 503 registry).
+    """
+    codes = set(meta["errors"]) | {400, 422, 429}
     if method == "POST":
-        operation["parameters"].append({
+        codes.add(409)  # the Idempotency-Key is still in use by a concurrent request
+    if has_body or method in {"POST", "PUT", "PATCH"}:
+        codes.add(413)  # MAX_CONTENT_LENGTH
+    if not meta["public"]:
+        codes |= {401, 403}
+    if rule.arguments:
+        codes.add(404)
+    return codes
+
+
+def _parameters(rule: Any, meta: dict[str, Any], method: str) -> list[dict[str, Any]]:
+    parameters: list[dict[str, Any]] = []
+    for name in rule.arguments:
+        schema: dict[str, Any] = {"type": "string"}
+        if isinstance(rule._converters.get(name), IntegerConverter):
+            schema = {"type": "integer", "minimum": 0}
+        parameters.append({"in": "path", "name": name, "required": True, "schema": schema})
+    parameters.extend({"in": "query", **q} for q in meta["query"])
+    named = {q.get("name") for q in meta["query"]}
+    if method == "GET" and _is_page(_schema_ref(meta["response"])) \
+            and not named & {"cursor", "after"}:
+        parameters.extend(dict(p) for p in PAGE_PARAMETERS)
+    if method == "POST":
+        parameters.append({
             "in": "header", "name": "Idempotency-Key", "required": False,
             "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:\\-]{1,255}$"},
             "description": "Same key and body replays the first response.",
         })
-    body = _schema_ref(spec, meta["body"])
+    return parameters
+
+
+def _request_body(meta: dict[str, Any]) -> dict[str, Any] | None:
+    body = _schema_ref(meta["body"])
     if body is not None:
-        operation["requestBody"] = {"required": True,
-                                    "content": {"application/json": {"schema": body}}}
-    response = response_schema
+        return {"required": True, "content": {"application/json": {"schema": body}}}
+    if meta["body_types"]:
+        return {"required": True,
+                "content": {kind: {"schema": {"type": "string"}} for kind in meta["body_types"]}}
+    return None
+
+
+def _success(meta: dict[str, Any], status: int) -> dict[str, Any]:
+    """A success response: JSON with its schema, a download with its media type, or (204)
+    no body at all."""
     ok: dict[str, Any] = {"description": "Success", "headers": dict(RATE_LIMIT_HEADERS)}
+    if status == 204:
+        return ok
+    response = _schema_ref(meta["response"])
     if response is not None:
         content: dict[str, Any] = {"schema": response}
         if meta["example"] is not None:
             content["example"] = meta["example"]
         ok["content"] = {meta["content_type"]: content}
-    operation["responses"][str(meta["status"])] = ok
-    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    codes = set(meta["errors"]) | {400, 422, 429}
-    if method == "POST":
-        codes.add(409)
-    if not meta["public"]:
-        codes |= {401, 403}
-        scopes = getattr(view, "_scopes", [])
-        operation["security"] = [{"oauth2": scopes}, {"bearerAuth": []}]
-    else:
-        operation["security"] = []
-    if rule.arguments:
-        codes.add(404)
-    for code in sorted(codes):
-        content = {"application/problem+json": dict(problem["application/problem+json"])}
-        if code in ERROR_EXAMPLES:
-            content["application/problem+json"]["example"] = ERROR_EXAMPLES[code]
-        error: dict[str, Any] = {"description": STANDARD_ERRORS.get(code, "Refused"),
-                                 "content": content}
-        if code == 429:
-            error["headers"] = {"Retry-After": {"description": "Seconds to wait", **_INT},
-                                **RATE_LIMIT_HEADERS}
-        operation["responses"][str(code)] = error
-    return operation
+    elif meta["content_type"] != "application/json":
+        ok["content"] = {meta["content_type"]: {"schema": _raw_schema(meta["content_type"])}}
+    return ok
+
+
+def _raw_schema(media_type: str) -> dict[str, Any]:
+    if media_type.startswith("text/") or media_type.endswith("xml"):
+        return {"type": "string"}
+    return {"type": "string", "format": "binary"}
+
+
+def _error(code: int) -> dict[str, Any]:
+    content: dict[str, Any] = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    if code in ERROR_EXAMPLES:
+        content["example"] = ERROR_EXAMPLES[code]
+    error: dict[str, Any] = {"description": STANDARD_ERRORS.get(code, "Refused"),
+                             "content": {"application/problem+json": content}}
+    if code == 429:
+        error["headers"] = {"Retry-After": {"description": "Seconds to wait", **_INT},
+                            **RATE_LIMIT_HEADERS}
+    return error
 
 
 def _is_page(schema: Any) -> bool:

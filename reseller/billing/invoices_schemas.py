@@ -14,7 +14,7 @@ class InvoiceOut(BaseSchema):
     due_date = fields.Date()
     period_start = fields.Date()
     period_end = fields.Date()
-    status = fields.Method("_status", metadata={"enum": ["paid", "open", "overdue", "credited"]})
+    status = fields.Method("_status", metadata={"type": "string", "enum": ["paid", "open", "overdue", "credited"]})
     currency = fields.String()
     net_total = Amount()
     vat_total = Amount()
@@ -41,7 +41,7 @@ class InvoiceLineOut(BaseSchema):
     net = Amount()
     vat_category = fields.String()
     vat_rate = fields.Function(lambda line: f"{line.vat_rate.normalize():f}",
-                               metadata={"description": "percent, e.g. 25.5"})
+                               metadata={"type": "string", "description": "percent, e.g. 25.5"})
     vat = Amount()
 
 
@@ -59,7 +59,9 @@ class InvoiceDetailOut(InvoiceOut):
     payment_mode = fields.String()
     amount_due = Amount()
     corrects = fields.Function(lambda invoice: invoice.corrects.number if invoice.corrects
-                               else None, allow_none=True)
+                               else None, allow_none=True,
+                               metadata={"type": "string", "description":
+                                         "The number of the invoice a credit note corrects"})
     vat_breakdown = fields.List(fields.Nested(VatGroupOut))
     lines = fields.List(fields.Nested(InvoiceLineOut))
 

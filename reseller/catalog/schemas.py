@@ -20,14 +20,14 @@ class RulesOut(BaseSchema):
     restore = fields.Boolean()
     transfer_lock_days = fields.Integer()
     delete_allowed = fields.Boolean()
-    operations = fields.Method("_operations")
+    operations = fields.Method("_operations", metadata={"type": "array", "items": {"type": "string"}})
 
     def _operations(self, rules) -> list[str]:
         return [op for op in rules.operations if rules.offers(op)]
 
 
 class TldOut(BaseSchema):
-    tld = fields.Function(lambda item: item["rules"].tld)
+    tld = fields.Function(lambda item: item["rules"].tld, metadata={"type": "string"})
     rules = fields.Nested(RulesOut)
     currency = fields.String()
     price_list = fields.String()

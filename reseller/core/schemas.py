@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from reseller.core.errors import ValidationFailed
 
@@ -24,6 +24,18 @@ class BaseSchema(Schema):
             return self.load(data, **kwargs)
         except ValidationError as error:
             raise ValidationFailed(error.normalized_messages()) from error
+
+
+DATABASE_ID_MAX = 2**31 - 1
+
+
+class Id(fields.Integer):
+    """A reference to a row by id: a strict integer an INTEGER column can hold, so an id
+    out of range is a 422 naming the field, never a database overflow."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, validate=validate.Range(min=1, max=DATABASE_ID_MAX),
+                         **kwargs)
 
 
 class Amount(fields.Decimal):

@@ -51,8 +51,8 @@ def get_zone(name: str):
 
 @bp.put("/domains/<name>/dns")
 @doc(summary="Replace every record (hosting the zone if it is new)", tags=TAGS,
-     body=schemas.ZonePutIn, response=schemas.ZoneOut, errors=(409,),
-     description="Send `records` (the complete set) or `template: default`. The zone's "
+     body=schemas.ZonePutIn, response=schemas.ZoneOut, status=(200, 201), errors=(409,),
+     description="201 when this hosts the zone for the first time. Send `records` (the complete set) or `template: default`. The zone's "
                  "SOA and apex NS are managed by Tunnus. Changes are published to the "
                  "nameservers in the background; `published` turns true when done.")
 @require_scope("dns:write")
@@ -106,6 +106,7 @@ def export_zone(name: str):
 
 @bp.put("/domains/<name>/dns/zonefile")
 @doc(summary="Import a zone file (replaces every record)", tags=TAGS, response=schemas.ZoneOut,
+     body_types=(ZONE_FILE_MIME, "text/plain"),
      description="Send the zone file as the body (`text/dns` or `text/plain`). Its SOA and "
                  "apex NS records are ignored: Tunnus manages them.")
 @require_scope("dns:write")

@@ -7,7 +7,7 @@ import re
 from babel import Locale
 from marshmallow import ValidationError, fields, validate, validates
 
-from reseller.core.schemas import BaseSchema
+from reseller.core.schemas import BaseSchema, Id
 
 LANGUAGES = ("fi", "sv", "en")
 PHONE = re.compile(r"^\+\d{1,3}\.\d{4,14}$")
@@ -81,15 +81,15 @@ class CheckOut(BaseSchema):
 
 
 class ContactsIn(BaseSchema):
-    registrant = fields.Integer(required=True, strict=True)
-    admin = fields.Integer(load_default=None, allow_none=True, strict=True)
-    tech = fields.Integer(load_default=None, allow_none=True, strict=True)
+    registrant = Id(required=True)
+    admin = Id(load_default=None, allow_none=True)
+    tech = Id(load_default=None, allow_none=True)
 
 
 class ContactsUpdateIn(BaseSchema):
-    registrant = fields.Integer(load_default=None, allow_none=True, strict=True)
-    admin = fields.Integer(load_default=None, allow_none=True, strict=True)
-    tech = fields.Integer(load_default=None, allow_none=True, strict=True)
+    registrant = Id(load_default=None, allow_none=True)
+    admin = Id(load_default=None, allow_none=True)
+    tech = Id(load_default=None, allow_none=True)
 
 
 _period = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=10))
@@ -116,7 +116,7 @@ class TransferIn(BaseSchema):
 
 
 class OwnerChangeIn(BaseSchema):
-    registrant = fields.Integer(required=True, strict=True)
+    registrant = Id(required=True)
 
 
 class BulkRenewIn(BaseSchema):
@@ -132,7 +132,8 @@ class OrderOut(BaseSchema):
     period = fields.Integer(allow_none=True)
     state = fields.String()
     premium = fields.Boolean()
-    price = fields.Method("_price")
+    price = fields.Method("_price", metadata={
+        "allOf": [{"$ref": "#/components/schemas/PriceOut"}]})
     reason = fields.String(allow_none=True)
     created_at = fields.DateTime()
     completed_at = fields.DateTime(allow_none=True)
@@ -175,9 +176,9 @@ class ImportIn(BaseSchema):
 
 
 class DsRecord(BaseSchema):
-    key_tag = fields.Integer(required=True, strict=True)
-    algorithm = fields.Integer(required=True, strict=True)
-    digest_type = fields.Integer(required=True, strict=True)
+    key_tag = fields.Integer(required=True, strict=True, validate=validate.Range(0, 65535))
+    algorithm = fields.Integer(required=True, strict=True, validate=validate.Range(0, 255))
+    digest_type = fields.Integer(required=True, strict=True, validate=validate.Range(0, 255))
     digest = fields.String(required=True)
 
 
@@ -208,7 +209,11 @@ class DomainOut(BaseSchema):
                                          "email address is verified"})
     nameservers = fields.List(fields.String())
     hosts = fields.List(fields.Nested(HostOut))
-    contacts = fields.Function(lambda domain: DomainContactsOut().dump(domain))
+    contacts = fields.Function(lambda domain: DomainContactsOut().dump(domain), metadata={
+        "type": "object", "required": ["registrant", "admin", "tech"],
+        "properties": {"registrant": {"type": "integer"},
+                       "admin": {"type": ["integer", "null"]},
+                       "tech": {"type": ["integer", "null"]}}})
     ds = fields.List(fields.Nested(DsRecord))
 
 

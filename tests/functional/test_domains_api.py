@@ -371,3 +371,14 @@ def test_registry_outage_when_ordering_is_503_and_holds_nothing(setup, app):
     response = register(api, contact, "katkos.fi")
     assert response.status_code == 503 and response.json["code"] == "registry_unavailable"
     assert available(reseller) == Money.of("200.00")
+
+
+def test_a_contact_id_beyond_the_id_column_is_a_422_naming_the_field(setup):
+    """Found by schemathesis: the id reached the database and overflowed it (a 500)."""
+    _, api, _ = setup
+    for path, body in (("/api/v1/domains/huge-id.fi/owner-change", {"registrant": 2**105}),
+                       ("/api/v1/domains", {"name": "huge-id.fi",
+                                            "contacts": {"registrant": 2**31}})):
+        answer = api.post(path, json=body)
+        assert answer.status_code == 422, answer.json
+        assert answer.json["code"] == "validation_failed"
