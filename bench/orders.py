@@ -1,7 +1,7 @@
 """Benchmark: domain registrations through the API, end to end.
 
-The app runs under gunicorn on PostgreSQL and Redis with RQ workers (started here, on
-free loopback ports, and stopped by PID afterwards). C clients register distinct names
+The app runs under gunicorn on PostgreSQL and Redis with ``flask worker`` processes
+(started here, on free loopback ports, and stopped by PID afterwards). C clients register distinct names
 through ``POST /api/v1/domains`` until every order has completed (seen in the event feed,
 ``GET /api/v1/events?type=order.completed``, as a polling client would); the same gunicorn's
 trivial JSON endpoint (``/healthz``) is the ceiling. Prints::
@@ -84,16 +84,6 @@ def seed(orders: int) -> str:
                                    prefix=raw[:12], token_hash=accounts.hash_token(raw),
                                    scopes="domains:read domains:write events:read"))
         return json.dumps({"token": raw, "contact": contact.id})
-
-
-def worker() -> None:
-    """An RQ worker that builds the app once per process (no fork per job)."""
-    from redis import Redis
-    from rq import Queue, SimpleWorker
-
-    connection = Redis.from_url(os.environ["REDIS_URL"])
-    SimpleWorker([Queue(name, connection=connection) for name in ("urgent", "default")],
-                 connection=connection).work()
 
 
 class Client:
@@ -234,6 +224,33 @@ def wait_for_idle_workers(redis_url: str, deadline: float = 600.0) -> float:
     return time.perf_counter() - began
 
 
+def _tree_cpu_s(root: int) -> float:
+    """CPU seconds (user + system) used so far by ``root`` and its live descendants."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = int(fields[11]) + int(fields[12])
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += used.get(pid, 0)
+        todo.extend(child for child, parent in parents.items() if parent == pid)
+    return total / tick
+
+
+def cpu_by_part(parts: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds per part of the system (each a list of root PIDs)."""
+    return {name: sum(_tree_cpu_s(pid) for pid in pids) for name, pids in parts.items()}
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -265,14 +282,21 @@ def main() -> None:
              "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
             cwd=ROOT, env=env))
         for _ in range(args.workers):
-            processes.append(subprocess.Popen([sys.executable, __file__, "--worker"], cwd=ROOT,
-                                              env=env, stdout=subprocess.DEVNULL,
-                                              stderr=subprocess.DEVNULL))
+            # the production command: one app per worker process, no fork per job
+            processes.append(subprocess.Popen(
+                [str(VENV_BIN / "flask"), "--app", "wsgi", "worker"], cwd=ROOT, env=env,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         wait_for(port)
         hello_rps = run_hello(port, seeded["token"], args.clients, args.hello_seconds)
+        postmaster = int((pg.root / "data" / "postmaster.pid").read_text().split()[0])
+        parts = {"gunicorn": [processes[0].pid], "workers": [p.pid for p in processes[1:]],
+                 "postgres": [postmaster], "redis": [redis.process.pid],
+                 "bench_clients": [os.getpid()]}
+        cpu_before = cpu_by_part(parts)
         orders_per_s, post_ms, done_ms = run_orders(port, seeded["token"], seeded["contact"],
                                                     args.clients, args.orders)
         drained_s = wait_for_idle_workers(redis.url)
+        cpu_after = cpu_by_part(parts)
         print(f"orders_per_s={orders_per_s:.1f} hello_rps={hello_rps:.1f} "
               f"ratio={orders_per_s / hello_rps:.3f}")
         print(f"order_post_ms p50={statistics.median(post_ms):.1f} p99={pct(post_ms, 0.99):.1f}"
@@ -281,6 +305,10 @@ def main() -> None:
               f"gunicorn={args.web}x{args.threads} rq_workers={args.workers})")
         print(f"deferred_work_drained_s={drained_s:.1f} (after the last order completed: "
               f"emails, zone publishing, webhooks)")
+        spent = {name: (cpu_after[name] - cpu_before[name]) * 1000 / args.orders
+                 for name in parts}
+        print("cpu_ms_per_order " + " ".join(f"{name}={ms:.1f}" for name, ms in spent.items())
+              + f" total={sum(spent.values()):.1f}")
     finally:
         for process in processes:
             process.terminate()
@@ -296,7 +324,5 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--seed":
         print(seed(int(sys.argv[2])))
-    elif len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        worker()
     else:
         main()

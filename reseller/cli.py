@@ -117,20 +117,32 @@ def _drain() -> None:
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
-def worker(burst: bool) -> None:
-    """Run an RQ worker for the urgent and default queues, urgent first (needs REDIS_URL)."""
-    from redis import Redis
-    from rq import Queue, Worker
+@click.option("--fork/--no-fork", default=False,
+              help="Run each job in a forked child (isolation at a few ms per job).")
+def worker(burst: bool, fork: bool) -> None:
+    """Run an RQ worker for the urgent and default queues, urgent first (needs REDIS_URL).
 
-    from reseller.core.jobs import QUEUES
+    By default jobs run in this process with the app built here, once: RQ's forking
+    worker would build nothing per job only if the child could reuse the parent's app,
+    and a forked child must not reuse the parent's database connections. ``--fork``
+    trades that cost for isolation: the child inherits the app and drops the inherited
+    pool before its first query.
+    """
+    from redis import Redis
+    from rq import Queue, SimpleWorker, Worker
+
+    from reseller.core import jobs
 
     url = current_app.config.get("REDIS_URL")
     if not url:
         raise click.ClickException("REDIS_URL is not set; the embedded default runs jobs in-process")
+    app = current_app._get_current_object()
+    jobs.use_app(app, forked=fork)
     connection = Redis.from_url(url)
+    worker_class = Worker if fork else SimpleWorker
     # with_scheduler: delayed jobs (retry backoff, webhook retries) are moved to the queue
-    Worker([Queue(name, connection=connection) for name in QUEUES], connection=connection).work(
-        burst=burst, with_scheduler=True)
+    worker_class([Queue(name, connection=connection) for name in jobs.QUEUES],
+                 connection=connection).work(burst=burst, with_scheduler=True)
 
 
 @click.command("scheduler")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import queue
 import threading
 import time
@@ -80,15 +81,34 @@ def run(path: str, *args: Any) -> Any:
 
 
 _worker_app: Flask | None = None
+_worker_pid: int | None = None
+_worker_forked = False
+
+
+def use_app(app: Flask, forked: bool = False) -> None:
+    """Run RQ jobs in ``app`` (built once by ``flask worker``) instead of building one.
+
+    ``forked``: jobs run in children forked from this process; each child disposes of the
+    connection pool it inherited (sockets shared with the parent) before using it.
+    """
+    global _worker_app, _worker_forked, _worker_pid
+    _worker_app, _worker_forked, _worker_pid = app, forked, os.getpid()
 
 
 def execute(path: str, *args: Any) -> Any:
-    """RQ entry point: build the app once per worker process, then run the job."""
-    global _worker_app
+    """RQ entry point: run the job in the worker's app (built once per worker process)."""
+    global _worker_app, _worker_pid
     if _worker_app is None:
         from reseller.app import create_app
 
-        _worker_app = create_app()
+        _worker_app, _worker_pid = create_app(), os.getpid()
+    elif _worker_pid != os.getpid():
+        # a forked work horse: the parent's pooled connections are not ours to use
+        with _worker_app.app_context():
+            from reseller.core.extensions import db
+
+            db.engine.dispose(close=False)
+        _worker_pid = os.getpid()
     with _worker_app.app_context():
         return run(path, *args)
 

@@ -105,3 +105,45 @@ def test_thread_runner_runs_urgent_jobs_first_and_otherwise_in_order(app):
     runner._put(1, "c", (), 0, 0.0)
     taken = [runner.queue.get()[2] for _ in range(4)]
     assert taken == ["urgent", "a", "b", "c"]
+
+
+def _enqueue_via_rq(app, redis_url: str, marker: str) -> None:
+    from reseller.accounts.models import Reseller
+
+    reseller = Reseller(company_name="Worker Oy", country="FI", business_id="2464491-9",
+                        contact_email="w@example.test", language="fi")
+    with unit_of_work():
+        db.session.add(reseller)
+    original = app.extensions["tunnus.jobs"]
+    app.extensions["tunnus.jobs"] = jobs_module.RQRunner(app, redis_url)
+    try:
+        with unit_of_work():
+            jobs_module.enqueue(PATH, reseller.id, marker)
+    finally:
+        app.extensions["tunnus.jobs"] = original
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("fork", [False, True], ids=["in-process", "forked"])
+def test_flask_worker_runs_jobs_in_its_own_app_without_building_another(
+        app, committed_db, redis_server, monkeypatch, fork):
+    """``flask worker`` builds the app once; a job never pays for create_app(), and a
+    forked work horse gets fresh database connections instead of its parent's."""
+    import reseller.app
+
+    def no_second_app(*args, **kwargs):
+        raise AssertionError("a job built a second app")
+
+    monkeypatch.setitem(app.config, "REDIS_URL", redis_server.url)
+    monkeypatch.setattr(reseller.app, "create_app", no_second_app)
+    with app.app_context():
+        _enqueue_via_rq(app, redis_server.url, f"cli-{fork}")
+    args = ["worker", "--burst"] + (["--fork"] if fork else [])
+    try:
+        result = app.test_cli_runner().invoke(args=args)
+    finally:
+        jobs_module._worker_app = None
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        markers = db.session.scalars(sa.select(Event.data).where(Event.type == "test.ping")).all()
+        assert [m["marker"] for m in markers] == [f"cli-{fork}"]
