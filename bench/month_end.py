@@ -81,14 +81,18 @@ def seed(app, resellers: int, purchases: int) -> list[int]:
 
 def worker_main() -> None:
     """One RQ worker process: build the app, warm up, wait for the start signal, drain."""
+    import logging
+
     from redis import Redis
-    from rq import Queue, SimpleWorker
+    from rq import Queue
 
     from reseller.core import jobs
+    from reseller.core.rq_workers import InProcessWorker
     from wallet.invoices import pdf
 
-    jobs._worker_app = app = _app(os.environ["DATABASE_URL"], os.environ["REDIS_URL"],
-                                  os.environ["INSTANCE_DIR"])
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)  # font-subsetting chatter
+    app = _app(os.environ["DATABASE_URL"], os.environ["REDIS_URL"], os.environ["INSTANCE_DIR"])
+    jobs.use_app(app)
     with app.app_context():
         pdf.html_to_pdf("<p>warm-up ä ö å €</p>")
     spent = {"jobs": 0, "job_s": 0.0, "renders": 0, "render_s": 0.0}
@@ -99,9 +103,8 @@ def worker_main() -> None:
     while not go.exists():
         time.sleep(0.01)
     connection = Redis.from_url(os.environ["REDIS_URL"])
-    SimpleWorker([Queue(name, connection=connection) for name in ("urgent", "default")],
-                 connection=connection).work(
-        burst=True, logging_level="WARNING")
+    InProcessWorker([Queue(name, connection=connection) for name in ("urgent", "default")],
+                    connection=connection).work(burst=True, logging_level="WARNING")
     Path(str(go) + f".spent.{os.getpid()}").write_text(json.dumps(spent))
 
 

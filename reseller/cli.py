@@ -129,9 +129,10 @@ def worker(burst: bool, fork: bool) -> None:
     pool before its first query.
     """
     from redis import Redis
-    from rq import Queue, SimpleWorker, Worker
+    from rq import Queue
 
     from reseller.core import jobs
+    from reseller.core.rq_workers import ForkingWorker, InProcessWorker
 
     url = current_app.config.get("REDIS_URL")
     if not url:
@@ -139,7 +140,7 @@ def worker(burst: bool, fork: bool) -> None:
     app = current_app._get_current_object()
     jobs.use_app(app, forked=fork)
     connection = Redis.from_url(url)
-    worker_class = Worker if fork else SimpleWorker
+    worker_class = ForkingWorker if fork else InProcessWorker
     # with_scheduler: delayed jobs (retry backoff, webhook retries) are moved to the queue
     worker_class([Queue(name, connection=connection) for name in jobs.QUEUES],
                  connection=connection).work(burst=burst, with_scheduler=True)

@@ -36,7 +36,9 @@ def test_job_is_queued_only_when_the_transaction_commits(app, factory, jobs):
 @pytest.mark.postgres_only
 def test_rq_worker_runs_a_committed_job(app, committed_db, redis_server):
     from redis import Redis
-    from rq import Queue, SimpleWorker
+    from rq import Queue
+
+    from reseller.core.rq_workers import InProcessWorker
 
     runner = jobs_module.RQRunner(app, redis_server.url)
     with app.app_context():
@@ -55,7 +57,7 @@ def test_rq_worker_runs_a_committed_job(app, committed_db, redis_server):
             app.extensions["tunnus.jobs"] = original
         jobs_module._worker_app = app  # the worker process would build its own app
         connection = Redis.from_url(redis_server.url)
-        worker = SimpleWorker([Queue("default", connection=connection)], connection=connection)
+        worker = InProcessWorker([Queue("default", connection=connection)], connection=connection)
         assert worker.work(burst=True)
         db.session.remove()
         events = db.session.scalars(sa.select(Event).where(Event.type == "test.ping")).all()
@@ -67,7 +69,9 @@ def test_rq_worker_runs_a_committed_job(app, committed_db, redis_server):
 def test_rq_worker_takes_urgent_jobs_before_waiting_ordinary_ones(app, committed_db,
                                                                   redis_server):
     from redis import Redis
-    from rq import Queue, SimpleWorker
+    from rq import Queue
+
+    from reseller.core.rq_workers import InProcessWorker
 
     runner = jobs_module.RQRunner(app, redis_server.url)
     with app.app_context():
@@ -89,7 +93,7 @@ def test_rq_worker_takes_urgent_jobs_before_waiting_ordinary_ones(app, committed
         jobs_module._worker_app = app
         connection = Redis.from_url(redis_server.url)
         queues = [Queue(name, connection=connection) for name in jobs_module.QUEUES]
-        assert SimpleWorker(queues, connection=connection).work(burst=True)
+        assert InProcessWorker(queues, connection=connection).work(burst=True)
         db.session.remove()
         markers = db.session.scalars(sa.select(Event.data).where(Event.type == "test.ping")
                                      .order_by(Event.id)).all()
