@@ -224,7 +224,7 @@ def wait_for_idle_workers(redis_url: str, deadline: float = 600.0) -> float:
     return time.perf_counter() - began
 
 
-def _tree_cpu_s(root: int) -> float:
+def _tree_cpu_s(root: int, descendants: bool = True) -> float:
     """CPU seconds (user + system) used so far by ``root`` and its live descendants."""
     tick = os.sysconf("SC_CLK_TCK")
     parents: dict[int, int] = {}
@@ -242,13 +242,15 @@ def _tree_cpu_s(root: int) -> float:
     while todo:
         pid = todo.pop()
         total += used.get(pid, 0)
-        todo.extend(child for child, parent in parents.items() if parent == pid)
+        if descendants:
+            todo.extend(child for child, parent in parents.items() if parent == pid)
     return total / tick
 
 
 def cpu_by_part(parts: dict[str, list[int]]) -> dict[str, float]:
     """CPU seconds per part of the system (each a list of root PIDs)."""
-    return {name: sum(_tree_cpu_s(pid) for pid in pids) for name, pids in parts.items()}
+    return {name: sum(_tree_cpu_s(pid, descendants=pid != os.getpid()) for pid in pids)
+            for name, pids in parts.items()}
 
 
 def pct(values: list[float], q: float) -> float:
