@@ -71,13 +71,16 @@ class LiveServer:
 
 
 @contextmanager
-def demo_server(instance: Path) -> Iterator[LiveServer]:
-    """Migrate, load the demo data and serve, as `make run` does, without the venv step."""
+def demo_server(instance: Path, extra_env: dict[str, str] | None = None
+                ) -> Iterator[LiveServer]:
+    """Migrate, load the demo data and serve, as `make run` does, without the venv step.
+    ``extra_env``: configuration on top of the embedded default (e.g. the registry)."""
     port = free_port()
     env = {**os.environ, "PORT": str(port), "INSTANCE_DIR": str(instance),
            "WHOIS_PORT": str(free_port()), "PYTHONPATH": str(ROOT)}
     for key in ("DATABASE_URL", "REDIS_URL", "TUNNUS_TEST_DB", "JOBS_MODE"):
         env.pop(key, None)
+    env.update(extra_env or {})
     for step in (["db", "upgrade", "heads"], ["demo", "load"]):
         subprocess.run([*FLASK, *step], cwd=ROOT, env=env, check=True, capture_output=True)
     log = (instance / "serve.log").open("w")
