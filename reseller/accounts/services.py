@@ -13,6 +13,7 @@ from datetime import timedelta
 import pyotp
 import sqlalchemy as sa
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from reseller.accounts.errors import (
@@ -380,9 +381,17 @@ def resolve_bearer(raw: str) -> tuple[AccessToken, frozenset[str]] | None:
     A personal token never exceeds its user's current role: a demoted or removed user's
     tokens lose those rights at once.
     """
-    token = db.session.scalar(sa.select(AccessToken).where(AccessToken.token_hash == hash_token(raw)))
+    # One round trip on every API request: the token with its user or client and reseller.
+    found = db.session.execute(
+        sa.select(AccessToken, Reseller)
+        .join(Reseller, Reseller.id == AccessToken.reseller_id)
+        .options(joinedload(AccessToken.user), joinedload(AccessToken.client))
+        .where(AccessToken.token_hash == hash_token(raw))).first()
     now = clock.now()
-    if token is None or token.revoked_at is not None:
+    if found is None:
+        return None
+    token, reseller = found
+    if token.revoked_at is not None:
         return None
     if token.expires_at is not None and token.expires_at <= now:
         return None
@@ -397,7 +406,7 @@ def resolve_bearer(raw: str) -> tuple[AccessToken, frozenset[str]] | None:
         if client is None or client.revoked_at is not None:
             return None
         scopes = scopes & client.scope_set
-    reseller = keep_loaded(db.session.get(Reseller, token.reseller_id))
-    if reseller is None or reseller.status == "closed":
+    keep_loaded(reseller)
+    if reseller.status == "closed":
         return None
     return token, scopes

@@ -210,7 +210,8 @@ class RQRunner:
         from rq import Retry
 
         retry = Retry(max=retries, interval=RETRY_INTERVALS[:retries]) if retries else None
-        options = {"retry": retry, "job_timeout": 600, "failure_ttl": 7 * 86400}
+        # result_ttl=0: no one reads a job's return value; not storing it saves Redis work per job
+        options = {"retry": retry, "job_timeout": 600, "failure_ttl": 7 * 86400, "result_ttl": 0}
         target = self.queues[queue]
         if delay:
             target.enqueue_in(timedelta(seconds=delay), execute, path, *args, **options)

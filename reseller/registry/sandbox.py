@@ -155,11 +155,13 @@ class SandboxRegistry:
         """Carry out ``body`` once per transaction id, commit, and answer repeats from the
         record. Faults fire before (nothing done) or after (done, answer lost)."""
         self._before(operation)
-        recorded = self._recorded(transaction_id)
-        if recorded is None and db.session.get(SandboxTransaction, transaction_id) is not None:
+        row = db.session.get(SandboxTransaction, transaction_id, populate_existing=True)
+        if row is not None and row.registrar != self.registrar_id:
             # Ids are kept per registry, not per registrar: another one used this id first.
             raise RegistryRejected(2306, "Parameter value policy error: transaction id "
                                          "already used by another registrar")
+        recorded = None if row is None else Outcome(ok=row.ok, result=row.result,
+                                                    code=row.code, message=row.message)
         if recorded is None:
             with unit_of_work():
                 try:
