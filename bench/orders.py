@@ -11,6 +11,12 @@ trivial JSON endpoint (``/healthz``) is the ceiling. Prints::
     deferred_work_drained_s=…   (the off-path work still queued when the last order completed)
 
 Usage: .venv/bin/python bench/orders.py [--clients 8] [--orders 400] [--web 2] [--workers 2]
+                                        [--rate R]
+
+By default the clients place orders as fast as they can (closed loop): the ratio is the
+throughput ceiling, and completion times then include the queue that builds up. With
+``--rate R`` orders are offered at a steady R per second (open loop), which shows the
+latency a reseller sees below saturation.
 """
 
 from __future__ import annotations
@@ -135,16 +141,21 @@ def run_threads(target, count: int) -> None:
         raise errors[0]
 
 
-def run_orders(port: int, token: str, contact: int, clients: int, total: int
-               ) -> tuple[float, list[float], list[float]]:
+def run_orders(port: int, token: str, contact: int, clients: int, total: int,
+               rate: float | None = None) -> tuple[float, list[float], list[float]]:
+    """Place ``total`` orders: as fast as the clients can (closed loop), or with ``rate``
+    order ``n`` starts at ``n / rate`` seconds (open loop: a steady offered load)."""
     posted: dict[int, float] = {}
     post_ms: list[float] = []
     lock = threading.Lock()
     run_id = secrets.token_hex(3)
+    began = time.perf_counter()
 
     def place(index: int) -> None:
         client = Client(port, token)
         for n in range(index, total, clients):
+            if rate:
+                time.sleep(max(0.0, began + n / rate - time.perf_counter()))
             start = time.perf_counter()
             status, body = client.call("POST", "/api/v1/domains", {
                 "name": f"bench-{run_id}-{n}.fi", "period": 1,
@@ -156,35 +167,50 @@ def run_orders(port: int, token: str, contact: int, clients: int, total: int
                 posted[body["id"]] = start
                 post_ms.append(elapsed * 1000)
 
-    began = time.perf_counter()
-    run_threads(place, clients)
-    done_ms = wait_until_completed(port, token, posted)
+    watcher = Watcher(port, token, total)
+    watcher.start()
+    try:
+        run_threads(place, clients)
+    finally:
+        watcher.join(timeout=600)
+    done_ms = watcher.latencies(posted)
     elapsed = time.perf_counter() - began
     return total / elapsed, post_ms, done_ms
 
 
-def wait_until_completed(port: int, token: str, posted: dict[int, float]) -> list[float]:
-    """Follow the event feed (``order.completed``/``order.failed``), as a polling client
-    would, and note when each posted order is seen done."""
-    client = Client(port, token)
-    finished: dict[int, float] = {}
-    path = "/api/v1/events?type=order.completed&type=order.failed&limit=200"
-    deadline = time.monotonic() + 600
-    while len(finished) < len(posted) and time.monotonic() < deadline:
-        _status, page = client.call("GET", path)
-        now = time.perf_counter()
-        for event in page["items"]:
-            order_id = event["data"].get("order_id")
-            if event["type"] == "order.failed" and order_id in posted:
-                raise RuntimeError(f"order failed: {event}")
-            if order_id in posted:
-                finished.setdefault(order_id, now)
-        path = _path(page["next"])
-        if not page["has_more"]:
-            time.sleep(0.02)
-    if len(finished) < len(posted):
-        raise RuntimeError(f"only {len(finished)} of {len(posted)} orders completed")
-    return [(finished[i] - posted[i]) * 1000 for i in posted]
+class Watcher(threading.Thread):
+    """Follow the event feed (``order.completed``/``order.failed``) while the orders are
+    placed, as a polling client would, and note when each order is first seen done."""
+
+    def __init__(self, port: int, token: str, total: int) -> None:
+        super().__init__(name="feed-watcher", daemon=True)
+        self.client = Client(port, token)
+        self.total = total
+        self.finished: dict[int, float] = {}
+        self.error: str | None = None
+
+    def run(self) -> None:
+        path = "/api/v1/events?type=order.completed&type=order.failed&limit=200"
+        deadline = time.monotonic() + 600
+        while len(self.finished) < self.total and time.monotonic() < deadline:
+            _status, page = self.client.call("GET", path)
+            now = time.perf_counter()
+            for event in page["items"]:
+                if event["type"] == "order.failed":
+                    self.error = f"order failed: {event}"
+                    return
+                self.finished.setdefault(event["data"]["order_id"], now)
+            path = _path(page["next"])
+            if not page["has_more"]:
+                time.sleep(0.02)
+
+    def latencies(self, posted: dict[int, float]) -> list[float]:
+        if self.error:
+            raise RuntimeError(self.error)
+        missing = [order_id for order_id in posted if order_id not in self.finished]
+        if missing:
+            raise RuntimeError(f"{len(missing)} of {len(posted)} orders not seen completed")
+        return [(self.finished[i] - posted[i]) * 1000 for i in posted]
 
 
 def _path(url: str) -> str:
@@ -253,6 +279,26 @@ def cpu_by_part(parts: dict[str, list[int]]) -> dict[str, float]:
             for name, pids in parts.items()}
 
 
+def server_side_ms(database_url: str) -> tuple[float, float, float, float]:
+    """Completion as the database recorded it (created → completed, p50/p99) and the
+    registry call's start (created → submitted, p50/p99): separates queueing from the
+    client's polling."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    with engine.connect() as connection:
+        row = connection.execute(sa.text(
+            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d), "
+            "percentile_cont(0.99) WITHIN GROUP (ORDER BY d), "
+            "percentile_cont(0.5) WITHIN GROUP (ORDER BY s), "
+            "percentile_cont(0.99) WITHIN GROUP (ORDER BY s) FROM ("
+            "SELECT extract(epoch FROM completed_at - created_at) * 1000 AS d, "
+            "extract(epoch FROM submitted_at - created_at) * 1000 AS s "
+            "FROM orders WHERE state = 'completed') AS t")).one()
+    engine.dispose()
+    return tuple(float(v) for v in row)
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -266,6 +312,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--workers", type=int, default=2, help="RQ worker processes")
     parser.add_argument("--hello-seconds", type=float, default=10.0)
+    parser.add_argument("--rate", type=float, default=None,
+                        help="orders per second offered (open loop) instead of as fast as "
+                             "the clients can; shows latency below saturation")
     args = parser.parse_args()
 
     pg, redis = servers.start_postgres(), servers.start_redis()
@@ -296,17 +345,22 @@ def main() -> None:
                  "bench_clients": [os.getpid()]}
         cpu_before = cpu_by_part(parts)
         orders_per_s, post_ms, done_ms = run_orders(port, seeded["token"], seeded["contact"],
-                                                    args.clients, args.orders)
+                                                    args.clients, args.orders, args.rate)
         drained_s = wait_for_idle_workers(redis.url)
         cpu_after = cpu_by_part(parts)
+        server = server_side_ms(pg.url)
         print(f"orders_per_s={orders_per_s:.1f} hello_rps={hello_rps:.1f} "
               f"ratio={orders_per_s / hello_rps:.3f}")
         print(f"order_post_ms p50={statistics.median(post_ms):.1f} p99={pct(post_ms, 0.99):.1f}"
               f"   order_done_ms p50={statistics.median(done_ms):.1f} "
               f"p99={pct(done_ms, 0.99):.1f}   (clients={args.clients} orders={args.orders} "
+              f"{f'offered={args.rate:g}/s ' if args.rate else 'closed loop '}"
               f"gunicorn={args.web}x{args.threads} rq_workers={args.workers})")
         print(f"deferred_work_drained_s={drained_s:.1f} (after the last order completed: "
               f"emails, zone publishing, webhooks)")
+        print(f"server_side_ms done p50={server[0]:.1f} p99={server[1]:.1f}   "
+              f"submitted p50={server[2]:.1f} p99={server[3]:.1f} (order row created → "
+              f"completed / → registry call started)")
         spent = {name: (cpu_after[name] - cpu_before[name]) * 1000 / args.orders
                  for name in parts}
         print("cpu_ms_per_order " + " ".join(f"{name}={ms:.1f}" for name, ms in spent.items())
