@@ -45,6 +45,12 @@ class Event(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: clock.now())
     # Null while deferred listeners are owed a run (see the module docstring).
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # PostgreSQL: the writing transaction's id, set by the column default. Ids are taken
+    # at insert and transactions commit in any order, so the feed shows an event only once
+    # every transaction that could still add a lower id has ended (events.services).
+    # Null on SQLite, where writers are serialised and ids are in commit order.
+    txid: Mapped[int | None] = mapped_column(sa.BigInteger, nullable=True,
+                                             server_default=sa.FetchedValue())
 
     __table_args__ = (sa.Index("ix_events_undispatched", "created_at",
                                postgresql_where=sa.text("dispatched_at IS NULL"),

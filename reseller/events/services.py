@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from reseller.core.errors import DomainError
 from reseller.core.events import Event
+from reseller.core.extensions import db
 from reseller.core.pagination import Page, decode_cursor, encode_cursor, paginate
 
 
@@ -15,10 +16,27 @@ class InvalidEventCursor(DomainError):
     title = "The cursor is not valid"
 
 
+def _settled() -> sa.ColumnElement[bool]:
+    """Events no running transaction can still precede (PostgreSQL).
+
+    Ids come from a sequence at insert time, but transactions commit in any order: a
+    poller that has read id 12 would never see id 11 if its transaction committed a moment
+    later. So an event is shown once its transaction is older than every transaction still
+    running (``pg_snapshot_xmin``); the cursor then never passes an id that can still
+    appear. A long transaction holds the feed back for as long as it runs, never loses
+    an event. A transaction sees its own events at once.
+    """
+    xmin = sa.text("(pg_snapshot_xmin(pg_current_snapshot())::text)::bigint")
+    own = sa.text("(pg_current_xact_id_if_assigned()::text)::bigint")
+    return sa.or_(Event.txid.is_(None), Event.txid < xmin, Event.txid == own)
+
+
 def events_after(*, reseller_id: int, after: str | None, limit: int,
                  types: list[str] | None = None) -> tuple[Page, str]:
     """The next events after ``after`` and the cursor to poll next (never empty)."""
     stmt = sa.select(Event).where(Event.reseller_id == reseller_id)
+    if db.engine.dialect.name == "postgresql":
+        stmt = stmt.where(_settled())
     if types:
         stmt = stmt.where(Event.type.in_(types))
     if after and not isinstance(decode_cursor(after), int):

@@ -1,6 +1,7 @@
 """GET /api/v1/events: the tenant's events in order, after a cursor, filterable by type."""
 
 import pytest
+import sqlalchemy as sa
 
 from reseller.core.db import unit_of_work
 from reseller.core.events import record_event
@@ -58,3 +59,39 @@ def test_bad_cursor_is_400(factory):
 
 def test_feed_needs_the_events_scope(factory):
     assert factory.api(scopes=["domains:read"]).get("/api/v1/events").status_code == 403
+
+
+@pytest.mark.postgres_only
+def test_feed_never_passes_an_event_a_running_transaction_can_still_commit(app, committed_db):
+    """Ids are taken at insert, commits land in any order: the slow transaction's event has
+    the lower id but commits last. A poller must get both, in order, not skip it."""
+    from datetime import UTC, datetime
+
+    from reseller.accounts.models import Reseller
+    from reseller.core.events import Event
+    from reseller.events.services import events_after
+
+    db = committed_db
+    with unit_of_work():
+        reseller = Reseller(company_name="Feed Oy", country="FI", business_id="2464491-9",
+                            contact_email="feed@example.test", language="fi")
+        db.session.add(reseller)
+    rid = reseller.id
+
+    def event(n: int) -> dict:
+        return {"reseller_id": rid, "type": "order.completed", "dedupe_key": f"feed-{n}",
+                "data": {"n": n}, "created_at": datetime.now(UTC)}
+
+    with db.engine.connect() as slow:
+        slow.execute(sa.insert(Event).values(event(1)))  # id 1, not committed yet
+        with db.engine.begin() as fast:
+            fast.execute(sa.insert(Event).values(event(2)))  # id 2, committed at once
+        page, cursor = events_after(reseller_id=rid, after=None, limit=50)
+        db.session.commit()
+        assert page.items == []  # 2 waits: a transaction that may still add a lower id runs
+        slow.commit()
+    page, cursor = events_after(reseller_id=rid, after=cursor, limit=50)
+    assert [e.data["n"] for e in page.items] == [1, 2]
+    db.session.commit()
+    page, _ = events_after(reseller_id=rid, after=cursor, limit=50)
+    assert page.items == []
