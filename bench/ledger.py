@@ -9,7 +9,9 @@ the purchases counted by its client).
 
     .venv/bin/python bench/ledger.py [--clients 4] [--seconds 15]
 
-Last lines: ``violations=N`` and ``transfers_per_s=… pgbench_tps=… ratio=…``.
+Also prints the same two ledger functions driven by pgbench itself (C, no application):
+the ceiling for any client of this schema. Last lines: ``violations=N`` and
+``transfers_per_s=… pgbench_tps=… ratio=…``.
 """
 
 from __future__ import annotations
@@ -157,6 +159,38 @@ def pgbench(server: servers.Postgres, clients: int, seconds: int) -> float:
     return float(match.group(1))
 
 
+_FUNCTIONS_SCRIPT = """\\set r random(1, 2000000000)
+\\set rid {first} + (:client_id % {count})
+BEGIN;
+SELECT outcome FROM wallet_hold(:rid, 'c-' || :client_id || '-' || :r, 1000, 255, 0.255,
+  'bench purchase', NULL, now() + interval '1 day', now());
+COMMIT;
+BEGIN;
+SELECT outcome FROM wallet_capture('c-' || :client_id || '-' || :r, NULL, now());
+COMMIT;
+"""
+
+
+def functions_from_c(server: servers.Postgres, url: str, ids: list[int], seconds: int
+                     ) -> float:
+    """Transfers/s when pgbench (C, prepared statements) calls the same two ledger
+    functions in the same two transactions: the ceiling for any client of this schema,
+    so the gap to it is the application's own cost."""
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
+        script.write(_FUNCTIONS_SCRIPT.format(first=min(ids), count=len(ids)))
+    database = url.rsplit("/", 1)[1]
+    out = subprocess.run([str(servers.PGBIN / "pgbench"), "-n", "-M", "prepared",
+                          "-c", str(len(ids)), "-j", str(len(ids)), "-T", str(seconds),
+                          "-f", script.name, "-h", "127.0.0.1", "-p", str(server.port),
+                          "-U", "postgres", database],
+                         check=True, capture_output=True, text=True).stdout
+    os.unlink(script.name)
+    match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out)
+    if match is None:
+        raise RuntimeError(f"cannot read pgbench output:\n{out}")
+    return float(match.group(1)) * 2
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=os.cpu_count() or 2)
@@ -190,6 +224,9 @@ def main() -> int:
         problems = check(url, instance, counts)
         for problem in problems[:20]:
             print(problem)
+        ceiling = functions_from_c(server, url, ids, args.seconds)
+        print(f"ledger functions driven by pgbench (no app): transfers_per_s={ceiling:.1f} "
+              f"(the app reaches {transfers_per_s / ceiling:.2f} of it)")
         tps = pgbench(server, args.clients, args.seconds)
         print(f"violations={len(problems)}")
         print(f"transfers_per_s={transfers_per_s:.1f} pgbench_tps={tps:.1f} "

@@ -14,33 +14,29 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import make_transient_to_detached
 
 from reseller.core.extensions import db
 from wallet.models import Hold, Purchase
 
-_STATE_COLUMNS = (sa.column("payment_mode", sa.Text), sa.column("funds", sa.BigInteger),
-                  sa.column("receivable", sa.BigInteger), sa.column("credit_limit", sa.BigInteger),
-                  sa.column("low_balance_threshold", sa.BigInteger),
-                  sa.column("low_balance_alerted", sa.Boolean))
-# Typed textual selects, so SQLAlchemy caches their result metadata.
-_HOLD = sa.text(
+# Plain driver SQL on the session's connection: these two statements are the whole
+# purchase path, and SQLAlchemy's statement and result layers were a sixth of the
+# client's CPU per transfer (0.64 → 0.57 ms, one client). psycopg returns the types we
+# need (int, Decimal, dict, bool) and prepares both server-side after a few uses.
+_HOLD = (
     "SELECT outcome, hold_id, source, payment_mode, funds, receivable, credit_limit,"
-    " low_balance_threshold, low_balance_alerted FROM wallet_hold(:reseller, :reference,"
-    " :net, :vat, :rate, :description, CAST(:item AS json), :expires, :now)"
-).columns(sa.column("outcome", sa.Text), sa.column("hold_id", sa.BigInteger),
-          sa.column("source", sa.Text), *_STATE_COLUMNS)
-_CAPTURE = sa.text(
+    " low_balance_threshold, low_balance_alerted FROM wallet_hold(%(reseller)s,"
+    " %(reference)s, %(net)s, %(vat)s, %(rate)s, %(description)s, CAST(%(item)s AS json),"
+    " %(expires)s, %(now)s)")
+_CAPTURE = (
     "SELECT outcome, purchase_id, reseller_id, source, currency, net, vat, gross, vat_rate,"
     " description, item, payment_mode, funds, receivable, credit_limit,"
-    " low_balance_threshold, low_balance_alerted FROM wallet_capture(:reference, :net, :now)"
-).columns(sa.column("outcome", sa.Text), sa.column("purchase_id", sa.BigInteger),
-          sa.column("reseller_id", sa.Integer), sa.column("source", sa.Text),
-          sa.column("currency", sa.Text), sa.column("net", sa.BigInteger),
-          sa.column("vat", sa.BigInteger), sa.column("gross", sa.BigInteger),
-          sa.column("vat_rate", sa.Numeric(6, 4)), sa.column("description", sa.Text),
-          sa.column("item", sa.JSON), *_STATE_COLUMNS)
+    " low_balance_threshold, low_balance_alerted FROM wallet_capture(%(reference)s,"
+    " %(net)s, %(now)s)")
+
+
+def _call(sql: str, params: dict[str, Any]) -> Any:
+    return db.session.connection().exec_driver_sql(sql, params).one()
 
 
 def _cents(amount: Decimal) -> int:
@@ -72,11 +68,11 @@ def hold(*, reseller_id: int, reference: str, net: Decimal, vat: Decimal, rate: 
          description: str, item: dict | None, expires_at: datetime,
          now: datetime) -> tuple[str, Hold | int | None, SimpleNamespace | None]:
     """("held", Hold, state) | ("existing", hold id, None) | ("refused", None, None)."""
-    row = db.session.execute(_HOLD, {
+    row = _call(_HOLD, {
         "reseller": reseller_id, "reference": reference, "net": _cents(net),
         "vat": _cents(vat), "rate": rate, "description": description,
         "item": None if item is None else json.dumps(item), "expires": expires_at,
-        "now": now}).one()
+        "now": now})
     if row.outcome != "held":
         return row.outcome, row.hold_id, None
     created = _attach(Hold(
@@ -90,9 +86,8 @@ def hold(*, reseller_id: int, reference: str, net: Decimal, vat: Decimal, rate: 
 def capture(*, reference: str, net: Decimal | None,
             now: datetime) -> tuple[str, Any, SimpleNamespace | None]:
     """("captured"|"captured_part", Purchase, state) | ("not_active"|"exceeds", row, None)."""
-    row = db.session.execute(_CAPTURE, {"reference": reference,
-                                        "net": None if net is None else _cents(net),
-                                        "now": now}).one()
+    row = _call(_CAPTURE, {"reference": reference,
+                           "net": None if net is None else _cents(net), "now": now})
     if row.outcome not in ("captured", "captured_part"):
         return row.outcome, row, None
     purchase = _attach(Purchase(
