@@ -2,6 +2,8 @@
 XSDs, answers are read into the interface's dataclasses, result codes say what the caller
 may do, and a registry that sends something that is not EPP is refused cleanly."""
 
+import os
+import time
 from datetime import UTC, date, datetime
 
 import pytest
@@ -309,3 +311,28 @@ def test_an_idle_pooled_session_says_hello_before_it_is_lent(hostile):
     assert sum(b"<hello/>" in frame for frame in server.received) == 1
     assert pool.ping_idle() == 1
     pool.close()
+
+
+def test_pooled_sessions_are_logged_out_when_the_process_exits(hostile):
+    """close_pools is registered with atexit: idle sessions say <logout> instead of being
+    left for the registry's idle timeout; a pool inherited by a forked child is not ours."""
+    from reseller.registry.epp import client as epp_client
+
+    server, endpoint = hostile("malformed", trigger="never")
+    pool, inherited = Pool(endpoint, size=2), Pool(endpoint, size=1)
+    with pool.session() as first, pool.session() as second:
+        first.command(framed(cmd.domain_info("a.fi")))
+        second.command(framed(cmd.domain_info("b.fi")))
+    with inherited.session() as session:
+        session.command(framed(cmd.domain_info("c.fi")))
+    inherited.owner_pid = -1  # as if created by the parent of a forked work horse
+    epp_client.close_pools()
+    deadline = time.monotonic() + 5
+    while sum(b"<logout/>" in frame for frame in server.received) < 2:
+        assert time.monotonic() < deadline, "the pooled sessions were not logged out"
+        time.sleep(0.05)
+    time.sleep(0.2)
+    assert sum(b"<logout/>" in frame for frame in server.received) == 2
+    assert pool._idle.empty() and not inherited._idle.empty()
+    inherited.owner_pid = os.getpid()
+    inherited.close()

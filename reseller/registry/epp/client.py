@@ -12,7 +12,9 @@ What a failure means for the caller is decided here, by when it happens:
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
 import queue
 import select
 import socket
@@ -20,6 +22,7 @@ import ssl
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -172,6 +175,8 @@ class Session:
         if self.sock is None:
             return
         try:
+            # at shutdown a silent registry must not hold the process for a full timeout
+            self.sock.settimeout(min(self.endpoint.timeout, LOGOUT_TIMEOUT_S))
             self.command(commands.logout(new_trid("TNO")))
         except (RegistryTimeout, RegistryUnavailable, OSError):
             pass
@@ -206,13 +211,33 @@ class Session:
             raise RegistryTimeout(f"EPP {self.endpoint.name}: no answer: {error}") from error
 
 
+LOGOUT_TIMEOUT_S = 3.0
+_POOLS: weakref.WeakSet[Pool] = weakref.WeakSet()
+
+
+@atexit.register
+def close_pools() -> None:
+    """Log out of every pooled session when the process exits normally (a worker's warm
+    shutdown, gunicorn recycling a worker), so the registry is not left holding sessions
+    until its idle timeout; registries limit how many a registrar may have open.
+
+    A forked child (``flask worker --fork``) leaves with ``os._exit`` and runs no atexit
+    hooks; a pool it inherited belongs to its parent, so it is skipped here as well."""
+    for pool in list(_POOLS):
+        if pool.owner_pid == os.getpid():
+            pool.close()
+
+
 class Pool:
     """Up to ``size`` logged-in sessions shared by threads. A session idle for longer
     than ``keepalive`` seconds says ``<hello>`` before it is lent (and is replaced if that
-    fails); with ``keepalive_thread`` a daemon does the same for idle sessions."""
+    fails); with ``keepalive_thread`` a daemon does the same for idle sessions. Idle
+    sessions are logged out at exit (``close_pools``)."""
 
     def __init__(self, endpoint: Endpoint, *, size: int = 2, keepalive: float = 300.0,
                  wait: float | None = None, keepalive_thread: bool = False) -> None:
+        self.owner_pid = os.getpid()
+        _POOLS.add(self)
         self.endpoint = endpoint
         self.size = max(1, size)
         self.keepalive = keepalive
