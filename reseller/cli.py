@@ -119,7 +119,9 @@ def _drain() -> None:
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
 @click.option("--fork/--no-fork", default=False,
               help="Run each job in a forked child (isolation at a few ms per job).")
-def worker(burst: bool, fork: bool) -> None:
+@click.option("--max-jobs", type=click.IntRange(min=1), default=None,
+              help="Exit after this many jobs (a supervisor starts a fresh process).")
+def worker(burst: bool, fork: bool, max_jobs: int | None) -> None:
     """Run an RQ worker for the urgent and default queues, urgent first (needs REDIS_URL).
 
     By default jobs run in this process with the app built here, once: RQ's forking
@@ -143,7 +145,8 @@ def worker(burst: bool, fork: bool) -> None:
     worker_class = ForkingWorker if fork else InProcessWorker
     # with_scheduler: delayed jobs (retry backoff, webhook retries) are moved to the queue
     worker_class([Queue(name, connection=connection) for name in jobs.QUEUES],
-                 connection=connection).work(burst=burst, with_scheduler=True)
+                 connection=connection).work(burst=burst, with_scheduler=True,
+                                             max_jobs=max_jobs)
 
 
 @click.command("scheduler")

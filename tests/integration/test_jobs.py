@@ -151,3 +151,21 @@ def test_flask_worker_runs_jobs_in_its_own_app_without_building_another(
     with app.app_context():
         markers = db.session.scalars(sa.select(Event.data).where(Event.type == "test.ping")).all()
         assert [m["marker"] for m in markers] == [f"cli-{fork}"]
+
+
+@pytest.mark.postgres_only
+def test_flask_worker_max_jobs_exits_after_that_many(app, committed_db, redis_server,
+                                                     monkeypatch):
+    """--max-jobs lets a supervisor recycle long-lived in-process workers."""
+    monkeypatch.setitem(app.config, "REDIS_URL", redis_server.url)
+    with app.app_context():
+        _enqueue_via_rq(app, redis_server.url, "first")
+        _enqueue_via_rq(app, redis_server.url, "second")
+    try:
+        result = app.test_cli_runner().invoke(args=["worker", "--max-jobs", "1"])
+    finally:
+        jobs_module._worker_app = None
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        markers = db.session.scalars(sa.select(Event.data).where(Event.type == "test.ping")).all()
+        assert [m["marker"] for m in markers] == ["first"]
