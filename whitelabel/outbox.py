@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from reseller.core.clock import clock
+from reseller.core.db import insert_unless_exists
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
 from whitelabel import dkim
@@ -43,18 +44,19 @@ def queue_message(*, dedupe_key: str, recipient: str, sender: str, language: str
                   reseller_id: int | None = None, context: dict[str, Any] | None = None,
                   envelope_from: str | None = None, reply_to: str | None = None
                   ) -> OutboxMessage:
-    """Store a message to send; the same ``dedupe_key`` twice returns the first row."""
-    existing = find(dedupe_key)
-    if existing is not None:
-        return existing
-    message = OutboxMessage(
+    """Store a message to send; the same ``dedupe_key`` twice returns the first row.
+
+    One statement (insert unless the key exists): a repeat, concurrent ones included,
+    gets the first row and queues no second send."""
+    message = insert_unless_exists(
+        OutboxMessage,
         dedupe_key=dedupe_key, recipient=recipient, sender=sender, language=language,
         template=template, subject=subject, text=text, html=html, reseller_id=reseller_id,
         context=context or {}, state="queued", envelope_from=envelope_from,
         reply_to=reply_to, next_attempt_at=clock.now(),
     )
-    db.session.add(message)
-    db.session.flush()
+    if message is None:
+        return find(dedupe_key)
     enqueue("whitelabel.tasks.send_message", message.id)
     return message
 
