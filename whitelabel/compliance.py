@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from reseller.core.clock import clock, utc
-from reseller.core.db import lock_row
+from reseller.core.db import is_sqlite
 from reseller.core.events import record_event
 from reseller.core.extensions import db
 from whitelabel import messages
@@ -41,10 +41,18 @@ def _insert_once(row: Any) -> bool:
     return True
 
 
-def find_verification(reseller_id: int, email: str) -> RegistrantVerification | None:
-    return db.session.scalar(sa.select(RegistrantVerification).where(
+def find_verification(reseller_id: int, email: str, *, lock: bool = False
+                      ) -> RegistrantVerification | None:
+    """``lock``: read it fresh with a row lock (PostgreSQL ``FOR UPDATE``; SQLite
+    serialises writers already), for a read-modify-write of its domains."""
+    stmt = sa.select(RegistrantVerification).where(
         RegistrantVerification.reseller_id == reseller_id,
-        RegistrantVerification.email == _email(email)))
+        RegistrantVerification.email == _email(email))
+    if lock:
+        stmt = stmt.execution_options(populate_existing=True)
+        if not is_sqlite():
+            stmt = stmt.with_for_update()
+    return db.session.scalar(stmt)
 
 
 def is_verified(*, reseller_id: int, email: str) -> bool:
@@ -61,9 +69,8 @@ def start_registrant_verification(*, reseller_id: int, email: str, domain: str,
     """
     now = now or clock.now()
     settings = settings or current()
-    row = find_verification(reseller_id, email)
+    row = find_verification(reseller_id, email, lock=True)  # concurrent appends must not clash
     if row is not None:
-        row = lock_row(RegistrantVerification, row.id)  # concurrent appends must not clash
         if domain not in row.domains:
             row.domains = [*row.domains, domain]
             db.session.flush()

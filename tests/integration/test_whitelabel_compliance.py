@@ -301,3 +301,44 @@ def test_concurrent_registrations_of_a_new_registrant_ask_once(app, committed_db
     [row] = RegistrantVerification.query.all()
     assert sorted(row.domains) == [f"site{n}.fi" for n in range(4)]
     assert OutboxMessage.query.filter_by(template="registrant/email_verification").count() == 1
+
+
+@pytest.mark.postgres_only
+def test_concurrent_registrations_of_one_registrant_keep_every_domain(app, committed_db):
+    """Two workers append a domain to the same pending verification at once: the row
+    lock makes the second wait and append to the first's list, so neither is lost."""
+    import threading
+
+    from reseller.accounts.models import Reseller
+
+    with unit_of_work():
+        reseller = Reseller(company_name="Verify Oy", country="FI", business_id="2464491-9",
+                            contact_email="v@example.test", language="fi")
+        db.session.add(reseller)
+    rid = reseller.id
+    with unit_of_work():
+        compliance.start_registrant_verification(reseller_id=rid, email="maija@example.test",
+                                                 domain="eka.fi", now=NOW)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def append(domain: str) -> None:
+        try:
+            with app.app_context():
+                barrier.wait(timeout=10)
+                with unit_of_work():
+                    compliance.start_registrant_verification(
+                        reseller_id=rid, email="Maija@Example.test", domain=domain, now=NOW)
+                db.session.remove()
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=append, args=(d,)) for d in ("toka.fi", "kolmas.fi")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors, errors
+    db.session.remove()
+    row = compliance.find_verification(rid, "maija@example.test")
+    assert sorted(row.domains) == ["eka.fi", "kolmas.fi", "toka.fi"]
