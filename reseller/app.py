@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from flask import Flask, g, has_request_context, render_template, request, session
@@ -28,6 +29,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     check_production(config)
     app = Flask(__name__, template_folder="../templates", static_folder="../static",
                 instance_path=config["INSTANCE_DIR"])
+    # The embedded default keeps its SQLite database, keys and demo logins here; on a
+    # fresh checkout it does not exist yet, and SQLite will not create a directory.
+    os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 

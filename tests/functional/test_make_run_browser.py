@@ -20,20 +20,22 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory):
-    instance = tmp_path_factory.mktemp("make-run")
+    # As on a fresh checkout: the instance directory does not exist before `make run`.
+    workdir = tmp_path_factory.mktemp("make-run")
+    instance = workdir / "instance"
     port = free_port()
     env = {**os.environ, "PORT": str(port), "INSTANCE_DIR": str(instance),
            "WHOIS_PORT": str(free_port())}
     for key in ("DATABASE_URL", "REDIS_URL", "TUNNUS_TEST_DB", "JOBS_MODE"):
         env.pop(key, None)
-    log = (instance / "make-run.log").open("w")
+    log = (workdir / "make-run.log").open("w")
     process = subprocess.Popen(["make", "run"], cwd=ROOT, env=env, stdout=log,
                                stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail("make run exited: " + (instance / "make-run.log").read_text()[-3000:])
+            pytest.fail("make run exited: " + (workdir / "make-run.log").read_text()[-3000:])
         try:
             with urllib.request.urlopen(base + "/healthz", timeout=1):
                 break
@@ -41,7 +43,7 @@ def running(tmp_path_factory):
             time.sleep(0.3)
     else:
         pytest.fail("make run did not serve in time")
-    yield base, json.loads((instance / "demo.json").read_text()), instance
+    yield base, json.loads((instance / "demo.json").read_text()), workdir
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=20)
     log.close()
@@ -49,7 +51,7 @@ def running(tmp_path_factory):
 
 @pytest.mark.browser
 def test_make_run_writes_demo_json_and_prints_the_login(running):
-    base, demo, instance = running
+    base, demo, workdir = running
     assert demo["base_url"] == base
     assert {"name", "domain", "email", "password"} <= set(demo["operator"])
     names = [r["name"] for r in demo["resellers"]]
@@ -57,7 +59,7 @@ def test_make_run_writes_demo_json_and_prints_the_login(running):
     for reseller in demo["resellers"]:
         assert {"name", "email", "password", "client_id", "client_secret"} <= set(reseller)
     assert "whois_port" in demo
-    log = (instance / "make-run.log").read_text()
+    log = (workdir / "make-run.log").read_text()
     assert demo["resellers"][0]["password"] in log
 
 
