@@ -170,3 +170,55 @@ def test_two_workers_sending_the_same_message_at_once_send_it_once(app, committe
         assert committed_db.session.get(OutboxMessage, message_id).state == "sent"
     finally:
         sink.stop()
+
+
+@pytest.mark.postgres_only
+def test_two_writers_queueing_one_message_at_once_store_and_send_it_once(app, committed_db):
+    """queue_message is one insert-unless-exists: the second of two simultaneous writers
+    gets the first row back (no IntegrityError, no second send job)."""
+    import threading
+
+    import sqlalchemy as sa
+
+    from reseller.accounts.models import Reseller
+    from reseller.core.extensions import db
+
+    with unit_of_work():
+        reseller = Reseller(company_name="Outbox Oy", country="FI", business_id="2464491-9",
+                            contact_email="o@example.test", language="fi")
+        db.session.add(reseller)
+    rid = reseller.id
+    barrier = threading.Barrier(2)
+    ids: list[int] = []
+    errors: list[BaseException] = []
+
+    def queue() -> None:
+        try:
+            with app.app_context():
+                runner = app.extensions["tunnus.jobs"]
+                before = len(runner.jobs)
+                with unit_of_work():
+                    barrier.wait(timeout=10)
+                    message = outbox.queue_message(
+                        dedupe_key="once:1", recipient="a@customer.example",
+                        sender="noreply@example.test", language="fi", template="t",
+                        subject="s", text="t", reseller_id=rid)
+                    ids.append(message.id)
+                assert len(runner.jobs) - before <= 1
+                db.session.remove()
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=queue) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors, errors
+    assert len(set(ids)) == 1
+    db.session.remove()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 1
+    sends = [job for job in app.extensions["tunnus.jobs"].jobs
+             if job[0] == "whitelabel.tasks.send_message"]
+    assert sends == [("whitelabel.tasks.send_message", (ids[0],))]
+    app.extensions["tunnus.jobs"].jobs.clear()
