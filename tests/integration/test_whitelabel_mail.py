@@ -188,6 +188,7 @@ def test_two_writers_queueing_one_message_at_once_store_and_send_it_once(app, co
                             contact_email="o@example.test", language="fi")
         db.session.add(reseller)
     rid = reseller.id
+    app.extensions["tunnus.jobs"].jobs.clear()  # jobs other tests left behind
     barrier = threading.Barrier(2)
     ids: list[int] = []
     errors: list[BaseException] = []
