@@ -143,20 +143,25 @@ def check(url: str, instance: str, counts: dict[int, int]) -> list[str]:
     return problems
 
 
-def pgbench(server: servers.Postgres, clients: int, seconds: int) -> float:
-    binary = str(servers.PGBIN / "pgbench")
-    server.create_database("pgbench")
-    common = ["-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres"]
-    subprocess.run([binary, "-i", "-q", "-s", str(clients), *common, "pgbench"], check=True,
-                   capture_output=True)
-    out = subprocess.run([binary, "-M", "prepared", "-b", "tpcb-like", "-c", str(clients),
-                          "-j", str(clients), "-T", str(seconds), *common, "pgbench"],
-                         check=True, capture_output=True, text=True).stdout
+def _pgbench_tps(server: servers.Postgres, database: str, *args: str) -> float:
+    """Run pgbench (prepared statements) against ``database`` and read its tps."""
+    out = subprocess.run([str(servers.PGBIN / "pgbench"), "-M", "prepared", *args,
+                          "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres",
+                          database], check=True, capture_output=True, text=True).stdout
     match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out) \
         or re.search(r"tps = ([0-9.]+)", out)
     if match is None:
         raise RuntimeError(f"cannot read pgbench output:\n{out}")
     return float(match.group(1))
+
+
+def pgbench(server: servers.Postgres, clients: int, seconds: int) -> float:
+    server.create_database("pgbench")
+    subprocess.run([str(servers.PGBIN / "pgbench"), "-i", "-q", "-s", str(clients),
+                    "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres", "pgbench"],
+                   check=True, capture_output=True)
+    return _pgbench_tps(server, "pgbench", "-b", "tpcb-like", "-c", str(clients),
+                        "-j", str(clients), "-T", str(seconds))
 
 
 _FUNCTIONS_SCRIPT = """\\set r random(1, 2000000000)
@@ -178,17 +183,12 @@ def functions_from_c(server: servers.Postgres, url: str, ids: list[int], seconds
     so the gap to it is the application's own cost."""
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
         script.write(_FUNCTIONS_SCRIPT.format(first=min(ids), count=len(ids)))
-    database = url.rsplit("/", 1)[1]
-    out = subprocess.run([str(servers.PGBIN / "pgbench"), "-n", "-M", "prepared",
-                          "-c", str(len(ids)), "-j", str(len(ids)), "-T", str(seconds),
-                          "-f", script.name, "-h", "127.0.0.1", "-p", str(server.port),
-                          "-U", "postgres", database],
-                         check=True, capture_output=True, text=True).stdout
-    os.unlink(script.name)
-    match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out)
-    if match is None:
-        raise RuntimeError(f"cannot read pgbench output:\n{out}")
-    return float(match.group(1)) * 2
+    try:
+        tps = _pgbench_tps(server, url.rsplit("/", 1)[1], "-n", "-f", script.name,
+                           "-c", str(len(ids)), "-j", str(len(ids)), "-T", str(seconds))
+    finally:
+        os.unlink(script.name)
+    return tps * 2  # each scripted transaction pair is two transfers
 
 
 def main() -> int:

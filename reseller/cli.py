@@ -140,7 +140,7 @@ def worker(burst: bool, fork: bool, max_jobs: int | None) -> None:
     if not url:
         raise click.ClickException("REDIS_URL is not set; the embedded default runs jobs in-process")
     app = current_app._get_current_object()
-    jobs.use_app(app, forked=fork)
+    jobs.use_app(app)
     connection = Redis.from_url(url)
     worker_class = ForkingWorker if fork else InProcessWorker
     # with_scheduler: delayed jobs (retry backoff, webhook retries) are moved to the queue

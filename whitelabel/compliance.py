@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from reseller.core.clock import clock, utc
-from reseller.core.db import is_sqlite
+from reseller.core.db import for_update
 from reseller.core.events import record_event
 from reseller.core.extensions import db
 from whitelabel import messages
@@ -43,16 +43,11 @@ def _insert_once(row: Any) -> bool:
 
 def find_verification(reseller_id: int, email: str, *, lock: bool = False
                       ) -> RegistrantVerification | None:
-    """``lock``: read it fresh with a row lock (PostgreSQL ``FOR UPDATE``; SQLite
-    serialises writers already), for a read-modify-write of its domains."""
+    """``lock``: read it fresh with a row lock, for a read-modify-write of its domains."""
     stmt = sa.select(RegistrantVerification).where(
         RegistrantVerification.reseller_id == reseller_id,
         RegistrantVerification.email == _email(email))
-    if lock:
-        stmt = stmt.execution_options(populate_existing=True)
-        if not is_sqlite():
-            stmt = stmt.with_for_update()
-    return db.session.scalar(stmt)
+    return db.session.scalar(for_update(stmt) if lock else stmt)
 
 
 def is_verified(*, reseller_id: int, email: str) -> bool:

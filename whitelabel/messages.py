@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 
 from reseller.core.formatting import format_date_local, format_money
 from whitelabel import brands, outbox, sender, tokens
-from whitelabel.models import Brand, OutboxMessage
+from whitelabel.models import Brand, OutboxMessage, SenderDomain
 from whitelabel.settings import Settings, current
 
 LANGUAGES = ("fi", "sv", "en")
@@ -170,23 +170,19 @@ def _jsonable(context: dict[str, Any]) -> dict[str, Any]:
     return plain(dict(context))
 
 
-_LOOK_UP = object()
+def link_base(reseller_id: int, settings: Settings) -> str:
+    """Scheme and host of the reseller's links: its verified link host, else the neutral."""
+    return _link_base(sender.usable_domain(reseller_id), settings)
 
 
-def link_base(reseller_id: int, settings: Settings, domain: Any = _LOOK_UP) -> str:
-    """Scheme and host of the reseller's links: its verified link host, else the neutral.
-    ``domain``: the reseller's usable sender domain when the caller has it already."""
-    if domain is _LOOK_UP:
-        domain = sender.usable_domain(reseller_id)
+def _link_base(domain: SenderDomain | None, settings: Settings) -> str:
     host = domain.domain if domain is not None else settings.neutral_link_host
     return f"{settings.link_scheme}://{host}"
 
 
-def _sender_addresses(reseller_id: int, brand: Brand, settings: Settings,
-                      domain: Any = _LOOK_UP) -> tuple[str, str]:
+def _sender_addresses(domain: SenderDomain | None, brand: Brand,
+                      settings: Settings) -> tuple[str, str]:
     """(From header, envelope sender): the verified domain's, else the neutral domain's."""
-    if domain is _LOOK_UP:
-        domain = sender.usable_domain(reseller_id)
     name = domain.domain if domain is not None else settings.neutral_sender_domain
     bounce = f"bounces@bounce.{name}" if domain is not None else f"bounces@{name}"
     return formataddr((brand.name, f"noreply@{name}")), bounce
@@ -225,7 +221,7 @@ def send_registrant_message(*, reseller_id: int, kind: str, recipient: str,
     brand = brands.get_brand(reseller_id=reseller_id)
     language = language if language in LANGUAGES else brand.default_language
     domain = sender.usable_domain(reseller_id)  # read once: links and sender both use it
-    base = link_base(reseller_id, settings, domain)
+    base = _link_base(domain, settings)
     spec = REGISTRANT_KINDS[kind]
     action_url = None
     if spec.token:
@@ -236,7 +232,7 @@ def send_registrant_message(*, reseller_id: int, kind: str, recipient: str,
         action_url = f"{base}/go/{spec.token.replace('_', '-')}/{token}"
     subject, text, html = render(kind, language=language, brand=brand, context=context,
                                  base=base, action_url=action_url)
-    from_header, envelope = _sender_addresses(reseller_id, brand, settings, domain)
+    from_header, envelope = _sender_addresses(domain, brand, settings)
     return outbox.queue_message(
         dedupe_key=dedupe_key, recipient=recipient, sender=from_header, language=language,
         template=f"registrant/{kind}", subject=subject, text=text, html=html,

@@ -79,16 +79,19 @@ def is_sqlite(bind: Any = None) -> bool:
     return (bind or db.engine).dialect.name == "sqlite"
 
 
-def lock_row(model: Any, row_id: Any) -> Any:
-    """Load ``model`` by id with a row lock (PostgreSQL ``FOR UPDATE``).
+def for_update(stmt: sa.Select) -> sa.Select:
+    """``stmt`` reading fresh rows with a row lock (PostgreSQL ``FOR UPDATE``).
 
     On SQLite every transaction already began with ``BEGIN IMMEDIATE`` (see
     ``configure_sqlite``), which serialises writers, so a plain read is enough there.
     """
-    stmt = sa.select(model).where(model.id == row_id).execution_options(populate_existing=True)
-    if not is_sqlite():
-        stmt = stmt.with_for_update()
-    return db.session.scalars(stmt).one_or_none()
+    stmt = stmt.execution_options(populate_existing=True)
+    return stmt if is_sqlite() else stmt.with_for_update()
+
+
+def lock_row(model: Any, row_id: Any) -> Any:
+    """Load ``model`` by id with a row lock (see ``for_update``)."""
+    return db.session.scalars(for_update(sa.select(model).where(model.id == row_id))).one_or_none()
 
 
 def ping_idle_connections(engine: Engine, *, after_seconds: float) -> None:

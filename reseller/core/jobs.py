@@ -82,17 +82,16 @@ def run(path: str, *args: Any) -> Any:
 
 _worker_app: Flask | None = None
 _worker_pid: int | None = None
-_worker_forked = False
 
 
-def use_app(app: Flask, forked: bool = False) -> None:
+def use_app(app: Flask) -> None:
     """Run RQ jobs in ``app`` (built once by ``flask worker``) instead of building one.
 
-    ``forked``: jobs run in children forked from this process; each child disposes of the
-    connection pool it inherited (sockets shared with the parent) before using it.
+    A job that finds itself in a child forked from this process (``flask worker --fork``)
+    disposes of the connection pool it inherited (sockets shared with the parent) first.
     """
-    global _worker_app, _worker_forked, _worker_pid
-    _worker_app, _worker_forked, _worker_pid = app, forked, os.getpid()
+    global _worker_app, _worker_pid
+    _worker_app, _worker_pid = app, os.getpid()
 
 
 def execute(path: str, *args: Any) -> Any:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from reseller.core.db import is_sqlite
 from reseller.core.errors import DomainError
 from reseller.core.events import Event
-from reseller.core.extensions import db
 from reseller.core.pagination import Page, decode_cursor, encode_cursor, paginate
 
 
@@ -35,7 +35,7 @@ def events_after(*, reseller_id: int, after: str | None, limit: int,
                  types: list[str] | None = None) -> tuple[Page, str]:
     """The next events after ``after`` and the cursor to poll next (never empty)."""
     stmt = sa.select(Event).where(Event.reseller_id == reseller_id)
-    if db.engine.dialect.name == "postgresql":
+    if not is_sqlite():
         stmt = stmt.where(_settled())
     if types:
         stmt = stmt.where(Event.type.in_(types))

@@ -73,6 +73,10 @@ class Fault:
     times: int = 1
 
 
+def _outcome(row: SandboxTransaction) -> Outcome:
+    return Outcome(ok=row.ok, result=row.result, code=row.code, message=row.message)
+
+
 class SandboxRegistry:
     def __init__(self, *, registrar_id: str = "tunnus", failure_rate: Decimal = Decimal(0),
                  timeout_rate: Decimal = Decimal(0), latency_ms: int = 0) -> None:
@@ -144,24 +148,26 @@ class SandboxRegistry:
                        code=recorded.code, message=recorded.message)
 
     def _recorded(self, transaction_id: str) -> Outcome | None:
-        row = db.session.get(SandboxTransaction, transaction_id,
-                             populate_existing=True)
+        """Our record of ``transaction_id`` (None: unseen, or another registrar's)."""
+        row = self._transaction_row(transaction_id)
         if row is None or row.registrar != self.registrar_id:
             return None
-        return Outcome(ok=row.ok, result=row.result, code=row.code, message=row.message)
+        return _outcome(row)
+
+    def _transaction_row(self, transaction_id: str) -> SandboxTransaction | None:
+        return db.session.get(SandboxTransaction, transaction_id, populate_existing=True)
 
     def _once(self, operation: str, name: str, transaction_id: str,
               body: Callable[[], Any]) -> Any:
         """Carry out ``body`` once per transaction id, commit, and answer repeats from the
         record. Faults fire before (nothing done) or after (done, answer lost)."""
         self._before(operation)
-        row = db.session.get(SandboxTransaction, transaction_id, populate_existing=True)
+        row = self._transaction_row(transaction_id)  # one read answers both questions
         if row is not None and row.registrar != self.registrar_id:
             # Ids are kept per registry, not per registrar: another one used this id first.
             raise RegistryRejected(2306, "Parameter value policy error: transaction id "
                                          "already used by another registrar")
-        recorded = None if row is None else Outcome(ok=row.ok, result=row.result,
-                                                    code=row.code, message=row.message)
+        recorded = None if row is None else _outcome(row)
         if recorded is None:
             with unit_of_work():
                 try:

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.functional.test_epp_server_cli import _wait_for
 from tests.support.live import demo_server
-from tests.support.servers import free_port
+from tests.support.servers import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
@@ -52,7 +51,7 @@ def test_make_run_registers_a_domain_through_the_sandbox_epp_server(tmp_path):
                               cwd=ROOT, env=server_env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
-        _wait_for(port, server)
+        wait_for_port(port, server)
         registries = [{"name": "sandbox", "tlds": ["fi", "se", "nu", "com", "net", "org", "eu"],
                        "host": "127.0.0.1", "server_name": "localhost", "port": port,
                        "client_id": "tunnus", "password": "pw-e2e-123456",

@@ -8,25 +8,12 @@ import socket
 import ssl
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from reseller.registry.epp import schema, wire
-from tests.support.servers import free_port
+from tests.support.servers import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _wait_for(port: int, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            assert server.poll() is None, "epp-server exited"
-            assert time.monotonic() < deadline, "epp-server did not start"
-            time.sleep(0.2)
 
 
 def test_flask_registry_epp_server_serves_with_a_self_signed_certificate(tmp_path):
@@ -40,7 +27,7 @@ def test_flask_registry_epp_server_serves_with_a_self_signed_certificate(tmp_pat
                               cwd=ROOT, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, text=True)
     try:
-        _wait_for(port, server)
+        wait_for_port(port, server)
         context = ssl.create_default_context(cafile=str(tmp_path / "epp" / "epp-server.pem"))
         with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, \
                 context.wrap_socket(raw, server_hostname="localhost") as tls:

@@ -24,6 +24,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_for_port(port: int, process: subprocess.Popen, deadline: float = 60.0) -> None:
+    """Until something accepts connections on loopback ``port``; fail if ``process``
+    exits first or the deadline passes."""
+    end = time.monotonic() + deadline
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert process.poll() is None, f"{process.args[:3]} exited"
+            assert time.monotonic() < end, f"nothing listened on port {port}"
+            time.sleep(0.2)
+
+
 def _as_postgres(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
 

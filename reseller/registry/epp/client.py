@@ -178,8 +178,9 @@ class Session:
             # at shutdown a silent registry must not hold the process for a full timeout
             self.sock.settimeout(min(self.endpoint.timeout, LOGOUT_TIMEOUT_S))
             self.command(commands.logout(new_trid("TNO")))
-        except (RegistryTimeout, RegistryUnavailable, OSError):
-            pass
+        except (RegistryTimeout, RegistryUnavailable, OSError) as error:
+            # best effort: the session ends either way, the registry's idle timeout reaps it
+            log.info("EPP %s: logout not confirmed: %s", self.endpoint.name, error)
         self.close()
 
     def close(self) -> None:
