@@ -169,3 +169,98 @@ def test_flask_worker_max_jobs_exits_after_that_many(app, committed_db, redis_se
     with app.app_context():
         markers = db.session.scalars(sa.select(Event.data).where(Event.type == "test.ping")).all()
         assert [m["marker"] for m in markers] == ["first"]
+
+
+# -- follow-ups: ordinary work queued by an ordinary job runs in the same worker ------------
+
+def ping_with_job_id(reseller_id: int, marker: str) -> None:
+    """Records which RQ job it ran in."""
+    from rq import get_current_job
+
+    record_event(reseller_id=reseller_id, type="test.ping",
+                 data={"marker": marker, "job": get_current_job().id},
+                 dedupe_key=f"ping:{marker}")
+
+
+def fan_out(reseller_id: int, marker: str, follow_up: str) -> None:
+    ping_with_job_id(reseller_id, marker)
+    jobs_module.enqueue(f"{__name__}.{follow_up}", reseller_id, f"{marker}-a")
+    jobs_module.enqueue(f"{__name__}.{follow_up}", reseller_id, f"{marker}-b")
+
+
+def fails_the_first_time(reseller_id: int, marker: str) -> None:
+    """The ``-a`` one fails its first attempt."""
+    from flask import current_app
+
+    attempt = current_app.extensions["tunnus.jobs"].connection.incr(f"attempts:{marker}")
+    if marker.endswith("-a") and attempt == 1:
+        raise RuntimeError("the first attempt fails")
+    ping_with_job_id(reseller_id, marker)
+
+
+def _run_in_rq_worker(app, redis_url: str, path: str, *args, urgent: bool = False) -> dict:
+    """Queue ``path(*args)`` through Redis, run a burst worker; events by marker."""
+    from redis import Redis
+    from rq import Queue
+
+    from reseller.accounts.models import Reseller
+    from reseller.core.rq_workers import InProcessWorker
+
+    original = app.extensions["tunnus.jobs"]
+    app.extensions["tunnus.jobs"] = jobs_module.RQRunner(app, redis_url)
+    try:
+        reseller = Reseller(company_name="Follow Oy", country="FI", business_id="2464491-9",
+                            contact_email="f@example.test", language="fi")
+        with unit_of_work():
+            db.session.add(reseller)
+        with unit_of_work():
+            jobs_module.enqueue(path, reseller.id, *args, urgent=urgent)
+        jobs_module._worker_app = app
+        connection = Redis.from_url(redis_url)
+        queues = [Queue(name, connection=connection) for name in jobs_module.QUEUES]
+        assert InProcessWorker(queues, connection=connection).work(burst=True)
+    finally:
+        app.extensions["tunnus.jobs"] = original
+        jobs_module._worker_app = None
+    db.session.remove()
+    return {e.data["marker"]: e.data["job"] for e in db.session.scalars(
+        sa.select(Event).where(Event.type == "test.ping"))}
+
+
+@pytest.mark.postgres_only
+def test_ordinary_work_queued_by_an_ordinary_job_runs_in_the_same_worker_job(
+        app, committed_db, redis_server):
+    with app.app_context():
+        ran = _run_in_rq_worker(app, redis_server.url, f"{__name__}.fan_out", "fan",
+                                "ping_with_job_id")
+    assert set(ran) == {"fan", "fan-a", "fan-b"}
+    assert ran["fan-a"] == ran["fan-b"] == ran["fan"]  # no round trip through Redis
+
+
+@pytest.mark.postgres_only
+def test_an_urgent_job_queues_its_follow_ups_for_other_jobs(app, committed_db, redis_server):
+    """A reseller's next order must not wait behind the previous one's emails."""
+    with app.app_context():
+        ran = _run_in_rq_worker(app, redis_server.url, f"{__name__}.fan_out", "urgent-fan",
+                                "ping_with_job_id", urgent=True)
+    assert set(ran) == {"urgent-fan", "urgent-fan-a", "urgent-fan-b"}
+    assert len(set(ran.values())) == 3
+
+
+@pytest.mark.postgres_only
+def test_a_failing_follow_up_goes_to_redis_with_its_retries(app, committed_db, redis_server):
+    from redis import Redis
+    from rq import Queue
+    from rq.registry import ScheduledJobRegistry
+
+    with app.app_context():
+        ran = _run_in_rq_worker(app, redis_server.url, f"{__name__}.fan_out", "flaky",
+                                "fails_the_first_time")
+    # -a failed inline and waits in Redis for RQ's retry; -b still ran in the parent job
+    assert set(ran) == {"flaky", "flaky-b"}
+    connection = Redis.from_url(redis_server.url)
+    registry = ScheduledJobRegistry(queue=Queue("default", connection=connection))
+    waiting = [job for job in (Queue("default", connection=connection).fetch_job(job_id)
+                               for job_id in registry.get_job_ids())
+               if job is not None and job.args[2:] == ("flaky-a",)]
+    assert len(waiting) == 1 and waiting[0].retries_left == 4
