@@ -62,18 +62,30 @@ class _Clock:
         return self._offset
 
     def _reload(self) -> None:
-        with self._lock:
+        """Read the offset again, never making a request wait.
+
+        Called from deep inside requests that may hold row locks and have changes not yet
+        flushed. So the read does not autoflush (a flush here could wait on a row lock
+        held by another thread of this process, and that thread waiting for this reload
+        would be a deadlock PostgreSQL cannot see), and a thread that finds a reload
+        under way keeps the cached offset instead of waiting for it.
+        """
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
             try:
                 # Through the session, not a new connection: on SQLite a second connection
                 # would wait for the write lock the current transaction holds.
-                seconds = db.session.scalar(
-                    sa.select(SandboxClock.offset_seconds).where(SandboxClock.id == 1)
-                )
+                with db.session.no_autoflush:
+                    seconds = db.session.scalar(
+                        sa.select(SandboxClock.offset_seconds).where(SandboxClock.id == 1))
             except (sa.exc.OperationalError, sa.exc.ProgrammingError):  # not migrated yet
                 db.session.rollback()
                 seconds = None
             self._offset = timedelta(seconds=seconds or 0)
             self._loaded_at = time.monotonic()
+        finally:
+            self._lock.release()
 
     def set_offset(self, offset: timedelta) -> None:
         """Store a new offset (caller commits). Refused outside sandbox mode."""
