@@ -116,17 +116,20 @@ def execute(path: str, *args: Any) -> Any:
 
 # -- follow-ups: ordinary work that an ordinary job queues runs in the same worker ----------
 #
-# An RQ job costs a worker ~3.5 ms of CPU and Redis a dozen round trips before any of our
-# code runs (RQ 3.0: heartbeats, execution records, registries), more than publishing a
-# zone or signing an email. So when an ordinary (``default`` queue) job queues more
-# ordinary work without a delay — a domain's deferred listeners queue its zone and its
-# registrant's email — the worker runs that work itself right after the job's commit,
-# each piece in its own unit of work, instead of a round trip through Redis. Nothing is
-# given up: the work was committed to the queue's care only through rows the sweepers
-# also read (outbox, events, zones), a piece that fails goes to Redis with its retries,
-# and past ``MAX_FOLLOW_UPS`` the rest goes to Redis too. Urgent jobs (orders) never
-# carry follow-ups: a reseller's next order must not wait behind the last one's email.
+# An RQ job costs a worker ~3.5 ms of CPU and Redis a couple of dozen round trips before any
+# of our code runs (RQ 3.0: heartbeats, execution records, registries), more than
+# publishing a zone or signing an email. So when an ordinary (``default`` queue) job queues
+# a little more ordinary work without a delay — a domain's deferred listeners queue its
+# zone and its registrant's email — the worker runs that work itself right after the
+# job's commit, each piece in its own unit of work, instead of a round trip through Redis.
+# Nothing is given up: a piece that fails goes to Redis with the rest of its retries, and
+# every piece is owed by rows its sweeper also reads (outbox, events, zones). A job that
+# fans out (more than ``FAN_OUT`` pieces, e.g. the month-end run's job per reseller) has
+# them queued at once for every worker to share, and past ``MAX_FOLLOW_UPS`` the rest is
+# queued too. Urgent jobs (orders) never carry follow-ups: a reseller's next order must
+# not wait behind the last one's email.
 
+FAN_OUT = 8
 MAX_FOLLOW_UPS = 50
 _follow_ups: list[tuple[str, tuple, int]] | None = None
 
@@ -139,10 +142,21 @@ def _from_urgent_queue() -> bool:
 
 
 def _take_as_follow_up(path: str, args: tuple, retries: int, delay: int, queue: str) -> bool:
-    if _follow_ups is None or delay or queue != QUEUES[1] or len(_follow_ups) >= MAX_FOLLOW_UPS:
+    if _follow_ups is None or delay or queue != QUEUES[1]:
         return False
     _follow_ups.append((path, args, retries))
     return True
+
+
+def _collected() -> list[tuple[str, tuple, int]]:
+    """What the piece that just ran queued: ours to run, unless it is a fan-out."""
+    global _follow_ups
+    batch, _follow_ups = _follow_ups or [], []
+    if len(batch) > FAN_OUT:
+        for path, args, retries in batch:
+            _queue_in_redis(path, args, retries, 0)
+        return []
+    return batch
 
 
 def _run_with_follow_ups(path: str, args: tuple) -> Any:
@@ -150,9 +164,13 @@ def _run_with_follow_ups(path: str, args: tuple) -> Any:
     _follow_ups = []
     try:
         result = run(path, *args)
-        done = 0
-        while _follow_ups and done < MAX_FOLLOW_UPS:
-            follow_path, follow_args, retries = _follow_ups.pop(0)
+        pending, done = _collected(), 0
+        while pending:
+            if done == MAX_FOLLOW_UPS:
+                for rest in pending:
+                    _queue_in_redis(*rest, 0)
+                break
+            follow_path, follow_args, retries = pending.pop(0)
             done += 1
             try:
                 run(follow_path, *follow_args)
@@ -162,8 +180,7 @@ def _run_with_follow_ups(path: str, args: tuple) -> Any:
                 log.exception("follow-up %s%r failed", follow_path, follow_args)
                 if retries:
                     _queue_in_redis(follow_path, follow_args, retries - 1, RETRY_INTERVALS[0])
-        for follow_path, follow_args, retries in _follow_ups:  # over the cap
-            _queue_in_redis(follow_path, follow_args, retries, 0)
+            pending.extend(_collected())
         return result
     finally:
         _follow_ups = None

@@ -188,6 +188,12 @@ def fan_out(reseller_id: int, marker: str, follow_up: str) -> None:
     jobs_module.enqueue(f"{__name__}.{follow_up}", reseller_id, f"{marker}-b")
 
 
+def fan_out_wide(reseller_id: int, marker: str) -> None:
+    ping_with_job_id(reseller_id, marker)
+    for n in range(jobs_module.FAN_OUT + 1):
+        jobs_module.enqueue(f"{__name__}.ping_with_job_id", reseller_id, f"{marker}-{n}")
+
+
 def fails_the_first_time(reseller_id: int, marker: str) -> None:
     """The ``-a`` one fails its first attempt."""
     from flask import current_app
@@ -264,3 +270,14 @@ def test_a_failing_follow_up_goes_to_redis_with_its_retries(app, committed_db, r
                                for job_id in registry.get_job_ids())
                if job is not None and job.args[2:] == ("flaky-a",)]
     assert len(waiting) == 1 and waiting[0].retries_left == 4
+
+
+@pytest.mark.postgres_only
+def test_a_job_that_fans_out_shares_the_work_with_every_worker(app, committed_db,
+                                                                redis_server):
+    """The month-end run queues a job per reseller: those must not run one by one in
+    the worker that queued them."""
+    with app.app_context():
+        ran = _run_in_rq_worker(app, redis_server.url, f"{__name__}.fan_out_wide", "wide")
+    assert len(ran) == jobs_module.FAN_OUT + 2
+    assert len(set(ran.values())) == len(ran)  # each piece was its own RQ job
