@@ -142,7 +142,8 @@ def run_threads(target, count: int) -> None:
 
 
 def run_orders(port: int, token: str, contact: int, clients: int, total: int,
-               rate: float | None = None) -> tuple[float, list[float], list[float]]:
+               rate: float | None = None, poll_ms: float = 20.0
+               ) -> tuple[float, list[float], list[float]]:
     """Place ``total`` orders: as fast as the clients can (closed loop), or with ``rate``
     order ``n`` starts at ``n / rate`` seconds (open loop: a steady offered load)."""
     posted: dict[int, float] = {}
@@ -167,7 +168,7 @@ def run_orders(port: int, token: str, contact: int, clients: int, total: int,
                 posted[body["id"]] = start
                 post_ms.append(elapsed * 1000)
 
-    watcher = Watcher(port, token, total)
+    watcher = Watcher(port, token, total, poll_ms / 1000)
     watcher.start()
     try:
         run_threads(place, clients)
@@ -182,9 +183,10 @@ class Watcher(threading.Thread):
     """Follow the event feed (``order.completed``/``order.failed``) while the orders are
     placed, as a polling client would, and note when each order is first seen done."""
 
-    def __init__(self, port: int, token: str, total: int) -> None:
+    def __init__(self, port: int, token: str, total: int, pause: float) -> None:
         super().__init__(name="feed-watcher", daemon=True)
         self.client = Client(port, token)
+        self.pause = pause
         self.total = total
         self.finished: dict[int, float] = {}
         self.error: str | None = None
@@ -202,7 +204,7 @@ class Watcher(threading.Thread):
                 self.finished.setdefault(event["data"]["order_id"], now)
             path = _path(page["next"])
             if not page["has_more"]:
-                time.sleep(0.02)
+                time.sleep(self.pause)
 
     def latencies(self, posted: dict[int, float]) -> list[float]:
         if self.error:
@@ -331,6 +333,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=None,
                         help="orders per second offered (open loop) instead of as fast as "
                              "the clients can; shows latency below saturation")
+    parser.add_argument("--poll-ms", type=float, default=20.0,
+                        help="the feed watcher's pause when it has read everything (its "
+                             "polling is load on the same gunicorn)")
     args = parser.parse_args()
 
     pg, redis = servers.start_postgres(), servers.start_redis()
@@ -366,7 +371,8 @@ def main() -> None:
                  "bench_clients": [os.getpid()]}
         cpu_before = cpu_by_part(parts)
         orders_per_s, post_ms, done_ms = run_orders(port, seeded["token"], seeded["contact"],
-                                                    args.clients, args.orders, args.rate)
+                                                    args.clients, args.orders, args.rate,
+                                                    args.poll_ms)
         drained_s = wait_for_idle_workers(redis.url)
         cpu_after = cpu_by_part(parts)
         server = server_side_ms(pg.url)
