@@ -329,6 +329,8 @@ def main() -> None:
     parser.add_argument("--web", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--workers", type=int, default=2, help="RQ worker processes")
+    parser.add_argument("--urgent-workers", type=int, default=0,
+                        help="more worker processes that take only urgent jobs (orders)")
     parser.add_argument("--hello-seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=None,
                         help="orders per second offered (open loop) instead of as fast as "
@@ -353,13 +355,14 @@ def main() -> None:
             [str(VENV_BIN / "gunicorn"), "-w", str(args.web), "--threads", str(args.threads),
              "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
             cwd=ROOT, env=env))
-        for _ in range(args.workers):
+        for n in range(args.workers + args.urgent_workers):
             # the production command: one app per worker process, no fork per job
+            only = ["--queue", "urgent"] if n >= args.workers else []
             processes.append(subprocess.Popen(
-                [str(VENV_BIN / "flask"), "--app", "wsgi", "worker"], cwd=ROOT, env=env,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                [str(VENV_BIN / "flask"), "--app", "wsgi", "worker", *only], cwd=ROOT,
+                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         wait_for(port)
-        wait_for_workers(redis.url, args.workers)
+        wait_for_workers(redis.url, args.workers + args.urgent_workers)
         # The ceiling is measured half before and half after the orders (once the deferred
         # work has drained): on a shared machine its speed drifts, and the mean of both
         # sides is what the orders ran against. Both halves are printed.
@@ -385,7 +388,7 @@ def main() -> None:
               f"   order_done_ms p50={statistics.median(done_ms):.1f} "
               f"p99={pct(done_ms, 0.99):.1f}   (clients={args.clients} orders={args.orders} "
               f"{f'offered={args.rate:g}/s ' if args.rate else 'closed loop '}"
-              f"gunicorn={args.web}x{args.threads} rq_workers={args.workers})")
+              f"gunicorn={args.web}x{args.threads} rq_workers={args.workers}+{args.urgent_workers} urgent-only)")
         print(f"deferred_work_drained_s={drained_s:.1f} (after the last order completed: "
               f"emails, zone publishing, webhooks)")
         print(f"server_side_ms done p50={server[0]:.1f} p99={server[1]:.1f}   "

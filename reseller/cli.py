@@ -121,7 +121,10 @@ def _drain() -> None:
               help="Run each job in a forked child (isolation at a few ms per job).")
 @click.option("--max-jobs", type=click.IntRange(min=1), default=None,
               help="Exit after this many jobs (a supervisor starts a fresh process).")
-def worker(burst: bool, fork: bool, max_jobs: int | None) -> None:
+@click.option("--queue", "queues", multiple=True, type=click.Choice(["urgent", "default"]),
+              help="Take jobs only from this queue (repeatable; default: urgent, then "
+                   "default). A worker given only `urgent` is always free for orders.")
+def worker(burst: bool, fork: bool, max_jobs: int | None, queues: tuple[str, ...]) -> None:
     """Run an RQ worker for the urgent and default queues, urgent first (needs REDIS_URL).
 
     By default jobs run in this process with the app built here, once: RQ's forking
@@ -144,7 +147,8 @@ def worker(burst: bool, fork: bool, max_jobs: int | None) -> None:
     connection = Redis.from_url(url)
     worker_class = ForkingWorker if fork else InProcessWorker
     # with_scheduler: delayed jobs (retry backoff, webhook retries) are moved to the queue
-    worker_class([Queue(name, connection=connection) for name in jobs.QUEUES],
+    names = [name for name in jobs.QUEUES if not queues or name in queues]
+    worker_class([Queue(name, connection=connection) for name in names],
                  connection=connection).work(burst=burst, with_scheduler=True,
                                              max_jobs=max_jobs)
 
