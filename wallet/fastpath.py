@@ -12,8 +12,9 @@ import json
 from datetime import datetime
 from decimal import Decimal
 from types import SimpleNamespace
-from typing import Any, NamedTuple
+from typing import Any
 
+from psycopg.rows import namedtuple_row
 from sqlalchemy.orm import make_transient_to_detached
 
 from reseller.core.extensions import db
@@ -23,7 +24,8 @@ from wallet.models import Hold, Purchase
 # they commit or roll back with the caller's unit of work): SQLAlchemy's statement and
 # result layers were a third of the client's CPU per transfer (0.56 → 0.40 ms, measured
 # by bench/ledger.py's client loop). Positional parameters, plain tuples back; psycopg
-# prepares both statements server-side on first use (``prepare=True``).
+# prepares both statements server-side on first use (``prepare=True``); psycopg's
+# ``namedtuple_row`` names the columns (its row classes are cached per column list).
 _HOLD = (
     "SELECT outcome, hold_id, source, payment_mode, funds, receivable, credit_limit,"
     " low_balance_threshold, low_balance_alerted FROM wallet_hold(%s, %s, %s, %s, %s, %s,"
@@ -34,41 +36,9 @@ _CAPTURE = (
     " low_balance_threshold, low_balance_alerted FROM wallet_capture(%s, %s, %s)")
 
 
-class _HoldRow(NamedTuple):
-    outcome: str
-    hold_id: int | None
-    source: str | None
-    payment_mode: str | None
-    funds: int | None
-    receivable: int | None
-    credit_limit: int | None
-    low_balance_threshold: int | None
-    low_balance_alerted: bool | None
-
-
-class _CaptureRow(NamedTuple):
-    outcome: str
-    purchase_id: int | None
-    reseller_id: int | None
-    source: str | None
-    currency: str | None
-    net: int | None
-    vat: int | None
-    gross: int | None
-    vat_rate: Decimal | None
-    description: str | None
-    item: Any
-    payment_mode: str | None
-    funds: int | None
-    receivable: int | None
-    credit_limit: int | None
-    low_balance_threshold: int | None
-    low_balance_alerted: bool | None
-
-
-def _call(sql: str, params: tuple) -> tuple:
+def _call(sql: str, params: tuple) -> Any:
     connection = db.session.connection().connection.driver_connection
-    with connection.cursor() as cursor:
+    with connection.cursor(row_factory=namedtuple_row) as cursor:
         cursor.execute(sql, params, prepare=True)
         return cursor.fetchone()
 
@@ -102,9 +72,9 @@ def hold(*, reseller_id: int, reference: str, net: Decimal, vat: Decimal, rate: 
          description: str, item: dict | None, expires_at: datetime,
          now: datetime) -> tuple[str, Hold | int | None, SimpleNamespace | None]:
     """("held", Hold, state) | ("existing", hold id, None) | ("refused", None, None)."""
-    row = _HoldRow(*_call(_HOLD, (
+    row = _call(_HOLD, (
         reseller_id, reference, _cents(net), _cents(vat), rate, description,
-        None if item is None else json.dumps(item), expires_at, now)))
+        None if item is None else json.dumps(item), expires_at, now))
     if row.outcome != "held":
         return row.outcome, row.hold_id, None
     created = _attach(Hold(
@@ -118,8 +88,7 @@ def hold(*, reseller_id: int, reference: str, net: Decimal, vat: Decimal, rate: 
 def capture(*, reference: str, net: Decimal | None,
             now: datetime) -> tuple[str, Any, SimpleNamespace | None]:
     """("captured"|"captured_part", Purchase, state) | ("not_active"|"exceeds", row, None)."""
-    row = _CaptureRow(*_call(_CAPTURE, (reference, None if net is None else _cents(net),
-                                        now)))
+    row = _call(_CAPTURE, (reference, None if net is None else _cents(net), now))
     if row.outcome not in ("captured", "captured_part"):
         return row.outcome, row, None
     purchase = _attach(Purchase(
