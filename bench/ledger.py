@@ -9,8 +9,10 @@ the purchases counted by its client).
 
     .venv/bin/python bench/ledger.py [--clients 4] [--seconds 15]
 
-Also prints the same two ledger functions driven by pgbench itself (C, no application):
-the ceiling for any client of this schema. Last lines: ``violations=N`` and
+Also prints two ceilings: the same two ledger functions driven by pgbench itself (C, no
+application) and by a bare psycopg client (Python, the same statements and transactions as
+``wallet.fastpath``, no SQLAlchemy session); the gap between the app and the bare client is
+what the ORM session's unit of work costs per transaction. Last lines: ``violations=N`` and
 ``transfers_per_s=… pgbench_tps=… ratio=…``.
 """
 
@@ -191,6 +193,52 @@ def functions_from_c(server: servers.Postgres, url: str, ids: list[int], seconds
     return tps * 2  # each scripted transaction pair is two transfers
 
 
+def bare_client(dsn: str, reseller_id: int, seconds: float, ready, go,
+                results: mp.Queue) -> None:
+    """The purchase path without the application: ``wallet.fastpath``'s two statements on a
+    plain psycopg connection, each committed (BEGIN, SELECT, COMMIT), as the app does."""
+    from datetime import UTC, datetime, timedelta
+
+    import psycopg
+
+    from wallet.fastpath import _CAPTURE, _HOLD
+
+    with psycopg.connect(dsn) as connection:
+        ready.release()
+        go.wait()
+        done, end = 0, time.time() + seconds
+        while time.time() < end:
+            reference, now = f"bare-{reseller_id}-{done}", datetime.now(UTC)
+            with connection.cursor() as cursor:
+                cursor.execute(_HOLD, (reseller_id, reference, 1000, 255, RATE, "bench purchase",
+                                       None, now + timedelta(days=1), now), prepare=True)
+                if cursor.fetchone()[0] != "held":
+                    raise RuntimeError("bare client: hold refused")
+            connection.commit()
+            with connection.cursor() as cursor:
+                cursor.execute(_CAPTURE, (reference, None, now), prepare=True)
+                cursor.fetchone()
+            connection.commit()
+            done += 1
+    results.put((reseller_id, done))
+
+
+def bare_clients(ctx, url: str, ids: list[int], seconds: int) -> float:
+    dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    results, ready, go = ctx.Queue(), ctx.Semaphore(0), ctx.Event()
+    procs = [ctx.Process(target=bare_client, args=(dsn, rid, seconds, ready, go, results))
+             for rid in ids]
+    for proc in procs:
+        proc.start()
+    for _ in procs:
+        ready.acquire()
+    go.set()
+    done = sum(results.get(timeout=seconds + 60)[1] for _ in procs)
+    for proc in procs:
+        proc.join()
+    return done * 2 / seconds
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=os.cpu_count() or 2)
@@ -227,6 +275,9 @@ def main() -> int:
         ceiling = functions_from_c(server, url, ids, args.seconds)
         print(f"ledger functions driven by pgbench (no app): transfers_per_s={ceiling:.1f} "
               f"(the app reaches {transfers_per_s / ceiling:.2f} of it)")
+        bare = bare_clients(ctx, url, ids, args.seconds)
+        print(f"ledger functions from a bare psycopg client (no ORM session): "
+              f"transfers_per_s={bare:.1f} (the app reaches {transfers_per_s / bare:.2f} of it)")
         tps = pgbench(server, args.clients, args.seconds)
         print(f"violations={len(problems)}")
         print(f"transfers_per_s={transfers_per_s:.1f} pgbench_tps={tps:.1f} "
