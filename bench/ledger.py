@@ -37,6 +37,8 @@ from tests.support import servers  # noqa: E402
 FUNDS = Decimal("10000000.00")
 NET = Decimal("10.00")
 RATE = Decimal("0.255")
+NET_CENTS = int(NET.scaleb(2))  # what the ledger functions take (the pgbench script too)
+VAT_CENTS = int((NET * RATE).quantize(Decimal("0.01")).scaleb(2))
 
 
 def make_app(url: str, instance: str):
@@ -79,8 +81,8 @@ def prepare(url: str, instance: str, clients: int) -> list[int]:
     return ids
 
 
-def client(url: str, instance: str, reseller_id: int, ready, go, seconds: float,
-           together: bool, results: mp.Queue) -> None:
+def client(reseller_id: int, ready, go, results: mp.Queue, seconds: float, url: str,
+           instance: str, together: bool) -> None:
     import logging
 
     logging.disable(logging.INFO)
@@ -169,7 +171,7 @@ def pgbench(server: servers.Postgres, clients: int, seconds: int) -> float:
 _FUNCTIONS_SCRIPT = """\\set r random(1, 2000000000)
 \\set rid {first} + (:client_id % {count})
 BEGIN;
-SELECT outcome FROM wallet_hold(:rid, 'c-' || :client_id || '-' || :r, 1000, 255, 0.255,
+SELECT outcome FROM wallet_hold(:rid, 'c-' || :client_id || '-' || :r, {net}, {vat}, {rate},
   'bench purchase', NULL, now() + interval '1 day', now());
 COMMIT;
 BEGIN;
@@ -184,7 +186,8 @@ def functions_from_c(server: servers.Postgres, url: str, ids: list[int], seconds
     functions in the same two transactions: the ceiling for any client of this schema,
     so the gap to it is the application's own cost."""
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
-        script.write(_FUNCTIONS_SCRIPT.format(first=min(ids), count=len(ids)))
+        script.write(_FUNCTIONS_SCRIPT.format(first=min(ids), count=len(ids), net=NET_CENTS,
+                                              vat=VAT_CENTS, rate=RATE))
     try:
         tps = _pgbench_tps(server, url.rsplit("/", 1)[1], "-n", "-f", script.name,
                            "-c", str(len(ids)), "-j", str(len(ids)), "-T", str(seconds))
@@ -193,8 +196,8 @@ def functions_from_c(server: servers.Postgres, url: str, ids: list[int], seconds
     return tps * 2  # each scripted transaction pair is two transfers
 
 
-def bare_client(dsn: str, reseller_id: int, seconds: float, ready, go,
-                results: mp.Queue) -> None:
+def bare_client(reseller_id: int, ready, go, results: mp.Queue, seconds: float,
+                dsn: str) -> None:
     """The purchase path without the application: ``wallet.fastpath``'s two statements on a
     plain psycopg connection, each committed (BEGIN, SELECT, COMMIT), as the app does."""
     from datetime import UTC, datetime, timedelta
@@ -210,8 +213,9 @@ def bare_client(dsn: str, reseller_id: int, seconds: float, ready, go,
         while time.time() < end:
             reference, now = f"bare-{reseller_id}-{done}", datetime.now(UTC)
             with connection.cursor() as cursor:
-                cursor.execute(_HOLD, (reseller_id, reference, 1000, 255, RATE, "bench purchase",
-                                       None, now + timedelta(days=1), now), prepare=True)
+                cursor.execute(_HOLD, (reseller_id, reference, NET_CENTS, VAT_CENTS, RATE,
+                                       "bench purchase", None, now + timedelta(days=1), now),
+                               prepare=True)
                 if cursor.fetchone()[0] != "held":
                     raise RuntimeError("bare client: hold refused")
             connection.commit()
@@ -223,20 +227,21 @@ def bare_client(dsn: str, reseller_id: int, seconds: float, ready, go,
     results.put((reseller_id, done))
 
 
-def bare_clients(ctx, url: str, ids: list[int], seconds: int) -> float:
-    dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
+def run_clients(ctx, target, ids: list[int], seconds: int, *config) -> dict[int, int]:
+    """One ``target(reseller_id, ready, go, results, seconds, *config)`` process per
+    reseller, all let go together once every one has connected; each one's purchases."""
     results, ready, go = ctx.Queue(), ctx.Semaphore(0), ctx.Event()
-    procs = [ctx.Process(target=bare_client, args=(dsn, rid, seconds, ready, go, results))
+    procs = [ctx.Process(target=target, args=(rid, ready, go, results, seconds, *config))
              for rid in ids]
     for proc in procs:
         proc.start()
-    for _ in procs:
+    for _ in procs:  # every client has built what it needs and connected
         ready.acquire()
     go.set()
-    done = sum(results.get(timeout=seconds + 60)[1] for _ in procs)
+    counts = dict(results.get(timeout=seconds + 120) for _ in procs)
     for proc in procs:
         proc.join()
-    return done * 2 / seconds
+    return counts
 
 
 def main() -> int:
@@ -253,18 +258,8 @@ def main() -> int:
         url = server.create_database("tunnus")
         ids = prepare(url, instance, args.clients)
         ctx = mp.get_context("spawn")
-        results: mp.Queue = ctx.Queue()
-        ready, go = ctx.Semaphore(0), ctx.Event()
-        procs = [ctx.Process(target=client, args=(url, instance, rid, ready, go, args.seconds,
-                                                    args.one_transaction, results)) for rid in ids]
-        for proc in procs:
-            proc.start()
-        for _ in procs:  # every client has built its app and connected
-            ready.acquire()
-        go.set()
-        counts = dict(results.get(timeout=args.seconds + 120) for _ in procs)
-        for proc in procs:
-            proc.join()
+        counts = run_clients(ctx, client, ids, args.seconds, url, instance,
+                             args.one_transaction)
         purchases = sum(counts.values())
         transfers_per_s = purchases * 2 / args.seconds
         print(f"clients={args.clients} seconds={args.seconds} purchases={purchases} "
@@ -275,7 +270,9 @@ def main() -> int:
         ceiling = functions_from_c(server, url, ids, args.seconds)
         print(f"ledger functions driven by pgbench (no app): transfers_per_s={ceiling:.1f} "
               f"(the app reaches {transfers_per_s / ceiling:.2f} of it)")
-        bare = bare_clients(ctx, url, ids, args.seconds)
+        dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
+        bare = sum(run_clients(ctx, bare_client, ids, args.seconds, dsn).values()) * 2 \
+            / args.seconds
         print(f"ledger functions from a bare psycopg client (no ORM session): "
               f"transfers_per_s={bare:.1f} (the app reaches {transfers_per_s / bare:.2f} of it)")
         tps = pgbench(server, args.clients, args.seconds)
