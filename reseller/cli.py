@@ -214,3 +214,14 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(command)
     whois_cli.init_app(app)
     registry_cli.init_app(app)
+
+
+def main() -> None:
+    """``tunnus``: the ``flask`` command line bound to the app (``tunnus db upgrade``,
+    ``tunnus staff create``, ``tunnus worker`` …), usable from any directory."""
+    from flask.cli import FlaskGroup
+
+    from reseller.app import create_app
+
+    FlaskGroup(name="tunnus", create_app=create_app, load_dotenv=False,
+               help="Tunnus: the flask commands of the installed application.")()
