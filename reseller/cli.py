@@ -207,6 +207,8 @@ def serve(host: str, port: int | None) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from reseller.accounts import cli as accounts_cli
+    from reseller.catalog import cli as catalog_cli
     from reseller.registry import cli as registry_cli
     from reseller.whois import cli as whois_cli
 
@@ -214,6 +216,8 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(command)
     whois_cli.init_app(app)
     registry_cli.init_app(app)
+    accounts_cli.init_app(app)
+    catalog_cli.init_app(app)
 
 
 def main() -> None:
