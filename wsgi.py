@@ -1,5 +1,5 @@
-"""WSGI entry point: ``gunicorn wsgi:app``."""
+"""WSGI entry point in a checkout (``flask --app wsgi``); installed: ``reseller.wsgi:app``."""
 
-from reseller.app import create_app
+from reseller.wsgi import app
 
-app = create_app()
+__all__ = ["app"]

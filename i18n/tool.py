@@ -2,7 +2,8 @@
 messages of the files its config names, so packages translate independently.
 
     python i18n/tool.py extract AREA   # refresh AREA's .pot and its fi/sv/en .po files
-    python i18n/tool.py compile        # build every .mo (make run / make test do this)
+    python i18n/tool.py compile        # build every .mo (make run / make test do this;
+                                       # the wheel build compiles into the package, setup.py)
     python i18n/tool.py check          # list untranslated or stale messages; exit 1 if any
 """
 
@@ -61,9 +62,10 @@ def _clear_header_fuzzy(po: Path, language: str) -> None:
         write_po(handle, catalog, width=100)
 
 
-def compile_all() -> None:
-    """Build every .mo. A catalogue header left "fuzzy" by ``init`` is ignored (entries
-    marked fuzzy still are not used)."""
+def compile_all(target: Path | None = None) -> None:
+    """Build every .mo, next to its .po or (the wheel build) under ``target`` in the same
+    ``AREA/LANG/LC_MESSAGES`` layout. A catalogue header left "fuzzy" by ``init`` is ignored
+    (entries marked fuzzy still are not used)."""
     from babel.messages.mofile import write_mo
 
     for area in areas():
@@ -74,7 +76,10 @@ def compile_all() -> None:
             with po.open("rb") as handle:
                 catalog = read_po(handle, locale=language)
             catalog.fuzzy = False
-            with po.with_suffix(".mo").open("wb") as handle:
+            mo = po.with_suffix(".mo") if target is None else (
+                target / po.relative_to(ROOT).with_suffix(".mo"))
+            mo.parent.mkdir(parents=True, exist_ok=True)
+            with mo.open("wb") as handle:
                 write_mo(handle, catalog, use_fuzzy=False)
 
 

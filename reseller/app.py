@@ -10,7 +10,7 @@ from flask import Flask, g, has_request_context, render_template, request, sessi
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from reseller.core import jobs
+from reseller.core import jobs, resources
 from reseller.core.clock import clock
 from reseller.core.config import check_production, load_config
 from reseller.core.errors import DomainError, problem_response
@@ -27,8 +27,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         config.update(test_config)
     check_production(config)
-    app = Flask(__name__, template_folder="../templates", static_folder="../static",
-                instance_path=config["INSTANCE_DIR"])
+    root = resources.data_root()  # the installed package's data, or the checkout
+    app = Flask(__name__, template_folder=str(root / "templates"),
+                static_folder=str(root / "static"), instance_path=config["INSTANCE_DIR"])
     # The embedded default keeps its SQLite database, keys and demo logins here; on a
     # fresh checkout it does not exist yet, and SQLite will not create a directory.
     os.makedirs(app.instance_path, exist_ok=True)

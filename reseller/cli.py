@@ -207,6 +207,8 @@ def serve(host: str, port: int | None) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from reseller.accounts import cli as accounts_cli
+    from reseller.catalog import cli as catalog_cli
     from reseller.registry import cli as registry_cli
     from reseller.whois import cli as whois_cli
 
@@ -214,3 +216,16 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(command)
     whois_cli.init_app(app)
     registry_cli.init_app(app)
+    accounts_cli.init_app(app)
+    catalog_cli.init_app(app)
+
+
+def main() -> None:
+    """``tunnus``: the ``flask`` command line bound to the app (``tunnus db upgrade``,
+    ``tunnus staff create``, ``tunnus worker`` …), usable from any directory."""
+    from flask.cli import FlaskGroup
+
+    from reseller.app import create_app
+
+    FlaskGroup(name="tunnus", create_app=create_app, load_dotenv=False,
+               help="Tunnus: the flask commands of the installed application.")()

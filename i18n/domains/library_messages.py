@@ -15,4 +15,9 @@ MESSAGES = [
     _("A price cannot change in the past."),
     _("Must be zero or more."),
     _("Must be between 0 and 1000."),
+    _("Give a name of 1–60 characters."),
+    _("Unknown rate-limit tier."),
+    _("Use 1–20 lower-case letters, digits or hyphens, starting with a letter."),
+    _("A tier with this code already exists."),
+    _("Give at least one amount."),
 ]

@@ -32,7 +32,7 @@ from reseller.accounts.models import AccessToken, OAuthClient, Reseller, User
 from reseller.accounts.permissions import Permission, Role, can, scopes_for_role
 from reseller.core.clock import clock
 from reseller.core.db import keep_loaded
-from reseller.core.errors import NotFound
+from reseller.core.errors import NotFound, ValidationFailed
 from reseller.core.extensions import db
 from reseller.core.pagination import Page, paginate
 
@@ -52,6 +52,39 @@ def set_password(user: User, password: str) -> None:
     user.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
     user.failed_logins = 0
     user.locked_until = None
+
+
+STAFF_PASSWORD_MIN = 12
+STAFF_ROLES = ("superuser", "staff")
+
+
+def create_staff(*, email: str, name: str, password: str, role: str = "superuser",
+                 language: str = "en") -> User:
+    """An operator staff login (the console). Refuses an e-mail already in use."""
+    email = email.strip().lower()
+    errors: dict[str, list[str]] = {}
+    local, _at, domain = email.partition("@")
+    if not local or "." not in domain or len(email) > 254 or any(c.isspace() for c in email):
+        errors["email"] = ["Not a valid email address."]
+    if len(password) < STAFF_PASSWORD_MIN:
+        errors["password"] = [f"Use at least {STAFF_PASSWORD_MIN} characters."]
+    if role not in STAFF_ROLES:
+        errors["role"] = ["Must be superuser or staff."]
+    if errors:
+        raise ValidationFailed(errors)
+    if find_user_by_email(email) is not None:
+        raise EmailTaken()
+    user = User(email=email, name=name.strip() or email, role=role, is_operator=True,
+                language=language)
+    set_password(user, password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def count_staff() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(User)
+                             .where(User.is_operator, User.active)) or 0
 
 
 def get_reseller(reseller_id: int) -> Reseller:

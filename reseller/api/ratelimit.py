@@ -1,8 +1,8 @@
 """Per-tier API rate limits (flask-limiter), keyed per reseller, with IETF RateLimit headers.
 
 One shared budget per reseller across every ``/api/v1`` and ``/whmcs/v1`` route, sized by
-``Reseller.tier`` from ``RATE_LIMITS`` (standard 20,000/hour, plus and pro 60,000/hour,
-enterprise unlimited). Counters live in Redis when ``REDIS_URL`` is set, in memory otherwise.
+its volume tier's ``rate_limit`` from ``RATE_LIMITS`` (standard 20,000/hour, plus and pro
+60,000/hour, enterprise unlimited). Counters live in Redis when ``REDIS_URL`` is set, in memory otherwise.
 Unauthenticated calls share a budget per client address at the standard tier's size.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+import sqlalchemy as sa
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
@@ -29,14 +30,20 @@ def _caller() -> tuple[str, str]:
     cached = request.environ.get(_TIER)
     if cached is None:
         from reseller.accounts.models import Reseller
+        from reseller.catalog.models import Tier
 
         try:
             reseller_id = current_principal().reseller_id
         except DomainError:  # no or bad token: the view answers 401; count per address
             cached = (f"addr:{request.remote_addr}", "standard")
         else:
-            reseller = db.session.get(Reseller, reseller_id)
-            cached = (f"reseller:{reseller_id}", (reseller.tier if reseller else "standard"))
+            # The volume tier names its rate-limit tier; a tier code outside the catalogue
+            # (e.g. "enterprise", set by hand) is a rate-limit tier itself.
+            row = db.session.execute(
+                sa.select(sa.func.coalesce(Tier.rate_limit, Reseller.tier))
+                .select_from(Reseller).outerjoin(Tier, Tier.code == Reseller.tier)
+                .where(Reseller.id == reseller_id)).first()
+            cached = (f"reseller:{reseller_id}", (row[0] if row else "standard"))
         request.environ[_TIER] = cached
     return cached
 

@@ -25,6 +25,9 @@ class Tier(db.Model):
     name: Mapped[str] = mapped_column(sa.String(60))
     rank: Mapped[int] = mapped_column(unique=True)
     threshold: Mapped[Decimal] = mapped_column(sa.Numeric(18, 2))
+    # The API rate-limit tier (a key of RATE_LIMITS) of the resellers in this tier.
+    rate_limit: Mapped[str] = mapped_column(sa.String(20), default="standard",
+                                            server_default="standard")
 
 
 class Price(db.Model):

@@ -3,6 +3,8 @@ retail prices. The price list (prepaid/postpaid) comes from the reseller's walle
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -55,14 +57,32 @@ class Quote:
 
 # -- setup -------------------------------------------------------------------------------
 
+def install_tiers() -> list[Tier]:
+    """Add the default volume tiers that are missing (by code); never touches prices.
+    Idempotent: returns the tiers it created (none on a second run)."""
+    existing = {tier.code: tier for tier in list_tiers()}
+    ranks = {tier.rank for tier in existing.values()}
+    created = []
+    for code, name, rank, threshold in defaults.TIERS:
+        if code in existing:
+            continue
+        if rank in ranks:
+            rank = max(ranks) + 1
+        ranks.add(rank)
+        tier = Tier(code=code, name=name, rank=rank, threshold=threshold, rate_limit=code)
+        db.session.add(tier)
+        created.append(tier)
+    db.session.flush()
+    return created
+
+
 def install_defaults(*, effective_from: date | None = None) -> bool:
-    """Create the tiers and opening price lists if there are none. Idempotent."""
+    """The demo's catalogue: the default tiers and opening price lists, if there are no
+    tiers yet. Idempotent. Production uses ``install_tiers`` and enters its own prices."""
     if db.session.scalar(sa.select(sa.func.count()).select_from(Tier)):
         return False
     start = effective_from or date(2020, 1, 1)
-    for code, name, rank, threshold in defaults.TIERS:
-        db.session.add(Tier(code=code, name=name, rank=rank, threshold=threshold))
-    db.session.flush()
+    install_tiers()
     for tld, prices in defaults.BASE_PRICES.items():
         for operation, base in prices.items():
             for tier, *_ in defaults.TIERS:
@@ -73,6 +93,20 @@ def install_defaults(*, effective_from: date | None = None) -> bool:
                         effective_from=start))
     db.session.flush()
     return True
+
+
+def missing_prices(*, on: date | None = None) -> list[tuple[str, str, str, str]]:
+    """(tld, operation, price list, tier) of every register/renew/transfer price a reseller
+    could be asked for on ``on`` (today) that has none in effect: what stops a sale."""
+    on = on or clock.today()
+    priced = {tuple(row) for row in db.session.execute(
+        sa.select(Price.tld, Price.operation, Price.price_list, Price.tier)
+        .where(Price.effective_from <= on).distinct())}
+    tiers = [tier.code for tier in list_tiers()]
+    return [(tld, operation, price_list, tier)
+            for tld in sorted(TLDS) for operation in OPERATIONS if operation in PER_YEAR
+            for price_list in PRICE_LISTS for tier in tiers
+            if (tld, operation, price_list, tier) not in priced]
 
 
 # -- lookups -----------------------------------------------------------------------------
@@ -228,6 +262,56 @@ def set_price(*, tld: str, operation: str, price_list: str, tier: str, amount: D
     return row
 
 
+def set_prices(*, tld: str, effective_from: date,
+               amounts: dict[tuple[str, str, str], Decimal | None],
+               staff_id: int | None = None) -> list[Price]:
+    """Several prices of one TLD from one date, keyed (operation, price list, tier); a
+    ``None`` amount was not a number. Any refused price refuses them all: the errors are
+    keyed ``operation/price_list/tier``."""
+    rules = rules_for(tld)
+    if effective_from < clock.today():
+        raise ValidationFailed({"effective_from": ["A price cannot change in the past."]})
+    if not amounts:
+        raise ValidationFailed({"amounts": ["Give at least one amount."]})
+    errors: dict[str, list[str]] = {}
+    saved = []
+    for (operation, price_list, tier), amount in amounts.items():
+        key = f"{operation}/{price_list}/{tier}"
+        if amount is None:
+            errors[key] = ["Must be zero or more, in whole cents."]
+            continue
+        try:
+            saved.append(set_price(tld=rules.tld, operation=operation, price_list=price_list,
+                                   tier=tier, amount=amount, effective_from=effective_from,
+                                   staff_id=staff_id))
+        except ValidationFailed as failed:
+            errors[key] = [message for messages in failed.errors.values()
+                           for message in messages]
+        except DomainError as refused:
+            errors[key] = [str(refused.detail or refused.title)]
+    if errors:
+        raise ValidationFailed(errors)
+    return saved
+
+
+def price_grid(*, tld: str, on: date | None = None) -> dict[tuple[str, str, str], Decimal]:
+    """The prices of ``tld`` in effect on ``on`` (today), keyed (operation, list, tier)."""
+    on = on or clock.today()
+    latest: dict[tuple[str, str, str], Decimal] = {}
+    for row in db.session.scalars(sa.select(Price).where(Price.tld == tld,
+                                                         Price.effective_from <= on)
+                                  .order_by(Price.effective_from)):
+        latest[(row.operation, row.price_list, row.tier)] = row.amount
+    return latest
+
+
+def get_tier(*, code: str) -> Tier:
+    tier = db.session.get(Tier, code)
+    if tier is None:
+        raise NotFound()
+    return tier
+
+
 def price_rows(*, tld: str | None = None) -> list[Price]:
     stmt = sa.select(Price).order_by(Price.tld, Price.operation, Price.price_list, Price.tier,
                                      Price.effective_from.desc())
@@ -243,6 +327,56 @@ def set_tier_threshold(*, code: str, threshold: Decimal) -> Tier:
     if threshold < 0:
         raise ValidationFailed({"threshold": ["Must be zero or more."]})
     tier.threshold = threshold
+    db.session.flush()
+    return tier
+
+
+TIER_CODE = re.compile(r"[a-z][a-z0-9-]{0,19}")
+
+
+def _tier_errors(*, name: str, threshold: Decimal | None, rate_limit: str,
+                 rate_limits: Collection[str]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not 1 <= len(name.strip()) <= 60:
+        errors["name"] = ["Give a name of 1–60 characters."]
+    if threshold is None or threshold < 0 or threshold != round_money(threshold):
+        errors["threshold"] = ["Must be zero or more, in whole cents."]
+    if rate_limit not in rate_limits:
+        errors["rate_limit"] = ["Unknown rate-limit tier."]
+    return errors
+
+
+def create_tier(*, code: str, name: str, threshold: Decimal | None, rate_limit: str,
+                rate_limits: Collection[str]) -> Tier:
+    """A new volume tier, ranked above every existing one. ``rate_limits``: the
+    rate-limit tiers configured (RATE_LIMITS' keys)."""
+    errors = _tier_errors(name=name, threshold=threshold, rate_limit=rate_limit,
+                          rate_limits=rate_limits)
+    if not TIER_CODE.fullmatch(code):
+        errors["code"] = ["Use 1–20 lower-case letters, digits or hyphens, starting with a "
+                          "letter."]
+    elif db.session.get(Tier, code) is not None:
+        errors["code"] = ["A tier with this code already exists."]
+    if errors:
+        raise ValidationFailed(errors)
+    rank = (db.session.scalar(sa.select(sa.func.max(Tier.rank))) or 0) + 1
+    tier = Tier(code=code, name=name.strip(), rank=rank, threshold=threshold,
+                rate_limit=rate_limit)
+    db.session.add(tier)
+    db.session.flush()
+    return tier
+
+
+def update_tier(*, code: str, name: str, threshold: Decimal | None, rate_limit: str,
+                rate_limits: Collection[str]) -> Tier:
+    tier = db.session.get(Tier, code)
+    if tier is None:
+        raise NotFound()
+    errors = _tier_errors(name=name, threshold=threshold, rate_limit=rate_limit,
+                          rate_limits=rate_limits)
+    if errors:
+        raise ValidationFailed(errors)
+    tier.name, tier.threshold, tier.rate_limit = name.strip(), threshold, rate_limit
     db.session.flush()
     return tier
 

@@ -1,12 +1,13 @@
 """Operator console pages. Staff only; every action is recorded with who and when."""
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from reseller.accounts import notices
 from reseller.accounts.models import Reseller
 from reseller.client.session import operator_required
+from reseller.console import setup
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError
 from reseller.core.extensions import db
@@ -20,8 +21,24 @@ bp = Blueprint("console", __name__, url_prefix="/console")
 def index():
     status = request.args.get("status", "pending")
     applications = onboarding.list_applications(status=status or None)
+    missing = sum(not item.done for item in _checklist())
     return render_template("console/applications.html", applications=applications,
-                           status=status)
+                           status=status, setup_missing=missing)
+
+
+def _checklist() -> list[setup.Item]:
+    registry = current_app.extensions["tunnus.registry"]
+    return setup.checklist(config=current_app.config,
+                           registry_tlds=getattr(registry, "by_tld", {}).keys())
+
+
+@bp.get("/setup")
+@operator_required
+def setup_checklist():
+    """What is still missing before the first reseller can buy."""
+    items = _checklist()
+    return render_template("console/setup.html", items=items,
+                           missing=sum(not item.done for item in items))
 
 
 @bp.post("/applications/<int:application_id>/<any(approve, reject):decision>")

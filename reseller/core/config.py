@@ -80,9 +80,10 @@ def _rate_limits(value: str | None) -> dict[str, str]:
 
 
 def translation_directories() -> str:
-    """Every catalogue area under ``i18n/`` (flask-babel merges them)."""
-    root = Path(__file__).resolve().parents[2] / "i18n"
-    return ";".join(str(path.parent) for path in sorted(root.glob("*/babel.cfg")))
+    """Every catalogue area (flask-babel merges them), installed or in the checkout."""
+    from reseller.core import resources
+
+    return ";".join(str(path) for path in resources.translation_directories())
 
 
 def _list(value: str | None, default: list[str]) -> list[str]:

@@ -56,6 +56,21 @@ def test_enterprise_is_unlimited(factory, tiny_limits):
     assert "RateLimit-Limit" not in responses[-1].headers
 
 
+def test_a_volume_tier_names_its_rate_limit_tier(factory, tiny_limits):
+    from decimal import Decimal
+
+    from reseller.catalog import services as catalog
+    from reseller.core.db import unit_of_work
+
+    with unit_of_work():
+        catalog.create_tier(code="partner", name="Partner", threshold=Decimal("0"),
+                            rate_limit="enterprise", rate_limits={"enterprise": "unlimited"})
+    api = factory.api(factory.reseller(tier="partner"))
+    responses = [api.get("/api/v1/account") for _ in range(6)]
+    assert {r.status_code for r in responses} == {200}
+    assert "RateLimit-Limit" not in responses[-1].headers
+
+
 def test_client_area_is_not_rate_limited(client, tiny_limits):
     for _ in range(5):
         assert client.get("/login").status_code == 200
