@@ -15,4 +15,5 @@ MESSAGES = [
     _("A price cannot change in the past."),
     _("Must be zero or more."),
     _("Must be between 0 and 1000."),
+    _('Give a decimal string with at most two decimals, e.g. "250.00".'),
 ]
