@@ -132,6 +132,15 @@ def _premium_fee(name: str, command: str, years: int) -> Decimal | None:
         return get_registry().premium_fee(name=name, command=command, years=years)
 
 
+def quote_order(*, reseller_id: int, name: str, operation: str,
+                years: int = 1) -> tuple[catalog.Quote, bool]:
+    """What an order for ``operation`` on ``name`` would cost, and whether the price is
+    premium (shown before the reseller confirms, and accepted with that confirmation)."""
+    fee = _premium_fee(names.parse(name).ascii, operation, years)
+    return catalog.quote(reseller_id=reseller_id, tld=names.parse(name).tld,
+                         operation=operation, years=years, premium_fee=fee), fee is not None
+
+
 def order_renew(*, reseller_id: int, name: str, period: int, idempotency_key: str,
                 system: bool = False, accept_price: Money | None = None) -> Order:
     if existing := _by_key(reseller_id, idempotency_key):
