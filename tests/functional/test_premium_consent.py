@@ -183,3 +183,16 @@ def test_the_check_shows_the_price_to_accept(setup):
     _reseller, api, _contact = setup
     result = api.get("/api/v1/domains/check?names=kauppa.fi&period=2").json["results"][0]
     assert result["premium"] is True and result["price"]["net"] == "500.00"
+
+
+def test_a_refused_order_can_be_retried_with_consent_under_the_same_key(setup, jobs):
+    reseller, api, contact = setup
+    body = {"name": "kauppa.fi", "period": 1, "contacts": {"registrant": contact["id"]}}
+    key = {"Idempotency-Key": "premium-retry-1"}
+    assert api.post("/api/v1/domains", json=body, headers=key).status_code == 409
+    accepted = api.post("/api/v1/domains", json={**body, "accept_price": "250.00"},
+                        headers=key)
+    assert accepted.status_code == 202 and accepted.json["premium"] is True
+    replay = api.post("/api/v1/domains", json={**body, "accept_price": "250.00"}, headers=key)
+    assert replay.json["id"] == accepted.json["id"]
+    assert available(reseller) == Money.of("686.25")  # held once
