@@ -20,4 +20,5 @@ MESSAGES = [
     _("Use 1–20 lower-case letters, digits or hyphens, starting with a letter."),
     _("A tier with this code already exists."),
     _("Give at least one amount."),
+    _('Give a decimal string with at most two decimals, e.g. "250.00".'),
 ]

@@ -69,11 +69,14 @@ def doc(*, summary: str, tags: list[str], body: type[Schema] | Schema | None = N
         query: list[dict[str, Any]] | None = None, errors: tuple[int, ...] = (),
         description: str | None = None, public: bool = False,
         example: dict[str, Any] | None = None, content_type: str = "application/json",
-        body_types: tuple[str, ...] = ()) -> Callable:
+        body_types: tuple[str, ...] = (),
+        problems: dict[int, dict[str, Any]] | None = None) -> Callable:
     """Attach OpenAPI metadata to a view (the view itself is unchanged).
 
     ``status`` lists every success status the view answers (e.g. ``(200, 201)`` for an
-    upsert); ``body_types`` names the media types of a raw (non-JSON) request body.
+    upsert); ``body_types`` names the media types of a raw (non-JSON) request body;
+    ``problems`` documents an error status more precisely than the standard Problem
+    (``description``, ``schema``, ``example``).
     """
 
     def decorator(view: Callable) -> Callable:
@@ -82,7 +85,7 @@ def doc(*, summary: str, tags: list[str], body: type[Schema] | Schema | None = N
             "statuses": (status,) if isinstance(status, int) else tuple(status),
             "query": query or [], "errors": errors, "description": description,
             "public": public, "example": example, "content_type": content_type,
-            "body_types": body_types,
+            "body_types": body_types, "problems": problems or {},
         }
         return view
 
@@ -182,7 +185,7 @@ def _operation(spec: APISpec, rule: Any, view: Callable, meta: dict[str, Any],
     else:
         operation["security"] = [{"oauth2": getattr(view, "_scopes", [])}, {"bearerAuth": []}]
     for code in sorted(error_statuses(rule, meta, method, has_body=body is not None)):
-        operation["responses"][str(code)] = _error(code)
+        operation["responses"][str(code)] = _error(spec, code, meta["problems"].get(code))
     return operation
 
 
@@ -259,12 +262,19 @@ def _raw_schema(media_type: str) -> dict[str, Any]:
     return {"type": "string", "format": "binary"}
 
 
-def _error(code: int) -> dict[str, Any]:
-    content: dict[str, Any] = {"schema": {"$ref": "#/components/schemas/Problem"}}
-    if code in ERROR_EXAMPLES:
-        content["example"] = ERROR_EXAMPLES[code]
-    error: dict[str, Any] = {"description": STANDARD_ERRORS.get(code, "Refused"),
-                             "content": {"application/problem+json": content}}
+def _error(spec: APISpec, code: int, special: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A problem+json response: the standard Problem, or a named extension of it
+    (``special["component"]`` with ``special["schema"]``, an ``allOf`` over Problem)."""
+    special = special or {}
+    name = special.get("component", "Problem")
+    if name != "Problem" and name not in spec.components.schemas:
+        spec.components.schema(name, special["schema"])
+    content: dict[str, Any] = {"schema": {"$ref": f"#/components/schemas/{name}"}}
+    if "example" in special or code in ERROR_EXAMPLES:
+        content["example"] = special.get("example") or ERROR_EXAMPLES[code]
+    error: dict[str, Any] = {
+        "description": special.get("description") or STANDARD_ERRORS.get(code, "Refused"),
+        "content": {"application/problem+json": content}}
     if code == 429:
         error["headers"] = {"Retry-After": {"description": "Seconds to wait", **_INT},
                             **RATE_LIMIT_HEADERS}

@@ -135,8 +135,12 @@ def list_amount(*, tld: str, operation: str, price_list: str, tier: str,
 
 
 def quote(*, reseller_id: int, tld: str, operation: str, years: int = 1,
-          premium_net: Decimal | None = None, on: date | None = None) -> Quote:
-    """The reseller's price for ``operation`` on ``tld`` for ``years``, VAT included."""
+          premium_fee: Decimal | None = None, on: date | None = None) -> Quote:
+    """The reseller's price for ``operation`` on ``tld`` for ``years``, VAT included.
+
+    ``premium_fee`` is the registry's fee for a premium name's operation (all years):
+    it replaces the list price of a yearly operation and adds to a one-off one's (a
+    restore's redemption fee stays; the registry's premium year comes on top)."""
     rules = rules_for(tld)
     rules.require(operation)
     reseller = db.session.get(Reseller, reseller_id)
@@ -144,15 +148,18 @@ def quote(*, reseller_id: int, tld: str, operation: str, years: int = 1,
         raise NotFound()
     on = on or clock.today()
     price_list = price_list_of(reseller_id)
-    if premium_net is not None and operation in PER_YEAR:
-        per_unit = premium_net
-    else:
-        per_unit = list_amount(tld=rules.tld, operation=operation, price_list=price_list,
-                               tier=reseller.tier, on=on)
+    if premium_fee is not None and operation in PER_YEAR:
+        return _quote(reseller, round_money(premium_fee), price_list, on)
+    per_unit = list_amount(tld=rules.tld, operation=operation, price_list=price_list,
+                           tier=reseller.tier, on=on)
     if per_unit is None:
         raise PriceMissing(_l("No %(list)s price for %(operation)s on .%(tld)s.",
                               list=price_list, operation=operation, tld=rules.tld))
     net = round_money(per_unit * (years if operation in PER_YEAR else 1))
+    return _quote(reseller, net + round_money(premium_fee or Decimal(0)), price_list, on)
+
+
+def _quote(reseller: Reseller, net: Decimal, price_list: str, on: date) -> Quote:
     rate = vat_rate(vat_status=vat_status(reseller.country, reseller.vat_id), on=on)
     vat = round_money(net * rate)
     return Quote(net=net, vat=vat, total=net + vat, vat_rate=rate, price_list=price_list,

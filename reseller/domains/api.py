@@ -25,6 +25,27 @@ _domain_out = s.DomainOut()
 _contact_out = s.ContactOut()
 TAGS_D, TAGS_C, TAGS_O = ["Domains"], ["Contacts"], ["Orders"]
 _PAID = (402, 404, 409)
+# Ordering endpoints: a 409 may be price_not_accepted, which carries the quoted price.
+_PRICED = {409: {
+    "description": "Conflicts with the current state, or `price_not_accepted`: a premium "
+                   "price without `accept_price`, or a price above it (nothing is held, "
+                   "ordered or sent to the registry; `price` is the quote to accept)",
+    "component": "PriceProblem",
+    "schema": {"allOf": [{"$ref": "#/components/schemas/Problem"}, {
+        "type": "object", "description": "With code `price_not_accepted`: the quoted "
+        "`price`, the `accept_price` that was sent (null: none) and whether it is `premium`.",
+        "properties": {
+            "price": {"$ref": "#/components/schemas/PriceOut"},
+            "accept_price": {"type": ["string", "null"]},
+            "premium": {"type": "boolean"}}}]},
+    "example": {"type": "https://tunnus.dev/problems/price-not-accepted",
+                "title": "The price was not accepted", "status": 409,
+                "detail": "kauppa.fi is a premium name at 250.00 EUR (net); send "
+                          "accept_price to buy it.",
+                "code": "price_not_accepted", "premium": True,
+                "price": {"currency": "EUR", "net": "250.00", "vat": "63.75",
+                          "total": "313.75"},
+                "accept_price": None}}}
 
 
 def _order(order, status: int = 202):
@@ -108,7 +129,8 @@ def check():
 
 @bp.post("/domains")
 @doc(summary="Register a domain (202: an order; the registry call runs in the background)",
-     tags=TAGS_D, body=s.RegisterIn, response=s.OrderOut, status=202, errors=_PAID)
+     tags=TAGS_D, body=s.RegisterIn, response=s.OrderOut, status=202, errors=_PAID,
+     problems=_PRICED)
 @require_scope("domains:write")
 @transactional
 def register():
@@ -120,7 +142,7 @@ def register():
 
 @bp.post("/domains/<name>/renew")
 @doc(summary="Renew a domain", tags=TAGS_D, body=s.RenewIn, response=s.OrderOut, status=202,
-     errors=_PAID)
+     errors=_PAID, problems=_PRICED)
 @require_scope("domains:write")
 @transactional
 def renew(name: str):
@@ -130,14 +152,14 @@ def renew(name: str):
 
 
 @bp.post("/domains/<name>/restore")
-@doc(summary="Restore a domain from redemption", tags=TAGS_D, response=s.OrderOut, status=202,
-     errors=_PAID)
+@doc(summary="Restore a domain from redemption", tags=TAGS_D, body=s.RestoreIn,
+     response=s.OrderOut, status=202, errors=_PAID, problems=_PRICED)
 @require_scope("domains:write")
 @transactional
 def restore(name: str):
-    json_body()
+    data = s.RestoreIn().load_or_raise(json_body())
     return _order(orders.order_restore(reseller_id=current_reseller_id(), name=name,
-                                       idempotency_key=idempotency_key()))
+                                       idempotency_key=idempotency_key(), **data))
 
 
 @bp.post("/domains/<name>/owner-change")
@@ -165,7 +187,7 @@ def bulk_renew():
 
 @bp.post("/transfers")
 @doc(summary="Transfer a domain in with its auth code", tags=TAGS_D, body=s.TransferIn,
-     response=s.OrderOut, status=202, errors=_PAID)
+     response=s.OrderOut, status=202, errors=_PAID, problems=_PRICED)
 @require_scope("domains:write")
 @transactional
 def transfer():

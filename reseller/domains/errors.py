@@ -46,6 +46,14 @@ class TransferLocked(Conflict):
     title = _l("The domain cannot be transferred yet")
 
 
+class PriceNotAccepted(Conflict):
+    """409: a premium price without ``accept_price``, or a price above it. Carries the
+    quoted ``price`` ({currency, net, vat, total}) so the caller can consent and retry."""
+
+    code = "price_not_accepted"
+    title = _l("The price was not accepted")
+
+
 class OrdersBlockedOverdue(DomainError):
     """402: the operator pauses new paid orders while an invoice is overdue too long."""
 

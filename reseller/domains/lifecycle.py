@@ -75,7 +75,9 @@ def auto_renew(*, days_ahead: int) -> int:
                 orders.order_renew(reseller_id=domain.reseller_id, name=domain.name, period=1,
                                    idempotency_key=key, system=True)
         except DomainError as refused:
-            if refused.status == 402:  # funds or credit short: skip, and say so
+            # Funds or credit short, or a premium renewal price nobody accepted (money
+            # needs consent: the reseller renews it with accept_price): skip, and say so.
+            if refused.status == 402 or refused.code == "price_not_accepted":
                 record_event(reseller_id=domain.reseller_id, type="domain.expiring", data={
                     **services.domain_data(domain), "auto_renew_skipped": True,
                     "reason": refused.code}, dedupe_key=f"auto-renew-skipped:{key}")

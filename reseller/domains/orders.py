@@ -1,4 +1,9 @@
-"""Orders: price → hold (gross) → registry (in a job) → capture or release.
+"""Orders: price → consent → hold (gross) → registry (in a job) → capture or release.
+
+A premium price is charged only with the caller's consent: ``accept_price`` (net EUR) must
+cover the quoted net price, or the order is refused before anything is held. The registry
+is then sent the premium fee as the most it may charge (RFC 8748), so a price that rose
+in between fails the order and releases its hold instead of charging more.
 
 The order row and the wallet hold commit together. The registry call runs in
 ``process_order``; its transaction id is the order's reference, so a retried or recovered
@@ -12,6 +17,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,6 +41,7 @@ from reseller.domains.errors import (
     OrderInProgress,
     OrderNotFound,
     OrdersBlockedOverdue,
+    PriceNotAccepted,
     registry_errors,
 )
 from reseller.domains.models import Contact, Domain, Order
@@ -42,6 +49,7 @@ from reseller.domains.records import find_live_domain, get_domain, reseller_cont
 from reseller.registry import get_registry
 from reseller.registry.base import DomainInfo, Registry, RegistryRejected, TransferInfo
 from wallet import services as wallet
+from wallet.money import Money
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +99,10 @@ def _refuse_if_blocked(reseller_id: int) -> None:
 
 def order_register(*, reseller_id: int, name: str, period: int, contacts: dict[str, int],
                    nameservers: list[str] | None = None, privacy: bool = False,
-                   auto_renew: bool = True, idempotency_key: str) -> Order:
-    """Hold the price and queue the registration. A taken name holds nothing."""
+                   auto_renew: bool = True, idempotency_key: str,
+                   accept_price: Money | None = None) -> Order:
+    """Hold the price and queue the registration. A taken name holds nothing, nor does a
+    premium one whose price ``accept_price`` does not cover."""
     if existing := _by_key(reseller_id, idempotency_key):
         return existing
     _refuse_if_blocked(reseller_id)
@@ -110,13 +120,29 @@ def order_register(*, reseller_id: int, name: str, period: int, contacts: dict[s
     params = {"contacts": role_ids,
               "nameservers": list(nameservers or dns_listeners.default_nameservers(reseller_id)),
               "privacy": privacy, "auto_renew": auto_renew}
+    fee = availability.premium_price * period if availability.premium else None
     return _place(reseller_id=reseller_id, kind="register", name=parsed, period=period,
-                  idempotency_key=idempotency_key, params=params,
-                  premium_net=availability.premium_price if availability.premium else None)
+                  idempotency_key=idempotency_key, params=params, premium_fee=fee,
+                  accept_price=accept_price)
+
+
+def _premium_fee(name: str, command: str, years: int) -> Decimal | None:
+    """The registry's premium fee for ``command`` on ``name`` (None: a standard name)."""
+    with registry_errors():
+        return get_registry().premium_fee(name=name, command=command, years=years)
+
+
+def quote_order(*, reseller_id: int, name: str, operation: str,
+                years: int = 1) -> tuple[catalog.Quote, bool]:
+    """What an order for ``operation`` on ``name`` would cost, and whether the price is
+    premium (shown before the reseller confirms, and accepted with that confirmation)."""
+    fee = _premium_fee(names.parse(name).ascii, operation, years)
+    return catalog.quote(reseller_id=reseller_id, tld=names.parse(name).tld,
+                         operation=operation, years=years, premium_fee=fee), fee is not None
 
 
 def order_renew(*, reseller_id: int, name: str, period: int, idempotency_key: str,
-                system: bool = False) -> Order:
+                system: bool = False, accept_price: Money | None = None) -> Order:
     if existing := _by_key(reseller_id, idempotency_key):
         return existing
     domain = get_domain(reseller_id=reseller_id, name=name)
@@ -130,11 +156,14 @@ def order_renew(*, reseller_id: int, name: str, period: int, idempotency_key: st
                                years=rules.max_period), max_period=rules.max_period)
     return _place(reseller_id=reseller_id, kind="renew", name=names.parse(domain.name),
                   period=period, idempotency_key=idempotency_key, domain_id=domain.id,
-                  params={"expires_at": domain.expires_at.isoformat(), "auto": system})
+                  params={"expires_at": domain.expires_at.isoformat(), "auto": system},
+                  premium_fee=_premium_fee(domain.name, "renew", period),
+                  accept_price=accept_price)
 
 
 def order_transfer(*, reseller_id: int, name: str, auth_code: str, idempotency_key: str,
-                   contacts: dict[str, int] | None = None) -> Order:
+                   contacts: dict[str, int] | None = None,
+                   accept_price: Money | None = None) -> Order:
     if existing := _by_key(reseller_id, idempotency_key):
         return existing
     _refuse_if_blocked(reseller_id)
@@ -149,10 +178,13 @@ def order_transfer(*, reseller_id: int, name: str, auth_code: str, idempotency_k
     params = {"auth_code": auth_code.strip(),
               "contacts": _own_contacts(reseller_id, contacts) if contacts else {}}
     return _place(reseller_id=reseller_id, kind="transfer", name=parsed, period=1,
-                  idempotency_key=idempotency_key, params=params)
+                  idempotency_key=idempotency_key, params=params,
+                  premium_fee=_premium_fee(parsed.ascii, "transfer", 1),
+                  accept_price=accept_price)
 
 
-def order_restore(*, reseller_id: int, name: str, idempotency_key: str) -> Order:
+def order_restore(*, reseller_id: int, name: str, idempotency_key: str,
+                  accept_price: Money | None = None) -> Order:
     if existing := _by_key(reseller_id, idempotency_key):
         return existing
     _refuse_if_blocked(reseller_id)
@@ -161,7 +193,9 @@ def order_restore(*, reseller_id: int, name: str, idempotency_key: str) -> Order
     if domain.status != "redemption":
         raise DomainNotActive(_l("Only a domain in redemption can be restored."))
     return _place(reseller_id=reseller_id, kind="restore", name=names.parse(domain.name),
-                  period=None, idempotency_key=idempotency_key, domain_id=domain.id, params={})
+                  period=None, idempotency_key=idempotency_key, domain_id=domain.id,
+                  params={}, premium_fee=_premium_fee(domain.name, "restore", 1),
+                  accept_price=accept_price)
 
 
 def order_owner_change(*, reseller_id: int, name: str, registrant: int,
@@ -189,17 +223,21 @@ def _own_contacts(reseller_id: int, contacts: dict[str, int | None]) -> dict[str
 
 
 def _place(*, reseller_id: int, kind: str, name: names.DomainName, period: int | None,
-           idempotency_key: str, params: dict[str, Any], premium_net=None,
-           domain_id: int | None = None) -> Order:
+           idempotency_key: str, params: dict[str, Any], premium_fee: Decimal | None = None,
+           accept_price: Money | None = None, domain_id: int | None = None) -> Order:
     quote = catalog.quote(reseller_id=reseller_id, tld=name.tld, operation=kind,
-                          years=period or 1, premium_net=premium_net)
+                          years=period or 1, premium_fee=premium_fee)
+    _require_consent(quote, premium=premium_fee is not None, accept_price=accept_price,
+                     name=name)
+    if premium_fee is not None:  # the most the registry may charge for this command
+        params = {**params, "fee": f"{premium_fee:.2f}"}
     # Inserted as held: the hold below is in the same transaction, and a refused hold
     # (insufficient funds) rolls the order back with it.
     order = insert_unless_exists(
         Order, reseller_id=reseller_id, reference=f"ord-{uuid.uuid4().hex}",
         idempotency_key=idempotency_key, kind=kind, domain_name=name.ascii,
         unicode_name=name.unicode, tld=name.tld, period=period, state="held",
-        premium=premium_net is not None, currency=quote.currency, net=quote.net,
+        premium=premium_fee is not None, currency=quote.currency, net=quote.net,
         vat=quote.vat, total=quote.total, vat_rate=quote.vat_rate, params=params,
         lock_key=name.ascii, domain_id=domain_id, attempts=0, created_at=clock.now())
     if order is None:  # a unique key holds: the same request, or another order for the name
@@ -216,6 +254,26 @@ def _place(*, reseller_id: int, kind: str, name: names.DomainName, period: int |
             expires_at=clock.now() + timedelta(days=HOLD_DAYS.get(kind, DEFAULT_HOLD_DAYS)))
     enqueue("reseller.domains.tasks.process_order", order.id, urgent=True)
     return order
+
+
+def _require_consent(quote: catalog.Quote, *, premium: bool, accept_price: Money | None,
+                     name: names.DomainName) -> None:
+    """A premium price needs ``accept_price``; any given ``accept_price`` must cover the
+    net price. Refused before the order row, the hold or the registry call exist."""
+    price = quote.net_money
+    if accept_price is None and not premium:
+        return
+    if accept_price is not None and price <= accept_price:
+        return
+    if accept_price is None:
+        detail = _l("%(name)s is a premium name at %(price)s EUR (net); send accept_price "
+                    "to buy it.", name=name.unicode, price=price.as_string())
+    else:
+        detail = _l("%(name)s costs %(price)s EUR (net), more than the accepted "
+                    "%(accepted)s EUR.", name=name.unicode, price=price.as_string(),
+                    accepted=accept_price.as_string())
+    raise PriceNotAccepted(detail, premium=premium, price=quote.as_dict(),
+                           accept_price=accept_price.as_string() if accept_price else None)
 
 
 def _describe(order: Order) -> str:
@@ -275,20 +333,23 @@ def _claim(order_id: int) -> _Job | None:
 
 def _call_registry(job: _Job, registry: Registry) -> DomainInfo | TransferInfo:
     trid = job.reference
+    # Premium orders carry the fee the reseller accepted; the registry refuses (and the
+    # order fails, its hold released) if its price is now higher.
+    fee = Decimal(job.params["fee"]) if job.params.get("fee") else None
     if job.kind == "register":
         return registry.create(name=job.name, years=job.period,
                                registrant=job.handles["registrant"],
                                admin=job.handles.get("admin"), tech=job.handles.get("tech"),
                                nameservers=job.params.get("nameservers") or [],
-                               transaction_id=trid)
+                               transaction_id=trid, fee=fee)
     if job.kind == "renew":
         return registry.renew(name=job.name, years=job.period, current_expiry=job.expires_at,
-                              transaction_id=trid)
+                              transaction_id=trid, fee=fee)
     if job.kind == "transfer":
         return registry.transfer_request(name=job.name, auth_code=job.params["auth_code"],
-                                         years=job.period or 1, transaction_id=trid)
+                                         years=job.period or 1, transaction_id=trid, fee=fee)
     if job.kind == "restore":
-        return registry.restore(name=job.name, transaction_id=trid)
+        return registry.restore(name=job.name, transaction_id=trid, fee=fee)
     if job.kind == "owner_change":
         return registry.change_registrant(name=job.name, registrant=job.handles["registrant"],
                                           transaction_id=trid)

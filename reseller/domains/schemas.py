@@ -8,11 +8,40 @@ from babel import Locale
 from marshmallow import ValidationError, fields, validate, validates
 
 from reseller.core.schemas import BaseSchema, Id
+from wallet.money import Money
 
 LANGUAGES = ("fi", "sv", "en")
 PHONE = re.compile(r"^\+\d{1,3}\.\d{4,14}$")
+AMOUNT = re.compile(r"^-?\d+(\.\d{1,2})?$")
 COUNTRIES = frozenset(code for code in Locale("en").territories
                       if len(code) == 2 and code.isalpha() and code.isupper())
+
+
+def parse_price(value: object) -> Money:
+    """A net EUR amount the caller accepts, as a decimal string ("250.00"): JSON numbers,
+    exponents, more than two decimals and negative amounts are refused."""
+    if not isinstance(value, str) or not AMOUNT.match(value):
+        raise ValidationError('Give a decimal string with at most two decimals, e.g. "250.00".')
+    price = Money.of(value, "EUR")
+    if price.is_negative():
+        raise ValidationError("Must be zero or more.")
+    return price
+
+
+class AcceptPrice(fields.String):
+    """``accept_price``: the most (net, EUR) the caller agrees to pay; loads as Money."""
+
+    def __init__(self, **kwargs) -> None:
+        metadata = {"type": "string", "format": "decimal", "pattern": AMOUNT.pattern,
+                    "example": "250.00", "description": (
+                        "The highest net price in EUR you accept for this order. Required "
+                        "for a premium name (409 price_not_accepted without it); any price "
+                        "above it is refused with 409 price_not_accepted and the quoted "
+                        "price."), **kwargs.pop("metadata", {})}
+        super().__init__(load_default=None, allow_none=True, metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> Money:
+        return parse_price(value)
 
 
 class ContactIn(BaseSchema):
@@ -103,16 +132,23 @@ class RegisterIn(BaseSchema):
                               validate=validate.Length(max=13))
     privacy = fields.Boolean(load_default=False)
     auto_renew = fields.Boolean(load_default=True)
+    accept_price = AcceptPrice()
 
 
 class RenewIn(BaseSchema):
     period = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=10))
+    accept_price = AcceptPrice()
+
+
+class RestoreIn(BaseSchema):
+    accept_price = AcceptPrice()
 
 
 class TransferIn(BaseSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=300))
     auth_code = fields.String(required=True, validate=validate.Length(max=255))
     contacts = fields.Nested(ContactsIn, load_default=None, allow_none=True)
+    accept_price = AcceptPrice()
 
 
 class OwnerChangeIn(BaseSchema):

@@ -64,7 +64,8 @@ def check_availability(*, reseller_id: int, names_text: list[str],
         available = answer.available and find_live_domain(name.ascii) is None
         price = catalog.quote(reseller_id=reseller_id, tld=name.tld, operation="register",
                               years=period,
-                              premium_net=answer.premium_price if answer.premium else None)
+                              premium_fee=answer.premium_price * period if answer.premium
+                              else None)
         results.append({"name": name.ascii, "unicode_name": name.unicode,
                         "available": available, "premium": answer.premium, "period": period,
                         "price": price.as_dict(),

@@ -10,9 +10,9 @@ from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from marshmallow import ValidationError
 
 from reseller.accounts.permissions import Permission
-from reseller.catalog import services as catalog
 from reseller.client.session import permission_required, user_can
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, ValidationFailed, translate_messages
@@ -22,7 +22,7 @@ from reseller.domains import bulk, orders, services
 from reseller.domains import contacts as contact_services
 from reseller.domains.models import Contact, Domain, Order
 from reseller.domains.records import get_domain
-from reseller.domains.schemas import ContactIn
+from reseller.domains.schemas import ContactIn, parse_price
 
 bp = Blueprint("domains", __name__)
 VIEW = permission_required(Permission.VIEW_DOMAINS)
@@ -100,7 +100,8 @@ def register():
             reseller_id=_rid(), name=name, period=_int(period), contacts=contacts,
             nameservers=form.get("nameservers", "").split(),
             privacy=bool(form.get("privacy")), auto_renew=bool(form.get("auto_renew")),
-            idempotency_key=form.get("idempotency_key") or str(uuid.uuid4())))
+            idempotency_key=form.get("idempotency_key") or str(uuid.uuid4()),
+            accept_price=_accepted(form.get("accept_price"))))
         if order:
             flash(_("Order placed: %(name)s.", name=order.unicode_name))
             return redirect(url_for("domains.order_page", order_id=order.id))
@@ -116,6 +117,17 @@ def register():
     return render_template("domains/register.html", name=name, period=_int(period),
                            quote=quote, error=error, contacts=_contacts(),
                            idempotency_key=str(uuid.uuid4()))
+
+
+def _accepted(text: str | None, years: int = 1) -> Any:
+    """The premium price the reseller saw and confirmed (a hidden field of the form:
+    ``years`` × the shown yearly price for a renewal), or None."""
+    if not (text or "").strip():
+        return None
+    try:
+        return parse_price(text.strip()) * years
+    except ValidationError as error:
+        raise ValidationFailed({"accept_price": error.messages}) from None
 
 
 def _int(value: Any, default: int = 1) -> int:
@@ -172,17 +184,20 @@ def domain_page(name: str):
     recent = db.session.scalars(orders.list_orders(reseller_id=_rid(), domain=domain.name)
                                 .order_by(Order.id.desc()).limit(10))
     return render_template("domains/domain.html", domain=domain, contacts=_contacts(),
-                           orders=list(recent), auth_code=None, renew_price=_renew_price(domain),
-                           idempotency_key=str(uuid.uuid4()))
+                           orders=list(recent), auth_code=None,
+                           **_renew_price(domain), idempotency_key=str(uuid.uuid4()))
 
 
-def _renew_price(domain: Domain) -> Any:
-    """The 1-year renewal (or restore) price, shown before the reseller confirms."""
+def _renew_price(domain: Domain) -> dict[str, Any]:
+    """The 1-year renewal (or restore) price, shown before the reseller confirms, and
+    whether it is premium (then the form carries it as the accepted price)."""
     operation = "restore" if domain.status == "redemption" else "renew"
     try:
-        return catalog.quote(reseller_id=_rid(), tld=domain.tld, operation=operation)
+        quote, premium = orders.quote_order(reseller_id=_rid(), name=domain.name,
+                                            operation=operation)
     except DomainError:
-        return None
+        return {"renew_price": None, "renew_premium": False}
+    return {"renew_price": quote, "renew_premium": premium}
 
 
 @bp.post("/domains/<name>/<any(nameservers, dnssec, lock, privacy, auto_renew, contacts, "
@@ -205,11 +220,12 @@ def domain_action(name: str, action: str):
         "contacts": lambda: services.set_contacts(
             reseller_id=rid, name=name, admin=_int(form.get("admin"), None),
             tech=_int(form.get("tech"), None)),
-        "renew": lambda: orders.order_renew(reseller_id=rid, name=name,
-                                            period=_int(form.get("period")),
-                                            idempotency_key=key),
-        "restore": lambda: orders.order_restore(reseller_id=rid, name=name,
-                                                idempotency_key=key),
+        "renew": lambda: orders.order_renew(
+            reseller_id=rid, name=name, period=_int(form.get("period")), idempotency_key=key,
+            accept_price=_accepted(form.get("accept_price"), _int(form.get("period")))),
+        "restore": lambda: orders.order_restore(
+            reseller_id=rid, name=name, idempotency_key=key,
+            accept_price=_accepted(form.get("accept_price"))),
         "auth_code": lambda: services.request_auth_code(reseller_id=rid, name=name),
         "delete": lambda: services.delete_domain(reseller_id=rid, name=name),
         "host": lambda: services.set_host(reseller_id=rid, name=name,
@@ -220,7 +236,7 @@ def domain_action(name: str, action: str):
     if result and action == "auth_code":
         domain = get_domain(reseller_id=rid, name=name)
         return render_template("domains/domain.html", domain=domain, contacts=_contacts(),
-                               orders=[], auth_code=result, renew_price=_renew_price(domain),
+                               orders=[], auth_code=result, **_renew_price(domain),
                                idempotency_key=str(uuid.uuid4()))
     if result and isinstance(result, Order):
         flash(_("Order placed."))

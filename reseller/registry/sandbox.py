@@ -54,8 +54,10 @@ from reseller.registry.sandbox_state import (  # noqa: F401  (re-exported)
     domain_info,
     encode_result,
     new_auth_code,
+    premium_fee,
     premium_price,
     request_transfer,
+    require_fee,
     restore_row,
     settle,
     transfer_info,
@@ -202,6 +204,11 @@ class SandboxRegistry:
                 answers.append(Availability(name, True, premium is not None, premium))
         return answers
 
+    def premium_fee(self, *, name: str, command: str, years: int = 1) -> Decimal | None:
+        """What ``command`` costs on ``name`` when it is premium (None: standard)."""
+        self._before("check")
+        return premium_fee(name, command, years)
+
     def info(self, name: str) -> DomainInfo | None:
         self._before("info")
         row = self._settled(name)
@@ -215,8 +222,10 @@ class SandboxRegistry:
     # -- domain commands -------------------------------------------------------------------
     def create(self, *, name: str, years: int, registrant: str, admin: str | None,
                tech: str | None, nameservers: list[str], transaction_id: str,
-               auth_code: str | None = None, ds: list[dict] | None = None) -> DomainInfo:
-        """Register ``name``; its auth code is ``auth_code`` or, if none is given, random."""
+               auth_code: str | None = None, ds: list[dict] | None = None,
+               fee: Decimal | None = None) -> DomainInfo:
+        """Register ``name``; its auth code is ``auth_code`` or, if none is given, random.
+        A premium name needs ``fee``, the price the caller agreed to (RFC 8748)."""
         def body() -> DomainInfo:
             label, _, tld = name.partition(".")
             rules = TLDS.get(tld)
@@ -228,6 +237,7 @@ class SandboxRegistry:
                 raise RegistryRejected(2302, "Object exists")
             if not rules.min_period <= years <= rules.max_period:
                 raise RegistryRejected(2306, "Parameter value policy error: period")
+            require_fee(name, "create", years, fee)
             now = clock.now()
             lock = timedelta(days=rules.transfer_lock_days)
             row = SandboxDomain(
@@ -246,11 +256,12 @@ class SandboxRegistry:
         return self._once("create", name, transaction_id, body)
 
     def renew(self, *, name: str, years: int, current_expiry: datetime,
-              transaction_id: str) -> DomainInfo:
+              transaction_id: str, fee: Decimal | None = None) -> DomainInfo:
         def body() -> DomainInfo:
             row = self._ours(name)
             if row.status != "ok":
                 raise RegistryRejected(2304, "Object status prohibits operation")
+            require_fee(name, "renew", years, fee)
             if row.expires_at.date() != current_expiry.date():
                 raise RegistryRejected(2306, "Parameter value policy error: curExpDate")
             rules = TLDS[name.rpartition(".")[2]]
@@ -263,9 +274,11 @@ class SandboxRegistry:
 
         return self._once("renew", name, transaction_id, body)
 
-    def restore(self, *, name: str, transaction_id: str) -> DomainInfo:
+    def restore(self, *, name: str, transaction_id: str,
+                fee: Decimal | None = None) -> DomainInfo:
         def body() -> DomainInfo:
             row = self._ours(name)
+            require_fee(name, "restore", 1, fee)
             restore_row(row)
             return domain_info(row)
 
@@ -294,13 +307,14 @@ class SandboxRegistry:
 
     def update_domain(self, *, name: str, transaction_id: str, restore: bool = False,
                       registrant: str | None = None, auth_code: str | None = None,
-                      **changes: Any) -> DomainInfo:
+                      fee: Decimal | None = None, **changes: Any) -> DomainInfo:
         """Several changes as one command, all or nothing (EPP's ``<domain:update>``):
         restore from redemption first, then ``update``'s ``changes``, a new registrant
         (with ``change_registrant``'s rules) and a new auth code chosen by the sponsor."""
         def body() -> DomainInfo:
             row = self._ours(name)
             if restore:
+                require_fee(name, "restore", 1, fee)
                 restore_row(row)
             if row.status != "ok":
                 raise RegistryRejected(2304, "Object status prohibits operation")
@@ -350,10 +364,12 @@ class SandboxRegistry:
 
     # -- transfers -------------------------------------------------------------------------
     def transfer_request(self, *, name: str, auth_code: str, years: int,
-                         transaction_id: str) -> TransferInfo:
+                         transaction_id: str, fee: Decimal | None = None) -> TransferInfo:
         def body() -> TransferInfo:
-            return request_transfer(self._settled(name, lock=True), name, auth_code, years,
-                                     gaining=self.registrar_id)
+            row = self._settled(name, lock=True)
+            if row is not None:
+                require_fee(name, "transfer", years, fee)
+            return request_transfer(row, name, auth_code, years, gaining=self.registrar_id)
 
         return self._once("transfer_request", name, transaction_id, body)
 

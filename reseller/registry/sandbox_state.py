@@ -144,6 +144,30 @@ def premium_price(label: str, tld: str) -> Decimal | None:
     return None
 
 
+def premium_fee(name: str, command: str, years: int = 1) -> Decimal | None:
+    """The registry's fee for ``command`` on a premium ``name`` (RFC 8748 ``fee:fee``):
+    the yearly premium price per year for create, renew and transfer, one year's for a
+    restore. None for a standard name (its price is the catalogue's)."""
+    label, _, tld = name.partition(".")
+    price = premium_price(label, tld)
+    if price is None:
+        return None
+    return price * (1 if command == "restore" else years)
+
+
+def require_fee(name: str, command: str, years: int, fee: Decimal | None) -> None:
+    """A premium command goes through only with the fee acknowledged, and only when the
+    acknowledged fee covers the price (RFC 8748 section 3.8: 2003 without, 2004 below)."""
+    price = premium_fee(name, command, years)
+    if price is None:
+        return
+    if fee is None:
+        raise RegistryRejected(2003, "Required parameter missing: the fee of a premium "
+                                     f"name ({price:.2f} EUR) must be acknowledged")
+    if fee < price:
+        raise RegistryRejected(2004, f"Parameter value range error: the fee is {price:.2f} EUR")
+
+
 def domain_info(row: SandboxDomain) -> DomainInfo:
     statuses = ["ok"] if row.status == "ok" else ["redemptionPeriod"]
     if row.locked:

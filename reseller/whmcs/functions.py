@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError as MarshmallowError
 
 from reseller.catalog import services as catalog
 from reseller.catalog.rules import TLDS
@@ -27,7 +29,8 @@ from reseller.domains import services as domains
 from reseller.domains.errors import DomainNotFound, OrderNotFound
 from reseller.domains.models import Contact, Domain, Order
 from reseller.domains.records import get_domain
-from reseller.domains.schemas import ContactIn
+from reseller.domains.schemas import ContactIn, parse_price
+from wallet.money import Money
 
 FUNCTIONS: dict[str, tuple[str, Callable[..., dict[str, Any]]]] = {}
 NAMESERVER_KEYS = ("ns1", "ns2", "ns3", "ns4", "ns5")
@@ -71,6 +74,21 @@ def _period(params: dict[str, Any]) -> int:
         return int(params.get("regperiod") or 1)
     except (TypeError, ValueError):
         raise ValidationFailed({"regperiod": [_l("Give the period in whole years.")]}) from None
+
+
+def _accept_price(params: dict[str, Any]) -> Money | None:
+    """WHMCS's premium consent (registrar-module params ``premiumEnabled``/``premiumCost``):
+    with premium domains off, no premium price is accepted; with them on, the cost price
+    WHMCS quoted the customer (our net EUR from CheckAvailability) is the most we charge."""
+    if not _flag(params.get("premiumEnabled")):
+        return None
+    cost = str(params.get("premiumCost") or "").strip()
+    if not cost:
+        return None  # not a premium order: standard names need no consent
+    try:
+        return parse_price(cost)
+    except MarshmallowError as error:
+        raise ValidationFailed({"premiumCost": error.messages}) from None
 
 
 def _phone(fields: dict[str, Any], prefix: str) -> str:
@@ -123,7 +141,8 @@ def register_domain(reseller_id: int, params: dict[str, Any], key: str,
     orders.order_register(reseller_id=reseller_id, name=domain_name(params),
                           period=_period(params), contacts=_role_contacts(reseller_id, params),
                           nameservers=_nameservers(params),
-                          privacy=_flag(params.get("idprotection")), idempotency_key=key)
+                          privacy=_flag(params.get("idprotection")), idempotency_key=key,
+                          accept_price=_accept_price(params))
     return {"success": True}
 
 
@@ -134,7 +153,8 @@ def transfer_domain(reseller_id: int, params: dict[str, Any], key: str,
     orders.order_transfer(reseller_id=reseller_id, name=domain_name(params),
                           auth_code=str(params.get("eppcode") or params.get("transfersecret")
                                         or ""),
-                          contacts=contacts, idempotency_key=key)
+                          contacts=contacts, idempotency_key=key,
+                          accept_price=_accept_price(params))
     return {"success": True}
 
 
@@ -142,7 +162,8 @@ def transfer_domain(reseller_id: int, params: dict[str, Any], key: str,
 def renew_domain(reseller_id: int, params: dict[str, Any], key: str,
         **ctx: Any) -> dict[str, Any]:
     orders.order_renew(reseller_id=reseller_id, name=domain_name(params),
-                       period=_period(params), idempotency_key=key)
+                       period=_period(params), idempotency_key=key,
+                       accept_price=_accept_price(params))
     return {"success": True}
 
 
@@ -290,11 +311,22 @@ def check_availability(reseller_id: int, params: dict[str, Any], key: str,
     out = []
     for result in results:
         sld, _, tld = result["name"].partition(".")
-        out.append({"sld": sld, "tld": "." + tld, "domain": result["name"],
-                    "status": "available" if result["available"] else "registered",
-                    "premium": bool(result["premium"]),
-                    "price": result["price"]["net"], "currency": result["price"]["currency"]})
+        row = {"sld": sld, "tld": "." + tld, "domain": result["name"],
+               "status": "available" if result["available"] else "registered",
+               "premium": bool(result["premium"]),
+               "price": result["price"]["net"], "currency": result["price"]["currency"]}
+        if result["premium"]:  # WHMCS's premiumCost for RegisterDomain and RenewDomain
+            row["renew_price"] = _premium_renewal(reseller_id, tld, result)
+        out.append(row)
     return {"results": out}
+
+
+def _premium_renewal(reseller_id: int, tld: str, result: dict[str, Any]) -> str:
+    """A premium name's one-year renewal (net EUR): the registry's yearly premium price,
+    which the one-year registration quote carries."""
+    quote = catalog.quote(reseller_id=reseller_id, tld=tld, operation="renew", years=1,
+                          premium_fee=Decimal(result["price"]["net"]))
+    return f"{quote.net:.2f}"
 
 
 def _latest_domain(reseller_id: int, name: str) -> Domain | None:

@@ -1,6 +1,7 @@
 """Client-area and console pages for domains work without JavaScript."""
 
 import io
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -105,3 +106,35 @@ def test_technical_users_order_without_seeing_money(client, factory):
     confirm = client.get("/domains/register?name=tekninen.fi").get_data(as_text=True)
     assert "12.42" not in search and "12.42" not in confirm
     assert 'name="registrant"' in confirm
+
+
+def test_a_premium_name_is_ordered_at_the_price_the_page_showed(signed_in, jobs, monkeypatch):
+    from reseller.registry.sandbox import PREMIUM_WORDS
+    from tests.support.domains import available
+    from wallet.money import Money
+
+    client, user = signed_in
+    fund(user.reseller, "1000.00")
+    confirm = client.get("/domains/register?name=kauppa.fi").get_data(as_text=True)
+    assert 'name="accept_price" value="250.00"' in confirm
+    contact_id = confirm.split('name="registrant"><option value="')[1].split('"')[0]
+    form = {"name": "kauppa.fi", "period": "1", "registrant": contact_id,
+            "idempotency_key": "premium-page-1"}
+    refused = client.post("/domains/register", data=form, follow_redirects=True)
+    assert "250.00" in refused.get_data(as_text=True)  # no consent: the price, no order
+    assert db.session.query(Order).count() == 0
+    placed = client.post("/domains/register", data={**form, "accept_price": "250.00"})
+    assert placed.status_code == 302 and "/orders/" in placed.location
+    jobs.run_all()
+    page = client.get("/domains/kauppa.fi").get_data(as_text=True)
+    assert 'name="accept_price" value="250.00"' in page  # the renewal's yearly price
+    before = available(user.reseller)
+    monkeypatch.setitem(PREMIUM_WORDS, "kauppa", Decimal("260.00"))  # repriced since shown
+    client.post("/domains/kauppa.fi/renew", data={"period": "2", "accept_price": "250.00",
+                                                  "idempotency_key": "premium-page-2"})
+    assert db.session.query(Order).filter_by(kind="renew").count() == 0
+    client.post("/domains/kauppa.fi/renew", data={"period": "2", "accept_price": "260.00",
+                                                  "idempotency_key": "premium-page-3"})
+    renewal = db.session.query(Order).filter_by(kind="renew").one()
+    assert renewal.net == Decimal("520.00")
+    assert available(user.reseller) == before - Money.of("652.60")

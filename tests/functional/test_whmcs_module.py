@@ -6,6 +6,7 @@ the module forwards them form-encoded (PHP nested keys) to ``/whmcs/v1/<Function
 """
 
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -16,8 +17,9 @@ from werkzeug.serving import make_server
 
 from reseller.accounts import services as accounts
 from reseller.core.db import unit_of_work
-from reseller.domains.models import Domain, Host
-from tests.support.domains import fund, install_catalogue, sandbox
+from reseller.domains.models import Domain, Host, Order
+from tests.support.domains import available, fund, install_catalogue, sandbox
+from wallet.money import Money
 
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = ROOT / "integrations/whmcs/tests/call.php"
@@ -48,9 +50,11 @@ def whmcs(factory, live_server):
     return reseller, settings
 
 
-def php(function, params=None):
+def php(function, params=None, *, lookup=False):
+    """Run one module function; ``lookup`` loads WHMCS's domain-lookup result classes."""
+    env = {**os.environ, "TUNNUS_WHMCS_LOOKUP": "1"} if lookup else None
     completed = subprocess.run(["php", str(DRIVER), function], input=json.dumps(params or {}),
-                               capture_output=True, text=True, timeout=60, check=True)
+                               capture_output=True, text=True, timeout=60, check=True, env=env)
     return json.loads(completed.stdout)["result"]
 
 
@@ -219,3 +223,48 @@ def test_rate_limited_calls_are_errors_in_whmcs(whmcs, app, monkeypatch):
     php("GetNameservers", params(settings, "raja.fi"))
     limited = php("GetNameservers", params(settings, "raja.fi"))
     assert set(limited) == {"error"} and "Retry-After" in limited["error"]
+
+
+def test_premium_consent_follows_whmcs_premium_enabled_and_cost(whmcs, jobs):
+    """WHMCS's registrar contract: CheckAvailability reports the premium cost prices;
+    RegisterDomain/RenewDomain/TransferDomain pass premiumEnabled and premiumCost back."""
+    reseller, settings = whmcs
+    found = php("CheckAvailability", {**settings, "searchTerm": "kauppa",
+                                      "tldsToInclude": [".fi", ".se"], "premiumEnabled": True},
+                lookup=True)
+    assert found == [
+        {"sld": "kauppa", "tld": ".fi", "status": "available", "premium": True,
+         "premiumCostPricing": {"register": "250.00", "renew": "250.00",
+                                "CurrencyCode": "EUR"}},
+        {"sld": "kauppa", "tld": ".se", "status": "available", "premium": True,
+         "premiumCostPricing": {"register": "250.00", "renew": "250.00",
+                                "CurrencyCode": "EUR"}}]
+    off = php("RegisterDomain", params(settings, "kauppa.fi", premiumEnabled=False,
+                                       premiumCost=""))
+    assert "250.00" in off["error"]  # premium domains are off in WHMCS: never bought
+    absent = php("RegisterDomain", params(settings, "kauppa.fi"))
+    assert "250.00" in absent["error"]
+    cheaper = php("RegisterDomain", params(settings, "kauppa.fi", premiumEnabled=True,
+                                           premiumCost="200.00"))
+    assert "250.00" in cheaper["error"] and "200.00" in cheaper["error"]
+    assert Order.query.filter_by(reseller_id=reseller.id).count() == 0
+    assert available(reseller) == Money.of("500.00")
+
+    assert php("RegisterDomain", params(settings, "kauppa.fi", premiumEnabled=True,
+                                        premiumCost="250.00")) == {"success": True}
+    jobs.run_all()
+    assert Domain.query.filter_by(name="kauppa.fi").one().status == "active"
+    fund(reseller, "1000.00")  # enough for the premium renewal and transfer below
+    assert "error" in php("RenewDomain", params(settings, "kauppa.fi", premiumEnabled=False))
+    assert php("RenewDomain", params(settings, "kauppa.fi", premiumEnabled=True,
+                                     premiumCost=250)) == {"success": True}
+    # Standard names need no premium consent, whatever WHMCS's setting.
+    assert php("RegisterDomain", params(settings, "tavallinen.fi",
+                                        premiumEnabled=False)) == {"success": True}
+    sandbox().seed_foreign(name="pizza.fi", auth_code="Pizza-koodi-1")
+    transfer = params(settings, "pizza.fi", eppcode="Pizza-koodi-1", premiumEnabled=True)
+    assert "180.00" in php("TransferDomain", transfer)["error"]
+    assert php("TransferDomain", {**transfer, "premiumCost": "180.00"}) == {"success": True}
+    bad = php("RegisterDomain", params(settings, "hotelli.fi", premiumEnabled=True,
+                                       premiumCost="250,00"))
+    assert "premiumCost" in bad["error"]

@@ -3,6 +3,7 @@ every ``Registry`` method over real TLS sessions, and what it does when the conn
 drops after a command was sent."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -201,3 +202,25 @@ def test_an_id_sent_but_never_carried_out_is_sent_again_once(registry):
     assert registry.transaction("ord-lost-1") is None  # the registry has no such name
     assert create(registry, "kadonnut.fi", "ord-lost-1").name == "kadonnut.fi"
     assert registry.transaction("ord-lost-1").ok
+
+
+def test_premium_commands_carry_the_agreed_fee_over_epp(registry):
+    """RFC 8748: the fee of a premium command is asked with ``fee:check`` and agreed to in
+    ``fee:create``/``fee:renew``; the registry refuses without it (2003) or below it (2004)."""
+    assert registry.premium_fee(name="kauppa.fi", command="renew", years=2) == Decimal("500.00")
+    assert registry.premium_fee(name="abc.com", command="restore") == Decimal("120.00")
+    assert registry.premium_fee(name="tavallinen.fi", command="create") is None
+    with pytest.raises(RegistryRejected) as unagreed:
+        create(registry, "kauppa.fi", "ord-premium-1")
+    assert unagreed.value.code == 2003
+    with pytest.raises(RegistryRejected) as too_low:
+        create(registry, "kauppa.fi", "ord-premium-2", fee=Decimal("249.99"))
+    assert too_low.value.code == 2004
+    created = create(registry, "kauppa.fi", "ord-premium-3", fee=Decimal("250.00"))
+    with pytest.raises(RegistryRejected) as renew_unagreed:
+        registry.renew(name="kauppa.fi", years=1, current_expiry=created.expires_at,
+                       transaction_id="ord-premium-4")
+    assert renew_unagreed.value.code == 2003
+    renewed = registry.renew(name="kauppa.fi", years=1, current_expiry=created.expires_at,
+                             transaction_id="ord-premium-5", fee=Decimal("250.00"))
+    assert renewed.expires_at.year == created.expires_at.year + 1

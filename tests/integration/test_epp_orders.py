@@ -3,6 +3,7 @@ EPP client and the sandbox registry's EPP server, including a connection that dr
 the create was sent. Everything commits for real (the server runs on its own threads)."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -198,3 +199,36 @@ def test_a_transfer_in_finishes_when_its_approval_arrives_in_the_poll_queue(
     assert wallet.get_hold(reference=order.reference).state == "captured"
     domain = db.session.scalar(sa.select(Domain).where(Domain.name == "tuleva.fi"))
     assert domain.status == "active"
+
+
+def test_a_premium_order_over_epp_is_charged_only_at_the_accepted_fee(
+        placed, epp_server, monkeypatch):
+    reseller_id, _, _ = placed
+    contact_id = db.session.scalar(sa.select(Order).where(
+        Order.idempotency_key == "epp-saga-1")).params["contacts"]["registrant"]
+    with unit_of_work():
+        wallet.adjust_funds(reseller_id=reseller_id, amount=Money.of("700.00"),
+                            reason="test", actor="test", reference="epp-premium")
+        accepted = orders.order_register(
+            reseller_id=reseller_id, name="kauppa.fi", period=1,
+            contacts={"registrant": contact_id}, idempotency_key="epp-premium-1",
+            accept_price=Money.of("250.00"))
+        repriced = orders.order_register(
+            reseller_id=reseller_id, name="hotelli.fi", period=1,
+            contacts={"registrant": contact_id}, idempotency_key="epp-premium-2",
+            accept_price=Money.of("250.00"))
+    orders.process_order(accepted.id)
+    from reseller.registry.sandbox_state import PREMIUM_WORDS
+
+    monkeypatch.setitem(PREMIUM_WORDS, "hotelli", Decimal("260.00"))  # the registry repriced
+    orders.process_order(repriced.id)
+    db.session.expire_all()
+    assert db.session.get(Order, accepted.id).state == "completed"
+    assert wallet.get_hold(reference=accepted.reference).state == "captured"
+    failed = db.session.get(Order, repriced.id)
+    assert failed.state == "failed" and failed.reason.startswith("2004")
+    assert wallet.get_hold(reference=failed.reference).state == "released"
+    assert wallet.available(reseller_id=reseller_id) == \
+        Money.of("800.00") - PRICE - Money.of("313.75")
+    with epp_server.app.app_context():
+        assert epp_server.registry().info("hotelli.fi") is None

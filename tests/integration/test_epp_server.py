@@ -458,6 +458,26 @@ def test_a_premium_create_with_too_low_an_agreed_fee_is_refused(epp_server):
         assert epp.command(create("pizza.fi"), extension=fee("180.00")).code == 1000
 
 
+def test_a_premium_command_needs_the_fee_and_answers_with_the_fee_charged(epp_server):
+    def fee(command: str, amount: str) -> str:
+        return (f"<fee:{command}><fee:currency>EUR</fee:currency><fee:fee>{amount}</fee:fee>"
+                f"</fee:{command}>")
+
+    with epp_server.connect(extensions=(FEE_URI,)) as epp:
+        assert epp.command(create("hotelli.fi")).code == 2003  # not acknowledged
+        created = epp.command(create("hotelli.fi"), extension=fee("create", "250.00"))
+        assert created.code == 1000 and created.text("fee:fee") == "250.00"
+        expiry = created.text("domain:exDate")[:10]
+        renew = (f"<renew><domain:renew><domain:name>hotelli.fi</domain:name>"
+                 f"<domain:curExpDate>{expiry}</domain:curExpDate>"
+                 '<domain:period unit="y">2</domain:period></domain:renew></renew>')
+        assert epp.command(renew, extension=fee("renew", "499.99")).code == 2004
+        renewed = epp.command(renew, extension=fee("renew", "500.00"))
+        assert renewed.code == 1000 and renewed.find("fee:renData") is not None
+        standard = epp.command(create("tavallinen-hotelli.fi"))
+        assert standard.code == 1000 and standard.find("fee:creData") is None
+
+
 def test_a_host_a_domain_uses_cannot_be_deleted(epp_server):
     with epp_server.connect() as epp:
         epp.command("<create><host:create><host:name>ns1.kaytossa.fi</host:name>"

@@ -5,6 +5,7 @@ may do, and a registry that sends something that is not EPP is refused cleanly."
 import os
 import time
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from lxml import etree
@@ -17,15 +18,18 @@ from reseller.registry.base import (
 )
 from reseller.registry.epp import commands as cmd
 from reseller.registry.epp import schema, wire
+from reseller.registry.epp.adapter import EppRegistry
 from reseller.registry.epp.client import Endpoint, Pool, Session
 from reseller.registry.epp.profiles import IIS_URI, PROFILES
 from reseller.registry.epp.resolve import update_frames
 from reseller.registry.epp.responses import (
     ProtocolError,
     availability,
+    charged_fee,
     domain_info,
     message,
     parse_response,
+    premium_fee,
 )
 from reseller.registry.epp.server.frames import DOMAIN, FEE, RGP, SECDNS, Reply, response
 from reseller.registry.epp.wire import NS
@@ -57,7 +61,19 @@ EVERY_COMMAND = {
     "thin create": framed(cmd.domain_create(name="a.com", years=1, registrant=None,
                                             admin=None, tech=None, nameservers=[],
                                             auth_code="Koodi-123")),
+    "premium create": framed(cmd.domain_create(name="kauppa.fi", years=1, registrant="TNREG1",
+                                               admin=None, tech=None, nameservers=[],
+                                               auth_code="Koodi-123"),
+                             [cmd.fee_agreed("create", Decimal("250"))]),
     "renew": framed(cmd.domain_renew("a.fi", date(2027, 1, 2), 1)),
+    "premium renew": framed(cmd.domain_renew("kauppa.fi", date(2027, 1, 2), 2),
+                            [cmd.fee_agreed("renew", Decimal("500.00"))]),
+    "premium restore": framed(cmd.domain_update("abc.com", empty_chg=True),
+                              [cmd.rgp_restore(), cmd.fee_agreed("update", Decimal("120.00"))]),
+    "premium transfer": framed(cmd.domain_transfer("request", "pizza.fi", auth_code="K-1",
+                                                   years=1),
+                               [cmd.fee_agreed("transfer", Decimal("180.00"))]),
+    "premium check": framed(cmd.domain_check(["kauppa.fi"]), [cmd.fee_check("restore")]),
     "delete": framed(cmd.domain_delete("a.fi")),
     "update": framed(cmd.domain_update("a.fi", add_ns=["ns3.example.net"],
                                        rem_ns=["ns1.example.net"], add_contacts={"tech": "TNTEC2"},
@@ -200,6 +216,28 @@ def test_check_with_fee_prices_reads_premium_names():
         ("kauppa.fi", True, True, None), ("nic.fi", False, False, "reserved")]
     assert str(answers[0].premium_price) == "250.00"
     assert fee_uri
+
+
+def test_premium_fees_are_read_per_command_and_a_charge_above_the_agreed_fee_is_refused():
+    fee = FEE.chkData(FEE.currency("EUR"), FEE.cd(
+        FEE.objID("Kauppa.fi"), FEE("class", "premium"),
+        FEE.command(FEE.period("2", unit="y"), FEE.fee("500.00"), name="renew")))
+    checked = parse_response(answer(Reply(res_data=DOMAIN.chkData(
+        DOMAIN.cd(DOMAIN.name("kauppa.fi", avail="0"))), extensions=[fee])))
+    assert premium_fee(checked, "kauppa.fi") == Decimal("500.00")
+    assert premium_fee(checked, "muu.fi") is None
+    assert cmd.fee_agreed("create", None) is None
+    assert cmd.fee_agreed("create", Decimal("250")).findtext(f"{{{cmd.FEE_URI}}}fee") == "250.00"
+    created = parse_response(answer(Reply(res_data=DOMAIN.creData(
+        DOMAIN.name("kauppa.fi"), DOMAIN.crDate("2026-01-02T03:04:05Z"),
+        DOMAIN.exDate("2027-01-02T03:04:05Z")), extensions=[
+        FEE.creData(FEE.currency("EUR"), FEE.fee("260.00"))])))
+    assert charged_fee(created, "creData") == Decimal("260.00")
+    EppRegistry._not_above(created, "creData", None)  # a standard name: nothing agreed
+    EppRegistry._not_above(created, "creData", Decimal("260.00"))
+    with pytest.raises(RegistryRejected) as refused:
+        EppRegistry._not_above(created, "creData", Decimal("250.00"))
+    assert refused.value.code == 2004
 
 
 def test_domain_info_maps_statuses_ds_and_our_login_to_our_registrar_id():

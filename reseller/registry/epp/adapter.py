@@ -12,6 +12,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from lxml import etree
@@ -131,6 +132,32 @@ class EppRegistry:
             response = self._call(cmd.domain_check(names), [fee], session=session)
         return rsp.availability(response)
 
+    def premium_fee(self, *, name: str, command: str, years: int = 1) -> Decimal | None:
+        """The registry's fee for ``command`` on ``name`` when it prices the name as
+        premium (fee-1.0 ``check``); None for a standard name or without fee-1.0."""
+        with self.pool.session() as session:
+            if not self._ext(session, cmd.FEE_URI):
+                return None
+            response = self._call(cmd.domain_check([name]), [cmd.fee_check(command, years)],
+                                  session=session)
+        return rsp.premium_fee(response, name)
+
+    def _fee(self, session: Session, command: str, fee: Decimal | None
+             ) -> etree._Element | None:
+        """The fee we agree to, sent where the registry speaks fee-1.0."""
+        return cmd.fee_agreed(command, fee) if self._ext(session, cmd.FEE_URI) else None
+
+    @staticmethod
+    def _not_above(response: rsp.Response, local: str, fee: Decimal | None) -> None:
+        """A registry must refuse rather than charge more than the agreed fee (RFC 8748
+        section 3.8, 2004). Should one charge more anyway, the command counts as refused,
+        so the order fails and its hold is released: nobody pays what they did not accept."""
+        charged = rsp.charged_fee(response, local)
+        if fee is not None and charged is not None and charged > fee:
+            log.error("registry charged %s EUR, above the agreed %s EUR", charged, fee)
+            raise RegistryRejected(2004, f"Parameter value range error: charged {charged:.2f} "
+                                         f"EUR, above the agreed {fee:.2f} EUR")
+
     def info(self, name: str) -> DomainInfo | None:
         response = self._send(cmd.domain_info(name))
         if response.code == 2303:
@@ -158,7 +185,7 @@ class EppRegistry:
     # -- domain commands --------------------------------------------------------------------
     def create(self, *, name: str, years: int, registrant: str, admin: str | None,
                tech: str | None, nameservers: list[str], transaction_id: str,
-               ds: list[dict] | None = None) -> DomainInfo:
+               ds: list[dict] | None = None, fee: Decimal | None = None) -> DomainInfo:
         roles = {"admin": admin, "tech": tech}
         roles = {k: v for k, v in roles.items() if k in self.profile.roles}
 
@@ -169,8 +196,10 @@ class EppRegistry:
                 registrant=registrant if self.profile.contacts else None,
                 admin=roles.get("admin"), tech=roles.get("tech"), nameservers=nameservers,
                 auth_code=new_auth_code())
-            response = self._call(body, [self._secdns_create(session, ds or [])],
+            response = self._call(body, [self._secdns_create(session, ds or []),
+                                         self._fee(session, "create", fee)],
                                   cltrid=transaction_id, session=session)
+            self._not_above(response, "creData", fee)
             created, expires = rsp.created(response)
             return DomainInfo(name=name, sponsor=self.registrar_id, created_at=created,
                               expires_at=expires, registrant=registrant,
@@ -180,23 +209,28 @@ class EppRegistry:
         return self._once("create", name, transaction_id, {"years": years}, send)
 
     def renew(self, *, name: str, years: int, current_expiry: datetime,
-              transaction_id: str) -> DomainInfo:
+              transaction_id: str, fee: Decimal | None = None) -> DomainInfo:
         def send(session: Session) -> DomainInfo:
-            self._call(cmd.domain_renew(name, current_expiry.date(), years),
-                       cltrid=transaction_id, session=session)
+            response = self._call(cmd.domain_renew(name, current_expiry.date(), years),
+                                  [self._fee(session, "renew", fee)],
+                                  cltrid=transaction_id, session=session)
+            self._not_above(response, "renData", fee)
             return self._info_on(session, name)
 
         return self._once("renew", name, transaction_id, {
             "years": years, "current_expiry": current_expiry.isoformat(),
             "expected_expiry": add_years(current_expiry, years).isoformat()}, send)
 
-    def restore(self, *, name: str, transaction_id: str) -> DomainInfo:
+    def restore(self, *, name: str, transaction_id: str,
+                fee: Decimal | None = None) -> DomainInfo:
         def send(session: Session) -> DomainInfo:
             if not self._ext(session, NS["rgp"]):
                 raise RegistryRejected(2103, "Unimplemented extension: this registry "
                                              "offers no rgp-1.0 restore")
-            self._call(cmd.domain_update(name, empty_chg=True), [cmd.rgp_restore()],
-                       cltrid=transaction_id, session=session)
+            response = self._call(cmd.domain_update(name, empty_chg=True),
+                                  [cmd.rgp_restore(), self._fee(session, "update", fee)],
+                                  cltrid=transaction_id, session=session)
+            self._not_above(response, "updData", fee)
             return self._info_on(session, name)
 
         return self._once("restore", name, transaction_id, {}, send)
@@ -253,11 +287,13 @@ class EppRegistry:
         self._once("delete", name, transaction_id, {}, send)
 
     def transfer_request(self, *, name: str, auth_code: str, years: int,
-                         transaction_id: str) -> TransferInfo:
+                         transaction_id: str, fee: Decimal | None = None) -> TransferInfo:
         def send(session: Session) -> TransferInfo:
-            return self._transfer(self._call(
+            response = self._call(
                 cmd.domain_transfer("request", name, auth_code=auth_code, years=years),
-                cltrid=transaction_id, session=session))
+                [self._fee(session, "transfer", fee)], cltrid=transaction_id, session=session)
+            self._not_above(response, "trnData", fee)
+            return self._transfer(response)
 
         return self._once("transfer_request", name, transaction_id, {"years": years}, send)
 

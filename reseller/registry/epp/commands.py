@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal
 
 from lxml import etree
 
@@ -65,6 +66,14 @@ def domain_check(names: list[str]) -> etree._Element:
 def fee_check(operation: str = "create", years: int = 1) -> etree._Element:
     return FEE.check(FEE.currency("EUR"),
                      FEE.command(FEE.period(str(years), unit="y"), name=operation))
+
+
+def fee_agreed(command: str, fee: Decimal | None) -> etree._Element | None:
+    """RFC 8748 ``<fee:create|renew|transfer|update>``: the fee we agree to pay (EUR);
+    None when there is no fee to acknowledge (a standard name)."""
+    if fee is None:
+        return None
+    return FEE(command, FEE.currency("EUR"), FEE.fee(f"{fee:.2f}"))
 
 
 def domain_info(name: str, auth_code: str | None = None) -> etree._Element:

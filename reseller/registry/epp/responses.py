@@ -135,22 +135,48 @@ def availability(response: Response) -> list[Availability]:
 
 def _fee_prices(response: Response) -> dict[str, Decimal]:
     """Premium prices per year from fee-1.0 (EUR only; other currencies are ignored)."""
+    prices = {}
+    for name, command in _premium_commands(response):
+        years = int(command.findtext("fee:period", namespaces=NS_ALL) or 1) if command is not None else 1
+        prices[name] = (_fee_total(command) / max(years, 1)).quantize(Decimal("0.01"))
+    return prices
+
+
+def premium_fee(response: Response, name: str) -> Decimal | None:
+    """The fee of the (one) command asked about for ``name`` when the registry prices it
+    as premium; None for a standard name or an answer without fee-1.0 data."""
+    for found, command in _premium_commands(response):
+        if found == name.lower():
+            return _fee_total(command).quantize(Decimal("0.01"))
+    return None
+
+
+def _premium_commands(response: Response) -> list[tuple[str, etree._Element | None]]:
     chk = response.extension("fee", "chkData")
     if chk is None or (chk.findtext("fee:currency", namespaces=NS_ALL) or "EUR") != "EUR":
-        return {}
-    prices = {}
-    for cd in chk.findall("fee:cd", NS_ALL):
-        if cd.findtext("fee:class", namespaces=NS_ALL) != "premium":
-            continue
-        command = cd.find("fee:command", NS_ALL)
-        years = int(command.findtext("fee:period", namespaces=NS_ALL) or 1) if command is not None else 1
-        try:
-            total = sum((Decimal(t) for t in _texts(command, "fee:fee")), Decimal(0))
-        except InvalidOperation:
-            raise ProtocolError("fee amount is not a number") from None
-        name = (cd.findtext("fee:objID", namespaces=NS_ALL) or "").strip().lower()
-        prices[name] = (total / max(years, 1)).quantize(Decimal("0.01"))
-    return prices
+        return []
+    return [((cd.findtext("fee:objID", namespaces=NS_ALL) or "").strip().lower(),
+             cd.find("fee:command", NS_ALL))
+            for cd in chk.findall("fee:cd", NS_ALL)
+            if cd.findtext("fee:class", namespaces=NS_ALL) == "premium"]
+
+
+def _fee_total(parent: etree._Element | None) -> Decimal:
+    try:
+        return sum((Decimal(t) for t in _texts(parent, "fee:fee")), Decimal(0))
+    except InvalidOperation:
+        raise ProtocolError("fee amount is not a number") from None
+
+
+def charged_fee(response: Response, local: str) -> Decimal | None:
+    """What a transform command cost (RFC 8748 ``fee:creData``/``renData``/``trnData``/
+    ``updData``), or None when the registry did not say. Only EUR is accepted."""
+    data = response.extension("fee", local)
+    if data is None:
+        return None
+    if (data.findtext("fee:currency", namespaces=NS_ALL) or "EUR") != "EUR":
+        raise ProtocolError("fee charged in a currency other than EUR")
+    return _fee_total(data)
 
 
 def domain_info(response: Response, *, own_id: str, registrar_id: str) -> DomainInfo:

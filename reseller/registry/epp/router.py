@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -128,8 +129,11 @@ class EppRouter:
     def renew(self, *, name: str, **kwargs: Any) -> DomainInfo:
         return self.for_name(name).renew(name=name, **kwargs)
 
-    def restore(self, *, name: str, transaction_id: str) -> DomainInfo:
-        return self.for_name(name).restore(name=name, transaction_id=transaction_id)
+    def restore(self, *, name: str, **kwargs: Any) -> DomainInfo:
+        return self.for_name(name).restore(name=name, **kwargs)
+
+    def premium_fee(self, *, name: str, **kwargs: Any) -> Decimal | None:
+        return self.for_name(name).premium_fee(name=name, **kwargs)
 
     def change_registrant(self, *, name: str, **kwargs: Any) -> DomainInfo:
         return self.for_name(name).change_registrant(name=name, **kwargs)

@@ -17,7 +17,7 @@ from reseller.registry.epp.server.frames import DOMAIN, FEE, FEE_URI, RGP, SECDN
 from reseller.registry.epp.server.frames import timestamp as _when
 from reseller.registry.epp.server.session import CommandError, Context, required, texts
 from reseller.registry.epp.wire import NS
-from reseller.registry.sandbox_state import premium_price
+from reseller.registry.sandbox_state import premium_fee
 
 CLIENT_STATUSES = {"clientTransferProhibited": "locked", "clientHold": "hold"}
 CONTACT_TYPES = ("admin", "tech")
@@ -88,7 +88,7 @@ def _fee_check(context: Context, answers: list) -> etree._Element:
         for name, years in commands:
             command = FEE.command(FEE.period(str(years), unit="y"), name=name)
             if answer.premium:
-                price = answer.premium_price * (1 if name == "restore" else years)
+                price = premium_fee(answer.name, name, years)
                 command.append(FEE.fee(f"{price:.2f}", description=f"{name} fee"))
             else:
                 command.set("standard", "1")
@@ -97,17 +97,23 @@ def _fee_check(context: Context, answers: list) -> etree._Element:
     return FEE.chkData(FEE.currency("EUR"), *cds)
 
 
-def _fee_agreed(context: Context, name: str, years: int) -> None:
-    """A premium create with a fee the client agreed to must cover the price (2004)."""
-    agreed = context.extension("fee", "create", FEE_URI)
-    label, _, tld = name.partition(".")
-    price = premium_price(label, tld)
-    if agreed is None or price is None:
-        return
+def _fee_agreed(context: Context, command: str) -> Decimal | None:
+    """The fee the client agreed to in ``<fee:{command}>`` (None: not sent). The registry
+    refuses a premium command without one (2003) or below its price (2004)."""
+    agreed = context.extension("fee", command, FEE_URI)
+    if agreed is None:
+        return None
     _euros_only(agreed)
-    offered = sum((Decimal(f.text) for f in agreed.findall(f"{{{FEE_URI}}}fee")), Decimal(0))
-    if offered < price * years:
-        raise CommandError(2004, f"Parameter value range error: the fee is {price * years:.2f} EUR")
+    return sum((Decimal(f.text) for f in agreed.findall(f"{{{FEE_URI}}}fee")), Decimal(0))
+
+
+def _fee_charged(reply: Reply, context: Context, tag: str, name: str, command: str,
+                 years: int = 1) -> Reply:
+    """RFC 8748: a transform command that carried a fee answers with the fee charged."""
+    price = premium_fee(name, command, years)
+    if price is not None and FEE_URI in context.ext_uris:
+        reply.extensions.append(FEE(tag, FEE.currency("EUR"), FEE.fee(f"{price:.2f}")))
+    return reply
 
 
 def _euros_only(fee: etree._Element | None) -> None:
@@ -203,16 +209,17 @@ def create(context: Context, element: etree._Element) -> Reply:
     name, years = _name(element), _years(element)
     registrant = required(element, "domain:registrant")
     contacts = _contacts(element)
-    _fee_agreed(context, name, years)
     secdns = context.extension("secDNS", "create")
     created = context.registry.create(
         name=name, years=years, registrant=registrant, admin=contacts.get("admin"),
         tech=contacts.get("tech"), nameservers=_nameservers(element),
         transaction_id=context.transaction_id, ds=_ds_records(secdns) or None,
-        auth_code=element.findtext("domain:authInfo/domain:pw", namespaces=NS) or None)
-    return Reply(res_data=DOMAIN.creData(DOMAIN.name(created.name),
-                                         DOMAIN.crDate(_when(created.created_at)),
-                                         DOMAIN.exDate(_when(created.expires_at))))
+        auth_code=element.findtext("domain:authInfo/domain:pw", namespaces=NS) or None,
+        fee=_fee_agreed(context, "create"))
+    reply = Reply(res_data=DOMAIN.creData(DOMAIN.name(created.name),
+                                          DOMAIN.crDate(_when(created.created_at)),
+                                          DOMAIN.exDate(_when(created.expires_at))))
+    return _fee_charged(reply, context, "creData", name, "create", years)
 
 
 def renew(context: Context, element: etree._Element) -> Reply:
@@ -222,11 +229,13 @@ def renew(context: Context, element: etree._Element) -> Reply:
                                                      "%Y-%m-%d").date(), time(), UTC)
     except ValueError:
         raise CommandError(2005, "Parameter value syntax error: curExpDate") from None
-    renewed = context.registry.renew(name=_name(element), years=_years(element),
-                                     current_expiry=current,
-                                     transaction_id=context.transaction_id)
-    return Reply(res_data=DOMAIN.renData(DOMAIN.name(renewed.name),
-                                         DOMAIN.exDate(_when(renewed.expires_at))))
+    name, years = _name(element), _years(element)
+    renewed = context.registry.renew(name=name, years=years, current_expiry=current,
+                                     transaction_id=context.transaction_id,
+                                     fee=_fee_agreed(context, "renew"))
+    reply = Reply(res_data=DOMAIN.renData(DOMAIN.name(renewed.name),
+                                          DOMAIN.exDate(_when(renewed.expires_at))))
+    return _fee_charged(reply, context, "renData", name, "renew", years)
 
 
 def delete(context: Context, element: etree._Element) -> Reply:
@@ -264,7 +273,10 @@ def update(context: Context, element: etree._Element) -> Reply:
         auth_code = chg.findtext("domain:authInfo/domain:pw", namespaces=NS) or None
     context.registry.update_domain(name=name, transaction_id=context.transaction_id,
                                    restore=restore, registrant=registrant,
-                                   auth_code=auth_code, **changes)
+                                   auth_code=auth_code, fee=_fee_agreed(context, "update"),
+                                   **changes)
+    if restore:
+        return _fee_charged(Reply(), context, "updData", name, "restore")
     return Reply()
 
 
@@ -326,10 +338,12 @@ def transfer(context: Context, element: etree._Element) -> Reply:
     if op == "request":
         context.operation = "transfer_request"
         password = element.findtext("domain:authInfo/domain:pw", namespaces=NS) or ""
-        found = registry.transfer_request(name=name, auth_code=password,
-                                          years=_years(element),
-                                          transaction_id=context.transaction_id)
-        return Reply(1001, res_data=transfer_data(context, found))
+        years = _years(element)
+        found = registry.transfer_request(name=name, auth_code=password, years=years,
+                                          transaction_id=context.transaction_id,
+                                          fee=_fee_agreed(context, "transfer"))
+        reply = Reply(1001, res_data=transfer_data(context, found))
+        return _fee_charged(reply, context, "trnData", name, "transfer", years)
     if op in ("approve", "reject"):
         context.operation = "transfer_answer"
         found = registry.transfer_answer(name=name, approve=op == "approve")

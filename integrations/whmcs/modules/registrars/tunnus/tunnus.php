@@ -150,6 +150,11 @@ function tunnus_success($function, array $params)
     });
 }
 
+/*
+ * RegisterDomain, TransferDomain and RenewDomain forward WHMCS's premiumEnabled and
+ * premiumCost: Tunnus refuses a premium name when premium domains are off, and charges no
+ * more than premiumCost when they are on (the error names the current price).
+ */
 function tunnus_RegisterDomain($params)
 {
     return tunnus_success('RegisterDomain', $params);
@@ -272,9 +277,13 @@ function tunnus_CheckAvailability($params)
                 ? \WHMCS\Domains\DomainLookup\SearchResult::STATUS_NOT_REGISTERED
                 : \WHMCS\Domains\DomainLookup\SearchResult::STATUS_REGISTERED);
             if (!empty($row['premium'])) {
+                // Cost prices in EUR, our net price: WHMCS adds its premium markup and
+                // sends the cost back as premiumCost, the most RegisterDomain/RenewDomain
+                // may then charge (a premium name is refused without it).
                 $result->setPremiumDomain(true);
                 $result->setPremiumCostPricing([
                     'register' => $row['price'],
+                    'renew' => $row['renew_price'] ?? $row['price'],
                     'CurrencyCode' => $row['currency'],
                 ]);
             }
