@@ -247,9 +247,13 @@ def verification_view(zone: Zone) -> dict | None:
             "problems": list((zone.last_check or {}).get("problems", []))}
 
 
-def unpublished_report() -> list[Zone]:
+def unpublished_report() -> list[tuple[Zone, str]]:
     """For the operator console: zones taken off the server by these rules, and zones
-    kept from before them without proof."""
-    return list(db.session.scalars(sa.select(Zone).where(sa.or_(
-        Zone.unpublished_reason.is_not(None), Zone.proof == "grandfathered"))
-        .order_by(Zone.unpublished_at.desc().nulls_last(), Zone.name)))
+    kept from before them without proof, each with its reseller's company name."""
+    from reseller.accounts.models import Reseller
+
+    rows = db.session.execute(
+        sa.select(Zone, Reseller.company_name).join(Reseller, Reseller.id == Zone.reseller_id)
+        .where(sa.or_(Zone.unpublished_reason.is_not(None), Zone.proof == "grandfathered"))
+        .order_by(Zone.unpublished_reason.is_(None), Zone.name, Zone.id))
+    return [(zone, company) for zone, company in rows]

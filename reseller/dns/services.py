@@ -70,6 +70,11 @@ def check_zone(zone: Zone, settings: DnsSettings) -> None:
     ownership.check_zone(zone, settings)
 
 
+def ownership_report() -> list[tuple[Zone, str]]:
+    """Operator console: zones unpublished by the ownership rules, and grandfathered ones."""
+    return ownership.unpublished_report()
+
+
 def list_zones(*, reseller_id: int) -> list[Zone]:
     return list(db.session.scalars(
         sa.select(Zone).where(Zone.reseller_id == reseller_id).order_by(Zone.name)))
