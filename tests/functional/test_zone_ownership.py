@@ -244,7 +244,7 @@ def test_migration_lets_the_holder_win_and_reports_the_rest(factory, jobs, app, 
                                secret="c2VjcmV0"))
         for zone in (taken, suffix, inside):
             app.extensions["tunnus.dns_publisher"].ensure_zone(
-                zone.name, f"@ 3600 IN SOA ns1.x. h.x. 1 2 3 4 5\n@ 3600 IN NS ns1.x.\n")
+                zone.name, "@ 3600 IN SOA ns1.x. h.x. 1 2 3 4 5\n@ 3600 IN NS ns1.x.\n")
         _migration().resolve_existing_zones(db.session.connection())
     db.session.expire_all()
     status = {z.name: (z.status, z.unpublished_reason, z.proof)
