@@ -80,11 +80,9 @@ def _init_adapters(app: Flask) -> None:
     from reseller import registry
 
     registry.init_app(app)
-    from reseller.dns import demo as dns_demo
     from reseller.dns import settings as dns_settings
 
     dns_settings.init_app(app)
-    dns_demo.register_hooks()
 
 
 def _register_tasks() -> None:
@@ -109,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     from reseller.client import views as client_views
     from reseller.console import views as console_views
     from reseller.dns import api as dns_api
+    from reseller.dns import demo as dns_demo
     from reseller.dns import views as dns_views
     from reseller.domains import api as domains_api
     from reseller.domains import demo as domains_demo
@@ -154,6 +153,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(domains_views.bp)
     app.register_blueprint(catalog_views.bp)
     domains_demo.register_hooks()
+    dns_demo.register_hooks()  # after the domains: the demo zone is a held domain's
     app.register_blueprint(whitelabel_views.dev)
     app.register_blueprint(dns_api.httpreq)
     app.register_blueprint(dns_views.bp)

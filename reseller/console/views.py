@@ -11,6 +11,7 @@ from reseller.console import setup
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError
 from reseller.core.extensions import db
+from reseller.dns import services as dns
 from reseller.onboarding import services as onboarding
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -68,3 +69,11 @@ def decide(application_id: int, decision: str):
 def resellers():
     rows = db.session.scalars(sa.select(Reseller).order_by(Reseller.company_name))
     return render_template("console/resellers.html", resellers=list(rows))
+
+
+@bp.get("/dns")
+@operator_required
+def dns_zones():
+    """Zones the ownership rules took off the server (and why), and zones hosted since
+    before the rules without proof of control."""
+    return render_template("console/dns_zones.html", rows=dns.ownership_report())

@@ -211,6 +211,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "DNS_NAMESERVER_ADDRESSES": _list(env.get("DNS_NAMESERVER_ADDRESSES"),
                                           ["192.0.2.53", "198.51.100.53"]),
         "DNS_VERIFY_RESOLVER": env.get("DNS_VERIFY_RESOLVER") or None,
+        "DNS_VERIFY_AUTHORITATIVE_PORT": int(env.get("DNS_VERIFY_AUTHORITATIVE_PORT") or 53),
         "FORWARDING_IPV4": env.get("FORWARDING_IPV4", "192.0.2.80"),
         "FORWARDING_IPV6": env.get("FORWARDING_IPV6") or None,
         "WHOIS_RATE_LIMIT": int(env.get("WHOIS_RATE_LIMIT", "30")),

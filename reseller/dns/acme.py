@@ -23,8 +23,11 @@ CHALLENGE_LABEL = "_acme-challenge"
 CHALLENGE_TTL = 60
 
 
-def create_key(*, reseller_id: int, zone_name: str) -> AcmeKey:
+def create_key(*, reseller_id: int, zone_name: str, settings: DnsSettings) -> AcmeKey:
+    """A key for an active zone the reseller may still host (a pending zone gets none: a
+    certificate for a name nobody proved control of must not be possible)."""
     zone = services.get_zone(reseller_id=reseller_id, name=zone_name)
+    services.check_zone(zone, settings)
     key = AcmeKey(reseller_id=reseller_id, zone_id=zone.id,
                   key_name=f"acme-{zone.id}-{secrets.token_hex(4)}",
                   secret=base64.b64encode(secrets.token_bytes(32)).decode())
@@ -49,8 +52,9 @@ def delete_key(*, reseller_id: int, zone_name: str, key_id: int) -> None:
     db.session.flush()
 
 
-def _challenge_zone(reseller_id: int, fqdn: str) -> tuple[Zone, str]:
-    """The reseller's zone holding ``fqdn`` and the relative owner name inside it."""
+def _challenge_zone(reseller_id: int, fqdn: str, settings: DnsSettings) -> tuple[Zone, str]:
+    """The reseller's zone holding ``fqdn`` and the relative owner name inside it; the
+    zone must be active and still the reseller's to host."""
     try:
         name = dns.name.from_text(fqdn.strip() if fqdn.strip().endswith(".")
                                   else fqdn.strip() + ".")
@@ -60,8 +64,9 @@ def _challenge_zone(reseller_id: int, fqdn: str) -> tuple[Zone, str]:
     if labels[0] != CHALLENGE_LABEL:
         raise ValidationFailed({"fqdn": [str(_l("Only _acme-challenge names can be written."))]})
     for start in range(1, len(labels) - 1):
-        zone = services.find_zone(".".join(labels[start:]))
-        if zone is not None and zone.reseller_id == reseller_id:
+        zone = services.find_own_zone(reseller_id, ".".join(labels[start:]))
+        if zone is not None:
+            services.check_zone(zone, settings)
             return zone, ".".join(labels[:start])
     raise ZoneNotFound(_l("No zone of yours holds %(fqdn)s.", fqdn=fqdn))
 
@@ -73,7 +78,7 @@ def _txt(owner: str, value: str, zone: Zone) -> RR:
 
 
 def present(*, reseller_id: int, fqdn: str, value: str, settings: DnsSettings) -> Zone:
-    zone, owner = _challenge_zone(reseller_id, fqdn)
+    zone, owner = _challenge_zone(reseller_id, fqdn, settings)
     rr = _txt(owner, value, zone)
     records = services.current_rrs(zone)
     if rr in records:
@@ -84,7 +89,7 @@ def present(*, reseller_id: int, fqdn: str, value: str, settings: DnsSettings) -
 
 
 def cleanup(*, reseller_id: int, fqdn: str, value: str, settings: DnsSettings) -> Zone:
-    zone, owner = _challenge_zone(reseller_id, fqdn)
+    zone, owner = _challenge_zone(reseller_id, fqdn, settings)
     rr = _txt(owner, value, zone)
     remaining = [r for r in services.current_rrs(zone) if r != rr]
     return services.change_records(zone, remaining, settings=settings)

@@ -15,7 +15,7 @@ from reseller.api.openapi import doc
 from reseller.core.db import transactional
 from reseller.core.errors import InsufficientScope, Unauthorized, ValidationFailed
 from reseller.core.pagination import paginate
-from reseller.dns import acme, schemas, services, vanity
+from reseller.dns import acme, ownership, schemas, services, vanity
 from reseller.dns.models import AcmeKey, Zone
 from reseller.dns.records import RR
 from reseller.dns.settings import dns_settings
@@ -30,14 +30,17 @@ ZONE_FILE_MIME = "text/dns"
 
 
 def zone_body(zone: Zone) -> dict[str, Any]:
-    changes_pending = zone.published_serial is None or not zone.on_server or bool(
-        services.pending_changes(zone))
+    changes_pending = not zone.active or zone.published_serial is None or \
+        not zone.on_server or bool(services.pending_changes(zone))
     return schemas.ZoneOut().dump({
-        "name": zone.name, "serial": zone.serial,
+        "name": zone.name, "status": zone.status, "serial": zone.serial,
         "nameservers": services.nameservers_for(zone.reseller_id, dns_settings()),
-        "published": not changes_pending, "published_serial": zone.published_serial,
+        "published": not changes_pending,
+        "published_serial": zone.published_serial if zone.active else None,
         "records": [RR(r.name, r.type, r.ttl, r.value).as_dict()
                     for r in sorted(zone.records, key=lambda r: (r.name, r.type, r.value))],
+        "verification": ownership.verification_view(zone),
+        "unpublished_reason": zone.unpublished_reason,
     })
 
 
@@ -54,7 +57,12 @@ def get_zone(name: str):
      body=schemas.ZonePutIn, response=schemas.ZoneOut, status=(200, 201), errors=(409,),
      description="201 when this hosts the zone for the first time. Send `records` (the complete set) or `template: default`. The zone's "
                  "SOA and apex NS are managed by Tunnus. Changes are published to the "
-                 "nameservers in the background; `published` turns true when done.")
+                 "nameservers in the background; `published` turns true when done. A name "
+                 "you hold in this account is active at once; any other name is `pending` "
+                 "until you prove control (`verification`, then `POST …/dns/verify`). "
+                 "Refused: `zone_held_elsewhere` (409: registered or hosted in another "
+                 "account), `zone_inside_other_zone` (409), `public_suffix` and "
+                 "`zone_not_allowed` (422).")
 @require_scope("dns:write")
 @transactional
 def put_zone(name: str):
@@ -63,7 +71,7 @@ def put_zone(name: str):
     if (data["records"] is None) == (data["template"] is None):
         raise ValidationFailed({"records": [str(_l("Send either records or template."))]})
     records = services.DEFAULT_TEMPLATE if data["template"] else body["records"]
-    created = services.find_zone(services.zone_name(name)) is None
+    created = services.find_own_zone(current_reseller_id(), services.zone_name(name)) is None
     zone = services.replace_records(reseller_id=current_reseller_id(), name=name,
                                     records=records, settings=dns_settings())
     return zone_body(zone), 201 if created else 200
@@ -91,6 +99,20 @@ def patch_zone(name: str):
 def delete_zone(name: str):
     services.delete_zone(reseller_id=current_reseller_id(), name=name)
     return "", 204
+
+
+@bp.post("/domains/<name>/dns/verify")
+@doc(summary="Verify now: look for the TXT record or delegation of a pending zone", tags=TAGS,
+     response=schemas.ZoneOut, errors=(409,),
+     description="Publishes the zone once the TXT record in `verification` (or the "
+                 "delegation to the listed nameservers) is found; otherwise the zone stays "
+                 "`pending` and `verification.problems` says what was missing. An active "
+                 "zone is returned as it is. A periodic job does the same every 10 minutes.")
+@require_scope("dns:write")
+@transactional
+def verify_zone(name: str):
+    zone = services.get_zone(reseller_id=current_reseller_id(), name=name)
+    return zone_body(ownership.verify_zone(zone, dns_settings()))
 
 
 @bp.get("/domains/<name>/dns/zonefile")
@@ -140,13 +162,14 @@ def key_body(key: AcmeKey, *, with_secret: bool = False) -> dict[str, Any]:
 
 @bp.post("/domains/<name>/dns/acme-keys")
 @doc(summary="Create a TSIG key for ACME DNS-01 (certbot-dns-rfc2136, octoDNS)", tags=TAGS,
-     response=schemas.AcmeKeyOut, status=201,
+     response=schemas.AcmeKeyOut, status=201, errors=(409,),
      description="The key may only change TXT records at `_acme-challenge` names of this "
                  "zone. The secret is shown in this response; `certbot_ini` is ready to use.")
 @require_scope("dns:write")
 @transactional
 def create_acme_key(name: str):
-    key = acme.create_key(reseller_id=current_reseller_id(), zone_name=name)
+    key = acme.create_key(reseller_id=current_reseller_id(), zone_name=name,
+                          settings=dns_settings())
     return key_body(key, with_secret=True), 201
 
 

@@ -14,7 +14,7 @@ DEMO_ZONES = {"Demo Agency Oy": "demoagency.fi"}
 
 def seed_zone(reseller: Any, spec: dict, config: Any) -> None:
     name = DEMO_ZONES.get(reseller.company_name)
-    if name is None or services.find_zone(name) is not None:
+    if name is None or services.find_own_zone(reseller.id, name) is not None:
         return
     from reseller.forwarding import services as forwarding
 
@@ -32,6 +32,7 @@ def info(config: Any) -> dict[str, Any]:
 
 
 def register_hooks() -> None:
+    """After the domains' demo hook: the zone is for a domain the reseller holds."""
     if seed_zone not in demo.RESELLER_HOOKS:
         demo.RESELLER_HOOKS.append(seed_zone)
         demo.INFO_HOOKS.append(info)

@@ -10,9 +10,34 @@ class ZoneNotFound(NotFound):
     title = _l("No DNS zone by that name")
 
 
-class ZoneTaken(Conflict):
-    code = "zone_taken"
-    title = _l("Another account already hosts this zone")
+class ZoneHeldElsewhere(Conflict):
+    """The name (or a domain above it) is registered or hosted in another account. Says
+    nothing about whose: only what public DNS and WHOIS show anyway."""
+
+    code = "zone_held_elsewhere"
+    title = _l("This name is registered or hosted in another account")
+
+
+class ZoneInsideOtherZone(Conflict):
+    code = "zone_inside_other_zone"
+    title = _l("This name is inside a zone hosted in another account")
+
+
+class PublicSuffix(DomainError):
+    status = 422
+    code = "public_suffix"
+    title = _l("A public suffix cannot be hosted")
+
+
+class ZoneNotAllowed(DomainError):
+    status = 422
+    code = "zone_not_allowed"
+    title = _l("This name cannot be hosted")
+
+
+class ZonePending(Conflict):
+    code = "zone_pending"
+    title = _l("The zone is waiting for proof that you control the name")
 
 
 class InvalidZoneName(DomainError):

@@ -1,16 +1,44 @@
 """Domains meet DNS hosting: a domain registered or transferred in with the reseller's
-Tunnus nameservers gets its zone hosted (default template), so it never resolves lame."""
+Tunnus nameservers gets its zone hosted (default template), so it never resolves lame; the
+holder's zone wins over anyone else's; and a domain that leaves the reseller takes the
+reseller's zones of it off the server, ACME keys included."""
 
 from __future__ import annotations
 
 from reseller.core.events import Event, on_event
-from reseller.dns import services
+from reseller.dns import ownership, services
+from reseller.dns.records import normalize_zone_name
 from reseller.dns.settings import dns_settings
 
 
 def default_nameservers(reseller_id: int) -> list[str]:
     """The nameservers a new domain of this reseller gets when none are given."""
     return services.nameservers_for(reseller_id, dns_settings())
+
+
+def _name(event: Event) -> str | None:
+    try:
+        return normalize_zone_name(str(event.data.get("domain") or ""))
+    except ValueError:
+        return None
+
+
+@on_event("domain.registered")
+@on_event("domain.transferred_in")
+def claim_zones_for_holder(event: Event) -> None:
+    """In the order's transaction: another account's zones of the name (or inside it)
+    stop serving, and the holder's own pending zones of it go live."""
+    if name := _name(event):
+        ownership.domain_arrived(reseller_id=event.reseller_id, name=name)
+
+
+@on_event("domain.transferred_out")
+@on_event("domain.deleted")
+def unpublish_zones_of_leaving_domain(event: Event) -> None:
+    """In the same transaction as the domain leaving: nothing of the old holder keeps
+    serving or signing for it. (A transfer merely requested is ``status: pending``.)"""
+    if event.data.get("status") != "pending" and (name := _name(event)):
+        ownership.domain_left(reseller_id=event.reseller_id, name=name)
 
 
 @on_event("domain.registered", deferred=True)
@@ -23,7 +51,8 @@ def host_zone_for_new_domain(event: Event) -> None:
     from reseller.domains.records import find_live_domain
 
     domain = find_live_domain(str(event.data.get("domain") or ""))
-    if domain is None or not domain.nameservers or services.find_zone(domain.name):
+    if domain is None or not domain.nameservers or services.find_own_zone(domain.reseller_id,
+                                                                          domain.name):
         return
     settings = dns_settings()
     ours = {ns.lower() for ns in (*services.nameservers_for(domain.reseller_id, settings),

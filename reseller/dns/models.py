@@ -18,14 +18,29 @@ def _now() -> datetime:
     return clock.now()
 
 
+ZONE_STATUSES = ("active", "pending")
+
+
 class Zone(db.Model):
-    """A zone hosted by Tunnus DNS. One server serves every zone, so names are unique."""
+    """A zone hosted by Tunnus DNS. One server serves every zone, so at most one zone of a
+    name is ``active`` (published); ``pending`` zones wait for proof of control
+    (``reseller.dns.ownership``) and are never sent to the server."""
 
     __tablename__ = "dns_zones"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("resellers.id"), index=True)
-    name: Mapped[str] = mapped_column(sa.String(253), unique=True)  # A-label, no final dot
+    name: Mapped[str] = mapped_column(sa.String(253))  # A-label, no final dot
+    status: Mapped[str] = mapped_column(sa.String(10), default="pending")
+    # How the right to host was shown: domain (held here), parent (inside an own zone),
+    # txt, delegation, or grandfathered (hosted before the ownership rules).
+    proof: Mapped[str | None] = mapped_column(sa.String(20))
+    verification_token: Mapped[str | None] = mapped_column(sa.String(64))
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_check: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    # Why an active zone was taken off the server (another account holds the name, …).
+    unpublished_reason: Mapped[str | None] = mapped_column(sa.String(40))
+    unpublished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     serial: Mapped[int] = mapped_column(sa.BigInteger, default=1)
     # Set once the server has the zone; until then publishing creates it whole.
     on_server: Mapped[bool] = mapped_column(default=False)
@@ -37,6 +52,18 @@ class Zone(db.Model):
     records: Mapped[list[Record]] = relationship(
         back_populates="zone", cascade="all, delete-orphan", lazy="selectin",
         order_by="(Record.name, Record.type, Record.value)")
+
+    __table_args__ = (
+        sa.UniqueConstraint("reseller_id", "name"),
+        sa.Index("uq_dns_zones_active_name", "name", unique=True,
+                 postgresql_where=sa.text("status = 'active'"),
+                 sqlite_where=sa.text("status = 'active'")),
+        sa.CheckConstraint("status IN ('active', 'pending')", name="status"),
+    )
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
 
 
 class Record(db.Model):

@@ -43,13 +43,32 @@ class ZonePatchIn(BaseSchema):
     remove = fields.List(fields.Nested(RemoveIn), load_default=list)
 
 
+class VerificationOut(BaseSchema):
+    txt = fields.Nested(RecordOut, metadata={
+        "description": "Publish this TXT record where the name is served today."})
+    nameservers = fields.List(fields.String(), metadata={
+        "description": "Or delegate the name to exactly these nameservers (your verified "
+                       "vanity names; empty: only the TXT record counts)."})
+    checked_at = fields.String(allow_none=True)
+    problems = fields.List(fields.String())
+
+
 class ZoneOut(BaseSchema):
     name = fields.String()
+    status = fields.String(metadata={
+        "enum": ["active", "pending"],
+        "description": "`pending`: not published until you prove control of the name "
+                       "(see `verification`)."})
     serial = fields.Integer()
     nameservers = fields.List(fields.String())
     published = fields.Boolean(metadata={"description": "The server has every change."})
     published_serial = fields.Integer(allow_none=True)
     records = fields.List(fields.Nested(RecordOut))
+    verification = fields.Nested(VerificationOut, allow_none=True, metadata={
+        "description": "For a pending zone: what proves control. Null when active."})
+    unpublished_reason = fields.String(allow_none=True, metadata={
+        "description": "Why an active zone was taken off the server: zone_held_elsewhere, "
+                       "zone_inside_other_zone or domain_left."})
 
 
 class VanityIn(BaseSchema):

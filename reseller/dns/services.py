@@ -15,8 +15,9 @@ from reseller.core.errors import ValidationFailed
 from reseller.core.events import record_event
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
-from reseller.dns.errors import InvalidZoneName, ZoneNotFound, ZoneTaken
-from reseller.dns.models import Record, VanityNameservers, Zone, ZoneChange
+from reseller.dns import ownership
+from reseller.dns.errors import InvalidZoneName, ZoneNotFound
+from reseller.dns.models import AcmeKey, Record, VanityNameservers, Zone, ZoneChange
 from reseller.dns.records import (
     RR,
     apex_ns,
@@ -46,15 +47,32 @@ def zone_name(name: str) -> str:
 
 
 def find_zone(name: str) -> Zone | None:
-    """Any reseller's zone by name (for publishing and serving, never for tenant views)."""
-    return db.session.scalar(sa.select(Zone).where(Zone.name == name))
+    """The active zone of that name, whoever hosts it (for publishing and serving, never
+    for tenant views). Pending zones of several accounts may share a name."""
+    return db.session.scalar(sa.select(Zone).where(Zone.name == name, Zone.status == "active"))
+
+
+def find_own_zone(reseller_id: int, name: str) -> Zone | None:
+    return db.session.scalar(sa.select(Zone).where(Zone.name == name,
+                                                   Zone.reseller_id == reseller_id))
 
 
 def get_zone(*, reseller_id: int, name: str) -> Zone:
-    zone = find_zone(zone_name(name))
-    if zone is None or zone.reseller_id != reseller_id:
+    zone = find_own_zone(reseller_id, zone_name(name))
+    if zone is None:
         raise ZoneNotFound(_l("%(name)s is not a hosted zone in this account.", name=name))
     return zone
+
+
+def check_zone(zone: Zone, settings: DnsSettings) -> None:
+    """Refuse unless the zone is active and still the reseller's to host (before an ACME
+    key, an httpreq write or a URL forward)."""
+    ownership.check_zone(zone, settings)
+
+
+def ownership_report() -> list[tuple[Zone, str]]:
+    """Operator console: zones unpublished by the ownership rules, and grandfathered ones."""
+    return ownership.unpublished_report()
 
 
 def list_zones(*, reseller_id: int) -> list[Zone]:
@@ -82,23 +100,24 @@ def next_serial(current: int, now: datetime) -> int:
 
 def create_zone(*, reseller_id: int, name: str, settings: DnsSettings,
                 records: list[Any] | None = None) -> Zone:
-    """Host a zone: the given records, or the default template. Publishing follows."""
+    """Host a zone: the given records, or the default template. A name the reseller holds
+    is published at once; an external name waits, pending, for proof of control
+    (``ownership``). A refusal raises before anything is stored or queued."""
     name = zone_name(name)
-    existing = find_zone(name)
+    existing = find_own_zone(reseller_id, name)
     if existing is not None:
-        if existing.reseller_id != reseller_id:
-            raise ZoneTaken()
         return existing
+    standing = ownership.authorize_zone(reseller_id=reseller_id, name=name, settings=settings)
     wanted = validate_records(DEFAULT_TEMPLATE if records is None else records, name)
     now = clock.now()
     zone = Zone(reseller_id=reseller_id, name=name, serial=next_serial(0, now),
-                created_at=now, updated_at=now)
+                status="pending", created_at=now, updated_at=now)
     db.session.add(zone)
     db.session.flush()
     _store(zone, wanted)
     record_event(reseller_id=reseller_id, type="dns.zone_created",
                  data={"zone": name, "serial": zone.serial})
-    enqueue("reseller.dns.tasks.publish_zone", zone.id)
+    ownership.start(zone, standing)
     return zone
 
 
@@ -106,9 +125,7 @@ def replace_records(*, reseller_id: int, name: str, records: Any, settings: DnsS
                     create: bool = True) -> Zone:
     """PUT: the zone's records become exactly ``records`` (the zone is created if new)."""
     name = zone_name(name)
-    zone = find_zone(name)
-    if zone is not None and zone.reseller_id != reseller_id and create:
-        raise ZoneTaken()
+    zone = find_own_zone(reseller_id, name)
     if zone is None and create:
         return create_zone(reseller_id=reseller_id, name=name, settings=settings,
                            records=records if records is not None else [])
@@ -192,7 +209,8 @@ def _log_change(zone: Zone, *, deletes: set[RR], adds: set[RR]) -> None:
     db.session.flush()
     record_event(reseller_id=zone.reseller_id, type="dns.zone_changed",
                  data={"zone": zone.name, "serial": zone.serial})
-    enqueue("reseller.dns.tasks.publish_zone", zone.id)
+    if zone.active:  # a pending zone is sent whole once it is verified
+        enqueue("reseller.dns.tasks.publish_zone", zone.id)
 
 
 def import_zone_file(*, reseller_id: int, name: str, text: str,
@@ -209,10 +227,13 @@ def export_zone_file(zone: Zone, settings: DnsSettings) -> str:
 
 
 def delete_zone(*, reseller_id: int, name: str) -> None:
-    """Stop hosting the zone; a job removes it from the server."""
+    """Stop hosting the zone; jobs remove it and its ACME keys from the server."""
     zone = get_zone(reseller_id=reseller_id, name=name)
     record_event(reseller_id=reseller_id, type="dns.zone_deleted", data={"zone": zone.name})
-    enqueue("reseller.dns.tasks.remove_zone", zone.name)
+    for key in db.session.scalars(sa.select(AcmeKey).where(AcmeKey.zone_id == zone.id)):
+        enqueue("reseller.dns.tasks.remove_acme_key", zone.name, key.key_name)
+    if zone.active or zone.on_server:  # the job leaves a zone someone else now serves
+        enqueue("reseller.dns.tasks.remove_zone", zone.name)
     db.session.delete(zone)
     db.session.flush()
 

@@ -20,6 +20,7 @@ class DnsSettings:
     operator_brand: str
     public_server: str
     verify_resolver: str | None
+    verify_authoritative_port: int = 53
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> DnsSettings:
@@ -32,11 +33,15 @@ class DnsSettings:
             operator_brand=config["OPERATOR_BRAND"].lower(),
             public_server=config.get("DNS_PUBLIC_SERVER") or config["DNS_SERVER"],
             verify_resolver=config.get("DNS_VERIFY_RESOLVER"),
+            verify_authoritative_port=int(config.get("DNS_VERIFY_AUTHORITATIVE_PORT") or 53),
         )
 
 
 def init_app(app: Any) -> None:
-    from reseller.dns import listeners  # noqa: F401  (registers the domain event listeners)
+    from reseller.dns import (
+        listeners,  # noqa: F401  (registers the domain event listeners)
+        tasks,  # noqa: F401  (registers the periodic DNS jobs)
+    )
 
     app.extensions["tunnus.dns"] = DnsSettings.from_config(app.config)
     app.extensions["tunnus.dns_publisher"] = publisher_from_config(app.config)

@@ -1,5 +1,6 @@
 """DNS jobs: publish a zone's pending changes in order, remove zones, install ACME keys,
-and the periodic AXFR comparison that repairs drift. Each is safe to run twice."""
+the periodic AXFR comparison that repairs drift, and the periodic check of pending zones'
+proof of control. Each is safe to run twice."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import sqlalchemy as sa
 
 from reseller.core.clock import clock
 from reseller.core.db import lock_row
+from reseller.core.errors import DomainError
 from reseller.core.extensions import db
 from reseller.core.jobs import periodic
-from reseller.dns import services
+from reseller.dns import ownership, services
 from reseller.dns.models import AcmeKey, Zone
 from reseller.dns.records import DEFAULT_TTL, RR, apex_ns, soa_value
 from reseller.dns.settings import dns_settings, publisher
@@ -30,8 +32,8 @@ def publish_zone(zone_id: int) -> None:
     Replaying is idempotent at the DNS level (deleting what is gone and adding what is
     there are no-ops), so a retry after a crash converges on the same state."""
     zone = lock_row(Zone, zone_id)
-    if zone is None:
-        return  # deleted meanwhile; remove_zone handles the server
+    if zone is None or not zone.active:
+        return  # deleted meanwhile (remove_zone handles the server) or never/no longer ours
     server = publisher()
     changes = services.pending_changes(zone)
     now = clock.now()
@@ -63,6 +65,21 @@ def remove_zone(name: str) -> None:
     if services.find_zone(name) is not None:
         return
     publisher().remove_zone(name)
+
+
+def unpublish_zone(zone_id: int) -> None:
+    """Take a zone that is no longer active off the server, with its ACME keys, unless
+    another account's active zone of the name is what the server now has."""
+    zone = lock_row(Zone, zone_id)
+    if zone is None or zone.active:
+        return
+    server = publisher()
+    for key in db.session.scalars(sa.select(AcmeKey).where(AcmeKey.zone_id == zone.id)):
+        server.remove_key(zone.name, key.key_name)
+        db.session.delete(key)
+    if services.find_zone(zone.name) is None:
+        server.remove_zone(zone.name)
+    zone.on_server, zone.published_serial = False, None
 
 
 def challenge_owners(zone: Zone) -> list[str]:
@@ -137,11 +154,37 @@ def repair_zone(zone_id: int) -> bool:
 
 @periodic("dns-repair-drift", "*/15 * * * *")
 def repair_drift() -> None:
-    """Compare every published zone with the server (AXFR) and repair differences."""
-    ids = db.session.scalars(sa.select(Zone.id).where(Zone.on_server.is_(True))
+    """Compare every published zone with the server (AXFR) and repair differences; take
+    zones that are no longer active (e.g. unpublished by the ownership migration) off it."""
+    stale = db.session.scalars(sa.select(Zone.id).where(
+        Zone.status != "active", sa.or_(Zone.on_server.is_(True), Zone.id.in_(
+            sa.select(AcmeKey.zone_id)))).order_by(Zone.id)).all()
+    ids = db.session.scalars(sa.select(Zone.id).where(Zone.on_server.is_(True),
+                                                      Zone.status == "active")
+                             .order_by(Zone.id)).all()
+    for job, zone_ids in ((unpublish_zone, stale), (repair_zone, ids)):
+        for zone_id in zone_ids:
+            try:
+                with db.session.begin_nested():
+                    job(zone_id)
+            except Exception:  # one broken zone must not stop the others
+                log.exception("%s of zone %s failed", job.__name__, zone_id)
+
+
+@periodic("dns-verify-zones", "*/10 * * * *")
+def verify_pending_zones() -> None:
+    """Look again for the TXT record or delegation of every pending zone; publish those
+    whose proof has appeared. A refusal (the name is now held elsewhere) is noted."""
+    settings = dns_settings()
+    ids = db.session.scalars(sa.select(Zone.id).where(Zone.status == "pending")
                              .order_by(Zone.id)).all()
     for zone_id in ids:
         try:
-            repair_zone(zone_id)
-        except Exception:  # one broken zone must not stop the others
-            log.exception("drift repair of zone %s failed", zone_id)
+            with db.session.begin_nested():
+                ownership.verify_zone(db.session.get(Zone, zone_id), settings)
+        except DomainError as refused:
+            zone = db.session.get(Zone, zone_id)
+            zone.last_check = {"checked_at": clock.now().isoformat(),
+                               "problems": [str(refused.detail or refused.title)]}
+        except Exception:
+            log.exception("verifying zone %s failed", zone_id)

@@ -18,6 +18,7 @@ from reseller.dns.errors import VanityNameserversRefused, VanityNotVerified
 from reseller.dns.models import VanityNameservers
 from reseller.dns.records import is_ip_address, normalize_zone_name
 from reseller.dns.settings import DnsSettings
+from reseller.dns.verification import make_resolver
 
 Resolve = Callable[[str, str], list[str]]
 
@@ -79,12 +80,7 @@ def glue(hostnames: list[str], settings: DnsSettings) -> list[dict[str, str]]:
 
 
 def resolver_for(settings: DnsSettings) -> Resolve:
-    resolver = dns.resolver.Resolver(configure=settings.verify_resolver is None)
-    if settings.verify_resolver:
-        host, _, port = settings.verify_resolver.rpartition(":")
-        resolver.nameservers = [host or settings.verify_resolver]
-        resolver.port = int(port) if host else 53
-    resolver.lifetime = 5
+    resolver = make_resolver(settings)
 
     def resolve(name: str, rtype: str) -> list[str]:
         try:

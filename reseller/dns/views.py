@@ -5,17 +5,24 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from reseller.accounts.permissions import Permission
 from reseller.client.session import permission_required, user_can
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, translate_messages
-from reseller.dns import services, vanity
+from reseller.dns import ownership, services, vanity
 from reseller.dns.records import RECORD_TYPES
 from reseller.dns.settings import dns_settings
 from reseller.forwarding import services as forwarding
 
 bp = Blueprint("dns", __name__, url_prefix="/dns")
+
+UNPUBLISHED_REASONS = {
+    ownership.HELD_ELSEWHERE: _l("the name is registered or hosted in another account."),
+    ownership.INSIDE_OTHER_ZONE: _l("the name is inside a zone hosted in another account."),
+    ownership.DOMAIN_LEFT: _l("the domain is no longer in this account."),
+}
 
 
 def describe(error: DomainError) -> str:
@@ -46,7 +53,11 @@ def zones():
             with unit_of_work():
                 zone = services.create_zone(reseller_id=rid, name=request.form.get("name", ""),
                                             settings=dns_settings())
-            flash(_("The zone %(name)s is hosted; it is being published.", name=zone.name))
+            if zone.active:
+                flash(_("The zone %(name)s is hosted; it is being published.", name=zone.name))
+            else:
+                flash(_("The zone %(name)s waits for verification: publish the TXT record "
+                        "shown below.", name=zone.name))
             return redirect(url_for("dns.zone", name=zone.name))
         except DomainError as refused:
             error = describe(refused)
@@ -89,6 +100,10 @@ def _zone_action(name: str) -> str | None:
         forwarding.delete_forward(reseller_id=rid, zone_name=name, settings=settings,
                                   host=request.form.get("host", ""))
         return _("Forward removed.")
+    if action == "verify":
+        zone = ownership.verify_zone(services.get_zone(reseller_id=rid, name=name), settings)
+        return _("Verified: the zone is being published.") if zone.active else \
+            _("The TXT record was not found yet.")
     if action == "delete_zone":
         services.delete_zone(reseller_id=rid, name=name)
         return None
@@ -117,6 +132,7 @@ def zone(name: str):
         "dns/zone.html", zone=zone, error=error, types=RECORD_TYPES, form=request.form,
         nameservers=services.nameservers_for(rid, dns_settings()),
         pending=bool(services.pending_changes(zone)) or not zone.on_server,
+        verification=ownership.verification_view(zone), reasons=UNPUBLISHED_REASONS,
         forwards=forwarding.list_forwards(reseller_id=rid, zone_name=name),
     ), 422 if error else 200
 

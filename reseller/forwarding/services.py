@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from reseller.core.errors import NotFound, ValidationFailed
 from reseller.core.extensions import db
 from reseller.dns import services as dns
+from reseller.dns.models import Zone
 from reseller.dns.records import RR, origin, owner_name
 from reseller.dns.settings import DnsSettings
 from reseller.forwarding.models import Forward
@@ -49,8 +50,10 @@ def list_forwards(*, reseller_id: int, zone_name: str) -> list[Forward]:
 def set_forward(*, reseller_id: int, zone_name: str, host: str | None, target: object,
                 status: int = 301, preserve_path: bool = True, preserve_query: bool = True,
                 settings: DnsSettings) -> Forward:
-    """Forward ``host`` (``@`` = the domain itself) and point its address records at us."""
+    """Forward ``host`` (``@`` = the domain itself) and point its address records at us.
+    Only in an active zone the reseller may still host."""
     zone = dns.get_zone(reseller_id=reseller_id, name=zone_name)
+    dns.check_zone(zone, settings)
     try:
         relative = owner_name(host or "@", origin(zone.name))
     except ValueError as error:
@@ -62,6 +65,16 @@ def set_forward(*, reseller_id: int, zone_name: str, host: str | None, target: o
     fqdn = _fqdn(relative, zone.name)
     target = _check_target(target, fqdn)
     forward = db.session.scalar(sa.select(Forward).where(Forward.fqdn == fqdn))
+    if forward is not None and forward.zone_id != zone.id:
+        other = db.session.get(Zone, forward.zone_id)
+        if other.active:  # the reseller's own zone around this one already forwards it
+            raise ValidationFailed({"host": [str(_l("%(fqdn)s is forwarded in the zone "
+                                                    "%(zone)s.", fqdn=fqdn, zone=other.name))]})
+        # Left behind in a zone that was unpublished (only one zone of a name is active,
+        # and none inside another account's): it no longer serves; this one replaces it.
+        db.session.delete(forward)
+        db.session.flush()
+        forward = None
     if forward is None:
         forward = Forward(reseller_id=reseller_id, zone_id=zone.id, host=relative, fqdn=fqdn,
                           target=target)
@@ -101,10 +114,13 @@ def delete_forward(*, reseller_id: int, zone_name: str, host: str,
 
 
 def find_forward(host: str) -> Forward | None:
+    """The forward answering ``host``: only in an active zone (an unpublished zone's
+    forwards stop serving with it)."""
     name = host.split(":", 1)[0].strip().rstrip(".").lower() if host else ""
     if not name:
         return None
-    return db.session.scalar(sa.select(Forward).where(Forward.fqdn == name))
+    return db.session.scalar(sa.select(Forward).join(Zone, Zone.id == Forward.zone_id)
+                             .where(Forward.fqdn == name, Zone.status == "active"))
 
 
 def redirect_location(forward: Forward, path: str, query: str) -> str:

@@ -14,10 +14,18 @@ def zone_name() -> str:
     return f"z{next(_seq)}-api.example"
 
 
+def hosting(factory, reseller=None, **kwargs):
+    """An API client of a reseller that holds a fresh domain, and that domain's name (a
+    reseller hosts the zones of its own domains at once)."""
+    reseller = reseller or factory.reseller()
+    zone = zone_name()
+    factory.domain(reseller, zone)
+    return factory.api(reseller, **kwargs), zone
+
+
 @pytest.mark.smoke
 def test_default_template_zone_is_published_to_the_sandbox(factory, jobs, app):
-    api = factory.api()
-    zone = zone_name()
+    api, zone = hosting(factory)
     response = api.put(f"/api/v1/domains/{zone}/dns", json={"template": "default"})
     assert response.status_code == 201
     body = response.get_json()
@@ -47,8 +55,8 @@ def test_default_template_zone_is_published_to_the_sandbox(factory, jobs, app):
     ({"type": "A", "name": "bad name", "value": "192.0.2.1"}, "name", ""),
 ])
 def test_invalid_records_are_clear_422s(factory, jobs, record, field, fragment):
-    api = factory.api()
-    response = api.put(f"/api/v1/domains/{zone_name()}/dns", json={"records": [record]})
+    api, zone = hosting(factory)
+    response = api.put(f"/api/v1/domains/{zone}/dns", json={"records": [record]})
     assert response.status_code == 422, response.get_json()
     problem = response.get_json()
     assert response.mimetype == "application/problem+json"
@@ -58,8 +66,7 @@ def test_invalid_records_are_clear_422s(factory, jobs, record, field, fragment):
 
 
 def test_zone_rules_between_records(factory):
-    api = factory.api()
-    zone = zone_name()
+    api, zone = hosting(factory)
     records = [
         {"name": "mail", "type": "CNAME", "value": "mx.example.org."},
         {"name": "@", "type": "MX", "value": "10 mail"},
@@ -76,8 +83,7 @@ def test_zone_rules_between_records(factory):
 
 
 def test_another_resellers_zone_is_404_and_cannot_be_taken(factory):
-    owner, other = factory.api(), factory.api()
-    zone = zone_name()
+    (owner, zone), other = hosting(factory), factory.api()
     owner.put(f"/api/v1/domains/{zone}/dns", json={"template": "default"})
     for call in (other.get(f"/api/v1/domains/{zone}/dns"),
                  other.patch(f"/api/v1/domains/{zone}/dns", json={"add": []}),
@@ -88,18 +94,17 @@ def test_another_resellers_zone_is_404_and_cannot_be_taken(factory):
         assert call.status_code == 404
         assert call.get_json()["code"] == "zone_not_found"
     taken = other.put(f"/api/v1/domains/{zone}/dns", json={"records": []})
-    assert taken.status_code == 409 and taken.get_json()["code"] == "zone_taken"
+    assert taken.status_code == 409 and taken.get_json()["code"] == "zone_held_elsewhere"
 
 
 def test_read_scope_cannot_write(factory):
-    api = factory.api(scopes=["dns:read"])
-    response = api.put(f"/api/v1/domains/{zone_name()}/dns", json={"template": "default"})
+    api, zone = hosting(factory, scopes=["dns:read"])
+    response = api.put(f"/api/v1/domains/{zone}/dns", json={"template": "default"})
     assert response.status_code == 403
 
 
 def test_patch_removes_then_adds(factory):
-    api = factory.api()
-    zone = zone_name()
+    api, zone = hosting(factory)
     api.put(f"/api/v1/domains/{zone}/dns", json={"records": [
         {"name": "www", "type": "A", "value": "192.0.2.1"},
         {"name": "www", "type": "A", "value": "192.0.2.2"}]})
@@ -112,8 +117,9 @@ def test_patch_removes_then_adds(factory):
 
 @pytest.mark.smoke
 def test_zone_file_round_trip(factory):
-    api = factory.api()
-    zone, copy = zone_name(), zone_name()
+    reseller = factory.reseller()
+    api, zone = hosting(factory, reseller)
+    copy = hosting(factory, reseller)[1]
     api.put(f"/api/v1/domains/{zone}/dns", json={"records": [
         {"name": "@", "type": "A", "value": "192.0.2.1"},
         {"name": "@", "type": "MX", "value": "10 mail"},
@@ -130,8 +136,7 @@ def test_zone_file_round_trip(factory):
 
 
 def test_broken_zone_file_is_a_422(factory):
-    api = factory.api()
-    zone = zone_name()
+    api, zone = hosting(factory)
     api.put(f"/api/v1/domains/{zone}/dns", json={"records": []})
     response = api.put(f"/api/v1/domains/{zone}/dns/zonefile", data="@ IN A not-an-ip\n")
     assert response.status_code == 422
@@ -140,8 +145,7 @@ def test_broken_zone_file_is_a_422(factory):
 
 @pytest.mark.smoke
 def test_url_forwarding_points_the_zone_and_redirects_by_host(factory, client, app):
-    api = factory.api()
-    zone = zone_name()
+    api, zone = hosting(factory)
     api.put(f"/api/v1/domains/{zone}/dns", json={"records": [
         {"name": "www", "type": "CNAME", "value": "elsewhere.example."}]})
     response = api.put(f"/api/v1/domains/{zone}/forwarding", json={
@@ -169,8 +173,7 @@ def test_url_forwarding_points_the_zone_and_redirects_by_host(factory, client, a
 
 
 def test_forwarding_refuses_bad_targets(factory):
-    api = factory.api()
-    zone = zone_name()
+    api, zone = hosting(factory)
     api.put(f"/api/v1/domains/{zone}/dns", json={"records": []})
     for target in ("ftp://x.example", "not a url", f"https://{zone}/loop"):
         response = api.put(f"/api/v1/domains/{zone}/forwarding",
@@ -182,6 +185,7 @@ def test_httpreq_needs_a_token_with_dns_write(factory, client):
     import base64
 
     reseller = factory.reseller()
+    factory.domain(reseller, "acme-test.example")
     factory.api(reseller).put("/api/v1/domains/acme-test.example/dns", json={"records": []})
     challenge = {"fqdn": "_acme-challenge.acme-test.example.", "value": "abc"}
     assert client.post("/acme/httpreq/present", json=challenge).status_code == 401
@@ -219,8 +223,7 @@ def test_a_domain_registered_without_nameservers_uses_tunnus_dns_and_gets_a_zone
 
 
 def test_forward_and_acme_key_lists_are_pages(factory):
-    api = factory.api()
-    zone = zone_name()
+    api, zone = hosting(factory)
     api.put(f"/api/v1/domains/{zone}/dns", json={"records": []})
     for host in ("a", "b", "c"):
         api.put(f"/api/v1/domains/{zone}/forwarding",

@@ -8,6 +8,7 @@ from tests.functional.test_client_area import login
 @pytest.mark.smoke
 def test_record_editor_adds_refuses_and_deletes(client, factory, jobs):
     user = factory.user(role="technical")
+    factory.domain(user.reseller, "editor.example")
     login(client, user)
     assert "DNS" in client.get("/").get_data(as_text=True)
     response = client.post("/dns", data={"name": "editor.example"})
@@ -33,6 +34,7 @@ def test_record_editor_adds_refuses_and_deletes(client, factory, jobs):
 def test_billing_user_sees_zones_but_cannot_edit(client, factory):
     owner = factory.user()
     billing = factory.user(owner.reseller, role="billing")
+    factory.domain(owner.reseller, "billing-view.example")
     login(client, owner)
     client.post("/dns", data={"name": "billing-view.example"})
     client.post("/logout")
@@ -45,6 +47,7 @@ def test_billing_user_sees_zones_but_cannot_edit(client, factory):
 
 def test_another_resellers_zone_page_is_404(client, factory):
     owner, stranger = factory.user(), factory.user()
+    factory.domain(owner.reseller, "private-zone.example")
     login(client, owner)
     client.post("/dns", data={"name": "private-zone.example"})
     client.post("/logout")

@@ -43,6 +43,14 @@ def zone_name() -> str:
     return f"t{next(_seq)}-knot.example"
 
 
+def hosting(factory, reseller=None):
+    """An API client of a reseller that holds a fresh domain, and the domain's name."""
+    reseller = reseller or factory.reseller()
+    zone = zone_name()
+    factory.domain(reseller, zone)
+    return factory.api(reseller), zone
+
+
 def axfr(server, zone: str) -> list:
     keyring = dns.tsigkeyring.from_text({server.key_name: server.key_secret})
     xfr = dns.query.xfr("127.0.0.1", zone, port=server.port, keyring=keyring,
@@ -69,8 +77,7 @@ def api_records(body: dict) -> list[dict]:
 
 @pytest.mark.smoke
 def test_new_zone_is_published_and_reads_back_exactly(factory, jobs, knot):
-    api = factory.api()
-    zone = zone_name()
+    api, zone = hosting(factory)
     response = api.put(f"/api/v1/domains/{zone}/dns", json={"records": RECORDS})
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["published"] is False
@@ -89,8 +96,7 @@ def test_new_zone_is_published_and_reads_back_exactly(factory, jobs, knot):
 
 
 def test_changes_and_deletes_reach_knot_in_order(factory, jobs, knot):
-    api = factory.api()
-    zone = zone_name()
+    api, zone = hosting(factory)
     api.put(f"/api/v1/domains/{zone}/dns", json={"records": RECORDS})
     jobs.run_all()
     # Replacing an A with a CNAME only works if the delete reaches the server first.
@@ -118,8 +124,7 @@ def test_changes_and_deletes_reach_knot_in_order(factory, jobs, knot):
 
 
 def test_cname_clash_is_refused_before_anything_is_sent(factory, jobs, knot):
-    api = factory.api()
-    zone = zone_name()
+    api, zone = hosting(factory)
     clash = [{"name": "www", "type": "A", "value": "192.0.2.1"},
              {"name": "www", "type": "CNAME", "value": "example.org."}]
     response = api.put(f"/api/v1/domains/{zone}/dns", json={"records": clash})
@@ -134,8 +139,7 @@ def test_cname_clash_is_refused_before_anything_is_sent(factory, jobs, knot):
 
 
 def test_exported_zone_passes_kzonecheck(factory, jobs, knot, tmp_path):
-    api = factory.api()
-    zone = zone_name()
+    api, zone = hosting(factory)
     api.put(f"/api/v1/domains/{zone}/dns", json={"records": RECORDS})
     response = api.get(f"/api/v1/domains/{zone}/dns/zonefile")
     assert response.status_code == 200
@@ -156,8 +160,7 @@ def _rogue_update(server, zone: str, build) -> None:
 
 
 def test_drift_on_the_server_is_repaired_but_acme_challenges_are_left(factory, jobs, knot):
-    api = factory.api()
-    zone = zone_name()
+    api, zone = hosting(factory)
     api.put(f"/api/v1/domains/{zone}/dns", json={"records": RECORDS})
     jobs.run_all()
 
@@ -178,8 +181,7 @@ def test_drift_on_the_server_is_repaired_but_acme_challenges_are_left(factory, j
 
 
 def test_acme_key_may_write_only_challenge_txt(factory, jobs, knot):
-    api = factory.api()
-    zone = zone_name()
+    api, zone = hosting(factory)
     api.put(f"/api/v1/domains/{zone}/dns", json={"template": "default"})
     jobs.run_all()
     created = api.post(f"/api/v1/domains/{zone}/dns/acme-keys")
@@ -221,8 +223,7 @@ def test_acme_key_may_write_only_challenge_txt(factory, jobs, knot):
 @pytest.mark.smoke
 def test_lego_httpreq_present_and_cleanup_write_the_txt_record(factory, jobs, knot, client):
     reseller = factory.reseller()
-    api = factory.api(reseller)
-    zone = zone_name()
+    api, zone = hosting(factory, reseller)
     api.put(f"/api/v1/domains/{zone}/dns", json={"template": "default"})
     jobs.run_all()
     token = factory.token(reseller, scopes=["dns:write"])
@@ -240,8 +241,8 @@ def test_lego_httpreq_present_and_cleanup_write_the_txt_record(factory, jobs, kn
 
 def test_verified_vanity_nameservers_go_into_ns_and_soa(factory, jobs, knot, app):
     reseller = factory.reseller()
-    api = factory.api(reseller)
-    own, hosted = zone_name(), zone_name()
+    api, own = hosting(factory, reseller)
+    hosted = hosting(factory, reseller)[1]
     settings = dns_settings()
     glue = [{"name": ns, "type": "A", "value": settings.nameserver_addresses[0]}
             for ns in ("ns1", "ns2")]
@@ -275,8 +276,7 @@ def test_vanity_names_never_carry_the_operators_brand(factory, hostname):
 
 
 def test_a_zone_the_server_lost_is_recreated_by_drift_repair(factory, jobs, knot):
-    api = factory.api()
-    zone = zone_name()
+    api, zone = hosting(factory)
     api.put(f"/api/v1/domains/{zone}/dns", json={"records": RECORDS})
     jobs.run_all()
     conf = ["knotc", "-c", str(knot.conf)]

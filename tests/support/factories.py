@@ -70,6 +70,24 @@ class Factory:
         db.session.commit()
         return raw
 
+    def domain(self, reseller: Reseller, name: str, *, status: str = "active",
+               nameservers: list[str] | None = None) -> Any:
+        """A live domain held by ``reseller`` (stored as a completed registration would)."""
+        from datetime import timedelta
+
+        from reseller.core.clock import clock
+        from reseller.domains.models import Domain
+        from reseller.domains.records import reseller_contact
+
+        now = clock.now()
+        domain = Domain(reseller_id=reseller.id, name=name, live_name=name, unicode_name=name,
+                        tld=name.rsplit(".", 1)[1], status=status, created_at=now,
+                        expires_at=now + timedelta(days=365), nameservers=nameservers or [],
+                        ds=[], registrant_id=reseller_contact(reseller.id).id)
+        db.session.add(domain)
+        db.session.commit()
+        return domain
+
     def api(self, reseller: Reseller | None = None, **kwargs: Any) -> ApiClient:
         return ApiClient(self.app.test_client(), self.token(reseller, **kwargs))
 

@@ -1,0 +1,259 @@
+"""Who may host a zone. A reseller hosts a name it holds in Tunnus (or one inside it), or an
+external name once it proves control: a TXT record, or the delegation to its own verified
+nameservers. Never a public suffix, a name another account holds or hosts, or a name inside
+another account's zone. Every path that creates a zone, an ACME key, an httpreq write or a
+URL forward asks ``authorize_zone`` (or ``check_zone`` for an existing zone)."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import cache
+from typing import Protocol
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from publicsuffixlist import PublicSuffixList
+
+from reseller.core.clock import clock
+from reseller.core.events import record_event
+from reseller.core.extensions import db
+from reseller.core.jobs import enqueue
+from reseller.dns.errors import (
+    PublicSuffix,
+    ZoneHeldElsewhere,
+    ZoneInsideOtherZone,
+    ZoneNotAllowed,
+    ZonePending,
+)
+from reseller.dns.models import AcmeKey, VanityNameservers, Zone
+from reseller.dns.settings import DnsSettings
+from reseller.domains.models import Domain
+
+# The TXT record that proves control of an external name (draft-ietf-dnsop-domain-
+# verification-techniques: an underscore label of the provider, a random value). Neutral
+# wording: the reseller's customers publish it, and they never see the operator's brand.
+VERIFY_LABEL = "_dns-hosting-challenge"
+VERIFY_PREFIX = "dns-hosting-verification="
+
+# Why a zone was taken off the server (``Zone.unpublished_reason``).
+HELD_ELSEWHERE = "zone_held_elsewhere"
+INSIDE_OTHER_ZONE = "zone_inside_other_zone"
+DOMAIN_LEFT = "domain_left"
+
+
+class Standing(StrEnum):
+    HELD = "held"          # the reseller holds the name, or a domain above it, in Tunnus
+    VERIFIED = "verified"  # inside (or equal to) an active zone the reseller hosts
+    EXTERNAL = "external"  # not held here: the zone waits, pending, for proof of control
+
+
+class Lookup(Protocol):
+    def txt(self, name: str) -> list[str]: ...
+    def delegation(self, name: str) -> set[str]: ...
+
+
+@cache
+def _psl() -> PublicSuffixList:
+    # The list bundled with the package (no network); ICANN and private sections both, so
+    # names like github.io are suffixes too.
+    return PublicSuffixList()
+
+
+def ancestors(name: str) -> list[str]:
+    """``name`` and every name above it: a.b.fi, b.fi, fi."""
+    labels = name.split(".")
+    return [".".join(labels[i:]) for i in range(len(labels))]
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def authorize_zone(*, reseller_id: int, name: str, settings: DnsSettings) -> Standing:
+    """May ``reseller_id`` host ``name`` (normalised), and on what standing? Raises a
+    refusal otherwise. Reads only; the caller decides what to create."""
+    _refuse_reserved(name, settings)
+    if _psl().is_public(name):
+        raise PublicSuffix(_l("%(name)s is a public suffix: names are registered under it, "
+                              "it cannot be hosted itself.", name=name))
+    above = ancestors(name)
+    holders = set(db.session.scalars(sa.select(Domain.reseller_id)
+                                     .where(Domain.live_name.in_(above))))
+    if holders:
+        if holders == {reseller_id}:
+            return Standing.HELD
+        raise ZoneHeldElsewhere()
+    standing = None
+    for zone in db.session.scalars(sa.select(Zone).where(Zone.name.in_(above),
+                                                         Zone.status == "active")):
+        if zone.reseller_id != reseller_id:
+            raise ZoneHeldElsewhere() if zone.name == name else ZoneInsideOtherZone()
+        standing = Standing.VERIFIED
+    if standing is not None:
+        return standing
+    if _psl().privatesuffix(name, accept_unknown=False) is None:
+        raise ZoneNotAllowed(_l("%(name)s is not under a suffix where names are registered.",
+                                name=name))
+    return Standing.EXTERNAL
+
+
+def _refuse_reserved(name: str, settings: DnsSettings) -> None:
+    # The operator's own domain and the shared nameservers' domain: whoever hosted them
+    # would answer for every zone's nameserver names.
+    reserved = {settings.operator_domain, *(ns.split(".", 1)[1] for ns in settings.nameservers
+                                           if "." in ns)}
+    if any(name == domain or name.endswith("." + domain) for domain in reserved if domain):
+        raise ZoneNotAllowed(_l("%(name)s belongs to the DNS service itself.", name=name))
+
+
+def check_zone(zone: Zone, settings: DnsSettings) -> Standing:
+    """Before anything that serves or signs for an existing zone (an ACME key, an httpreq
+    write, a URL forward): the zone must be active and still allowed."""
+    if not zone.active:
+        raise ZonePending(_l("%(name)s is published only once you prove control of it.",
+                             name=zone.name))
+    return authorize_zone(reseller_id=zone.reseller_id, name=zone.name, settings=settings)
+
+
+def start(zone: Zone, standing: Standing) -> None:
+    """A new zone: held names (and names inside an own zone) go live at once; external
+    names wait, pending, with a verification token."""
+    zone.verification_token = zone.verification_token or new_token()
+    if standing is not Standing.EXTERNAL:
+        activate(zone, proof="domain" if standing is Standing.HELD else "parent")
+
+
+def activate(zone: Zone, *, proof: str) -> None:
+    """Publish the zone: another account's zones of this name or inside it come off first
+    (the holder, or whoever proved control of the name above, wins)."""
+    evict(name=zone.name, keep_reseller_id=zone.reseller_id,
+          reason=HELD_ELSEWHERE if proof == "domain" else INSIDE_OTHER_ZONE)
+    now = clock.now()
+    zone.status, zone.proof, zone.verified_at = "active", proof, now
+    zone.unpublished_reason = zone.unpublished_at = None
+    db.session.flush()
+    record_event(reseller_id=zone.reseller_id, type="dns.zone_verified",
+                 data={"zone": zone.name, "proof": proof})
+    enqueue("reseller.dns.tasks.publish_zone", zone.id)
+
+
+def evict(*, name: str, keep_reseller_id: int, reason: str) -> list[Zone]:
+    """Unpublish other accounts' active zones called ``name`` or inside it."""
+    zones = list(db.session.scalars(sa.select(Zone).where(
+        Zone.status == "active", Zone.reseller_id != keep_reseller_id,
+        sa.or_(Zone.name == name, Zone.name.endswith("." + name, autoescape=True)))))
+    for zone in zones:
+        unpublish(zone, reason=reason)
+    return zones
+
+
+def unpublish(zone: Zone, *, reason: str) -> None:
+    """Take the zone off the server and revoke its ACME keys; it stays, pending, in the
+    account (its records are kept) and is listed in the operator console."""
+    if not zone.active:
+        return
+    zone.status, zone.proof, zone.verified_at = "pending", None, None
+    zone.unpublished_reason, zone.unpublished_at = reason, clock.now()
+    zone.verification_token = zone.verification_token or new_token()
+    for key in db.session.scalars(sa.select(AcmeKey).where(AcmeKey.zone_id == zone.id)):
+        enqueue("reseller.dns.tasks.remove_acme_key", zone.name, key.key_name)
+        db.session.delete(key)
+    db.session.flush()
+    record_event(reseller_id=zone.reseller_id, type="dns.zone_unpublished",
+                 data={"zone": zone.name, "reason": reason})
+    enqueue("reseller.dns.tasks.unpublish_zone", zone.id)
+
+
+def domain_left(*, reseller_id: int, name: str) -> None:
+    """The reseller no longer holds ``name`` (transferred out, deleted): none of its
+    zones at or below the name keeps serving or signing."""
+    for zone in db.session.scalars(sa.select(Zone).where(
+            Zone.reseller_id == reseller_id, Zone.status == "active",
+            sa.or_(Zone.name == name, Zone.name.endswith("." + name, autoescape=True)))):
+        unpublish(zone, reason=DOMAIN_LEFT)
+
+
+def domain_arrived(*, reseller_id: int, name: str) -> None:
+    """The reseller now holds ``name``: other accounts' zones of it come off, and the
+    reseller's own pending zones at or below it go live."""
+    evict(name=name, keep_reseller_id=reseller_id, reason=HELD_ELSEWHERE)
+    for zone in db.session.scalars(sa.select(Zone).where(
+            Zone.reseller_id == reseller_id, Zone.status == "pending",
+            sa.or_(Zone.name == name, Zone.name.endswith("." + name, autoescape=True)))):
+        activate(zone, proof="domain")
+
+
+# -- proof of control for external names -------------------------------------------------
+
+def verification_record(zone: Zone) -> dict[str, str]:
+    return {"name": f"{VERIFY_LABEL}.{zone.name}", "type": "TXT",
+            "value": VERIFY_PREFIX + (zone.verification_token or "")}
+
+
+def counting_nameservers(reseller_id: int) -> list[str]:
+    """Nameservers whose delegation proves control: the reseller's verified vanity names.
+    The shared default names prove nothing (every reseller has them, and a dangling
+    delegation to them must not let anyone take the name over)."""
+    vanity = db.session.scalar(
+        sa.select(VanityNameservers).where(VanityNameservers.reseller_id == reseller_id))
+    if vanity is None or vanity.verified_at is None:
+        return []
+    return list(vanity.hostnames)
+
+
+def verify_zone(zone: Zone, settings: DnsSettings, lookup: Lookup | None = None) -> Zone:
+    """Verify now: re-check the rules, then look for the TXT record or the delegation; the
+    zone is published once either is found. The outcome is kept in ``last_check``."""
+    if zone.active:
+        return zone
+    standing = authorize_zone(reseller_id=zone.reseller_id, name=zone.name, settings=settings)
+    if standing is not Standing.EXTERNAL:
+        start(zone, standing)
+        return zone
+    from reseller.dns.verification import DnsLookup
+
+    proof, problems = _find_proof(zone, lookup or DnsLookup(settings))
+    zone.last_check = {"checked_at": clock.now().isoformat(), "problems": problems}
+    if proof:
+        activate(zone, proof=proof)
+    db.session.flush()
+    return zone
+
+
+def _find_proof(zone: Zone, lookup: Lookup) -> tuple[str | None, list[str]]:
+    record = verification_record(zone)
+    if record["value"] in lookup.txt(record["name"]):
+        return "txt", []
+    problems = [str(_l("%(name)s has no TXT record %(value)s yet.", **record))]
+    counting = counting_nameservers(zone.reseller_id)
+    if counting:
+        delegated = lookup.delegation(zone.name)
+        if delegated and delegated <= set(counting):
+            return "delegation", []
+        problems.append(str(_l("%(name)s is delegated to %(found)s, not to %(expected)s.",
+                               name=zone.name, found=", ".join(sorted(delegated)) or "-",
+                               expected=", ".join(counting))))
+    return None, problems
+
+
+def verification_view(zone: Zone) -> dict | None:
+    """What a pending zone's client must publish, and what the last check found."""
+    if zone.active:
+        return None
+    return {"txt": verification_record(zone),
+            "nameservers": counting_nameservers(zone.reseller_id),
+            "checked_at": (zone.last_check or {}).get("checked_at"),
+            "problems": list((zone.last_check or {}).get("problems", []))}
+
+
+def unpublished_report() -> list[tuple[Zone, str]]:
+    """For the operator console: zones taken off the server by these rules, and zones
+    kept from before them without proof, each with its reseller's company name."""
+    from reseller.accounts.models import Reseller
+
+    rows = db.session.execute(
+        sa.select(Zone, Reseller.company_name).join(Reseller, Reseller.id == Zone.reseller_id)
+        .where(sa.or_(Zone.unpublished_reason.is_not(None), Zone.proof == "grandfathered"))
+        .order_by(Zone.unpublished_reason.is_(None), Zone.name, Zone.id))
+    return [(zone, company) for zone, company in rows]

@@ -1,0 +1,276 @@
+"""Who may host a zone (issue 22, point 1), on the embedded default (sandbox publisher):
+a reseller hosts its own domains; never another account's name, a zone inside it, or a
+public suffix; an external name waits, unpublished, for proof of control; a refusal
+changes no DNS; a domain that leaves takes its zone, forwards and ACME keys with it; the
+same rules hold for ACME keys, lego's httpreq, URL forwarding, WHMCS SaveDNS and the
+client area; the migration's repair lets the holder win and reports the rest."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import itertools
+from pathlib import Path
+
+import pytest
+
+from reseller.core.db import unit_of_work
+from reseller.core.extensions import db
+from reseller.dns import tasks
+from reseller.dns.models import AcmeKey, Zone
+from reseller.domains import services as domains
+from tests.functional.test_client_area import login
+
+_seq = itertools.count(1)
+
+
+def fresh(label: str = "own", tld: str = "fi") -> str:
+    return f"{label}{next(_seq)}-zones.{tld}"
+
+
+def served(app) -> dict:
+    return app.extensions["tunnus.dns_publisher"].zones
+
+
+def basic(token: str) -> dict:
+    return {"Authorization": "Basic " + base64.b64encode(f"lego:{token}".encode()).decode()}
+
+
+@pytest.fixture
+def a_and_b(factory):
+    """Reseller A holds a domain; reseller B is a stranger to it."""
+    a, b = factory.reseller(), factory.reseller()
+    name = fresh()
+    factory.domain(a, name)
+    return (a, factory.api(a)), (b, factory.api(b)), name
+
+
+@pytest.mark.smoke
+def test_b_cannot_host_as_domain_and_nothing_is_published_or_queued(a_and_b, jobs, app):
+    (_a, api_a), (_b, api_b), name = a_and_b
+    refused = api_b.put(f"/api/v1/domains/{name}/dns", json={"records": [
+        {"name": "@", "type": "A", "value": "203.0.113.66"}]})
+    assert refused.status_code == 409
+    problem = refused.get_json()
+    assert problem["code"] == "zone_held_elsewhere"
+    assert refused.mimetype == "application/problem+json"
+    assert str(_a.id) not in str(problem) and _a.company_name not in str(problem)
+    assert jobs.jobs == []  # nothing queued, nothing published
+    assert db.session.query(Zone).filter_by(name=name).count() == 0
+    assert api_b.get(f"/api/v1/domains/{name}/dns").status_code == 404
+
+    hosted = api_a.put(f"/api/v1/domains/{name}/dns", json={"template": "default"})
+    assert hosted.status_code == 201, hosted.get_json()
+    assert hosted.get_json()["status"] == "active"
+    assert hosted.get_json()["verification"] is None
+    jobs.run_all()
+    assert name in served(app)
+    assert api_a.get(f"/api/v1/domains/{name}/dns").get_json()["published"] is True
+
+
+def test_b_cannot_host_a_sub_zone_of_as_domain_or_write_its_challenges(a_and_b, client,
+                                                                       factory, jobs):
+    (_a, _api_a), (b, api_b), name = a_and_b
+    for sub in (f"www.{name}", f"_acme-challenge.www.{name}", f"deep.www.{name}"):
+        response = api_b.put(f"/api/v1/domains/{sub}/dns", json={"records": []})
+        assert response.status_code in (409, 422), (sub, response.get_json())
+        if response.status_code == 409:
+            assert response.get_json()["code"] == "zone_held_elsewhere"
+    challenge = {"fqdn": f"_acme-challenge.{name}.", "value": "token"}
+    token = factory.token(b, scopes=["dns:write"])
+    assert client.post("/acme/httpreq/present", json=challenge,
+                       headers=basic(token)).status_code == 404
+    assert jobs.jobs == []
+
+
+@pytest.mark.parametrize("name, code", [
+    ("co.uk", "public_suffix"), ("github.io", "public_suffix"), ("aland.fi", "public_suffix"),
+    ("in-addr.arpa", "public_suffix"), ("nobody-registers-this.example", "zone_not_allowed"),
+    ("ns1.dns-hosting.example", "zone_not_allowed"), ("nimipalvelu.example", "zone_not_allowed"),
+])
+def test_public_suffixes_and_unregistrable_names_are_refused(factory, jobs, name, code):
+    response = factory.api().put(f"/api/v1/domains/{name}/dns", json={"template": "default"})
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["code"] == code
+    assert jobs.jobs == []
+
+
+def test_an_external_name_waits_unpublished_with_the_txt_record_to_publish(factory, jobs,
+                                                                          app, client):
+    reseller = factory.reseller()
+    api = factory.api(reseller)
+    name = fresh("ext", "org")
+    created = api.put(f"/api/v1/domains/{name}/dns", json={"template": "default"})
+    assert created.status_code == 201, created.get_json()
+    body = created.get_json()
+    assert body["status"] == "pending" and body["published"] is False
+    txt = body["verification"]["txt"]
+    assert txt["name"] == f"_dns-hosting-challenge.{name}" and txt["type"] == "TXT"
+    assert txt["value"].startswith("dns-hosting-verification=") and len(txt["value"]) > 40
+    assert body["verification"]["nameservers"] == []  # no vanity names: only TXT counts
+    assert not [job for job in jobs.jobs if job[0].startswith("reseller.dns.tasks")]
+    jobs.run_all()
+    assert name not in served(app)
+
+    # Editing a pending zone stores records but publishes nothing.
+    api.patch(f"/api/v1/domains/{name}/dns", json={"add": [
+        {"name": "www", "type": "A", "value": "192.0.2.8"}]})
+    jobs.run_all()
+    assert name not in served(app)
+
+    # Nothing that serves or signs works before the proof.
+    key = api.post(f"/api/v1/domains/{name}/dns/acme-keys")
+    assert key.status_code == 409 and key.get_json()["code"] == "zone_pending"
+    forward = api.put(f"/api/v1/domains/{name}/forwarding",
+                      json={"host": "@", "target": "https://example.net/"})
+    assert forward.status_code == 409 and forward.get_json()["code"] == "zone_pending"
+    token = factory.token(reseller, scopes=["dns:write"])
+    present = client.post("/acme/httpreq/present", headers=basic(token),
+                          json={"fqdn": f"_acme-challenge.{name}.", "value": "v"})
+    assert present.status_code == 409 and present.get_json()["code"] == "zone_pending"
+    assert db.session.query(AcmeKey).count() == 0
+
+
+def test_another_resellers_pending_claim_neither_blocks_nor_shows_to_the_holder(factory, jobs,
+                                                                                app):
+    squatter, holder = factory.reseller(), factory.reseller()
+    name = fresh()
+    claim = factory.api(squatter).put(f"/api/v1/domains/{name}/dns", json={"records": []})
+    assert claim.get_json()["status"] == "pending"
+    factory.domain(holder, name)
+    api = factory.api(holder)
+    hosted = api.put(f"/api/v1/domains/{name}/dns", json={"template": "default"})
+    assert hosted.status_code == 201 and hosted.get_json()["status"] == "active"
+    jobs.run_all()
+    assert name in served(app)
+    verify = factory.api(squatter).post(f"/api/v1/domains/{name}/dns/verify")
+    assert verify.status_code == 409 and verify.get_json()["code"] == "zone_held_elsewhere"
+
+
+def test_a_domain_that_leaves_takes_its_zone_forwards_and_acme_keys(a_and_b, jobs, app,
+                                                                    client):
+    (a, api_a), _b, name = a_and_b
+    api_a.put(f"/api/v1/domains/{name}/dns", json={"template": "default"})
+    api_a.put(f"/api/v1/domains/{name}/forwarding",
+              json={"host": "www", "target": "https://shop.example.net/"})
+    key = api_a.post(f"/api/v1/domains/{name}/dns/acme-keys").get_json()
+    jobs.run_all()
+    publisher = app.extensions["tunnus.dns_publisher"]
+    assert name in served(app) and key["key_name"] in publisher.keys
+    assert client.get("/", headers={"Host": f"www.{name}"}).status_code == 301
+
+    with unit_of_work():
+        domains.mark_transferred_out(domains.get_domain(reseller_id=a.id, name=name))
+    body = api_a.get(f"/api/v1/domains/{name}/dns").get_json()
+    assert body["status"] == "pending" and body["unpublished_reason"] == "domain_left"
+    assert client.get("/", headers={"Host": f"www.{name}"}).status_code != 301
+    assert db.session.query(AcmeKey).count() == 0
+    jobs.run_all()
+    assert name not in served(app) and key["key_name"] not in publisher.keys
+    again = api_a.post(f"/api/v1/domains/{name}/dns/acme-keys")
+    assert again.status_code == 409
+
+
+def test_a_transfer_merely_requested_leaves_the_zone_alone(a_and_b, jobs, app):
+    from reseller.core.events import record_event
+
+    (a, api_a), _b, name = a_and_b
+    api_a.put(f"/api/v1/domains/{name}/dns", json={"template": "default"})
+    with unit_of_work():
+        record_event(reseller_id=a.id, type="domain.transferred_out",
+                     data={"domain": name, "status": "pending"})
+    assert api_a.get(f"/api/v1/domains/{name}/dns").get_json()["status"] == "active"
+
+
+def test_whmcs_savedns_obeys_the_same_rules(a_and_b, factory, jobs, app):
+    (_a, api_a), (_b, api_b), name = a_and_b
+    sld, tld = name.split(".", 1)
+    records = {"dnsrecords": [{"hostname": "@", "type": "A", "address": "203.0.113.9"}]}
+    refused = api_b.post("/whmcs/v1/SaveDNS", json={"sld": sld, "tld": tld, **records})
+    assert "error" in refused.get_json() and refused.status_code == 404
+    assert db.session.query(Zone).filter_by(name=name).count() == 0
+    assert jobs.jobs == []
+    saved = api_a.post("/whmcs/v1/SaveDNS", json={"sld": sld, "tld": tld, **records})
+    assert saved.get_json() == {"success": True}
+    jobs.run_all()
+    assert ("@", "A", 3600, "203.0.113.9") in served(app)[name]
+
+
+def test_client_area_refuses_and_verifies_by_the_same_rules(client, factory, jobs):
+    holder, stranger = factory.user(), factory.user(role="technical")
+    name = fresh()
+    factory.domain(holder.reseller, name)
+    login(client, stranger)
+    refused = client.post("/dns", data={"name": name})
+    assert refused.status_code == 422
+    assert "another account" in refused.get_data(as_text=True)
+    assert client.post("/dns", data={"name": "co.uk"}).status_code == 422
+    external = fresh("ext", "org")
+    assert client.post("/dns", data={"name": external}).status_code == 302
+    page = client.get(f"/dns/{external}").get_data(as_text=True)
+    assert f"_dns-hosting-challenge.{external}" in page and "dns-hosting-verification=" in page
+    assert 'value="verify"' in page
+    assert jobs.jobs == []
+
+
+def _migration():
+    path = next(Path("reseller/migrations/versions").glob("*_zone_ownership.py"))
+    spec = importlib.util.spec_from_file_location("zone_ownership_migration", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _legacy_zone(reseller, name: str) -> Zone:
+    """A zone as it was before the rules: active, published, no proof recorded."""
+    zone = Zone(reseller_id=reseller.id, name=name, status="active", serial=1,
+                on_server=True, published_serial=1)
+    db.session.add(zone)
+    db.session.flush()
+    return zone
+
+
+def test_migration_lets_the_holder_win_and_reports_the_rest(factory, jobs, app, client):
+    a, b, c = factory.reseller(), factory.reseller(), factory.reseller()
+    held, outer, external = fresh(), fresh("outer", "org"), fresh("ext", "org")
+    factory.domain(a, held)
+    with unit_of_work():
+        taken = _legacy_zone(b, held)          # B took A's domain (the bug)
+        suffix = _legacy_zone(b, "co.uk")
+        _legacy_zone(c, outer)                 # C hosts an external name …
+        inside = _legacy_zone(b, f"shop.{outer}")  # … and B a zone inside it
+        kept = _legacy_zone(c, external)
+        db.session.add(AcmeKey(reseller_id=b.id, zone_id=taken.id, key_name=f"acme-{taken.id}",
+                               secret="c2VjcmV0"))
+        for zone in (taken, suffix, inside):
+            app.extensions["tunnus.dns_publisher"].ensure_zone(
+                zone.name, "@ 3600 IN SOA ns1.x. h.x. 1 2 3 4 5\n@ 3600 IN NS ns1.x.\n")
+        _migration().resolve_existing_zones(db.session.connection())
+    db.session.expire_all()
+    status = {z.name: (z.status, z.unpublished_reason, z.proof)
+              for z in db.session.query(Zone).filter(Zone.reseller_id.in_([b.id, c.id]))}
+    assert status[held] == ("pending", "zone_held_elsewhere", None)
+    assert status["co.uk"] == ("pending", "public_suffix", None)
+    assert status[f"shop.{outer}"] == ("pending", "zone_inside_other_zone", None)
+    assert status[outer] == status[external] == ("active", None, "grandfathered")
+
+    # The holder can now host its domain; the periodic repair takes the rest off the server.
+    hosted = factory.api(a).put(f"/api/v1/domains/{held}/dns", json={"template": "default"})
+    assert hosted.status_code == 201 and hosted.get_json()["status"] == "active"
+    with unit_of_work():
+        tasks.repair_drift()
+    jobs.run_all()
+    assert "co.uk" not in served(app) and f"shop.{outer}" not in served(app)
+    assert db.session.query(AcmeKey).filter_by(zone_id=taken.id).count() == 0
+    assert db.session.get(Zone, kept.id).active
+
+    login(client, factory.operator(), "operator password")
+    page = client.get("/console/dns").get_data(as_text=True)
+    for name in (held, "co.uk", f"shop.{outer}", outer, external):
+        assert name in page
+    assert "zone_held_elsewhere" in page and "grandfathered" in page
+
+
+def test_console_report_is_for_operators_only(client, factory):
+    login(client, factory.user())
+    assert client.get("/console/dns").status_code in (302, 403, 404)
