@@ -65,7 +65,7 @@ class SingleLine(validate.Validator):
 
     def __call__(self, value: Any) -> Any:
         if isinstance(value, str) and has_control_characters(value):
-            raise ValidationError(self.error)
+            raise ValidationError([self.error])  # a list: marshmallow would iterate a lazy string
         return value
 
 
