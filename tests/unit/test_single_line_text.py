@@ -61,3 +61,12 @@ def test_contact_schema_refuses_control_characters_in_each_text_field(char):
         value = good[field] + char if field != "street" else f"Kotikatu{char}5"
         errors = ContactIn().validate({**good, field: value})
         assert list(errors) == [field], (field, errors)
+
+
+def test_a_whois_query_echoed_in_no_match_stays_on_its_line():
+    from reseller.whois.answer import no_match
+
+    answer = no_match("evil.com\x1b[2J\rDomain Status: ok")
+    first, rest = answer.split("\r\n", 1)
+    assert first == 'No match for "EVIL.COM\\x1b[2J\\rDOMAIN STATUS: OK".'
+    assert rest.startswith(">>> Last update of WHOIS database: ")
