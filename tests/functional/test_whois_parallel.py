@@ -102,3 +102,29 @@ def test_over_the_rate_limit_parallel_clients_get_the_message_not_a_reset(app, s
     answers = ask_in_parallel(server(per_minute=30), name)
     kinds = Counter("answer" if a.endswith(TRAILER) else a for a in answers)
     assert kinds == {"answer": 30, RATE_LIMITED: CLIENTS - 30}
+
+
+def test_at_the_connection_cap_the_next_client_waits_in_the_backlog_and_is_answered(app):
+    """Four idle connections hold all four slots: the fifth is not reset, it waits (in the
+    listen backlog) and is answered as soon as one slot frees."""
+    whois = WhoisServer(app, "127.0.0.1", free_port(), per_minute=100, max_connections=4)
+    threading.Thread(target=whois.serve_forever, daemon=True).start()
+    address = whois.server_address
+    idle = [socket.create_connection(address, timeout=5) for _ in range(4)]
+    try:
+        with socket.create_connection(address, timeout=5) as fifth:
+            fifth.sendall(b"not-a-name\r\n")
+            fifth.settimeout(0.5)
+            with pytest.raises(TimeoutError):
+                fifth.recv(1)
+            idle.pop().close()  # a slot frees: the fifth is accepted and answered
+            fifth.settimeout(5)
+            answer = b""
+            while chunk := fifth.recv(4096):
+                answer += chunk
+        assert answer.startswith(b'No match for "NOT-A-NAME".')
+    finally:
+        for sock in idle:
+            sock.close()
+        whois.shutdown()
+        whois.server_close()
