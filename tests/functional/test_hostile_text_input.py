@@ -168,3 +168,19 @@ def test_whmcs_refuses_a_hostile_contact_and_host_name(api, jobs, form):
     for contact in db.session.scalars(sa.select(Contact)):
         assert not has_control_characters(" ".join(
             str(getattr(contact, field) or "") for field in CONTACT))
+
+
+def test_client_area_register_form_refuses_a_hostile_nameserver(client, factory):
+    from reseller.domains.models import Order
+
+    install_catalogue()
+    user = factory.user(role="owner")
+    fund(user.reseller, "100.00")
+    contact = make_contact(user.reseller)
+    client.post("/login", data={"email": user.email, "password": "correct horse battery"})
+    page = client.post("/domains/register", data={
+        "name": "lomake-ns.fi", "period": "1", "registrant": str(contact.id),
+        "nameservers": "ns1.dns.example\x1b[2J ns2.dns.example", "idempotency_key": "ns-form"},
+        follow_redirects=True)
+    assert "not a valid host name" in page.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Order)) == 0
