@@ -19,6 +19,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from reseller.core.formatting import format_date_local, format_money
+from reseller.core.text import one_line
 from whitelabel import brands, outbox, sender, tokens
 from whitelabel.models import Brand, OutboxMessage, SenderDomain
 from whitelabel.settings import Settings, current
@@ -185,7 +186,7 @@ def _sender_addresses(domain: SenderDomain | None, brand: Brand,
     """(From header, envelope sender): the verified domain's, else the neutral domain's."""
     name = domain.domain if domain is not None else settings.neutral_sender_domain
     bounce = f"bounces@bounce.{name}" if domain is not None else f"bounces@{name}"
-    return formataddr((brand.name, f"noreply@{name}")), bounce
+    return formataddr((one_line(brand.name), f"noreply@{name}")), bounce
 
 
 def render(kind: str, *, language: str, brand: Brand, context: dict[str, Any],

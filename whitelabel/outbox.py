@@ -24,6 +24,7 @@ from reseller.core.clock import clock
 from reseller.core.db import insert_unless_exists
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
+from reseller.core.text import one_line
 from whitelabel import dkim
 from whitelabel.models import OutboxMessage, SenderDomain
 
@@ -82,12 +83,14 @@ def attachment_loader(kind: str) -> Callable:
 
 
 def build_email(message: OutboxMessage) -> EmailMessage:
+    # Header values built from brand and contact data are one line each (``one_line``):
+    # a stored line break can neither add a header nor make every send fail.
     email = EmailMessage()
-    email["From"] = message.sender
-    email["To"] = message.recipient
+    email["From"] = one_line(message.sender)
+    email["To"] = one_line(message.recipient)
     if message.reply_to:
-        email["Reply-To"] = message.reply_to
-    email["Subject"] = message.subject
+        email["Reply-To"] = one_line(message.reply_to)
+    email["Subject"] = one_line(message.subject)
     email["Date"] = format_datetime(clock.now())
     domain = parseaddr(message.sender)[1].rpartition("@")[2] or None
     # Stable per row, so a receiver can drop the copy of a send we could not confirm.

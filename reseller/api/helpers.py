@@ -10,8 +10,9 @@ from flask import request, url_for
 from marshmallow import Schema, fields
 from werkzeug.routing import IntegerConverter
 
-from reseller.core.errors import DomainError
+from reseller.core.errors import DomainError, ValidationFailed
 from reseller.core.pagination import Page, parse_limit
+from reseller.core.schemas import SINGLE_LINE_ERROR
 
 _KEY = re.compile(r"^[A-Za-z0-9_.:\-]{1,255}$")
 
@@ -35,16 +36,38 @@ class InvalidCharacters(DomainError):
 
 
 def reject_nul_characters() -> None:
-    """NUL can't be stored in a text column; refuse it up front with a 400, not a 500."""
+    """NUL can't be stored in a text column; refuse it up front, never a 500. In a field
+    of the body it is a 422 naming that field; in the path or query string a 400."""
     if "\x00" in request.path or any("\x00" in key or "\x00" in value
                                       for key, value in request.args.items(multi=True)):
         raise InvalidCharacters()
     data = request.get_data(cache=True)
     if b"\x00" in data or b"\\u0000" in data.lower():
-        raise InvalidCharacters()
-    if request.form and any("\x00" in key or "\x00" in value
-                            for key, value in request.form.items(multi=True)):
-        raise InvalidCharacters()
+        field = _nul_field(request.get_json(silent=True)) if request.is_json else None
+        if field is None or "_" in field:  # not inside a member: no field to name
+            raise InvalidCharacters()
+        raise ValidationFailed(field)
+    if request.form:
+        for key, value in request.form.items(multi=True):
+            if "\x00" in key:
+                raise InvalidCharacters()
+            if "\x00" in value:
+                raise ValidationFailed({key: [SINGLE_LINE_ERROR]})
+
+
+def _nul_field(value: Any) -> dict[str, Any] | None:
+    """Marshmallow-style errors naming the first JSON member whose text holds a NUL."""
+    if isinstance(value, str):
+        return {"_": [SINGLE_LINE_ERROR]} if "\x00" in value else None
+    items = (value.items() if isinstance(value, dict)
+             else enumerate(value) if isinstance(value, list) else ())
+    for key, item in items:
+        if isinstance(key, str) and "\x00" in key:
+            return None  # a NUL in a member name: no field to name, the 400 says it
+        found = _nul_field(item)
+        if found is not None:
+            return {str(key): found.get("_", found)}
+    return None
 
 
 def json_body() -> dict[str, Any]:

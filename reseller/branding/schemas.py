@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from reseller.core.schemas import BaseSchema
+from reseller.core.schemas import BaseSchema, Line, LineEmail
 
 
 def N_(text: str) -> str:  # noqa: N802  (marks a message for extraction; translated on output)
@@ -16,18 +16,20 @@ HTTPS_URL = validate.URL(schemes={"https"}, require_tld=True)
 
 
 class BrandIn(BaseSchema):
-    name = fields.String(validate=validate.Length(min=1, max=100))
-    logo_url = fields.String(allow_none=True, validate=[validate.Length(max=500), HTTPS_URL])
-    primary_color = fields.String(validate=COLOR)
-    accent_color = fields.String(validate=COLOR)
-    support_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
-    support_phone = fields.String(allow_none=True, validate=[
+    """Every field is one line: the name is WHOIS's ``Reseller:`` and mail's From name."""
+
+    name = Line(validate=validate.Length(min=1, max=100))
+    logo_url = Line(allow_none=True, validate=[validate.Length(max=500), HTTPS_URL])
+    primary_color = Line(validate=COLOR)
+    accent_color = Line(validate=COLOR)
+    support_email = LineEmail(allow_none=True, validate=validate.Length(max=254))
+    support_phone = Line(allow_none=True, validate=[
         validate.Length(max=40), validate.Regexp(r"^\+?[0-9 ()-]{5,40}$",
                                                  error=N_("Use digits, spaces and + only."))])
-    support_url = fields.String(allow_none=True, validate=[validate.Length(max=500), HTTPS_URL])
+    support_url = Line(allow_none=True, validate=[validate.Length(max=500), HTTPS_URL])
     default_language = fields.String(validate=validate.OneOf(("fi", "sv", "en")))
-    sender_domain = fields.String(allow_none=True, validate=validate.Length(min=1, max=253),
-                                  metadata={"description": "null removes it"})
+    sender_domain = Line(allow_none=True, validate=validate.Length(min=1, max=253),
+                         metadata={"description": "null removes it"})
 
 
 class BrandOut(BaseSchema):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from reseller.core.errors import ValidationFailed
+from reseller.core.text import has_control_characters
 
 
 class BaseSchema(Schema):
@@ -46,3 +48,38 @@ class Amount(fields.Decimal):
         metadata = {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$",
                     "example": "12.50", **kwargs.pop("metadata", {})}
         super().__init__(places=2, as_string=True, allow_nan=False, metadata=metadata, **kwargs)
+
+
+# -- Single-line text ------------------------------------------------------------------------
+# Names, addresses, brand names and host names are printed one per line in WHOIS, jCard,
+# mail headers and CSV; a control character in one could start a line of its own there.
+
+SINGLE_LINE_ERROR = lazy_gettext("Use one line of text without control characters "
+                                 "(line breaks, tabs, NUL, ESC).")
+
+
+class SingleLine(validate.Validator):
+    """Refuses control characters (C0, DEL, C1) and the U+2028/U+2029 line separators."""
+
+    error = SINGLE_LINE_ERROR
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, str) and has_control_characters(value):
+            raise ValidationError([self.error])  # a list: marshmallow would iterate a lazy string
+        return value
+
+
+class Line(fields.String):
+    """A one-line string: a control character in it is a 422 naming the field."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.insert(0, SingleLine())
+
+
+class LineEmail(fields.Email):
+    """An e-mail address on one line (marshmallow's own check lets U+2028 through)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.insert(0, SingleLine())

@@ -13,7 +13,8 @@ import idna
 from flask_babel import lazy_gettext as _l
 
 from reseller.catalog.rules import TldRules, rules_for
-from reseller.core.errors import DomainError
+from reseller.core.errors import DomainError, ValidationFailed
+from reseller.core.text import has_control_characters, one_line
 
 _LDH = re.compile(r"^[a-z0-9-]+$")
 
@@ -87,7 +88,10 @@ def parse_many(texts: list[str]) -> list[DomainName]:
 
 
 def is_host_name(text: str) -> bool:
-    """A valid fully qualified host name (for nameservers): LDH labels, at least two."""
+    """A valid fully qualified host name (for nameservers): LDH labels, at least two, and
+    no control character anywhere (not even a trailing line break the strip would hide)."""
+    if has_control_characters(text):
+        return False
     try:
         ascii_name = idna.encode(text.strip().rstrip("."), uts46=True).decode("ascii")
     except idna.IDNAError:
@@ -100,3 +104,15 @@ def is_host_name(text: str) -> bool:
 
 def host_name(text: str) -> str:
     return idna.encode(text.strip().rstrip("."), uts46=True).decode("ascii")
+
+
+def host_names(texts: list, *, field: str = "nameservers") -> list[str]:
+    """Each text as a host name in A-label form, repeats dropped; the first that is not a
+    host name is a 422 naming ``field``."""
+    hosts = []
+    for text in texts:
+        if not isinstance(text, str) or not is_host_name(text):
+            raise ValidationFailed({field: [_l("%(host)s is not a valid host name.",
+                                               host=one_line(text))]})
+        hosts.append(host_name(text))
+    return list(dict.fromkeys(hosts))

@@ -108,6 +108,7 @@ def order_register(*, reseller_id: int, name: str, period: int, contacts: dict[s
     _refuse_if_blocked(reseller_id)
     parsed = names.parse(name)
     parsed.rules.check_period(period)
+    nameservers = names.host_names(nameservers or [])  # each is a WHOIS line: one line each
     role_ids = _own_contacts(reseller_id, contacts)
     if find_live_domain(parsed.ascii) is not None:
         raise DomainUnavailable(_l("%(name)s is already registered.", name=parsed.unicode))

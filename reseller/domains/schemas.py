@@ -7,7 +7,7 @@ import re
 from babel import Locale
 from marshmallow import ValidationError, fields, validate, validates
 
-from reseller.core.schemas import BaseSchema, Id
+from reseller.core.schemas import BaseSchema, Id, Line, LineEmail
 from wallet.money import Money
 
 LANGUAGES = ("fi", "sv", "en")
@@ -45,20 +45,21 @@ class AcceptPrice(fields.String):
 
 
 class ContactIn(BaseSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    organization = fields.String(load_default=None, allow_none=True,
-                                 validate=validate.Length(max=255))
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    phone = fields.String(required=True)
-    street = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    city = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    postal_code = fields.String(required=True, validate=validate.Length(min=1, max=20))
-    country = fields.String(required=True)
+    """Every text field is one line: WHOIS prints each as a ``Key: value`` line."""
+
+    name = Line(required=True, validate=validate.Length(min=1, max=255))
+    organization = Line(load_default=None, allow_none=True, validate=validate.Length(max=255))
+    email = LineEmail(required=True, validate=validate.Length(max=254))
+    phone = Line(required=True)
+    street = Line(required=True, validate=validate.Length(min=1, max=255))
+    city = Line(required=True, validate=validate.Length(min=1, max=100))
+    postal_code = Line(required=True, validate=validate.Length(min=1, max=20))
+    country = Line(required=True)
     language = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
 
     @validates("phone")
     def _phone(self, value: str, **_kwargs) -> None:
-        if not PHONE.match(value or ""):
+        if not PHONE.fullmatch(value or ""):
             raise ValidationError("Use the form +CC.NUMBER, e.g. +358.401234567.")
 
     @validates("country")
@@ -128,8 +129,7 @@ class RegisterIn(BaseSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=300))
     period = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=10))
     contacts = fields.Nested(ContactsIn, required=True)
-    nameservers = fields.List(fields.String(), load_default=list,
-                              validate=validate.Length(max=13))
+    nameservers = fields.List(Line(), load_default=list, validate=validate.Length(max=13))
     privacy = fields.Boolean(load_default=False)
     auto_renew = fields.Boolean(load_default=True)
     accept_price = AcceptPrice()
@@ -259,7 +259,7 @@ class DomainListOut(BaseSchema):
 
 
 class NameserversIn(BaseSchema):
-    nameservers = fields.List(fields.String(), required=True)
+    nameservers = fields.List(Line(), required=True)
 
 
 class HostIn(BaseSchema):

@@ -107,13 +107,7 @@ def _active(reseller_id: int, name: str) -> Domain:
 
 def set_nameservers(*, reseller_id: int, name: str, nameservers: list[str]) -> Domain:
     domain = _active(reseller_id, name)
-    hosts = []
-    for text in nameservers:
-        if not isinstance(text, str) or not names.is_host_name(text):
-            raise ValidationFailed({"nameservers": [_l("%(host)s is not a valid host name.",
-                                                       host=str(text))]})
-        hosts.append(names.host_name(text))
-    hosts = list(dict.fromkeys(hosts))
+    hosts = names.host_names(nameservers)
     if not 2 <= len(hosts) <= 13:
         raise ValidationFailed({"nameservers": [_l("Give 2–13 different nameservers.")]})
     glue = {host.name for host in domain.hosts}

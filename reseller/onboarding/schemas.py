@@ -13,24 +13,25 @@ from reseller.accounts.identity import (
     normalize_business_id,
     normalize_vat_id,
 )
-from reseller.core.schemas import BaseSchema
+from reseller.core.schemas import BaseSchema, Line, LineEmail
 
 _PHONE = re.compile(r"^\+\d{1,3}\.\d{4,14}$")
 
 
 class ApplicationIn(BaseSchema):
-    company_name = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    # One-line fields: the company name is WHOIS's ``Reseller:`` until a brand is saved.
+    company_name = Line(required=True, validate=validate.Length(min=2, max=200))
     country = fields.String(required=True, validate=validate.Length(equal=2))
     business_id = fields.String(required=True, validate=validate.Length(min=1, max=40))
     vat_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
     website = fields.Url(required=True, schemes={"http", "https"}, require_tld=True,
                          validate=validate.Length(max=300))
-    street = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    city = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    postal_code = fields.String(load_default=None, allow_none=True,
-                                validate=validate.Length(max=20))
-    contact_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    contact_email = fields.Email(required=True, validate=validate.Length(max=254))
+    street = Line(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    city = Line(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    postal_code = Line(load_default=None, allow_none=True,
+                       validate=validate.Length(max=20))
+    contact_name = Line(required=True, validate=validate.Length(min=1, max=200))
+    contact_email = LineEmail(required=True, validate=validate.Length(max=254))
     contact_phone = fields.String(load_default=None, allow_none=True,
                                   validate=validate.Regexp(_PHONE, error="Use the form +CC.NUMBER, e.g. +358.401234567."))
     language = fields.String(load_default="en", validate=validate.OneOf(("fi", "sv", "en")))

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, json
 
 from reseller.core.clock import clock
 from reseller.core.errors import PROBLEM_MIME
+from reseller.core.text import one_line
 from reseller.rdap.data import Brand, Person, Registrar, RegistrationData, lookup, normalize_query
 
 bp = Blueprint("rdap", __name__, url_prefix="/rdap")
@@ -54,8 +55,24 @@ def _notices() -> list[dict[str, Any]]:
     ]
 
 
+def _one_line(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_one_line(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _one_line(item) for key, item in value.items()}
+    return one_line(value) if isinstance(value, str) else value
+
+
 def _vcard(*properties: list) -> list:
-    return ["vcard", [["version", {}, "text", "4.0"], *properties]]
+    """A jCard whose every value and parameter is one line of text. RFC 7095 would carry a
+    line break JSON-escaped, but clients print ``fn``/``adr`` as lines of their own, so a
+    stored one (older than the input rule) is escaped visibly instead, as in WHOIS."""
+    return ["vcard", [["version", {}, "text", "4.0"], *map(_one_line, properties)]]
+
+
+def _link(url: str, rel: str, media_type: str) -> dict[str, str]:
+    url = one_line(url)
+    return {"value": url, "rel": rel, "href": url, "type": media_type}
 
 
 def registrar_entity(registrar: Registrar) -> dict[str, Any]:
@@ -72,8 +89,7 @@ def registrar_entity(registrar: Registrar) -> dict[str, Any]:
                       "vcardArray": _vcard(*abuse_properties)}],
     }
     if registrar.url:
-        entity["links"] = [{"value": registrar.url, "rel": "about", "href": registrar.url,
-                            "type": "text/html"}]
+        entity["links"] = [_link(registrar.url, "about", "text/html")]
     return entity
 
 
@@ -86,8 +102,7 @@ def reseller_entity(brand: Brand) -> dict[str, Any]:
     entity: dict[str, Any] = {"objectClassName": "entity", "roles": ["reseller"],
                               "vcardArray": _vcard(*properties)}
     if brand.url:
-        entity["links"] = [{"value": brand.url, "rel": "about", "href": brand.url,
-                            "type": "text/html"}]
+        entity["links"] = [_link(brand.url, "about", "text/html")]
     return entity
 
 
@@ -154,7 +169,7 @@ def domain_object(data: RegistrationData) -> dict[str, Any]:
             {"eventAction": "last changed", "eventDate": _iso(data.updated_at)},
             {"eventAction": "last update of RDAP database", "eventDate": _iso(clock.now())},
         ],
-        "nameservers": [{"objectClassName": "nameserver", "ldhName": host}
+        "nameservers": [{"objectClassName": "nameserver", "ldhName": one_line(host)}
                         for host in data.nameservers],
         "secureDNS": {"delegationSigned": bool(data.ds),
                       **({"dsData": [{"keyTag": ds["key_tag"], "algorithm": ds["algorithm"],
@@ -187,7 +202,7 @@ def domain(name: str):
     try:
         query = normalize_query(name)
     except ValueError:
-        return _error(400, "Bad Request", f"{name} is not a domain name.", "invalid_domain_name")
+        return _error(400, "Bad Request", f"{one_line(name)} is not a domain name.", "invalid_domain_name")
     data = lookup(query, current_app.config)
     if data is None:
         return _error(404, "Not Found", f"{query} is not registered through this service.",

@@ -1,10 +1,14 @@
 """WHOIS answers in the ICANN key: value layout (2013 RAA RDDS specification), with a
-``Reseller:`` line, privacy redaction and "No match for" for names we do not have."""
+``Reseller:`` line, privacy redaction and "No match for" for names we do not have.
+
+Every value goes through ``one_line``: a stored value with a line break (older than the
+input rule) prints escaped on its own line and cannot add a ``Key: value`` line."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from reseller.core.text import one_line
 from reseller.rdap.data import RegistrationData
 
 REDACTED = "REDACTED FOR PRIVACY"
@@ -56,12 +60,12 @@ def format_answer(data: RegistrationData, *, whois_server: str, now: datetime) -
     lines += [("Name Server", host.upper()) for host in data.nameservers]
     lines.append(("DNSSEC", "signedDelegation" if data.ds else "unsigned"))
     lines.append(("URL of the ICANN Whois Inaccuracy Complaint Form", "https://www.icann.org/wicf/"))
-    text = "\r\n".join(f"{key}: {value}".rstrip() for key, value in lines)
+    text = "\r\n".join(f"{key}: {one_line(value)}".rstrip() for key, value in lines)
     return (text + f"\r\n>>> Last update of WHOIS database: {_date(now)} <<<\r\n\r\n"
             "For more information on Whois status codes, please visit https://icann.org/epp\r\n"
             "The data is provided for lawful purposes only; bulk queries are not permitted.\r\n")
 
 
 def no_match(query: str) -> str:
-    return f'No match for "{query.upper()}".\r\n>>> Last update of WHOIS database: ' \
+    return f'No match for "{one_line(query.upper())}".\r\n>>> Last update of WHOIS database: ' \
            f'{_date(datetime.now(UTC))} <<<\r\n'

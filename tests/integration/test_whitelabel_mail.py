@@ -223,3 +223,35 @@ def test_two_writers_queueing_one_message_at_once_store_and_send_it_once(app, co
              if job[0] == "whitelabel.tasks.send_message"]
     assert sends == [("whitelabel.tasks.send_message", (ids[0],))]
     app.extensions["tunnus.jobs"].jobs.clear()
+
+
+def test_a_brand_name_with_a_line_break_adds_no_header_and_still_sends(
+        factory, wl_settings, smtp_sink, smtp_mailer, jobs):
+    """Stored before the input rule: the brand's name, support address and a subject with a
+    line break. Each header stays one line (escaped), no Bcc appears, the mail goes out."""
+    from whitelabel import brands
+
+    reseller = factory.reseller()
+    with unit_of_work():
+        brand = brands.update_brand(reseller_id=reseller.id, name="Webbi")
+    with unit_of_work():
+        brand.name = "Webbi\r\nBcc: victim@evil.example"
+        brand.support_email = "tuki@webbi.example\nBcc: other@evil.example"
+    smtp_sink.start()
+    with unit_of_work():
+        send_registrant_message(
+            reseller_id=reseller.id, kind="domain_deleted", recipient="owner@customer.example",
+            language="en", context={"domain": "site.fi\r\nX-Injected: yes"},
+            dedupe_key="test:hostile-brand", settings=wl_settings)
+    jobs.run_all()
+    [envelope] = smtp_sink.envelopes
+    assert envelope.rcpt_tos == ["owner@customer.example"]
+    head = envelope.original_content.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    names = [line.split(":", 1)[0] for line in head.split("\r\n") if not line[:1].isspace()]
+    assert "Bcc" not in names and "X-Injected" not in names
+    assert len(names) == len(set(names))
+    parsed = message_from_bytes(envelope.original_content, policy=policy.default)
+    assert parsed["From"].addresses[0].display_name == "Webbi\\r\\nBcc: victim@evil.example"
+    assert parsed["Subject"] == "site.fi\\r\\nX-Injected: yes has been deleted"
+    assert "Reply-To: tuki@webbi.example\\nBcc: other@evil.example" in head.split("\r\n")
+    assert OutboxMessage.query.one().state == "sent"

@@ -17,6 +17,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from reseller.core.extensions import db
+from reseller.core.text import csv_cell
 from wallet.invoices.models import ZERO, Invoice
 from wallet.invoices.periods import Month
 
@@ -58,8 +59,8 @@ def journal_csv(month: Month) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for invoice in documents(month):
-        writer.writerow(_row(invoice))
+    for invoice in documents(month):  # buyer names are user data: no cell runs as a formula
+        writer.writerow({key: csv_cell(value) for key, value in _row(invoice).items()})
     return out.getvalue()
 
 
