@@ -7,7 +7,7 @@ operator console lists them. Zones for external names without a conflict stay ac
 their ACME keys off the server (run ``flask jobs run dns-repair-drift`` after upgrading).
 
 Revision ID: 5e24c716de54
-Revises: d2a6f8b4c1e7
+Revises: e5c2b9a7d3f1
 Create Date: 2026-12-05
 """
 import secrets
@@ -20,7 +20,7 @@ from publicsuffixlist import PublicSuffixList
 import reseller.core.types
 
 revision = '5e24c716de54'
-down_revision = 'd2a6f8b4c1e7'
+down_revision = 'e5c2b9a7d3f1'
 branch_labels = None
 depends_on = None
 
