@@ -33,7 +33,7 @@ class Zone(db.Model):
     name: Mapped[str] = mapped_column(sa.String(253))  # A-label, no final dot
     status: Mapped[str] = mapped_column(sa.String(10), default="pending")
     # How the right to host was shown: domain (held here), parent (inside an own zone),
-    # txt, delegation, or grandfathered (hosted before the ownership rules).
+    # txt or delegation (external names).
     proof: Mapped[str | None] = mapped_column(sa.String(20))
     verification_token: Mapped[str | None] = mapped_column(sa.String(64))
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

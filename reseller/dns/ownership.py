@@ -129,10 +129,15 @@ def activate(zone: Zone, *, proof: str) -> None:
     (the holder, or whoever proved control of the name above, wins)."""
     evict(name=zone.name, keep_reseller_id=zone.reseller_id,
           reason=HELD_ELSEWHERE if proof == "domain" else INSIDE_OTHER_ZONE)
-    now = clock.now()
-    zone.status, zone.proof, zone.verified_at = "active", proof, now
-    zone.unpublished_reason = zone.unpublished_at = None
-    db.session.flush()
+    try:
+        # One active zone per name (a partial unique index): a concurrent activation of
+        # the same name by another account makes this one lose, as a refusal, not a 500.
+        with db.session.begin_nested():
+            zone.status, zone.proof, zone.verified_at = "active", proof, clock.now()
+            zone.unpublished_reason = zone.unpublished_at = None
+            db.session.flush()
+    except sa.exc.IntegrityError as error:
+        raise ZoneHeldElsewhere() from error
     record_event(reseller_id=zone.reseller_id, type="dns.zone_verified",
                  data={"zone": zone.name, "proof": proof})
     enqueue("reseller.dns.tasks.publish_zone", zone.id)
@@ -248,12 +253,12 @@ def verification_view(zone: Zone) -> dict | None:
 
 
 def unpublished_report() -> list[tuple[Zone, str]]:
-    """For the operator console: zones taken off the server by these rules, and zones
-    kept from before them without proof, each with its reseller's company name."""
+    """For the operator console: zones taken off the server by these rules (or never
+    proven since the rules came), each with its reseller's company name."""
     from reseller.accounts.models import Reseller
 
     rows = db.session.execute(
         sa.select(Zone, Reseller.company_name).join(Reseller, Reseller.id == Zone.reseller_id)
-        .where(sa.or_(Zone.unpublished_reason.is_not(None), Zone.proof == "grandfathered"))
-        .order_by(Zone.unpublished_reason.is_(None), Zone.name, Zone.id))
+        .where(Zone.unpublished_reason.is_not(None))
+        .order_by(Zone.name, Zone.id))
     return [(zone, company) for zone, company in rows]

@@ -71,7 +71,7 @@ def check_zone(zone: Zone, settings: DnsSettings) -> None:
 
 
 def ownership_report() -> list[tuple[Zone, str]]:
-    """Operator console: zones unpublished by the ownership rules, and grandfathered ones."""
+    """Operator console: zones unpublished by the ownership rules."""
     return ownership.unpublished_report()
 
 

@@ -1,10 +1,12 @@
 """Who may host a zone: zones are active or pending (waiting for proof of control), one
 active zone per name. Existing zones that break the rules are resolved: the domain's
 holder wins; the others (another account's domain, a public suffix, a name that cannot be
-registered, a zone inside another account's zone) become pending with the reason, and the
-operator console lists them. Zones for external names without a conflict stay active as
-``grandfathered`` (also listed). ``dns-repair-drift`` then takes the unpublished zones and
-their ACME keys off the server (run ``flask jobs run dns-repair-drift`` after upgrading).
+registered, a zone inside another account's zone, and a zone of an external name that was
+never proven (``zone_unverified``) become pending with the reason, and the operator console
+lists them. A pending external zone goes live again once its reseller proves control (TXT
+or delegation; ``dns-verify-zones`` checks every 10 minutes). ``dns-repair-drift`` then
+takes the unpublished zones and their ACME keys off the server (run ``flask jobs run
+dns-repair-drift`` after upgrading).
 
 Revision ID: 5e24c716de54
 Revises: e5c2b9a7d3f1
@@ -71,13 +73,13 @@ def decide(zones, holders, psl):
         elif psl.privatesuffix(name, accept_unknown=False) is None:
             decided[zone_id] = (None, 'zone_not_allowed')
         else:
-            decided[zone_id] = ('grandfathered', None)
-    # A surviving zone inside another account's surviving zone: the outer one wins.
+            decided[zone_id] = (None, 'zone_unverified')
+    # An unproven zone inside another account's surviving zone (a held domain's): it loses.
     alive = {name: reseller_id for zone_id, reseller_id, name in zones
              if decided[zone_id][1] is None}
     for zone_id, reseller_id, name in zones:
         proof, reason = decided[zone_id]
-        if reason is None and proof != 'domain' and any(
+        if reason == 'zone_unverified' and any(
                 alive.get(outer) not in (None, reseller_id) for outer in _above(name)[1:]):
             decided[zone_id] = (None, 'zone_inside_other_zone')
     return decided
