@@ -48,7 +48,16 @@ def clock_show() -> None:
     click.echo(clock.now().isoformat(timespec="seconds"))
 
 
+def _sandbox_only(what: str) -> None:
+    """Refuse a demo or time-machine command outside sandbox mode, saying why."""
+    if not current_app.config.get("SANDBOX"):
+        raise click.ClickException(
+            f"{what} works only in sandbox mode (TUNNUS_ENV=sandbox); this is production. "
+            "Production starts empty: see the install runbook in docs/operations.md.")
+
+
 def _move(action) -> None:
+    _sandbox_only("the time machine (flask clock)")
     try:
         with unit_of_work():
             moment = action()
@@ -175,6 +184,7 @@ def demo_load() -> None:
     """Create the demo operator and resellers (idempotent) and write demo.json."""
     from reseller import demo
 
+    _sandbox_only("flask demo load")
     with unit_of_work():
         info = demo.load(current_app.config)
     _drain()
