@@ -159,7 +159,8 @@ def worker(burst: bool, fork: bool, max_jobs: int | None, queues: tuple[str, ...
     names = [name for name in jobs.QUEUES if not queues or name in queues]
     worker_class([Queue(name, connection=connection) for name in names],
                  connection=connection).work(burst=burst, with_scheduler=True,
-                                             max_jobs=max_jobs)
+                                             max_jobs=max_jobs,
+                                             logging_level=app.config["LOG_LEVEL"])
 
 
 @click.command("scheduler")
@@ -173,7 +174,8 @@ def scheduler() -> None:
     url = current_app.config.get("REDIS_URL")
     if not url:
         raise click.ClickException("REDIS_URL is not set")
-    cron = CronScheduler(connection=Redis.from_url(url))
+    cron = CronScheduler(connection=Redis.from_url(url),
+                         logging_level=current_app.config["LOG_LEVEL"])
     for job in PERIODIC.values():
         cron.register(execute, "default", args=(job.path,), cron=job.cron, name=job.name)
     cron.start()

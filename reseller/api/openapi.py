@@ -140,6 +140,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
             "status": {"type": "integer"}, "detail": {"type": "string"},
             "code": {"type": "string"},
             "errors": {"type": "object", "additionalProperties": True},
+            "request_id": {"type": "string",
+                           "description": "This request's id, as in `X-Request-ID`"},
         },
         "additionalProperties": True,
     })
