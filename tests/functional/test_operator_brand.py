@@ -123,3 +123,18 @@ def test_webhook_user_agent_is_neutral_and_configurable(app):
     assert PLATFORM not in app.config["WEBHOOKS_USER_AGENT"]
     assert load_config({"WEBHOOKS_USER_AGENT": "Acme-Hooks/2"})["WEBHOOKS_USER_AGENT"] == \
         "Acme-Hooks/2"
+
+
+def test_the_neutral_link_host_serves_no_platform_page(app, client):
+    from dataclasses import replace
+
+    from whitelabel.settings import Settings
+
+    app.extensions["whitelabel.settings"] = replace(Settings.from_config(app.config),
+                                                    neutral_link_host="links.relay.example")
+    try:
+        for path in ("/login", "/", "/go/help", "/no-such-page"):
+            response = client.get(path, headers={"Host": "links.relay.example"})
+            assert (response.status_code, response.get_data(as_text=True)) == (404, "Not found")
+    finally:
+        app.extensions.pop("whitelabel.settings", None)
