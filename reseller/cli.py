@@ -31,7 +31,8 @@ def secrets_new_key() -> None:
 def secrets_rotate() -> None:
     """Re-encrypt every stored secret with the first key of DATA_ENCRYPTION_KEYS.
 
-    Run it after putting a new key first; once it is done the old keys can go.
+    Run it once every process has the new key first (docs/operations.md, key rotation);
+    when `flask secrets status` then exits 0, the old keys can go.
     """
     from reseller.core import crypto
     from reseller.core.extensions import db
@@ -40,6 +41,26 @@ def secrets_rotate() -> None:
         counts = crypto.rotate_all(db.session, db.metadata)
     for column, count in counts.items():
         click.echo(f"{column}: {count} re-encrypted")
+
+
+@secrets_cli.command("status")
+def secrets_status() -> None:
+    """Count stored secrets by key; exit 1 while any is not under the first key.
+
+    An old key may leave DATA_ENCRYPTION_KEYS once this exits 0.
+    """
+    from reseller.core import crypto
+    from reseller.core.extensions import db
+
+    usage = crypto.key_usage(db.session, db.metadata)
+    for column, counts in usage.items():
+        click.echo(f"{column}: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+    behind = sum(c["older keys"] + c["plaintext"] + c["unreadable"] for c in usage.values())
+    if behind:
+        raise click.ClickException(f"{behind} stored secrets are not under the first key: "
+                                   "run `flask secrets rotate` (after every process has "
+                                   "the new key first)")
+    click.echo("every stored secret is under the first key; older keys can be removed")
 
 
 @clock_cli.command("show")
