@@ -10,7 +10,7 @@ from flask import Flask, g, has_request_context, render_template, request, sessi
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from reseller.core import jobs, resources
+from reseller.core import jobs, logs, resources
 from reseller.core.clock import clock
 from reseller.core.config import check_production, load_config
 from reseller.core.errors import DomainError, problem_response
@@ -34,7 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # fresh checkout it does not exist yet, and SQLite will not create a directory.
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure_logging(app.config)
 
     if app.config["PROXY_FIX_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -54,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from reseller import cli
 
     cli.init_app(app)
+    logs.init_app(app)  # last: its request hook goes first, before any that may refuse
     return app
 
 

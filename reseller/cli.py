@@ -31,7 +31,8 @@ def secrets_new_key() -> None:
 def secrets_rotate() -> None:
     """Re-encrypt every stored secret with the first key of DATA_ENCRYPTION_KEYS.
 
-    Run it after putting a new key first; once it is done the old keys can go.
+    Run it once every process has the new key first (docs/operations.md, key rotation);
+    when `flask secrets status` then exits 0, the old keys can go.
     """
     from reseller.core import crypto
     from reseller.core.extensions import db
@@ -42,13 +43,42 @@ def secrets_rotate() -> None:
         click.echo(f"{column}: {count} re-encrypted")
 
 
+@secrets_cli.command("status")
+def secrets_status() -> None:
+    """Count stored secrets by key; exit 1 while any is not under the first key.
+
+    An old key may leave DATA_ENCRYPTION_KEYS once this exits 0.
+    """
+    from reseller.core import crypto
+    from reseller.core.extensions import db
+
+    usage = crypto.key_usage(db.session, db.metadata)
+    for column, counts in usage.items():
+        click.echo(f"{column}: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+    behind = sum(c["older keys"] + c["plaintext"] + c["unreadable"] for c in usage.values())
+    if behind:
+        raise click.ClickException(f"{behind} stored secrets are not under the first key: "
+                                   "run `flask secrets rotate` (after every process has "
+                                   "the new key first)")
+    click.echo("every stored secret is under the first key; older keys can be removed")
+
+
 @clock_cli.command("show")
 def clock_show() -> None:
     """Print the current (sandbox) time in ISO 8601."""
     click.echo(clock.now().isoformat(timespec="seconds"))
 
 
+def _sandbox_only(what: str) -> None:
+    """Refuse a demo or time-machine command outside sandbox mode, saying why."""
+    if not current_app.config.get("SANDBOX"):
+        raise click.ClickException(
+            f"{what} works only in sandbox mode (TUNNUS_ENV=sandbox); this is production. "
+            "Production starts empty: see the install runbook in docs/operations.md.")
+
+
 def _move(action) -> None:
+    _sandbox_only("the time machine (flask clock)")
     try:
         with unit_of_work():
             moment = action()
@@ -150,7 +180,8 @@ def worker(burst: bool, fork: bool, max_jobs: int | None, queues: tuple[str, ...
     names = [name for name in jobs.QUEUES if not queues or name in queues]
     worker_class([Queue(name, connection=connection) for name in names],
                  connection=connection).work(burst=burst, with_scheduler=True,
-                                             max_jobs=max_jobs)
+                                             max_jobs=max_jobs,
+                                             logging_level=app.config["LOG_LEVEL"])
 
 
 @click.command("scheduler")
@@ -164,7 +195,8 @@ def scheduler() -> None:
     url = current_app.config.get("REDIS_URL")
     if not url:
         raise click.ClickException("REDIS_URL is not set")
-    cron = CronScheduler(connection=Redis.from_url(url))
+    cron = CronScheduler(connection=Redis.from_url(url),
+                         logging_level=current_app.config["LOG_LEVEL"])
     for job in PERIODIC.values():
         cron.register(execute, "default", args=(job.path,), cron=job.cron, name=job.name)
     cron.start()
@@ -175,6 +207,7 @@ def demo_load() -> None:
     """Create the demo operator and resellers (idempotent) and write demo.json."""
     from reseller import demo
 
+    _sandbox_only("flask demo load")
     with unit_of_work():
         info = demo.load(current_app.config)
     _drain()

@@ -49,7 +49,13 @@ RESELLER_HOOKS: list[Callable[[Reseller, dict[str, Any], Any], None]] = []
 INFO_HOOKS: list[Callable[[Any], dict[str, Any]]] = []
 
 
+class DemoRefused(RuntimeError):
+    """Demo data (known passwords, domains the registry never saw) outside sandbox mode."""
+
+
 def load(config: Any) -> dict[str, Any]:
+    if not config.get("SANDBOX"):
+        raise DemoRefused("demo data is loaded only in sandbox mode")
     operator = _operator(config)
     info: dict[str, Any] = {
         "base_url": config["BASE_URL"],

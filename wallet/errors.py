@@ -95,6 +95,14 @@ class InvalidPaymentMethod(DomainError):
     title = _l("Unknown payment method")
 
 
+class PaymentMethodNotOffered(DomainError):
+    """The method exists but the operator does not offer it (``PAYMENT_METHODS``)."""
+
+    status = 422
+    code = "payment_method_not_offered"
+    title = _l("This payment method is not offered")
+
+
 class InvalidSignature(DomainError):
     status = 400
     code = "invalid_signature"

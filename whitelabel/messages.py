@@ -253,13 +253,16 @@ def send_reseller_message(*, reseller_id: int, kind: str, recipient: str,
     settings = settings or current()
     language = language if language in LANGUAGES else "en"
     spec = RESELLER_KINDS[kind]
-    platform = Brand(name="Tunnus", primary_color="#1f5f8b", accent_color="#f2f5f8")
+    # Resellers hear from the operator, under the operator's brand (never the platform's).
+    platform = Brand(name=settings.operator_brand, primary_color="#1f5f8b",
+                     accent_color="#f2f5f8")
     subject, text, html = render(kind, language=language, brand=platform, context=context,
                                  base=settings.base_url, audience="reseller",
                                  action_url=settings.base_url + spec.path if spec.path else None)
     return outbox.queue_message(
         dedupe_key=dedupe_key, recipient=recipient,
-        sender=formataddr(("Tunnus", f"notifications@{settings.neutral_sender_domain}")),
+        sender=formataddr((settings.operator_brand,
+                           f"notifications@{settings.neutral_sender_domain}")),
         envelope_from=f"bounces@{settings.neutral_sender_domain}", language=language,
         template=f"reseller/{kind}", subject=subject, text=text, html=html,
         reseller_id=reseller_id, context=context)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request
+from flask import Blueprint, redirect, render_template, request
 from flask_babel import force_locale
 
 from whitelabel import actions, brands, sender
@@ -43,9 +43,14 @@ def _only_pages_on_link_hosts():
         return None
     if (request.endpoint or "").startswith("whitelabel_pages."):
         return None
-    if _host_reseller() is not None:
-        return "Not found", 404, {"Content-Type": "text/plain; charset=utf-8"}
+    if _host_reseller() is not None or host == current().neutral_link_host.split(":")[0]:
+        return _not_found()  # the neutral link host carries no brand at all
     return None
+
+
+def _not_found():
+    """A bare 404: no page of the platform (and no brand) on a registrant's link host."""
+    return "Not found", 404, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 def _render(template: str, *, reseller_id: int, language: str | None, status: int = 200,
@@ -102,7 +107,7 @@ def link(kind: str, token: str):
 def help_page():
     reseller_id = _host_reseller()
     if reseller_id is None:
-        abort(404)
+        return _not_found()
     return _render("help.html", reseller_id=reseller_id, language=None)
 
 
@@ -112,7 +117,7 @@ def logo(reseller_id: int):
     host_reseller = _host_reseller()
     brand = brands.find_brand(reseller_id)
     if brand is None or not brand.logo_url or host_reseller not in (None, reseller_id):
-        abort(404)
+        return _not_found()
     return redirect(brand.logo_url)
 
 

@@ -23,6 +23,8 @@ class Settings:
     verification_days: int
     neutral_dkim_selector: str = "tunnus"
     neutral_dkim_key: str | None = None
+    # The operator's brand: only on what resellers see, never on what registrants see.
+    operator_brand: str = "Nimipalvelu"
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -45,6 +47,7 @@ class Settings:
             verification_days=int(config.get("REGISTRANT_VERIFICATION_DAYS", 15)),
             neutral_dkim_selector=config.get("NEUTRAL_DKIM_SELECTOR", "tunnus"),
             neutral_dkim_key=open(key_file).read() if key_file else None,  # noqa: SIM115
+            operator_brand=config.get("OPERATOR_BRAND") or "Nimipalvelu",
         )
 
 

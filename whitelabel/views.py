@@ -20,7 +20,8 @@ def _messages(limit: int = 200) -> list[OutboxMessage]:
 @dev.before_request
 def _sandbox_only():
     if not current_app.config["SANDBOX"]:
-        abort(404)
+        abort(404, description="The /_dev/ pages exist only in sandbox mode "
+                               "(TUNNUS_ENV=sandbox); this is production.")
 
 
 @dev.get("/outbox")

@@ -121,7 +121,7 @@ def _schema_ref(schema: Any) -> Any:
 
 def build_spec(app: Flask) -> dict[str, Any]:
     spec = APISpec(
-        title="Tunnus reseller API",
+        title=f"{app.config['OPERATOR_BRAND']} reseller API",
         version="1.0.0",
         openapi_version="3.1.0",
         plugins=[MarshmallowPlugin(schema_name_resolver=_NameResolver())],
@@ -143,6 +143,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
             "status": {"type": "integer"}, "detail": {"type": "string"},
             "code": {"type": "string"},
             "errors": {"type": "object", "additionalProperties": True},
+            "request_id": {"type": "string",
+                           "description": "This request's id, as in `X-Request-ID`"},
         },
         "additionalProperties": True,
     })

@@ -35,7 +35,7 @@ from reseller.core.jobs import enqueue, periodic
 from wallet import cards, topups
 from wallet.invoices.periods import local_date
 from wallet.models import Card, TopUp
-from wallet.payments import adapter, provider_for
+from wallet.payments import adapter, offered_methods, provider_for
 from wallet.payments.sandbox import CardRefused, SandboxProvider
 from wallet.topups import surcharge_for
 
@@ -119,6 +119,8 @@ def autopay() -> int:
     """Queue one card charge per invoice due by today; each invoice is tried once a day."""
     today = local_date(clock.now())
     config = current_app.config
+    if "card" not in offered_methods(config):  # PAYMENT_METHODS: cards are not taken now
+        return 0
     queued = 0
     for invoice, card in cards.due_for_autopay(today):
         if card.expired_on(today):

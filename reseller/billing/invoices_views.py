@@ -19,6 +19,7 @@ from flask import (
 from reseller.accounts.permissions import Permission
 from reseller.billing.invoices_api import start_payment
 from reseller.billing.invoicing import invoicing_settings, is_blocked_for_overdue
+from reseller.billing.views import METHOD_LABELS
 from reseller.client.session import permission_required, user_can
 from reseller.core.clock import clock
 from reseller.core.db import transactional, unit_of_work
@@ -28,6 +29,7 @@ from wallet import cards
 from wallet.invoices import pdf, services
 from wallet.invoices.models import Invoice
 from wallet.invoices.periods import Month, local_date
+from wallet.payments import offered_methods
 from wallet.topups import surcharge_for
 
 bp = Blueprint("invoices_client", __name__, url_prefix="/billing")
@@ -50,6 +52,9 @@ def invoices():
         settings=invoicing_settings(), next_run=Month.containing(now).next().first_day,
         blocked=is_blocked_for_overdue(reseller.id),
         can_pay=user_can(Permission.MANAGE_BILLING), pay_key=uuid.uuid4().hex,
+        pay_methods=[(m, str(METHOD_LABELS[m])) for m in offered_methods(current_app.config)
+                     if m != "bank_transfer"],
+        card_offered="card" in offered_methods(current_app.config),
         operator=current_app.config["OPERATOR_NAME"])
 
 

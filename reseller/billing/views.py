@@ -17,7 +17,7 @@ from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError
 from wallet import credit, reports, services, topups, withdrawals
 from wallet.money import Money
-from wallet.payments import METHODS, provider_for
+from wallet.payments import offered_methods, provider_for
 
 bp = Blueprint("wallet_pages", __name__, url_prefix="/wallet")
 
@@ -40,7 +40,8 @@ def _amount(field: str, *, allow_empty: bool = False) -> Money | None:
 
 def _methods() -> list[tuple[str, str, Money]]:
     surcharges = current_app.config["PAYMENT_SURCHARGES"]
-    return [(m, str(METHOD_LABELS[m]), topups.surcharge_for(m, surcharges)) for m in METHODS]
+    return [(m, str(METHOD_LABELS[m]), topups.surcharge_for(m, surcharges))
+            for m in offered_methods(current_app.config)]
 
 
 @bp.get("")
@@ -69,6 +70,7 @@ def topup():
     method = request.form.get("method", "")
     try:
         amount = _amount("amount")
+        provider = provider_for(method, current_app.config)  # refuses a method not offered
         surcharge = topups.surcharge_for(method, current_app.config["PAYMENT_SURCHARGES"])
         if not request.form.get("confirm"):
             return render_template("billing/topup_quote.html", amount=amount, method=method,
@@ -79,7 +81,7 @@ def topup():
                 reseller_id=rid, amount=amount, method=method,
                 idempotency_key=f"page-{request.form.get('key') or uuid.uuid4().hex}",
                 surcharges=current_app.config["PAYMENT_SURCHARGES"],
-                provider=provider_for(method, current_app.config))
+                provider=provider)
             shown = present.topup_dict(created, services.get_wallet(reseller_id=rid))
     except DomainError as refused:
         flash(str(refused.detail or refused.title), "error")

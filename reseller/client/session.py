@@ -12,6 +12,7 @@ from flask import abort, g, redirect, request, session, url_for
 from reseller.accounts.models import User
 from reseller.accounts.permissions import Permission, can
 from reseller.core.extensions import db
+from reseller.core.logs import note_reseller
 
 
 def _fingerprint(user: User) -> str:
@@ -47,6 +48,7 @@ def load_user() -> None:
         session.pop("uid", None)
         return
     g.user = user
+    note_reseller(user.reseller_id)
 
 
 CLOSED_ALLOWED = {"client.account", "client.account_closure", "client.settings"}

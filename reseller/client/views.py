@@ -307,5 +307,5 @@ def settings():
         except DomainError as refused:
             error = str(refused.title)
             secret = g.user.totp_secret if action == "totp_confirm" else None
-    uri = services.totp_uri(g.user, "Tunnus") if secret else None
+    uri = services.totp_uri(g.user, current_app.config["OPERATOR_BRAND"]) if secret else None
     return render_template("client/settings.html", error=error, secret=secret, uri=uri)

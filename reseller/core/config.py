@@ -15,6 +15,27 @@ from typing import Any
 
 DEMO_SECRET_KEY = "tunnus-demo-secret-key-do-not-use-in-production"
 
+# The demo operator of the embedded default. Production refuses every one of these
+# (reseller.core.production), so none of them can reach an invoice, WHOIS or a registry.
+DEMO_DEFAULTS: dict[str, str] = {
+    "OPERATOR_NAME": "Nimipalvelu Oy",
+    "OPERATOR_BRAND": "Nimipalvelu",
+    "OPERATOR_DOMAIN": "nimipalvelu.example",
+    "OPERATOR_EMAIL": "staff@nimipalvelu.example",
+    "OPERATOR_BUSINESS_ID": "2464491-9",
+    "OPERATOR_VAT_ID": "FI24644919",
+    "OPERATOR_IBAN": "FI2112345600000785",
+    "OPERATOR_BIC": "NDEAFIHH",
+    "OPERATOR_ADDRESS": "Mannerheimintie 1, 00100 Helsinki",
+    "OPERATOR_ABUSE_EMAIL": "abuse@nimipalvelu.example",
+    "OPERATOR_ABUSE_PHONE": "+358.201234567",
+    "NEUTRAL_SENDER_DOMAIN": "mail-relay.example",
+    "DNS_NAMESERVERS": "ns1.dns-hosting.example,ns2.dns-hosting.example",
+    "DNS_NAMESERVER_ADDRESSES": "192.0.2.53,198.51.100.53",
+    "FORWARDING_IPV4": "192.0.2.80",
+}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
 
 class ConfigError(RuntimeError):
     """A required production setting is missing or unsafe."""
@@ -35,8 +56,11 @@ def _decimal_map(value: str | None, default: dict[str, str]) -> dict[str, Decima
     return {key: Decimal(amount) for key, amount in pairs.items()}
 
 
-def _read_file(path: str | None) -> str | None:
-    return Path(path).read_text() if path else None
+def _read_file(key: str, path: str | None) -> str | None:
+    try:
+        return Path(path).read_text() if path else None
+    except OSError as error:
+        raise ConfigError(f"{key}: cannot read {path}: {error.strerror}") from None
 
 
 def _encryption_keys(value: str | None) -> list[str]:
@@ -86,6 +110,38 @@ def translation_directories() -> str:
     return ";".join(str(path) for path in resources.translation_directories())
 
 
+def _demo(env: Mapping[str, str], key: str) -> str:
+    """The setting, or the demo operator's value when it is not set at all."""
+    return env.get(key, DEMO_DEFAULTS[key])
+
+
+def _one_of(key: str, value: str | None, choices: tuple[str, ...]) -> str:
+    """``value`` (the first choice when unset), refused unless it is one of ``choices``."""
+    chosen = (value or choices[0]).strip().lower()
+    if chosen not in choices:
+        raise ConfigError(f"{key} must be one of {', '.join(choices)}, not {value!r}")
+    return chosen
+
+
+def _log_level(value: str | None) -> str:
+    level = (value or "INFO").strip().upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {value!r}")
+    return level
+
+
+def _payment_methods(value: str | None) -> tuple[str, ...]:
+    """``PAYMENT_METHODS``: the top-up methods offered, all of them by default."""
+    from wallet.payments import METHODS  # standard library only, no app imports
+
+    chosen = _list(value, list(METHODS))
+    unknown = [method for method in chosen if method not in METHODS]
+    if unknown:
+        raise ConfigError(f"PAYMENT_METHODS: unknown method {unknown[0]!r} "
+                          f"(choose from {', '.join(METHODS)})")
+    return tuple(method for method in METHODS if method in chosen)
+
+
 def _list(value: str | None, default: list[str]) -> list[str]:
     items = [item.strip() for item in (value or "").split(",") if item.strip()]
     return items or list(default)
@@ -107,6 +163,10 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SECRET_KEY": env.get("SECRET_KEY") or (DEMO_SECRET_KEY if sandbox else ""),
         # Fernet keys for secrets at rest, first one encrypts (reseller.core.crypto).
         "DATA_ENCRYPTION_KEYS": _encryption_keys(env.get("DATA_ENCRYPTION_KEYS")),
+        # Logging (reseller.core.logs): level, "text" or "json" lines, the access log.
+        "LOG_LEVEL": _log_level(env.get("LOG_LEVEL")),
+        "LOG_FORMAT": _one_of("LOG_FORMAT", env.get("LOG_FORMAT"), ("text", "json")),
+        "ACCESS_LOG": _bool(env.get("ACCESS_LOG"), default=True),
         "DB_PING_IDLE_SECONDS": float(env.get("DB_PING_IDLE_SECONDS") or "5"),
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL")
         or f"sqlite:///{instance_dir / 'tunnus.db'}",
@@ -118,23 +178,23 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "PROXY_FIX_HOPS": int(env.get("PROXY_FIX_HOPS", "0" if sandbox else "1")),
         "WHOIS_PORT": int(env.get("WHOIS_PORT", "4343")),
         # The operator: a Finnish registrar. Its brand never reaches resellers' customers.
-        "OPERATOR_NAME": env.get("OPERATOR_NAME", "Nimipalvelu Oy"),
-        "OPERATOR_BRAND": env.get("OPERATOR_BRAND", "Nimipalvelu"),
-        "OPERATOR_DOMAIN": env.get("OPERATOR_DOMAIN", "nimipalvelu.example"),
-        "OPERATOR_EMAIL": env.get("OPERATOR_EMAIL", "staff@nimipalvelu.example"),
+        "OPERATOR_NAME": _demo(env, "OPERATOR_NAME"),
+        "OPERATOR_BRAND": _demo(env, "OPERATOR_BRAND"),
+        "OPERATOR_DOMAIN": _demo(env, "OPERATOR_DOMAIN"),
+        "OPERATOR_EMAIL": _demo(env, "OPERATOR_EMAIL"),
         "OPERATOR_PASSWORD": env.get("OPERATOR_PASSWORD") or None,
-        "OPERATOR_BUSINESS_ID": env.get("OPERATOR_BUSINESS_ID", "2464491-9"),
-        "OPERATOR_VAT_ID": env.get("OPERATOR_VAT_ID", "FI24644919"),
-        "OPERATOR_IBAN": env.get("OPERATOR_IBAN", "FI2112345600000785"),
-        "OPERATOR_BIC": env.get("OPERATOR_BIC", "NDEAFIHH"),
-        "OPERATOR_ADDRESS": env.get("OPERATOR_ADDRESS", "Mannerheimintie 1, 00100 Helsinki"),
+        "OPERATOR_BUSINESS_ID": _demo(env, "OPERATOR_BUSINESS_ID"),
+        "OPERATOR_VAT_ID": _demo(env, "OPERATOR_VAT_ID"),
+        "OPERATOR_IBAN": _demo(env, "OPERATOR_IBAN"),
+        "OPERATOR_BIC": _demo(env, "OPERATOR_BIC"),
+        "OPERATOR_ADDRESS": _demo(env, "OPERATOR_ADDRESS"),
         "OPERATOR_IANA_ID": env.get("OPERATOR_IANA_ID", "9999"),
-        "OPERATOR_ABUSE_EMAIL": env.get("OPERATOR_ABUSE_EMAIL", "abuse@nimipalvelu.example"),
-        "OPERATOR_ABUSE_PHONE": env.get("OPERATOR_ABUSE_PHONE", "+358.201234567"),
+        "OPERATOR_ABUSE_EMAIL": _demo(env, "OPERATOR_ABUSE_EMAIL"),
+        "OPERATOR_ABUSE_PHONE": _demo(env, "OPERATOR_ABUSE_PHONE"),
         "OPERATOR_URL": env.get("OPERATOR_URL")
-        or f"https://{env.get('OPERATOR_DOMAIN', 'nimipalvelu.example')}",
+        or f"https://{_demo(env, 'OPERATOR_DOMAIN')}",
         # Mail: until a reseller's own domain verifies, mail leaves from this neutral domain.
-        "NEUTRAL_SENDER_DOMAIN": env.get("NEUTRAL_SENDER_DOMAIN", "mail-relay.example"),
+        "NEUTRAL_SENDER_DOMAIN": _demo(env, "NEUTRAL_SENDER_DOMAIN"),
         # Where registrant links point until a reseller's own link domain verifies; must
         # not carry the operator's brand. The sandbox serves them on BASE_URL's host.
         "NEUTRAL_LINK_HOST": env.get("NEUTRAL_LINK_HOST") or None,
@@ -175,7 +235,10 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "EPP_REGISTRIES": env.get("EPP_REGISTRIES", ""),
         "AUTO_RENEW_DAYS_AHEAD": int(env.get("AUTO_RENEW_DAYS_AHEAD") or "14"),
         "ORDER_RECOVERY_AFTER_MINUTES": int(env.get("ORDER_RECOVERY_AFTER_MINUTES") or "5"),
-        "PAYMENTS_ADAPTER": env.get("PAYMENTS_ADAPTER", "sandbox"),
+        "PAYMENTS_ADAPTER": _one_of("PAYMENTS_ADAPTER", env.get("PAYMENTS_ADAPTER"),
+                                    ("sandbox", "live")),
+        # The top-up methods offered; one not listed is neither shown nor accepted.
+        "PAYMENT_METHODS": _payment_methods(env.get("PAYMENT_METHODS")),
         "PAYMENT_SURCHARGES": _decimal_map(
             env.get("PAYMENT_SURCHARGES"),
             {"card": "1.50", "paypal": "2.00", "online_banking": "0.50", "bank_transfer": "0"},
@@ -190,7 +253,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "CARD_API_URL": env.get("CARD_API_URL") or "https://api.stripe.com",
         "CARD_API_KEY": env.get("CARD_API_KEY") or None,
         "PAYPAL_WEBHOOK_ID": env.get("PAYPAL_WEBHOOK_ID") or None,
-        "PAYPAL_CERT_PEM": _read_file(env.get("PAYPAL_CERT_FILE")),
+        "PAYPAL_CERT_PEM": _read_file("PAYPAL_CERT_FILE", env.get("PAYPAL_CERT_FILE")),
         "PAYTRAIL_ACCOUNT": env.get("PAYTRAIL_ACCOUNT") or None,
         "PAYTRAIL_SECRET": env.get("PAYTRAIL_SECRET") or None,
         # DNS hosting: "sandbox" keeps zones in process (embedded default); "knot" publishes
@@ -207,12 +270,12 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # Neutral default nameserver names (never the operator's brand) and their addresses,
         # shown to resellers as the glue for their vanity names.
         "DNS_NAMESERVERS": _list(env.get("DNS_NAMESERVERS"),
-                                 ["ns1.dns-hosting.example", "ns2.dns-hosting.example"]),
+                                 DEMO_DEFAULTS["DNS_NAMESERVERS"].split(",")),
         "DNS_NAMESERVER_ADDRESSES": _list(env.get("DNS_NAMESERVER_ADDRESSES"),
-                                          ["192.0.2.53", "198.51.100.53"]),
+                                          DEMO_DEFAULTS["DNS_NAMESERVER_ADDRESSES"].split(",")),
         "DNS_VERIFY_RESOLVER": env.get("DNS_VERIFY_RESOLVER") or None,
         "DNS_VERIFY_AUTHORITATIVE_PORT": int(env.get("DNS_VERIFY_AUTHORITATIVE_PORT") or 53),
-        "FORWARDING_IPV4": env.get("FORWARDING_IPV4", "192.0.2.80"),
+        "FORWARDING_IPV4": _demo(env, "FORWARDING_IPV4"),
         "FORWARDING_IPV6": env.get("FORWARDING_IPV6") or None,
         "WHOIS_RATE_LIMIT": int(env.get("WHOIS_RATE_LIMIT", "30")),
         "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES", "5")),
@@ -225,6 +288,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "WEBHOOKS_ALLOW_PRIVATE": _bool(env.get("WEBHOOKS_ALLOW_PRIVATE"), default=sandbox),
         "WEBHOOKS_TIMEOUT": float(env.get("WEBHOOKS_TIMEOUT", "10")),
         "WEBHOOKS_RETRY_HOURS": int(env.get("WEBHOOKS_RETRY_HOURS", "72")),
+        # What resellers' servers see as the webhook sender: neutral unless set.
+        "WEBHOOKS_USER_AGENT": env.get("WEBHOOKS_USER_AGENT") or "Webhooks/1.0",
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_TRANSLATION_DIRECTORIES": translation_directories(),
         "LANGUAGES": ("fi", "sv", "en"),
@@ -261,35 +326,12 @@ def engine_options(uri: str) -> dict[str, Any]:
 
 
 def check_production(config: Mapping[str, Any]) -> None:
-    """Refuse to start production with demo secrets, SQLite or no Redis."""
+    """Refuse to start production with anything of the demo; one line per problem."""
     if config.get("SANDBOX"):
         return
-    problems = []
-    secret = config.get("SECRET_KEY") or ""
-    if not secret or secret == DEMO_SECRET_KEY or len(secret) < 32:
-        problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
-    if not config.get("DATA_ENCRYPTION_KEYS"):
-        problems.append("DATA_ENCRYPTION_KEYS is required in production (secrets at rest; "
-                        "make one with `flask secrets new-key`)")
-    uri = config.get("SQLALCHEMY_DATABASE_URI", "")
-    if not uri.startswith("postgresql"):
-        problems.append("DATABASE_URL must point at PostgreSQL in production")
-    if not config.get("REDIS_URL"):
-        problems.append("REDIS_URL is required in production (RQ workers)")
-    if config.get("MAIL_ADAPTER") != "smtp":
-        problems.append("SMTP_HOST is required in production")
-    for key in ("REGISTRY_ADAPTER", "PAYMENTS_ADAPTER"):
-        if config.get(key) == "sandbox":
-            problems.append(f"{key} must not be 'sandbox' in production")
-    problems.extend(_operator_brand_leaks(config))
+    from reseller.core.production import production_problems
+
+    problems = production_problems(config)
     if problems:
-        raise ConfigError("Refusing to start in production: " + "; ".join(problems))
-
-
-def _operator_brand_leaks(config: Mapping[str, Any]) -> list[str]:
-    """Registrants see the neutral sender domain and link host: never the operator's."""
-    marks = [m.lower() for m in (config.get("OPERATOR_BRAND"), config.get("OPERATOR_DOMAIN"))
-             if m]
-    return [f"{key} must not carry the operator's brand or domain"
-            for key in ("NEUTRAL_SENDER_DOMAIN", "NEUTRAL_LINK_HOST")
-            if any(mark in (config.get(key) or "").lower() for mark in marks)]
+        raise ConfigError("Refusing to start in production:\n"
+                          + "\n".join(f"  {problem}" for problem in problems))

@@ -7,8 +7,10 @@ columns hold Fernet tokens (AES-128-CBC with HMAC-SHA256, from ``cryptography``)
 as ``fernet:<token>``.
 
 Keys come from ``DATA_ENCRYPTION_KEYS``: comma-separated Fernet keys, the first encrypts
-and all decrypt, so a key is rotated by putting a new one first, running
-``flask secrets rotate`` (re-encrypts every value with it), then dropping the old one.
+and all decrypt. Rotation without downtime (docs/operations.md) takes three restarts:
+add the new key last everywhere (every process can read it before any writes with it),
+then move it first everywhere, then ``flask secrets rotate``; once ``flask secrets
+status`` counts nothing under an older key, drop the old one.
 Production refuses to start without it; sandbox derives a key from ``SECRET_KEY`` so the
 embedded default works out of the box.
 
@@ -55,7 +57,8 @@ class Keyring:
     def __init__(self, keys: list[str]) -> None:
         if not keys:
             raise ValueError("at least one data encryption key is needed")
-        self._fernet = MultiFernet([Fernet(key) for key in keys])
+        self._keys = [Fernet(key) for key in keys]
+        self._fernet = MultiFernet(self._keys)
 
     def encrypt(self, plaintext: str) -> str:
         return PREFIX + self._fernet.encrypt(plaintext.encode()).decode()
@@ -69,6 +72,21 @@ class Keyring:
             raise SecretsUnreadable(
                 "a stored secret cannot be decrypted: DATA_ENCRYPTION_KEYS lacks the key "
                 "that encrypted it") from None
+
+    def key_index(self, stored: str) -> int | None:
+        """Which configured key encrypted ``stored`` (0 is the first); None if plaintext.
+
+        Raises ``SecretsUnreadable`` when no configured key can read it."""
+        if not stored.startswith(PREFIX):
+            return None
+        token = stored[len(PREFIX):].encode()
+        for index, key in enumerate(self._keys):
+            try:
+                key.decrypt(token)
+            except InvalidToken:
+                continue
+            return index
+        raise SecretsUnreadable("a stored secret cannot be decrypted with any configured key")
 
     def rotate(self, stored: str) -> str:
         """The value encrypted with the first key (plaintext is encrypted)."""
@@ -135,3 +153,23 @@ def rotate_all(session, metadata: sa.MetaData, batch: int = 500) -> dict[str, in
             after = rows[-1][0]
         counts[f"{table.name}.{column.name}"] = done
     return counts
+
+
+def key_usage(session, metadata: sa.MetaData) -> dict[str, dict[str, int]]:
+    """Per encrypted column: how many values the first key encrypted, how many an older
+    key, how many are still plaintext, and how many no configured key can read."""
+    ring = keyring()
+    usage = {}
+    for table, column in encrypted_columns(metadata):
+        counts = {"first key": 0, "older keys": 0, "plaintext": 0, "unreadable": 0}
+        stmt = sa.select(sa.cast(column, sa.Text)).where(column.is_not(None))
+        for stored in session.scalars(stmt.execution_options(yield_per=500)):
+            try:
+                index = ring.key_index(stored)
+            except SecretsUnreadable:
+                counts["unreadable"] += 1
+                continue
+            bucket = "plaintext" if index is None else "first key" if index == 0 else "older keys"
+            counts[bucket] += 1
+        usage[f"{table.name}.{column.name}"] = counts
+    return usage

@@ -36,6 +36,7 @@ from werkzeug.utils import import_string
 
 from reseller.core.clock import clock
 from reseller.core.db import after_commit, unit_of_work
+from reseller.core.logs import current_request_id, reset_request_id, use_request_id
 
 log = logging.getLogger(__name__)
 
@@ -108,10 +109,14 @@ def execute(path: str, *args: Any) -> Any:
 
             db.engine.dispose(close=False)
         _worker_pid = os.getpid()
-    with _worker_app.app_context():
-        if _from_urgent_queue():
-            return run(path, *args)
-        return _run_with_follow_ups(path, args)
+    token = use_request_id(_queued_by())
+    try:
+        with _worker_app.app_context():
+            if _from_urgent_queue():
+                return run(path, *args)
+            return _run_with_follow_ups(path, args)
+    finally:
+        reset_request_id(token)
 
 
 # -- follow-ups: ordinary work that an ordinary job queues runs in the same worker ----------
@@ -132,6 +137,14 @@ def execute(path: str, *args: Any) -> Any:
 FAN_OUT = 8
 MAX_FOLLOW_UPS = 50
 _follow_ups: list[tuple[str, tuple, int]] | None = None
+
+
+def _queued_by() -> str | None:
+    """The request id of the request that queued the running RQ job, if any."""
+    from rq import get_current_job
+
+    job = get_current_job()
+    return (job.meta or {}).get("request_id") if job is not None else None
 
 
 def _from_urgent_queue() -> bool:
@@ -227,18 +240,21 @@ class ThreadRunner:
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self.queue: queue.PriorityQueue[tuple[int, int, str, tuple, int, float]] = \
+        self.queue: queue.PriorityQueue[tuple[int, int, str, tuple, int, float, str | None]] = \
             queue.PriorityQueue()
         self._sequence = itertools.count()
         self._thread: threading.Thread | None = None
 
     def submit(self, path: str, args: tuple, retries: int = 5, delay: int = 0,
                queue: str = QUEUES[1]) -> None:
-        self._put(QUEUES.index(queue), path, args, retries, time.monotonic() + delay)
+        self._put(QUEUES.index(queue), path, args, retries, time.monotonic() + delay,
+                  current_request_id())
         self.start()
 
-    def _put(self, rank: int, path: str, args: tuple, retries: int, not_before: float) -> None:
-        self.queue.put((rank, next(self._sequence), path, args, retries, not_before))
+    def _put(self, rank: int, path: str, args: tuple, retries: int, not_before: float,
+             request_id: str | None = None) -> None:
+        self.queue.put((rank, next(self._sequence), path, args, retries, not_before,
+                        request_id))
 
     def start(self) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -247,13 +263,14 @@ class ThreadRunner:
 
     def _loop(self) -> None:
         while True:
-            rank, _seq, path, args, retries, not_before = self.queue.get()
+            rank, _seq, path, args, retries, not_before, request_id = self.queue.get()
             wait = not_before - time.monotonic()
             if wait > 0:
                 # Not due yet: put it back (behind its peers) and look again shortly.
-                self._put(rank, path, args, retries, not_before)
+                self._put(rank, path, args, retries, not_before, request_id)
                 time.sleep(min(wait, 0.5))
                 continue
+            token = use_request_id(request_id)
             try:
                 with self.app.app_context():
                     run(path, *args)
@@ -262,7 +279,10 @@ class ThreadRunner:
                 if retries > 0:
                     attempt = max(0, 5 - retries)
                     backoff = RETRY_INTERVALS[min(attempt, len(RETRY_INTERVALS) - 1)]
-                    self._put(rank, path, args, retries - 1, time.monotonic() + backoff)
+                    self._put(rank, path, args, retries - 1, time.monotonic() + backoff,
+                              request_id)
+            finally:
+                reset_request_id(token)
 
     def drain(self, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
@@ -298,6 +318,8 @@ class RQRunner:
         # (worker CPU per no-op job, RQ 3.0 with hiredis: 4.3 ms at 0, 3.4-3.7 ms at 60-500 s).
         options = {"retry": retry, "job_timeout": 600, "failure_ttl": 7 * 86400,
                    "result_ttl": RESULT_TTL_S}
+        if request_id := current_request_id():  # the job's log lines carry it too
+            options["meta"] = {"request_id": request_id}
         target = self.queues[queue]
         if delay:
             target.enqueue_in(timedelta(seconds=delay), execute, path, *args, **options)

@@ -56,7 +56,7 @@ def get_zone(name: str):
 @doc(summary="Replace every record (hosting the zone if it is new)", tags=TAGS,
      body=schemas.ZonePutIn, response=schemas.ZoneOut, status=(200, 201), errors=(409,),
      description="201 when this hosts the zone for the first time. Send `records` (the complete set) or `template: default`. The zone's "
-                 "SOA and apex NS are managed by Tunnus. Changes are published to the "
+                 "SOA and apex NS are managed for you. Changes are published to the "
                  "nameservers in the background; `published` turns true when done. A name "
                  "you hold in this account is active at once; any other name is `pending` "
                  "until you prove control (`verification`, then `POST …/dns/verify`). "
@@ -130,7 +130,7 @@ def export_zone(name: str):
 @doc(summary="Import a zone file (replaces every record)", tags=TAGS, response=schemas.ZoneOut,
      body_types=(ZONE_FILE_MIME, "text/plain"),
      description="Send the zone file as the body (`text/dns` or `text/plain`). Its SOA and "
-                 "apex NS records are ignored: Tunnus manages them.")
+                 "apex NS records are ignored: they are managed for you.")
 @require_scope("dns:write")
 @transactional
 def import_zone(name: str):
@@ -216,7 +216,7 @@ def put_nameservers():
 
 
 @bp.post("/nameservers/verify")
-@doc(summary="Check the vanity names resolve to Tunnus DNS and start using them", tags=TAGS,
+@doc(summary="Check the vanity names resolve to our nameservers and start using them", tags=TAGS,
      response=schemas.VanityOut, errors=(409,))
 @require_scope("dns:write")
 @transactional

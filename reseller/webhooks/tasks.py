@@ -28,7 +28,6 @@ from reseller.webhooks.models import WebhookAttempt, WebhookDelivery
 
 BASE_DELAY = 30
 MAX_DELAY = 12 * 3600
-USER_AGENT = "Tunnus-Webhooks/1.0"
 
 
 @on_event("*")
@@ -58,11 +57,11 @@ def sign(secret: str, message_id: str, payload: str) -> dict[str, str]:
     }
 
 
-def _post(url: str, headers: dict[str, str], payload: str, timeout: float
-          ) -> tuple[int | None, str | None, str]:
+def _post(url: str, headers: dict[str, str], payload: str, timeout: float,
+          user_agent: str = "Webhooks/1.0") -> tuple[int | None, str | None, str]:
     """(status code, error, response excerpt) of one POST."""
     request = urllib.request.Request(url, data=payload.encode(), method="POST", headers={
-        **headers, "Content-Type": "application/json", "User-Agent": USER_AGENT})
+        **headers, "Content-Type": "application/json", "User-Agent": user_agent})
     try:
         with _opener.open(request, timeout=timeout) as response:
             return response.status, None, response.read(1000).decode("utf-8", "replace")
@@ -99,7 +98,8 @@ def deliver(delivery_id: int, attempt: int) -> None:
     else:
         headers = sign(endpoint.secret, delivery.message_id, delivery.payload)
         code, error, body = _post(endpoint.url, headers, delivery.payload,
-                                  current_app.config["WEBHOOKS_TIMEOUT"])
+                                  current_app.config["WEBHOOKS_TIMEOUT"],
+                                  current_app.config["WEBHOOKS_USER_AGENT"])
     now = clock.now()
     delivery.attempts = attempt
     delivery.last_status_code, delivery.last_error = code, error

@@ -108,7 +108,10 @@ def test_every_message_is_translated(branded, wl_settings, language):
         assert shared == [], (kind, shared)
 
 
-def test_reseller_messages_carry_no_operator_brand(app, factory, wl_settings):
+def test_reseller_messages_come_from_the_operator_brand_never_the_platform(app, factory,
+                                                                          wl_settings):
+    # Issue 23 point 4: mails to resellers are the operator's (From name OPERATOR_BRAND);
+    # they used to come from the platform's name, "Tunnus".
     reseller = factory.reseller()
     with unit_of_work():
         for kind in RESELLER_KINDS:
@@ -117,8 +120,8 @@ def test_reseller_messages_carry_no_operator_brand(app, factory, wl_settings):
                                   dedupe_key=f"r:{kind}", settings=wl_settings)
     for message in OutboxMessage.query.filter_by(reseller_id=reseller.id):
         everything = " ".join([message.sender, message.subject, message.text, message.html])
-        for trace in app.config["OPERATOR_NAME"], app.config["OPERATOR_BRAND"], \
-                app.config["OPERATOR_DOMAIN"]:
+        assert message.sender.startswith(wl_settings.operator_brand), message.sender
+        for trace in app.config["OPERATOR_NAME"], app.config["OPERATOR_DOMAIN"], "Tunnus":
             assert trace not in everything, (message.template, trace)
         assert message.text and message.html
 

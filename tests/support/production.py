@@ -1,15 +1,23 @@
-"""One production environment for tests that start Tunnus as an operator would: every
-setting a production start-up checks, with real-looking valid values (no demo value).
+"""Production settings for tests, in one place: every setting a production start-up checks,
+with real-looking valid values (no demo value), so a new production refusal needs one new
+line here rather than one per test.
 
-Tests pass the servers they started; everything else is fixed here, in one place, so a new
-production refusal needs one new line here rather than one per test.
+``production_env`` is the environment of a separately started process (the installed
+wheel); ``production_app`` builds a production-mode app in the test's process from
+``tests.unit.test_config.PRODUCTION`` with the test's database, instance directory and job
+runner swapped in.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+from reseller.core.config import engine_options, load_config
+from tests.unit.test_config import PRODUCTION
 
 
 def _dkim_key(path: Path) -> Path:
@@ -79,7 +87,41 @@ def production_env(*, database_url: str, redis_url: str, smtp_port: int, secrets
         "DNS_TSIG_SECRET": "c2VjcmV0LXRzaWcta2V5LWZvci10ZXN0cy0wMDAwMDA=",
         "DNS_PUBLIC_SERVER": "ns1.domainrelay.eu",
         "DNS_NAMESERVERS": "ns1.domainrelay.eu,ns2.domainrelay.eu",
-        "DNS_NAMESERVER_ADDRESSES": "203.0.113.53,198.51.100.54",
-        "FORWARDING_IPV4": "203.0.113.80",
+        "DNS_NAMESERVER_ADDRESSES": "193.166.4.53,193.166.4.54",
+        "FORWARDING_IPV4": "193.166.4.80",
+        "PAYMENT_METHODS": "card,bank_transfer",
         "WEBHOOKS_ALLOW_PRIVATE": "false",
     }
+
+
+# An EPP registry and a Knot server that are configured but never contacted.
+SERVICES = {
+    "EPP_REGISTRIES": json.dumps([{"name": "traficom", "tlds": ["fi"], "host": "127.0.0.1",
+                                   "port": 1, "client_id": "registrar", "password": "pw"}]),
+    "DNS_TSIG_NAME": "tunnus", "DNS_TSIG_SECRET": "c2VjcmV0c2VjcmV0c2VjcmV0",
+}
+
+
+def production_config(database_url: str, instance_dir: Path, **overrides: Any) -> dict:
+    config = load_config({**PRODUCTION, **SERVICES})
+    config.update({
+        "TESTING": True, "RAISE_UNEXPECTED": False,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
+        "INSTANCE_DIR": str(instance_dir), "JOBS_MODE": "collect", "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+    }, **overrides)
+    return config
+
+
+@contextmanager
+def production_app(database_url: str, instance_dir: Path, **overrides: Any):
+    """A production app; the process-wide clock is back in sandbox mode afterwards."""
+    from reseller.app import create_app
+    from reseller.core.clock import clock
+
+    app = create_app(production_config(database_url, instance_dir, **overrides))
+    try:
+        yield app
+    finally:
+        clock.configure(sandbox=True)

@@ -16,6 +16,18 @@ from typing import Any, Protocol
 METHOD_PROVIDER = {"card": "card", "paypal": "paypal", "online_banking": "online_banking",
                    "bank_transfer": "bank"}
 METHODS = tuple(METHOD_PROVIDER)
+# What each method needs configured before it can be offered with the live providers
+# (``PAYMENTS_ADAPTER=live``): the card provider's API key (charges, cards on file) and
+# webhook secret, PayPal's webhook id and signing certificate, the Paytrail merchant, and
+# for bank transfers the operator's account printed in the instructions.
+REQUIRED_SETTINGS = {
+    "card": ("CARD_API_KEY", "CARD_WEBHOOK_SECRET"),
+    "paypal": ("PAYPAL_WEBHOOK_ID", "PAYPAL_CERT_FILE"),
+    "online_banking": ("PAYTRAIL_ACCOUNT", "PAYTRAIL_SECRET"),
+    "bank_transfer": ("OPERATOR_IBAN", "OPERATOR_BIC"),
+}
+# The environment variable whose value the config keeps under another key.
+_CONFIG_KEY = {"PAYPAL_CERT_FILE": "PAYPAL_CERT_PEM"}
 
 
 @dataclass(frozen=True)
@@ -44,8 +56,30 @@ class PaymentProvider(Protocol):
               query: Mapping[str, str], now: int) -> Notice: ...
 
 
+def missing_settings(method: str, config: Mapping[str, Any]) -> list[str]:
+    """The settings ``method`` lacks (environment variable names), in order."""
+    return [name for name in REQUIRED_SETTINGS[method]
+            if not config.get(_CONFIG_KEY.get(name, name))]
+
+
+def offered_methods(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """The methods resellers may pay with (``PAYMENT_METHODS``), in ``METHODS`` order."""
+    offered = config.get("PAYMENT_METHODS") or METHODS
+    return tuple(method for method in METHODS if method in offered)
+
+
 def provider_for(method: str, config: Mapping[str, Any]) -> str:
-    """The provider taking ``method``: the sandbox stands in for all but bank transfers."""
+    """The provider taking ``method``: the sandbox stands in for all but bank transfers.
+
+    A method that is unknown, or not offered, is refused here: every way of starting a
+    payment (top-ups, invoice payments, saving a card) asks this first.
+    """
+    from wallet.errors import InvalidPaymentMethod, PaymentMethodNotOffered
+
+    if method not in METHODS:
+        raise InvalidPaymentMethod(f"method must be one of {', '.join(offered_methods(config))}")
+    if method not in offered_methods(config):
+        raise PaymentMethodNotOffered(method=method, offered=list(offered_methods(config)))
     if method == "bank_transfer":
         return "bank"
     if config.get("PAYMENTS_ADAPTER", "sandbox") == "sandbox":
