@@ -154,6 +154,7 @@ def db_session(app):
             scopefunc=_app_ctx_id,
         )
         app.extensions["tunnus.jobs"].jobs.clear()
+        app.extensions["tunnus.guard"].store.reset()  # Redis counters outlive the rollback
         try:
             yield db.session
         finally:

@@ -215,6 +215,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "WHOIS_RATE_LIMIT": int(env.get("WHOIS_RATE_LIMIT", "30")),
         "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "15")),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": int(env.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "20")),
+        "RDAP_RATE_LIMIT": env.get("RDAP_RATE_LIMIT", "60/minute"),
         "ACCESS_TOKEN_TTL": int(env.get("ACCESS_TOKEN_TTL", "3600")),
         # API platform: idempotency keys, rate limits per tier, webhooks.
         "IDEMPOTENCY_TTL_HOURS": max(24, int(env.get("IDEMPOTENCY_TTL_HOURS", "24"))),

@@ -8,12 +8,11 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from flask_babel import lazy_gettext as _l
 
-from reseller.accounts import services as accounts
-from reseller.api.auth import current_reseller_id, require_scope
+from reseller.api.auth import basic_token, current_reseller_id, require_scope
 from reseller.api.helpers import json_body, list_args, page_body
 from reseller.api.openapi import doc
 from reseller.core.db import transactional
-from reseller.core.errors import InsufficientScope, Unauthorized, ValidationFailed
+from reseller.core.errors import ValidationFailed
 from reseller.core.pagination import paginate
 from reseller.dns import acme, schemas, services, vanity
 from reseller.dns.models import AcmeKey, Zone
@@ -211,20 +210,6 @@ def delete_nameservers():
     return "", 204
 
 
-def _basic_reseller_id() -> int:
-    """lego sends the API token as the HTTP Basic password (any user name)."""
-    auth = request.authorization
-    if auth is None or auth.type != "basic" or not auth.password:
-        raise Unauthorized("Use HTTP Basic with an API token as the password.")
-    found = accounts.resolve_bearer(auth.password)
-    if found is None:
-        raise Unauthorized("The token is unknown, expired or revoked.")
-    token, scopes = found
-    if "dns:write" not in scopes:
-        raise InsufficientScope("This needs the scope dns:write.", required=["dns:write"])
-    return token.reseller_id
-
-
 def _challenge() -> dict[str, str]:
     body = json_body()
     fqdn, value = body.get("fqdn"), body.get("value")
@@ -236,14 +221,18 @@ def _challenge() -> dict[str, str]:
 
 
 @httpreq.post("/present")
+@basic_token  # lego sends the API token as the HTTP Basic password (any user name)
+@require_scope("dns:write")
 @transactional
 def present():
-    acme.present(reseller_id=_basic_reseller_id(), settings=dns_settings(), **_challenge())
+    acme.present(reseller_id=current_reseller_id(), settings=dns_settings(), **_challenge())
     return jsonify({"status": "ok"})
 
 
 @httpreq.post("/cleanup")
+@basic_token
+@require_scope("dns:write")
 @transactional
 def cleanup():
-    acme.cleanup(reseller_id=_basic_reseller_id(), settings=dns_settings(), **_challenge())
+    acme.cleanup(reseller_id=current_reseller_id(), settings=dns_settings(), **_challenge())
     return jsonify({"status": "ok"})
