@@ -51,3 +51,12 @@ def decide(application_id: int, decision: str):
 def resellers():
     rows = db.session.scalars(sa.select(Reseller).order_by(Reseller.company_name))
     return render_template("console/resellers.html", resellers=list(rows))
+
+
+@bp.get("/security")
+@operator_required
+def security():
+    """Credential locks (too many failed sign-ins, codes or client secrets), newest first."""
+    from reseller.accounts.throttling import recent_locks
+
+    return render_template("console/security.html", events=recent_locks(limit=200))
