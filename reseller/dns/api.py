@@ -9,11 +9,12 @@ from flask import Blueprint, Response, jsonify, request
 from flask_babel import lazy_gettext as _l
 
 from reseller.api.auth import basic_token, current_reseller_id, require_scope
-from reseller.api.helpers import json_body, list_args, page_body
+from reseller.api.helpers import json_body, list_args, page_body, versioned
 from reseller.api.openapi import doc
-from reseller.core.db import transactional
+from reseller.core.db import lock_row, transactional
 from reseller.core.errors import ValidationFailed
 from reseller.core.pagination import paginate
+from reseller.core.web import secret_response
 from reseller.dns import acme, schemas, services, vanity
 from reseller.dns.models import AcmeKey, Zone
 from reseller.dns.records import RR
@@ -40,10 +41,17 @@ def zone_body(zone: Zone) -> dict[str, Any]:
     })
 
 
+def current_zone(name: str) -> dict[str, Any]:
+    """The zone as GET answers it, locked (for ``If-Match``)."""
+    zone = services.get_zone(reseller_id=current_reseller_id(), name=name)
+    return zone_body(lock_row(Zone, zone.id))
+
+
 @bp.get("/domains/<name>/dns")
 @doc(summary="The zone's records, serial and nameservers", tags=TAGS, response=schemas.ZoneOut)
 @require_scope("dns:read")
 @transactional
+@versioned(current_zone)
 def get_zone(name: str):
     return zone_body(services.get_zone(reseller_id=current_reseller_id(), name=name))
 
@@ -56,6 +64,7 @@ def get_zone(name: str):
                  "nameservers in the background; `published` turns true when done.")
 @require_scope("dns:write")
 @transactional
+@versioned(current_zone, creates=True)
 def put_zone(name: str):
     body = json_body()
     data = schemas.ZonePutIn().load_or_raise(body)
@@ -74,6 +83,7 @@ def put_zone(name: str):
      description="`remove` runs first; a removal without `value` removes the whole RRset.")
 @require_scope("dns:write")
 @transactional
+@versioned(current_zone)
 def patch_zone(name: str):
     body = json_body()
     schemas.ZonePatchIn().load_or_raise(body)
@@ -144,6 +154,7 @@ def key_body(key: AcmeKey, *, with_secret: bool = False) -> dict[str, Any]:
                  "zone. The secret is shown in this response; `certbot_ini` is ready to use.")
 @require_scope("dns:write")
 @transactional
+@secret_response
 def create_acme_key(name: str):
     key = acme.create_key(reseller_id=current_reseller_id(), zone_name=name)
     return key_body(key, with_secret=True), 201
