@@ -17,7 +17,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale, ngettext
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from reseller.accounts import closure, notices, services
@@ -80,8 +80,7 @@ def _guarded(attempt: Attempt, action: Callable[[], T]) -> T:
 
 def _too_many(template: str, refused: TooManyAttempts, **context: Any):
     minutes = max(1, -(-(refused.retry_after or 60) // 60))
-    error = ngettext("Too many failed attempts. Try again in %(num)d minute.",
-                     "Too many failed attempts. Try again in %(num)d minutes.", minutes)
+    error = _("Too many failed attempts. Try again in %(minutes)d min.", minutes=minutes)
     return render_template(template, error=error, **context), 429, refused.headers()
 
 
