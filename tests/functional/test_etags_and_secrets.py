@@ -241,3 +241,39 @@ def test_client_area_pages_with_secrets_are_never_cached(client, factory):
                                                 "scopes": ["account:read"]})
     _no_store(created)
     _no_store(client.post("/settings", data={"action": "totp_start"}))
+
+
+@pytest.mark.postgres_only
+def test_of_two_writers_with_one_etag_exactly_one_succeeds(app, committed_db):
+    """The If-Match check and the write share a transaction holding the row lock: the
+    second writer waits, then finds a new version and gets 412 (no lost update)."""
+    import threading
+
+    from tests.support.factories import Factory
+
+    factory = Factory(app)
+    token = factory.token(factory.reseller())
+    committed_db.session.remove()
+    headers = {"Authorization": f"Bearer {token}"}
+    client = app.test_client()
+    contact_id = client.post("/api/v1/contacts", json=CONTACT, headers=headers).json["id"]
+    path = f"/api/v1/contacts/{contact_id}"
+    etag = client.get(path, headers=headers).headers["ETag"]
+    threads, results = 4, []
+    barrier = threading.Barrier(threads)
+
+    def write(city: str) -> None:
+        own = app.test_client()
+        barrier.wait()
+        results.append((city, own.put(path, json={**CONTACT, "city": city},
+                                      headers={**headers, "If-Match": etag}).status_code))
+
+    workers = [threading.Thread(target=write, args=(f"City {n}",)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    statuses = sorted(status for _, status in results)
+    assert statuses == [200] + [412] * (threads - 1)
+    [winner] = [city for city, status in results if status == 200]
+    assert client.get(path, headers=headers).json["city"] == winner
