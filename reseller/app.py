@@ -78,6 +78,10 @@ def _init_adapters(app: Flask) -> None:
     from whitelabel.mailer import mailer_from_config
 
     app.extensions["tunnus.mailer"] = mailer_from_config(app.config)
+    from reseller.accounts.throttling import guard_from_config
+    from reseller.core.throttle import store_from_config
+
+    app.extensions["tunnus.guard"] = guard_from_config(app.config, store_from_config(app.config))
     from reseller import registry
 
     registry.init_app(app)
@@ -173,8 +177,8 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         if wants_problem():
-            return problem_response(error.to_problem())
-        return render_template("error.html", error=error), error.status
+            return problem_response(error.to_problem(), headers=error.headers())
+        return render_template("error.html", error=error), error.status, error.headers()
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):

@@ -5,6 +5,7 @@ from reseller.api.idempotency import IdempotencyRecord  # noqa: F401
 from reseller.catalog.models import Price, RetailPrice, Tier  # noqa: F401
 from reseller.core.clock import SandboxClock  # noqa: F401
 from reseller.core.events import Event  # noqa: F401
+from reseller.core.throttle import AuthThrottle  # noqa: F401
 from reseller.dns.models import AcmeKey, Record, VanityNameservers, Zone, ZoneChange  # noqa: F401
 from reseller.domains.models import Contact, Domain, Host, Order  # noqa: F401
 from reseller.forwarding.models import Forward  # noqa: F401

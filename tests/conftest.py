@@ -86,6 +86,8 @@ def test_config(database_url: str, instance_dir: Path, **extra) -> dict:
         "SANDBOX": True,
         "TUNNUS_ENV": "sandbox",
         "MAIL_ADAPTER": "sandbox",
+        # Every test calls RDAP from 127.0.0.1; tests of the limit set their own.
+        "RDAP_RATE_LIMIT": "100000/minute",
     }
     config.update(extra)
     return config
@@ -154,6 +156,7 @@ def db_session(app):
             scopefunc=_app_ctx_id,
         )
         app.extensions["tunnus.jobs"].jobs.clear()
+        app.extensions["tunnus.guard"].store.reset()  # Redis counters outlive the rollback
         try:
             yield db.session
         finally:

@@ -10,6 +10,7 @@ from reseller.api.helpers import json_body, list_args, page_body, page_of
 from reseller.api.openapi import doc
 from reseller.core.db import transactional
 from reseller.core.extensions import db
+from reseller.core.web import secret_response
 
 bp = Blueprint("accounts_api", __name__)
 
@@ -118,6 +119,7 @@ def list_tokens():
      body=schemas.CreateTokenIn, response=schemas.TokenOut, status=201)
 @require_scope("account:write")
 @transactional
+@secret_response
 def create_token():
     data = schemas.CreateTokenIn().load_or_raise(json_body())
     principal = current_principal()

@@ -2,18 +2,13 @@
 
 from flask_babel import lazy_gettext as _l
 
-from reseller.core.errors import Conflict, DomainError, Forbidden, NotFound, TooManyAttempts
+from reseller.core.errors import Conflict, DomainError, Forbidden, NotFound
 
 
 class InvalidCredentials(DomainError):
     status = 401
     code = "invalid_credentials"
     title = _l("Wrong email or password")
-
-
-class AccountLocked(TooManyAttempts):
-    code = "account_locked"
-    title = _l("Too many failed sign-ins; try again later")
 
 
 class InvalidTotp(DomainError):

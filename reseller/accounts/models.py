@@ -75,8 +75,6 @@ class User(db.Model):
     totp_secret: Mapped[str | None] = mapped_column(EncryptedText)
     totp_enabled: Mapped[bool] = mapped_column(default=False)
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

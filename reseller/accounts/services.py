@@ -17,7 +17,6 @@ from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from reseller.accounts.errors import (
-    AccountLocked,
     CredentialNotFound,
     EmailTaken,
     InvalidCredentials,
@@ -50,8 +49,6 @@ def hash_token(token: str) -> str:
 
 def set_password(user: User, password: str) -> None:
     user.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
-    user.failed_logins = 0
-    user.locked_until = None
 
 
 STAFF_PASSWORD_MIN = 12
@@ -99,36 +96,18 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def authenticate(*, email: str, password: str) -> User:
-    """Check email and password. A refusal raises; the caller then records the failure
-    with ``record_failed_login`` in a unit of work of its own (so it is not rolled back
-    together with the refused sign-in)."""
+    """Check email and password. Guessing is throttled by the caller (``throttling``),
+    which counts a refusal in a unit of work of its own."""
     user = find_user_by_email(email)
-    now = clock.now()
     if user is None or not user.active or not user.password_hash:
         check_password_hash(_DUMMY_HASH, password)
         raise InvalidCredentials()
-    if user.locked_until and user.locked_until > now:
-        raise AccountLocked()
     if not check_password_hash(user.password_hash, password):
         raise InvalidCredentials()
-    user.failed_logins = 0
-    user.locked_until = None
     if not user.totp_enabled:
-        user.last_login_at = now
+        user.last_login_at = clock.now()
     db.session.flush()
     return user
-
-
-def record_failed_login(*, email: str, max_failures: int, lock_minutes: int) -> None:
-    """Count a failed sign-in; after ``max_failures`` lock the account for a while."""
-    user = find_user_by_email(email)
-    if user is None or (user.locked_until and user.locked_until > clock.now()):
-        return
-    user.failed_logins += 1
-    if user.failed_logins >= max_failures:
-        user.locked_until = clock.now() + timedelta(minutes=lock_minutes)
-        user.failed_logins = 0
-    db.session.flush()
 
 
 def verify_totp(*, user: User, code: str) -> None:

@@ -1,7 +1,9 @@
-"""Periodic account work: deactivation at the end of the paid period, data deletion."""
+"""Periodic account work: deactivation at the end of the paid period, data deletion,
+expired sign-in throttle rows."""
 
 from reseller.accounts import closure
 from reseller.core.jobs import periodic
+from reseller.core.throttle import purge_expired
 
 
 @periodic("accounts-deactivate", "5 * * * *")
@@ -14,3 +16,9 @@ def deactivate_closed_accounts() -> None:
 def erase_personal_data() -> None:
     """Delete personal data 14 days after deactivation."""
     closure.delete_personal_data_due()
+
+
+@periodic("accounts-purge-throttles", "40 * * * *")
+def purge_throttles() -> None:
+    """Delete sign-in throttle rows whose window and lock have passed (database store)."""
+    purge_expired()

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 
 from reseller.accounts import services as accounts
 from reseller.core.clock import clock
@@ -29,14 +29,56 @@ class Principal:
     role: str  # the user's role for personal tokens; clients act as "admin" within scopes
 
 
+REALM = "api"
+_BASIC = "tunnus.basic_token"
+
+
+def basic_token(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view that takes the API token as the HTTP Basic password (lego's ``httpreq``
+    provider sends it so) instead of as a bearer token. Put it right under the route."""
+    setattr(view, _BASIC, True)
+    return view
+
+
+def _takes_basic() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, _BASIC, False))
+
+
+def _challenge(scheme: str, error: str | None = None, description: str | None = None,
+               scope: str | None = None) -> str:
+    """A ``WWW-Authenticate`` value (RFC 6750 §3; RFC 7617 for Basic)."""
+    params = [f'realm="{REALM}"']
+    if error:
+        params.append(f'error="{error}"')
+    if description:
+        params.append(f'error_description="{description}"')
+    if scope:
+        params.append(f'scope="{scope}"')
+    return f"{scheme} " + ", ".join(params)
+
+
+def _presented_token() -> tuple[str, str | None]:
+    """(scheme, token) from the Authorization header; token None when none was sent."""
+    if _takes_basic():
+        auth = request.authorization
+        sent = auth is not None and auth.type == "basic" and bool(auth.password)
+        return "Basic", auth.password if sent else None
+    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+    return "Bearer", raw.strip() if scheme.lower() == "bearer" and raw.strip() else None
+
+
 def _authenticate() -> Principal:
-    header = request.headers.get("Authorization", "")
-    scheme, _, raw = header.partition(" ")
-    if scheme.lower() != "bearer" or not raw.strip():
-        raise Unauthorized("Send 'Authorization: Bearer <token>'.")
-    found = accounts.resolve_bearer(raw.strip())
+    scheme, raw = _presented_token()
+    if raw is None:
+        hint = ("Use HTTP Basic with an API token as the password." if scheme == "Basic"
+                else "Send 'Authorization: Bearer <token>'.")
+        # RFC 6750 §3.1: no error code when the request carried no credentials.
+        raise Unauthorized(hint, challenge=_challenge(scheme))
+    found = accounts.resolve_bearer(raw)
     if found is None:
-        raise Unauthorized("The token is unknown, expired or revoked.")
+        message = "The token is unknown, expired or revoked."
+        raise Unauthorized(message, challenge=_challenge(scheme, "invalid_token", message))
     token, scopes = found
     now = clock.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
@@ -67,8 +109,9 @@ def require_scope(*scopes: str) -> Callable:
             missing = [scope for scope in scopes if scope not in principal.scopes]
             if missing:
                 raise InsufficientScope(
-                    f"This needs the scope(s): {', '.join(missing)}.", required=missing
-                )
+                    f"This needs the scope(s): {', '.join(missing)}.", required=missing,
+                    challenge=None if _takes_basic() else _challenge(
+                        "Bearer", "insufficient_scope", scope=" ".join(scopes)))
             return view(*args, **kwargs)
 
         wrapper._scopes = list(scopes)  # read by the OpenAPI builder

@@ -1,16 +1,21 @@
-"""Small request helpers shared by API views: JSON bodies, idempotency keys, list pages."""
+"""Small request helpers shared by API views: JSON bodies, idempotency keys, list pages,
+entity tags and ``If-Match``."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from flask import request, url_for
+from flask import Response, current_app, make_response, request, url_for
 from marshmallow import Schema, fields
 from werkzeug.routing import IntegerConverter
 
-from reseller.core.errors import DomainError, ValidationFailed
+from reseller.core.errors import DomainError, NotFound, ValidationFailed
 from reseller.core.pagination import Page, parse_limit
 from reseller.core.schemas import SINGLE_LINE_ERROR
 
@@ -27,6 +32,12 @@ class InvalidIdempotencyKey(DomainError):
     status = 400
     code = "invalid_idempotency_key"
     title = "Idempotency-Key must be 1-255 characters of A-Z a-z 0-9 _ . : -"
+
+
+class PreconditionFailed(DomainError):
+    status = 412
+    code = "precondition_failed"
+    title = "The resource has changed since you read it"
 
 
 class InvalidCharacters(DomainError):
@@ -127,3 +138,77 @@ class DatabaseIdConverter(IntegerConverter):
     def to_python(self, value: str) -> int:
         number = int(value)
         return number if number <= self.MAX else 0
+
+
+# -- entity tags (RFC 9110 §8.8.3) and If-Match (§13.1.1) ---------------------------------
+
+_ENTITY_TAG = re.compile(r'\s*(W/)?("[\x21\x23-\x7e\x80-\xff]*")\s*(?:,|$)')
+
+
+def etag_of(body: Any) -> str:
+    """A strong validator for a JSON representation: a hash of its canonical form, so it
+    changes exactly when what a GET would return changes."""
+    plain = json.loads(current_app.json.dumps(body))  # datetimes etc. as the response has them
+    canonical = json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return '"' + hashlib.sha256(canonical.encode()).hexdigest()[:32] + '"'
+
+
+def _entity_tags(header: str) -> list[tuple[bool, str]] | None:
+    """``(weak, opaque tag)`` pairs of an If-Match list; None when it does not parse."""
+    tags, position = [], 0
+    while position < len(header):
+        match = _ENTITY_TAG.match(header, position)
+        if match is None:
+            return None
+        tags.append((bool(match.group(1)), match.group(2)))
+        position = match.end()
+    return tags
+
+
+def if_match_holds(header: str, current: str | None) -> bool:
+    """RFC 9110 §13.1.1: ``*`` holds when the resource exists; a list holds when one
+    member equals the current tag by strong comparison (a weak tag never does)."""
+    header = header.strip()
+    if header == "*":
+        return current is not None
+    tags = _entity_tags(header)
+    if tags is None or current is None:
+        return False
+    return any(not weak and tag == current for weak, tag in tags)
+
+
+def versioned(current: Callable[..., Any], *, creates: bool = False) -> Callable:
+    """Send an ``ETag`` with the view's JSON answer, and refuse a write whose ``If-Match``
+    no longer holds with 412 ``precondition_failed`` (writes without it go ahead).
+
+    ``current(**view_args)`` returns the resource's representation as a GET would answer
+    it, locked for the rest of the transaction (so a concurrent write waits, then sees the
+    new version); put ``versioned`` under ``@transactional``. Its NotFound stands (a 404
+    beats a precondition, RFC 9110 §13.2.1) unless the write ``creates`` the resource:
+    then ``If-Match`` fails, since there is no current version to match.
+    """
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Response:
+            header = request.headers.get("If-Match")
+            if header is not None and request.method not in ("GET", "HEAD"):
+                try:
+                    body = current(**kwargs)
+                except NotFound:
+                    if not creates:
+                        raise
+                    body = None
+                if not if_match_holds(header, None if body is None else etag_of(body)):
+                    raise PreconditionFailed(
+                        "Another change came first: GET the resource again, reapply your "
+                        "change and send its new ETag in If-Match.")
+            response = make_response(view(*args, **kwargs))
+            if response.status_code in (200, 201) and response.is_json:
+                response.headers["ETag"] = etag_of(response.get_json())
+            return response
+
+        wrapper._versioned = True  # read by the OpenAPI builder
+        return wrapper
+
+    return decorator

@@ -7,7 +7,8 @@ commits, then waits for the stored response and replays it. Successful (2xx/3xx)
 responses are stored and replayed (status, body, Content-Type, Location); a refused
 request (4xx/5xx) rolls its claim back with everything else, so a retry is judged afresh.
 The same key with a different method, path or body is a 422 ``idempotency_key_reused``.
-Rows are kept ``IDEMPOTENCY_TTL_HOURS`` (at least 24) and then purged by a periodic job.
+A response carrying a secret (``Cache-Control: no-store``) is stored encrypted and replayed
+with the same header. Rows are kept ``IDEMPOTENCY_TTL_HOURS`` (at least 24) and then purged by a periodic job.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from reseller.api.auth import current_principal
 from reseller.api.helpers import _KEY, InvalidIdempotencyKey
 from reseller.core.clock import clock
+from reseller.core.crypto import keyring
 from reseller.core.db import insert_unless_exists, unit_of_work
 from reseller.core.errors import Conflict, DomainError, Unauthorized
 from reseller.core.extensions import db
@@ -35,7 +37,7 @@ from reseller.core.types import UTCDateTime
 
 HEADER = "Idempotency-Key"
 _CLAIM = "tunnus.idempotency"
-_REPLAYED_HEADERS = ("Content-Type", "Location")
+_REPLAYED_HEADERS = ("Content-Type", "Location", "Cache-Control", "Pragma")
 
 
 class IdempotencyRecord(db.Model):
@@ -104,7 +106,9 @@ def _find(reseller_id: int, key: str) -> IdempotencyRecord | None:
 
 
 def _replay(record: IdempotencyRecord) -> Response:
-    response = Response(record.response_body or "", status=record.response_status)
+    # decrypt() passes a body that was stored in the clear (no secret in it) through.
+    response = Response(keyring().decrypt(record.response_body or ""),
+                        status=record.response_status)
     for name, value in (record.response_headers or {}).items():
         response.headers[name] = value
     response.headers["Idempotent-Replayed"] = "true"
@@ -165,16 +169,19 @@ def after_post(response: Response) -> Response:
     if response.status_code >= 400:
         db.session.rollback()  # a view without @transactional leaves its claim uncommitted
         return response
+    headers = {name: response.headers[name]
+               for name in _REPLAYED_HEADERS if name in response.headers}
+    body = response.get_data(as_text=True)
+    if "no-store" in response.headers.get("Cache-Control", ""):
+        body = keyring().encrypt(body)
     with unit_of_work():
         # One UPDATE, no read first: no row means the view's transaction rolled back but
         # still answered 2xx, and there is nothing to store.
         db.session.execute(
             sa.update(IdempotencyRecord)
             .where(IdempotencyRecord.reseller_id == reseller_id, IdempotencyRecord.key == key)
-            .values(response_status=response.status_code,
-                    response_body=response.get_data(as_text=True),
-                    response_headers={name: response.headers[name]
-                                      for name in _REPLAYED_HEADERS if name in response.headers})
+            .values(response_status=response.status_code, response_body=body,
+                    response_headers=headers)
             .execution_options(synchronize_session=False))
     return response
 

@@ -28,6 +28,7 @@ STANDARD_ERRORS = {
     404: "Not found (or belongs to another reseller)",
     405: "Method not allowed on this path",
     409: "Conflicts with the current state (or the Idempotency-Key is still in use)",
+    412: "`If-Match` names a version that is no longer current: GET it again",
     413: "Request body too large",
     415: "Unsupported media type",
     422: "Invalid fields (see `errors`), or an Idempotency-Key reused with a different body",
@@ -56,6 +57,21 @@ RATE_LIMIT_HEADERS = {
     "RateLimit-Policy": {"description": "The quota policy, e.g. `20000;w=3600`",
                          "schema": {"type": "string"}},
 }
+ETAG_HEADER = {"ETag": {"description": "The version of the resource (a strong entity tag); "
+                       "send it back in `If-Match` to update only that version",
+                       "schema": {"type": "string"}}}
+NO_STORE_HEADER = {"Cache-Control": {"description": "`no-store`: the body carries a secret",
+                                     "schema": {"type": "string", "const": "no-store"}}}
+IF_MATCH = {
+    "in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
+    "description": "An `ETag` from an earlier answer (or `*`): change the resource only if "
+                   "it is still that version, else 412 `precondition_failed` (RFC 9110 "
+                   "§13.1.1). Without it the change is made regardless.",
+}
+CHALLENGE_HEADER = {"WWW-Authenticate": {
+    "description": 'The challenge (RFC 6750 §3): `Bearer realm="api"`, with '
+                   '`error="invalid_token"` when a token was sent but is not valid',
+    "schema": {"type": "string"}}}
 PAGE_PARAMETERS = [
     {"in": "query", "name": "cursor", "required": False, "schema": {"type": "string"},
      "description": "Opaque cursor from the previous page's `next` link"},
@@ -180,13 +196,23 @@ def _operation(spec: APISpec, rule: Any, view: Callable, meta: dict[str, Any],
     body = _request_body(meta)
     if body is not None:
         operation["requestBody"] = body
+    versioned = getattr(view, "_versioned", False)
     for status in meta["statuses"]:
-        operation["responses"][str(status)] = _success(meta, status)
+        success = operation["responses"][str(status)] = _success(meta, status)
+        if versioned and status != 204:
+            success["headers"].update(ETAG_HEADER)
+        if getattr(view, "_secret", False):
+            success["headers"].update(NO_STORE_HEADER)
+    if versioned and method in {"PUT", "PATCH"}:
+        operation["parameters"].append(dict(IF_MATCH))
     if meta["public"]:
         operation["security"] = []
     else:
         operation["security"] = [{"oauth2": getattr(view, "_scopes", [])}, {"bearerAuth": []}]
-    for code in sorted(error_statuses(rule, meta, method, has_body=body is not None)):
+    codes = error_statuses(rule, meta, method, has_body=body is not None)
+    if versioned and method in {"PUT", "PATCH"}:
+        codes.add(412)
+    for code in sorted(codes):
         operation["responses"][str(code)] = _error(spec, code, meta["problems"].get(code))
     return operation
 
@@ -280,6 +306,8 @@ def _error(spec: APISpec, code: int, special: dict[str, Any] | None = None) -> d
     if code == 429:
         error["headers"] = {"Retry-After": {"description": "Seconds to wait", **_INT},
                             **RATE_LIMIT_HEADERS}
+    if code in (401, 403):
+        error["headers"] = dict(CHALLENGE_HEADER)
     return error
 
 

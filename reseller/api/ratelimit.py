@@ -1,9 +1,11 @@
 """Per-tier API rate limits (flask-limiter), keyed per reseller, with IETF RateLimit headers.
 
-One shared budget per reseller across every ``/api/v1`` and ``/whmcs/v1`` route, sized by
-its volume tier's ``rate_limit`` from ``RATE_LIMITS`` (standard 20,000/hour, plus and pro
-60,000/hour, enterprise unlimited). Counters live in Redis when ``REDIS_URL`` is set, in memory otherwise.
-Unauthenticated calls share a budget per client address at the standard tier's size.
+One shared budget per reseller across every ``/api/v1``, ``/whmcs/v1`` and
+``/acme/httpreq`` route, sized by its volume tier's ``rate_limit`` from ``RATE_LIMITS``
+(standard 20,000/hour, plus and pro 60,000/hour, enterprise unlimited). Counters live in
+Redis when ``REDIS_URL`` is set, in memory otherwise. Unauthenticated calls share a budget
+per client address at the standard tier's size. RDAP, public, has a budget per address of
+its own (``RDAP_RATE_LIMIT``).
 """
 
 from __future__ import annotations
@@ -22,12 +24,15 @@ from reseller.core.extensions import db
 
 UNLIMITED = "unlimited"
 _TIER = "tunnus.rate_tier"
-LIMITED_PREFIXES = ("/api/v1/", "/whmcs/v1/")
+RDAP_PREFIX = "/rdap/"
+LIMITED_PREFIXES = ("/api/v1/", "/whmcs/v1/", "/acme/httpreq/", RDAP_PREFIX)
 
 
 def _caller() -> tuple[str, str]:
     """(counter key, tier) for this request, looked up once."""
     cached = request.environ.get(_TIER)
+    if cached is None and request.path.startswith(RDAP_PREFIX):
+        cached = request.environ[_TIER] = (f"rdap:{request.remote_addr}", "rdap")
     if cached is None:
         from reseller.accounts.models import Reseller
         from reseller.catalog.models import Tier
@@ -54,8 +59,11 @@ def _limits() -> dict[str, str]:
 
 def _limit_for_tier() -> str:
     """The caller's tier limit; "" (no limit at all) for an unlimited tier."""
+    tier = _caller()[1]
+    if tier == "rdap":
+        return current_app.config["RDAP_RATE_LIMIT"]
     limits = _limits()
-    limit = limits.get(_caller()[1], limits.get("standard", DEFAULT_RATE_LIMITS["standard"]))
+    limit = limits.get(tier, limits.get("standard", DEFAULT_RATE_LIMITS["standard"]))
     return "" if limit == UNLIMITED else limit
 
 
@@ -87,13 +95,17 @@ def _add_headers(response: Response) -> Response:
 
 
 def _too_many(error: RateLimitExceeded) -> Response:
-    return problem_response({
+    problem = {
         "type": "https://tunnus.dev/problems/rate-limited",
         "title": "Rate limit exceeded",
         "status": 429,
         "detail": f"Your plan allows {error.description}. Wait for Retry-After seconds.",
         "code": "rate_limited",
-    })
+    }
+    if request.path.startswith(RDAP_PREFIX):  # RFC 9083 §6 error fields for RDAP clients
+        problem["detail"] = f"RDAP allows {error.description} per address."
+        problem.update(errorCode=429, description=[problem["detail"]])
+    return problem_response(problem)
 
 
 def init_app(app: Flask) -> None:

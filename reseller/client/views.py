@@ -3,6 +3,9 @@ credentials and personal settings. Views parse, call one service, render."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from flask import (
     Blueprint,
     current_app,
@@ -18,8 +21,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from reseller.accounts import closure, notices, services
-from reseller.accounts.errors import InvalidCredentials
+from reseller.accounts.errors import InvalidCredentials, InvalidToken, InvalidTotp
 from reseller.accounts.permissions import SCOPES, Permission, Role, scopes_for_role
+from reseller.accounts.throttling import PASSWORD_RESET, SIGN_IN, TOTP, Attempt, current_guard
 from reseller.client.session import (
     load_user,
     login_required,
@@ -29,12 +33,15 @@ from reseller.client.session import (
     user_can,
 )
 from reseller.core.db import unit_of_work
-from reseller.core.errors import DomainError, translate_messages
+from reseller.core.errors import DomainError, TooManyAttempts, translate_messages
+from reseller.core.web import secret_response
 
 bp = Blueprint("client", __name__)
 bp.before_app_request(load_user)
 
 MIN_PASSWORD = 10
+T = TypeVar("T")
+_FORM_CHALLENGE = {"WWW-Authenticate": 'Form realm="client-area"'}
 
 
 @bp.app_context_processor
@@ -50,21 +57,45 @@ def _safe_next(target: str | None) -> str | None:
     return None
 
 
+def _address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _guarded(attempt: Attempt, action: Callable[[], T]) -> T:
+    """Run ``action`` (a credential check) unless ``attempt`` is locked; count a refusal,
+    forget the credential's failures on success. Raises the refusal or TooManyAttempts."""
+    guard = current_guard()
+    guard.check(attempt)
+    try:
+        with unit_of_work():
+            result = action()
+    except (InvalidCredentials, InvalidTotp, InvalidToken):
+        with unit_of_work():
+            guard.failed(attempt)
+        raise
+    with unit_of_work():
+        guard.succeeded(attempt)
+    return result
+
+
+def _too_many(template: str, refused: TooManyAttempts, **context: Any):
+    minutes = max(1, -(-(refused.retry_after or 60) // 60))
+    error = _("Too many failed attempts. Try again in %(minutes)d min.", minutes=minutes)
+    return render_template(template, error=error, **context), 429, refused.headers()
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     error = None
     if request.method == "POST":
         email = request.form.get("email", "")
+        password = request.form.get("password", "")
+        attempt = Attempt(SIGN_IN, email.strip().lower(), _address())
         try:
-            with unit_of_work():
-                user = services.authenticate(email=email,
-                                             password=request.form.get("password", ""))
-        except InvalidCredentials as refused:
-            error = str(refused.title)
-            with unit_of_work():
-                services.record_failed_login(
-                    email=email, max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-                    lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+            user = _guarded(attempt, lambda: services.authenticate(email=email,
+                                                                  password=password))
+        except TooManyAttempts as refused:
+            return _too_many("client/login.html", refused)
         except DomainError as refused:
             error = str(refused.title)
         else:
@@ -75,7 +106,10 @@ def login():
                 return redirect(url_for("client.login_totp"))
             sign_in(user)
             return redirect(_safe_next(request.args.get("next")) or _home(user))
-    return render_template("client/login.html", error=error), 401 if error else 200
+    if error:
+        # RFC 9110 §15.5.2: a 401 names how to authenticate (here: this form).
+        return render_template("client/login.html", error=error), 401, _FORM_CHALLENGE
+    return render_template("client/login.html", error=error)
 
 
 def _home(user) -> str:
@@ -90,9 +124,12 @@ def login_totp():
     error = None
     if request.method == "POST":
         user = services.db.session.get(services.User, uid)
+        code = request.form.get("code", "")
         try:
-            with unit_of_work():
-                services.verify_totp(user=user, code=request.form.get("code", ""))
+            _guarded(Attempt(TOTP, str(uid), _address()),
+                     lambda: services.verify_totp(user=user, code=code))
+        except TooManyAttempts as refused:
+            return _too_many("client/login_totp.html", refused)
         except DomainError as refused:
             error = str(refused.title)
         else:
@@ -112,8 +149,17 @@ def logout():
 @bp.route("/password/forgot", methods=["GET", "POST"])
 def forgot_password():
     if request.method == "POST":
+        email = request.form.get("email", "")
+        attempt = Attempt(PASSWORD_RESET, email.strip().lower(), _address())
+        guard = current_guard()
+        try:
+            guard.check(attempt)
+        except TooManyAttempts as refused:
+            return _too_many("client/forgot.html", refused)
         with unit_of_work():
-            user = services.find_user_by_email(request.form.get("email", ""))
+            guard.failed(attempt)  # every request mails someone: each one counts
+        with unit_of_work():
+            user = services.find_user_by_email(email)
             if user is not None and user.active:
                 notices.send_password_reset(user)
         # Same answer whether or not the address exists: no account enumeration.
@@ -133,10 +179,12 @@ def set_password(token: str):
             error = _("The passwords do not match.")
         else:
             try:
-                with unit_of_work():
-                    user = services.reset_password(
-                        token=token, password=password,
-                        secret_key=current_app.config["SECRET_KEY"])
+                user = _guarded(Attempt(PASSWORD_RESET, None, _address()),
+                                lambda: services.reset_password(
+                                    token=token, password=password,
+                                    secret_key=current_app.config["SECRET_KEY"]))
+            except TooManyAttempts as refused:
+                return _too_many("client/set_password.html", refused)
             except DomainError as refused:
                 error = str(refused.title)
             else:
@@ -242,6 +290,7 @@ def _describe(error: DomainError) -> str:
 
 @bp.route("/credentials", methods=["GET", "POST"])
 @permission_required(Permission.VIEW_ACCOUNT)
+@secret_response  # shows a new client secret or token once
 def credentials():
     error = None
     created = None
@@ -286,24 +335,30 @@ def _credentials_action() -> dict | None:
 
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
+@secret_response  # the page may show a new TOTP seed
 def settings():
     error = None
     secret = None
     if request.method == "POST":
         action = request.form.get("action")
+        code = request.form.get("code", "")
         try:
+            if action in ("totp_confirm", "totp_disable"):
+                # A TOTP code is guessed here as easily as at sign-in: same throttle.
+                change = (services.confirm_totp_enrolment if action == "totp_confirm"
+                          else services.disable_totp)
+                _guarded(Attempt(TOTP, str(g.user.id), _address()),
+                         lambda: change(user=g.user, code=code))
+                flash(_("Two-factor authentication is on.") if action == "totp_confirm"
+                      else _("Two-factor authentication is off."))
             with unit_of_work():
                 if action == "totp_start":
                     secret = services.start_totp_enrolment(user=g.user)
-                elif action == "totp_confirm":
-                    services.confirm_totp_enrolment(user=g.user, code=request.form.get("code", ""))
-                    flash(_("Two-factor authentication is on."))
-                elif action == "totp_disable":
-                    services.disable_totp(user=g.user, code=request.form.get("code", ""))
-                    flash(_("Two-factor authentication is off."))
                 elif action == "profile":
                     services.update_profile(user=g.user, name=request.form.get("name", "")[:200])
                     flash(_("Saved."))
+        except TooManyAttempts as refused:
+            return _too_many("client/settings.html", refused, secret=None, uri=None)
         except DomainError as refused:
             error = str(refused.title)
             secret = g.user.totp_secret if action == "totp_confirm" else None

@@ -74,6 +74,14 @@ def resellers():
 @bp.get("/dns")
 @operator_required
 def dns_zones():
-    """Zones the ownership rules took off the server (and why), and zones hosted since
-    before the rules without proof of control."""
+    """Zones the ownership rules took off the server (or never proven since), and why."""
     return render_template("console/dns_zones.html", rows=dns.ownership_report())
+
+
+@bp.get("/security")
+@operator_required
+def security():
+    """Credential locks (too many failed sign-ins, codes or client secrets), newest first."""
+    from reseller.accounts.throttling import recent_locks
+
+    return render_template("console/security.html", events=recent_locks(limit=200))

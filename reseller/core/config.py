@@ -86,20 +86,24 @@ DEFAULT_RATE_LIMITS = {
 }
 
 
-def _rate_limits(value: str | None) -> dict[str, str]:
-    """``standard=20000/hour,enterprise=unlimited`` over the defaults, checked at start-up."""
+def _rate(limit: str, setting: str) -> str:
+    """A flask-limiter rate (``100/hour``), checked at start-up."""
     from limits import parse
 
+    try:
+        parse(limit)
+    except ValueError as error:
+        raise ConfigError(f"{setting}: {limit!r} is not a rate like 100/hour") from error
+    return limit
+
+
+def _rate_limits(value: str | None) -> dict[str, str]:
+    """``standard=20000/hour,enterprise=unlimited`` over the defaults, checked at start-up."""
     limits = dict(DEFAULT_RATE_LIMITS)
     for item in filter(None, (value or "").split(",")):
         tier, _, limit = item.partition("=")
         tier, limit = tier.strip().lower(), limit.strip().lower()
-        if limit != "unlimited":
-            try:
-                parse(limit)
-            except ValueError as error:
-                raise ConfigError(f"RATE_LIMITS: {limit!r} is not a rate like 100/hour") from error
-        limits[tier] = limit
+        limits[tier] = limit if limit == "unlimited" else _rate(limit, "RATE_LIMITS")
     return limits
 
 
@@ -280,6 +284,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "WHOIS_RATE_LIMIT": int(env.get("WHOIS_RATE_LIMIT", "30")),
         "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "15")),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": int(env.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "20")),
+        "RDAP_RATE_LIMIT": _rate(env.get("RDAP_RATE_LIMIT", "60/minute"), "RDAP_RATE_LIMIT"),
         "ACCESS_TOKEN_TTL": int(env.get("ACCESS_TOKEN_TTL", "3600")),
         # API platform: idempotency keys, rate limits per tier, webhooks.
         "IDEMPOTENCY_TTL_HOURS": max(24, int(env.get("IDEMPOTENCY_TTL_HOURS", "24"))),

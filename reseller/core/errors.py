@@ -37,6 +37,10 @@ class DomainError(Exception):
         problem.update(_plain(self.extra))
         return problem
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the refusal carries (a challenge, a Retry-After)."""
+        return {}
+
 
 class ValidationFailed(DomainError):
     status = 422
@@ -54,9 +58,20 @@ class ValidationFailed(DomainError):
 
 
 class Unauthorized(DomainError):
+    """401 with the ``WWW-Authenticate`` challenge RFC 9110 §11.6.1 requires (by default
+    the API's bearer scheme, RFC 6750 §3)."""
+
     status = 401
     code = "unauthorized"
     title = lazy_gettext("Authentication required")
+
+    def __init__(self, detail: Any = None, *, challenge: str = 'Bearer realm="api"',
+                 **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.challenge = challenge
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": self.challenge}
 
 
 class Forbidden(DomainError):
@@ -68,6 +83,15 @@ class Forbidden(DomainError):
 class InsufficientScope(Forbidden):
     code = "insufficient_scope"
     title = lazy_gettext("The credential lacks a required scope")
+
+    def __init__(self, detail: Any = None, *, challenge: str | None = None,
+                 **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.challenge = challenge
+
+    def headers(self) -> dict[str, str]:
+        # RFC 6750 §3.1: a 403 for a missing scope names the scope it needs.
+        return {"WWW-Authenticate": self.challenge} if self.challenge else {}
 
 
 class NotFound(DomainError):
@@ -86,6 +110,16 @@ class TooManyAttempts(DomainError):
     status = 429
     code = "too_many_attempts"
     title = lazy_gettext("Too many attempts")
+
+    def __init__(self, detail: Any = None, *, retry_after: int | None = None,
+                 **extra: Any) -> None:
+        if retry_after is not None:
+            extra["retry_after"] = retry_after
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}
 
 
 def translate_messages(errors: Any) -> Any:

@@ -37,7 +37,8 @@ class Event(db.Model):
 
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
                                     primary_key=True)
-    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("resellers.id"), index=True)
+    # Null for the operator's own events (e.g. a sign-in address locked): in no feed.
+    reseller_id: Mapped[int | None] = mapped_column(sa.ForeignKey("resellers.id"), index=True)
     type: Mapped[str] = mapped_column(sa.String(60), index=True)
     # Unique per event source, so recording the same happening twice is a no-op.
     dedupe_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
@@ -77,7 +78,7 @@ def _deferred_for(event_type: str) -> list[Listener]:
     return _DEFERRED.get(event_type, []) + _DEFERRED.get("*", [])
 
 
-def record_event(*, reseller_id: int, type: str, data: dict[str, Any],
+def record_event(*, reseller_id: int | None, type: str, data: dict[str, Any],
                  dedupe_key: str | None = None) -> Event:
     """Append an event (once per ``dedupe_key``) and notify listeners."""
     deferred = _deferred_for(type)

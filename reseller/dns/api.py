@@ -8,13 +8,13 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from flask_babel import lazy_gettext as _l
 
-from reseller.accounts import services as accounts
-from reseller.api.auth import current_reseller_id, require_scope
-from reseller.api.helpers import json_body, list_args, page_body
+from reseller.api.auth import basic_token, current_reseller_id, require_scope
+from reseller.api.helpers import json_body, list_args, page_body, versioned
 from reseller.api.openapi import doc
-from reseller.core.db import transactional
-from reseller.core.errors import InsufficientScope, Unauthorized, ValidationFailed
+from reseller.core.db import lock_row, transactional
+from reseller.core.errors import ValidationFailed
 from reseller.core.pagination import paginate
+from reseller.core.web import secret_response
 from reseller.dns import acme, ownership, schemas, services, vanity
 from reseller.dns.models import AcmeKey, Zone
 from reseller.dns.records import RR
@@ -44,10 +44,17 @@ def zone_body(zone: Zone) -> dict[str, Any]:
     })
 
 
+def current_zone(name: str) -> dict[str, Any]:
+    """The zone as GET answers it, locked (for ``If-Match``)."""
+    zone = services.get_zone(reseller_id=current_reseller_id(), name=name)
+    return zone_body(lock_row(Zone, zone.id))
+
+
 @bp.get("/domains/<name>/dns")
 @doc(summary="The zone's records, serial and nameservers", tags=TAGS, response=schemas.ZoneOut)
 @require_scope("dns:read")
 @transactional
+@versioned(current_zone)
 def get_zone(name: str):
     return zone_body(services.get_zone(reseller_id=current_reseller_id(), name=name))
 
@@ -65,6 +72,7 @@ def get_zone(name: str):
                  "`zone_not_allowed` (422).")
 @require_scope("dns:write")
 @transactional
+@versioned(current_zone, creates=True)
 def put_zone(name: str):
     body = json_body()
     data = schemas.ZonePutIn().load_or_raise(body)
@@ -83,6 +91,7 @@ def put_zone(name: str):
      description="`remove` runs first; a removal without `value` removes the whole RRset.")
 @require_scope("dns:write")
 @transactional
+@versioned(current_zone)
 def patch_zone(name: str):
     body = json_body()
     schemas.ZonePatchIn().load_or_raise(body)
@@ -167,6 +176,7 @@ def key_body(key: AcmeKey, *, with_secret: bool = False) -> dict[str, Any]:
                  "zone. The secret is shown in this response; `certbot_ini` is ready to use.")
 @require_scope("dns:write")
 @transactional
+@secret_response
 def create_acme_key(name: str):
     key = acme.create_key(reseller_id=current_reseller_id(), zone_name=name,
                           settings=dns_settings())
@@ -234,20 +244,6 @@ def delete_nameservers():
     return "", 204
 
 
-def _basic_reseller_id() -> int:
-    """lego sends the API token as the HTTP Basic password (any user name)."""
-    auth = request.authorization
-    if auth is None or auth.type != "basic" or not auth.password:
-        raise Unauthorized("Use HTTP Basic with an API token as the password.")
-    found = accounts.resolve_bearer(auth.password)
-    if found is None:
-        raise Unauthorized("The token is unknown, expired or revoked.")
-    token, scopes = found
-    if "dns:write" not in scopes:
-        raise InsufficientScope("This needs the scope dns:write.", required=["dns:write"])
-    return token.reseller_id
-
-
 def _challenge() -> dict[str, str]:
     body = json_body()
     fqdn, value = body.get("fqdn"), body.get("value")
@@ -259,14 +255,18 @@ def _challenge() -> dict[str, str]:
 
 
 @httpreq.post("/present")
+@basic_token  # lego sends the API token as the HTTP Basic password (any user name)
+@require_scope("dns:write")
 @transactional
 def present():
-    acme.present(reseller_id=_basic_reseller_id(), settings=dns_settings(), **_challenge())
+    acme.present(reseller_id=current_reseller_id(), settings=dns_settings(), **_challenge())
     return jsonify({"status": "ok"})
 
 
 @httpreq.post("/cleanup")
+@basic_token
+@require_scope("dns:write")
 @transactional
 def cleanup():
-    acme.cleanup(reseller_id=_basic_reseller_id(), settings=dns_settings(), **_challenge())
+    acme.cleanup(reseller_id=current_reseller_id(), settings=dns_settings(), **_challenge())
     return jsonify({"status": "ok"})

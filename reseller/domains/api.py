@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from flask import Blueprint, request
 
 from reseller.api.auth import current_reseller_id, require_scope
-from reseller.api.helpers import idempotency_key, json_body, list_args, page_body
+from reseller.api.helpers import idempotency_key, json_body, list_args, page_body, versioned
 from reseller.api.openapi import doc
-from reseller.core.db import transactional
+from reseller.core.db import lock_row, transactional
 from reseller.core.errors import ValidationFailed
 from reseller.core.pagination import paginate
+from reseller.core.web import secret_response
 from reseller.domains import bulk, orders, services
 from reseller.domains import contacts as contact_services
 from reseller.domains import schemas as s
@@ -77,9 +78,17 @@ def list_contacts():
     return page_body(page, _contact_out.dump(page.items, many=True))
 
 
+def current_contact(contact_id: int) -> dict:
+    """The contact as GET answers it, locked (for ``If-Match``)."""
+    contact = contact_services.get_contact(reseller_id=current_reseller_id(),
+                                           contact_id=contact_id)
+    return _contact_out.dump(lock_row(Contact, contact.id))
+
+
 @bp.get("/contacts/<int:contact_id>")
 @doc(summary="One contact", tags=TAGS_C, response=s.ContactOut)
 @require_scope("domains:read")
+@versioned(current_contact)
 def get_contact(contact_id: int):
     return _contact_out.dump(contact_services.get_contact(reseller_id=current_reseller_id(),
                                                           contact_id=contact_id))
@@ -90,6 +99,7 @@ def get_contact(contact_id: int):
      tags=TAGS_C, body=s.ContactIn, response=s.ContactOut)
 @require_scope("domains:write")
 @transactional
+@versioned(current_contact)
 def update_contact(contact_id: int):
     data = s.ContactIn().load_or_raise(json_body())
     contact = contact_services.update_contact(reseller_id=current_reseller_id(),
@@ -279,9 +289,16 @@ def list_domains():
     return page_body(page, _domain_out.dump(page.items, many=True))
 
 
+def current_domain(name: str) -> dict:
+    """The domain as GET answers it, locked: the version its settings' If-Match names."""
+    return _domain_out.dump(get_domain(reseller_id=current_reseller_id(), name=name,
+                                       for_update=True))
+
+
 @bp.get("/domains/<name>")
 @doc(summary="One domain", tags=TAGS_D, response=s.DomainOut)
 @require_scope("domains:read")
+@versioned(current_domain)
 def get_domain_view(name: str):
     return _domain_out.dump(get_domain(reseller_id=current_reseller_id(), name=name))
 
@@ -296,6 +313,7 @@ def _manage(body_schema, action, **fixed):
      errors=(409, 503))
 @require_scope("domains:write")
 @transactional
+@versioned(current_domain)
 def put_nameservers(name: str):
     return _manage(s.NameserversIn, services.set_nameservers, name=name)
 
@@ -325,6 +343,7 @@ def delete_host(name: str, host: str):
      body=s.DnssecIn, response=s.DomainOut, errors=(409, 503))
 @require_scope("domains:write")
 @transactional
+@versioned(current_domain)
 def put_dnssec(name: str):
     return _manage(s.DnssecIn, services.set_dnssec, name=name)
 
@@ -334,6 +353,7 @@ def put_dnssec(name: str):
      response=s.DomainOut, errors=(409, 503))
 @require_scope("domains:write")
 @transactional
+@versioned(current_domain)
 def put_lock(name: str):
     return _manage(s.LockIn, services.set_lock, name=name)
 
@@ -343,6 +363,7 @@ def put_lock(name: str):
      response=s.AuthCodeOut, errors=(409, 503))
 @require_scope("domains:write")
 @transactional
+@secret_response
 def auth_code(name: str):
     json_body()
     return {"auth_code": services.request_auth_code(reseller_id=current_reseller_id(),
@@ -354,6 +375,7 @@ def auth_code(name: str):
      response=s.DomainOut)
 @require_scope("domains:write")
 @transactional
+@versioned(current_domain)
 def put_privacy(name: str):
     return _manage(s.PrivacyIn, services.set_privacy, name=name)
 
@@ -363,6 +385,7 @@ def put_privacy(name: str):
      response=s.DomainOut)
 @require_scope("domains:write")
 @transactional
+@versioned(current_domain)
 def put_auto_renew(name: str):
     return _manage(s.AutoRenewIn, services.set_auto_renew, name=name)
 
@@ -372,6 +395,7 @@ def put_auto_renew(name: str):
      response=s.DomainOut, errors=(409, 503))
 @require_scope("domains:write")
 @transactional
+@versioned(current_domain)
 def put_contacts(name: str):
     return _manage(s.ContactsUpdateIn, services.set_contacts, name=name)
 

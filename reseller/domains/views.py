@@ -18,6 +18,7 @@ from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, ValidationFailed, translate_messages
 from reseller.core.extensions import db
 from reseller.core.pagination import paginate
+from reseller.core.web import secret_response
 from reseller.domains import bulk, orders, services
 from reseller.domains import contacts as contact_services
 from reseller.domains.models import Contact, Domain, Order
@@ -203,6 +204,7 @@ def _renew_price(domain: Domain) -> dict[str, Any]:
 @bp.post("/domains/<name>/<any(nameservers, dnssec, lock, privacy, auto_renew, contacts, "
          "renew, restore, auth_code, delete, host):action>")
 @MANAGE
+@secret_response  # the auth_code action shows the domain's auth code
 def domain_action(name: str, action: str):
     form, rid = request.form, _rid()
     key = form.get("idempotency_key") or str(uuid.uuid4())

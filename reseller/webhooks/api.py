@@ -9,6 +9,7 @@ from reseller.api.helpers import json_body, list_args, page_body, page_of
 from reseller.api.openapi import doc
 from reseller.core.db import transactional
 from reseller.core.errors import ValidationFailed
+from reseller.core.web import secret_response
 from reseller.webhooks import (
     schemas,
     services,
@@ -41,6 +42,7 @@ def list_endpoints():
                  "URLs resolving to private, loopback or link-local addresses are refused.")
 @require_scope("webhooks:write")
 @transactional
+@secret_response
 def create_endpoint():
     data = schemas.CreateEndpointIn().load_or_raise(json_body())
     endpoint = services.create_endpoint(reseller_id=current_reseller_id(),
@@ -52,6 +54,7 @@ def create_endpoint():
 @doc(summary="One webhook endpoint, with its signing secret", tags=_TAGS,
      response=schemas.EndpointWithSecretOut)
 @require_scope("webhooks:write")
+@secret_response
 def get_endpoint(endpoint_id: int):
     endpoint = services.get_endpoint(reseller_id=current_reseller_id(), endpoint_id=endpoint_id)
     return schemas.EndpointWithSecretOut().dump(endpoint)
@@ -84,6 +87,7 @@ def delete_endpoint(endpoint_id: int):
      response=schemas.EndpointWithSecretOut)
 @require_scope("webhooks:write")
 @transactional
+@secret_response
 def rotate_secret(endpoint_id: int):
     endpoint = services.rotate_secret(reseller_id=current_reseller_id(), endpoint_id=endpoint_id)
     return schemas.EndpointWithSecretOut().dump(endpoint)

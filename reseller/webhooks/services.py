@@ -7,12 +7,9 @@ subscribed endpoint; the send runs in a job after commit (see ``tasks``).
 from __future__ import annotations
 
 import base64
-import ipaddress
 import json
 import secrets
-import socket
 import uuid
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -24,16 +21,11 @@ from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
 from reseller.core.pagination import Page, paginate
 from reseller.events.schemas import EVENT_TYPES
+from reseller.webhooks import targets
 from reseller.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 MAX_ENDPOINTS = 20
 DELIVER = "reseller.webhooks.tasks.deliver"
-
-
-class WebhookUrlRefused(DomainError):
-    status = 422
-    code = "webhook_url_refused"
-    title = _l("The webhook URL is not allowed")
 
 
 class EndpointNotFound(NotFound):
@@ -56,36 +48,13 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
-def is_public_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
 def check_url(url: str, *, allow_private: bool) -> str:
     """Refuse non-HTTPS URLs and hosts resolving to private, loopback or link-local
     addresses (both allowed only when ``allow_private``, i.e. in sandbox mode)."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError as error:
-        raise WebhookUrlRefused(_l("The URL is not valid.")) from error
-    allowed_schemes = {"https", "http"} if allow_private else {"https"}
-    if parts.scheme not in allowed_schemes or not parts.hostname:
-        raise WebhookUrlRefused(_l("Use an https:// URL with a host name."))
-    if parts.username or parts.password:
-        raise WebhookUrlRefused(_l("Do not put credentials in the URL."))
-    if allow_private:
-        return url.strip()
-    try:
-        infos = socket.getaddrinfo(parts.hostname, port or 443, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError) as error:
-        raise WebhookUrlRefused(_l("The host name does not resolve.")) from error
-    addresses = {info[4][0] for info in infos}
-    if not addresses or not all(is_public_address(a) for a in addresses):
-        raise WebhookUrlRefused(
-            _l("The host resolves to a private, loopback or link-local address."))
+    if allow_private:  # sandbox: the form is checked, the host need not resolve yet
+        targets.parse_url(url, allow_private=True)
+    else:
+        targets.resolve_target(url, allow_private=False)
     return url.strip()
 
 

@@ -8,9 +8,8 @@ the next one after an exponential backoff (30 s, 2 min, 8 min, … capped at 12 
 
 from __future__ import annotations
 
+import http.client
 import time
-import urllib.error
-import urllib.request
 from datetime import timedelta
 from typing import Any
 
@@ -23,7 +22,7 @@ from reseller.core.db import lock_row
 from reseller.core.events import Event, on_event
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue, periodic
-from reseller.webhooks import services
+from reseller.webhooks import services, targets
 from reseller.webhooks.models import WebhookAttempt, WebhookDelivery
 
 BASE_DELAY = 30
@@ -40,14 +39,6 @@ def backoff(failures: int) -> int:
     return min(BASE_DELAY * 4 ** (failures - 1), MAX_DELAY)
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None  # a redirect is a failed attempt; following it could reach anywhere
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
 def sign(secret: str, message_id: str, payload: str) -> dict[str, str]:
     now = clock.now()
     return {
@@ -57,28 +48,29 @@ def sign(secret: str, message_id: str, payload: str) -> dict[str, str]:
     }
 
 
-def _post(url: str, headers: dict[str, str], payload: str, timeout: float,
-          user_agent: str = "Webhooks/1.0") -> tuple[int | None, str | None, str]:
-    """(status code, error, response excerpt) of one POST."""
-    request = urllib.request.Request(url, data=payload.encode(), method="POST", headers={
-        **headers, "Content-Type": "application/json", "User-Agent": user_agent})
+def _post(target: targets.Target, headers: dict[str, str], payload: str, timeout: float,
+          user_agent: str) -> tuple[int | None, str | None, str]:
+    """(status code, error, response excerpt) of one POST to the checked address."""
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            return response.status, None, response.read(1000).decode("utf-8", "replace")
-    except urllib.error.HTTPError as error:
-        return error.code, f"HTTP {error.code}", error.read(1000).decode("utf-8", "replace")
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        reason = getattr(error, "reason", error)
-        return None, str(reason)[:500], ""
+        status, body = targets.post(target, {**headers, "Content-Type": "application/json",
+                                             "User-Agent": user_agent},
+                                    payload.encode(), timeout)
+    except (OSError, http.client.HTTPException) as error:
+        return None, str(error)[:500] or type(error).__name__, ""
+    excerpt = body.decode("utf-8", "replace")
+    return status, None if 200 <= status < 300 else f"HTTP {status}", excerpt
 
 
-def _target_allowed(url: str) -> str | None:
-    """Re-check at send time: DNS may have changed since the endpoint was registered."""
+def _resolve(url: str) -> tuple[targets.Target | None, str | None, bool]:
+    """(target, refusal, permanent): check again at send time, since DNS may have changed
+    since the endpoint was registered; a name that does not resolve now is retried."""
     try:
-        services.check_url(url, allow_private=current_app.config["WEBHOOKS_ALLOW_PRIVATE"])
-    except services.WebhookUrlRefused as refused:
-        return str(refused.detail or refused.title)
-    return None
+        target = targets.resolve_target(
+            url, allow_private=current_app.config["WEBHOOKS_ALLOW_PRIVATE"])
+    except targets.WebhookUrlRefused as refused:
+        permanent = not isinstance(refused, targets.WebhookHostUnresolved)
+        return None, str(refused.detail or refused.title), permanent
+    return target, None, False
 
 
 def deliver(delivery_id: int, attempt: int) -> None:
@@ -92,12 +84,12 @@ def deliver(delivery_id: int, attempt: int) -> None:
         delivery.next_attempt_at = None
         return
     started = time.monotonic()
-    refused = _target_allowed(endpoint.url)
-    if refused:
+    target, refused, permanent = _resolve(endpoint.url)
+    if target is None:
         code, error, body = None, refused, ""
     else:
         headers = sign(endpoint.secret, delivery.message_id, delivery.payload)
-        code, error, body = _post(endpoint.url, headers, delivery.payload,
+        code, error, body = _post(target, headers, delivery.payload,
                                   current_app.config["WEBHOOKS_TIMEOUT"],
                                   current_app.config["WEBHOOKS_USER_AGENT"])
     now = clock.now()
@@ -109,7 +101,7 @@ def deliver(delivery_id: int, attempt: int) -> None:
     if code is not None and 200 <= code < 300:
         delivery.status, delivery.delivered_at, delivery.next_attempt_at = "succeeded", now, None
         return
-    _schedule_retry(delivery, attempt, now, permanent=bool(refused))
+    _schedule_retry(delivery, attempt, now, permanent=permanent)
 
 
 def _schedule_retry(delivery: WebhookDelivery, attempt: int, now: Any, *, permanent: bool

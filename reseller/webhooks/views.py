@@ -9,6 +9,7 @@ from reseller.accounts.permissions import Permission
 from reseller.client.session import permission_required, user_can
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, Forbidden, translate_messages
+from reseller.core.web import secret_response
 from reseller.events.schemas import EVENT_TYPES
 from reseller.webhooks import (
     services,
@@ -55,6 +56,7 @@ def index():
 
 @bp.route("/<int:endpoint_id>", methods=["GET", "POST"])
 @permission_required(Permission.VIEW_ACCOUNT)
+@secret_response  # shows the signing secret
 def endpoint(endpoint_id: int):
     rid = g.user.reseller_id
     error = None

@@ -20,6 +20,7 @@ from reseller.api.helpers import reject_nul_characters
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, InsufficientScope, translate_messages
+from reseller.core.web import no_store
 from reseller.dns.settings import dns_settings
 from reseller.whmcs import functions
 from reseller.whmcs.params import nest
@@ -27,6 +28,7 @@ from reseller.whmcs.params import nest
 bp = Blueprint("whmcs", __name__, url_prefix="/whmcs/v1")
 # Module settings WHMCS mixes into params; never needed (nor kept) here.
 _DROP = {"ApiUrl", "ClientId", "ClientSecret", "TestMode", "original"}
+SECRET_FUNCTIONS = {"GetEPPCode"}  # answers carry a secret: never cached
 
 
 def _params() -> dict[str, Any]:
@@ -72,5 +74,7 @@ def call(name: str):
             result = func(principal.reseller_id, params, _key(name, params),
                           dns_settings=dns_settings())
     except DomainError as error:
-        return jsonify({"error": _message(error), "code": error.code}), error.status
-    return jsonify(result)
+        return jsonify({"error": _message(error), "code": error.code}), error.status, \
+            error.headers()
+    response = jsonify(result)
+    return no_store(response) if name in SECRET_FUNCTIONS else response

@@ -145,3 +145,37 @@ def test_healthz_reports_database_and_queue(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json["database"] == "ok"
+
+
+def test_401_without_a_token_challenges_for_bearer_without_an_error(client):
+    """RFC 6750 §3.1: no error code when the request carried no credentials."""
+    response = client.get("/api/v1/account")
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+def test_401_for_a_bad_token_says_invalid_token(client):
+    response = client.get("/api/v1/account", headers={"Authorization": "Bearer nope"})
+    challenge = response.headers["WWW-Authenticate"]
+    assert challenge.startswith('Bearer realm="api", error="invalid_token"')
+    assert "error_description=" in challenge
+
+
+def test_403_for_a_missing_scope_names_the_scope(factory):
+    response = factory.api(scopes=["domains:read"]).get("/api/v1/account")
+    assert response.headers["WWW-Authenticate"] == \
+        'Bearer realm="api", error="insufficient_scope", scope="account:read"'
+
+
+def test_httpreq_401_challenges_for_basic(client, factory):
+    challenge = {"fqdn": "_acme-challenge.example.fi.", "value": "x"}
+    anonymous = client.post("/acme/httpreq/present", json=challenge)
+    assert anonymous.headers["WWW-Authenticate"] == 'Basic realm="api"'
+    basic = base64.b64encode(b"lego:tun_pat_wrong").decode()
+    wrong = client.post("/acme/httpreq/present", json=challenge,
+                        headers={"Authorization": f"Basic {basic}"})
+    assert wrong.status_code == 401
+    assert wrong.headers["WWW-Authenticate"].startswith('Basic realm="api", error="invalid_token"')
+    # A bearer token is not what lego sends: the Basic password is the only place looked at.
+    bearer = client.post("/acme/httpreq/present", json=challenge,
+                         headers={"Authorization": f"Bearer {factory.token()}"})
+    assert bearer.status_code == 401

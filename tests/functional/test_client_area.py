@@ -31,9 +31,10 @@ def test_wrong_password_is_refused_and_repeated_failures_lock(client, factory, a
     user = factory.user()
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
         assert login(client, user, "wrong password").status_code == 401
-    # even the right password is refused while locked
+    # even the right password is refused while locked: 429, and when to come back
     response = login(client, user)
-    assert response.status_code == 401
+    assert response.status_code == 429
+    assert 0 < int(response.headers["Retry-After"]) <= app.config["LOGIN_LOCK_MINUTES"] * 60
     assert "Too many" in response.get_data(as_text=True) or "Liian" in response.get_data(as_text=True)
     clock.set_offset(timedelta(minutes=app.config["LOGIN_LOCK_MINUTES"] + 1))
     assert login(client, user).status_code == 302

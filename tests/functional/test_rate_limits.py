@@ -92,3 +92,39 @@ def test_whmcs_calls_share_the_resellers_budget(factory, tiny_limits):
         api.get("/api/v1/account")
     refused = api.post("/whmcs/v1/GetNameservers", json={"sld": "x", "tld": "fi"})
     assert refused.status_code == 429 and refused.headers["Retry-After"]
+
+
+def test_acme_httpreq_calls_share_the_resellers_budget(factory, tiny_limits):
+    import base64
+
+    reseller = factory.reseller()
+    token = factory.token(reseller, scopes=["dns:write"])
+    api = factory.api(reseller)
+    for _ in range(3):
+        api.get("/api/v1/account")
+    basic = base64.b64encode(f"lego:{token}".encode()).decode()
+    refused = api.client.post("/acme/httpreq/present", headers={"Authorization": f"Basic {basic}"},
+                              json={"fqdn": "_acme-challenge.example.fi.", "value": "v"})
+    assert refused.status_code == 429 and refused.headers["Retry-After"]
+    assert refused.json["code"] == "rate_limited"
+
+
+def test_rdap_has_a_budget_per_address(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "RDAP_RATE_LIMIT", "2/minute")
+    app.extensions["tunnus.limiter"].reset()
+    one = {"environ_base": {"REMOTE_ADDR": "198.51.100.60"}}
+    statuses = [client.get("/rdap/domain/nothing-here.fi", **one).status_code for _ in range(2)]
+    assert statuses == [404, 404]
+    refused = client.get("/rdap/help", **one)
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert refused.json["errorCode"] == 429 and refused.json["code"] == "rate_limited"
+    assert refused.headers["Access-Control-Allow-Origin"] == "*"
+    other = client.get("/rdap/help", environ_base={"REMOTE_ADDR": "198.51.100.61"})
+    assert other.status_code == 200
+
+
+def test_rdap_rate_limit_is_checked_at_start_up():
+    assert load_config({"RDAP_RATE_LIMIT": "10/second"})["RDAP_RATE_LIMIT"] == "10/second"
+    with pytest.raises(ConfigError):
+        load_config({"RDAP_RATE_LIMIT": "often"})
