@@ -2,7 +2,7 @@
 events for the operator without a reseller, and the per-user lock columns they replace.
 
 Revision ID: b7e3c9a1d5f2
-Revises: d2a6f8b4c1e7
+Revises: 5e24c716de54
 Create Date: 2026-12-05
 """
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 import reseller.core.types
 
 revision = 'b7e3c9a1d5f2'
-down_revision = 'd2a6f8b4c1e7'
+down_revision = '5e24c716de54'
 branch_labels = None
 depends_on = None
 
