@@ -55,6 +55,10 @@ def build_world(factory: Factory, jobs: Any, *, domain: str = DOMAIN) -> World:
     contact = _ok(api.post("/api/v1/contacts", json={**CONTACT, "email": "a-only@tenant-a.example"}))
     order = _ok(api.post("/api/v1/domains", json={
         "name": domain, "period": 1, "contacts": {"registrant": contact["id"]}}))
+    bare = "bare-" + domain  # a second domain, delegated elsewhere: no zone hosted here
+    _ok(api.post("/api/v1/domains", json={
+        "name": bare, "period": 1, "contacts": {"registrant": contact["id"]},
+        "nameservers": ["ns1.elsewhere.example", "ns2.elsewhere.example"]}))
     jobs.run_all()
     base = f"/api/v1/domains/{domain}"
     _ok(api.put(base + "/dns", json={"template": "default"}))
@@ -75,12 +79,13 @@ def build_world(factory: Factory, jobs: Any, *, domain: str = DOMAIN) -> World:
     withdrawal = _ok(api.post("/api/v1/wallet/withdrawals", json={"amount": "5.00"}))
     params = {
         "name": domain, "contact_id": str(contact["id"]), "order_id": str(order["id"]),
-        "key_id": str(key["id"]), "host": "www", "glue_host": f"ns1.{domain}", "number": invoice,
+        "key_id": str(key["id"]), "host": "www", "glue_host": f"ns1.{domain}",
+        "bare_name": bare, "number": invoice,
         "endpoint_id": str(endpoint["id"]), "delivery_id": str(delivery["id"]),
         "token_id": str(token["id"]), "user_id": str(user["id"]),
         "client_id": str(oauth_client.id), "topup_id": str(topup["id"]),
         "withdrawal_id": str(withdrawal["id"]),
     }
-    secrets = [domain, "a-only@tenant-a.example", "hooks.tenant-a.example", invoice,
+    secrets = [domain, bare, "a-only@tenant-a.example", "hooks.tenant-a.example", invoice,
                "invited@tenant-a.example", "A's WHMCS", token["token"], endpoint["secret"]]
     return World(reseller=reseller, api=api, params=params, secrets=secrets)
