@@ -64,7 +64,7 @@ class Amount(fields.Decimal):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class Boolean(fields.Boolean):
+class StrictBoolean(fields.Boolean):
     """JSON ``true`` or ``false`` only: not "true", 1, "yes" or "on"."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
@@ -73,7 +73,7 @@ class Boolean(fields.Boolean):
         raise ValidationError(_l("Use true or false."))
 
 
-class Integer(fields.Integer):
+class StrictInteger(fields.Integer):
     """A JSON integer (not "5", 5.0 or true) within [``minimum``, ``maximum``]; by default
     what an INTEGER column holds, so no number reaches the database as an overflow."""
 

@@ -7,7 +7,7 @@ import re
 from babel import Locale
 from marshmallow import ValidationError, fields, validate, validates
 
-from reseller.core.schemas import BaseSchema, Id
+from reseller.core.schemas import BaseSchema, Id, StrictBoolean
 
 LANGUAGES = ("fi", "sv", "en")
 PHONE = re.compile(r"^\+\d{1,3}\.\d{4,14}$")
@@ -101,8 +101,8 @@ class RegisterIn(BaseSchema):
     contacts = fields.Nested(ContactsIn, required=True)
     nameservers = fields.List(fields.String(), load_default=list,
                               validate=validate.Length(max=13))
-    privacy = fields.Boolean(load_default=False)
-    auto_renew = fields.Boolean(load_default=True)
+    privacy = StrictBoolean(load_default=False)
+    auto_renew = StrictBoolean(load_default=True)
 
 
 class RenewIn(BaseSchema):
@@ -235,19 +235,19 @@ class DnssecIn(BaseSchema):
 
 
 class LockIn(BaseSchema):
-    locked = fields.Boolean(required=True)
+    locked = StrictBoolean(required=True)
 
 
 class PrivacyIn(BaseSchema):
-    privacy = fields.Boolean(required=True)
+    privacy = StrictBoolean(required=True)
 
 
 class AutoRenewIn(BaseSchema):
-    auto_renew = fields.Boolean(required=True)
+    auto_renew = StrictBoolean(required=True)
 
 
 class TransferOutIn(BaseSchema):
-    approve = fields.Boolean(required=True)
+    approve = StrictBoolean(required=True)
 
 
 class AuthCodeOut(BaseSchema):

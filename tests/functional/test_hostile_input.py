@@ -33,6 +33,7 @@ VALUES = {
     "string true": '"true"', "string one": '"1"', "exponent string": '"1e2"',
     "padded amount": '" 12.50"', "arabic digits": '"\\u0661\\u0662"',
     "fullwidth digits": '"\\uff11\\uff12.50"', "three decimals": '"1.005"',
+    "plus sign": '"+1.00"', "huge decimal string": f'"{HUGE}.00"', "comma": '"1,50"',
     "NUL": '"a\\u0000b"', "long": json.dumps("x" * 100_000), "list": "[]",
     "object": "{}", "null": "null", "deep": DEEP_LIST, "list of huge": f"[{HUGE}]",
     "object of NaN": '{"x": NaN}',
