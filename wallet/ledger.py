@@ -133,9 +133,9 @@ def post(*, reference: str, kind: str, legs: Iterable[Leg], reseller_id: int | N
     Does not touch the wallet cache; callers update it in the same transaction (with
     ``wallet_deltas`` or the equivalent conditional UPDATE on the hot path).
     """
+    legs = check_balanced(legs)
     if kind not in TRANSFER_KINDS:
         raise ValueError(f"unknown transfer kind {kind!r}: add it to TRANSFER_KINDS")
-    legs = check_balanced(legs)
     db.session.execute(sa.insert(_ENTRIES).values([
         {"transfer_reference": reference, "account": leg.account,
          "reseller_id": leg.reseller_id, "amount": leg.amount} for leg in legs]))

@@ -309,3 +309,46 @@ def test_hostile_whmcs_calls_are_4xx_with_a_code(fuzzer):
                 problems.append(f"{function} [{label}]: {response.status_code} "
                                 f"{response.get_data(as_text=True)[:150]}")
     assert problems == [], f"{len(problems)} problems:\n" + "\n".join(problems)
+
+
+FORM_VALUES = [HUGE, "-1", "1e2", "NaN", "\u0661\u0662", " 12.50", "x" * 100_000, "",
+               "a\x00b", "1.005"]
+_NAME = re.compile(r'<(?:input|select|textarea)[^>]*\bname="([^"]+)"')
+
+
+def _form_fields(client, rules) -> set[str]:
+    """Every form field name the pages behind these routes show (GET where there is one)."""
+    names: set[str] = {"amount", "threshold", "name", "period", "email", "role", "url"}
+    for path in {rule.split("<", 1)[0].rstrip("/") for rule in rules}:
+        page = client.get(path or "/")
+        names.update(_NAME.findall(page.get_data(as_text=True)))
+    return names - {"csrf_token"}
+
+
+def test_hostile_form_posts_in_the_client_area_are_never_a_5xx(fuzzer, app, client, factory):
+    """Every form route (client area and console) with every known field at once set to
+    each hostile value, signed in as an owner and as an operator: a form error or a 4xx."""
+    owner = factory.user(fuzzer.reseller)
+    staff = factory.operator()
+    rules = sorted({rule.rule for rule in app.url_map.iter_rules() if "POST" in rule.methods
+                    and not rule.rule.startswith(("/api/", "/whmcs/", "/oauth/", "/acme/",
+                                                  "/payments/webhooks/", "/logout", "/login"))})
+    values = {**fuzzer.params, "action": "lock", "decision": "reject", "kind": "renewal",
+              "provider": "sandbox"}
+    statuses: list[int] = []
+    problems: list[str] = []
+    for who, password in ((owner, "correct horse battery"), (staff, "operator password")):
+        session = app.test_client()
+        session.post("/login", data={"email": who.email, "password": password})
+        fields = _form_fields(session, rules)
+        for template in rules:
+            path = re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m: values.get(m.group(1), "1"),
+                          re.sub(r"<any\([^)]*\):(\w+)>", lambda m: values[m.group(1)], template))
+            for value in FORM_VALUES:
+                response = session.post(path, data=dict.fromkeys(fields, value))
+                statuses.append(response.status_code)
+                if response.status_code >= 500:
+                    problems.append(f"{who.email} POST {template} all={value[:12]!r}: "
+                                    f"{response.status_code}")
+    assert problems == [], f"{len(problems)} problems:\n" + "\n".join(problems)
+    assert statuses.count(200) + statuses.count(400) > len(statuses) / 3  # forms were read
