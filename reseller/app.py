@@ -107,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
         DatabaseIdConverter,
         check_json_body,
         reject_nul_characters,
+        reject_nul_in_fields,
     )
     from reseller.billing import invoice_notices, invoices_api, invoices_views, invoicing  # noqa: F401
     from reseller.catalog import api as catalog_api
@@ -130,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
     from whitelabel import views as whitelabel_views
 
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
+    app.before_request(reject_nul_in_fields)
 
     api = Blueprint("api", __name__, url_prefix="/api/v1")
     for bp in (api_views.bp, accounts_api.bp, onboarding_api.bp, catalog_api.bp,

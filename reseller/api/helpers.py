@@ -36,16 +36,22 @@ class InvalidCharacters(DomainError):
     title = "The request contains a NUL character"
 
 
-def reject_nul_characters() -> None:
-    """NUL can't be stored in a text column; refuse it up front with a 400, not a 500."""
+def reject_nul_in_fields() -> None:
+    """NUL can't be stored in a text column: in the path, the query or a form field (the
+    client area's too) it is a 400, not a 500. File uploads may hold any bytes."""
     if "\x00" in request.path or any("\x00" in key or "\x00" in value
                                       for key, value in request.args.items(multi=True)):
         raise InvalidCharacters()
-    data = request.get_data(cache=True)
-    if b"\x00" in data or b"\\u0000" in data.lower():
-        raise InvalidCharacters()
     if request.form and any("\x00" in key or "\x00" in value
                             for key, value in request.form.items(multi=True)):
+        raise InvalidCharacters()
+
+
+def reject_nul_characters() -> None:
+    """The API's check: the fields, and any NUL (raw or ``\\u0000``) in the body."""
+    reject_nul_in_fields()
+    data = request.get_data(cache=True)
+    if b"\x00" in data or b"\\u0000" in data.lower():
         raise InvalidCharacters()
 
 

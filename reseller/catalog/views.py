@@ -4,7 +4,7 @@ changes with history) and volume tiers."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -16,6 +16,7 @@ from reseller.client.session import operator_required
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, ValidationFailed, translate_messages
+from reseller.core.schemas import amount_from_text
 
 bp = Blueprint("catalog", __name__, url_prefix="/console")
 
@@ -40,9 +41,11 @@ def prices():
     if request.method == "POST":
         form = request.form
         try:
-            amount = Decimal(form.get("amount", "").replace(",", "."))
+            amount = amount_from_text(form.get("amount", ""))
             effective = date.fromisoformat(form.get("effective_from", ""))
-        except (InvalidOperation, ValueError):
+            if amount is None:
+                raise ValueError("not an amount")
+        except ValueError:
             flash(_("Give the amount as a number and the date as YYYY-MM-DD."), "error")
         else:
             try:
@@ -68,7 +71,9 @@ def prices():
 def tiers():
     if request.method == "POST":
         try:
-            threshold = Decimal(request.form.get("threshold", "").replace(",", "."))
+            threshold = amount_from_text(request.form.get("threshold", ""))
+            if threshold is None:
+                raise InvalidOperation("not an amount")
             with unit_of_work():
                 services.set_tier_threshold(code=request.form.get("code", ""),
                                             threshold=threshold)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -62,6 +63,13 @@ class Amount(fields.Decimal):
             raise ValidationError(_l('Send the amount as a decimal string with at most two '
                                      'decimals, e.g. "12.50".'))
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+def amount_from_text(text: str) -> Decimal | None:
+    """An amount typed into a form: spaces dropped and a decimal comma read as a point,
+    then the same format as the API's ``Amount``; None when it is not one."""
+    raw = text.strip().replace(",", ".").replace(" ", "")
+    return Decimal(raw) if _AMOUNT.fullmatch(raw) else None
 
 
 class StrictBoolean(fields.Boolean):

@@ -335,7 +335,7 @@ def test_hostile_form_posts_in_the_client_area_are_never_a_5xx(fuzzer, app, clie
                                                   "/payments/webhooks/", "/logout", "/login"))})
     values = {**fuzzer.params, "action": "lock", "decision": "reject", "kind": "renewal",
               "provider": "sandbox"}
-    statuses: list[int] = []
+    to_login: list[bool] = []
     problems: list[str] = []
     for who, password in ((owner, "correct horse battery"), (staff, "operator password")):
         session = app.test_client()
@@ -346,9 +346,9 @@ def test_hostile_form_posts_in_the_client_area_are_never_a_5xx(fuzzer, app, clie
                           re.sub(r"<any\([^)]*\):(\w+)>", lambda m: values[m.group(1)], template))
             for value in FORM_VALUES:
                 response = session.post(path, data=dict.fromkeys(fields, value))
-                statuses.append(response.status_code)
+                to_login.append("/login" in response.headers.get("Location", ""))
                 if response.status_code >= 500:
                     problems.append(f"{who.email} POST {template} all={value[:12]!r}: "
                                     f"{response.status_code}")
     assert problems == [], f"{len(problems)} problems:\n" + "\n".join(problems)
-    assert statuses.count(200) + statuses.count(400) > len(statuses) / 3  # forms were read
+    assert sum(to_login) < len(to_login) / 2  # signed in: the forms were read, not bounced
