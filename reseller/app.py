@@ -15,6 +15,7 @@ from reseller.core.clock import clock
 from reseller.core.config import check_production, load_config
 from reseller.core.errors import DomainError, problem_response
 from reseller.core.extensions import babel, csrf, db, migrate
+from reseller.core.json_provider import StrictJSONProvider
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     root = resources.data_root()  # the installed package's data, or the checkout
     app = Flask(__name__, template_folder=str(root / "templates"),
                 static_folder=str(root / "static"), instance_path=config["INSTANCE_DIR"])
+    app.json = StrictJSONProvider(app)  # depth-limited; NaN/Infinity are not JSON
     # The embedded default keeps its SQLite database, keys and demo logins here; on a
     # fresh checkout it does not exist yet, and SQLite will not create a directory.
     os.makedirs(app.instance_path, exist_ok=True)
@@ -105,7 +107,12 @@ def _register_blueprints(app: Flask) -> None:
     from reseller.accounts import oauth
     from reseller.api import idempotency, ratelimit
     from reseller.api import views as api_views
-    from reseller.api.helpers import DatabaseIdConverter, reject_nul_characters
+    from reseller.api.helpers import (
+        DatabaseIdConverter,
+        check_json_body,
+        reject_nul_characters,
+        reject_nul_in_fields,
+    )
     from reseller.billing import invoice_notices, invoices_api, invoices_views, invoicing  # noqa: F401
     from reseller.catalog import api as catalog_api
     from reseller.catalog import views as catalog_views
@@ -129,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
     from whitelabel import views as whitelabel_views
 
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
+    app.before_request(reject_nul_in_fields)
 
     api = Blueprint("api", __name__, url_prefix="/api/v1")
     for bp in (api_views.bp, accounts_api.bp, onboarding_api.bp, catalog_api.bp,
@@ -136,6 +144,7 @@ def _register_blueprints(app: Flask) -> None:
                invoices_api.bp):
         api.register_blueprint(bp)
     api.before_request(reject_nul_characters)
+    api.before_request(check_json_body)  # before idempotency fingerprints the body
     branding.init_app(app, api)
     billing.init_app(app, api)
     idempotency.init_blueprint(api)

@@ -116,6 +116,11 @@ def wallet_deltas(legs: Iterable[Leg], reseller_id: int) -> dict[str, Decimal]:
     return deltas
 
 
+# Every transfer kind there is (``GET /wallet/transactions?kind=`` takes only these).
+TRANSFER_KINDS = ("hold", "capture", "release", "expire", "refund", "adjustment", "topup",
+                  "invoice_payment", "bank_transfer", "invoice", "credit_note",
+                  "withdrawal_hold", "payout", "withdrawal_cancel")
+
 _ENTRIES = LedgerEntry.__table__
 _TRANSFERS = LedgerTransfer.__table__
 
@@ -129,6 +134,8 @@ def post(*, reference: str, kind: str, legs: Iterable[Leg], reseller_id: int | N
     ``wallet_deltas`` or the equivalent conditional UPDATE on the hot path).
     """
     legs = check_balanced(legs)
+    if kind not in TRANSFER_KINDS:
+        raise ValueError(f"unknown transfer kind {kind!r}: add it to TRANSFER_KINDS")
     db.session.execute(sa.insert(_ENTRIES).values([
         {"transfer_reference": reference, "account": leg.account,
          "reseller_id": leg.reseller_id, "amount": leg.amount} for leg in legs]))

@@ -3,7 +3,7 @@
 from marshmallow import fields, validate
 
 from reseller.accounts.permissions import SCOPES, Role
-from reseller.core.schemas import BaseSchema
+from reseller.core.schemas import BaseSchema, StrictInteger
 
 LANGUAGES = ("fi", "sv", "en")
 
@@ -67,8 +67,8 @@ _scope = fields.String(validate=validate.OneOf(sorted(SCOPES)))
 class CreateTokenIn(BaseSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     scopes = fields.List(_scope, required=True, validate=validate.Length(min=1))
-    expires_in_days = fields.Integer(load_default=None, allow_none=True,
-                                     validate=validate.Range(min=1, max=3650))
+    expires_in_days = StrictInteger(minimum=1, maximum=3650, load_default=None,
+                                    allow_none=True)
 
 
 class TokenOut(BaseSchema):

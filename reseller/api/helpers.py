@@ -8,10 +8,11 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import Response, current_app, make_response, request, url_for
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields
 from werkzeug.routing import IntegerConverter
 
@@ -81,6 +82,31 @@ def _nul_field(value: Any) -> dict[str, Any] | None:
     return None
 
 
+def reject_nul_in_fields() -> None:
+    """NUL can't be stored in a text column: in the path, the query or a form field of any
+    page (the client area's too) it is a 400, not a 500. The API and the WHMCS endpoint
+    run their own check (``reject_nul_characters``), which names the field instead. File
+    uploads may hold any bytes."""
+    if request.path.startswith(("/api/", "/whmcs/")):
+        return
+    if "\x00" in request.path or any("\x00" in key or "\x00" in value
+                                      for key, value in request.args.items(multi=True)):
+        raise InvalidCharacters()
+    if request.form and any("\x00" in key or "\x00" in value
+                            for key, value in request.form.items(multi=True)):
+        raise InvalidCharacters()
+
+
+def check_json_body() -> None:
+    """A JSON body that does not parse (malformed, invalid UTF-8, NaN, nested past the
+    limit) is a 400 ``invalid_json`` before any view or hook reads it."""
+    if request.is_json and request.get_data(cache=True):
+        try:
+            current_app.json.loads(request.get_data(cache=True))
+        except ValueError as error:
+            raise InvalidJson(str(error)) from error
+
+
 def json_body() -> dict[str, Any]:
     """The request's JSON object; a missing or malformed body is a 400, never a 500."""
     if not request.data:
@@ -99,6 +125,49 @@ def idempotency_key() -> str:
     if not _KEY.match(key):
         raise InvalidIdempotencyKey()
     return key
+
+
+class InvalidFilter(ValidationFailed):
+    code = "invalid_filter"
+    title = _l("A query parameter has a value it cannot have")
+
+
+def choice_arg(name: str, choices: Sequence[str]) -> str | None:
+    """A filter that takes one of ``choices``: anything else is a 422, not an empty list."""
+    values = choice_args(name, choices)
+    return values[-1] if values else None
+
+
+def choice_args(name: str, choices: Sequence[str]) -> list[str]:
+    """A repeatable filter (``?kind=a&kind=b``) whose every value is one of ``choices``."""
+    values = [value for value in request.args.getlist(name) if value]
+    if any(value not in choices for value in values):
+        raise InvalidFilter({name: [_l("Must be one of: %(choices)s.",
+                                       choices=", ".join(choices))]})
+    return values
+
+
+def bool_arg(name: str) -> bool | None:
+    """A boolean query parameter: ``true`` or ``false``, nothing else."""
+    value = request.args.get(name)
+    if value in (None, ""):
+        return None
+    if value not in ("true", "false"):
+        raise InvalidFilter({name: [_l("Use true or false.")]})
+    return value == "true"
+
+
+def choice_param(name: str, choices: Sequence[str], *, many: bool = False,
+                 description: str | None = None) -> dict[str, Any]:
+    """The OpenAPI query parameter for ``choice_arg``/``choice_args``."""
+    schema: dict[str, Any] = {"type": "string", "enum": list(choices)}
+    param: dict[str, Any] = {"name": name, "required": False,
+                             "schema": {"type": "array", "items": schema} if many else schema}
+    if many:
+        param.update(style="form", explode=True)
+    if description:
+        param["description"] = description
+    return param
 
 
 def list_args() -> tuple[str | None, int]:

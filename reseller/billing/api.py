@@ -7,14 +7,14 @@ from datetime import datetime
 from flask import Blueprint, current_app, request, url_for
 
 from reseller.api.auth import current_principal, current_reseller_id, require_scope
-from reseller.api.helpers import idempotency_key, json_body
+from reseller.api.helpers import choice_args, choice_param, idempotency_key, json_body
 from reseller.api.openapi import doc
 from reseller.billing import cards as card_pages
 from reseller.billing import present, schemas
 from reseller.core.db import transactional
 from reseller.core.errors import ValidationFailed
-from reseller.core.pagination import InvalidCursor, decode_cursor, encode_cursor, parse_limit
-from wallet import credit, reports, services, topups, withdrawals
+from reseller.core.pagination import BIGINT_MAX, decode_position, encode_cursor, parse_limit
+from wallet import credit, ledger, reports, services, topups, withdrawals
 from wallet.errors import NoCardOnFile
 from wallet.money import Money
 from wallet.payments import provider_for
@@ -28,9 +28,8 @@ _PAGE = [
      "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
 ]
 _FILTERS = [
-    {"name": "kind", "required": False, "description": "Only these kinds (repeatable)",
-     "schema": {"type": "array", "items": {"type": "string"}}, "style": "form",
-     "explode": True},
+    choice_param("kind", ledger.TRANSFER_KINDS, many=True,
+                 description="Only these kinds (repeatable)"),
     {"name": "since", "required": False, "schema": {"type": "string", "format": "date-time"}},
     {"name": "until", "required": False, "schema": {"type": "string", "format": "date-time"}},
 ]
@@ -45,10 +44,7 @@ def _cursor() -> int | None:
     raw = request.args.get("cursor")
     if not raw:
         return None
-    value = decode_cursor(raw)
-    if not isinstance(value, int):
-        raise InvalidCursor()
-    return value
+    return decode_position(raw, maximum=BIGINT_MAX)  # wallet ids are BIGINT
 
 
 def _next(after: int | None) -> str | None:
@@ -104,7 +100,7 @@ def transactions():
     rows, after = reports.transactions(
         reseller_id=current_reseller_id(), before_id=_cursor(),
         limit=parse_limit(request.args.get("limit")),
-        kinds=[k for k in request.args.getlist("kind") if k] or None,
+        kinds=choice_args("kind", ledger.TRANSFER_KINDS) or None,
         since=_moment("since"), until=_moment("until"))
     return schemas.TransactionPageOut().dump({"items": [row.__dict__ for row in rows],
                                               "next": _next(after)})

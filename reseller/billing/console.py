@@ -4,7 +4,7 @@ credit decisions, the trial balance, withdrawal approvals and unmatched bank cre
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
@@ -16,6 +16,7 @@ from reseller.client.session import operator_required
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError
 from reseller.core.extensions import db
+from reseller.core.schemas import amount_from_text
 from wallet import cards, ledger, reports, services, statements, withdrawals
 from wallet import credit as credit_decisions
 from wallet.invoices import reconcile
@@ -31,12 +32,8 @@ def _actor() -> str:
 
 
 def _money(field: str) -> Money:
-    raw = request.form.get(field, "").strip().replace(",", ".").replace(" ", "")
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise DomainError(_("Enter an amount such as 100.00.")) from None
-    if not value.is_finite():
+    value = amount_from_text(request.form.get(field, ""))
+    if value is None:
         raise DomainError(_("Enter an amount such as 100.00."))
     return Money.of(value)
 

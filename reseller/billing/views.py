@@ -4,7 +4,6 @@ paying), withdrawals and the low-balance threshold. Plain forms; no JavaScript n
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -15,6 +14,7 @@ from reseller.billing import present
 from reseller.client.session import permission_required, user_can
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError
+from reseller.core.schemas import amount_from_text
 from wallet import credit, reports, services, topups, withdrawals
 from wallet.money import Money
 from wallet.payments import offered_methods, provider_for
@@ -26,14 +26,11 @@ METHOD_LABELS = {"card": _l("Card"), "paypal": _l("PayPal"),
 
 
 def _amount(field: str, *, allow_empty: bool = False) -> Money | None:
-    raw = request.form.get(field, "").strip().replace(",", ".").replace(" ", "")
-    if not raw and allow_empty:
+    raw = request.form.get(field, "")
+    if not raw.strip() and allow_empty:
         return None
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise DomainError(_("Enter an amount such as 100.00.")) from None
-    if not value.is_finite():
+    value = amount_from_text(raw)
+    if value is None:
         raise DomainError(_("Enter an amount such as 100.00."))
     return Money.of(value)
 

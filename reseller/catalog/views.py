@@ -4,7 +4,7 @@ changes with history) and volume tiers."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import (
     Blueprint,
@@ -26,6 +26,7 @@ from reseller.client.session import operator_required
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, ValidationFailed, translate_messages
+from reseller.core.schemas import amount_from_text
 
 bp = Blueprint("catalog", __name__, url_prefix="/console")
 
@@ -37,10 +38,8 @@ def tlds():
 
 
 def _amount(text: str) -> Decimal | None:
-    try:
-        return Decimal(text.strip().replace(",", "."))
-    except InvalidOperation:
-        return None
+    """A typed amount in the API's strict format (a decimal comma allowed); None if not."""
+    return amount_from_text(text)
 
 
 def _entered_amounts(form) -> dict[tuple[str, str, str], str]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext
+from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from reseller.core.errors import ValidationFailed
@@ -40,14 +43,61 @@ class Id(fields.Integer):
                          **kwargs)
 
 
+# -- Strict input (issue 22.3): a field accepts what the document says and nothing else --
+
+AMOUNT_PATTERN = r"^-?[0-9]{1,13}(\.[0-9]{1,2})?$"
+_AMOUNT = re.compile(AMOUNT_PATTERN)
+
+
 class Amount(fields.Decimal):
-    """Money amounts travel as decimal strings ("12.50"), never JSON numbers."""
+    """Money amounts travel as decimal strings ("12.50"), never JSON numbers: ASCII digits,
+    an optional minus and at most two decimals. No exponent ("1e2"), no spaces or plus
+    sign, no other scripts' digits (which ``Decimal`` would read)."""
 
     def __init__(self, **kwargs: Any) -> None:
         # Documented as what travels: a decimal string, not a JSON number.
-        metadata = {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$",
+        metadata = {"type": "string", "format": "decimal", "pattern": AMOUNT_PATTERN,
                     "example": "12.50", **kwargs.pop("metadata", {})}
         super().__init__(places=2, as_string=True, allow_nan=False, metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str) or not _AMOUNT.fullmatch(value):
+            raise ValidationError(_l('Send the amount as a decimal string with at most two '
+                                     'decimals, e.g. "12.50".'))
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def amount_from_text(text: str) -> Decimal | None:
+    """An amount typed into a form: spaces dropped and a decimal comma read as a point,
+    then the same format as the API's ``Amount``; None when it is not one."""
+    raw = text.strip().replace(",", ".").replace(" ", "")
+    return Decimal(raw) if _AMOUNT.fullmatch(raw) else None
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON ``true`` or ``false`` only: not "true", 1, "yes" or "on"."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if value is True or value is False:
+            return value
+        raise ValidationError(_l("Use true or false."))
+
+
+class StrictInteger(fields.Integer):
+    """A JSON integer (not "5", 5.0 or true) within [``minimum``, ``maximum``]; by default
+    what an INTEGER column holds, so no number reaches the database as an overflow."""
+
+    def __init__(self, *, minimum: int = -DATABASE_ID_MAX - 1, maximum: int = DATABASE_ID_MAX,
+                 **kwargs: Any) -> None:
+        validators = [validate.Range(min=minimum, max=maximum), *_as_list(kwargs.pop(
+            "validate", None))]
+        super().__init__(strict=True, validate=validators, **kwargs)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 # -- Single-line text ------------------------------------------------------------------------

@@ -67,8 +67,8 @@ def get_zone(name: str):
                  "nameservers in the background; `published` turns true when done. A name "
                  "you hold in this account is active at once; any other name is `pending` "
                  "until you prove control (`verification`, then `POST …/dns/verify`). "
-                 "Refused: `zone_held_elsewhere` (409: registered or hosted in another "
-                 "account), `zone_inside_other_zone` (409), `public_suffix` and "
+                 "Refused: `zone_held_elsewhere` (403: registered or hosted in another "
+                 "account), `zone_inside_other_zone` (403), `public_suffix` and "
                  "`zone_not_allowed` (422).")
 @require_scope("dns:write")
 @transactional

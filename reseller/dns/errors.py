@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
-from reseller.core.errors import Conflict, DomainError, NotFound
+from reseller.core.errors import Conflict, DomainError, Forbidden, NotFound
 
 
 class ZoneNotFound(NotFound):
@@ -10,15 +10,16 @@ class ZoneNotFound(NotFound):
     title = _l("No DNS zone by that name")
 
 
-class ZoneHeldElsewhere(Conflict):
-    """The name (or a domain above it) is registered or hosted in another account. Says
-    nothing about whose: only what public DNS and WHOIS show anyway."""
+class ZoneHeldElsewhere(Forbidden):
+    """The name (or a domain above it) is registered or hosted in another account: 403,
+    like every other reseller's object (never a 2xx, never whose). Says nothing about
+    whose: only what public DNS and WHOIS show anyway."""
 
     code = "zone_held_elsewhere"
     title = _l("This name is registered or hosted in another account")
 
 
-class ZoneInsideOtherZone(Conflict):
+class ZoneInsideOtherZone(Forbidden):
     code = "zone_inside_other_zone"
     title = _l("This name is inside a zone hosted in another account")
 

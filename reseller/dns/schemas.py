@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from reseller.core.schemas import BaseSchema
+from reseller.core.schemas import BaseSchema, StrictInteger
 from reseller.dns.records import RECORD_TYPES
 
 
 class RecordIn(BaseSchema):
     name = fields.String(load_default="@", metadata={"example": "www"})
     type = fields.String(required=True, metadata={"enum": list(RECORD_TYPES)})
-    ttl = fields.Integer(load_default=3600, strict=True, metadata={"example": 3600})
+    ttl = StrictInteger(minimum=0, load_default=3600, metadata={"example": 3600})
     value = fields.String(required=True, metadata={"example": "192.0.2.10"})
 
 
@@ -26,7 +26,7 @@ class RecordOut(BaseSchema):
 class RemoveIn(BaseSchema):
     name = fields.String(load_default="@")
     type = fields.String(required=True)
-    ttl = fields.Integer(strict=True)
+    ttl = StrictInteger(minimum=0)
     value = fields.String(load_default=None, allow_none=True,
                           metadata={"description": "Omit to remove the whole RRset."})
 

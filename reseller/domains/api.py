@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from flask import Blueprint, request
 
 from reseller.api.auth import current_reseller_id, require_scope
-from reseller.api.helpers import idempotency_key, json_body, list_args, page_body, versioned
+from reseller.api.helpers import (
+    bool_arg,
+    choice_arg,
+    choice_param,
+    idempotency_key,
+    json_body,
+    list_args,
+    page_body,
+    versioned,
+)
 from reseller.api.openapi import doc
 from reseller.core.db import lock_row, transactional
 from reseller.core.errors import ValidationFailed
@@ -16,7 +26,14 @@ from reseller.core.web import secret_response
 from reseller.domains import bulk, orders, services
 from reseller.domains import contacts as contact_services
 from reseller.domains import schemas as s
-from reseller.domains.models import Contact, Domain, Order
+from reseller.domains.models import (
+    DOMAIN_STATUSES,
+    ORDER_KINDS,
+    ORDER_STATES,
+    Contact,
+    Domain,
+    Order,
+)
 from reseller.domains.records import get_domain
 
 bp = Blueprint("domains_api", __name__)
@@ -128,12 +145,11 @@ def delete_contact(contact_id: int):
 @require_scope("domains:read")
 def check():
     raw = request.args.get("names", "")
-    try:
-        period = int(request.args.get("period", "1"))
-    except ValueError:
-        raise ValidationFailed({"period": ["Must be a whole number of years."]}) from None
+    period = request.args.get("period", "1")
+    if not re.fullmatch(r"[0-9]{1,2}", period):  # ASCII digits: int() reads other scripts'
+        raise ValidationFailed({"period": ["Must be a whole number of years."]})
     results = services.check_availability(reseller_id=current_reseller_id(),
-                                           names_text=raw.split(","), period=period)
+                                           names_text=raw.split(","), period=int(period))
     return {"results": s.CheckResultOut(many=True).dump(results)}
 
 
@@ -227,13 +243,15 @@ def import_transfers():
 
 @bp.get("/orders")
 @doc(summary="List orders, newest first", tags=TAGS_O, response=s.OrderListOut,
-     query=[{"name": n, "schema": {"type": "string"}} for n in
-            ("state", "kind", "domain", "cursor", "limit")])
+     query=[choice_param("state", ORDER_STATES), choice_param("kind", ORDER_KINDS),
+            *({"name": n, "schema": {"type": "string"}} for n in ("domain", "cursor")),
+            {"name": "limit", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}])
 @require_scope("domains:read")
 def list_orders():
     cursor, limit = list_args()
     stmt = orders.list_orders(reseller_id=current_reseller_id(),
-                              state=request.args.get("state"), kind=request.args.get("kind"),
+                              state=choice_arg("state", ORDER_STATES),
+                              kind=choice_arg("kind", ORDER_KINDS),
                               domain=request.args.get("domain"))
     page = paginate(stmt, key=Order.id, cursor=cursor, limit=limit, descending=True)
     return page_body(page, _order_out.dump(page.items, many=True))
@@ -249,15 +267,6 @@ def get_order(order_id: int):
 
 # -- management ----------------------------------------------------------------------------------
 
-def _bool_arg(name: str) -> bool | None:
-    value = request.args.get(name)
-    if value in (None, ""):
-        return None
-    if value.lower() not in ("true", "false", "1", "0"):
-        raise ValidationFailed({name: ["Use true or false."]})
-    return value.lower() in ("true", "1")
-
-
 def _date_arg(name: str) -> datetime | None:
     value = request.args.get(name)
     if not value:
@@ -271,7 +280,7 @@ def _date_arg(name: str) -> datetime | None:
 
 @bp.get("/domains")
 @doc(summary="List domains", tags=TAGS_D, response=s.DomainListOut,
-     query=[{"name": "status", "schema": {"type": "string"}},
+     query=[choice_param("status", DOMAIN_STATUSES),
             {"name": "tld", "schema": {"type": "string"}},
             {"name": "q", "schema": {"type": "string"}, "description": "Name contains"},
             {"name": "expires_before", "schema": {"type": "string", "format": "date"}},
@@ -282,9 +291,9 @@ def _date_arg(name: str) -> datetime | None:
 def list_domains():
     cursor, limit = list_args()
     stmt = services.list_domains(
-        reseller_id=current_reseller_id(), status=request.args.get("status") or None,
+        reseller_id=current_reseller_id(), status=choice_arg("status", DOMAIN_STATUSES),
         tld=request.args.get("tld") or None, q=request.args.get("q") or None,
-        expires_before=_date_arg("expires_before"), auto_renew=_bool_arg("auto_renew"))
+        expires_before=_date_arg("expires_before"), auto_renew=bool_arg("auto_renew"))
     page = paginate(stmt, key=Domain.id, cursor=cursor, limit=limit)
     return page_body(page, _domain_out.dump(page.items, many=True))
 

@@ -7,12 +7,12 @@ import re
 from babel import Locale
 from marshmallow import ValidationError, fields, validate, validates
 
-from reseller.core.schemas import BaseSchema, Id, Line, LineEmail
+from reseller.core.schemas import AMOUNT_PATTERN, BaseSchema, Id, Line, LineEmail, StrictBoolean
 from wallet.money import Money
 
 LANGUAGES = ("fi", "sv", "en")
 PHONE = re.compile(r"^\+\d{1,3}\.\d{4,14}$")
-AMOUNT = re.compile(r"^-?\d+(\.\d{1,2})?$")
+AMOUNT = re.compile(AMOUNT_PATTERN)  # ASCII digits only: no "1e2", no other scripts
 COUNTRIES = frozenset(code for code in Locale("en").territories
                       if len(code) == 2 and code.isalpha() and code.isupper())
 
@@ -20,7 +20,7 @@ COUNTRIES = frozenset(code for code in Locale("en").territories
 def parse_price(value: object) -> Money:
     """A net EUR amount the caller accepts, as a decimal string ("250.00"): JSON numbers,
     exponents, more than two decimals and negative amounts are refused."""
-    if not isinstance(value, str) or not AMOUNT.match(value):
+    if not isinstance(value, str) or not AMOUNT.fullmatch(value):
         raise ValidationError('Give a decimal string with at most two decimals, e.g. "250.00".')
     price = Money.of(value, "EUR")
     if price.is_negative():
@@ -130,8 +130,8 @@ class RegisterIn(BaseSchema):
     period = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=10))
     contacts = fields.Nested(ContactsIn, required=True)
     nameservers = fields.List(Line(), load_default=list, validate=validate.Length(max=13))
-    privacy = fields.Boolean(load_default=False)
-    auto_renew = fields.Boolean(load_default=True)
+    privacy = StrictBoolean(load_default=False)
+    auto_renew = StrictBoolean(load_default=True)
     accept_price = AcceptPrice()
 
 
@@ -271,19 +271,19 @@ class DnssecIn(BaseSchema):
 
 
 class LockIn(BaseSchema):
-    locked = fields.Boolean(required=True)
+    locked = StrictBoolean(required=True)
 
 
 class PrivacyIn(BaseSchema):
-    privacy = fields.Boolean(required=True)
+    privacy = StrictBoolean(required=True)
 
 
 class AutoRenewIn(BaseSchema):
-    auto_renew = fields.Boolean(required=True)
+    auto_renew = StrictBoolean(required=True)
 
 
 class TransferOutIn(BaseSchema):
-    approve = fields.Boolean(required=True)
+    approve = StrictBoolean(required=True)
 
 
 class AuthCodeOut(BaseSchema):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, request, url_for
 
 from reseller.api.auth import current_reseller_id, require_scope
+from reseller.api.helpers import choice_args, choice_param
 from reseller.api.openapi import doc
 from reseller.core.pagination import parse_limit
 from reseller.events import schemas, services
@@ -14,9 +15,8 @@ bp = Blueprint("events_api", __name__)
 _QUERY = [
     {"name": "after", "required": False, "schema": {"type": "string"},
      "description": "Cursor from the previous response's `next`; omit to start at the oldest"},
-    {"name": "type", "required": False, "description": "Only these event types (repeatable)",
-     "schema": {"type": "array", "items": {"type": "string", "maxLength": 60}},
-     "style": "form", "explode": True},
+    choice_param("type", schemas.EVENT_TYPES, many=True,
+                 description="Only these event types (repeatable)"),
     {"name": "limit", "required": False,
      "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
 ]
@@ -29,7 +29,7 @@ _QUERY = [
                  "fetch again at once. Events are kept for the life of the account.")
 @require_scope("events:read")
 def feed():
-    types = [t for t in request.args.getlist("type") if t]
+    types = choice_args("type", schemas.EVENT_TYPES)
     page, poll = services.events_after(reseller_id=current_reseller_id(),
                                        after=request.args.get("after") or None,
                                        limit=parse_limit(request.args.get("limit")),

@@ -13,7 +13,7 @@ from reseller.api.helpers import json_body, list_args, page_body
 from reseller.api.openapi import doc
 from reseller.core.db import transactional
 from reseller.core.pagination import paginate
-from reseller.core.schemas import BaseSchema
+from reseller.core.schemas import BaseSchema, StrictBoolean
 from reseller.dns.records import is_ip_address
 from reseller.dns.settings import dns_settings
 from reseller.forwarding import services
@@ -27,8 +27,8 @@ class ForwardIn(BaseSchema):
     host = fields.String(load_default="@", metadata={"example": "www"})
     target = fields.String(required=True, metadata={"example": "https://example.org/shop"})
     status = fields.Integer(load_default=301, strict=True, validate=validate.OneOf([301, 302]))
-    preserve_path = fields.Boolean(load_default=True)
-    preserve_query = fields.Boolean(load_default=True)
+    preserve_path = StrictBoolean(load_default=True)
+    preserve_query = StrictBoolean(load_default=True)
 
 
 class ForwardOut(BaseSchema):

@@ -5,10 +5,17 @@ from __future__ import annotations
 from flask import Blueprint, current_app, request
 
 from reseller.api.auth import current_reseller_id, require_scope
-from reseller.api.helpers import json_body, list_args, page_body, page_of
+from reseller.api.helpers import (
+    InvalidFilter,
+    choice_arg,
+    choice_param,
+    json_body,
+    list_args,
+    page_body,
+    page_of,
+)
 from reseller.api.openapi import doc
 from reseller.core.db import transactional
-from reseller.core.errors import ValidationFailed
 from reseller.core.web import secret_response
 from reseller.webhooks import (
     schemas,
@@ -18,8 +25,8 @@ from reseller.webhooks import (
 
 bp = Blueprint("webhooks_api", __name__, url_prefix="/webhooks")
 _TAGS = ["Webhooks"]
-_STATUS = [{"name": "status", "required": False,
-            "schema": {"type": "string", "enum": ["pending", "succeeded", "failed"]}}]
+_STATUSES = ("pending", "succeeded", "failed")
+_STATUS = [choice_param("status", _STATUSES)]
 
 
 def _allow_private() -> bool:
@@ -116,9 +123,7 @@ def send_test(endpoint_id: int):
 def list_deliveries():
     cursor, limit = list_args()
     endpoint_id = _optional_id(request.args.get("endpoint_id"))
-    status = request.args.get("status")
-    if status not in (None, "pending", "succeeded", "failed"):
-        raise ValidationFailed({"status": ["Must be one of: pending, succeeded, failed."]})
+    status = choice_arg("status", _STATUSES)
     page = services.deliveries_page(reseller_id=current_reseller_id(), endpoint_id=endpoint_id,
                                     cursor=cursor, limit=limit, status=status)
     return page_body(page, schemas.DeliveryOut(many=True).dump(page.items))
@@ -127,8 +132,8 @@ def list_deliveries():
 def _optional_id(raw: str | None) -> int | None:
     if raw in (None, ""):
         return None
-    if not raw.isdigit() or int(raw) > 2**31 - 1:
-        raise ValidationFailed({"endpoint_id": ["Must be an endpoint id."]})
+    if not raw.isascii() or not raw.isdigit() or int(raw) > 2**31 - 1:
+        raise InvalidFilter({"endpoint_id": ["Must be an endpoint id."]})
     return int(raw)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from reseller.core.schemas import BaseSchema
+from reseller.core.schemas import BaseSchema, StrictBoolean
 from reseller.events.schemas import EVENT_TYPES
 
 
@@ -26,7 +26,7 @@ class UpdateEndpointIn(BaseSchema):
     url = fields.String(validate=validate.Length(min=8, max=2000))
     events = _events()
     description = fields.String(validate=validate.Length(max=200))
-    active = fields.Boolean()
+    active = StrictBoolean()
 
 
 class EndpointOut(BaseSchema):

@@ -304,7 +304,7 @@ def check_availability(reseller_id: int, params: dict[str, Any], key: str,
     tlds = params.get("tldsToInclude") or ([params["tld"]] if params.get("tld") else [])
     if isinstance(tlds, str):
         tlds = [tlds]
-    if not term or not tlds:
+    if not term or not isinstance(tlds, list) or not tlds:
         raise ValidationFailed({"searchTerm": [_l("Give searchTerm and tldsToInclude.")]})
     wanted = [f"{term}.{str(tld).strip('. ').lower()}" for tld in tlds][:50]
     results = domains.check_availability(reseller_id=reseller_id, names_text=wanted)
@@ -424,6 +424,8 @@ def save_dns(reseller_id: int, params: dict[str, Any], key: str, **ctx: Any) -> 
     given = params.get("dnsrecords") or []
     if isinstance(given, dict):
         given = list(given.values())
+    if not isinstance(given, list):
+        raise ValidationFailed({"dnsrecords": [_l("Give the records as a list.")]})
     records = []
     for row in given:
         if not isinstance(row, dict) or not str(row.get("address") or "").strip():

@@ -94,7 +94,7 @@ def test_another_resellers_zone_is_404_and_cannot_be_taken(factory):
         assert call.status_code == 404
         assert call.get_json()["code"] == "zone_not_found"
     taken = other.put(f"/api/v1/domains/{zone}/dns", json={"records": []})
-    assert taken.status_code == 409 and taken.get_json()["code"] == "zone_held_elsewhere"
+    assert taken.status_code == 403 and taken.get_json()["code"] == "zone_held_elsewhere"
 
 
 def test_read_scope_cannot_write(factory):

@@ -17,7 +17,16 @@ _seq = itertools.count(1)
 
 
 def zone_name() -> str:
-    return f"z{next(_seq)}-etag.example"
+    return f"z{next(_seq)}-etag.fi"
+
+
+def held_zone(factory) -> tuple:
+    """An API client of a reseller holding a fresh domain (only held names are hosted at
+    once), and that domain's zone path."""
+    reseller = factory.reseller()
+    name = zone_name()
+    factory.domain(reseller, name)
+    return factory.api(reseller), f"/api/v1/domains/{name}/dns"
 
 
 # -- If-Match semantics ------------------------------------------------------------------------
@@ -44,8 +53,7 @@ A_RECORD = {"name": "www", "type": "A", "value": "192.0.2.10", "ttl": 300}
 
 @pytest.mark.smoke
 def test_stale_if_match_on_a_zone_is_412_and_changes_nothing(factory):
-    api = factory.api()
-    path = f"/api/v1/domains/{zone_name()}/dns"
+    api, path = held_zone(factory)
     created = api.put(path, json={"records": [A_RECORD]})
     assert created.status_code == 201
     read = api.get(path)
@@ -67,8 +75,7 @@ def test_stale_if_match_on_a_zone_is_412_and_changes_nothing(factory):
 
 
 def test_zone_patch_honours_if_match_and_a_list_of_tags(factory):
-    api = factory.api()
-    path = f"/api/v1/domains/{zone_name()}/dns"
+    api, path = held_zone(factory)
     etag = api.put(path, json={"records": [A_RECORD]}).headers["ETag"]
     add = {"add": [{**A_RECORD, "name": "mail"}]}
     assert api.patch(path, json=add, headers={"If-Match": '"nope"'}).status_code == 412
@@ -78,8 +85,7 @@ def test_zone_patch_honours_if_match_and_a_list_of_tags(factory):
 
 
 def test_if_match_on_a_zone_not_yet_hosted_fails(factory):
-    api = factory.api()
-    path = f"/api/v1/domains/{zone_name()}/dns"
+    api, path = held_zone(factory)
     assert api.put(path, json={"records": [A_RECORD]},
                    headers={"If-Match": "*"}).status_code == 412
     assert api.put(path, json={"records": [A_RECORD]},
@@ -88,16 +94,14 @@ def test_if_match_on_a_zone_not_yet_hosted_fails(factory):
 
 
 def test_writes_without_if_match_keep_working(factory):
-    api = factory.api()
-    path = f"/api/v1/domains/{zone_name()}/dns"
+    api, path = held_zone(factory)
     assert api.put(path, json={"records": [A_RECORD]}).status_code == 201
     assert api.put(path, json={"records": [A_RECORD]}).status_code == 200
     assert api.patch(path, json={"remove": [{"name": "www", "type": "A"}]}).status_code == 200
 
 
 def test_another_resellers_zone_is_404_not_412(factory):
-    path = f"/api/v1/domains/{zone_name()}/dns"
-    owner = factory.api()
+    owner, path = held_zone(factory)
     etag = owner.put(path, json={"records": [A_RECORD]}).headers["ETag"]
     stranger = factory.api()
     assert stranger.patch(path, json={"add": [A_RECORD]},
@@ -220,8 +224,8 @@ def test_webhook_secrets_are_never_cached(factory):
 
 
 def test_acme_key_creation_is_never_cached(factory):
-    api = factory.api()
-    zone = zone_name()
+    api, path = held_zone(factory)
+    zone = path.split("/")[4]
     api.put(f"/api/v1/domains/{zone}/dns", json={"template": "default"})
     created = _no_store(api.post(f"/api/v1/domains/{zone}/dns/acme-keys"))
     assert created.json["secret"]

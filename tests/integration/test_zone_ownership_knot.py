@@ -155,7 +155,7 @@ def test_the_periodic_job_publishes_a_delegated_sub_zone_of_vanity_nameservers(f
     assert dig(knot, name, "TXT") == ['"v=spf1 -all"']
     # Delegation to the reseller's names proves nothing for another reseller.
     late = factory.api(stranger).post(f"/api/v1/domains/{name}/dns/verify")
-    assert late.status_code == 409 and late.get_json()["code"] == "zone_held_elsewhere"
+    assert late.status_code == 403 and late.get_json()["code"] == "zone_held_elsewhere"
 
 
 def test_the_holder_wins_over_a_zone_someone_else_verified(factory, jobs, verifying, app):

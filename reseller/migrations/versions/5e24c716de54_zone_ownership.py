@@ -116,7 +116,7 @@ def downgrade():
         batch_op.drop_index('uq_dns_zones_active_name',
                             sqlite_where=sa.text("status = 'active'"),
                             postgresql_where=sa.text("status = 'active'"))
-        batch_op.drop_constraint('ck_dns_zones_status', type_='check')
+        batch_op.drop_constraint(batch_op.f('ck_dns_zones_status'), type_='check')
         batch_op.drop_constraint(batch_op.f('uq_dns_zones_reseller_id_name'), type_='unique')
         batch_op.create_unique_constraint('uq_dns_zones_name', ['name'])
         for column in ('unpublished_at', 'unpublished_reason', 'last_check', 'verified_at',
