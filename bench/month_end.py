@@ -86,13 +86,13 @@ def worker_main() -> None:
     from redis import Redis
     from rq import Queue
 
+    from reseller import worker
     from reseller.core import jobs
-    from reseller.core.rq_workers import InProcessWorker
     from wallet.invoices import pdf
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)  # font-subsetting chatter
     app = _app(os.environ["DATABASE_URL"], os.environ["REDIS_URL"], os.environ["INSTANCE_DIR"])
-    jobs.use_app(app)
+    worker.use_app(app)
     with app.app_context():
         pdf.html_to_pdf("<p>warm-up ä ö å €</p>")
     spent = {"jobs": 0, "job_s": 0.0, "renders": 0, "render_s": 0.0}
@@ -103,7 +103,7 @@ def worker_main() -> None:
     while not go.exists():
         time.sleep(0.01)
     connection = Redis.from_url(os.environ["REDIS_URL"])
-    InProcessWorker([Queue(name, connection=connection) for name in ("urgent", "default")],
+    worker.InProcessWorker([Queue(name, connection=connection) for name in ("urgent", "default")],
                     connection=connection).work(burst=True, logging_level="WARNING")
     Path(str(go) + f".spent.{os.getpid()}").write_text(json.dumps(spent))
 

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from reseller.core import jobs, logs, resources
 from reseller.core.clock import clock
-from reseller.core.config import check_production, load_config
+from reseller.core.config import PRODUCTION_CHECKS, check_production, load_config
 from reseller.core.errors import DomainError, problem_response
 from reseller.core.extensions import babel, csrf, db, migrate
 from reseller.core.json_provider import StrictJSONProvider
@@ -27,7 +27,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config = load_config()
     if test_config:
         config.update(test_config)
-    check_production(config)
     root = resources.data_root()  # the installed package's data, or the checkout
     app = Flask(__name__, template_folder=str(root / "templates"),
                 static_folder=str(root / "static"), instance_path=config["INSTANCE_DIR"])
@@ -56,7 +55,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from reseller import cli
 
     cli.init_app(app)
+    import wallet
+
+    wallet.init_app(app)
     logs.init_app(app)  # last: its request hook goes first, before any that may refuse
+    check_production(app.config, app.extensions.get(PRODUCTION_CHECKS, ()))
     return app
 
 

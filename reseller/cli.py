@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from reseller import worker
 from reseller.core.clock import clock, parse_duration
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError
@@ -145,63 +146,6 @@ def _drain() -> None:
         runner.drain()
 
 
-@click.command("worker")
-@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
-@click.option("--fork/--no-fork", default=False,
-              help="Run each job in a forked child (isolation at a few ms per job).")
-@click.option("--max-jobs", type=click.IntRange(min=1), default=None,
-              help="Exit after this many jobs (a supervisor starts a fresh process).")
-@click.option("--queue", "queues", multiple=True, type=click.Choice(["urgent", "default"]),
-              help="Take jobs only from this queue (repeatable; default: urgent, then "
-                   "default). A worker given only `urgent` is always free for orders.")
-def worker(burst: bool, fork: bool, max_jobs: int | None, queues: tuple[str, ...]) -> None:
-    """Run an RQ worker for the urgent and default queues, urgent first (needs REDIS_URL).
-
-    By default jobs run in this process with the app built here, once: RQ's forking
-    worker would build nothing per job only if the child could reuse the parent's app,
-    and a forked child must not reuse the parent's database connections. ``--fork``
-    trades that cost for isolation: the child inherits the app and drops the inherited
-    pool before its first query.
-    """
-    from redis import Redis
-    from rq import Queue
-
-    from reseller.core import jobs
-    from reseller.core.rq_workers import ForkingWorker, InProcessWorker
-
-    url = current_app.config.get("REDIS_URL")
-    if not url:
-        raise click.ClickException("REDIS_URL is not set; the embedded default runs jobs in-process")
-    app = current_app._get_current_object()
-    jobs.use_app(app)
-    connection = Redis.from_url(url)
-    worker_class = ForkingWorker if fork else InProcessWorker
-    # with_scheduler: delayed jobs (retry backoff, webhook retries) are moved to the queue
-    names = [name for name in jobs.QUEUES if not queues or name in queues]
-    worker_class([Queue(name, connection=connection) for name in names],
-                 connection=connection).work(burst=burst, with_scheduler=True,
-                                             max_jobs=max_jobs,
-                                             logging_level=app.config["LOG_LEVEL"])
-
-
-@click.command("scheduler")
-def scheduler() -> None:
-    """Run RQ's cron scheduler with every @periodic job (needs REDIS_URL)."""
-    from redis import Redis
-    from rq.cron import CronScheduler
-
-    from reseller.core.jobs import PERIODIC, execute
-
-    url = current_app.config.get("REDIS_URL")
-    if not url:
-        raise click.ClickException("REDIS_URL is not set")
-    cron = CronScheduler(connection=Redis.from_url(url),
-                         logging_level=current_app.config["LOG_LEVEL"])
-    for job in PERIODIC.values():
-        cron.register(execute, "default", args=(job.path,), cron=job.cron, name=job.name)
-    cron.start()
-
-
 @demo_cli.command("load")
 def demo_load() -> None:
     """Create the demo operator and resellers (idempotent) and write demo.json."""
@@ -245,7 +189,8 @@ def init_app(app: Flask) -> None:
     from reseller.registry import cli as registry_cli
     from reseller.whois import cli as whois_cli
 
-    for command in (clock_cli, jobs_cli, demo_cli, secrets_cli, worker, scheduler, serve):
+    for command in (clock_cli, jobs_cli, demo_cli, secrets_cli, worker.worker_command,
+                    worker.scheduler_command, serve):
         app.cli.add_command(command)
     whois_cli.init_app(app)
     registry_cli.init_app(app)

@@ -8,32 +8,15 @@ start with demo secrets or SQLite.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-DEMO_SECRET_KEY = "tunnus-demo-secret-key-do-not-use-in-production"
+from flask import Flask
 
-# The demo operator of the embedded default. Production refuses every one of these
-# (reseller.core.production), so none of them can reach an invoice, WHOIS or a registry.
-DEMO_DEFAULTS: dict[str, str] = {
-    "OPERATOR_NAME": "Nimipalvelu Oy",
-    "OPERATOR_BRAND": "Nimipalvelu",
-    "OPERATOR_DOMAIN": "nimipalvelu.example",
-    "OPERATOR_EMAIL": "staff@nimipalvelu.example",
-    "OPERATOR_BUSINESS_ID": "2464491-9",
-    "OPERATOR_VAT_ID": "FI24644919",
-    "OPERATOR_IBAN": "FI2112345600000785",
-    "OPERATOR_BIC": "NDEAFIHH",
-    "OPERATOR_ADDRESS": "Mannerheimintie 1, 00100 Helsinki",
-    "OPERATOR_ABUSE_EMAIL": "abuse@nimipalvelu.example",
-    "OPERATOR_ABUSE_PHONE": "+358.201234567",
-    "NEUTRAL_SENDER_DOMAIN": "mail-relay.example",
-    "DNS_NAMESERVERS": "ns1.dns-hosting.example,ns2.dns-hosting.example",
-    "DNS_NAMESERVER_ADDRESSES": "192.0.2.53,198.51.100.53",
-    "FORWARDING_IPV4": "192.0.2.80",
-}
+from reseller.core.production import DEMO_DEFAULTS, DEMO_SECRET_KEY, production_problems
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -47,22 +30,6 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _decimal_map(value: str | None, default: dict[str, str]) -> dict[str, Decimal]:
-    """Parse ``card=1.5,paypal=2`` into Decimals (never floats)."""
-    pairs = dict(default)
-    for item in filter(None, (value or "").split(",")):
-        key, _, amount = item.partition("=")
-        pairs[key.strip()] = amount.strip()
-    return {key: Decimal(amount) for key, amount in pairs.items()}
-
-
-def _read_file(key: str, path: str | None) -> str | None:
-    try:
-        return Path(path).read_text() if path else None
-    except OSError as error:
-        raise ConfigError(f"{key}: cannot read {path}: {error.strerror}") from None
-
-
 def _encryption_keys(value: str | None) -> list[str]:
     from reseller.core.crypto import parse_keys
 
@@ -70,12 +37,6 @@ def _encryption_keys(value: str | None) -> list[str]:
         return parse_keys(value)
     except ValueError as error:
         raise ConfigError(str(error)) from None
-
-
-def _vat_rates(value: str | None) -> Any:
-    from wallet.vat import parse_vat_rates  # standard library only, no app imports
-
-    return parse_vat_rates(value)
 
 
 DEFAULT_RATE_LIMITS = {
@@ -119,7 +80,7 @@ def _demo(env: Mapping[str, str], key: str) -> str:
     return env.get(key, DEMO_DEFAULTS[key])
 
 
-def _one_of(key: str, value: str | None, choices: tuple[str, ...]) -> str:
+def one_of(key: str, value: str | None, choices: tuple[str, ...]) -> str:
     """``value`` (the first choice when unset), refused unless it is one of ``choices``."""
     chosen = (value or choices[0]).strip().lower()
     if chosen not in choices:
@@ -134,19 +95,7 @@ def _log_level(value: str | None) -> str:
     return level
 
 
-def _payment_methods(value: str | None) -> tuple[str, ...]:
-    """``PAYMENT_METHODS``: the top-up methods offered, all of them by default."""
-    from wallet.payments import METHODS  # standard library only, no app imports
-
-    chosen = _list(value, list(METHODS))
-    unknown = [method for method in chosen if method not in METHODS]
-    if unknown:
-        raise ConfigError(f"PAYMENT_METHODS: unknown method {unknown[0]!r} "
-                          f"(choose from {', '.join(METHODS)})")
-    return tuple(method for method in METHODS if method in chosen)
-
-
-def _list(value: str | None, default: list[str]) -> list[str]:
+def split_list(value: str | None, default: list[str]) -> list[str]:
     items = [item.strip() for item in (value or "").split(",") if item.strip()]
     return items or list(default)
 
@@ -169,7 +118,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "DATA_ENCRYPTION_KEYS": _encryption_keys(env.get("DATA_ENCRYPTION_KEYS")),
         # Logging (reseller.core.logs): level, "text" or "json" lines, the access log.
         "LOG_LEVEL": _log_level(env.get("LOG_LEVEL")),
-        "LOG_FORMAT": _one_of("LOG_FORMAT", env.get("LOG_FORMAT"), ("text", "json")),
+        "LOG_FORMAT": one_of("LOG_FORMAT", env.get("LOG_FORMAT"), ("text", "json")),
         "ACCESS_LOG": _bool(env.get("ACCESS_LOG"), default=True),
         "DB_PING_IDLE_SECONDS": float(env.get("DB_PING_IDLE_SECONDS") or "5"),
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL")
@@ -239,27 +188,6 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "EPP_REGISTRIES": env.get("EPP_REGISTRIES", ""),
         "AUTO_RENEW_DAYS_AHEAD": int(env.get("AUTO_RENEW_DAYS_AHEAD") or "14"),
         "ORDER_RECOVERY_AFTER_MINUTES": int(env.get("ORDER_RECOVERY_AFTER_MINUTES") or "5"),
-        "PAYMENTS_ADAPTER": _one_of("PAYMENTS_ADAPTER", env.get("PAYMENTS_ADAPTER"),
-                                    ("sandbox", "live")),
-        # The top-up methods offered; one not listed is neither shown nor accepted.
-        "PAYMENT_METHODS": _payment_methods(env.get("PAYMENT_METHODS")),
-        "PAYMENT_SURCHARGES": _decimal_map(
-            env.get("PAYMENT_SURCHARGES"),
-            {"card": "1.50", "paypal": "2.00", "online_banking": "0.50", "bank_transfer": "0"},
-        ),
-        "VAT_RATES": _vat_rates(env.get("VAT_RATES")),
-        # Payment provider callbacks (wallet.payments): secrets, and how old a signed
-        # callback may be before it is refused as a replay.
-        "WEBHOOK_TOLERANCE": int(env.get("PAYMENTS_WEBHOOK_TOLERANCE", "300")),
-        "SANDBOX_PAYMENTS_SECRET": env.get("SANDBOX_PAYMENTS_SECRET") or None,
-        "CARD_WEBHOOK_SECRET": env.get("CARD_WEBHOOK_SECRET") or None,
-        # The card provider's API, for charging and deleting cards on file.
-        "CARD_API_URL": env.get("CARD_API_URL") or "https://api.stripe.com",
-        "CARD_API_KEY": env.get("CARD_API_KEY") or None,
-        "PAYPAL_WEBHOOK_ID": env.get("PAYPAL_WEBHOOK_ID") or None,
-        "PAYPAL_CERT_PEM": _read_file("PAYPAL_CERT_FILE", env.get("PAYPAL_CERT_FILE")),
-        "PAYTRAIL_ACCOUNT": env.get("PAYTRAIL_ACCOUNT") or None,
-        "PAYTRAIL_SECRET": env.get("PAYTRAIL_SECRET") or None,
         # DNS hosting: "sandbox" keeps zones in process (embedded default); "knot" publishes
         # to a Knot server by TSIG-signed DNS UPDATE and adds zones with knotc.
         "DNS_ADAPTER": env.get("DNS_ADAPTER", "sandbox"),
@@ -273,9 +201,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "KNOT_ACL": env.get("KNOT_ACL", "tunnus"),
         # Neutral default nameserver names (never the operator's brand) and their addresses,
         # shown to resellers as the glue for their vanity names.
-        "DNS_NAMESERVERS": _list(env.get("DNS_NAMESERVERS"),
+        "DNS_NAMESERVERS": split_list(env.get("DNS_NAMESERVERS"),
                                  DEMO_DEFAULTS["DNS_NAMESERVERS"].split(",")),
-        "DNS_NAMESERVER_ADDRESSES": _list(env.get("DNS_NAMESERVER_ADDRESSES"),
+        "DNS_NAMESERVER_ADDRESSES": split_list(env.get("DNS_NAMESERVER_ADDRESSES"),
                                           DEMO_DEFAULTS["DNS_NAMESERVER_ADDRESSES"].split(",")),
         "DNS_VERIFY_RESOLVER": env.get("DNS_VERIFY_RESOLVER") or None,
         "DNS_VERIFY_AUTHORITATIVE_PORT": int(env.get("DNS_VERIFY_AUTHORITATIVE_PORT") or 53),
@@ -331,13 +259,31 @@ def engine_options(uri: str) -> dict[str, Any]:
     return {"pool_size": 10, "max_overflow": 20}
 
 
-def check_production(config: Mapping[str, Any]) -> None:
-    """Refuse to start production with anything of the demo; one line per problem."""
+ProductionCheck = Callable[[Mapping[str, Any]], Iterable[str]]
+PRODUCTION_CHECKS = "tunnus.production_checks"
+
+
+def use_settings(app: Flask, values: Mapping[str, Any]) -> None:
+    """A feature's settings, read by its ``init_app``: a value the app already has (a
+    test's config) wins over the one read from the environment."""
+    for key, value in values.items():
+        app.config.setdefault(key, value)
+
+
+def add_production_check(app: Flask, check: ProductionCheck) -> None:
+    """A feature's production refusals (one line each), joined to the kernel's when
+    ``create_app`` has run every ``init_app``."""
+    app.extensions.setdefault(PRODUCTION_CHECKS, []).append(check)
+
+
+def check_production(config: Mapping[str, Any], checks: Iterable[ProductionCheck] = ()) -> None:
+    """Refuse to start production with anything of the demo; one line per problem, the
+    kernel's and then those of each feature's ``checks``."""
     if config.get("SANDBOX"):
         return
-    from reseller.core.production import production_problems
-
     problems = production_problems(config)
+    for check in checks:
+        problems.extend(check(config))
     if problems:
         raise ConfigError("Refusing to start in production:\n"
                           + "\n".join(f"  {problem}" for problem in problems))

@@ -12,7 +12,9 @@ Jobs a reseller is waiting on (an order's registry call) go to the ``urgent`` qu
 which workers always empty before ``default``: a backlog of emails, zone publishing or a
 month-end run never delays a registration.
 
-Periodic work is declared with ``@periodic`` and scheduled by RQ's cron scheduler
+RQ workers run jobs through ``reseller.worker``, which builds the app once per process;
+this module never imports the factory. Periodic work is declared with ``@periodic`` (a
+feature's ``init_app`` imports its ``tasks`` module) and scheduled by RQ's cron scheduler
 (``flask scheduler``) or, in the embedded default, by an in-process scheduler thread that
 reads the sandbox clock, so the time machine fires month-end and renewals.
 """
@@ -21,7 +23,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import queue
 import threading
 import time
@@ -74,49 +75,40 @@ def enqueue(path: str, *args: Any, retries: int = 5, delay: int = 0,
     after_commit(runner.submit, path, args, retries, delay, QUEUES[0] if urgent else QUEUES[1])
 
 
+# Jobs are stored by dotted path (in Redis, and in RQ's cron registrations): a job function
+# that moved keeps its old path working through this map, old path -> new path.
+MOVED: dict[str, str] = {
+    "reseller.api.idempotency.purge_idempotency_keys":
+        "reseller.core.web.idempotency.purge_idempotency_keys",
+}
+
+
 def run(path: str, *args: Any) -> Any:
     """Run one job in its own unit of work (inside an app context)."""
-    func = import_string(path)
+    func = import_string(MOVED.get(path, path))
     with unit_of_work():
         return func(*args)
 
 
-_worker_app: Flask | None = None
-_worker_pid: int | None = None
-
-
-def use_app(app: Flask) -> None:
-    """Run RQ jobs in ``app`` (built once by ``flask worker``) instead of building one.
-
-    A job that finds itself in a child forked from this process (``flask worker --fork``)
-    disposes of the connection pool it inherited (sockets shared with the parent) first.
-    """
-    global _worker_app, _worker_pid
-    _worker_app, _worker_pid = app, os.getpid()
+WORKER_ENTRY = "reseller.worker.execute"  # what RQ stores with every job it queues
 
 
 def execute(path: str, *args: Any) -> Any:
-    """RQ entry point: run the job in the worker's app (built once per worker process)."""
-    global _worker_app, _worker_pid
-    if _worker_app is None:
-        from reseller.app import create_app
+    """Compatibility alias of ``reseller.worker.execute``, the RQ entry point.
 
-        _worker_app, _worker_pid = create_app(), os.getpid()
-    elif _worker_pid != os.getpid():
-        # a forked work horse: the parent's pooled connections are not ours to use
-        with _worker_app.app_context():
-            from reseller.core.extensions import db
+    RQ stores the entry point's dotted name in Redis with every job; jobs queued before the
+    worker moved out of the kernel name this function. It resolves the worker by name at
+    call time (as RQ itself does), so the kernel never imports what builds the app.
+    """
+    return import_string(WORKER_ENTRY)(path, *args)
 
-            db.engine.dispose(close=False)
-        _worker_pid = os.getpid()
-    token = use_request_id(_queued_by())
-    try:
-        with _worker_app.app_context():
-            if _from_urgent_queue():
-                return run(path, *args)
-            return _run_with_follow_ups(path, args)
-    finally:
-        reset_request_id(token)
+
+def run_queued(path: str, args: tuple) -> Any:
+    """Run a job RQ handed to this worker (inside the worker's app context): an urgent one
+    alone, an ordinary one with the ordinary work it queues (see follow-ups below)."""
+    if _from_urgent_queue():
+        return run(path, *args)
+    return _run_with_follow_ups(path, args)
 
 
 # -- follow-ups: ordinary work that an ordinary job queues runs in the same worker ----------
@@ -139,7 +131,7 @@ MAX_FOLLOW_UPS = 50
 _follow_ups: list[tuple[str, tuple, int]] | None = None
 
 
-def _queued_by() -> str | None:
+def queued_by() -> str | None:
     """The request id of the request that queued the running RQ job, if any."""
     from rq import get_current_job
 
@@ -322,9 +314,9 @@ class RQRunner:
             options["meta"] = {"request_id": request_id}
         target = self.queues[queue]
         if delay:
-            target.enqueue_in(timedelta(seconds=delay), execute, path, *args, **options)
+            target.enqueue_in(timedelta(seconds=delay), WORKER_ENTRY, path, *args, **options)
         else:
-            target.enqueue(execute, path, *args, **options)
+            target.enqueue(WORKER_ENTRY, path, *args, **options)
 
 
 class ThreadScheduler:

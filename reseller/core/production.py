@@ -1,5 +1,6 @@
 """What production refuses to start with: demo secrets and services, every demo default,
-operator details that do not validate, payment methods offered without their keys.
+operator details that do not validate. Features add refusals of their own (the wallet:
+payment methods offered without their keys) through ``config.add_production_check``.
 
 Each problem is one line that starts with the setting's name, so an operator reading the
 refusal knows exactly what to set.
@@ -13,8 +14,27 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from reseller.core.config import DEMO_DEFAULTS, DEMO_SECRET_KEY
+DEMO_SECRET_KEY = "tunnus-demo-secret-key-do-not-use-in-production"
 
+# The demo operator of the embedded default. Production refuses every one of these
+# (below), so none of them can reach an invoice, WHOIS or a registry.
+DEMO_DEFAULTS: dict[str, str] = {
+    "OPERATOR_NAME": "Nimipalvelu Oy",
+    "OPERATOR_BRAND": "Nimipalvelu",
+    "OPERATOR_DOMAIN": "nimipalvelu.example",
+    "OPERATOR_EMAIL": "staff@nimipalvelu.example",
+    "OPERATOR_BUSINESS_ID": "2464491-9",
+    "OPERATOR_VAT_ID": "FI24644919",
+    "OPERATOR_IBAN": "FI2112345600000785",
+    "OPERATOR_BIC": "NDEAFIHH",
+    "OPERATOR_ADDRESS": "Mannerheimintie 1, 00100 Helsinki",
+    "OPERATOR_ABUSE_EMAIL": "abuse@nimipalvelu.example",
+    "OPERATOR_ABUSE_PHONE": "+358.201234567",
+    "NEUTRAL_SENDER_DOMAIN": "mail-relay.example",
+    "DNS_NAMESERVERS": "ns1.dns-hosting.example,ns2.dns-hosting.example",
+    "DNS_NAMESERVER_ADDRESSES": "192.0.2.53,198.51.100.53",
+    "FORWARDING_IPV4": "192.0.2.80",
+}
 # Names reserved for documentation and testing (RFC 2606, RFC 6761): never a real host.
 RESERVED_TLDS = {"example", "test", "invalid", "localhost", "local"}
 RESERVED_DOMAINS = ("example.com", "example.net", "example.org")
@@ -26,7 +46,7 @@ def production_problems(config: Mapping[str, Any]) -> list[str]:
     """Every reason ``config`` is not fit for production, one line each."""
     problems: list[str] = []
     for check in (_secrets_and_services, _operator_details, _operator_contacts,
-                  _dns_and_urls, _payment_methods, _operator_brand_leaks):
+                  _dns_and_urls, _operator_brand_leaks):
         problems.extend(check(config))
     return problems
 
@@ -48,8 +68,6 @@ def _secrets_and_services(config: Mapping[str, Any]) -> Iterable[str]:
         yield "REGISTRY_ADAPTER must be 'epp' in production (not the sandbox registry)"
     if config.get("DNS_ADAPTER") != "knot":
         yield "DNS_ADAPTER must be 'knot' in production (not the in-process DNS sandbox)"
-    if config.get("PAYMENTS_ADAPTER") != "live":
-        yield "PAYMENTS_ADAPTER must be 'live' in production (not the sandbox provider)"
 
 
 def _demo_or_missing(config: Mapping[str, Any], key: str) -> str | None:
@@ -150,18 +168,6 @@ def _documentation_or_private(address: str) -> bool:
     except ValueError:
         return False  # a host name, checked elsewhere
     return not ip.is_global
-
-
-def _payment_methods(config: Mapping[str, Any]) -> Iterable[str]:
-    """A method offered without its provider's keys would send resellers nowhere."""
-    from wallet.payments import missing_settings
-
-    for method in config.get("PAYMENT_METHODS") or ():
-        missing = missing_settings(method, config)
-        if missing:
-            yield (f"PAYMENT_METHODS offers {method} but {', '.join(missing)} "
-                   f"{'is' if len(missing) == 1 else 'are'} not set (set "
-                   f"{'it' if len(missing) == 1 else 'them'}, or leave {method} out)")
 
 
 def _operator_brand_leaks(config: Mapping[str, Any]) -> list[str]:

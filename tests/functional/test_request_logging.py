@@ -10,6 +10,7 @@ import logging
 
 import pytest
 
+from reseller import worker
 from reseller.core import jobs as jobs_module
 from reseller.core import logs
 from reseller.core.db import unit_of_work
@@ -120,7 +121,7 @@ def test_a_job_queued_by_a_request_logs_with_its_request_id(app, committed_db, r
     from redis import Redis
     from rq import Queue
 
-    from reseller.core.rq_workers import InProcessWorker
+    from reseller.worker import InProcessWorker
 
     runner = jobs_module.RQRunner(app, redis_server.url)
     path = f"{__name__}.log_from_job"
@@ -136,12 +137,12 @@ def test_a_job_queued_by_a_request_logs_with_its_request_id(app, committed_db, r
     connection = Redis.from_url(redis_server.url)
     queue = Queue("default", connection=connection)
     assert [job.meta for job in queue.jobs] == [{"request_id": "req-job-1"}]
-    jobs_module._worker_app = app
+    worker.use_app(app)
     try:
         with caplog.at_level(logging.INFO):
             assert InProcessWorker([queue], connection=connection).work(burst=True)
     finally:
-        jobs_module._worker_app = None
+        worker.use_app(None)
     [record] = [r for r in caplog.records if r.name == "tests.job"]
     assert record.request_id == "req-job-1"
     assert logs.current_request_id() is None

@@ -3,6 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
+from reseller import worker
 from reseller.core import jobs as jobs_module
 from reseller.core.db import unit_of_work
 from reseller.core.events import Event, record_event
@@ -38,7 +39,7 @@ def test_rq_worker_runs_a_committed_job(app, committed_db, redis_server):
     from redis import Redis
     from rq import Queue
 
-    from reseller.core.rq_workers import InProcessWorker
+    from reseller.worker import InProcessWorker
 
     runner = jobs_module.RQRunner(app, redis_server.url)
     with app.app_context():
@@ -55,14 +56,55 @@ def test_rq_worker_runs_a_committed_job(app, committed_db, redis_server):
                 jobs_module.enqueue(PATH, reseller.id, "via-rq")
         finally:
             app.extensions["tunnus.jobs"] = original
-        jobs_module._worker_app = app  # the worker process would build its own app
+        worker.use_app(app)  # the worker process would build its own app
         connection = Redis.from_url(redis_server.url)
-        worker = InProcessWorker([Queue("default", connection=connection)], connection=connection)
-        assert worker.work(burst=True)
+        rq_worker = InProcessWorker([Queue("default", connection=connection)],
+                                    connection=connection)
+        assert rq_worker.work(burst=True)
         db.session.remove()
         events = db.session.scalars(sa.select(Event).where(Event.type == "test.ping")).all()
         assert [e.data["marker"] for e in events] == ["via-rq"]
-        jobs_module._worker_app = None
+        worker.use_app(None)
+
+
+@pytest.mark.postgres_only
+def test_jobs_queued_under_the_old_entry_point_name_still_run(app, committed_db,
+                                                              redis_server):
+    """RQ stores the entry point's name with each job: new jobs name the worker, and a job
+    queued before it moved (``reseller.core.jobs.execute``) still runs."""
+    from redis import Redis
+    from rq import Queue
+
+    from reseller.worker import InProcessWorker
+
+    runner = jobs_module.RQRunner(app, redis_server.url)
+    with app.app_context():
+        from reseller.accounts.models import Reseller
+
+        reseller = Reseller(company_name="Legacy Oy", country="FI", business_id="2464491-9",
+                            contact_email="l@example.test", language="fi")
+        with unit_of_work():
+            db.session.add(reseller)
+        original = app.extensions["tunnus.jobs"]
+        app.extensions["tunnus.jobs"] = runner
+        try:
+            with unit_of_work():
+                jobs_module.enqueue(PATH, reseller.id, "new-name")
+        finally:
+            app.extensions["tunnus.jobs"] = original
+        connection = Redis.from_url(redis_server.url)
+        queue = Queue("default", connection=connection)
+        assert [job.func_name for job in queue.jobs] == ["reseller.worker.execute"]
+        queue.enqueue("reseller.core.jobs.execute", PATH, reseller.id, "old-name")
+        worker.use_app(app)
+        try:
+            assert InProcessWorker([queue], connection=connection).work(burst=True)
+        finally:
+            worker.use_app(None)
+        db.session.remove()
+        markers = db.session.scalars(sa.select(Event.data).where(Event.type == "test.ping")
+                                     .order_by(Event.id)).all()
+        assert [m["marker"] for m in markers] == ["new-name", "old-name"]
 
 
 @pytest.mark.postgres_only
@@ -71,7 +113,7 @@ def test_rq_worker_takes_urgent_jobs_before_waiting_ordinary_ones(app, committed
     from redis import Redis
     from rq import Queue
 
-    from reseller.core.rq_workers import InProcessWorker
+    from reseller.worker import InProcessWorker
 
     runner = jobs_module.RQRunner(app, redis_server.url)
     with app.app_context():
@@ -90,7 +132,7 @@ def test_rq_worker_takes_urgent_jobs_before_waiting_ordinary_ones(app, committed
                 jobs_module.enqueue(PATH, reseller.id, "urgent", urgent=True)
         finally:
             app.extensions["tunnus.jobs"] = original
-        jobs_module._worker_app = app
+        worker.use_app(app)
         connection = Redis.from_url(redis_server.url)
         queues = [Queue(name, connection=connection) for name in jobs_module.QUEUES]
         assert InProcessWorker(queues, connection=connection).work(burst=True)
@@ -98,7 +140,7 @@ def test_rq_worker_takes_urgent_jobs_before_waiting_ordinary_ones(app, committed
         markers = db.session.scalars(sa.select(Event.data).where(Event.type == "test.ping")
                                      .order_by(Event.id)).all()
         assert [m["marker"] for m in markers] == ["urgent", "ordinary-1", "ordinary-2"]
-        jobs_module._worker_app = None
+        worker.use_app(None)
 
 
 def test_thread_runner_runs_urgent_jobs_first_and_otherwise_in_order(app):
@@ -146,7 +188,7 @@ def test_flask_worker_runs_jobs_in_its_own_app_without_building_another(
     try:
         result = app.test_cli_runner().invoke(args=args)
     finally:
-        jobs_module._worker_app = None
+        worker.use_app(None)
     assert result.exit_code == 0, result.output
     with app.app_context():
         markers = db.session.scalars(sa.select(Event.data).where(Event.type == "test.ping")).all()
@@ -164,7 +206,7 @@ def test_flask_worker_max_jobs_exits_after_that_many(app, committed_db, redis_se
     try:
         result = app.test_cli_runner().invoke(args=["worker", "--max-jobs", "1"])
     finally:
-        jobs_module._worker_app = None
+        worker.use_app(None)
     assert result.exit_code == 0, result.output
     with app.app_context():
         markers = db.session.scalars(sa.select(Event.data).where(Event.type == "test.ping")).all()
@@ -210,7 +252,7 @@ def _run_in_rq_worker(app, redis_url: str, path: str, *args, urgent: bool = Fals
     from rq import Queue
 
     from reseller.accounts.models import Reseller
-    from reseller.core.rq_workers import InProcessWorker
+    from reseller.worker import InProcessWorker
 
     original = app.extensions["tunnus.jobs"]
     app.extensions["tunnus.jobs"] = jobs_module.RQRunner(app, redis_url)
@@ -221,13 +263,13 @@ def _run_in_rq_worker(app, redis_url: str, path: str, *args, urgent: bool = Fals
             db.session.add(reseller)
         with unit_of_work():
             jobs_module.enqueue(path, reseller.id, *args, urgent=urgent)
-        jobs_module._worker_app = app
+        worker.use_app(app)
         connection = Redis.from_url(redis_url)
         queues = [Queue(name, connection=connection) for name in jobs_module.QUEUES]
         assert InProcessWorker(queues, connection=connection).work(burst=True)
     finally:
         app.extensions["tunnus.jobs"] = original
-        jobs_module._worker_app = None
+        worker.use_app(None)
     db.session.remove()
     return {e.data["marker"]: e.data["job"] for e in db.session.scalars(
         sa.select(Event).where(Event.type == "test.ping"))}

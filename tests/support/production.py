@@ -16,8 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from reseller.core.config import engine_options, load_config
-from tests.unit.test_config import PRODUCTION
+from reseller.core.config import engine_options
+from tests.unit.test_config import PRODUCTION, settings
 
 
 def _dkim_key(path: Path) -> Path:
@@ -103,7 +103,7 @@ SERVICES = {
 
 
 def production_config(database_url: str, instance_dir: Path, **overrides: Any) -> dict:
-    config = load_config({**PRODUCTION, **SERVICES})
+    config = settings({**PRODUCTION, **SERVICES})
     config.update({
         "TESTING": True, "RAISE_UNEXPECTED": False,
         "SQLALCHEMY_DATABASE_URI": database_url,

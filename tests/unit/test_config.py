@@ -4,9 +4,10 @@ from reseller.core.config import (
     DEMO_DEFAULTS,
     DEMO_SECRET_KEY,
     ConfigError,
-    check_production,
     load_config,
 )
+from reseller.core.config import check_production as check_kernel
+from wallet import settings as wallet_settings
 
 PRODUCTION = {
     "TUNNUS_ENV": "production",
@@ -40,6 +41,17 @@ PRODUCTION = {
 }
 
 
+def settings(environ: dict) -> dict:
+    """What create_app reads from ``environ``: the kernel's settings, then the wallet's
+    (``wallet.init_app``), the one feature with settings these tests check."""
+    return {**load_config(environ), **wallet_settings.load(environ)}
+
+
+def check_production(config: dict) -> None:
+    """The production refusal create_app raises: the kernel's lines and the wallet's."""
+    check_kernel(config, [wallet_settings.production_problems])
+
+
 def test_sandbox_is_the_default_with_sqlite_in_the_instance_dir(tmp_path):
     config = load_config({"INSTANCE_DIR": str(tmp_path)})
     assert config["SANDBOX"] is True
@@ -48,7 +60,7 @@ def test_sandbox_is_the_default_with_sqlite_in_the_instance_dir(tmp_path):
 
 
 def test_production_with_safe_settings_starts():
-    check_production(load_config(PRODUCTION))
+    check_production(settings(PRODUCTION))
 
 
 @pytest.mark.parametrize("change, complaint", [
@@ -61,7 +73,7 @@ def test_production_with_safe_settings_starts():
 ])
 def test_production_refuses_demo_secrets_and_sqlite(change, complaint):
     with pytest.raises(ConfigError, match=complaint):
-        check_production(load_config({**PRODUCTION, **change}))
+        check_production(settings({**PRODUCTION, **change}))
 
 
 def test_unknown_mode_is_refused():
@@ -72,7 +84,7 @@ def test_unknown_mode_is_refused():
 def _refusals(change: dict) -> list[str]:
     """The refusal's lines, one per problem (without the heading)."""
     with pytest.raises(ConfigError) as refused:
-        check_production(load_config({**PRODUCTION, **change}))
+        check_production(settings({**PRODUCTION, **change}))
     heading, *lines = str(refused.value).splitlines()
     assert heading == "Refusing to start in production:"
     return [line.strip() for line in lines]
@@ -90,7 +102,7 @@ DEMO_OR_MISSING = [
 def test_production_refuses_every_demo_default_when_the_setting_is_left_unset(key):
     environ = {k: v for k, v in PRODUCTION.items() if k != key}
     with pytest.raises(ConfigError) as refused:
-        check_production(load_config(environ))
+        check_production(settings(environ))
     lines = [line.strip() for line in str(refused.value).splitlines()[1:]]
     assert [line for line in lines if line.startswith(key)] == [
         f"{key} is still the demo value {DEMO_DEFAULTS[key]!r}: set the operator's own"]
@@ -145,7 +157,7 @@ def test_each_refusal_is_one_line_naming_the_setting(change, line):
 def test_dns_adapter_unset_is_refused_not_the_sandbox_in_silence():
     environ = {k: v for k, v in PRODUCTION.items() if k != "DNS_ADAPTER"}
     with pytest.raises(ConfigError, match="DNS_ADAPTER must be 'knot'"):
-        check_production(load_config(environ))
+        check_production(settings(environ))
 
 
 @pytest.mark.parametrize("method, missing", [
@@ -158,7 +170,7 @@ def test_a_payment_method_offered_without_its_keys_is_refused(method, missing):
     environ = {k: v for k, v in PRODUCTION.items() if k not in keys}
     environ["PAYMENT_METHODS"] = f"bank_transfer,{method}"
     with pytest.raises(ConfigError) as refused:
-        check_production(load_config(environ))
+        check_production(settings(environ))
     assert str(refused.value).splitlines()[1:] == [
         f"  PAYMENT_METHODS offers {method} but {missing} not set (set them, or leave "
         f"{method} out)"]
@@ -167,33 +179,33 @@ def test_a_payment_method_offered_without_its_keys_is_refused(method, missing):
 def test_a_method_left_out_of_payment_methods_needs_no_keys():
     keys = ("CARD_API_KEY", "CARD_WEBHOOK_SECRET")
     environ = {k: v for k, v in PRODUCTION.items() if k not in keys}
-    config = load_config({**environ, "PAYMENT_METHODS": "bank_transfer"})
+    config = settings({**environ, "PAYMENT_METHODS": "bank_transfer"})
     check_production(config)
     assert config["PAYMENT_METHODS"] == ("bank_transfer",)
 
 
 def test_payment_methods_default_to_all_and_refuse_unknown_ones():
-    assert load_config({})["PAYMENT_METHODS"] == ("card", "paypal", "online_banking",
-                                                  "bank_transfer")
+    assert settings({})["PAYMENT_METHODS"] == ("card", "paypal", "online_banking",
+                                               "bank_transfer")
     with pytest.raises(ConfigError, match="PAYMENT_METHODS: unknown method 'cash'"):
-        load_config({"PAYMENT_METHODS": "card,cash"})
+        settings({"PAYMENT_METHODS": "card,cash"})
 
 
 def test_paypal_certificate_file_that_cannot_be_read_names_the_setting(tmp_path):
     with pytest.raises(ConfigError, match="PAYPAL_CERT_FILE: cannot read"):
-        load_config({"PAYPAL_CERT_FILE": str(tmp_path / "missing.pem")})
+        settings({"PAYPAL_CERT_FILE": str(tmp_path / "missing.pem")})
 
 
 @pytest.mark.parametrize("key, value", [("PAYMENTS_ADAPTER", "whatever"),
                                         ("LOG_FORMAT", "xml"), ("LOG_LEVEL", "loud")])
 def test_unknown_choices_are_refused_naming_the_setting(key, value):
     with pytest.raises(ConfigError, match=f"^{key} must be one of"):
-        load_config({key: value})
+        settings({key: value})
 
 
 def test_a_bare_production_environment_lists_every_missing_setting_once():
     with pytest.raises(ConfigError) as refused:
-        check_production(load_config({"TUNNUS_ENV": "production"}))
+        check_production(settings({"TUNNUS_ENV": "production"}))
     lines = str(refused.value).splitlines()[1:]
     named = {line.split()[0].rstrip(":") for line in lines}
     assert {"SECRET_KEY", "DATA_ENCRYPTION_KEYS", "DATABASE_URL", "REDIS_URL", "SMTP_HOST",
