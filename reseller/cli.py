@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import click
+from cryptography.fernet import Fernet
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, FlaskGroup
+from werkzeug.serving import run_simple
+from werkzeug.utils import import_string
 
-from reseller import worker
+from reseller import demo, worker
+from reseller.core import crypto
 from reseller.core.clock import clock, parse_duration
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError
+from reseller.core.extensions import db
+from reseller.core.jobs import PERIODIC, ThreadScheduler, run
+from reseller.whois.cli import start_alongside
 
 clock_cli = AppGroup("clock", help="The sandbox time machine.")
 jobs_cli = AppGroup("jobs", help="Background and periodic jobs.")
@@ -23,8 +30,6 @@ secrets_cli = AppGroup("secrets", help="Secrets encrypted at rest (DATA_ENCRYPTI
 @secrets_cli.command("new-key")
 def secrets_new_key() -> None:
     """Print a new random key to put first in DATA_ENCRYPTION_KEYS."""
-    from cryptography.fernet import Fernet
-
     click.echo(Fernet.generate_key().decode())
 
 
@@ -35,9 +40,6 @@ def secrets_rotate() -> None:
     Run it once every process has the new key first (docs/operations.md, key rotation);
     when `flask secrets status` then exits 0, the old keys can go.
     """
-    from reseller.core import crypto
-    from reseller.core.extensions import db
-
     with unit_of_work():
         counts = crypto.rotate_all(db.session, db.metadata)
     for column, count in counts.items():
@@ -50,9 +52,6 @@ def secrets_status() -> None:
 
     An old key may leave DATA_ENCRYPTION_KEYS once this exits 0.
     """
-    from reseller.core import crypto
-    from reseller.core.extensions import db
-
     usage = crypto.key_usage(db.session, db.metadata)
     for column, counts in usage.items():
         click.echo(f"{column}: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
@@ -113,16 +112,12 @@ def clock_advance(duration: str) -> None:
 @clock_cli.command("reset")
 def clock_reset() -> None:
     """Back to real time."""
-    from datetime import timedelta
-
     _move(lambda: (clock.set_offset(timedelta(0)), clock.now())[1])
 
 
 @jobs_cli.command("list")
 def jobs_list() -> None:
     """List periodic jobs and their schedules."""
-    from reseller.core.jobs import PERIODIC
-
     for job in sorted(PERIODIC.values(), key=lambda j: j.name):
         click.echo(f"{job.name:28} {job.cron:16} {job.path}")
 
@@ -131,8 +126,6 @@ def jobs_list() -> None:
 @click.argument("name")
 def jobs_run(name: str) -> None:
     """Run one periodic job now, in this process."""
-    from reseller.core.jobs import PERIODIC, run
-
     if name not in PERIODIC:
         raise click.BadParameter(f"unknown job {name!r}; see 'flask jobs list'")
     run(PERIODIC[name].path)
@@ -149,8 +142,6 @@ def _drain() -> None:
 @demo_cli.command("load")
 def demo_load() -> None:
     """Create the demo operator and resellers (idempotent) and write demo.json."""
-    from reseller import demo
-
     _sandbox_only("flask demo load")
     with unit_of_work():
         info = demo.load(current_app.config)
@@ -164,16 +155,9 @@ def demo_load() -> None:
 @click.option("--port", type=int, default=None)
 def serve(host: str, port: int | None) -> None:
     """Serve the client area and API with in-process jobs (the embedded default)."""
-    from werkzeug.serving import run_simple
-
-    from reseller import demo
-    from reseller.core.jobs import ThreadScheduler
-
     app = current_app._get_current_object()
     port = port or app.config["PORT"]
     ThreadScheduler(app).start()
-    from reseller.whois.cli import start_alongside
-
     if start_alongside(app, host):
         click.echo(f"  WHOIS: whois -h {host} -p {app.config['WHOIS_PORT']} <domain>")
     info_path = demo.demo_json_path(app.config)
@@ -184,26 +168,15 @@ def serve(host: str, port: int | None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from reseller.accounts import cli as accounts_cli
-    from reseller.catalog import cli as catalog_cli
-    from reseller.registry import cli as registry_cli
-    from reseller.whois import cli as whois_cli
-
+    """The commands that span features (each feature adds its own in its ``init_app``)."""
     for command in (clock_cli, jobs_cli, demo_cli, secrets_cli, worker.worker_command,
                     worker.scheduler_command, serve):
         app.cli.add_command(command)
-    whois_cli.init_app(app)
-    registry_cli.init_app(app)
-    accounts_cli.init_app(app)
-    catalog_cli.init_app(app)
 
 
 def main() -> None:
     """``tunnus``: the ``flask`` command line bound to the app (``tunnus db upgrade``,
     ``tunnus staff create``, ``tunnus worker`` …), usable from any directory."""
-    from flask.cli import FlaskGroup
-
-    from reseller.app import create_app
-
-    FlaskGroup(name="tunnus", create_app=create_app, load_dotenv=False,
+    # The factory by name, as ``flask --app`` takes it: it registers these commands.
+    FlaskGroup(name="tunnus", create_app=import_string(worker.FACTORY), load_dotenv=False,
                help="Tunnus: the flask commands of the installed application.")()

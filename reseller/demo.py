@@ -2,22 +2,26 @@
 
 Idempotent: running it again changes nothing and prints the same logins. The secrets
 here are public demo values; production refuses to start with SANDBOX off and these in use.
+The features add their part (wallets, brands, domains, a zone …) as demo steps in their
+``init_app`` (``reseller.core.demo``); ``load`` runs them for each reseller. Only
+``reseller.cli`` imports this module.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from werkzeug.security import generate_password_hash
 
 from reseller.accounts.models import OAuthClient, Reseller, User
-from reseller.accounts.permissions import SCOPES
 from reseller.accounts.services import find_user_by_email, set_password
+from reseller.core.demo import DemoStep, demo_steps
 from reseller.core.extensions import db
+from reseller.core.permissions import SCOPES
 
 OPERATOR_PASSWORD = "operator-demo-2026"
 
@@ -42,20 +46,16 @@ RESELLERS: list[dict[str, Any]] = [
     },
 ]
 
-# Later features add to the demo (funds, credit limits, domains …) through these hooks:
-# each is called with (reseller, spec, config) after the reseller exists.
-RESELLER_HOOKS: list[Callable[[Reseller, dict[str, Any], Any], None]] = []
-# And to demo.json: each returns keys to merge into it.
-INFO_HOOKS: list[Callable[[Any], dict[str, Any]]] = []
-
-
 class DemoRefused(RuntimeError):
     """Demo data (known passwords, domains the registry never saw) outside sandbox mode."""
 
 
-def load(config: Any) -> dict[str, Any]:
+def load(config: Any, steps: list[DemoStep] | None = None) -> dict[str, Any]:
+    """Load the demo (``steps``: the app's, by default) and return demo.json's content."""
     if not config.get("SANDBOX"):
         raise DemoRefused("demo data is loaded only in sandbox mode")
+    if steps is None:
+        steps = demo_steps(current_app)
     operator = _operator(config)
     info: dict[str, Any] = {
         "base_url": config["BASE_URL"],
@@ -66,16 +66,18 @@ def load(config: Any) -> dict[str, Any]:
     }
     for spec in RESELLERS:
         reseller = _reseller(spec)
-        for hook in RESELLER_HOOKS:
-            hook(reseller, spec, config)
+        for step in steps:
+            if step.seed is not None:
+                step.seed(reseller, spec, config)
         info["resellers"].append({
             "name": reseller.company_name, "email": spec["contact_email"],
             "password": spec["owner"][1], "client_id": spec["client"][0],
             "client_secret": spec["client"][1], "id": reseller.id,
             "language": reseller.language, "payment_mode": reseller.payment_mode,
         })
-    for hook in INFO_HOOKS:
-        info.update(hook(config))
+    for step in steps:
+        if step.info is not None:
+            info.update(step.info(config))
     db.session.flush()
     return info
 
@@ -100,7 +102,7 @@ def _reseller(spec: dict[str, Any]) -> Reseller:
         sa.select(Reseller).where(Reseller.company_name == spec["company_name"])
     )
     if reseller is None:
-        # payment_mode is the wallet's: a wallet hook (reseller.billing.demo) opens it.
+        # payment_mode is the wallet's: its demo step (reseller.billing.demo) opens it.
         fields = {k: v for k, v in spec.items() if k not in {"owner", "client", "payment_mode"}}
         reseller = Reseller(status="active", tier="standard",
                             billing_email=spec["contact_email"], **fields)

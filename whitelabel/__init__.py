@@ -2,3 +2,21 @@
 
 Imports only ``reseller.core``; never a ``reseller`` feature package.
 """
+
+from __future__ import annotations
+
+from flask import Flask
+
+from reseller.core.extensions import csrf
+from whitelabel import models, pages, tasks, views  # noqa: F401  (models: tables; tasks: jobs)
+from whitelabel.mailer import mailer_from_config
+
+
+def init_app(app: Flask) -> None:
+    """The mailer (SMTP or the sandbox outbox), the registrant link pages, the sandbox's
+    ``/_dev`` pages and the periodic outbox and compliance jobs."""
+    app.extensions["tunnus.mailer"] = mailer_from_config(app.config)
+    app.register_blueprint(pages.bp)
+    # Link-page forms carry their own capability: the signed single-use token.
+    csrf.exempt(pages.bp)
+    app.register_blueprint(views.dev)

@@ -5,12 +5,12 @@ from flask import Blueprint
 from reseller.accounts import closure, schemas, services
 from reseller.accounts.errors import PermissionDenied
 from reseller.accounts.models import User
-from reseller.api.auth import current_principal, current_reseller_id, require_scope
-from reseller.api.helpers import json_body, list_args, page_body, page_of
-from reseller.api.openapi import doc
 from reseller.core.db import transactional
 from reseller.core.extensions import db
-from reseller.core.web import secret_response
+from reseller.core.web.auth import current_principal, current_reseller_id, require_scope
+from reseller.core.web.helpers import json_body, list_args, page_body, page_of
+from reseller.core.web.openapi import doc
+from reseller.core.web.responses import secret_response
 
 bp = Blueprint("accounts_api", __name__)
 

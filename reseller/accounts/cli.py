@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 
 from reseller.accounts import services
@@ -44,7 +43,3 @@ def staff_create(email: str, name: str, role: str, generate: bool) -> None:
     click.echo(f"created {user.role} {user.email}")
     if generate:
         click.echo(f"password: {password}")
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(staff_cli)

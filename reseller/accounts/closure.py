@@ -2,15 +2,14 @@
 
 The owner or an admin asks, with a reason. The account stays usable to the end of the
 paid period (the current invoicing month, Europe/Helsinki); then it is deactivated:
-credentials stop working and unused prepaid funds are refunded (through ``ON_DEACTIVATE``
-hooks, which the wallet registers). Personal data is deleted 14 days after deactivation;
+credentials stop working and an ``account.closed`` event is recorded, on which the wallet
+refunds unused prepaid funds (a listener in the same transaction). Personal data is deleted 14 days after deactivation;
 until then the reseller may change its mind and reopen. Company data on invoices is kept
 (bookkeeping law), personal data of users is not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,18 +18,14 @@ from flask_babel import lazy_gettext as _l
 
 from reseller.accounts.errors import PermissionDenied
 from reseller.accounts.models import AccessToken, OAuthClient, Reseller, User
-from reseller.accounts.permissions import Permission, can
 from reseller.core.clock import clock
 from reseller.core.errors import Conflict, ValidationFailed
 from reseller.core.events import record_event
 from reseller.core.extensions import db
+from reseller.core.permissions import Permission, can
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 GRACE = timedelta(days=14)
-
-# Called with the reseller id when an account is deactivated (e.g. refund prepaid funds).
-ON_DEACTIVATE: list[Callable[[int], None]] = []
-
 
 class AccountNotClosing(Conflict):
     code = "account_not_closing"
@@ -111,8 +106,6 @@ def deactivate_due(now: datetime | None = None) -> list[int]:
         reseller.status = "closed"
         reseller.deactivated_at = now
         _revoke_credentials(reseller_id, now)
-        for hook in ON_DEACTIVATE:
-            hook(reseller_id)
         record_event(reseller_id=reseller_id, type="account.closed", data={},
                      dedupe_key=f"account.closed:{reseller_id}:{now.isoformat()}")
     db.session.flush()

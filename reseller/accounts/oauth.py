@@ -21,12 +21,12 @@ from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.security import check_password_hash
 
 from reseller.accounts.models import AccessToken, OAuthClient, Reseller
-from reseller.accounts.permissions import SCOPES
 from reseller.accounts.services import ACCESS_TOKEN_PREFIX, hash_token
 from reseller.accounts.throttling import OAUTH_TOKEN, Attempt, current_guard
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.extensions import csrf, db
+from reseller.core.permissions import SCOPES
 
 bp = Blueprint("oauth", __name__, url_prefix="/oauth")
 # Basic auth (RFC 6749's recommendation) and form fields (what WHMCS modules send).

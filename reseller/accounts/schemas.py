@@ -2,7 +2,7 @@
 
 from marshmallow import fields, validate
 
-from reseller.accounts.permissions import SCOPES, Role
+from reseller.core.permissions import SCOPES, Role
 from reseller.core.schemas import BaseSchema, StrictInteger
 
 LANGUAGES = ("fi", "sv", "en")

@@ -28,12 +28,13 @@ from reseller.accounts.errors import (
     UserNotFound,
 )
 from reseller.accounts.models import AccessToken, OAuthClient, Reseller, User
-from reseller.accounts.permissions import Permission, Role, can, scopes_for_role
 from reseller.core.clock import clock
 from reseller.core.db import keep_loaded
 from reseller.core.errors import NotFound, ValidationFailed
 from reseller.core.extensions import db
 from reseller.core.pagination import Page, paginate
+from reseller.core.permissions import Permission, Role, can, scopes_for_role
+from reseller.core.web.auth import Principal
 
 PASSWORD_METHOD = "scrypt"  # memory-hard; werkzeug's default, stated so it stays so
 PASSWORD_TOKEN_MAX_AGE = 2 * 24 * 3600
@@ -422,3 +423,16 @@ def resolve_bearer(raw: str) -> tuple[AccessToken, frozenset[str]] | None:
     if reseller.status == "closed":
         return None
     return token, scopes
+
+
+def authenticate_token(raw: str) -> Principal | None:
+    """The API caller a bearer token stands for (the web shell's authenticator)."""
+    found = resolve_bearer(raw)
+    if found is None:
+        return None
+    token, scopes = found
+    now = clock.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        token.last_used_at = now  # coarse, to avoid a write per request
+    role = token.user.role if token.kind == "personal" and token.user else "admin"
+    return Principal(token.reseller_id, scopes, token.id, token.kind, token.user_id, role)

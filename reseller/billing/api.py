@@ -6,14 +6,14 @@ from datetime import datetime
 
 from flask import Blueprint, current_app, request, url_for
 
-from reseller.api.auth import current_principal, current_reseller_id, require_scope
-from reseller.api.helpers import choice_args, choice_param, idempotency_key, json_body
-from reseller.api.openapi import doc
 from reseller.billing import cards as card_pages
 from reseller.billing import present, schemas
 from reseller.core.db import transactional
 from reseller.core.errors import ValidationFailed
 from reseller.core.pagination import BIGINT_MAX, decode_position, encode_cursor, parse_limit
+from reseller.core.web.auth import current_principal, current_reseller_id, require_scope
+from reseller.core.web.helpers import choice_args, choice_param, idempotency_key, json_body
+from reseller.core.web.openapi import doc
 from wallet import credit, ledger, reports, services, topups, withdrawals
 from wallet.errors import NoCardOnFile
 from wallet.money import Money

@@ -25,13 +25,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from reseller.accounts.permissions import Permission
-from reseller.client.session import permission_required
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue, periodic
+from reseller.core.permissions import Permission
+from reseller.core.web.session import permission_required
 from wallet import cards, topups
 from wallet.invoices.periods import local_date
 from wallet.models import Card, TopUp

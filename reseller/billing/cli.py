@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 
 from reseller.billing.invoicing import invoicing_settings
@@ -40,8 +39,3 @@ def verify() -> None:
         click.echo(problem)
     click.echo(f"violations={len(problems)}")
     raise SystemExit(1 if problems else 0)
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(payments_cli)
-    app.cli.add_command(wallet_cli)

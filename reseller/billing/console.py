@@ -12,11 +12,11 @@ from flask_babel import gettext as _
 
 from reseller.accounts.models import Reseller
 from reseller.billing.invoicing import invoicing_settings
-from reseller.client.session import operator_required
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError
 from reseller.core.extensions import db
 from reseller.core.schemas import amount_from_text
+from reseller.core.web.session import operator_required
 from wallet import cards, ledger, reports, services, statements, withdrawals
 from wallet import credit as credit_decisions
 from wallet.invoices import reconcile

@@ -17,13 +17,13 @@ from flask import (
 from flask_babel import gettext as _
 
 from reseller.accounts.models import Reseller
-from reseller.client.session import operator_required
 from reseller.core.clock import clock
 from reseller.core.db import transactional, unit_of_work
 from reseller.core.errors import DomainError
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
 from reseller.core.pagination import paginate, parse_limit
+from reseller.core.web.session import operator_required
 from wallet.invoices import einvoice, pdf, reports, services
 from wallet.invoices.models import Invoice
 from wallet.invoices.periods import Month, local_date

@@ -1,6 +1,6 @@
 """Demo wallets: Demo Agency Oy prepaid with 500.00 EUR, Exempel AB postpaid (2,000.00 EUR).
 
-Registered first in ``reseller.demo.RESELLER_HOOKS`` so later hooks can spend. Idempotent.
+The first demo step (``billing.init_app``), so later steps can spend. Idempotent.
 """
 
 from __future__ import annotations
@@ -26,10 +26,3 @@ def open_demo_wallet(reseller: Any, spec: dict[str, Any], config: Any) -> None:
         wallet.adjust_funds(reseller_id=reseller.id, amount=DEMO_FUNDS[reseller.company_name],
                             reason="Demo funds", actor="demo",
                             reference=f"demo-funds-{reseller.id}")
-
-
-def install() -> None:
-    from reseller import demo
-
-    if open_demo_wallet not in demo.RESELLER_HOOKS:
-        demo.RESELLER_HOOKS.insert(0, open_demo_wallet)

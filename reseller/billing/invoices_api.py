@@ -6,12 +6,12 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app
 
-from reseller.api.auth import current_reseller_id, require_scope
-from reseller.api.helpers import idempotency_key, json_body, list_args, page_body
-from reseller.api.openapi import doc
 from reseller.billing import invoices_schemas as schemas
 from reseller.core.db import transactional
 from reseller.core.pagination import paginate
+from reseller.core.web.auth import current_reseller_id, require_scope
+from reseller.core.web.helpers import idempotency_key, json_body, list_args, page_body
+from reseller.core.web.openapi import doc
 from wallet import topups
 from wallet.invoices import einvoice, pdf, services
 from wallet.invoices.models import Invoice

@@ -16,15 +16,15 @@ from flask import (
     url_for,
 )
 
-from reseller.accounts.permissions import Permission
 from reseller.billing.invoices_api import start_payment
 from reseller.billing.invoicing import invoicing_settings, is_blocked_for_overdue
 from reseller.billing.views import METHOD_LABELS
-from reseller.client.session import permission_required, user_can
 from reseller.core.clock import clock
 from reseller.core.db import transactional, unit_of_work
 from reseller.core.errors import DomainError
 from reseller.core.pagination import paginate, parse_limit
+from reseller.core.permissions import Permission
+from reseller.core.web.session import permission_required, user_can
 from wallet import cards
 from wallet.invoices import pdf, services
 from wallet.invoices.models import Invoice

@@ -168,7 +168,3 @@ def remind_command() -> None:
         reminded = services.send_overdue_reminders(today=local_date(clock.now()),
                                                    settings=invoicing_settings())
     click.echo(f"{len(reminded)} reminder(s)")
-
-
-def init_app(app) -> None:
-    app.cli.add_command(invoices_cli)

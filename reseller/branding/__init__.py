@@ -8,18 +8,13 @@ from __future__ import annotations
 
 from flask import Flask
 
+from reseller.branding import api, console, demo, listeners, views  # noqa: F401  (listeners)
+from reseller.core.demo import add_demo_step
+from reseller.core.web import add_api
 
-def init_app(app: Flask, api) -> None:
-    """Register the blueprints (``api`` is the ``/api/v1`` parent), listeners and jobs."""
-    from reseller.branding import api as branding_api
-    from reseller.branding import console, demo, listeners, views  # noqa: F401  (listeners)
-    from reseller.core.extensions import csrf
-    from whitelabel import pages, tasks  # noqa: F401  (periodic jobs register)
 
-    demo.register()
-    api.register_blueprint(branding_api.bp)
+def init_app(app: Flask) -> None:
+    add_api(app, api.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(console.bp)
-    app.register_blueprint(pages.bp)
-    # Link-page forms carry their own capability: the signed single-use token.
-    csrf.exempt(pages.bp)
+    add_demo_step(app, order=20, seed=demo.give_brand, info=demo.whitelabel_info)

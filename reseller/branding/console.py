@@ -3,8 +3,8 @@
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from reseller.client.session import operator_required
 from reseller.core.db import unit_of_work
+from reseller.core.web.session import operator_required
 from whitelabel import outbox
 
 bp = Blueprint("console_outbox", __name__, url_prefix="/console/outbox")

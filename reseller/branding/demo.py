@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from reseller import demo
 from reseller.accounts.models import Reseller
 from whitelabel import brands, sender
 from whitelabel.settings import Settings
@@ -49,9 +48,3 @@ def whitelabel_info(config: Any) -> dict[str, Any]:
                             for r in sender.records(domain, settings)] if domain else [],
         })
     return {"whitelabel": items}
-
-
-def register() -> None:
-    if give_brand not in demo.RESELLER_HOOKS:
-        demo.RESELLER_HOOKS.append(give_brand)
-        demo.INFO_HOOKS.append(whitelabel_info)

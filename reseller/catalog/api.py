@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from reseller.api.auth import current_reseller_id, require_scope
-from reseller.api.helpers import json_body
-from reseller.api.openapi import doc
 from reseller.catalog import schemas, services
 from reseller.core.db import transactional
+from reseller.core.web.auth import current_reseller_id, require_scope
+from reseller.core.web.helpers import json_body
+from reseller.core.web.openapi import doc
 
 bp = Blueprint("catalog_api", __name__)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 
 from reseller.catalog import services
@@ -31,7 +30,3 @@ def install_defaults() -> None:
         f"{t.code}{' (new)' if t in created else ''}" for t in tiers))
     click.echo(f"price lists: {', '.join(PRICE_LISTS)}; {len(missing)} register/renew/"
                "transfer prices still to set in the console (/console/prices)")
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(catalog_cli)

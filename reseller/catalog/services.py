@@ -405,3 +405,12 @@ def promote_tiers(*, purchases: dict[int, Decimal]) -> list[tuple[int, str, str]
             reseller.tier = reached.code
     db.session.flush()
     return moves
+
+
+def rate_limit_tier(reseller_id: int) -> str | None:
+    """The reseller's API rate-limit tier (``RATE_LIMITS``): its volume tier names one; a
+    tier code outside the catalogue (e.g. "enterprise", set by hand) is one itself."""
+    return db.session.execute(
+        sa.select(sa.func.coalesce(Tier.rate_limit, Reseller.tier))
+        .select_from(Reseller).outerjoin(Tier, Tier.code == Reseller.tier)
+        .where(Reseller.id == reseller_id)).scalar()

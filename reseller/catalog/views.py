@@ -22,11 +22,11 @@ from flask_babel import gettext as _
 from reseller.catalog import services
 from reseller.catalog.models import PRICE_LISTS
 from reseller.catalog.rules import OPERATIONS, TLDS
-from reseller.client.session import operator_required
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, ValidationFailed, translate_messages
 from reseller.core.schemas import amount_from_text
+from reseller.core.web.session import operator_required
 
 bp = Blueprint("catalog", __name__, url_prefix="/console")
 

@@ -22,22 +22,15 @@ from flask_babel import gettext as _
 
 from reseller.accounts import closure, notices, services
 from reseller.accounts.errors import InvalidCredentials, InvalidToken, InvalidTotp
-from reseller.accounts.permissions import SCOPES, Permission, Role, scopes_for_role
+from reseller.accounts.sessions import sign_in, sign_out
 from reseller.accounts.throttling import PASSWORD_RESET, SIGN_IN, TOTP, Attempt, current_guard
-from reseller.client.session import (
-    load_user,
-    login_required,
-    permission_required,
-    sign_in,
-    sign_out,
-    user_can,
-)
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, TooManyAttempts, translate_messages
-from reseller.core.web import secret_response
+from reseller.core.permissions import SCOPES, Permission, Role, scopes_for_role
+from reseller.core.web.responses import secret_response
+from reseller.core.web.session import login_required, permission_required, user_can
 
 bp = Blueprint("client", __name__)
-bp.before_app_request(load_user)
 
 MIN_PASSWORD = 10
 T = TypeVar("T")

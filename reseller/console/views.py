@@ -6,11 +6,11 @@ from flask_babel import gettext as _
 
 from reseller.accounts import notices
 from reseller.accounts.models import Reseller
-from reseller.client.session import operator_required
 from reseller.console import setup
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError
 from reseller.core.extensions import db
+from reseller.core.web.session import operator_required
 from reseller.dns import services as dns
 from reseller.onboarding import services as onboarding
 

@@ -1,0 +1,23 @@
+"""DNS hosting: zones and records published to the nameservers, vanity nameservers,
+zone ownership checks, the ACME ``httpreq`` endpoint."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from reseller.core.demo import add_demo_step
+from reseller.core.extensions import csrf
+from reseller.core.web import add_api
+from reseller.dns import api, demo, listeners, models, settings, tasks, views  # noqa: F401
+
+
+def init_app(app: Flask) -> None:
+    """Settings and the publisher, the DNS API and pages, the ACME endpoint (lego sends
+    its token, no session: no CSRF), periodic repairs, the domain listeners (listeners,
+    tasks), and the demo zone (after the domains: it is a held domain's)."""
+    settings.init_app(app)
+    add_api(app, api.bp)
+    app.register_blueprint(api.httpreq)
+    csrf.exempt(api.httpreq)
+    app.register_blueprint(views.bp)
+    add_demo_step(app, order=50, seed=demo.seed_zone, info=demo.info)

@@ -8,13 +8,13 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from flask_babel import lazy_gettext as _l
 
-from reseller.api.auth import basic_token, current_reseller_id, require_scope
-from reseller.api.helpers import json_body, list_args, page_body, versioned
-from reseller.api.openapi import doc
 from reseller.core.db import lock_row, transactional
 from reseller.core.errors import ValidationFailed
 from reseller.core.pagination import paginate
-from reseller.core.web import secret_response
+from reseller.core.web.auth import basic_token, current_reseller_id, require_scope
+from reseller.core.web.helpers import json_body, list_args, page_body, versioned
+from reseller.core.web.openapi import doc
+from reseller.core.web.responses import secret_response
 from reseller.dns import acme, ownership, schemas, services, vanity
 from reseller.dns.models import AcmeKey, Zone
 from reseller.dns.records import RR

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from reseller import demo
 from reseller.dns import services
 from reseller.dns.settings import DnsSettings
 
@@ -29,10 +28,3 @@ def seed_zone(reseller: Any, spec: dict, config: Any) -> None:
 
 def info(config: Any) -> dict[str, Any]:
     return {"dns_zone": next(iter(DEMO_ZONES.values()))}
-
-
-def register_hooks() -> None:
-    """After the domains' demo hook: the zone is for a domain the reseller holds."""
-    if seed_zone not in demo.RESELLER_HOOKS:
-        demo.RESELLER_HOOKS.append(seed_zone)
-        demo.INFO_HOOKS.append(info)

@@ -38,11 +38,6 @@ class DnsSettings:
 
 
 def init_app(app: Any) -> None:
-    from reseller.dns import (
-        listeners,  # noqa: F401  (registers the domain event listeners)
-        tasks,  # noqa: F401  (registers the periodic DNS jobs)
-    )
-
     app.extensions["tunnus.dns"] = DnsSettings.from_config(app.config)
     app.extensions["tunnus.dns_publisher"] = publisher_from_config(app.config)
 

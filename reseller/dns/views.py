@@ -7,10 +7,10 @@ from flask import Blueprint, Response, flash, g, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from reseller.accounts.permissions import Permission
-from reseller.client.session import permission_required, user_can
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, translate_messages
+from reseller.core.permissions import Permission
+from reseller.core.web.session import permission_required, user_can
 from reseller.dns import ownership, services, vanity
 from reseller.dns.records import RECORD_TYPES
 from reseller.dns.settings import dns_settings

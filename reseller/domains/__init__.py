@@ -1,1 +1,16 @@
 """Domains: names, contacts, orders over the wallet, management and the lifecycle."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from reseller.core.demo import add_demo_step
+from reseller.core.web import add_api
+from reseller.domains import api, demo, models, tasks, views  # noqa: F401  (tasks: jobs, listeners)
+
+
+def init_app(app: Flask) -> None:
+    add_api(app, api.bp)
+    app.register_blueprint(views.bp)
+    add_demo_step(app, order=30, seed=demo.seed_catalogue)
+    add_demo_step(app, order=40, seed=demo.seed_domains, info=demo.info)

@@ -7,8 +7,11 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, request
 
-from reseller.api.auth import current_reseller_id, require_scope
-from reseller.api.helpers import (
+from reseller.core.db import lock_row, transactional
+from reseller.core.errors import ValidationFailed
+from reseller.core.pagination import paginate
+from reseller.core.web.auth import current_reseller_id, require_scope
+from reseller.core.web.helpers import (
     bool_arg,
     choice_arg,
     choice_param,
@@ -18,11 +21,8 @@ from reseller.api.helpers import (
     page_body,
     versioned,
 )
-from reseller.api.openapi import doc
-from reseller.core.db import lock_row, transactional
-from reseller.core.errors import ValidationFailed
-from reseller.core.pagination import paginate
-from reseller.core.web import secret_response
+from reseller.core.web.openapi import doc
+from reseller.core.web.responses import secret_response
 from reseller.domains import bulk, orders, services
 from reseller.domains import contacts as contact_services
 from reseller.domains import schemas as s

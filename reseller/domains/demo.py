@@ -9,7 +9,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from reseller import demo
 from reseller.catalog import services as catalog
 from reseller.core.clock import clock
 from reseller.core.extensions import db
@@ -91,11 +90,3 @@ def info(_config: Any) -> dict[str, Any]:
             "premium_examples": [f"{word}.fi" for word in sorted(PREMIUM_WORDS)][:3],
             "demo_domains": {company: [names.parse(n).unicode for n, _ in items]
                              for company, items in DEMO_DOMAINS.items()}}
-
-
-def register_hooks() -> None:
-    for hook in (seed_catalogue, seed_domains):
-        if hook not in demo.RESELLER_HOOKS:
-            demo.RESELLER_HOOKS.append(hook)
-    if info not in demo.INFO_HOOKS:
-        demo.INFO_HOOKS.append(info)

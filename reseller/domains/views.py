@@ -12,13 +12,13 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from reseller.accounts.permissions import Permission
-from reseller.client.session import permission_required, user_can
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, ValidationFailed, translate_messages
 from reseller.core.extensions import db
 from reseller.core.pagination import paginate
-from reseller.core.web import secret_response
+from reseller.core.permissions import Permission
+from reseller.core.web.responses import secret_response
+from reseller.core.web.session import permission_required, user_can
 from reseller.domains import bulk, orders, services
 from reseller.domains import contacts as contact_services
 from reseller.domains.models import Contact, Domain, Order

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, request, url_for
 
-from reseller.api.auth import current_reseller_id, require_scope
-from reseller.api.helpers import choice_args, choice_param
-from reseller.api.openapi import doc
 from reseller.core.pagination import parse_limit
+from reseller.core.web.auth import current_reseller_id, require_scope
+from reseller.core.web.helpers import choice_args, choice_param
+from reseller.core.web.openapi import doc
 from reseller.events import schemas, services
 
 bp = Blueprint("events_api", __name__)

@@ -8,12 +8,12 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, redirect, request
 from marshmallow import fields, validate
 
-from reseller.api.auth import current_reseller_id, require_scope
-from reseller.api.helpers import json_body, list_args, page_body
-from reseller.api.openapi import doc
 from reseller.core.db import transactional
 from reseller.core.pagination import paginate
 from reseller.core.schemas import BaseSchema, StrictBoolean
+from reseller.core.web.auth import current_reseller_id, require_scope
+from reseller.core.web.helpers import json_body, list_args, page_body
+from reseller.core.web.openapi import doc
 from reseller.dns.records import is_ip_address
 from reseller.dns.settings import dns_settings
 from reseller.forwarding import services

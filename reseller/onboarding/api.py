@@ -2,9 +2,9 @@
 
 from flask import Blueprint
 
-from reseller.api.helpers import json_body
-from reseller.api.openapi import doc
 from reseller.core.db import transactional
+from reseller.core.web.helpers import json_body
+from reseller.core.web.openapi import doc
 from reseller.onboarding import schemas, services
 
 bp = Blueprint("onboarding_api", __name__)

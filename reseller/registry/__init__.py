@@ -8,7 +8,9 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from reseller.registry import cli, sandbox_models  # noqa: F401  (sandbox_models: tables)
 from reseller.registry.base import Registry
+from reseller.registry.epp import journal  # noqa: F401  (the EPP command journal's table)
 
 
 def registry_from_config(config: Any) -> Registry:
@@ -25,7 +27,9 @@ def registry_from_config(config: Any) -> Registry:
 
 
 def init_app(app: Flask) -> None:
+    """The adapter REGISTRY_ADAPTER chooses, and `flask registry`."""
     app.extensions["tunnus.registry"] = registry_from_config(app.config)
+    app.cli.add_command(cli.registry_cli)
 
 
 def get_registry() -> Registry:

@@ -7,7 +7,7 @@ import signal
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 
 registry_cli = AppGroup("registry", help="The registry: its poll queue, the sandbox's EPP "
@@ -68,7 +68,3 @@ def _dev_certificate(directory: Path, host: str):
     if cert.exists() and key.exists():
         return tls.Issued(cert, key)
     return tls.self_signed(directory, "localhost" if host in ("127.0.0.1", "::1") else host)
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(registry_cli)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
-from reseller.api.auth import current_reseller_id, require_scope
-from reseller.api.helpers import (
+from reseller.core.db import transactional
+from reseller.core.web.auth import current_reseller_id, require_scope
+from reseller.core.web.helpers import (
     InvalidFilter,
     choice_arg,
     choice_param,
@@ -14,9 +15,8 @@ from reseller.api.helpers import (
     page_body,
     page_of,
 )
-from reseller.api.openapi import doc
-from reseller.core.db import transactional
-from reseller.core.web import secret_response
+from reseller.core.web.openapi import doc
+from reseller.core.web.responses import secret_response
 from reseller.webhooks import (
     schemas,
     services,

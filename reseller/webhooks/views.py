@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from reseller.accounts.permissions import Permission
-from reseller.client.session import permission_required, user_can
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, Forbidden, translate_messages
-from reseller.core.web import secret_response
+from reseller.core.permissions import Permission
+from reseller.core.web.responses import secret_response
+from reseller.core.web.session import permission_required, user_can
 from reseller.events.schemas import EVENT_TYPES
 from reseller.webhooks import (
     services,

@@ -15,12 +15,12 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask_babel import lazy_gettext as _l
 
-from reseller.api.auth import current_principal
-from reseller.api.helpers import reject_nul_characters
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, InsufficientScope, translate_messages
-from reseller.core.web import no_store
+from reseller.core.web.auth import current_principal
+from reseller.core.web.helpers import reject_nul_characters
+from reseller.core.web.responses import no_store
 from reseller.dns.settings import dns_settings
 from reseller.whmcs import functions
 from reseller.whmcs.params import nest

@@ -9,7 +9,6 @@ from typing import Any
 import click
 from flask import Flask, current_app
 
-from reseller import demo
 from reseller.whois.server import WhoisServer, start_in_thread
 
 log = logging.getLogger(__name__)
@@ -39,11 +38,5 @@ def start_alongside(app: Flask, host: str) -> WhoisServer | None:
         return None
 
 
-def _demo_info(config: Any) -> dict[str, Any]:
+def demo_info(config: Any) -> dict[str, Any]:
     return {"whois_port": config["WHOIS_PORT"]}
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(whois_server)
-    if _demo_info not in demo.INFO_HOOKS:
-        demo.INFO_HOOKS.append(_demo_info)

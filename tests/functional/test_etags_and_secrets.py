@@ -10,7 +10,7 @@ import itertools
 import pytest
 
 from reseller.accounts import services as accounts
-from reseller.api.helpers import if_match_holds
+from reseller.core.web.helpers import if_match_holds
 from tests.support.domains import CONTACT, fund, install_catalogue
 
 _seq = itertools.count(1)
@@ -192,8 +192,8 @@ def test_token_creation_is_never_cached(factory):
 
 
 def test_a_replayed_token_creation_is_not_cached_and_not_stored_in_the_clear(factory):
-    from reseller.api.idempotency import IdempotencyRecord
     from reseller.core.extensions import db
+    from reseller.core.web.idempotency import IdempotencyRecord
 
     api = factory.api()
     body, key = {"name": "ci", "scopes": ["account:read"]}, {"Idempotency-Key": "tok-1"}

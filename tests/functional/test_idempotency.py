@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from reseller.api.idempotency import IdempotencyRecord, purge_idempotency_keys
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
+from reseller.core.web.idempotency import IdempotencyRecord, purge_idempotency_keys
 from reseller.webhooks.models import WebhookEndpoint
 
 URL = "/api/v1/webhooks/endpoints"

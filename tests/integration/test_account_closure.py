@@ -1,12 +1,17 @@
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from reseller.accounts import closure
 from reseller.accounts.models import User
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
+from reseller.core.events import Event
 from reseller.core.extensions import db
+from tests.support.wallet import fund
+from wallet.models import Withdrawal
 
 
 def test_paid_period_ends_at_the_start_of_next_month_in_helsinki():
@@ -70,11 +75,12 @@ def test_reseller_can_change_its_mind_within_14_days(factory):
     assert reopened.status == "active" and reopened.deactivated_at is None
 
 
-def test_deactivation_runs_hooks_once(factory, monkeypatch):
-    calls = []
-    monkeypatch.setattr(closure, "ON_DEACTIVATE", [calls.append])
+def test_deactivation_records_account_closed_once_and_refunds_prepaid_funds_once(factory):
+    """The wallet's refund is an ``account.closed`` listener: it commits with the
+    deactivation, and a second run finds nothing to deactivate and refunds nothing."""
     clock.set(datetime(2027, 6, 1, tzinfo=UTC))
-    reseller = factory.reseller()
+    reseller = factory.reseller()  # with a prepaid wallet
+    fund(reseller.id, "120.00")
     with unit_of_work():
         closure.request_closure(reseller_id=reseller.id, actor_role="owner",
                                 actor_user_id=None, reason="bye bye")
@@ -82,7 +88,13 @@ def test_deactivation_runs_hooks_once(factory, monkeypatch):
     with unit_of_work():
         closure.deactivate_due()
         closure.deactivate_due()
-    assert calls == [reseller.id]
+    closed = db.session.scalars(sa.select(Event).where(
+        Event.reseller_id == reseller.id, Event.type == "account.closed")).all()
+    assert len(closed) == 1
+    refunds = db.session.scalars(sa.select(Withdrawal).where(
+        Withdrawal.reseller_id == reseller.id)).all()
+    assert [(r.amount, r.idempotency_key, r.requested_by) for r in refunds] == [
+        (Decimal("120.00"), "account-closure", "account closure")]
 
 
 def test_client_area_close_and_reopen(client, factory):

@@ -10,8 +10,8 @@ from flask import Flask
 
 from reseller.accounts import services
 from reseller.accounts.models import AccessToken, Reseller, User
-from reseller.accounts.permissions import SCOPES
 from reseller.core.extensions import db
+from reseller.core.permissions import SCOPES
 from wallet.services import open_wallet
 
 _seq = itertools.count(1)

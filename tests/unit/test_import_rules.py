@@ -1,39 +1,116 @@
-"""Architecture rules: wallet/whitelabel never import reseller features; one commit point."""
+"""Architecture rules, counting imports inside functions too: the kernel imports nothing
+above itself; wallet/whitelabel import only the kernel; only the entry points import whole
+features; one commit point."""
 
 import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("reseller", "wallet", "whitelabel")
+# The modules that wire or run the whole application (wsgi.py imports app.py).
+ENTRY_POINTS = {"reseller/app.py", "reseller/worker.py", "reseller/cli.py"}
+
+
+def _module_of(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def _imports(path: Path) -> set[str]:
+    package = _module_of(path) if path.name == "__init__.py" else _module_of(path.parent)
+    return _imported_names(path.read_text(), package)
+
+
+def _imported_names(source: str, package: str) -> set[str]:
+    """Every dotted name ``source`` imports, anywhere (functions included): ``import a.b``
+    gives ``a.b``; ``from a import b`` gives ``a`` and ``a.b``; relative ones resolved
+    against ``package``."""
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
     return names
+
+
+def _sources(*packages: str):
+    for package in packages:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if "migrations" not in path.parts:
+                yield path
+
+
+def _features() -> set[str]:
+    """Every feature package: reseller's subpackages but the kernel, and the two wings."""
+    found = {f"reseller.{path.parent.name}" for path in (ROOT / "reseller").glob("*/__init__.py")}
+    return (found - {"reseller.core", "reseller.migrations"}) | {"wallet", "whitelabel"}
+
+
+def _within(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def test_core_imports_nothing_outside_core():
+    offenders = []
+    for path in _sources("reseller/core"):
+        for name in _imports(path):
+            if name.split(".")[0] in PACKAGES and not _within(name, "reseller.core"):
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert offenders == []
 
 
 def test_wallet_and_whitelabel_import_only_reseller_core():
     offenders = []
-    for package in ("wallet", "whitelabel"):
-        for path in (ROOT / package).rglob("*.py"):
-            for name in _imports(path):
-                if name.startswith("reseller") and not name.startswith("reseller.core"):
-                    offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    for path in _sources("wallet", "whitelabel"):
+        for name in _imports(path):
+            if _within(name, "reseller") and not _within(name, "reseller.core"):
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
     assert offenders == []
+
+
+def test_only_the_entry_points_import_a_whole_feature():
+    """``import reseller.dns``, ``from reseller import dns``, ``from reseller.dns import
+    init_app`` (and ``import wallet``) belong in app.py, worker.py and cli.py only."""
+    features = _features()
+    offenders = []
+    for path in _sources(*PACKAGES):
+        if str(path.relative_to(ROOT)) in ENTRY_POINTS:
+            continue
+        own = _module_of(path)
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            whole: list[str] = []
+            if isinstance(node, ast.Import):
+                whole = [alias.name for alias in node.names if alias.name in features]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                whole = [f"{node.module}.{alias.name}" for alias in node.names
+                         if f"{node.module}.{alias.name}" in features]
+                if node.module in features and any(a.name == "init_app" for a in node.names):
+                    whole.append(node.module)
+            offenders += [f"{path.relative_to(ROOT)} imports {name}" for name in whole
+                          if not _within(own, name)]
+    assert offenders == []
+
+
+def test_the_rules_see_imports_inside_functions_and_relative_ones():
+    source = "def f():\n    from reseller.dns import services\n    from ..domains import names\n"
+    assert {"reseller.dns.services", "reseller.domains.names"} <= _imported_names(
+        source, "reseller.core")
 
 
 def test_only_core_db_commits():
     offenders = []
-    for package in ("reseller", "wallet", "whitelabel"):
-        for path in (ROOT / package).rglob("*.py"):
-            if "migrations" in path.parts or path == ROOT / "reseller/core/db.py":
-                continue
-            for node in ast.walk(ast.parse(path.read_text())):
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                        and node.func.attr == "commit"):
-                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    for path in _sources(*PACKAGES):
+        if path == ROOT / "reseller/core/db.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "commit"):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []

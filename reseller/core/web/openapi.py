@@ -16,7 +16,7 @@ from flask import Flask
 from marshmallow import Schema
 from werkzeug.routing import IntegerConverter
 
-from reseller.accounts.permissions import SCOPES
+from reseller.core.permissions import SCOPES
 
 _CONVERTER = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_]+)>")
 

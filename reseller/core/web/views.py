@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, render_template
 
-from reseller.api.openapi import build_spec, doc
 from reseller.core.extensions import db
+from reseller.core.web.openapi import build_spec, doc
 
 bp = Blueprint("api_root", __name__)
 root = Blueprint("root", __name__)

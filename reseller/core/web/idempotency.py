@@ -21,12 +21,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, current_app, request
+from flask import Response, current_app, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reseller.api.auth import current_principal
-from reseller.api.helpers import _KEY, InvalidIdempotencyKey
 from reseller.core.clock import clock
 from reseller.core.crypto import keyring
 from reseller.core.db import insert_unless_exists, unit_of_work
@@ -34,6 +32,8 @@ from reseller.core.errors import Conflict, DomainError, Unauthorized
 from reseller.core.extensions import db
 from reseller.core.jobs import periodic
 from reseller.core.types import UTCDateTime
+from reseller.core.web.auth import current_principal
+from reseller.core.web.helpers import _KEY, InvalidIdempotencyKey
 
 HEADER = "Idempotency-Key"
 _CLAIM = "tunnus.idempotency"
@@ -186,11 +186,6 @@ def after_post(response: Response) -> Response:
     return response
 
 
-def init_blueprint(api: Blueprint) -> None:
-    api.before_request(before_post)
-    api.after_request(after_post)
-
-
 @periodic("purge_idempotency_keys", "23 * * * *",
           "Forget Idempotency-Keys older than IDEMPOTENCY_TTL_HOURS (default 24)")
 def purge_idempotency_keys(ttl_hours: int | None = None) -> int:
@@ -206,5 +201,5 @@ def stored_count(reseller_id: int) -> int:
                              .where(IdempotencyRecord.reseller_id == reseller_id)) or 0
 
 
-__all__: list[Any] = ["IdempotencyRecord", "IdempotencyKeyReused", "exempt", "init_blueprint",
+__all__: list[Any] = ["IdempotencyRecord", "IdempotencyKeyReused", "exempt",
                       "purge_idempotency_keys"]

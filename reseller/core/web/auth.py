@@ -2,7 +2,8 @@
 
 A token is either an OAuth2 client-credentials token or a personal API token; both
 resolve to a ``Principal`` bound to exactly one reseller, which every view passes on to
-services as ``reseller_id`` (tenancy is explicit, never implied).
+services as ``reseller_id`` (tenancy is explicit, never implied). The kernel does not
+know the tokens: the accounts feature hands over the resolver (``set_authenticator``).
 """
 
 from __future__ import annotations
@@ -12,10 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, request
+from flask import Flask, current_app, request
 
-from reseller.accounts import services as accounts
-from reseller.core.clock import clock
 from reseller.core.errors import InsufficientScope, Unauthorized
 
 
@@ -31,6 +30,13 @@ class Principal:
 
 REALM = "api"
 _BASIC = "tunnus.basic_token"
+_AUTHENTICATOR = "tunnus.authenticate_token"
+
+
+def set_authenticator(app: Flask, authenticate: Callable[[str], Principal | None]) -> None:
+    """``authenticate(raw_token)`` returns the token's ``Principal``, or None for a token
+    that is unknown, expired or revoked."""
+    app.extensions[_AUTHENTICATOR] = authenticate
 
 
 def basic_token(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -75,16 +81,12 @@ def _authenticate() -> Principal:
                 else "Send 'Authorization: Bearer <token>'.")
         # RFC 6750 §3.1: no error code when the request carried no credentials.
         raise Unauthorized(hint, challenge=_challenge(scheme))
-    found = accounts.resolve_bearer(raw)
-    if found is None:
+    authenticate = current_app.extensions.get(_AUTHENTICATOR)
+    principal = authenticate(raw) if authenticate is not None else None
+    if principal is None:
         message = "The token is unknown, expired or revoked."
         raise Unauthorized(message, challenge=_challenge(scheme, "invalid_token", message))
-    token, scopes = found
-    now = clock.now()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        token.last_used_at = now  # coarse, to avoid a write per request
-    role = token.user.role if token.kind == "personal" and token.user else "admin"
-    return Principal(token.reseller_id, scopes, token.id, token.kind, token.user_id, role)
+    return principal
 
 
 def current_principal() -> Principal:

@@ -5,27 +5,38 @@ One shared budget per reseller across every ``/api/v1``, ``/whmcs/v1`` and
 (standard 20,000/hour, plus and pro 60,000/hour, enterprise unlimited). Counters live in
 Redis when ``REDIS_URL`` is set, in memory otherwise. Unauthenticated calls share a budget
 per client address at the standard tier's size. RDAP, public, has a budget per address of
-its own (``RDAP_RATE_LIMIT``).
+its own (``RDAP_RATE_LIMIT``). The kernel does not know the tiers: the catalogue hands
+over the lookup of a reseller's rate-limit tier (``set_tier_lookup``).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
-import sqlalchemy as sa
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 
-from reseller.api.auth import current_principal
 from reseller.core.config import DEFAULT_RATE_LIMITS
 from reseller.core.errors import DomainError, problem_response
-from reseller.core.extensions import db
+from reseller.core.web.auth import current_principal
 
 UNLIMITED = "unlimited"
 _TIER = "tunnus.rate_tier"
+_TIER_LOOKUP = "tunnus.rate_tier_lookup"
 RDAP_PREFIX = "/rdap/"
 LIMITED_PREFIXES = ("/api/v1/", "/whmcs/v1/", "/acme/httpreq/", RDAP_PREFIX)
+
+
+def set_tier_lookup(app: Flask, lookup: Callable[[int], str | None]) -> None:
+    """``lookup(reseller_id)``: the reseller's rate-limit tier (None: "standard")."""
+    app.extensions[_TIER_LOOKUP] = lookup
+
+
+def _tier_of(reseller_id: int) -> str:
+    lookup = current_app.extensions.get(_TIER_LOOKUP)
+    return (lookup(reseller_id) if lookup is not None else None) or "standard"
 
 
 def _caller() -> tuple[str, str]:
@@ -34,21 +45,12 @@ def _caller() -> tuple[str, str]:
     if cached is None and request.path.startswith(RDAP_PREFIX):
         cached = request.environ[_TIER] = (f"rdap:{request.remote_addr}", "rdap")
     if cached is None:
-        from reseller.accounts.models import Reseller
-        from reseller.catalog.models import Tier
-
         try:
             reseller_id = current_principal().reseller_id
         except DomainError:  # no or bad token: the view answers 401; count per address
             cached = (f"addr:{request.remote_addr}", "standard")
         else:
-            # The volume tier names its rate-limit tier; a tier code outside the catalogue
-            # (e.g. "enterprise", set by hand) is a rate-limit tier itself.
-            row = db.session.execute(
-                sa.select(sa.func.coalesce(Tier.rate_limit, Reseller.tier))
-                .select_from(Reseller).outerjoin(Tier, Tier.code == Reseller.tier)
-                .where(Reseller.id == reseller_id)).first()
-            cached = (f"reseller:{reseller_id}", (row[0] if row else "standard"))
+            cached = (f"reseller:{reseller_id}", _tier_of(reseller_id))
         request.environ[_TIER] = cached
     return cached
 

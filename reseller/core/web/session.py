@@ -1,54 +1,63 @@
-"""Who is signed in to the client area, and page guards built on the permission matrix."""
+"""Who is signed in to the client area (``g.user``), and page guards on the permission matrix.
+
+The kernel does not know the user model: the accounts feature provides the loader
+(``set_user_loader``) that finds the signed-in user for a request, and this shell runs it
+before each request. A user has ``is_operator``, ``role`` and ``reseller.status``.
+"""
 
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    g,
+    has_request_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 
-from reseller.accounts.models import User
-from reseller.accounts.permissions import Permission, can
-from reseller.core.extensions import db
-from reseller.core.logs import note_reseller
+from reseller.core.permissions import Permission, can
 
-
-def _fingerprint(user: User) -> str:
-    # Changing the password signs out every other session of the user.
-    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
-
-
-def sign_in(user: User) -> None:
-    session.clear()
-    session["uid"] = user.id
-    session["fp"] = _fingerprint(user)
-    session.permanent = True
+_LOADER = "tunnus.load_user"
+LANGUAGES = ("fi", "sv", "en")
 
 
-def sign_out() -> None:
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+def set_user_loader(app: Flask, loader: Callable[[], Any]) -> None:
+    """``loader()`` returns the signed-in user of the current request, or None."""
+    app.extensions[_LOADER] = loader
 
 
-def load_user() -> None:
+def _load_user() -> None:
     """Before each request: put the signed-in user (if any) on ``g``."""
-    g.user = None
-    uid = session.get("uid")
-    if uid is None:
-        return
-    user = db.session.get(User, uid)
-    if user is None or not user.active or session.get("fp") != _fingerprint(user):
-        session.pop("uid", None)
-        return
-    if user.reseller is not None and user.reseller.personal_data_deleted_at is not None:
-        session.pop("uid", None)
-        return
-    g.user = user
-    note_reseller(user.reseller_id)
+    loader = current_app.extensions.get(_LOADER)
+    g.user = loader() if loader is not None else None
+
+
+def select_locale() -> str:
+    """The page language: ``?lang=`` (remembered), the user's, the session's, the browser's."""
+    if not has_request_context():
+        return "en"
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES:
+        session["lang"] = chosen
+        return chosen
+    user = g.get("user")
+    if user is not None and user.language in LANGUAGES:
+        return user.language
+    if session.get("lang") in LANGUAGES:
+        return session["lang"]
+    return request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_load_user)
 
 
 CLOSED_ALLOWED = {"client.account", "client.account_closure", "client.settings"}
