@@ -8,11 +8,14 @@ get a clear page, never an error.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request
 from flask_babel import force_locale
 
+from reseller.core.db import unit_of_work
+from reseller.core.formatting import format_date_local
 from whitelabel import actions, brands, sender
 from whitelabel.models import LinkToken
 from whitelabel.settings import current
@@ -79,8 +82,6 @@ def _problem_page(problem: TokenProblem, row: LinkToken | None, reseller_id: int
 @bp.route("/<any('confirm-email', 'transfer-in', 'transfer-out', renewal):kind>/<token>",
           methods=["GET", "POST"])
 def link(kind: str, token: str):
-    from reseller.core.db import unit_of_work
-
     purpose = PURPOSES[kind]
     settings = current()
     host_reseller = _host_reseller()
@@ -124,10 +125,6 @@ def logo(reseller_id: int):
 @bp.app_template_filter("isodate")
 def _isodate(value: str) -> str:
     """An ISO date/time string from a token's data, as a date in the page's language."""
-    from datetime import datetime
-
-    from reseller.core.formatting import format_date_local
-
     try:
         return format_date_local(datetime.fromisoformat(value))
     except (TypeError, ValueError):

@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from reseller.accounts import closure, schemas, services
+from reseller.accounts import closure, notices, schemas, services
 from reseller.accounts.errors import PermissionDenied
 from reseller.accounts.models import User
 from reseller.core.db import transactional
@@ -71,8 +71,6 @@ def get_user(user_id: int):
 @require_scope("account:write")
 @transactional
 def invite_user():
-    from reseller.accounts import notices
-
     data = schemas.InviteUserIn().load_or_raise(json_body())
     user = services.invite_user(reseller_id=current_reseller_id(),
                                 actor_role=current_principal().role, **data)

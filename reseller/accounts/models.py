@@ -11,6 +11,7 @@ from reseller.core.clock import clock
 from reseller.core.crypto import EncryptedText
 from reseller.core.extensions import db
 from reseller.core.types import UTCDateTime
+from wallet.services import payment_mode_of
 
 
 def _now() -> datetime:
@@ -49,8 +50,6 @@ class Reseller(db.Model):
     @property
     def payment_mode(self) -> str:
         """Owned by the wallet ("prepaid" until a wallet exists)."""
-        from wallet.services import payment_mode_of
-
         return payment_mode_of(self.id)
 
     __table_args__ = (

@@ -21,7 +21,7 @@ from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue, periodic
-from wallet.invoices import monthly, pdf, services
+from wallet.invoices import monthly, pdf, reports, services
 from wallet.invoices.models import Invoice
 from wallet.invoices.periods import Month, local_date
 from wallet.invoices.settings import InvoicingSettings, Party, settings_from_config
@@ -152,8 +152,6 @@ def run_command() -> None:
 @click.option("--output", type=click.File("w"), default="-", help="file (default stdout)")
 def export_command(month_key: str | None, output) -> None:
     """The sales journal CSV: every invoice and credit note issued in the month."""
-    from wallet.invoices import reports
-
     try:
         month = Month.parse(month_key) if month_key else Month.containing(clock.now()).previous()
     except ValueError:

@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 
 from reseller.accounts import closure, notices, services
 from reseller.accounts.errors import InvalidCredentials, InvalidToken, InvalidTotp
+from reseller.accounts.schemas import ChangeUserIn, InviteUserIn
 from reseller.accounts.sessions import sign_in, sign_out
 from reseller.accounts.throttling import PASSWORD_RESET, SIGN_IN, TOTP, Attempt, current_guard
 from reseller.core.db import unit_of_work
@@ -245,8 +246,6 @@ def users():
 
 
 def _users_action() -> None:
-    from reseller.accounts.schemas import ChangeUserIn, InviteUserIn
-
     action = request.form.get("action")
     rid, role = g.user.reseller_id, g.user.role
     if action == "invite":

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from reseller.accounts import notices
 from reseller.accounts.models import Reseller
+from reseller.accounts.throttling import recent_locks
 from reseller.console import setup
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError
@@ -82,6 +83,4 @@ def dns_zones():
 @operator_required
 def security():
     """Credential locks (too many failed sign-ins, codes or client secrets), newest first."""
-    from reseller.accounts.throttling import recent_locks
-
     return render_template("console/security.html", events=recent_locks(limit=200))

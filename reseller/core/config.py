@@ -15,6 +15,8 @@ from typing import Any
 
 from flask import Flask
 
+from reseller.core import resources
+from reseller.core.crypto import parse_keys
 from reseller.core.production import DEMO_DEFAULTS, DEMO_SECRET_KEY, production_problems
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -31,8 +33,6 @@ def _bool(value: str | None, default: bool = False) -> bool:
 
 
 def _encryption_keys(value: str | None) -> list[str]:
-    from reseller.core.crypto import parse_keys
-
     try:
         return parse_keys(value)
     except ValueError as error:
@@ -70,8 +70,6 @@ def _rate_limits(value: str | None) -> dict[str, str]:
 
 def translation_directories() -> str:
     """Every catalogue area (flask-babel merges them), installed or in the checkout."""
-    from reseller.core import resources
-
     return ";".join(str(path) for path in resources.translation_directories())
 
 

@@ -11,6 +11,8 @@ from typing import Any
 from flask import Response, json
 from flask_babel import gettext, lazy_gettext
 
+from reseller.core.logs import current_request_id
+
 PROBLEM_MIME = "application/problem+json"
 
 
@@ -145,8 +147,6 @@ def _plain(value: Any) -> Any:
 def problem_response(problem: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     """The problem as ``application/problem+json``, with the request id as the extension
     member ``request_id`` (the same as the ``X-Request-ID`` header) to quote to support."""
-    from reseller.core.logs import current_request_id
-
     if (request_id := current_request_id()) and "request_id" not in problem:
         problem = {**problem, "request_id": request_id}
     response = Response(json.dumps(problem), status=problem["status"], mimetype=PROBLEM_MIME)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from reseller.core.clock import clock
 from reseller.core.db import insert_unless_exists, lock_row
 from reseller.core.extensions import db
+from reseller.core.jobs import enqueue
 from reseller.core.types import UTCDateTime
 
 DISPATCH_JOB = "reseller.core.events.dispatch_deferred"
@@ -93,8 +94,6 @@ def record_event(*, reseller_id: int | None, type: str, data: dict[str, Any],
     for listener in _LISTENERS.get(type, []) + _LISTENERS.get("*", []):
         listener(event)
     if deferred:
-        from reseller.core.jobs import enqueue
-
         enqueue(DISPATCH_JOB, event.id)
     return event
 
@@ -116,8 +115,6 @@ def dispatch_deferred(event_id: int) -> bool:
 def redispatch_pending(*, older_than_seconds: int = 120, limit: int = 500) -> int:
     """Queue dispatch again for events whose job was lost (e.g. a crash right after
     commit). Safe beside a running dispatch: ``dispatch_deferred`` runs once per event."""
-    from reseller.core.jobs import enqueue
-
     cutoff = clock.now() - timedelta(seconds=older_than_seconds)
     ids = list(db.session.scalars(sa.select(Event.id).where(
         Event.dispatched_at.is_(None), Event.created_at <= cutoff)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from publicsuffixlist import PublicSuffixList
 
+from reseller.accounts.models import Reseller
 from reseller.core.clock import clock
 from reseller.core.events import record_event
 from reseller.core.extensions import db
@@ -28,6 +29,7 @@ from reseller.dns.errors import (
 )
 from reseller.dns.models import AcmeKey, VanityNameservers, Zone
 from reseller.dns.settings import DnsSettings
+from reseller.dns.verification import DnsLookup
 from reseller.domains.models import Domain
 
 # The TXT record that proves control of an external name (draft-ietf-dnsop-domain-
@@ -216,8 +218,6 @@ def verify_zone(zone: Zone, settings: DnsSettings, lookup: Lookup | None = None)
     if standing is not Standing.EXTERNAL:
         start(zone, standing)
         return zone
-    from reseller.dns.verification import DnsLookup
-
     proof, problems = _find_proof(zone, lookup or DnsLookup(settings))
     zone.last_check = {"checked_at": clock.now().isoformat(), "problems": problems}
     if proof:
@@ -255,8 +255,6 @@ def verification_view(zone: Zone) -> dict | None:
 def unpublished_report() -> list[tuple[Zone, str]]:
     """For the operator console: zones taken off the server by these rules (or never
     proven since the rules came), each with its reseller's company name."""
-    from reseller.accounts.models import Reseller
-
     rows = db.session.execute(
         sa.select(Zone, Reseller.company_name).join(Reseller, Reseller.id == Zone.reseller_id)
         .where(Zone.unpublished_reason.is_not(None))

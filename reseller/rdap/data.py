@@ -13,6 +13,7 @@ import idna
 
 from reseller.accounts.models import Reseller
 from reseller.core.extensions import db
+from reseller.domains.records import find_live_domain
 from whitelabel import brands
 
 # RDAP status values (RFC 8056 mapping of EPP statuses) for our domain states.
@@ -108,8 +109,6 @@ def _person(contact: Any) -> Person:
 
 def lookup(name: str, config: Any) -> RegistrationData | None:
     """The public registration data of a live domain, or None if we do not have it."""
-    from reseller.domains.records import find_live_domain
-
     domain = find_live_domain(name)
     if domain is None or not domain.is_live:
         return None

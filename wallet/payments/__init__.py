@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
+from wallet.errors import InvalidPaymentMethod, PaymentMethodNotOffered
+
 # Top-up method → the adapter (and clearing account) that takes it in production.
 METHOD_PROVIDER = {"card": "card", "paypal": "paypal", "online_banking": "online_banking",
                    "bank_transfer": "bank"}
@@ -74,8 +76,6 @@ def provider_for(method: str, config: Mapping[str, Any]) -> str:
     A method that is unknown, or not offered, is refused here: every way of starting a
     payment (top-ups, invoice payments, saving a card) asks this first.
     """
-    from wallet.errors import InvalidPaymentMethod, PaymentMethodNotOffered
-
     if method not in METHODS:
         raise InvalidPaymentMethod(f"method must be one of {', '.join(offered_methods(config))}")
     if method not in offered_methods(config):
