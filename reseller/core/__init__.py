@@ -1,4 +1,6 @@
-"""Shared foundation: config, extensions, transactions, jobs, clock and errors.
+"""The kernel: config, extensions, transactions, jobs, events, clock, errors, and the web
+shell (``reseller.core.web``).
 
-``wallet`` and ``whitelabel`` may import from here; nothing here imports a feature package.
+It imports nothing outside ``reseller.core``; ``wallet``, ``whitelabel`` and every feature
+build on it, and plug into it in their ``init_app`` (tests/unit/test_import_rules.py).
 """
