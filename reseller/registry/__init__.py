@@ -15,6 +15,8 @@ from reseller.registry.epp import journal  # noqa: F401  (the EPP command journa
 
 def registry_from_config(config: Any) -> Registry:
     adapter = config.get("REGISTRY_ADAPTER", "sandbox")
+    # Only the adapter chosen is loaded: the EPP router brings lxml, TLS pools and the XML
+    # schemas; the sandbox its registry tables and the catalogue's rules.
     if adapter == "sandbox":
         from reseller.registry.sandbox import SandboxRegistry
 

@@ -35,6 +35,7 @@ def poll() -> None:
 def epp_server(host: str, port: int, cert: str | None, key: str | None,
                client_ca: str | None) -> None:
     """Serve the sandbox registry over EPP (RFC 5730-5734) with TLS."""
+    # Loaded for this command only: the server, its TLS context and schema validation.
     from reseller.registry.epp.server import EppServer, server_context
 
     app = current_app._get_current_object()
@@ -62,7 +63,7 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 
 def _dev_certificate(directory: Path, host: str):
-    from reseller.registry.epp.server import tls
+    from reseller.registry.epp.server import tls  # the EPP server's, loaded on demand
 
     cert, key = directory / "epp-server.pem", directory / "epp-server-key.pem"
     if cert.exists() and key.exists():

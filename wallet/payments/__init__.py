@@ -88,6 +88,7 @@ def provider_for(method: str, config: Mapping[str, Any]) -> str:
 
 
 def adapter(name: str, config: Mapping[str, Any]) -> PaymentProvider:
+    # The providers load when a payment needs one (each imports this module's types).
     from wallet.payments import card, paypal, paytrail, sandbox
 
     adapters = {"sandbox": sandbox.SandboxProvider, "card": card.CardProvider,
