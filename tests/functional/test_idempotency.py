@@ -118,6 +118,14 @@ def test_purge_is_a_periodic_job():
     assert PERIODIC["purge_idempotency_keys"].path.endswith("purge_idempotency_keys")
 
 
+def test_the_purge_job_still_runs_under_its_old_stored_path(app, db_session):
+    """Job paths are stored (Redis, RQ's cron registrations): the purge moved from
+    reseller.api to reseller.core.web, and its old path still runs it."""
+    from reseller.core.jobs import run
+
+    assert run("reseller.api.idempotency.purge_idempotency_keys") == 0
+
+
 @pytest.mark.postgres_only
 def test_concurrent_replays_of_one_key_create_one_resource(app, committed_db):
     from tests.support.factories import Factory
