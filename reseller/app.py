@@ -24,7 +24,6 @@ from reseller import (
     branding,
     catalog,
     cli,
-    client,
     console,
     dns,
     domains,
@@ -50,7 +49,7 @@ from reseller.core.web.session import select_locale
 # forwarding server's redirect hook before the pages' blueprints.
 FEATURES = (
     wallet, whitelabel, accounts, onboarding, catalog, registry, domains, dns, forwarding,
-    rdap, whois, webhooks, events, whmcs, client, console, billing, branding,
+    rdap, whois, webhooks, events, whmcs, console, billing, branding,
 )
 
 

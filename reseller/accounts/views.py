@@ -1,5 +1,6 @@
-"""Client-area pages: sign-in (with TOTP), password links, dashboard, account, users,
-credentials and personal settings. Views parse, call one service, render."""
+"""Client-area pages (blueprint ``client``): sign-in (with TOTP), password links, dashboard,
+account, users, credentials and personal settings. Views parse, call one service, render.
+The shell they sit in (session loading, guards) is ``reseller.core.web.session``."""
 
 from __future__ import annotations
 
