@@ -2,7 +2,7 @@
 
 The effective-dated rate table comes from config ``VAT_RATES`` (``"2024-09-01=25.5,
 2013-01-01=24"``) so a rate change is configuration, not code. The wallet never decides a
-reseller's VAT status: callers pass ``vat_status`` (see ``reseller.accounts.identity``).
+reseller's VAT status: callers pass ``vat_status`` (see ``reseller.core.identity``).
 """
 
 from __future__ import annotations

@@ -15,11 +15,11 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 
-from reseller.accounts.identity import vat_status
 from reseller.accounts.models import Reseller
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
+from reseller.core.identity import vat_status
 from reseller.core.jobs import enqueue, periodic
 from wallet.invoices import monthly, pdf, reports, services
 from wallet.invoices.models import Invoice

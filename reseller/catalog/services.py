@@ -13,7 +13,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from reseller.accounts.identity import vat_status
 from reseller.accounts.models import Reseller
 from reseller.catalog import defaults
 from reseller.catalog.models import PRICE_LISTS, Price, RetailPrice, Tier
@@ -21,6 +20,7 @@ from reseller.catalog.rules import OPERATIONS, PER_YEAR, TLDS, rules_for
 from reseller.core.clock import clock
 from reseller.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from reseller.core.extensions import db
+from reseller.core.identity import vat_status
 from wallet import services as wallet
 from wallet.money import Money, round_money
 from wallet.vat import vat_rate

@@ -7,7 +7,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
-from reseller.accounts.identity import (
+from reseller.core.identity import (
     ALLOWED_COUNTRIES,
     InvalidIdentifier,
     normalize_business_id,

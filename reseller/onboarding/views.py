@@ -2,9 +2,9 @@
 
 from flask import Blueprint, render_template, request
 
-from reseller.accounts.identity import ALLOWED_COUNTRIES
 from reseller.core.db import unit_of_work
 from reseller.core.errors import ValidationFailed, translate_messages
+from reseller.core.identity import ALLOWED_COUNTRIES
 from reseller.onboarding import schemas, services
 
 bp = Blueprint("onboarding", __name__)

@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reseller.accounts.identity import vat_status
 from reseller.billing import invoicing
 from reseller.core.db import unit_of_work
 from reseller.core.events import Event
 from reseller.core.extensions import db
+from reseller.core.identity import vat_status
 from tests.support.invoicing import at, buy
 from tests.support.wallet import camt054, fund, make_postpaid
 from wallet import ledger, services, statements

