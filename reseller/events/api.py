@@ -15,7 +15,7 @@ bp = Blueprint("events_api", __name__)
 _QUERY = [
     {"name": "after", "required": False, "schema": {"type": "string"},
      "description": "Cursor from the previous response's `next`; omit to start at the oldest"},
-    choice_param("type", schemas.EVENT_TYPES, many=True,
+    choice_param("type", services.EVENT_TYPES, many=True,
                  description="Only these event types (repeatable)"),
     {"name": "limit", "required": False,
      "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
@@ -29,7 +29,7 @@ _QUERY = [
                  "fetch again at once. Events are kept for the life of the account.")
 @require_scope("events:read")
 def feed():
-    types = choice_args("type", schemas.EVENT_TYPES)
+    types = choice_args("type", services.EVENT_TYPES)
     page, poll = services.events_after(reseller_id=current_reseller_id(),
                                        after=request.args.get("after") or None,
                                        limit=parse_limit(request.args.get("limit")),

@@ -6,15 +6,6 @@ from marshmallow import fields
 
 from reseller.core.schemas import BaseSchema
 
-# Event types a reseller can subscribe to with webhooks, and filter the feed by.
-EVENT_TYPES = (
-    "order.completed", "order.failed",
-    "domain.transferred_in", "domain.transferred_out", "domain.expiring", "domain.expired",
-    "wallet.low_balance", "wallet.topup_received",
-    "invoice.issued", "invoice.paid", "invoice.payment_failed", "invoice.overdue",
-    "invoice.credited",
-)
-
 
 class EventOut(BaseSchema):
     id = fields.Integer(required=True)

@@ -1,4 +1,5 @@
-"""Reading a reseller's event log in order, after a cursor."""
+"""Reading a reseller's event log in order, after a cursor; the event types resellers see
+(the feed's filter and the webhooks' subscriptions)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,16 @@ import sqlalchemy as sa
 from reseller.core.db import is_sqlite
 from reseller.core.events import Event
 from reseller.core.pagination import Page, encode_cursor, paginate
+
+# Event types a reseller can subscribe to with webhooks, and filter the feed by;
+# other events stay internal.
+EVENT_TYPES = (
+    "order.completed", "order.failed",
+    "domain.transferred_in", "domain.transferred_out", "domain.expiring", "domain.expired",
+    "wallet.low_balance", "wallet.topup_received",
+    "invoice.issued", "invoice.paid", "invoice.payment_failed", "invoice.overdue",
+    "invoice.credited",
+)
 
 
 def _settled() -> sa.ColumnElement[bool]:

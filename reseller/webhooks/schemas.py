@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from reseller.core.schemas import BaseSchema, StrictBoolean
-from reseller.events.schemas import EVENT_TYPES
+from reseller.events.services import EVENT_TYPES
 
 
 def _events(**kwargs) -> fields.List:

@@ -20,7 +20,7 @@ from reseller.core.events import Event
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
 from reseller.core.pagination import Page, paginate
-from reseller.events.schemas import EVENT_TYPES
+from reseller.events.services import EVENT_TYPES
 from reseller.webhooks import targets
 from reseller.webhooks.models import WebhookDelivery, WebhookEndpoint
 

@@ -10,7 +10,7 @@ from reseller.core.errors import DomainError, Forbidden, translate_messages
 from reseller.core.permissions import Permission
 from reseller.core.web.responses import secret_response
 from reseller.core.web.session import permission_required, user_can
-from reseller.events.schemas import EVENT_TYPES
+from reseller.events.services import EVENT_TYPES
 from reseller.webhooks import (
     services,
     tasks,  # noqa: F401  (registers the event listener)
