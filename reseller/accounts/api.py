@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from reseller.accounts import closure, notices, schemas, services
+from reseller.accounts import closure, schemas, services
 from reseller.accounts.errors import PermissionDenied
 from reseller.accounts.models import User
 from reseller.core.db import transactional
@@ -74,7 +74,7 @@ def invite_user():
     data = schemas.InviteUserIn().load_or_raise(json_body())
     user = services.invite_user(reseller_id=current_reseller_id(),
                                 actor_role=current_principal().role, **data)
-    notices.send_invitation(user)
+    services.send_invitation(user)
     return schemas.UserOut().dump(user), 201
 
 

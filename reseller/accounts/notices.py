@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale, gettext
 
-from reseller.accounts import services
 from reseller.accounts.models import User
+from reseller.accounts.passwords import make_password_token
 from whitelabel.outbox import queue_message
 
 
@@ -37,12 +37,12 @@ def _link(endpoint: str, token: str) -> str:
 
 
 def send_invitation(user: User) -> None:
-    token = services.make_password_token(user=user, secret_key=current_app.config["SECRET_KEY"])
+    token = make_password_token(user=user, secret_key=current_app.config["SECRET_KEY"])
     _send(user, "invitation", "Your %(operator)s reseller account",
           _link("client.set_password", token), f"invite:{user.id}:{token[-16:]}")
 
 
 def send_password_reset(user: User) -> None:
-    token = services.make_password_token(user=user, secret_key=current_app.config["SECRET_KEY"])
+    token = make_password_token(user=user, secret_key=current_app.config["SECRET_KEY"])
     _send(user, "password_reset", "Reset your %(operator)s password",
           _link("client.set_password", token), f"reset:{user.id}:{token[-16:]}")

@@ -12,15 +12,14 @@ from datetime import timedelta
 
 import pyotp
 import sqlalchemy as sa
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from reseller.accounts import passwords
 from reseller.accounts.errors import (
     CredentialNotFound,
     EmailTaken,
     InvalidCredentials,
-    InvalidToken,
     InvalidTotp,
     LastOwner,
     PermissionDenied,
@@ -28,16 +27,21 @@ from reseller.accounts.errors import (
     UserNotFound,
 )
 from reseller.accounts.models import AccessToken, OAuthClient, Reseller, User
+
+# Account emails, for the pages and the console (they queue outbox rows, sent after commit).
+from reseller.accounts.notices import send_invitation as send_invitation
+from reseller.accounts.notices import send_password_reset as send_password_reset
+from reseller.accounts.throttling import LOCK_EVENT
 from reseller.core.clock import clock
 from reseller.core.db import keep_loaded
 from reseller.core.errors import NotFound, ValidationFailed
+from reseller.core.events import Event
 from reseller.core.extensions import db
 from reseller.core.pagination import Page, paginate
 from reseller.core.permissions import Permission, Role, can, scopes_for_role
 from reseller.core.web.auth import Principal
 
 PASSWORD_METHOD = "scrypt"  # memory-hard; werkzeug's default, stated so it stays so
-PASSWORD_TOKEN_MAX_AGE = 2 * 24 * 3600
 PERSONAL_TOKEN_PREFIX = "tun_pat_"
 ACCESS_TOKEN_PREFIX = "tun_at_"
 # A fixed hash to compare against when the email is unknown, so timing does not tell.
@@ -90,6 +94,18 @@ def get_reseller(reseller_id: int) -> Reseller:
     if reseller is None:
         raise NotFound()
     return reseller
+
+
+def list_resellers() -> list[Reseller]:
+    """Every reseller, by company name (the operator console)."""
+    return list(db.session.scalars(sa.select(Reseller).order_by(Reseller.company_name)))
+
+
+def recent_locks(*, limit: int) -> list[Event]:
+    """The latest credential locks (``throttling``) of every reseller and of the operator,
+    newest first, for the console."""
+    return list(db.session.scalars(sa.select(Event).where(Event.type == LOCK_EVENT)
+                                   .order_by(Event.id.desc()).limit(limit)))
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -155,27 +171,8 @@ def totp_uri(user: User, issuer: str) -> str:
     return pyotp.TOTP(user.totp_secret or "").provisioning_uri(name=user.email, issuer_name=issuer)
 
 
-# Password links: signed, expiring, and tied to the current password hash so that a
-# link stops working once used (the hash changes) — no table needed.
-def _serializer(secret_key: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key, salt="tunnus-password")
-
-
-def make_password_token(*, user: User, secret_key: str) -> str:
-    fingerprint = hash_token(user.password_hash or "unset")[:16]
-    return _serializer(secret_key).dumps({"uid": user.id, "fp": fingerprint})
-
-
 def reset_password(*, token: str, password: str, secret_key: str) -> User:
-    try:
-        data = _serializer(secret_key).loads(token, max_age=PASSWORD_TOKEN_MAX_AGE)
-    except (BadSignature, SignatureExpired) as error:
-        raise InvalidToken() from error
-    user = db.session.get(User, data.get("uid"))
-    if user is None or not user.active:
-        raise InvalidToken()
-    if not hmac.compare_digest(hash_token(user.password_hash or "unset")[:16], data.get("fp", "")):
-        raise InvalidToken()
+    user = passwords.user_of_password_token(token=token, secret_key=secret_key)
     set_password(user, password)
     db.session.flush()
     return user

@@ -16,7 +16,7 @@ from flask import current_app
 
 from reseller.accounts.models import OAuthClient, User
 from reseller.core.errors import TooManyAttempts
-from reseller.core.events import Event, record_event
+from reseller.core.events import record_event
 from reseller.core.extensions import db
 from reseller.core.throttle import Rule, ThrottleStore, seconds_until, throttle_key
 
@@ -99,12 +99,6 @@ def guard_from_config(config: dict[str, Any], store: ThrottleStore) -> Guard:
     return Guard(store,
                  per_credential=Rule(config["LOGIN_MAX_FAILURES"], lock, lock),
                  per_address=Rule(config["LOGIN_MAX_FAILURES_PER_ADDRESS"], lock, lock))
-
-
-def recent_locks(*, limit: int) -> list[Event]:
-    """The latest lock events of every reseller and of the operator, for the console."""
-    return list(db.session.scalars(sa.select(Event).where(Event.type == LOCK_EVENT)
-                                   .order_by(Event.id.desc()).limit(limit)))
 
 
 def current_guard() -> Guard:

@@ -21,7 +21,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from reseller.accounts import closure, notices, services
+from reseller.accounts import closure, services
 from reseller.accounts.errors import InvalidCredentials, InvalidToken, InvalidTotp
 from reseller.accounts.schemas import ChangeUserIn, InviteUserIn
 from reseller.accounts.sessions import sign_in, sign_out
@@ -156,7 +156,7 @@ def forgot_password():
         with unit_of_work():
             user = services.find_user_by_email(email)
             if user is not None and user.active:
-                notices.send_password_reset(user)
+                services.send_password_reset(user)
         # Same answer whether or not the address exists: no account enumeration.
         flash(_("If the address has an account, a reset link is on its way."))
         return redirect(url_for("client.login"))
@@ -253,7 +253,7 @@ def _users_action() -> None:
         data = InviteUserIn().load_or_raise({k: request.form.get(k, "") for k in
                                              ("email", "name", "role")})
         user = services.invite_user(reseller_id=rid, actor_role=role, **data)
-        notices.send_invitation(user)
+        services.send_invitation(user)
         flash(_("Invitation sent to %(email)s.", email=user.email))
     elif action == "role":
         data = ChangeUserIn().load_or_raise({"role": request.form.get("role", "")})

@@ -1,16 +1,12 @@
 """Operator console pages. Staff only; every action is recorded with who and when."""
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from reseller.accounts import notices
-from reseller.accounts.models import Reseller
-from reseller.accounts.throttling import recent_locks
+from reseller.accounts import services as accounts
 from reseller.console import setup
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError
-from reseller.core.extensions import db
 from reseller.core.web.session import operator_required
 from reseller.dns import services as dns
 from reseller.onboarding import services as onboarding
@@ -52,7 +48,7 @@ def decide(application_id: int, decision: str):
             if decision == "approve":
                 _reseller, owner = onboarding.approve_application(
                     application_id=application_id, staff_id=g.user.id, note=note or None)
-                notices.send_invitation(owner)
+                accounts.send_invitation(owner)
             else:
                 if not note:
                     raise DomainError(_("Give a reason for the rejection."))
@@ -68,8 +64,7 @@ def decide(application_id: int, decision: str):
 @bp.get("/resellers")
 @operator_required
 def resellers():
-    rows = db.session.scalars(sa.select(Reseller).order_by(Reseller.company_name))
-    return render_template("console/resellers.html", resellers=list(rows))
+    return render_template("console/resellers.html", resellers=accounts.list_resellers())
 
 
 @bp.get("/dns")
@@ -83,4 +78,4 @@ def dns_zones():
 @operator_required
 def security():
     """Credential locks (too many failed sign-ins, codes or client secrets), newest first."""
-    return render_template("console/security.html", events=recent_locks(limit=200))
+    return render_template("console/security.html", events=accounts.recent_locks(limit=200))
