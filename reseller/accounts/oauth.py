@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable
+from datetime import timedelta
 
 import sqlalchemy as sa
 from authlib.integrations.flask_oauth2 import AuthorizationServer
@@ -89,8 +90,6 @@ def _save_token(token: dict, request) -> None:
 
 
 def _ttl(token: dict):
-    from datetime import timedelta
-
     return timedelta(seconds=int(token.get("expires_in", 3600)))
 
 

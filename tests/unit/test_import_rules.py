@@ -114,3 +114,93 @@ def test_only_core_db_commits():
                     and node.func.attr == "commit"):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
+
+
+# The accounts side of the house (issue 24, part B3): accounts and its client-area pages,
+# the operator console, onboarding, the catalogue, the event feed and webhooks.
+ACCOUNTS_SIDE = ("reseller.accounts", "reseller.console", "reseller.onboarding",
+                 "reseller.catalog", "reseller.events", "reseller.webhooks")
+PUBLIC_MODULES = ("services", "models", "errors")
+
+
+def _is_module(name: str) -> bool:
+    path = ROOT.joinpath(*name.split("."))
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
+
+
+def _imported_modules(source: str, package: str) -> set[str]:
+    """The modules ``source`` imports, anywhere (functions included): ``from a import b``
+    gives ``a.b`` when that is a module (``from reseller.dns import services``), else
+    ``a`` (``from reseller.dns.services import ownership_report``)."""
+    modules: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            for alias in node.names:
+                name = f"{base}.{alias.name}"
+                modules.add(name if _is_module(name) else base)
+    return modules
+
+
+def _feature_of(name: str, features: set[str]) -> str | None:
+    return next((feature for feature in features if _within(name, feature)), None)
+
+
+def _feature_imports(packages: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """``(file, its feature, imported module)`` for every import that a file of
+    ``packages`` makes of another feature (reseller's features and the two wings)."""
+    features = _features()
+    found = []
+    for package in packages:
+        for path in _sources(package.replace(".", "/")):
+            own = _feature_of(_module_of(path), features)
+            anchor = _module_of(path) if path.name == "__init__.py" else _module_of(path.parent)
+            for name in _imported_modules(path.read_text(), anchor):
+                target = _feature_of(name, features)
+                if target is not None and target != own:
+                    found.append((str(path.relative_to(ROOT)), own, name))
+    return found
+
+
+def test_the_feature_import_scan_reads_modules_imported_from_a_package():
+    source = ("from reseller.dns import services as dns\nfrom reseller.dns.models import Zone\n"
+              "def f():\n    from reseller.domains import orders\n    import reseller.events\n")
+    assert _imported_modules(source, "reseller.console") == {
+        "reseller.dns.services", "reseller.dns.models", "reseller.domains.orders",
+        "reseller.events"}
+
+
+def test_accounts_side_features_use_other_features_only_through_services_models_errors():
+    """No reaching into another feature's ``schemas``, ``tasks``, ``views``… or its package
+    (the wings, wallet and whitelabel, are libraries: any of their modules will do)."""
+    offenders = [f"{path} imports {name}" for path, _own, name in _feature_imports(ACCOUNTS_SIDE)
+                 if name.startswith("reseller.")
+                 and (name.count(".") < 2 or name.split(".")[2] not in PUBLIC_MODULES)]
+    assert offenders == []
+
+
+def test_no_import_loop_runs_through_an_accounts_side_feature():
+    """Package level, counting imports inside functions: from what an accounts-side feature
+    imports, nothing leads back to it."""
+    graph: dict[str, set[str]] = {}
+    features = _features()
+    for _path, own, name in _feature_imports(tuple(sorted(features))):
+        graph.setdefault(own, set()).add(_feature_of(name, features))
+    loops = []
+    for start in ACCOUNTS_SIDE:
+        trail = {target: [start, target] for target in graph.get(start, ())}
+        todo = list(trail)
+        while todo:
+            here = todo.pop()
+            for target in graph.get(here, ()):
+                if target == start:
+                    loops.append(" -> ".join([*trail[here], start]))
+                elif target not in trail:
+                    trail[target] = [*trail[here], target]
+                    todo.append(target)
+    assert loops == []
