@@ -21,21 +21,29 @@ def _imports(path: Path) -> set[str]:
     return _imported_names(path.read_text(), package)
 
 
-def _imported_names(source: str, package: str) -> set[str]:
-    """Every dotted name ``source`` imports, anywhere (functions included): ``import a.b``
-    gives ``a.b``; ``from a import b`` gives ``a`` and ``a.b``; relative ones resolved
-    against ``package``."""
-    names: set[str] = set()
+def _import_statements(source: str, package: str):
+    """``(module, names)`` for every import in ``source``, anywhere (functions included):
+    ``import a.b`` gives ``("a.b", ())``, ``from a import b`` gives ``("a", ("b",))``;
+    relative ones resolved against ``package``."""
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
+            for alias in node.names:
+                yield alias.name, ()
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
                 anchor = package.split(".")[:len(package.split(".")) - node.level + 1]
                 base = ".".join([*anchor, base] if base else anchor)
-            names.add(base)
-            names.update(f"{base}.{alias.name}" for alias in node.names)
+            yield base, tuple(alias.name for alias in node.names)
+
+
+def _imported_names(source: str, package: str) -> set[str]:
+    """Every dotted name ``source`` imports: ``import a.b`` gives ``a.b``; ``from a import
+    b`` gives ``a`` and ``a.b``."""
+    names: set[str] = set()
+    for module, members in _import_statements(source, package):
+        names.add(module)
+        names.update(f"{module}.{member}" for member in members)
     return names
 
 
@@ -129,21 +137,13 @@ def _is_module(name: str) -> bool:
 
 
 def _imported_modules(source: str, package: str) -> set[str]:
-    """The modules ``source`` imports, anywhere (functions included): ``from a import b``
-    gives ``a.b`` when that is a module (``from reseller.dns import services``), else
-    ``a`` (``from reseller.dns.services import ownership_report``)."""
+    """The modules ``source`` imports: ``from a import b`` gives ``a.b`` when that is a
+    module (``from reseller.dns import services``), else ``a`` (``from reseller.dns.services
+    import ownership_report``)."""
     modules: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            modules.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")[:len(package.split(".")) - node.level + 1]
-                base = ".".join([*anchor, base] if base else anchor)
-            for alias in node.names:
-                name = f"{base}.{alias.name}"
-                modules.add(name if _is_module(name) else base)
+    for module, members in _import_statements(source, package):
+        modules.update({f"{module}.{member}" if _is_module(f"{module}.{member}") else module
+                        for member in members} or {module})
     return modules
 
 
