@@ -9,12 +9,13 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from reseller.billing.invoicing import invoicing_settings
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
-from wallet import topups
+from reseller.core.jobs import enqueue
+from wallet import cards, topups
 from wallet.errors import InvalidPaymentNotice
+from wallet.invoices.invoicing import invoicing_settings
 from wallet.invoices.models import Invoice
 from wallet.payments import adapter
 from wallet.payments.sandbox import SandboxProvider
@@ -34,11 +35,17 @@ def receive(provider: str, headers: Mapping[str, str], body: bytes,
         headers=headers, body=body, query=query, now=int(clock.now().timestamp()))
     with unit_of_work():
         if notice.kind == "card_setup":
-            from reseller.billing.cards import apply_setup_notice
-
             return apply_setup_notice(notice)
         topup = topups.receive_notice(notice, settings=invoicing_settings())
         return {"received": True, "topup": topup.id, "state": topup.state}
+
+
+def apply_setup_notice(notice) -> dict:
+    """A verified card-setup callback (in ``receive``'s unit of work)."""
+    card, replaced = cards.receive_setup(notice)
+    if replaced is not None:
+        enqueue("wallet.web.cards.delete_at_provider", replaced.id)
+    return {"received": True, "card": card.id, "state": card.state}
 
 
 @webhooks.route("/<provider>", methods=["POST", "GET"])
