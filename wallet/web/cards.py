@@ -38,7 +38,7 @@ from wallet.models import Card, TopUp
 from wallet.payments import adapter, offered_methods, provider_for
 from wallet.payments.sandbox import CardRefused, SandboxProvider
 from wallet.topups import surcharge_for
-from wallet.web.payments import receive
+from wallet.web.payments import DELETE_CARD_JOB, receive
 
 bp = Blueprint("billing_cards", __name__, url_prefix="/billing/card")
 sandbox_pages = Blueprint("sandbox_cards", __name__, url_prefix="/payments/sandbox")
@@ -55,7 +55,7 @@ def begin_setup(reseller_id: int) -> str:
 def retire(reseller_id: int) -> None:
     """Remove the card on file; a job deletes it at the provider after commit."""
     removed = cards.remove_card(reseller_id=reseller_id)
-    enqueue("wallet.web.cards.delete_at_provider", removed.id)
+    enqueue(DELETE_CARD_JOB, removed.id)
 
 
 def summary(reseller_id: int) -> dict | None:

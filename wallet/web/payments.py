@@ -24,6 +24,9 @@ webhooks = Blueprint("payment_webhooks", __name__, url_prefix="/payments/webhook
 checkout = Blueprint("payment_checkout", __name__, url_prefix="/payments")
 
 PROVIDERS = ("sandbox", "card", "paypal", "online_banking")
+# The job that deletes a retired card at its provider (``wallet.web.cards``, which calls
+# ``receive`` for the sandbox, so it is named here rather than imported).
+DELETE_CARD_JOB = "wallet.web.cards.delete_at_provider"
 
 
 def receive(provider: str, headers: Mapping[str, str], body: bytes,
@@ -44,7 +47,7 @@ def apply_setup_notice(notice) -> dict:
     """A verified card-setup callback (in ``receive``'s unit of work)."""
     card, replaced = cards.receive_setup(notice)
     if replaced is not None:
-        enqueue("wallet.web.cards.delete_at_provider", replaced.id)
+        enqueue(DELETE_CARD_JOB, replaced.id)
     return {"received": True, "card": card.id, "state": card.state}
 
 
