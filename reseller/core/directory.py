@@ -78,4 +78,5 @@ def reseller_profile(reseller_id: int) -> ResellerProfile | None:
 
 def reseller_names(ids: Iterable[int] | None = None) -> dict[int, str]:
     """Company names by reseller id: of ``ids`` (one lookup for a page), or of all."""
-    return _directory().names(None if ids is None else set(ids))
+    wanted = None if ids is None else set(ids)
+    return {} if wanted == set() else _directory().names(wanted)
