@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-JOB = "reseller.billing.invoicing.invoice_reseller_month"
+JOB = "wallet.invoices.invoicing.invoice_reseller_month"
 NOW = datetime(2026, 11, 1, 0, 5, tzinfo=UTC)
 
 

@@ -20,8 +20,6 @@ import wallet
 import whitelabel
 from reseller import (
     accounts,
-    billing,
-    branding,
     catalog,
     cli,
     console,
@@ -45,11 +43,11 @@ from reseller.core.json_provider import StrictJSONProvider
 from reseller.core.web.session import select_locale
 
 # In this order: the wallet and white label first (services the others use at start-up:
-# settings, the mailer), the accounts before anything that checks who is calling, the
-# forwarding server's redirect hook before the pages' blueprints.
+# settings, the mailer; each wires its web half too), the accounts before anything that
+# checks who is calling, the forwarding server's redirect hook before the pages' blueprints.
 FEATURES = (
     wallet, whitelabel, accounts, onboarding, catalog, registry, domains, dns, forwarding,
-    rdap, whois, webhooks, events, whmcs, console, billing, branding,
+    rdap, whois, webhooks, events, whmcs, console,
 )
 
 

@@ -102,7 +102,7 @@ def _reseller(spec: dict[str, Any]) -> Reseller:
         sa.select(Reseller).where(Reseller.company_name == spec["company_name"])
     )
     if reseller is None:
-        # payment_mode is the wallet's: its demo step (reseller.billing.demo) opens it.
+        # payment_mode is the wallet's: its demo step (wallet.web.demo) opens it.
         fields = {k: v for k, v in spec.items() if k not in {"owner", "client", "payment_mode"}}
         reseller = Reseller(status="active", tier="standard",
                             billing_email=spec["contact_email"], **fields)

@@ -5,7 +5,7 @@ Saving happens on the provider's page; we learn of it only from the provider's s
 callback (``setup_intent.succeeded``), which activates the card and retires the one it
 replaces. A retired card is then deleted at the provider and its payment-method id wiped
 here (``forget``), so an old card can never be charged again. These functions take and
-return rows; provider calls are the caller's (``reseller.billing.cards``).
+return rows; provider calls are the caller's (``wallet.web.cards``).
 """
 
 from __future__ import annotations

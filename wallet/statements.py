@@ -128,7 +128,7 @@ def import_statement(data: bytes, *, settings: InvoicingSettings) -> ImportResul
     """Record each credit once; pay the invoices and fund the wallets it references.
 
     ``settings`` are the invoicing settings (late interest when an invoice is paid late);
-    the reseller layer builds them from the config.
+    the entry points build them from the config (``wallet.invoices.invoicing``).
     """
     result = ImportResult()
     for credit in parse_statement(data):

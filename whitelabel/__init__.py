@@ -1,4 +1,5 @@
-"""White label: brands, sender domains, DKIM, the durable email outbox, branded pages.
+"""White label: brands, sender domains, DKIM, the durable email outbox, branded pages,
+and its web half (``whitelabel.web``).
 
 Imports only ``reseller.core``; never a ``reseller`` feature package.
 """
@@ -8,15 +9,16 @@ from __future__ import annotations
 from flask import Flask
 
 from reseller.core.extensions import csrf
-from whitelabel import models, pages, tasks, views  # noqa: F401  (models: tables; tasks: jobs)
+from whitelabel import models, pages, tasks, views, web  # noqa: F401  (models: tables; tasks: jobs)
 from whitelabel.mailer import mailer_from_config
 
 
 def init_app(app: Flask) -> None:
     """The mailer (SMTP or the sandbox outbox), the registrant link pages, the sandbox's
-    ``/_dev`` pages and the periodic outbox and compliance jobs."""
+    ``/_dev`` pages and the periodic outbox and compliance jobs; then its web half."""
     app.extensions["tunnus.mailer"] = mailer_from_config(app.config)
     app.register_blueprint(pages.bp)
     # Link-page forms carry their own capability: the signed single-use token.
     csrf.exempt(pages.bp)
     app.register_blueprint(views.dev)
+    web.init_app(app)

@@ -10,7 +10,6 @@ the operator, who can retry it. A sent message is never sent again.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
@@ -22,6 +21,7 @@ from flask import current_app
 
 from reseller.core.clock import clock
 from reseller.core.db import insert_unless_exists
+from reseller.core.documents import load_document
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
 from reseller.core.text import one_line
@@ -62,24 +62,8 @@ def queue_message(*, dedupe_key: str, recipient: str, sender: str, language: str
     return message
 
 
-# Attachments are named in a message's context ({"attachments": [{"kind", "ref"}]}) and
-# loaded when it is sent, by a loader the owning package registers: the outbox stays
-# ignorant of invoices, and a document rendered after the message was queued is found.
-ATTACHMENT_LOADERS: dict[str, Callable[[str], tuple[str, str, bytes] | None]] = {}
-
-
 class AttachmentMissing(LookupError):
     """A named attachment cannot be loaded; the send is retried like a transport error."""
-
-
-def attachment_loader(kind: str) -> Callable:
-    """Register ``loader(ref) -> (filename, mimetype, bytes) | None`` for ``kind``."""
-
-    def register(loader: Callable[[str], tuple[str, str, bytes] | None]) -> Callable:
-        ATTACHMENT_LOADERS[kind] = loader
-        return loader
-
-    return register
 
 
 def build_email(message: OutboxMessage) -> EmailMessage:
@@ -101,9 +85,10 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     email.set_content(message.text)
     if message.html:
         email.add_alternative(message.html, subtype="html")
+    # Attachments are named ({"kind", "ref"}) and loaded now, by the loader their owner
+    # registered with the kernel (reseller.core.documents): the outbox knows no invoices.
     for spec in (message.context or {}).get("attachments") or []:
-        loader = ATTACHMENT_LOADERS.get(spec.get("kind"))
-        loaded = loader(str(spec.get("ref"))) if loader else None
+        loaded = load_document(str(spec.get("kind")), str(spec.get("ref")))
         if loaded is None:
             raise AttachmentMissing(f"attachment {spec!r} cannot be loaded")
         filename, mimetype, content = loaded

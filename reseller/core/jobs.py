@@ -80,6 +80,18 @@ def enqueue(path: str, *args: Any, retries: int = 5, delay: int = 0,
 MOVED: dict[str, str] = {
     "reseller.api.idempotency.purge_idempotency_keys":
         "reseller.core.web.idempotency.purge_idempotency_keys",
+    # The wallet's web half left reseller/billing (wallet.web); its invoice jobs went to
+    # wallet.invoices.invoicing.
+    "reseller.billing.invoicing.month_end_job": "wallet.invoices.invoicing.month_end_job",
+    "reseller.billing.invoicing.invoice_reseller_month":
+        "wallet.invoices.invoicing.invoice_reseller_month",
+    "reseller.billing.invoicing.render_invoice_pdf":
+        "wallet.invoices.invoicing.render_invoice_pdf",
+    "reseller.billing.invoicing.send_overdue_reminders":
+        "wallet.invoices.invoicing.send_overdue_reminders",
+    "reseller.billing.cards.autopay": "wallet.web.cards.autopay",
+    "reseller.billing.cards.charge": "wallet.web.cards.charge",
+    "reseller.billing.cards.delete_at_provider": "wallet.web.cards.delete_at_provider",
 }
 
 

@@ -23,7 +23,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from reseller.billing.invoicing import is_blocked_for_overdue
 from reseller.catalog import services as catalog
 from reseller.catalog.rules import InvalidPeriod, add_years, rules_for
 from reseller.core.clock import clock
@@ -49,6 +48,7 @@ from reseller.domains.records import find_live_domain, get_domain, reseller_cont
 from reseller.registry import get_registry
 from reseller.registry.base import DomainInfo, Registry, RegistryRejected, TransferInfo
 from wallet import services as wallet
+from wallet.invoices.invoicing import is_blocked_for_overdue
 from wallet.money import Money
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ def login(client, user, password=PASSWORD):
 @pytest.fixture
 def invoiced(factory, jobs):
     """A prepaid Finnish reseller with an October invoice of two lines (PDF stored)."""
-    from reseller.billing import invoicing
+    from wallet.invoices import invoicing
 
     reseller = factory.reseller(country="FI", vat_id="FI24644919", language="en",
                                 company_name="Console Buyer Oy")
@@ -151,7 +151,7 @@ def _purchase_ids(reseller_id: int) -> list[int]:
 
 def test_operator_refunds_a_purchase_and_it_is_billed_next_month(client, factory, invoiced,
                                                                  jobs):
-    from reseller.billing import invoicing
+    from wallet.invoices import invoicing
 
     login(client, factory.operator(), "operator password")
     first, second = _purchase_ids(invoiced.reseller_id)

@@ -6,11 +6,11 @@ import pytest
 import sqlalchemy as sa
 from peppol import validate_xsd
 
-from reseller.billing import invoicing
 from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
 from tests.support.invoicing import at, buy
 from tests.support.wallet import fund, make_postpaid
+from wallet.invoices import invoicing
 from wallet.invoices.models import Invoice
 
 FIELDS = ["number", "kind", "date", "due_date", "period_start", "period_end", "status",

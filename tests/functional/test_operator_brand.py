@@ -9,12 +9,11 @@ from urllib.parse import unquote
 import pytest
 import sqlalchemy as sa
 
-from reseller.billing import invoicing
 from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
 from tests.support.invoicing import at, buy, pdf_text
 from tests.support.wallet import fund
-from wallet.invoices import pdf
+from wallet.invoices import invoicing, pdf
 from wallet.invoices.models import Invoice
 from whitelabel.messages import send_registrant_message, send_reseller_message
 from whitelabel.models import OutboxMessage

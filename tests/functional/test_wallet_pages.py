@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 from click.testing import CliRunner
 
-from reseller.billing.invoicing import invoicing_settings
 from reseller.core.db import unit_of_work
 from tests.support.wallet import camt054, fund
 from wallet import ledger, services, statements
+from wallet.invoices.invoicing import invoicing_settings
 from wallet.models import WalletChange
 from wallet.money import Money
 from wallet.references import group, rf_reference

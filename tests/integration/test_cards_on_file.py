@@ -13,17 +13,17 @@ import pytest
 import sqlalchemy as sa
 
 from reseller.accounts.models import Reseller
-from reseller.billing import cards as card_jobs
-from reseller.billing import invoicing
 from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
 from tests.support.invoicing import at, buy
 from tests.support.wallet import make_postpaid
 from wallet import cards, ledger, services
+from wallet.invoices import invoicing
 from wallet.invoices.models import Invoice
 from wallet.models import Card, TopUp
 from wallet.payments.card import CardProvider, ProviderError
 from wallet.payments.sandbox import SandboxCard
+from wallet.web import cards as card_jobs
 
 PASSWORD = "correct horse battery"
 

@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from reseller.billing import invoicing
 from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
 from reseller.domains.models import Order
@@ -15,6 +14,7 @@ from tests.support.domains import CONTACT, install_catalogue
 from tests.support.invoicing import at, buy
 from tests.support.wallet import camt054, make_postpaid
 from wallet import ledger, services, statements
+from wallet.invoices import invoicing
 from wallet.invoices.models import Invoice
 from wallet.models import BankEntry, Hold, LedgerTransfer
 from wallet.money import Money

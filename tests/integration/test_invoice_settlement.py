@@ -6,13 +6,12 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from reseller.billing import invoicing
 from reseller.core.db import unit_of_work
 from reseller.core.events import Event
 from reseller.core.extensions import db
 from tests.support.invoicing import at, buy
 from tests.support.wallet import make_postpaid
-from wallet.invoices import services
+from wallet.invoices import invoicing, services
 from wallet.invoices.models import Invoice
 
 

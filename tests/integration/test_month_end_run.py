@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from reseller.billing import invoicing
 from reseller.core.db import unit_of_work
 from reseller.core.events import Event
 from reseller.core.extensions import db
 from tests.support.invoicing import at, buy
 from tests.support.wallet import fund, make_postpaid
+from wallet.invoices import invoicing
 from wallet.invoices.models import Invoice, InvoiceDocument
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -212,3 +212,28 @@ def test_the_vat_rate_on_an_invoice_is_the_one_in_force_at_purchase(factory, job
     _run(jobs)
     assert [(i.period_key, i.vat_breakdown[0]["rate"], str(i.vat_total)) for i in _invoices()] == [
         ("2024-08", "24", "2.40"), ("2024-09", "25.5", "2.55")]
+
+
+def test_the_invoice_and_card_jobs_still_run_under_their_old_stored_paths(factory, jobs):
+    """Job paths are stored (Redis, RQ's cron registrations): the invoice jobs moved from
+    reseller.billing.invoicing to wallet.invoices.invoicing and the card jobs to
+    wallet.web.cards, and their old paths still run them."""
+    from werkzeug.utils import import_string
+
+    from reseller.core.jobs import MOVED, run
+
+    [reseller] = _resellers(factory, 1)
+    _october_purchases([reseller])
+    at("2026-11-01T00:05:00")
+    run("reseller.billing.invoicing.invoice_reseller_month", reseller.id, "2026-10")
+    [invoice] = _invoices()
+    assert (invoice.reseller_id, invoice.period_key) == (reseller.id, "2026-10")
+    run("reseller.billing.invoicing.render_invoice_pdf", invoice.id)
+    assert db.session.scalar(sa.select(sa.func.count(InvoiceDocument.id))) == 1
+    run("reseller.billing.invoicing.month_end_job")
+    run("reseller.billing.invoicing.send_overdue_reminders")
+    assert run("reseller.billing.cards.autopay") == 0
+    assert len(_invoices()) == 1
+    moved = {old: new for old, new in MOVED.items() if old.startswith("reseller.billing.")}
+    assert len(moved) == 7
+    assert all(callable(import_string(new)) for new in moved.values())

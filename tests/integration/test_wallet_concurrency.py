@@ -120,12 +120,12 @@ def test_a_refund_and_a_credit_note_for_one_purchase_pay_back_once(app, committe
     commit, sees it, and is refused: the money goes back once."""
     import time
 
-    from reseller.billing.invoicing import invoicing_settings
     from tests.support.invoicing import at, buy
     from wallet.errors import PurchaseCredited
     from wallet.invoices import monthly
     from wallet.invoices import services as invoices
     from wallet.invoices.errors import NothingToCredit
+    from wallet.invoices.invoicing import invoicing_settings
     from wallet.invoices.periods import Month
     from wallet.invoices.settings import Party
 

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reseller.accounts import services as accounts
-from reseller.billing import invoicing
 from reseller.core.db import unit_of_work
 from tests.support.domains import CONTACT, install_catalogue
 from tests.support.factories import ApiClient, Factory
 from tests.support.invoicing import at, buy
 from tests.support.wallet import fund
+from wallet.invoices import invoicing
 
 DOMAIN = "tenant-a-secret.fi"
 

@@ -74,10 +74,35 @@ def test_core_imports_nothing_outside_core():
 
 
 def test_wallet_and_whitelabel_import_only_reseller_core():
+    """Their web halves included: neither imports a feature, nor the other wing."""
     offenders = []
-    for path in _sources("wallet", "whitelabel"):
+    for wing in ("wallet", "whitelabel"):
+        for path in _sources(wing):
+            for name in _imports(path):
+                if name.split(".")[0] in PACKAGES and not (
+                        _within(name, "reseller.core") or _within(name, wing)):
+                    offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert offenders == []
+
+
+def test_the_wings_web_halves_live_under_their_own_roofs():
+    """What ``reseller/billing`` and ``reseller/branding`` served is ``wallet/web`` and
+    ``whitelabel/web``; the rule above reads them."""
+    assert not (ROOT / "reseller/billing").exists()
+    assert not (ROOT / "reseller/branding").exists()
+    read = {str(path.relative_to(ROOT)) for path in _sources("wallet", "whitelabel")}
+    assert {"wallet/web/__init__.py", "wallet/web/api.py", "wallet/web/console.py",
+            "whitelabel/web/__init__.py", "whitelabel/web/api.py",
+            "whitelabel/web/listeners.py"} <= read
+
+
+def test_no_feature_imports_a_wings_web_half():
+    """Features call the wings' libraries (``wallet.invoices.invoicing``), never their web
+    layer, which the wing's own ``init_app`` wires."""
+    offenders = []
+    for path in _sources("reseller"):
         for name in _imports(path):
-            if _within(name, "reseller") and not _within(name, "reseller.core"):
+            if _within(name, "wallet.web") or _within(name, "whitelabel.web"):
                 offenders.append(f"{path.relative_to(ROOT)} imports {name}")
     assert offenders == []
 

@@ -1,6 +1,6 @@
 """Issuing invoices and credit notes, settling them, reminders and late-payment interest.
 
-Services take plain values (the reseller layer passes the buyer as a ``Party``) and
+Services take plain values (``wallet.invoices.invoicing`` passes the buyer as a ``Party``) and
 flush; the caller's unit of work commits. An invoice is final when inserted: number,
 references, lines and totals are never edited afterwards.
 """

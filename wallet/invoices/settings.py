@@ -1,7 +1,7 @@
 """Invoicing settings and the parties on an invoice, as plain values.
 
-``settings_from_config`` reads the Flask config mapping once (in the reseller layer that
-calls wallet services); wallet code never reads ``current_app``.
+``settings_from_config`` reads the Flask config mapping once (in the entry points' layer,
+``wallet.invoices.invoicing``); the services never read ``current_app``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """VAT on invoices: the buyer's VAT status, its category codes, effective-dated rate tables.
 
 Tunnus sells electronically supplied services business-to-business from Finland. The
-reseller layer decides the buyer's status (``reseller.core.identity.vat_status``) and
-passes it in as a plain value:
+accounts feature decides the buyer's status (``reseller.core.identity.vat_status``,
+read through the kernel's reseller directory) and it is passed in as a plain value:
 
 * ``domestic``: Finnish buyers, and EU buyers without a VAT ID, pay Finnish VAT at the
   rate in force on the supply date (category S);

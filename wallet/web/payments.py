@@ -9,12 +9,13 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from reseller.billing.invoicing import invoicing_settings
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
-from wallet import topups
+from reseller.core.jobs import enqueue
+from wallet import cards, topups
 from wallet.errors import InvalidPaymentNotice
+from wallet.invoices.invoicing import invoicing_settings
 from wallet.invoices.models import Invoice
 from wallet.payments import adapter
 from wallet.payments.sandbox import SandboxProvider
@@ -23,6 +24,9 @@ webhooks = Blueprint("payment_webhooks", __name__, url_prefix="/payments/webhook
 checkout = Blueprint("payment_checkout", __name__, url_prefix="/payments")
 
 PROVIDERS = ("sandbox", "card", "paypal", "online_banking")
+# The job that deletes a retired card at its provider (``wallet.web.cards``, which calls
+# ``receive`` for the sandbox, so it is named here rather than imported).
+DELETE_CARD_JOB = "wallet.web.cards.delete_at_provider"
 
 
 def receive(provider: str, headers: Mapping[str, str], body: bytes,
@@ -34,11 +38,17 @@ def receive(provider: str, headers: Mapping[str, str], body: bytes,
         headers=headers, body=body, query=query, now=int(clock.now().timestamp()))
     with unit_of_work():
         if notice.kind == "card_setup":
-            from reseller.billing.cards import apply_setup_notice
-
             return apply_setup_notice(notice)
         topup = topups.receive_notice(notice, settings=invoicing_settings())
         return {"received": True, "topup": topup.id, "state": topup.state}
+
+
+def apply_setup_notice(notice) -> dict:
+    """A verified card-setup callback (in ``receive``'s unit of work)."""
+    card, replaced = cards.receive_setup(notice)
+    if replaced is not None:
+        enqueue(DELETE_CARD_JOB, replaced.id)
+    return {"received": True, "card": card.id, "state": card.state}
 
 
 @webhooks.route("/<provider>", methods=["POST", "GET"])

@@ -2,12 +2,12 @@
 
 from flask import Blueprint
 
-from reseller.branding import schemas, services
 from reseller.core.db import transactional
 from reseller.core.web.auth import current_reseller_id, require_scope
 from reseller.core.web.helpers import json_body
 from reseller.core.web.openapi import doc
 from whitelabel.settings import current
+from whitelabel.web import schemas, services
 
 bp = Blueprint("branding_api", __name__)
 

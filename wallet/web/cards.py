@@ -38,6 +38,7 @@ from wallet.models import Card, TopUp
 from wallet.payments import adapter, offered_methods, provider_for
 from wallet.payments.sandbox import CardRefused, SandboxProvider
 from wallet.topups import surcharge_for
+from wallet.web.payments import DELETE_CARD_JOB, receive
 
 bp = Blueprint("billing_cards", __name__, url_prefix="/billing/card")
 sandbox_pages = Blueprint("sandbox_cards", __name__, url_prefix="/payments/sandbox")
@@ -54,7 +55,7 @@ def begin_setup(reseller_id: int) -> str:
 def retire(reseller_id: int) -> None:
     """Remove the card on file; a job deletes it at the provider after commit."""
     removed = cards.remove_card(reseller_id=reseller_id)
-    enqueue("reseller.billing.cards.delete_at_provider", removed.id)
+    enqueue(DELETE_CARD_JOB, removed.id)
 
 
 def summary(reseller_id: int) -> dict | None:
@@ -95,14 +96,6 @@ def remove():
     return redirect(url_for("invoices_client.invoices"))
 
 
-def apply_setup_notice(notice) -> dict:
-    """A verified card-setup callback (called by the payment webhook in its unit of work)."""
-    card, replaced = cards.receive_setup(notice)
-    if replaced is not None:
-        enqueue("reseller.billing.cards.delete_at_provider", replaced.id)
-    return {"received": True, "card": card.id, "state": card.state}
-
-
 def delete_at_provider(card_id: int) -> None:
     """Job: delete a retired card at its provider, then forget its payment-method id."""
     card = db.session.get(Card, card_id)
@@ -133,7 +126,7 @@ def autopay() -> int:
                     surcharges=config["PAYMENT_SURCHARGES"], provider=card.provider)
         except DomainError:
             continue
-        enqueue("reseller.billing.cards.charge", payment.id, card.id)
+        enqueue("wallet.web.cards.charge", payment.id, card.id)
         queued += 1
     return queued
 
@@ -150,8 +143,6 @@ def charge(payment_id: int, card_id: int) -> None:
                                now=int(clock.now().timestamp()),
                                customer=card.provider_customer)
     if callback is not None:  # the sandbox answers at once, like a provider's webhook
-        from reseller.billing.payments import receive
-
         body, headers = callback
         receive(card.provider, headers, body, {})
 
@@ -191,8 +182,6 @@ def sandbox_card_setup(token: str):
             except CardRefused as refused:
                 error = str(refused)
         if error is None:
-            from reseller.billing.payments import receive
-
             receive("sandbox", headers, body, {})
             db.session.expire_all()
             if db.session.get(Card, card.id).state == "active":

@@ -9,7 +9,6 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from reseller.billing import present
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError
 from reseller.core.permissions import Permission
@@ -18,6 +17,7 @@ from reseller.core.web.session import permission_required, user_can
 from wallet import credit, reports, services, topups, withdrawals
 from wallet.money import Money
 from wallet.payments import offered_methods, provider_for
+from wallet.web import present
 
 bp = Blueprint("wallet_pages", __name__, url_prefix="/wallet")
 

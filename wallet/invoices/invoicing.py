@@ -1,9 +1,11 @@
-"""The month-end invoice run and invoice settlement, seen from the reseller side.
+"""The month-end invoice run and invoice settlement, for the app's entry points.
 
-This is where reseller data meets ``wallet.invoices``: it loads the ``Reseller``, passes
-its billing details as plain values, and reads the invoicing settings from the config.
-The run is ``@periodic`` (RQ's cron scheduler) and ``flask invoices run``; it enqueues one
-job per (reseller, month), each safe to run twice and to resume after a crash.
+This is where reseller data meets ``wallet.invoices``: it asks the kernel's reseller
+directory (``reseller.core.directory``) for the buyer's details, passes them on as plain
+values, and reads the invoicing settings from the app config (the services below it take
+them as arguments). The run is ``@periodic`` (RQ's cron scheduler) and ``flask invoices
+run``; it enqueues one job per (reseller, month), each safe to run twice and to resume
+after a crash. Other features call ``is_blocked_for_overdue`` before taking an order.
 """
 
 from __future__ import annotations
@@ -11,22 +13,23 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-import click
 import sqlalchemy as sa
 from flask import current_app
 
-from reseller.accounts.models import Reseller
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
+from reseller.core.directory import ResellerProfile, reseller_profile
+from reseller.core.documents import document_loader
 from reseller.core.extensions import db
-from reseller.core.identity import vat_status
 from reseller.core.jobs import enqueue, periodic
-from wallet.invoices import monthly, pdf, reports, services
+from wallet.invoices import monthly, pdf, services
 from wallet.invoices.models import Invoice
 from wallet.invoices.periods import Month, local_date
 from wallet.invoices.settings import InvoicingSettings, Party, settings_from_config
+from wallet.services import payment_mode_of
 
-MONTH_JOB = "reseller.billing.invoicing.invoice_reseller_month"
+MONTH_JOB = "wallet.invoices.invoicing.invoice_reseller_month"
+RENDER_JOB = "wallet.invoices.invoicing.render_invoice_pdf"
 
 
 def invoicing_settings() -> InvoicingSettings:
@@ -38,12 +41,11 @@ def invoicing_settings() -> InvoicingSettings:
     return settings
 
 
-def buyer_of(reseller: Reseller) -> Party:
+def buyer_of(reseller: ResellerProfile) -> Party:
     return Party(name=reseller.company_name, country=reseller.country,
                  business_id=reseller.business_id, vat_id=reseller.vat_id,
                  street=reseller.street, postal_code=reseller.postal_code, city=reseller.city,
-                 email=reseller.billing_email or reseller.contact_email,
-                 einvoice_address=reseller.einvoice_address)
+                 email=reseller.invoice_email, einvoice_address=reseller.einvoice_address)
 
 
 def run_month_end(*, now: datetime | None = None) -> int:
@@ -63,7 +65,7 @@ def run_month_end(*, now: datetime | None = None) -> int:
             enqueue(MONTH_JOB, reseller_id, month.key)
             queued += 1
     for invoice_id in monthly.invoices_without_pdf():
-        enqueue("reseller.billing.invoicing.render_invoice_pdf", invoice_id)
+        enqueue(RENDER_JOB, invoice_id)
         queued += 1
     return queued
 
@@ -81,15 +83,15 @@ def invoice_reseller_month(reseller_id: int, month_key: str) -> None:
     the PDF. A crash between them leaves an invoice that the next run renders.
     """
     month = Month.parse(month_key)
-    reseller = db.session.get(Reseller, reseller_id)
+    reseller = reseller_profile(reseller_id)
     if reseller is None:
         return
     now = clock.now()
     with unit_of_work():
         invoice = monthly.issue_month(
             reseller_id=reseller_id, month=month, buyer=buyer_of(reseller),
-            vat_status=vat_status(reseller.country, reseller.vat_id), language=reseller.language, payment_mode=reseller.payment_mode,
-            settings=invoicing_settings(), now=now)
+            vat_status=reseller.vat_status, language=reseller.language,
+            payment_mode=payment_mode_of(reseller_id), settings=invoicing_settings(), now=now)
     if invoice is not None:
         with unit_of_work():
             pdf.ensure_pdf(invoice)
@@ -103,13 +105,23 @@ def render_invoice_pdf(invoice_id: int) -> None:
         pdf.ensure_pdf(invoice)
 
 
+@document_loader("invoice_pdf")
+def invoice_pdf_attachment(number: str) -> tuple[str, str, bytes] | None:
+    """An invoice email's attachment: the stored PDF (rendered now if the month-end job
+    has not stored it yet)."""
+    invoice = db.session.scalar(sa.select(Invoice).where(Invoice.number == number))
+    if invoice is None:
+        return None
+    return f"{invoice.number}.pdf", "application/pdf", pdf.ensure_pdf(invoice).content
+
+
 @periodic("invoices-reminders", "0 7 * * *", "Overdue reminders at +7 and +21 days")
 def send_overdue_reminders() -> None:
     services.send_overdue_reminders(today=local_date(clock.now()),
                                     settings=invoicing_settings())
 
 
-# --- for other packages: the domains code and the wallet's bank import ------------------
+# --- for other features: the domains' order check; and settling by hand ----------------
 
 def is_blocked_for_overdue(reseller_id: int) -> bool:
     """Whether new orders are refused: an invoice overdue past the operator's limit."""
@@ -125,44 +137,3 @@ def mark_invoice_paid(*, invoice_number: str, amount: Decimal, paid_at: datetime
 
 
 find_invoice_by_reference = services.find_invoice_by_reference
-
-
-# --- flask invoices ... ----------------------------------------------------------------
-
-@click.group("invoices", help="Monthly invoices.")
-def invoices_cli() -> None:
-    pass
-
-
-@invoices_cli.command("run")
-def run_command() -> None:
-    """Invoice every ended month not yet invoiced (by the sandbox clock in sandbox mode)."""
-    with unit_of_work():
-        queued = run_month_end()
-    runner = current_app.extensions["tunnus.jobs"]
-    if hasattr(runner, "drain"):
-        runner.drain(timeout=3600)
-    count = db.session.scalar(sa.select(sa.func.count(Invoice.id)))
-    click.echo(f"queued {queued} job(s); {count} invoice(s) and credit notes in total")
-
-
-@invoices_cli.command("export")
-@click.option("--month", "month_key", default=None,
-              help="YYYY-MM of the documents' issue dates (default: last month)")
-@click.option("--output", type=click.File("w"), default="-", help="file (default stdout)")
-def export_command(month_key: str | None, output) -> None:
-    """The sales journal CSV: every invoice and credit note issued in the month."""
-    try:
-        month = Month.parse(month_key) if month_key else Month.containing(clock.now()).previous()
-    except ValueError:
-        raise click.BadParameter("use YYYY-MM, e.g. 2026-10", param_hint="--month") from None
-    output.write(reports.journal_csv(month))
-
-
-@invoices_cli.command("remind")
-def remind_command() -> None:
-    """Record overdue reminders due today."""
-    with unit_of_work():
-        reminded = services.send_overdue_reminders(today=local_date(clock.now()),
-                                                   settings=invoicing_settings())
-    click.echo(f"{len(reminded)} reminder(s)")

@@ -8,7 +8,6 @@ from datetime import timedelta
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from reseller.branding import schemas, services
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, translate_messages
@@ -16,6 +15,7 @@ from reseller.core.permissions import Permission
 from reseller.core.web.session import permission_required, user_can
 from whitelabel import brands, messages, sender
 from whitelabel.settings import current
+from whitelabel.web import schemas, services
 
 bp = Blueprint("branding", __name__, url_prefix="/settings/brand")
 

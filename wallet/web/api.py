@@ -6,8 +6,6 @@ from datetime import datetime
 
 from flask import Blueprint, current_app, request, url_for
 
-from reseller.billing import cards as card_pages
-from reseller.billing import present, schemas
 from reseller.core.db import transactional
 from reseller.core.errors import ValidationFailed
 from reseller.core.pagination import BIGINT_MAX, decode_position, encode_cursor, parse_limit
@@ -18,6 +16,8 @@ from wallet import credit, ledger, reports, services, topups, withdrawals
 from wallet.errors import NoCardOnFile
 from wallet.money import Money
 from wallet.payments import provider_for
+from wallet.web import cards as card_pages
+from wallet.web import present, schemas
 
 bp = Blueprint("wallet_api", __name__, url_prefix="/wallet")
 

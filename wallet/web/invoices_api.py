@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app
 
-from reseller.billing import invoices_schemas as schemas
 from reseller.core.db import transactional
 from reseller.core.pagination import paginate
 from reseller.core.web.auth import current_reseller_id, require_scope
@@ -17,6 +16,7 @@ from wallet.invoices import einvoice, pdf, services
 from wallet.invoices.models import Invoice
 from wallet.models import TopUp
 from wallet.payments import adapter, provider_for
+from wallet.web import invoices_schemas as schemas
 
 bp = Blueprint("invoices_api", __name__, url_prefix="/invoices")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reseller.accounts.models import Reseller
+from reseller.core.directory import reseller_names
 from whitelabel import brands, sender
 from whitelabel.settings import Settings
 
@@ -21,7 +21,7 @@ DEMO_BRANDS = {
 }
 
 
-def give_brand(reseller: Reseller, spec: dict[str, Any], config: Any) -> None:
+def give_brand(reseller: Any, spec: dict[str, Any], config: Any) -> None:
     wanted = DEMO_BRANDS.get(reseller.company_name)
     if wanted is None or brands.find_brand(reseller.id) is not None:
         return
@@ -34,14 +34,17 @@ def give_brand(reseller: Reseller, spec: dict[str, Any], config: Any) -> None:
 def whitelabel_info(config: Any) -> dict[str, Any]:
     """demo.json ``whitelabel``: each demo brand, its sender domain and DNS records."""
     settings = Settings.from_config(config)
+    # The first reseller of each demo company name (the lowest id wins: it comes last).
+    ids = {name: reseller_id
+           for reseller_id, name in sorted(reseller_names().items(), reverse=True)}
     items = []
     for company in DEMO_BRANDS:
-        reseller = Reseller.query.filter_by(company_name=company).first()
-        if reseller is None:
+        reseller_id = ids.get(company)
+        if reseller_id is None:
             continue
-        domain = sender.find_sender_domain(reseller.id)
+        domain = sender.find_sender_domain(reseller_id)
         items.append({
-            "reseller_id": reseller.id, "brand": brands.get_brand(reseller_id=reseller.id).name,
+            "reseller_id": reseller_id, "brand": brands.get_brand(reseller_id=reseller_id).name,
             "sender_domain": domain.domain if domain else None,
             "status": domain.status if domain else None,
             "dns_records": [{"type": r.type, "name": r.name, "value": r.value}

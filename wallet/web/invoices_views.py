@@ -16,21 +16,23 @@ from flask import (
     url_for,
 )
 
-from reseller.billing.invoices_api import start_payment
-from reseller.billing.invoicing import invoicing_settings, is_blocked_for_overdue
-from reseller.billing.views import METHOD_LABELS
 from reseller.core.clock import clock
 from reseller.core.db import transactional, unit_of_work
+from reseller.core.directory import reseller_profile
 from reseller.core.errors import DomainError
 from reseller.core.pagination import paginate, parse_limit
 from reseller.core.permissions import Permission
 from reseller.core.web.session import permission_required, user_can
 from wallet import cards
+from wallet import services as wallet
 from wallet.invoices import pdf, services
+from wallet.invoices.invoicing import invoicing_settings, is_blocked_for_overdue
 from wallet.invoices.models import Invoice
 from wallet.invoices.periods import Month, local_date
 from wallet.payments import offered_methods
 from wallet.topups import surcharge_for
+from wallet.web.invoices_api import start_payment
+from wallet.web.views import METHOD_LABELS
 
 bp = Blueprint("invoices_client", __name__, url_prefix="/billing")
 
@@ -38,7 +40,7 @@ bp = Blueprint("invoices_client", __name__, url_prefix="/billing")
 @bp.get("/invoices")
 @permission_required(Permission.VIEW_BILLING)
 def invoices():
-    reseller = g.user.reseller
+    reseller = reseller_profile(g.user.reseller_id)
     page = paginate(services.invoices_query(reseller.id), key=Invoice.id,
                     cursor=request.args.get("cursor") or None,
                     limit=parse_limit(request.args.get("limit")), descending=True)
@@ -46,6 +48,7 @@ def invoices():
     today = local_date(now)
     return render_template(
         "billing/invoices.html", reseller=reseller, page=page, today=today,
+        payment_mode=wallet.payment_mode_of(reseller.id),
         card=cards.active_card(reseller.id), next_charge=cards.next_charge(reseller.id, today),
         last_autopay=cards.last_autopay(reseller.id),
         card_surcharge=surcharge_for("card", current_app.config["PAYMENT_SURCHARGES"]).amount,

@@ -8,7 +8,8 @@ an event is recorded once per happening, so a message never goes out twice.
 Event data read here (see docs/whitelabel.md): ``domain``; the registrant as
 ``registrant: {email, language}`` (or ``registrant_email``/``registrant_language``);
 ``expires_at`` (ISO 8601). A missing recipient is logged and skipped: mail must never
-roll back the domain operation that caused it.
+roll back the domain operation that caused it. A reseller's own address and language
+come from the kernel's reseller directory.
 """
 
 from __future__ import annotations
@@ -17,10 +18,9 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from reseller.accounts.models import Reseller
 from reseller.core.clock import clock
+from reseller.core.directory import reseller_profile
 from reseller.core.events import Event, on_event
-from reseller.core.extensions import db
 from whitelabel import compliance
 from whitelabel.messages import MessageContextError, send_registrant_message, send_reseller_message
 
@@ -62,7 +62,7 @@ def _to_registrant(event: Event, kind: str, *, recipient: str | None = None,
 
 
 def _to_reseller(event: Event, kind: str, *, billing: bool = False, **extra: Any) -> None:
-    reseller = db.session.get(Reseller, event.reseller_id)
+    reseller = reseller_profile(event.reseller_id) if event.reseller_id else None
     if reseller is None:
         return
     recipient = (reseller.billing_email if billing else None) or reseller.contact_email

@@ -3,7 +3,6 @@ owed and overdue, and credit notes (the only way to correct an issued invoice)."
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
@@ -16,23 +15,19 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from reseller.accounts.models import Reseller
 from reseller.core.clock import clock
 from reseller.core.db import transactional, unit_of_work
+from reseller.core.directory import reseller_names
 from reseller.core.errors import DomainError
-from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
 from reseller.core.pagination import paginate, parse_limit
 from reseller.core.web.session import operator_required
 from wallet.invoices import einvoice, pdf, reports, services
+from wallet.invoices.invoicing import RENDER_JOB
 from wallet.invoices.models import Invoice
 from wallet.invoices.periods import Month, local_date
 
 bp = Blueprint("console_invoices", __name__, url_prefix="/console/invoices")
-
-
-def _names() -> dict[int, str]:
-    return dict(db.session.execute(sa.select(Reseller.id, Reseller.company_name)).all())
 
 
 @bp.get("")
@@ -48,7 +43,8 @@ def index():
     return render_template("billing/console_invoices.html", page=page, today=today,
                            status=status if status in services.STATUSES else None,
                            statuses=services.STATUSES, reseller_id=reseller_id,
-                           names=_names(), receivables=services.receivables(today=today))
+                           names=reseller_names(),  # every reseller: the filter's choices
+                           receivables=services.receivables(today=today))
 
 
 def _month() -> Month:
@@ -88,7 +84,8 @@ def journal(month: str):
 def detail(number: str):
     invoice = services.invoice_by_number(number)
     return render_template("billing/console_invoice.html", invoice=invoice,
-                           today=local_date(clock.now()), name=_names().get(invoice.reseller_id),
+                           today=local_date(clock.now()),
+                           name=reseller_names([invoice.reseller_id]).get(invoice.reseller_id),
                            notes=services.credit_notes_of(invoice),
                            has_pdf=pdf.stored_pdf(invoice.id) is not None)
 
@@ -134,7 +131,7 @@ def credit(number: str):
                 reseller_id=invoice.reseller_id, invoice_number=number,
                 reason=request.form.get("reason", "")[:500], now=clock.now(),
                 line_positions=positions)
-            enqueue("reseller.billing.invoicing.render_invoice_pdf", note.id)
+            enqueue(RENDER_JOB, note.id)
             note_number = note.number
     except DomainError as refused:
         flash(str(refused.detail or refused.title), "error")

@@ -1,6 +1,6 @@
 """Demo wallets: Demo Agency Oy prepaid with 500.00 EUR, Exempel AB postpaid (2,000.00 EUR).
 
-The first demo step (``billing.init_app``), so later steps can spend. Idempotent.
+The first demo step (``wallet.web.init_app``), so later steps can spend. Idempotent.
 """
 
 from __future__ import annotations

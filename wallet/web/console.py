@@ -10,9 +10,8 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from reseller.accounts.models import Reseller
-from reseller.billing.invoicing import invoicing_settings
 from reseller.core.db import unit_of_work
+from reseller.core.directory import reseller_names
 from reseller.core.errors import DomainError
 from reseller.core.extensions import db
 from reseller.core.schemas import amount_from_text
@@ -21,6 +20,7 @@ from wallet import cards, ledger, reports, services, statements, withdrawals
 from wallet import credit as credit_decisions
 from wallet.invoices import reconcile
 from wallet.invoices import services as invoices
+from wallet.invoices.invoicing import invoicing_settings
 from wallet.models import Purchase, WalletChange
 from wallet.money import Money
 
@@ -38,8 +38,13 @@ def _money(field: str) -> Money:
     return Money.of(value)
 
 
-def _names() -> dict[int, str]:
-    return dict(db.session.execute(sa.select(Reseller.id, Reseller.company_name)).all())
+def _names_of(rows) -> dict[int, str]:
+    """Company names of the resellers ``rows`` belong to: one directory lookup per page."""
+    return reseller_names({row.reseller_id for row in rows})
+
+
+def _name(reseller_id: int) -> str | None:
+    return reseller_names([reseller_id]).get(reseller_id)
 
 
 def _done(message: str, target: str, **values):
@@ -61,8 +66,9 @@ def _act(action, success: str, target: str, **values):
 @operator_required
 def index():
     with unit_of_work():
+        wallets = reports.wallets()
         return render_template(
-            "billing/console_index.html", wallets=reports.wallets(), names=_names(),
+            "billing/console_index.html", wallets=wallets, names=_names_of(wallets),
             pending=len(withdrawals.list_withdrawals(state="requested", limit=500)),
             unmatched=len(statements.unmatched_entries()))
 
@@ -77,7 +83,7 @@ def statement(reseller_id: int):
         changes = db.session.scalars(sa.select(WalletChange).where(
             WalletChange.reseller_id == reseller_id).order_by(WalletChange.id.desc())).all()
         return render_template(
-            "billing/console_statement.html", wallet=wallet, name=_names().get(reseller_id),
+            "billing/console_statement.html", wallet=wallet, name=_name(reseller_id),
             transactions=rows, after=after, changes=changes, key=uuid.uuid4().hex,
             holds=services.active_holds(reseller_id=reseller_id),
             card=cards.active_card(reseller_id))
@@ -92,7 +98,7 @@ def purchases(reseller_id: int):
         rows, after = services.purchases_page(reseller_id=reseller_id, before_id=before)
         return render_template(
             "billing/console_purchases.html", reseller_id=reseller_id,
-            name=_names().get(reseller_id), purchases=rows, after=after,
+            name=_name(reseller_id), purchases=rows, after=after,
             billing=invoices.purchase_billing([row.id for row in rows]))
 
 
@@ -140,19 +146,21 @@ def credit(reseller_id: int):
 def trial_balance():
     with unit_of_work():
         rows = ledger.trial_balance()
+        receivables = reconcile.receivables()
         return render_template("billing/console_ledger.html", rows=rows,
                                debits=sum((r[1] for r in rows), Decimal(0)),
                                credits=sum((r[2] for r in rows), Decimal(0)),
-                               problems=ledger.verify(), receivables=reconcile.receivables(),
-                               names=_names())
+                               problems=ledger.verify(), receivables=receivables,
+                               names=_names_of(receivables))
 
 
 @bp.get("/withdrawals")
 @operator_required
 def pending_withdrawals():
     with unit_of_work():
-        return render_template("billing/console_withdrawals.html", names=_names(),
-                               withdrawals=withdrawals.list_withdrawals(limit=200))
+        shown = withdrawals.list_withdrawals(limit=200)
+        return render_template("billing/console_withdrawals.html", names=_names_of(shown),
+                               withdrawals=shown)
 
 
 @bp.post("/withdrawals/<int:withdrawal_id>/<any(approve, reject):decision>")
@@ -174,7 +182,8 @@ def decide_withdrawal(withdrawal_id: int, decision: str):
 @operator_required
 def bank():
     with unit_of_work():
-        return render_template("billing/console_bank.html", names=_names(),
+        # Every reseller: the allocation form chooses among them.
+        return render_template("billing/console_bank.html", names=reseller_names(),
                                entries=statements.unmatched_entries())
 
 
