@@ -11,7 +11,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from reseller.catalog import services as catalog
-from reseller.catalog.rules import rules_for
+from reseller.catalog.models import rules_for
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError

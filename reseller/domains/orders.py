@@ -25,7 +25,8 @@ from flask_babel import lazy_gettext as _l
 
 from reseller.billing.invoicing import is_blocked_for_overdue
 from reseller.catalog import services as catalog
-from reseller.catalog.rules import InvalidPeriod, add_years, rules_for
+from reseller.catalog.errors import InvalidPeriod
+from reseller.catalog.models import add_years, rules_for
 from reseller.core.clock import clock
 from reseller.core.db import insert_unless_exists, lock_row, unit_of_work
 from reseller.core.errors import ValidationFailed

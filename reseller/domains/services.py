@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from reseller.catalog import services as catalog
-from reseller.catalog.rules import rules_for
+from reseller.catalog.models import rules_for
 from reseller.core.clock import clock
 from reseller.core.errors import Conflict, NotFound, ValidationFailed
 from reseller.core.events import record_event

@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from reseller.catalog.rules import TLDS, add_years
+from reseller.catalog.models import TLDS, add_years
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.extensions import db

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from reseller.catalog.rules import TLDS, add_years
+from reseller.catalog.models import TLDS, add_years
 from reseller.core.clock import clock
 from reseller.core.extensions import db
 from reseller.registry.base import DomainInfo, RegistryRejected, TransferInfo

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError as MarshmallowError
 
 from reseller.catalog import services as catalog
-from reseller.catalog.rules import TLDS
+from reseller.catalog.models import TLDS
 from reseller.core.clock import clock
 from reseller.core.errors import DomainError, ValidationFailed
 from reseller.core.extensions import db

@@ -17,7 +17,7 @@ from typing import Any
 
 from lxml import etree
 
-from reseller.catalog.rules import add_years
+from reseller.catalog.models import add_years
 from reseller.registry.base import (
     Availability,
     DomainInfo,
