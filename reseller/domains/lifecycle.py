@@ -19,8 +19,8 @@ from reseller.core.events import record_event
 from reseller.core.extensions import db
 from reseller.domains import orders, recovery, services
 from reseller.domains.models import Domain, Order
-from reseller.registry import get_registry
-from reseller.registry.base import RegistryError
+from reseller.registry.errors import RegistryError
+from reseller.registry.services import get_registry
 
 log = logging.getLogger(__name__)
 

@@ -47,8 +47,9 @@ from reseller.domains.errors import (
 )
 from reseller.domains.models import Contact, Domain, Order
 from reseller.domains.records import find_live_domain, get_domain, reseller_contact
-from reseller.registry import get_registry
-from reseller.registry.base import DomainInfo, Registry, RegistryRejected, TransferInfo
+from reseller.registry.errors import RegistryRejected
+from reseller.registry.models import DomainInfo, Registry, TransferInfo
+from reseller.registry.services import get_registry
 from wallet import services as wallet
 from wallet.money import Money
 

@@ -32,7 +32,7 @@ from reseller.domains.errors import (
 )
 from reseller.domains.models import Domain, Host, Order
 from reseller.domains.records import find_live_domain, get_domain
-from reseller.registry import get_registry
+from reseller.registry.services import get_registry
 
 MAX_CHECK = 50
 DS_ALGORITHMS = frozenset({8, 10, 13, 14, 15, 16})

@@ -12,7 +12,8 @@ from typing import Any
 from reseller.catalog.models import TLDS, add_years
 from reseller.core.clock import clock
 from reseller.core.extensions import db
-from reseller.registry.base import DomainInfo, RegistryRejected, TransferInfo
+from reseller.registry.errors import RegistryRejected
+from reseller.registry.models import DomainInfo, TransferInfo
 from reseller.registry.sandbox_models import SandboxDomain, SandboxMessage
 
 OTHER_REGISTRAR = "other-registrar"

@@ -4,11 +4,11 @@ with a message naming the registry and the setting; names are routed by TLD."""
 import json
 
 import pytest
+from reseller.registry.services import registry_from_config
 
 from reseller.core.config import ConfigError
-from reseller.registry import registry_from_config
-from reseller.registry.base import RegistryRejected
 from reseller.registry.epp.router import EppRouter
+from reseller.registry.errors import RegistryRejected
 
 GOOD = {"name": "traficom", "tlds": ["fi", "ax.fi"], "host": "epp.example",
         "client_id": "tunnus-fi", "password": "pw-123456", "profile": "fi"}

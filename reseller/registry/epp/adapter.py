@@ -18,21 +18,14 @@ from typing import Any
 from lxml import etree
 
 from reseller.catalog.models import add_years
-from reseller.registry.base import (
-    Availability,
-    DomainInfo,
-    Message,
-    Outcome,
-    RegistryRejected,
-    RegistryUnavailable,
-    TransferInfo,
-)
 from reseller.registry.epp import commands as cmd
 from reseller.registry.epp import journal, resolve
 from reseller.registry.epp import responses as rsp
 from reseller.registry.epp.client import Pool, Session, new_trid
 from reseller.registry.epp.profiles import Profile
 from reseller.registry.epp.wire import NS
+from reseller.registry.errors import RegistryRejected, RegistryUnavailable
+from reseller.registry.models import Availability, DomainInfo, Message, Outcome, TransferInfo
 from reseller.registry.sandbox_state import decode_result, encode_result
 
 log = logging.getLogger(__name__)

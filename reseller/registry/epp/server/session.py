@@ -19,10 +19,10 @@ from lxml import etree
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
-from reseller.registry.base import RegistryRejected, RegistryTimeout, RegistryUnavailable
 from reseller.registry.epp import schema, wire
 from reseller.registry.epp.server.frames import SERVER_EXTENSIONS, Reply, greeting, response
 from reseller.registry.epp.wire import NS, OBJECT_URIS
+from reseller.registry.errors import RegistryRejected, RegistryTimeout, RegistryUnavailable
 from reseller.registry.sandbox import SandboxRegistry, SimulatedCrash
 
 if TYPE_CHECKING:
