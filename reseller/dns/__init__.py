@@ -10,14 +10,17 @@ from reseller.core.demo import add_demo_step
 from reseller.core.extensions import csrf
 from reseller.core.web import add_api
 from reseller.dns import api, demo, listeners, models, settings, tasks, views  # noqa: F401
+from reseller.domains import services as domains
 
 
 def init_app(app: Flask) -> None:
     """Settings and the publisher, the DNS and forwarding API and pages, the ACME endpoint
     (lego sends its token, no session: no CSRF), periodic repairs, the domain listeners
-    (listeners, tasks), the forwarding server's request hook, and the demo zone (after the
-    domains: it is a held domain's)."""
+    (listeners, tasks) and the nameservers a new domain gets when its order names none, the
+    forwarding server's request hook, and the demo zone (after the domains: it is a held
+    domain's)."""
     settings.init_app(app)
+    domains.set_default_nameservers(app, listeners.default_nameservers)
     add_api(app, api.bp, api.forwarding_bp)
     app.register_blueprint(api.httpreq)
     csrf.exempt(api.httpreq)

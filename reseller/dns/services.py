@@ -29,7 +29,7 @@ from reseller.dns.records import (
     validate_record,
     validate_records,
 )
-from reseller.dns.settings import DnsSettings
+from reseller.dns.settings import DnsSettings, dns_settings  # noqa: F401  (public)
 
 # The default zone template: a parked domain that sends no mail and cannot be spoofed.
 DEFAULT_TEMPLATE: list[dict[str, Any]] = [
