@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import idna
+
 from reseller.catalog.models import TLDS, add_years
 from reseller.core.clock import clock
 from reseller.core.extensions import db
@@ -132,8 +134,6 @@ def apply_changes(row: SandboxDomain, *, nameservers: list[str] | None = None,
 
 
 def premium_price(label: str, tld: str) -> Decimal | None:
-    import idna
-
     try:
         ulabel = idna.decode(label)
     except idna.IDNAError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import zlib
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -376,6 +377,4 @@ class EppRegistry:
 
 def _number(raw: str) -> int:
     """A stable positive number for a registry's non-numeric message id (e.g. a UUID)."""
-    import zlib
-
     return zlib.crc32(raw.encode()) or 1
