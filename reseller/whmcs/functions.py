@@ -130,23 +130,24 @@ def _nameservers(params: dict[str, Any]) -> list[str]:
 @function("RegisterDomain", "domains:write")
 def register_domain(reseller_id: int, params: dict[str, Any], key: str,
         **ctx: Any) -> dict[str, Any]:
+    accept_price = _accept_price(params)  # checked before any contact is made
     domains.order_register(reseller_id=reseller_id, name=domain_name(params),
-                          period=_period(params), contacts=_role_contacts(reseller_id, params),
-                          nameservers=_nameservers(params),
-                          privacy=_flag(params.get("idprotection")), idempotency_key=key,
-                          accept_price=_accept_price(params))
+                           period=_period(params), contacts=_role_contacts(reseller_id, params),
+                           nameservers=_nameservers(params),
+                           privacy=_flag(params.get("idprotection")), idempotency_key=key,
+                           accept_price=accept_price)
     return {"success": True}
 
 
 @function("TransferDomain", "domains:write")
 def transfer_domain(reseller_id: int, params: dict[str, Any], key: str,
         **ctx: Any) -> dict[str, Any]:
+    accept_price = _accept_price(params)  # checked before any contact is made
     contacts = _role_contacts(reseller_id, params) if params.get("email") else None
     domains.order_transfer(reseller_id=reseller_id, name=domain_name(params),
-                          auth_code=str(params.get("eppcode") or params.get("transfersecret")
-                                        or ""),
-                          contacts=contacts, idempotency_key=key,
-                          accept_price=_accept_price(params))
+                           auth_code=str(params.get("eppcode") or params.get("transfersecret")
+                                         or ""),
+                           contacts=contacts, idempotency_key=key, accept_price=accept_price)
     return {"success": True}
 
 
@@ -154,8 +155,8 @@ def transfer_domain(reseller_id: int, params: dict[str, Any], key: str,
 def renew_domain(reseller_id: int, params: dict[str, Any], key: str,
         **ctx: Any) -> dict[str, Any]:
     domains.order_renew(reseller_id=reseller_id, name=domain_name(params),
-                       period=_period(params), idempotency_key=key,
-                       accept_price=_accept_price(params))
+                        period=_period(params), idempotency_key=key,
+                        accept_price=_accept_price(params))
     return {"success": True}
 
 
