@@ -1,5 +1,8 @@
 """Zones and records: create, replace, patch, import/export, delete. Every change is
-validated first, stored, and logged as an ordered ``ZoneChange`` that a job publishes."""
+validated first, stored, and logged as an ordered ``ZoneChange`` that a job publishes.
+
+With ``models`` and ``errors`` this is DNS's public surface for other features (e.g.
+WHMCS): ``dns_settings()`` gives the settings its functions take."""
 
 from __future__ import annotations
 
