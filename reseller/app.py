@@ -26,7 +26,6 @@ from reseller import (
     dns,
     domains,
     events,
-    forwarding,
     onboarding,
     rdap,
     registry,
@@ -44,9 +43,10 @@ from reseller.core.web.session import select_locale
 
 # In this order: the wallet and white label first (services the others use at start-up:
 # settings, the mailer; each wires its web half too), the accounts before anything that
-# checks who is calling, the forwarding server's redirect hook before the pages' blueprints.
+# checks who is calling, dns (its forwarding server's redirect hook) before the pages'
+# blueprints.
 FEATURES = (
-    wallet, whitelabel, accounts, onboarding, catalog, registry, domains, dns, forwarding,
+    wallet, whitelabel, accounts, onboarding, catalog, registry, domains, dns,
     rdap, whois, webhooks, events, whmcs, console,
 )
 

@@ -6,8 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from reseller.catalog import services
-from reseller.catalog.models import PRICE_LISTS
-from reseller.catalog.rules import OPERATIONS, TLDS
+from reseller.catalog.models import OPERATIONS, PRICE_LISTS, TLDS
 from reseller.core.db import unit_of_work
 
 catalog_cli = AppGroup("catalog", help="The catalogue: TLDs, operations, tiers, price lists.")

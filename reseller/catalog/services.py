@@ -15,8 +15,16 @@ from flask_babel import lazy_gettext as _l
 
 from reseller.accounts.models import Reseller
 from reseller.catalog import defaults
-from reseller.catalog.models import PRICE_LISTS, Price, RetailPrice, Tier
-from reseller.catalog.rules import OPERATIONS, PER_YEAR, TLDS, rules_for
+from reseller.catalog.models import (
+    OPERATIONS,
+    PER_YEAR,
+    PRICE_LISTS,
+    TLDS,
+    Price,
+    RetailPrice,
+    Tier,
+    rules_for,
+)
 from reseller.core.clock import clock
 from reseller.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from reseller.core.extensions import db

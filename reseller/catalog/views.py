@@ -20,8 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from reseller.catalog import services
-from reseller.catalog.models import PRICE_LISTS
-from reseller.catalog.rules import OPERATIONS, TLDS
+from reseller.catalog.models import OPERATIONS, PRICE_LISTS, TLDS
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, ValidationFailed, translate_messages

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from reseller.accounts import services as accounts
 from reseller.catalog import services as catalog
-from reseller.catalog.services import TLDS
+from reseller.catalog.models import TLDS
 from reseller.core.config import load_config
 
 # Operator details on invoices, in RDAP/WHOIS and in bank-transfer instructions.

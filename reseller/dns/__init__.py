@@ -1,5 +1,6 @@
 """DNS hosting: zones and records published to the nameservers, vanity nameservers,
-zone ownership checks, the ACME ``httpreq`` endpoint."""
+zone ownership checks, the ACME ``httpreq`` endpoint, and URL forwarding (its API and the
+redirect server for forwarded hosts)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,20 @@ from reseller.core.demo import add_demo_step
 from reseller.core.extensions import csrf
 from reseller.core.web import add_api
 from reseller.dns import api, demo, listeners, models, settings, tasks, views  # noqa: F401
+from reseller.domains import services as domains
 
 
 def init_app(app: Flask) -> None:
-    """Settings and the publisher, the DNS API and pages, the ACME endpoint (lego sends
-    its token, no session: no CSRF), periodic repairs, the domain listeners (listeners,
-    tasks), and the demo zone (after the domains: it is a held domain's)."""
+    """Settings and the publisher, the DNS and forwarding API and pages, the ACME endpoint
+    (lego sends its token, no session: no CSRF), periodic repairs, the domain listeners
+    (listeners, tasks) and the nameservers a new domain gets when its order names none, the
+    forwarding server's request hook, and the demo zone (after the domains: it is a held
+    domain's)."""
     settings.init_app(app)
-    add_api(app, api.bp)
+    domains.set_default_nameservers(app, listeners.default_nameservers)
+    add_api(app, api.bp, api.forwarding_bp)
     app.register_blueprint(api.httpreq)
     csrf.exempt(api.httpreq)
     app.register_blueprint(views.bp)
+    app.register_blueprint(views.server)  # its request hook redirects forwarded hosts
     add_demo_step(app, order=50, seed=demo.seed_zone, info=demo.info)

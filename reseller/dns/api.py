@@ -1,5 +1,6 @@
 """DNS API: ``/api/v1/domains/<name>/dns`` (records, zone file, ACME keys),
-``/api/v1/nameservers`` (vanity names), and lego's ``/acme/httpreq/present|cleanup``."""
+``/api/v1/domains/<name>/forwarding`` (URL forwards), ``/api/v1/nameservers`` (vanity
+names), and lego's ``/acme/httpreq/present|cleanup``."""
 
 from __future__ import annotations
 
@@ -15,15 +16,17 @@ from reseller.core.web.auth import basic_token, current_reseller_id, require_sco
 from reseller.core.web.helpers import json_body, list_args, page_body, versioned
 from reseller.core.web.openapi import doc
 from reseller.core.web.responses import secret_response
-from reseller.dns import acme, ownership, schemas, services, vanity
-from reseller.dns.models import AcmeKey, Zone
+from reseller.dns import acme, forwarding, ownership, schemas, services, vanity
+from reseller.dns.models import AcmeKey, Forward, Zone
 from reseller.dns.records import RR
 from reseller.dns.settings import dns_settings
 
 bp = Blueprint("dns_api", __name__)
+forwarding_bp = Blueprint("forwarding_api", __name__)  # its own name: api.forwarding_api.*
 httpreq = Blueprint("acme_httpreq", __name__, url_prefix="/acme/httpreq")
 
 TAGS = ["DNS"]
+FORWARDING_TAGS = ["URL forwarding"]
 PAGE_QUERY = [{"name": "cursor", "schema": {"type": "string"}},
               {"name": "limit", "schema": {"type": "integer"}}]
 ZONE_FILE_MIME = "text/dns"
@@ -241,6 +244,47 @@ def verify_nameservers():
 @transactional
 def delete_nameservers():
     vanity.clear_vanity(reseller_id=current_reseller_id(), settings=dns_settings())
+    return "", 204
+
+
+# -- URL forwarding ------------------------------------------------------------------------
+
+def forward_body(forward: Forward) -> dict:
+    return schemas.ForwardOut().dump(forward)
+
+
+@forwarding_bp.get("/domains/<name>/forwarding")
+@doc(summary="URL forwards of the zone", tags=FORWARDING_TAGS,
+     response=schemas.ForwardListOut, query=PAGE_QUERY)
+@require_scope("dns:read")
+@transactional
+def list_forwards(name: str):
+    cursor, limit = list_args()
+    query = forwarding.forwards_query(reseller_id=current_reseller_id(), zone_name=name)
+    page = paginate(query, key=Forward.id, cursor=cursor, limit=limit)
+    return page_body(page, [forward_body(f) for f in page.items])
+
+
+@forwarding_bp.put("/domains/<name>/forwarding")
+@doc(summary="Forward a host of the zone to a URL (free)", tags=FORWARDING_TAGS,
+     body=schemas.ForwardIn, response=schemas.ForwardOut,
+     description="The host's A/AAAA records are pointed at the forwarding server.")
+@require_scope("dns:write")
+@transactional
+def put_forward(name: str):
+    data = schemas.ForwardIn().load_or_raise(json_body())
+    forward = forwarding.set_forward(reseller_id=current_reseller_id(), zone_name=name,
+                                     settings=dns_settings(), **data)
+    return forward_body(forward)
+
+
+@forwarding_bp.delete("/domains/<name>/forwarding/<host>")
+@doc(summary="Stop forwarding a host", tags=FORWARDING_TAGS, status=204)
+@require_scope("dns:write")
+@transactional
+def delete_forward(name: str, host: str):
+    forwarding.delete_forward(reseller_id=current_reseller_id(), zone_name=name, host=host,
+                              settings=dns_settings())
     return "", 204
 
 

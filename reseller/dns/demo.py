@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reseller.dns import services
+from reseller.dns import forwarding, services
 from reseller.dns.settings import DnsSettings
 
 DEMO_ZONES = {"Demo Agency Oy": "demoagency.fi"}
@@ -15,8 +15,6 @@ def seed_zone(reseller: Any, spec: dict, config: Any) -> None:
     name = DEMO_ZONES.get(reseller.company_name)
     if name is None or services.find_own_zone(reseller.id, name) is not None:
         return
-    from reseller.forwarding import services as forwarding
-
     settings = DnsSettings.from_config(config)
     records = [*services.DEFAULT_TEMPLATE,
                {"name": "shop", "type": "A", "ttl": 3600, "value": "192.0.2.10"}]

@@ -61,3 +61,8 @@ class VanityNotVerified(Conflict):
 class AcmeKeyNotFound(NotFound):
     code = "acme_key_not_found"
     title = _l("No such ACME key")
+
+
+class ForwardNotFound(NotFound):
+    code = "forward_not_found"
+    title = _l("No URL forward for that host")

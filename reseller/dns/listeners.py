@@ -1,7 +1,9 @@
-"""Domains meet DNS hosting: a domain registered or transferred in with the reseller's
-Tunnus nameservers gets its zone hosted (default template), so it never resolves lame; the
-holder's zone wins over anyone else's; and a domain that leaves the reseller takes the
-reseller's zones of it off the server, ACME keys included."""
+"""Domains meet DNS hosting, through the domains' events (domains know nothing of DNS): a
+domain registered or transferred in with the reseller's Tunnus nameservers gets its zone
+hosted (default template), so it never resolves lame; the holder's zone wins over anyone
+else's; and a domain that leaves the reseller takes the reseller's zones of it off the
+server, ACME keys included. New domains' default nameservers are DNS's too
+(``default_nameservers``, plugged into the domains by ``reseller.dns.init_app``)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from reseller.core.events import Event, on_event
 from reseller.dns import ownership, services
 from reseller.dns.records import normalize_zone_name
 from reseller.dns.settings import dns_settings
+from reseller.domains import services as domains
 
 
 def default_nameservers(reseller_id: int) -> list[str]:
@@ -48,9 +51,7 @@ def host_zone_for_new_domain(event: Event) -> None:
     in the order's own transaction (it was a quarter of a registration's worker time).
     The event row is the outbox, so it is never skipped; a zone the reseller made first
     is left alone."""
-    from reseller.domains.records import find_live_domain
-
-    domain = find_live_domain(str(event.data.get("domain") or ""))
+    domain = domains.find_live_domain(str(event.data.get("domain") or ""))
     if domain is None or not domain.nameservers or services.find_own_zone(domain.reseller_id,
                                                                           domain.name):
         return

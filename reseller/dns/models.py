@@ -1,5 +1,5 @@
 """Hosted zones, their records, the ordered change log that publishing replays, vanity
-nameservers and ACME DNS-01 keys. The database is the source of truth; the server follows."""
+nameservers, ACME DNS-01 keys and URL forwards. The database is the source of truth; the server follows."""
 
 from __future__ import annotations
 
@@ -131,3 +131,23 @@ class AcmeKey(db.Model):
     installed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     zone: Mapped[Zone] = relationship()
+
+
+class Forward(db.Model):
+    """A URL forward: a host in a hosted zone that Tunnus answers with an HTTP redirect."""
+
+    __tablename__ = "url_forwards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("resellers.id"), index=True)
+    zone_id: Mapped[int] = mapped_column(sa.ForeignKey("dns_zones.id", ondelete="CASCADE"),
+                                         index=True)
+    host: Mapped[str] = mapped_column(sa.String(253))  # relative to the zone, "@" = apex
+    fqdn: Mapped[str] = mapped_column(sa.String(253), unique=True)  # what Host: carries
+    target: Mapped[str] = mapped_column(sa.String(2000))
+    status: Mapped[int] = mapped_column(default=301)
+    preserve_path: Mapped[bool] = mapped_column(default=True)
+    preserve_query: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+    __table_args__ = (sa.CheckConstraint("status IN (301, 302)", name="status"),)

@@ -1,11 +1,11 @@
-"""API shapes for zones, records, vanity nameservers and ACME keys. Marshmallow checks the
+"""API shapes for zones, records, vanity nameservers, ACME keys and URL forwards. Marshmallow checks the
 shape; ``reseller.dns.records`` checks the DNS meaning (dnspython) with index-keyed errors."""
 
 from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from reseller.core.schemas import BaseSchema, StrictInteger
+from reseller.core.schemas import BaseSchema, StrictBoolean, StrictInteger
 from reseller.dns.records import RECORD_TYPES
 
 
@@ -107,4 +107,26 @@ class AcmeKeyOut(BaseSchema):
 
 class AcmeKeyListOut(BaseSchema):
     items = fields.List(fields.Nested(AcmeKeyOut))
+    next = fields.String(allow_none=True)
+
+
+class ForwardIn(BaseSchema):
+    host = fields.String(load_default="@", metadata={"example": "www"})
+    target = fields.String(required=True, metadata={"example": "https://example.org/shop"})
+    status = fields.Integer(load_default=301, strict=True, validate=validate.OneOf([301, 302]))
+    preserve_path = StrictBoolean(load_default=True)
+    preserve_query = StrictBoolean(load_default=True)
+
+
+class ForwardOut(BaseSchema):
+    host = fields.String()
+    fqdn = fields.String()
+    target = fields.String()
+    status = fields.Integer()
+    preserve_path = fields.Boolean()
+    preserve_query = fields.Boolean()
+
+
+class ForwardListOut(BaseSchema):
+    items = fields.List(fields.Nested(ForwardOut))
     next = fields.String(allow_none=True)

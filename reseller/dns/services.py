@@ -1,5 +1,8 @@
 """Zones and records: create, replace, patch, import/export, delete. Every change is
-validated first, stored, and logged as an ordered ``ZoneChange`` that a job publishes."""
+validated first, stored, and logged as an ordered ``ZoneChange`` that a job publishes.
+
+With ``models`` and ``errors`` this is DNS's public surface for other features (e.g.
+WHMCS): ``dns_settings()`` gives the settings its functions take."""
 
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ from reseller.dns.records import (
     validate_record,
     validate_records,
 )
-from reseller.dns.settings import DnsSettings
+from reseller.dns.settings import DnsSettings, dns_settings  # noqa: F401  (public)
 
 # The default zone template: a parked domain that sends no mail and cannot be spoofed.
 DEFAULT_TEMPLATE: list[dict[str, Any]] = [

@@ -1,9 +1,23 @@
 """Client-area DNS pages: zones, a record editor that works without JavaScript (one form
-per action), zone-file import/export, URL forwards and vanity nameservers."""
+per action), zone-file import/export, URL forwards and vanity nameservers; and the
+forwarding server: any request whose Host is a forwarded name is answered with the
+redirect, whatever its path."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -11,12 +25,12 @@ from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, translate_messages
 from reseller.core.permissions import Permission
 from reseller.core.web.session import permission_required, user_can
-from reseller.dns import ownership, services, vanity
-from reseller.dns.records import RECORD_TYPES
+from reseller.dns import forwarding, ownership, services, vanity
+from reseller.dns.records import RECORD_TYPES, is_ip_address
 from reseller.dns.settings import dns_settings
-from reseller.forwarding import services as forwarding
 
 bp = Blueprint("dns", __name__, url_prefix="/dns")
+server = Blueprint("forwarding_server", __name__)
 
 UNPUBLISHED_REASONS = {
     ownership.HELD_ELSEWHERE: _l("the name is registered or hosted in another account."),
@@ -166,3 +180,25 @@ def nameservers():
             error = describe(refused)
     return render_template("dns/nameservers.html", view=vanity.vanity_view(rid, settings),
                            error=error), 422 if error else 200
+
+
+# -- the forwarding server -----------------------------------------------------------------
+
+def _own_host(host: str) -> bool:
+    name = host.rsplit(":", 1)[0].strip("[]").lower() if host else ""
+    base = (urlsplit(current_app.config["BASE_URL"]).hostname or "").lower()
+    return not name or name in (base, "localhost") or is_ip_address(name) or "." not in name
+
+
+@server.before_app_request
+def serve_forward():
+    if _own_host(request.host):
+        return None
+    forward = forwarding.find_forward(request.host)
+    if forward is None:
+        return None
+    location = forwarding.redirect_location(forward, request.path,
+                                            request.query_string.decode("latin-1"))
+    response = redirect(location, code=forward.status)
+    response.headers["Cache-Control"] = "no-cache" if forward.status == 302 else "max-age=3600"
+    return response

@@ -14,7 +14,7 @@ from reseller.core.errors import Conflict, NotFound
 from reseller.core.events import record_event
 from reseller.core.extensions import db
 from reseller.domains.models import LIVE_STATUSES, Contact, Domain, Order
-from reseller.registry import get_registry
+from reseller.registry.services import get_registry
 
 FIELDS = ("name", "organization", "email", "phone", "street", "city", "postal_code",
           "country", "language")

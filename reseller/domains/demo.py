@@ -1,6 +1,5 @@
-"""Demo data for domains: the catalogue and price lists, a few registered names for Demo
-Agency Oy, and names held by another registrar that can be transferred in (listed in
-demo.json as ``transferable`` with their auth codes). Idempotent."""
+"""Demo data for domains: the catalogue and price lists, and a few registered names for
+Demo Agency Oy (held for us by the sandbox registry too). Idempotent."""
 
 from __future__ import annotations
 
@@ -14,15 +13,7 @@ from reseller.core.clock import clock
 from reseller.core.extensions import db
 from reseller.domains import names
 from reseller.domains.models import Contact, Domain
-from reseller.registry.sandbox import OTHER_REGISTRAR, PREMIUM_WORDS
-from reseller.registry.sandbox_models import SandboxContact, SandboxDomain
-
-TRANSFERABLE = [
-    {"name": "siirrettava.fi", "auth_code": "FI-siirto-2026-7Q"},
-    {"name": "flyttbar.se", "auth_code": "SE-flytt-2026-4K"},
-    {"name": "movable-demo.com", "auth_code": "COM-move-2026-9X"},
-    {"name": "portfolio-demo.eu", "auth_code": "EU-port-2026-2M"},
-]
+from reseller.registry import services as registry
 
 DEMO_DOMAINS = {
     "Demo Agency Oy": [("demoagency.fi", 200), ("esimerkkikauppa.fi", 20),
@@ -32,14 +23,6 @@ DEMO_DOMAINS = {
 
 def seed_catalogue(_reseller: Any, _spec: dict, _config: Any) -> None:
     catalog.install_defaults()
-    for item in TRANSFERABLE:
-        if db.session.get(SandboxDomain, item["name"]) is None:
-            db.session.add(SandboxDomain(
-                name=item["name"], sponsor=OTHER_REGISTRAR, auth_code=item["auth_code"],
-                created_at=clock.now() - timedelta(days=800),
-                expires_at=clock.now() + timedelta(days=120), nameservers=[
-                    "ns1.other-registrar.example", "ns2.other-registrar.example"], ds=[]))
-    db.session.flush()
 
 
 def seed_domains(reseller: Any, spec: dict, config: Any) -> None:
@@ -55,10 +38,10 @@ def seed_domains(reseller: Any, spec: dict, config: Any) -> None:
         created = now - timedelta(days=365 - days_left)
         expires = now + timedelta(days=days_left)
         nameservers = ["ns1.demoagency.example", "ns2.demoagency.example"]
-        db.session.add(SandboxDomain(
+        registry.add_sandbox_domain(
             name=name.ascii, sponsor=config.get("REGISTRY_CLIENT_ID", "tunnus"),
             auth_code="demo-" + name.label[:20], created_at=created, expires_at=expires,
-            registrant=contact.handle, nameservers=nameservers, ds=[]))
+            registrant=contact.handle, nameservers=nameservers)
         db.session.add(Domain(
             reseller_id=reseller.id, name=name.ascii, live_name=name.ascii,
             unicode_name=name.unicode, tld=name.tld, status="active", created_at=created,
@@ -78,15 +61,13 @@ def _contact(reseller: Any, spec: dict, config: Any) -> Contact:
                           postal_code=reseller.postal_code or "00100",
                           country=reseller.country, language=reseller.language)
         db.session.add(contact)
-        db.session.add(SandboxContact(handle=handle,
-                                      sponsor=config.get("REGISTRY_CLIENT_ID", "tunnus"),
-                                      data={"name": contact.name, "email": contact.email}))
         db.session.flush()
+        registry.add_sandbox_contact(handle=handle,
+                                     sponsor=config.get("REGISTRY_CLIENT_ID", "tunnus"),
+                                     data={"name": contact.name, "email": contact.email})
     return contact
 
 
 def info(_config: Any) -> dict[str, Any]:
-    return {"transferable": TRANSFERABLE,
-            "premium_examples": [f"{word}.fi" for word in sorted(PREMIUM_WORDS)][:3],
-            "demo_domains": {company: [names.parse(n).unicode for n, _ in items]
+    return {"demo_domains": {company: [names.parse(n).unicode for n, _ in items]
                              for company, items in DEMO_DOMAINS.items()}}

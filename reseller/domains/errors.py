@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from flask_babel import lazy_gettext as _l
 
 from reseller.core.errors import Conflict, DomainError, NotFound
-from reseller.registry.base import RegistryRejected, RegistryTimeout, RegistryUnavailable
+from reseller.registry.errors import RegistryRejected, RegistryTimeout, RegistryUnavailable
 
 
 class DomainNotFound(NotFound):

@@ -11,7 +11,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from reseller.catalog import services as catalog
-from reseller.catalog.rules import rules_for
+from reseller.catalog.models import rules_for
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError
@@ -19,8 +19,8 @@ from reseller.core.events import record_event
 from reseller.core.extensions import db
 from reseller.domains import orders, recovery, services
 from reseller.domains.models import Domain, Order
-from reseller.registry import get_registry
-from reseller.registry.base import RegistryError
+from reseller.registry.errors import RegistryError
+from reseller.registry.services import get_registry
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import idna
 from flask_babel import lazy_gettext as _l
 
-from reseller.catalog.rules import TldRules, rules_for
+from reseller.catalog.models import TldRules, rules_for
 from reseller.core.errors import DomainError, ValidationFailed
 from reseller.core.text import has_control_characters, one_line
 

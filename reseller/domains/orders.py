@@ -15,23 +15,25 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 
 from reseller.catalog import services as catalog
-from reseller.catalog.rules import InvalidPeriod, add_years, rules_for
+from reseller.catalog.errors import InvalidPeriod
+from reseller.catalog.models import add_years, rules_for
 from reseller.core.clock import clock
 from reseller.core.db import insert_unless_exists, lock_row, unit_of_work
 from reseller.core.errors import ValidationFailed
 from reseller.core.events import record_event
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
-from reseller.dns import listeners as dns_listeners
 from reseller.domains import contacts as contact_services
 from reseller.domains import names
 from reseller.domains.errors import (
@@ -45,8 +47,9 @@ from reseller.domains.errors import (
 )
 from reseller.domains.models import Contact, Domain, Order
 from reseller.domains.records import find_live_domain, get_domain, reseller_contact
-from reseller.registry import get_registry
-from reseller.registry.base import DomainInfo, Registry, RegistryRejected, TransferInfo
+from reseller.registry.errors import RegistryRejected
+from reseller.registry.models import DomainInfo, Registry, TransferInfo
+from reseller.registry.services import get_registry
 from wallet import services as wallet
 from wallet.invoices.invoicing import is_blocked_for_overdue
 from wallet.money import Money
@@ -55,6 +58,7 @@ log = logging.getLogger(__name__)
 
 HOLD_DAYS = {"transfer": 12}
 DEFAULT_HOLD_DAYS = 7
+_DEFAULT_NAMESERVERS = "tunnus.domains.default_nameservers"
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -84,6 +88,18 @@ def _by_key(reseller_id: int, key: str) -> Order | None:
 
 
 # -- placing orders ------------------------------------------------------------------------
+
+def set_default_nameservers(app: Flask, lookup: Callable[[int], list[str]]) -> None:
+    """Where a new domain's nameservers come from when its order names none:
+    ``lookup(reseller_id)``. DNS hosting plugs in the reseller's (vanity or Tunnus)
+    nameservers; without it such an order goes to the registry with none."""
+    app.extensions[_DEFAULT_NAMESERVERS] = lookup
+
+
+def _default_nameservers(reseller_id: int) -> list[str]:
+    lookup = current_app.extensions.get(_DEFAULT_NAMESERVERS)
+    return list(lookup(reseller_id)) if lookup is not None else []
+
 
 def _refuse_if_blocked(reseller_id: int) -> None:
     """New paid orders wait while an invoice is overdue past the operator's limit.
@@ -119,7 +135,7 @@ def order_register(*, reseller_id: int, name: str, period: int, contacts: dict[s
                                 reason=availability.reason)
     # Without nameservers the domain uses Tunnus DNS (the reseller's vanity names if set).
     params = {"contacts": role_ids,
-              "nameservers": list(nameservers or dns_listeners.default_nameservers(reseller_id)),
+              "nameservers": list(nameservers or _default_nameservers(reseller_id)),
               "privacy": privacy, "auto_renew": auto_renew}
     fee = availability.premium_price * period if availability.premium else None
     return _place(reseller_id=reseller_id, kind="register", name=parsed, period=period,

@@ -12,7 +12,7 @@ from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
 from reseller.domains.models import Order
 from reseller.domains.orders import apply_result, fail_order
-from reseller.registry import get_registry
+from reseller.registry.services import get_registry
 
 
 def stuck_orders(*, older_than: timedelta) -> list[int]:

@@ -2,6 +2,11 @@
 DNSSEC, lock, auth codes, privacy, auto-renew, contacts, deletion, transfer-out answers.
 
 The registry is asked first and our record changed after, so a refusal changes nothing.
+
+This module is the domains' public surface for the other features (with ``models`` and
+``errors``): besides its own functions it offers the orders, contacts and look-ups they
+may use (WHMCS places orders, RDAP reads a live domain, DNS hosting plugs in the default
+nameservers), defined in their own modules.
 """
 
 from __future__ import annotations
@@ -14,15 +19,17 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError
 
 from reseller.catalog import services as catalog
-from reseller.catalog.rules import rules_for
+from reseller.catalog.models import rules_for
 from reseller.core.clock import clock
 from reseller.core.errors import Conflict, NotFound, ValidationFailed
 from reseller.core.events import record_event
 from reseller.core.extensions import db
 from reseller.domains import contacts as contact_services
 from reseller.domains import names
+from reseller.domains.contacts import create_contact, update_contact  # noqa: F401  (public)
 from reseller.domains.errors import (
     DomainLocked,
     DomainNotActive,
@@ -31,8 +38,16 @@ from reseller.domains.errors import (
     registry_errors,
 )
 from reseller.domains.models import Domain, Host, Order
+from reseller.domains.orders import (  # noqa: F401  (public)
+    order_register,
+    order_renew,
+    order_transfer,
+    set_default_nameservers,
+)
 from reseller.domains.records import find_live_domain, get_domain
-from reseller.registry import get_registry
+from reseller.domains.schemas import ContactIn, parse_price
+from reseller.registry.services import get_registry
+from wallet.money import Money
 
 MAX_CHECK = 50
 DS_ALGORITHMS = frozenset({8, 10, 13, 14, 15, 16})
@@ -42,6 +57,29 @@ _HEX = re.compile(r"^[0-9a-fA-F]+$")
 
 def _trid(operation: str) -> str:
     return f"{operation}-{uuid.uuid4().hex}"
+
+
+# -- input checks for callers with their own formats (e.g. WHMCS) ----------------------------
+
+def ascii_name(name: str) -> str:
+    """``name`` (either form) in A-label form; ``InvalidName``/``UnsupportedTld`` when it is
+    not a name we could register."""
+    return names.parse(name).ascii
+
+
+def validate_contact(data: dict[str, Any]) -> dict[str, Any]:
+    """A contact's fields checked as the API checks them (``ValidationFailed`` otherwise),
+    ready for ``create_contact``/``update_contact``."""
+    return ContactIn().load_or_raise(data)
+
+
+def accepted_price(value: object, *, field: str = "accept_price") -> Money:
+    """The most (net EUR) a caller accepts for a premium order, from a decimal string
+    ("250.00"); ``ValidationFailed`` on ``field`` otherwise."""
+    try:
+        return parse_price(value)
+    except ValidationError as error:
+        raise ValidationFailed({field: error.messages}) from None
 
 
 # -- availability --------------------------------------------------------------------------

@@ -83,9 +83,10 @@ def check_transfers() -> None:
 
 
 @periodic("registry.poll", "*/5 * * * *")
-def poll_registry() -> None:
-    """Read and acknowledge the registry's poll queue (transfers in and out)."""
-    lifecycle.poll_registry()
+def poll_registry() -> int:
+    """Read and acknowledge the registry's poll queue (transfers in and out); the number
+    of messages handled (``flask registry poll`` prints it)."""
+    return lifecycle.poll_registry()
 
 
 @periodic("domains.lifecycle", "15 3 * * *")

@@ -11,7 +11,8 @@ from flask import Blueprint, Response, current_app, json
 from reseller.core.clock import clock
 from reseller.core.errors import PROBLEM_MIME
 from reseller.core.text import one_line
-from reseller.rdap.data import Brand, Person, Registrar, RegistrationData, lookup, normalize_query
+from reseller.rdap.models import Brand, Person, Registrar, RegistrationData
+from reseller.rdap.services import lookup, normalize_query
 
 bp = Blueprint("rdap", __name__, url_prefix="/rdap")
 

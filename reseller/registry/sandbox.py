@@ -21,20 +21,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from reseller.catalog.rules import TLDS, add_years
+from reseller.catalog.models import TLDS, add_years
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
-from reseller.registry.base import (
-    Availability,
-    DomainInfo,
-    Message,
-    Outcome,
-    RegistryRejected,
-    RegistryTimeout,
-    RegistryUnavailable,
-    TransferInfo,
-)
+from reseller.registry.errors import RegistryRejected, RegistryTimeout, RegistryUnavailable
+from reseller.registry.models import Availability, DomainInfo, Message, Outcome, TransferInfo
 from reseller.registry.sandbox_models import (
     SandboxContact,
     SandboxDomain,

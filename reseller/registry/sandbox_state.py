@@ -9,10 +9,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from reseller.catalog.rules import TLDS, add_years
+import idna
+
+from reseller.catalog.models import TLDS, add_years
 from reseller.core.clock import clock
 from reseller.core.extensions import db
-from reseller.registry.base import DomainInfo, RegistryRejected, TransferInfo
+from reseller.registry.errors import RegistryRejected
+from reseller.registry.models import DomainInfo, TransferInfo
 from reseller.registry.sandbox_models import SandboxDomain, SandboxMessage
 
 OTHER_REGISTRAR = "other-registrar"
@@ -131,8 +134,6 @@ def apply_changes(row: SandboxDomain, *, nameservers: list[str] | None = None,
 
 
 def premium_price(label: str, tld: str) -> Decimal | None:
-    import idna
-
     try:
         ulabel = idna.decode(label)
     except idna.IDNAError:

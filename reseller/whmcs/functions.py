@@ -14,22 +14,17 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from marshmallow import ValidationError as MarshmallowError
 
 from reseller.catalog import services as catalog
-from reseller.catalog.rules import TLDS
+from reseller.catalog.models import TLDS
 from reseller.core.clock import clock
 from reseller.core.errors import DomainError, ValidationFailed
 from reseller.core.extensions import db
 from reseller.dns import services as dns
 from reseller.dns.errors import ZoneNotFound
-from reseller.domains import contacts as contact_services
-from reseller.domains import names, orders
 from reseller.domains import services as domains
 from reseller.domains.errors import DomainNotFound, OrderNotFound
 from reseller.domains.models import Contact, Domain, Order
-from reseller.domains.records import get_domain
-from reseller.domains.schemas import ContactIn, parse_price
 from wallet.money import Money
 
 FUNCTIONS: dict[str, tuple[str, Callable[..., dict[str, Any]]]] = {}
@@ -85,10 +80,7 @@ def _accept_price(params: dict[str, Any]) -> Money | None:
     cost = str(params.get("premiumCost") or "").strip()
     if not cost:
         return None  # not a premium order: standard names need no consent
-    try:
-        return parse_price(cost)
-    except MarshmallowError as error:
-        raise ValidationFailed({"premiumCost": error.messages}) from None
+    return domains.accepted_price(cost, field="premiumCost")
 
 
 def _phone(fields: dict[str, Any], prefix: str) -> str:
@@ -115,11 +107,11 @@ def contact_data(fields: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     data = {"name": name, "organization": get("companyname") or None, "email": get("email"),
             "phone": _phone(fields, prefix), "street": street, "city": get("city"),
             "postal_code": get("postcode"), "country": country, "language": _language(country)}
-    return ContactIn().load_or_raise(data)
+    return domains.validate_contact(data)
 
 
 def _new_contact(reseller_id: int, fields: dict[str, Any], prefix: str = "") -> Contact:
-    return contact_services.create_contact(reseller_id=reseller_id,
+    return domains.create_contact(reseller_id=reseller_id,
                                            **contact_data(fields, prefix))
 
 
@@ -138,39 +130,40 @@ def _nameservers(params: dict[str, Any]) -> list[str]:
 @function("RegisterDomain", "domains:write")
 def register_domain(reseller_id: int, params: dict[str, Any], key: str,
         **ctx: Any) -> dict[str, Any]:
-    orders.order_register(reseller_id=reseller_id, name=domain_name(params),
-                          period=_period(params), contacts=_role_contacts(reseller_id, params),
-                          nameservers=_nameservers(params),
-                          privacy=_flag(params.get("idprotection")), idempotency_key=key,
-                          accept_price=_accept_price(params))
+    accept_price = _accept_price(params)  # checked before any contact is made
+    domains.order_register(reseller_id=reseller_id, name=domain_name(params),
+                           period=_period(params), contacts=_role_contacts(reseller_id, params),
+                           nameservers=_nameservers(params),
+                           privacy=_flag(params.get("idprotection")), idempotency_key=key,
+                           accept_price=accept_price)
     return {"success": True}
 
 
 @function("TransferDomain", "domains:write")
 def transfer_domain(reseller_id: int, params: dict[str, Any], key: str,
         **ctx: Any) -> dict[str, Any]:
+    accept_price = _accept_price(params)  # checked before any contact is made
     contacts = _role_contacts(reseller_id, params) if params.get("email") else None
-    orders.order_transfer(reseller_id=reseller_id, name=domain_name(params),
-                          auth_code=str(params.get("eppcode") or params.get("transfersecret")
-                                        or ""),
-                          contacts=contacts, idempotency_key=key,
-                          accept_price=_accept_price(params))
+    domains.order_transfer(reseller_id=reseller_id, name=domain_name(params),
+                           auth_code=str(params.get("eppcode") or params.get("transfersecret")
+                                         or ""),
+                           contacts=contacts, idempotency_key=key, accept_price=accept_price)
     return {"success": True}
 
 
 @function("RenewDomain", "domains:write")
 def renew_domain(reseller_id: int, params: dict[str, Any], key: str,
         **ctx: Any) -> dict[str, Any]:
-    orders.order_renew(reseller_id=reseller_id, name=domain_name(params),
-                       period=_period(params), idempotency_key=key,
-                       accept_price=_accept_price(params))
+    domains.order_renew(reseller_id=reseller_id, name=domain_name(params),
+                        period=_period(params), idempotency_key=key,
+                        accept_price=_accept_price(params))
     return {"success": True}
 
 
 @function("GetNameservers", "domains:read")
 def get_nameservers(reseller_id: int, params: dict[str, Any], key: str,
         **ctx: Any) -> dict[str, Any]:
-    domain = get_domain(reseller_id=reseller_id, name=domain_name(params))
+    domain = domains.get_domain(reseller_id=reseller_id, name=domain_name(params))
     servers = list(domain.nameservers or [])
     return {f"ns{i}": (servers[i - 1] if i <= len(servers) else "") for i in range(1, 6)}
 
@@ -186,7 +179,7 @@ def save_nameservers(reseller_id: int, params: dict[str, Any], key: str,
 @function("GetRegistrarLock", "domains:read")
 def get_registrar_lock(reseller_id: int, params: dict[str, Any], key: str,
         **ctx: Any) -> dict[str, Any]:
-    domain = get_domain(reseller_id=reseller_id, name=domain_name(params))
+    domain = domains.get_domain(reseller_id=reseller_id, name=domain_name(params))
     return {"lockstatus": "locked" if domain.locked else "unlocked"}
 
 
@@ -211,7 +204,7 @@ def _details(contact: Contact | None) -> dict[str, str]:
 @function("GetContactDetails", "domains:read")
 def get_contact_details(reseller_id: int, params: dict[str, Any], key: str,
         **ctx: Any) -> dict[str, Any]:
-    domain = get_domain(reseller_id=reseller_id, name=domain_name(params))
+    domain = domains.get_domain(reseller_id=reseller_id, name=domain_name(params))
     return {label: _details(getattr(domain, role)) for label, role in ROLES.items()}
 
 
@@ -222,7 +215,7 @@ def _fields_from_details(details: dict[str, Any]) -> dict[str, Any]:
 @function("SaveContactDetails", "domains:write")
 def save_contact_details(reseller_id: int, params: dict[str, Any], key: str,
         **ctx: Any) -> dict[str, Any]:
-    domain = get_domain(reseller_id=reseller_id, name=domain_name(params))
+    domain = domains.get_domain(reseller_id=reseller_id, name=domain_name(params))
     given = params.get("contactdetails") or {}
     if not isinstance(given, dict):
         raise ValidationFailed({"contactdetails": [_l("Give contact details per role.")]})
@@ -238,7 +231,7 @@ def save_contact_details(reseller_id: int, params: dict[str, Any], key: str,
         if current is None or shared:
             new_roles[role] = _new_contact_from(reseller_id, data).id
         else:
-            contact_services.update_contact(reseller_id=reseller_id, contact_id=current.id,
+            domains.update_contact(reseller_id=reseller_id, contact_id=current.id,
                                             **data)
     if new_roles:
         domains.set_contacts(reseller_id=reseller_id, name=domain.name, **new_roles)
@@ -246,7 +239,7 @@ def save_contact_details(reseller_id: int, params: dict[str, Any], key: str,
 
 
 def _new_contact_from(reseller_id: int, data: dict[str, Any]) -> Contact:
-    return contact_services.create_contact(reseller_id=reseller_id, **data)
+    return domains.create_contact(reseller_id=reseller_id, **data)
 
 
 @function("GetEPPCode", "domains:write")
@@ -269,7 +262,7 @@ def register_nameserver(reseller_id: int, params: dict[str, Any], key: str,
 def modify_nameserver(reseller_id: int, params: dict[str, Any], key: str,
         **ctx: Any) -> dict[str, Any]:
     name, host = domain_name(params), str(params.get("nameserver") or "")
-    domain = get_domain(reseller_id=reseller_id, name=name)
+    domain = domains.get_domain(reseller_id=reseller_id, name=name)
     wanted = host.lower().rstrip(".")
     current = next((h.addresses for h in domain.hosts
                     if h.name in (wanted, f"{wanted}.{domain.name}")), [])
@@ -331,7 +324,7 @@ def _premium_renewal(reseller_id: int, tld: str, result: dict[str, Any]) -> str:
 
 def _latest_domain(reseller_id: int, name: str) -> Domain | None:
     try:
-        ascii_name = names.parse(name).ascii
+        ascii_name = domains.ascii_name(name)
     except DomainError:
         return None
     return db.session.scalar(sa.select(Domain).where(
@@ -358,7 +351,7 @@ def sync(reseller_id: int, params: dict[str, Any], key: str,
 @function("TransferSync", "domains:read")
 def transfer_sync(reseller_id: int, params: dict[str, Any], key: str,
         **ctx: Any) -> dict[str, Any]:
-    ascii_name = names.parse(domain_name(params)).ascii
+    ascii_name = domains.ascii_name(domain_name(params))
     order = db.session.scalar(sa.select(Order).where(
         Order.reseller_id == reseller_id, Order.kind == "transfer",
         Order.domain_name == ascii_name).order_by(Order.id.desc()).limit(1))
@@ -437,7 +430,7 @@ def save_dns(reseller_id: int, params: dict[str, Any], key: str, **ctx: Any) -> 
         records.append({"name": str(row.get("hostname") or "@").strip() or "@",
                         "type": rtype, "value": value})
     name = domain_name(params)
-    get_domain(reseller_id=reseller_id, name=name)  # only our own domains get zones here
+    domains.get_domain(reseller_id=reseller_id, name=name)  # only our own domains get zones here
     dns.replace_records(reseller_id=reseller_id, name=name, records=records,
                         settings=ctx["dns_settings"])
     return {"success": True}

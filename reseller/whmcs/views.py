@@ -21,7 +21,7 @@ from reseller.core.errors import DomainError, InsufficientScope, translate_messa
 from reseller.core.web.auth import current_principal
 from reseller.core.web.helpers import reject_nul_characters
 from reseller.core.web.responses import no_store
-from reseller.dns.settings import dns_settings
+from reseller.dns import services as dns
 from reseller.whmcs import functions
 from reseller.whmcs.params import nest
 
@@ -72,7 +72,7 @@ def call(name: str):
         params = _params()
         with unit_of_work():
             result = func(principal.reseller_id, params, _key(name, params),
-                          dns_settings=dns_settings())
+                          dns_settings=dns.dns_settings())
     except DomainError as error:
         return jsonify({"error": _message(error), "code": error.code}), error.status, \
             error.headers()

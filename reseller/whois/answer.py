@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from reseller.core.text import one_line
-from reseller.rdap.data import RegistrationData
+from reseller.rdap.models import RegistrationData
 
 REDACTED = "REDACTED FOR PRIVACY"
 # RDAP status words back to EPP status codes for the ``Domain Status:`` lines.

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask
 
 from reseller.core.clock import clock
-from reseller.rdap.data import lookup, normalize_query
+from reseller.rdap.services import lookup, normalize_query
 from reseller.whois.answer import format_answer, no_match
 
 log = logging.getLogger(__name__)

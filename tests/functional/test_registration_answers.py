@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from whois.parser import WhoisEntry
 
-from reseller.rdap.data import Brand, Person, Registrar, RegistrationData
+from reseller.rdap.models import Brand, Person, Registrar, RegistrationData
 from reseller.whois.answer import format_answer, no_match
 
 PERSON = Person(handle="C1001", name="Maija Meikäläinen", organization=None,

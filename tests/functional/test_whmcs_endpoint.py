@@ -64,3 +64,26 @@ def test_another_resellers_domain_is_not_found(owned, factory):
     assert stranger.post("/whmcs/v1/SaveRegistrarLock",
                          json={"sld": "oma", "tld": "fi", "lockenabled": "locked"}
                          ).status_code == 404
+
+
+def test_a_malformed_premium_cost_or_contact_is_refused_by_field_and_orders_nothing(owned):
+    """WHMCS input is checked by the domains' own rules (``domains.services``): the
+    premium consent as a decimal string, the contact as the API's contact."""
+    from reseller.domains.models import Contact, Order
+
+    reseller, api = owned
+    register = {"sld": "uusi-asiakas", "tld": "fi", "regperiod": 1, "premiumEnabled": "1",
+                "firstname": "Maija", "lastname": "Meikäläinen", "email": CONTACT["email"],
+                "address1": "Katu 1", "city": "Helsinki", "postcode": "00100",
+                "countrycode": "FI", "fullphonenumber": "+358.401234567"}
+    orders = Order.query.filter_by(reseller_id=reseller.id).count()
+    contacts = Contact.query.filter_by(reseller_id=reseller.id).count()
+    price = api.post("/whmcs/v1/RegisterDomain", json={**register, "premiumCost": "1e3"})
+    assert price.status_code == 422 and price.json["code"] == "validation_failed"
+    assert price.json["error"].startswith("premiumCost: ")
+    contact = api.post("/whmcs/v1/RegisterDomain", json={**register, "countrycode": "XX"})
+    assert contact.status_code == 422 and contact.json["error"].startswith("country: ")
+    unparsable = api.post("/whmcs/v1/TransferSync", json={"sld": "-bad-", "tld": "fi"})
+    assert unparsable.status_code == 422 and "error" in unparsable.json
+    assert Order.query.filter_by(reseller_id=reseller.id).count() == orders
+    assert Contact.query.filter_by(reseller_id=reseller.id).count() == contacts

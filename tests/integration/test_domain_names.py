@@ -2,7 +2,8 @@
 
 import pytest
 
-from reseller.catalog.rules import InvalidPeriod, UnsupportedTld, add_years, rules_for
+from reseller.catalog.errors import InvalidPeriod, UnsupportedTld
+from reseller.catalog.models import add_years, rules_for
 from reseller.domains import names
 from reseller.domains.names import InvalidName
 

@@ -9,7 +9,7 @@ import pytest
 
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
-from reseller.registry.base import RegistryRejected, RegistryTimeout
+from reseller.registry.errors import RegistryRejected, RegistryTimeout
 from tests.support.epp import epp_router, transfer_request_frame
 
 DS = {"key_tag": 12345, "algorithm": 13, "digest_type": 2,
@@ -184,7 +184,7 @@ def test_a_dropped_renewal_is_resolved_by_the_expiry_and_not_renewed_twice(regis
 
 
 def test_command_failed_2400_means_not_done_and_the_retry_sends_it(registry, epp_server):
-    from reseller.registry.base import RegistryUnavailable
+    from reseller.registry.errors import RegistryUnavailable
 
     epp_server.inject("create", "unavailable")
     with pytest.raises(RegistryUnavailable):

@@ -15,7 +15,7 @@ from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
 from reseller.domains import contacts, orders
 from reseller.domains.models import Domain, Order
-from reseller.registry.base import RegistryTimeout
+from reseller.registry.errors import RegistryTimeout
 from tests.support.domains import CONTACT
 from tests.support.epp import client_registries, epp_router, transfer_request_frame
 from tests.support.epp_hostile import HostileServer
@@ -134,8 +134,8 @@ def test_a_taken_name_releases_the_hold_and_charges_nothing(placed, epp_server):
 
 @pytest.mark.parametrize("mode", ["doctype", "malformed", "oversized"])
 def test_a_registry_answering_garbage_charges_nothing(placed, epp_app, epp_server, mode):
-    from reseller.registry import registry_from_config
     from reseller.registry.epp.server import server_context
+    from reseller.registry.services import registry_from_config
 
     reseller_id, order_id, reference = placed
     pki = epp_server.pki

@@ -12,7 +12,7 @@ from reseller.core.events import Event
 from reseller.core.extensions import db
 from reseller.domains import orders
 from reseller.domains.models import Domain, Order
-from reseller.registry.base import RegistryTimeout
+from reseller.registry.errors import RegistryTimeout
 from reseller.registry.sandbox import SimulatedCrash
 from tests.support.domains import available, fund, install_catalogue, make_contact, sandbox
 from wallet import services as wallet
@@ -119,7 +119,7 @@ def test_a_timeout_after_success_is_retried_with_the_same_transaction(reseller, 
 def test_an_unreachable_registry_leaves_the_order_held_for_a_retry(reseller, jobs):
     order_id, reference = place(reseller)
     sandbox().inject("*", "unavailable")
-    from reseller.registry.base import RegistryUnavailable
+    from reseller.registry.errors import RegistryUnavailable
 
     with pytest.raises(RegistryUnavailable):
         jobs.run_all()

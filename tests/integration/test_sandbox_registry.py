@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from reseller.core.clock import clock
-from reseller.registry.base import RegistryRejected, RegistryTimeout, RegistryUnavailable
+from reseller.registry.errors import RegistryRejected, RegistryTimeout, RegistryUnavailable
 from reseller.registry.sandbox import SandboxRegistry
 
 

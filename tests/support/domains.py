@@ -8,7 +8,7 @@ from reseller.catalog import services as catalog
 from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
 from reseller.domains import contacts
-from reseller.registry import get_registry
+from reseller.registry.services import get_registry
 from wallet import services as wallet
 from wallet.money import Money
 

@@ -264,7 +264,7 @@ def client_registries(handle: EppServerHandle, *, tlds: tuple[str, ...] = ("fi",
 
 def epp_router(handle: EppServerHandle, **options: Any):
     """Our ``REGISTRY_ADAPTER=epp`` registry, logged in to ``handle``'s server."""
-    from reseller.registry import registry_from_config
+    from reseller.registry.services import registry_from_config
 
     return registry_from_config({"REGISTRY_ADAPTER": "epp",
                                  "REGISTRY_CLIENT_ID": handle.client_id,

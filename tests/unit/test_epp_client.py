@@ -10,12 +10,6 @@ from decimal import Decimal
 import pytest
 from lxml import etree
 
-from reseller.registry.base import (
-    DomainInfo,
-    RegistryRejected,
-    RegistryTimeout,
-    RegistryUnavailable,
-)
 from reseller.registry.epp import commands as cmd
 from reseller.registry.epp import schema, wire
 from reseller.registry.epp.adapter import EppRegistry
@@ -33,6 +27,8 @@ from reseller.registry.epp.responses import (
 )
 from reseller.registry.epp.server.frames import DOMAIN, FEE, RGP, SECDNS, Reply, response
 from reseller.registry.epp.wire import NS
+from reseller.registry.errors import RegistryRejected, RegistryTimeout, RegistryUnavailable
+from reseller.registry.models import DomainInfo
 from tests.support.epp_hostile import HostileServer
 
 DS = {"key_tag": 12345, "algorithm": 13, "digest_type": 2, "digest": "ab" * 32}

@@ -6,9 +6,9 @@ import json
 import pytest
 
 from reseller.core.config import ConfigError
-from reseller.registry import registry_from_config
-from reseller.registry.base import RegistryRejected
 from reseller.registry.epp.router import EppRouter
+from reseller.registry.errors import RegistryRejected
+from reseller.registry.services import registry_from_config
 
 GOOD = {"name": "traficom", "tlds": ["fi", "ax.fi"], "host": "epp.example",
         "client_id": "tunnus-fi", "password": "pw-123456", "profile": "fi"}

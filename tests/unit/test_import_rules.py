@@ -1,14 +1,21 @@
 """Architecture rules, counting imports inside functions too: the kernel imports nothing
 above itself; wallet/whitelabel import only the kernel; only the entry points import whole
-features; one commit point."""
+features; features use each other only through their public modules and never in a loop;
+one commit point."""
 
 import ast
+from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("reseller", "wallet", "whitelabel")
 # The modules that wire or run the whole application (wsgi.py imports app.py).
 ENTRY_POINTS = {"reseller/app.py", "reseller/worker.py", "reseller/cli.py"}
+# What a feature offers the others; everything else in it is its own business.
+PUBLIC_MODULES = ("services", "models", "errors")
+# The domain-side features, checked with the helpers below (which take any set of them).
+DOMAIN_SIDE = {f"reseller.{name}" for name in
+               ("dns", "domains", "registry", "catalog", "whmcs", "rdap", "whois")}
 
 
 def _module_of(path: Path) -> str:
@@ -62,6 +69,75 @@ def _features() -> set[str]:
 
 def _within(name: str, package: str) -> bool:
     return name == package or name.startswith(package + ".")
+
+
+def _is_module(name: str) -> bool:
+    path = ROOT.joinpath(*name.split("."))
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
+
+
+def _imported_modules(path: Path) -> set[str]:
+    package = _module_of(path) if path.name == "__init__.py" else _module_of(path.parent)
+    return _imported_modules_in(path.read_text(), package)
+
+
+def _imported_modules_in(source: str, own: str) -> set[str]:
+    """The modules ``source`` imports, anywhere (functions included): ``from a import b``
+    is the module ``a.b`` when there is one, else ``a`` (``b`` is a name in it); relative
+    ones resolved against the package ``own``."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = own.split(".")[:len(own.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            for alias in node.names:
+                found.add(f"{base}.{alias.name}" if _is_module(f"{base}.{alias.name}") else base)
+    return found
+
+
+def _cross_feature_imports(features: set[str]):
+    """(file, its feature, the other feature, module) for every import, functions
+    included, of one of ``features`` from another of them."""
+    for feature in sorted(features):
+        for path in _sources(feature.replace(".", "/")):
+            for module in sorted(_imported_modules(path)):
+                other = next((f for f in features if _within(module, f)), None)
+                if other is not None and other != feature:
+                    yield path, feature, other, module
+
+
+def _private_reaches(features: set[str]) -> list[str]:
+    """Imports among ``features`` of anything but another feature's public modules."""
+    return [f"{path.relative_to(ROOT)} imports {module}"
+            for path, _, other, module in _cross_feature_imports(features)
+            if not any(_within(module, f"{other}.{public}") for public in PUBLIC_MODULES)]
+
+
+def _feature_graph(features: set[str]) -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = defaultdict(set)
+    for _, feature, other, _ in _cross_feature_imports(features):
+        graph[feature].add(other)
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every loop of the graph (each once, from its smallest node): ``[a, b, a]``."""
+    found: list[list[str]] = []
+
+    def walk(start: str, path: list[str]) -> None:
+        for nxt in sorted(graph.get(path[-1], ())):
+            if nxt == start:
+                found.append([*path, start])
+            elif nxt > start and nxt not in path:
+                walk(start, [*path, nxt])
+
+    for node in sorted(graph):
+        walk(node, [node])
+    return found
 
 
 def test_core_imports_nothing_outside_core():
@@ -135,6 +211,30 @@ def test_the_rules_see_imports_inside_functions_and_relative_ones():
     source = "def f():\n    from reseller.dns import services\n    from ..domains import names\n"
     assert {"reseller.dns.services", "reseller.domains.names"} <= _imported_names(
         source, "reseller.core")
+
+
+def test_domain_side_features_use_each_other_only_through_public_modules():
+    """e.g. whmcs → ``reseller.domains.services``, never ``reseller.domains.orders``."""
+    assert _private_reaches(DOMAIN_SIDE) == []
+
+
+def test_domain_side_features_import_each_other_in_no_loop():
+    """Package level, functions included: DNS reacts to domain events instead of domains
+    calling DNS; the registry's CLI runs the domains' poll job by name."""
+    graph = _feature_graph(DOMAIN_SIDE)
+    assert graph["reseller.dns"] == {"reseller.domains"}  # the helpers do see the edges
+    assert _cycles(graph) == []
+
+
+def test_the_feature_rules_see_loops_and_private_modules():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": set()}) == [["a", "b", "c", "a"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+    source = ("def f():\n    from reseller.domains import names, services\n"
+              "    from reseller.domains.records import get_domain\n"
+              "    from ..registry import get_registry\n")
+    assert _imported_modules_in(source, "reseller.whmcs") == {
+        "reseller.domains.names", "reseller.domains.services", "reseller.domains.records",
+        "reseller.registry"}
 
 
 def test_only_core_db_commits():

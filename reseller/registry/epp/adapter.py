@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import zlib
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -17,22 +18,15 @@ from typing import Any
 
 from lxml import etree
 
-from reseller.catalog.rules import add_years
-from reseller.registry.base import (
-    Availability,
-    DomainInfo,
-    Message,
-    Outcome,
-    RegistryRejected,
-    RegistryUnavailable,
-    TransferInfo,
-)
+from reseller.catalog.models import add_years
 from reseller.registry.epp import commands as cmd
 from reseller.registry.epp import journal, resolve
 from reseller.registry.epp import responses as rsp
 from reseller.registry.epp.client import Pool, Session, new_trid
 from reseller.registry.epp.profiles import Profile
 from reseller.registry.epp.wire import NS
+from reseller.registry.errors import RegistryRejected, RegistryUnavailable
+from reseller.registry.models import Availability, DomainInfo, Message, Outcome, TransferInfo
 from reseller.registry.sandbox_state import decode_result, encode_result
 
 log = logging.getLogger(__name__)
@@ -383,6 +377,4 @@ class EppRegistry:
 
 def _number(raw: str) -> int:
     """A stable positive number for a registry's non-numeric message id (e.g. a UUID)."""
-    import zlib
-
     return zlib.crc32(raw.encode()) or 1

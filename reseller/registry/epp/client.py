@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from reseller.registry.base import RegistryTimeout, RegistryUnavailable
 from reseller.registry.epp import commands, wire
 from reseller.registry.epp.responses import ProtocolError, Response, parse_response
 from reseller.registry.epp.wire import NS, OBJECT_URIS
+from reseller.registry.errors import RegistryTimeout, RegistryUnavailable
 
 log = logging.getLogger(__name__)
 

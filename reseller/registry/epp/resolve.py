@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from reseller.registry.base import DomainInfo, Outcome, RegistryTimeout
 from reseller.registry.epp import commands as cmd
 from reseller.registry.epp import journal
 from reseller.registry.epp.profiles import Profile
+from reseller.registry.errors import RegistryTimeout
+from reseller.registry.models import DomainInfo, Outcome
 
 if TYPE_CHECKING:
     from reseller.registry.epp.adapter import EppRegistry

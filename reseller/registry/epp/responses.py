@@ -13,17 +13,10 @@ from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
-from reseller.registry.base import (
-    Availability,
-    DomainInfo,
-    Message,
-    RegistryRejected,
-    RegistryTimeout,
-    RegistryUnavailable,
-    TransferInfo,
-)
 from reseller.registry.epp.elements import FEE_URI
 from reseller.registry.epp.wire import NS
+from reseller.registry.errors import RegistryRejected, RegistryTimeout, RegistryUnavailable
+from reseller.registry.models import Availability, DomainInfo, Message, TransferInfo
 
 NS_ALL = {**NS, "fee": FEE_URI}
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -15,18 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from reseller.core.config import ConfigError
-from reseller.registry.base import (
-    DomainInfo,
-    Message,
-    Outcome,
-    RegistryRejected,
-    TransferInfo,
-)
 from reseller.registry.epp import journal
 from reseller.registry.epp.adapter import EppRegistry
 from reseller.registry.epp.client import Endpoint, Pool
 from reseller.registry.epp.profiles import profile as find_profile
 from reseller.registry.epp.wire import NS, OBJECT_URIS
+from reseller.registry.errors import RegistryRejected
+from reseller.registry.models import DomainInfo, Message, Outcome, TransferInfo
 
 REQUIRED = ("name", "tlds", "host", "client_id")
 

@@ -9,15 +9,15 @@ from lxml import etree
 
 from reseller.core.clock import clock
 from reseller.registry.epp.elements import E164, postal_info
-from reseller.registry.epp.server.domain import roid
-from reseller.registry.epp.server.frames import CONTACT, Reply, availability, timestamp
-from reseller.registry.epp.server.session import (
+from reseller.registry.epp.server.context import (
     CommandError,
     Context,
     existing,
     required,
     texts,
 )
+from reseller.registry.epp.server.domain import roid
+from reseller.registry.epp.server.frames import CONTACT, Reply, availability, timestamp
 from reseller.registry.epp.wire import NS
 from reseller.registry.sandbox_models import SandboxContact
 

@@ -12,11 +12,11 @@ from decimal import Decimal
 
 from lxml import etree
 
-from reseller.registry.base import DomainInfo, TransferInfo
+from reseller.registry.epp.server.context import CommandError, Context, required, texts
 from reseller.registry.epp.server.frames import DOMAIN, FEE, FEE_URI, RGP, SECDNS, Reply
 from reseller.registry.epp.server.frames import timestamp as _when
-from reseller.registry.epp.server.session import CommandError, Context, required, texts
 from reseller.registry.epp.wire import NS
+from reseller.registry.models import DomainInfo, TransferInfo
 from reseller.registry.sandbox_state import premium_fee
 
 CLIENT_STATUSES = {"clientTransferProhibited": "locked", "clientHold": "hold"}

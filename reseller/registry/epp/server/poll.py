@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from lxml import etree
 
-from reseller.registry.base import Message
+from reseller.registry.epp.server.context import CommandError, Context
 from reseller.registry.epp.server.domain import transfer_data
 from reseller.registry.epp.server.frames import Reply
-from reseller.registry.epp.server.session import CommandError, Context
+from reseller.registry.models import Message
 
 TEXTS = {
     "transfer_requested": "Transfer requested by {gaining}; approve or reject it",

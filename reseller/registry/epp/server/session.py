@@ -9,9 +9,8 @@ from __future__ import annotations
 import hmac
 import logging
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 from flask import Flask
 from lxml import etree
@@ -19,29 +18,22 @@ from lxml import etree
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
-from reseller.registry.base import RegistryRejected, RegistryTimeout, RegistryUnavailable
 from reseller.registry.epp import schema, wire
+from reseller.registry.epp.server import contact, domain, host
+from reseller.registry.epp.server.context import CommandError, Context, Handler
 from reseller.registry.epp.server.frames import SERVER_EXTENSIONS, Reply, greeting, response
+from reseller.registry.epp.server.poll import poll
 from reseller.registry.epp.wire import NS, OBJECT_URIS
-from reseller.registry.sandbox import SandboxRegistry, SimulatedCrash
+from reseller.registry.errors import RegistryRejected, RegistryTimeout, RegistryUnavailable
+from reseller.registry.sandbox import SimulatedCrash
 
 if TYPE_CHECKING:
     from reseller.registry.epp.server.listener import EppServer
 
 log = logging.getLogger(__name__)
-T = TypeVar("T", bound=Any)
 MAX_LOGIN_FAILURES = 3
 VERBS = frozenset({"check", "create", "delete", "info", "login", "logout", "poll", "renew",
                    "transfer", "update"})
-
-
-class CommandError(Exception):
-    """A command the server refuses before the registry sees it (EPP 2xxx)."""
-
-    def __init__(self, code: int, message: str | None = None) -> None:
-        super().__init__(code, message)
-        self.code = code
-        self.message = message
 
 
 class DropConnection(Exception):
@@ -54,29 +46,7 @@ class Answer:
     close: bool = False
 
 
-@dataclass
-class Context:
-    """What a command handler gets: the registrar's registry and the command's ids."""
-
-    registry: SandboxRegistry
-    client_id: str
-    transaction_id: str  # the clTRID, or our svTRID when the client sent none
-    extensions: list[etree._Element]  # the command's <extension> children
-    ext_uris: frozenset[str]  # extensions negotiated at login
-    op: str = ""  # the <transfer op="..."> or <poll op="...">
-    operation: str = ""  # the sandbox operation a ``drop`` fault is matched against
-
-    def extension(self, prefix: str, local: str, uri: str | None = None) -> etree._Element | None:
-        tag = f"{{{uri or NS[prefix]}}}{local}"
-        return next((e for e in self.extensions if e.tag == tag), None)
-
-
-Handler = Callable[[Context, etree._Element], Reply]
-
-
 def _handlers() -> dict[tuple[str, str], Handler]:
-    from reseller.registry.epp.server import contact, domain, host
-
     table: dict[tuple[str, str], Handler] = {}
     for module, uri in ((domain, NS["domain"]), (host, NS["host"]), (contact, NS["contact"])):
         for verb, handler in module.HANDLERS.items():
@@ -225,28 +195,4 @@ class Session:
             return Reply(2400)
 
     def _poll(self, context: Context, element: etree._Element) -> Reply:
-        from reseller.registry.epp.server.poll import poll
-
         return poll(context, element)
-
-
-def required(element: etree._Element, path: str) -> str:
-    """The text at ``path`` (``prefix:name/...``), or 2003 when it is missing or empty."""
-    value = (element.findtext(path, namespaces=NS) or "").strip()
-    if not value:
-        raise CommandError(2003, f"Required parameter missing: {path.rpartition(':')[2]}")
-    return value
-
-
-def texts(element: etree._Element, path: str) -> list[str]:
-    return [(e.text or "").strip() for e in element.findall(path, NS)]
-
-
-def existing(row: T | None, client_id: str, *, ours: bool = False) -> T:
-    """A host or contact row that must exist (2303) and, with ``ours``, be sponsored by
-    the logged-in registrar (2201)."""
-    if row is None:
-        raise CommandError(2303, "Object does not exist")
-    if ours and row.sponsor != client_id:
-        raise CommandError(2201, "Authorization error")
-    return row

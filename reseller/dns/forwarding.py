@@ -8,18 +8,13 @@ from urllib.parse import urlsplit, urlunsplit
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from reseller.core.errors import NotFound, ValidationFailed
+from reseller.core.errors import ValidationFailed
 from reseller.core.extensions import db
 from reseller.dns import services as dns
-from reseller.dns.models import Zone
+from reseller.dns.errors import ForwardNotFound
+from reseller.dns.models import Forward, Zone
 from reseller.dns.records import RR, origin, owner_name
 from reseller.dns.settings import DnsSettings
-from reseller.forwarding.models import Forward
-
-
-class ForwardNotFound(NotFound):
-    code = "forward_not_found"
-    title = _l("No URL forward for that host")
 
 
 def _fqdn(host: str, zone: str) -> str:

@@ -7,9 +7,7 @@ price of a command, and ``create``/``renew``/``restore``/``transfer_request`` ta
 the price the caller agreed to; a registry refuses a premium command whose ``fee`` is
 missing or below its price, so nothing is bought at a price nobody accepted.
 
-Errors say what the caller may do: ``RegistryRejected`` is final (release the money),
-``RegistryUnavailable`` means nothing happened (retry), ``RegistryTimeout`` means the
-outcome is unknown (retry with the same transaction id, or ask ``transaction``).
+Its failures are in ``reseller.registry.errors``.
 """
 
 from __future__ import annotations
@@ -18,27 +16,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
-
-
-class RegistryError(Exception):
-    """Base for registry failures."""
-
-
-class RegistryRejected(RegistryError):
-    """The registry refused the command (EPP 2xxx result); retrying will not help."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(f"{code} {message}")
-        self.code = code
-        self.message = message
-
-
-class RegistryUnavailable(RegistryError):
-    """The registry could not be reached; the command was not carried out."""
-
-
-class RegistryTimeout(RegistryError):
-    """No answer in time: the command may or may not have been carried out."""
 
 
 @dataclass(frozen=True)

@@ -5,71 +5,19 @@ Privacy and redaction are decided here once, so RDAP and WHOIS can never disagre
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import idna
 
 from reseller.accounts.models import Reseller
 from reseller.core.extensions import db
-from reseller.domains.records import find_live_domain
+from reseller.domains import services as domains
+from reseller.rdap.models import Brand, Person, Registrar, RegistrationData
 from whitelabel import brands
 
 # RDAP status values (RFC 8056 mapping of EPP statuses) for our domain states.
 _STATUS = {"active": ["active"], "expired": ["active", "auto renew period"],
            "redemption": ["redemption period", "pending delete"]}
-
-
-@dataclass(frozen=True)
-class Person:
-    handle: str
-    name: str
-    organization: str | None
-    email: str
-    phone: str
-    street: str
-    city: str
-    postal_code: str
-    country: str
-
-
-@dataclass(frozen=True)
-class Brand:
-    """Who the reseller is to its customers."""
-
-    name: str
-    url: str | None
-    email: str | None = None
-
-
-@dataclass(frozen=True)
-class Registrar:
-    name: str
-    iana_id: str
-    abuse_email: str
-    abuse_phone: str | None
-    url: str | None
-
-
-@dataclass(frozen=True)
-class RegistrationData:
-    handle: str
-    ldh_name: str
-    unicode_name: str
-    status: list[str]
-    created_at: datetime
-    expires_at: datetime
-    updated_at: datetime
-    nameservers: list[str]
-    ds: list[dict[str, Any]]
-    privacy: bool
-    registrant: Person | None  # None when privacy hides it
-    registrant_country: str | None
-    reseller: Brand
-    registrar: Registrar
-    locked: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def normalize_query(name: str) -> str:
@@ -109,7 +57,7 @@ def _person(contact: Any) -> Person:
 
 def lookup(name: str, config: Any) -> RegistrationData | None:
     """The public registration data of a live domain, or None if we do not have it."""
-    domain = find_live_domain(name)
+    domain = domains.find_live_domain(name)
     if domain is None or not domain.is_live:
         return None
     status = list(_STATUS.get(domain.status, ["active"]))
