@@ -98,7 +98,7 @@ def build_email(message: OutboxMessage) -> EmailMessage:
 
 
 def signed_bytes(message: OutboxMessage, *, neutral_key: str | None = None,
-                 neutral_selector: str = "tunnus") -> bytes:
+                 neutral_selector: str = "relay") -> bytes:
     """The wire form, DKIM-signed by the From domain's key when we hold one."""
     data = build_email(message).as_bytes(policy=policy.SMTP)  # CRLF, as on the wire
     domain = parseaddr(message.sender)[1].rpartition("@")[2].lower()
@@ -112,7 +112,7 @@ def signed_bytes(message: OutboxMessage, *, neutral_key: str | None = None,
 
 
 def deliver(message_id: int, mailer: Any, *, neutral_key: str | None = None,
-            neutral_selector: str = "tunnus", now: datetime | None = None) -> str | None:
+            neutral_selector: str = "relay", now: datetime | None = None) -> str | None:
     """Send one queued message; returns its state. Safe to run twice and concurrently:
     the row is locked (others skip it) and a sent message is not sent again."""
     stmt = sa.select(OutboxMessage).where(OutboxMessage.id == message_id)

@@ -45,7 +45,7 @@ class Settings:
             spf_include=config.get("SPF_INCLUDE") or f"_spf.{neutral}",
             dns_resolver=config.get("DNS_RESOLVER", ""),
             verification_days=int(config.get("REGISTRANT_VERIFICATION_DAYS", 15)),
-            neutral_dkim_selector=config.get("NEUTRAL_DKIM_SELECTOR", "tunnus"),
+            neutral_dkim_selector=config.get("NEUTRAL_DKIM_SELECTOR", "relay"),
             neutral_dkim_key=open(key_file).read() if key_file else None,  # noqa: SIM115
             operator_brand=config.get("OPERATOR_BRAND") or "Nimipalvelu",
         )

@@ -124,6 +124,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "REDIS_URL": env.get("REDIS_URL") or None,
         "JOBS_MODE": env.get("JOBS_MODE") or ("rq" if env.get("REDIS_URL") else "thread"),
         "BASE_URL": (env.get("BASE_URL") or f"http://127.0.0.1:{port}").rstrip("/"),
+        # RFC 9457 problem types: documented under the operator's own site (unset:
+        # BASE_URL/problems/).
+        "PROBLEM_TYPE_BASE": env.get("PROBLEM_TYPE_BASE") or None,
         "PORT": port,
         # Reverse proxies in front of gunicorn whose X-Forwarded-* headers we trust.
         "PROXY_FIX_HOPS": int(env.get("PROXY_FIX_HOPS", "0" if sandbox else "1")),
@@ -155,7 +158,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SPF_INCLUDE": env.get("SPF_INCLUDE") or None,
         # Resolver for sender-domain checks, "host" or "host:port"; empty = the system's.
         "DNS_RESOLVER": env.get("DNS_RESOLVER", ""),
-        "NEUTRAL_DKIM_SELECTOR": env.get("NEUTRAL_DKIM_SELECTOR", "tunnus"),
+        "NEUTRAL_DKIM_SELECTOR": env.get("NEUTRAL_DKIM_SELECTOR", "relay"),
         "NEUTRAL_DKIM_KEY_FILE": env.get("NEUTRAL_DKIM_KEY_FILE") or None,
         "REGISTRANT_VERIFICATION_DAYS": int(env.get("REGISTRANT_VERIFICATION_DAYS", "15")),
         "SMTP_HOST": env.get("SMTP_HOST") or None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, json
+from flask import Response, current_app, has_app_context, json
 from flask_babel import gettext, lazy_gettext
 
 from reseller.core.logs import current_request_id
@@ -30,7 +30,7 @@ class DomainError(Exception):
 
     def to_problem(self) -> dict[str, Any]:
         problem = {
-            "type": f"https://tunnus.dev/problems/{self.code.replace('_', '-')}",
+            "type": problem_type(self.code),
             "title": str(self.title),
             "status": self.status,
             "detail": str(self.detail or self.title),
@@ -42,6 +42,28 @@ class DomainError(Exception):
     def headers(self) -> dict[str, str]:
         """HTTP headers the refusal carries (a challenge, a Retry-After)."""
         return {}
+
+
+def problem_type(code: str) -> str:
+    """RFC 9457 ``type``: a URI on the operator's own site (``PROBLEM_TYPE_BASE``, by
+    default ``BASE_URL/problems/``) that documents the problem (``/problems/<slug>``);
+    never the platform's name."""
+    slug = code.replace("_", "-")
+    if not has_app_context():
+        return "about:blank"
+    config = current_app.config
+    return f"{config.get('PROBLEM_TYPE_BASE') or config['BASE_URL'] + '/problems/'}{slug}"
+
+
+def problem_kinds() -> dict[str, type[DomainError]]:
+    """Every refusal the code can raise, by ``code`` (for the problem documentation)."""
+    found: dict[str, type[DomainError]] = {}
+    todo = [DomainError]
+    while todo:
+        kind = todo.pop()
+        found.setdefault(kind.code, kind)
+        todo.extend(kind.__subclasses__())
+    return found
 
 
 class ValidationFailed(DomainError):

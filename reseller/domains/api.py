@@ -56,7 +56,7 @@ _PRICED = {409: {
             "price": {"$ref": "#/components/schemas/PriceOut"},
             "accept_price": {"type": ["string", "null"]},
             "premium": {"type": "boolean"}}}]},
-    "example": {"type": "https://tunnus.dev/problems/price-not-accepted",
+    "example": {"type": "https://portal.registrar.example/problems/price-not-accepted",
                 "title": "The price was not accepted", "status": 409,
                 "detail": "kauppa.fi is a premium name at 250.00 EUR (net); send "
                           "accept_price to buy it.",

@@ -137,3 +137,17 @@ def test_the_neutral_link_host_serves_no_platform_page(app, client):
             assert (response.status_code, response.get_data(as_text=True)) == (404, "Not found")
     finally:
         app.extensions.pop("whitelabel.settings", None)
+
+
+def test_problem_types_live_on_the_operators_site_and_document_the_problem(app, client,
+                                                                            factory):
+    """RFC 9457: an error's ``type`` is a URI of the operator's portal (never the
+    platform's name) that explains the problem when a developer opens it."""
+    api = factory.api(factory.reseller())
+    problem = api.get("/api/v1/domains/no-such-name.fi").get_json()
+    base = app.config["BASE_URL"]
+    assert problem["type"] == f"{base}/problems/{problem['code'].replace('_', '-')}"
+    page = client.get(problem["type"].removeprefix(base))
+    assert page.status_code == 200 and problem["code"] in page.get_data(as_text=True)
+    assert client.get("/problems/no-such-problem").status_code == 404
+    assert "tunnus.dev" not in client.get("/api/v1/openapi.json").get_data(as_text=True)

@@ -39,13 +39,13 @@ STANDARD_ERRORS = {
 ERROR_EXAMPLES = {
     401: {"type": "about:blank", "title": "Authentication required", "status": 401,
           "detail": "Send 'Authorization: Bearer <token>'.", "code": "unauthorized"},
-    404: {"type": "https://tunnus.dev/problems/not-found", "title": "Not found", "status": 404,
+    404: {"type": "https://portal.registrar.example/problems/not-found", "title": "Not found", "status": 404,
           "detail": "Not found", "code": "not_found"},
-    422: {"type": "https://tunnus.dev/problems/validation-failed",
+    422: {"type": "https://portal.registrar.example/problems/validation-failed",
           "title": "The request has invalid fields", "status": 422,
           "detail": "Correct the fields listed in errors.", "code": "validation_failed",
           "errors": {"name": ["Missing data for required field."]}},
-    429: {"type": "https://tunnus.dev/problems/rate-limited", "title": "Rate limit exceeded",
+    429: {"type": "https://portal.registrar.example/problems/rate-limited", "title": "Rate limit exceeded",
           "status": 429, "detail": "Your plan allows 20000 per 1 hour.", "code": "rate_limited"},
 }
 

@@ -19,7 +19,7 @@ from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 
 from reseller.core.config import DEFAULT_RATE_LIMITS
-from reseller.core.errors import DomainError, problem_response
+from reseller.core.errors import DomainError, problem_response, problem_type
 from reseller.core.web.auth import current_principal
 
 UNLIMITED = "unlimited"
@@ -98,7 +98,7 @@ def _add_headers(response: Response) -> Response:
 
 def _too_many(error: RateLimitExceeded) -> Response:
     problem = {
-        "type": "https://tunnus.dev/problems/rate-limited",
+        "type": problem_type("rate_limited"),
         "title": "Rate limit exceeded",
         "status": 429,
         "detail": f"Your plan allows {error.description}. Wait for Retry-After seconds.",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, abort, current_app, jsonify, render_template
 
+from reseller.core.errors import problem_kinds
 from reseller.core.extensions import db
 from reseller.core.web.openapi import build_spec, doc
 
@@ -24,6 +25,15 @@ def openapi():
 def docs():
     spec = build_spec(current_app)
     return render_template("api/docs.html", spec=spec)
+
+
+@root.get("/problems/<slug>")
+def problem(slug: str):
+    """What a problem ``type`` names: its code, status and meaning (RFC 9457 §3.1.1)."""
+    kind = problem_kinds().get(slug.replace("-", "_"))
+    if kind is None:
+        abort(404)
+    return render_template("api/problem.html", kind=kind)
 
 
 @root.get("/healthz")
