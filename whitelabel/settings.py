@@ -21,7 +21,7 @@ class Settings:
     spf_include: str
     dns_resolver: str
     verification_days: int
-    neutral_dkim_selector: str = "tunnus"
+    neutral_dkim_selector: str = "relay"
     neutral_dkim_key: str | None = None
     # The operator's brand: only on what resellers see, never on what registrants see.
     operator_brand: str = "Nimipalvelu"
