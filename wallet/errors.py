@@ -125,6 +125,13 @@ class BankEntryAllocated(Conflict):
     title = _l("The bank statement entry was already allocated")
 
 
+class BankEntryNotACredit(Conflict):
+    """A returned payment takes money back; it cannot be credited to anyone."""
+
+    code = "bank_entry_not_a_credit"
+    title = _l("A returned payment cannot be credited to a reseller")
+
+
 class InvalidStatement(DomainError):
     status = 422
     code = "invalid_statement"

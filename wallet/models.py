@@ -30,7 +30,12 @@ def _now() -> datetime:
 
 
 class Wallet(db.Model):
-    """One per reseller. ``funds``/``held``/``receivable`` are ledger balances, cached."""
+    """One per reseller. ``funds``/``held``/``receivable`` are ledger balances, cached.
+
+    Prepaid funds go below zero only when money already credited is taken back (a
+    returned bank payment, a refund or chargeback: ``wallet.reversals``); every charge
+    checks that the funds cover it, so a negative balance refuses orders until settled.
+    """
 
     __tablename__ = "wallets"
 
@@ -54,7 +59,6 @@ class Wallet(db.Model):
 
     __table_args__ = (
         sa.CheckConstraint("payment_mode IN ('prepaid', 'postpaid')", name="payment_mode"),
-        sa.CheckConstraint("payment_mode = 'postpaid' OR funds >= 0", name="prepaid_not_negative"),
         sa.CheckConstraint("held >= held_on_credit AND held_on_credit >= 0",
                            name="held_not_negative"),
         sa.CheckConstraint("credit_limit >= 0", name="credit_limit_not_negative"),
@@ -327,12 +331,24 @@ class Withdrawal(db.Model):
 
 
 class BankEntry(db.Model):
-    """A credit line from an imported bank statement (camt.054/053), imported once."""
+    """A payment from an imported bank statement (camt.054/053), imported once.
+
+    One row per payment: a batch entry's payments each get a row (``entry_key`` is the
+    entry's key plus ``/<position>``), all sharing ``entry_ref``, the entry's key (account
+    + archive reference + booking date + amount) by which a statement imported again is
+    recognised. ``direction`` "reversal" rows are returned payments (a debit with
+    ``RvslInd``), linked to the credit they take back by ``reverses_id``.
+    """
 
     __tablename__ = "wallet_bank_entries"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     entry_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    entry_ref: Mapped[str | None] = mapped_column(sa.String(200), index=True)
+    account: Mapped[str | None] = mapped_column(sa.String(34))
+    direction: Mapped[str] = mapped_column(sa.String(10), default="credit")
+    end_to_end_id: Mapped[str | None] = mapped_column(sa.String(35))
+    reverses_id: Mapped[int | None] = mapped_column(sa.ForeignKey("wallet_bank_entries.id"))
     statement_id: Mapped[str | None] = mapped_column(sa.String(120))
     currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")
     amount: Mapped[Decimal] = mapped_column(Cents)
@@ -347,8 +363,9 @@ class BankEntry(db.Model):
     allocated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
-        sa.CheckConstraint("state IN ('matched', 'unmatched', 'allocated', 'ignored')",
-                           name="state"),
+        sa.CheckConstraint("state IN ('matched', 'unmatched', 'allocated', 'ignored', "
+                           "'reversed')", name="state"),
+        sa.CheckConstraint("direction IN ('credit', 'reversal')", name="direction"),
         sa.Index("ix_wallet_bank_entries_state", "state"),
     )
 

@@ -314,6 +314,23 @@ def mark_invoice_paid(*, invoice_number: str, amount: Decimal, paid_at: datetime
     return invoice
 
 
+def reopen_after_reversal(*, invoice_id: int, amount: Decimal) -> str:
+    """A payment of ``amount`` on the invoice was taken back (returned, refunded, charged
+    back): it no longer counts, and a paid invoice it had settled is open again.
+
+    Late-payment interest computed at settlement is dropped unless another invoice has
+    charged it already; it is computed afresh when the invoice is paid again.
+    """
+    invoice = _lock_invoice(db.session.get(Invoice, invoice_id).number)
+    invoice.paid_amount = max(invoice.paid_amount - amount, ZERO)
+    if invoice.status == "paid" and invoice.paid_amount < invoice.total - invoice.credited_total:
+        invoice.status, invoice.paid_at = "open", None
+        if invoice.interest_charged_on_id is None:
+            invoice.interest_amount = ZERO
+    db.session.flush()
+    return invoice.number
+
+
 def pay_by_reference(*, reference: str, amount: Decimal, paid_at: datetime,
                      settings: InvoicingSettings, method: str = "bank_transfer") -> Invoice | None:
     """For the bank-statement import: pay the invoice a transfer's reference points at.
