@@ -20,7 +20,7 @@ from reseller.core.events import record_event
 from reseller.core.extensions import db
 from wallet import ledger, services
 from wallet.invoices import services as invoices
-from wallet.models import LedgerTransfer
+from wallet.models import LedgerEntry, LedgerTransfer, TopUp
 from wallet.money import LEDGER_CURRENCY
 
 ZERO = Decimal("0.00")
@@ -63,3 +63,47 @@ def reverse_payment(*, reseller_id: int, original: str, reference: str, amount: 
                      "balance": wallet.balance.as_string(),
                      "negative": wallet.payment_mode == "prepaid" and wallet.funds.is_negative()})
     return True
+
+
+def reverse_topup(topup: TopUp, *, amount: Decimal, reference: str, reason: str) -> bool:
+    """Take ``amount`` of a paid top-up (or invoice payment) back, once per ``reference``.
+
+    The reseller's part comes back first, then the surcharge: a full refund reverses both,
+    a partial one what the reseller got before the operator's fee.
+    """
+    from_reseller = min(amount, topup.amount - min(topup.reversed_amount, topup.amount))
+    surcharge = amount - from_reseller
+    posted = reverse_payment(reseller_id=topup.reseller_id, original=f"topup:{topup.id}",
+                             reference=reference, amount=from_reseller, surcharge=surcharge,
+                             provider=topup.provider, method=topup.method, reason=reason,
+                             invoice_id=topup.invoice_id)
+    if posted:
+        topup.reversed_amount += amount
+        db.session.flush()
+    return posted
+
+
+def reinstate_payment(topup: TopUp, *, reference: str, original: str) -> bool:
+    """Give back what the reversal ``original`` took (a chargeback won), once."""
+    taken = original_transfer(original)
+    if taken is None or original_transfer(reference) is not None:
+        return False
+    legs = [ledger.Leg(entry.account, -entry.amount, entry.reseller_id)
+            for entry in db.session.scalars(sa.select(LedgerEntry).where(
+                LedgerEntry.transfer_reference == original))]
+    amount = sum((leg.amount for leg in legs if leg.account.startswith(
+        ledger.CLEARING_PREFIX)), ZERO)  # back at the provider: a debit again
+    if invoice_id := topup.invoice_id:
+        from_reseller = sum((-leg.amount for leg in legs if leg.reseller_id), ZERO)
+        invoices.reapply_after_reinstatement(invoice_id=invoice_id, amount=from_reseller)
+    posted = services.post_payment(reseller_id=topup.reseller_id, legs=legs,
+                                   reference=reference, kind="reversal", reverses=original,
+                                   description="Chargeback decided in our favour")
+    if posted:
+        topup.reversed_amount -= amount
+        record_event(reseller_id=topup.reseller_id, type="wallet.topup_received",
+                     dedupe_key=f"wallet.topup_received:{reference}"[:200], data={
+                         "amount": f"{amount:.2f}", "currency": LEDGER_CURRENCY,
+                         "method": topup.method})
+        db.session.flush()
+    return posted

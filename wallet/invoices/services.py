@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from reseller.core.clock import clock
 from reseller.core.events import record_event
 from reseller.core.extensions import db
 from wallet.invoices import booking, numbering, vat
@@ -329,6 +330,15 @@ def reopen_after_reversal(*, invoice_id: int, amount: Decimal) -> str:
             invoice.interest_amount = ZERO
     db.session.flush()
     return invoice.number
+
+
+def reapply_after_reinstatement(*, invoice_id: int, amount: Decimal) -> None:
+    """A reversed payment came back (a chargeback won): it counts again on the invoice."""
+    invoice = _lock_invoice(db.session.get(Invoice, invoice_id).number)
+    invoice.paid_amount += amount
+    if invoice.status == "open" and invoice.paid_amount >= invoice.total - invoice.credited_total:
+        invoice.status, invoice.paid_at = "paid", clock.now()
+    db.session.flush()
 
 
 def pay_by_reference(*, reference: str, amount: Decimal, paid_at: datetime,

@@ -20,8 +20,13 @@ from typing import Any
 from wallet.errors import InvalidPaymentNotice, InvalidSignature
 from wallet.payments import Notice
 
-PAID = {"PAYMENT.CAPTURE.COMPLETED", "CHECKOUT.ORDER.COMPLETED"}
-CANCELLED = {"PAYMENT.CAPTURE.DENIED", "PAYMENT.CAPTURE.DECLINED", "CHECKOUT.ORDER.VOIDED"}
+# Captures (``resource`` is a capture); orders (``resource`` is an Orders v2 order); refunds
+# and reversals (``resource`` is a refund, whose ``up`` link names the capture).
+CAPTURE_EVENTS = {"PAYMENT.CAPTURE.COMPLETED": "paid", "PAYMENT.CAPTURE.PENDING": "pending",
+                  "PAYMENT.CAPTURE.DENIED": "cancelled", "PAYMENT.CAPTURE.DECLINED": "cancelled"}
+ORDER_EVENTS = {"CHECKOUT.ORDER.COMPLETED": "paid", "CHECKOUT.ORDER.APPROVED": "pending",
+                "CHECKOUT.ORDER.VOIDED": "cancelled"}
+REVERSAL_EVENTS = ("PAYMENT.CAPTURE.REFUNDED", "PAYMENT.CAPTURE.REVERSED")
 
 
 def signed_message(transmission_id: str, timestamp: str, webhook_id: str, body: bytes) -> bytes:
@@ -77,13 +82,51 @@ class PayPalProvider:
         verify(headers, body, webhook_id=self.webhook_id, cert_pem=self.cert_pem, now=now,
                tolerance=self.tolerance)
         try:
-            event = json.loads(body)
-            resource = event["resource"]
-            token = resource["custom_id"]
-            amount = Decimal(resource["amount"]["value"])
-            kind = event["event_type"]
-            event_id = str(event["id"])
-        except (ValueError, KeyError, TypeError, InvalidOperation) as error:
+            return parse_event(self.name, json.loads(body))
+        except (ValueError, KeyError, TypeError, IndexError, InvalidOperation) as error:
             raise InvalidPaymentNotice() from error
-        status = "paid" if kind in PAID else "cancelled" if kind in CANCELLED else "pending"
-        return Notice(self.name, event_id, str(token), status, amount, resource.get("id"), event)
+
+
+def _amount(amount: dict[str, Any]) -> tuple[Decimal, str]:
+    return abs(Decimal(str(amount["value"]))), str(amount["currency_code"]).upper()
+
+
+def parse_event(provider: str, event: dict[str, Any]) -> Notice:
+    """A PayPal webhook event (Orders v2 / Payments v2 resources) as a Notice."""
+    kind, event_id, resource = str(event["event_type"]), str(event["id"]), event["resource"]
+    if kind in CAPTURE_EVENTS:
+        amount, currency = _amount(resource["amount"])
+        status = CAPTURE_EVENTS[kind]
+        if status == "paid" and resource.get("status", "COMPLETED") != "COMPLETED":
+            status = "pending"
+        return Notice(provider, event_id, str(resource["custom_id"]), status, amount,
+                      str(resource["id"]), event, currency=currency)
+    if kind in ORDER_EVENTS:
+        return _order_notice(provider, event_id, kind, resource, event)
+    if kind in REVERSAL_EVENTS:
+        amount, currency = _amount(resource["amount"])
+        capture = next((link["href"].rstrip("/").rsplit("/", 1)[-1]
+                        for link in resource.get("links", []) if link.get("rel") == "up"), None)
+        return Notice(provider, event_id, resource.get("custom_id"), "reversed", amount,
+                      capture, event, currency=currency, reversal_id=str(resource["id"]))
+    return Notice(provider, event_id, None, "ignored", None, None, event)
+
+
+def _order_notice(provider: str, event_id: str, kind: str, order: dict[str, Any],
+                  event: Any) -> Notice:
+    """An order: paid only with a completed capture (its amount and id are the payment)."""
+    unit = order["purchase_units"][0]
+    token = str(unit.get("custom_id") or unit["reference_id"])
+    captures = [capture for capture in (unit.get("payments") or {}).get("captures", [])
+                if capture.get("status") == "COMPLETED"]
+    status = ORDER_EVENTS[kind]
+    if status == "paid" and not captures:
+        status = "pending"  # completed without a completed capture: no money yet
+    if captures:
+        amounts = [_amount(capture["amount"]) for capture in captures]
+        currency = amounts[0][1] if len({c for _, c in amounts}) == 1 else "mixed"
+        return Notice(provider, event_id, token, status, sum(a for a, _ in amounts),
+                      str(captures[0]["id"]), event, currency=currency)
+    amount, currency = _amount(unit["amount"])
+    return Notice(provider, event_id, token, status, amount, str(order["id"]), event,
+                  currency=currency)

@@ -15,7 +15,11 @@ from wallet.errors import InvalidPaymentNotice, InvalidSignature
 from wallet.payments import Notice
 
 ALGORITHMS = {"sha256": hashlib.sha256, "sha512": hashlib.sha512}
-STATUS = {"ok": "paid", "fail": "cancelled", "pending": "pending", "delayed": "pending"}
+# Paytrail's payment statuses: ``new`` (created, not paid), ``pending`` / ``delayed``
+# (the bank or provider has not confirmed yet: a later callback will), ``ok``, ``fail``.
+# Paytrail takes euros only, so its callbacks carry no currency.
+STATUS = {"ok": "paid", "fail": "cancelled", "pending": "pending", "delayed": "pending",
+          "new": "pending"}
 
 
 def signature(params: Mapping[str, str], secret: str, body: str = "") -> str:
@@ -61,5 +65,5 @@ class PaytrailProvider:
         except (KeyError, ValueError) as error:
             raise InvalidPaymentNotice() from error
         # One transaction may call back several times as its status moves on.
-        return Notice(self.name, f"{transaction}:{status}", token, status,
-                      Decimal(cents).scaleb(-2), transaction, params)
+        return Notice(self.name, f"{transaction}:{params['checkout-status']}", token, status,
+                      Decimal(cents).scaleb(-2), transaction, params, currency="EUR")

@@ -82,7 +82,9 @@ class SandboxProvider:
         kind = "checkout.session.completed" if outcome == "paid" else "checkout.session.expired"
         body = json.dumps({
             "id": f"evt_sandbox_{uuid.uuid4().hex}", "type": kind,
-            "data": {"object": {"id": f"cs_sandbox_{token[:12]}", "metadata": {"topup": token},
+            "data": {"object": {"id": f"cs_sandbox_{token[:12]}", "object": "checkout.session",
+                                "metadata": {"topup": token},
+                                "payment_status": "paid" if outcome == "paid" else "unpaid",
                                 "amount_total": int(total.scaleb(2)), "currency": "eur"}},
         }).encode()
         return body, {card.HEADER: card.sign(body, self.secret, now),

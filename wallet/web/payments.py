@@ -40,6 +40,8 @@ def receive(provider: str, headers: Mapping[str, str], body: bytes,
         if notice.kind == "card_setup":
             return apply_setup_notice(notice)
         topup = topups.receive_notice(notice, settings=invoicing_settings())
+        if topup is None:  # acknowledged, so the provider stops retrying
+            return {"received": True, "topup": None, "state": None}
         return {"received": True, "topup": topup.id, "state": topup.state}
 
 
