@@ -88,6 +88,14 @@ def topup_by_token(token: str, *, lock: bool = False) -> TopUp:
     return topup
 
 
+def record_checkout(topup: TopUp, *, url: str, reference: str | None) -> None:
+    """The provider's hosted checkout for a pending top-up, created once and reused."""
+    topup.checkout_url = url[:2000]
+    if reference and not topup.provider_reference:
+        topup.provider_reference = reference[:120]
+    db.session.flush()
+
+
 def _topup_for(notice: Notice) -> TopUp | None:
     """The top-up a notice is about: by our token, else by the provider's payment id."""
     if notice.token:

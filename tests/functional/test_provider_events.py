@@ -18,12 +18,11 @@ import stripe
 from reseller.core.events import Event
 from reseller.core.extensions import db
 from tests.functional.test_payment_webhooks import _paypal_headers, _topup
-from tests.support import provider_apis
 from tests.support.live_payments import CARD_SECRET, PAYTRAIL_SECRET, live_payments
 from wallet import ledger, services
 from wallet.cards import active_card
 from wallet.errors import InvalidSignature
-from wallet.models import LedgerTransfer, PaymentIssue
+from wallet.models import LedgerTransfer, PaymentIssue, TopUp
 from wallet.money import Money
 from wallet.payments import card, paytrail
 
@@ -36,12 +35,7 @@ def live_app(app):
 
 @pytest.fixture
 def stripe_api(app, live_app):
-    api, server = provider_apis.start()
-    saved = {k: app.config.get(k) for k in ("CARD_API_URL", "CARD_API_KEY")}
-    app.config.update(CARD_API_URL=api.url, CARD_API_KEY=provider_apis.STRIPE_KEY)
-    yield api
-    app.config.update(saved)
-    server.shutdown()
+    return app.extensions["test.provider_apis"]
 
 
 def _post_stripe(client, event: dict):
@@ -288,3 +282,71 @@ def test_a_refund_for_a_payment_we_do_not_know_is_acknowledged_and_reported(clie
                                            "evt_unknown"))
     assert response.status_code == 200
     assert [i.kind for i in _issues()] == ["unknown_payment"]
+
+
+def test_live_top_ups_open_each_providers_hosted_checkout_once(factory, client, stripe_api):
+    reseller = factory.reseller()
+    api = factory.api(reseller)
+    urls = {}
+    for method, amount in (("card", "100.00"), ("paypal", "100.00"),
+                           ("online_banking", "20.00")):
+        body = api.post("/api/v1/wallet/topups", json={"amount": amount, "method": method})
+        assert body.status_code == 201, body.get_json()
+        urls[method] = body.get_json()["checkout_url"]
+        again = api.get(f"/api/v1/wallet/topups/{body.get_json()['id']}").get_json()
+        assert again["checkout_url"] == urls[method]  # reused, not a second checkout
+    token = {t.method: t.token for t in db.session.scalars(sa.select(TopUp).where(
+        TopUp.reseller_id == reseller.id))}
+    base = "http://tunnus.test/payments"
+
+    [session] = stripe_api.seen("POST", "/v1/checkout/sessions")
+    form = session.form
+    assert urls["card"].startswith("https://checkout.stripe.com/c/pay/cs_test_")
+    assert (form["mode"], form["line_items[0][price_data][currency]"],
+            form["line_items[0][price_data][unit_amount]"]) == ("payment", "eur", "10150")
+    assert form["metadata[topup]"] == form["payment_intent_data[metadata][topup]"] \
+        == token["card"]
+    assert form["success_url"] == f"{base}/card/return/{token['card']}?outcome=success"
+    assert session.headers["idempotency-key"] == f"checkout-{token['card']}"
+
+    [order] = stripe_api.seen("POST", "/v2/checkout/orders")
+    assert urls["paypal"].startswith("https://www.sandbox.paypal.com/checkoutnow?token=")
+    unit = order.json["purchase_units"][0]
+    assert (order.json["intent"], unit["custom_id"], unit["amount"]) == (
+        "CAPTURE", token["paypal"], {"currency_code": "EUR", "value": "102.00"})
+    assert order.headers["paypal-request-id"] == f"order-{token['paypal']}"
+    assert stripe_api.seen("POST", "/v1/oauth2/token")
+
+    [payment] = stripe_api.seen("POST", "/payments")  # the stand-in checked the signature
+    assert urls["online_banking"].startswith("https://pay.paytrail.com/pay/")
+    sent = payment.json
+    assert (sent["stamp"], sent["amount"], sent["currency"]) == (token["online_banking"], 2050,
+                                                                  "EUR")
+    assert sent["callbackUrls"]["success"] == "http://tunnus.test/payments/webhooks/online_banking"
+    assert sent["customer"]["email"]
+
+
+def test_paypal_payer_returning_captures_the_approved_order_once(factory, client, stripe_api):
+    reseller, api, body, topup = _topup(factory, "paypal", "50.00")
+    order = topup.provider_reference
+    assert order and body["checkout_url"].endswith(order)
+    back = client.get(f"/payments/paypal/return/{topup.token}",
+                      query_string={"outcome": "success", "token": order, "PayerID": "P1"})
+    assert back.status_code == 302
+    [capture] = stripe_api.seen("POST", f"/v2/checkout/orders/{order}/capture")
+    assert capture.headers["paypal-request-id"] == f"capture-{order}"
+    assert _available(api) == "0.00"  # credited only by PAYMENT.CAPTURE.COMPLETED
+    forged = client.get(f"/payments/paypal/return/{topup.token}",
+                        query_string={"outcome": "success", "token": "SOMEONE-ELSES"})
+    assert forged.status_code == 302
+    assert len(stripe_api.seen("POST", "/v2/checkout/orders/SOMEONE-ELSES")) == 0
+
+
+def test_an_unreachable_provider_is_a_clear_503(factory, app, live_app):
+    app.config["CARD_API_URL"] = "http://127.0.0.1:9"  # nothing listens there
+    reseller = factory.reseller()
+    response = factory.api(reseller).post("/api/v1/wallet/topups",
+                                          json={"amount": "10.00", "method": "card"})
+    assert response.status_code == 503
+    assert response.get_json()["code"] == "payment_provider_unavailable"
+    assert app.extensions["test.provider_apis"].seen("POST", "/v1/checkout/sessions") == []

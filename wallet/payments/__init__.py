@@ -24,7 +24,8 @@ METHODS = tuple(METHOD_PROVIDER)
 # for bank transfers the operator's account printed in the instructions.
 REQUIRED_SETTINGS = {
     "card": ("CARD_API_KEY", "CARD_WEBHOOK_SECRET"),
-    "paypal": ("PAYPAL_WEBHOOK_ID", "PAYPAL_CERT_FILE"),
+    "paypal": ("PAYPAL_CLIENT_ID", "PAYPAL_CLIENT_SECRET", "PAYPAL_WEBHOOK_ID",
+               "PAYPAL_CERT_FILE"),
     "online_banking": ("PAYTRAIL_ACCOUNT", "PAYTRAIL_SECRET"),
     "bank_transfer": ("OPERATOR_IBAN", "OPERATOR_BIC"),
 }
@@ -70,10 +71,35 @@ class Notice:
     cumulative: bool = False
 
 
+@dataclass(frozen=True)
+class Checkout:
+    """Where the payer goes (the provider's hosted page), and the provider's id for it."""
+
+    url: str
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """What a hosted checkout is created with."""
+
+    token: str  # our top-up token: the provider echoes it back in its callbacks
+    total: Decimal  # EUR, surcharge included
+    base_url: str
+    description: str
+    email: str | None = None
+    language: str = "fi"
+
+    def return_url(self, provider: str, outcome: str = "success") -> str:
+        return f"{self.base_url}/payments/{provider}/return/{self.token}?outcome={outcome}"
+
+
 class PaymentProvider(Protocol):
     name: str
 
     def checkout_url(self, *, token: str, total: Decimal, base_url: str) -> str: ...
+
+    def start_checkout(self, request: CheckoutRequest) -> Checkout: ...
 
     def parse(self, *, headers: Mapping[str, str], body: bytes,
               query: Mapping[str, str], now: int) -> Notice: ...

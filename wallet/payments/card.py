@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from wallet.errors import InvalidPaymentNotice, InvalidSignature, PaymentProviderUnavailable
-from wallet.payments import Notice
+from wallet.payments import Checkout, CheckoutRequest, Notice
 
 HEADER = "Stripe-Signature"
 # Stripe's zero-decimal currencies: their amounts are not in cents.
@@ -225,6 +225,28 @@ class CardProvider:
 
     def checkout_url(self, *, token: str, total: Decimal, base_url: str) -> str:
         return f"{base_url}/payments/card/checkout/{token}"
+
+    def start_checkout(self, request: CheckoutRequest) -> Checkout:
+        """A Stripe Checkout Session (mode=payment, one EUR line of the total) whose
+        session and PaymentIntent both carry our token in ``metadata[topup]``."""
+        form = {"mode": "payment", "client_reference_id": request.token,
+                "success_url": request.return_url(self.name),
+                "cancel_url": request.return_url(self.name, "cancelled"),
+                "line_items[0][quantity]": "1",
+                "line_items[0][price_data][currency]": "eur",
+                "line_items[0][price_data][unit_amount]": str(int(request.total.scaleb(2))),
+                "line_items[0][price_data][product_data][name]": request.description[:250],
+                "metadata[topup]": request.token,
+                "payment_intent_data[metadata][topup]": request.token,
+                "locale": request.language}
+        if request.email:
+            form["customer_email"] = request.email
+        try:
+            session = api_post(self.api_url, self.api_key, "/v1/checkout/sessions", form,
+                               idempotency_key=f"checkout-{request.token}")
+            return Checkout(str(session["url"]), str(session["id"]))
+        except (ProviderError, KeyError) as error:
+            raise PaymentProviderUnavailable() from error
 
     def parse(self, *, headers: Mapping[str, str], body: bytes, query: Mapping[str, str],
               now: int) -> Notice:
