@@ -7,6 +7,7 @@ references, lines and totals are never edited afterwards.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -30,6 +31,7 @@ from wallet.invoices.periods import Month, local_date
 from wallet.invoices.settings import InvoicingSettings, Party
 from wallet.models import Purchase
 
+log = logging.getLogger("tunnus.wallet")
 CENT = Decimal("0.01")
 
 
@@ -285,6 +287,11 @@ def late_interest(*, amount: Decimal, due_date: date, paid_on: date,
     if days <= 0 or amount <= 0:
         return ZERO
     half_year = date(due_date.year, 1 if due_date.month <= 6 else 7, 1)
+    if not any(start == half_year for start, _ in settings.reference_rates.entries):
+        log.warning("LATE_INTEREST_REFERENCE_RATES has no reference rate for the half-year "
+                    "from %s: late-payment interest uses the latest earlier one (%s %%) "
+                    "until the operator adds it", half_year.isoformat(),
+                    settings.reference_rates.on(half_year))
     rate = settings.reference_rates.on(half_year) + Decimal(settings.late_interest_margin)
     return to_cents(amount * rate / 100 * days / 365)
 
