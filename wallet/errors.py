@@ -115,6 +115,14 @@ class InvalidPaymentNotice(DomainError):
     title = _l("The payment notification cannot be understood")
 
 
+class PaymentProviderUnavailable(DomainError):
+    """The payment provider's API refused or could not be reached; try again later."""
+
+    status = 503
+    code = "payment_provider_unavailable"
+    title = _l("The payment provider cannot be reached; try again in a moment")
+
+
 class BankEntryNotFound(NotFound):
     code = "bank_entry_not_found"
     title = _l("Bank statement entry not found")
@@ -123,6 +131,13 @@ class BankEntryNotFound(NotFound):
 class BankEntryAllocated(Conflict):
     code = "bank_entry_allocated"
     title = _l("The bank statement entry was already allocated")
+
+
+class BankEntryNotACredit(Conflict):
+    """A returned payment takes money back; it cannot be credited to anyone."""
+
+    code = "bank_entry_not_a_credit"
+    title = _l("A returned payment cannot be credited to a reseller")
 
 
 class InvalidStatement(DomainError):

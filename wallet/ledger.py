@@ -19,6 +19,9 @@ reports and the wallet show them flipped (``normal_balance``) so that funds read
     late-payment interest 1.20              operator.interest_revenue -1.20
     credit note 12.55 on a paid invoice     operator.revenue +10.00 / vat_payable +2.55 /
                                             reseller.funds (postpaid: receivable) -12.55
+    card top-up refunded / charged back     reseller.funds +100.00 (may go below zero) /
+    (``reversal``, wallet.reversals)        operator.surcharge_revenue +1.50 /
+                                            operator.clearing.card -101.50
 
 Transfers are append-only: the database refuses UPDATE and DELETE on entries and
 transfers (PostgreSQL; SQLite refuses UPDATE), and it seals each transfer when its row is
@@ -119,7 +122,7 @@ def wallet_deltas(legs: Iterable[Leg], reseller_id: int) -> dict[str, Decimal]:
 # Every transfer kind there is (``GET /wallet/transactions?kind=`` takes only these).
 TRANSFER_KINDS = ("hold", "capture", "release", "expire", "refund", "adjustment", "topup",
                   "invoice_payment", "bank_transfer", "invoice", "credit_note",
-                  "withdrawal_hold", "payout", "withdrawal_cancel")
+                  "withdrawal_hold", "payout", "withdrawal_cancel", "reversal")
 
 _ENTRIES = LedgerEntry.__table__
 _TRANSFERS = LedgerTransfer.__table__

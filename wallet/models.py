@@ -30,7 +30,12 @@ def _now() -> datetime:
 
 
 class Wallet(db.Model):
-    """One per reseller. ``funds``/``held``/``receivable`` are ledger balances, cached."""
+    """One per reseller. ``funds``/``held``/``receivable`` are ledger balances, cached.
+
+    Prepaid funds go below zero only when money already credited is taken back (a
+    returned bank payment, a refund or chargeback: ``wallet.reversals``); every charge
+    checks that the funds cover it, so a negative balance refuses orders until settled.
+    """
 
     __tablename__ = "wallets"
 
@@ -54,7 +59,6 @@ class Wallet(db.Model):
 
     __table_args__ = (
         sa.CheckConstraint("payment_mode IN ('prepaid', 'postpaid')", name="payment_mode"),
-        sa.CheckConstraint("payment_mode = 'postpaid' OR funds >= 0", name="prepaid_not_negative"),
         sa.CheckConstraint("held >= held_on_credit AND held_on_credit >= 0",
                            name="held_not_negative"),
         sa.CheckConstraint("credit_limit >= 0", name="credit_limit_not_negative"),
@@ -270,6 +274,10 @@ class TopUp(db.Model):
     state: Mapped[str] = mapped_column(sa.String(10), default="pending")
     token: Mapped[str] = mapped_column(sa.String(64), unique=True)
     provider_reference: Mapped[str | None] = mapped_column(sa.String(120))
+    # The provider's hosted checkout page, once created (live providers).
+    checkout_url: Mapped[str | None] = mapped_column(sa.String(2000))
+    # Of ``total``, what refunds and chargebacks have taken back (``wallet.reversals``).
+    reversed_amount: Mapped[Decimal] = mapped_column(Cents, default=Decimal(0))
     # Set when the payment settles a postpaid invoice instead of funding the wallet.
     invoice_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invoices.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
@@ -280,6 +288,9 @@ class TopUp(db.Model):
         sa.CheckConstraint("state IN ('pending', 'paid', 'cancelled', 'failed')", name="state"),
         sa.CheckConstraint("amount > 0 AND surcharge >= 0 AND total = amount + surcharge",
                            name="amounts"),
+        sa.CheckConstraint("reversed_amount >= 0 AND reversed_amount <= total",
+                           name="reversed_amount"),
+        sa.Index("ix_wallet_topups_provider_reference", "provider", "provider_reference"),
     )
 
 
@@ -298,6 +309,38 @@ class PaymentNotice(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("provider", "event_id", name="uq_wallet_payment_notices_event"),
+    )
+
+
+class PaymentIssue(db.Model):
+    """The operator's queue for provider payments: money refused (another currency, an
+    unexpected sum), taken back (refunds, chargebacks) or disputed. Nothing here was
+    converted or credited silently; staff settle it at the provider and mark it handled."""
+
+    __tablename__ = "wallet_payment_issues"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    provider: Mapped[str] = mapped_column(sa.String(20))
+    event_id: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    topup_id: Mapped[int | None] = mapped_column(sa.ForeignKey("wallet_topups.id"))
+    reseller_id: Mapped[int | None] = mapped_column(sa.ForeignKey("resellers.id"), index=True)
+    # As the provider stated it (never converted).
+    amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 2))
+    currency: Mapped[str | None] = mapped_column(sa.String(3))
+    detail: Mapped[str] = mapped_column(sa.Text, default="")
+    state: Mapped[str] = mapped_column(sa.String(10), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(sa.String(100))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+    __table_args__ = (
+        sa.UniqueConstraint("provider", "event_id", name="uq_wallet_payment_issues_event"),
+        sa.CheckConstraint("kind IN ('currency', 'amount', 'refund', 'chargeback', "
+                           "'reinstated', 'dispute', 'unknown_payment')", name="kind"),
+        sa.CheckConstraint("state IN ('open', 'resolved')", name="state"),
+        sa.Index("ix_wallet_payment_issues_state", "state"),
     )
 
 
@@ -327,12 +370,24 @@ class Withdrawal(db.Model):
 
 
 class BankEntry(db.Model):
-    """A credit line from an imported bank statement (camt.054/053), imported once."""
+    """A payment from an imported bank statement (camt.054/053), imported once.
+
+    One row per payment: a batch entry's payments each get a row (``entry_key`` is the
+    entry's key plus ``/<position>``), all sharing ``entry_ref``, the entry's key (account
+    + archive reference + booking date + amount) by which a statement imported again is
+    recognised. ``direction`` "reversal" rows are returned payments (a debit with
+    ``RvslInd``), linked to the credit they take back by ``reverses_id``.
+    """
 
     __tablename__ = "wallet_bank_entries"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     entry_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    entry_ref: Mapped[str | None] = mapped_column(sa.String(200), index=True)
+    account: Mapped[str | None] = mapped_column(sa.String(34))
+    direction: Mapped[str] = mapped_column(sa.String(10), default="credit")
+    end_to_end_id: Mapped[str | None] = mapped_column(sa.String(35))
+    reverses_id: Mapped[int | None] = mapped_column(sa.ForeignKey("wallet_bank_entries.id"))
     statement_id: Mapped[str | None] = mapped_column(sa.String(120))
     currency: Mapped[str] = mapped_column(sa.String(3), default="EUR")
     amount: Mapped[Decimal] = mapped_column(Cents)
@@ -347,8 +402,9 @@ class BankEntry(db.Model):
     allocated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
-        sa.CheckConstraint("state IN ('matched', 'unmatched', 'allocated', 'ignored')",
-                           name="state"),
+        sa.CheckConstraint("state IN ('matched', 'unmatched', 'allocated', 'ignored', "
+                           "'reversed')", name="state"),
+        sa.CheckConstraint("direction IN ('credit', 'reversal')", name="direction"),
         sa.Index("ix_wallet_bank_entries_state", "state"),
     )
 

@@ -478,13 +478,25 @@ def _undo(reseller_id: int, legs: list[ledger.Leg]) -> None:
 def credit_funds(*, reseller_id: int, legs: list[ledger.Leg], reference: str, kind: str,
                  description: str, actor: str | None = None) -> bool:
     """Post an incoming payment (legs crediting the reseller) once; False if already done."""
+    return post_payment(reseller_id=reseller_id, legs=legs, reference=reference, kind=kind,
+                        description=description, actor=actor)
+
+
+def post_payment(*, reseller_id: int, legs: list[ledger.Leg], reference: str, kind: str,
+                 description: str, actor: str | None = None, reverses: str | None = None) -> bool:
+    """Post a payment, or one taken back (``reverses``), once; False if already done.
+
+    The wallet row is moved first (which locks it), then the reference is checked, so two
+    deliveries of the same payment cannot both post. No balance check: money that arrived
+    or left is booked as it is (a reversal may take prepaid funds below zero).
+    """
     state = apply_legs(reseller_id, legs)
     if state is None:
         raise WalletNotFound()
     if ledger.transfer_exists(reference):
         _undo(reseller_id, legs)
         return False
-    ledger.post(reference=reference, kind=kind, reseller_id=reseller_id,
+    ledger.post(reference=reference, kind=kind, reseller_id=reseller_id, reverses=reverses,
                 description=description, actor=actor, legs=legs)
     note_balance(state)
     return True

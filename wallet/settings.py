@@ -65,6 +65,11 @@ def load(environ: Mapping[str, str]) -> dict[str, Any]:
         "CARD_API_URL": env.get("CARD_API_URL") or "https://api.stripe.com",
         "CARD_API_KEY": env.get("CARD_API_KEY") or None,
         "PAYPAL_WEBHOOK_ID": env.get("PAYPAL_WEBHOOK_ID") or None,
+        # PayPal's REST API (Orders v2): the app's client id and secret.
+        "PAYPAL_API_URL": env.get("PAYPAL_API_URL") or "https://api-m.paypal.com",
+        "PAYPAL_CLIENT_ID": env.get("PAYPAL_CLIENT_ID") or None,
+        "PAYPAL_CLIENT_SECRET": env.get("PAYPAL_CLIENT_SECRET") or None,
+        "PAYTRAIL_API_URL": env.get("PAYTRAIL_API_URL") or "https://services.paytrail.com",
         "PAYPAL_CERT_PEM": _read_file("PAYPAL_CERT_FILE", env.get("PAYPAL_CERT_FILE")),
         "PAYTRAIL_ACCOUNT": env.get("PAYTRAIL_ACCOUNT") or None,
         "PAYTRAIL_SECRET": env.get("PAYTRAIL_SECRET") or None,

@@ -1,44 +1,33 @@
-"""Bank statements (ISO 20022 camt.054 / camt.053): each statement entry is imported once.
+"""Bank statements (ISO 20022 camt.054 / camt.053): each entry of each account is imported
+once (``wallet.camt`` reads the files).
 
 A credit whose structured reference (Finnish or RF) is an open invoice's pays that invoice
 and is booked against the reseller's receivable; one matching a wallet's permanent
-reference funds the wallet; the rest wait for the operator.
+reference funds the wallet; the rest wait for the operator. A batch entry is split into
+its payments only when they add up to it. A returned payment (a debit with ``RvslInd``)
+takes back the credit it returns; one that matches no credit waits for the operator.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
-from lxml import etree
 
 from reseller.core.clock import clock
 from reseller.core.events import record_event
 from reseller.core.extensions import db
-from wallet import ledger, services
-from wallet.errors import BankEntryAllocated, BankEntryNotFound, InvalidStatement
+from wallet import camt, ledger, reversals, services
+from wallet.errors import BankEntryAllocated, BankEntryNotACredit, BankEntryNotFound
 from wallet.invoices import services as invoices
 from wallet.invoices.errors import InvoiceNotPayable
+from wallet.invoices.models import Invoice
 from wallet.invoices.periods import HELSINKI
 from wallet.invoices.settings import InvoicingSettings
 from wallet.models import BankEntry, TopUp, Wallet
 from wallet.money import LEDGER_CURRENCY, round_money
 from wallet.references import from_rf, is_valid_finnish_reference, normalize
-
-
-@dataclass(frozen=True)
-class StatementCredit:
-    key: str
-    statement_id: str | None
-    amount: Decimal
-    currency: str
-    reference: str | None
-    debtor_name: str | None
-    booked_on: str | None
 
 
 @dataclass
@@ -47,63 +36,13 @@ class ImportResult:
     unmatched: int = 0
     duplicates: int = 0
     invoices: int = 0  # of ``matched``, the ones that paid an invoice
+    reversed: int = 0  # returned payments taken back from the wallet they had funded
+    unbalanced: int = 0  # batches whose payments do not add up (of ``unmatched``)
 
 
-def _local(node, path: str):
-    """XPath by local names, so every camt version's namespace works."""
-    steps = "/".join(f"*[local-name()='{step}']" for step in path.split("/"))
-    return node.xpath(steps)
-
-
-def _text(node, path: str) -> str | None:
-    found = _local(node, path)
-    return found[0].text.strip() if found and found[0].text else None
-
-
-def parse_statement(data: bytes) -> list[StatementCredit]:
-    """Every booked credit in a camt.054/053 document, one per transaction."""
-    try:
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as error:
-        raise InvalidStatement(str(error)) from error
-    statements = root.xpath("//*[local-name()='Ntfctn' or local-name()='Stmt']")
-    if not statements:
-        raise InvalidStatement(_l("This is not a camt.054 or camt.053 statement."))
-    credits = []
-    for statement in statements:
-        statement_id = _text(statement, "Id")
-        for index, entry in enumerate(_local(statement, "Ntry")):
-            if _text(entry, "CdtDbtInd") != "CRDT" or (_text(entry, "Sts") or _text(
-                    entry, "Sts/Cd") or "BOOK").upper() not in {"BOOK", "BOOKED"}:
-                continue
-            credits += _entry_credits(entry, statement_id, index)
-    return credits
-
-
-def _entry_credits(entry, statement_id: str | None, index: int) -> list[StatementCredit]:
-    details = _local(entry, "NtryDtls/TxDtls") or [entry]
-    booked = _text(entry, "BookgDt/Dt") or (_text(entry, "BookgDt/DtTm") or "")[:10] or None
-    result = []
-    for position, tx in enumerate(details):
-        amount_node = (_local(tx, "Amt") or _local(tx, "AmtDtls/TxAmt/Amt")
-                       or _local(entry, "Amt"))
-        try:
-            amount = Decimal(amount_node[0].text.strip())
-        except (IndexError, InvalidOperation, AttributeError) as error:
-            raise InvalidStatement(_l("A statement entry has no readable amount.")) from error
-        currency = amount_node[0].get("Ccy", LEDGER_CURRENCY)
-        reference = (_text(tx, "RmtInf/Strd/CdtrRefInf/Ref") or _text(tx, "RmtInf/Ustrd"))
-        debtor = _text(tx, "RltdPties/Dbtr/Nm") or _text(tx, "RltdPties/Dbtr/Pty/Nm")
-        archive = (_text(tx, "Refs/AcctSvcrRef") or _text(entry, "AcctSvcrRef")
-                   or _text(entry, "NtryRef"))
-        if archive and len(details) > 1 and not _text(tx, "Refs/AcctSvcrRef"):
-            archive = f"{archive}/{position}"
-        key = archive or hashlib.sha256(etree.tostring(tx) + f"{statement_id}:{index}:"
-                                        f"{position}".encode()).hexdigest()
-        result.append(StatementCredit(key, statement_id, amount, currency, reference,
-                                      debtor, booked))
-    return result
+def parse_statement(data: bytes) -> list[camt.Entry]:
+    """Every booked entry of a camt.054/053 file (``InvalidStatement`` if it is none)."""
+    return camt.parse(data)
 
 
 def _national_reference(raw: str | None) -> str | None:
@@ -125,38 +64,140 @@ def match_reference(raw: str | None) -> int | None:
 
 
 def import_statement(data: bytes, *, settings: InvoicingSettings) -> ImportResult:
-    """Record each credit once; pay the invoices and fund the wallets it references.
+    """Record each entry once; pay the invoices and fund the wallets its credits reference,
+    and take back the credits its returned payments return.
 
     ``settings`` are the invoicing settings (late interest when an invoice is paid late);
     the entry points build them from the config (``wallet.invoices.invoicing``).
     """
     result = ImportResult()
-    for credit in parse_statement(data):
-        if db.session.scalar(sa.select(BankEntry.id).where(BankEntry.entry_key == credit.key)):
+    for entry in camt.parse(data):
+        if entry.direction == camt.DEBIT:
+            continue  # the operator's own payments out: not the wallet's business
+        if _already_imported(entry):
             result.duplicates += 1
             continue
-        usable = credit.currency == LEDGER_CURRENCY and credit.amount > 0 \
-            and round_money(credit.amount) == credit.amount
-        reference = _national_reference(credit.reference) if usable else None
-        entry = BankEntry(entry_key=credit.key, statement_id=credit.statement_id,
-                          currency=credit.currency, amount=credit.amount,
-                          reference=credit.reference and credit.reference[:40],
-                          debtor_name=credit.debtor_name and credit.debtor_name[:200],
-                          booked_on=credit.booked_on, state="unmatched",
-                          imported_at=clock.now())
-        db.session.add(entry)
-        db.session.flush()
-        if reference is None:
+        if entry.problem is not None:
+            _record(entry, None, entry.entry_key_for(0, whole=True), note=entry.problem)
             result.unmatched += 1
-        elif _pay_invoice(entry, reference, settings):
-            result.matched += 1
-            result.invoices += 1
-        elif (reseller_id := match_reference(reference)) is not None:
-            _credit(entry, reseller_id, state="matched", actor="statement")
-            result.matched += 1
-        else:
-            result.unmatched += 1
+            result.unbalanced += 1
+            continue
+        for position, payment in enumerate(entry.payments):
+            row = _record(entry, payment, entry.entry_key_for(position))
+            if entry.direction == camt.REVERSAL:
+                if _take_back(row):
+                    result.reversed += 1
+                else:
+                    result.unmatched += 1
+            else:
+                _place_credit(row, settings, result)
     return result
+
+
+def _already_imported(entry: camt.Entry) -> bool:
+    """Imported before: the same entry of the same account (or, for rows imported before
+    entries were keyed per account, the same archive reference on the same day)."""
+    same = BankEntry.entry_ref == entry.key
+    if entry.archive:
+        archives = {entry.archive} | {p.archive for p in entry.payments if p.archive}
+        legacy = sa.and_(BankEntry.entry_ref.is_(None), BankEntry.booked_on == entry.booked_on,
+                         sa.or_(BankEntry.entry_key.in_(archives),
+                                BankEntry.entry_key.startswith(f"{entry.archive}/")))
+        same = sa.or_(same, legacy)
+    return db.session.scalar(sa.select(BankEntry.id).where(same).limit(1)) is not None
+
+
+def _record(entry: camt.Entry, payment: camt.Payment | None, key: str,
+            note: str | None = None) -> BankEntry:
+    """The entry's row (one per payment; the whole entry when it cannot be split)."""
+    amount = payment.amount if payment is not None else entry.amount
+    row = BankEntry(entry_key=key, entry_ref=entry.key, account=entry.account,
+                    direction=entry.direction, statement_id=entry.statement_id,
+                    currency=(payment.currency if payment else None) or entry.currency,
+                    amount=amount, booked_on=entry.booked_on, state="unmatched",
+                    reference=payment and payment.reference and payment.reference[:40],
+                    debtor_name=payment and payment.debtor_name and payment.debtor_name[:200],
+                    end_to_end_id=payment and payment.end_to_end_id
+                    and payment.end_to_end_id[:35],
+                    note=note, imported_at=clock.now())
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def _place_credit(entry: BankEntry, settings: InvoicingSettings, result: ImportResult) -> None:
+    usable = entry.currency == LEDGER_CURRENCY and entry.amount > 0 \
+        and round_money(entry.amount) == entry.amount
+    reference = _national_reference(entry.reference) if usable else None
+    if reference is None:
+        result.unmatched += 1
+    elif _pay_invoice(entry, reference, settings):
+        result.matched += 1
+        result.invoices += 1
+    elif (reseller_id := match_reference(reference)) is not None:
+        _credit(entry, reseller_id, state="matched", actor="statement")
+        result.matched += 1
+    else:
+        result.unmatched += 1
+
+
+def _returned_credit(entry: BankEntry) -> BankEntry | None:
+    """The credit a returned payment returns: same account, amount and reference (the
+    end-to-end id when the bank gives it), not returned already."""
+    already = sa.select(BankEntry.reverses_id).where(BankEntry.reverses_id.is_not(None))
+    stmt = sa.select(BankEntry).where(
+        BankEntry.direction == "credit", BankEntry.amount == entry.amount,
+        BankEntry.currency == entry.currency, BankEntry.id.not_in(already),
+        BankEntry.state.in_(("matched", "allocated", "unmatched")))
+    if entry.account:
+        stmt = stmt.where(sa.or_(BankEntry.account == entry.account,
+                                 BankEntry.account.is_(None)))
+    if entry.end_to_end_id and entry.end_to_end_id != "NOTPROVIDED":
+        stmt = stmt.where(BankEntry.end_to_end_id == entry.end_to_end_id)
+    elif entry.reference:
+        stmt = stmt.where(BankEntry.reference == entry.reference)
+    else:
+        return None
+    return db.session.scalar(stmt.order_by(BankEntry.id.desc()).limit(1).with_for_update())
+
+
+def _take_back(entry: BankEntry) -> bool:
+    """Reverse the credit ``entry`` returns; False (left for the operator) if none."""
+    original = _returned_credit(entry)
+    if original is None:
+        entry.note = "returned payment: no credit found that it returns"
+        return False
+    entry.reverses_id, entry.state, entry.allocated_by = original.id, "matched", "statement"
+    entry.allocated_at = clock.now()
+    if original.state == "unmatched":  # never credited: nothing to take back
+        original.state, original.note = "reversed", f"returned ({entry.entry_key[:80]})"
+        entry.note = "returned a payment that was never credited"
+        db.session.flush()
+        return True
+    _reverse_credit(original, entry)
+    return True
+
+
+def _reverse_credit(original: BankEntry, entry: BankEntry) -> None:
+    transfer = reversals.original_transfer(f"bank:{original.id}")
+    invoice_id = _invoice_paid_by(original) if transfer and transfer.kind == \
+        "invoice_payment" else None
+    entry.reseller_id = original.reseller_id
+    reversals.reverse_payment(
+        reseller_id=original.reseller_id, original=f"bank:{original.id}",
+        reference=f"bank-return:{entry.id}", amount=original.amount, provider="bank",
+        method="bank_transfer", invoice_id=invoice_id, actor="statement",
+        reason=f"bank transfer returned ({original.reference or original.entry_key[:40]})")
+    original.state = "reversed"
+    db.session.flush()
+
+
+def _invoice_paid_by(entry: BankEntry) -> int | None:
+    """The invoice a matched credit paid (its note names it: "invoice <number>")."""
+    if not (entry.note or "").startswith("invoice "):
+        return None
+    return db.session.scalar(sa.select(Invoice.id).where(
+        Invoice.number == entry.note.removeprefix("invoice ")))
 
 
 def _paid_at(entry: BankEntry) -> datetime:
@@ -230,6 +271,7 @@ def _credit(entry: BankEntry, reseller_id: int, *, state: str, actor: str) -> No
 
 
 def unmatched_entries() -> list[BankEntry]:
+    """The operator's queue: credits to place and returned payments to look into."""
     return list(db.session.scalars(sa.select(BankEntry).where(BankEntry.state == "unmatched")
                                    .order_by(BankEntry.id)))
 
@@ -242,6 +284,8 @@ def allocate_entry(*, entry_id: int, reseller_id: int, actor: str, note: str = "
         raise BankEntryNotFound()
     if entry.state != "unmatched":
         raise BankEntryAllocated()
+    if entry.direction != "credit":
+        raise BankEntryNotACredit()
     services.get_wallet(reseller_id=reseller_id)
     entry.note = note or None
     _credit(entry, reseller_id, state="allocated", actor=actor)

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from reseller.core.clock import clock
 from reseller.core.events import record_event
 from reseller.core.extensions import db
-from wallet import ledger, services
+from wallet import ledger, reversals, services
 from wallet.errors import (
     InvalidAmount,
     InvalidPaymentMethod,
@@ -25,7 +25,7 @@ from wallet.invoices import services as invoices
 from wallet.invoices.errors import InvoiceNotPayable
 from wallet.invoices.models import Invoice
 from wallet.invoices.settings import InvoicingSettings
-from wallet.models import PaymentNotice, TopUp
+from wallet.models import PaymentIssue, PaymentNotice, TopUp
 from wallet.money import LEDGER_CURRENCY, Money, round_money
 from wallet.payments import METHODS, Notice
 
@@ -88,39 +88,134 @@ def topup_by_token(token: str, *, lock: bool = False) -> TopUp:
     return topup
 
 
-def receive_notice(notice: Notice, *, settings: InvoicingSettings | None = None) -> TopUp:
+def record_checkout(topup: TopUp, *, url: str, reference: str | None) -> None:
+    """The provider's hosted checkout for a pending top-up, created once and reused."""
+    topup.checkout_url = url[:2000]
+    if reference and not topup.provider_reference:
+        topup.provider_reference = reference[:120]
+    db.session.flush()
+
+
+def _topup_for(notice: Notice) -> TopUp | None:
+    """The top-up a notice is about: by our token, else by the provider's payment id."""
+    if notice.token:
+        return topup_by_token(notice.token, lock=True)
+    if not notice.provider_reference:
+        return None
+    return db.session.scalar(
+        sa.select(TopUp).where(TopUp.provider == notice.provider,
+                               TopUp.provider_reference == notice.provider_reference)
+        .order_by(TopUp.id).limit(1).with_for_update()
+        .execution_options(populate_existing=True))
+
+
+def receive_notice(notice: Notice, *, settings: InvoicingSettings | None = None) -> TopUp | None:
     """Apply a verified provider callback. Duplicates and late (out-of-order) callbacks
-    change nothing; a payment is credited exactly once.
+    change nothing; a payment is credited exactly once, only when its money has arrived,
+    only in euros and only for the expected sum; what a refund or chargeback takes back
+    is reversed once. What is refused or taken back goes to the operator's queue
+    (``PaymentIssue``). None for a notice about no top-up of ours (reversals, ignored
+    event types), recorded for the operator when it moved money.
 
     ``settings`` (the invoicing settings, for late interest) are needed when the payment
     is for an invoice."""
-    topup = topup_by_token(notice.token, lock=True)
-    if topup.provider != notice.provider:
+    if notice.status == "ignored":
+        return None
+    topup = _topup_for(notice)
+    if topup is not None and topup.provider != notice.provider:
         raise InvalidPaymentNotice("the callback came from another provider")
-    seen = db.session.scalar(sa.select(PaymentNotice.id).where(
-        PaymentNotice.provider == notice.provider, PaymentNotice.event_id == notice.event_id))
-    if seen is not None:
+    if _seen(notice):
         return topup
+    if topup is None:
+        if notice.status in ("reversed", "reinstated", "disputed"):
+            _issue(notice, None, "unknown_payment", "a payment Tunnus does not know")
+        return None
+    if notice.provider_reference and notice.status != "reversed" \
+            and not topup.provider_reference:
+        topup.provider_reference = notice.provider_reference[:120]
     if notice.status == "paid":
-        if notice.amount is not None and notice.amount != topup.total:
-            raise InvalidPaymentNotice(f"paid {notice.amount}, expected {topup.total}")
-        if topup.invoice_id is not None:
-            if settings is None:
-                raise ValueError("an invoice payment needs the invoicing settings")
-            settle_invoice_payment(topup, settings=settings,
-                                   provider_reference=notice.provider_reference)
-        else:
-            settle_topup(topup, provider_reference=notice.provider_reference)
-    elif notice.status == "cancelled" and topup.state == "pending":
-        topup.state = "cancelled"
+        _receive_payment(topup, notice, settings)
+    elif notice.status in ("cancelled", "failed") and topup.state == "pending":
+        topup.state = "cancelled" if notice.status == "cancelled" else "failed"
         topup.settled_at = clock.now()
         if topup.invoice_id is not None:
             _invoice_payment_failed(topup, notice)
+    elif notice.status in ("reversed", "reinstated", "disputed"):
+        _receive_reversal(topup, notice)
     db.session.add(PaymentNotice(provider=notice.provider, event_id=notice.event_id,
                                  topup_id=topup.id, status=notice.status,
                                  payload=notice.payload, received_at=clock.now()))
     db.session.flush()
     return topup
+
+
+def _seen(notice: Notice) -> bool:
+    return db.session.scalar(sa.select(PaymentNotice.id).where(
+        PaymentNotice.provider == notice.provider,
+        PaymentNotice.event_id == notice.event_id)) is not None
+
+
+def _receive_payment(topup: TopUp, notice: Notice, settings: InvoicingSettings | None) -> None:
+    """Money arrived: credit it once, unless it is not what we asked for (then the
+    operator refunds or settles it at the provider; nothing is converted)."""
+    if notice.currency is not None and notice.currency != topup.currency:
+        _issue(notice, topup, "currency", f"paid {notice.amount} {notice.currency}, "
+                                          f"expected {topup.total} {topup.currency}")
+        return
+    if notice.amount is not None and notice.amount != topup.total:
+        _issue(notice, topup, "amount", f"paid {notice.amount}, expected {topup.total}")
+        return
+    if topup.invoice_id is not None:
+        if settings is None:
+            raise ValueError("an invoice payment needs the invoicing settings")
+        settle_invoice_payment(topup, settings=settings,
+                               provider_reference=notice.provider_reference)
+    else:
+        settle_topup(topup, provider_reference=notice.provider_reference)
+
+
+def _receive_reversal(topup: TopUp, notice: Notice) -> None:
+    """A refund or chargeback (or its reversal): book what it moves, tell everyone."""
+    amount = notice.amount or Decimal(0)
+    if notice.currency is not None and notice.currency != topup.currency:
+        _issue(notice, topup, "currency", f"{notice.status} {amount} {notice.currency}")
+        return
+    if notice.status == "disputed":
+        _issue(notice, topup, "dispute", "a dispute opened or closed; no money moved now")
+        return
+    if topup.state != "paid":  # nothing was credited: nothing to take back
+        return
+    if notice.status == "reinstated":
+        if reversals.reinstate_payment(topup, reference=f"reinstated:{notice.provider}:"
+                                       f"{notice.reversal_id}",
+                                       original=f"reversal:{notice.provider}:"
+                                       f"{notice.reversal_id}"):
+            _issue(notice, topup, "reinstated", "a chargeback was decided in our favour")
+        return
+    take = amount - topup.reversed_amount if notice.cumulative else amount
+    take = min(take, topup.total - topup.reversed_amount)
+    if take <= 0:
+        return
+    reversals.reverse_topup(topup, amount=take, reason=_reason(notice),
+                            reference=f"reversal:{notice.provider}:{notice.reversal_id}")
+    kind = "chargeback" if (notice.reversal_id or "").startswith("dispute:") else "refund"
+    _issue(notice, topup, kind, f"{take} taken back: {_reason(notice)}")
+
+
+def _reason(notice: Notice) -> str:
+    if (notice.reversal_id or "").startswith("dispute:"):
+        return f"chargeback ({notice.provider})"
+    return f"refunded at the payment provider ({notice.provider})"
+
+
+def _issue(notice: Notice, topup: TopUp | None, kind: str, detail: str) -> None:
+    """Put what the operator must see in the queue (once per provider event)."""
+    db.session.add(PaymentIssue(
+        provider=notice.provider, event_id=notice.event_id, kind=kind,
+        topup_id=topup.id if topup else None, reseller_id=topup.reseller_id if topup else None,
+        amount=notice.amount, currency=notice.currency, detail=detail[:500], state="open",
+        created_at=clock.now()))
+    db.session.flush()
 
 
 def _invoice_payment_failed(payment: TopUp, notice: Notice) -> None:

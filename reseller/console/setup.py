@@ -20,7 +20,8 @@ OPERATOR_SETTINGS = ("OPERATOR_NAME", "OPERATOR_BUSINESS_ID", "OPERATOR_VAT_ID",
                      "OPERATOR_IBAN", "OPERATOR_BIC", "OPERATOR_ADDRESS", "OPERATOR_IANA_ID",
                      "OPERATOR_ABUSE_EMAIL", "OPERATOR_ABUSE_PHONE", "OPERATOR_DOMAIN")
 PAYMENT_CREDENTIALS = {"card": ("CARD_API_KEY", "CARD_WEBHOOK_SECRET"),
-                       "paypal": ("PAYPAL_WEBHOOK_ID", "PAYPAL_CERT_PEM"),
+                       "paypal": ("PAYPAL_CLIENT_ID", "PAYPAL_CLIENT_SECRET", "PAYPAL_WEBHOOK_ID",
+                                  "PAYPAL_CERT_PEM"),
                        "online_banking": ("PAYTRAIL_ACCOUNT", "PAYTRAIL_SECRET")}
 
 

@@ -7,21 +7,21 @@ import base64
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+import sqlalchemy as sa
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
 
 from reseller.core.db import unit_of_work
+from reseller.core.extensions import db
+from tests.support.live_payments import CARD_SECRET, PAYTRAIL_SECRET, live_payments
 from wallet import ledger, services, topups
 from wallet.errors import InvalidSignature
+from wallet.models import PaymentIssue
 from wallet.money import Money
 from wallet.payments import card, paypal, paytrail
-
-CARD_SECRET = "whsec_test_secret"
-PAYTRAIL_SECRET = "SAIPPUAKAUPPIAS"  # Paytrail's published test merchant 375917
 
 
 def test_paytrail_published_callback_vector_verifies():
@@ -59,21 +59,8 @@ def test_card_signature_valid_tampered_stale():
 @pytest.fixture
 def live_app(app):
     """Production-style adapters (not the sandbox) for these tests only."""
-    saved = {k: app.config.get(k) for k in ("PAYMENTS_ADAPTER", "CARD_WEBHOOK_SECRET",
-                                             "PAYTRAIL_SECRET", "PAYTRAIL_ACCOUNT",
-                                             "PAYPAL_WEBHOOK_ID", "PAYPAL_CERT_PEM")}
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "paypal-test")])
-    now = datetime.now(UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(1).not_valid_before(now)
-            .not_valid_after(now + timedelta(days=1)).sign(key, hashes.SHA256()))
-    app.config.update(PAYMENTS_ADAPTER="live", CARD_WEBHOOK_SECRET=CARD_SECRET,
-                      PAYTRAIL_SECRET=PAYTRAIL_SECRET, PAYTRAIL_ACCOUNT="375917",
-                      PAYPAL_WEBHOOK_ID="WH-TEST",
-                      PAYPAL_CERT_PEM=cert.public_bytes(serialization.Encoding.PEM).decode())
-    yield key
-    app.config.update(saved)
+    with live_payments(app) as key:
+        yield key
 
 
 def _topup(factory, method: str, amount: str = "100.00"):
@@ -85,8 +72,10 @@ def _topup(factory, method: str, amount: str = "100.00"):
 
 def _card_event(token: str, cents: int, event_id: str = "evt_1",
                 kind: str = "checkout.session.completed") -> bytes:
+    # A Checkout Session as Stripe sends it (payment_status and currency: issue 26).
     return json.dumps({"id": event_id, "type": kind, "data": {"object": {
-        "id": "cs_1", "amount_total": cents, "metadata": {"topup": token}}}}).encode()
+        "id": "cs_1", "object": "checkout.session", "amount_total": cents, "currency": "eur",
+        "payment_status": "paid", "metadata": {"topup": token}}}}).encode()
 
 
 def _post_card(client, body: bytes, at: int | None = None):
@@ -97,7 +86,8 @@ def _post_card(client, body: bytes, at: int | None = None):
 
 def test_card_webhook_credits_once_despite_duplicates(factory, client, live_app):
     reseller, api, body, topup = _topup(factory, "card")
-    assert body["checkout_url"].endswith(f"/payments/card/checkout/{topup.token}")
+    # Issue 26: the provider's hosted checkout, not a page of ours that did not exist.
+    assert body["checkout_url"].startswith("https://checkout.stripe.com/c/pay/cs_test_")
     event = _card_event(topup.token, 10150)
     assert _post_card(client, event).status_code == 200
     assert _post_card(client, event).status_code == 200  # provider retry: same event id
@@ -127,9 +117,12 @@ def test_card_webhook_tampered_or_stale_is_refused(factory, client, live_app):
 def test_card_webhook_with_wrong_amount_credits_nothing(factory, client, live_app):
     reseller, api, body, topup = _topup(factory, "card")
     response = _post_card(client, _card_event(topup.token, 100))
-    assert response.status_code == 400
-    assert response.get_json()["code"] == "invalid_payment_notice"
+    # Issue 26: acknowledged (a 400 would be retried and then dropped: money arrived and
+    # nobody told) and put in the operator's queue, credited nothing.
+    assert response.status_code == 200
     assert api.get("/api/v1/wallet").get_json()["available"] == "0.00"
+    [issue] = db.session.scalars(sa.select(PaymentIssue)).all()
+    assert (issue.kind, issue.topup_id, issue.amount) == ("amount", topup.id, Decimal("1.00"))
 
 
 def test_late_cancellation_after_payment_changes_nothing(factory, client, live_app):

@@ -162,7 +162,7 @@ def test_dns_adapter_unset_is_refused_not_the_sandbox_in_silence():
 
 @pytest.mark.parametrize("method, missing", [
     ("card", "CARD_API_KEY, CARD_WEBHOOK_SECRET are"),
-    ("paypal", "PAYPAL_WEBHOOK_ID, PAYPAL_CERT_FILE are"),
+    ("paypal", "PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET, PAYPAL_WEBHOOK_ID, PAYPAL_CERT_FILE are"),
     ("online_banking", "PAYTRAIL_ACCOUNT, PAYTRAIL_SECRET are"),
 ])
 def test_a_payment_method_offered_without_its_keys_is_refused(method, missing):

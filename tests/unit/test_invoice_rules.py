@@ -84,3 +84,22 @@ def test_seller_comes_from_the_operator_config():
     assert seller == Party(name="Nimipalvelu Oy", country="FI", business_id=None,
                            vat_id="FI24644919", street="Mannerheimintie 1", postal_code="00100",
                            city="Helsinki", email=None, iban="FI2112345600000785")
+
+
+def test_reference_rates_are_configuration_and_a_missing_half_year_is_warned(caplog):
+    config = {"OPERATOR_NAME": "Operator Oy",
+              "LATE_INTEREST_REFERENCE_RATES": "2026-01-01=2.15,2026-07-01=2.0"}
+    settings = settings_from_config(config)
+    with caplog.at_level("WARNING", logger="tunnus.wallet"):
+        # 10.00 % (2.0 + 8) on 1000.00 for 73 days: 20.00
+        assert late_interest(amount=Decimal("1000.00"), due_date=date(2026, 9, 1),
+                             paid_on=date(2026, 11, 13), settings=settings) == Decimal("20.00")
+    assert caplog.records == []
+    stale = settings_from_config({"OPERATOR_NAME": "Operator Oy",
+                                  "LATE_INTEREST_REFERENCE_RATES": "2026-01-01=2.15"})
+    with caplog.at_level("WARNING", logger="tunnus.wallet"):
+        late_interest(amount=Decimal("1000.00"), due_date=date(2026, 9, 1),
+                      paid_on=date(2026, 11, 13), settings=stale)
+    assert "2026-07-01" in caplog.text
+    defaults = settings_from_config({"OPERATOR_NAME": "Operator Oy"}).reference_rates
+    assert defaults.on(date(2026, 1, 1)) == Decimal("2.15")  # the table reaches 2026 H1

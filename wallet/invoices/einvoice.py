@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from lxml import etree
+from stdnum import iban
 
 from wallet.invoices.models import Invoice, InvoiceLine
 
@@ -43,13 +44,48 @@ def _amount(parent: Any, name: str, value: Decimal, currency: str) -> Any:
     return _cbc(parent, name, f"{value:.2f}", currencyID=currency)
 
 
+# Electronic Address Scheme (EAS) codes for a buyer without an e-invoice address: its VAT
+# number, by country (CEF EAS code list, as in Peppol BIS 3's PEPPOL-EN16931-CL008).
+VAT_SCHEMES = {
+    "AT": "9914", "BE": "9925", "BG": "9926", "CY": "9928", "CZ": "9929", "DE": "9930",
+    "EE": "9931", "GB": "9932", "GR": "9933", "EL": "9933", "HR": "9934", "IE": "9935",
+    "LT": "9937", "LU": "9938", "LV": "9939", "MT": "9943", "NL": "9944", "PL": "9945",
+    "PT": "9946", "RO": "9947", "SI": "9949", "SK": "9950", "ES": "9920", "HU": "9910",
+    "FR": "9957", "IT": "0211", "FI": "0213", "CH": "9927", "LI": "9936", "MC": "9940",
+}
+# National organisation numbers with their own scheme (no VAT-number scheme exists).
+ORGANISATION_SCHEMES = {"SE": "0007", "DK": "0184", "NO": "0192"}
+
+
 def _endpoint(party: dict) -> tuple[str, str]:
-    """(scheme, id): the e-invoice address (OVT, scheme 0216), else the billing email."""
-    address = (party.get("einvoice_address") or "").replace(" ", "")
+    """(scheme, id) of the party's electronic address (EndpointID, BT-34/BT-49).
+
+    A Finnish e-invoice address is an OVT code (``0037`` + business id digits + optional
+    suffix: scheme 0216) or a bank account in IBAN form (9918); 13 digits are a GLN (0088).
+    Without one: a Finnish business id's OVT code, else the VAT number in its country's
+    scheme, else the national organisation number, so every buyer has an address the
+    Peppol code list accepts (e-mail, ``EM``, is not in it: left only for a buyer with
+    none of these).
+    """
+    address = (party.get("einvoice_address") or "").replace(" ", "").upper()
     if address:
-        return ("0216" if address.isdigit() else "0088"), address
-    if party.get("country") == "FI" and party.get("business_id"):
-        return "0216", "0037" + party["business_id"].replace("-", "")
+        if address.isdigit() and address.startswith("0037") and 12 <= len(address) <= 17:
+            return "0216", address
+        if iban.is_valid(address):
+            return "9918", address
+        if address.isdigit() and len(address) == 13:
+            return "0088", address
+        return "0216", address
+    country = party.get("country") or ""
+    business_id = (party.get("business_id") or "").replace("-", "").replace(" ", "")
+    if country == "FI" and business_id:
+        return "0216", "0037" + business_id
+    vat_id = (party.get("vat_id") or "").replace(" ", "").upper()
+    if vat_id and VAT_SCHEMES.get(vat_id[:2]):
+        return VAT_SCHEMES[vat_id[:2]], vat_id
+    if business_id and country in ORGANISATION_SCHEMES:
+        return ORGANISATION_SCHEMES[country], business_id
+    # Nothing with a Peppol scheme: the document can still be read, not sent over Peppol.
     return "EM", party.get("email") or "billing@invalid.example"
 
 

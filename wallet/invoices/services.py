@@ -7,6 +7,7 @@ references, lines and totals are never edited afterwards.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -14,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from reseller.core.clock import clock
 from reseller.core.events import record_event
 from reseller.core.extensions import db
 from wallet.invoices import booking, numbering, vat
@@ -29,6 +31,7 @@ from wallet.invoices.periods import Month, local_date
 from wallet.invoices.settings import InvoicingSettings, Party
 from wallet.models import Purchase
 
+log = logging.getLogger("tunnus.wallet")
 CENT = Decimal("0.01")
 
 
@@ -284,6 +287,11 @@ def late_interest(*, amount: Decimal, due_date: date, paid_on: date,
     if days <= 0 or amount <= 0:
         return ZERO
     half_year = date(due_date.year, 1 if due_date.month <= 6 else 7, 1)
+    if not any(start == half_year for start, _ in settings.reference_rates.entries):
+        log.warning("LATE_INTEREST_REFERENCE_RATES has no reference rate for the half-year "
+                    "from %s: late-payment interest uses the latest earlier one (%s %%) "
+                    "until the operator adds it", half_year.isoformat(),
+                    settings.reference_rates.on(half_year))
     rate = settings.reference_rates.on(half_year) + Decimal(settings.late_interest_margin)
     return to_cents(amount * rate / 100 * days / 365)
 
@@ -312,6 +320,32 @@ def mark_invoice_paid(*, invoice_number: str, amount: Decimal, paid_at: datetime
     if invoice.status == "paid":
         _record_paid(invoice)
     return invoice
+
+
+def reopen_after_reversal(*, invoice_id: int, amount: Decimal) -> str:
+    """A payment of ``amount`` on the invoice was taken back (returned, refunded, charged
+    back): it no longer counts, and a paid invoice it had settled is open again.
+
+    Late-payment interest computed at settlement is dropped unless another invoice has
+    charged it already; it is computed afresh when the invoice is paid again.
+    """
+    invoice = _lock_invoice(db.session.get(Invoice, invoice_id).number)
+    invoice.paid_amount = max(invoice.paid_amount - amount, ZERO)
+    if invoice.status == "paid" and invoice.paid_amount < invoice.total - invoice.credited_total:
+        invoice.status, invoice.paid_at = "open", None
+        if invoice.interest_charged_on_id is None:
+            invoice.interest_amount = ZERO
+    db.session.flush()
+    return invoice.number
+
+
+def reapply_after_reinstatement(*, invoice_id: int, amount: Decimal) -> None:
+    """A reversed payment came back (a chargeback won): it counts again on the invoice."""
+    invoice = _lock_invoice(db.session.get(Invoice, invoice_id).number)
+    invoice.paid_amount += amount
+    if invoice.status == "open" and invoice.paid_amount >= invoice.total - invoice.credited_total:
+        invoice.status, invoice.paid_at = "paid", clock.now()
+    db.session.flush()
 
 
 def pay_by_reference(*, reference: str, amount: Decimal, paid_at: datetime,

@@ -12,8 +12,12 @@ from typing import Any
 
 from wallet.invoices.vat import RateTable
 
-# Finnish reference rate (korkolaki 12 §) per half-year; the operator keeps this current.
-DEFAULT_REFERENCE_RATES = "2024-01-01=4.5,2024-07-01=4.25,2025-01-01=3.15,2025-07-01=2.15"
+# The Bank of Finland's reference rate (korkolaki 12 §: the ECB's main refinancing rate on
+# the last day of the previous half-year) for each half-year, as published; the operator
+# adds each new one (``LATE_INTEREST_REFERENCE_RATES``). Table as of 2026-12-06: the
+# half-year from 2026-07-01 is not in it yet, so interest for it logs a warning.
+DEFAULT_REFERENCE_RATES = ("2024-01-01=4.5,2024-07-01=4.25,2025-01-01=3.15,2025-07-01=2.15,"
+                           "2026-01-01=2.15")
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ METHODS = tuple(METHOD_PROVIDER)
 # for bank transfers the operator's account printed in the instructions.
 REQUIRED_SETTINGS = {
     "card": ("CARD_API_KEY", "CARD_WEBHOOK_SECRET"),
-    "paypal": ("PAYPAL_WEBHOOK_ID", "PAYPAL_CERT_FILE"),
+    "paypal": ("PAYPAL_CLIENT_ID", "PAYPAL_CLIENT_SECRET", "PAYPAL_WEBHOOK_ID",
+               "PAYPAL_CERT_FILE"),
     "online_banking": ("PAYTRAIL_ACCOUNT", "PAYTRAIL_SECRET"),
     "bank_transfer": ("OPERATOR_IBAN", "OPERATOR_BIC"),
 }
@@ -32,27 +33,73 @@ REQUIRED_SETTINGS = {
 _CONFIG_KEY = {"PAYPAL_CERT_FILE": "PAYPAL_CERT_PEM"}
 
 
+# What a callback says about the money (``Notice.status``):
+#   paid       the money has arrived: credit it (once), if it is in euros and the expected sum
+#   pending    not (yet) money: a delayed method still clearing, an order approved, a new
+#              payment. Nothing is credited
+#   cancelled  the payment did not happen (expired, declined, voided)
+#   failed     a delayed payment failed after all (nothing was credited, nothing to reverse)
+#   reversed   money credited earlier was taken back: a refund, chargeback or reversal of
+#              ``amount`` (``reversal_id`` names that one taking-back)
+#   reinstated a chargeback decided in our favour: ``amount`` comes back
+#   disputed   a dispute opened without money taken yet (an inquiry), or closed without
+#              money coming back: the operator is told
+#   ignored    an event type Tunnus does not act on (acknowledged, so it is not retried)
+STATUSES = ("paid", "pending", "cancelled", "failed", "reversed", "reinstated", "disputed",
+            "ignored")
+
+
 @dataclass(frozen=True)
 class Notice:
-    """What a verified callback says about one top-up."""
+    """What a verified callback says about one top-up (or invoice payment)."""
 
     provider: str
     event_id: str  # unique per provider: duplicates are no-ops
-    token: str  # our top-up token, echoed back by the provider
-    status: str  # "paid" | "cancelled" | "pending"
-    amount: Decimal | None  # what was paid, in euros (None if the provider omits it)
-    provider_reference: str | None
+    token: str | None  # our top-up token, echoed back by the provider (None: find by reference)
+    status: str  # one of STATUSES
+    amount: Decimal | None  # what was paid (or taken back), in ``currency``; None if omitted
+    provider_reference: str | None  # the provider's id of the payment (intent, capture, ...)
     payload: Any
     # "payment" (``token`` is a top-up's) or "card_setup" (``token`` is a card's setup
     # token; ``card`` then has payment_method, brand, last4, exp_month, exp_year).
     kind: str = "payment"
     card: Mapping[str, Any] | None = None
+    currency: str | None = None  # ISO 4217, upper case; None when the provider omits it
+    reversal_id: str | None = None  # for "reversed"/"reinstated": unique per taking-back
+    # "reversed": True when ``amount`` is the running total refunded so far (Stripe's
+    # ``amount_refunded``), not this one refund's amount.
+    cumulative: bool = False
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """Where the payer goes (the provider's hosted page), and the provider's id for it."""
+
+    url: str
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """What a hosted checkout is created with."""
+
+    token: str  # our top-up token: the provider echoes it back in its callbacks
+    total: Decimal  # EUR, surcharge included
+    base_url: str
+    description: str
+    email: str | None = None
+    language: str = "fi"
+
+    def return_url(self, provider: str, outcome: str = "success") -> str:
+        return f"{self.base_url}/payments/{provider}/return/{self.token}?outcome={outcome}"
 
 
 class PaymentProvider(Protocol):
     name: str
 
     def checkout_url(self, *, token: str, total: Decimal, base_url: str) -> str: ...
+
+    def start_checkout(self, request: CheckoutRequest) -> Checkout: ...
 
     def parse(self, *, headers: Mapping[str, str], body: bytes,
               query: Mapping[str, str], now: int) -> Notice: ...

@@ -27,7 +27,7 @@ from stdnum import luhn
 
 from reseller.core.extensions import db
 from reseller.core.types import UTCDateTime
-from wallet.payments import Notice, card
+from wallet.payments import Checkout, CheckoutRequest, Notice, card
 
 DECLINED_AT_SETUP = "4000000000000002"
 DECLINES_CHARGES = "4000000000000341"
@@ -76,13 +76,19 @@ class SandboxProvider:
     def checkout_url(self, *, token: str, total: Decimal, base_url: str) -> str:
         return f"{base_url}/payments/sandbox/checkout/{token}"
 
+    def start_checkout(self, request: CheckoutRequest) -> Checkout:
+        return Checkout(self.checkout_url(token=request.token, total=request.total,
+                                          base_url=request.base_url))
+
     def callback(self, *, token: str, outcome: str, total: Decimal,
                  now: int) -> tuple[bytes, dict[str, str]]:
         """The signed body and headers the sandbox posts to our webhook."""
         kind = "checkout.session.completed" if outcome == "paid" else "checkout.session.expired"
         body = json.dumps({
             "id": f"evt_sandbox_{uuid.uuid4().hex}", "type": kind,
-            "data": {"object": {"id": f"cs_sandbox_{token[:12]}", "metadata": {"topup": token},
+            "data": {"object": {"id": f"cs_sandbox_{token[:12]}", "object": "checkout.session",
+                                "metadata": {"topup": token},
+                                "payment_status": "paid" if outcome == "paid" else "unpaid",
                                 "amount_total": int(total.scaleb(2)), "currency": "eur"}},
         }).encode()
         return body, {card.HEADER: card.sign(body, self.secret, now),

@@ -29,7 +29,8 @@ def import_statement(path: str) -> None:
     with open(path, "rb") as handle, unit_of_work():
         result = statements.import_statement(handle.read(), settings=invoicing_settings())
     click.echo(f"matched={result.matched} invoices={result.invoices} "
-               f"unmatched={result.unmatched} duplicates={result.duplicates}")
+               f"unmatched={result.unmatched} duplicates={result.duplicates} "
+               f"reversed={result.reversed} unbalanced={result.unbalanced}")
 
 
 @wallet_cli.command("expire-holds")

@@ -15,8 +15,9 @@ from wallet import topups
 from wallet.invoices import einvoice, pdf, services
 from wallet.invoices.models import Invoice
 from wallet.models import TopUp
-from wallet.payments import adapter, provider_for
+from wallet.payments import provider_for
 from wallet.web import invoices_schemas as schemas
+from wallet.web import present
 
 bp = Blueprint("invoices_api", __name__, url_prefix="/invoices")
 
@@ -82,8 +83,8 @@ def payment_dict(payment: TopUp, invoice: Invoice) -> dict[str, Any]:
     data["invoice"] = invoice.number
     data["checkout_url"] = None
     if payment.state == "pending":
-        data["checkout_url"] = adapter(payment.provider, current_app.config).checkout_url(
-            token=payment.token, total=payment.total, base_url=current_app.config["BASE_URL"])
+        data["checkout_url"] = present.checkout_url(payment,
+                                                    description=f"Invoice {invoice.number}")
     return data
 
 

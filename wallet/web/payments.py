@@ -17,7 +17,9 @@ from wallet import cards, topups
 from wallet.errors import InvalidPaymentNotice
 from wallet.invoices.invoicing import invoicing_settings
 from wallet.invoices.models import Invoice
+from wallet.models import TopUp
 from wallet.payments import adapter
+from wallet.payments.card import ProviderError
 from wallet.payments.sandbox import SandboxProvider
 
 webhooks = Blueprint("payment_webhooks", __name__, url_prefix="/payments/webhooks")
@@ -27,6 +29,7 @@ PROVIDERS = ("sandbox", "card", "paypal", "online_banking")
 # The job that deletes a retired card at its provider (``wallet.web.cards``, which calls
 # ``receive`` for the sandbox, so it is named here rather than imported).
 DELETE_CARD_JOB = "wallet.web.cards.delete_at_provider"
+CAPTURE_ORDER_JOB = "wallet.web.payments.capture_paypal_order"
 
 
 def receive(provider: str, headers: Mapping[str, str], body: bytes,
@@ -40,6 +43,12 @@ def receive(provider: str, headers: Mapping[str, str], body: bytes,
         if notice.kind == "card_setup":
             return apply_setup_notice(notice)
         topup = topups.receive_notice(notice, settings=invoicing_settings())
+        if topup is None:  # acknowledged, so the provider stops retrying
+            return {"received": True, "topup": None, "state": None}
+        if notice.provider == "paypal" and topup.state == "pending" and isinstance(
+                notice.payload, dict) and notice.payload.get("event_type") == \
+                "CHECKOUT.ORDER.APPROVED":  # approved but not captured: capture it
+            enqueue(CAPTURE_ORDER_JOB, topup.id, notice.provider_reference)
         return {"received": True, "topup": topup.id, "state": topup.state}
 
 
@@ -84,6 +93,31 @@ def sandbox_pay(token: str):
     return redirect(url_for("wallet_pages.index"))
 
 
+@checkout.get("/<any(card, paypal, online_banking):provider>/return/<token>")
+def provider_return(provider: str, token: str):
+    """The payer is back from the provider's hosted checkout. Nothing is credited here
+    (only a signed callback credits); an approved PayPal order is captured, once."""
+    with unit_of_work():
+        topup = topups.topup_by_token(token)  # unknown: 404
+        if topup.provider != provider:
+            abort(404)
+        order = request.args.get("token")
+        if provider == "paypal" and request.args.get("outcome") == "success" and order \
+                and order == topup.provider_reference and topup.state == "pending":
+            paypal = adapter("paypal", current_app.config)
+            try:
+                paypal.capture(order_id=order)
+            except ProviderError:
+                pass  # CHECKOUT.ORDER.APPROVED arrives too; its capture is retried there
+        invoice = topup.invoice_id
+    if request.args.get("outcome") == "cancelled":
+        flash(_("Payment cancelled: nothing was charged."))
+    else:
+        flash(_("Thank you: the payment is being confirmed by the payment provider."))
+    return redirect(url_for("invoices_client.invoices") if invoice
+                    else url_for("wallet_pages.index"))
+
+
 def _sandbox_topup(token: str):
     if current_app.config.get("PAYMENTS_ADAPTER", "sandbox") != "sandbox":
         abort(404)
@@ -92,3 +126,12 @@ def _sandbox_topup(token: str):
         if topup.provider != "sandbox":
             raise InvalidPaymentNotice()
         return topup
+
+
+def capture_paypal_order(topup_id: int, order_id: str) -> None:
+    """Job: capture an approved PayPal order still unpaid (the payer never came back).
+    PayPal-Request-Id makes a repeated capture the same capture; transient errors retry."""
+    topup = db.session.get(TopUp, topup_id)
+    if topup is None or topup.state != "pending" or topup.provider != "paypal":
+        return
+    adapter("paypal", current_app.config).capture(order_id=order_id)

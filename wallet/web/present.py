@@ -6,8 +6,10 @@ from typing import Any
 
 from flask import current_app
 
+from reseller.core.directory import reseller_profile
+from wallet import topups
 from wallet.models import TopUp, Wallet
-from wallet.payments import adapter
+from wallet.payments import CheckoutRequest, adapter
 from wallet.references import group, rf_reference
 
 
@@ -38,7 +40,24 @@ def topup_dict(topup: TopUp, wallet: Wallet) -> dict[str, Any]:
     if topup.method == "bank_transfer":
         data["bank_transfer"] = bank_instructions(wallet, topup.total)
     elif topup.state == "pending":
-        provider = adapter(topup.provider, current_app.config)
-        data["checkout_url"] = provider.checkout_url(
-            token=topup.token, total=topup.total, base_url=current_app.config["BASE_URL"])
+        data["checkout_url"] = checkout_url(topup, description=f"Top-up {topup.id}")
     return data
+
+
+def checkout_url(topup: TopUp, *, description: str) -> str:
+    """The provider's hosted checkout page for a pending payment: created at the provider
+    the first time (live providers: Stripe Checkout, PayPal Orders v2, Paytrail), then
+    reused, so showing a payment twice never opens a second checkout."""
+    if topup.checkout_url:
+        return topup.checkout_url
+    config = current_app.config
+    profile = reseller_profile(topup.reseller_id)
+    started = adapter(topup.provider, config).start_checkout(CheckoutRequest(
+        token=topup.token, total=topup.total, base_url=config["BASE_URL"],
+        description=f"{config.get('OPERATOR_BRAND') or config.get('OPERATOR_NAME')}: "
+                    f"{description}",
+        email=profile.invoice_email if profile else None,
+        language=profile.language if profile and profile.language in ("fi", "sv", "en")
+        else "fi"))
+    topups.record_checkout(topup, url=started.url, reference=started.reference)
+    return started.url

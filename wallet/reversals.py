@@ -1,0 +1,109 @@
+"""Money taken back after it was credited: returned bank payments, card refunds and
+chargebacks, PayPal refunds and reversals, failed delayed payments.
+
+Each is one reversing ledger transfer (kind ``reversal``, ``reverses`` naming the payment's
+transfer), posted once by its reference, and the reseller is told (``wallet.payment_
+reversed``, which also mails the billing contact). The rule when it overdraws a prepaid
+wallet: the reversal is booked in full and the funds go below zero; a negative balance
+refuses every order (a hold needs funds covering it) until top-ups settle it. Nothing is
+written off silently, and nothing is taken from a postpaid reseller's other payments: a
+reversed invoice payment re-opens what it paid.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from reseller.core.events import record_event
+from reseller.core.extensions import db
+from wallet import ledger, services
+from wallet.invoices import services as invoices
+from wallet.models import LedgerEntry, LedgerTransfer, TopUp
+from wallet.money import LEDGER_CURRENCY
+
+ZERO = Decimal("0.00")
+
+
+def original_transfer(reference: str) -> LedgerTransfer | None:
+    return db.session.scalar(sa.select(LedgerTransfer)
+                             .where(LedgerTransfer.reference == reference))
+
+
+def reverse_payment(*, reseller_id: int, original: str, reference: str, amount: Decimal,
+                    surcharge: Decimal = ZERO, provider: str, method: str, reason: str,
+                    invoice_id: int | None = None, actor: str | None = None) -> bool:
+    """Take ``amount`` (from the reseller) + ``surcharge`` (from surcharge revenue) back out
+    of the wallet into the provider's clearing account, once per ``reference``.
+
+    A payment that paid an invoice comes back onto the receivable and re-opens the
+    invoice; a top-up comes out of the funds, below zero if need be. False if the
+    reversal was booked already.
+    """
+    if amount + surcharge <= 0:
+        return False
+    account = ledger.RECEIVABLE if invoice_id is not None else ledger.FUNDS
+    legs = [ledger.debit(account, amount, reseller_id),
+            ledger.debit(ledger.SURCHARGE_REVENUE, surcharge),
+            ledger.credit(ledger.clearing(provider), amount + surcharge)]
+    posted = services.post_payment(reseller_id=reseller_id, legs=legs, reference=reference,
+                                   kind="reversal", reverses=original, actor=actor,
+                                   description=f"Reversed: {reason}"[:500])
+    if not posted:
+        return False
+    number = None
+    if invoice_id is not None and amount > 0:
+        number = invoices.reopen_after_reversal(invoice_id=invoice_id, amount=amount)
+    wallet = services.get_wallet(reseller_id=reseller_id)
+    record_event(reseller_id=reseller_id, type="wallet.payment_reversed",
+                 dedupe_key=f"wallet.payment_reversed:{reference}"[:200], data={
+                     "amount": f"{amount:.2f}", "currency": LEDGER_CURRENCY,
+                     "method": method, "reason": reason, "invoice": number,
+                     "balance": wallet.balance.as_string(),
+                     "negative": wallet.payment_mode == "prepaid" and wallet.funds.is_negative()})
+    return True
+
+
+def reverse_topup(topup: TopUp, *, amount: Decimal, reference: str, reason: str) -> bool:
+    """Take ``amount`` of a paid top-up (or invoice payment) back, once per ``reference``.
+
+    The reseller's part comes back first, then the surcharge: a full refund reverses both,
+    a partial one what the reseller got before the operator's fee.
+    """
+    from_reseller = min(amount, topup.amount - min(topup.reversed_amount, topup.amount))
+    surcharge = amount - from_reseller
+    posted = reverse_payment(reseller_id=topup.reseller_id, original=f"topup:{topup.id}",
+                             reference=reference, amount=from_reseller, surcharge=surcharge,
+                             provider=topup.provider, method=topup.method, reason=reason,
+                             invoice_id=topup.invoice_id)
+    if posted:
+        topup.reversed_amount += amount
+        db.session.flush()
+    return posted
+
+
+def reinstate_payment(topup: TopUp, *, reference: str, original: str) -> bool:
+    """Give back what the reversal ``original`` took (a chargeback won), once."""
+    taken = original_transfer(original)
+    if taken is None or original_transfer(reference) is not None:
+        return False
+    legs = [ledger.Leg(entry.account, -entry.amount, entry.reseller_id)
+            for entry in db.session.scalars(sa.select(LedgerEntry).where(
+                LedgerEntry.transfer_reference == original))]
+    amount = sum((leg.amount for leg in legs if leg.account.startswith(
+        ledger.CLEARING_PREFIX)), ZERO)  # back at the provider: a debit again
+    if invoice_id := topup.invoice_id:
+        from_reseller = sum((-leg.amount for leg in legs if leg.reseller_id), ZERO)
+        invoices.reapply_after_reinstatement(invoice_id=invoice_id, amount=from_reseller)
+    posted = services.post_payment(reseller_id=topup.reseller_id, legs=legs,
+                                   reference=reference, kind="reversal", reverses=original,
+                                   description="Chargeback decided in our favour")
+    if posted:
+        topup.reversed_amount -= amount
+        record_event(reseller_id=topup.reseller_id, type="wallet.topup_received",
+                     dedupe_key=f"wallet.topup_received:{reference}"[:200], data={
+                         "amount": f"{amount:.2f}", "currency": LEDGER_CURRENCY,
+                         "method": topup.method})
+        db.session.flush()
+    return posted
