@@ -186,6 +186,11 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "EPP_REGISTRIES": env.get("EPP_REGISTRIES", ""),
         "AUTO_RENEW_DAYS_AHEAD": int(env.get("AUTO_RENEW_DAYS_AHEAD") or "14"),
         "ORDER_RECOVERY_AFTER_MINUTES": int(env.get("ORDER_RECOVERY_AFTER_MINUTES") or "5"),
+        # TLDs whose registrant must have an identity number on file before an order
+        # (their registries refuse one without): see docs/domains.md.
+        "REGISTRANT_IDENTITY_TLDS": frozenset(
+            t.strip().lower().lstrip(".") for t in
+            env.get("REGISTRANT_IDENTITY_TLDS", "fi,se,nu").split(",") if t.strip()),
         # DNS hosting: "sandbox" keeps zones in process (embedded default); "knot" publishes
         # to a Knot server by TSIG-signed DNS UPDATE and adds zones with knotc.
         "DNS_ADAPTER": env.get("DNS_ADAPTER", "sandbox"),

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reseller.core.clock import clock
+from reseller.core.crypto import EncryptedText
 from reseller.core.extensions import db
 from reseller.core.types import UTCDateTime
 
@@ -32,6 +33,11 @@ class Contact(db.Model):
     postal_code: Mapped[str] = mapped_column(sa.String(20))
     country: Mapped[str] = mapped_column(sa.String(2))
     language: Mapped[str] = mapped_column(sa.String(2), default="en")
+    # Identity for registries that need it (.fi, .se, .nu; see ``domains.identity``):
+    # the numbers are personal data, encrypted at rest and never published.
+    entity_type: Mapped[str | None] = mapped_column(sa.String(30))
+    registration_number: Mapped[str | None] = mapped_column(EncryptedText)
+    personal_id: Mapped[str | None] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, onupdate=_now)
 

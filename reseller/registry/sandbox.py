@@ -9,6 +9,7 @@ so a crash in the caller afterwards leaves the registry changed and the caller m
 
 from __future__ import annotations
 
+import json
 import random
 import secrets
 import threading
@@ -54,6 +55,9 @@ from reseller.registry.sandbox_state import (  # noqa: F401  (re-exported)
     settle,
     transfer_info,
 )
+
+# Contact data a registry keeps to itself (identity numbers): never in contact ``info``.
+IDENTITY_KEYS = ("registration_number", "personal_id")
 
 
 class SimulatedCrash(BaseException):
@@ -435,15 +439,26 @@ class SandboxRegistry:
         return any(name in (nameservers or ()) for nameservers in db.session.scalars(
             sa.select(SandboxDomain.nameservers)))
 
-    def contact_set(self, *, handle: str, data: dict) -> None:
+    def contact_set(self, *, handle: str, data: dict, name: str | None = None) -> None:
+        """Create or update a contact object (``name``: the domain it is needed for,
+        which picks the registry where there are several; one registry here)."""
         self._before("contact_set")
         with unit_of_work():
             row = db.session.get(SandboxContact, handle)
             if row is not None and row.sponsor != self.registrar_id:
                 raise RegistryRejected(2201, "Authorization error")
             row = row or SandboxContact(handle=handle, sponsor=self.registrar_id)
-            row.data = dict(data)
+            public = {k: v for k, v in data.items() if k not in IDENTITY_KEYS}
+            identity = {k: data[k] for k in IDENTITY_KEYS if data.get(k)}
+            row.data = public
+            if identity or row.identity is None:
+                row.identity = json.dumps(identity, sort_keys=True) if identity else None
             db.session.add(row)
+
+    def contact_identity(self, handle: str) -> dict:
+        """Sandbox only: the identity numbers the registry holds for a contact."""
+        row = db.session.get(SandboxContact, handle, populate_existing=True)
+        return json.loads(row.identity) if row is not None and row.identity else {}
 
     def host_info(self, name: str) -> SandboxHost | None:
         """Sandbox only: a host object as the registry holds it (EPP host ``info``)."""

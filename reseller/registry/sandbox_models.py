@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reseller.core.clock import clock
+from reseller.core.crypto import EncryptedText
 from reseller.core.extensions import db
 from reseller.core.types import UTCDateTime
 
@@ -72,6 +73,8 @@ class SandboxContact(db.Model):
     handle: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     sponsor: Mapped[str] = mapped_column(sa.String(40))
     data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    # Identity numbers (JSON), encrypted like ours: the sandbox shares our database.
+    identity: Mapped[str | None] = mapped_column(EncryptedText)
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=_now)
 
 

@@ -335,8 +335,9 @@ class EppRegistry:
         if response.code != 2303:  # already gone is fine
             response.raise_for_code()
 
-    def contact_set(self, *, handle: str, data: dict) -> None:
-        """Create the contact, or update it when it exists. Thin registries hold none."""
+    def contact_set(self, *, handle: str, data: dict, name: str | None = None) -> None:
+        """Create the contact, or update it when it exists. Thin registries hold none.
+        ``name`` (the domain it is for) only matters to the router."""
         if not self.profile.contacts:
             return
         with self.pool.session() as session:
