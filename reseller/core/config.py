@@ -186,6 +186,11 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "EPP_REGISTRIES": env.get("EPP_REGISTRIES", ""),
         "AUTO_RENEW_DAYS_AHEAD": int(env.get("AUTO_RENEW_DAYS_AHEAD") or "14"),
         "ORDER_RECOVERY_AFTER_MINUTES": int(env.get("ORDER_RECOVERY_AFTER_MINUTES") or "5"),
+        # Domain sync (`registry.sync`, hourly): names per run, how often one name is
+        # read at most, and the pace (info commands per second) for the registry's limits.
+        "REGISTRY_SYNC_BATCH": int(env.get("REGISTRY_SYNC_BATCH") or "200"),
+        "REGISTRY_SYNC_MIN_AGE_HOURS": float(env.get("REGISTRY_SYNC_MIN_AGE_HOURS") or "24"),
+        "REGISTRY_SYNC_PER_SECOND": float(env.get("REGISTRY_SYNC_PER_SECOND") or "5"),
         # TLDs whose registrant must have an identity number on file before an order
         # (their registries refuse one without): see docs/domains.md.
         "REGISTRANT_IDENTITY_TLDS": frozenset(

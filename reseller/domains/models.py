@@ -78,6 +78,14 @@ class Domain(db.Model):
     suspended: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, onupdate=_now)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the registry says (``domains.sync``): its object id, its RFC 5731 statuses
+    # (client and server), when it was last read.
+    roid: Mapped[str | None] = mapped_column(sa.String(89))
+    registry_statuses: Mapped[list | None] = mapped_column(sa.JSON)
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # A registry command whose answer was lost, until its retry or the recovery job
+    # resolves it from the registry: {"operation", "transaction_id", "params", "at"}.
+    pending_change: Mapped[dict | None] = mapped_column(sa.JSON(none_as_null=True))
 
     registrant: Mapped[Contact] = relationship(foreign_keys=[registrant_id])
     admin: Mapped[Contact | None] = relationship(foreign_keys=[admin_id])

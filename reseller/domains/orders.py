@@ -463,12 +463,13 @@ def _new_domain(order: Order, info: DomainInfo) -> Domain:
     contacts = params.get("contacts") or {}
     registrant = contacts.get("registrant") or reseller_contact(order.reseller_id).id
     rules = rules_for(order.tld)
-    is_register = order.kind == "register"
     lock_days = rules.transfer_lock_days
     domain = Domain(
         reseller_id=order.reseller_id, name=order.domain_name, live_name=order.domain_name,
         unicode_name=order.unicode_name, tld=order.tld, status="active",
-        created_at=info.created_at if is_register else clock.now(),
+        # The registry's creation date, a transfer's too (the epoch: it did not say).
+        created_at=info.created_at if info.created_at.year > 1970 else clock.now(),
+        roid=info.roid, registry_statuses=list(info.statuses), synced_at=clock.now(),
         expires_at=info.expires_at, auto_renew=params.get("auto_renew", True),
         privacy=params.get("privacy", False), locked=info.locked,
         nameservers=list(info.nameservers), ds=list(info.ds), registrant_id=registrant,

@@ -39,8 +39,11 @@ class DomainInfo:
     nameservers: tuple[str, ...] = ()
     ds: tuple[dict, ...] = ()
     locked: bool = False
+    # RFC 5731 statuses as the registry shows them, client and server (``ok`` only alone),
+    # with RFC 3915's ``redemptionPeriod`` for a name in redemption.
     statuses: tuple[str, ...] = ("ok",)
     hold: bool = False
+    roid: str | None = None  # the registry's object id (EPP domain:roid)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -47,8 +47,10 @@ from reseller.registry.sandbox_state import (  # noqa: F401  (re-exported)
     domain_info,
     encode_result,
     new_auth_code,
+    new_roid,
     premium_fee,
     premium_price,
+    refuse_if_prohibited,
     request_transfer,
     require_fee,
     restore_row,
@@ -240,7 +242,7 @@ class SandboxRegistry:
                 name=name, sponsor=self.registrar_id, auth_code=auth_code or new_auth_code(),
                 created_at=now, expires_at=add_years(now, years), registrant=registrant,
                 admin=admin, tech=tech, nameservers=list(nameservers), ds=list(ds or []),
-                locked_until=now + lock if lock else None)
+                locked_until=now + lock if lock else None, roid=new_roid(), server_statuses=[])
             db.session.add(row)
             try:
                 with db.session.begin_nested():
@@ -257,6 +259,7 @@ class SandboxRegistry:
             row = self._ours(name)
             if row.status != "ok":
                 raise RegistryRejected(2304, "Object status prohibits operation")
+            refuse_if_prohibited(row, "renew")
             require_fee(name, "renew", years, fee)
             if row.expires_at.date() != current_expiry.date():
                 raise RegistryRejected(2306, "Parameter value policy error: curExpDate")
@@ -284,6 +287,7 @@ class SandboxRegistry:
                           transaction_id: str) -> DomainInfo:
         def body() -> DomainInfo:
             row = self._ours(name, active=True)
+            refuse_if_prohibited(row, "update")
             change_registrant_row(row, registrant)
             return domain_info(row)
 
@@ -295,6 +299,7 @@ class SandboxRegistry:
                hold: bool | None = None) -> DomainInfo:
         def body() -> DomainInfo:
             row = self._ours(name, active=True)
+            refuse_if_prohibited(row, "update")
             apply_changes(row, nameservers=nameservers, ds=ds, locked=locked, admin=admin,
                           tech=tech, hold=hold)
             return domain_info(row)
@@ -314,6 +319,8 @@ class SandboxRegistry:
                 restore_row(row)
             if row.status != "ok":
                 raise RegistryRejected(2304, "Object status prohibits operation")
+            if changes or registrant is not None:
+                refuse_if_prohibited(row, "update")
             apply_changes(row, **changes)
             if registrant is not None and registrant != row.registrant:
                 change_registrant_row(row, registrant)
@@ -348,6 +355,7 @@ class SandboxRegistry:
     def delete(self, *, name: str, transaction_id: str) -> None:
         def body() -> None:
             row = self._ours(name)
+            refuse_if_prohibited(row, "delete")
             rules = TLDS[name.rpartition(".")[2]]
             if rules.redemption_days:
                 row.status, row.deleted_at = "redemption", clock.now()
@@ -404,7 +412,7 @@ class SandboxRegistry:
         while expires < clock.now() + timedelta(days=30):
             expires = add_years(expires, 1)
         db.session.add(SandboxDomain(name=name, sponsor=sponsor, auth_code=auth_code,
-                                     created_at=created, expires_at=expires,
+                                     created_at=created, expires_at=expires, roid=new_roid(),
                                      nameservers=["ns1.other-registrar.example",
                                                   "ns2.other-registrar.example"], ds=[]))
         db.session.flush()

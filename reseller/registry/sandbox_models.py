@@ -39,6 +39,12 @@ class SandboxDomain(db.Model):
     transfer_gaining: Mapped[str | None] = mapped_column(sa.String(40))
     transfer_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     transfer_years: Mapped[int | None] = mapped_column()
+    # What the registry itself sets (serverHold, serverTransferProhibited, ...): the
+    # operator sets them with `flask registry sandbox status`.
+    server_statuses: Mapped[list | None] = mapped_column(sa.JSON, default=list)
+    roid: Mapped[str | None] = mapped_column(sa.String(89))
+    # RFC 3915: a restore asked for (pendingRestore) and waiting for its report.
+    restore_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SandboxTransaction(db.Model):

@@ -195,10 +195,14 @@ class EppRegistry:
                                   cltrid=transaction_id, session=session)
             self._not_above(response, "creData", fee)
             created, expires = rsp.created(response)
-            return DomainInfo(name=name, sponsor=self.registrar_id, created_at=created,
+            made = DomainInfo(name=name, sponsor=self.registrar_id, created_at=created,
                               expires_at=expires, registrant=registrant,
                               admin=roles.get("admin"), tech=roles.get("tech"),
                               nameservers=tuple(nameservers), ds=tuple(ds or ()))
+            try:  # the registry's own view: its ROID and statuses (e.g. addPeriod)
+                return self._info_on(session, name)
+            except (RegistryRejected, RegistryUnavailable):
+                return made  # created all the same; the sync reads the rest later
 
         return self._once("create", name, transaction_id, {"years": years}, send)
 
