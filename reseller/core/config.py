@@ -222,6 +222,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "15")),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": int(env.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "20")),
         "RDAP_RATE_LIMIT": _rate(env.get("RDAP_RATE_LIMIT", "60/minute"), "RDAP_RATE_LIMIT"),
+        # Where RDAP's "Terms of Use" notice links (rel terms-of-service); /rdap/help if unset.
+        "RDAP_TERMS_URL": env.get("RDAP_TERMS_URL", ""),
         "ACCESS_TOKEN_TTL": int(env.get("ACCESS_TOKEN_TTL", "3600")),
         # API platform: idempotency keys, rate limits per tier, webhooks.
         "IDEMPOTENCY_TTL_HOURS": max(24, int(env.get("IDEMPOTENCY_TTL_HOURS", "24"))),

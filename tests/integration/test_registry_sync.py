@@ -211,3 +211,34 @@ def test_the_console_reports_the_differences(reseller, jobs, factory, client):
     client.post("/login", data={"email": operator.email, "password": "operator password"})
     page = client.get("/console/registry").get_data(as_text=True)
     assert "raportti.fi" in page and "serverHold" in page and reseller.company_name in page
+
+
+def test_rdap_and_whois_say_what_the_registry_says_after_the_sync(reseller, jobs, client,
+                                                                   app):
+    from reseller.rdap.services import lookup
+    from reseller.whois.answer import format_answer
+
+    owned(reseller, jobs, "totuus.com")
+    with unit_of_work():
+        domain_named("totuus.com").locked = True
+    sandbox_drift.set_server_statuses("totuus.com", add=["serverHold"])
+    expiry = sandbox_drift.renew("totuus.com", years=2)
+    run_sync("totuus.com")
+    registry = sandbox().info("totuus.com")
+    rdap = client.get("/rdap/domain/totuus.com").get_json()
+    assert rdap["handle"] == registry.roid
+    assert sorted(rdap["status"]) == ["server hold"]  # the registry has no lock: neither do we
+    events = {e["eventAction"]: e["eventDate"] for e in rdap["events"]}
+    assert events["expiration"] == events["registrar expiration"] == \
+        registry.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert expiry[:10] == registry.expires_at.date().isoformat()
+    self_url = rdap["links"][0]["href"]
+    terms = next(n for n in rdap["notices"] if n["title"] == "Terms of Use")["links"][0]
+    assert terms["rel"] == "terms-of-service" and terms["value"] == self_url
+    assert all(link["value"] == self_url for n in rdap["notices"] for link in n["links"])
+    whois = format_answer(lookup("totuus.com", app.config), whois_server="whois.test",
+                          now=clock.now())
+    assert f"Registry Domain ID: {registry.roid}" in whois
+    assert "Domain Status: serverHold https://icann.org/epp#serverHold" in whois
+    assert "clientTransferProhibited" not in whois and "Domain Status: ok" not in whois
+    assert f"Registrar Registration Expiration Date: {events['expiration']}" in whois
