@@ -9,6 +9,7 @@ from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError
 from reseller.core.web.session import operator_required
 from reseller.dns import services as dns
+from reseller.domains import services as domains
 from reseller.onboarding import services as onboarding
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -72,6 +73,14 @@ def resellers():
 def dns_zones():
     """Zones the ownership rules took off the server (or never proven since), and why."""
     return render_template("console/dns_zones.html", rows=dns.ownership_report())
+
+
+@bp.get("/registry")
+@operator_required
+def registry_sync():
+    """What the registry sync found different from our records, newest first."""
+    return render_template("console/registry_sync.html",
+                           rows=domains.recent_registry_changes(limit=200))
 
 
 @bp.get("/security")

@@ -189,6 +189,16 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "EPP_REGISTRIES": env.get("EPP_REGISTRIES", ""),
         "AUTO_RENEW_DAYS_AHEAD": int(env.get("AUTO_RENEW_DAYS_AHEAD") or "14"),
         "ORDER_RECOVERY_AFTER_MINUTES": int(env.get("ORDER_RECOVERY_AFTER_MINUTES") or "5"),
+        # Domain sync (`registry.sync`, hourly): names per run, how often one name is
+        # read at most, and the pace (info commands per second) for the registry's limits.
+        "REGISTRY_SYNC_BATCH": int(env.get("REGISTRY_SYNC_BATCH") or "200"),
+        "REGISTRY_SYNC_MIN_AGE_HOURS": float(env.get("REGISTRY_SYNC_MIN_AGE_HOURS") or "24"),
+        "REGISTRY_SYNC_PER_SECOND": float(env.get("REGISTRY_SYNC_PER_SECOND") or "5"),
+        # TLDs whose registrant must have an identity number on file before an order
+        # (their registries refuse one without): see docs/domains.md.
+        "REGISTRANT_IDENTITY_TLDS": frozenset(
+            t.strip().lower().lstrip(".") for t in
+            env.get("REGISTRANT_IDENTITY_TLDS", "fi,se,nu").split(",") if t.strip()),
         # DNS hosting: "sandbox" keeps zones in process (embedded default); "knot" publishes
         # to a Knot server by TSIG-signed DNS UPDATE and adds zones with knotc.
         "DNS_ADAPTER": env.get("DNS_ADAPTER", "sandbox"),
@@ -215,6 +225,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "15")),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": int(env.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "20")),
         "RDAP_RATE_LIMIT": _rate(env.get("RDAP_RATE_LIMIT", "60/minute"), "RDAP_RATE_LIMIT"),
+        # Where RDAP's "Terms of Use" notice links (rel terms-of-service); /rdap/help if unset.
+        "RDAP_TERMS_URL": env.get("RDAP_TERMS_URL", ""),
         "ACCESS_TOKEN_TTL": int(env.get("ACCESS_TOKEN_TTL", "3600")),
         # API platform: idempotency keys, rate limits per tier, webhooks.
         "IDEMPOTENCY_TTL_HOURS": max(24, int(env.get("IDEMPOTENCY_TTL_HOURS", "24"))),

@@ -1,5 +1,9 @@
-"""Contacts (registrant, admin, tech): validated, mirrored to the registry, never deleted
-while a domain or an open order uses them."""
+"""Contacts (registrant, admin, tech): validated, never deleted while a domain or an open
+order uses them. A contact reaches a registry when an order first needs it there (any
+registry, any profile: ``push_contacts``), so creating one never waits on a registry; an
+edit of a contact in use goes to the registry at once (503 when it is down, nothing
+changed). Identity numbers (``domains.identity``) are encrypted, masked in the API, sent
+only to registries."""
 
 from __future__ import annotations
 
@@ -7,17 +11,22 @@ import secrets
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from reseller.core.clock import clock
-from reseller.core.errors import Conflict, NotFound
+from reseller.core.errors import Conflict, NotFound, ValidationFailed
 from reseller.core.events import record_event
 from reseller.core.extensions import db
+from reseller.domains import identity
+from reseller.domains.errors import registry_errors
 from reseller.domains.models import LIVE_STATUSES, Contact, Domain, Order
+from reseller.registry.models import Registry
 from reseller.registry.services import get_registry
 
 FIELDS = ("name", "organization", "email", "phone", "street", "city", "postal_code",
           "country", "language")
+IDENTITY_FIELDS = ("entity_type", "registration_number", "personal_id")
 
 
 class ContactNotFound(NotFound):
@@ -30,8 +39,52 @@ class ContactInUse(Conflict):
     title = _l("The contact is in use and cannot be deleted")
 
 
+class IdentityRequired(ValidationFailed):
+    code = "identity_required"
+    title = _l("The registrant's identity is required for this TLD")
+
+
+class IdentityLocked(Conflict):
+    code = "identity_locked"
+    title = _l("The identity of a contact in use cannot change")
+
+
 def registry_data(contact: Contact) -> dict[str, Any]:
-    return {field: getattr(contact, field) for field in FIELDS}
+    """What a registry is sent about ``contact``: the address, and the holder type and
+    identity numbers that .fi/.se/.nu profiles put in their frames."""
+    data = {field: getattr(contact, field) for field in FIELDS}
+    data["entity_type"] = identity.entity_type_of(entity_type=contact.entity_type,
+                                                  organization=contact.organization)
+    for field in ("registration_number", "personal_id"):
+        if getattr(contact, field):
+            data[field] = getattr(contact, field)
+    return data
+
+
+def require_identity(*, reseller_id: int, tld: str, contact_id: int | None) -> None:
+    """A .fi/.se/.nu registrant needs its identity number on file (422 otherwise), checked
+    before anything is priced or held."""
+    if contact_id is None or tld not in current_app.config.get(
+            "REGISTRANT_IDENTITY_TLDS", identity.IDENTITY_TLDS):
+        return
+    contact = get_contact(reseller_id=reseller_id, contact_id=contact_id)
+    kind = identity.entity_type_of(entity_type=contact.entity_type,
+                                   organization=contact.organization)
+    missing = identity.missing_for(entity_type=kind,
+                                   registration_number=contact.registration_number,
+                                   personal_id=contact.personal_id)
+    if missing:
+        raise IdentityRequired({"contacts.registrant": [_l(
+            "The .%(tld)s registry needs the registrant's %(field)s: add it to contact "
+            "%(id)s.", tld=tld, field=missing, id=contact.id)]})
+
+
+def push_contacts(registry: Registry, contacts: list[tuple[str, dict[str, Any]]], *,
+                  name: str) -> None:
+    """Create (or bring up to date) each contact at the registry of ``name`` before a
+    command names it: contacts reach a registry on first use by an order."""
+    for handle, data in contacts:
+        registry.contact_set(handle=handle, data=data, name=name)
 
 
 def get_contact(*, reseller_id: int, contact_id: int) -> Contact:
@@ -46,26 +99,61 @@ def list_contacts(*, reseller_id: int) -> sa.Select:
 
 
 def create_contact(*, reseller_id: int, **data: Any) -> Contact:
+    """A new contact; the registry gets it when an order first uses it."""
     contact = Contact(reseller_id=reseller_id, handle="TN" + secrets.token_hex(6).upper(),
-                      **{field: data.get(field) for field in FIELDS})
+                      **{field: data.get(field) for field in FIELDS + IDENTITY_FIELDS})
+    contact.entity_type = identity.entity_type_of(entity_type=contact.entity_type,
+                                                  organization=contact.organization)
     db.session.add(contact)
     db.session.flush()
-    get_registry().contact_set(handle=contact.handle, data=registry_data(contact))
     return contact
 
 
 def update_contact(*, reseller_id: int, contact_id: int, **data: Any) -> Contact:
+    """New details; a contact a live domain uses is updated at its registries at once
+    (registry down: 503 and nothing changes). Identity fields left out, or sent back
+    masked as the API shows them, stay as they are."""
     contact = get_contact(reseller_id=reseller_id, contact_id=contact_id)
     previous = person(contact)
     for field in FIELDS:
         if field in data:
             setattr(contact, field, data[field])
-    db.session.flush()
-    get_registry().contact_set(handle=contact.handle, data=registry_data(contact))
     domains = _domains_using(contact)
+    _change_identity(contact, data, in_use=bool(domains))
+    db.session.flush()
+    if domains:
+        with registry_errors():
+            for name in sorted({d.name for d in domains}):
+                get_registry().contact_set(handle=contact.handle,
+                                           data=registry_data(contact), name=name)
     for domain in domains or [None]:
         record_contact_changed(contact=contact, domain=domain, previous=previous)
     return contact
+
+
+def _change_identity(contact: Contact, data: dict[str, Any], *, in_use: bool) -> None:
+    """Registries tie a holder to its identity (IIS refuses to change an ``orgno``): a
+    contact whose domains are live keeps it; a new holder is an owner change."""
+    wanted = {}
+    for field in IDENTITY_FIELDS:
+        if field not in data:
+            continue
+        if field != "entity_type" and identity.is_masked(data[field]):
+            if data[field] != identity.mask(getattr(contact, field)):
+                raise ValidationFailed({field: [_l("Send the number in full, or leave it "
+                                                   "out to keep the one on file.")]})
+            continue
+        wanted[field] = data[field]
+    if "entity_type" in wanted and wanted["entity_type"] is None:
+        wanted["entity_type"] = identity.entity_type_of(entity_type=None,
+                                                        organization=contact.organization)
+    changed = {k: v for k, v in wanted.items() if v != getattr(contact, k)}
+    if changed and in_use:
+        raise IdentityLocked(_l("Contact %(id)s holds live domains: its identity cannot "
+                                "change. Create a new contact and change the owner.",
+                                id=contact.id))
+    for field, value in changed.items():
+        setattr(contact, field, value)
 
 
 def person(contact: Contact | None) -> dict[str, Any] | None:

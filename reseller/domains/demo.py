@@ -59,7 +59,8 @@ def _contact(reseller: Any, spec: dict, config: Any) -> Contact:
                           phone="+358.401234567", street=reseller.street or "Esimerkkikatu 1",
                           city=reseller.city or "Helsinki",
                           postal_code=reseller.postal_code or "00100",
-                          country=reseller.country, language=reseller.language)
+                          country=reseller.country, language=reseller.language,
+                          entity_type="company", registration_number=reseller.business_id)
         db.session.add(contact)
         db.session.flush()
         registry.add_sandbox_contact(handle=handle,

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reseller.core.clock import clock
+from reseller.core.crypto import EncryptedText
 from reseller.core.extensions import db
 from reseller.core.types import UTCDateTime
 
@@ -32,6 +33,11 @@ class Contact(db.Model):
     postal_code: Mapped[str] = mapped_column(sa.String(20))
     country: Mapped[str] = mapped_column(sa.String(2))
     language: Mapped[str] = mapped_column(sa.String(2), default="en")
+    # Identity for registries that need it (.fi, .se, .nu; see ``domains.identity``):
+    # the numbers are personal data, encrypted at rest and never published.
+    entity_type: Mapped[str | None] = mapped_column(sa.String(30))
+    registration_number: Mapped[str | None] = mapped_column(EncryptedText)
+    personal_id: Mapped[str | None] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, onupdate=_now)
 
@@ -72,6 +78,14 @@ class Domain(db.Model):
     suspended: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, onupdate=_now)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the registry says (``domains.sync``): its object id, its RFC 5731 statuses
+    # (client and server), when it was last read.
+    roid: Mapped[str | None] = mapped_column(sa.String(89))
+    registry_statuses: Mapped[list | None] = mapped_column(sa.JSON)
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # A registry command whose answer was lost, until its retry or the recovery job
+    # resolves it from the registry: {"operation", "transaction_id", "params", "at"}.
+    pending_change: Mapped[dict | None] = mapped_column(sa.JSON(none_as_null=True))
 
     registrant: Mapped[Contact] = relationship(foreign_keys=[registrant_id])
     admin: Mapped[Contact | None] = relationship(foreign_keys=[admin_id])

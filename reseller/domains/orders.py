@@ -126,6 +126,8 @@ def order_register(*, reseller_id: int, name: str, period: int, contacts: dict[s
     parsed.rules.check_period(period)
     nameservers = names.host_names(nameservers or [])  # each is a WHOIS line: one line each
     role_ids = _own_contacts(reseller_id, contacts)
+    contact_services.require_identity(reseller_id=reseller_id, tld=parsed.tld,
+                                      contact_id=role_ids.get("registrant"))
     if find_live_domain(parsed.ascii) is not None:
         raise DomainUnavailable(_l("%(name)s is already registered.", name=parsed.unicode))
     with registry_errors():
@@ -225,6 +227,8 @@ def order_owner_change(*, reseller_id: int, name: str, registrant: int,
     if domain.status != "active":
         raise DomainNotActive(_l("Only an active domain can change owner."))
     contact = contact_services.get_contact(reseller_id=reseller_id, contact_id=registrant)
+    contact_services.require_identity(reseller_id=reseller_id, tld=domain.tld,
+                                      contact_id=contact.id)
     return _place(reseller_id=reseller_id, kind="owner_change", name=names.parse(domain.name),
                   period=None, idempotency_key=idempotency_key, domain_id=domain.id,
                   params={"registrant": contact.id, "previous_registrant": domain.registrant_id})
@@ -310,6 +314,7 @@ class _Job:
     params: dict
     handles: dict
     expires_at: datetime | None
+    contacts: tuple = ()  # (handle, registry data) of each contact the command names
 
 
 def process_order(order_id: int) -> None:
@@ -320,6 +325,7 @@ def process_order(order_id: int) -> None:
         return
     registry = get_registry()
     try:
+        contact_services.push_contacts(registry, list(job.contacts), name=job.name)
         result = _call_registry(job, registry)
     except RegistryRejected as rejected:
         with unit_of_work():
@@ -337,15 +343,18 @@ def _claim(order_id: int) -> _Job | None:
             return None
         order.attempts += 1
         order.submitted_at = order.submitted_at or clock.now()
-        handles = {}
-        for role, contact_id in (order.params.get("contacts") or {}).items():
-            handles[role] = db.session.get(Contact, contact_id).handle
+        named = dict(order.params.get("contacts") or {})
         if order.kind == "owner_change":
-            handles["registrant"] = db.session.get(Contact, order.params["registrant"]).handle
+            named["registrant"] = order.params["registrant"]
+        found = {role: db.session.get(Contact, contact_id) for role, contact_id in named.items()}
+        handles = {role: contact.handle for role, contact in found.items()}
+        pushed = {c.handle: contact_services.registry_data(c) for c in found.values()}
         expires = order.params.get("expires_at")
         return _Job(order.id, order.kind, order.domain_name, order.reference, order.period,
                     dict(order.params), handles,
-                    datetime.fromisoformat(expires) if expires else None)
+                    datetime.fromisoformat(expires) if expires else None,
+                    tuple(pushed.items()) if order.kind in ("register", "owner_change")
+                    else ())
 
 
 def _call_registry(job: _Job, registry: Registry) -> DomainInfo | TransferInfo:
@@ -454,12 +463,13 @@ def _new_domain(order: Order, info: DomainInfo) -> Domain:
     contacts = params.get("contacts") or {}
     registrant = contacts.get("registrant") or reseller_contact(order.reseller_id).id
     rules = rules_for(order.tld)
-    is_register = order.kind == "register"
     lock_days = rules.transfer_lock_days
     domain = Domain(
         reseller_id=order.reseller_id, name=order.domain_name, live_name=order.domain_name,
         unicode_name=order.unicode_name, tld=order.tld, status="active",
-        created_at=info.created_at if is_register else clock.now(),
+        # The registry's creation date, a transfer's too (the epoch: it did not say).
+        created_at=info.created_at if info.created_at.year > 1970 else clock.now(),
+        roid=info.roid, registry_statuses=list(info.statuses), synced_at=clock.now(),
         expires_at=info.expires_at, auto_renew=params.get("auto_renew", True),
         privacy=params.get("privacy", False), locked=info.locked,
         nameservers=list(info.nameservers), ds=list(info.ds), registrant_id=registrant,

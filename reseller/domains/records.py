@@ -44,7 +44,8 @@ def reseller_contact(reseller_id: int) -> Contact:
             organization=reseller.company_name, email=reseller.contact_email,
             phone=reseller.contact_phone or "+358.000000", street=reseller.street or "-",
             city=reseller.city or "-", postal_code=reseller.postal_code or "-",
-            country=reseller.country, language=reseller.language)
+            country=reseller.country, language=reseller.language, entity_type="company",
+            registration_number=reseller.business_id)
         db.session.add(contact)
         db.session.flush()
     return contact

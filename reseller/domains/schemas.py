@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 from babel import Locale
-from marshmallow import ValidationError, fields, validate, validates
+from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
+from reseller.core.identity import InvalidIdentifier
 from reseller.core.schemas import AMOUNT_PATTERN, BaseSchema, Id, Line, LineEmail, StrictBoolean
+from reseller.domains import identity
 from wallet.money import Money
 
 LANGUAGES = ("fi", "sv", "en")
@@ -56,6 +58,46 @@ class ContactIn(BaseSchema):
     postal_code = Line(required=True, validate=validate.Length(min=1, max=20))
     country = Line(required=True)
     language = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
+    entity_type = fields.String(allow_none=True, validate=validate.OneOf(identity.ENTITY_TYPES),
+                                metadata={"description": (
+                                    "Who holds the contact: a person or an organisation "
+                                    "type (default: company with an organization, else "
+                                    "person). .fi/.se/.nu registrants need it with their "
+                                    "number.")})
+    registration_number = Line(allow_none=True, validate=validate.Length(max=40), metadata={
+        "description": "An organisation's business/organisation number (FI Y-tunnus, SE "
+                       "organisationsnummer; checked for FI and SE). Shown masked."})
+    personal_id = Line(allow_none=True, validate=validate.Length(max=40), metadata={
+        "description": "A person's identity code (FI henkilötunnus, SE personnummer; checked "
+                       "for FI and SE). Encrypted at rest, shown masked, sent only to the "
+                       "registry."})
+
+    @validates_schema
+    def _identity(self, data: dict, **_kwargs) -> None:
+        """Numbers checked for the contact's country; a masked value (as the API shows
+        it) is passed on for the service to match against the stored one."""
+        country = data.get("country") or ""
+        errors = {}
+        checks = (("registration_number", identity.normalize_registration_number),
+                  ("personal_id", identity.normalize_personal_id))
+        for field, normalize in checks:
+            value = data.get(field)
+            if not value or identity.is_masked(value):
+                continue
+            try:
+                data[field] = normalize(country, value)
+            except InvalidIdentifier as error:
+                errors[field] = [str(error)]
+        kind = identity.entity_type_of(entity_type=data.get("entity_type"),
+                                       organization=data.get("organization"))
+        if kind == "person" and data.get("registration_number"):
+            errors.setdefault("registration_number", []).append(
+                "A person has a personal_id, not a registration_number.")
+        if kind != "person" and data.get("personal_id"):
+            errors.setdefault("personal_id", []).append(
+                "An organisation has a registration_number, not a personal_id.")
+        if errors:
+            raise ValidationError(errors)
 
     @validates("phone")
     def _phone(self, value: str, **_kwargs) -> None:
@@ -80,8 +122,23 @@ class ContactOut(BaseSchema):
     postal_code = fields.String()
     country = fields.String()
     language = fields.String()
+    entity_type = fields.Method("_entity_type", metadata={"type": "string"})
+    registration_number = fields.Method("_registration_number", allow_none=True,
+                                        metadata={"type": "string", "description": "masked"})
+    personal_id = fields.Method("_personal_id", allow_none=True,
+                                metadata={"type": "string", "description": "masked"})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+
+    def _entity_type(self, contact) -> str:
+        return identity.entity_type_of(entity_type=contact.entity_type,
+                                       organization=contact.organization)
+
+    def _registration_number(self, contact) -> str | None:
+        return identity.mask(contact.registration_number)
+
+    def _personal_id(self, contact) -> str | None:
+        return identity.mask(contact.personal_id)
 
 
 class ContactListOut(BaseSchema):

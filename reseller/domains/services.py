@@ -21,11 +21,12 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
+from reseller.accounts.models import Reseller
 from reseller.catalog import services as catalog
 from reseller.catalog.models import rules_for
 from reseller.core.clock import clock
 from reseller.core.errors import Conflict, NotFound, ValidationFailed
-from reseller.core.events import record_event
+from reseller.core.events import Event, record_event
 from reseller.core.extensions import db
 from reseller.domains import contacts as contact_services
 from reseller.domains import names
@@ -382,3 +383,12 @@ def domain_data(domain: Domain) -> dict[str, Any]:
             "status": domain.status, "expires_at": domain.expires_at.isoformat(),
             "auto_renew": domain.auto_renew, "registrant_contact_id": domain.registrant_id,
             "registrant": contact_services.person(domain.registrant), "order_id": None}
+
+
+def recent_registry_changes(*, limit: int = 200) -> list[tuple[Any, str]]:
+    """The latest differences the registry sync applied, across resellers, newest first,
+    each with its reseller's name (the operator console's report)."""
+    rows = db.session.execute(
+        sa.select(Event, Reseller.company_name).join(Reseller, Reseller.id == Event.reseller_id)
+        .where(Event.type == "domain.registry_changed").order_by(Event.id.desc()).limit(limit))
+    return [(event, company) for event, company in rows]

@@ -11,7 +11,7 @@ from reseller.core.errors import DomainError
 from reseller.core.events import Event, on_event
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue, periodic
-from reseller.domains import lifecycle, orders, services
+from reseller.domains import lifecycle, orders, services, sync
 from reseller.domains.models import Domain
 from reseller.domains.records import find_live_domain
 
@@ -87,6 +87,17 @@ def poll_registry() -> int:
     """Read and acknowledge the registry's poll queue (transfers in and out); the number
     of messages handled (``flask registry poll`` prints it)."""
     return lifecycle.poll_registry()
+
+
+@periodic("registry.sync", "20 * * * *")
+def sync_registry(*names: str) -> sync.SyncReport:
+    """Read names at the registry and apply what differs (``flask registry sync [NAME…]``:
+    the names given, else the run's due names)."""
+    config = current_app.config
+    return sync.sync_domains(
+        names=list(names) or None, limit=config.get("REGISTRY_SYNC_BATCH", 200),
+        min_age=timedelta(hours=config.get("REGISTRY_SYNC_MIN_AGE_HOURS", 24)),
+        per_second=config.get("REGISTRY_SYNC_PER_SECOND", 5.0))
 
 
 @periodic("domains.lifecycle", "15 3 * * *")

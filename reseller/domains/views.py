@@ -19,7 +19,7 @@ from reseller.core.pagination import paginate
 from reseller.core.permissions import Permission
 from reseller.core.web.responses import secret_response
 from reseller.core.web.session import permission_required, user_can
-from reseller.domains import bulk, orders, services
+from reseller.domains import bulk, identity, orders, services
 from reseller.domains import contacts as contact_services
 from reseller.domains.models import Contact, Domain, Order
 from reseller.domains.records import get_domain
@@ -296,11 +296,14 @@ def contacts():
             flash(_("Your role cannot change contacts."), "error")
         else:
             fields = {key: request.form.get(key, "").strip() for key in ContactIn().fields}
-            fields["organization"] = fields.get("organization") or None
+            for optional in ("organization", "entity_type", "registration_number",
+                             "personal_id"):
+                fields[optional] = fields.get(optional) or None
             _attempt(lambda: contact_services.create_contact(
                 reseller_id=_rid(), **ContactIn().load_or_raise(fields)), _("Contact created."))
         return redirect(url_for("domains.contacts"))
-    return render_template("domains/contacts.html", contacts=_contacts())
+    return render_template("domains/contacts.html", contacts=_contacts(),
+                           mask_identity=identity.mask)
 
 
 def _can_manage() -> bool:

@@ -14,6 +14,7 @@ from reseller.core.pagination import Page, encode_cursor, paginate
 EVENT_TYPES = (
     "order.completed", "order.failed",
     "domain.transferred_in", "domain.transferred_out", "domain.expiring", "domain.expired",
+    "domain.registry_changed", "domain.deleted",
     "wallet.low_balance", "wallet.topup_received", "wallet.payment_reversed",
     "invoice.issued", "invoice.paid", "invoice.payment_failed", "invoice.overdue",
     "invoice.credited",

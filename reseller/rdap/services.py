@@ -5,6 +5,7 @@ Privacy and redaction are decided here once, so RDAP and WHOIS can never disagre
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import idna
@@ -15,9 +16,31 @@ from reseller.domains import services as domains
 from reseller.rdap.models import Brand, Person, Registrar, RegistrationData
 from whitelabel import brands
 
-# RDAP status values (RFC 8056 mapping of EPP statuses) for our domain states.
-_STATUS = {"active": ["active"], "expired": ["active", "auto renew period"],
-           "redemption": ["redemption period", "pending delete"]}
+# RDAP status values are RFC 8056's mapping of EPP statuses: ``ok`` is ``active``, the
+# rest are their words (``serverTransferProhibited`` → ``server transfer prohibited``).
+_RDAP_WORDS = {"ok": "active"}
+
+
+def rdap_status(epp_status: str) -> str:
+    return _RDAP_WORDS.get(epp_status) or re.sub(r"(?<!^)([A-Z])", r" \1", epp_status).lower()
+
+
+def epp_statuses(domain: Any) -> list[str]:
+    """The registry's statuses (as the last sync or command saw them) with our own client
+    statuses as we last set them; ``ok`` only alone (RFC 5731), redemption also shows
+    ``pendingDelete`` as EPP does."""
+    known = list(domain.registry_statuses or [])
+    if domain.registry_statuses is None and domain.status == "redemption":
+        known.append("redemptionPeriod")
+    if domain.status == "expired":
+        known.append("autoRenewPeriod")
+    for status, on in (("clientTransferProhibited", domain.locked),
+                       ("clientHold", domain.suspended)):
+        known = [s for s in known if s != status] + ([status] if on else [])
+    if "redemptionPeriod" in known and "pendingDelete" not in known:
+        known.append("pendingDelete")
+    known = list(dict.fromkeys(s for s in known if s != "ok"))
+    return known or ["ok"]
 
 
 def normalize_query(name: str) -> str:
@@ -60,14 +83,12 @@ def lookup(name: str, config: Any) -> RegistrationData | None:
     domain = domains.find_live_domain(name)
     if domain is None or not domain.is_live:
         return None
-    status = list(_STATUS.get(domain.status, ["active"]))
-    if domain.locked:
-        status.append("client transfer prohibited")
-    if domain.suspended:
-        status.append("client hold")
+    status = [rdap_status(s) for s in epp_statuses(domain)]
     contact = domain.registrant
     return RegistrationData(
-        handle=f"D{domain.id}", ldh_name=domain.name, unicode_name=domain.unicode_name,
+        # The registry's object id; ours only for a name never read from the registry.
+        handle=domain.roid or f"D{domain.id}-TUNNUS", ldh_name=domain.name,
+        unicode_name=domain.unicode_name,
         status=status, created_at=domain.created_at, expires_at=domain.expires_at,
         updated_at=domain.updated_at, nameservers=list(domain.nameservers or []),
         ds=list(domain.ds or []), privacy=bool(domain.privacy),

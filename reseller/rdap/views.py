@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, json
+from flask import Blueprint, Response, current_app, json, request
 
 from reseller.core.clock import clock
-from reseller.core.errors import PROBLEM_MIME
 from reseller.core.text import one_line
 from reseller.rdap.models import Brand, Person, Registrar, RegistrationData
 from reseller.rdap.services import lookup, normalize_query
@@ -36,23 +35,29 @@ def _response(body: dict[str, Any], status: int = 200, mimetype: str = RDAP_MIME
     return response
 
 
-def _notices() -> list[dict[str, Any]]:
+def _notices(context: str | None = None) -> list[dict[str, Any]]:
+    """The notices the gTLD RDAP Response Profile asks for. Each link's ``value`` is the
+    context URI — the URL of this response (RFC 8288, RFC 9083 section 4.2) — and its
+    ``href`` the target; the terms of service carry ``rel: terms-of-service``."""
+    value = context or f"{_base()}/help"
+    terms = current_app.config.get("RDAP_TERMS_URL") or f"{_base()}/help"
     return [
         {"title": "Terms of Use",
          "description": ["Registration data is provided for lawful purposes only; "
                          "bulk collection is not permitted."],
-         "links": [{"value": f"{_base()}/help", "rel": "alternate", "href": f"{_base()}/help",
-                    "type": "application/rdap+json"}]},
+         "links": [{"value": value, "rel": "terms-of-service", "href": terms,
+                    "type": "text/html" if terms.startswith("http") and "/rdap/" not in terms
+                    else "application/rdap+json"}]},
         {"title": "Status Codes",
          "description": ["For more information on domain status codes, please visit "
                          "https://icann.org/epp"],
-         "links": [{"value": "https://icann.org/epp", "rel": "glossary",
-                    "href": "https://icann.org/epp", "type": "text/html"}]},
+         "links": [{"value": value, "rel": "glossary", "href": "https://icann.org/epp",
+                    "type": "text/html"}]},
         {"title": "RDDS Inaccuracy Complaint Form",
          "description": ["URL of the ICANN RDDS Inaccuracy Complaint Form: "
                          "https://icann.org/wicf"],
-         "links": [{"value": "https://icann.org/wicf", "rel": "help",
-                    "href": "https://icann.org/wicf", "type": "text/html"}]},
+         "links": [{"value": value, "rel": "help", "href": "https://icann.org/wicf",
+                    "type": "text/html"}]},
     ]
 
 
@@ -167,6 +172,9 @@ def domain_object(data: RegistrationData) -> dict[str, Any]:
         "events": [
             {"eventAction": "registration", "eventDate": _iso(data.created_at)},
             {"eventAction": "expiration", "eventDate": _iso(data.expires_at)},
+            # What the registrar holds as the registration's expiry (the profile's
+            # "Registrar Registration Expiration Date"): the registry's, as synced.
+            {"eventAction": "registrar expiration", "eventDate": _iso(data.expires_at)},
             {"eventAction": "last changed", "eventDate": _iso(data.updated_at)},
             {"eventAction": "last update of RDAP database", "eventDate": _iso(clock.now())},
         ],
@@ -180,7 +188,7 @@ def domain_object(data: RegistrationData) -> dict[str, Any]:
                      registrant_entity(data.registrant, data.registrant_country)],
         "links": [{"value": self_url, "rel": "self", "href": self_url,
                    "type": "application/rdap+json"}],
-        "notices": _notices(),
+        "notices": _notices(self_url),
     }
     if data.unicode_name != data.ldh_name:
         body["unicodeName"] = data.unicode_name
@@ -190,12 +198,13 @@ def domain_object(data: RegistrationData) -> dict[str, Any]:
 
 
 def _error(status: int, title: str, description: str, code: str) -> Response:
-    """RFC 9083 error fields and RFC 9457 problem fields in one body."""
+    """RFC 9083 error fields (and RFC 9457's, for clients that read those) in one body,
+    served as ``application/rdap+json`` like every RDAP answer."""
     return _response({
         "rdapConformance": CONFORMANCE, "errorCode": status, "title": title,
         "description": [description], "type": "about:blank", "status": status,
-        "detail": description, "code": code, "notices": _notices(),
-    }, status=status, mimetype=PROBLEM_MIME)
+        "detail": description, "code": code, "notices": _notices(request.url),
+    }, status=status)
 
 
 @bp.get("/domain/<path:name>")

@@ -12,8 +12,8 @@ from flask.cli import AppGroup
 
 from reseller.core.jobs import PERIODIC, run
 
-registry_cli = AppGroup("registry", help="The registry: its poll queue, the sandbox's EPP "
-                                         "server.")
+registry_cli = AppGroup("registry", help="The registry: its poll queue, domain sync, the "
+                                         "sandbox's EPP server and drift.")
 
 
 POLL_JOB = "registry.poll"
@@ -28,6 +28,27 @@ def poll() -> None:
     if job is None:
         raise click.ClickException(f"no {POLL_JOB} job: no feature reads the poll queue")
     click.echo(f"{run(job.path)} message(s) handled")
+
+
+SYNC_JOB = "registry.sync"
+
+
+@registry_cli.command("sync")
+@click.argument("names", nargs=-1)
+def sync(names: tuple[str, ...]) -> None:
+    """Read names at the registry and apply what differs (the ``registry.sync`` job):
+    NAMEs given (A-label form), else the run's due names."""
+    job = PERIODIC.get(SYNC_JOB)
+    if job is None:
+        raise click.ClickException(f"no {SYNC_JOB} job: no feature keeps domains")
+    report = run(job.path, *(n.strip().lower().rstrip(".") for n in names))
+    for name, changes in report.changed.items():
+        for change in changes:
+            click.echo(f"{name}: {change['field']} {change['before']!r} -> {change['after']!r}")
+    for name, problem in report.failed.items():
+        click.echo(f"{name}: not read ({problem})", err=True)
+    click.echo(f"{report.checked} read, {len(report.changed)} changed, "
+               f"{len(report.failed)} failed")
 
 
 @registry_cli.command("epp-server")
@@ -77,3 +98,64 @@ def _dev_certificate(directory: Path, host: str):
     if cert.exists() and key.exists():
         return tls.Issued(cert, key)
     return tls.self_signed(directory, "localhost" if host in ("127.0.0.1", "::1") else host)
+
+
+# -- drift: the sandbox registry changing names on its own ---------------------------------
+sandbox_cli = AppGroup("sandbox", help="Make the sandbox registry change a name on its own, "
+                                       "as real registries do (seen over EPP too).")
+registry_cli.add_command(sandbox_cli)
+
+
+def _drift(action, *args, **kwargs):
+    from reseller.registry import sandbox_drift  # the sandbox's own rows, on demand
+    from reseller.registry.errors import RegistryRejected
+
+    try:
+        return getattr(sandbox_drift, action)(*args, **kwargs)
+    except (RegistryRejected, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+
+
+@sandbox_cli.command("status")
+@click.argument("name")
+@click.option("--add", "add", multiple=True, help="A server status to set (serverHold, …).")
+@click.option("--remove", "remove", multiple=True, help="A server status to clear.")
+def sandbox_status(name: str, add: tuple[str, ...], remove: tuple[str, ...]) -> None:
+    """Set or clear NAME's server statuses."""
+    statuses = _drift("set_server_statuses", name, add=list(add), remove=list(remove))
+    click.echo(f"{name}: {', '.join(statuses) or 'no server statuses'}")
+
+
+@sandbox_cli.command("renew")
+@click.argument("name")
+@click.option("--years", type=int, default=1, show_default=True)
+def sandbox_renew(name: str, years: int) -> None:
+    """Renew NAME at the registry (as a gTLD auto-renew does)."""
+    click.echo(f"{name}: expires {_drift('renew', name, years=years)}")
+
+
+@sandbox_cli.command("nameservers")
+@click.argument("name")
+@click.argument("nameservers", nargs=-1, required=True)
+def sandbox_nameservers(name: str, nameservers: tuple[str, ...]) -> None:
+    """Delegate NAME to NAMESERVERS at the registry."""
+    _drift("set_nameservers", name, list(nameservers))
+    click.echo(f"{name}: {' '.join(nameservers)}")
+
+
+@sandbox_cli.command("delete")
+@click.argument("name")
+@click.option("--purge", is_flag=True, help="Gone at once instead of into redemption.")
+def sandbox_delete(name: str, purge: bool) -> None:
+    """Delete NAME at the registry."""
+    _drift("delete", name, purge=purge)
+    click.echo(f"{name}: {'purged' if purge else 'in redemption'}")
+
+
+@sandbox_cli.command("transfer-away")
+@click.argument("name")
+@click.option("--to", "to", default="other-registrar", show_default=True)
+def sandbox_transfer_away(name: str, to: str) -> None:
+    """Move NAME to another registrar without a poll message."""
+    _drift("transfer_away", name, to=to)
+    click.echo(f"{name}: sponsored by {to}")

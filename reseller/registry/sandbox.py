@@ -9,6 +9,7 @@ so a crash in the caller afterwards leaves the registry changed and the caller m
 
 from __future__ import annotations
 
+import json
 import random
 import secrets
 import threading
@@ -46,14 +47,19 @@ from reseller.registry.sandbox_state import (  # noqa: F401  (re-exported)
     domain_info,
     encode_result,
     new_auth_code,
+    new_roid,
     premium_fee,
     premium_price,
+    refuse_if_prohibited,
     request_transfer,
     require_fee,
     restore_row,
     settle,
     transfer_info,
 )
+
+# Contact data a registry keeps to itself (identity numbers): never in contact ``info``.
+IDENTITY_KEYS = ("registration_number", "personal_id")
 
 
 class SimulatedCrash(BaseException):
@@ -236,7 +242,7 @@ class SandboxRegistry:
                 name=name, sponsor=self.registrar_id, auth_code=auth_code or new_auth_code(),
                 created_at=now, expires_at=add_years(now, years), registrant=registrant,
                 admin=admin, tech=tech, nameservers=list(nameservers), ds=list(ds or []),
-                locked_until=now + lock if lock else None)
+                locked_until=now + lock if lock else None, roid=new_roid(), server_statuses=[])
             db.session.add(row)
             try:
                 with db.session.begin_nested():
@@ -253,6 +259,7 @@ class SandboxRegistry:
             row = self._ours(name)
             if row.status != "ok":
                 raise RegistryRejected(2304, "Object status prohibits operation")
+            refuse_if_prohibited(row, "renew")
             require_fee(name, "renew", years, fee)
             if row.expires_at.date() != current_expiry.date():
                 raise RegistryRejected(2306, "Parameter value policy error: curExpDate")
@@ -280,6 +287,7 @@ class SandboxRegistry:
                           transaction_id: str) -> DomainInfo:
         def body() -> DomainInfo:
             row = self._ours(name, active=True)
+            refuse_if_prohibited(row, "update")
             change_registrant_row(row, registrant)
             return domain_info(row)
 
@@ -291,6 +299,7 @@ class SandboxRegistry:
                hold: bool | None = None) -> DomainInfo:
         def body() -> DomainInfo:
             row = self._ours(name, active=True)
+            refuse_if_prohibited(row, "update")
             apply_changes(row, nameservers=nameservers, ds=ds, locked=locked, admin=admin,
                           tech=tech, hold=hold)
             return domain_info(row)
@@ -310,6 +319,8 @@ class SandboxRegistry:
                 restore_row(row)
             if row.status != "ok":
                 raise RegistryRejected(2304, "Object status prohibits operation")
+            if changes or registrant is not None:
+                refuse_if_prohibited(row, "update")
             apply_changes(row, **changes)
             if registrant is not None and registrant != row.registrant:
                 change_registrant_row(row, registrant)
@@ -344,6 +355,7 @@ class SandboxRegistry:
     def delete(self, *, name: str, transaction_id: str) -> None:
         def body() -> None:
             row = self._ours(name)
+            refuse_if_prohibited(row, "delete")
             rules = TLDS[name.rpartition(".")[2]]
             if rules.redemption_days:
                 row.status, row.deleted_at = "redemption", clock.now()
@@ -400,7 +412,7 @@ class SandboxRegistry:
         while expires < clock.now() + timedelta(days=30):
             expires = add_years(expires, 1)
         db.session.add(SandboxDomain(name=name, sponsor=sponsor, auth_code=auth_code,
-                                     created_at=created, expires_at=expires,
+                                     created_at=created, expires_at=expires, roid=new_roid(),
                                      nameservers=["ns1.other-registrar.example",
                                                   "ns2.other-registrar.example"], ds=[]))
         db.session.flush()
@@ -435,15 +447,26 @@ class SandboxRegistry:
         return any(name in (nameservers or ()) for nameservers in db.session.scalars(
             sa.select(SandboxDomain.nameservers)))
 
-    def contact_set(self, *, handle: str, data: dict) -> None:
+    def contact_set(self, *, handle: str, data: dict, name: str | None = None) -> None:
+        """Create or update a contact object (``name``: the domain it is needed for,
+        which picks the registry where there are several; one registry here)."""
         self._before("contact_set")
         with unit_of_work():
             row = db.session.get(SandboxContact, handle)
             if row is not None and row.sponsor != self.registrar_id:
                 raise RegistryRejected(2201, "Authorization error")
             row = row or SandboxContact(handle=handle, sponsor=self.registrar_id)
-            row.data = dict(data)
+            public = {k: v for k, v in data.items() if k not in IDENTITY_KEYS}
+            identity = {k: data[k] for k in IDENTITY_KEYS if data.get(k)}
+            row.data = public
+            if identity or row.identity is None:
+                row.identity = json.dumps(identity, sort_keys=True) if identity else None
             db.session.add(row)
+
+    def contact_identity(self, handle: str) -> dict:
+        """Sandbox only: the identity numbers the registry holds for a contact."""
+        row = db.session.get(SandboxContact, handle, populate_existing=True)
+        return json.loads(row.identity) if row is not None and row.identity else {}
 
     def host_info(self, name: str) -> SandboxHost | None:
         """Sandbox only: a host object as the registry holds it (EPP host ``info``)."""

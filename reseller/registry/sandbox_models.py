@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reseller.core.clock import clock
+from reseller.core.crypto import EncryptedText
 from reseller.core.extensions import db
 from reseller.core.types import UTCDateTime
 
@@ -38,6 +39,12 @@ class SandboxDomain(db.Model):
     transfer_gaining: Mapped[str | None] = mapped_column(sa.String(40))
     transfer_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     transfer_years: Mapped[int | None] = mapped_column()
+    # What the registry itself sets (serverHold, serverTransferProhibited, ...): the
+    # operator sets them with `flask registry sandbox status`.
+    server_statuses: Mapped[list | None] = mapped_column(sa.JSON, default=list)
+    roid: Mapped[str | None] = mapped_column(sa.String(89))
+    # RFC 3915: a restore asked for (pendingRestore) and waiting for its report.
+    restore_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SandboxTransaction(db.Model):
@@ -72,6 +79,8 @@ class SandboxContact(db.Model):
     handle: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     sponsor: Mapped[str] = mapped_column(sa.String(40))
     data: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    # Identity numbers (JSON), encrypted like ours: the sandbox shares our database.
+    identity: Mapped[str | None] = mapped_column(EncryptedText)
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=_now)
 
 

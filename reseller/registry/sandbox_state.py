@@ -4,6 +4,7 @@ the answers it gives (``DomainInfo``/``TransferInfo``, stored per transaction id
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -31,11 +32,21 @@ def new_auth_code() -> str:
     return secrets.token_urlsafe(12)
 
 
+# gTLD registries renew a name themselves when it expires (the registrar is charged; a
+# delete within the auto-renew grace period credits it back).
+AUTO_RENEW_TLDS = frozenset({"com", "net", "org"})
+
+
 def settle(row: SandboxDomain) -> SandboxDomain | None:
-    """Apply what time has decided: auto-approve transfers, purge after redemption."""
+    """Apply what time has decided: auto-approve transfers, renew expired gTLD names,
+    purge after redemption."""
     now = clock.now()
     if row.transfer_status == "pending" and row.transfer_requested_at + TRANSFER_WAIT <= now:
         complete_transfer(row, "serverApproved")
+    if row.status == "ok" and row.expires_at <= now \
+            and row.name.rpartition(".")[2] in AUTO_RENEW_TLDS:
+        while row.expires_at <= now:
+            row.expires_at = add_years(row.expires_at, 1)
     if row.status == "redemption":
         rules = TLDS[row.name.rpartition(".")[2]]
         if row.deleted_at + timedelta(days=rules.redemption_days) <= now:
@@ -53,6 +64,7 @@ def request_transfer(row: SandboxDomain | None, name: str, auth_code: str, years
         raise RegistryRejected(2106, "Object is not eligible for transfer: already sponsor")
     if row.status != "ok" or row.locked:
         raise RegistryRejected(2304, "Object status prohibits operation: transfer prohibited")
+    refuse_if_prohibited(row, "transfer")
     if row.locked_until is not None and row.locked_until > clock.now():
         raise RegistryRejected(2304, "Object status prohibits operation: transfer lock period")
     if row.transfer_status == "pending":
@@ -169,19 +181,52 @@ def require_fee(name: str, command: str, years: int, fee: Decimal | None) -> Non
         raise RegistryRejected(2004, f"Parameter value range error: the fee is {price:.2f} EUR")
 
 
-def domain_info(row: SandboxDomain) -> DomainInfo:
-    statuses = ["ok"] if row.status == "ok" else ["redemptionPeriod"]
+SERVER_STATUSES = ("serverHold", "serverTransferProhibited", "serverUpdateProhibited",
+                   "serverDeleteProhibited", "serverRenewProhibited")
+# What each server status forbids (RFC 5731 section 2.3).
+PROHIBITS = {"serverTransferProhibited": "transfer", "serverUpdateProhibited": "update",
+             "serverDeleteProhibited": "delete", "serverRenewProhibited": "renew"}
+
+
+def new_roid() -> str:
+    """A repository object id (eppcom:roidType: word characters, a dash, a suffix)."""
+    return f"D{secrets.token_hex(8).upper()}-SANDBOX"
+
+
+def row_roid(row: SandboxDomain) -> str:
+    """The row's ROID; a row from before ROIDs has one derived from its name."""
+    if row.roid:
+        return row.roid
+    return f"D{hashlib.sha256(row.name.encode()).hexdigest()[:16].upper()}-SANDBOX"
+
+
+def refuse_if_prohibited(row: SandboxDomain, operation: str) -> None:
+    """2304 when a server status forbids ``operation`` on the name."""
+    for status in row.server_statuses or ():
+        if PROHIBITS.get(status) == operation:
+            raise RegistryRejected(2304, f"Object status prohibits operation: {status}")
+
+
+def statuses_of(row: SandboxDomain) -> list[str]:
+    """RFC 5731 statuses of the row, ``ok`` only when there is nothing else."""
+    statuses = [] if row.status == "ok" else ["redemptionPeriod"]
     if row.locked:
         statuses.append("clientTransferProhibited")
     if row.hold:
         statuses.append("clientHold")
     if row.transfer_status == "pending":
         statuses.append("pendingTransfer")
+    statuses += [s for s in SERVER_STATUSES if s in (row.server_statuses or ())]
+    return statuses or ["ok"]
+
+
+def domain_info(row: SandboxDomain) -> DomainInfo:
     return DomainInfo(name=row.name, sponsor=row.sponsor, created_at=row.created_at,
                       expires_at=row.expires_at, registrant=row.registrant, admin=row.admin,
                       tech=row.tech, nameservers=tuple(row.nameservers or ()),
-                      ds=tuple(row.ds or ()), locked=row.locked, statuses=tuple(statuses),
-                      hold=bool(row.hold))
+                      ds=tuple(row.ds or ()), locked=row.locked,
+                      statuses=tuple(statuses_of(row)), hold=bool(row.hold),
+                      roid=row_roid(row))
 
 
 def transfer_info(row: SandboxDomain) -> TransferInfo:

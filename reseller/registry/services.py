@@ -13,6 +13,7 @@ from flask import current_app
 from reseller.core.extensions import db
 from reseller.registry.models import Registry
 from reseller.registry.sandbox_models import SandboxContact, SandboxDomain
+from reseller.registry.sandbox_state import new_roid
 
 
 def registry_from_config(config: Any) -> Registry:
@@ -43,6 +44,7 @@ def add_sandbox_domain(*, name: str, sponsor: str, auth_code: str, created_at: d
     if db.session.get(SandboxDomain, name) is None:
         db.session.add(SandboxDomain(name=name, sponsor=sponsor, auth_code=auth_code,
                                      created_at=created_at, expires_at=expires_at,
+                                     roid=new_roid(), server_statuses=[],
                                      registrant=registrant, nameservers=nameservers, ds=[]))
         db.session.flush()
 

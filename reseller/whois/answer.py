@@ -12,10 +12,14 @@ from reseller.core.text import one_line
 from reseller.rdap.models import RegistrationData
 
 REDACTED = "REDACTED FOR PRIVACY"
-# RDAP status words back to EPP status codes for the ``Domain Status:`` lines.
-_EPP = {"active": "ok", "client transfer prohibited": "clientTransferProhibited",
-        "redemption period": "redemptionPeriod", "pending delete": "pendingDelete",
-        "auto renew period": "autoRenewPeriod", "client hold": "clientHold"}
+
+
+def epp_status(rdap_status: str) -> str:
+    """RDAP status words back to the EPP code for a ``Domain Status:`` line."""
+    if rdap_status == "active":
+        return "ok"
+    first, *rest = rdap_status.split()
+    return first + "".join(word.capitalize() for word in rest)
 
 
 def _date(moment: datetime) -> str:
@@ -39,7 +43,7 @@ def format_answer(data: RegistrationData, *, whois_server: str, now: datetime) -
         ("Reseller", data.reseller.name + (f" ({data.reseller.url})" if data.reseller.url
                                            else "")),
     ]
-    lines += [("Domain Status", f"{_EPP.get(s, s)} https://icann.org/epp#{_EPP.get(s, s)}")
+    lines += [("Domain Status", f"{epp_status(s)} https://icann.org/epp#{epp_status(s)}")
               for s in data.status]
     if person is None:
         lines += [("Registry Registrant ID", REDACTED), ("Registrant Name", REDACTED),

@@ -162,7 +162,7 @@ def test_whois_is_rate_limited_per_client_address(app, db_session):
 def test_rdap_unknown_name_is_a_404_problem_with_cors(client):
     response = client.get("/rdap/domain/not-ours.com")
     assert response.status_code == 404
-    assert response.mimetype == "application/problem+json"
+    assert response.mimetype == "application/rdap+json"  # RDAP errors are RDAP (RFC 9083)
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     body = response.get_json()
     assert body["errorCode"] == 404 and body["code"] == "domain_not_found"
@@ -177,8 +177,10 @@ def test_rdap_answer_has_the_rfc_9083_members(factory, client):
     body = client.get(f"/rdap/domain/{domain.name.upper()}").get_json()
     assert body["objectClassName"] == "domain" and body["ldhName"] == domain.name
     assert {e["eventAction"] for e in body["events"]} == {
-        "registration", "expiration", "last changed", "last update of RDAP database"}
-    assert body["status"] == ["active", "client transfer prohibited"]
+        "registration", "expiration", "registrar expiration", "last changed",
+        "last update of RDAP database"}
+    # RFC 5731: "ok" (RDAP "active") never with another status.
+    assert body["status"] == ["client transfer prohibited"]
     assert body["secureDNS"] == {"delegationSigned": False}
     assert body["links"][0]["rel"] == "self"
     assert [e["roles"] for e in body["entities"]] == [["registrar"], ["reseller"],
@@ -257,7 +259,7 @@ def test_a_hostile_contact_cannot_add_a_whois_line(factory, whois_port, app):
     assert [v for k, v in fields if k == "Registrar Abuse Contact Email"] == [
         app.config["OPERATOR_ABUSE_EMAIL"]]
     assert [v.split()[0] for k, v in fields if k == "Domain Status"] == [
-        "ok", "clientTransferProhibited"]
+        "clientTransferProhibited"]
     parsed = WhoisEntry.load(domain.name, answer)
     assert parsed.address == REGISTRANT["street"] and parsed.name == REGISTRANT["name"]
     assert parsed.registrar == app.config["OPERATOR_NAME"]

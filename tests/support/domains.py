@@ -13,6 +13,7 @@ from wallet import services as wallet
 from wallet.money import Money
 
 CONTACT = {"name": "Maija Meikäläinen", "organization": "Asiakas Oy",
+           "registration_number": "2464491-9",
            "email": "maija@asiakas.example", "phone": "+358.401234567",
            "street": "Mannerheimintie 2", "city": "Helsinki", "postal_code": "00100",
            "country": "FI", "language": "fi"}

@@ -195,10 +195,14 @@ class EppRegistry:
                                   cltrid=transaction_id, session=session)
             self._not_above(response, "creData", fee)
             created, expires = rsp.created(response)
-            return DomainInfo(name=name, sponsor=self.registrar_id, created_at=created,
+            made = DomainInfo(name=name, sponsor=self.registrar_id, created_at=created,
                               expires_at=expires, registrant=registrant,
                               admin=roles.get("admin"), tech=roles.get("tech"),
                               nameservers=tuple(nameservers), ds=tuple(ds or ()))
+            try:  # the registry's own view: its ROID and statuses (e.g. addPeriod)
+                return self._info_on(session, name)
+            except (RegistryRejected, RegistryUnavailable):
+                return made  # created all the same; the sync reads the rest later
 
         return self._once("create", name, transaction_id, {"years": years}, send)
 
@@ -335,8 +339,9 @@ class EppRegistry:
         if response.code != 2303:  # already gone is fine
             response.raise_for_code()
 
-    def contact_set(self, *, handle: str, data: dict) -> None:
-        """Create the contact, or update it when it exists. Thin registries hold none."""
+    def contact_set(self, *, handle: str, data: dict, name: str | None = None) -> None:
+        """Create the contact, or update it when it exists. Thin registries hold none.
+        ``name`` (the domain it is for) only matters to the router."""
         if not self.profile.contacts:
             return
         with self.pool.session() as session:

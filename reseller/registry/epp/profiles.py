@@ -83,10 +83,15 @@ class TraficomProfile(Profile):
         name.addprevious(CONTACT.lastname(last or "-"))
         anchor = postal.find("contact:org", NS)
         anchor = anchor if anchor is not None else name
-        for tag, key in (("registernumber", "register_number"), ("identity", "identity"),
-                         ("birthDate", "birth_date")):
-            if data.get(key):
-                anchor.addnext(CONTACT(tag, str(data[key])))
+        # Traficom: a company's Y-tunnus, or a person's henkilötunnus (or, for a
+        # foreign person without one, the birth date); never both kinds.
+        person = fi_type(data) == FI_TYPES["person"]
+        for tag, value in (("registernumber", None if person else registration_number(data)),
+                           ("identity", personal_id(data) if person else None),
+                           ("birthDate", data.get("birth_date") if person else None)):
+            if value:
+                anchor.addnext(CONTACT(tag, str(value)))
+                anchor = anchor.getnext()
         email = parent.find("contact:email", NS)
         if email is not None:
             email.addnext(CONTACT.legalemail(data.get("legal_email") or data.get("email")
@@ -96,10 +101,20 @@ class TraficomProfile(Profile):
 def fi_type(data: dict) -> int:
     """Traficom's registrant type: as given, else a company when there is an organisation
     and a private person otherwise."""
-    given = data.get("registrant_type")
+    given = data.get("entity_type") or data.get("registrant_type")
     if given in FI_TYPES:
         return FI_TYPES[given]
     return FI_TYPES["company"] if data.get("organization") else FI_TYPES["person"]
+
+
+def registration_number(data: dict) -> str | None:
+    """A contact's business/organisation number (``reseller.domains.contacts
+    .registry_data`` sends ``registration_number``; older callers ``register_number``)."""
+    return data.get("registration_number") or data.get("register_number")
+
+
+def personal_id(data: dict) -> str | None:
+    return data.get("personal_id") or data.get("identity")
 
 
 # -- .se / .nu (Internetstiftelsen) -------------------------------------------------------
@@ -110,7 +125,11 @@ class IisProfile(Profile):
 
     def contact_extension(self, data: dict, *, create: bool) -> etree._Element | None:
         element = IIS.create() if create else IIS.update()
-        orgno = data.get("orgno") or data.get("register_number") or data.get("identity")
+        person = (data.get("entity_type") or ("company" if data.get("organization")
+                                              else "person")) == "person"
+        orgno = data.get("orgno") or (personal_id(data) if person
+                                      else registration_number(data))
+        orgno = orgno or registration_number(data) or personal_id(data)
         if create and orgno:
             country = (data.get("country") or "SE").upper()
             element.append(IIS.orgno(orgno if orgno.startswith("[") else f"[{country}]{orgno}"))

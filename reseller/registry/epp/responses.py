@@ -180,11 +180,16 @@ def domain_info(response: Response, *, own_id: str, registrar_id: str) -> Domain
         raise ProtocolError("domain info without infData")
     statuses = [s.get("s") for s in data.findall("domain:status", NS)]
     rgp = response.extension("rgp", "infData")
-    redemption = "pendingDelete" in statuses or (
-        rgp is not None and rgp.find("rgp:rgpStatus[@s='redemptionPeriod']", NS) is not None)
-    ours = ["redemptionPeriod" if redemption else "ok"]
-    ours += [s for s in ("clientTransferProhibited", "clientHold", "pendingTransfer")
-             if s in statuses]
+    rgp_statuses = [e.get("s") for e in rgp.findall("rgp:rgpStatus", NS)] \
+        if rgp is not None else []
+    redemption = "redemptionPeriod" in rgp_statuses or (
+        "pendingDelete" in statuses and "pendingRestore" not in rgp_statuses)
+    # Every status the registry shows (client and server), RFC 3915's grace periods too;
+    # pendingDelete in redemption reads as ``redemptionPeriod``; ``ok`` only alone.
+    ours = ["redemptionPeriod"] if redemption else []
+    ours += [s for s in statuses if s not in ("ok", "inactive")
+             and not (redemption and s == "pendingDelete")]
+    ours += [s for s in rgp_statuses if s != "redemptionPeriod" and s not in ours]
     contacts = {c.get("type"): (c.text or "").strip() for c in data.findall("domain:contact", NS)}
     secdns = response.extension("secDNS", "infData")
     sponsor = (data.findtext("domain:clID", namespaces=NS) or "").strip()
@@ -198,7 +203,8 @@ def domain_info(response: Response, *, own_id: str, registrar_id: str) -> Domain
         nameservers=tuple(n.lower() for n in _texts(data, "domain:ns/domain:hostObj")
                           + _texts(data, "domain:ns/domain:hostAttr/domain:hostName")),
         ds=tuple(ds_records(secdns)), locked="clientTransferProhibited" in statuses,
-        statuses=tuple(ours), hold="clientHold" in statuses)
+        statuses=tuple(ours or ["ok"]), hold="clientHold" in statuses,
+        roid=(data.findtext("domain:roid", namespaces=NS) or "").strip() or None)
 
 
 def auth_code_of(response: Response) -> str | None:

@@ -1,8 +1,8 @@
 """``REGISTRY_ADAPTER=epp``: the registries of ``EPP_REGISTRIES`` (one per TLD group) behind
 one ``Registry``, each command sent to the registry of its name's TLD.
 
-Contacts are not tied to a TLD, so ``contact_set`` goes to every registry that holds
-contacts; poll messages come from each registry in turn and are acknowledged where they
+Contacts are not tied to a TLD: ``contact_set`` for a domain (``name``) goes to that
+domain's registry, without one to every registry that holds contacts; poll messages come from each registry in turn and are acknowledged where they
 came from."""
 
 from __future__ import annotations
@@ -172,8 +172,8 @@ class EppRouter:
     def host_delete(self, *, name: str) -> None:
         self.for_name(name).host_delete(name=name)
 
-    def contact_set(self, *, handle: str, data: dict) -> None:
-        for registry in self.registries:
+    def contact_set(self, *, handle: str, data: dict, name: str | None = None) -> None:
+        for registry in [self.for_name(name)] if name else self.registries:
             registry.contact_set(handle=handle, data=data)
 
     # -- poll ---------------------------------------------------------------------------------

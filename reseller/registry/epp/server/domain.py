@@ -132,9 +132,10 @@ def info(context: Context, element: etree._Element) -> Reply:
     if not sponsor and password and not context.registry.auth_code_matches(name, password):
         raise CommandError(2202, "Invalid authorization information")
     if not sponsor and not password:
-        return Reply(res_data=DOMAIN.infData(DOMAIN.name(name), DOMAIN.roid(roid("D", name)),
+        return Reply(res_data=DOMAIN.infData(DOMAIN.name(name),
+                                             DOMAIN.roid(found.roid or roid("D", name)),
                                              DOMAIN.clID(found.sponsor)))
-    data = DOMAIN.infData(DOMAIN.name(name), DOMAIN.roid(roid("D", name)))
+    data = DOMAIN.infData(DOMAIN.name(name), DOMAIN.roid(found.roid or roid("D", name)))
     data.extend(DOMAIN.status(s=status) for status in epp_statuses(found))
     if found.registrant:
         data.append(DOMAIN.registrant(found.registrant))
