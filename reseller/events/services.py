@@ -17,6 +17,7 @@ EVENT_TYPES = (
     "wallet.low_balance", "wallet.topup_received",
     "invoice.issued", "invoice.paid", "invoice.payment_failed", "invoice.overdue",
     "invoice.credited",
+    "dns.zone_changed", "dns.change_rejected",
 )
 
 
