@@ -98,6 +98,12 @@ def test_nsupdate_with_a_records_key_adds_and_deletes_what_the_api_then_shows(fa
         Event.id.desc()).first()
     assert event.data["origin"] == "server" and event.data["keys"] == [key["name"]]
 
+    # Queries signed with the key are answered (Terraform's dns provider signs its reads).
+    signed = subprocess.run(["dig", "@127.0.0.1", "-p", str(knot.port), "-y",
+                             f"hmac-sha256:{key['name']}:{key['secret']}", f"app.{zone}", "A",
+                             "+noall", "+answer"], capture_output=True, text=True)
+    assert "192.0.2.44" in signed.stdout and "verify" not in signed.stdout + signed.stderr
+
     deleted = nsupdate(knot, key, zone, f"update delete app.{zone}. A")
     assert deleted.returncode == 0, deleted.stderr
     sync()
