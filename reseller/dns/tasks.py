@@ -103,7 +103,8 @@ def remove_zone_key(zone_name: str, key_name: str) -> None:
     publisher().remove_key(zone_name, key_name)
 
 
-install_acme_key, remove_acme_key = install_zone_key, remove_zone_key  # jobs queued before
+# Jobs queued under the names they had when only ACME keys existed.
+install_acme_key, remove_acme_key = install_zone_key, remove_zone_key
 
 
 def sync_zone(zone_id: int) -> str:
@@ -122,8 +123,6 @@ def sync_zone(zone_id: int) -> str:
         return "recreated"
     return sync.settle(zone, served)
 
-
-repair_zone = sync_zone
 
 
 def _each(job, zone_ids: list[int]) -> None:
@@ -158,6 +157,8 @@ def sync_changed_zones() -> None:
     sync the zones whose serial moved (a zone key wrote to them); also install keys
     the server has not got."""
     server = publisher()
+    uninstalled = set(db.session.scalars(sa.select(ZoneKey.zone_id).where(
+        ZoneKey.installed_at.is_(None))))
     moved = []
     for zone in db.session.scalars(sa.select(Zone).where(Zone.id.in_(_published_ids()))):
         try:
@@ -165,8 +166,7 @@ def sync_changed_zones() -> None:
         except PublishFailed:
             log.exception("SOA query for %s failed", zone.name)
             continue
-        if served != zone.published_serial or any(
-                key.installed_at is None for key in keys.zone_keys(zone.id)):
+        if served != zone.published_serial or zone.id in uninstalled:
             moved.append(zone.id)
     _each(sync_zone, moved)
 
