@@ -1,55 +1,37 @@
-"""ACME DNS-01 helpers: per-zone TSIG keys limited to ``_acme-challenge`` TXT records (for
-certbot-dns-rfc2136 and octoDNS), and the TXT writes behind lego's ``httpreq`` provider."""
+"""ACME DNS-01 helpers: the ``acme-keys`` endpoints (zone keys of scope ``acme``, for
+certbot-dns-rfc2136 and lego's rfc2136 provider) and the TXT writes behind lego's
+``httpreq`` provider."""
 
 from __future__ import annotations
-
-import base64
-import secrets
 
 import dns.name
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from reseller.core.errors import ValidationFailed
-from reseller.core.extensions import db
-from reseller.core.jobs import enqueue
-from reseller.dns import services
+from reseller.dns import keys, services
 from reseller.dns.errors import AcmeKeyNotFound, ZoneNotFound
-from reseller.dns.models import AcmeKey, Zone
+from reseller.dns.models import Zone, ZoneKey
 from reseller.dns.records import RR
 from reseller.dns.settings import DnsSettings
 
-CHALLENGE_LABEL = "_acme-challenge"
+CHALLENGE_LABEL = keys.CHALLENGE_LABEL
 CHALLENGE_TTL = 60
 
 
-def create_key(*, reseller_id: int, zone_name: str, settings: DnsSettings) -> AcmeKey:
-    """A key for an active zone the reseller may still host (a pending zone gets none: a
-    certificate for a name nobody proved control of must not be possible)."""
-    zone = services.get_zone(reseller_id=reseller_id, name=zone_name)
-    services.check_zone(zone, settings)
-    key = AcmeKey(reseller_id=reseller_id, zone_id=zone.id,
-                  key_name=f"acme-{zone.id}-{secrets.token_hex(4)}",
-                  secret=base64.b64encode(secrets.token_bytes(32)).decode())
-    db.session.add(key)
-    db.session.flush()
-    enqueue("reseller.dns.tasks.install_acme_key", key.id)
-    return key
+def create_key(*, reseller_id: int, zone_name: str, settings: DnsSettings) -> ZoneKey:
+    """``POST …/dns/acme-keys``: a zone key of scope ``acme``."""
+    return keys.create_key(reseller_id=reseller_id, zone_name=zone_name, scope="acme",
+                           settings=settings)
 
 
 def keys_query(*, reseller_id: int, zone_name: str) -> sa.Select:
-    zone = services.get_zone(reseller_id=reseller_id, name=zone_name)
-    return sa.select(AcmeKey).where(AcmeKey.zone_id == zone.id)
+    return keys.keys_query(reseller_id=reseller_id, zone_name=zone_name, scope="acme")
 
 
 def delete_key(*, reseller_id: int, zone_name: str, key_id: int) -> None:
-    zone = services.get_zone(reseller_id=reseller_id, name=zone_name)
-    key = db.session.get(AcmeKey, key_id)
-    if key is None or key.zone_id != zone.id:
-        raise AcmeKeyNotFound()
-    enqueue("reseller.dns.tasks.remove_acme_key", zone.name, key.key_name)
-    db.session.delete(key)
-    db.session.flush()
+    keys.delete_key(reseller_id=reseller_id, zone_name=zone_name, key_id=key_id,
+                    scope="acme", missing=AcmeKeyNotFound)
 
 
 def _challenge_zone(reseller_id: int, fqdn: str, settings: DnsSettings) -> tuple[Zone, str]:

@@ -1,4 +1,4 @@
-"""DNS API: ``/api/v1/domains/<name>/dns`` (records, zone file, ACME keys),
+"""DNS API: ``/api/v1/domains/<name>/dns`` (records, zone file, zone keys, changes),
 ``/api/v1/domains/<name>/forwarding`` (URL forwards), ``/api/v1/nameservers`` (vanity
 names), and lego's ``/acme/httpreq/present|cleanup``."""
 
@@ -16,8 +16,8 @@ from reseller.core.web.auth import basic_token, current_reseller_id, require_sco
 from reseller.core.web.helpers import json_body, list_args, page_body, versioned
 from reseller.core.web.openapi import doc
 from reseller.core.web.responses import secret_response
-from reseller.dns import acme, forwarding, ownership, schemas, services, vanity
-from reseller.dns.models import AcmeKey, Forward, Zone
+from reseller.dns import acme, forwarding, keys, ownership, schemas, services, vanity
+from reseller.dns.models import Forward, Zone, ZoneChange, ZoneKey
 from reseller.dns.records import RR
 from reseller.dns.settings import dns_settings
 
@@ -35,11 +35,15 @@ ZONE_FILE_MIME = "text/dns"
 def zone_body(zone: Zone) -> dict[str, Any]:
     changes_pending = not zone.active or zone.published_serial is None or \
         not zone.on_server or bool(services.pending_changes(zone))
+    published_serial = zone.published_serial if zone.active else None
+    server_serial = services.served_serial(zone)
     return schemas.ZoneOut().dump({
         "name": zone.name, "status": zone.status, "serial": zone.serial,
         "nameservers": services.nameservers_for(zone.reseller_id, dns_settings()),
         "published": not changes_pending,
-        "published_serial": zone.published_serial if zone.active else None,
+        "published_serial": published_serial, "server_serial": server_serial,
+        "serials_agree": server_serial is not None and server_serial == published_serial,
+        "last_sync": zone.last_sync or None,
         "records": [RR(r.name, r.type, r.ttl, r.value).as_dict()
                     for r in sorted(zone.records, key=lambda r: (r.name, r.type, r.value))],
         "verification": ownership.verification_view(zone),
@@ -154,13 +158,87 @@ def import_zone(name: str):
     return zone_body(zone)
 
 
-def key_body(key: AcmeKey, *, with_secret: bool = False) -> dict[str, Any]:
+def zone_key_body(key: ZoneKey, *, with_secret: bool = False) -> dict[str, Any]:
+    body = {"id": key.id, "zone": key.zone.name, "name": key.key_name,
+            "algorithm": keys.ALGORITHM, "scope": key.scope,
+            "server": dns_settings().public_server,
+            "allowed": keys.allowed_text(key.scope, key.zone.name),
+            "installed": key.installed_at is not None, "created_at": key.created_at}
+    if with_secret:
+        body["secret"] = key.secret
+    return schemas.ZoneKeyOut().dump(body)
+
+
+@bp.post("/domains/<name>/dns/keys")
+@doc(summary="Create a zone key (TSIG) for DNS UPDATE and AXFR tools", tags=TAGS,
+     body=schemas.ZoneKeyIn, response=schemas.ZoneKeyOut, status=201, errors=(409,),
+     description="`scope`: `acme` (TXT at `_acme-challenge` names: certbot, lego), "
+                 "`records` (every record except the SOA and apex NS, and AXFR: octoDNS, "
+                 "external-dns, Terraform, nsupdate) or `read` (AXFR only). The secret is "
+                 "shown in this response only. Changes a key makes on the server become "
+                 "the zone's records (`GET …/dns/changes` names the key). Only for an "
+                 "active zone (`409 zone_pending`).")
+@require_scope("dns:write")
+@transactional
+@secret_response
+def create_zone_key(name: str):
+    data = schemas.ZoneKeyIn().load_or_raise(json_body())
+    key = keys.create_key(reseller_id=current_reseller_id(), zone_name=name,
+                          scope=data["scope"], settings=dns_settings())
+    return zone_key_body(key, with_secret=True), 201
+
+
+@bp.get("/domains/<name>/dns/keys")
+@doc(summary="List the zone's keys (without secrets)", tags=TAGS,
+     response=schemas.ZoneKeyListOut, query=PAGE_QUERY)
+@require_scope("dns:read")
+@transactional
+def list_zone_keys(name: str):
+    cursor, limit = list_args()
+    page = paginate(keys.keys_query(reseller_id=current_reseller_id(), zone_name=name),
+                    key=ZoneKey.id, cursor=cursor, limit=limit)
+    return page_body(page, [zone_key_body(key) for key in page.items])
+
+
+@bp.delete("/domains/<name>/dns/keys/<int:key_id>")
+@doc(summary="Revoke a zone key", tags=TAGS, status=204,
+     description="The key stops working on the server within a second.")
+@require_scope("dns:write")
+@transactional
+def delete_zone_key(name: str, key_id: int):
+    keys.delete_key(reseller_id=current_reseller_id(), zone_name=name, key_id=key_id)
+    return "", 204
+
+
+def change_body(change: ZoneChange) -> dict[str, Any]:
+    return schemas.ZoneChangeOut().dump({
+        "id": change.id, "serial": change.serial, "origin": change.origin,
+        "keys": change.key_names, "created_at": change.created_at,
+        "published_at": change.published_at,
+        "deletes": [RR(*item).as_dict() for item in change.deletes],
+        "adds": [RR(*item).as_dict() for item in change.adds]})
+
+
+@bp.get("/domains/<name>/dns/changes")
+@doc(summary="The zone's changes, newest first", tags=TAGS,
+     response=schemas.ZoneChangeListOut, query=PAGE_QUERY,
+     description="Each change with its serial, whether it was made here (`tunnus`) or on "
+                 "the server with a zone key (`server`, with the key's name).")
+@require_scope("dns:read")
+@transactional
+def list_changes(name: str):
+    cursor, limit = list_args()
+    page = paginate(services.changes_query(reseller_id=current_reseller_id(), name=name),
+                    key=ZoneChange.id, cursor=cursor, limit=limit, descending=True)
+    return page_body(page, [change_body(change) for change in page.items])
+
+
+def key_body(key: ZoneKey, *, with_secret: bool = False) -> dict[str, Any]:
     host, _, port = dns_settings().public_server.rpartition(":")
     body = {
         "id": key.id, "zone": key.zone.name, "key_name": key.key_name,
         "algorithm": "hmac-sha256", "server": host or dns_settings().public_server,
-        "port": int(port or 53), "allowed": f"TXT at _acme-challenge.{key.zone.name} "
-                                             f"and _acme-challenge names below it",
+        "port": int(port or 53), "allowed": keys.allowed_text("acme", key.zone.name),
         "created_at": key.created_at,
     }
     if with_secret:
@@ -176,7 +254,9 @@ def key_body(key: AcmeKey, *, with_secret: bool = False) -> dict[str, Any]:
 @doc(summary="Create a TSIG key for ACME DNS-01 (certbot-dns-rfc2136, octoDNS)", tags=TAGS,
      response=schemas.AcmeKeyOut, status=201, errors=(409,),
      description="The key may only change TXT records at `_acme-challenge` names of this "
-                 "zone. The secret is shown in this response; `certbot_ini` is ready to use.")
+                 "zone (the host need not exist). The secret is shown in this response; "
+                 "`certbot_ini` is ready to use. The same as `POST …/dns/keys` with "
+                 "`scope: acme`.")
 @require_scope("dns:write")
 @transactional
 @secret_response
@@ -194,7 +274,7 @@ def create_acme_key(name: str):
 def list_acme_keys(name: str):
     cursor, limit = list_args()
     page = paginate(acme.keys_query(reseller_id=current_reseller_id(), zone_name=name),
-                    key=AcmeKey.id, cursor=cursor, limit=limit)
+                    key=ZoneKey.id, cursor=cursor, limit=limit)
     return page_body(page, [key_body(key) for key in page.items])
 
 

@@ -66,3 +66,13 @@ class AcmeKeyNotFound(NotFound):
 class ForwardNotFound(NotFound):
     code = "forward_not_found"
     title = _l("No URL forward for that host")
+
+
+class ZoneKeyNotFound(NotFound):
+    code = "zone_key_not_found"
+    title = _l("No such zone key")
+
+
+class ZoneKeyLimit(Conflict):
+    code = "zone_key_limit"
+    title = _l("The zone has as many keys as it may have")

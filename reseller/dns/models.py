@@ -1,5 +1,5 @@
 """Hosted zones, their records, the ordered change log that publishing replays, vanity
-nameservers, ACME DNS-01 keys and URL forwards. The database is the source of truth; the server follows."""
+nameservers, zone keys (TSIG) and URL forwards. The database is the source of truth; the server follows."""
 
 from __future__ import annotations
 
@@ -46,6 +46,9 @@ class Zone(db.Model):
     on_server: Mapped[bool] = mapped_column(default=False)
     published_serial: Mapped[int | None] = mapped_column(sa.BigInteger)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last comparison with the server (``reseller.dns.sync``): when, what was adopted
+    # or reverted, and why an external change was refused.
+    last_sync: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
 
@@ -99,6 +102,13 @@ class ZoneChange(db.Model):
     adds: Mapped[list] = mapped_column(sa.JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # ``tunnus``: made here (API, client area, WHMCS, …) and published by a job;
+    # ``server``: made on the server with a zone key and adopted (``reseller.dns.sync``).
+    origin: Mapped[str] = mapped_column(sa.String(10), default="tunnus",
+                                        server_default="tunnus")
+    # The zone keys whose scope admits the change (the server does not say which key
+    # signed it; usually one). Names, not ids: a key may be revoked later.
+    key_names: Mapped[list] = mapped_column(sa.JSON, default=list)
 
 
 class VanityNameservers(db.Model):
@@ -114,10 +124,18 @@ class VanityNameservers(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
 
 
-class AcmeKey(db.Model):
-    """A TSIG key that may only change TXT records at ``_acme-challenge`` names of a zone.
+KEY_SCOPES = ("acme", "records", "read")
 
-    The secret is kept because the server must be given it (and again after a rebuild)."""
+
+class ZoneKey(db.Model):
+    """A TSIG key of one zone that infrastructure tools use on the server directly.
+
+    ``acme``: TXT records at ``_acme-challenge`` names (certbot, lego); ``records``: any
+    record except the SOA and apex NS, and AXFR (octoDNS, external-dns, Terraform,
+    nsupdate); ``read``: AXFR only. The server's ACLs follow the scope
+    (``publishers.KnotPublisher.install_key``); what a key writes is adopted by
+    ``reseller.dns.sync``. The secret is kept (encrypted) because the server must be given
+    it again after a rebuild. The table keeps the name it had when only ACME keys existed."""
 
     __tablename__ = "dns_acme_keys"
 
@@ -125,12 +143,20 @@ class AcmeKey(db.Model):
     reseller_id: Mapped[int] = mapped_column(sa.ForeignKey("resellers.id"), index=True)
     zone_id: Mapped[int] = mapped_column(sa.ForeignKey("dns_zones.id", ondelete="CASCADE"),
                                          index=True)
+    scope: Mapped[str] = mapped_column(sa.String(10), default="acme", server_default="acme")
     key_name: Mapped[str] = mapped_column(sa.String(100), unique=True)
     secret: Mapped[str] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     installed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     zone: Mapped[Zone] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("scope IN ('acme', 'records', 'read')", name="scope"),
+    )
+
+
+AcmeKey = ZoneKey  # the name it had when ACME keys were the only kind
 
 
 class Forward(db.Model):

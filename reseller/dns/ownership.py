@@ -27,7 +27,7 @@ from reseller.dns.errors import (
     ZoneNotAllowed,
     ZonePending,
 )
-from reseller.dns.models import AcmeKey, VanityNameservers, Zone
+from reseller.dns.models import VanityNameservers, Zone, ZoneKey
 from reseller.dns.settings import DnsSettings
 from reseller.dns.verification import DnsLookup
 from reseller.domains.models import Domain
@@ -156,15 +156,15 @@ def evict(*, name: str, keep_reseller_id: int, reason: str) -> list[Zone]:
 
 
 def unpublish(zone: Zone, *, reason: str) -> None:
-    """Take the zone off the server and revoke its ACME keys; it stays, pending, in the
+    """Take the zone off the server and revoke its zone keys; it stays, pending, in the
     account (its records are kept) and is listed in the operator console."""
     if not zone.active:
         return
     zone.status, zone.proof, zone.verified_at = "pending", None, None
     zone.unpublished_reason, zone.unpublished_at = reason, clock.now()
     zone.verification_token = zone.verification_token or new_token()
-    for key in db.session.scalars(sa.select(AcmeKey).where(AcmeKey.zone_id == zone.id)):
-        enqueue("reseller.dns.tasks.remove_acme_key", zone.name, key.key_name)
+    for key in db.session.scalars(sa.select(ZoneKey).where(ZoneKey.zone_id == zone.id)):
+        enqueue("reseller.dns.tasks.remove_zone_key", zone.name, key.key_name)
         db.session.delete(key)
     db.session.flush()
     record_event(reseller_id=zone.reseller_id, type="dns.zone_unpublished",

@@ -1,6 +1,6 @@
 """Publisher adapters: where hosted zones are served, chosen by ``DNS_ADAPTER``.
 
-* ``knot``    a real Knot DNS server: zones and ACME keys added at runtime with ``knotc
+* ``knot``    a real Knot DNS server: zones and zone keys added at runtime with ``knotc
               conf-*``, content changed by TSIG-signed DNS UPDATE (RFC 2136), read back by
               TSIG-signed AXFR for drift repair.
 * ``sandbox`` the embedded default: keeps every zone in process memory with the same rules
@@ -30,7 +30,7 @@ import dns.update
 import dns.xfr
 import dns.zone
 
-from reseller.dns.records import RR
+from reseller.dns.records import RECORD_TYPES, RR
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +45,7 @@ class Publisher(Protocol):
     def update(self, zone: str, deletes: Iterable[RR], adds: Iterable[RR], soa: RR) -> int: ...
     def serial(self, zone: str) -> int | None: ...
     def transfer(self, zone: str) -> list[RR] | None: ...
-    def install_key(self, zone: str, key_name: str, secret: str,
-                    owners: list[str]) -> None: ...
+    def install_key(self, zone: str, key_name: str, secret: str, scope: str) -> None: ...
     def remove_key(self, zone: str, key_name: str) -> None: ...
 
 
@@ -75,6 +74,7 @@ class KnotPublisher:
             self.knotc = ["knotc"]
         self.timeout = float(config.get("DNS_TIMEOUT", 5))
         self._conf_lock = threading.Lock()
+        self._version: tuple[int, ...] | None = None
 
     # -- control socket ------------------------------------------------------------------
     def _knotc(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -126,36 +126,77 @@ class KnotPublisher:
         if self.zone_dir is not None:
             (self.zone_dir / f"{zone}.zone").unlink(missing_ok=True)
 
-    def install_key(self, zone: str, key_name: str, secret: str, owners: list[str]) -> None:
-        """A key that may only change TXT records at the ``owners`` names (absolute
-        ``_acme-challenge`` names; Knot 3.2 has no patterns, so the list is refreshed
-        whenever the zone's host names change)."""
-        owner_step = ("conf-set", f"acl[{key_name}].update-owner-name", *owners)
-        if self._configured(f"acl[{key_name}]"):
-            self._conf(("conf-unset", f"acl[{key_name}].update-owner-name"), owner_step)
-            return
-        self._conf(
-            ("conf-set", f"key[{key_name}]"),
-            ("conf-set", f"key[{key_name}].algorithm", "hmac-sha256"),
-            ("conf-set", f"key[{key_name}].secret", secret),
-            ("conf-set", f"acl[{key_name}]"),
-            ("conf-set", f"acl[{key_name}].key", key_name),
-            ("conf-set", f"acl[{key_name}].action", "update"),
-            ("conf-set", f"acl[{key_name}].update-type", "TXT"),
-            ("conf-set", f"acl[{key_name}].update-owner", "name"),
-            ("conf-set", f"acl[{key_name}].update-owner-match", "equal"),
-            owner_step,
-            ("conf-set", f"zone[{zone}].acl", key_name),
-        )
+    def version(self) -> tuple[int, ...]:
+        """knotd's version (``knotc status version``), e.g. (3, 2, 6)."""
+        if self._version is None:
+            text = self._knotc("status", "version").stdout
+            digits = text.rsplit(":", 1)[-1].strip().split("-")[0]
+            self._version = tuple(int(part) for part in digits.split(".") if part.isdigit())
+        return self._version
+
+    def acl_rules(self, zone: str, key_name: str, scope: str) -> list[dict[str, list[str]]]:
+        """The ACL rules (id and options) that give ``key_name`` exactly its scope.
+
+        Knot admits an update when one rule matches *every* record in it (``update-type``,
+        ``update-owner``), so each rule below is a whole allowed set:
+        * ``read``: AXFR/IXFR only.
+        * ``records``: AXFR, and updates of every record type Tunnus hosts except the SOA
+          and NS (ANY: RFC 2136 deletes of a whole name, which never touch the apex SOA
+          and NS); a second rule allows NS (delegations) strictly below the apex.
+        * ``acme``: TXT at ``_acme-challenge`` names. Knot 3.3+ matches owner patterns
+          (``*`` = one label), so every depth up to the longest name the zone can hold is
+          listed. Knot 3.2 has no patterns: the rule allows TXT anywhere in the zone, and
+          ``reseller.dns.sync`` reverts a TXT an ACME key wrote outside its names.
+        """
+        if scope == "read":
+            return [{"id": [key_name], "action": ["transfer"]}]
+        if scope == "records":
+            types = [t for t in RECORD_TYPES if t != "NS"] + ["ANY"]
+            return [{"id": [key_name], "action": ["update", "transfer"], "update-type": types},
+                    {"id": [f"{key_name}-delegations"], "action": ["update"],
+                     "update-type": [*RECORD_TYPES, "ANY"], "update-owner": ["zone"],
+                     "update-owner-match": ["sub"]}]
+        if self.version() >= (3, 3):
+            room = 253 - len(zone) - len("_acme-challenge.") - 1
+            patterns = ["_acme-challenge"] + [
+                "_acme-challenge" + ".*" * depth for depth in range(1, room // 2 + 1)]
+            return [{"id": [key_name], "action": ["update"], "update-type": ["TXT"],
+                     "update-owner": ["name"], "update-owner-match": ["pattern"],
+                     "update-owner-name": patterns}]
+        return [{"id": [key_name], "action": ["update"], "update-type": ["TXT"],
+                 "update-owner": ["zone"], "update-owner-match": ["sub-or-equal"]}]
+
+    def install_key(self, zone: str, key_name: str, secret: str, scope: str) -> None:
+        """Install the key and the ACL rules of its scope for ``zone`` (idempotent: the
+        rules are written again, so a key installed by an older release gets today's)."""
+        rules = self.acl_rules(zone, key_name, scope)
+        steps: list[tuple[str, ...]] = []
+        if not self._configured(f"key[{key_name}]"):
+            steps += [("conf-set", f"key[{key_name}]"),
+                      ("conf-set", f"key[{key_name}].algorithm", "hmac-sha256"),
+                      ("conf-set", f"key[{key_name}].secret", secret)]
+        for rule in rules:
+            acl = rule["id"][0]
+            if self._configured(f"acl[{acl}]"):
+                steps += [("conf-unset", f"zone[{zone}].acl", acl), ("conf-unset", f"acl[{acl}]")]
+            steps += [("conf-set", f"acl[{acl}]"), ("conf-set", f"acl[{acl}].key", key_name)]
+            steps += [("conf-set", f"acl[{acl}].{option}", *values)
+                      for option, values in rule.items() if option != "id"]
+            steps.append(("conf-set", f"zone[{zone}].acl", acl))
+        self._conf(*steps)
 
     def remove_key(self, zone: str, key_name: str) -> None:
-        if not self._configured(f"acl[{key_name}]"):
-            return
         steps: list[tuple[str, ...]] = []
-        if self._configured(f"zone[{zone}]"):
-            steps.append(("conf-unset", f"zone[{zone}].acl", key_name))
-        steps += [("conf-unset", f"acl[{key_name}]"), ("conf-unset", f"key[{key_name}]")]
-        self._conf(*steps)
+        zone_known = self._configured(f"zone[{zone}]")
+        for acl in (key_name, f"{key_name}-delegations"):
+            if self._configured(f"acl[{acl}]"):
+                if zone_known:
+                    steps.append(("conf-unset", f"zone[{zone}].acl", acl))
+                steps.append(("conf-unset", f"acl[{acl}]"))
+        if self._configured(f"key[{key_name}]"):
+            steps.append(("conf-unset", f"key[{key_name}]"))
+        if steps:
+            self._conf(*steps)
 
     # -- DNS protocol --------------------------------------------------------------------
     def update(self, zone: str, deletes: Iterable[RR], adds: Iterable[RR], soa: RR) -> int:
@@ -274,7 +315,7 @@ class SandboxPublisher:
             served = self.zones.get(zone)
             return None if served is None else sorted(served)
 
-    def install_key(self, zone: str, key_name: str, secret: str, owners: list[str]) -> None:
+    def install_key(self, zone: str, key_name: str, secret: str, scope: str) -> None:
         self.keys[key_name] = zone
 
     def remove_key(self, zone: str, key_name: str) -> None:

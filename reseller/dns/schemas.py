@@ -1,4 +1,4 @@
-"""API shapes for zones, records, vanity nameservers, ACME keys and URL forwards. Marshmallow checks the
+"""API shapes for zones, records, vanity nameservers, zone keys, changes and URL forwards. Marshmallow checks the
 shape; ``reseller.dns.records`` checks the DNS meaning (dnspython) with index-keyed errors."""
 
 from __future__ import annotations
@@ -53,6 +53,16 @@ class VerificationOut(BaseSchema):
     problems = fields.List(fields.String())
 
 
+class SyncOut(BaseSchema):
+    checked_at = fields.String()
+    outcome = fields.String(metadata={
+        "description": "same; adopted (a zone key's change became the zone's records); "
+                       "rejected (a zone key's change broke the zone rules and was "
+                       "reverted); repaired (a change made without a key of this zone was "
+                       "reverted); or a combination such as adopted+repaired."})
+    problems = fields.List(fields.String())
+
+
 class ZoneOut(BaseSchema):
     name = fields.String()
     status = fields.String(metadata={
@@ -62,7 +72,16 @@ class ZoneOut(BaseSchema):
     serial = fields.Integer()
     nameservers = fields.List(fields.String())
     published = fields.Boolean(metadata={"description": "The server has every change."})
-    published_serial = fields.Integer(allow_none=True)
+    published_serial = fields.Integer(allow_none=True, metadata={
+        "description": "The serial Tunnus last published or read back from the server."})
+    server_serial = fields.Integer(allow_none=True, metadata={
+        "description": "The serial the server serves now (null: not served, or the server "
+                       "did not answer)."})
+    serials_agree = fields.Boolean(metadata={
+        "description": "`server_serial` equals `published_serial`. False for a moment "
+                       "after a zone key wrote to the server, until the change is read back "
+                       "(`last_sync`)."})
+    last_sync = fields.Nested(SyncOut, allow_none=True)
     records = fields.List(fields.Nested(RecordOut))
     verification = fields.Nested(VerificationOut, allow_none=True, metadata={
         "description": "For a pending zone: what proves control. Null when active."})
@@ -103,6 +122,51 @@ class AcmeKeyOut(BaseSchema):
     allowed = fields.String()
     created_at = fields.DateTime()
     certbot_ini = fields.String()
+
+
+class ZoneKeyIn(BaseSchema):
+    scope = fields.String(required=True, validate=validate.OneOf(["acme", "records", "read"]),
+                          metadata={"example": "records"})
+
+
+class ZoneKeyOut(BaseSchema):
+    id = fields.Integer()
+    zone = fields.String()
+    name = fields.String(metadata={"description": "The TSIG key name."})
+    algorithm = fields.String(metadata={"example": "hmac-sha256"})
+    secret = fields.String(metadata={"description": "Base64; shown only when the key is "
+                                                    "created."})
+    scope = fields.String(metadata={"enum": ["acme", "records", "read"]})
+    server = fields.String(metadata={"description": "host:port for DNS UPDATE and AXFR.",
+                                     "example": "192.0.2.53:53"})
+    allowed = fields.String()
+    installed = fields.Boolean(metadata={"description": "The server has the key."})
+    created_at = fields.DateTime()
+
+
+class ZoneKeyListOut(BaseSchema):
+    items = fields.List(fields.Nested(ZoneKeyOut))
+    next = fields.String(allow_none=True)
+
+
+class ZoneChangeOut(BaseSchema):
+    id = fields.Integer()
+    serial = fields.Integer()
+    origin = fields.String(metadata={
+        "enum": ["tunnus", "server"],
+        "description": "`tunnus`: made here (API, client area, WHMCS); `server`: made on "
+                       "the server with a zone key and adopted."})
+    keys = fields.List(fields.String(), metadata={
+        "description": "For `server`: the zone keys whose scope admits the change."})
+    deletes = fields.List(fields.Nested(RecordOut))
+    adds = fields.List(fields.Nested(RecordOut))
+    created_at = fields.DateTime()
+    published_at = fields.DateTime(allow_none=True)
+
+
+class ZoneChangeListOut(BaseSchema):
+    items = fields.List(fields.Nested(ZoneChangeOut))
+    next = fields.String(allow_none=True)
 
 
 class AcmeKeyListOut(BaseSchema):

@@ -20,7 +20,8 @@ from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
 from reseller.dns import ownership
 from reseller.dns.errors import InvalidZoneName, ZoneNotFound
-from reseller.dns.models import AcmeKey, Record, VanityNameservers, Zone, ZoneChange
+from reseller.dns.models import Record, VanityNameservers, Zone, ZoneChange, ZoneKey
+from reseller.dns.publishers import PublishFailed
 from reseller.dns.records import (
     RR,
     apex_ns,
@@ -32,7 +33,7 @@ from reseller.dns.records import (
     validate_record,
     validate_records,
 )
-from reseller.dns.settings import DnsSettings, dns_settings  # noqa: F401  (public)
+from reseller.dns.settings import DnsSettings, dns_settings, publisher  # noqa: F401  (public)
 
 # The default zone template: a parked domain that sends no mail and cannot be spoofed.
 DEFAULT_TEMPLATE: list[dict[str, Any]] = [
@@ -202,18 +203,58 @@ def _store(zone: Zone, records: Iterable[RR]) -> None:
     db.session.flush()
 
 
-def _log_change(zone: Zone, *, deletes: set[RR], adds: set[RR]) -> None:
+def adopt_change(zone: Zone, records: Iterable[RR], *, deletes: set[RR], adds: set[RR],
+                 serial: int, key_names: list[str]) -> ZoneChange:
+    """A change made on the server with a zone key becomes the database's truth: the
+    records are stored and the change logged as already published, at the server's
+    serial (``reseller.dns.sync`` has validated it)."""
+    _store(zone, sorted(records))
+    return _log_change(zone, deletes=deletes, adds=adds, origin="server",
+                       key_names=key_names, serial=serial)
+
+
+def served_serial(zone: Zone) -> int | None:
+    """The serial the server serves now, or None (not there, or not answering)."""
+    if not (zone.active and zone.on_server):
+        return None
+    try:
+        return publisher().serial(zone.name)
+    except PublishFailed:
+        return None
+
+
+def _log_change(zone: Zone, *, deletes: set[RR], adds: set[RR], origin: str = "tunnus",
+                key_names: list[str] | None = None, serial: int | None = None) -> ZoneChange:
+    """Log a change. One made here gets the serial the server will publish: the next
+    after both the database's and the server's (a zone key may have moved the server's
+    on), and a job publishes it. One adopted from the server keeps the server's serial."""
     now = clock.now()
-    zone.serial = next_serial(zone.serial, now)
+    if serial is None:
+        zone.serial = next_serial(max(zone.serial, served_serial(zone) or 0), now)
+    else:
+        zone.serial = max(zone.serial, serial)
     zone.updated_at = now
-    db.session.add(ZoneChange(zone_id=zone.id, serial=zone.serial,
-                              deletes=[rr.as_list() for rr in sorted(deletes)],
-                              adds=[rr.as_list() for rr in sorted(adds)]))
+    change = ZoneChange(zone_id=zone.id, serial=zone.serial, origin=origin,
+                        key_names=list(key_names or []),
+                        deletes=[rr.as_list() for rr in sorted(deletes)],
+                        adds=[rr.as_list() for rr in sorted(adds)],
+                        published_at=now if origin == "server" else None)
+    db.session.add(change)
     db.session.flush()
-    record_event(reseller_id=zone.reseller_id, type="dns.zone_changed",
-                 data={"zone": zone.name, "serial": zone.serial})
-    if zone.active:  # a pending zone is sent whole once it is verified
+    data = {"zone": zone.name, "serial": zone.serial, "origin": origin,
+            "deleted": len(change.deletes), "added": len(change.adds)}
+    if origin == "server":  # say what the key did: the reseller did not see it happen
+        data.update(keys=change.key_names, deletes=change.deletes, adds=change.adds)
+    record_event(reseller_id=zone.reseller_id, type="dns.zone_changed", data=data)
+    if zone.active and origin == "tunnus":  # a pending zone is sent whole once verified
         enqueue("reseller.dns.tasks.publish_zone", zone.id)
+    return change
+
+
+def changes_query(*, reseller_id: int, name: str) -> sa.Select:
+    """The zone's change log, newest first (what was changed, where, by which key)."""
+    zone = get_zone(reseller_id=reseller_id, name=name)
+    return sa.select(ZoneChange).where(ZoneChange.zone_id == zone.id)
 
 
 def import_zone_file(*, reseller_id: int, name: str, text: str,
@@ -230,11 +271,11 @@ def export_zone_file(zone: Zone, settings: DnsSettings) -> str:
 
 
 def delete_zone(*, reseller_id: int, name: str) -> None:
-    """Stop hosting the zone; jobs remove it and its ACME keys from the server."""
+    """Stop hosting the zone; jobs remove it and its keys from the server."""
     zone = get_zone(reseller_id=reseller_id, name=name)
     record_event(reseller_id=reseller_id, type="dns.zone_deleted", data={"zone": zone.name})
-    for key in db.session.scalars(sa.select(AcmeKey).where(AcmeKey.zone_id == zone.id)):
-        enqueue("reseller.dns.tasks.remove_acme_key", zone.name, key.key_name)
+    for key in db.session.scalars(sa.select(ZoneKey).where(ZoneKey.zone_id == zone.id)):
+        enqueue("reseller.dns.tasks.remove_zone_key", zone.name, key.key_name)
     if zone.active or zone.on_server:  # the job leaves a zone someone else now serves
         enqueue("reseller.dns.tasks.remove_zone", zone.name)
     db.session.delete(zone)

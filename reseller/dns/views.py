@@ -1,5 +1,5 @@
 """Client-area DNS pages: zones, a record editor that works without JavaScript (one form
-per action), zone-file import/export, URL forwards and vanity nameservers; and the
+per action), zone-file import/export, URL forwards, zone keys and vanity nameservers; and the
 forwarding server: any request whose Host is a forwarded name is answered with the
 redirect, whatever its path."""
 
@@ -24,12 +24,17 @@ from flask_babel import lazy_gettext as _l
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, translate_messages
 from reseller.core.permissions import Permission
+from reseller.core.web.responses import secret_response
 from reseller.core.web.session import permission_required, user_can
-from reseller.dns import forwarding, ownership, services, vanity
+from reseller.dns import forwarding, keys, ownership, services, vanity
 from reseller.dns.records import RECORD_TYPES, is_ip_address
 from reseller.dns.settings import dns_settings
 
 bp = Blueprint("dns", __name__, url_prefix="/dns")
+
+KEY_SCOPE_NAMES = {"acme": _l("ACME certificates (certbot, lego)"),
+                   "records": _l("All records (octoDNS, external-dns, Terraform, nsupdate)"),
+                   "read": _l("Read only (zone transfers)")}
 server = Blueprint("forwarding_server", __name__)
 
 UNPUBLISHED_REASONS = {
@@ -118,6 +123,11 @@ def _zone_action(name: str) -> str | None:
         zone = ownership.verify_zone(services.get_zone(reseller_id=rid, name=name), settings)
         return _("Verified: the zone is being published.") if zone.active else \
             _("The TXT record was not found yet.")
+    if action == "revoke_key":
+        key_id = request.form.get("key_id", "")
+        keys.delete_key(reseller_id=rid, zone_name=name,
+                        key_id=int(key_id) if key_id.isdigit() else 0)
+        return _("Key revoked: it stops working on the nameservers within a second.")
     if action == "delete_zone":
         services.delete_zone(reseller_id=rid, name=name)
         return None
@@ -128,7 +138,6 @@ def _zone_action(name: str) -> str | None:
 @permission_required(Permission.VIEW_DOMAINS)
 def zone(name: str):
     error = None
-    rid = g.user.reseller_id
     if request.method == "POST" and user_can(Permission.MANAGE_DOMAINS):
         try:
             with unit_of_work():
@@ -141,6 +150,11 @@ def zone(name: str):
                 return redirect(url_for("dns.zones"))
             flash(message)
             return redirect(url_for("dns.zone", name=name))
+    return _zone_page(name, error=error), 422 if error else 200
+
+
+def _zone_page(name: str, *, error: str | None = None, new_key=None) -> str:
+    rid = g.user.reseller_id
     zone = services.get_zone(reseller_id=rid, name=name)
     return render_template(
         "dns/zone.html", zone=zone, error=error, types=RECORD_TYPES, form=request.form,
@@ -148,7 +162,24 @@ def zone(name: str):
         pending=bool(services.pending_changes(zone)) or not zone.on_server,
         verification=ownership.verification_view(zone), reasons=UNPUBLISHED_REASONS,
         forwards=forwarding.list_forwards(reseller_id=rid, zone_name=name),
-    ), 422 if error else 200
+        keys=keys.zone_keys(zone.id), scopes=KEY_SCOPE_NAMES, new_key=new_key,
+        server=dns_settings().public_server, allowed=keys.allowed_text,
+        server_serial=services.served_serial(zone),
+    )
+
+
+@bp.post("/<name>/keys")
+@permission_required(Permission.MANAGE_DOMAINS)
+@secret_response  # the new key's secret is on this page, once
+def create_key(name: str):
+    try:
+        with unit_of_work():
+            key = keys.create_key(reseller_id=g.user.reseller_id, zone_name=name,
+                                  scope=request.form.get("scope", ""), settings=dns_settings())
+            shown = {"name": key.key_name, "secret": key.secret, "scope": key.scope}
+    except DomainError as refused:
+        return _zone_page(name, error=describe(refused)), 422
+    return _zone_page(name, new_key=shown), 201
 
 
 @bp.get("/<name>/zonefile")

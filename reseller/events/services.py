@@ -18,6 +18,7 @@ EVENT_TYPES = (
     "wallet.low_balance", "wallet.topup_received", "wallet.payment_reversed",
     "invoice.issued", "invoice.paid", "invoice.payment_failed", "invoice.overdue",
     "invoice.credited",
+    "dns.zone_changed", "dns.change_rejected",
 )
 
 

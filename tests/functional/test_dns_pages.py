@@ -54,3 +54,32 @@ def test_another_resellers_zone_page_is_404(client, factory):
     login(client, stranger)
     assert client.get("/dns/private-zone.example").status_code == 404
     assert client.get("/dns/private-zone.example/zonefile").status_code == 404
+
+
+def test_zone_keys_are_created_shown_once_and_revoked_in_the_client_area(client, factory, jobs):
+    user = factory.user(role="technical")
+    factory.domain(user.reseller, "keys-page.example")
+    login(client, user)
+    client.post("/dns", data={"name": "keys-page.example"})
+    jobs.run_all()
+    created = client.post("/dns/keys-page.example/keys", data={"scope": "records"})
+    assert created.status_code == 201
+    assert created.headers["Cache-Control"].startswith("no-store")
+    page = created.get_data(as_text=True)
+    assert "not shown again" in page and "hmac-sha256" in page
+    secret = page.split("<th>Secret</th><td><code>")[1].split("</code>")[0]
+    assert len(secret) == 44
+    later = client.get("/dns/keys-page.example").get_data(as_text=True)
+    assert secret not in later and "records-" in later
+    bad = client.post("/dns/keys-page.example/keys", data={"scope": "everything"})
+    assert bad.status_code == 422 and "Use one of" in bad.get_data(as_text=True)
+    key_id = later.split('name="key_id" value="')[1].split('"')[0]
+    revoked = client.post("/dns/keys-page.example", data={"action": "revoke_key",
+                                                           "key_id": key_id})
+    assert revoked.status_code == 302
+    assert "records-" not in client.get("/dns/keys-page.example").get_data(as_text=True)
+    stranger = factory.user()
+    client.post("/logout")
+    login(client, stranger)
+    assert client.post("/dns/keys-page.example/keys",
+                       data={"scope": "read"}).status_code == 404

@@ -65,6 +65,7 @@ def build_world(factory: Factory, jobs: Any, *, domain: str = DOMAIN) -> World:
     _ok(api.put(base + "/forwarding", json={"host": "www", "target": "https://a.example/"}))
     _ok(api.put(base + f"/hosts/ns1.{domain}", json={"addresses": ["192.0.2.53"]}))
     key = _ok(api.post(base + "/dns/acme-keys"))
+    records_key = _ok(api.post(base + "/dns/keys", json={"scope": "records"}))
     endpoint = _ok(api.post("/api/v1/webhooks/endpoints",
                             json={"url": "https://hooks.tenant-a.example/in"}))
     _ok(api.post(f"/api/v1/webhooks/endpoints/{endpoint['id']}/test"))
@@ -87,5 +88,6 @@ def build_world(factory: Factory, jobs: Any, *, domain: str = DOMAIN) -> World:
         "withdrawal_id": str(withdrawal["id"]),
     }
     secrets = [domain, bare, "a-only@tenant-a.example", "hooks.tenant-a.example", invoice,
-               "invited@tenant-a.example", "A's WHMCS", token["token"], endpoint["secret"]]
+               "invited@tenant-a.example", "A's WHMCS", token["token"], endpoint["secret"],
+               records_key["name"], records_key["secret"], key["secret"]]
     return World(reseller=reseller, api=api, params=params, secrets=secrets)
