@@ -1,7 +1,7 @@
 """zone keys with scopes (acme, records, read); changes adopted from the server
 
 Revision ID: a7c3e9f1b2d4
-Revises: b7e3c9a1d5f2
+Revises: a27d2e4f6a81
 Create Date: 2026-12-07
 
 Existing keys are ACME keys (scope ``acme``), marked not installed so that the next
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'a7c3e9f1b2d4'
-down_revision = 'b7e3c9a1d5f2'
+down_revision = 'a27d2e4f6a81'
 branch_labels = None
 depends_on = None
 
