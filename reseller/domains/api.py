@@ -113,7 +113,10 @@ def get_contact(contact_id: int):
 
 @bp.put("/contacts/<int:contact_id>")
 @doc(summary="Replace a contact's details (registry updated; contact.changed per domain)",
-     tags=TAGS_C, body=s.ContactIn, response=s.ContactOut)
+     tags=TAGS_C, body=s.ContactIn, response=s.ContactOut, errors=(409, 503),
+     description="409 `identity_locked`: the identity of a contact that holds live domains "
+                 "cannot change (create a new contact and change the owner). 503: the "
+                 "registry could not be updated; nothing changed.")
 @require_scope("domains:write")
 @transactional
 @versioned(current_contact)
