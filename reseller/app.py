@@ -30,6 +30,7 @@ from reseller import (
     onboarding,
     rdap,
     registry,
+    support,
     webhooks,
     whmcs,
     whois,
@@ -47,7 +48,7 @@ from reseller.core.web.session import select_locale
 # checks who is calling, the forwarding server's redirect hook before the pages' blueprints.
 FEATURES = (
     wallet, whitelabel, accounts, onboarding, catalog, registry, domains, dns, forwarding,
-    rdap, whois, webhooks, events, whmcs, console,
+    rdap, whois, webhooks, events, whmcs, support, console,
 )
 
 

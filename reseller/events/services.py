@@ -17,6 +17,8 @@ EVENT_TYPES = (
     "wallet.low_balance", "wallet.topup_received",
     "invoice.issued", "invoice.paid", "invoice.payment_failed", "invoice.overdue",
     "invoice.credited",
+    "ticket.created", "ticket.replied", "ticket.status_changed", "ticket.quote_proposed",
+    "support_plan.changed", "support_plan.renewed", "support_plan.renewal_failed",
 )
 
 
