@@ -74,6 +74,11 @@ class Upload:
     data: bytes
 
 
+def _now() -> datetime:
+    """Whole seconds: due times are promised to the second, not the microsecond."""
+    return clock.now().replace(microsecond=0)
+
+
 # -- reading ---------------------------------------------------------------------------------
 
 def get_ticket(*, reseller_id: int, ticket_id: int) -> Ticket:
@@ -184,7 +189,7 @@ def open_ticket(*, reseller_id: int, author: Author, subject: str, category: str
     """Open a ticket under the reseller's current plan; its first-response clock starts."""
     _check_fields(category, priority)
     plan = plans.get_subscription(reseller_id=reseller_id).plan
-    now = clock.now()
+    now = _now()
     ticket = Ticket(reseller_id=reseller_id, requester_id=author.user_id, subject=subject,
                     category=category, priority=priority, status="new",
                     domain=(domain or None), channel=channel, plan_code=plan.code,
@@ -213,7 +218,7 @@ def _add_message(ticket: Ticket, author: Author, body: str, *, channel: str,
                             author_id=author.user_id, author_name=author.name[:200],
                             from_staff=author.staff, internal=internal, channel=channel,
                             body=body.strip(), mail_message_id=mail_message_id,
-                            created_at=clock.now())
+                            created_at=_now())
     db.session.add(message)
     db.session.flush()
     for upload in checked:
@@ -222,7 +227,7 @@ def _add_message(ticket: Ticket, author: Author, body: str, *, channel: str,
                                   size=len(upload.data),
                                   sha256=hashlib.sha256(upload.data).hexdigest(),
                                   data=upload.data))
-    ticket.updated_at = clock.now()
+    ticket.updated_at = _now()
     db.session.flush()
     return message
 
@@ -268,7 +273,7 @@ def reply(*, ticket: Ticket, author: Author, body: str, channel: str = "web",
     """Add a message. Staff's public reply answers what is owed; a reseller's message
     reopens a waiting or solved ticket and starts the next-response clock."""
     ticket = _lock(ticket.id)
-    now = clock.now()
+    now = _now()
     if ticket.status == "closed" or _reopen_expired(ticket, now, settings):
         raise TicketClosed()
     if internal and not author.staff:
@@ -306,7 +311,7 @@ def _reopen_expired(ticket: Ticket, now: datetime, settings: SupportSettings) ->
 def set_status(*, ticket: Ticket, status: str, by_staff: bool,
                settings: SupportSettings) -> Ticket:
     ticket = _lock(ticket.id)
-    now = clock.now()
+    now = _now()
     if status not in STATUSES:
         raise ValidationFailed({"status": [_l("Must be one of: %(choices)s.",
                                               choices=", ".join(STATUSES))]})
@@ -449,7 +454,7 @@ def staff_members() -> list[User]:
 def assign(*, ticket_id: int, assignee_id: int | None) -> Ticket:
     ticket = _lock(ticket_id)
     ticket.assignee_id = assignee_id
-    ticket.updated_at = clock.now()
+    ticket.updated_at = _now()
     db.session.flush()
     return ticket
 
