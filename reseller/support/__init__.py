@@ -9,7 +9,7 @@ import os
 
 from flask import Flask
 
-from reseller.core.config import add_production_check, use_settings
+from reseller.core.config import use_settings
 from reseller.core.demo import add_demo_step
 from reseller.core.web import add_api
 from reseller.support import (  # noqa: F401  (models: tables; tasks: jobs and listeners)
@@ -32,7 +32,6 @@ def init_app(app: Flask) -> None:
     the notices (in the white label's reseller catalogue), the billing page's plan card,
     and demo data (plans before the wallets spend, tickets after the domains)."""
     use_settings(app, settings.load(os.environ))
-    add_production_check(app, settings.production_problems)
     add_api(app, api.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(console.bp)

@@ -7,7 +7,7 @@ it from ``current()``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,18 +30,12 @@ def load(env: Mapping[str, str]) -> dict[str, Any]:
                                                      list(DEFAULT_TYPES))),
         "SUPPORT_MAIL_DOMAIN": env.get("SUPPORT_MAIL_DOMAIN", ""),
         "SUPPORT_STAFF_EMAIL": env.get("SUPPORT_STAFF_EMAIL", ""),
-        "SUPPORT_MAILIN_REQUIRE_AUTH": env.get("SUPPORT_MAILIN_REQUIRE_AUTH", "").lower()
-        in ("1", "true", "yes"),
+        # Production trusts mail-in only with DMARC/DKIM passing, unless told otherwise.
+        "SUPPORT_MAILIN_REQUIRE_AUTH": env.get(
+            "SUPPORT_MAILIN_REQUIRE_AUTH",
+            "true" if env.get("TUNNUS_ENV") == "production" else "false",
+        ).lower() in ("1", "true", "yes"),
     }
-
-
-def production_problems(config: Mapping[str, Any]) -> Iterable[str]:
-    if not config.get("SUPPORT_MAIL_DOMAIN"):
-        yield ("SUPPORT_MAIL_DOMAIN: the domain whose mail the MTA pipes to `tunnus support "
-               "mail-in` (reply addresses are ticket+TOKEN@ it)")
-    if not config.get("SUPPORT_MAILIN_REQUIRE_AUTH"):
-        yield ("SUPPORT_MAILIN_REQUIRE_AUTH: set it to true (mail-in accepts only mail whose "
-               "Authentication-Results say dmarc=pass, dkim=pass or spf=pass)")
 
 
 @dataclass(frozen=True)
