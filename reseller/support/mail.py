@@ -14,13 +14,13 @@ from whitelabel.messages import Kind
 
 KINDS: dict[str, Kind] = {
     "support_ticket_reply": Kind(
-        _l("[#%(ticket_id)s] %(subject)s"),
+        _l("[#%(ticket_id)s] New reply: %(subject)s"),
         (_l("%(author)s replied to your support ticket:"), _l("%(body)s"),
          _l("Reply to this email or open the ticket in the client area to answer.")),
         required=("ticket_id", "subject", "author", "body"), action=_l("Open the ticket"),
         path="/support/tickets"),
     "support_ticket_status": Kind(
-        _l("[#%(ticket_id)s] %(subject)s: %(status_label)s"),
+        _l("[#%(ticket_id)s] Ticket %(status_label)s: %(subject)s"),
         (_l("The status of your support ticket is now: %(status_label)s."),
          _l("If it is solved and something is still wrong, reply within %(reopen_days)s days "
             "to reopen it.")),
