@@ -50,6 +50,7 @@ def _counts():
     return Ticket.query.count(), TicketMessage.query.count()
 
 
+@pytest.mark.smoke
 def test_mail_from_a_stranger_creates_nothing(factory, mail_in, desk):
     factory.user(factory.reseller())
     before = _counts()

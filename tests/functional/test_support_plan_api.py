@@ -50,6 +50,7 @@ def test_ultimate_without_a_quote_is_refused(factory, shop):
     assert response.json["code"] == "support_plan_needs_quote"
 
 
+@pytest.mark.smoke
 def test_upgrade_mid_month_is_prorated_to_the_day_and_charged_once(factory, shop):
     api = factory.api(shop)
     at("2027-03-01T08:00:00")
@@ -160,6 +161,7 @@ def test_renewal_charges_the_next_cycle_and_a_failed_one_falls_back_to_core(
     assert notices and "Pro" in notices[0].subject
 
 
+@pytest.mark.smoke
 def test_the_months_invoice_lists_the_charges_and_credits_with_vat(factory, shop, jobs):
     api = factory.api(shop)
     at("2027-03-01T08:00:00")

@@ -77,6 +77,7 @@ def test_tickets_are_tenant_isolated(factory, agency):
     assert thief.post(f"{T}/{mine['id']}/messages", json={"body": "hi"}).status_code == 404
 
 
+@pytest.mark.smoke
 def test_waiting_on_the_reseller_pauses_the_clock_until_it_answers(factory, agency):
     api = factory.api(agency)
     at("2027-03-08T08:00:00")  # Monday 10:00
