@@ -124,6 +124,14 @@ RESELLER_KINDS: dict[str, Kind] = {
         path="/settings/brand"),
 }
 
+
+
+def register_reseller_kinds(kinds: dict[str, Kind]) -> None:
+    """Add a feature's notices to the reseller catalogue (its ``init_app`` calls this); the
+    feature's own catalogue translates them."""
+    RESELLER_KINDS.update(kinds)
+
+
 DATE_KEYS = {"expires_at": "expires", "deadline_at": "deadline", "date": "date"}
 MONEY_KEYS = ("amount", "balance", "threshold")
 
@@ -243,8 +251,12 @@ def send_registrant_message(*, reseller_id: int, kind: str, recipient: str,
 
 def send_reseller_message(*, reseller_id: int, kind: str, recipient: str,
                           language: str | None, context: dict[str, Any], dedupe_key: str,
-                          settings: Settings | None = None) -> OutboxMessage:
-    """Queue a platform notice to the reseller itself (low balance, failed order …)."""
+                          settings: Settings | None = None, reply_to: str | None = None,
+                          action_path: str | None = None) -> OutboxMessage:
+    """Queue a platform notice to the reseller itself (low balance, failed order …).
+
+    ``action_path`` replaces the kind's client-area page (e.g. one ticket's); ``reply_to``
+    is where replies go (e.g. a support ticket's own address)."""
     if kind not in RESELLER_KINDS:
         raise MessageContextError(f"unknown reseller message {kind!r}")
     if existing := outbox.find(dedupe_key):
@@ -256,13 +268,14 @@ def send_reseller_message(*, reseller_id: int, kind: str, recipient: str,
     # Resellers hear from the operator, under the operator's brand (never the platform's).
     platform = Brand(name=settings.operator_brand, primary_color="#1f5f8b",
                      accent_color="#f2f5f8")
+    path = action_path or spec.path
     subject, text, html = render(kind, language=language, brand=platform, context=context,
                                  base=settings.base_url, audience="reseller",
-                                 action_url=settings.base_url + spec.path if spec.path else None)
+                                 action_url=settings.base_url + path if path else None)
     return outbox.queue_message(
         dedupe_key=dedupe_key, recipient=recipient,
         sender=formataddr((settings.operator_brand,
                            f"notifications@{settings.neutral_sender_domain}")),
         envelope_from=f"bounces@{settings.neutral_sender_domain}", language=language,
         template=f"reseller/{kind}", subject=subject, text=text, html=html,
-        reseller_id=reseller_id, context=context)
+        reseller_id=reseller_id, context=context, reply_to=reply_to)

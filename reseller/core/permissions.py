@@ -57,6 +57,9 @@ SCOPES: dict[str, Permission] = {
     "events:read": Permission.VIEW_ACCOUNT,
     "webhooks:read": Permission.VIEW_ACCOUNT,
     "webhooks:write": Permission.MANAGE_CREDENTIALS,
+    # Every user may ask for help; changing the plan needs billing:write besides.
+    "support:read": Permission.VIEW_ACCOUNT,
+    "support:write": Permission.VIEW_ACCOUNT,
 }
 
 

@@ -19,6 +19,8 @@ EVENT_TYPES = (
     "invoice.issued", "invoice.paid", "invoice.payment_failed", "invoice.overdue",
     "invoice.credited",
     "dns.zone_changed", "dns.change_rejected",
+    "ticket.created", "ticket.replied", "ticket.status_changed", "ticket.quote_proposed",
+    "support_plan.changed", "support_plan.renewed", "support_plan.renewal_failed",
 )
 
 

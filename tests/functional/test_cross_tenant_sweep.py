@@ -78,6 +78,11 @@ BODIES: dict[str, object] = {
     "DELETE /api/v1/webhooks/endpoints/{endpoint_id}": None,
     "POST /api/v1/webhooks/endpoints/{endpoint_id}/rotate-secret": None,
     "POST /api/v1/webhooks/endpoints/{endpoint_id}/test": None,
+    "GET /api/v1/support/tickets/{ticket_id}": None,
+    "GET /api/v1/support/tickets/{ticket_id}/messages": None,
+    "POST /api/v1/support/tickets/{ticket_id}/messages": {"body": "B writes into A's ticket"},
+    "GET /api/v1/support/tickets/{ticket_id}/attachments/{attachment_id}": None,
+    "POST /api/v1/support/tickets/{ticket_id}/quotes/{quote_id}/decision": {"accept": True},
 }
 
 NAME = {"sld": "tenant-a-secret", "tld": "fi"}

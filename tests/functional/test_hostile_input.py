@@ -112,6 +112,12 @@ BASES: dict[str, dict[str, Any]] = {
     "PUT /api/v1/retail-prices": {"markup_percent": "10.00",
                                   "prices": {"fi": {"register": "19.00"}}},
     "POST /api/v1/invoices/{number}/payments": {"method": "card"},
+    "POST /api/v1/support/tickets": {"subject": "Fuzz ticket", "category": "technical",
+                                     "priority": "normal", "body": "fuzz"},
+    "POST /api/v1/support/tickets/{ticket_id}/messages": {"body": "fuzz"},
+    "POST /api/v1/support/tickets/{ticket_id}/quotes/{quote_id}/decision": {"accept": False},
+    "POST /api/v1/support/plan/preview": {"plan": "core", "cycle": "monthly"},
+    "PUT /api/v1/support/plan": {"plan": "core", "cycle": "monthly"},
 }
 # Whatever is refused must not depend on reaching these last (they revoke or delete).
 LAST = ("/account/close", "/tokens/{token_id}", "/oauth-clients/{client_id}")

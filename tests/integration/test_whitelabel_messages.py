@@ -25,6 +25,11 @@ CONTEXT = {
     "auth_code": "Xy7-Qp2!zz", "order": "ORD-42", "reason": "registry said no",
     "balance": "12.50", "threshold": "50.00", "amount": "200.00", "failing": ["link", "dkim"],
     "transfer_id": 7,
+    # Support notices (reseller/support/mail.py); "body" is the reseller's own words.
+    "ticket_id": 12, "subject": "DNSSEC", "author": "Staff", "body": "Done: DS published.",
+    "status_label": "solved", "reopen_days": 7, "hours": "1.50", "plan_name": "Pro",
+    "cycle_label": "monthly", "previous_plan_name": "Pro", "due": "10 Mar 2027 18:00",
+    "target": "first response", "company": "Webbi Oy",
 }
 
 
@@ -104,7 +109,7 @@ def test_every_message_is_translated(branded, wl_settings, language):
         english_lines = set(english[kind].text.splitlines()) - {""}
         shared = [line for line in message.text.splitlines() if line in english_lines
                   and not URL.search(line) and "@" not in line and line.strip() != "--"
-                  and line.strip() not in ("Webbi", "Tunnus")]
+                  and line.strip() not in ("Webbi", "Tunnus", CONTEXT["body"])]
         assert shared == [], (kind, shared)
 
 

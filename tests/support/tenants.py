@@ -5,6 +5,7 @@ cross-tenant sweep and the hostile-input fuzz."""
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,7 @@ from reseller.core.db import unit_of_work
 from tests.support.domains import CONTACT, install_catalogue
 from tests.support.factories import ApiClient, Factory
 from tests.support.invoicing import at, buy
+from tests.support.support_desk import support_quote
 from tests.support.wallet import fund
 from wallet.invoices import invoicing
 
@@ -77,6 +79,12 @@ def build_world(factory: Factory, jobs: Any, *, domain: str = DOMAIN) -> World:
         oauth_client, _secret = accounts.create_oauth_client(
             reseller_id=reseller.id, actor=owner, name="A's WHMCS", scopes=["domains:read"])
     topup = _ok(api.post("/api/v1/wallet/topups", json={"amount": "20.00", "method": "card"}))
+    ticket = _ok(api.post("/api/v1/support/tickets", json={
+        "subject": "A's secret support question", "category": "technical",
+        "body": "Secret details of tenant A", "attachments": [{
+            "filename": "a-secret.txt", "content_type": "text/plain",
+            "data": base64.b64encode(b"tenant A only").decode()}]}))
+    quote = support_quote(ticket["id"])
     withdrawal = _ok(api.post("/api/v1/wallet/withdrawals", json={"amount": "5.00"}))
     params = {
         "name": domain, "contact_id": str(contact["id"]), "order_id": str(order["id"]),
@@ -85,9 +93,12 @@ def build_world(factory: Factory, jobs: Any, *, domain: str = DOMAIN) -> World:
         "endpoint_id": str(endpoint["id"]), "delivery_id": str(delivery["id"]),
         "token_id": str(token["id"]), "user_id": str(user["id"]),
         "client_id": str(oauth_client.id), "topup_id": str(topup["id"]),
-        "withdrawal_id": str(withdrawal["id"]),
+        "withdrawal_id": str(withdrawal["id"]), "ticket_id": str(ticket["id"]),
+        "attachment_id": str(ticket["messages"][0]["attachments"][0]["id"]),
+        "quote_id": str(quote),
     }
     secrets = [domain, bare, "a-only@tenant-a.example", "hooks.tenant-a.example", invoice,
                "invited@tenant-a.example", "A's WHMCS", token["token"], endpoint["secret"],
-               records_key["name"], records_key["secret"], key["secret"]]
+               records_key["name"], records_key["secret"], key["secret"],
+               "A's secret support question", "Secret details of tenant A"]
     return World(reseller=reseller, api=api, params=params, secrets=secrets)
