@@ -6,7 +6,6 @@ the module forwards them form-encoded (PHP nested keys) to ``/whmcs/v1/<Function
 """
 
 import json
-import os
 import shutil
 import subprocess
 import threading
@@ -23,6 +22,8 @@ from wallet.money import Money
 
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = ROOT / "integrations/whmcs/tests/call.php"
+SCOPES = ("domains:read", "domains:write", "dns:read", "dns:write")
+FI_IDENTITY = {"Registrant Type": "company", "Identity Number": "2464491-9"}
 pytestmark = pytest.mark.skipif(shutil.which("php") is None, reason="needs php-cli")
 
 
@@ -35,30 +36,40 @@ def live_server(app):
     server.shutdown()
 
 
+def _client(reseller, owner, scopes=SCOPES):
+    with unit_of_work():
+        return accounts.create_oauth_client(reseller_id=reseller.id, actor=owner, name="WHMCS",
+                                            scopes=list(scopes))
+
+
 @pytest.fixture
-def whmcs(factory, live_server, app, monkeypatch):
-    # WHMCS passes no registrant identity until its additionalfields are mapped (issue
-    # 28): .fi/.se orders here go through without it.
-    monkeypatch.setitem(app.config, "REGISTRANT_IDENTITY_TLDS", frozenset())
+def whmcs(factory, live_server):
+    """A funded reseller with an OAuth2 client, and WHMCS's module settings for it. The
+    .fi/.se/.nu identity rule is on: WHMCS carries identity in additionalfields."""
     reseller = factory.reseller()
     owner = factory.user(reseller)
     install_catalogue()
     fund(reseller, "500.00")
-    with unit_of_work():
-        client, secret = accounts.create_oauth_client(
-            reseller_id=reseller.id, actor=owner, name="WHMCS",
-            scopes=["domains:read", "domains:write", "dns:read", "dns:write"])
+    client, secret = _client(reseller, owner)
     settings = {"ApiUrl": live_server + "/", "ClientId": client.client_id,
                 "ClientSecret": secret}
     return reseller, settings
 
 
-def php(function, params=None, *, lookup=False):
-    """Run one module function; ``lookup`` loads WHMCS's domain-lookup result classes."""
-    env = {**os.environ, "TUNNUS_WHMCS_LOOKUP": "1"} if lookup else None
+def run_php(function, params=None):
+    """Run one module function in the WHMCS harness (only WHMCS's documented classes and
+    methods exist: anything else exits 3 and fails the test)."""
     completed = subprocess.run(["php", str(DRIVER), function], input=json.dumps(params or {}),
-                               capture_output=True, text=True, timeout=60, check=True, env=env)
-    return json.loads(completed.stdout)["result"]
+                               capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout)
+
+
+def php(function, params=None):
+    answer = run_php(function, params)
+    assert answer["defined"], f"the module does not define {function}"
+    assert answer["thrown"] is None, answer["thrown"]
+    return answer["result"]
 
 
 def params(settings, domain, **extra):
@@ -80,17 +91,37 @@ def params(settings, domain, **extra):
         "adminaddress2": "", "admincity": "Helsinki", "adminstate": "", "adminpostcode": "00100",
         "admincountry": "FI", "adminphonecc": "358", "adminphonenumber": "501234567",
         "adminfullphonenumber": "+358.501234567",
-        "additionalfields": {}, "original": {"sld": sld, "tld": tld},
+        "additionalfields": dict(FI_IDENTITY) if tld in ("fi", "se", "nu") else {},
+        "original": {"sld": sld, "tld": tld},
     }
     base.update(extra)
     return base
 
 
-def test_meta_data_and_config_fields_load_without_whmcs():
-    assert php("MetaData")["DisplayName"] == "Tunnus"
+def test_meta_data_config_fields_and_their_validation(whmcs, factory):
+    """``_MetaData``, ``_getConfigArray`` and ``_config_validate`` as WHMCS calls them:
+    settings that cannot work are refused with WHMCS's InvalidConfiguration."""
+    reseller, settings = whmcs
+    assert php("MetaData") == {"DisplayName": "Tunnus", "APIVersion": "1.1"}
     config = php("getConfigArray")
-    assert {"ApiUrl", "ClientId", "ClientSecret"} <= set(config)
+    assert {"FriendlyName", "ApiUrl", "ClientId", "ClientSecret"} <= set(config)
     assert config["ClientSecret"]["Type"] == "password"
+    assert php("config_validate", settings) is None
+    refusals = {
+        "bad secret": {**settings, "ClientSecret": "wrong"},
+        "plain http": {**settings, "ApiUrl": "http://tunnus.example.com/"},
+    }
+    owner = factory.user(reseller)
+    client, secret = _client(reseller, owner, scopes=["domains:read"])
+    refusals["read-only client"] = {**settings, "ClientId": client.client_id,
+                                    "ClientSecret": secret}
+    thrown = {why: run_php("config_validate", given)["thrown"] for why, given in
+              refusals.items()}
+    assert {t["class"] for t in thrown.values()} == {
+        "WHMCS\\Exception\\Module\\InvalidConfiguration"}
+    assert "authentication failed" in thrown["bad secret"]["message"]
+    assert "https://" in thrown["plain http"]["message"]
+    assert "domains:write dns:read dns:write" in thrown["read-only client"]["message"]
 
 
 @pytest.mark.smoke
@@ -100,8 +131,8 @@ def test_every_function_through_the_php_module(whmcs, jobs):
     found = php("CheckAvailability", {**settings, "searchTerm": "whmcs-asiakas",
                                       "tldsToInclude": [".fi", ".com"], "isIdnDomain": False,
                                       "premiumEnabled": True})
-    assert {(r["tld"], r["status"]) for r in found} == {(".fi", "available"),
-                                                        (".com", "available")}
+    assert [(r["tld"], r["status"]) for r in found] == [(".fi", "available"),
+                                                        (".com", "available")]
 
     assert php("RegisterDomain", params(settings, domain, regperiod=2)) == {"success": True}
     jobs.run_all()
@@ -109,6 +140,15 @@ def test_every_function_through_the_php_module(whmcs, jobs):
     assert synced["active"] is True and synced["expired"] is False
     assert synced["transferredAway"] is False and "error" not in synced
     assert synced["expirydate"][:4].isdigit()
+    info = php("GetDomainInformation", params(settings, domain))
+    assert info["class"] == "WHMCS\\Domain\\Registrar\\Domain"
+    assert info["domain"] == domain and info["registrationStatus"] == "Active"
+    assert info["expiryDate"] == synced["expirydate"]
+    assert info["nameservers"] == {"ns1": "ns1.dns.example", "ns2": "ns2.dns.example",
+                                   "ns3": "", "ns4": "", "ns5": ""}
+    assert info["transferLock"] is False and info["restorable"] is False
+    assert info["idProtectionStatus"] is False and info["emailForwardingStatus"] is False
+    assert info["registrantEmailAddress"] == "maija@asiakas.example"
 
     ns = php("GetNameservers", params(settings, domain))
     assert ns == {"ns1": "ns1.dns.example", "ns2": "ns2.dns.example", "ns3": "", "ns4": "",
@@ -127,6 +167,8 @@ def test_every_function_through_the_php_module(whmcs, jobs):
 
     details = php("GetContactDetails", params(settings, domain))
     assert details["Registrant"]["First Name"] == "Maija"
+    assert details["Registrant"]["Registrant Type"] == "company"
+    assert details["Registrant"]["Identity Number"] == "*****91-9"
     assert details["Admin"]["Email Address"] == "antti@toimisto.example"
     details["Registrant"]["Address 1"] = "Uusi katu 5"
     details["Technical"] = {**details["Admin"], "First Name": "Tiina",
@@ -136,8 +178,8 @@ def test_every_function_through_the_php_module(whmcs, jobs):
     again = php("GetContactDetails", params(settings, domain))
     assert again["Registrant"]["Address 1"] == "Uusi katu 5"
     assert again["Technical"]["Email Address"] == "tiina@tekniikka.example"
+    assert again["Admin"]["Email Address"] == "antti@toimisto.example"
 
-    php("SaveRegistrarLock", params(settings, domain, lockenabled="unlocked"))
     assert len(php("GetEPPCode", params(settings, domain))["eppcode"]) >= 6
 
     host = f"ns1.{domain}"
@@ -163,6 +205,7 @@ def test_every_function_through_the_php_module(whmcs, jobs):
     dns = php("GetDNS", params(settings, domain))
     assert {"hostname": "@", "type": "MX", "address": f"mail.{domain}.", "priority": "10"} in dns
     assert {"hostname": "www", "type": "CNAME", "address": f"{domain}.", "priority": ""} in dns
+    assert php("GetDomainInformation", params(settings, domain))["dnsManagementStatus"] is True
 
     before = php("Sync", params(settings, domain))["expirydate"]
     assert php("RenewDomain", params(settings, domain, regperiod=1)) == {"success": True}
@@ -170,9 +213,87 @@ def test_every_function_through_the_php_module(whmcs, jobs):
     after = php("Sync", params(settings, domain))["expirydate"]
     assert int(after[:4]) == int(before[:4]) + 1
 
-    pricing = php("GetTLDPricing", settings)
-    fi = next(row for row in pricing if row["tld"] == ".fi")
-    assert fi["currency"] == "EUR" and fi["register"]["1"] and fi["renew"]["1"]
+    suggested = php("GetDomainSuggestions", {**settings, "searchTerm": "whmcs-asiakas",
+                                             "tldsToInclude": [".fi", ".de"],
+                                             "premiumEnabled": True, "suggestionSettings": {}})
+    assert suggested and all(r["status"] == "available" and r["tld"] == ".fi"
+                             for r in suggested)
+    assert "whmcs-asiakas" not in {r["sld"] for r in suggested}  # registered above
+    assert {"whmcs-asiakasonline", "mywhmcs-asiakas"} <= {r["sld"] for r in suggested}
+    assert max(r["score"] for r in suggested) <= 1.0
+
+    assert php("RequestDelete", params(settings, domain)) == {"success": True}
+    assert Domain.query.filter_by(name=domain).one().status == "deleted"
+    assert "error" in php("GetDomainInformation", params(settings, domain))
+
+
+def test_tld_pricing_is_whmcs_import_items(whmcs):
+    """GetTLDPricing returns ``WHMCS\\Results\\ResultsList`` of ``ImportItem``s set only
+    through the documented setters: periods, cost prices for the shortest period, grace
+    and redemption terms, currency and whether transfers need the EPP code."""
+    _reseller, settings = whmcs
+    items = {item["extension"]: item for item in php("GetTLDPricing", settings)}
+    assert {".fi", ".se", ".nu", ".eu", ".com"} <= set(items)
+    fi, com, eu = items[".fi"], items[".com"], items[".eu"]
+    assert fi["class"] == "WHMCS\\Domain\\TopLevel\\ImportItem"
+    assert (fi["minYears"], fi["maxYears"], fi["yearsStep"]) == (1, 5, 1)
+    assert (fi["registerPrice"], fi["renewPrice"], fi["transferPrice"]) == (9.9, 9.9, 9.9)
+    assert fi["currency"] == "EUR" and fi["eppRequired"] is True
+    assert (fi["graceFeeDays"], fi["graceFeePrice"]) == (30, 0)
+    assert "redemptionFeeDays" not in fi  # Traficom has no redemption
+    assert (com["minYears"], com["maxYears"]) == (1, 10)
+    assert com["redemptionFeeDays"] == 30 and com["redemptionFeePrice"] > 0
+    assert "graceFeeDays" not in eu and eu["redemptionFeeDays"] == 40
+
+
+def test_lookup_marks_each_tld_and_keeps_names_as_whmcs_sent_them(whmcs):
+    """One unsupported TLD never fails the search; reserved names are reserved; an IDN
+    comes back as WHMCS sent it; premium names carry register and renew cost."""
+    _reseller, settings = whmcs
+    found = php("CheckAvailability", {**settings, "searchTerm": "tähti",
+                                      "punyCodeSearchTerm": "xn--thti-loa",
+                                      "tldsToInclude": [".fi", ".de", ".com"],
+                                      "isIdnDomain": True, "premiumEnabled": True})
+    assert [(r["sld"], r["tld"], r["status"]) for r in found] == [
+        ("tähti", ".fi", "available"), ("tähti", ".de", "tld_not_supported"),
+        ("tähti", ".com", "available")]
+    assert all(r["class"] == "WHMCS\\Domains\\DomainLookup\\SearchResult" for r in found)
+    reserved = php("CheckAvailability", {**settings, "searchTerm": "nic",
+                                         "tldsToInclude": [".fi", ".com"]})
+    assert [r["status"] for r in reserved] == ["reserved", "reserved"]
+    short = php("CheckAvailability", {**settings, "searchTerm": "a", "tldsToInclude": [".fi"]})
+    assert short[0]["status"] == "unknown"  # .fi names have at least 2 characters
+    premium = php("CheckAvailability", {**settings, "searchTerm": "cloud",
+                                        "tldsToInclude": [".com"], "premiumEnabled": True})
+    assert premium[0]["premiumDomain"] is True
+    assert premium[0]["premiumCostPricing"] == {"register": "400.00", "renew": "400.00",
+                                                "CurrencyCode": "EUR"}
+
+
+def test_functions_tunnus_cannot_honour_are_not_supported(whmcs, factory):
+    """Left out of the module (WHMCS then says "Registrar Function Not Supported"); the
+    endpoint says why, with a stable code."""
+    _reseller, settings = whmcs
+    for name in ("GetEmailForwarding", "SaveEmailForwarding", "ResendIRTPVerificationEmail",
+                 "ReleaseDomain"):
+        assert run_php(name, params(settings, "x.fi")) == {"defined": False}
+    api = factory.api()
+    answer = api.post("/whmcs/v1/GetEmailForwarding", json={"sld": "x", "tld": "fi"})
+    assert answer.status_code == 404 and answer.json["code"] == "not_supported"
+    assert "Email forwarding is not offered" in answer.json["error"]
+
+
+def test_additional_fields_are_the_ones_tunnus_reads():
+    from reseller.domains.identity import ENTITY_TYPES
+    from reseller.whmcs.contacts import NUMBER_FIELD, TYPE_FIELD
+
+    fields = php("--additionalfields")
+    assert set(fields) == {".fi", ".se", ".nu", ".eu"}
+    for tld, declared in fields.items():
+        names = [field["Name"] for field in declared]
+        assert names == ([TYPE_FIELD] if tld == ".eu" else [TYPE_FIELD, NUMBER_FIELD])
+        kinds = [option.split("|")[0] for option in declared[0]["Options"].split(",")]
+        assert set(kinds) <= set(ENTITY_TYPES) and declared[0]["Required"] is True
 
 
 def test_transfer_is_pending_then_completed(whmcs, jobs):
@@ -233,15 +354,15 @@ def test_premium_consent_follows_whmcs_premium_enabled_and_cost(whmcs, jobs):
     RegisterDomain/RenewDomain/TransferDomain pass premiumEnabled and premiumCost back."""
     reseller, settings = whmcs
     found = php("CheckAvailability", {**settings, "searchTerm": "kauppa",
-                                      "tldsToInclude": [".fi", ".se"], "premiumEnabled": True},
-                lookup=True)
+                                      "tldsToInclude": [".fi", ".se"], "premiumEnabled": True})
+    search_result = "WHMCS\\Domains\\DomainLookup\\SearchResult"
     assert found == [
-        {"sld": "kauppa", "tld": ".fi", "status": "available", "premium": True,
-         "premiumCostPricing": {"register": "250.00", "renew": "250.00",
-                                "CurrencyCode": "EUR"}},
-        {"sld": "kauppa", "tld": ".se", "status": "available", "premium": True,
-         "premiumCostPricing": {"register": "250.00", "renew": "250.00",
-                                "CurrencyCode": "EUR"}}]
+        {"class": search_result, "sld": "kauppa", "tld": ".fi", "status": "available",
+         "premiumDomain": True, "premiumCostPricing": {"register": "250.00", "renew": "250.00",
+                                                       "CurrencyCode": "EUR"}},
+        {"class": search_result, "sld": "kauppa", "tld": ".se", "status": "available",
+         "premiumDomain": True, "premiumCostPricing": {"register": "250.00", "renew": "250.00",
+                                                       "CurrencyCode": "EUR"}}]
     off = php("RegisterDomain", params(settings, "kauppa.fi", premiumEnabled=False,
                                        premiumCost=""))
     assert "250.00" in off["error"]  # premium domains are off in WHMCS: never bought
