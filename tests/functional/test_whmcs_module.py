@@ -16,8 +16,9 @@ from werkzeug.serving import make_server
 
 from reseller.accounts import services as accounts
 from reseller.core.db import unit_of_work
-from reseller.domains.models import Domain, Host, Order
-from tests.support.domains import available, fund, install_catalogue, sandbox
+from reseller.core.extensions import db
+from reseller.domains.models import Contact, Domain, Host, Order
+from tests.support.domains import available, fund, install_catalogue, make_contact, sandbox
 from wallet.money import Money
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -331,8 +332,6 @@ def test_errors_come_back_as_whmcs_error_arrays(whmcs):
 
 
 def test_a_retried_registration_orders_once(whmcs, jobs):
-    from reseller.domains.models import Order
-
     reseller, settings = whmcs
     first = php("RegisterDomain", params(settings, "kerran.fi"))
     second = php("RegisterDomain", params(settings, "kerran.fi"))
@@ -392,3 +391,198 @@ def test_premium_consent_follows_whmcs_premium_enabled_and_cost(whmcs, jobs):
     bad = php("RegisterDomain", params(settings, "hotelli.fi", premiumEnabled=True,
                                        premiumCost="250,00"))
     assert "premiumCost" in bad["error"]
+
+
+FUNCTIONS = ("RegisterDomain", "TransferDomain", "RenewDomain", "GetDomainInformation",
+             "GetNameservers", "SaveNameservers", "GetRegistrarLock", "SaveRegistrarLock",
+             "GetContactDetails", "SaveContactDetails", "GetEPPCode", "RegisterNameserver",
+             "ModifyNameserver", "DeleteNameserver", "IDProtectToggle", "RequestDelete",
+             "GetDNS", "SaveDNS", "CheckAvailability", "GetDomainSuggestions", "Sync",
+             "TransferSync", "GetTLDPricing")
+
+
+def test_every_function_refuses_bad_credentials_and_unoffered_tlds_as_whmcs_errors(
+        whmcs, app, monkeypatch):
+    """Each function answers WHMCS's ``['error' => message]`` (never a PHP error or a
+    success) for credentials Tunnus refuses, and for a TLD Tunnus does not offer."""
+    from reseller.accounts.throttling import guard_from_config
+
+    # More refused sign-ins from this address than the lock allows (it has its own tests).
+    monkeypatch.setitem(app.extensions, "tunnus.guard", guard_from_config(
+        {**app.config, "LOGIN_MAX_FAILURES": 100, "LOGIN_MAX_FAILURES_PER_ADDRESS": 100},
+        app.extensions["tunnus.guard"].store))
+    _reseller, settings = whmcs
+    wrong = {**settings, "ClientSecret": "wrong"}
+    lookup = {"searchTerm": "asiakas", "tldsToInclude": [".fi"]}
+    for name in FUNCTIONS:
+        answer = php(name, params(wrong, "asiakas.fi", **lookup))
+        assert "authentication failed" in answer["error"], name
+    for name in ("RegisterDomain", "TransferDomain"):
+        assert "We do not offer .de" in php(name, params(settings, "asiakas.de"))["error"]
+    for name in ("RenewDomain", "GetDomainInformation", "SaveNameservers", "RequestDelete"):
+        assert "not in this account" in php(name, params(settings, "asiakas.de"))["error"]
+
+
+def test_registry_refusals_come_back_per_function(whmcs, jobs):
+    reseller, settings = whmcs
+    reserved = php("RegisterDomain", params(settings, "nic.fi"))
+    assert "nic.fi is not available" in reserved["error"]
+    assert Order.query.filter_by(reseller_id=reseller.id).count() == 0
+    # Taken at the registry between WHMCS's check and the registry call: the order fails,
+    # and WHMCS's retry is not answered with the failed order's success.
+    assert php("RegisterDomain", params(settings, "kilpa.fi")) == {"success": True}
+    sandbox().seed_foreign(name="kilpa.fi", auth_code="Kilpa-1234")
+    jobs.run_all()
+    assert Order.query.filter_by(domain_name="kilpa.fi").one().state == "failed"
+    assert "kilpa.fi is not available" in php("RegisterDomain",
+                                               params(settings, "kilpa.fi"))["error"]
+    assert available(reseller) == Money.of("500.00")
+
+
+def test_retries_are_one_effect_and_a_second_renewal_is_a_second_renewal(whmcs, jobs):
+    """WHMCS sends no idempotency key: 22 retries of a registration make one order and
+    one set of contacts; a renewal repeated while it runs is the same renewal, one asked
+    for after it completed (from the new expiry) is another."""
+    reseller, settings = whmcs
+    for _ in range(22):
+        assert php("RegisterDomain", params(settings, "kerran.fi")) == {"success": True}
+    assert Order.query.filter_by(reseller_id=reseller.id, domain_name="kerran.fi").count() == 1
+    assert Contact.query.filter_by(reseller_id=reseller.id).count() == 2  # registrant, admin
+    jobs.run_all()
+    first = Domain.query.filter_by(name="kerran.fi").one().expires_at
+    renew = params(settings, "kerran.fi", regperiod=1)
+    assert php("RenewDomain", renew) == php("RenewDomain", renew) == {"success": True}
+    renewals = Order.query.filter_by(domain_name="kerran.fi", kind="renew")
+    assert renewals.count() == 1
+    jobs.run_all()
+    assert php("RenewDomain", renew) == {"success": True}
+    assert renewals.count() == 2
+    jobs.run_all()
+    db.session.expire_all()
+    assert Domain.query.filter_by(name="kerran.fi").one().expires_at.year == first.year + 2
+
+
+@pytest.fixture
+def shared(whmcs, factory, jobs):
+    """Four domains of one contact (as the REST API allows), all its roles."""
+    reseller, settings = whmcs
+    contact = make_contact(reseller)
+    api = factory.api(reseller)
+    for name in ("jaettu1.fi", "jaettu2.fi", "jaettu3.fi", "jaettu4.fi"):
+        api.post("/api/v1/domains", json={"name": name, "period": 1, "contacts": {
+            "registrant": contact.id, "admin": contact.id, "tech": contact.id},
+            "nameservers": ["ns1.dns.example", "ns2.dns.example"]})
+    jobs.run_all()
+    return reseller, settings, contact
+
+
+def test_an_owner_change_from_whmcs_changes_one_domain_and_is_charged_once(shared, jobs):
+    reseller, settings, contact = shared
+    details = php("GetContactDetails", params(settings, "jaettu1.fi"))
+    details["Registrant"].update({"First Name": "Uusi", "Last Name": "Omistaja",
+                                  "Company Name": "Uusi Oy", "Identity Number": "1572860-0",
+                                  "Email Address": "omistaja@uusi.example"})
+    details["Admin"]["Email Address"] = "hallinto@uusi.example"
+    before = available(reseller)
+    save = params(settings, "jaettu1.fi", contactdetails=details)
+    assert php("SaveContactDetails", save) == php("SaveContactDetails", save) == \
+        {"success": True}
+    change = Order.query.filter_by(kind="owner_change").one()  # the retry ordered nothing
+    assert change.domain_name == "jaettu1.fi"
+    jobs.run_all()
+    assert php("SaveContactDetails", save) == {"success": True}  # done: nothing to change
+    assert Order.query.filter_by(kind="owner_change").count() == 1
+    assert available(reseller) == before - Money.of(f"{change.total:.2f}")
+    db.session.expire_all()
+    changed = Domain.query.filter_by(name="jaettu1.fi").one()
+    assert changed.registrant.organization == "Uusi Oy" and changed.registrant_id != contact.id
+    assert changed.admin.email == "hallinto@uusi.example" and changed.admin_id != contact.id
+    assert changed.tech_id == contact.id  # the technical contact was not changed
+    for name in ("jaettu2.fi", "jaettu3.fi", "jaettu4.fi"):
+        other = Domain.query.filter_by(name=name).one()
+        assert other.registrant_id == other.admin_id == other.tech_id == contact.id
+    kept = db.session.get(Contact, contact.id)
+    assert (kept.name, kept.email) == ("Maija Meikäläinen", "maija@asiakas.example")
+    at_registry = sandbox().contact_info(changed.registrant.handle)
+    assert "1572860-0" in at_registry.identity
+
+
+def test_an_own_registrants_new_address_is_an_update_not_an_owner_change(whmcs, jobs):
+    reseller, settings = whmcs
+    php("RegisterDomain", params(settings, "muutto-osoite.fi"))
+    jobs.run_all()
+    details = php("GetContactDetails", params(settings, "muutto-osoite.fi"))
+    details["Registrant"]["City"] = "Tampere"
+    details["Registrant"]["Postcode"] = "33100"
+    assert php("SaveContactDetails", params(settings, "muutto-osoite.fi",
+                                            contactdetails=details)) == {"success": True}
+    assert Order.query.filter_by(kind="owner_change").count() == 0
+    assert Domain.query.filter_by(name="muutto-osoite.fi").one().registrant.city == "Tampere"
+
+
+def test_dns_records_are_read_as_whmcs_users_mean_them(whmcs, jobs):
+    """Targets without a trailing dot are full host names; URL and FRAME are forwards;
+    MXE is refused on its own row and nothing is saved."""
+    _reseller, settings = whmcs
+    domain = "posti-asiakas.fi"
+    php("RegisterDomain", params(settings, domain, ns1="", ns2=""))  # Tunnus DNS
+    jobs.run_all()
+    rows = [{"hostname": "@", "type": "MX", "address": "aspmx.l.google.com", "priority": "1"},
+            {"hostname": "www", "type": "CNAME", "address": "ghs.googlehosted.com",
+             "priority": ""},
+            {"hostname": f"api.{domain}", "type": "A", "address": "192.0.2.7", "priority": ""},
+            {"hostname": "go", "type": "URL", "address": "https://example.org/kampanja",
+             "priority": ""},
+            {"hostname": "kuvat", "type": "FRAME", "address": "kuvat.example.org",
+             "priority": ""}]
+    refused = php("SaveDNS", params(settings, domain, dnsrecords=[
+        *rows, {"hostname": "@", "type": "MXE", "address": "192.0.2.9", "priority": ""}]))
+    assert refused["error"].startswith("dnsrecords.5.type: MXE")
+    assert not any(r["type"] == "MX" for r in php("GetDNS", params(settings, domain)))
+    assert php("SaveDNS", params(settings, domain, dnsrecords=rows)) == {"success": True}
+    shown = php("GetDNS", params(settings, domain))
+    assert {"hostname": "@", "type": "MX", "address": "aspmx.l.google.com.",
+            "priority": "1"} in shown
+    assert {"hostname": "www", "type": "CNAME", "address": "ghs.googlehosted.com.",
+            "priority": ""} in shown
+    assert {"hostname": "api", "type": "A", "address": "192.0.2.7", "priority": ""} in shown
+    assert {"hostname": "go", "type": "URL", "address": "https://example.org/kampanja",
+            "priority": ""} in shown
+    assert {"hostname": "kuvat", "type": "URL", "address": "http://kuvat.example.org",
+            "priority": ""} in shown
+    assert not any(r["hostname"] == "go" and r["type"] == "A" for r in shown)
+    assert php("SaveDNS", params(settings, domain, dnsrecords=rows[:3])) == {"success": True}
+    assert not any(r["type"] == "URL" for r in php("GetDNS", params(settings, domain)))
+
+
+def test_fi_registration_carries_identity_from_additionalfields_to_the_registry(whmcs, jobs):
+    reseller, settings = whmcs
+    person = {"Registrant Type": "person", "Identity Number": "131052-308T"}
+    missing = php("RegisterDomain", params(settings, "henkilo.fi", companyname="",
+                                           additionalfields={"Registrant Type": "person"}))
+    assert "personal_id" in missing["error"]
+    assert Contact.query.filter_by(reseller_id=reseller.id).count() == 0
+    assert php("RegisterDomain", params(settings, "henkilo.fi", companyname="",
+                                        additionalfields=person)) == {"success": True}
+    jobs.run_all()
+    domain = Domain.query.filter_by(name="henkilo.fi").one()
+    assert domain.status == "active" and domain.registrant.entity_type == "person"
+    assert "131052-308T" in sandbox().contact_info(domain.registrant.handle).identity
+    eu = php("RegisterDomain", params(settings, "asiakas.eu", countrycode="US",
+                                      country="US", additionalfields={
+                                          "Registrant Type": "company"}))
+    assert "EU, Iceland, Liechtenstein or Norway" in eu["error"]
+
+
+def test_dns_management_and_id_protection_at_registration_are_honoured(whmcs, jobs):
+    from reseller.dns.models import Zone
+
+    _reseller, settings = whmcs
+    php("RegisterDomain", params(settings, "dnsilla.fi", dnsmanagement="on",
+                                 idprotection="on"))
+    php("RegisterDomain", params(settings, "ilmandns.fi", dnsmanagement="", idprotection=""))
+    jobs.run_all()
+    assert Zone.query.filter_by(name="dnsilla.fi").one().status == "active"
+    assert Zone.query.filter_by(name="ilmandns.fi").count() == 0  # hosted elsewhere
+    assert Domain.query.filter_by(name="dnsilla.fi").one().privacy is True
+    assert Domain.query.filter_by(name="ilmandns.fi").one().privacy is False

@@ -108,7 +108,8 @@ function tunnus_token(array $params)
         ]
     );
     if (empty($answer['body']['access_token'])) {
-        $reason = $answer['body']['error_description'] ?? $answer['body']['error'] ?? $answer['error'] ?? 'no token';
+        $reason = $answer['body']['error_description'] ?? $answer['body']['detail']
+            ?? $answer['body']['error'] ?? $answer['error'] ?? ('HTTP ' . $answer['status']);
         throw new RuntimeException('Tunnus authentication failed: ' . $reason);
     }
     $tokens[$cacheKey] = [
