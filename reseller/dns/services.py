@@ -287,3 +287,31 @@ def pending_changes(zone: Zone) -> list[ZoneChange]:
         sa.select(ZoneChange).where(ZoneChange.zone_id == zone.id,
                                     ZoneChange.published_at.is_(None))
         .order_by(ZoneChange.id)))
+
+
+# -- URL forwards as a set (callers that save a zone's forwards at once, e.g. WHMCS) -------
+
+def list_forwards(*, reseller_id: int, zone_name: str) -> list[Any]:
+    """The zone's URL forwards (``models.Forward``), by host."""
+    from reseller.dns import forwarding  # forwarding is built on this module
+
+    return forwarding.list_forwards(reseller_id=reseller_id, zone_name=zone_name)
+
+
+def replace_forwards(*, reseller_id: int, zone_name: str, forwards: dict[str, str],
+                     settings: DnsSettings) -> None:
+    """The zone's URL forwards become exactly ``forwards`` (relative host, ``@`` for the
+    domain itself → target URL; permanent, path and query kept): new ones are set,
+    changed ones updated, the others removed with the addresses that served them."""
+    from reseller.dns import forwarding  # forwarding is built on this module
+
+    current = {forward.host: forward for forward in
+               forwarding.list_forwards(reseller_id=reseller_id, zone_name=zone_name)}
+    for host in sorted(set(current) - set(forwards)):
+        forwarding.delete_forward(reseller_id=reseller_id, zone_name=zone_name, host=host,
+                                  settings=settings)
+    for host, target in sorted(forwards.items()):
+        if host in current and current[host].target == target:
+            continue
+        forwarding.set_forward(reseller_id=reseller_id, zone_name=zone_name, host=host,
+                               target=target, settings=settings)

@@ -40,6 +40,7 @@ from reseller.domains.errors import (
 )
 from reseller.domains.models import Domain, Host, Order
 from reseller.domains.orders import (  # noqa: F401  (public)
+    order_owner_change,
     order_register,
     order_renew,
     order_transfer,

@@ -1,81 +1,43 @@
-"""WHMCS registrar-module functions on the domain, contact, catalogue and DNS services.
+"""WHMCS registrar-module functions on a domain: orders (register, transfer, renew),
+nameservers and glue, lock, EPP code, ID protection, deletion, status and sync.
 
 Each function takes the WHMCS ``params`` (as WHMCS passes them to the PHP module, which
-forwards them) and returns the shape WHMCS expects from the module function. Errors are
-``DomainError``s; the view turns them into ``{"error": message}``.
+forwards them) and returns what the module turns into WHMCS's documented return. Errors
+are ``DomainError``s; the view turns them into ``{"error": message, "code": code}``.
+Orders carry a key derived from the request (``keys``): WHMCS sends none, and a repeat
+must not order, hold or make contacts twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date
-from decimal import Decimal
+import hashlib
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from reseller.catalog import services as catalog
-from reseller.catalog.models import TLDS
+from reseller.catalog.models import rules_for
 from reseller.core.clock import clock
-from reseller.core.errors import DomainError, ValidationFailed
+from reseller.core.errors import DomainError
 from reseller.core.extensions import db
 from reseller.dns import services as dns
-from reseller.dns.errors import ZoneNotFound
 from reseller.domains import services as domains
 from reseller.domains.errors import DomainNotFound, OrderNotFound
-from reseller.domains.models import Contact, Domain, Order
+from reseller.domains.models import Domain, Order
+from reseller.whmcs import keys
+from reseller.whmcs.base import domain_name, flag, function, period
+from reseller.whmcs.contacts import role_contacts
 from wallet.money import Money
 
-FUNCTIONS: dict[str, tuple[str, Callable[..., dict[str, Any]]]] = {}
 NAMESERVER_KEYS = ("ns1", "ns2", "ns3", "ns4", "ns5")
-# WHMCS contact-details labels and our contact fields.
-LABELS = {"First Name": "firstname", "Last Name": "lastname", "Company Name": "companyname",
-          "Email Address": "email", "Address 1": "address1", "Address 2": "address2",
-          "City": "city", "State": "state", "Postcode": "postcode", "Country": "countrycode",
-          "Phone Number": "fullphonenumber"}
-ROLES = {"Registrant": "registrant", "Admin": "admin", "Technical": "tech"}
-
-
-class UnknownFunction(DomainError):
-    status = 404
-    code = "unknown_function"
-    title = _l("This WHMCS function is not provided")
-
-
-def function(name: str, scope: str) -> Callable:
-    def register(func: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-        FUNCTIONS[name] = (scope, func)
-        return func
-
-    return register
-
-
-def domain_name(params: dict[str, Any]) -> str:
-    sld, tld = str(params.get("sld") or "").strip(), str(params.get("tld") or "").strip(". ")
-    if sld and tld:
-        return f"{sld}.{tld}"
-    if params.get("domainname") or params.get("domain"):
-        return str(params.get("domainname") or params.get("domain")).strip()
-    raise ValidationFailed({"sld": [_l("Give sld and tld (or domainname).")]})
-
-
-def _flag(value: Any) -> bool:
-    return str(value).strip().lower() in {"1", "true", "on", "yes", "locked"}
-
-
-def _period(params: dict[str, Any]) -> int:
-    try:
-        return int(params.get("regperiod") or 1)
-    except (TypeError, ValueError):
-        raise ValidationFailed({"regperiod": [_l("Give the period in whole years.")]}) from None
+REQUIRED_SCOPES = ("domains:read", "domains:write", "dns:read", "dns:write")
 
 
 def _accept_price(params: dict[str, Any]) -> Money | None:
     """WHMCS's premium consent (registrar-module params ``premiumEnabled``/``premiumCost``):
     with premium domains off, no premium price is accepted; with them on, the cost price
     WHMCS quoted the customer (our net EUR from CheckAvailability) is the most we charge."""
-    if not _flag(params.get("premiumEnabled")):
+    if not flag(params.get("premiumEnabled")):
         return None
     cost = str(params.get("premiumCost") or "").strip()
     if not cost:
@@ -83,184 +45,137 @@ def _accept_price(params: dict[str, Any]) -> Money | None:
     return domains.accepted_price(cost, field="premiumCost")
 
 
-def _phone(fields: dict[str, Any], prefix: str) -> str:
-    full = str(fields.get(f"{prefix}fullphonenumber") or "").replace(" ", "")
-    if full:
-        return full if "." in full else full.replace("+", "+", 1)
-    cc = str(fields.get(f"{prefix}phonecc") or "").lstrip("+")
-    number = str(fields.get(f"{prefix}phonenumber") or "").replace(" ", "").lstrip("0")
-    return f"+{cc}.{number}" if cc else number
-
-
-def _language(country: str) -> str:
-    return {"FI": "fi", "SE": "sv", "AX": "sv"}.get(country, "en")
-
-
-def contact_data(fields: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Our contact fields from WHMCS's (``admin``-prefixed for the admin contact)."""
-    def get(key: str) -> str:
-        return str(fields.get(prefix + key) or "").strip()
-
-    country = (get("countrycode") or get("country")).upper()
-    name = " ".join(part for part in (get("firstname"), get("lastname")) if part)
-    street = ", ".join(part for part in (get("address1"), get("address2")) if part)
-    data = {"name": name, "organization": get("companyname") or None, "email": get("email"),
-            "phone": _phone(fields, prefix), "street": street, "city": get("city"),
-            "postal_code": get("postcode"), "country": country, "language": _language(country)}
-    return domains.validate_contact(data)
-
-
-def _new_contact(reseller_id: int, fields: dict[str, Any], prefix: str = "") -> Contact:
-    return domains.create_contact(reseller_id=reseller_id,
-                                           **contact_data(fields, prefix))
-
-
-def _role_contacts(reseller_id: int, params: dict[str, Any]) -> dict[str, int]:
-    registrant = _new_contact(reseller_id, params)
-    admin = registrant
-    if params.get("adminfirstname") or params.get("adminemail"):
-        admin = _new_contact(reseller_id, params, "admin")
-    return {"registrant": registrant.id, "admin": admin.id, "tech": admin.id}
-
-
 def _nameservers(params: dict[str, Any]) -> list[str]:
     return [str(params[key]).strip() for key in NAMESERVER_KEYS if params.get(key)]
 
 
+def _done(**extra: Any) -> dict[str, Any]:
+    return {"success": True, **extra}
+
+
+# -- orders --------------------------------------------------------------------------------
+
 @function("RegisterDomain", "domains:write")
-def register_domain(reseller_id: int, params: dict[str, Any], key: str,
-        **ctx: Any) -> dict[str, Any]:
-    accept_price = _accept_price(params)  # checked before any contact is made
-    domains.order_register(reseller_id=reseller_id, name=domain_name(params),
-                           period=_period(params), contacts=_role_contacts(reseller_id, params),
+def register_domain(reseller_id: int, params: dict[str, Any], key: str | None,
+                    **ctx: Any) -> dict[str, Any]:
+    """An order paid from the wallet; the registry call runs right after, in a job.
+    Premium consent and the request's key are settled before any contact is made."""
+    accept_price = _accept_price(params)
+    name, years = domains.ascii_name(domain_name(params)), period(params)
+    key, placed = keys.order_key(reseller_id, key or keys.derive("RegisterDomain", name, years))
+    if placed is not None:
+        return _done()
+    tld = name.rsplit(".", 1)[-1]
+    domains.order_register(reseller_id=reseller_id, name=name, period=years,
+                           contacts=role_contacts(reseller_id, params, tld),
                            nameservers=_nameservers(params),
-                           privacy=_flag(params.get("idprotection")), idempotency_key=key,
+                           privacy=flag(params.get("idprotection")), idempotency_key=key,
                            accept_price=accept_price)
-    return {"success": True}
+    if flag(params.get("dnsmanagement")):
+        _host_zone(reseller_id, name, ctx["dns_settings"])
+    return _done()
+
+
+def _host_zone(reseller_id: int, name: str, settings: Any) -> None:
+    """WHMCS's DNS management addon: the zone is hosted at Tunnus from the start (it goes
+    live when the registration completes). A zone DNS hosting refuses (another account's)
+    does not stop the registration."""
+    try:
+        dns.create_zone(reseller_id=reseller_id, name=name, settings=settings)
+    except DomainError:
+        pass
 
 
 @function("TransferDomain", "domains:write")
-def transfer_domain(reseller_id: int, params: dict[str, Any], key: str,
-        **ctx: Any) -> dict[str, Any]:
-    accept_price = _accept_price(params)  # checked before any contact is made
-    contacts = _role_contacts(reseller_id, params) if params.get("email") else None
-    domains.order_transfer(reseller_id=reseller_id, name=domain_name(params),
-                           auth_code=str(params.get("eppcode") or params.get("transfersecret")
-                                         or ""),
+def transfer_domain(reseller_id: int, params: dict[str, Any], key: str | None,
+                    **ctx: Any) -> dict[str, Any]:
+    accept_price = _accept_price(params)
+    name = domains.ascii_name(domain_name(params))
+    auth_code = str(params.get("eppcode") or params.get("transfersecret") or "")
+    secret = hashlib.sha256(auth_code.encode()).hexdigest()
+    key, placed = keys.order_key(reseller_id, key or keys.derive("TransferDomain", name, secret))
+    if placed is not None:
+        return _done()
+    tld = name.rsplit(".", 1)[-1]
+    contacts = role_contacts(reseller_id, params, tld) if params.get("email") else None
+    domains.order_transfer(reseller_id=reseller_id, name=name, auth_code=auth_code,
                            contacts=contacts, idempotency_key=key, accept_price=accept_price)
-    return {"success": True}
+    return _done()
 
 
 @function("RenewDomain", "domains:write")
-def renew_domain(reseller_id: int, params: dict[str, Any], key: str,
-        **ctx: Any) -> dict[str, Any]:
-    domains.order_renew(reseller_id=reseller_id, name=domain_name(params),
-                        period=_period(params), idempotency_key=key,
-                        accept_price=_accept_price(params))
-    return {"success": True}
+def renew_domain(reseller_id: int, params: dict[str, Any], key: str | None,
+                 **ctx: Any) -> dict[str, Any]:
+    """A renewal from the domain's current expiry: repeating the call while it runs is the
+    same order; renewing again after it completed starts from the new expiry."""
+    domain = domains.get_domain(reseller_id=reseller_id, name=domain_name(params))
+    years = period(params)
+    expiry = domain.expires_at.isoformat()
+    key, placed = keys.order_key(reseller_id, key or keys.derive("RenewDomain", domain.name,
+                                                                 years, expiry))
+    if placed is not None:
+        return _done()
+    domains.order_renew(reseller_id=reseller_id, name=domain.name, period=years,
+                        idempotency_key=key, accept_price=_accept_price(params))
+    return _done()
 
+
+# -- nameservers, lock, EPP code, glue, ID protection -----------------------------------------
 
 @function("GetNameservers", "domains:read")
-def get_nameservers(reseller_id: int, params: dict[str, Any], key: str,
-        **ctx: Any) -> dict[str, Any]:
+def get_nameservers(reseller_id: int, params: dict[str, Any], key: str | None,
+                    **ctx: Any) -> dict[str, Any]:
     domain = domains.get_domain(reseller_id=reseller_id, name=domain_name(params))
+    return _nameserver_slots(domain)
+
+
+def _nameserver_slots(domain: Domain) -> dict[str, str]:
     servers = list(domain.nameservers or [])
     return {f"ns{i}": (servers[i - 1] if i <= len(servers) else "") for i in range(1, 6)}
 
 
 @function("SaveNameservers", "domains:write")
-def save_nameservers(reseller_id: int, params: dict[str, Any], key: str,
-        **ctx: Any) -> dict[str, Any]:
+def save_nameservers(reseller_id: int, params: dict[str, Any], key: str | None,
+                     **ctx: Any) -> dict[str, Any]:
     domains.set_nameservers(reseller_id=reseller_id, name=domain_name(params),
                             nameservers=_nameservers(params))
-    return {"success": True}
+    return _done()
 
 
 @function("GetRegistrarLock", "domains:read")
-def get_registrar_lock(reseller_id: int, params: dict[str, Any], key: str,
-        **ctx: Any) -> dict[str, Any]:
+def get_registrar_lock(reseller_id: int, params: dict[str, Any], key: str | None,
+                       **ctx: Any) -> dict[str, Any]:
     domain = domains.get_domain(reseller_id=reseller_id, name=domain_name(params))
     return {"lockstatus": "locked" if domain.locked else "unlocked"}
 
 
 @function("SaveRegistrarLock", "domains:write")
-def save_registrar_lock(reseller_id: int, params: dict[str, Any], key: str,
-        **ctx: Any) -> dict[str, Any]:
+def save_registrar_lock(reseller_id: int, params: dict[str, Any], key: str | None,
+                        **ctx: Any) -> dict[str, Any]:
     domains.set_lock(reseller_id=reseller_id, name=domain_name(params),
-                     locked=_flag(params.get("lockenabled")))
-    return {"success": True}
-
-
-def _details(contact: Contact | None) -> dict[str, str]:
-    if contact is None:
-        return {label: "" for label in LABELS}
-    first, _, last = contact.name.partition(" ")
-    return {"First Name": first, "Last Name": last, "Company Name": contact.organization or "",
-            "Email Address": contact.email, "Address 1": contact.street, "Address 2": "",
-            "City": contact.city, "State": "", "Postcode": contact.postal_code,
-            "Country": contact.country, "Phone Number": contact.phone}
-
-
-@function("GetContactDetails", "domains:read")
-def get_contact_details(reseller_id: int, params: dict[str, Any], key: str,
-        **ctx: Any) -> dict[str, Any]:
-    domain = domains.get_domain(reseller_id=reseller_id, name=domain_name(params))
-    return {label: _details(getattr(domain, role)) for label, role in ROLES.items()}
-
-
-def _fields_from_details(details: dict[str, Any]) -> dict[str, Any]:
-    return {field: details.get(label, "") for label, field in LABELS.items()}
-
-
-@function("SaveContactDetails", "domains:write")
-def save_contact_details(reseller_id: int, params: dict[str, Any], key: str,
-        **ctx: Any) -> dict[str, Any]:
-    domain = domains.get_domain(reseller_id=reseller_id, name=domain_name(params))
-    given = params.get("contactdetails") or {}
-    if not isinstance(given, dict):
-        raise ValidationFailed({"contactdetails": [_l("Give contact details per role.")]})
-    new_roles: dict[str, int] = {}
-    for label, role in ROLES.items():
-        details = given.get(label)
-        if not isinstance(details, dict):
-            continue
-        data = contact_data(_fields_from_details(details))
-        current = getattr(domain, role)
-        shared = current is not None and role != "registrant" and \
-            current.id == domain.registrant_id
-        if current is None or shared:
-            new_roles[role] = _new_contact_from(reseller_id, data).id
-        else:
-            domains.update_contact(reseller_id=reseller_id, contact_id=current.id,
-                                            **data)
-    if new_roles:
-        domains.set_contacts(reseller_id=reseller_id, name=domain.name, **new_roles)
-    return {"success": True}
-
-
-def _new_contact_from(reseller_id: int, data: dict[str, Any]) -> Contact:
-    return domains.create_contact(reseller_id=reseller_id, **data)
+                     locked=flag(params.get("lockenabled")))
+    return _done()
 
 
 @function("GetEPPCode", "domains:write")
-def get_epp_code(reseller_id: int, params: dict[str, Any], key: str,
-        **ctx: Any) -> dict[str, Any]:
+def get_epp_code(reseller_id: int, params: dict[str, Any], key: str | None,
+                 **ctx: Any) -> dict[str, Any]:
     return {"eppcode": domains.request_auth_code(reseller_id=reseller_id,
                                                  name=domain_name(params))}
 
 
 @function("RegisterNameserver", "domains:write")
-def register_nameserver(reseller_id: int, params: dict[str, Any], key: str,
-        **ctx: Any) -> dict[str, Any]:
+def register_nameserver(reseller_id: int, params: dict[str, Any], key: str | None,
+                        **ctx: Any) -> dict[str, Any]:
     domains.set_host(reseller_id=reseller_id, name=domain_name(params),
                      host=str(params.get("nameserver") or ""),
                      addresses=[str(params.get("ipaddress") or "")])
-    return {"success": True}
+    return _done()
 
 
 @function("ModifyNameserver", "domains:write")
-def modify_nameserver(reseller_id: int, params: dict[str, Any], key: str,
-        **ctx: Any) -> dict[str, Any]:
+def modify_nameserver(reseller_id: int, params: dict[str, Any], key: str | None,
+                      **ctx: Any) -> dict[str, Any]:
     name, host = domain_name(params), str(params.get("nameserver") or "")
     domain = domains.get_domain(reseller_id=reseller_id, name=name)
     wanted = host.lower().rstrip(".")
@@ -271,55 +186,64 @@ def modify_nameserver(reseller_id: int, params: dict[str, Any], key: str,
     if new not in addresses:
         addresses = [a for a in addresses if a != old] + [new]
     domains.set_host(reseller_id=reseller_id, name=name, host=host, addresses=addresses)
-    return {"success": True}
+    return _done()
 
 
 @function("DeleteNameserver", "domains:write")
-def delete_nameserver(reseller_id: int, params: dict[str, Any], key: str,
-        **ctx: Any) -> dict[str, Any]:
+def delete_nameserver(reseller_id: int, params: dict[str, Any], key: str | None,
+                      **ctx: Any) -> dict[str, Any]:
     domains.delete_host(reseller_id=reseller_id, name=domain_name(params),
                         host=str(params.get("nameserver") or ""))
-    return {"success": True}
+    return _done()
 
 
 @function("IDProtectToggle", "domains:write")
-def id_protect_toggle(reseller_id: int, params: dict[str, Any], key: str,
-        **ctx: Any) -> dict[str, Any]:
+def id_protect_toggle(reseller_id: int, params: dict[str, Any], key: str | None,
+                      **ctx: Any) -> dict[str, Any]:
     domains.set_privacy(reseller_id=reseller_id, name=domain_name(params),
-                        privacy=_flag(params.get("protectenable")))
-    return {"success": True}
+                        privacy=flag(params.get("protectenable")))
+    return _done()
 
 
-@function("CheckAvailability", "domains:read")
-def check_availability(reseller_id: int, params: dict[str, Any], key: str,
-        **ctx: Any) -> dict[str, Any]:
-    term = str(params.get("searchTerm") or params.get("sld") or "").strip().lower()
-    tlds = params.get("tldsToInclude") or ([params["tld"]] if params.get("tld") else [])
-    if isinstance(tlds, str):
-        tlds = [tlds]
-    if not term or not isinstance(tlds, list) or not tlds:
-        raise ValidationFailed({"searchTerm": [_l("Give searchTerm and tldsToInclude.")]})
-    wanted = [f"{term}.{str(tld).strip('. ').lower()}" for tld in tlds][:50]
-    results = domains.check_availability(reseller_id=reseller_id, names_text=wanted)
-    out = []
-    for result in results:
-        sld, _, tld = result["name"].partition(".")
-        row = {"sld": sld, "tld": "." + tld, "domain": result["name"],
-               "status": "available" if result["available"] else "registered",
-               "premium": bool(result["premium"]),
-               "price": result["price"]["net"], "currency": result["price"]["currency"]}
-        if result["premium"]:  # WHMCS's premiumCost for RegisterDomain and RenewDomain
-            row["renew_price"] = _premium_renewal(reseller_id, tld, result)
-        out.append(row)
-    return {"results": out}
+@function("RequestDelete", "domains:write")
+def request_delete(reseller_id: int, params: dict[str, Any], key: str | None,
+                   **ctx: Any) -> dict[str, Any]:
+    """Delete at the registry: a TLD with redemption keeps it restorable for its days,
+    others end it at once. Refused while an order for it runs or the TLD forbids it."""
+    domains.delete_domain(reseller_id=reseller_id, name=domain_name(params))
+    return _done()
 
 
-def _premium_renewal(reseller_id: int, tld: str, result: dict[str, Any]) -> str:
-    """A premium name's one-year renewal (net EUR): the registry's yearly premium price,
-    which the one-year registration quote carries."""
-    quote = catalog.quote(reseller_id=reseller_id, tld=tld, operation="renew", years=1,
-                          premium_fee=Decimal(result["price"]["net"]))
-    return f"{quote.net:.2f}"
+# -- information and sync --------------------------------------------------------------------
+
+@function("GetDomainInformation", "domains:read")
+def get_domain_information(reseller_id: int, params: dict[str, Any], key: str | None,
+                           **ctx: Any) -> dict[str, Any]:
+    """What WHMCS's ``WHMCS\\Domain\\Registrar\\Domain`` holds, read from our record."""
+    domain = domains.get_domain(reseller_id=reseller_id, name=domain_name(params))
+    now = clock.now()
+    lock_until = domain.transfer_lock_until if domain.transfer_lock_until and \
+        domain.transfer_lock_until > now else None
+    rules = rules_for(domain.tld)
+    return {
+        "domain": domain.unicode_name, "nameservers": _nameserver_slots(domain),
+        "status": _registration_status(domain), "transferlock": domain.locked,
+        "transferlockexpirydate": _ymd(lock_until),
+        "expirydate": _ymd(domain.expires_at),
+        "restorable": domain.status == "redemption" and rules.restore,
+        "idprotection": domain.privacy,
+        "dnsmanagement": dns.find_own_zone(reseller_id, domain.name) is not None,
+        "emailforwarding": False,
+        "registrantemail": domain.registrant.email if domain.registrant else None,
+    }
+
+
+def _registration_status(domain: Domain) -> str:
+    """``WHMCS\\Domain\\Registrar\\Domain``'s STATUS_* for our status."""
+    if domain.suspended:
+        return "suspended"
+    return {"active": "active", "expired": "expired", "redemption": "pending_delete",
+            "deleted": "deleted", "transferred_out": "inactive"}.get(domain.status, "inactive")
 
 
 def _latest_domain(reseller_id: int, name: str) -> Domain | None:
@@ -337,8 +261,8 @@ def _ymd(moment: Any) -> str:
 
 
 @function("Sync", "domains:read")
-def sync(reseller_id: int, params: dict[str, Any], key: str,
-        **ctx: Any) -> dict[str, Any]:
+def sync(reseller_id: int, params: dict[str, Any], key: str | None,
+         **ctx: Any) -> dict[str, Any]:
     domain = _latest_domain(reseller_id, domain_name(params))
     if domain is None:
         raise DomainNotFound(_l("The domain is not in this account."))
@@ -349,8 +273,8 @@ def sync(reseller_id: int, params: dict[str, Any], key: str,
 
 
 @function("TransferSync", "domains:read")
-def transfer_sync(reseller_id: int, params: dict[str, Any], key: str,
-        **ctx: Any) -> dict[str, Any]:
+def transfer_sync(reseller_id: int, params: dict[str, Any], key: str | None,
+                  **ctx: Any) -> dict[str, Any]:
     ascii_name = domains.ascii_name(domain_name(params))
     order = db.session.scalar(sa.select(Order).where(
         Order.reseller_id == reseller_id, Order.kind == "transfer",
@@ -365,72 +289,9 @@ def transfer_sync(reseller_id: int, params: dict[str, Any], key: str,
     return {}
 
 
-@function("GetTLDPricing", "domains:read")
-def get_tld_pricing(reseller_id: int, params: dict[str, Any], key: str,
-        **ctx: Any) -> dict[str, Any]:
-    today: date = clock.today()
-    prices = []
-    for tld, rules in sorted(TLDS.items()):
-        entry: dict[str, Any] = {"tld": "." + tld, "currency": "EUR", "years": [],
-                                 "register": {}, "renew": {}, "transfer": {}}
-        for years in range(rules.min_period, rules.max_period + 1):
-            entry["years"].append(years)
-            for operation in ("register", "renew", "transfer"):
-                if not rules.offers(operation) or (operation == "transfer" and years > 1):
-                    continue
-                try:
-                    quote = catalog.quote(reseller_id=reseller_id, tld=tld,
-                                          operation=operation, years=years, on=today)
-                except DomainError:  # no price set for this operation
-                    continue
-                entry[operation][str(years)] = f"{quote.net:.2f}"
-        entry["currency"] = "EUR"
-        prices.append(entry)
-    return {"pricing": prices}
-
-
-_PRIORITY_TYPES = ("MX", "SRV")
-
-
-@function("GetDNS", "dns:read")
-def get_dns(reseller_id: int, params: dict[str, Any], key: str, **ctx: Any) -> dict[str, Any]:
-    """Host records as WHMCS lists them (``hostname``, ``type``, ``address``, ``priority``)."""
-    try:
-        zone = dns.get_zone(reseller_id=reseller_id, name=domain_name(params))
-    except ZoneNotFound:
-        return {"records": []}
-    records = []
-    for rr in dns.current_rrs(zone):
-        if rr.type in ("SOA", "NS") and rr.name == "@":
-            continue  # managed by us, not editable in WHMCS
-        priority, address = "", rr.value
-        if rr.type in _PRIORITY_TYPES:
-            priority, _, address = rr.value.partition(" ")
-        records.append({"hostname": rr.name, "type": rr.type, "address": address,
-                        "priority": priority})
-    return {"records": records}
-
-
-@function("SaveDNS", "dns:write")
-def save_dns(reseller_id: int, params: dict[str, Any], key: str, **ctx: Any) -> dict[str, Any]:
-    """Replace the zone's editable records with WHMCS's list (empty addresses dropped)."""
-    given = params.get("dnsrecords") or []
-    if isinstance(given, dict):
-        given = list(given.values())
-    if not isinstance(given, list):
-        raise ValidationFailed({"dnsrecords": [_l("Give the records as a list.")]})
-    records = []
-    for row in given:
-        if not isinstance(row, dict) or not str(row.get("address") or "").strip():
-            continue
-        rtype = str(row.get("type") or "").strip().upper()
-        value = str(row["address"]).strip()
-        if rtype in _PRIORITY_TYPES:
-            value = f"{str(row.get('priority') or '10').strip()} {value}"
-        records.append({"name": str(row.get("hostname") or "@").strip() or "@",
-                        "type": rtype, "value": value})
-    name = domain_name(params)
-    domains.get_domain(reseller_id=reseller_id, name=name)  # only our own domains get zones here
-    dns.replace_records(reseller_id=reseller_id, name=name, records=records,
-                        settings=ctx["dns_settings"])
-    return {"success": True}
+@function("ValidateCredentials", "domains:read")
+def validate_credentials(reseller_id: int, params: dict[str, Any], key: str | None,
+                         **ctx: Any) -> dict[str, Any]:
+    """For the module's ``_config_validate``: the scopes the credentials lack."""
+    granted = set(ctx.get("scopes") or ())
+    return {"missing_scopes": [scope for scope in REQUIRED_SCOPES if scope not in granted]}

@@ -30,8 +30,12 @@ def test_json_and_form_bodies_both_work(owned):
     assert as_json.json["ns1"] == "ns1.dns.example"
 
 
-def test_nested_form_contact_details_are_read(owned):
-    _reseller, api = owned
+def test_nested_form_contact_details_are_read(owned, jobs):
+    """A new holder in the form is an owner change (issue 28): the registrant changes once
+    the owner-change order has gone through."""
+    from reseller.domains.models import Order
+
+    reseller, api = owned
     form = {"sld": "oma", "tld": "fi"}
     for label, value in {"First Name": "Uusi", "Last Name": "Nimi", "Company Name": "",
                          "Email Address": CONTACT["email"], "Address 1": "Katu 1",
@@ -41,6 +45,8 @@ def test_nested_form_contact_details_are_read(owned):
     saved = api.client.post("/whmcs/v1/SaveContactDetails", data=form,
                             headers={"Authorization": f"Bearer {api.token}"})
     assert saved.json == {"success": True}
+    assert Order.query.filter_by(reseller_id=reseller.id, kind="owner_change").count() == 1
+    jobs.run_all()
     details = api.post("/whmcs/v1/GetContactDetails", json={"sld": "oma", "tld": "fi"}).json
     assert details["Registrant"]["City"] == "Espoo"
 

@@ -6,7 +6,6 @@ the module forwards them form-encoded (PHP nested keys) to ``/whmcs/v1/<Function
 """
 
 import json
-import os
 import shutil
 import subprocess
 import threading
@@ -17,12 +16,15 @@ from werkzeug.serving import make_server
 
 from reseller.accounts import services as accounts
 from reseller.core.db import unit_of_work
-from reseller.domains.models import Domain, Host, Order
-from tests.support.domains import available, fund, install_catalogue, sandbox
+from reseller.core.extensions import db
+from reseller.domains.models import Contact, Domain, Host, Order
+from tests.support.domains import available, fund, install_catalogue, make_contact, sandbox
 from wallet.money import Money
 
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = ROOT / "integrations/whmcs/tests/call.php"
+SCOPES = ("domains:read", "domains:write", "dns:read", "dns:write")
+FI_IDENTITY = {"Registrant Type": "company", "Identity Number": "2464491-9"}
 pytestmark = pytest.mark.skipif(shutil.which("php") is None, reason="needs php-cli")
 
 
@@ -35,30 +37,40 @@ def live_server(app):
     server.shutdown()
 
 
+def _client(reseller, owner, scopes=SCOPES):
+    with unit_of_work():
+        return accounts.create_oauth_client(reseller_id=reseller.id, actor=owner, name="WHMCS",
+                                            scopes=list(scopes))
+
+
 @pytest.fixture
-def whmcs(factory, live_server, app, monkeypatch):
-    # WHMCS passes no registrant identity until its additionalfields are mapped (issue
-    # 28): .fi/.se orders here go through without it.
-    monkeypatch.setitem(app.config, "REGISTRANT_IDENTITY_TLDS", frozenset())
+def whmcs(factory, live_server):
+    """A funded reseller with an OAuth2 client, and WHMCS's module settings for it. The
+    .fi/.se/.nu identity rule is on: WHMCS carries identity in additionalfields."""
     reseller = factory.reseller()
     owner = factory.user(reseller)
     install_catalogue()
     fund(reseller, "500.00")
-    with unit_of_work():
-        client, secret = accounts.create_oauth_client(
-            reseller_id=reseller.id, actor=owner, name="WHMCS",
-            scopes=["domains:read", "domains:write", "dns:read", "dns:write"])
+    client, secret = _client(reseller, owner)
     settings = {"ApiUrl": live_server + "/", "ClientId": client.client_id,
                 "ClientSecret": secret}
     return reseller, settings
 
 
-def php(function, params=None, *, lookup=False):
-    """Run one module function; ``lookup`` loads WHMCS's domain-lookup result classes."""
-    env = {**os.environ, "TUNNUS_WHMCS_LOOKUP": "1"} if lookup else None
+def run_php(function, params=None):
+    """Run one module function in the WHMCS harness (only WHMCS's documented classes and
+    methods exist: anything else exits 3 and fails the test)."""
     completed = subprocess.run(["php", str(DRIVER), function], input=json.dumps(params or {}),
-                               capture_output=True, text=True, timeout=60, check=True, env=env)
-    return json.loads(completed.stdout)["result"]
+                               capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout)
+
+
+def php(function, params=None):
+    answer = run_php(function, params)
+    assert answer["defined"], f"the module does not define {function}"
+    assert answer["thrown"] is None, answer["thrown"]
+    return answer["result"]
 
 
 def params(settings, domain, **extra):
@@ -80,17 +92,37 @@ def params(settings, domain, **extra):
         "adminaddress2": "", "admincity": "Helsinki", "adminstate": "", "adminpostcode": "00100",
         "admincountry": "FI", "adminphonecc": "358", "adminphonenumber": "501234567",
         "adminfullphonenumber": "+358.501234567",
-        "additionalfields": {}, "original": {"sld": sld, "tld": tld},
+        "additionalfields": dict(FI_IDENTITY) if tld in ("fi", "se", "nu") else {},
+        "original": {"sld": sld, "tld": tld},
     }
     base.update(extra)
     return base
 
 
-def test_meta_data_and_config_fields_load_without_whmcs():
-    assert php("MetaData")["DisplayName"] == "Tunnus"
+def test_meta_data_config_fields_and_their_validation(whmcs, factory):
+    """``_MetaData``, ``_getConfigArray`` and ``_config_validate`` as WHMCS calls them:
+    settings that cannot work are refused with WHMCS's InvalidConfiguration."""
+    reseller, settings = whmcs
+    assert php("MetaData") == {"DisplayName": "Tunnus", "APIVersion": "1.1"}
     config = php("getConfigArray")
-    assert {"ApiUrl", "ClientId", "ClientSecret"} <= set(config)
+    assert {"FriendlyName", "ApiUrl", "ClientId", "ClientSecret"} <= set(config)
     assert config["ClientSecret"]["Type"] == "password"
+    assert php("config_validate", settings) is None
+    refusals = {
+        "bad secret": {**settings, "ClientSecret": "wrong"},
+        "plain http": {**settings, "ApiUrl": "http://tunnus.example.com/"},
+    }
+    owner = factory.user(reseller)
+    client, secret = _client(reseller, owner, scopes=["domains:read"])
+    refusals["read-only client"] = {**settings, "ClientId": client.client_id,
+                                    "ClientSecret": secret}
+    thrown = {why: run_php("config_validate", given)["thrown"] for why, given in
+              refusals.items()}
+    assert {t["class"] for t in thrown.values()} == {
+        "WHMCS\\Exception\\Module\\InvalidConfiguration"}
+    assert "authentication failed" in thrown["bad secret"]["message"]
+    assert "https://" in thrown["plain http"]["message"]
+    assert "domains:write dns:read dns:write" in thrown["read-only client"]["message"]
 
 
 @pytest.mark.smoke
@@ -100,8 +132,8 @@ def test_every_function_through_the_php_module(whmcs, jobs):
     found = php("CheckAvailability", {**settings, "searchTerm": "whmcs-asiakas",
                                       "tldsToInclude": [".fi", ".com"], "isIdnDomain": False,
                                       "premiumEnabled": True})
-    assert {(r["tld"], r["status"]) for r in found} == {(".fi", "available"),
-                                                        (".com", "available")}
+    assert [(r["tld"], r["status"]) for r in found] == [(".fi", "available"),
+                                                        (".com", "available")]
 
     assert php("RegisterDomain", params(settings, domain, regperiod=2)) == {"success": True}
     jobs.run_all()
@@ -109,6 +141,15 @@ def test_every_function_through_the_php_module(whmcs, jobs):
     assert synced["active"] is True and synced["expired"] is False
     assert synced["transferredAway"] is False and "error" not in synced
     assert synced["expirydate"][:4].isdigit()
+    info = php("GetDomainInformation", params(settings, domain))
+    assert info["class"] == "WHMCS\\Domain\\Registrar\\Domain"
+    assert info["domain"] == domain and info["registrationStatus"] == "Active"
+    assert info["expiryDate"] == synced["expirydate"]
+    assert info["nameservers"] == {"ns1": "ns1.dns.example", "ns2": "ns2.dns.example",
+                                   "ns3": "", "ns4": "", "ns5": ""}
+    assert info["transferLock"] is False and info["restorable"] is False
+    assert info["idProtectionStatus"] is False and info["emailForwardingStatus"] is False
+    assert info["registrantEmailAddress"] == "maija@asiakas.example"
 
     ns = php("GetNameservers", params(settings, domain))
     assert ns == {"ns1": "ns1.dns.example", "ns2": "ns2.dns.example", "ns3": "", "ns4": "",
@@ -127,6 +168,8 @@ def test_every_function_through_the_php_module(whmcs, jobs):
 
     details = php("GetContactDetails", params(settings, domain))
     assert details["Registrant"]["First Name"] == "Maija"
+    assert details["Registrant"]["Registrant Type"] == "company"
+    assert details["Registrant"]["Identity Number"] == "*****91-9"
     assert details["Admin"]["Email Address"] == "antti@toimisto.example"
     details["Registrant"]["Address 1"] = "Uusi katu 5"
     details["Technical"] = {**details["Admin"], "First Name": "Tiina",
@@ -136,8 +179,8 @@ def test_every_function_through_the_php_module(whmcs, jobs):
     again = php("GetContactDetails", params(settings, domain))
     assert again["Registrant"]["Address 1"] == "Uusi katu 5"
     assert again["Technical"]["Email Address"] == "tiina@tekniikka.example"
+    assert again["Admin"]["Email Address"] == "antti@toimisto.example"
 
-    php("SaveRegistrarLock", params(settings, domain, lockenabled="unlocked"))
     assert len(php("GetEPPCode", params(settings, domain))["eppcode"]) >= 6
 
     host = f"ns1.{domain}"
@@ -163,6 +206,7 @@ def test_every_function_through_the_php_module(whmcs, jobs):
     dns = php("GetDNS", params(settings, domain))
     assert {"hostname": "@", "type": "MX", "address": f"mail.{domain}.", "priority": "10"} in dns
     assert {"hostname": "www", "type": "CNAME", "address": f"{domain}.", "priority": ""} in dns
+    assert php("GetDomainInformation", params(settings, domain))["dnsManagementStatus"] is True
 
     before = php("Sync", params(settings, domain))["expirydate"]
     assert php("RenewDomain", params(settings, domain, regperiod=1)) == {"success": True}
@@ -170,9 +214,87 @@ def test_every_function_through_the_php_module(whmcs, jobs):
     after = php("Sync", params(settings, domain))["expirydate"]
     assert int(after[:4]) == int(before[:4]) + 1
 
-    pricing = php("GetTLDPricing", settings)
-    fi = next(row for row in pricing if row["tld"] == ".fi")
-    assert fi["currency"] == "EUR" and fi["register"]["1"] and fi["renew"]["1"]
+    suggested = php("GetDomainSuggestions", {**settings, "searchTerm": "whmcs-asiakas",
+                                             "tldsToInclude": [".fi", ".de"],
+                                             "premiumEnabled": True, "suggestionSettings": {}})
+    assert suggested and all(r["status"] == "available" and r["tld"] == ".fi"
+                             for r in suggested)
+    assert "whmcs-asiakas" not in {r["sld"] for r in suggested}  # registered above
+    assert {"whmcs-asiakasonline", "mywhmcs-asiakas"} <= {r["sld"] for r in suggested}
+    assert max(r["score"] for r in suggested) <= 1.0
+
+    assert php("RequestDelete", params(settings, domain)) == {"success": True}
+    assert Domain.query.filter_by(name=domain).one().status == "deleted"
+    assert "error" in php("GetDomainInformation", params(settings, domain))
+
+
+def test_tld_pricing_is_whmcs_import_items(whmcs):
+    """GetTLDPricing returns ``WHMCS\\Results\\ResultsList`` of ``ImportItem``s set only
+    through the documented setters: periods, cost prices for the shortest period, grace
+    and redemption terms, currency and whether transfers need the EPP code."""
+    _reseller, settings = whmcs
+    items = {item["extension"]: item for item in php("GetTLDPricing", settings)}
+    assert {".fi", ".se", ".nu", ".eu", ".com"} <= set(items)
+    fi, com, eu = items[".fi"], items[".com"], items[".eu"]
+    assert fi["class"] == "WHMCS\\Domain\\TopLevel\\ImportItem"
+    assert (fi["minYears"], fi["maxYears"], fi["yearsStep"]) == (1, 5, 1)
+    assert (fi["registerPrice"], fi["renewPrice"], fi["transferPrice"]) == (9.9, 9.9, 9.9)
+    assert fi["currency"] == "EUR" and fi["eppRequired"] is True
+    assert (fi["graceFeeDays"], fi["graceFeePrice"]) == (30, 0)
+    assert "redemptionFeeDays" not in fi  # Traficom has no redemption
+    assert (com["minYears"], com["maxYears"]) == (1, 10)
+    assert com["redemptionFeeDays"] == 30 and com["redemptionFeePrice"] > 0
+    assert "graceFeeDays" not in eu and eu["redemptionFeeDays"] == 40
+
+
+def test_lookup_marks_each_tld_and_keeps_names_as_whmcs_sent_them(whmcs):
+    """One unsupported TLD never fails the search; reserved names are reserved; an IDN
+    comes back as WHMCS sent it; premium names carry register and renew cost."""
+    _reseller, settings = whmcs
+    found = php("CheckAvailability", {**settings, "searchTerm": "tähti",
+                                      "punyCodeSearchTerm": "xn--thti-loa",
+                                      "tldsToInclude": [".fi", ".de", ".com"],
+                                      "isIdnDomain": True, "premiumEnabled": True})
+    assert [(r["sld"], r["tld"], r["status"]) for r in found] == [
+        ("tähti", ".fi", "available"), ("tähti", ".de", "tld_not_supported"),
+        ("tähti", ".com", "available")]
+    assert all(r["class"] == "WHMCS\\Domains\\DomainLookup\\SearchResult" for r in found)
+    reserved = php("CheckAvailability", {**settings, "searchTerm": "nic",
+                                         "tldsToInclude": [".fi", ".com"]})
+    assert [r["status"] for r in reserved] == ["reserved", "reserved"]
+    short = php("CheckAvailability", {**settings, "searchTerm": "a", "tldsToInclude": [".fi"]})
+    assert short[0]["status"] == "unknown"  # .fi names have at least 2 characters
+    premium = php("CheckAvailability", {**settings, "searchTerm": "cloud",
+                                        "tldsToInclude": [".com"], "premiumEnabled": True})
+    assert premium[0]["premiumDomain"] is True
+    assert premium[0]["premiumCostPricing"] == {"register": "400.00", "renew": "400.00",
+                                                "CurrencyCode": "EUR"}
+
+
+def test_functions_tunnus_cannot_honour_are_not_supported(whmcs, factory):
+    """Left out of the module (WHMCS then says "Registrar Function Not Supported"); the
+    endpoint says why, with a stable code."""
+    _reseller, settings = whmcs
+    for name in ("GetEmailForwarding", "SaveEmailForwarding", "ResendIRTPVerificationEmail",
+                 "ReleaseDomain"):
+        assert run_php(name, params(settings, "x.fi")) == {"defined": False}
+    api = factory.api()
+    answer = api.post("/whmcs/v1/GetEmailForwarding", json={"sld": "x", "tld": "fi"})
+    assert answer.status_code == 404 and answer.json["code"] == "not_supported"
+    assert "Email forwarding is not offered" in answer.json["error"]
+
+
+def test_additional_fields_are_the_ones_tunnus_reads():
+    from reseller.domains.identity import ENTITY_TYPES
+    from reseller.whmcs.contacts import NUMBER_FIELD, TYPE_FIELD
+
+    fields = php("--additionalfields")
+    assert set(fields) == {".fi", ".se", ".nu", ".eu"}
+    for tld, declared in fields.items():
+        names = [field["Name"] for field in declared]
+        assert names == ([TYPE_FIELD] if tld == ".eu" else [TYPE_FIELD, NUMBER_FIELD])
+        kinds = [option.split("|")[0] for option in declared[0]["Options"].split(",")]
+        assert set(kinds) <= set(ENTITY_TYPES) and declared[0]["Required"] is True
 
 
 def test_transfer_is_pending_then_completed(whmcs, jobs):
@@ -210,8 +332,6 @@ def test_errors_come_back_as_whmcs_error_arrays(whmcs):
 
 
 def test_a_retried_registration_orders_once(whmcs, jobs):
-    from reseller.domains.models import Order
-
     reseller, settings = whmcs
     first = php("RegisterDomain", params(settings, "kerran.fi"))
     second = php("RegisterDomain", params(settings, "kerran.fi"))
@@ -233,15 +353,15 @@ def test_premium_consent_follows_whmcs_premium_enabled_and_cost(whmcs, jobs):
     RegisterDomain/RenewDomain/TransferDomain pass premiumEnabled and premiumCost back."""
     reseller, settings = whmcs
     found = php("CheckAvailability", {**settings, "searchTerm": "kauppa",
-                                      "tldsToInclude": [".fi", ".se"], "premiumEnabled": True},
-                lookup=True)
+                                      "tldsToInclude": [".fi", ".se"], "premiumEnabled": True})
+    search_result = "WHMCS\\Domains\\DomainLookup\\SearchResult"
     assert found == [
-        {"sld": "kauppa", "tld": ".fi", "status": "available", "premium": True,
-         "premiumCostPricing": {"register": "250.00", "renew": "250.00",
-                                "CurrencyCode": "EUR"}},
-        {"sld": "kauppa", "tld": ".se", "status": "available", "premium": True,
-         "premiumCostPricing": {"register": "250.00", "renew": "250.00",
-                                "CurrencyCode": "EUR"}}]
+        {"class": search_result, "sld": "kauppa", "tld": ".fi", "status": "available",
+         "premiumDomain": True, "premiumCostPricing": {"register": "250.00", "renew": "250.00",
+                                                       "CurrencyCode": "EUR"}},
+        {"class": search_result, "sld": "kauppa", "tld": ".se", "status": "available",
+         "premiumDomain": True, "premiumCostPricing": {"register": "250.00", "renew": "250.00",
+                                                       "CurrencyCode": "EUR"}}]
     off = php("RegisterDomain", params(settings, "kauppa.fi", premiumEnabled=False,
                                        premiumCost=""))
     assert "250.00" in off["error"]  # premium domains are off in WHMCS: never bought
@@ -271,3 +391,202 @@ def test_premium_consent_follows_whmcs_premium_enabled_and_cost(whmcs, jobs):
     bad = php("RegisterDomain", params(settings, "hotelli.fi", premiumEnabled=True,
                                        premiumCost="250,00"))
     assert "premiumCost" in bad["error"]
+
+
+FUNCTIONS = ("RegisterDomain", "TransferDomain", "RenewDomain", "GetDomainInformation",
+             "GetNameservers", "SaveNameservers", "GetRegistrarLock", "SaveRegistrarLock",
+             "GetContactDetails", "SaveContactDetails", "GetEPPCode", "RegisterNameserver",
+             "ModifyNameserver", "DeleteNameserver", "IDProtectToggle", "RequestDelete",
+             "GetDNS", "SaveDNS", "CheckAvailability", "GetDomainSuggestions", "Sync",
+             "TransferSync", "GetTLDPricing")
+
+
+def test_every_function_refuses_bad_credentials_and_unoffered_tlds_as_whmcs_errors(
+        whmcs, app, monkeypatch):
+    """Each function answers WHMCS's ``['error' => message]`` (never a PHP error or a
+    success) for credentials Tunnus refuses, and for a TLD Tunnus does not offer."""
+    from reseller.accounts.throttling import guard_from_config
+
+    # More refused sign-ins from this address than the lock allows (it has its own tests).
+    monkeypatch.setitem(app.extensions, "tunnus.guard", guard_from_config(
+        {**app.config, "LOGIN_MAX_FAILURES": 100, "LOGIN_MAX_FAILURES_PER_ADDRESS": 100},
+        app.extensions["tunnus.guard"].store))
+    _reseller, settings = whmcs
+    wrong = {**settings, "ClientSecret": "wrong"}
+    lookup = {"searchTerm": "asiakas", "tldsToInclude": [".fi"]}
+    for name in FUNCTIONS:
+        answer = php(name, params(wrong, "asiakas.fi", **lookup))
+        assert "authentication failed" in answer["error"], name
+    for name in ("RegisterDomain", "TransferDomain"):
+        assert "We do not offer .de" in php(name, params(settings, "asiakas.de"))["error"]
+    for name in ("RenewDomain", "GetDomainInformation", "SaveNameservers", "RequestDelete"):
+        assert "not in this account" in php(name, params(settings, "asiakas.de"))["error"]
+
+
+def test_registry_refusals_come_back_per_function(whmcs, jobs):
+    reseller, settings = whmcs
+    reserved = php("RegisterDomain", params(settings, "nic.fi"))
+    assert "nic.fi is not available" in reserved["error"]
+    assert Order.query.filter_by(reseller_id=reseller.id).count() == 0
+    # Taken at the registry between WHMCS's check and the registry call: the order fails,
+    # and WHMCS's retry is not answered with the failed order's success.
+    assert php("RegisterDomain", params(settings, "kilpa.fi")) == {"success": True}
+    sandbox().seed_foreign(name="kilpa.fi", auth_code="Kilpa-1234")
+    jobs.run_all()
+    assert Order.query.filter_by(domain_name="kilpa.fi").one().state == "failed"
+    assert "kilpa.fi is not available" in php("RegisterDomain",
+                                               params(settings, "kilpa.fi"))["error"]
+    assert available(reseller) == Money.of("500.00")
+
+
+def test_retries_are_one_effect_and_a_second_renewal_is_a_second_renewal(whmcs, jobs):
+    """WHMCS sends no idempotency key: 22 retries of a registration make one order and
+    one set of contacts; a renewal repeated while it runs is the same renewal, one asked
+    for after it completed (from the new expiry) is another."""
+    reseller, settings = whmcs
+    for _ in range(22):
+        assert php("RegisterDomain", params(settings, "kerran.fi")) == {"success": True}
+    assert Order.query.filter_by(reseller_id=reseller.id, domain_name="kerran.fi").count() == 1
+    assert Contact.query.filter_by(reseller_id=reseller.id).count() == 2  # registrant, admin
+    jobs.run_all()
+    first = Domain.query.filter_by(name="kerran.fi").one().expires_at
+    renew = params(settings, "kerran.fi", regperiod=1)
+    assert php("RenewDomain", renew) == php("RenewDomain", renew) == {"success": True}
+    renewals = Order.query.filter_by(domain_name="kerran.fi", kind="renew")
+    assert renewals.count() == 1
+    jobs.run_all()
+    assert php("RenewDomain", renew) == {"success": True}
+    assert renewals.count() == 2
+    jobs.run_all()
+    db.session.expire_all()
+    assert Domain.query.filter_by(name="kerran.fi").one().expires_at.year == first.year + 2
+
+
+@pytest.fixture
+def shared(whmcs, factory, jobs):
+    """Four domains of one contact (as the REST API allows), all its roles."""
+    reseller, settings = whmcs
+    contact = make_contact(reseller)
+    api = factory.api(reseller)
+    for name in ("jaettu1.fi", "jaettu2.fi", "jaettu3.fi", "jaettu4.fi"):
+        api.post("/api/v1/domains", json={"name": name, "period": 1, "contacts": {
+            "registrant": contact.id, "admin": contact.id, "tech": contact.id},
+            "nameservers": ["ns1.dns.example", "ns2.dns.example"]})
+    jobs.run_all()
+    return reseller, settings, contact
+
+
+def test_an_owner_change_from_whmcs_changes_one_domain_and_is_charged_once(shared, jobs):
+    reseller, settings, contact = shared
+    details = php("GetContactDetails", params(settings, "jaettu1.fi"))
+    details["Registrant"].update({"First Name": "Uusi", "Last Name": "Omistaja",
+                                  "Company Name": "Uusi Oy", "Identity Number": "1572860-0",
+                                  "Email Address": "omistaja@uusi.example"})
+    details["Admin"]["Email Address"] = "hallinto@uusi.example"
+    before = available(reseller)
+    save = params(settings, "jaettu1.fi", contactdetails=details)
+    assert php("SaveContactDetails", save) == php("SaveContactDetails", save) == \
+        {"success": True}
+    change = Order.query.filter_by(kind="owner_change").one()  # the retry ordered nothing
+    assert change.domain_name == "jaettu1.fi"
+    jobs.run_all()
+    assert php("SaveContactDetails", save) == {"success": True}  # done: nothing to change
+    assert Order.query.filter_by(kind="owner_change").count() == 1
+    assert available(reseller) == before - Money.of(f"{change.total:.2f}")
+    db.session.expire_all()
+    changed = Domain.query.filter_by(name="jaettu1.fi").one()
+    assert changed.registrant.organization == "Uusi Oy" and changed.registrant_id != contact.id
+    assert changed.admin.email == "hallinto@uusi.example" and changed.admin_id != contact.id
+    assert changed.tech_id == contact.id  # the technical contact was not changed
+    for name in ("jaettu2.fi", "jaettu3.fi", "jaettu4.fi"):
+        other = Domain.query.filter_by(name=name).one()
+        assert other.registrant_id == other.admin_id == other.tech_id == contact.id
+    kept = db.session.get(Contact, contact.id)
+    assert (kept.name, kept.email) == ("Maija Meikäläinen", "maija@asiakas.example")
+    at_registry = sandbox().contact_info(changed.registrant.handle)
+    assert "1572860-0" in at_registry.identity
+
+
+def test_an_own_registrants_new_address_is_an_update_not_an_owner_change(whmcs, jobs):
+    reseller, settings = whmcs
+    php("RegisterDomain", params(settings, "muutto-osoite.fi"))
+    jobs.run_all()
+    details = php("GetContactDetails", params(settings, "muutto-osoite.fi"))
+    details["Registrant"]["City"] = "Tampere"
+    details["Registrant"]["Postcode"] = "33100"
+    assert php("SaveContactDetails", params(settings, "muutto-osoite.fi",
+                                            contactdetails=details)) == {"success": True}
+    assert Order.query.filter_by(kind="owner_change").count() == 0
+    assert Domain.query.filter_by(name="muutto-osoite.fi").one().registrant.city == "Tampere"
+
+
+def test_dns_records_are_read_as_whmcs_users_mean_them(whmcs, jobs):
+    """Targets without a trailing dot are full host names; URL and FRAME are forwards;
+    MXE is refused on its own row and nothing is saved."""
+    _reseller, settings = whmcs
+    domain = "posti-asiakas.fi"
+    php("RegisterDomain", params(settings, domain, ns1="", ns2=""))  # Tunnus DNS
+    jobs.run_all()
+    rows = [{"hostname": "@", "type": "MX", "address": "aspmx.l.google.com", "priority": "1"},
+            {"hostname": "www", "type": "CNAME", "address": "ghs.googlehosted.com",
+             "priority": ""},
+            {"hostname": f"api.{domain}", "type": "A", "address": "192.0.2.7", "priority": ""},
+            {"hostname": "go", "type": "URL", "address": "https://example.org/kampanja",
+             "priority": ""},
+            {"hostname": "kuvat", "type": "FRAME", "address": "kuvat.example.org",
+             "priority": ""}]
+    refused = php("SaveDNS", params(settings, domain, dnsrecords=[
+        *rows, {"hostname": "@", "type": "MXE", "address": "192.0.2.9", "priority": ""}]))
+    assert refused["error"].startswith("dnsrecords.5.type: MXE")
+    assert not any(r["type"] == "MX" for r in php("GetDNS", params(settings, domain)))
+    assert php("SaveDNS", params(settings, domain, dnsrecords=rows)) == {"success": True}
+    shown = php("GetDNS", params(settings, domain))
+    assert {"hostname": "@", "type": "MX", "address": "aspmx.l.google.com.",
+            "priority": "1"} in shown
+    assert {"hostname": "www", "type": "CNAME", "address": "ghs.googlehosted.com.",
+            "priority": ""} in shown
+    assert {"hostname": "api", "type": "A", "address": "192.0.2.7", "priority": ""} in shown
+    assert {"hostname": "go", "type": "URL", "address": "https://example.org/kampanja",
+            "priority": ""} in shown
+    assert {"hostname": "kuvat", "type": "URL", "address": "http://kuvat.example.org",
+            "priority": ""} in shown
+    assert not any(r["hostname"] == "go" and r["type"] == "A" for r in shown)
+    assert php("SaveDNS", params(settings, domain, dnsrecords=rows[:3])) == {"success": True}
+    assert not any(r["type"] == "URL" for r in php("GetDNS", params(settings, domain)))
+
+
+def test_fi_registration_carries_identity_from_additionalfields_to_the_registry(whmcs, jobs):
+    reseller, settings = whmcs
+    person = {"Registrant Type": "person", "Identity Number": "131052-308T"}
+    missing = php("RegisterDomain", params(settings, "henkilo.fi", companyname="",
+                                           additionalfields={"Registrant Type": "person"}))
+    assert "personal_id" in missing["error"]
+    assert Contact.query.filter_by(reseller_id=reseller.id).count() == 0
+    # WHMCS may strip accents from the params; 'original' keeps what the customer typed.
+    typed = params(settings, "henkilo.fi", companyname="", lastname="Meikalainen",
+                   additionalfields=person)
+    typed["original"] = {**typed, "lastname": "Meikäläinen", "original": None}
+    assert php("RegisterDomain", typed) == {"success": True}
+    jobs.run_all()
+    domain = Domain.query.filter_by(name="henkilo.fi").one()
+    assert domain.status == "active" and domain.registrant.entity_type == "person"
+    assert domain.registrant.name == "Maija Meikäläinen"
+    assert "131052-308T" in sandbox().contact_info(domain.registrant.handle).identity
+    eu = php("RegisterDomain", params(settings, "asiakas.eu", countrycode="US",
+                                      country="US", additionalfields={
+                                          "Registrant Type": "company"}))
+    assert "EU, Iceland, Liechtenstein or Norway" in eu["error"]
+
+
+def test_dns_management_and_id_protection_at_registration_are_honoured(whmcs, jobs):
+    from reseller.dns.models import Zone
+
+    _reseller, settings = whmcs
+    php("RegisterDomain", params(settings, "dnsilla.fi", dnsmanagement="on",
+                                 idprotection="on"))
+    php("RegisterDomain", params(settings, "ilmandns.fi", dnsmanagement="", idprotection=""))
+    jobs.run_all()
+    assert Zone.query.filter_by(name="dnsilla.fi").one().status == "active"
+    assert Zone.query.filter_by(name="ilmandns.fi").count() == 0  # hosted elsewhere
+    assert Domain.query.filter_by(name="dnsilla.fi").one().privacy is True
+    assert Domain.query.filter_by(name="ilmandns.fi").one().privacy is False

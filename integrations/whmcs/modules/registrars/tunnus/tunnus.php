@@ -1,6 +1,6 @@
 <?php
 /**
- * Tunnus registrar module for WHMCS.
+ * Tunnus registrar module for WHMCS (7.10 or later).
  *
  * Install: copy this folder to <whmcs>/modules/registrars/tunnus/, activate "Tunnus" under
  * System Settings > Domain Registrars, and fill in ApiUrl, ClientId and ClientSecret (an
@@ -8,15 +8,27 @@
  * domains:read domains:write dns:read dns:write).
  *
  * Every function forwards WHMCS's params to POST {ApiUrl}/whmcs/v1/<Function> with a
- * client-credentials bearer token and turns the JSON answer into what WHMCS expects.
- * The file loads without WHMCS (WHMCS classes are used only when they exist).
+ * client-credentials bearer token and turns the JSON answer into WHMCS's documented
+ * return. Functions Tunnus cannot honour (email forwarding, IRTP verification resend,
+ * .uk release) are not defined, which WHMCS reports as "Registrar Function Not Supported".
+ * TLD fields (.fi, .se, .nu, .eu) are in resources/domains/additionalfields.php.
+ *
+ * Reference: developers.whmcs.com, Domain Registrars (module parameters, function index,
+ * availability checks, domain information, TLD & pricing sync, config validation).
  */
 
-if (!defined('WHMCS') && !defined('TUNNUS_STANDALONE')) {
-    define('TUNNUS_STANDALONE', true);
+if (!defined('WHMCS')) {
+    die('This file cannot be accessed directly');
 }
 
-const TUNNUS_MODULE_VERSION = '1.0.0';
+use WHMCS\Carbon;
+use WHMCS\Domain\Registrar\Domain;
+use WHMCS\Domain\TopLevel\ImportItem;
+use WHMCS\Domains\DomainLookup\ResultsList;
+use WHMCS\Domains\DomainLookup\SearchResult;
+use WHMCS\Exception\Module\InvalidConfiguration;
+
+const TUNNUS_MODULE_VERSION = '2.0.0';
 
 function tunnus_MetaData()
 {
@@ -54,6 +66,30 @@ function tunnus_getConfigArray()
     ];
 }
 
+/**
+ * Refuse settings that cannot work before WHMCS saves them: an address that is not
+ * https (plain http only to this machine), credentials Tunnus does not accept, or an
+ * OAuth2 client without the scopes the module needs.
+ */
+function tunnus_config_validate($params)
+{
+    $url = (string) ($params['ApiUrl'] ?? '');
+    $scheme = parse_url($url, PHP_URL_SCHEME);
+    $host = parse_url($url, PHP_URL_HOST);
+    $local = in_array($host, ['localhost', '127.0.0.1', '::1', '[::1]'], true);
+    if (!$host || !($scheme === 'https' || ($scheme === 'http' && $local))) {
+        throw new InvalidConfiguration('API URL: give your Tunnus address starting with https://');
+    }
+    try {
+        $missing = tunnus_call('ValidateCredentials', $params)['missing_scopes'] ?? [];
+    } catch (Throwable $error) {
+        throw new InvalidConfiguration($error->getMessage());
+    }
+    if ($missing) {
+        throw new InvalidConfiguration('The OAuth2 client lacks the scopes: ' . implode(' ', $missing));
+    }
+}
+
 /** A bearer token for these credentials, fetched once per PHP process. */
 function tunnus_token(array $params)
 {
@@ -72,7 +108,8 @@ function tunnus_token(array $params)
         ]
     );
     if (empty($answer['body']['access_token'])) {
-        $reason = $answer['body']['error_description'] ?? $answer['body']['error'] ?? $answer['error'] ?? 'no token';
+        $reason = $answer['body']['error_description'] ?? $answer['body']['detail']
+            ?? $answer['body']['error'] ?? $answer['error'] ?? ('HTTP ' . $answer['status']);
         throw new RuntimeException('Tunnus authentication failed: ' . $reason);
     }
     $tokens[$cacheKey] = [
@@ -104,19 +141,41 @@ function tunnus_http($url, $body, array $headers)
     return ['status' => $status, 'body' => is_array($decoded) ? $decoded : null, 'error' => $error];
 }
 
-/** Call one endpoint function with WHMCS's params (module settings are not sent). */
-function tunnus_call($function, array $params)
+/**
+ * WHMCS's params as Tunnus reads them: the values as the customer typed them (WHMCS keeps
+ * those in 'original' and may strip accents from the others), without the module's
+ * settings and without objects (WHMCS adds e.g. domainObj).
+ */
+function tunnus_payload(array $params)
 {
     $payload = $params;
+    if (isset($params['original']) && is_array($params['original'])) {
+        foreach ($params['original'] as $key => $value) {
+            if (array_key_exists($key, $payload) && !is_object($value)) {
+                $payload[$key] = $value;
+            }
+        }
+    }
     foreach (['ApiUrl', 'ClientId', 'ClientSecret', 'original'] as $private) {
         unset($payload[$private]);
     }
+    return array_filter($payload, function ($value) {
+        return !is_object($value) && !is_resource($value);
+    });
+}
+
+/** Call one endpoint function with WHMCS's params; its answer, or an exception. */
+function tunnus_call($function, array $params)
+{
     $url = rtrim((string) $params['ApiUrl'], '/') . '/whmcs/v1/' . $function;
     $token = tunnus_token($params);
-    $answer = tunnus_http($url, http_build_query($payload), [
+    $answer = tunnus_http($url, http_build_query(tunnus_payload($params)), [
         'Content-Type: application/x-www-form-urlencoded',
         'Authorization: Bearer ' . $token,
     ]);
+    if (function_exists('logModuleCall')) {
+        logModuleCall('tunnus', $function, '', $answer['status'] . ' ' . ($answer['error'] ?? ''));
+    }
     if ($answer['body'] === null) {
         throw new RuntimeException('Tunnus did not answer (' . ($answer['error'] ?: 'HTTP ' . $answer['status']) . ')');
     }
@@ -135,9 +194,6 @@ function tunnus_guard(callable $call)
     try {
         return $call();
     } catch (Throwable $error) {
-        if (function_exists('logModuleCall')) {
-            logModuleCall('tunnus', 'error', '', $error->getMessage());
-        }
         return ['error' => $error->getMessage()];
     }
 }
@@ -262,35 +318,85 @@ function tunnus_SaveDNS($params)
     return tunnus_success('SaveDNS', $params);
 }
 
+/** CheckAvailability and GetDomainSuggestions answers as WHMCS's lookup results. */
+function tunnus_search_results(array $rows)
+{
+    $statuses = [
+        'available' => SearchResult::STATUS_NOT_REGISTERED,
+        'registered' => SearchResult::STATUS_REGISTERED,
+        'reserved' => SearchResult::STATUS_RESERVED,
+        'tld_not_supported' => SearchResult::STATUS_TLD_NOT_SUPPORTED,
+    ];
+    $results = new ResultsList();
+    foreach ($rows as $row) {
+        // The name as WHMCS sent it (an IDN stays in the form the customer typed).
+        $result = new SearchResult($row['sld'], $row['tld']);
+        $result->setStatus($statuses[$row['status']] ?? SearchResult::STATUS_UNKNOWN);
+        if (isset($row['score'])) {
+            $result->setScore((float) $row['score']);
+        }
+        if (!empty($row['premium'])) {
+            // Cost prices in EUR, our net price: WHMCS adds its premium markup and sends
+            // the cost back as premiumCost, the most RegisterDomain/RenewDomain may then
+            // charge (a premium name is refused without it).
+            $result->setPremiumDomain(true);
+            $result->setPremiumCostPricing([
+                'register' => $row['register_price'],
+                'renew' => $row['renew_price'],
+                'CurrencyCode' => $row['currency'],
+            ]);
+        }
+        $results->append($result);
+    }
+    return $results;
+}
+
 function tunnus_CheckAvailability($params)
 {
     return tunnus_guard(function () use ($params) {
-        $answer = tunnus_call('CheckAvailability', $params);
-        $rows = $answer['results'] ?? [];
-        if (!class_exists('\WHMCS\Domains\DomainLookup\ResultsList')) {
-            return $rows;  // outside WHMCS (tests, scripts): plain arrays
-        }
-        $results = new \WHMCS\Domains\DomainLookup\ResultsList();
-        foreach ($rows as $row) {
-            $result = new \WHMCS\Domains\DomainLookup\SearchResult($row['sld'], $row['tld']);
-            $result->setStatus($row['status'] === 'available'
-                ? \WHMCS\Domains\DomainLookup\SearchResult::STATUS_NOT_REGISTERED
-                : \WHMCS\Domains\DomainLookup\SearchResult::STATUS_REGISTERED);
-            if (!empty($row['premium'])) {
-                // Cost prices in EUR, our net price: WHMCS adds its premium markup and
-                // sends the cost back as premiumCost, the most RegisterDomain/RenewDomain
-                // may then charge (a premium name is refused without it).
-                $result->setPremiumDomain(true);
-                $result->setPremiumCostPricing([
-                    'register' => $row['price'],
-                    'renew' => $row['renew_price'] ?? $row['price'],
-                    'CurrencyCode' => $row['currency'],
-                ]);
-            }
-            $results->append($result);
-        }
-        return $results;
+        return tunnus_search_results(tunnus_call('CheckAvailability', $params)['results'] ?? []);
     });
+}
+
+function tunnus_GetDomainSuggestions($params)
+{
+    return tunnus_guard(function () use ($params) {
+        return tunnus_search_results(tunnus_call('GetDomainSuggestions', $params)['results'] ?? []);
+    });
+}
+
+function tunnus_GetDomainInformation($params)
+{
+    return tunnus_guard(function () use ($params) {
+        $answer = tunnus_call('GetDomainInformation', $params);
+        $statuses = [
+            'active' => Domain::STATUS_ACTIVE,
+            'expired' => Domain::STATUS_EXPIRED,
+            'suspended' => Domain::STATUS_SUSPENDED,
+            'pending_delete' => Domain::STATUS_PENDING_DELETE,
+            'deleted' => Domain::STATUS_DELETED,
+        ];
+        $date = function ($value) {
+            return $value ? Carbon::createFromFormat('Y-m-d', $value) : null;
+        };
+        return (new Domain())
+            ->setDomain($answer['domain'])
+            ->setNameservers($answer['nameservers'])
+            ->setRegistrationStatus($statuses[$answer['status']] ?? Domain::STATUS_INACTIVE)
+            ->setTransferLock((bool) $answer['transferlock'])
+            ->setTransferLockExpiryDate($date($answer['transferlockexpirydate']))
+            ->setExpiryDate($date($answer['expirydate']))
+            ->setRestorable((bool) $answer['restorable'])
+            ->setIdProtectionStatus((bool) $answer['idprotection'])
+            ->setDnsManagementStatus((bool) $answer['dnsmanagement'])
+            ->setEmailForwardingStatus(false)
+            ->setRegistrantEmailAddress($answer['registrantemail']);
+    });
+}
+
+function tunnus_RequestDelete($params)
+{
+    return tunnus_success('RequestDelete', $params);
 }
 
 function tunnus_Sync($params)
@@ -320,24 +426,34 @@ function tunnus_TransferSync($params)
     });
 }
 
+/** The Registrar TLD & Pricing Sync: cost prices (EUR, net) per TLD. */
 function tunnus_GetTLDPricing($params)
 {
     return tunnus_guard(function () use ($params) {
         $answer = tunnus_call('GetTLDPricing', $params);
-        $rows = $answer['pricing'] ?? [];
-        if (!class_exists('\WHMCS\Results\ResultsList')) {
-            return $rows;  // outside WHMCS: plain arrays
-        }
         $results = new \WHMCS\Results\ResultsList();
-        foreach ($rows as $row) {
-            $years = array_map('intval', $row['years'] ?? [1]);
-            $item = (new \WHMCS\Domain\TopLevel\ImportItem())
-                ->setExtension($row['tld'])
-                ->setYears($years)
-                ->setRegisterPrice($row['register'][(string) min($years)] ?? null)
-                ->setRenewPrice($row['renew'][(string) min($years)] ?? null)
-                ->setTransferPrice($row['transfer']['1'] ?? null)
-                ->setCurrency($row['currency'] ?? 'EUR');
+        $money = function ($value) {
+            return $value === null ? null : (float) $value;
+        };
+        foreach ($answer['pricing'] ?? [] as $row) {
+            $item = (new ImportItem())
+                ->setExtension($row['extension'])
+                ->setMinYears((int) $row['min_years'])
+                ->setMaxYears((int) $row['max_years'])
+                ->setYearsStep((int) $row['years_step'])
+                ->setRegisterPrice($money($row['register']))
+                ->setRenewPrice($money($row['renew']))
+                ->setTransferPrice($money($row['transfer']))
+                ->setCurrency($row['currency'])
+                ->setEppRequired((bool) $row['epp_required']);
+            if ($row['grace_fee'] !== null) {
+                $item->setGraceFeeDays((int) $row['grace_days'])
+                    ->setGraceFeePrice($money($row['grace_fee']));
+            }
+            if ($row['redemption_fee'] !== null) {
+                $item->setRedemptionFeeDays((int) $row['redemption_days'])
+                    ->setRedemptionFeePrice($money($row['redemption_fee']));
+            }
             $results[] = $item;
         }
         return $results;

@@ -1,0 +1,59 @@
+<?php
+/*
+ * TLD fields for domains registered through Tunnus (WHMCS's own mechanism: a registrar
+ * module's resources/domains/additionalfields.php). WHMCS shows them in the cart and
+ * passes them to RegisterDomain/TransferDomain as $params['additionalfields'][Name].
+ *
+ * Tunnus maps them to the registrant contact: "Registrant Type" is the contact's holder
+ * type (entity_type), "Identity Number" its business/organisation number for an
+ * organisation (FI Y-tunnus, SE organisationsnummer) or its identity code for a person
+ * (FI henkilötunnus, SE personnummer). Traficom (.fi) and Internetstiftelsen (.se, .nu)
+ * refuse a registrant without one; Tunnus checks the number for the registrant's country
+ * and refuses the order before anything is charged. EURid (.eu) takes holders with an
+ * address in the EU, Iceland, Liechtenstein or Norway; Tunnus refuses others up front.
+ *
+ * The Names are what Tunnus reads: keep them as they are (DisplayName and Description
+ * may be translated or reworded).
+ */
+
+if (!defined('WHMCS')) {
+    die('This file cannot be accessed directly');
+}
+
+$tunnusTypes = [
+    'fi' => 'person|Private person,company|Company,association|Association,'
+        . 'institution|Institution or foundation,political_party|Political party,'
+        . 'municipality|Municipality,government|Government agency,'
+        . 'public_community|Other public body',
+    'se' => 'person|Private person,company|Company or other organisation',
+    'eu' => 'person|Private person,company|Company or other organisation',
+];
+$tunnusNumber = [
+    'fi' => 'Business ID (Y-tunnus, e.g. 1234567-8) for an organisation; personal identity '
+        . 'code (henkilötunnus) for a private person.',
+    'se' => 'Organisation number (organisationsnummer) for an organisation; personal identity '
+        . 'number (personnummer) for a private person.',
+];
+
+foreach (['.fi' => 'fi', '.se' => 'se', '.nu' => 'se', '.eu' => 'eu'] as $tld => $rules) {
+    $additionaldomainfields[$tld][] = [
+        'Name' => 'Registrant Type',
+        'DisplayName' => 'Registrant type',
+        'Type' => 'dropdown',
+        'Options' => $tunnusTypes[$rules],
+        'Default' => 'person',
+        'Required' => true,
+        'Description' => 'Who will hold the domain.',
+    ];
+    if (isset($tunnusNumber[$rules])) {
+        $additionaldomainfields[$tld][] = [
+            'Name' => 'Identity Number',
+            'DisplayName' => 'Identity number',
+            'Type' => 'text',
+            'Size' => '20',
+            'Required' => true,
+            'Description' => $tunnusNumber[$rules],
+        ];
+    }
+}
+unset($tunnusTypes, $tunnusNumber, $tld, $rules);
