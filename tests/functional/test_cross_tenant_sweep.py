@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from reseller.whmcs.functions import FUNCTIONS
+from reseller.whmcs.base import FUNCTIONS
 from tests.support.domains import CONTACT
 from tests.support.tenants import World, build_world
 
@@ -106,6 +106,8 @@ WHMCS: dict[str, tuple[dict, set[int], str]] = {
                          DENIED, ""),
     "DeleteNameserver": ({**NAME, "nameserver": "ns1.tenant-a-secret.fi"}, DENIED, ""),
     "IDProtectToggle": ({**NAME, "protectenable": "1"}, DENIED, ""),
+    "RequestDelete": (NAME, DENIED, ""),
+    "GetDomainInformation": (NAME, DENIED, ""),
     "RenewDomain": ({**NAME, "regperiod": 1}, DENIED, ""),
     "Sync": (NAME, DENIED, ""),
     "TransferSync": (NAME, DENIED, ""),
@@ -124,6 +126,9 @@ WHMCS: dict[str, tuple[dict, set[int], str]] = {
     "CheckAvailability": ({"searchTerm": "tenant-a-secret", "tldsToInclude": ["fi"]}, {200},
                           "availability is public (WHOIS)"),
     "GetTLDPricing": ({}, {200}, "B's own price list; names no domain"),
+    "GetDomainSuggestions": ({"searchTerm": "tenant-a-secret", "tldsToInclude": ["fi"]},
+                             {200}, "suggestions are public availability facts"),
+    "ValidateCredentials": ({}, {200}, "checks B's own credentials; names no domain"),
 }
 
 
