@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from reseller.core.errors import PROBLEM_MIME
-from reseller.whmcs.functions import FUNCTIONS
+from reseller.whmcs.base import FUNCTIONS
 from tests.support.domains import CONTACT
 from tests.support.tenants import World, build_world
 
