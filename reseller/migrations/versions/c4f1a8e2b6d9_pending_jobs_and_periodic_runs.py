@@ -1,5 +1,6 @@
-"""Jobs owed by committed transactions (the relay hands them to Redis until they run), and
-the last cron time each periodic job fired for.
+"""Jobs owed by committed transactions (the relay hands them to Redis until they run), the
+last cron time each periodic job fired for, and how often a hold was kept past its expiry
+because its purchase was still open.
 
 Revision ID: c4f1a8e2b6d9
 Revises: b7e3c9a1d5f2
@@ -43,9 +44,14 @@ def upgrade():
         sa.Column('fired_at', UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint('name'),
     )
+    with op.batch_alter_table('wallet_holds') as batch:
+        batch.add_column(sa.Column('extensions', sa.Integer(), nullable=False,
+                                   server_default='0'))
 
 
 def downgrade():
+    with op.batch_alter_table('wallet_holds') as batch:
+        batch.drop_column('extensions')
     op.drop_table('periodic_runs')
     op.drop_index(op.f('ix_pending_jobs_created_at'), table_name='pending_jobs')
     op.drop_table('pending_jobs')
