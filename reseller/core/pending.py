@@ -158,15 +158,24 @@ def rq_job_id(pending_id: str, handover: int) -> str:
 
 # -- what the console and the metrics read -------------------------------------------------
 
+UNRELAYED_AFTER = timedelta(seconds=60)
+
+
 def backlog(now: datetime | None = None) -> dict[str, Any]:
-    """Rows owed, the oldest one's age in seconds, and dead (exhausted) ones."""
+    """Rows owed, the oldest one's age in seconds, dead (exhausted) ones, and unrelayed
+    ones: due for a minute and never looked at by a relay (no worker or scheduler runs)."""
     now = now or real_now()
     count, oldest = db.session.execute(
         sa.select(sa.func.count(), sa.func.min(PendingJob.created_at))).one()
     dead = db.session.scalar(sa.select(sa.func.count()).select_from(PendingJob)
                              .where(PendingJob.failures > PendingJob.retries)) or 0
+    unrelayed = db.session.scalar(
+        sa.select(sa.func.count()).select_from(PendingJob)
+        .where(PendingJob.handed_at.is_(None), PendingJob.not_before <= now - UNRELAYED_AFTER,
+               PendingJob.failures <= PendingJob.retries)) or 0
     age = (now - oldest).total_seconds() if oldest is not None else 0.0
-    return {"owed": count, "oldest_age_s": round(max(age, 0.0), 1), "dead": dead}
+    return {"owed": count, "oldest_age_s": round(max(age, 0.0), 1), "dead": dead,
+            "unrelayed": unrelayed}
 
 
 def dead_jobs(limit: int = 100) -> list[PendingJob]:

@@ -34,6 +34,7 @@ from reseller.core.errors import ValidationFailed
 from reseller.core.events import record_event
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
+from reseller.core.metrics import backlog, gauge
 from reseller.domains import contacts as contact_services
 from reseller.domains import names
 from reseller.domains.errors import (
@@ -514,3 +515,15 @@ def event_data(order: Order, domain: Domain | None) -> dict[str, Any]:
         "registrant": contact_services.person(registrant),
         "expires_at": domain.expires_at.isoformat() if domain else None,
     }
+
+
+
+def order_gauges() -> list:
+    """Prometheus: orders by state, the open ones' age, completed ones not charged."""
+    states = db.session.execute(sa.select(Order.state, sa.func.count()).group_by(Order.state))
+    return [gauge("tunnus_orders", "Orders by state",
+                  [({"state": state}, count) for state, count in states], ["state"]),
+            *backlog("tunnus_orders_open", "Orders waiting for the registry's answer",
+                     Order.created_at, Order.state.in_(("pending", "held"))),
+            gauge("tunnus_orders_unpaid", "Completed orders the reseller could not be "
+                  "charged for (needs a human)", [({}, len(unpaid_orders(limit=10000)))])]
