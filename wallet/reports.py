@@ -85,3 +85,10 @@ def hold_gauges() -> list:
     return [gauge("tunnus_holds_active", "Active holds by age", counts, ["age"]),
             gauge("tunnus_holds_kept_past_expiry", "Holds kept because their purchase is "
                   "still open", [({}, kept)])]
+
+
+def kept_holds(limit: int = 100) -> list[Hold]:
+    """Active holds kept past their expiry because their purchase is still open."""
+    return list(db.session.scalars(
+        sa.select(Hold).where(Hold.state == "active", Hold.extensions > 0)
+        .order_by(Hold.created_at).limit(limit)))

@@ -518,6 +518,19 @@ def event_data(order: Order, domain: Domain | None) -> dict[str, Any]:
 
 
 
+def open_orders(*, older_than: timedelta, limit: int = 100) -> list[Order]:
+    """Orders still waiting for the registry after ``older_than`` (oldest first)."""
+    return list(db.session.scalars(
+        sa.select(Order).where(Order.state.in_(("pending", "held")),
+                               Order.created_at <= clock.now() - older_than)
+        .order_by(Order.created_at).limit(limit)))
+
+
+def ask_registry_again(order_id: int) -> None:
+    """Queue a recovery of one open order now (the operator's button)."""
+    enqueue("reseller.domains.tasks.recover_one", order_id, urgent=True)
+
+
 def order_gauges() -> list:
     """Prometheus: orders by state, the open ones' age, completed ones not charged."""
     states = db.session.execute(sa.select(Order.state, sa.func.count()).group_by(Order.state))

@@ -260,6 +260,27 @@ def purge_idempotency_keys(ttl_hours: int | None = None) -> int:
     return result.rowcount or 0
 
 
+def unanswered_keys(*, older_than: timedelta = timedelta(minutes=1),
+                    limit: int = 100) -> list[IdempotencyRecord]:
+    """Keys committed without an answer (a request that died between its commit and
+    storing the answer, outside ``@transactional``): their retries get 409."""
+    return list(db.session.scalars(
+        sa.select(IdempotencyRecord)
+        .where(IdempotencyRecord.response_status.is_(None),
+               IdempotencyRecord.created_at <= clock.now() - older_than)
+        .order_by(IdempotencyRecord.created_at).limit(limit)))
+
+
+def forget_key(record_id: int) -> bool:
+    """The operator checked the effect and lets the key be used again (a retry then runs
+    afresh: only after making sure it should)."""
+    record = db.session.get(IdempotencyRecord, record_id)
+    if record is None or record.response_status is not None:
+        return False
+    db.session.delete(record)
+    return True
+
+
 def stored_count(reseller_id: int) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(IdempotencyRecord)
                              .where(IdempotencyRecord.reseller_id == reseller_id)) or 0
