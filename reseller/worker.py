@@ -154,6 +154,10 @@ class Housekeeping:
         self.heart.stop()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        try:
+            self.rq_scheduler.release_locks()
+        except RedisError:  # they expire on their own
+            pass
 
     def run_once(self) -> None:
         steps = [self._move_delayed, self._relay]
@@ -257,7 +261,9 @@ def worker_command(burst: bool, fork: bool, max_jobs: int | None,
         done["jobs"] += rq_worker.executed
         finished = max_jobs is not None and done["jobs"] >= max_jobs
         # Otherwise RQ's loop gave up on an error (Redis gone): start over after a pause.
-        return bool(rq_worker._stop_requested or burst or finished or worked is None)
+        # A stop asked by signal sets one of these (idle: the date only; busy: the flag).
+        stopping = rq_worker._stop_requested or rq_worker._shutdown_requested_date
+        return bool(stopping or burst or finished or worked is None)
 
     ride_out(work, what="worker")
 
