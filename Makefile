@@ -7,7 +7,7 @@ PORT ?= 5000
 WHOIS_PORT ?= 4343
 INSTANCE_DIR ?= instance
 export INSTANCE_DIR PORT WHOIS_PORT
-APT_PACKAGES := redis-server knot knot-dnsutils knot-dnssecutils dnsutils chromium chromium-driver php-cli php-curl php-mbstring whois poppler-utils libnet-epp-perl
+APT_PACKAGES := systemd redis-server knot knot-dnsutils knot-dnssecutils dnsutils chromium chromium-driver php-cli php-curl php-mbstring whois poppler-utils libnet-epp-perl
 
 .PHONY: run test venv i18n system-deps lint extract-messages clean
 
@@ -30,7 +30,7 @@ run: venv i18n
 
 # Servers the suite drives (PostgreSQL is on the machine; the rest comes from apt).
 system-deps:
-	@missing=""; for cmd in redis-server knotd kzonecheck dig chromium php whois pdftotext; do \
+	@missing=""; for cmd in systemd-analyze redis-server knotd kzonecheck dig chromium php whois pdftotext; do \
 	  command -v $$cmd >/dev/null || missing=1; done; \
 	perl -MNet::EPP::Client -e 1 2>/dev/null || missing=1; \
 	if [ -n "$$missing" ]; then \

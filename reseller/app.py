@@ -34,7 +34,7 @@ from reseller import (
     whmcs,
     whois,
 )
-from reseller.core import formatting, jobs, logs, resources, web
+from reseller.core import formatting, jobs, logs, metrics, resources, web
 from reseller.core.clock import clock
 from reseller.core.config import PRODUCTION_CHECKS, check_production, load_config
 from reseller.core.db import configure_sqlite, ping_idle_connections
@@ -73,6 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     clock.configure(sandbox=app.config["SANDBOX"])
     jobs.init_app(app)
+    metrics.init_app(app)
     _register_template_helpers(app)
     web.init_app(app)
     for feature in FEATURES:

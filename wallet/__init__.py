@@ -11,7 +11,8 @@ import os
 from flask import Flask
 
 from reseller.core.config import add_production_check, use_settings
-from wallet import models, settings, tasks, web  # noqa: F401  (models: tables; tasks: jobs)
+from reseller.core.metrics import add_gauges
+from wallet import models, reports, settings, tasks, web  # noqa: F401  (models: tables; tasks: jobs)
 from wallet.invoices import invoicing  # noqa: F401  (the invoice jobs, the PDF loader)
 from wallet.invoices import models as invoice_models  # noqa: F401
 
@@ -21,4 +22,5 @@ def init_app(app: Flask) -> None:
     listeners and demo step (its models and periodic jobs come with the package)."""
     use_settings(app, settings.load(os.environ))
     add_production_check(app, settings.production_problems)
+    add_gauges(app, reports.hold_gauges)
     web.init_app(app)

@@ -191,6 +191,8 @@ class Hold(db.Model):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reason: Mapped[str | None] = mapped_column(sa.Text)
+    # Times expiry found the purchase still open and kept the hold (see expire_holds).
+    extensions: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
 
     __table_args__ = (
         sa.CheckConstraint("state IN ('active', 'captured', 'released', 'expired')",

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 
+from reseller.core.clock import clock
 from reseller.core.extensions import db
-from wallet.models import LedgerEntry, LedgerTransfer, Wallet
+from reseller.core.metrics import gauge
+from wallet.models import Hold, LedgerEntry, LedgerTransfer, Wallet
 
 _E = LedgerEntry.__table__
 _T = LedgerTransfer.__table__
@@ -62,3 +64,31 @@ def entries_of(reference: str) -> list[LedgerEntry]:
     return list(db.session.scalars(sa.select(LedgerEntry)
                                    .where(LedgerEntry.transfer_reference == reference)
                                    .order_by(LedgerEntry.id)))
+
+
+def hold_gauges() -> list:
+    """Prometheus: active holds by age, and those kept past their expiry because their
+    purchase is still open."""
+    now = clock.now()
+    bands = (("lt_1d", now - timedelta(days=1), now + timedelta(days=1)),
+             ("1d_7d", now - timedelta(days=7), now - timedelta(days=1)),
+             ("gt_7d", None, now - timedelta(days=7)))
+    counts = []
+    for band, since, until in bands:
+        stmt = sa.select(sa.func.count()).select_from(Hold) \
+            .where(Hold.state == "active", Hold.created_at < until)
+        if since is not None:
+            stmt = stmt.where(Hold.created_at >= since)
+        counts.append(({"age": band}, db.session.scalar(stmt) or 0))
+    kept = db.session.scalar(sa.select(sa.func.count()).select_from(Hold)
+                             .where(Hold.state == "active", Hold.extensions > 0)) or 0
+    return [gauge("tunnus_holds_active", "Active holds by age", counts, ["age"]),
+            gauge("tunnus_holds_kept_past_expiry", "Holds kept because their purchase is "
+                  "still open", [({}, kept)])]
+
+
+def kept_holds(limit: int = 100) -> list[Hold]:
+    """Active holds kept past their expiry because their purchase is still open."""
+    return list(db.session.scalars(
+        sa.select(Hold).where(Hold.state == "active", Hold.extensions > 0)
+        .order_by(Hold.created_at).limit(limit)))

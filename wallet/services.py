@@ -8,6 +8,7 @@ concurrent holds can never overspend. Every operation is idempotent by its refer
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,6 +20,7 @@ from reseller.core.clock import clock
 from reseller.core.db import is_sqlite
 from reseller.core.events import record_event
 from reseller.core.extensions import db
+from reseller.core.holds import holds_still_needed
 from wallet import fastpath, ledger
 from wallet.errors import (
     CaptureExceedsHold,
@@ -38,7 +40,10 @@ from wallet.models import Hold, LedgerTransfer, Purchase, Wallet
 from wallet.money import LEDGER_CURRENCY, Money, round_money
 from wallet.references import wallet_reference
 
+log = logging.getLogger(__name__)
+
 DEFAULT_HOLD_TTL = timedelta(days=30)
+HOLD_EXTENSION = timedelta(days=1)
 MAX_REFERENCE = 150
 PAYMENT_MODES = ("prepaid", "postpaid")
 
@@ -160,17 +165,7 @@ def hold_funds(*, reseller_id: int, net: Money, vat_rate: Decimal, reference: st
     if not is_sqlite():
         return _hold_fast(reseller_id, reference, net_amount, vat, vat_rate, description,
                           item, expires_at)
-    prepaid = _W.c.payment_mode == "prepaid"
-    row = db.session.execute(
-        sa.update(_W).where(_W.c.reseller_id == reseller_id).where(sa.or_(
-            sa.and_(prepaid, _W.c.funds >= gross),
-            sa.and_(~prepaid, _W.c.receivable + gross <= _W.c.credit_limit)))
-        .values(funds=sa.case((prepaid, _W.c.funds - gross), else_=_W.c.funds),
-                receivable=sa.case((prepaid, _W.c.receivable), else_=_W.c.receivable + gross),
-                held_on_credit=sa.case((prepaid, _W.c.held_on_credit),
-                                       else_=_W.c.held_on_credit + gross),
-                held=_W.c.held + gross)
-        .returning(*_STATE)).first()
+    row = _reserve(reseller_id, gross)
     existing = _find_hold(reference)
     if existing is not None:  # a replay: undo the reservation we just made, if any
         if existing.reseller_id != reseller_id:
@@ -194,6 +189,22 @@ def hold_funds(*, reseller_id: int, net: Money, vat_rate: Decimal, reference: st
                     ledger.credit(ledger.HOLDS, gross, reseller_id)])
     note_balance(row)
     return hold
+
+
+def _reserve(reseller_id: int, gross: Decimal) -> Any:
+    """Move ``gross`` into the held column if the funds (prepaid) or the credit limit
+    (postpaid) allow; the wallet's state, or None if they do not."""
+    prepaid = _W.c.payment_mode == "prepaid"
+    return db.session.execute(
+        sa.update(_W).where(_W.c.reseller_id == reseller_id).where(sa.or_(
+            sa.and_(prepaid, _W.c.funds >= gross),
+            sa.and_(~prepaid, _W.c.receivable + gross <= _W.c.credit_limit)))
+        .values(funds=sa.case((prepaid, _W.c.funds - gross), else_=_W.c.funds),
+                receivable=sa.case((prepaid, _W.c.receivable), else_=_W.c.receivable + gross),
+                held_on_credit=sa.case((prepaid, _W.c.held_on_credit),
+                                       else_=_W.c.held_on_credit + gross),
+                held=_W.c.held + gross)
+        .returning(*_STATE)).first()
 
 
 def _hold_fast(reseller_id: int, reference: str, net: Decimal, vat: Decimal, rate: Decimal,
@@ -331,12 +342,49 @@ def _unhold(reference: str, state: str, reason: str) -> bool:
 
 
 def expire_holds(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Release every active hold past its expiry (the periodic job calls this)."""
+    """Release every active hold past its expiry (the periodic job calls this), except
+    those whose purchase is still open (``reseller.core.holds``): those are kept for
+    another ``HOLD_EXTENSION``, and the count of extensions shows on the hold."""
     now = now or clock.now()
     references = db.session.scalars(
         sa.select(_H.c.reference).where(_H.c.state == "active", _H.c.expires_at < now)
         .order_by(_H.c.expires_at).limit(limit)).all()
-    return sum(_unhold(reference, "expired", "expired") for reference in references)
+    kept = holds_still_needed(references)
+    if kept:
+        db.session.execute(
+            sa.update(_H).where(_H.c.reference.in_(kept), _H.c.state == "active")
+            .values(expires_at=now + HOLD_EXTENSION, extensions=_H.c.extensions + 1))
+        log.warning("kept %d holds whose purchases are still open", len(kept))
+    return sum(_unhold(reference, "expired", "expired")
+               for reference in references if reference not in kept)
+
+
+def capture_late(*, reference: str) -> Purchase:
+    """Charge a purchase whose hold ended (released or expired) before it completed:
+    the gross is set aside again, from the funds (prepaid) or within the credit limit
+    (postpaid), and captured. ``InsufficientFunds``/``CreditLimitExceeded`` when it is not
+    there, with nothing moved: the caller tells the operator the amount. Idempotent."""
+    hold = _find_hold(reference)
+    if hold is None:
+        raise HoldNotFound()
+    if hold.state in ("active", "captured"):
+        return capture_hold(reference=reference)
+    gross = hold.gross_amount
+    row = _reserve(hold.reseller_id, gross)
+    if row is None:
+        _refuse(hold.reseller_id, Money(gross, LEDGER_CURRENCY))
+    source = "funds" if row.payment_mode == "prepaid" else "receivable"
+    db.session.execute(
+        sa.update(_H).where(_H.c.reference == reference, _H.c.state == hold.state)
+        .values(state="active", source=source, resolved_at=None,
+                reason=f"taken again after it was {hold.state}"))
+    ledger.post(reference=f"rehold:{reference}", kind="hold", reseller_id=hold.reseller_id,
+                description=hold.description, legs=[
+                    ledger.debit(ledger.FUNDS if source == "funds" else ledger.RECEIVABLE,
+                                 gross, hold.reseller_id),
+                    ledger.credit(ledger.HOLDS, gross, hold.reseller_id)])
+    note_balance(row)
+    return capture_hold(reference=reference)
 
 
 def active_holds(*, reseller_id: int) -> list[Hold]:

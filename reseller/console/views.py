@@ -1,16 +1,21 @@
 """Operator console pages. Staff only; every action is recorded with who and when."""
 
+from datetime import timedelta
+
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from reseller.accounts import services as accounts
 from reseller.console import setup
+from reseller.core import pending
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError
+from reseller.core.web import idempotency
 from reseller.core.web.session import operator_required
 from reseller.dns import services as dns
 from reseller.domains import services as domains
 from reseller.onboarding import services as onboarding
+from wallet import reports as wallet_reports
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
@@ -88,3 +93,45 @@ def registry_sync():
 def security():
     """Credential locks (too many failed sign-ins, codes or client secrets), newest first."""
     return render_template("console/security.html", events=accounts.recent_locks(limit=200))
+
+
+STUCK_AFTER = timedelta(minutes=30)
+
+
+@bp.get("/attention")
+@operator_required
+def attention():
+    """What needs a human: orders the registry has not answered for half an hour, orders
+    done but not charged, holds kept past their expiry, jobs that failed every attempt,
+    Idempotency-Keys left without an answer."""
+    return render_template(
+        "console/attention.html", stuck=domains.open_orders(older_than=STUCK_AFTER),
+        unpaid=domains.unpaid_orders(), kept=wallet_reports.kept_holds(),
+        dead=pending.dead_jobs(), keys=idempotency.unanswered_keys())
+
+
+@bp.post("/attention/orders/<int:order_id>/recover")
+@operator_required
+def recover_order(order_id: int):
+    with unit_of_work():
+        domains.ask_registry_again(order_id)
+    flash(_("Asked the registry about order %(id)s.", id=order_id))
+    return redirect(url_for("console.attention"))
+
+
+@bp.post("/attention/jobs/<job_id>/<any(retry, discard):action>")
+@operator_required
+def job_action(job_id: str, action: str):
+    with unit_of_work():
+        done = (pending.retry_dead if action == "retry" else pending.discard_dead)(job_id)
+    flash(_("Done.") if done else _("Nothing to do: it changed meanwhile."))
+    return redirect(url_for("console.attention"))
+
+
+@bp.post("/attention/keys/<int:record_id>/forget")
+@operator_required
+def forget_key(record_id: int):
+    with unit_of_work():
+        done = idempotency.forget_key(record_id)
+    flash(_("Done.") if done else _("Nothing to do: it changed meanwhile."))
+    return redirect(url_for("console.attention"))

@@ -1,4 +1,5 @@
-"""The one clock. All code reads the time from ``clock.now()``.
+"""The one clock. All code reads the time from ``clock.now()`` (business time), or from
+``clock.real_now()`` where a third party checks the time against its own clock.
 
 In sandbox mode the time machine (``flask clock set/advance``) stores an offset in the
 database; every process reads it from there (cached for a second), so a demo can move a
@@ -50,6 +51,12 @@ class _Clock:
     def now(self) -> datetime:
         """The current time, timezone-aware UTC, moved by the sandbox offset."""
         return datetime.now(UTC) + self.offset()
+
+    def real_now(self) -> datetime:
+        """Real time, never moved by the time machine: for what a third party checks
+        against its own clock (webhook signatures' timestamps, tokens others verify) and
+        for timing processes (heartbeats, job ages)."""
+        return datetime.now(UTC)
 
     def today(self) -> date:
         return self.now().date()

@@ -230,6 +230,12 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "ACCESS_TOKEN_TTL": int(env.get("ACCESS_TOKEN_TTL", "3600")),
         # API platform: idempotency keys, rate limits per tier, webhooks.
         "IDEMPOTENCY_TTL_HOURS": max(24, int(env.get("IDEMPOTENCY_TTL_HOURS", "24"))),
+        # How long a request waits for the answer of another with its key before 409.
+        "IDEMPOTENCY_WAIT_SECONDS": float(env.get("IDEMPOTENCY_WAIT_SECONDS") or "2"),
+        # Bearer token for /metrics (unset: served only in sandbox mode).
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or "",
+        # /readyz: the oldest waiting job may be this old while workers consume.
+        "READY_QUEUE_WAIT_SECONDS": int(env.get("READY_QUEUE_WAIT_SECONDS") or "60"),
         "RATE_LIMITS": _rate_limits(env.get("RATE_LIMITS")),
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), default=True),
         "WEBHOOKS_ALLOW_PRIVATE": _bool(env.get("WEBHOOKS_ALLOW_PRIVATE"), default=sandbox),

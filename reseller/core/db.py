@@ -8,12 +8,14 @@ are dropped on rollback.
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
+from flask import Response, make_response
 from sqlalchemy import event, exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -21,24 +23,41 @@ from sqlalchemy.engine import Engine
 
 from reseller.core.extensions import db
 
+log = logging.getLogger(__name__)
+
 
 def after_commit(callback: Callable[..., Any], *args: Any) -> None:
     """Run ``callback(*args)`` once the current transaction commits; drop it on rollback."""
     db.session.info.setdefault("after_commit", []).append((callback, args))
 
 
+def before_answer(callback: Callable[[Response], None]) -> None:
+    """Have ``callback(response)`` see the response of the current ``@transactional`` view
+    before its transaction commits (the Idempotency-Key stores it with the effect)."""
+    db.session.info.setdefault("before_answer", []).append(callback)
+
+
 @contextmanager
 def unit_of_work() -> Iterator[None]:
-    """Commit everything done inside the block, or nothing."""
+    """Commit everything done inside the block, or nothing.
+
+    What runs after the commit cannot undo it: a callback that fails (Redis down, say) is
+    logged, and the caller still gets the committed result. Work that must not be lost is
+    owed in the transaction itself (jobs: ``reseller.core.pending``; mail and webhooks:
+    their outboxes)."""
     try:
         yield
         db.session.commit()
     except BaseException:
         db.session.rollback()
         db.session.info.pop("after_commit", None)
+        db.session.info.pop("before_answer", None)
         raise
     for callback, args in db.session.info.pop("after_commit", []):
-        callback(*args)
+        try:
+            callback(*args)
+        except Exception:
+            log.exception("after-commit %r failed; the commit stands", callback)
 
 
 def transactional(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -47,7 +66,12 @@ def transactional(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         with unit_of_work():
-            return view(*args, **kwargs)
+            result = view(*args, **kwargs)
+            if hooks := db.session.info.pop("before_answer", None):
+                result = make_response(result)
+                for hook in hooks:
+                    hook(result)
+            return result
 
     return wrapper
 

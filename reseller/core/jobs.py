@@ -12,15 +12,22 @@ Jobs a reseller is waiting on (an order's registry call) go to the ``urgent`` qu
 which workers always empty before ``default``: a backlog of emails, zone publishing or a
 month-end run never delays a registration.
 
+With RQ a queued job is also a ``pending_jobs`` row written in the queuing transaction
+and deleted by the transaction that does the job (``reseller.core.pending``): handing it
+to Redis after the commit is the fast path, and when that fails (Redis down) or the job
+is lost (a killed worker) the relay in every worker and the scheduler hands it over again.
+
 RQ workers run jobs through ``reseller.worker``, which builds the app once per process;
 this module never imports the factory. Periodic work is declared with ``@periodic`` (a
-feature's ``init_app`` imports its ``tasks`` module) and scheduled by RQ's cron scheduler
-(``flask scheduler``) or, in the embedded default, by an in-process scheduler thread that
-reads the sandbox clock, so the time machine fires month-end and renewals.
+feature's ``init_app`` imports its ``tasks`` module) and fired when due by the business
+clock (``reseller.core.schedule``; the sandbox clock in sandbox mode, so the time machine
+fires month-end and renewals) by ``flask scheduler`` or, in the embedded default, an
+in-process scheduler thread.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import queue
@@ -28,16 +35,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from croniter import croniter
 from flask import Flask, current_app
 from werkzeug.utils import import_string
 
+from reseller.core import liveness, pending, schedule
 from reseller.core.clock import clock
 from reseller.core.db import after_commit, unit_of_work
 from reseller.core.logs import current_request_id, reset_request_id, use_request_id
+from reseller.core.pending import rq_job_id
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +77,20 @@ def periodic(name: str, cron: str, description: str = "") -> Callable:
 def enqueue(path: str, *args: Any, retries: int = 5, delay: int = 0,
             urgent: bool = False) -> None:
     """Queue ``path(*args)`` to run once the current transaction commits; ``urgent`` jobs
-    run before any waiting ordinary ones."""
+    run before any waiting ordinary ones.
+
+    With RQ the job is also owed in the transaction itself (``reseller.core.pending``):
+    if Redis is down at the commit, the commit still stands and the relay hands the job
+    over later."""
     runner = current_app.extensions["tunnus.jobs"]
-    after_commit(runner.submit, path, args, retries, delay, QUEUES[0] if urgent else QUEUES[1])
+    queue = QUEUES[0] if urgent else QUEUES[1]
+    if getattr(runner, "durable", False):
+        owed = pending.owe(path, args, retries=retries, delay=delay, queue=queue,
+                           request_id=current_request_id())
+        after_commit(functools.partial(runner.submit, pending_id=owed),
+                     path, args, retries, delay, queue)
+        return
+    after_commit(runner.submit, path, args, retries, delay, queue)
 
 
 # Jobs are stored by dotted path (in Redis, and in RQ's cron registrations): a job function
@@ -95,11 +113,21 @@ MOVED: dict[str, str] = {
 }
 
 
-def run(path: str, *args: Any) -> Any:
-    """Run one job in its own unit of work (inside an app context)."""
+def run(path: str, *args: Any, pending_id: str | None = None) -> Any:
+    """Run one job in its own unit of work (inside an app context).
+
+    A job owed by a ``pending_jobs`` row settles it in the same transaction as its work
+    (the last one, for jobs that commit in steps); finding the row gone, it does nothing:
+    an earlier copy of the job did the work."""
     func = import_string(MOVED.get(path, path))
     with unit_of_work():
-        return func(*args)
+        if pending_id is not None and not pending.is_owed(pending_id):
+            log.info("job %s (%s) was already done", path, pending_id)
+            return None
+        result = func(*args)
+        if pending_id is not None:
+            pending.settle(pending_id)
+        return result
 
 
 WORKER_ENTRY = "reseller.worker.execute"  # what RQ stores with every job it queues
@@ -118,9 +146,26 @@ def execute(path: str, *args: Any) -> Any:
 def run_queued(path: str, args: tuple) -> Any:
     """Run a job RQ handed to this worker (inside the worker's app context): an urgent one
     alone, an ordinary one with the ordinary work it queues (see follow-ups below)."""
+    owed = _current_pending_id()
     if _from_urgent_queue():
-        return run(path, *args)
-    return _run_with_follow_ups(path, args)
+        return _run_counting_failures(path, args, owed)
+    return _run_with_follow_ups(path, args, owed)
+
+
+def _run_counting_failures(path: str, args: tuple, pending_id: str | None) -> Any:
+    try:
+        return run(path, *args, pending_id=pending_id)
+    except Exception as error:
+        if pending_id is not None:
+            pending.note_failure(pending_id, error)
+        raise
+
+
+def _current_pending_id() -> str | None:
+    from rq import get_current_job
+
+    job = get_current_job()
+    return (job.meta or {}).get("pending") if job is not None else None
 
 
 # -- follow-ups: ordinary work that an ordinary job queues runs in the same worker ----------
@@ -140,7 +185,7 @@ def run_queued(path: str, args: tuple) -> Any:
 
 FAN_OUT = 8
 MAX_FOLLOW_UPS = 50
-_follow_ups: list[tuple[str, tuple, int]] | None = None
+_follow_ups: list[tuple[str, tuple, int, str | None]] | None = None
 
 
 def queued_by() -> str | None:
@@ -158,54 +203,57 @@ def _from_urgent_queue() -> bool:
     return job is not None and job.origin == QUEUES[0]
 
 
-def _take_as_follow_up(path: str, args: tuple, retries: int, delay: int, queue: str) -> bool:
+def _take_as_follow_up(path: str, args: tuple, retries: int, delay: int, queue: str,
+                       pending_id: str | None) -> bool:
     if _follow_ups is None or delay or queue != QUEUES[1]:
         return False
-    _follow_ups.append((path, args, retries))
+    _follow_ups.append((path, args, retries, pending_id))
     return True
 
 
-def _collected() -> list[tuple[str, tuple, int]]:
+def _collected() -> list[tuple[str, tuple, int, str | None]]:
     """What the piece that just ran queued: ours to run, unless it is a fan-out."""
     global _follow_ups
     batch, _follow_ups = _follow_ups or [], []
     if len(batch) > FAN_OUT:
-        for path, args, retries in batch:
-            _queue_in_redis(path, args, retries, 0)
+        for path, args, retries, owed in batch:
+            _queue_in_redis(path, args, retries, 0, owed)
         return []
     return batch
 
 
-def _run_with_follow_ups(path: str, args: tuple) -> Any:
+def _run_with_follow_ups(path: str, args: tuple, pending_id: str | None) -> Any:
     global _follow_ups
     _follow_ups = []
     try:
-        result = run(path, *args)
-        pending, done = _collected(), 0
-        while pending:
+        result = _run_counting_failures(path, args, pending_id)
+        waiting, done = _collected(), 0
+        while waiting:
             if done == MAX_FOLLOW_UPS:
-                for rest in pending:
-                    _queue_in_redis(*rest, 0)
+                for follow_path, follow_args, retries, owed in waiting:
+                    _queue_in_redis(follow_path, follow_args, retries, 0, owed)
                 break
-            follow_path, follow_args, retries = pending.pop(0)
+            follow_path, follow_args, retries, owed = waiting.pop(0)
             done += 1
             try:
-                run(follow_path, *follow_args)
+                _run_counting_failures(follow_path, follow_args, owed)
             except Exception:
                 # This was the first attempt; RQ makes the rest, with its backoff. A job
                 # that asked for no retries has had its one attempt (its sweeper remains).
                 log.exception("follow-up %s%r failed", follow_path, follow_args)
                 if retries:
-                    _queue_in_redis(follow_path, follow_args, retries - 1, RETRY_INTERVALS[0])
-            pending.extend(_collected())
+                    _queue_in_redis(follow_path, follow_args, retries - 1,
+                                    RETRY_INTERVALS[0], owed)
+            waiting.extend(_collected())
         return result
     finally:
         _follow_ups = None
 
 
-def _queue_in_redis(path: str, args: tuple, retries: int, delay: int) -> None:
+def _queue_in_redis(path: str, args: tuple, retries: int, delay: int,
+                    pending_id: str | None) -> None:
     current_app.extensions["tunnus.jobs"].submit(path, args, retries, delay, QUEUES[1],
-                                                 follow_up=False)
+                                                 follow_up=False, pending_id=pending_id)
 
 
 @dataclass
@@ -298,32 +346,88 @@ RESULT_TTL_S = 60
 
 
 class RQRunner:
-    """Production: push to Redis for ``rq worker`` processes, with rq's retry/backoff."""
+    """Production: push to Redis for ``rq worker`` processes, with rq's retry/backoff.
+
+    ``durable``: ``enqueue`` owes each job in the transaction (``reseller.core.pending``),
+    so handing it to Redis after the commit may fail without losing it."""
+
+    durable = True
 
     def __init__(self, app: Flask, redis_url: str) -> None:
         from redis import Redis
         from rq import Queue
 
-        self.connection = Redis.from_url(redis_url)
+        self.connection = Redis.from_url(redis_url, socket_connect_timeout=2,
+                                         socket_timeout=5, health_check_interval=30)
         self.queues = {name: Queue(name, connection=self.connection) for name in QUEUES}
         self.queue = self.queues[QUEUES[1]]
 
     def submit(self, path: str, args: tuple, retries: int = 5, delay: int = 0,
-               queue: str = QUEUES[1], follow_up: bool = True) -> None:
+               queue: str = QUEUES[1], follow_up: bool = True,
+               pending_id: str | None = None) -> None:
+        from redis.exceptions import RedisError
+
+        if follow_up and _take_as_follow_up(path, args, retries, delay, queue, pending_id):
+            return
+        try:
+            self._push(path, args, retries=retries, delay=delay, queue=queue,
+                       pending_id=pending_id,
+                       job_id=None if pending_id is None else rq_job_id(pending_id, 0),
+                       request_id=current_request_id())
+        except RedisError:
+            if pending_id is None:
+                raise
+            # Committed and owed: the relay hands it over once Redis is back.
+            log.warning("Redis refused job %s %s; the relay will hand it over", pending_id,
+                        path, exc_info=True)
+
+    def hand_over(self, row: Any) -> str:
+        """The relay's hand-over of an owed job (``pending.relay``): a fresh RQ job."""
+        job_id = rq_job_id(row.id, row.handovers)
+        self._push(row.path, tuple(row.args), retries=max(0, row.retries - row.failures),
+                   delay=0, queue=row.queue, pending_id=row.id, job_id=job_id,
+                   request_id=row.request_id)
+        return job_id
+
+    def job_state(self, job_id: str) -> str:
+        """What Redis knows of an RQ job, in the relay's terms (see ``pending.relay``)."""
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job, JobStatus
+
+        try:
+            job = Job.fetch(job_id, connection=self.connection)
+            status = job.get_status(refresh=False)
+        except NoSuchJobError:
+            return "missing"
+        if status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
+            return "waiting"
+        if status == JobStatus.STARTED:
+            return "waiting" if liveness.worker_alive(self.connection, job.worker_name) \
+                else "lost"
+        if status == JobStatus.FAILED:
+            return "failed"
+        return "missing"  # finished (its row would be gone), stopped or canceled
+
+    def _push(self, path: str, args: tuple, *, retries: int, delay: int, queue: str,
+              pending_id: str | None, job_id: str | None, request_id: str | None) -> None:
         from datetime import timedelta
 
         from rq import Retry
 
-        if follow_up and _take_as_follow_up(path, args, retries, delay, queue):
-            return
         retry = Retry(max=retries, interval=RETRY_INTERVALS[:retries]) if retries else None
         # Nobody reads a job's return value, so it lives a minute. Not 0: RQ then deletes the
         # job and its execution records at once, which costs more than letting them expire
         # (worker CPU per no-op job, RQ 3.0 with hiredis: 4.3 ms at 0, 3.4-3.7 ms at 60-500 s).
-        options = {"retry": retry, "job_timeout": 600, "failure_ttl": 7 * 86400,
-                   "result_ttl": RESULT_TTL_S}
-        if request_id := current_request_id():  # the job's log lines carry it too
-            options["meta"] = {"request_id": request_id}
+        options: dict[str, Any] = {"retry": retry, "job_timeout": 600,
+                                   "failure_ttl": 7 * 86400, "result_ttl": RESULT_TTL_S}
+        meta = {}
+        if request_id:  # the job's log lines carry it too
+            meta["request_id"] = request_id
+        if pending_id:
+            meta["pending"] = pending_id
+            options["job_id"] = job_id
+        if meta:
+            options["meta"] = meta
         target = self.queues[queue]
         if delay:
             target.enqueue_in(timedelta(seconds=delay), WORKER_ENTRY, path, *args, **options)
@@ -331,13 +435,23 @@ class RQRunner:
             target.enqueue(WORKER_ENTRY, path, *args, **options)
 
 
+def fire_periodic(path: str) -> None:
+    """Queue one run of a ``@periodic`` job (owed in the transaction, with RQ)."""
+    enqueue(path, retries=schedule.PERIODIC_RETRIES)
+
+
+def scheduler_tick() -> list[str]:
+    """Fire every ``@periodic`` job due by the business clock (inside an app context)."""
+    with unit_of_work():
+        return schedule.fire_due(now=clock.now(), jobs=PERIODIC, fire=fire_periodic)
+
+
 class ThreadScheduler:
     """Embedded default: fire due ``@periodic`` work by the (sandbox) clock."""
 
-    def __init__(self, app: Flask, tick_seconds: float = 30.0) -> None:
+    def __init__(self, app: Flask, tick_seconds: float = 5.0) -> None:
         self.app = app
         self.tick_seconds = tick_seconds
-        self.last_run: dict[str, datetime] = {}
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -345,21 +459,9 @@ class ThreadScheduler:
             self._thread = threading.Thread(target=self._loop, name="tunnus-cron", daemon=True)
             self._thread.start()
 
-    def due(self, now: datetime) -> list[Periodic]:
-        due = []
-        for job in PERIODIC.values():
-            last = self.last_run.get(job.name)
-            if last is None or croniter(job.cron, last).get_next(datetime) <= now:
-                due.append(job)
-        return due
-
-    def tick(self) -> None:
+    def tick(self) -> list[str]:
         with self.app.app_context():
-            now = clock.now()
-            for job in self.due(now):
-                self.last_run[job.name] = now
-                runner = self.app.extensions["tunnus.jobs"]
-                runner.submit(job.path, (), 3, 0, QUEUES[1])
+            return scheduler_tick()
 
     def _loop(self) -> None:
         while True:

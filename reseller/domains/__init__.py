@@ -5,12 +5,16 @@ from __future__ import annotations
 from flask import Flask
 
 from reseller.core.demo import add_demo_step
+from reseller.core.holds import keep_holds
+from reseller.core.metrics import add_gauges
 from reseller.core.web import add_api
-from reseller.domains import api, demo, models, tasks, views  # noqa: F401  (tasks: jobs, listeners)
+from reseller.domains import api, demo, models, orders, tasks, views  # noqa: F401  (tasks: jobs, listeners)
 
 
 def init_app(app: Flask) -> None:
     add_api(app, api.bp)
     app.register_blueprint(views.bp)
+    keep_holds(app, orders.holds_still_open)  # no order's money is let go while it is open
+    add_gauges(app, orders.order_gauges)
     add_demo_step(app, order=30, seed=demo.seed_catalogue)
     add_demo_step(app, order=40, seed=demo.seed_domains, info=demo.info)

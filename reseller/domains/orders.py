@@ -34,6 +34,7 @@ from reseller.core.errors import ValidationFailed
 from reseller.core.events import record_event
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
+from reseller.core.metrics import backlog, gauge
 from reseller.domains import contacts as contact_services
 from reseller.domains import names
 from reseller.domains.errors import (
@@ -51,7 +52,9 @@ from reseller.registry.errors import RegistryRejected
 from reseller.registry.models import DomainInfo, Registry, TransferInfo
 from reseller.registry.services import get_registry
 from wallet import services as wallet
+from wallet.errors import CreditLimitExceeded, HoldNotActive, InsufficientFunds
 from wallet.invoices.invoicing import is_blocked_for_overdue
+from wallet.models import Purchase
 from wallet.money import Money
 
 log = logging.getLogger(__name__)
@@ -438,8 +441,37 @@ def fail_order(order_id: int, *, reason: str) -> None:
 
 
 def _capture(order: Order) -> None:
-    if order.net > 0:
+    """Charge a registry success, always: the hold, or (when it ended before the registry
+    answered) the money taken again within the funds or the postpaid credit. When even
+    that is not there the order still completes (the registry did it) and the operator is
+    told the amount (``unpaid_orders``, the console's "needs a human" page)."""
+    if order.net <= 0:
+        return
+    try:
         wallet.capture_hold(reference=order.reference)
+    except HoldNotActive:
+        try:
+            wallet.capture_late(reference=order.reference)
+        except (InsufficientFunds, CreditLimitExceeded):
+            log.error("order %s (%s) completed at the registry but %s %s could not be "
+                      "charged: its hold had ended and the funds are short", order.id,
+                      order.domain_name, f"{order.total:.2f}", order.currency)
+
+
+def holds_still_open(references: list[str]) -> set[str]:
+    """Which of these hold references belong to orders the registry has not settled
+    (the wallet's expiry keeps those holds; ``reseller.core.holds``)."""
+    return set(db.session.scalars(sa.select(Order.reference).where(
+        Order.reference.in_(references), Order.state.in_(("pending", "held")))))
+
+
+def unpaid_orders(limit: int = 100) -> list[Order]:
+    """Completed orders with a price and no purchase: the registry did the work, the
+    reseller was not charged (funds short when the hold had ended). Operator's list."""
+    return list(db.session.scalars(
+        sa.select(Order).where(Order.state == "completed", Order.net > 0,
+                               ~sa.exists().where(Purchase.reference == Order.reference))
+        .order_by(Order.completed_at.desc()).limit(limit)))
 
 
 def _apply_to_domain(order: Order, info: DomainInfo) -> Domain:
@@ -493,3 +525,28 @@ def event_data(order: Order, domain: Domain | None) -> dict[str, Any]:
         "registrant": contact_services.person(registrant),
         "expires_at": domain.expires_at.isoformat() if domain else None,
     }
+
+
+
+def open_orders(*, older_than: timedelta, limit: int = 100) -> list[Order]:
+    """Orders still waiting for the registry after ``older_than`` (oldest first)."""
+    return list(db.session.scalars(
+        sa.select(Order).where(Order.state.in_(("pending", "held")),
+                               Order.created_at <= clock.now() - older_than)
+        .order_by(Order.created_at).limit(limit)))
+
+
+def ask_registry_again(order_id: int) -> None:
+    """Queue a recovery of one open order now (the operator's button)."""
+    enqueue("reseller.domains.tasks.recover_one", order_id, urgent=True)
+
+
+def order_gauges() -> list:
+    """Prometheus: orders by state, the open ones' age, completed ones not charged."""
+    states = db.session.execute(sa.select(Order.state, sa.func.count()).group_by(Order.state))
+    return [gauge("tunnus_orders", "Orders by state",
+                  [({"state": state}, count) for state, count in states], ["state"]),
+            *backlog("tunnus_orders_open", "Orders waiting for the registry's answer",
+                     Order.created_at, Order.state.in_(("pending", "held"))),
+            gauge("tunnus_orders_unpaid", "Completed orders the reseller could not be "
+                  "charged for (needs a human)", [({}, len(unpaid_orders(limit=10000)))])]

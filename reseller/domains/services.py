@@ -40,11 +40,14 @@ from reseller.domains.errors import (
 )
 from reseller.domains.models import Domain, Host, Order
 from reseller.domains.orders import (  # noqa: F401  (public)
+    ask_registry_again,
+    open_orders,
     order_owner_change,
     order_register,
     order_renew,
     order_transfer,
     set_default_nameservers,
+    unpaid_orders,
 )
 from reseller.domains.records import find_live_domain, get_domain
 from reseller.domains.schemas import ContactIn, parse_price

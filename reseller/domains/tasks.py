@@ -11,7 +11,7 @@ from reseller.core.errors import DomainError
 from reseller.core.events import Event, on_event
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue, periodic
-from reseller.domains import lifecycle, orders, services, sync
+from reseller.domains import lifecycle, orders, recovery, services, sync
 from reseller.domains.models import Domain
 from reseller.domains.records import find_live_domain
 
@@ -73,6 +73,11 @@ def recover_orders() -> None:
     """Finish orders left half done (crash, timeout) by asking the registry."""
     minutes = current_app.config.get("ORDER_RECOVERY_AFTER_MINUTES", 5)
     lifecycle.recover_orders(older_than=timedelta(minutes=minutes))
+
+
+def recover_one(order_id: int) -> str:
+    """Ask the registry what became of one open order and finish it (console button)."""
+    return recovery.recover_order(order_id)
 
 
 @periodic("domains.transfers", "*/10 * * * *")

@@ -141,10 +141,12 @@ def test_wrong_method_is_problem_json(client):
     assert response.mimetype == "application/problem+json"
 
 
-def test_healthz_reports_database_and_queue(client):
+def test_healthz_is_liveness_and_readyz_reports_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json["database"] == "ok"
+    assert response.json == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.json["checks"]["database"] == {"ok": True}
 
 
 def test_401_without_a_token_challenges_for_bearer_without_an_error(client):

@@ -136,7 +136,8 @@ def test_a_job_queued_by_a_request_logs_with_its_request_id(app, committed_db, r
             app.extensions["tunnus.jobs"] = original
     connection = Redis.from_url(redis_server.url)
     queue = Queue("default", connection=connection)
-    assert [job.meta for job in queue.jobs] == [{"request_id": "req-job-1"}]
+    assert [job.meta["request_id"] for job in queue.jobs] == ["req-job-1"]
+    assert all(job.meta["pending"] for job in queue.jobs)  # owed in the transaction
     worker.use_app(app)
     try:
         with caplog.at_level(logging.INFO):

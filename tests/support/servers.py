@@ -103,12 +103,13 @@ class Redis:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_redis() -> Redis:
+def start_redis(port: int | None = None) -> Redis:
+    """A fresh Redis on ``port`` (default: a free one; give the old one's to restart)."""
     server = shutil.which("redis-server")
     if server is None:
         raise RuntimeError("redis-server is missing: run `make system-deps` (apt)")
     root = Path(tempfile.mkdtemp(prefix="tunnus-redis-"))
-    port = free_port()
+    port = port or free_port()
     process = subprocess.Popen(
         [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
          "--appendonly", "no", "--dir", str(root)],

@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 # Paths whose errors are problem+json rather than HTML pages.
 MACHINE_PREFIXES = ("/api/", "/payments/webhooks/", "/oauth/", "/whmcs/", "/rdap/", "/acme/",
-                    "/_dev/", "/healthz")
+                    "/_dev/", "/healthz", "/readyz", "/metrics")
 
 
 def wants_problem() -> bool:

@@ -2,10 +2,14 @@
 
 A POST carrying ``Idempotency-Key`` claims the key (a row unique per reseller) inside the
 request's own transaction, so the claim commits together with whatever the view created.
-A concurrent request with the same key blocks on the unique index until the first one
-commits, then waits for the stored response and replays it. Successful (2xx/3xx)
-responses are stored and replayed (status, body, Content-Type, Location); a refused
-request (4xx/5xx) rolls its claim back with everything else, so a retry is judged afresh.
+A successful (2xx/3xx) answer is stored in that same transaction (``before_answer``), so
+the effect and its answer commit together: a replay always gets the first answer (status,
+body, Content-Type, Location), even when something after the commit failed. A concurrent
+request with the same key does not wait on the first one's row: it looks for the committed
+answer every 50 ms for at most ``IDEMPOTENCY_WAIT_SECONDS`` (2), then gets 409
+``idempotency_key_in_use`` with ``Retry-After``. A refused request (4xx/5xx) rolls its
+claim back with everything else, so a retry is judged afresh, and a request that dies
+before committing takes its claim with it.
 The same key with a different method, path or body is a 422 ``idempotency_key_reused``.
 A response carrying a secret (``Cache-Control: no-store``) is stored encrypted and replayed
 with the same header. Rows are kept ``IDEMPOTENCY_TTL_HOURS`` (at least 24) and then purged by a periodic job.
@@ -23,11 +27,12 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Response, current_app, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reseller.core.clock import clock
 from reseller.core.crypto import keyring
-from reseller.core.db import insert_unless_exists, unit_of_work
+from reseller.core.db import before_answer, insert_unless_exists, is_sqlite, unit_of_work
 from reseller.core.errors import Conflict, DomainError, Unauthorized
 from reseller.core.extensions import db
 from reseller.core.jobs import periodic
@@ -38,6 +43,7 @@ from reseller.core.web.helpers import _KEY, InvalidIdempotencyKey
 HEADER = "Idempotency-Key"
 _CLAIM = "tunnus.idempotency"
 _REPLAYED_HEADERS = ("Content-Type", "Location", "Cache-Control", "Pragma")
+_LOCK_SPACE = 0x1D3  # advisory-lock namespace of Idempotency-Keys (pg_try_advisory_xact_lock)
 
 
 class IdempotencyRecord(db.Model):
@@ -70,6 +76,19 @@ class IdempotencyKeyReused(DomainError):
 class IdempotencyKeyInUse(Conflict):
     code = "idempotency_key_in_use"
     title = _l("A request with this Idempotency-Key is still being processed")
+
+    def __init__(self, detail: Any = None, *, retry_after: int = 1) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class IdempotencyKeyUnanswered(Conflict):
+    code = "idempotency_key_unanswered"
+    title = _l("The first request with this Idempotency-Key was interrupted after it took "
+               "effect")
 
 
 def exempt(view: Callable) -> Callable:
@@ -115,26 +134,51 @@ def _replay(record: IdempotencyRecord) -> Response:
     return response
 
 
-def _await_first(reseller_id: int, key: str, fingerprint: str) -> Response:
-    """The key is taken: replay its response once stored (or refuse a different body)."""
-    deadline = time.monotonic() + current_app.config.get("IDEMPOTENCY_WAIT_SECONDS", 10)
-    while True:
-        db.session.rollback()  # a fresh snapshot each look (and no open transaction)
-        record = _find(reseller_id, key)
-        if record is None:  # the first request failed and rolled back: ours may run
-            return None
-        if record.body_hash != fingerprint:
-            raise IdempotencyKeyReused(
-                _l("Use a new Idempotency-Key for a different request."))
-        if record.response_status is not None:
-            return _replay(record)
-        if time.monotonic() > deadline:
-            raise IdempotencyKeyInUse()
-        time.sleep(0.05)
+def _claim(principal: Any, key: str, fingerprint: str) -> IdempotencyRecord | None:
+    """Insert the key's row in this request's transaction; None if it is taken.
+
+    On PostgreSQL the insert first takes a transaction-scoped advisory lock on the key
+    without waiting (``pg_try_advisory_xact_lock``): while another request holds the key
+    uncommitted, this one gets None at once instead of waiting on the unique index for
+    as long as that request runs. A crashed request's lock and row vanish with its
+    connection, so its key is free again at once."""
+    values = {"reseller_id": principal.reseller_id, "key": key,
+              "token_id": principal.token_id, "method": request.method,
+              "path": request.path[:500], "body_hash": fingerprint, "created_at": clock.now()}
+    if is_sqlite():  # one writer at a time: nothing to wait for
+        return insert_unless_exists(IdempotencyRecord, **values)
+    table = IdempotencyRecord.__table__
+    lock = sa.func.pg_try_advisory_xact_lock(
+        sa.literal(_LOCK_SPACE), sa.func.hashtext(f"{principal.reseller_id}:{key}"))
+    source = sa.select(*(sa.literal(value, type_=table.c[name].type).label(name)
+                         for name, value in values.items())).where(lock)
+    stmt = (pg_insert(table).from_select(list(values), source)
+            .on_conflict_do_nothing().returning(table.c.id))
+    claimed = db.session.execute(stmt).scalar()
+    return None if claimed is None else db.session.get(IdempotencyRecord, claimed)
+
+
+def _settled(reseller_id: int, key: str, fingerprint: str) -> Response | None:
+    """The committed answer under this key, if there is one (else None: keep waiting)."""
+    db.session.rollback()  # a fresh snapshot each look (and no open transaction)
+    record = _find(reseller_id, key)
+    if record is None:
+        return None
+    if record.body_hash != fingerprint:
+        raise IdempotencyKeyReused(_l("Use a new Idempotency-Key for a different request."))
+    if record.response_status is not None:
+        return _replay(record)
+    # Committed without an answer: only a request that died between its commit and
+    # storing the answer (views outside @transactional) leaves that; the console lists it.
+    raise IdempotencyKeyUnanswered()
 
 
 def before_post() -> Response | None:
-    """Claim the key in the request's transaction, or replay/refuse a used one."""
+    """Claim the key in the request's transaction, or replay/refuse a used one.
+
+    Waiting for a concurrent request with the same key is bounded
+    (``IDEMPOTENCY_WAIT_SECONDS``): then 409 ``idempotency_key_in_use`` with
+    ``Retry-After``, so a retry storm never pins the web workers."""
     if not _applies():
         return None
     key = request.headers[HEADER]
@@ -145,43 +189,63 @@ def before_post() -> Response | None:
     except Unauthorized:  # a public endpoint (e.g. applying): no tenant to keep keys for
         return None
     fingerprint = body_fingerprint(request.method, request.path, request.get_data())
-    for _attempt in range(3):
-        record = insert_unless_exists(
-            IdempotencyRecord, reseller_id=principal.reseller_id, key=key,
-            token_id=principal.token_id, method=request.method, path=request.path[:500],
-            body_hash=fingerprint, created_at=clock.now())
-        if record is None:  # taken, by an earlier or a concurrent request
-            replay = _await_first(principal.reseller_id, key, fingerprint)
-            if replay is not None:
-                return replay
-            continue
-        request.environ[_CLAIM] = (principal.reseller_id, key)
-        return None
-    raise IdempotencyKeyInUse()
+    deadline = time.monotonic() + current_app.config.get("IDEMPOTENCY_WAIT_SECONDS", 2)
+    while True:
+        if _claim(principal, key, fingerprint) is not None:
+            request.environ[_CLAIM] = (principal.reseller_id, key)
+            before_answer(_store_answer)
+            return None
+        if (replay := _settled(principal.reseller_id, key, fingerprint)) is not None:
+            return replay
+        if time.monotonic() > deadline:
+            raise IdempotencyKeyInUse(retry_after=1)
+        time.sleep(0.05)
 
 
-def after_post(response: Response) -> Response:
-    """Store a successful response under the claimed key; drop the claim otherwise."""
-    claim = request.environ.pop(_CLAIM, None)
-    if claim is None:
-        return response
-    reseller_id, key = claim
-    if response.status_code >= 400:
-        db.session.rollback()  # a view without @transactional leaves its claim uncommitted
-        return response
+def _answer(response: Response) -> dict[str, Any]:
     headers = {name: response.headers[name]
                for name in _REPLAYED_HEADERS if name in response.headers}
     body = response.get_data(as_text=True)
     if "no-store" in response.headers.get("Cache-Control", ""):
         body = keyring().encrypt(body)
+    return {"response_status": response.status_code, "response_body": body,
+            "response_headers": headers}
+
+
+def _store_answer(response: Response) -> None:
+    """In the view's own transaction: the answer commits with the effect, or neither does.
+    A refusal returned (not raised) drops the claim, so a corrected retry runs afresh."""
+    claim = request.environ.pop(_CLAIM, None)
+    if claim is None:
+        return
+    reseller_id, key = claim
+    mine = sa.and_(IdempotencyRecord.reseller_id == reseller_id, IdempotencyRecord.key == key)
+    if response.status_code >= 400:
+        db.session.execute(sa.delete(IdempotencyRecord).where(mine)
+                           .execution_options(synchronize_session=False))
+        return
+    db.session.execute(sa.update(IdempotencyRecord).where(mine).values(**_answer(response))
+                       .execution_options(synchronize_session=False))
+
+
+def after_post(response: Response) -> Response:
+    """A view outside ``@transactional`` left its claim unanswered: store its answer now
+    (or drop the claim on a refusal)."""
+    db.session.info.pop("before_answer", None)
+    claim = request.environ.pop(_CLAIM, None)
+    if claim is None:
+        return response
+    reseller_id, key = claim
+    if response.status_code >= 400:
+        db.session.rollback()  # the claim was never committed: it goes with the rest
+        return response
     with unit_of_work():
         # One UPDATE, no read first: no row means the view's transaction rolled back but
         # still answered 2xx, and there is nothing to store.
         db.session.execute(
             sa.update(IdempotencyRecord)
             .where(IdempotencyRecord.reseller_id == reseller_id, IdempotencyRecord.key == key)
-            .values(response_status=response.status_code, response_body=body,
-                    response_headers=headers)
+            .values(**_answer(response))
             .execution_options(synchronize_session=False))
     return response
 
@@ -194,6 +258,27 @@ def purge_idempotency_keys(ttl_hours: int | None = None) -> int:
     result = db.session.execute(
         sa.delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff))
     return result.rowcount or 0
+
+
+def unanswered_keys(*, older_than: timedelta = timedelta(minutes=1),
+                    limit: int = 100) -> list[IdempotencyRecord]:
+    """Keys committed without an answer (a request that died between its commit and
+    storing the answer, outside ``@transactional``): their retries get 409."""
+    return list(db.session.scalars(
+        sa.select(IdempotencyRecord)
+        .where(IdempotencyRecord.response_status.is_(None),
+               IdempotencyRecord.created_at <= clock.now() - older_than)
+        .order_by(IdempotencyRecord.created_at).limit(limit)))
+
+
+def forget_key(record_id: int) -> bool:
+    """The operator checked the effect and lets the key be used again (a retry then runs
+    afresh: only after making sure it should)."""
+    record = db.session.get(IdempotencyRecord, record_id)
+    if record is None or record.response_status is not None:
+        return False
+    db.session.delete(record)
+    return True
 
 
 def stored_count(reseller_id: int) -> int:

@@ -1,12 +1,17 @@
-"""API root: the OpenAPI document and its readable page; ``/healthz`` for load balancers."""
+"""API root: the OpenAPI document and its readable page; probes (``/healthz`` liveness,
+``/readyz`` readiness) and Prometheus ``/metrics``."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, jsonify, render_template
+import hmac
 
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from reseller.core import readiness
 from reseller.core.errors import problem_kinds
 from reseller.core.extensions import db
+from reseller.core.metrics import registry_of
 from reseller.core.web.openapi import build_spec, doc
 
 bp = Blueprint("api_root", __name__)
@@ -38,25 +43,37 @@ def problem(slug: str):
 
 @root.get("/healthz")
 def healthz():
-    """Database and job queue reachability, for probes."""
-    checks: dict[str, str] = {}
+    """Liveness: this process answers. Nothing it depends on is asked (a database or
+    Redis outage must not get healthy web processes restarted); see ``/readyz``."""
+    return jsonify({"status": "ok"})
+
+
+@root.get("/readyz")
+def readyz():
+    """Readiness: the database, Redis, workers alive and consuming, the scheduler
+    beating. 200 when every check passes, else 503; each check says what it saw."""
+    checks = readiness.check_all(current_app)
+    ready = all(check["ok"] for check in checks.values())
+    return jsonify({"status": "ready" if ready else "not_ready", "checks": checks}), \
+        200 if ready else 503
+
+
+@root.get("/metrics")
+def metrics():
+    """Prometheus exposition. Needs ``Authorization: Bearer $METRICS_TOKEN``; without a
+    token configured it is served only in sandbox mode (production: 404)."""
+    token = current_app.config.get("METRICS_TOKEN") or ""
+    if not token and not current_app.config.get("SANDBOX"):
+        abort(404)
+    given = request.headers.get("Authorization", "")
+    if token and not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return Response("metrics need the bearer token\n", 401,
+                        {"WWW-Authenticate": 'Bearer realm="metrics"'})
     try:
-        db.session.execute(sa.text("SELECT 1"))
-        checks["database"] = "ok"
-    except sa.exc.SQLAlchemyError as error:
-        checks["database"] = f"error: {type(error).__name__}"
-    runner = current_app.extensions["tunnus.jobs"]
-    connection = getattr(runner, "connection", None)
-    if connection is not None:
-        try:
-            connection.ping()
-            checks["queue"] = "ok"
-        except Exception as error:  # redis errors of any kind mean "down"
-            checks["queue"] = f"error: {type(error).__name__}"
-    else:
-        checks["queue"] = f"ok ({current_app.config['JOBS_MODE']})"
-    healthy = all(value.startswith("ok") for value in checks.values())
-    return jsonify({"status": "ok" if healthy else "degraded", **checks}), 200 if healthy else 503
+        body = generate_latest(registry_of(current_app))
+    finally:
+        db.session.rollback()
+    return Response(body, 200, {"Content-Type": CONTENT_TYPE_LATEST})
 
 
 __all__ = ["bp", "root", "doc"]
