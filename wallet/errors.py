@@ -38,6 +38,14 @@ class CreditLimitExceeded(PaymentRequired):
     title = _l("The purchase would exceed the credit limit")
 
 
+class DebtOutstanding(PaymentRequired):
+    """Money taken back after it was spent (a refund, chargeback or returned payment) is
+    still owed: no order goes through until a top-up or bank transfer has paid it."""
+
+    code = "wallet_debt_outstanding"
+    title = _l("Money taken back from the wallet is still owed: top up to settle it first")
+
+
 class InvalidAmount(DomainError):
     status = 422
     code = "invalid_amount"

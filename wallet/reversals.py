@@ -3,11 +3,12 @@ chargebacks, PayPal refunds and reversals, failed delayed payments.
 
 Each is one reversing ledger transfer (kind ``reversal``, ``reverses`` naming the payment's
 transfer), posted once by its reference, and the reseller is told (``wallet.payment_
-reversed``, which also mails the billing contact). The rule when it overdraws a prepaid
-wallet: the reversal is booked in full and the funds go below zero; a negative balance
-refuses every order (a hold needs funds covering it) until top-ups settle it. Nothing is
-written off silently, and nothing is taken from a postpaid reseller's other payments: a
-reversed invoice payment re-opens what it paid.
+reversed``, which whitelabel mails to the billing contact). The rule when the money was
+spent already: the reversal takes the funds as far as they go and books the rest to the
+reseller's ``debt`` account (funds never go below zero; the database checks it); an open
+debt refuses every order until a top-up or bank transfer, which pays the debt first,
+settles it. Nothing is written off silently, and nothing is taken from a postpaid
+reseller's other payments: a reversed invoice payment re-opens what it paid.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ def reverse_payment(*, reseller_id: int, original: str, reference: str, amount: 
     of the wallet into the provider's clearing account, once per ``reference``.
 
     A payment that paid an invoice comes back onto the receivable and re-opens the
-    invoice; a top-up comes out of the funds, below zero if need be. False if the
-    reversal was booked already.
+    invoice; a top-up comes out of the funds, and what they no longer cover becomes debt.
+    False if the reversal was booked already.
     """
     if amount + surcharge <= 0:
         return False
@@ -60,8 +61,8 @@ def reverse_payment(*, reseller_id: int, original: str, reference: str, amount: 
                  dedupe_key=f"wallet.payment_reversed:{reference}"[:200], data={
                      "amount": f"{amount:.2f}", "currency": LEDGER_CURRENCY,
                      "method": method, "reason": reason, "invoice": number,
-                     "balance": wallet.balance.as_string(),
-                     "negative": wallet.payment_mode == "prepaid" and wallet.funds.is_negative()})
+                     "balance": wallet.balance.as_string(), "debt": wallet.debt.as_string(),
+                     "orders_blocked": wallet.debt_amount > 0})
     return True
 
 
