@@ -194,7 +194,7 @@ def test_holds_racing_a_chargeback_never_overdraw_and_the_rest_is_owed(app, comm
     def work(i: int):
         if i < 2:
             return reversals.reverse_topup(topups.topup_by_token(token, lock=True),
-                                           amount=Decimal("101.50"), reason="chargeback",
+                                           amount=Decimal("101.50"), reason="chargeback", cause="chargeback",
                                            reference="reversal:race:chargeback")
         return services.hold_funds(reseller_id=reseller_id, net=Money.of("10.00"),
                                    vat_rate=Decimal("0.255"), reference=f"race-cb-{i}",

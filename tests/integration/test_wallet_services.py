@@ -295,7 +295,7 @@ def _reverse(reseller_id, amount, reference="reversal:bank:test"):
     with unit_of_work():
         return reversals.reverse_payment(reseller_id=reseller_id, original="bank:1",
                                          reference=reference, amount=Decimal(amount),
-                                         provider="bank", method="bank_transfer",
+                                         provider="bank", method="bank_transfer", cause="returned",
                                          reason="returned payment")
 
 

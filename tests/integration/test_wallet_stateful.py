@@ -92,9 +92,9 @@ def machine_for(factory):
             with unit_of_work():
                 topup = topups.topup_by_token(token, lock=True)
                 assert reversals.reverse_topup(topup, amount=topup.total,
-                                               reference=f"reversal:t:{token}", reason="r")
+                                               reference=f"reversal:t:{token}", reason="r", cause="chargeback")
                 assert not reversals.reverse_topup(topup, amount=topup.total,
-                                                   reference=f"reversal:t:{token}", reason="r")
+                                                   reference=f"reversal:t:{token}", reason="r", cause="chargeback")
             from_funds = min(amount, max(self.funds, Decimal(0)))
             self.funds -= from_funds
             self.debt += amount - from_funds
