@@ -195,7 +195,8 @@ def test_setup_intent_with_a_payment_method_id_saves_the_card(factory, client, s
     reseller = factory.reseller()
     api = factory.api(reseller)
     started = api.post("/api/v1/wallet/card")
-    token = started.get_json()["setup_url"].rsplit("/", 1)[-1]
+    assert started.status_code == 201, started.get_json()
+    token = stripe_api.seen("POST", "/v1/checkout/sessions")[-1].form["metadata[card_setup]"]
     stripe_api.payment_methods["pm_1Q0PsIJvEtkwdCNYMSaVuRz6"] = {
         "id": "pm_1Q0PsIJvEtkwdCNYMSaVuRz6", "object": "payment_method", "type": "card",
         "card": {"brand": "visa", "last4": "4242", "exp_month": 8, "exp_year": 2030}}
