@@ -69,8 +69,8 @@ def _checkout_session_problem(form: dict[str, str]) -> str | None:
     if mode == "setup":
         if any(key.startswith("line_items") for key in form):
             return "line_items cannot be used in setup mode"
-        if not form.get("currency") and "payment_method_types[0]" not in form:
-            return "currency is required in setup mode"
+        if not form.get("currency") and "allowed_payment_method_types[0]" not in form:
+            return "currency is required in setup mode when allowed_payment_method_types is not set"
     elif not any(key.startswith("line_items") for key in form):
         return "line_items is required in payment mode"
     return None
