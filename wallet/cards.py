@@ -41,6 +41,20 @@ def start_setup(*, reseller_id: int, provider: str) -> Card:
     return card
 
 
+def provider_customer(reseller_id: int, provider: str) -> str | None:
+    """The provider's customer the reseller's cards were saved for (the latest), if any."""
+    return db.session.scalar(sa.select(Card.provider_customer).where(
+        Card.reseller_id == reseller_id, Card.provider == provider,
+        Card.provider_customer.is_not(None)).order_by(Card.id.desc()).limit(1))
+
+
+def note_customer(card: Card, customer: str | None) -> None:
+    """The provider's customer a pending card is being saved for (reused next time)."""
+    if customer:
+        card.provider_customer = customer
+        db.session.flush()
+
+
 def card_by_setup_token(token: str, *, lock: bool = False) -> Card:
     stmt = sa.select(Card).where(Card.setup_token == token)
     if lock and db.engine.dialect.name != "sqlite":
@@ -76,7 +90,7 @@ def receive_setup(notice: Notice) -> tuple[Card, Card | None]:
     card.payment_method, card.brand = details["payment_method"], details["brand"]
     card.last4, card.exp_month, card.exp_year = (details["last4"], details["exp_month"],
                                                  details["exp_year"])
-    card.provider_customer = details.get("customer")
+    card.provider_customer = details.get("customer") or card.provider_customer
     db.session.flush()
     return card, replaced
 

@@ -38,6 +38,14 @@ class CreditLimitExceeded(PaymentRequired):
     title = _l("The purchase would exceed the credit limit")
 
 
+class DebtOutstanding(PaymentRequired):
+    """Money taken back after it was spent (a refund, chargeback or returned payment) is
+    still owed: no order goes through until a top-up or bank transfer has paid it."""
+
+    code = "wallet_debt_outstanding"
+    title = _l("Money taken back from the wallet is still owed: top up to settle it first")
+
+
 class InvalidAmount(DomainError):
     status = 422
     code = "invalid_amount"
@@ -164,3 +172,19 @@ class NoCardOnFile(DomainError):
     status = 404
     code = "no_card_on_file"
     title = _l("No card on file")
+
+
+class PaymentIssueNotFound(NotFound):
+    code = "payment_issue_not_found"
+    title = _l("No such payment issue")
+
+
+class PaymentIssueState(Conflict):
+    code = "payment_issue_state"
+    title = _l("The payment issue is not in a state that allows this")
+
+
+class IssueNoteInvalid(DomainError):
+    status = 422
+    code = "issue_note_invalid"
+    title = _l("Write a note of 1 to 2000 characters (resolving an issue needs one)")

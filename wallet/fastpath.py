@@ -52,10 +52,11 @@ def _euros(cents: int | None) -> Decimal | None:
 
 
 def wallet_state(row: Any, reseller_id: int, currency: str = "EUR") -> SimpleNamespace:
-    """The function's wallet columns in the shape ``services.note_balance`` reads."""
+    """The function's wallet columns in the shape ``services.note_balance`` reads (a hold
+    goes through only without debt; after a capture the caller reads the debt)."""
     return SimpleNamespace(
         reseller_id=reseller_id, payment_mode=row.payment_mode, currency=currency,
-        funds=_euros(row.funds), receivable=_euros(row.receivable),
+        funds=_euros(row.funds), receivable=_euros(row.receivable), debt=Decimal(0),
         credit_limit=_euros(row.credit_limit),
         low_balance_threshold=_euros(row.low_balance_threshold),
         low_balance_alerted=row.low_balance_alerted)

@@ -19,9 +19,17 @@ reports and the wallet show them flipped (``normal_balance``) so that funds read
     late-payment interest 1.20              operator.interest_revenue -1.20
     credit note 12.55 on a paid invoice     operator.revenue +10.00 / vat_payable +2.55 /
                                             reseller.funds (postpaid: receivable) -12.55
-    card top-up refunded / charged back     reseller.funds +100.00 (may go below zero) /
+    card top-up refunded / charged back     reseller.funds +20.00 (what the funds cover) /
+    after 80.00 of it was spent             reseller.debt +80.00 (the shortfall, owed) /
     (``reversal``, wallet.reversals)        operator.surcharge_revenue +1.50 /
                                             operator.clearing.card -101.50
+    next top-up 100.00 settles the debt     operator.clearing.card +101.50 /
+    first                                   reseller.debt -80.00 / reseller.funds -20.00 /
+                                            operator.surcharge_revenue -1.50
+
+``reseller.debt`` is what a reseller owes for money taken back after it was spent: funds
+never go below zero (the database refuses it for prepaid wallets), an open debt refuses
+every order, and money coming in pays the debt before it reaches the funds.
 
 Transfers are append-only: the database refuses UPDATE and DELETE on entries and
 transfers (PostgreSQL; SQLite refuses UPDATE), and it seals each transfer when its row is
@@ -45,6 +53,7 @@ from wallet.models import LedgerEntry, LedgerTransfer, Wallet
 FUNDS = "reseller.funds"
 HOLDS = "reseller.holds"
 RECEIVABLE = "reseller.receivable"
+DEBT = "reseller.debt"
 REVENUE = "operator.revenue"
 VAT_PAYABLE = "operator.vat_payable"
 SURCHARGE_REVENUE = "operator.surcharge_revenue"
@@ -56,13 +65,13 @@ PROVIDERS = ("sandbox", "card", "paypal", "online_banking", "bank")
 
 CREDIT_NORMAL = frozenset({FUNDS, HOLDS, REVENUE, VAT_PAYABLE, SURCHARGE_REVENUE,
                            INTEREST_REVENUE})
-RESELLER_ACCOUNTS = (FUNDS, HOLDS, RECEIVABLE)
+RESELLER_ACCOUNTS = (FUNDS, HOLDS, RECEIVABLE, DEBT)
 OPERATOR_ACCOUNTS = (REVENUE, VAT_PAYABLE, SURCHARGE_REVENUE, INTEREST_REVENUE, PAYOUTS,
                      ADJUSTMENTS,
                      *(CLEARING_PREFIX + provider for provider in PROVIDERS))
 
 # Wallet columns caching each reseller account's normal balance.
-WALLET_COLUMN = {FUNDS: "funds", HOLDS: "held", RECEIVABLE: "receivable"}
+WALLET_COLUMN = {FUNDS: "funds", HOLDS: "held", RECEIVABLE: "receivable", DEBT: "debt"}
 
 
 class UnbalancedTransfer(ValueError):
@@ -122,7 +131,7 @@ def wallet_deltas(legs: Iterable[Leg], reseller_id: int) -> dict[str, Decimal]:
 # Every transfer kind there is (``GET /wallet/transactions?kind=`` takes only these).
 TRANSFER_KINDS = ("hold", "capture", "release", "expire", "refund", "adjustment", "topup",
                   "invoice_payment", "bank_transfer", "invoice", "credit_note",
-                  "withdrawal_hold", "payout", "withdrawal_cancel", "reversal")
+                  "withdrawal_hold", "payout", "withdrawal_cancel", "reversal", "debt")
 
 _ENTRIES = LedgerEntry.__table__
 _TRANSFERS = LedgerTransfer.__table__

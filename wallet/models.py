@@ -30,11 +30,12 @@ def _now() -> datetime:
 
 
 class Wallet(db.Model):
-    """One per reseller. ``funds``/``held``/``receivable`` are ledger balances, cached.
+    """One per reseller. ``funds``/``held``/``receivable``/``debt`` are ledger balances, cached.
 
-    Prepaid funds go below zero only when money already credited is taken back (a
-    returned bank payment, a refund or chargeback: ``wallet.reversals``); every charge
-    checks that the funds cover it, so a negative balance refuses orders until settled.
+    Prepaid funds never go below zero (checked by the database). Money taken back after it
+    was spent (a returned bank payment, a refund or chargeback: ``wallet.reversals``) takes
+    the funds as far as they go and books the rest as ``debt``; an open debt refuses every
+    order, and money coming in pays it first.
     """
 
     __tablename__ = "wallets"
@@ -50,6 +51,8 @@ class Wallet(db.Model):
     funds_amount: Mapped[Decimal] = mapped_column("funds", Cents, default=Decimal(0))
     held_amount: Mapped[Decimal] = mapped_column("held", Cents, default=Decimal(0))
     receivable_amount: Mapped[Decimal] = mapped_column("receivable", Cents, default=Decimal(0))
+    # Owed for money taken back after it was spent (the ``reseller.debt`` account).
+    debt_amount: Mapped[Decimal] = mapped_column("debt", Cents, default=Decimal(0))
     # The part of ``held`` drawn on credit (postpaid holds debit the receivable).
     held_on_credit_amount: Mapped[Decimal] = mapped_column("held_on_credit", Cents,
                                                            default=Decimal(0))
@@ -62,6 +65,9 @@ class Wallet(db.Model):
         sa.CheckConstraint("held >= held_on_credit AND held_on_credit >= 0",
                            name="held_not_negative"),
         sa.CheckConstraint("credit_limit >= 0", name="credit_limit_not_negative"),
+        sa.CheckConstraint("payment_mode = 'postpaid' OR funds >= 0",
+                           name="prepaid_not_negative"),
+        sa.CheckConstraint("debt >= 0", name="debt_not_negative"),
     )
 
     def _money(self, amount: Decimal | None) -> Money:
@@ -93,21 +99,27 @@ class Wallet(db.Model):
         return self._money(self.receivable_amount)
 
     @property
+    def debt(self) -> Money:
+        """Money taken back after it was spent, not yet paid: orders wait until it is."""
+        return self._money(self.debt_amount)
+
+    @property
     def owed(self) -> Money:
         """Postpaid purchases captured and not yet paid (receivable without the holds)."""
         return self.receivable - self._money(self.held_on_credit_amount)
 
     @property
     def balance(self) -> Money:
-        """Funds including prepaid holds, minus what is owed on credit."""
+        """Funds including prepaid holds, minus what is owed on credit and any debt."""
         held_from_funds = self.held - self._money(self.held_on_credit_amount)
-        return self.funds + held_from_funds - self.owed
+        return self.funds + held_from_funds - self.owed - self.debt
 
     @property
     def available(self) -> Money:
+        """What an order may use once the debt is paid (negative: the debt still open)."""
         if self.payment_mode == "prepaid":
-            return self.funds
-        return self.credit_limit - self.receivable
+            return self.funds - self.debt
+        return self.credit_limit - self.receivable - self.debt
 
 
 class WalletChange(db.Model):

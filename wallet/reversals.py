@@ -3,11 +3,12 @@ chargebacks, PayPal refunds and reversals, failed delayed payments.
 
 Each is one reversing ledger transfer (kind ``reversal``, ``reverses`` naming the payment's
 transfer), posted once by its reference, and the reseller is told (``wallet.payment_
-reversed``, which also mails the billing contact). The rule when it overdraws a prepaid
-wallet: the reversal is booked in full and the funds go below zero; a negative balance
-refuses every order (a hold needs funds covering it) until top-ups settle it. Nothing is
-written off silently, and nothing is taken from a postpaid reseller's other payments: a
-reversed invoice payment re-opens what it paid.
+reversed``, which whitelabel mails to the billing contact). The rule when the money was
+spent already: the reversal takes the funds as far as they go and books the rest to the
+reseller's ``debt`` account (funds never go below zero; the database checks it); an open
+debt refuses every order until a top-up or bank transfer, which pays the debt first,
+settles it. Nothing is written off silently, and nothing is taken from a postpaid
+reseller's other payments: a reversed invoice payment re-opens what it paid.
 """
 
 from __future__ import annotations
@@ -31,16 +32,23 @@ def original_transfer(reference: str) -> LedgerTransfer | None:
                              .where(LedgerTransfer.reference == reference))
 
 
+CAUSES = ("refund", "chargeback", "returned")  # the event's ``cause``
+
+
 def reverse_payment(*, reseller_id: int, original: str, reference: str, amount: Decimal,
                     surcharge: Decimal = ZERO, provider: str, method: str, reason: str,
-                    invoice_id: int | None = None, actor: str | None = None) -> bool:
+                    cause: str, invoice_id: int | None = None,
+                    actor: str | None = None) -> bool:
     """Take ``amount`` (from the reseller) + ``surcharge`` (from surcharge revenue) back out
     of the wallet into the provider's clearing account, once per ``reference``.
+    ``cause`` (one of ``CAUSES``) tells the reseller why, in its language.
 
     A payment that paid an invoice comes back onto the receivable and re-opens the
-    invoice; a top-up comes out of the funds, below zero if need be. False if the
-    reversal was booked already.
+    invoice; a top-up comes out of the funds, and what they no longer cover becomes debt.
+    False if the reversal was booked already.
     """
+    if cause not in CAUSES:
+        raise ValueError(f"cause is one of {CAUSES}")
     if amount + surcharge <= 0:
         return False
     account = ledger.RECEIVABLE if invoice_id is not None else ledger.FUNDS
@@ -59,13 +67,14 @@ def reverse_payment(*, reseller_id: int, original: str, reference: str, amount: 
     record_event(reseller_id=reseller_id, type="wallet.payment_reversed",
                  dedupe_key=f"wallet.payment_reversed:{reference}"[:200], data={
                      "amount": f"{amount:.2f}", "currency": LEDGER_CURRENCY,
-                     "method": method, "reason": reason, "invoice": number,
-                     "balance": wallet.balance.as_string(),
-                     "negative": wallet.payment_mode == "prepaid" and wallet.funds.is_negative()})
+                     "method": method, "reason": reason, "cause": cause, "invoice": number,
+                     "balance": wallet.balance.as_string(), "debt": wallet.debt.as_string(),
+                     "orders_blocked": wallet.debt_amount > 0})
     return True
 
 
-def reverse_topup(topup: TopUp, *, amount: Decimal, reference: str, reason: str) -> bool:
+def reverse_topup(topup: TopUp, *, amount: Decimal, reference: str, reason: str,
+                  cause: str) -> bool:
     """Take ``amount`` of a paid top-up (or invoice payment) back, once per ``reference``.
 
     The reseller's part comes back first, then the surcharge: a full refund reverses both,
@@ -76,7 +85,7 @@ def reverse_topup(topup: TopUp, *, amount: Decimal, reference: str, reason: str)
     posted = reverse_payment(reseller_id=topup.reseller_id, original=f"topup:{topup.id}",
                              reference=reference, amount=from_reseller, surcharge=surcharge,
                              provider=topup.provider, method=topup.method, reason=reason,
-                             invoice_id=topup.invoice_id)
+                             cause=cause, invoice_id=topup.invoice_id)
     if posted:
         topup.reversed_amount += amount
         db.session.flush()

@@ -9,6 +9,7 @@ concurrent holds can never overspend. Every operation is idempotent by its refer
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -25,6 +26,7 @@ from wallet import fastpath, ledger
 from wallet.errors import (
     CaptureExceedsHold,
     CreditLimitExceeded,
+    DebtOutstanding,
     HoldNotActive,
     HoldNotFound,
     InsufficientFunds,
@@ -52,7 +54,7 @@ _H = Hold.__table__
 _P = Purchase.__table__
 # What every wallet-moving statement returns: enough for the low-balance check.
 _STATE = (_W.c.reseller_id, _W.c.payment_mode, _W.c.currency, _W.c.funds, _W.c.receivable,
-          _W.c.credit_limit, _W.c.low_balance_threshold, _W.c.low_balance_alerted)
+          _W.c.debt, _W.c.credit_limit, _W.c.low_balance_threshold, _W.c.low_balance_alerted)
 
 
 # -- wallets ------------------------------------------------------------------------------
@@ -103,14 +105,17 @@ def available(*, reseller_id: int) -> Money:
 
 def _available(row: Any) -> Money:
     if row.payment_mode == "prepaid":
-        return Money(row.funds, row.currency)
-    return Money(row.credit_limit - row.receivable, row.currency)
+        return Money(row.funds - row.debt, row.currency)
+    return Money(row.credit_limit - row.receivable - row.debt, row.currency)
 
 
 def _refuse(reseller_id: int, needed: Money) -> None:
     row = db.session.execute(sa.select(*_STATE).where(_W.c.reseller_id == reseller_id)).first()
     if row is None:
         raise WalletNotFound()
+    if row.debt > 0:
+        raise DebtOutstanding(available=_available(row), needed=needed,
+                              debt=Money(row.debt, row.currency).as_string())
     if row.payment_mode == "postpaid":
         raise CreditLimitExceeded(available=_available(row), needed=needed,
                                   credit_limit=Money(row.credit_limit, row.currency).as_string())
@@ -174,6 +179,10 @@ def hold_funds(*, reseller_id: int, net: Money, vat_rate: Decimal, reference: st
             _move_wallet(reseller_id, row.payment_mode == "prepaid", gross)
         return existing
     if row is None:
+        if settle_debt(reseller_id=reseller_id):  # funds back on the wallet pay the debt first
+            return hold_funds(reseller_id=reseller_id, net=net, vat_rate=vat_rate,
+                              reference=reference, description=description, item=item,
+                              expires_at=expires_at)
         _refuse(reseller_id, Money(gross, LEDGER_CURRENCY))
     source = "funds" if row.payment_mode == "prepaid" else "receivable"
     hold = Hold(reseller_id=reseller_id, reference=reference, state="active", source=source,
@@ -193,10 +202,10 @@ def hold_funds(*, reseller_id: int, net: Money, vat_rate: Decimal, reference: st
 
 def _reserve(reseller_id: int, gross: Decimal) -> Any:
     """Move ``gross`` into the held column if the funds (prepaid) or the credit limit
-    (postpaid) allow; the wallet's state, or None if they do not."""
+    (postpaid) allow and no debt is open; the wallet's state, or None if not."""
     prepaid = _W.c.payment_mode == "prepaid"
     return db.session.execute(
-        sa.update(_W).where(_W.c.reseller_id == reseller_id).where(sa.or_(
+        sa.update(_W).where(_W.c.reseller_id == reseller_id, _W.c.debt == 0).where(sa.or_(
             sa.and_(prepaid, _W.c.funds >= gross),
             sa.and_(~prepaid, _W.c.receivable + gross <= _W.c.credit_limit)))
         .values(funds=sa.case((prepaid, _W.c.funds - gross), else_=_W.c.funds),
@@ -213,6 +222,9 @@ def _hold_fast(reseller_id: int, reference: str, net: Decimal, vat: Decimal, rat
         reseller_id=reseller_id, reference=reference, net=net, vat=vat, rate=rate,
         description=description, item=item, expires_at=expires_at, now=clock.now())
     if outcome == "refused":
+        if settle_debt(reseller_id=reseller_id):  # funds back on the wallet pay the debt first
+            return _hold_fast(reseller_id, reference, net, vat, rate, description, item,
+                              expires_at)
         _refuse(reseller_id, Money(net + vat, LEDGER_CURRENCY))
     if outcome == "existing":
         existing = _find_hold(reference)
@@ -306,6 +318,8 @@ def _capture_fast(reference: str, net: Money | None) -> Purchase:
         raise CaptureExceedsHold(needed=net.as_string() if net else None,
                                  held=Money.of(Decimal(found.net).scaleb(-2)).as_string())
     if outcome == "captured_part":
+        state.debt = db.session.scalar(sa.select(_W.c.debt).where(
+            _W.c.reseller_id == state.reseller_id))
         note_balance(state)
     return found
 
@@ -494,7 +508,11 @@ def adjust_funds(*, reseller_id: int, amount: Money, reason: str, actor: str,
         return _transfer(transfer_ref)
     legs = [ledger.credit(ledger.FUNDS, amount.amount, reseller_id),
             ledger.debit(ledger.ADJUSTMENTS, amount.amount)]
-    state = charge(reseller_id, legs, amount.amount if amount.is_negative() else None)
+    if not amount.is_negative():
+        post_payment(reseller_id=reseller_id, legs=legs, reference=transfer_ref,
+                     kind="adjustment", description=reason, actor=actor)
+        return _transfer(transfer_ref)
+    state = charge(reseller_id, legs, amount.amount)
     if ledger.transfer_exists(transfer_ref):
         _undo(reseller_id, legs)
         return _transfer(transfer_ref)
@@ -534,17 +552,64 @@ def post_payment(*, reseller_id: int, legs: list[ledger.Leg], reference: str, ki
                  description: str, actor: str | None = None, reverses: str | None = None) -> bool:
     """Post a payment, or one taken back (``reverses``), once; False if already done.
 
-    The wallet row is moved first (which locks it), then the reference is checked, so two
-    deliveries of the same payment cannot both post. No balance check: money that arrived
-    or left is booked as it is (a reversal may take prepaid funds below zero).
+    The wallet row is locked first, then the reference is checked, so two deliveries of
+    the same payment cannot both post. The reseller's part goes through ``route_debt``:
+    money in pays an open debt first; money taken back takes the funds as far as they go
+    and books the rest as debt (never negative funds).
     """
-    state = apply_legs(reseller_id, legs)
-    if state is None:
-        raise WalletNotFound()
+    wallet = _lock_wallet(reseller_id)
     if ledger.transfer_exists(reference):
-        _undo(reseller_id, legs)
         return False
+    legs = route_debt(reseller_id, legs, funds=wallet.funds, debt=wallet.debt)
+    state = apply_legs(reseller_id, legs)
     ledger.post(reference=reference, kind=kind, reseller_id=reseller_id, reverses=reverses,
                 description=description, actor=actor, legs=legs)
     note_balance(state)
     return True
+
+
+def _lock_wallet(reseller_id: int) -> Any:
+    row = db.session.execute(sa.select(_W.c.funds, _W.c.debt)
+                             .where(_W.c.reseller_id == reseller_id).with_for_update()).first()
+    if row is None:
+        raise WalletNotFound()
+    return row
+
+
+def route_debt(reseller_id: int, legs: list[ledger.Leg], *, funds: Decimal,
+               debt: Decimal) -> list[ledger.Leg]:
+    """Rewrite the reseller's funds and debt legs (netted) against the locked balances.
+
+    Money to the reseller pays ``debt`` first, the rest reaches the funds; money taken
+    from the reseller comes out of the funds as far as they go, the rest becomes debt.
+    """
+    own = [leg.account in (ledger.FUNDS, ledger.DEBT) and leg.reseller_id == reseller_id
+           for leg in legs]
+    if not any(own):
+        return legs
+    others = [leg for leg, mine in zip(legs, own, strict=True) if not mine]
+    taken = sum((leg.amount for leg, mine in zip(legs, own, strict=True) if mine), Decimal(0))
+    if taken > 0:
+        from_funds = min(taken, max(funds, Decimal(0)))
+        routed = [ledger.debit(ledger.FUNDS, from_funds, reseller_id),
+                  ledger.debit(ledger.DEBT, taken - from_funds, reseller_id)]
+    else:
+        to_debt = min(-taken, debt)
+        routed = [ledger.credit(ledger.DEBT, to_debt, reseller_id),
+                  ledger.credit(ledger.FUNDS, -taken - to_debt, reseller_id)]
+    return others + [leg for leg in routed if leg.amount]
+
+
+def settle_debt(*, reseller_id: int) -> Decimal:
+    """Pay an open debt from funds on the wallet (a hold released, a credit note); returns
+    the amount moved (0 when there is no debt or no funds)."""
+    wallet = _lock_wallet(reseller_id)
+    amount = min(max(wallet.funds, Decimal(0)), wallet.debt)
+    if amount <= 0:
+        return Decimal(0)
+    legs = [ledger.debit(ledger.FUNDS, amount, reseller_id),
+            ledger.credit(ledger.DEBT, amount, reseller_id)]
+    ledger.post(reference=f"debt:{reseller_id}:{uuid.uuid4().hex}", kind="debt",
+                reseller_id=reseller_id, description="Debt paid from funds", legs=legs)
+    apply_legs(reseller_id, legs)
+    return amount

@@ -186,7 +186,7 @@ def _reverse_credit(original: BankEntry, entry: BankEntry) -> None:
     reversals.reverse_payment(
         reseller_id=original.reseller_id, original=f"bank:{original.id}",
         reference=f"bank-return:{entry.id}", amount=original.amount, provider="bank",
-        method="bank_transfer", invoice_id=invoice_id, actor="statement",
+        method="bank_transfer", cause="returned", invoice_id=invoice_id, actor="statement",
         reason=f"bank transfer returned ({original.reference or original.entry_key[:40]})")
     original.state = "reversed"
     db.session.flush()

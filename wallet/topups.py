@@ -196,9 +196,9 @@ def _receive_reversal(topup: TopUp, notice: Notice) -> None:
     take = min(take, topup.total - topup.reversed_amount)
     if take <= 0:
         return
-    reversals.reverse_topup(topup, amount=take, reason=_reason(notice),
-                            reference=f"reversal:{notice.provider}:{notice.reversal_id}")
     kind = "chargeback" if (notice.reversal_id or "").startswith("dispute:") else "refund"
+    reversals.reverse_topup(topup, amount=take, reason=_reason(notice), cause=kind,
+                            reference=f"reversal:{notice.provider}:{notice.reversal_id}")
     _issue(notice, topup, kind, f"{take} taken back: {_reason(notice)}")
 
 

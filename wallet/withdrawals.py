@@ -41,6 +41,7 @@ def request_withdrawal(*, reseller_id: int, amount: Money, idempotency_key: str,
                             requested_by=requested_by, created_at=clock.now())
     db.session.add(withdrawal)
     db.session.flush()
+    services.settle_debt(reseller_id=reseller_id)  # what is owed is not paid back
     legs = [ledger.debit(ledger.FUNDS, amount.amount, reseller_id),
             ledger.credit(ledger.HOLDS, amount.amount, reseller_id)]
     state = services.charge(reseller_id, legs, -amount.amount)

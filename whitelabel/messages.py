@@ -36,6 +36,9 @@ class Kind:
     token: str | None = None  # LinkToken purpose the action link carries
     path: str | None = None  # reseller messages: the client-area page the action opens
     extra: dict[str, Any] = field(default_factory=dict)
+    # Context values that pick a sentence: key → {value: text}; the chosen text, formatted
+    # with the other values, is what ``%(key)s`` shows (e.g. why a payment was taken back).
+    choices: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 REGISTRANT_KINDS: dict[str, Kind] = {
@@ -116,6 +119,30 @@ RESELLER_KINDS: dict[str, Kind] = {
         (_l("Your order %(order)s for %(domain)s failed: %(reason)s"),
          _l("Nothing was charged for it; any funds held for it are released.")),
         required=("domain", "order", "reason"), action=_l("Open the client area"), path="/"),
+    "payment_reversed": Kind(
+        _l("A payment of %(amount)s was taken back"),
+        (_l("A payment of %(amount)s to your account has been taken back: %(cause)s."),
+         "%(standing)s",
+         _l("If you think this is a mistake, contact the payment provider or your bank "
+            "first, then us.")),
+        required=("amount", "cause", "standing"), action=_l("Open the client area"),
+        path="/wallet",
+        choices={
+            "cause": {
+                "refund": _l("it was refunded at the payment provider"),
+                "chargeback": _l("the card payment was disputed (a chargeback)"),
+                "returned": _l("the bank returned the transfer"),
+                "": _l("the payment provider reversed it"),
+            },
+            "standing": {
+                "invoice": _l("It had paid invoice %(invoice)s, which is open again."),
+                "debt": _l("The money had already been used, so %(debt)s is now owed. New "
+                           "orders wait until a top-up or bank transfer has paid it; money "
+                           "that arrives pays it first."),
+                "balance": _l("It has been taken from your balance, which is now "
+                              "%(balance)s."),
+            },
+        }),
     "sender_domain_paused": Kind(
         _l("Your sender domain %(domain)s is paused"),
         (_l("The DNS records of %(domain)s no longer check out (%(failing)s). Until they are "
@@ -133,7 +160,7 @@ def register_reseller_kinds(kinds: dict[str, Kind]) -> None:
 
 
 DATE_KEYS = {"expires_at": "expires", "deadline_at": "deadline", "date": "date"}
-MONEY_KEYS = ("amount", "balance", "threshold")
+MONEY_KEYS = ("amount", "balance", "threshold", "debt")
 
 
 class MessageContextError(ValueError):
@@ -162,6 +189,9 @@ def _display(kind: str, spec: Kind, context: dict[str, Any], language: str,
         values["domains"] = ", ".join(context["domains"])
     if isinstance(context.get("failing"), list):
         values["failing"] = ", ".join(context["failing"])
+    for key, texts in spec.choices.items():
+        chosen = texts.get(str(context.get(key) or ""), texts.get(""))
+        values[key] = str(chosen) % values if chosen is not None else str(context.get(key))
     return values
 
 

@@ -160,7 +160,7 @@ def test_stripe_refunds_take_back_once_what_was_refunded(factory, client, live_a
     assert ledger.verify() == []
 
 
-def test_a_chargeback_overdraws_a_spent_wallet_and_a_won_dispute_gives_it_back(
+def test_a_chargeback_on_a_spent_wallet_becomes_debt_and_a_won_dispute_pays_it_back(
         factory, client, live_app):
     reseller, api, body, topup = _topup(factory, "card")
     _post_stripe(client, _event("checkout.session.completed", _session(topup.token, 10150),
@@ -176,14 +176,17 @@ def test_a_chargeback_overdraws_a_spent_wallet_and_a_won_dispute_gives_it_back(
                                        "evt_d1")).status_code == 200
     db.session.expire_all()
     wallet = services.get_wallet(reseller_id=reseller.id)
-    assert wallet.funds == Money.of("-80.00")  # 20.00 left, 100.00 taken: blocked
+    # 20.00 left, 100.00 taken: the funds give 20.00, the other 80.00 is owed
+    assert (wallet.funds, wallet.debt) == (Money.of("0.00"), Money.of("80.00"))
+    assert api.get("/api/v1/wallet").get_json()["debt"] == "80.00"
     [event] = db.session.scalars(sa.select(Event).where(
         Event.type == "wallet.payment_reversed", Event.reseller_id == reseller.id)).all()
-    assert event.data["negative"] is True
+    assert (event.data["debt"], event.data["orders_blocked"]) == ("80.00", True)
     assert _post_stripe(client, _event("charge.dispute.closed", {**dispute, "status": "won"},
                                        "evt_d2")).status_code == 200
     db.session.expire_all()
-    assert services.get_wallet(reseller_id=reseller.id).funds == Money.of("20.00")
+    wallet = services.get_wallet(reseller_id=reseller.id)
+    assert (wallet.funds, wallet.debt) == (Money.of("20.00"), Money.of("0.00"))
     assert [i.kind for i in _issues()] == ["chargeback", "reinstated"]
     assert ledger.verify() == []
 
@@ -192,7 +195,8 @@ def test_setup_intent_with_a_payment_method_id_saves_the_card(factory, client, s
     reseller = factory.reseller()
     api = factory.api(reseller)
     started = api.post("/api/v1/wallet/card")
-    token = started.get_json()["setup_url"].rsplit("/", 1)[-1]
+    assert started.status_code == 201, started.get_json()
+    token = stripe_api.seen("POST", "/v1/checkout/sessions")[-1].form["metadata[card_setup]"]
     stripe_api.payment_methods["pm_1Q0PsIJvEtkwdCNYMSaVuRz6"] = {
         "id": "pm_1Q0PsIJvEtkwdCNYMSaVuRz6", "object": "payment_method", "type": "card",
         "card": {"brand": "visa", "last4": "4242", "exp_month": 8, "exp_year": 2030}}

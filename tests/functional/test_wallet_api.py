@@ -26,7 +26,7 @@ def test_wallet_shows_balances_as_decimal_strings(factory, reseller):
                             vat_rate=Decimal("0.255"), reference="o1", description="x")
     body = factory.api(reseller).get("/api/v1/wallet").get_json()
     assert body == {"currency": "EUR", "payment_mode": "prepaid", "balance": "100.00",
-                    "held": "12.55", "available": "87.45", "credit_limit": "0.00",
+                    "held": "12.55", "available": "87.45", "debt": "0.00", "credit_limit": "0.00",
                     "low_balance_threshold": None,
                     "reference_number": services.get_wallet(reseller_id=reseller.id)
                     .reference_number}

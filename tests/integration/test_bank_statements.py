@@ -15,9 +15,9 @@ from reseller.core.events import Event
 from reseller.core.extensions import db
 from tests.support.camt import OTHER_ACCOUNT, Ntry, Tx, build
 from tests.support.invoicing import at, buy
-from tests.support.wallet import fund, make_postpaid
+from tests.support.wallet import make_postpaid
 from wallet import ledger, services, statements
-from wallet.errors import BankEntryNotACredit, InsufficientFunds
+from wallet.errors import BankEntryNotACredit, DebtOutstanding
 from wallet.invoices import invoicing
 from wallet.invoices.models import Invoice
 from wallet.models import BankEntry, LedgerTransfer
@@ -156,7 +156,10 @@ def test_a_returned_payment_takes_the_credit_back_and_tells_the_reseller(two, me
     assert ledger.verify() == []
 
 
-def test_a_return_that_overdraws_a_prepaid_wallet_blocks_orders_until_settled(two):
+def test_a_return_of_spent_money_becomes_debt_that_blocks_orders_until_a_payment_settles_it(
+        two):
+    """The overdraw rule: funds never go below zero; the shortfall is owed (debt), orders
+    are refused with their own code while it is, and the next payment pays it first."""
     first, second, rf1, ref2 = two
     _import(build(Ntry("C2", "50.00", [Tx(rf1)])))
     with unit_of_work():  # 40.00 of it spent
@@ -165,14 +168,19 @@ def test_a_return_that_overdraws_a_prepaid_wallet_blocks_orders_until_settled(tw
 
     _import(build(Ntry("R2", "50.00", [Tx(rf1)], credit=False, reversal=True)))
 
-    assert _funds(first.id) == Money.of("-40.00")
+    wallet = services.get_wallet(reseller_id=first.id)
+    assert (wallet.funds, wallet.debt) == (Money.of("0.00"), Money.of("40.00"))
+    assert wallet.available == Money.of("-40.00")
     [event] = db.session.scalars(sa.select(Event).where(
         Event.type == "wallet.payment_reversed")).all()
-    assert event.data["negative"] is True
-    with pytest.raises(InsufficientFunds), unit_of_work():
+    assert (event.data["debt"], event.data["orders_blocked"]) == ("40.00", True)
+    with pytest.raises(DebtOutstanding) as refused, unit_of_work():
         services.hold_funds(reseller_id=first.id, net=Money.of("1.00"),
                             vat_rate=Decimal("0.255"), reference="o1", description="order")
-    fund(first.id, "45.00")  # settled: orders go through again
+    assert refused.value.status == 402 and refused.value.code == "wallet_debt_outstanding"
+    _import(build(Ntry("C3", "45.00", [Tx(rf1)])))  # a bank payment pays the debt first
+    wallet = services.get_wallet(reseller_id=first.id)
+    assert (wallet.funds, wallet.debt) == (Money.of("5.00"), Money.of("0.00"))
     with unit_of_work():
         services.hold_funds(reseller_id=first.id, net=Money.of("1.00"),
                             vat_rate=Decimal("0.255"), reference="o2", description="order")

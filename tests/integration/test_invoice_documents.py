@@ -9,6 +9,7 @@ from peppol import check_rules, validate_xsd
 
 from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
+from tests.support import peppol_rules
 from tests.support.invoicing import at, buy, first_page_png, is_blank, pdf_text
 from tests.support.wallet import fund, make_postpaid
 from wallet.invoices import einvoice, invoicing, pdf, references, services
@@ -46,6 +47,7 @@ def _valid_ubl(invoice: Invoice) -> bytes:
     valid, errors = validate_xsd(xml)
     assert valid, errors
     assert [str(finding) for finding in check_rules(xml)] == []
+    assert peppol_rules.fatal(xml) == []  # the official BIS 3.0 + EN 16931 rules, on Saxon
     return xml
 
 

@@ -94,6 +94,9 @@ def test_late_payment_interest_goes_on_the_next_invoice(open_invoice, jobs):
     assert [(str(line.net), line.vat_category) for line in interest] == [("1.05", "E")]
     assert open_invoice.interest_charged_on_id == december.id
     assert december.total == Decimal("12.55") + Decimal("1.05")
+    from tests.support import peppol_rules
+    from wallet.invoices import einvoice
+    assert peppol_rules.fatal(einvoice.to_ubl(december)) == []  # the official rules
 
 
 def test_orders_are_blocked_only_past_30_days_overdue(open_invoice, app):

@@ -173,3 +173,43 @@ def test_a_refund_and_a_credit_note_for_one_purchase_pay_back_once(app, committe
     db.session.expire_all()
     assert services.get_wallet(reseller_id=reseller_id).funds_amount == before + Decimal("12.55")
     assert ledger.verify() == []
+
+
+def test_holds_racing_a_chargeback_never_overdraw_and_the_rest_is_owed(app, committed_db):
+    """A card top-up of 100.00 is charged back (delivered twice) while 30 orders race for
+    it. Whatever the order: funds never go below zero (the database would refuse), the
+    chargeback is booked once, what the funds no longer cover is debt, and every order
+    after it is refused."""
+    from wallet import reversals, topups
+    from wallet.errors import DebtOutstanding
+
+    reseller_id = _funded_reseller("0.01", key="race-chargeback")
+    with app.app_context(), unit_of_work():
+        topup = topups.create_topup(reseller_id=reseller_id, amount=Money.of("100.00"),
+                                    method="card", idempotency_key="race-chargeback",
+                                    surcharges={"card": Decimal("1.50")}, provider="sandbox")
+        topups.settle_topup(topups.topup_by_token(topup.token, lock=True))
+        token = topup.token
+
+    def work(i: int):
+        if i < 2:
+            return reversals.reverse_topup(topups.topup_by_token(token, lock=True),
+                                           amount=Decimal("101.50"), reason="chargeback", cause="chargeback",
+                                           reference="reversal:race:chargeback")
+        return services.hold_funds(reseller_id=reseller_id, net=Money.of("10.00"),
+                                   vat_rate=Decimal("0.255"), reference=f"race-cb-{i}",
+                                   description="race")
+
+    outcomes = _race(app, work)
+    assert sorted(outcomes[:2]) == [False, True], outcomes
+    holds = outcomes[2:]
+    refused = [o for o in holds if isinstance(o, (InsufficientFunds, DebtOutstanding))]
+    held = [o for o in holds if not isinstance(o, Exception)]
+    assert len(held) + len(refused) == len(holds) and len(held) <= 7, outcomes
+    with app.app_context():
+        wallet = services.get_wallet(reseller_id=reseller_id)
+        assert wallet.funds_amount >= 0 and wallet.debt_amount >= 0
+        # 100.01 in, 100.00 taken back: whatever the holds took from it is now owed
+        assert wallet.debt == wallet.funds + wallet.held - Money.of("0.01")
+        assert wallet.debt_amount == 0 or wallet.funds_amount == 0
+        assert ledger.verify() == []

@@ -277,3 +277,65 @@ def test_trial_balance_sums_to_zero(reseller):
         services.capture_hold(reference="order-1")
     rows = ledger.trial_balance()
     assert sum(d for _, d, _ in rows) == sum(c for _, _, c in rows)
+
+
+@pytest.mark.smoke
+def test_database_refuses_negative_prepaid_funds_and_negative_debt(reseller):
+    """The backstop under every charge path: no statement can overdraw a prepaid wallet."""
+    fund(reseller.id, "10.00")
+    wallets = services.Wallet.__table__
+    for values in ({"funds": Decimal("-0.01")}, {"debt": Decimal("-0.01")}):
+        with pytest.raises(sa.exc.IntegrityError), unit_of_work():
+            db.session.execute(sa.update(wallets).where(wallets.c.reseller_id == reseller.id)
+                               .values(values))
+
+
+def _reverse(reseller_id, amount, reference="reversal:bank:test"):
+    from wallet import reversals
+    with unit_of_work():
+        return reversals.reverse_payment(reseller_id=reseller_id, original="bank:1",
+                                         reference=reference, amount=Decimal(amount),
+                                         provider="bank", method="bank_transfer", cause="returned",
+                                         reason="returned payment")
+
+
+@pytest.mark.smoke
+def test_funds_released_after_a_reversal_pay_the_debt_before_the_next_order(reseller):
+    from wallet.errors import DebtOutstanding
+    fund(reseller.id, "100.00")
+    hold(reseller.id, net="80.00", reference="big", rate=Decimal("0"))
+    assert _reverse(reseller.id, "50.00") and not _reverse(reseller.id, "50.00")
+    wallet = services.get_wallet(reseller_id=reseller.id)
+    assert (wallet.funds, wallet.debt, wallet.available) == (eur("0.00"), eur("30.00"),
+                                                             eur("-30.00"))
+    with pytest.raises(DebtOutstanding) as refused:
+        hold(reseller.id, reference="blocked")
+    assert refused.value.extra["debt"] == "30.00"
+    with unit_of_work():
+        services.release_hold(reference="big")
+    hold(reseller.id, reference="after")  # 80.00 back: 30.00 pays the debt, 12.55 the order
+    wallet = services.get_wallet(reseller_id=reseller.id)
+    assert (wallet.funds, wallet.debt) == (eur("37.45"), eur("0.00"))
+    kinds = db.session.scalars(sa.select(ledger.LedgerTransfer.kind).where(
+        ledger.LedgerTransfer.reseller_id == reseller.id)
+        .order_by(ledger.LedgerTransfer.id)).all()
+    assert kinds[-2:] == ["debt", "hold"]
+    assert ledger.verify() == []
+
+
+def test_a_withdrawal_pays_out_only_what_is_left_after_the_debt(reseller):
+    from wallet import withdrawals
+    fund(reseller.id, "100.00")
+    hold(reseller.id, net="80.00", reference="big", rate=Decimal("0"))
+    _reverse(reseller.id, "50.00")
+    with unit_of_work():
+        services.release_hold(reference="big")
+    with pytest.raises(InsufficientFunds), unit_of_work():
+        withdrawals.request_withdrawal(reseller_id=reseller.id, amount=eur("80.00"),
+                                       idempotency_key="w1")
+    with unit_of_work():
+        withdrawals.request_withdrawal(reseller_id=reseller.id, amount=eur("50.00"),
+                                       idempotency_key="w2")
+    wallet = services.get_wallet(reseller_id=reseller.id)
+    assert (wallet.funds, wallet.debt, wallet.held) == (eur("0.00"), eur("0.00"), eur("50.00"))
+    assert ledger.verify() == []

@@ -1,7 +1,8 @@
 """Hypothesis drives random holds, captures, releases, expiries, top-ups, withdrawals,
-adjustments and refunds against a model of the wallet. After every step: every transfer
-balances, balances equal the sums of entries, prepaid available is never negative and
-postpaid exposure never exceeds the limit. Runs on PostgreSQL and (smoke) on SQLite."""
+adjustments, refunds and reversals of top-ups (chargebacks, returned payments) against a
+model of the wallet. After every step: every transfer balances, balances equal the sums of
+entries, prepaid funds and debt are never negative, and postpaid exposure never exceeds
+the limit. Runs on PostgreSQL and (smoke) on SQLite."""
 
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ from hypothesis.stateful import (
 
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
-from wallet import credit, ledger, services, topups, withdrawals
-from wallet.errors import CreditLimitExceeded, InsufficientFunds, PaymentRequired
+from wallet import credit, ledger, reversals, services, topups, withdrawals
+from wallet.errors import CreditLimitExceeded, DebtOutstanding, InsufficientFunds, PaymentRequired
 from wallet.money import Money, round_money
 
 CENTS = st.integers(min_value=1, max_value=40_000).map(lambda c: Decimal(c).scaleb(-2))
@@ -38,7 +39,8 @@ def machine_for(factory):
 
         def __init__(self) -> None:
             super().__init__()
-            self.funds = self.held = self.receivable = Decimal("0")
+            self.funds = self.held = self.receivable = self.debt = Decimal("0")
+            self.paid: dict[str, Decimal] = {}  # top-up token → the reseller's part
             self.limit = Decimal("0")
             self.holds: dict[str, tuple[Decimal, Decimal, Decimal]] = {}  # ref → net, rate, gross
             self.purchases: dict[str, Decimal] = {}  # ref → gross
@@ -58,6 +60,17 @@ def machine_for(factory):
         def _available(self) -> Decimal:
             return self.funds if self.mode == "prepaid" else self.limit - self.receivable
 
+        def _receive(self, amount: Decimal) -> None:
+            """Money in pays the debt first."""
+            to_debt = min(amount, self.debt)
+            self.debt -= to_debt
+            self.funds += amount - to_debt
+
+        def _settled(self) -> tuple[Decimal, Decimal]:
+            """(funds, debt) once funds on the wallet have paid the debt."""
+            paid = min(max(self.funds, Decimal(0)), self.debt)
+            return self.funds - paid, self.debt - paid
+
         @rule(amount=CENTS, method=st.sampled_from(["card", "paypal", "bank_transfer"]))
         def top_up(self, amount: Decimal, method: str) -> None:
             with unit_of_work():
@@ -67,22 +80,42 @@ def machine_for(factory):
                     provider="sandbox" if method != "bank_transfer" else "bank")
                 topups.settle_topup(topups.topup_by_token(topup.token, lock=True))
                 assert not topups.settle_topup(topups.topup_by_token(topup.token, lock=True))
-            self.funds += amount
+            self._receive(amount)
+            self.paid[topup.token] = amount
+
+        @precondition(lambda self: self.paid)
+        @rule(data=st.data())
+        def reverse(self, data) -> None:
+            """A chargeback or returned payment: the funds as far as they go, then debt."""
+            token = data.draw(st.sampled_from(sorted(self.paid)))
+            amount = self.paid.pop(token)
+            with unit_of_work():
+                topup = topups.topup_by_token(token, lock=True)
+                assert reversals.reverse_topup(topup, amount=topup.total,
+                                               reference=f"reversal:t:{token}", reason="r", cause="chargeback")
+                assert not reversals.reverse_topup(topup, amount=topup.total,
+                                                   reference=f"reversal:t:{token}", reason="r", cause="chargeback")
+            from_funds = min(amount, max(self.funds, Decimal(0)))
+            self.funds -= from_funds
+            self.debt += amount - from_funds
 
         @rule(net=CENTS, rate=RATES)
         def hold(self, net: Decimal, rate: Decimal) -> None:
             gross = net + round_money(net * rate)
             ref = f"h{next(_ids)}"
-            fits = gross <= self._available()
+            funds, debt = self._settled()
+            available = funds if self.mode == "prepaid" else self.limit - self.receivable
+            fits = debt == 0 and gross <= available
             try:
                 with unit_of_work():
                     services.hold_funds(reseller_id=self.rid, net=Money.of(net), vat_rate=rate,
                                         reference=ref, description="d",
                                         expires_at=clock.now() + timedelta(hours=1))
-            except (InsufficientFunds, CreditLimitExceeded):
-                assert not fits
+            except (InsufficientFunds, CreditLimitExceeded, DebtOutstanding) as refused:
+                assert not fits and isinstance(refused, DebtOutstanding) == (debt > 0)
                 return
             assert fits
+            self.funds, self.debt = funds, debt
             self.holds[ref] = (net, rate, gross)
             self.held += gross
             if self.mode == "prepaid":
@@ -152,14 +185,16 @@ def machine_for(factory):
         @precondition(lambda self: self.mode == "prepaid")
         @rule(amount=CENTS)
         def withdraw(self, amount: Decimal) -> None:
+            funds, debt = self._settled()
             try:
                 with unit_of_work():
                     withdrawal = withdrawals.request_withdrawal(
                         reseller_id=self.rid, amount=Money.of(amount),
                         idempotency_key=f"w{next(_ids)}")
-            except InsufficientFunds:
-                assert amount > self.funds
+            except (InsufficientFunds, DebtOutstanding):
+                assert amount > funds
                 return
+            self.funds, self.debt = funds, debt
             self.pending[withdrawal.id] = amount
             self.funds -= amount
             self.held += amount
@@ -188,7 +223,10 @@ def machine_for(factory):
             except PaymentRequired:
                 assert self.mode == "prepaid" and self.funds + signed < 0
                 return
-            self.funds += signed
+            if debit:
+                self.funds += signed
+            else:
+                self._receive(amount)
 
         @invariant()
         def books_balance(self) -> None:
@@ -196,10 +234,11 @@ def machine_for(factory):
                 return
             assert ledger.verify() == []
             wallet = services.get_wallet(reseller_id=self.rid)
-            assert (wallet.funds_amount, wallet.held_amount, wallet.receivable_amount) == \
-                (self.funds, self.held, self.receivable)
+            assert (wallet.funds_amount, wallet.held_amount, wallet.receivable_amount,
+                    wallet.debt_amount) == (self.funds, self.held, self.receivable, self.debt)
+            assert wallet.debt_amount >= 0
             if self.mode == "prepaid":
-                assert wallet.available.amount >= 0
+                assert wallet.funds_amount >= 0
             else:
                 assert wallet.receivable_amount <= wallet.credit_limit_amount
 

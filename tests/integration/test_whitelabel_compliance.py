@@ -342,3 +342,32 @@ def test_concurrent_registrations_of_one_registrant_keep_every_domain(app, commi
     db.session.remove()
     row = compliance.find_verification(rid, "maija@example.test")
     assert sorted(row.domains) == ["eka.fi", "kolmas.fi", "toka.fi"]
+
+
+@pytest.mark.parametrize(("language", "funds", "expected"), [
+    ("sv", "20.00", ("100,00", "80,00", "banken returnerade")),  # spent: a debt of 80.00
+    ("fi", "150.00", ("100,00", "50,00", "pankki palautti")),    # covered: balance 50.00
+])
+def test_a_payment_taken_back_is_mailed_to_the_billing_contact_in_its_language(
+        factory, wl_settings, language, funds, expected):
+    """Issue 26: the reseller is told of a reversal (a returned bank payment here; card
+    refunds and chargebacks record the same event) by the wallet's event alone."""
+    from decimal import Decimal
+
+    from tests.support.wallet import fund
+    from wallet import reversals
+
+    reseller = factory.reseller(language=language, contact_email="info@webbi.example",
+                                billing_email="laskut@webbi.example")
+    fund(reseller.id, funds)
+    with unit_of_work():
+        reversals.reverse_payment(reseller_id=reseller.id, original="bank:1",
+                                  reference="bank-return:1", amount=Decimal("100.00"),
+                                  provider="bank", method="bank_transfer", cause="returned",
+                                  reason="bank transfer returned (RF18)")
+    _run_deferred()
+    [message] = OutboxMessage.query.filter_by(template="reseller/payment_reversed").all()
+    amount, left, cause = expected
+    assert (message.recipient, message.language) == ("laskut@webbi.example", language)
+    assert amount in message.subject and cause in message.text and left in message.text
+    assert "/wallet" in message.text

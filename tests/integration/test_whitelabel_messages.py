@@ -24,7 +24,7 @@ CONTEXT = {
     "deadline_at": datetime(2027, 1, 15, tzinfo=UTC), "date": "2027-02-01T10:00:00+00:00",
     "auth_code": "Xy7-Qp2!zz", "order": "ORD-42", "reason": "registry said no",
     "balance": "12.50", "threshold": "50.00", "amount": "200.00", "failing": ["link", "dkim"],
-    "transfer_id": 7,
+    "transfer_id": 7, "cause": "chargeback", "standing": "debt", "debt": "80.00",
     # Support notices (reseller/support/mail.py); "body" is the reseller's own words.
     "ticket_id": 12, "subject": "DNSSEC", "author": "Staff", "body": "Done: DS published.",
     "status_label": "solved", "reopen_days": 7, "hours": "1.50", "plan_name": "Pro",

@@ -44,6 +44,7 @@ class ProviderApis:
     url: str = ""
     requests: list[Seen] = field(default_factory=list)
     payment_methods: dict[str, dict] = field(default_factory=dict)
+    customers: dict[str, dict] = field(default_factory=dict)
 
     def seen(self, method: str, prefix: str) -> list[Seen]:
         return [r for r in self.requests if r.method == method and r.path.startswith(prefix)]
@@ -56,17 +57,42 @@ def paytrail_signature(headers: dict[str, str], body: str, secret: str) -> str:
                     hashlib.sha256).hexdigest()
 
 
+def _checkout_session_problem(form: dict[str, str]) -> str | None:
+    """What Stripe's API reference (Create a Checkout Session) refuses, for the modes used."""
+    mode = form.get("mode")
+    if mode not in ("payment", "setup"):
+        return "mode must be payment, setup or subscription"
+    if not form.get("success_url"):
+        return "success_url is required"
+    if "customer" in form and ("customer_email" in form or "customer_creation" in form):
+        return "customer cannot be used with customer_email or customer_creation"
+    if mode == "setup":
+        if any(key.startswith("line_items") for key in form):
+            return "line_items cannot be used in setup mode"
+        if not form.get("currency") and "allowed_payment_method_types[0]" not in form:
+            return "currency is required in setup mode when allowed_payment_method_types is not set"
+    elif not any(key.startswith("line_items") for key in form):
+        return "line_items is required in payment mode"
+    return None
+
+
 def _stripe(api: ProviderApis, seen: Seen) -> tuple[int, dict]:
     if seen.headers.get("authorization") != f"Bearer {STRIPE_KEY}":
         return 401, {"error": {"type": "invalid_request_error", "message": "Invalid API Key"}}
     if seen.method == "POST" and seen.path == "/v1/checkout/sessions":
         form = seen.form
+        if problem := _checkout_session_problem(form):
+            return 400, {"error": {"type": "invalid_request_error", "message": problem}}
         session = f"cs_test_{len(api.requests)}"
         return 200, {"id": session, "object": "checkout.session", "mode": form.get("mode"),
                      "url": f"https://checkout.stripe.com/c/pay/{session}",
-                     "payment_status": "unpaid", "status": "open"}
+                     "customer": form.get("customer"),
+                     "payment_status": "unpaid" if form.get("mode") == "payment"
+                     else "no_payment_required", "status": "open"}
     if seen.method == "POST" and seen.path == "/v1/customers":
-        return 200, {"id": f"cus_test_{len(api.requests)}", "object": "customer"}
+        customer = f"cus_test_{len(api.requests)}"
+        api.customers[customer] = seen.form
+        return 200, {"id": customer, "object": "customer", "email": seen.form.get("email")}
     if seen.method == "GET" and seen.path.startswith("/v1/payment_methods/"):
         found = api.payment_methods.get(seen.path.rsplit("/", 1)[-1])
         if found is None:

@@ -157,14 +157,18 @@ def to_ubl(invoice: Invoice) -> bytes:
     if not credit:
         _cbc(root, "DueDate", invoice.due_date.isoformat())
     _cbc(root, "CreditNoteTypeCode" if credit else "InvoiceTypeCode", "381" if credit else "380")
+    # One document-level note (PEPPOL-EN16931-R002 allows more only between German parties).
+    notes = []
     if invoice.vat_status == "reverse_charge":
-        _cbc(root, "Note", "Reverse charge: VAT to be accounted for by the recipient "
-                           "(Article 196, Council Directive 2006/112/EC).")
+        notes.append("Reverse charge: VAT to be accounted for by the recipient "
+                     "(Article 196, Council Directive 2006/112/EC).")
     elif invoice.vat_status == "outside_scope":
-        _cbc(root, "Note", "Outside the scope of Finnish VAT (Article 44, Directive 2006/112/EC).")
+        notes.append("Outside the scope of Finnish VAT (Article 44, Directive 2006/112/EC).")
     if invoice.payment_method == "prepaid_funds" and not credit:
-        _cbc(root, "Note", "Paid from prepaid funds." if invoice.status == "paid"
-             else f"{invoice.paid_amount} paid from prepaid funds.")
+        notes.append("Paid from prepaid funds." if invoice.status == "paid"
+                     else f"{invoice.paid_amount} paid from prepaid funds.")
+    if notes:
+        _cbc(root, "Note", " ".join(notes))
     _cbc(root, "DocumentCurrencyCode", currency)
     _cbc(root, "BuyerReference", invoice.buyer.get("business_id") or invoice.number)
     period = _cac(root, "InvoicePeriod")

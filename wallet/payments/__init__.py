@@ -94,6 +94,30 @@ class CheckoutRequest:
         return f"{self.base_url}/payments/{provider}/return/{self.token}?outcome={outcome}"
 
 
+@dataclass(frozen=True)
+class CardSetupRequest:
+    """What saving a card on file starts with (the provider's hosted setup page)."""
+
+    token: str  # the pending card's setup token: the provider echoes it back
+    base_url: str
+    email: str | None = None
+    name: str = ""
+    customer: str | None = None  # the provider's customer the reseller already has
+    language: str = "fi"
+
+    def return_url(self, outcome: str = "success") -> str:
+        return f"{self.base_url}/billing/card/return?outcome={outcome}"
+
+
+@dataclass(frozen=True)
+class CardSetup:
+    """Where the reseller enters the card, and the provider's customer it is saved for."""
+
+    url: str
+    customer: str | None = None
+    reference: str | None = None
+
+
 class PaymentProvider(Protocol):
     name: str
 

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from wallet.errors import InvalidPaymentNotice, InvalidSignature, PaymentProviderUnavailable
-from wallet.payments import Checkout, CheckoutRequest, Notice
+from wallet.payments import CardSetup, CardSetupRequest, Checkout, CheckoutRequest, Notice
 
 HEADER = "Stripe-Signature"
 # Stripe's zero-decimal currencies: their amounts are not in cents.
@@ -88,6 +88,8 @@ def parse_event(provider: str, body: bytes) -> Notice:
         if kind.startswith("setup_intent."):
             return _setup_notice(provider, event)
         metadata = obj.get("metadata") or {}
+        if kind.startswith("checkout.session.") and obj.get("mode") == "setup":
+            return _setup_session_notice(provider, event_id, kind, metadata, event)
         if kind in PAYMENT_EVENTS:
             return _payment_notice(provider, event_id, kind, obj, metadata, event)
         if kind == "charge.refunded":
@@ -138,8 +140,23 @@ def _dispute_notice(provider: str, event_id: str, kind: str, obj: dict, metadata
                   currency=currency, reversal_id=f"dispute:{obj['id']}")
 
 
+def _setup_session_notice(provider: str, event_id: str, kind: str, metadata: dict,
+                          event: dict) -> Notice:
+    """A Checkout Session in setup mode: the card itself arrives with the SetupIntent's
+    ``setup_intent.succeeded``; a session that expired unused ends the pending card."""
+    token = metadata.get("card_setup")
+    if kind == "checkout.session.expired" and token:
+        return Notice(provider, event_id, str(token), "cancelled", None, None, event,
+                      kind="card_setup")
+    return Notice(provider, event_id, None, "ignored", None, None, event)
+
+
 def _setup_notice(provider: str, event: dict[str, Any]) -> Notice:
-    """A card saved (``setup_intent.succeeded``) or not, for the card setup ``token``."""
+    """A card saved (``setup_intent.succeeded``) or given up (``setup_intent.canceled``)
+    for the card setup ``token``. A failed attempt (``setup_intent.setup_failed``, a card
+    declined) ends nothing: the reseller may try another card on the same page."""
+    if event.get("type") not in ("setup_intent.succeeded", "setup_intent.canceled"):
+        return Notice(provider, str(event.get("id")), None, "ignored", None, None, event)
     try:
         obj = event["data"]["object"]
         token = str(obj["metadata"]["card_setup"])
@@ -203,10 +220,32 @@ class CardProvider:
                    api_url=config.get("CARD_API_URL") or "https://api.stripe.com",
                    api_key=config.get("CARD_API_KEY") or "")
 
-    def setup_url(self, *, token: str, base_url: str) -> str:
-        """Where a card is saved: like ``checkout_url``, the place for the provider's
-        hosted setup session (not created here: no network to a real provider)."""
-        return f"{base_url}/payments/card/card-setup/{token}"
+    def start_setup(self, request: CardSetupRequest) -> CardSetup:
+        """A Stripe Checkout Session in setup mode for a card, saved to the reseller's
+        Stripe customer (created first when it has none) so it can be charged off-session;
+        the SetupIntent carries our token in ``metadata[card_setup]``."""
+        try:
+            customer = request.customer or self._create_customer(request)
+            form = {"mode": "setup", "currency": "eur", "payment_method_types[0]": "card",
+                    "customer": customer, "client_reference_id": request.token,
+                    "success_url": request.return_url(),
+                    "cancel_url": request.return_url("cancelled"),
+                    "metadata[card_setup]": request.token,
+                    "setup_intent_data[metadata][card_setup]": request.token,
+                    "locale": request.language}
+            session = api_post(self.api_url, self.api_key, "/v1/checkout/sessions", form,
+                               idempotency_key=f"card-setup-{request.token}")
+            return CardSetup(str(session["url"]), customer, str(session["id"]))
+        except (ProviderError, KeyError) as error:
+            raise PaymentProviderUnavailable() from error
+
+    def _create_customer(self, request: CardSetupRequest) -> str:
+        form = {"name": request.name[:250], "metadata[card_setup]": request.token,
+                "preferred_locales[0]": request.language}
+        if request.email:
+            form["email"] = request.email
+        return str(api_post(self.api_url, self.api_key, "/v1/customers", form,
+                            idempotency_key=f"customer-{request.token}")["id"])
 
     def charge(self, *, payment_method: str, total: Decimal, token: str, today: Any,
                now: int, customer: str | None = None) -> None:

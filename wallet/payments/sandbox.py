@@ -27,7 +27,7 @@ from stdnum import luhn
 
 from reseller.core.extensions import db
 from reseller.core.types import UTCDateTime
-from wallet.payments import Checkout, CheckoutRequest, Notice, card
+from wallet.payments import CardSetup, CardSetupRequest, Checkout, CheckoutRequest, Notice, card
 
 DECLINED_AT_SETUP = "4000000000000002"
 DECLINES_CHARGES = "4000000000000341"
@@ -102,8 +102,9 @@ class SandboxProvider:
 
     # -- cards on file ------------------------------------------------------------------
 
-    def setup_url(self, *, token: str, base_url: str) -> str:
-        return f"{base_url}/payments/sandbox/card-setup/{token}"
+    def start_setup(self, request: CardSetupRequest) -> CardSetup:
+        """The sandbox's own card page (it plays the provider's hosted setup page)."""
+        return CardSetup(f"{request.base_url}/payments/sandbox/card-setup/{request.token}")
 
     def save_card(self, *, number: str, expiry: str, cvc: str, today: date,
                   now: datetime) -> SandboxCard:
@@ -139,7 +140,7 @@ class SandboxProvider:
             obj["payment_method"] = {"id": saved.payment_method, "card": {
                 "brand": saved.brand, "last4": saved.last4, "exp_month": saved.exp_month,
                 "exp_year": saved.exp_year}}
-        kind = "setup_intent.succeeded" if saved is not None else "setup_intent.setup_failed"
+        kind = "setup_intent.succeeded" if saved is not None else "setup_intent.canceled"
         return self._signed({"id": f"evt_sandbox_{uuid.uuid4().hex}", "type": kind,
                              "data": {"object": obj}}, now)
 

@@ -27,6 +27,7 @@ from flask_babel import gettext as _
 
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
+from reseller.core.directory import reseller_profile
 from reseller.core.errors import DomainError
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue, periodic
@@ -35,7 +36,7 @@ from reseller.core.web.session import permission_required
 from wallet import cards, topups
 from wallet.invoices.periods import local_date
 from wallet.models import Card, TopUp
-from wallet.payments import adapter, offered_methods, provider_for
+from wallet.payments import CardSetupRequest, adapter, offered_methods, provider_for
 from wallet.payments.sandbox import CardRefused, SandboxProvider
 from wallet.topups import surcharge_for
 from wallet.web.payments import DELETE_CARD_JOB, receive
@@ -45,11 +46,23 @@ sandbox_pages = Blueprint("sandbox_cards", __name__, url_prefix="/payments/sandb
 
 
 def begin_setup(reseller_id: int) -> str:
-    """A pending card and the provider's page where it is entered (the caller commits)."""
-    provider = provider_for("card", current_app.config)
+    """A pending card and the provider's page where it is entered (the caller commits).
+
+    Live, that page is a Stripe Checkout Session in setup mode; an unreachable provider is
+    a 503 and the pending card is not kept.
+    """
+    config = current_app.config
+    provider = provider_for("card", config)
     card = cards.start_setup(reseller_id=reseller_id, provider=provider)
-    return adapter(provider, current_app.config).setup_url(
-        token=card.setup_token, base_url=current_app.config["BASE_URL"])
+    profile = reseller_profile(reseller_id)
+    setup = adapter(provider, config).start_setup(CardSetupRequest(
+        token=card.setup_token, base_url=config["BASE_URL"],
+        email=profile.invoice_email if profile else None,
+        name=profile.company_name if profile else "",
+        customer=cards.provider_customer(reseller_id, provider),
+        language=profile.language if profile else "fi"))
+    cards.note_customer(card, setup.customer)
+    return setup.url
 
 
 def retire(reseller_id: int) -> None:
@@ -78,9 +91,25 @@ def summary(reseller_id: int) -> dict | None:
 @permission_required(Permission.MANAGE_BILLING)
 def add():
     """Start saving a card (or replacing the one on file): off to the provider's page."""
-    with unit_of_work():
-        url = begin_setup(g.user.reseller_id)
+    try:
+        with unit_of_work():
+            url = begin_setup(g.user.reseller_id)
+    except DomainError as refused:  # the provider unreachable, cards not offered
+        flash(str(refused.detail or refused.title), "error")
+        return redirect(url_for("invoices_client.invoices"))
     return redirect(url)
+
+
+@bp.get("/return")
+@permission_required(Permission.MANAGE_BILLING)
+def setup_return():
+    """Back from the provider's setup page. Nothing is saved here: the provider's signed
+    callback saves the card (it may arrive a moment later)."""
+    if request.args.get("outcome") == "cancelled":
+        flash(_("No card was saved."))
+    else:
+        flash(_("Thank you: the card is saved as soon as the payment provider confirms it."))
+    return redirect(url_for("invoices_client.invoices"))
 
 
 @bp.post("/remove")

@@ -1,5 +1,6 @@
 """Operator console for money: wallets, per-reseller statements, manual adjustments,
-credit decisions, the trial balance, withdrawal approvals and unmatched bank credits."""
+credit decisions, the trial balance, withdrawal approvals, unmatched bank credits and the
+queue of provider payment issues."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from reseller.core.errors import DomainError
 from reseller.core.extensions import db
 from reseller.core.schemas import amount_from_text
 from reseller.core.web.session import operator_required
-from wallet import cards, ledger, reports, services, statements, withdrawals
+from wallet import cards, issues, ledger, reports, services, statements, withdrawals
 from wallet import credit as credit_decisions
 from wallet.invoices import reconcile
 from wallet.invoices import services as invoices
@@ -70,7 +71,7 @@ def index():
         return render_template(
             "billing/console_index.html", wallets=wallets, names=_names_of(wallets),
             pending=len(withdrawals.list_withdrawals(state="requested", limit=500)),
-            unmatched=len(statements.unmatched_entries()))
+            unmatched=len(statements.unmatched_entries()), open_issues=issues.count_open())
 
 
 @bp.get("/resellers/<int:reseller_id>")
@@ -224,3 +225,32 @@ def bank_decide(entry_id: int, decision: str):
         statements.allocate_entry(entry_id=entry_id, reseller_id=reseller_id, actor=_actor(),
                                   note=note)
     return _act(action, _("Bank entry handled."), "console_wallet.bank")
+
+
+@bp.get("/payment-issues")
+@operator_required
+def payment_issues():
+    """Provider payments refused, taken back or disputed: open first, or by state/kind."""
+    state = request.args.get("state", "open")
+    kind = request.args.get("kind") or None
+    with unit_of_work():
+        rows, after = issues.list_issues(
+            state=state if state in issues.STATES else None, kind=kind,
+            reseller_id=request.args.get("reseller", type=int),
+            before_id=request.args.get("before", type=int))
+        return render_template("billing/console_payment_issues.html", issues=rows,
+                               after=after, names=_names_of([r for r in rows if r.reseller_id]),
+                               state=state, kind=kind, kinds=issues.KINDS)
+
+
+@bp.post("/payment-issues/<int:issue_id>/<any(note, resolve, reopen):action>")
+@operator_required
+def payment_issue_action(issue_id: int, action: str):
+    note = request.form.get("note", "")
+    verb = {"note": issues.annotate_issue, "resolve": issues.resolve_issue,
+            "reopen": issues.reopen_issue}[action]
+    done = {"note": _("Note added."), "resolve": _("Issue resolved."),
+            "reopen": _("Issue opened again.")}[action]
+    state = request.args.get("state", "open")
+    return _act(lambda: verb(issue_id=issue_id, note=note, actor=_actor()), done,
+                "console_wallet.payment_issues", state=state)

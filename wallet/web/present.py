@@ -18,7 +18,8 @@ def wallet_dict(wallet: Wallet) -> dict[str, Any]:
     return {
         "currency": wallet.currency, "payment_mode": wallet.payment_mode,
         "balance": wallet.balance.amount, "held": wallet.held.amount,
-        "available": wallet.available.amount, "credit_limit": wallet.credit_limit.amount,
+        "available": wallet.available.amount, "debt": wallet.debt.amount,
+        "credit_limit": wallet.credit_limit.amount,
         "low_balance_threshold": threshold.amount if threshold else None,
         "reference_number": wallet.reference_number,
     }

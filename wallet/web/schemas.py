@@ -45,7 +45,12 @@ class WalletOut(BaseSchema):
     balance = Amount(required=True, metadata={
         "description": "Funds including held amounts, minus what is owed on credit"})
     held = Amount(required=True, metadata={"description": "Active holds and pending withdrawals"})
-    available = Amount(required=True, metadata={"description": "What a purchase may use now"})
+    available = Amount(required=True, metadata={
+        "description": "What a purchase may use now (negative while a debt is open)"})
+    debt = Amount(required=True, metadata={
+        "description": "Money taken back (refund, chargeback, returned payment) after it was "
+                       "spent, still owed; orders are refused (402 wallet_debt_outstanding) "
+                       "until a top-up or bank transfer, which pays it first, settles it"})
     credit_limit = Amount(required=True)
     low_balance_threshold = Amount(allow_none=True, required=True)
     reference_number = fields.String(required=True, metadata={

@@ -177,6 +177,17 @@ def on_topup(event: Event) -> None:
     _to_reseller(event, "topup_received", billing=True)
 
 
+@on_event("wallet.payment_reversed", deferred=True)
+def on_payment_reversed(event: Event) -> None:
+    """A refund, chargeback or returned bank payment took money back: the billing contact
+    is told why, and whether it re-opened an invoice or left a debt that holds orders."""
+    data = event.data
+    standing = "invoice" if data.get("invoice") else "debt" if data.get("orders_blocked") \
+        else "balance"
+    _to_reseller(event, "payment_reversed", billing=True, cause=data.get("cause") or "other",
+                 standing=standing)
+
+
 @on_event("whitelabel.domain_paused", deferred=True)
 def on_domain_paused(event: Event) -> None:
     _to_reseller(event, "sender_domain_paused")
