@@ -7,13 +7,15 @@ from datetime import timedelta
 
 from flask import current_app
 
+from reseller.core.db import lock_row
 from reseller.core.errors import DomainError
 from reseller.core.events import Event, on_event
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue, periodic
-from reseller.domains import lifecycle, orders, services, sync
-from reseller.domains.models import Domain
+from reseller.domains import contacts, lifecycle, orders, pending, services, sync
+from reseller.domains.models import Contact, Domain
 from reseller.domains.records import find_live_domain
+from reseller.registry.services import get_registry
 
 
 def process_order(order_id: int) -> None:
@@ -73,6 +75,26 @@ def recover_orders() -> None:
     """Finish orders left half done (crash, timeout) by asking the registry."""
     minutes = current_app.config.get("ORDER_RECOVERY_AFTER_MINUTES", 5)
     lifecycle.recover_orders(older_than=timedelta(minutes=minutes))
+
+
+def push_contact(contact_id: int) -> None:
+    """Send a contact whose update's answer was lost to its registries again (RQ retries
+    while the answer is still lost)."""
+    contact = db.session.get(Contact, contact_id)
+    if contact is not None:
+        contacts.push_contact(contact)
+
+
+def resolve_change(domain_id: int) -> None:
+    """Resolve one domain's change whose answer was lost; still unknown: RQ retries."""
+    pending.resolve_change(lock_row(Domain, domain_id), registry=get_registry())
+
+
+@periodic("domains.resolve_changes", "* * * * *")
+def resolve_changes() -> dict[str, int]:
+    """Resolve registry commands whose answer was lost (``Domain.pending_change``) by
+    sending them again with their transaction id; our record takes what the registry did."""
+    return pending.resolve_pending_changes()
 
 
 @periodic("domains.transfers", "*/10 * * * *")
