@@ -24,7 +24,8 @@ CONTEXT = {
     "deadline_at": datetime(2027, 1, 15, tzinfo=UTC), "date": "2027-02-01T10:00:00+00:00",
     "auth_code": "Xy7-Qp2!zz", "order": "ORD-42", "reason": "registry said no",
     "balance": "12.50", "threshold": "50.00", "amount": "200.00", "failing": ["link", "dkim"],
-    "transfer_id": 7,
+    "transfer_id": 7, "sender_name": "Kalle Kysyjä", "sender_email": "kalle@kysyja.example",
+    "message": "Is the name for sale?",
 }
 
 
