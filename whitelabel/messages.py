@@ -95,6 +95,15 @@ REGISTRANT_KINDS: dict[str, Kind] = {
         _l("%(domain)s has been deleted"),
         (_l("%(domain)s has been deleted and is no longer registered in your name."),
          _l("If this is a mistake, contact %(brand)s at once."))),
+    # Privacy on: someone used the contact form RDAP and WHOIS point to instead of the
+    # registrant's address (ICANN Registration Data Policy). Replies go to the sender.
+    "registrant_contact": Kind(
+        _l("A message about %(domain)s"),
+        (_l("%(sender_name)s (%(sender_email)s) sent you this message about %(domain)s "
+            "through the contact form of %(brand)s. Your email address was not shown to "
+            "them: it is revealed only if you reply."),
+         _l("Their message: %(message)s")),
+        required=("domain", "sender_name", "sender_email", "message")),
     "contact_change": Kind(
         _l("The contact details of %(domain)s were changed"),
         (_l("The owner contact details of %(domain)s were changed on %(date)s."),
@@ -249,8 +258,10 @@ def render(kind: str, *, language: str, brand: Brand, context: dict[str, Any],
 
 def send_registrant_message(*, reseller_id: int, kind: str, recipient: str,
                             language: str | None, context: dict[str, Any], dedupe_key: str,
-                            settings: Settings | None = None) -> OutboxMessage:
-    """Queue a branded message to a reseller's customer (once per ``dedupe_key``)."""
+                            settings: Settings | None = None,
+                            reply_to: str | None = None) -> OutboxMessage:
+    """Queue a branded message to a reseller's customer (once per ``dedupe_key``);
+    replies go to the brand's support address unless ``reply_to`` says otherwise."""
     if kind not in REGISTRANT_KINDS:
         raise MessageContextError(f"unknown registrant message {kind!r}")
     if existing := outbox.find(dedupe_key):
@@ -276,7 +287,7 @@ def send_registrant_message(*, reseller_id: int, kind: str, recipient: str,
         dedupe_key=dedupe_key, recipient=recipient, sender=from_header, language=language,
         template=f"registrant/{kind}", subject=subject, text=text, html=html,
         reseller_id=reseller_id, context=context, envelope_from=envelope,
-        reply_to=brand.support_email)
+        reply_to=reply_to or brand.support_email)
 
 
 def send_reseller_message(*, reseller_id: int, kind: str, recipient: str,

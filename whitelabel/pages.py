@@ -15,8 +15,10 @@ from flask import Blueprint, redirect, render_template, request
 from flask_babel import force_locale
 
 from reseller.core.db import unit_of_work
+from reseller.core.errors import NotFound
 from reseller.core.formatting import format_date_local
-from whitelabel import actions, brands, sender
+from whitelabel import actions, brands, contact, sender
+from whitelabel.contact import CONTACT_FIELDS
 from whitelabel.models import LinkToken
 from whitelabel.settings import current
 from whitelabel.tokens import TokenProblem
@@ -102,6 +104,37 @@ def link(kind: str, token: str):
                 done = decision
         return _render(TEMPLATES[purpose], reseller_id=row.reseller_id, language=row.language,
                        row=row, data=row.data, done=done, purpose=purpose)
+
+
+@bp.route("/contact/<int:reseller_id>/<name>", methods=["GET", "POST"])
+def contact_registrant(reseller_id: int, name: str):
+    """The registrant's contact form RDAP and WHOIS point to when privacy hides the
+    address (ICANN Registration Data Policy): the message is forwarded by email, the
+    address never shown. The same answer whether or not the name is registered here, and
+    a few messages per sender and per name a day at most."""
+    host_reseller = _host_reseller()  # on a reseller's link host, only its own names
+    if host_reseller not in (None, reseller_id):
+        return _not_found()
+    try:
+        brands.reseller_facts(reseller_id)
+    except NotFound:
+        return _not_found()
+    name = name.strip().rstrip(".").lower()[:253]
+    form = {key: request.form.get(key, "").strip() for key in CONTACT_FIELDS}
+    errors: dict[str, Any] = {}
+    sent, status = False, 200
+    if request.method == "POST":
+        errors = contact.form_errors(form)
+        if not errors:
+            with unit_of_work():
+                sent = contact.submit(reseller_id=reseller_id, domain=name, form=form,
+                                      sender_address=request.remote_addr or "")
+            if not sent:
+                errors, status = {"form": "limited"}, 429
+        else:
+            status = 422
+    return _render("contact.html", reseller_id=reseller_id, language=None, status=status,
+                   domain=name, form=form if not sent else {}, errors=errors, sent=sent)
 
 
 @bp.get("/help")

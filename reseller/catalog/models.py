@@ -44,6 +44,9 @@ class TldRules:
     delete_allowed: bool
     transfer_adds_year: bool
     operations: tuple[str, ...] = field(default=OPERATIONS)
+    # Add grace period (RFC 3915): a name deleted this many days after its registration
+    # is gone at once (the registry answers 1000) and its registration fee is credited.
+    add_grace_days: int = 0
 
     @property
     def max_total_years(self) -> int:
@@ -71,7 +74,8 @@ class TldRules:
 
 _GTLD = dict(min_period=1, max_period=10, min_label=1, max_label=63, idn=True,
              auth_code_for_transfer=True, grace_days=45, redemption_days=30, restore=True,
-             transfer_lock_days=60, delete_allowed=True, transfer_adds_year=True)
+             transfer_lock_days=60, delete_allowed=True, transfer_adds_year=True,
+             add_grace_days=5)
 
 TLDS: dict[str, TldRules] = {
     "fi": TldRules("fi", "Traficom", min_period=1, max_period=5, min_label=2, max_label=63,

@@ -317,11 +317,23 @@ def get_domain_view(name: str):
 
 def _manage(body_schema, action, **fixed):
     data = body_schema().load_or_raise(json_body()) if body_schema else {}
-    return _domain_out.dump(action(reseller_id=current_reseller_id(), **fixed, **data))
+    return _domain_answer(action(reseller_id=current_reseller_id(), **fixed, **data))
+
+
+def _domain_answer(domain: Domain):
+    """200 with the domain; 202 when the registry's answer was lost and the change waits
+    for its confirmation (``pending_change``)."""
+    return _domain_out.dump(domain), 202 if domain.pending_change else 200
+
+
+def _pending_domain(name: str):
+    """202 with the domain whose glue-host change waits for the registry's confirmation."""
+    return _domain_answer(get_domain(reseller_id=current_reseller_id(), name=name))
 
 
 @bp.put("/domains/<name>/nameservers")
-@doc(summary="Set 2–13 nameservers", tags=TAGS_D, body=s.NameserversIn, response=s.DomainOut,
+@doc(summary="Set 2–13 nameservers (202: the registry's answer was lost; pending_change)",
+     tags=TAGS_D, body=s.NameserversIn, response=s.DomainOut, status=(200, 202),
      errors=(409, 503))
 @require_scope("domains:write")
 @transactional
@@ -331,28 +343,33 @@ def put_nameservers(name: str):
 
 
 @bp.put("/domains/<name>/hosts/<host>")
-@doc(summary="Create or change a glue host under the domain", tags=TAGS_D, body=s.HostIn,
-     response=s.HostOut, errors=(409, 503))
+@doc(summary="Create or change a glue host under the domain (202: the registry's answer "
+             "was lost; the domain with its pending_change)", tags=TAGS_D, body=s.HostIn,
+     response=s.HostOut, status=(200, 202), errors=(409, 503))
 @require_scope("domains:write")
 @transactional
 def put_host(name: str, host: str):
     data = s.HostIn().load_or_raise(json_body())
     row = services.set_host(reseller_id=current_reseller_id(), name=name, host=host, **data)
+    if row is None:
+        return _pending_domain(name)
     return s.HostOut().dump(row)
 
 
 @bp.delete("/domains/<name>/hosts/<host>")
-@doc(summary="Delete a glue host", tags=TAGS_D, status=204, errors=(409, 503))
+@doc(summary="Delete a glue host (202: the registry's answer was lost; the domain with its "
+             "pending_change)", tags=TAGS_D, status=(204, 202), errors=(409, 503))
 @require_scope("domains:write")
 @transactional
 def delete_host(name: str, host: str):
-    services.delete_host(reseller_id=current_reseller_id(), name=name, host=host)
+    if not services.delete_host(reseller_id=current_reseller_id(), name=name, host=host):
+        return _pending_domain(name)
     return "", 204
 
 
 @bp.put("/domains/<name>/dnssec")
 @doc(summary="Set the DS records (empty list turns DNSSEC off)", tags=TAGS_D,
-     body=s.DnssecIn, response=s.DomainOut, errors=(409, 503))
+     body=s.DnssecIn, response=s.DomainOut, status=(200, 202), errors=(409, 503))
 @require_scope("domains:write")
 @transactional
 @versioned(current_domain)
@@ -362,7 +379,7 @@ def put_dnssec(name: str):
 
 @bp.put("/domains/<name>/lock")
 @doc(summary="Lock or unlock the domain against transfer", tags=TAGS_D, body=s.LockIn,
-     response=s.DomainOut, errors=(409, 503))
+     response=s.DomainOut, status=(200, 202), errors=(409, 503))
 @require_scope("domains:write")
 @transactional
 @versioned(current_domain)
@@ -404,7 +421,7 @@ def put_auto_renew(name: str):
 
 @bp.put("/domains/<name>/contacts")
 @doc(summary="Change the admin and tech contacts", tags=TAGS_D, body=s.ContactsUpdateIn,
-     response=s.DomainOut, errors=(409, 503))
+     response=s.DomainOut, status=(200, 202), errors=(409, 503))
 @require_scope("domains:write")
 @transactional
 @versioned(current_domain)
@@ -425,9 +442,9 @@ def transfer_out(name: str):
 
 @bp.delete("/domains/<name>")
 @doc(summary="Delete the domain where the TLD allows", tags=TAGS_D, response=s.DomainOut,
-     errors=(409, 503))
+     status=(200, 202), errors=(409, 503))
 @require_scope("domains:write")
 @transactional
 def delete_domain(name: str):
-    return _domain_out.dump(services.delete_domain(reseller_id=current_reseller_id(),
-                                                   name=name))
+    return _domain_answer(services.delete_domain(reseller_id=current_reseller_id(),
+                                                 name=name))

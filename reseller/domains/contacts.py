@@ -18,15 +18,18 @@ from reseller.core.clock import clock
 from reseller.core.errors import Conflict, NotFound, ValidationFailed
 from reseller.core.events import record_event
 from reseller.core.extensions import db
+from reseller.core.jobs import enqueue
 from reseller.domains import identity
 from reseller.domains.errors import registry_errors
 from reseller.domains.models import LIVE_STATUSES, Contact, Domain, Order
+from reseller.registry.errors import RegistryTimeout
 from reseller.registry.models import Registry
 from reseller.registry.services import get_registry
 
 FIELDS = ("name", "organization", "email", "phone", "street", "city", "postal_code",
           "country", "language")
 IDENTITY_FIELDS = ("entity_type", "registration_number", "personal_id")
+PUSH_RETRY_AFTER = 10  # seconds before sending a contact whose answer was lost again
 
 
 class ContactNotFound(NotFound):
@@ -111,7 +114,8 @@ def create_contact(*, reseller_id: int, **data: Any) -> Contact:
 
 def update_contact(*, reseller_id: int, contact_id: int, **data: Any) -> Contact:
     """New details; a contact a live domain uses is updated at its registries at once
-    (registry down: 503 and nothing changes). Identity fields left out, or sent back
+    (registry down: 503 and nothing changes; answer lost: kept, and sent again by a job
+    until the registry answers, so the registry converges to what we hold). Identity fields left out, or sent back
     masked as the API shows them, stay as they are."""
     contact = get_contact(reseller_id=reseller_id, contact_id=contact_id)
     previous = person(contact)
@@ -123,12 +127,24 @@ def update_contact(*, reseller_id: int, contact_id: int, **data: Any) -> Contact
     db.session.flush()
     if domains:
         with registry_errors():
-            for name in sorted({d.name for d in domains}):
-                get_registry().contact_set(handle=contact.handle,
-                                           data=registry_data(contact), name=name)
+            try:
+                push_contact(contact, names=sorted({d.name for d in domains}))
+            except RegistryTimeout:  # the registry may have it: send it again until it says
+                enqueue("reseller.domains.tasks.push_contact", contact.id,
+                        delay=PUSH_RETRY_AFTER)
     for domain in domains or [None]:
         record_contact_changed(contact=contact, domain=domain, previous=previous)
     return contact
+
+
+def push_contact(contact: Contact, *, names: list[str] | None = None) -> None:
+    """Send the contact's details to the registry of each name (default: its live domains).
+    ``contact_set`` sets a state, so sending it again after a lost answer is safe."""
+    if names is None:
+        names = sorted({d.name for d in _domains_using(contact)})
+    for name in names:
+        get_registry().contact_set(handle=contact.handle, data=registry_data(contact),
+                                   name=name)
 
 
 def _change_identity(contact: Contact, data: dict[str, Any], *, in_use: bool) -> None:

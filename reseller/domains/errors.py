@@ -62,6 +62,14 @@ class OrdersBlockedOverdue(DomainError):
     title = _l("New orders are paused until your overdue invoices are paid")
 
 
+class ChangePending(Conflict):
+    """409: an earlier change to the domain is waiting for the registry's confirmation
+    (its answer was lost); carries ``pending_change``."""
+
+    code = "change_pending"
+    title = _l("An earlier change is waiting for the registry's confirmation")
+
+
 class RegistryRefused(DomainError):
     status = 409
     code = "registry_refused"

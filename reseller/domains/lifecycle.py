@@ -20,6 +20,7 @@ from reseller.core.extensions import db
 from reseller.domains import orders, recovery, services
 from reseller.domains.models import Domain, Order
 from reseller.registry.errors import RegistryError
+from reseller.registry.models import DELETED
 from reseller.registry.services import get_registry
 
 log = logging.getLogger(__name__)
@@ -110,12 +111,14 @@ def _advance(domain_id: int) -> None:
                      dedupe_key=f"domain.expired:{domain.id}:{domain.expires_at.date()}")
     if domain.status == "expired" and grace_end <= now:
         try:
-            get_registry().delete(name=domain.name, transaction_id=f"expire-{domain.id}-"
-                                  f"{domain.expires_at.date().isoformat()}")
+            done = get_registry().delete(name=domain.name, transaction_id=f"expire-"
+                                         f"{domain.id}-{domain.expires_at.date().isoformat()}")
         except RegistryError as error:
             if getattr(error, "code", None) != 2303:  # already gone at the registry
                 raise
-        restorable = rules.redemption_days > 0 and rules.restore
+            done = DELETED
+        # 1000: gone at once; 1001: redemption where the TLD restores (RFC 3915)
+        restorable = done != DELETED and rules.redemption_days > 0 and rules.restore
         services.mark_deleted(domain, restorable=restorable)
     if domain.status == "redemption":
         started = domain.ended_at or domain.expires_at

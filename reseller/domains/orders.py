@@ -36,7 +36,7 @@ from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
 from reseller.core.metrics import backlog, gauge
 from reseller.domains import contacts as contact_services
-from reseller.domains import names
+from reseller.domains import names, pending, rgp
 from reseller.domains.errors import (
     DomainNotActive,
     DomainUnavailable,
@@ -206,7 +206,7 @@ def order_transfer(*, reseller_id: int, name: str, auth_code: str, idempotency_k
 
 
 def order_restore(*, reseller_id: int, name: str, idempotency_key: str,
-                  accept_price: Money | None = None) -> Order:
+                  accept_price: Money | None = None, reason: str | None = None) -> Order:
     if existing := _by_key(reseller_id, idempotency_key):
         return existing
     _refuse_if_blocked(reseller_id)
@@ -216,7 +216,8 @@ def order_restore(*, reseller_id: int, name: str, idempotency_key: str,
         raise DomainNotActive(_l("Only a domain in redemption can be restored."))
     return _place(reseller_id=reseller_id, kind="restore", name=names.parse(domain.name),
                   period=None, idempotency_key=idempotency_key, domain_id=domain.id,
-                  params={}, premium_fee=_premium_fee(domain.name, "restore", 1),
+                  params={"report": rgp.report_for(domain, reason=reason)},
+                  premium_fee=_premium_fee(domain.name, "restore", 1),
                   accept_price=accept_price)
 
 
@@ -377,8 +378,9 @@ def _call_registry(job: _Job, registry: Registry) -> DomainInfo | TransferInfo:
     if job.kind == "transfer":
         return registry.transfer_request(name=job.name, auth_code=job.params["auth_code"],
                                          years=job.period or 1, transaction_id=trid, fee=fee)
-    if job.kind == "restore":
-        return registry.restore(name=job.name, transaction_id=trid, fee=fee)
+    if job.kind == "restore":  # RFC 3915: request + report, restored now
+        report = rgp.report_from(job.params.get("report"))
+        return registry.restore(name=job.name, transaction_id=trid, fee=fee, report=report)
     if job.kind == "owner_change":
         return registry.change_registrant(name=job.name, registrant=job.handles["registrant"],
                                           transaction_id=trid)
@@ -403,6 +405,8 @@ def apply_result(order_id: int, result: DomainInfo | TransferInfo) -> None:
 
 def complete_order(order: Order, info: DomainInfo) -> None:
     domain = _apply_to_domain(order, info)
+    if order.kind == "transfer":  # the registry still names the old registrant
+        pending.take_over_contacts(domain)
     _capture(order)
     order.state, order.completed_at = "completed", clock.now()
     order.lock_key, order.registry_status = None, None

@@ -199,6 +199,9 @@ class RenewIn(BaseSchema):
 
 class RestoreIn(BaseSchema):
     accept_price = AcceptPrice()
+    reason = Line(validate=validate.Length(min=1, max=500), metadata={
+        "description": "Why the name is restored, for the RFC 3915 restore report the "
+                       "registry receives (default: the registrant asked for it)"})
 
 
 class TransferIn(BaseSchema):
@@ -286,6 +289,22 @@ class DomainContactsOut(BaseSchema):
     tech = fields.Integer(attribute="tech_id", allow_none=True)
 
 
+PENDING_CHANGE_DOC = {
+    "type": ["object", "null"],
+    "description": "A registry command sent for this domain whose answer was lost: the "
+                   "fields shown are as before it until the registry confirms it (within "
+                   "about a minute once the registry answers); then "
+                   "`domain.registry_changed` with `source: recovery` says what it did.",
+    "required": ["operation", "values", "requested_at", "transaction_id"],
+    "properties": {
+        "operation": {"type": "string", "enum": ["nameservers", "ds", "lock", "contacts",
+                                                 "hold", "registrant", "delete", "host_set",
+                                                 "host_delete"]},
+        "values": {"type": "object"}, "requested_at": {"type": "string",
+                                                       "format": "date-time"},
+        "transaction_id": {"type": "string"}}}
+
+
 class DomainOut(BaseSchema):
     name = fields.String()
     unicode_name = fields.String()
@@ -308,6 +327,18 @@ class DomainOut(BaseSchema):
                        "admin": {"type": ["integer", "null"]},
                        "tech": {"type": ["integer", "null"]}}})
     ds = fields.List(fields.Nested(DsRecord))
+    pending_change = fields.Function(lambda domain: pending_change_out(domain.pending_change),
+                                     metadata=PENDING_CHANGE_DOC)
+
+
+def pending_change_out(change: dict | None) -> dict | None:
+    """A change whose answer from the registry was lost, as the API shows it (the contact
+    handles it carries stay internal)."""
+    if not change:
+        return None
+    values = {k: v for k, v in change["params"].items() if not k.endswith("_handle")}
+    return {"operation": change["operation"], "values": values,
+            "requested_at": change["requested_at"], "transaction_id": change["transaction_id"]}
 
 
 class DomainListOut(BaseSchema):

@@ -26,10 +26,10 @@ from reseller.catalog import services as catalog
 from reseller.catalog.models import rules_for
 from reseller.core.clock import clock
 from reseller.core.errors import Conflict, NotFound, ValidationFailed
-from reseller.core.events import Event, record_event
+from reseller.core.events import Event
 from reseller.core.extensions import db
 from reseller.domains import contacts as contact_services
-from reseller.domains import names
+from reseller.domains import names, pending
 from reseller.domains.contacts import create_contact, update_contact  # noqa: F401  (public)
 from reseller.domains.errors import (
     DomainLocked,
@@ -51,6 +51,11 @@ from reseller.domains.orders import (  # noqa: F401  (public)
 )
 from reseller.domains.records import find_live_domain, get_domain
 from reseller.domains.schemas import ContactIn, parse_price
+from reseller.domains.states import (  # noqa: F401  (public)
+    domain_data,
+    mark_deleted,
+    mark_transferred_out,
+)
 from reseller.registry.services import get_registry
 from wallet.money import Money
 
@@ -140,6 +145,7 @@ def list_domains(*, reseller_id: int, status: str | None = None, tld: str | None
 
 def _active(reseller_id: int, name: str) -> Domain:
     domain = get_domain(reseller_id=reseller_id, name=name, for_update=True)
+    pending.resolve_before_change(domain)  # a change still unconfirmed goes first
     if domain.status != "active":
         raise DomainNotActive(_l("%(name)s is %(status)s.", name=domain.unicode_name,
                                  status=domain.status))
@@ -159,14 +165,13 @@ def set_nameservers(*, reseller_id: int, name: str, nameservers: list[str]) -> D
         raise ValidationFailed({"nameservers": [_l(
             "%(host)s is under the domain itself: create its glue host with addresses first.",
             host=missing[0])]})
-    with registry_errors():
-        get_registry().update(name=domain.name, nameservers=hosts, transaction_id=_trid("ns"))
-    domain.nameservers = hosts
-    db.session.flush()
+    pending.send_change(domain, operation="nameservers", params={"nameservers": hosts})
     return domain
 
 
-def set_host(*, reseller_id: int, name: str, host: str, addresses: list[str]) -> Host:
+def set_host(*, reseller_id: int, name: str, host: str, addresses: list[str]) -> Host | None:
+    """Create or change a glue host at the registry, then here; None: the answer was lost
+    and the host is the domain's pending change."""
     domain = _active(reseller_id, name)
     host_name = _subordinate_host(domain, host)
     clean = []
@@ -178,18 +183,15 @@ def set_host(*, reseller_id: int, name: str, host: str, addresses: list[str]) ->
                                                      value=str(address))]}) from None
     if not 1 <= len(clean) <= 13:
         raise ValidationFailed({"addresses": [_l("Give 1–13 addresses.")]})
-    with registry_errors():
-        get_registry().host_set(name=host_name, addresses=clean)
-    row = next((h for h in domain.hosts if h.name == host_name), None)
-    if row is None:
-        row = Host(name=host_name, addresses=clean)
-        domain.hosts.append(row)
-    row.addresses = clean
-    db.session.flush()
-    return row
+    if not pending.send_change(domain, operation="host_set",
+                               params={"host": host_name, "addresses": clean}):
+        return None
+    return next(h for h in domain.hosts if h.name == host_name)
 
 
-def delete_host(*, reseller_id: int, name: str, host: str) -> None:
+def delete_host(*, reseller_id: int, name: str, host: str) -> bool:
+    """Delete a glue host at the registry, then here; False: the answer was lost and the
+    deletion is the domain's pending change."""
     domain = _active(reseller_id, name)
     host_name = _subordinate_host(domain, host)
     row = next((h for h in domain.hosts if h.name == host_name), None)
@@ -198,10 +200,7 @@ def delete_host(*, reseller_id: int, name: str, host: str) -> None:
     if host_name in (domain.nameservers or []):
         raise Conflict(_l("%(host)s is one of the domain's nameservers; change them first.",
                           host=host_name))
-    with registry_errors():
-        get_registry().host_delete(name=host_name)
-    domain.hosts.remove(row)
-    db.session.flush()
+    return pending.send_change(domain, operation="host_delete", params={"host": host_name})
 
 
 def _subordinate_host(domain: Domain, host: str) -> str:
@@ -247,10 +246,7 @@ def validate_ds(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def set_dnssec(*, reseller_id: int, name: str, ds: list[dict[str, Any]]) -> Domain:
     domain = _active(reseller_id, name)
     clean = validate_ds(ds)
-    with registry_errors():
-        get_registry().update(name=domain.name, ds=clean, transaction_id=_trid("ds"))
-    domain.ds = clean
-    db.session.flush()
+    pending.send_change(domain, operation="ds", params={"ds": clean})
     return domain
 
 
@@ -258,10 +254,7 @@ def set_dnssec(*, reseller_id: int, name: str, ds: list[dict[str, Any]]) -> Doma
 
 def set_lock(*, reseller_id: int, name: str, locked: bool) -> Domain:
     domain = _active(reseller_id, name)
-    with registry_errors():
-        get_registry().update(name=domain.name, locked=locked, transaction_id=_trid("lock"))
-    domain.locked = locked
-    db.session.flush()
+    pending.send_change(domain, operation="lock", params={"locked": locked})
     return domain
 
 
@@ -306,14 +299,10 @@ def set_contacts(*, reseller_id: int, name: str, registrant: int | None = None,
                                                          contact_id=contact_id)
     if not changes:
         return domain
-    with registry_errors():
-        get_registry().update(name=domain.name, transaction_id=_trid("contacts"),
-                              **{role: c.handle for role, c in changes.items()})
+    params = {}
     for role, contact in changes.items():
-        setattr(domain, f"{role}_id", contact.id)
-    db.session.flush()
-    for contact in {c.id: c for c in changes.values()}.values():
-        contact_services.record_contact_changed(contact=contact, domain=domain)
+        params[f"{role}_id"], params[f"{role}_handle"] = contact.id, contact.handle
+    pending.send_change(domain, operation="contacts", params=params)
     return domain
 
 
@@ -321,6 +310,7 @@ def set_contacts(*, reseller_id: int, name: str, registrant: int | None = None,
 
 def delete_domain(*, reseller_id: int, name: str) -> Domain:
     domain = get_domain(reseller_id=reseller_id, name=name, for_update=True)
+    pending.resolve_before_change(domain)
     rules = rules_for(domain.tld)
     if not rules.delete_allowed:
         raise Conflict(_l(".%(tld)s does not allow deletion.", tld=domain.tld))
@@ -330,22 +320,8 @@ def delete_domain(*, reseller_id: int, name: str) -> Domain:
     if db.session.scalar(sa.select(Order.id).where(Order.lock_key == domain.name)):
         raise OrderInProgress(_l("An order for %(name)s is in progress.",
                                  name=domain.unicode_name))
-    with registry_errors():
-        get_registry().delete(name=domain.name, transaction_id=_trid("delete"))
-    mark_deleted(domain, restorable=rules.redemption_days > 0 and rules.restore)
+    pending.send_change(domain, operation="delete", params={})
     return domain
-
-
-def mark_deleted(domain: Domain, *, restorable: bool) -> None:
-    if restorable:  # redemption: ``ended_at`` marks its start; a restore clears it
-        domain.status, domain.ended_at = "redemption", clock.now()
-        domain.expires_at = min(domain.expires_at, clock.now())
-        db.session.flush()
-        return
-    domain.status, domain.live_name, domain.ended_at = "deleted", None, clock.now()
-    db.session.flush()
-    record_event(reseller_id=domain.reseller_id, type="domain.deleted", data=domain_data(domain),
-                 dedupe_key=f"domain.deleted:{domain.id}")
 
 
 def set_suspended(*, domain_id: int, suspended: bool) -> Domain | None:
@@ -353,11 +329,7 @@ def set_suspended(*, domain_id: int, suspended: bool) -> Domain | None:
     domain = db.session.get(Domain, domain_id)
     if domain is None or domain.status != "active" or domain.suspended == suspended:
         return domain
-    with registry_errors():
-        get_registry().update(name=domain.name, hold=suspended,
-                              transaction_id=_trid("hold" if suspended else "unhold"))
-    domain.suspended = suspended
-    db.session.flush()
+    pending.send_change(domain, operation="hold", params={"hold": suspended})
     return domain
 
 
@@ -370,23 +342,6 @@ def answer_transfer_out(*, reseller_id: int, name: str, approve: bool) -> Domain
         mark_transferred_out(domain)
     db.session.flush()
     return domain
-
-
-def mark_transferred_out(domain: Domain) -> None:
-    if not domain.is_live:
-        return
-    domain.status, domain.live_name, domain.ended_at = "transferred_out", None, clock.now()
-    domain.transfer_out_pending = False
-    db.session.flush()
-    record_event(reseller_id=domain.reseller_id, type="domain.transferred_out",
-                 data=domain_data(domain), dedupe_key=f"domain.transferred_out:{domain.id}")
-
-
-def domain_data(domain: Domain) -> dict[str, Any]:
-    return {"domain": domain.name, "unicode_name": domain.unicode_name,
-            "status": domain.status, "expires_at": domain.expires_at.isoformat(),
-            "auto_renew": domain.auto_renew, "registrant_contact_id": domain.registrant_id,
-            "registrant": contact_services.person(domain.registrant), "order_id": None}
 
 
 def recent_registry_changes(*, limit: int = 200) -> list[tuple[Any, str]]:

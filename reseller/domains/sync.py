@@ -21,17 +21,16 @@ import sqlalchemy as sa
 
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
-from reseller.core.events import record_event
 from reseller.core.extensions import db
-from reseller.domains import services
+from reseller.domains import states
 from reseller.domains.models import Domain, Order
 from reseller.registry.errors import RegistryError, RegistryUnavailable
-from reseller.registry.models import DomainInfo, Registry
+from reseller.registry.models import DomainInfo, Registry, in_redemption
 from reseller.registry.services import get_registry
 
 log = logging.getLogger(__name__)
 
-EVENT = "domain.registry_changed"
+EVENT = states.REGISTRY_CHANGED
 EPOCH_YEAR = 1970  # a registry that does not tell a date (not our name) shows the epoch
 
 
@@ -97,7 +96,7 @@ def sync_domain(domain_id: int, *, registry: Registry) -> list[dict[str, Any]]:
     domain.synced_at = clock.now()
     db.session.flush()
     if changes:
-        record_changes(domain, changes, source="sync")
+        states.record_registry_changes(domain, changes, source="sync")
     return changes
 
 
@@ -106,11 +105,11 @@ def reconcile(domain: Domain, info: DomainInfo | None, *,
     """Make ``domain`` say what ``info`` says; the differences as {field, before, after}."""
     if info is None:
         before = domain.status
-        services.mark_deleted(domain, restorable=False)
+        states.mark_deleted(domain, restorable=False)
         return [_change("status", before, "deleted")]
     if info.sponsor != registrar_id:
         before = domain.status
-        services.mark_transferred_out(domain)
+        states.mark_transferred_out(domain)
         return [_change("sponsor", registrar_id, info.sponsor),
                 _change("status", before, "transferred_out")]
     changes = _lifecycle(domain, info)
@@ -124,10 +123,10 @@ def _lifecycle(domain: Domain, info: DomainInfo) -> list[dict[str, Any]]:
     """Redemption as the registry has it: deleted there (a delete whose answer was lost),
     or restored there."""
     before = domain.status
-    in_redemption = "redemptionPeriod" in info.statuses
-    if in_redemption and domain.status in ("active", "expired"):
-        services.mark_deleted(domain, restorable=True)
-    elif not in_redemption and domain.status == "redemption":
+    deleted_there = in_redemption(info.statuses)
+    if deleted_there and domain.status in ("active", "expired"):
+        states.mark_deleted(domain, restorable=True)
+    elif not deleted_there and domain.status == "redemption":
         domain.status, domain.ended_at = "active", None
     if domain.status == "expired" and info.expires_at > clock.now():
         domain.status = "active"  # renewed at the registry (e.g. its auto-renew)
@@ -174,24 +173,4 @@ def _ds_set(records: list[dict] | None) -> list[tuple]:
                    str(d["digest"]).upper()) for d in records or [])
 
 
-def _change(name: str, before: Any, after: Any) -> dict[str, Any]:
-    return {"field": name, "before": before, "after": after}
-
-
-def record_changes(domain: Domain, changes: list[dict[str, Any]], *, source: str) -> None:
-    """``domain.registry_changed`` with what changed (``source``: sync, or the recovery
-    of a change whose answer was lost)."""
-    data = {**services.domain_data(domain), "changes": _jsonable(changes), "source": source,
-            "roid": domain.roid, "registry_statuses": list(domain.registry_statuses or []),
-            "synced_at": clock.now().isoformat()}
-    record_event(reseller_id=domain.reseller_id, type=EVENT, data=data)
-
-
-def _jsonable(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    def plain(value: Any) -> Any:
-        if isinstance(value, list):
-            return [plain(v) for v in value]
-        if isinstance(value, tuple):
-            return list(value)
-        return value
-    return [{k: plain(v) for k, v in change.items()} for change in changes]
+_change = states.change

@@ -7,13 +7,15 @@ from datetime import timedelta
 
 from flask import current_app
 
+from reseller.core.db import lock_row
 from reseller.core.errors import DomainError
 from reseller.core.events import Event, on_event
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue, periodic
-from reseller.domains import lifecycle, orders, recovery, services, sync
-from reseller.domains.models import Domain
+from reseller.domains import contacts, lifecycle, orders, pending, recovery, services, sync
+from reseller.domains.models import Contact, Domain
 from reseller.domains.records import find_live_domain
+from reseller.registry.services import get_registry
 
 
 def process_order(order_id: int) -> None:
@@ -78,6 +80,26 @@ def recover_orders() -> None:
 def recover_one(order_id: int) -> str:
     """Ask the registry what became of one open order and finish it (console button)."""
     return recovery.recover_order(order_id)
+
+
+def push_contact(contact_id: int) -> None:
+    """Send a contact whose update's answer was lost to its registries again (RQ retries
+    while the answer is still lost)."""
+    contact = db.session.get(Contact, contact_id)
+    if contact is not None:
+        contacts.push_contact(contact)
+
+
+def resolve_change(domain_id: int) -> None:
+    """Resolve one domain's change whose answer was lost; still unknown: RQ retries."""
+    pending.resolve_change(lock_row(Domain, domain_id), registry=get_registry())
+
+
+@periodic("domains.resolve_changes", "* * * * *")
+def resolve_changes() -> dict[str, int]:
+    """Resolve registry commands whose answer was lost (``Domain.pending_change``) by
+    sending them again with their transaction id; our record takes what the registry did."""
+    return pending.resolve_pending_changes()
 
 
 @periodic("domains.transfers", "*/10 * * * *")

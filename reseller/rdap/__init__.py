@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from reseller.rdap import views
+from reseller.rdap import contact, views  # noqa: F401  (contact: its listener)
 
 
 def init_app(app: Flask) -> None:

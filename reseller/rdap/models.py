@@ -55,5 +55,8 @@ class RegistrationData:
     registrant_country: str | None
     reseller: Brand
     registrar: Registrar
+    # Privacy on: the web form through which the registrant can be reached instead
+    # (ICANN Registration Data Policy; RDAP ``contact-uri``, WHOIS Registrant Email).
+    registrant_contact_url: str | None = None
     locked: bool = False
     extra: dict[str, Any] = field(default_factory=dict)

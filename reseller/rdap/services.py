@@ -13,6 +13,7 @@ import idna
 from reseller.accounts.models import Reseller
 from reseller.core.extensions import db
 from reseller.domains import services as domains
+from reseller.rdap.contact import contact_url
 from reseller.rdap.models import Brand, Person, Registrar, RegistrationData
 from whitelabel import brands
 
@@ -94,5 +95,7 @@ def lookup(name: str, config: Any) -> RegistrationData | None:
         ds=list(domain.ds or []), privacy=bool(domain.privacy),
         registrant=None if domain.privacy else _person(contact),
         registrant_country=contact.country if contact else None,
+        registrant_contact_url=contact_url(reseller_id=domain.reseller_id, name=domain.name)
+        if domain.privacy else None,
         reseller=reseller_brand(domain.reseller_id), registrar=registrar_from_config(config),
         locked=bool(domain.locked))

@@ -112,12 +112,16 @@ def reseller_entity(brand: Brand) -> dict[str, Any]:
     return entity
 
 
-def registrant_entity(person: Person | None, country: str | None) -> dict[str, Any]:
-    if person is None:  # privacy: only the country stays (RFC 9537 redaction by removal)
+def registrant_entity(person: Person | None, country: str | None,
+                      contact_url: str | None = None) -> dict[str, Any]:
+    if person is None:  # privacy: the country stays (RFC 9537 redaction by removal), and
+        # the contact form replaces the email (RFC 8605 contact-uri; ICANN RDAP profile)
+        properties = [["fn", {}, "text", ""],
+                      ["adr", {"cc": country or ""}, "text", ["", "", "", "", "", "", ""]]]
+        if contact_url:
+            properties.append(["contact-uri", {}, "uri", contact_url])
         return {"objectClassName": "entity", "roles": ["registrant"],
-                "vcardArray": _vcard(["fn", {}, "text", ""],
-                                     ["adr", {"cc": country or ""}, "text",
-                                      ["", "", "", "", "", "", ""]])}
+                "vcardArray": _vcard(*properties)}
     return {
         "objectClassName": "entity", "handle": person.handle, "roles": ["registrant"],
         "vcardArray": _vcard(
@@ -152,12 +156,20 @@ REDACTED_FIELDS = [
 ]
 
 
-def redactions() -> list[dict[str, Any]]:
+CONTACT_URI_PATH = "$.entities[?(@.roles[0]=='registrant')].vcardArray[1][?(@[0]=='contact-uri')]"
+
+
+def redactions(*, contact_form: bool = False) -> list[dict[str, Any]]:
+    """RFC 9537 ``redacted`` members; with a contact form the email is replaced by it
+    (``replacementValue``, its ``replacementPath`` the vCard ``contact-uri``)."""
     found = []
     for name, path, method in REDACTED_FIELDS:
         key = "prePath" if method == "removal" else "postPath"
-        found.append({"name": {"type": name}, key: path, "pathLang": "jsonpath",
-                      "method": method, "reason": {"type": "Server policy"}})
+        entry = {"name": {"type": name}, key: path, "pathLang": "jsonpath",
+                 "method": method, "reason": {"type": "Server policy"}}
+        if contact_form and name == "Registrant Email":
+            entry.update(method="replacementValue", replacementPath=CONTACT_URI_PATH)
+        found.append(entry)
     return found
 
 
@@ -185,7 +197,8 @@ def domain_object(data: RegistrationData) -> dict[str, Any]:
                                       "digestType": ds["digest_type"], "digest": ds["digest"]}
                                      for ds in data.ds]} if data.ds else {})},
         "entities": [registrar_entity(data.registrar), reseller_entity(data.reseller),
-                     registrant_entity(data.registrant, data.registrant_country)],
+                     registrant_entity(data.registrant, data.registrant_country,
+                                       data.registrant_contact_url)],
         "links": [{"value": self_url, "rel": "self", "href": self_url,
                    "type": "application/rdap+json"}],
         "notices": _notices(self_url),
@@ -193,7 +206,7 @@ def domain_object(data: RegistrationData) -> dict[str, Any]:
     if data.unicode_name != data.ldh_name:
         body["unicodeName"] = data.unicode_name
     if data.registrant is None:
-        body["redacted"] = redactions()
+        body["redacted"] = redactions(contact_form=bool(data.registrant_contact_url))
     return body
 
 

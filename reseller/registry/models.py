@@ -105,6 +105,47 @@ class Outcome:
     message: str = "Command completed successfully"
 
 
+@dataclass(frozen=True)
+class RestoreReport:
+    """An RFC 3915 restore report (section 4.2.5): what the name held before it was
+    deleted and after the restore, when it was deleted and restored, why, and the two
+    statements registries require; ``other`` for anything else that supports the
+    restore."""
+
+    pre_data: str
+    post_data: str
+    deleted_at: datetime
+    restored_at: datetime
+    reason: str
+    statements: tuple[str, ...]
+    other: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"pre_data": self.pre_data, "post_data": self.post_data,
+                "deleted_at": self.deleted_at.isoformat(),
+                "restored_at": self.restored_at.isoformat(), "reason": self.reason,
+                "statements": list(self.statements), "other": self.other}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RestoreReport:
+        return cls(pre_data=data["pre_data"], post_data=data["post_data"],
+                   deleted_at=datetime.fromisoformat(data["deleted_at"]),
+                   restored_at=datetime.fromisoformat(data["restored_at"]),
+                   reason=data["reason"], statements=tuple(data["statements"]),
+                   other=data.get("other"))
+
+
+def in_redemption(statuses: tuple[str, ...] | list[str]) -> bool:
+    """Whether RFC 3915 statuses say the name is deleted but restorable (a restore
+    requested and waiting for its report is still in redemption)."""
+    return "redemptionPeriod" in statuses or "pendingRestore" in statuses
+
+
+# What a delete did (RFC 3915): gone at once (1000, e.g. inside the add grace period) or
+# pending deletion (1001: the name is in redemption, restorable).
+DELETED, PENDING_DELETE = "deleted", "pending"
+
+
 class Registry(Protocol):
     registrar_id: str
 
@@ -116,16 +157,16 @@ class Registry(Protocol):
                fee: Decimal | None = None) -> DomainInfo: ...
     def renew(self, *, name: str, years: int, current_expiry: datetime,
               transaction_id: str, fee: Decimal | None = None) -> DomainInfo: ...
-    def restore(self, *, name: str, transaction_id: str,
-                fee: Decimal | None = None) -> DomainInfo: ...
+    def restore(self, *, name: str, transaction_id: str, fee: Decimal | None = None,
+                report: RestoreReport | None = None) -> DomainInfo: ...
     def change_registrant(self, *, name: str, registrant: str,
                           transaction_id: str) -> DomainInfo: ...
     def update(self, *, name: str, transaction_id: str, nameservers: list[str] | None = None,
                ds: list[dict] | None = None, locked: bool | None = None,
                admin: str | None = None, tech: str | None = None,
-               hold: bool | None = None) -> DomainInfo: ...
+               hold: bool | None = None, registrant: str | None = None) -> DomainInfo: ...
     def auth_code(self, *, name: str, transaction_id: str) -> str: ...
-    def delete(self, *, name: str, transaction_id: str) -> None: ...
+    def delete(self, *, name: str, transaction_id: str) -> str: ...  # DELETED | PENDING_DELETE
     def transfer_request(self, *, name: str, auth_code: str, years: int,
                          transaction_id: str, fee: Decimal | None = None) -> TransferInfo: ...
     def transfer_query(self, *, name: str) -> TransferInfo | None: ...

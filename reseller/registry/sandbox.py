@@ -27,7 +27,16 @@ from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
 from reseller.registry.errors import RegistryRejected, RegistryTimeout, RegistryUnavailable
-from reseller.registry.models import Availability, DomainInfo, Message, Outcome, TransferInfo
+from reseller.registry.models import (
+    DELETED,
+    PENDING_DELETE,
+    Availability,
+    DomainInfo,
+    Message,
+    Outcome,
+    RestoreReport,
+    TransferInfo,
+)
 from reseller.registry.sandbox_models import (
     SandboxContact,
     SandboxDomain,
@@ -51,15 +60,19 @@ from reseller.registry.sandbox_state import (  # noqa: F401  (re-exported)
     premium_fee,
     premium_price,
     refuse_if_prohibited,
+    report_restore,
+    request_restore,
     request_transfer,
     require_fee,
-    restore_row,
     settle,
     transfer_info,
 )
 
 # Contact data a registry keeps to itself (identity numbers): never in contact ``info``.
-IDENTITY_KEYS = ("registration_number", "personal_id")
+IDENTITY_KEYS = ("registration_number", "personal_id", "orgno")
+# Registries that register a name only to a holder whose identity they hold (IIS: every
+# .se/.nu registrant has an orgno, a personnummer or organisationsnummer).
+IDENTITY_TLDS = frozenset({"se", "nu"})
 
 
 class SimulatedCrash(BaseException):
@@ -236,6 +249,9 @@ class SandboxRegistry:
             if not rules.min_period <= years <= rules.max_period:
                 raise RegistryRejected(2306, "Parameter value policy error: period")
             require_fee(name, "create", years, fee)
+            if tld in IDENTITY_TLDS and not self.contact_identity(registrant):
+                raise RegistryRejected(2306, "Parameter value policy error: the registrant "
+                                             "has no orgno (personal or organisation number)")
             now = clock.now()
             lock = timedelta(days=rules.transfer_lock_days)
             row = SandboxDomain(
@@ -273,12 +289,17 @@ class SandboxRegistry:
 
         return self._once("renew", name, transaction_id, body)
 
-    def restore(self, *, name: str, transaction_id: str,
-                fee: Decimal | None = None) -> DomainInfo:
+    def restore(self, *, name: str, transaction_id: str, fee: Decimal | None = None,
+                report: RestoreReport | None = None) -> DomainInfo:
+        """RFC 3915 restore: the request puts the name in ``pendingRestore``, and only the
+        report brings it back. Without a report nothing is restored (or charged): 2003."""
         def body() -> DomainInfo:
             row = self._ours(name)
             require_fee(name, "restore", 1, fee)
-            restore_row(row)
+            request_restore(row)
+            if report is None:
+                raise RegistryRejected(2003, "Required parameter missing: restore report")
+            report_restore(row, report)
             return domain_info(row)
 
         return self._once("restore", name, transaction_id, body)
@@ -296,27 +317,33 @@ class SandboxRegistry:
     def update(self, *, name: str, transaction_id: str, nameservers: list[str] | None = None,
                ds: list[dict] | None = None, locked: bool | None = None,
                admin: str | None = None, tech: str | None = None,
-               hold: bool | None = None) -> DomainInfo:
+               hold: bool | None = None, registrant: str | None = None) -> DomainInfo:
         def body() -> DomainInfo:
             row = self._ours(name, active=True)
             refuse_if_prohibited(row, "update")
             apply_changes(row, nameservers=nameservers, ds=ds, locked=locked, admin=admin,
-                          tech=tech, hold=hold)
+                          tech=tech, hold=hold, registrant=registrant)
             return domain_info(row)
 
         return self._once("update", name, transaction_id, body)
 
-    def update_domain(self, *, name: str, transaction_id: str, restore: bool = False,
-                      registrant: str | None = None, auth_code: str | None = None,
-                      fee: Decimal | None = None, **changes: Any) -> DomainInfo:
-        """Several changes as one command, all or nothing (EPP's ``<domain:update>``):
-        restore from redemption first, then ``update``'s ``changes``, a new registrant
-        (with ``change_registrant``'s rules) and a new auth code chosen by the sponsor."""
+    def update_domain(self, *, name: str, transaction_id: str, restore: str | None = None,
+                      report: RestoreReport | None = None, registrant: str | None = None,
+                      auth_code: str | None = None, fee: Decimal | None = None,
+                      **changes: Any) -> DomainInfo:
+        """Several changes as one command, all or nothing (EPP's ``<domain:update>``): an
+        RFC 3915 restore ``request`` (the name goes to pendingRestore) or ``report`` (the
+        report brings it back), or ``update``'s ``changes``, a new registrant (with
+        ``change_registrant``'s rules) and a new auth code chosen by the sponsor."""
         def body() -> DomainInfo:
             row = self._ours(name)
-            if restore:
+            if restore == "request":
                 require_fee(name, "restore", 1, fee)
-                restore_row(row)
+                request_restore(row)
+                return domain_info(row)
+            if restore == "report":
+                report_restore(row, report)
+                return domain_info(row)
             if row.status != "ok":
                 raise RegistryRejected(2304, "Object status prohibits operation")
             if changes or registrant is not None:
@@ -328,7 +355,8 @@ class SandboxRegistry:
                 row.auth_code = auth_code
             return domain_info(row)
 
-        return self._once("restore" if restore else "update", name, transaction_id, body)
+        operation = {"request": "restore_request", "report": "restore"}.get(restore, "update")
+        return self._once(operation, name, transaction_id, body)
 
     def current_auth_code(self, name: str) -> str | None:
         """Sandbox only: the auth code of one of our names (what EPP ``info`` shows the
@@ -352,17 +380,21 @@ class SandboxRegistry:
 
         return self._once("auth_code", name, transaction_id, body)
 
-    def delete(self, *, name: str, transaction_id: str) -> None:
-        def body() -> None:
+    def delete(self, *, name: str, transaction_id: str) -> str:
+        """Inside the add grace period the name is gone at once and the registrar credited
+        (RFC 3915: 1000, ``DELETED``); otherwise it enters redemption where the TLD has
+        one (1001, ``PENDING_DELETE``), else it is gone."""
+        def body() -> str:
             row = self._ours(name)
             refuse_if_prohibited(row, "delete")
             rules = TLDS[name.rpartition(".")[2]]
-            if rules.redemption_days:
+            grace = timedelta(days=rules.add_grace_days)
+            if rules.redemption_days and not (grace and row.created_at + grace > clock.now()):
                 row.status, row.deleted_at = "redemption", clock.now()
-                row.transfer_status = None
-            else:
-                db.session.delete(row)
-            return None
+                row.transfer_status, row.restore_requested_at = None, None
+                return PENDING_DELETE
+            db.session.delete(row)
+            return DELETED
 
         return self._once("delete", name, transaction_id, body)
 
@@ -434,6 +466,7 @@ class SandboxRegistry:
             row = row or SandboxHost(name=name, sponsor=self.registrar_id)
             row.addresses = list(addresses)
             db.session.add(row)
+        self._after("host_set")
 
     def host_delete(self, *, name: str) -> None:
         self._before("host_delete")
@@ -441,6 +474,7 @@ class SandboxRegistry:
             row = db.session.get(SandboxHost, name)
             if row is not None and row.sponsor == self.registrar_id:
                 db.session.delete(row)
+        self._after("host_delete")
 
     def host_in_use(self, name: str) -> bool:
         """Sandbox only: whether any name is delegated to host ``name``."""
@@ -462,6 +496,7 @@ class SandboxRegistry:
             if identity or row.identity is None:
                 row.identity = json.dumps(identity, sort_keys=True) if identity else None
             db.session.add(row)
+        self._after("contact_set")
 
     def contact_identity(self, handle: str) -> dict:
         """Sandbox only: the identity numbers the registry holds for a contact."""

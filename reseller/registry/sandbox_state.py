@@ -47,6 +47,9 @@ def settle(row: SandboxDomain) -> SandboxDomain | None:
             and row.name.rpartition(".")[2] in AUTO_RENEW_TLDS:
         while row.expires_at <= now:
             row.expires_at = add_years(row.expires_at, 1)
+    if row.restore_requested_at is not None \
+            and row.restore_requested_at + RESTORE_REPORT_WAIT <= now:
+        row.restore_requested_at = None  # no report came: back to redemption
     if row.status == "redemption":
         rules = TLDS[row.name.rpartition(".")[2]]
         if row.deleted_at + timedelta(days=rules.redemption_days) <= now:
@@ -108,12 +111,38 @@ def complete_transfer(row: SandboxDomain, status: str) -> None:
     db.session.flush()
 
 
-def restore_row(row: SandboxDomain) -> None:
-    """Bring a name back from redemption, renewed for a year from expiry or from now."""
+RESTORE_REPORT_WAIT = timedelta(days=7)  # RFC 3915: pendingRestore lasts 7 days
+REPORT_STATEMENTS = 2  # the two statements RFC 3915's report carries
+
+
+def request_restore(row: SandboxDomain) -> None:
+    """RFC 3915 restore request: a name in redemption goes to ``pendingRestore`` and waits
+    for its report (7 days; then it is back in redemption)."""
     if row.status != "redemption":
         raise RegistryRejected(2304, "Object status prohibits operation: not in redemption")
+    if row.restore_requested_at is None:
+        row.restore_requested_at = clock.now()
+
+
+def report_restore(row: SandboxDomain, report: Any) -> None:
+    """RFC 3915 restore report: accepted only after a request, within 7 days, with its
+    content complete and its times plausible; the name is then restored, renewed for a
+    year from expiry or from now."""
+    if row.status != "redemption" or row.restore_requested_at is None:
+        raise RegistryRejected(2304, "Object status prohibits operation: no restore request "
+                                     "pending")
+    if report is None:
+        raise RegistryRejected(2003, "Required parameter missing: restore report")
+    missing = [label for label, value in (("preData", report.pre_data),
+                                          ("postData", report.post_data),
+                                          ("resReason", report.reason)) if not value.strip()]
+    if missing or len([s for s in report.statements if s.strip()]) < REPORT_STATEMENTS:
+        raise RegistryRejected(2003, "Required parameter missing: restore report "
+                               + (", ".join(missing) or "statements"))
     now = clock.now()
-    row.status, row.deleted_at = "ok", None
+    if report.restored_at > now + timedelta(days=1) or report.deleted_at > report.restored_at:
+        raise RegistryRejected(2004, "Parameter value range error: restore report times")
+    row.status, row.deleted_at, row.restore_requested_at = "ok", None, None
     renewed = add_years(row.expires_at, 1)
     row.expires_at = renewed if renewed > now else add_years(now, 1)
 
@@ -129,8 +158,10 @@ def change_registrant_row(row: SandboxDomain, registrant: str) -> None:
 def apply_changes(row: SandboxDomain, *, nameservers: list[str] | None = None,
                   ds: list[dict] | None = None, locked: bool | None = None,
                   admin: str | None = None, tech: str | None = None,
-                  hold: bool | None = None) -> None:
-    """The changes ``update`` allows; None leaves a field as it is."""
+                  hold: bool | None = None, registrant: str | None = None) -> None:
+    """The changes ``update`` allows; None leaves a field as it is. A registrant set here
+    is the sponsor bringing the registry's record up to date (e.g. after a transfer in),
+    not an owner change: ``change_registrant_row`` is that."""
     if hold is not None:
         row.hold = hold
     if nameservers is not None:
@@ -143,6 +174,8 @@ def apply_changes(row: SandboxDomain, *, nameservers: list[str] | None = None,
         row.admin = admin
     if tech is not None:
         row.tech = tech
+    if registrant is not None:
+        row.registrant = registrant
 
 
 def premium_price(label: str, tld: str) -> Decimal | None:
@@ -210,6 +243,8 @@ def refuse_if_prohibited(row: SandboxDomain, operation: str) -> None:
 def statuses_of(row: SandboxDomain) -> list[str]:
     """RFC 5731 statuses of the row, ``ok`` only when there is nothing else."""
     statuses = [] if row.status == "ok" else ["redemptionPeriod"]
+    if row.status != "ok" and row.restore_requested_at is not None:
+        statuses = ["pendingRestore"]
     if row.locked:
         statuses.append("clientTransferProhibited")
     if row.hold:

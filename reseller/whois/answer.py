@@ -52,7 +52,9 @@ def format_answer(data: RegistrationData, *, whois_server: str, now: datetime) -
                   ("Registrant Postal Code", REDACTED),
                   ("Registrant Country", data.registrant_country or ""),
                   ("Registrant Phone", REDACTED),
-                  ("Registrant Email", REDACTED)]
+                  # The web form that reaches the registrant (ICANN Registration Data
+                  # Policy), never the address.
+                  ("Registrant Email", data.registrant_contact_url or REDACTED)]
     else:
         lines += [("Registry Registrant ID", person.handle), ("Registrant Name", person.name),
                   ("Registrant Organization", person.organization or ""),

@@ -255,6 +255,7 @@ def test_renew_restore_and_owner_change_are_orders(setup, jobs):
     assert api.get("/api/v1/domains/elinkaari.com").json["contacts"]["registrant"] == \
         new_owner["id"]
     assert api.post("/api/v1/domains/elinkaari.com/restore").json["code"] == "domain_not_active"
+    clock.set_offset(timedelta(days=6))  # past the add grace period: redemption
     deleted = api.delete("/api/v1/domains/elinkaari.com")
     assert deleted.status_code == 200 and deleted.json["status"] == "redemption"
     restore = api.post("/api/v1/domains/elinkaari.com/restore")

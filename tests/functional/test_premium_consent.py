@@ -2,11 +2,13 @@
 (``accept_price``), and nothing that was refused moves money — no hold, no order, no job,
 no registry command. A registry price that rose after the order fails it and frees the hold."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
+from reseller.core.clock import clock
 from reseller.core.events import Event
 from reseller.core.extensions import db
 from reseller.domains import lifecycle
@@ -151,6 +153,7 @@ def test_restoring_a_premium_name_needs_consent(setup, jobs):
     reseller, api, contact = setup
     register(api, contact, "abc.com", accept_price="120.00")  # 1-3 letters: premium .com
     jobs.run_all()
+    clock.set_offset(timedelta(days=6))  # past the add grace period: redemption
     assert api.delete("/api/v1/domains/abc.com").json["status"] == "redemption"
     before = available(reseller)
     refused = api.post("/api/v1/domains/abc.com/restore")

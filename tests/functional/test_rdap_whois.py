@@ -12,6 +12,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from werkzeug.serving import make_server
 from whois.parser import WhoisEntry
 
@@ -344,3 +345,35 @@ def test_stored_control_characters_are_one_line_values_in_rdap(factory, client):
     assert reseller_entity["links"][0]["href"] == "https://webbi.example/\\x1b"
     assert [ns["ldhName"] for ns in body["nameservers"]] == [
         "ns1.agency.example\\r\\n", "ns2.agency.example"]
+
+
+def test_with_privacy_on_rdap_and_whois_offer_a_contact_form_that_reaches_the_registrant(
+        factory, client, whois_port):
+    from whitelabel.models import OutboxMessage
+
+    reseller = factory.reseller()
+    domain = register(reseller, privacy=True)
+    form_url = f"/go/contact/{reseller.id}/{domain.name}"
+    rdap = client.get(f"/rdap/domain/{domain.name}").get_json()
+    [registrant] = [e for e in rdap["entities"] if e["roles"] == ["registrant"]]
+    [uri] = [p[3] for p in registrant["vcardArray"][1] if p[0] == "contact-uri"]
+    assert uri.endswith(form_url)
+    [email] = [r for r in rdap["redacted"] if r["name"]["type"] == "Registrant Email"]
+    assert email["method"] == "replacementValue" and "contact-uri" in email["replacementPath"]
+    answer = subprocess.run(["whois", "-h", "127.0.0.1", "-p", str(whois_port), domain.name],
+                            capture_output=True, text=True, timeout=20).stdout
+    assert f"Registrant Email: {uri}" in answer and REGISTRANT["email"] not in answer
+    assert client.get(form_url).status_code == 200
+    message = {"name": "Kalle Kysyjä", "email": "kalle@kysyja.example",
+               "message": "Is the domain for sale? I would like to buy it."}
+    sent = client.post(form_url, data=message)
+    assert sent.status_code == 200 and REGISTRANT["email"] not in sent.get_data(as_text=True)
+    [mail] = db.session.scalars(sa.select(OutboxMessage).where(
+        OutboxMessage.template == "registrant/registrant_contact")).all()
+    assert mail.recipient == REGISTRANT["email"] and mail.reply_to == message["email"]
+    assert message["message"] in mail.text
+    assert client.post(form_url, data={**message, "email": "ei-osoite"}).status_code == 422
+    for _ in range(2):  # three an hour from one sender
+        assert client.post(form_url, data=message).status_code == 200
+    assert client.post(form_url, data=message).status_code == 429
+    assert client.get(f"/go/contact/{reseller.id + 999}/{domain.name}").status_code == 404

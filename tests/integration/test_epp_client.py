@@ -9,7 +9,9 @@ import pytest
 
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
+from reseller.domains import rgp
 from reseller.registry.errors import RegistryRejected, RegistryTimeout
+from reseller.registry.models import DELETED, PENDING_DELETE, RestoreReport, in_redemption
 from tests.support.epp import epp_router, transfer_request_frame
 
 DS = {"key_tag": 12345, "algorithm": 13, "digest_type": 2,
@@ -90,12 +92,35 @@ def test_renew_update_with_nameservers_and_ds_and_auth_code(registry):
     assert changed.registrant == "TNREG2"
 
 
-def test_delete_then_restore_from_redemption(registry):
+def report():
+    now = clock.now()
+    return RestoreReport(pre_data="Domain Name: poistuva.com", post_data="Domain Name: "
+                         "poistuva.com", deleted_at=now - timedelta(hours=1), restored_at=now,
+                         reason="Registrant error.", statements=rgp.STATEMENTS)
+
+
+def test_delete_then_restore_from_redemption_with_its_report(registry):
     create(registry, "poistuva.com", "ord-del-1")
-    registry.delete(name="poistuva.com", transaction_id="ord-del-2")
-    assert "redemptionPeriod" in registry.info("poistuva.com").statuses
-    restored = registry.restore(name="poistuva.com", transaction_id="ord-del-3")
-    assert "redemptionPeriod" not in restored.statuses
+    shift_clock(timedelta(days=6))  # past the add grace period: 1001, redemption
+    try:
+        assert registry.delete(name="poistuva.com", transaction_id="ord-del-2") == \
+            PENDING_DELETE
+        assert "redemptionPeriod" in registry.info("poistuva.com").statuses
+        with pytest.raises(RegistryRejected) as refused:  # a registry needs the report
+            registry.restore(name="poistuva.com", transaction_id="ord-del-3")
+        assert refused.value.code == 2003
+        restored = registry.restore(name="poistuva.com", transaction_id="ord-del-4",
+                                    report=report())
+        assert not in_redemption(restored.statuses)
+    finally:
+        shift_clock(None)
+
+
+def test_a_delete_in_the_add_grace_period_is_answered_1000_and_frees_the_name(registry):
+    create(registry, "harkinta.com", "ord-grace-1")
+    assert registry.delete(name="harkinta.com", transaction_id="ord-grace-2") == DELETED
+    assert registry.info("harkinta.com") is None
+    assert registry.check(["harkinta.com"])[0].available
 
 
 def test_transfer_in_is_requested_and_approved_and_polled(registry, epp_server):

@@ -4,10 +4,14 @@ response frame is checked against the IETF schemas by the test connection (see
 for the smoke-marked tests in ``make test``'s second pass, SQLite)."""
 
 import ssl
+from datetime import timedelta
 
 import pytest
 
+from reseller.core.clock import clock
+from reseller.core.db import unit_of_work
 from reseller.registry.epp import wire
+from reseller.registry.epp.iis import IIS_URI
 from reseller.registry.epp.server.frames import FEE_URI
 from tests.support.epp import NS
 
@@ -56,7 +60,7 @@ def test_greeting_hello_login_and_logout(epp_server):
         assert [e.text for e in menu.findall("epp:objURI", NS)] == [
             NS["domain"], NS["host"], NS["contact"]]
         assert {e.text for e in menu.findall("epp:svcExtension/epp:extURI", NS)} == {
-            NS["secDNS"], NS["rgp"], FEE_URI}
+            NS["secDNS"], NS["rgp"], FEE_URI, IIS_URI}  # iis-1.2: .se/.nu contacts
         assert epp.hello().find("epp:greeting", NS) is not None
         assert epp.login().code == 1000
         assert epp.login().code == 2002  # already logged in
@@ -188,20 +192,74 @@ def test_an_update_that_fails_changes_nothing(epp_server):
         assert epp.command(info("kokonaan.fi")).texts("domain:hostObj") == ["ns1.example.net"]
 
 
-def test_restore_brings_a_deleted_name_back_from_redemption(epp_server):
+REPORT = """<rgp:update><rgp:restore op="report"><rgp:report>
+  <rgp:preData>Domain Name: takaisin.com</rgp:preData>
+  <rgp:postData>Domain Name: takaisin.com</rgp:postData>
+  <rgp:delTime>{deleted}</rgp:delTime><rgp:resTime>{restored}</rgp:resTime>
+  <rgp:resReason>Registrant error.</rgp:resReason>
+  <rgp:statement>This registrar has not restored the Registered Name in order to assume the
+    rights to use or sell the Registered Name for itself or for any third party.</rgp:statement>
+  <rgp:statement>The information in this report is true to best of this registrar's
+    knowledge.</rgp:statement>
+</rgp:report></rgp:restore></rgp:update>"""
+
+
+@pytest.fixture
+def later_clock(epp_server):
+    """Lets a test move the sandbox clock past the add grace period; set back after."""
+    yield
+    with epp_server.app.app_context(), unit_of_work():
+        clock.set_offset(timedelta(0))
+
+
+def later(epp_server, days: int = 6) -> None:
+    with epp_server.app.app_context(), unit_of_work():
+        clock.set_offset(timedelta(days=days))
+
+
+def statuses(found):
+    return [s.get("s") for s in found.root.iterfind(".//domain:status", NS)]
+
+
+def test_a_delete_in_the_add_grace_period_is_1000_and_later_1001(epp_server, later_clock):
+    with epp_server.connect() as epp:
+        epp.command(create("heti.com"))
+        gone = epp.command("<delete><domain:delete><domain:name>heti.com</domain:name>"
+                           "</domain:delete></delete>")
+        assert gone.code == 1000  # inside the add grace period: deleted at once
+        assert epp.command(info("heti.com")).code == 2303
+        epp.command(create("takaisin.com"))
+        later(epp_server)
+        pending = epp.command("<delete><domain:delete><domain:name>takaisin.com"
+                              "</domain:name></domain:delete></delete>")
+        assert pending.code == 1001
+
+
+def test_restore_is_a_request_then_its_report(epp_server, later_clock):
     with epp_server.connect() as epp:
         epp.command(create("takaisin.com"))
+        later(epp_server)  # past the add grace period
         epp.command("<delete><domain:delete><domain:name>takaisin.com</domain:name>"
                     "</domain:delete></delete>")
         found = epp.command(info("takaisin.com"))
-        assert [s.get("s") for s in found.root.iterfind(".//domain:status", NS)] == [
-            "pendingDelete"]
+        assert statuses(found) == ["pendingDelete"]
         assert found.find("rgp:rgpStatus").get("s") == "redemptionPeriod"
-        restored = epp.command(update("takaisin.com", "<domain:chg/>"),
-                               extension='<rgp:update><rgp:restore op="request"/></rgp:update>')
-        assert restored.code == 1000, restored.message
-        found = epp.command(info("takaisin.com"))
-        assert [s.get("s") for s in found.root.iterfind(".//domain:status", NS)] == ["ok"]
+        early = epp.command(update("takaisin.com", "<domain:chg/>"), extension=REPORT.format(
+            deleted="2026-01-01T00:00:00Z", restored="2026-01-02T00:00:00Z"))
+        assert early.code == 2304  # a report needs its request first
+        requested = epp.command(update("takaisin.com", "<domain:chg/>"),
+                                extension='<rgp:update><rgp:restore op="request"/>'
+                                          '</rgp:update>')
+        assert requested.code == 1000, requested.message
+        waiting = epp.command(info("takaisin.com"))
+        assert statuses(waiting) == ["pendingDelete"]  # not restored without the report
+        assert waiting.find("rgp:rgpStatus").get("s") == "pendingRestore"
+        now = clock.now().replace(microsecond=0)
+        reported = epp.command(update("takaisin.com", "<domain:chg/>"), extension=REPORT.format(
+            deleted=(now - timedelta(hours=1)).isoformat().replace("+00:00", "Z"),
+            restored=now.isoformat().replace("+00:00", "Z")))
+        assert reported.code == 1000, reported.message
+        assert statuses(epp.command(info("takaisin.com"))) == ["ok"]
 
 
 def test_someone_elses_name_shows_little_without_its_auth_code(epp_server):

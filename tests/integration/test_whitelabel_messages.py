@@ -30,6 +30,8 @@ CONTEXT = {
     "status_label": "solved", "reopen_days": 7, "hours": "1.50", "plan_name": "Pro",
     "cycle_label": "monthly", "previous_plan_name": "Pro", "due": "10 Mar 2027 18:00",
     "target": "first response", "company": "Webbi Oy",
+    "sender_name": "Kalle Kysyjä", "sender_email": "kalle@kysyja.example",
+    "message": "Is the name for sale?",
 }
 
 

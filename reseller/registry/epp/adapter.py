@@ -26,7 +26,16 @@ from reseller.registry.epp.client import Pool, Session, new_trid
 from reseller.registry.epp.profiles import Profile
 from reseller.registry.epp.wire import NS
 from reseller.registry.errors import RegistryRejected, RegistryUnavailable
-from reseller.registry.models import Availability, DomainInfo, Message, Outcome, TransferInfo
+from reseller.registry.models import (
+    DELETED,
+    PENDING_DELETE,
+    Availability,
+    DomainInfo,
+    Message,
+    Outcome,
+    RestoreReport,
+    TransferInfo,
+)
 from reseller.registry.sandbox_state import decode_result, encode_result
 
 log = logging.getLogger(__name__)
@@ -219,16 +228,27 @@ class EppRegistry:
             "years": years, "current_expiry": current_expiry.isoformat(),
             "expected_expiry": add_years(current_expiry, years).isoformat()}, send)
 
-    def restore(self, *, name: str, transaction_id: str,
-                fee: Decimal | None = None) -> DomainInfo:
+    def restore(self, *, name: str, transaction_id: str, fee: Decimal | None = None,
+                report: RestoreReport | None = None) -> DomainInfo:
+        """RFC 3915: the restore request (with the agreed fee), then its report, each an
+        ``<domain:update>`` on the same session. A name already waiting for its report
+        (``pendingRestore``, e.g. the answer to our request was lost) gets the report only.
+        Without a report nothing is sent: registries refuse to restore without one."""
+        if report is None:
+            raise RegistryRejected(2003, "Required parameter missing: restore report")
+
         def send(session: Session) -> DomainInfo:
             if not self._ext(session, NS["rgp"]):
                 raise RegistryRejected(2103, "Unimplemented extension: this registry "
                                              "offers no rgp-1.0 restore")
-            response = self._call(cmd.domain_update(name, empty_chg=True),
-                                  [cmd.rgp_restore(), self._fee(session, "update", fee)],
-                                  cltrid=transaction_id, session=session)
-            self._not_above(response, "updData", fee)
+            current = self._info_on(session, name)
+            if "pendingRestore" not in current.statuses:
+                response = self._call(cmd.domain_update(name, empty_chg=True),
+                                      [cmd.rgp_restore(), self._fee(session, "update", fee)],
+                                      cltrid=f"{transaction_id}-request", session=session)
+                self._not_above(response, "updData", fee)
+            self._call(cmd.domain_update(name, empty_chg=True), [cmd.rgp_restore(report)],
+                       cltrid=transaction_id, session=session)
             return self._info_on(session, name)
 
         return self._once("restore", name, transaction_id, {}, send)
@@ -246,11 +266,13 @@ class EppRegistry:
     def update(self, *, name: str, transaction_id: str, nameservers: list[str] | None = None,
                ds: list[dict] | None = None, locked: bool | None = None,
                admin: str | None = None, tech: str | None = None,
-               hold: bool | None = None) -> DomainInfo:
+               hold: bool | None = None, registrant: str | None = None) -> DomainInfo:
         """Set the given fields to the given values: the adapter reads the name first and
-        sends only the differences (add/rem), as EPP updates are."""
+        sends only the differences (add/rem, chg), as EPP updates are. A thin registry
+        holds no contacts: the registrant is then not sent."""
         wanted = {"nameservers": nameservers, "ds": ds, "locked": locked, "admin": admin,
-                  "tech": tech, "hold": hold}
+                  "tech": tech, "hold": hold,
+                  "registrant": registrant if self.profile.contacts else None}
         wanted = {k: v for k, v in wanted.items() if v is not None}
 
         def send(session: Session) -> DomainInfo:
@@ -278,11 +300,15 @@ class EppRegistry:
 
         return self._once("auth_code", name, transaction_id, {"auth_code": code}, send)
 
-    def delete(self, *, name: str, transaction_id: str) -> None:
-        def send(session: Session) -> None:
-            self._call(cmd.domain_delete(name), cltrid=transaction_id, session=session)
+    def delete(self, *, name: str, transaction_id: str) -> str:
+        """``DELETED`` when the registry answers 1000 (gone at once, e.g. inside the add
+        grace period), ``PENDING_DELETE`` for 1001 (redemption; RFC 3915)."""
+        def send(session: Session) -> str:
+            response = self._call(cmd.domain_delete(name), cltrid=transaction_id,
+                                  session=session)
+            return PENDING_DELETE if response.code == 1001 else DELETED
 
-        self._once("delete", name, transaction_id, {}, send)
+        return self._once("delete", name, transaction_id, {}, send)
 
     def transfer_request(self, *, name: str, auth_code: str, years: int,
                          transaction_id: str, fee: Decimal | None = None) -> TransferInfo:

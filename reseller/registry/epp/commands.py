@@ -8,7 +8,7 @@ speak the RFCs."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from lxml import etree
@@ -25,6 +25,7 @@ from reseller.registry.epp.elements import (  # noqa: F401  (FEE_URI re-exported
     SECDNS,
     postal_info,
 )
+from reseller.registry.models import RestoreReport
 
 
 def command(body: etree._Element, cltrid: str,
@@ -179,8 +180,21 @@ def secdns_update(*, add: list[dict], remove: list[dict]) -> etree._Element | No
     return update
 
 
-def rgp_restore() -> etree._Element:
-    return RGP.update(RGP.restore(op="request"))
+def rgp_restore(report: RestoreReport | None = None) -> etree._Element:
+    """RFC 3915 ``<rgp:update>``: the restore request, or (``report`` given) its report."""
+    if report is None:
+        return RGP.update(RGP.restore(op="request"))
+    body = RGP.report(RGP.preData(report.pre_data), RGP.postData(report.post_data),
+                      RGP.delTime(_utc(report.deleted_at)),
+                      RGP.resTime(_utc(report.restored_at)), RGP.resReason(report.reason),
+                      *[RGP.statement(s) for s in report.statements[:2]])
+    if report.other:
+        body.append(RGP.other(report.other))
+    return RGP.update(RGP.restore(body, op="report"))
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 # -- hosts --------------------------------------------------------------------------------

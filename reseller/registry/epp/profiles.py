@@ -20,12 +20,11 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from reseller.registry.epp.elements import CONTACT, FEE_URI, maker
+from reseller.registry.epp.elements import CONTACT, FEE_URI
+from reseller.registry.epp.iis import IIS, IIS_URI
 from reseller.registry.epp.wire import NS
 
 FI_DOMAIN_EXT = "urn:ietf:params:xml:ns:domain-ext-1.0"
-IIS_URI = "urn:se:iis:xml:epp:iis-1.2"
-IIS = maker("iis", IIS_URI)
 STANDARD_EXTENSIONS = (NS["secDNS"], NS["rgp"], FEE_URI)
 
 

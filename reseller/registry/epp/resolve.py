@@ -20,7 +20,7 @@ from reseller.registry.epp import commands as cmd
 from reseller.registry.epp import journal
 from reseller.registry.epp.profiles import Profile
 from reseller.registry.errors import RegistryTimeout
-from reseller.registry.models import DomainInfo, Outcome
+from reseller.registry.models import DELETED, PENDING_DELETE, DomainInfo, Outcome, in_redemption
 
 if TYPE_CHECKING:
     from reseller.registry.epp.adapter import EppRegistry
@@ -66,7 +66,7 @@ def _renewed(registry: EppRegistry, entry: journal.Entry) -> Outcome | None:
 
 def _restored(registry: EppRegistry, entry: journal.Entry) -> Outcome | None:
     found = _ours(registry, entry)
-    return None if "redemptionPeriod" in found.statuses else _done(found)
+    return None if in_redemption(found.statuses) else _done(found)
 
 
 def _registrant_changed(registry: EppRegistry, entry: journal.Entry) -> Outcome | None:
@@ -94,10 +94,9 @@ def _auth_code_set(registry: EppRegistry, entry: journal.Entry) -> Outcome | Non
 
 def _deleted(registry: EppRegistry, entry: journal.Entry) -> Outcome | None:
     found = registry.info(entry.name)
-    if found is None or "redemptionPeriod" in found.statuses \
-            or found.sponsor != registry.registrar_id:
-        return _done(None)
-    return None
+    if found is None or found.sponsor != registry.registrar_id:
+        return _done(DELETED)
+    return _done(PENDING_DELETE) if in_redemption(found.statuses) else None
 
 
 def _transfer_requested(registry: EppRegistry, entry: journal.Entry) -> Outcome | None:
@@ -160,8 +159,12 @@ def update_frames(profile: Profile, current: DomainInfo, wanted: dict
         have, want = _as_set(current.ds), _as_set(wanted["ds"])
         secdns = cmd.secdns_update(add=[d for d in wanted["ds"] if ds_key(d) not in have],
                                    remove=[d for d in current.ds if ds_key(d) not in want])
-    if not (add_ns or rem_ns or add_contacts or rem_contacts or add_statuses or rem_statuses):
+    registrant = wanted.get("registrant")
+    registrant = registrant if registrant and registrant != current.registrant else None
+    if not (add_ns or rem_ns or add_contacts or rem_contacts or add_statuses or rem_statuses
+            or registrant):
         return None, secdns
     return cmd.domain_update(current.name, add_ns=add_ns, rem_ns=rem_ns,
                              add_contacts=add_contacts, rem_contacts=rem_contacts,
-                             add_statuses=add_statuses, rem_statuses=rem_statuses), secdns
+                             add_statuses=add_statuses, rem_statuses=rem_statuses,
+                             registrant=registrant), secdns

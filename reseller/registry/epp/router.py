@@ -139,8 +139,8 @@ class EppRouter:
     def auth_code(self, *, name: str, transaction_id: str) -> str:
         return self.for_name(name).auth_code(name=name, transaction_id=transaction_id)
 
-    def delete(self, *, name: str, transaction_id: str) -> None:
-        self.for_name(name).delete(name=name, transaction_id=transaction_id)
+    def delete(self, *, name: str, transaction_id: str) -> str:
+        return self.for_name(name).delete(name=name, transaction_id=transaction_id)
 
     def transfer_request(self, *, name: str, **kwargs: Any) -> TransferInfo:
         return self.for_name(name).transfer_request(name=name, **kwargs)

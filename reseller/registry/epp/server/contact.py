@@ -8,7 +8,9 @@ from __future__ import annotations
 from lxml import etree
 
 from reseller.core.clock import clock
+from reseller.registry.epp import iis
 from reseller.registry.epp.elements import E164, postal_info
+from reseller.registry.epp.iis import IIS_URI
 from reseller.registry.epp.server.context import (
     CommandError,
     Context,
@@ -72,12 +74,29 @@ def contact_data(parent: etree._Element, data: dict) -> dict:
     return data
 
 
+def iis_data(context: Context, command: str) -> dict:
+    """What ``<iis:create>``/``<iis:update>`` (iis-1.2, .se/.nu) carries: ``orgno``
+    (identity, kept to the registry) and ``vatno``. A Swedish orgno must be a valid
+    personnummer or organisationsnummer (2005); an update cannot change it (2306)."""
+    element = context.extension("iis", command, IIS_URI)
+    if element is None:
+        return {}
+    errors = iis.problems(element)
+    if errors:
+        raise CommandError(2001, f"Command syntax error: {errors[0]}")
+    data = {etree.QName(e).localname: (e.text or "").strip() for e in element}
+    if "orgno" in data and not iis.valid_orgno(data["orgno"]):
+        raise CommandError(2005, "Parameter value syntax error: orgno")
+    return data
+
+
 def create(context: Context, element: etree._Element) -> Reply:
     context.operation = "contact_set"
     handle = required(element, "contact:id")
     if context.registry.contact_info(handle) is not None:
         raise CommandError(2302, "Object exists")
-    context.registry.contact_set(handle=handle, data=contact_data(element, {}))
+    context.registry.contact_set(handle=handle, data={**contact_data(element, {}),
+                                                      **iis_data(context, "create")})
     return Reply(res_data=CONTACT.creData(CONTACT.id(handle),
                                           CONTACT.crDate(timestamp(clock.now()))))
 
@@ -91,7 +110,8 @@ def update(context: Context, element: etree._Element) -> Reply:
                                  "set here")
     chg = element.find("contact:chg", NS)
     data = contact_data(chg, row.data or {}) if chg is not None else dict(row.data or {})
-    context.registry.contact_set(handle=row.handle, data=data)
+    context.registry.contact_set(handle=row.handle,
+                                 data={**data, **iis_data(context, "update")})
     return Reply()
 
 

@@ -16,7 +16,7 @@ from reseller.registry.epp.server.context import CommandError, Context, required
 from reseller.registry.epp.server.frames import DOMAIN, FEE, FEE_URI, RGP, SECDNS, Reply
 from reseller.registry.epp.server.frames import timestamp as _when
 from reseller.registry.epp.wire import NS
-from reseller.registry.models import DomainInfo, TransferInfo
+from reseller.registry.models import PENDING_DELETE, DomainInfo, RestoreReport, TransferInfo
 from reseller.registry.sandbox_state import premium_fee
 
 CLIENT_STATUSES = {"clientTransferProhibited": "locked", "clientHold": "hold"}
@@ -152,15 +152,16 @@ def info(context: Context, element: etree._Element) -> Reply:
     reply = Reply(res_data=data)
     if found.ds:
         reply.extensions.append(SECDNS.infData(*[_ds_element(ds) for ds in found.ds]))
-    if "redemptionPeriod" in found.statuses:
-        reply.extensions.append(RGP.infData(RGP.rgpStatus(s="redemptionPeriod")))
+    rgp = [s for s in found.statuses if s in ("redemptionPeriod", "pendingRestore")]
+    if rgp:
+        reply.extensions.append(RGP.infData(RGP.rgpStatus(s=rgp[0])))  # one (the XSD)
     return reply
 
 
 def epp_statuses(found: DomainInfo) -> list[str]:
     """RFC 5731 statuses: ``ok`` only alone, ``inactive`` without nameservers."""
-    mapped = {"redemptionPeriod": "pendingDelete"}
-    statuses = [mapped.get(s, s) for s in found.statuses if s != "ok"]
+    mapped = {"redemptionPeriod": "pendingDelete", "pendingRestore": "pendingDelete"}
+    statuses = list(dict.fromkeys(mapped.get(s, s) for s in found.statuses if s != "ok"))
     if not found.nameservers:
         statuses.append("inactive")
     return statuses or ["ok"]
@@ -240,9 +241,11 @@ def renew(context: Context, element: etree._Element) -> Reply:
 
 
 def delete(context: Context, element: etree._Element) -> Reply:
+    """1000: gone at once (e.g. inside the add grace period); 1001: pending deletion, the
+    name is in redemption (RFC 3915)."""
     context.operation = "delete"
-    context.registry.delete(name=_name(element), transaction_id=context.transaction_id)
-    return Reply()
+    done = context.registry.delete(name=_name(element), transaction_id=context.transaction_id)
+    return Reply(1001) if done == PENDING_DELETE else Reply()
 
 
 # -- update -------------------------------------------------------------------------------
@@ -251,8 +254,9 @@ def update(context: Context, element: etree._Element) -> Reply:
     add = element.find("domain:add", NS)
     rem = element.find("domain:rem", NS)
     chg = element.find("domain:chg", NS)
-    restore = _restore_requested(context)
-    context.operation = "restore" if restore else "update"
+    restore, report = _restore_op(context)
+    context.operation = {"request": "restore_request", "report": "restore"}.get(restore,
+                                                                                "update")
     current = _exists(context, name)
     if current.sponsor != context.client_id:
         raise CommandError(2201, "Authorization error")
@@ -273,21 +277,41 @@ def update(context: Context, element: etree._Element) -> Reply:
             raise CommandError(2306, "Parameter value policy error: a name needs an auth code")
         auth_code = chg.findtext("domain:authInfo/domain:pw", namespaces=NS) or None
     context.registry.update_domain(name=name, transaction_id=context.transaction_id,
-                                   restore=restore, registrant=registrant,
+                                   restore=restore, report=report, registrant=registrant,
                                    auth_code=auth_code, fee=_fee_agreed(context, "update"),
                                    **changes)
-    if restore:
+    if restore == "request":
         return _fee_charged(Reply(), context, "updData", name, "restore")
     return Reply()
 
 
-def _restore_requested(context: Context) -> bool:
+def _restore_op(context: Context) -> tuple[str | None, RestoreReport | None]:
+    """RFC 3915 ``<rgp:restore op="request">`` (no report) or ``op="report"`` with its
+    ``<rgp:report>``; (None, None) for an ordinary update."""
     rgp = context.extension("rgp", "update")
     if rgp is None:
-        return False
-    if rgp.find("rgp:restore", NS).get("op") != "request":
-        raise CommandError(2102, "Unimplemented option: restore reports are not needed here")
-    return True
+        return None, None
+    restore = rgp.find("rgp:restore", NS)
+    op = restore.get("op")
+    if op == "request":
+        return op, None
+    report = restore.find("rgp:report", NS)
+    if report is None:
+        raise CommandError(2003, "Required parameter missing: rgp:report")
+
+    def text(tag: str) -> str:
+        return (report.findtext(f"rgp:{tag}", namespaces=NS) or "").strip()
+
+    try:
+        deleted, restored = (datetime.fromisoformat(text(t).replace("Z", "+00:00"))
+                             for t in ("delTime", "resTime"))
+    except ValueError:
+        raise CommandError(2005, "Parameter value syntax error: delTime/resTime") from None
+    return op, RestoreReport(
+        pre_data=text("preData"), post_data=text("postData"), deleted_at=deleted,
+        restored_at=restored, reason=text("resReason"),
+        statements=tuple((e.text or "").strip() for e in report.findall("rgp:statement", NS)),
+        other=text("other") or None)
 
 
 def _status_changes(add: etree._Element | None, rem: etree._Element | None) -> dict:

@@ -20,9 +20,10 @@ from reseller.registry.epp.elements import (  # noqa: F401  (re-exported for han
     RGP,
     SECDNS,
 )
+from reseller.registry.epp.iis import IIS_URI
 from reseller.registry.epp.wire import NS, OBJECT_URIS, serialize
 
-SERVER_EXTENSIONS = (NS["secDNS"], NS["rgp"], FEE_URI)
+SERVER_EXTENSIONS = (NS["secDNS"], NS["rgp"], FEE_URI, IIS_URI)
 
 RESULTS = {
     1000: "Command completed successfully",

@@ -1,0 +1,263 @@
+"""State-changing registry commands sent while a caller waits (nameservers, DNSSEC, lock,
+admin/tech contacts, hold, glue hosts, delete, the contacts after a transfer in), journaled
+on the domain so a lost answer never leaves our record stale.
+
+Each command carries a transaction id. When its answer is lost (``RegistryTimeout``) the
+command is kept as ``Domain.pending_change`` and the caller gets it back (202); it is
+resolved by sending it again with the same transaction id — the registry answers a
+repeated id from its record, the EPP client first resolves it from ``info`` (its journal,
+``reseller.registry.epp.resolve``), and glue-host commands set a state, so repeating them
+is safe — by the next call on the domain or by ``domains.resolve_changes`` (every minute).
+Then our record takes what the registry did, announced as ``domain.registry_changed``
+(``source: recovery``); a command the registry refused leaves our record as it was."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from reseller.catalog.models import rules_for
+from reseller.core.clock import clock
+from reseller.core.db import lock_row, unit_of_work
+from reseller.core.extensions import db
+from reseller.core.jobs import enqueue
+from reseller.domains import contacts as contact_services
+from reseller.domains import states
+from reseller.domains.errors import ChangePending, registry_errors
+from reseller.domains.models import Contact, Domain, Host, Order
+from reseller.domains.schemas import pending_change_out
+from reseller.registry.errors import RegistryRejected, RegistryTimeout, RegistryUnavailable
+from reseller.registry.models import DELETED, Registry
+from reseller.registry.services import get_registry
+from wallet import services as wallet
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER = 10  # seconds before the first attempt to resolve a lost answer
+
+# operation -> the keyword arguments of ``Registry.update`` its params name
+UPDATES = {"nameservers": ("nameservers",), "ds": ("ds",), "lock": ("locked",),
+           "contacts": ("admin", "tech"), "hold": ("hold",),
+           "registrant": ("registrant", "admin", "tech")}
+OPERATIONS = (*UPDATES, "delete", "host_set", "host_delete")
+
+
+def send_change(domain: Domain, *, operation: str, params: dict[str, Any]) -> bool:
+    """Send one command for ``domain`` and apply it: True. Its answer lost: it is kept as
+    the domain's pending change and False is returned (the caller answers 202). A refusal
+    is a 409 and an outage a 503 (``registry_errors``), our record unchanged."""
+    assert operation in OPERATIONS, operation
+    resolve_before_change(domain)
+    change = {"operation": operation, "params": params,
+              "transaction_id": f"{operation}-{uuid.uuid4().hex}",
+              "requested_at": clock.now().isoformat()}
+    with registry_errors():
+        try:
+            result = _send(get_registry(), domain, change)
+        except RegistryTimeout as lost:
+            log.warning("%s on %s: answer lost (%s); pending until resolved",
+                        operation, domain.name, lost)
+            domain.pending_change = change
+            db.session.flush()
+            enqueue("reseller.domains.tasks.resolve_change", domain.id, delay=RETRY_AFTER)
+            return False
+    _apply(domain, change, result)
+    return True
+
+
+def take_over_contacts(domain: Domain) -> None:
+    """A name transferred in still names the losing registrar's contacts at the registry:
+    queue the ``<domain:update>`` that makes its registrant, admin and tech ours (contacts
+    created there first; nothing is sent to a thin registry). Sent by the resolve job right
+    after the commit, so the transfer's completion never waits on it or fails with it."""
+    params = {}
+    for role in ("registrant", "admin", "tech"):
+        contact = getattr(domain, role)
+        if contact is not None:
+            params[f"{role}_id"], params[f"{role}_handle"] = contact.id, contact.handle
+    domain.pending_change = {"operation": "registrant", "params": params,
+                             "transaction_id": f"registrant-{uuid.uuid4().hex}",
+                             "requested_at": clock.now().isoformat()}
+    db.session.flush()
+    enqueue("reseller.domains.tasks.resolve_change", domain.id)
+
+
+def resolve_before_change(domain: Domain) -> None:
+    """A new command waits for the one still pending: resolve it first (409
+    ``change_pending`` while the registry still cannot tell)."""
+    if not domain.pending_change:
+        return
+    try:
+        resolve_change(domain, registry=get_registry())
+    except (RegistryTimeout, RegistryUnavailable):
+        pass
+    if domain.pending_change:
+        raise ChangePending(_l("A change to %(name)s is waiting for the registry's "
+                               "confirmation; try again shortly.", name=domain.unicode_name),
+                            pending_change=pending_change_out(domain.pending_change))
+
+
+def resolve_change(domain: Domain | None, *, registry: Registry) -> str | None:
+    """Resolve ``domain``'s pending change by sending it again with its transaction id:
+    ``applied``, ``refused``, or None (nothing pending). ``RegistryTimeout`` and
+    ``RegistryUnavailable`` propagate: still pending, the next run tries again."""
+    change = domain.pending_change if domain is not None else None
+    if not change:
+        return None
+    try:
+        result = _send(registry, domain, change)
+    except RegistryRejected as refused:
+        domain.pending_change = None
+        db.session.flush()
+        states.record_registry_changes(domain, [], source="recovery", outcome="refused",
+                                       operation=change["operation"],
+                                       reason=f"{refused.code} {refused.message}")
+        return "refused"
+    domain.pending_change = None
+    changes = _apply(domain, change, result)
+    states.record_registry_changes(domain, changes, source="recovery", outcome="applied",
+                                   operation=change["operation"])
+    return "applied"
+
+
+def resolve_pending_changes(*, limit: int = 500) -> dict[str, int]:
+    """One run of ``domains.resolve_changes``: each pending change resolved in its own unit
+    of work; how many were applied, refused, or are still pending. A registry that is down
+    ends the run."""
+    registry = get_registry()
+    counts = {"applied": 0, "refused": 0, "pending": 0}
+    for domain_id in domains_with_pending_changes()[:limit]:
+        try:
+            with unit_of_work():
+                outcome = resolve_change(lock_row(Domain, domain_id), registry=registry)
+        except RegistryUnavailable as down:
+            log.warning("pending registry changes: registry unavailable (%s)", down)
+            counts["pending"] += 1
+            break
+        except RegistryTimeout:
+            outcome = "pending"
+        if outcome:
+            counts[outcome] += 1
+    return counts
+
+
+def domains_with_pending_changes(*, older_than: timedelta = timedelta(0)) -> list[int]:
+    """Domains whose change still waits for the registry's answer, oldest first."""
+    rows = db.session.execute(sa.select(Domain.id, Domain.pending_change).where(
+        Domain.pending_change.is_not(None)).order_by(Domain.id))
+    cutoff = clock.now() - older_than
+    return [domain_id for domain_id, change in rows
+            if change and change.get("requested_at", "") <= cutoff.isoformat()]
+
+
+# -- sending ---------------------------------------------------------------------------------
+
+def _send(registry: Registry, domain: Domain, change: dict[str, Any]) -> Any:
+    operation, params, trid = change["operation"], change["params"], change["transaction_id"]
+    if operation == "registrant":  # the registry needs the contact objects first
+        _push_contacts(registry, domain, params)
+    if operation in UPDATES:
+        handles = {"admin": params.get("admin_handle"), "tech": params.get("tech_handle"),
+                   "registrant": params.get("registrant_handle")}
+        values = {key: handles[key] if key in handles else params.get(key)
+                  for key in UPDATES[operation]}
+        return registry.update(name=domain.name, transaction_id=trid,
+                               **{k: v for k, v in values.items() if v is not None})
+    if operation == "delete":
+        return registry.delete(name=domain.name, transaction_id=trid)
+    if operation == "host_set":
+        return registry.host_set(name=params["host"], addresses=params["addresses"])
+    return registry.host_delete(name=params["host"])
+
+
+def _push_contacts(registry: Registry, domain: Domain, params: dict[str, Any]) -> None:
+    ids = {params.get(f"{role}_id") for role in ("registrant", "admin", "tech")} - {None}
+    found = [db.session.get(Contact, contact_id) for contact_id in sorted(ids)]
+    contact_services.push_contacts(
+        registry, [(c.handle, contact_services.registry_data(c)) for c in found if c],
+        name=domain.name)
+
+
+# -- applying what the registry did -------------------------------------------------------------
+
+def _apply(domain: Domain, change: dict[str, Any], result: Any) -> list[dict[str, Any]]:
+    """Make our record say what the command did; the differences ({field, before, after})."""
+    operation, params = change["operation"], change["params"]
+    if operation == "delete":
+        return _deleted(domain, result, change)
+    if operation in ("host_set", "host_delete"):
+        return _hosts(domain, operation, params)
+    found = []
+    fields = {"nameservers": ("nameservers",), "ds": ("ds",), "lock": ("locked",),
+              "hold": ("suspended",), "contacts": ("admin_id", "tech_id"),
+              "registrant": ()}[operation]
+    for field in fields:
+        key = {"locked": "locked", "suspended": "hold"}.get(field, field)
+        if key not in params:
+            continue
+        before = getattr(domain, field)
+        setattr(domain, field, params[key])
+        found.append(states.change(field, before, params[key]))
+    statuses = getattr(result, "statuses", None)
+    if statuses:  # the registry's own view after the command
+        domain.registry_statuses = sorted(statuses)
+    db.session.flush()
+    if operation == "contacts":
+        for contact_id in {params.get("admin_id"), params.get("tech_id")} - {None}:
+            contact_services.record_contact_changed(
+                contact=db.session.get(Contact, contact_id), domain=domain)
+    return found
+
+
+def _hosts(domain: Domain, operation: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    row = next((h for h in domain.hosts if h.name == params["host"]), None)
+    before = list(row.addresses) if row is not None else None
+    if operation == "host_delete":
+        if row is not None:
+            domain.hosts.remove(row)
+        after = None
+    else:
+        if row is None:
+            row = Host(name=params["host"], addresses=params["addresses"])
+            domain.hosts.append(row)
+        row.addresses = after = list(params["addresses"])
+    db.session.flush()
+    return [states.change(f"hosts.{params['host']}", before, after)]
+
+
+def _deleted(domain: Domain, result: Any, change: dict[str, Any]) -> list[dict[str, Any]]:
+    """1001 (pending deletion): redemption where the TLD restores, else gone. 1000: gone at
+    once, and inside the add grace period the registration is credited (once)."""
+    before = domain.status
+    rules = rules_for(domain.tld)
+    if result == DELETED:
+        credit = _add_grace_credit(domain, rules.add_grace_days)
+        states.mark_deleted(domain, restorable=False,
+                            **({"grace_credit": credit} if credit else {}))
+    else:
+        states.mark_deleted(domain, restorable=rules.redemption_days > 0 and rules.restore)
+    return [states.change("status", before, domain.status)]
+
+
+def _add_grace_credit(domain: Domain, grace_days: int) -> dict[str, Any] | None:
+    """The registration's purchase refunded when the name was deleted inside the add grace
+    period (the catalogue's ``add_grace_days``). ``refund_purchase`` is idempotent: once."""
+    if not grace_days:
+        return None
+    order = db.session.scalar(sa.select(Order).where(
+        Order.domain_id == domain.id, Order.reseller_id == domain.reseller_id,
+        Order.kind == "register", Order.state == "completed").order_by(Order.id.desc()))
+    if order is None or order.net <= 0 \
+            or (order.completed_at or domain.created_at) + timedelta(days=grace_days) \
+            < clock.now():
+        return None
+    wallet.refund_purchase(reference=order.reference,
+                           reason=f"{domain.name} deleted in the add grace period")
+    return {"order_id": order.id, "reference": order.reference,
+            "net": f"{order.net:.2f}", "vat": f"{order.vat:.2f}",
+            "total": f"{order.total:.2f}", "currency": order.currency}
