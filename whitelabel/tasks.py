@@ -28,4 +28,9 @@ def recheck_sender_domains() -> None:
 def registrant_compliance() -> None:
     """Verification deadlines (suspend/unsuspend) and renewal reminders, by the clock."""
     compliance.enforce_verification_deadlines()
-    compliance.send_renewal_reminders()
+    compliance.send_renewal_reminders_in_chunks()
+
+
+def send_renewal_reminder_chunk(watch_ids: list[int]) -> None:
+    """One chunk of the scheduled renewal reminders, in its own unit of work."""
+    compliance.send_reminders_for(watch_ids)

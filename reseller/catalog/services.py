@@ -167,6 +167,48 @@ def quote(*, reseller_id: int, tld: str, operation: str, years: int = 1,
     return _quote(reseller, net + round_money(premium_fee or Decimal(0)), price_list, on)
 
 
+def quote_many(*, reseller_id: int, tlds: Collection[str], operation: str, years: int = 1,
+               on: date | None = None) -> dict[str, Quote | PriceMissing]:
+    """``quote`` for several TLDs at once (an availability check of many names): the
+    reseller, its price list and every TLD's list price read in three statements, not two
+    per name. A TLD without a price maps to its ``PriceMissing``, raised by the caller for
+    the names that need it."""
+    reseller = db.session.get(Reseller, reseller_id)
+    if reseller is None:
+        raise NotFound()
+    on = on or clock.today()
+    price_list = price_list_of(reseller_id)
+    wanted = {tld: rules_for(tld) for tld in tlds}
+    for rules in wanted.values():
+        rules.require(operation)
+    latest: dict[str, Decimal] = {}
+    for tld, amount in db.session.execute(
+            sa.select(Price.tld, Price.amount)
+            .where(Price.tld.in_([r.tld for r in wanted.values()]), Price.operation == operation,
+                   Price.price_list == price_list, Price.tier == reseller.tier,
+                   Price.effective_from <= on)
+            .order_by(Price.tld, Price.effective_from.desc())):
+        latest.setdefault(tld, amount)
+    quotes: dict[str, Quote | PriceMissing] = {}
+    for tld, rules in wanted.items():
+        per_unit = latest.get(rules.tld)
+        if per_unit is None:
+            quotes[tld] = PriceMissing(_l("No %(list)s price for %(operation)s on .%(tld)s.",
+                                          list=price_list, operation=operation, tld=rules.tld))
+        else:
+            net = round_money(per_unit * (years if operation in PER_YEAR else 1))
+            quotes[tld] = _quote(reseller, net, price_list, on)
+    return quotes
+
+
+def premium_quote(*, reseller_id: int, premium_fee: Decimal, price_list: str,
+                  on: date | None = None) -> Quote:
+    """A premium name's price for a yearly operation: the registry's fee (all years)
+    replaces the list price (as ``quote`` does with ``premium_fee``)."""
+    reseller = db.session.get(Reseller, reseller_id)
+    return _quote(reseller, round_money(premium_fee), price_list, on or clock.today())
+
+
 def _quote(reseller: Reseller, net: Decimal, price_list: str, on: date) -> Quote:
     rate = vat_rate(vat_status=vat_status(reseller.country, reseller.vat_id), on=on)
     vat = round_money(net * rate)

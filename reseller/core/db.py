@@ -99,6 +99,20 @@ def keep_loaded(row: Any) -> Any:
     return row
 
 
+LIKE_ESCAPE = "\\"
+
+
+def contains(column: Any, fragment: str, *, ignore_case: bool = False) -> sa.ColumnElement[bool]:
+    """``column`` contains ``fragment`` literally (``%`` and ``_`` escaped): ``LIKE`` or
+    ``ILIKE '%fragment%'``, the shape a PostgreSQL trigram index serves."""
+    escaped = (fragment.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%")
+               .replace("_", LIKE_ESCAPE + "_"))
+    pattern = f"%{escaped}%"
+    if ignore_case:
+        return column.ilike(pattern, escape=LIKE_ESCAPE)
+    return column.like(pattern, escape=LIKE_ESCAPE)
+
+
 def is_sqlite(bind: Any = None) -> bool:
     return (bind or db.engine).dialect.name == "sqlite"
 

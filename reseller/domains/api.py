@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 
 from flask import Blueprint, request
+from sqlalchemy.orm import selectinload
 
 from reseller.core.db import lock_row, transactional
 from reseller.core.errors import ValidationFailed
@@ -86,13 +87,23 @@ def create_contact():
 @bp.get("/contacts")
 @doc(summary="List contacts", tags=TAGS_C, response=s.ContactListOut,
      query=[{"name": "cursor", "schema": {"type": "string"}},
-            {"name": "limit", "schema": {"type": "integer"}}])
+            {"name": "limit", "schema": {"type": "integer"}},
+            {"name": "q", "schema": {"type": "string", "maxLength": 100},
+             "description": "Only contacts whose name, organisation or email contains this"}])
 @require_scope("domains:read")
 def list_contacts():
     cursor, limit = list_args()
-    page = paginate(contact_services.list_contacts(reseller_id=current_reseller_id()),
+    page = paginate(contact_services.list_contacts(reseller_id=current_reseller_id(),
+                                                   q=_search_arg()),
                     key=Contact.id, cursor=cursor, limit=limit)
     return page_body(page, _contact_out.dump(page.items, many=True))
+
+
+def _search_arg() -> str | None:
+    q = request.args.get("q") or None
+    if q is not None and len(q) > 100:
+        raise ValidationFailed({"q": ["At most 100 characters."]})
+    return q
 
 
 def current_contact(contact_id: int) -> dict:
@@ -297,7 +308,9 @@ def list_domains():
         reseller_id=current_reseller_id(), status=choice_arg("status", DOMAIN_STATUSES),
         tld=request.args.get("tld") or None, q=request.args.get("q") or None,
         expires_before=_date_arg("expires_before"), auto_renew=bool_arg("auto_renew"))
-    page = paginate(stmt, key=Domain.id, cursor=cursor, limit=limit)
+    # A page's glue hosts in one statement, not one per domain.
+    page = paginate(stmt.options(selectinload(Domain.hosts)), key=Domain.id, cursor=cursor,
+                    limit=limit)
     return page_body(page, _domain_out.dump(page.items, many=True))
 
 

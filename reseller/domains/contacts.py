@@ -15,6 +15,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from reseller.core.clock import clock
+from reseller.core.db import contains
 from reseller.core.errors import Conflict, NotFound, ValidationFailed
 from reseller.core.events import record_event
 from reseller.core.extensions import db
@@ -97,8 +98,14 @@ def get_contact(*, reseller_id: int, contact_id: int) -> Contact:
     return contact
 
 
-def list_contacts(*, reseller_id: int) -> sa.Select:
-    return sa.select(Contact).where(Contact.reseller_id == reseller_id)
+def list_contacts(*, reseller_id: int, q: str | None = None) -> sa.Select:
+    """The reseller's contacts; ``q`` keeps those whose name, organisation or email
+    contains it (any case; trigram-indexed on PostgreSQL)."""
+    stmt = sa.select(Contact).where(Contact.reseller_id == reseller_id)
+    if q and q.strip():
+        stmt = stmt.where(sa.or_(*(contains(column, q.strip(), ignore_case=True) for column in
+                                   (Contact.name, Contact.organization, Contact.email))))
+    return stmt
 
 
 def create_contact(*, reseller_id: int, **data: Any) -> Contact:

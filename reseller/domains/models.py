@@ -18,6 +18,13 @@ def _now() -> datetime:
     return clock.now()
 
 
+def _trigram_index(table: str, column: str) -> sa.Index:
+    """A GIN trigram index (PostgreSQL ``pg_trgm``): ``LIKE '%fragment%'`` searches use it
+    instead of scanning the table. SQLite has none and scans."""
+    return sa.Index(f"ix_{table}_{column}_trgm", column, postgresql_using="gin",
+                    postgresql_ops={column: "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+
+
 class Contact(db.Model):
     __tablename__ = "contacts"
 
@@ -43,6 +50,7 @@ class Contact(db.Model):
 
     __table_args__ = (
         sa.CheckConstraint("language IN ('fi', 'sv', 'en')", name="language"),
+        *(_trigram_index("contacts", column) for column in ("name", "organization", "email")),
     )
 
 
@@ -97,6 +105,7 @@ class Domain(db.Model):
         sa.CheckConstraint(
             "status IN ('active', 'expired', 'redemption', 'deleted', 'transferred_out')",
             name="status"),
+        *(_trigram_index("domains", column) for column in ("name", "unicode_name")),
     )
 
     @property

@@ -17,14 +17,16 @@ def find_live_domain(ascii_name: str) -> Domain | None:
     return db.session.scalar(sa.select(Domain).where(Domain.live_name == ascii_name))
 
 
-def get_domain(*, reseller_id: int, name: str, for_update: bool = False) -> Domain:
-    """The reseller's live domain called ``name`` (either form), else 404."""
+def get_domain(*, reseller_id: int, name: str, for_update: bool = False,
+               load: tuple = ()) -> Domain:
+    """The reseller's live domain called ``name`` (either form), else 404; ``load``:
+    loader options for what the caller shows with it (its contacts, its hosts)."""
     try:
         parsed = names.parse(name)
     except DomainError:  # an unparsable name cannot be one of ours
         raise DomainNotFound(_l("%(name)s is not in this account.", name=name)) from None
     stmt = sa.select(Domain).where(Domain.live_name == parsed.ascii,
-                                   Domain.reseller_id == reseller_id)
+                                   Domain.reseller_id == reseller_id).options(*load)
     if for_update and db.engine.dialect.name != "sqlite":
         stmt = stmt.with_for_update()
     domain = db.session.scalar(stmt)

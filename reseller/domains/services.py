@@ -25,6 +25,7 @@ from reseller.accounts.models import Reseller
 from reseller.catalog import services as catalog
 from reseller.catalog.models import rules_for
 from reseller.core.clock import clock
+from reseller.core.db import contains
 from reseller.core.errors import Conflict, NotFound, ValidationFailed
 from reseller.core.events import Event
 from reseller.core.extensions import db
@@ -49,7 +50,7 @@ from reseller.domains.orders import (  # noqa: F401  (public)
     set_default_nameservers,
     unpaid_orders,
 )
-from reseller.domains.records import find_live_domain, get_domain
+from reseller.domains.records import find_live_domain, get_domain  # noqa: F401  (public)
 from reseller.domains.schemas import ContactIn, parse_price
 from reseller.domains.states import (  # noqa: F401  (public)
     domain_data,
@@ -106,14 +107,25 @@ def check_availability(*, reseller_id: int, names_text: list[str],
         name.rules.check_period(period)
     with registry_errors():
         answers = {a.name: a for a in get_registry().check([n.ascii for n in parsed])}
-    results = []
+    # Constant statements whatever the number of names: ours in one look-up, the prices
+    # per TLD in one (a premium name's price is the registry's fee).
+    ours = set(db.session.scalars(sa.select(Domain.live_name).where(
+        Domain.live_name.in_([n.ascii for n in parsed]))))
+    quotes = catalog.quote_many(reseller_id=reseller_id, tlds={n.tld for n in parsed},
+                                operation="register", years=period)
+    results, price_list = [], None
     for name in parsed:
         answer = answers[name.ascii]
-        available = answer.available and find_live_domain(name.ascii) is None
-        price = catalog.quote(reseller_id=reseller_id, tld=name.tld, operation="register",
-                              years=period,
-                              premium_fee=answer.premium_price * period if answer.premium
-                              else None)
+        available = answer.available and name.ascii not in ours
+        if answer.premium:
+            price_list = price_list or catalog.price_list_of(reseller_id)
+            price = catalog.premium_quote(reseller_id=reseller_id,
+                                          premium_fee=answer.premium_price * period,
+                                          price_list=price_list)
+        elif isinstance(quotes[name.tld], Exception):
+            raise quotes[name.tld]
+        else:
+            price = quotes[name.tld]
         results.append({"name": name.ascii, "unicode_name": name.unicode,
                         "available": available, "premium": answer.premium, "period": period,
                         "price": price.as_dict(),
@@ -133,9 +145,10 @@ def list_domains(*, reseller_id: int, status: str | None = None, tld: str | None
         stmt = stmt.where(Domain.live_name.is_not(None))
     if tld:
         stmt = stmt.where(Domain.tld == tld.lower().lstrip("."))
-    if q:
-        pattern = f"%{q.strip().lower()}%"
-        stmt = stmt.where(sa.or_(Domain.name.like(pattern), Domain.unicode_name.like(pattern)))
+    if q and q.strip():  # trigram-indexed on PostgreSQL (see the models)
+        fragment = q.strip().lower()
+        stmt = stmt.where(sa.or_(contains(Domain.name, fragment),
+                                 contains(Domain.unicode_name, fragment)))
     if expires_before is not None:
         stmt = stmt.where(Domain.expires_at < expires_before)
     if auto_renew is not None:

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
+from sqlalchemy.orm import joinedload
 
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, ValidationFailed, translate_messages
@@ -65,9 +66,17 @@ def _attempt(action: Callable[[], Any], success: str | None = None) -> Any:
     return result if result is not None else True
 
 
-def _contacts() -> list[Contact]:
-    return list(db.session.scalars(contact_services.list_contacts(reseller_id=_rid())
-                                   .order_by(Contact.name)))
+PICKER_SIZE = 50  # contacts offered in a choice: the newest, or those a search found
+CONTACTS_PAGE = 100
+
+
+def _contact_choices() -> list[Contact]:
+    """Contacts to choose from: those matching ``?contact_q=`` (name, organisation or
+    email), newest first, at most ``PICKER_SIZE`` — never every contact of a reseller with
+    tens of thousands. A domain's current contacts are offered by the page beside them."""
+    stmt = contact_services.list_contacts(reseller_id=_rid(),
+                                          q=request.args.get("contact_q", "")[:100])
+    return list(db.session.scalars(stmt.order_by(Contact.id.desc()).limit(PICKER_SIZE)))
 
 
 # -- search and register ------------------------------------------------------------------------
@@ -116,7 +125,8 @@ def register():
     except DomainError as refused:
         error = _refusal(refused)
     return render_template("domains/register.html", name=name, period=_int(period),
-                           quote=quote, error=error, contacts=_contacts(),
+                           quote=quote, error=error, contacts=_contact_choices(),
+                           contact_q=request.args.get("contact_q", ""),
                            idempotency_key=str(uuid.uuid4()))
 
 
@@ -181,12 +191,18 @@ def bulk_action():
 @bp.get("/domains/<name>")
 @VIEW
 def domain_page(name: str):
-    domain = get_domain(reseller_id=_rid(), name=name)
+    domain = get_domain(reseller_id=_rid(), name=name, load=DOMAIN_PAGE)
     recent = db.session.scalars(orders.list_orders(reseller_id=_rid(), domain=domain.name)
                                 .order_by(Order.id.desc()).limit(10))
-    return render_template("domains/domain.html", domain=domain, contacts=_contacts(),
+    return render_template("domains/domain.html", domain=domain, contacts=_contact_choices(),
+                           contact_q=request.args.get("contact_q", ""),
                            orders=list(recent), auth_code=None,
                            **_renew_price(domain), idempotency_key=str(uuid.uuid4()))
+
+
+# The domain page shows its contacts and glue hosts: loaded with it, not one by one.
+DOMAIN_PAGE = (joinedload(Domain.registrant), joinedload(Domain.admin),
+               joinedload(Domain.tech), joinedload(Domain.hosts))
 
 
 def _renew_price(domain: Domain) -> dict[str, Any]:
@@ -236,8 +252,9 @@ def domain_action(name: str, action: str):
     }
     result = _attempt(handlers[action])
     if result and action == "auth_code":
-        domain = get_domain(reseller_id=rid, name=name)
-        return render_template("domains/domain.html", domain=domain, contacts=_contacts(),
+        domain = get_domain(reseller_id=rid, name=name, load=DOMAIN_PAGE)
+        return render_template("domains/domain.html", domain=domain,
+                               contacts=_contact_choices(), contact_q="",
                                orders=[], auth_code=result, **_renew_price(domain),
                                idempotency_key=str(uuid.uuid4()))
     if result and isinstance(result, Order):
@@ -302,7 +319,11 @@ def contacts():
             _attempt(lambda: contact_services.create_contact(
                 reseller_id=_rid(), **ContactIn().load_or_raise(fields)), _("Contact created."))
         return redirect(url_for("domains.contacts"))
-    return render_template("domains/contacts.html", contacts=_contacts(),
+    q = request.args.get("q", "")[:100]
+    page = paginate(contact_services.list_contacts(reseller_id=_rid(), q=q), key=Contact.id,
+                    cursor=request.args.get("cursor") or None, limit=CONTACTS_PAGE,
+                    descending=True)
+    return render_template("domains/contacts.html", page=page, q=q,
                            mask_identity=identity.mask)
 
 

@@ -202,9 +202,10 @@ class SandboxRegistry:
     def check(self, names: list[str]) -> list[Availability]:
         self._before("check")
         answers = []
+        found = self._settled_many(names)  # one statement for the whole check
         for name in names:
             label, _, tld = name.partition(".")
-            row = self._settled(name)
+            row = found.get(name)
             premium = premium_price(label, tld)
             if label in RESERVED:
                 answers.append(Availability(name, False, reason="reserved"))
@@ -544,6 +545,12 @@ class SandboxRegistry:
         if row is None:
             return None
         return settle(row)
+
+    def _settled_many(self, names: list[str]) -> dict[str, SandboxDomain]:
+        rows = db.session.scalars(sa.select(SandboxDomain).where(SandboxDomain.name.in_(names))
+                                  .execution_options(populate_existing=True))
+        settled = (settle(row) for row in list(rows))
+        return {row.name: row for row in settled if row is not None}
 
     def _ours(self, name: str, *, active: bool = False) -> SandboxDomain:
         row = self._settled(name, lock=True)

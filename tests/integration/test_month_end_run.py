@@ -237,3 +237,27 @@ def test_the_invoice_and_card_jobs_still_run_under_their_old_stored_paths(factor
     moved = {old: new for old, new in MOVED.items() if old.startswith("reseller.billing.")}
     assert len(moved) == 7
     assert all(callable(import_string(new)) for new in moved.values())
+
+
+def test_the_pdf_renders_with_no_database_transaction_open(factory, jobs, monkeypatch):
+    """weasyprint takes most of a minute on a 10,000-line month: the month-end job and the
+    render job hold no transaction ("idle in transaction") meanwhile (issue 31)."""
+    from reseller.core.jobs import run
+    from wallet.invoices import pdf
+
+    render, during = pdf.html_to_pdf, []
+
+    def watched(html: str) -> bytes:
+        during.append(db.session().in_transaction())
+        return render(html)
+
+    monkeypatch.setattr(pdf, "html_to_pdf", watched)
+    [reseller] = _resellers(factory, 1)
+    _october_purchases([reseller])
+    at("2026-11-01T00:05:00")
+    run("wallet.invoices.invoicing.invoice_reseller_month", reseller.id, "2026-10")
+    [invoice] = _invoices()
+    run("wallet.invoices.invoicing.render_invoice_pdf", invoice.id)  # stored: not again
+    assert during == [False]
+    [document] = db.session.scalars(sa.select(InvoiceDocument))
+    assert document.invoice_id == invoice.id and document.content.startswith(b"%PDF")

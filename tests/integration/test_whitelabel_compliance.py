@@ -371,3 +371,42 @@ def test_a_payment_taken_back_is_mailed_to_the_billing_contact_in_its_language(
     assert (message.recipient, message.language) == ("laskut@webbi.example", language)
     assert amount in message.subject and cause in message.text and left in message.text
     assert "/wallet" in message.text
+
+
+def test_scheduled_reminders_commit_in_bounded_chunks(app, factory, wl_settings):
+    """10,000 reminders in one transaction held every reseller's event feed back for a
+    minute (issue 31): the scheduled run sends one chunk itself and queues the rest, each
+    chunk a job with its own unit of work."""
+    from reseller.core.clock import clock
+    from whitelabel import tasks
+    from whitelabel.models import RenewalWatch
+
+    reseller, runner = factory.reseller(), app.extensions["tunnus.jobs"]
+    due = clock.now() + timedelta(days=20)
+    with unit_of_work():
+        db.session.add_all(RenewalWatch(reseller_id=reseller.id, domain=f"d{n}.fi",
+                                        expires_at=due, recipient=f"r{n}@customer.example",
+                                        language="fi") for n in range(250))
+        db.session.add(RenewalWatch(reseller_id=reseller.id, domain="later.fi",
+                                    expires_at=clock.now() + timedelta(days=90),
+                                    recipient="later@customer.example"))
+    runner.jobs.clear()
+    with unit_of_work():
+        tasks.registrant_compliance()
+    reminders = OutboxMessage.query.filter_by(template="registrant/renewal_reminder")
+    assert reminders.count() == compliance.REMINDER_CHUNK
+    chunks = [args[0] for path, args in runner.jobs if path == compliance.REMINDER_CHUNK_JOB]
+    size, rest = compliance.REMINDER_CHUNK, 250 - compliance.REMINDER_CHUNK
+    assert [len(chunk) for chunk in chunks] == [size] * (rest // size) + (
+        [rest % size] if rest % size else [])
+    for path, args in list(runner.jobs):
+        if path == compliance.REMINDER_CHUNK_JOB:
+            runner.jobs.remove((path, args))
+            with unit_of_work():  # what a worker does with each chunk job
+                tasks.send_renewal_reminder_chunk(*args)
+    assert reminders.count() == 250
+    runner.jobs.clear()
+    with unit_of_work():
+        tasks.registrant_compliance()  # the next hour: nothing is owed, nothing queued
+    assert reminders.count() == 250
+    assert not [path for path, _args in runner.jobs if path == compliance.REMINDER_CHUNK_JOB]

@@ -93,16 +93,13 @@ def invoice_reseller_month(reseller_id: int, month_key: str) -> None:
             vat_status=reseller.vat_status, language=reseller.language,
             payment_mode=payment_mode_of(reseller_id), settings=invoicing_settings(), now=now)
     if invoice is not None:
-        with unit_of_work():
-            pdf.ensure_pdf(invoice)
+        pdf.render_and_store(invoice.id)  # no transaction open while it renders
     if month.next() < Month.containing(now):
         enqueue(MONTH_JOB, reseller_id, month.next().key)
 
 
 def render_invoice_pdf(invoice_id: int) -> None:
-    invoice = db.session.get(Invoice, invoice_id)
-    if invoice is not None:
-        pdf.ensure_pdf(invoice)
+    pdf.render_and_store(invoice_id)  # no transaction open while it renders
 
 
 @document_loader("invoice_pdf")
