@@ -29,6 +29,7 @@ from reseller import (
     onboarding,
     rdap,
     registry,
+    trademarks,
     webhooks,
     whmcs,
     whois,
@@ -47,7 +48,7 @@ from reseller.core.web.session import select_locale
 # blueprints.
 FEATURES = (
     wallet, whitelabel, accounts, onboarding, catalog, registry, domains, dns,
-    rdap, whois, webhooks, events, whmcs, console,
+    rdap, whois, webhooks, events, whmcs, console, trademarks,
 )
 
 

@@ -57,6 +57,8 @@ SCOPES: dict[str, Permission] = {
     "events:read": Permission.VIEW_ACCOUNT,
     "webhooks:read": Permission.VIEW_ACCOUNT,
     "webhooks:write": Permission.MANAGE_CREDENTIALS,
+    "trademarks:read": Permission.VIEW_DOMAINS,
+    "trademarks:write": Permission.MANAGE_DOMAINS,
 }
 
 

@@ -39,6 +39,7 @@ from reseller.domains.errors import (
 )
 from reseller.domains.models import Domain, Host, Order
 from reseller.domains.orders import (  # noqa: F401  (public)
+    add_order_check,
     order_register,
     order_renew,
     order_transfer,

@@ -16,7 +16,7 @@ EVENT_TYPES = (
     "domain.transferred_in", "domain.transferred_out", "domain.expiring", "domain.expired",
     "wallet.low_balance", "wallet.topup_received",
     "invoice.issued", "invoice.paid", "invoice.payment_failed", "invoice.overdue",
-    "invoice.credited",
+    "invoice.credited", "trademark.match",
 )
 
 

@@ -112,6 +112,12 @@ BASES: dict[str, dict[str, Any]] = {
     "PUT /api/v1/retail-prices": {"markup_percent": "10.00",
                                   "prices": {"fi": {"register": "19.00"}}},
     "POST /api/v1/invoices/{number}/payments": {"method": "card"},
+    "POST /api/v1/trademarks": {"mark": "fuzzmark", "holder": "Fuzz Oy",
+                                "contact": "{contact_id}", "languages": ["fi"],
+                                "billing_period": "month", "variants": ["fuzzy"]},
+    "PATCH /api/v1/trademarks/{trademark_id}": {"languages": ["sv"], "variants": ["fuzz"]},
+    "PATCH /api/v1/trademarks/{trademark_id}/matches/{match_id}": {
+        "state": "act_on", "action": "udrp", "note": "fuzz"},
 }
 # Whatever is refused must not depend on reaching these last (they revoke or delete).
 LAST = ("/account/close", "/tokens/{token_id}", "/oauth-clients/{client_id}")
