@@ -21,6 +21,7 @@ from reseller.core.errors import NotFound, ValidationFailed
 from reseller.core.events import record_event
 from reseller.core.extensions import db
 from reseller.core.pagination import Page, paginate
+from reseller.core.schemas import DATABASE_ID_MAX
 from reseller.domains.errors import OrdersBlockedOverdue
 from reseller.domains.models import Contact
 from reseller.trademarks import billing, matching
@@ -49,7 +50,7 @@ MAX_VARIANTS = 10
 def _contact(reseller_id: int, contact_id: int | None) -> Contact | None:
     if contact_id is None:
         return None
-    contact = db.session.get(Contact, contact_id)
+    contact = db.session.get(Contact, contact_id) if 0 < contact_id <= DATABASE_ID_MAX else None
     if contact is None or contact.reseller_id != reseller_id:
         raise ValidationFailed({"contact": [_l("No contact %(id)s in this account.",
                                                id=contact_id)]})
@@ -225,7 +226,7 @@ def matches_page(*, reseller_id: int, trademark_id: int, cursor: str | None, lim
 
 
 def get_match(*, reseller_id: int, trademark_id: int, match_id: int) -> TrademarkMatch:
-    match = db.session.get(TrademarkMatch, match_id)
+    match = db.session.get(TrademarkMatch, match_id) if 0 < match_id <= DATABASE_ID_MAX else None
     if match is None or match.reseller_id != reseller_id or match.trademark_id != trademark_id:
         raise MatchNotFound(_l("Match %(id)s not found.", id=match_id))
     return match

@@ -20,7 +20,7 @@ def load(env: Mapping[str, str], *, sandbox: bool, instance_dir: str) -> dict[st
                                      if t.strip()),
         "TRADEMARK_ZONE_DIR": env.get("TRADEMARK_ZONE_DIR") or f"{instance_dir}/zones",
         "TRADEMARK_ZONE_FILES": env.get("TRADEMARK_ZONE_FILES", ""),
-        "TRADEMARK_SANDBOX_ZONE_SIZE": int(env.get("TRADEMARK_SANDBOX_ZONE_SIZE") or 20_000),
+        "TRADEMARK_SANDBOX_ZONE_SIZE": int(env.get("TRADEMARK_SANDBOX_ZONE_SIZE") or 10_000),
         "CZDS_USERNAME": env.get("CZDS_USERNAME", ""),
         "CZDS_PASSWORD": env.get("CZDS_PASSWORD", ""),
         "CZDS_AUTH_URL": env.get("CZDS_AUTH_URL", ""),

@@ -111,17 +111,17 @@ def _hash(*parts: Any) -> bytes:
 
 
 class SandboxZones:
-    """Daily files in CZDS format for any TLD: ``size`` names on 2026-01-01, then each day
-    about 1 % new registrations and 0.3 % deletions, every name with two or three NS
+    """Daily files in CZDS format for any TLD: ``size`` names on ``epoch``, then each day
+    0.2 % new registrations (and a few deletions), every name with two or three NS
     records, some DNSSEC (DS) and in-zone glue. A few names a day imitate the ``seeds``
     (the active marks' labels): typos, look-alikes, homographs, the mark plus a word, as
     squatters register them. Deterministic: the same TLD and day give the same file."""
 
-    def __init__(self, *, tlds: Iterable[str], size: int = 20_000,
-                 seeds: Iterable[str] = ()) -> None:
-        self.tlds, self.size = tuple(tlds), max(10, size)
+    def __init__(self, *, tlds: Iterable[str], size: int = 10_000,
+                 seeds: Iterable[str] = (), epoch: date = EPOCH) -> None:
+        self.tlds, self.size, self.epoch = tuple(tlds), max(10, size), epoch
         self.seeds = tuple(dict.fromkeys(seeds))
-        self.daily = max(1, self.size // 100)
+        self.daily = max(1, self.size // 500)
 
     def fetch(self, tld: str, day: date, workdir: Path) -> Path:
         target = workdir / f"{tld}-{day.isoformat()}.zone.gz"
@@ -139,14 +139,14 @@ class SandboxZones:
             handle.write(self._records(label, tld))
 
     def labels(self, tld: str, day: date) -> Iterator[str]:
-        k = max(0, (day - EPOCH).days)
+        k = max(0, (day - self.epoch).days)
         for index in range(self.size + k * self.daily):
             born = 0 if index < self.size else (index - self.size) // self.daily + 1
             digest = _hash(tld, index)
             if digest[0] < 1 and k >= born + 1 + digest[1]:
-                continue  # deleted (about 0.4 % of names, within a year)
+                continue  # deleted (0.4 % of names, within 256 days)
             yield self._label(digest)
-        for start in range(max(0, k - 30), k + 1):  # look-alikes stay 30 days
+        for start in range(max(0, k - 14), k + 1):  # look-alikes stay two weeks
             for seed in self.seeds:
                 yield from self._imitations(seed, tld, start)
 
@@ -166,7 +166,7 @@ class SandboxZones:
 
     def _imitations(self, seed: str, tld: str, day: int) -> Iterator[str]:
         digest = _hash("imitate", seed, tld, day)
-        for n in range(digest[0] % 3):  # 0–2 a day per mark and TLD
+        for n in range(2 + digest[0] % 3):  # 2–4 a day per mark and TLD
             variant = _variant(seed, digest[1 + n * 2], digest[2 + n * 2])
             if variant:
                 try:
@@ -232,7 +232,7 @@ def zone_source(config: dict[str, Any], seeds: Iterable[str] = ()) -> ZoneSource
     tlds = config.get("TRADEMARK_ZONE_TLDS") or ()
     if kind == "sandbox":
         return SandboxZones(tlds=tlds, size=int(config.get("TRADEMARK_SANDBOX_ZONE_SIZE") or
-                                                20_000), seeds=seeds)
+                                                10_000), seeds=seeds)
     if kind == "directory":
         return DirectoryZones(config["TRADEMARK_ZONE_FILES"], tlds)
     if kind == "czds":

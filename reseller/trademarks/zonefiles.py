@@ -40,6 +40,10 @@ def delegated_names(lines: Iterable[str], tld: str) -> Iterator[str]:
     comes out twice; glue, DS and the apex's own records are skipped."""
     suffix = "." + tld.strip(".").lower() + "."
     for line in lines:
+        # The hot path: CZDS lines are lower case and tab-separated, so a line of another
+        # type is skipped before it is split.
+        if "\tns\t" not in line and "\t" in line and line.islower():
+            continue
         if not line or line[0] in ";$\n\r \t":
             continue  # comments, directives, blank lines, continued owner names
         fields = line.split()
@@ -48,8 +52,7 @@ def delegated_names(lines: Iterable[str], tld: str) -> Iterator[str]:
         owner = fields[0].lower()
         if not owner.endswith(suffix) or "." in owner[:-len(suffix)]:
             continue  # the apex, or a host below a domain (glue)
-        kind = _record_type(fields)
-        if kind == "ns":
+        if _record_type(fields) == "ns":
             yield owner[:-1]
 
 

@@ -63,6 +63,9 @@ def test_a_refused_mark_is_a_form_error(owner, client):
     login(client, owner)
     page = client.post("/trademarks", data={"mark": "???", "holder": "X"})
     assert page.status_code == 422 and "mark:" in page.get_data(as_text=True)
+    huge = client.post("/trademarks", data={"mark": "Kotimaa", "holder": "X",
+                                            "contact": "100000000000"})
+    assert huge.status_code == 422 and "contact:" in huge.get_data(as_text=True)
 
 
 def test_a_billing_user_sees_marks_but_cannot_add_one(owner, factory, client):
