@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import json
 import shutil
+import urllib.error
 import urllib.request
 from collections.abc import Iterable, Iterator
 from datetime import date
