@@ -251,15 +251,16 @@ class Matcher:
             pairs = tuple((label, skeleton(label)) for label in labels)
             if pairs:
                 self._marks.append(_Mark(mark_id, pairs, frozenset(s for _, s in pairs)))
-        self._longest = max((len(label) for m in self._marks for label, _ in m.labels),
-                            default=0)
+        longest = max((len(label) for m in self._marks for label, _ in m.labels), default=0)
+        # Past this length a label can be no mark's variant (an affix is the longest).
+        self._max_label = longest + max(len(affix) for affix in AFFIXES) + 1
 
     def __bool__(self) -> bool:
         return bool(self._marks)
 
     def match(self, name: str) -> list[Hit]:
         label = unicode_label(name)
-        if not label or len(label) > self._longest + max(len(a) for a in AFFIXES) + 1:
+        if not label or len(label) > self._max_label:
             return []
         label_skeleton = skeleton(label)
         hits = []
