@@ -30,6 +30,7 @@ from reseller import (
     rdap,
     registry,
     support,
+    trademarks,
     webhooks,
     whmcs,
     whois,
@@ -48,7 +49,7 @@ from reseller.core.web.session import select_locale
 # blueprints.
 FEATURES = (
     wallet, whitelabel, accounts, onboarding, catalog, registry, domains, dns,
-    rdap, whois, webhooks, events, whmcs, support, console,
+    rdap, whois, webhooks, events, whmcs, support, console, trademarks,
 )
 
 

@@ -88,6 +88,8 @@ def test_config(database_url: str, instance_dir: Path, **extra) -> dict:
         "MAIL_ADAPTER": "sandbox",
         # Every test calls RDAP from 127.0.0.1; tests of the limit set their own.
         "RDAP_RATE_LIMIT": "100000/minute",
+        # The demo's sandbox zone files (trademark watch): small, tests need no realism.
+        "TRADEMARK_SANDBOX_ZONE_SIZE": 1000,
     }
     config.update(extra)
     return config

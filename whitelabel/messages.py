@@ -109,6 +109,18 @@ REGISTRANT_KINDS: dict[str, Kind] = {
         (_l("The owner contact details of %(domain)s were changed on %(date)s."),
          _l("If you did not make this change, contact %(brand)s at once.")),
         required=("domain", "date")),
+    "trademark_matches": Kind(
+        _l("New domain names resemble your mark %(mark)s"),
+        (_l("We watch new domain name registrations for names that imitate your mark "
+            "%(mark)s. These were registered recently: %(names)s"),
+         _l("Contact %(brand)s if you want to act on any of them.")),
+        required=("mark", "names")),
+    "trademark_claim": Kind(
+        _l("%(domain)s was registered despite a notice about your mark %(mark)s"),
+        (_l("%(domain)s has been registered. Before registering it, the registrant was shown "
+            "a notice that the name matches your protected mark %(mark)s and acknowledged it."),
+         _l("Contact %(brand)s if you want to act on it.")),
+        required=("domain", "mark")),
 }
 
 RESELLER_KINDS: dict[str, Kind] = {
@@ -158,6 +170,13 @@ RESELLER_KINDS: dict[str, Kind] = {
             "fixed, email to your customers is sent from a neutral address."),),
         required=("domain", "failing"), action=_l("Check the DNS records"),
         path="/settings/brand"),
+    "trademark_matches": Kind(
+        _l("New domain names resemble the mark %(mark)s"),
+        (_l("The watch for %(mark)s (%(holder)s) found these new domain names: %(names)s"),
+         _l("The mark has no customer contact to alert; decide on each match in the client "
+            "area.")),
+        required=("mark", "holder", "names"), action=_l("Open the client area"),
+        path="/trademarks"),
 }
 
 

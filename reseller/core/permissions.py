@@ -60,6 +60,8 @@ SCOPES: dict[str, Permission] = {
     # Every user may ask for help; changing the plan needs billing:write besides.
     "support:read": Permission.VIEW_ACCOUNT,
     "support:write": Permission.VIEW_ACCOUNT,
+    "trademarks:read": Permission.VIEW_DOMAINS,
+    "trademarks:write": Permission.MANAGE_DOMAINS,
 }
 
 

@@ -170,7 +170,10 @@ def check():
 @bp.post("/domains")
 @doc(summary="Register a domain (202: an order; the registry call runs in the background)",
      tags=TAGS_D, body=s.RegisterIn, response=s.OrderOut, status=202, errors=_PAID,
-     problems=_PRICED)
+     problems=_PRICED,
+     description="A name matching a protected mark answers 409 `claims_notice_required` "
+                 "with the `notice` to show the registrant; order again with `claims_ack` "
+                 "set to `notice.id` (nothing is held until then).")
 @require_scope("domains:write")
 @transactional
 def register():

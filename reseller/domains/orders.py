@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 HOLD_DAYS = {"transfer": 12}
 DEFAULT_HOLD_DAYS = 7
 _DEFAULT_NAMESERVERS = "tunnus.domains.default_nameservers"
+_ORDER_CHECKS = "tunnus.domains.order_checks"
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -104,6 +105,23 @@ def _default_nameservers(reseller_id: int) -> list[str]:
     return list(lookup(reseller_id)) if lookup is not None else []
 
 
+def add_order_check(app: Flask, check: Callable[..., dict[str, Any] | None]) -> None:
+    """A check every new registration passes once the name is known to be available and
+    before anything is priced or held: ``check(reseller_id=, name=, unicode_name=,
+    claims_ack=)`` raises a ``DomainError`` to refuse the order, or returns what to record
+    in the order's params. Trademark protection plugs in its claims notice."""
+    app.extensions.setdefault(_ORDER_CHECKS, []).append(check)
+
+
+def _run_order_checks(reseller_id: int, name: names.DomainName,
+                      claims_ack: str | None) -> dict[str, Any]:
+    recorded: dict[str, Any] = {}
+    for check in current_app.extensions.get(_ORDER_CHECKS, ()):
+        recorded.update(check(reseller_id=reseller_id, name=name.ascii,
+                              unicode_name=name.unicode, claims_ack=claims_ack) or {})
+    return recorded
+
+
 def _refuse_if_blocked(reseller_id: int) -> None:
     """New paid orders wait while an invoice is overdue past the operator's limit.
 
@@ -119,9 +137,10 @@ def _refuse_if_blocked(reseller_id: int) -> None:
 def order_register(*, reseller_id: int, name: str, period: int, contacts: dict[str, int],
                    nameservers: list[str] | None = None, privacy: bool = False,
                    auto_renew: bool = True, idempotency_key: str,
-                   accept_price: Money | None = None) -> Order:
+                   accept_price: Money | None = None, claims_ack: str | None = None) -> Order:
     """Hold the price and queue the registration. A taken name holds nothing, nor does a
-    premium one whose price ``accept_price`` does not cover."""
+    premium one whose price ``accept_price`` does not cover, nor one an order check
+    refuses (``claims_ack``: the claims notice the registrant acknowledged)."""
     if existing := _by_key(reseller_id, idempotency_key):
         return existing
     _refuse_if_blocked(reseller_id)
@@ -141,7 +160,8 @@ def order_register(*, reseller_id: int, name: str, period: int, contacts: dict[s
     # Without nameservers the domain uses Tunnus DNS (the reseller's vanity names if set).
     params = {"contacts": role_ids,
               "nameservers": list(nameservers or _default_nameservers(reseller_id)),
-              "privacy": privacy, "auto_renew": auto_renew}
+              "privacy": privacy, "auto_renew": auto_renew,
+              **_run_order_checks(reseller_id, parsed, claims_ack)}
     fee = availability.premium_price * period if availability.premium else None
     return _place(reseller_id=reseller_id, kind="register", name=parsed, period=period,
                   idempotency_key=idempotency_key, params=params, premium_fee=fee,

@@ -190,6 +190,10 @@ class RegisterIn(BaseSchema):
     privacy = StrictBoolean(load_default=False)
     auto_renew = StrictBoolean(load_default=True)
     accept_price = AcceptPrice()
+    claims_ack = Line(load_default=None, allow_none=True, validate=validate.Length(max=64),
+                      metadata={"description": "The id of the trademark claims notice the "
+                                "registrant was shown and acknowledged (409 "
+                                "claims_notice_required carries it)"})
 
 
 class RenewIn(BaseSchema):

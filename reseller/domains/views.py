@@ -102,16 +102,25 @@ def search():
 def register():
     name = request.values.get("name", "").strip()
     period = request.values.get("period", "1")
+    notice = None
     if request.method == "POST":
         form = request.form
         contacts = {role: int(form[role]) for role in ("registrant", "admin", "tech")
                     if form.get(role, "").isdigit()}
-        order = _attempt(lambda: orders.order_register(
-            reseller_id=_rid(), name=name, period=_int(period), contacts=contacts,
-            nameservers=form.get("nameservers", "").split(),
-            privacy=bool(form.get("privacy")), auto_renew=bool(form.get("auto_renew")),
-            idempotency_key=form.get("idempotency_key") or str(uuid.uuid4()),
-            accept_price=_accepted(form.get("accept_price"))))
+        # A claims notice is acknowledged only with its box ticked (the step below).
+        claims_ack = form.get("claims_ack") if form.get("claims_acknowledged") else None
+        try:
+            with unit_of_work():
+                order = orders.order_register(
+                    reseller_id=_rid(), name=name, period=_int(period), contacts=contacts,
+                    nameservers=form.get("nameservers", "").split(),
+                    privacy=bool(form.get("privacy")), auto_renew=bool(form.get("auto_renew")),
+                    idempotency_key=form.get("idempotency_key") or str(uuid.uuid4()),
+                    accept_price=_accepted(form.get("accept_price")), claims_ack=claims_ack)
+        except DomainError as refused:
+            order, notice = None, refused.extra.get("notice")  # an order check's notice
+            if not notice:
+                flash(_refusal(refused), "error")
         if order:
             flash(_("Order placed: %(name)s.", name=order.unicode_name))
             return redirect(url_for("domains.order_page", order_id=order.id))
@@ -127,7 +136,8 @@ def register():
     return render_template("domains/register.html", name=name, period=_int(period),
                            quote=quote, error=error, contacts=_contact_choices(),
                            contact_q=request.args.get("contact_q", ""),
-                           idempotency_key=str(uuid.uuid4()))
+                           idempotency_key=str(uuid.uuid4()), notice=notice,
+                           form=request.form), 409 if notice else 200
 
 
 def _accepted(text: str | None, years: int = 1) -> Any:

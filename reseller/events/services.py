@@ -21,6 +21,7 @@ EVENT_TYPES = (
     "dns.zone_changed", "dns.change_rejected",
     "ticket.created", "ticket.replied", "ticket.status_changed", "ticket.quote_proposed",
     "support_plan.changed", "support_plan.renewed", "support_plan.renewal_failed",
+    "trademark.match",
 )
 
 

@@ -49,6 +49,18 @@ def _nameservers(params: dict[str, Any]) -> list[str]:
     return [str(params[key]).strip() for key in NAMESERVER_KEYS if params.get(key)]
 
 
+CLAIMS_FIELD = "Claims Notice ID"  # a WHMCS custom domain field (additionalfields.php)
+
+
+def _claims_ack(params: dict[str, Any]) -> str | None:
+    """The acknowledged trademark claims notice: the ``Claims Notice ID`` custom domain
+    field WHMCS passes in ``additionalfields`` (or a ``claims_ack`` parameter)."""
+    fields = params.get("additionalfields")
+    value = fields.get(CLAIMS_FIELD) if isinstance(fields, dict) else None
+    value = value or params.get("claims_ack")
+    return value.strip()[:64] or None if isinstance(value, str) else None
+
+
 def _done(**extra: Any) -> dict[str, Any]:
     return {"success": True, **extra}
 
@@ -66,11 +78,23 @@ def register_domain(reseller_id: int, params: dict[str, Any], key: str | None,
     if placed is not None:
         return _done()
     tld = name.rsplit(".", 1)[-1]
-    domains.order_register(reseller_id=reseller_id, name=name, period=years,
-                           contacts=role_contacts(reseller_id, params, tld),
-                           nameservers=_nameservers(params),
-                           privacy=flag(params.get("idprotection")), idempotency_key=key,
-                           accept_price=accept_price)
+    try:
+        domains.order_register(reseller_id=reseller_id, name=name, period=years,
+                               contacts=role_contacts(reseller_id, params, tld),
+                               nameservers=_nameservers(params),
+                               privacy=flag(params.get("idprotection")), idempotency_key=key,
+                               accept_price=accept_price, claims_ack=_claims_ack(params))
+    except DomainError as refused:
+        notice = refused.extra.get("notice") if refused.code == "claims_notice_required" \
+            else None
+        if not notice:
+            raise
+        marks = "; ".join(f"{m['mark']} ({m['holder']})" for m in notice["marks"])
+        raise type(refused)(_l(
+            "Trademark claims notice: %(name)s matches the protected mark %(marks)s. Show "
+            "the notice to the customer; if they still want the name, set the domain's "
+            "field \"%(field)s\" to %(id)s and register again.", name=notice["unicode_name"],
+            marks=marks, field=CLAIMS_FIELD, id=notice["id"]), notice=notice) from None
     if flag(params.get("dnsmanagement")):
         _host_zone(reseller_id, name, ctx["dns_settings"])
     return _done()

@@ -65,6 +65,11 @@ BODIES: dict[str, object] = {
     "DELETE /api/v1/oauth-clients/{client_id}": None,
     "GET /api/v1/orders/{order_id}": None,
     "DELETE /api/v1/tokens/{token_id}": None,
+    "GET /api/v1/trademarks/{trademark_id}": None,
+    "PATCH /api/v1/trademarks/{trademark_id}": {"languages": ["sv"], "contact": OWN_CONTACT},
+    "DELETE /api/v1/trademarks/{trademark_id}": None,
+    "GET /api/v1/trademarks/{trademark_id}/matches": None,
+    "PATCH /api/v1/trademarks/{trademark_id}/matches/{match_id}": {"state": "dismissed"},
     "GET /api/v1/users/{user_id}": None,
     "PATCH /api/v1/users/{user_id}": {"role": "admin"},
     "DELETE /api/v1/users/{user_id}": None,
@@ -193,9 +198,14 @@ def test_another_reseller_gets_404_from_every_operation_on_our_objects(tenants, 
     assert failures == [], "\n".join(failures)
     # And A still has everything: nothing B sent changed it.
     for template in ("/api/v1/contacts/{contact_id}", D, D + "/dns", D + "/forwarding",
-                     "/api/v1/webhooks/endpoints/{endpoint_id}", "/api/v1/users/{user_id}"):
+                     "/api/v1/webhooks/endpoints/{endpoint_id}", "/api/v1/users/{user_id}",
+                     "/api/v1/trademarks/{trademark_id}"):
         assert world.api.get(world.path(template)).status_code == 200, template
     assert world.api.get(world.path(D)).json == before
+    mark = world.api.get(world.path("/api/v1/trademarks/{trademark_id}")).json
+    assert mark["cancel_at_period_end"] is False and mark["languages"] == []
+    match = world.api.get(world.path("/api/v1/trademarks/{trademark_id}/matches")).json
+    assert match["items"][0]["state"] == "new"
 
 
 def test_lists_without_path_parameters_show_none_of_another_resellers_data(tenants, client):

@@ -118,6 +118,12 @@ BASES: dict[str, dict[str, Any]] = {
     "POST /api/v1/support/tickets/{ticket_id}/quotes/{quote_id}/decision": {"accept": False},
     "POST /api/v1/support/plan/preview": {"plan": "core", "cycle": "monthly"},
     "PUT /api/v1/support/plan": {"plan": "core", "cycle": "monthly"},
+    "POST /api/v1/trademarks": {"mark": "fuzzmark", "holder": "Fuzz Oy",
+                                "contact": "{contact_id}", "languages": ["fi"],
+                                "billing_period": "month", "variants": ["fuzzy"]},
+    "PATCH /api/v1/trademarks/{trademark_id}": {"languages": ["sv"], "variants": ["fuzz"]},
+    "PATCH /api/v1/trademarks/{trademark_id}/matches/{match_id}": {
+        "state": "act_on", "action": "udrp", "note": "fuzz"},
 }
 # Whatever is refused must not depend on reaching these last (they revoke or delete).
 LAST = ("/account/close", "/tokens/{token_id}", "/oauth-clients/{client_id}")

@@ -285,14 +285,20 @@ def test_functions_tunnus_cannot_honour_are_not_supported(whmcs, factory):
 
 
 def test_additional_fields_are_the_ones_tunnus_reads():
+    from reseller.catalog.defaults import BASE_PRICES
     from reseller.domains.identity import ENTITY_TYPES
     from reseller.whmcs.contacts import NUMBER_FIELD, TYPE_FIELD
+    from reseller.whmcs.functions import CLAIMS_FIELD
 
     fields = php("--additionalfields")
-    assert set(fields) == {".fi", ".se", ".nu", ".eu"}
+    assert set(fields) == {f".{tld}" for tld in BASE_PRICES}
     for tld, declared in fields.items():
         names = [field["Name"] for field in declared]
-        assert names == ([TYPE_FIELD] if tld == ".eu" else [TYPE_FIELD, NUMBER_FIELD])
+        identity = {".fi": [TYPE_FIELD, NUMBER_FIELD], ".se": [TYPE_FIELD, NUMBER_FIELD],
+                    ".nu": [TYPE_FIELD, NUMBER_FIELD], ".eu": [TYPE_FIELD]}.get(tld, [])
+        assert names == identity + [CLAIMS_FIELD]
+        if not identity:
+            continue
         kinds = [option.split("|")[0] for option in declared[0]["Options"].split(",")]
         assert set(kinds) <= set(ENTITY_TYPES) and declared[0]["Required"] is True
 

@@ -16,6 +16,7 @@ from tests.support.domains import CONTACT, install_catalogue
 from tests.support.factories import ApiClient, Factory
 from tests.support.invoicing import at, buy
 from tests.support.support_desk import support_quote
+from tests.support.trademarks import install_trademark_prices
 from tests.support.wallet import fund
 from wallet.invoices import invoicing
 
@@ -43,6 +44,7 @@ def _ok(response: Any, *statuses: int) -> Any:
 
 def build_world(factory: Factory, jobs: Any, *, domain: str = DOMAIN) -> World:
     install_catalogue()
+    install_trademark_prices()
     reseller = factory.reseller(country="FI", vat_id="FI24644919")
     fund(reseller.id, "500.00")
     at("2026-10-10T10:00:00")
@@ -62,6 +64,14 @@ def build_world(factory: Factory, jobs: Any, *, domain: str = DOMAIN) -> World:
         "name": bare, "period": 1, "contacts": {"registrant": contact["id"]},
         "nameservers": ["ns1.elsewhere.example", "ns2.elsewhere.example"]}))
     jobs.run_all()
+    # A protected mark, and a look-alike name registered (for another contact): a match.
+    mark = _ok(api.post("/api/v1/trademarks", json={
+        "mark": "tenantmark", "holder": "Tenant A Holder Oy", "contact": contact["id"]}))
+    squatter = _ok(api.post("/api/v1/contacts", json={**CONTACT, "email": "sq@tenant-a.example"}))
+    _ok(api.post("/api/v1/domains", json={"name": "tenantmrak.fi", "period": 1,
+                                          "contacts": {"registrant": squatter["id"]}}))
+    jobs.run_all()
+    match = _ok(api.get(f"/api/v1/trademarks/{mark['id']}/matches"))["items"][0]
     base = f"/api/v1/domains/{domain}"
     _ok(api.put(base + "/dns", json={"template": "default"}))
     _ok(api.put(base + "/forwarding", json={"host": "www", "target": "https://a.example/"}))
@@ -96,9 +106,11 @@ def build_world(factory: Factory, jobs: Any, *, domain: str = DOMAIN) -> World:
         "withdrawal_id": str(withdrawal["id"]), "ticket_id": str(ticket["id"]),
         "attachment_id": str(ticket["messages"][0]["attachments"][0]["id"]),
         "quote_id": str(quote),
+        "trademark_id": str(mark["id"]), "match_id": str(match["id"]),
     }
     secrets = [domain, bare, "a-only@tenant-a.example", "hooks.tenant-a.example", invoice,
                "invited@tenant-a.example", "A's WHMCS", token["token"], endpoint["secret"],
                records_key["name"], records_key["secret"], key["secret"],
-               "A's secret support question", "Secret details of tenant A"]
+               "A's secret support question", "Secret details of tenant A",
+               "Tenant A Holder Oy"]
     return World(reseller=reseller, api=api, params=params, secrets=secrets)

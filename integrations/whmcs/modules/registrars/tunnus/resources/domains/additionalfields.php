@@ -57,3 +57,22 @@ foreach (['.fi' => 'fi', '.se' => 'se', '.nu' => 'se', '.eu' => 'eu'] as $tld =>
     }
 }
 unset($tunnusTypes, $tunnusNumber, $tld, $rules);
+
+/*
+ * Trademark claims notices: a name matching a protected mark is registered only after the
+ * registrant acknowledged the notice. RegisterDomain then fails with an error naming the
+ * mark, its holder and the notice id; the id goes into this field and the registration is
+ * run again. Add the TLDs you sell beyond Tunnus's default catalogue here.
+ */
+foreach (['.fi', '.se', '.nu', '.com', '.net', '.org', '.eu'] as $tld) {
+    $additionaldomainfields[$tld][] = [
+        'Name' => 'Claims Notice ID',
+        'DisplayName' => 'Trademark claims notice',
+        'Type' => 'text',
+        'Size' => '40',
+        'Required' => false,
+        'Description' => 'Only when registering a name refused with a trademark claims notice: '
+            . 'the notice id, after the registrant has read the notice.',
+    ];
+}
+unset($tld);
