@@ -73,7 +73,7 @@ class ZoneOut(BaseSchema):
     nameservers = fields.List(fields.String())
     published = fields.Boolean(metadata={"description": "The server has every change."})
     published_serial = fields.Integer(allow_none=True, metadata={
-        "description": "The serial Tunnus last published or read back from the server."})
+        "description": "The serial last published here or read back from the server."})
     server_serial = fields.Integer(allow_none=True, metadata={
         "description": "The serial the server serves now (null: not served, or the server "
                        "did not answer)."})
