@@ -35,7 +35,7 @@ from reseller import (
     whmcs,
     whois,
 )
-from reseller.core import formatting, jobs, logs, metrics, resources, web
+from reseller.core import formatting, jobs, labels, logs, metrics, resources, web
 from reseller.core.clock import clock
 from reseller.core.config import PRODUCTION_CHECKS, check_production, load_config
 from reseller.core.db import configure_sqlite, ping_idle_connections
@@ -106,4 +106,6 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["percent"] = formatting.format_percent
     app.jinja_env.filters["datetime"] = formatting.format_datetime_local
     app.jinja_env.filters["date"] = formatting.format_date_local
+    app.jinja_env.filters["label"] = labels.label
+    app.jinja_env.filters["describe"] = labels.describe
     app.jinja_env.add_extension("jinja2.ext.i18n")

@@ -30,8 +30,11 @@ class Transaction:
 
 def transactions(*, reseller_id: int, before_id: int | None = None, limit: int = 50,
                  kinds: list[str] | None = None, since: datetime | None = None,
-                 until: datetime | None = None) -> tuple[list[Transaction], int | None]:
-    """Newest first; returns the page and the id to continue before (or None)."""
+                 until: datetime | None = None,
+                 moves_balance: bool = False) -> tuple[list[Transaction], int | None]:
+    """Newest first; returns the page and the id to continue before (or None).
+    ``moves_balance`` leaves out transfers that change nothing in the balance (a hold only
+    moves money from available to held: the holds table shows those)."""
     effect = -sa.func.sum(_E.c.amount)
     stmt = (sa.select(_T.c.id, _T.c.reference, _T.c.kind, _T.c.description, effect,
                       _T.c.created_at, _T.c.actor)
@@ -48,6 +51,8 @@ def transactions(*, reseller_id: int, before_id: int | None = None, limit: int =
         stmt = stmt.where(_T.c.created_at >= since)
     if until is not None:
         stmt = stmt.where(_T.c.created_at < until)
+    if moves_balance:
+        stmt = stmt.having(effect != 0)
     rows = [Transaction(row[0], row[1], row[2], row[3], Decimal(row[4] or 0), row[5], row[6])
             for row in db.session.execute(stmt)]
     more = len(rows) > limit

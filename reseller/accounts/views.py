@@ -29,6 +29,8 @@ from reseller.accounts.throttling import PASSWORD_RESET, SIGN_IN, TOTP, Attempt,
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, TooManyAttempts, translate_messages
 from reseller.core.permissions import SCOPES, Permission, Role, scopes_for_role
+from reseller.core.web.dashboard import panels_for
+from reseller.core.web.ratelimit import api_usage
 from reseller.core.web.responses import secret_response
 from reseller.core.web.session import login_required, permission_required, user_can
 
@@ -203,7 +205,11 @@ def set_language():
 @bp.get("/")
 @login_required
 def dashboard():
-    return render_template("client/dashboard.html", reseller=g.user.reseller)
+    rid = g.user.reseller_id
+    panels = panels_for(current_app, rid, user_can)
+    usage = api_usage(rid) if user_can(Permission.VIEW_ACCOUNT) else None
+    return render_template("client/dashboard.html", reseller=g.user.reseller, panels=panels,
+                           usage=usage)
 
 
 @bp.get("/account")

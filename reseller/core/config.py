@@ -8,6 +8,7 @@ start with demo secrets or SQLite.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -78,6 +79,12 @@ def _demo(env: Mapping[str, str], key: str) -> str:
     return env.get(key, DEMO_DEFAULTS[key])
 
 
+def _color(value: str) -> str:
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", value.strip()):
+        raise ValueError(f"OPERATOR_COLOR must be a colour such as #1f5f8b, not {value!r}")
+    return value.strip().lower()
+
+
 def one_of(key: str, value: str | None, choices: tuple[str, ...]) -> str:
     """``value`` (the first choice when unset), refused unless it is one of ``choices``."""
     chosen = (value or choices[0]).strip().lower()
@@ -134,6 +141,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # The operator: a Finnish registrar. Its brand never reaches resellers' customers.
         "OPERATOR_NAME": _demo(env, "OPERATOR_NAME"),
         "OPERATOR_BRAND": _demo(env, "OPERATOR_BRAND"),
+        # The client area's accent colour (header, buttons, favicon): the operator's brand.
+        "OPERATOR_COLOR": _color(env.get("OPERATOR_COLOR") or "#1f5f8b"),
         "OPERATOR_DOMAIN": _demo(env, "OPERATOR_DOMAIN"),
         "OPERATOR_EMAIL": _demo(env, "OPERATOR_EMAIL"),
         "OPERATOR_PASSWORD": env.get("OPERATOR_PASSWORD") or None,

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app, has_app_context, json
-from flask_babel import gettext, lazy_gettext
+from flask_babel import lazy_gettext
 
+from reseller.core.library_messages import translate_text
 from reseller.core.logs import current_request_id
 
 PROBLEM_MIME = "application/problem+json"
@@ -152,8 +153,7 @@ def translate_messages(errors: Any) -> Any:
         return {str(key): translate_messages(value) for key, value in errors.items()}
     if isinstance(errors, (list, tuple)):
         return [translate_messages(item) for item in errors]
-    text = str(errors)
-    return gettext(text) if text else text
+    return translate_text(errors)
 
 
 def _plain(value: Any) -> Any:

@@ -8,8 +8,19 @@ from flask import Flask
 
 from reseller.core.demo import add_demo_step
 from reseller.core.extensions import csrf
+from reseller.core.permissions import Permission
 from reseller.core.web import add_api
-from reseller.dns import api, demo, listeners, models, settings, tasks, views  # noqa: F401
+from reseller.core.web.dashboard import add_panel
+from reseller.dns import (  # noqa: F401
+    api,
+    dashboard,
+    demo,
+    listeners,
+    models,
+    settings,
+    tasks,
+    views,
+)
 from reseller.domains import services as domains
 
 
@@ -26,4 +37,6 @@ def init_app(app: Flask) -> None:
     csrf.exempt(api.httpreq)
     app.register_blueprint(views.bp)
     app.register_blueprint(views.server)  # its request hook redirects forwarded hosts
+    add_panel(app, order=50, template="dashboard/zones.html", context=dashboard.zones_attention,
+              permission=Permission.VIEW_DOMAINS)
     add_demo_step(app, order=50, seed=demo.seed_zone, info=demo.info)

@@ -98,13 +98,27 @@ def _quote_txt(value: str) -> str:
     return " ".join(f'"{chunk}"' for chunk in chunks)
 
 
+# What each type's value looks like, said to the person who typed a wrong one (dnspython's
+# own reasons, "Text input is malformed.", say nothing to them and only in English).
+VALUE_HINTS = {
+    "A": _l("An A record points to an IPv4 address, such as 192.0.2.10."),
+    "AAAA": _l("An AAAA record points to an IPv6 address, such as 2001:db8::10."),
+    "CNAME": _l("A CNAME record points to a host name, such as www.example.fi."),
+    "MX": _l("An MX record is a priority and a mail server, such as 10 mail.example.fi."),
+    "TXT": _l("A TXT record is text of at most 255 characters per quoted part."),
+    "SRV": _l("An SRV record is priority, weight, port and host, such as "
+              "10 5 5060 sip.example.fi."),
+    "CAA": _l('A CAA record is flags, tag and value, such as 0 issue "letsencrypt.org".'),
+    "NS": _l("An NS record names a nameserver, such as ns1.example.fi."),
+}
+
+
 def _rdata(rtype: str, value: str, zone_origin: dns.name.Name) -> dns.rdata.Rdata:
     text = _quote_txt(value) if rtype == "TXT" else value
     try:
         return dns.rdata.from_text(dns.rdataclass.IN, rtype, text, origin=zone_origin)
     except (dns.exception.DNSException, ValueError, UnicodeError) as error:
-        raise ValueError(str(_l("Not a valid %(type)s value: %(reason)s", type=rtype,
-                                reason=str(error) or type(error).__name__))) from error
+        raise ValueError(str(VALUE_HINTS[rtype])) from error
 
 
 def _target_problem(target: dns.name.Name) -> str | None:

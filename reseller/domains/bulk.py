@@ -14,9 +14,10 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from reseller.catalog.errors import UnsupportedTld
 from reseller.core.errors import DomainError, ValidationFailed
 from reseller.core.extensions import db
-from reseller.domains import orders
+from reseller.domains import names, orders, services
 
 MAX_ROWS = 500
 
@@ -70,3 +71,34 @@ def import_transfers(*, reseller_id: int, text: str, idempotency_key: str) -> di
         report.append({"row": number, "name": name, "order": order, "error": error})
     accepted = sum(1 for row in report if row["order"] is not None)
     return {"accepted": accepted, "rejected": len(report) - accepted, "rows": report}
+
+
+def search_names(*, reseller_id: int, names_text: list[str],
+                 period: int = 1) -> list[dict[str, Any]]:
+    """Availability name by name, in the order given: one name that is not valid, or whose
+    ending we do not offer, is a row saying so (``state`` ``invalid`` / ``unsupported``)
+    and the others are still checked in one registry call (``available`` / ``taken``)."""
+    rows: list[dict[str, Any]] = []
+    valid: list[str] = []
+    for text in dict.fromkeys(t.strip() for t in names_text if t.strip()):
+        try:
+            name = names.parse(text)
+        except UnsupportedTld as refused:
+            rows.append({"name": text, "unicode_name": text, "state": "unsupported",
+                         "reason": str(refused.detail or refused.title)})
+            continue
+        except DomainError as refused:
+            rows.append({"name": text, "unicode_name": text, "state": "invalid",
+                         "reason": str(refused.detail or refused.title)})
+            continue
+        rows.append({"name": name.ascii})
+        valid.append(name.ascii)
+    checked = {}
+    if valid:
+        checked = {r["name"]: r for r in services.check_availability(
+            reseller_id=reseller_id, names_text=valid, period=period)}
+    for row in rows:
+        if "state" not in row:
+            found = checked[row["name"]]
+            row.update(found, state="available" if found["available"] else "taken")
+    return rows

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from reseller.catalog.models import TldRules, rules_for
 from reseller.core.errors import DomainError, ValidationFailed
+from reseller.core.library_messages import idna_reason
 from reseller.core.text import has_control_characters, one_line
 
 _LDH = re.compile(r"^[a-z0-9-]+$")
@@ -61,8 +62,7 @@ def parse(text: str) -> DomainName:
         ascii_name = idna.encode(raw, uts46=True, transitional=False).decode("ascii")
         unicode_name = idna.decode(ascii_name)
     except idna.IDNAError as error:
-        raise _refuse(_l("Not a valid internationalised name: %(why)s", why=str(error)),
-                      raw) from error
+        raise _refuse(idna_reason(error), raw) from error
     labels = ascii_name.split(".")
     if len(labels) != 2:
         raise _refuse(_l("Give a second-level name such as example.fi (one dot)."), raw)

@@ -91,7 +91,7 @@ def search():
         wanted = [w if "." in w else f"{w}.{tld}" for w in wanted
                   for tld in (("fi", "se", "com", "eu") if "." not in w else ("",))]
         try:
-            results = services.check_availability(reseller_id=_rid(), names_text=wanted)
+            results = bulk.search_names(reseller_id=_rid(), names_text=wanted)
         except DomainError as refused:
             error = _refusal(refused)
     return render_template("domains/search.html", query=query, results=results, error=error)

@@ -67,7 +67,8 @@ def _line(purchase: Purchase, *, refund: bool, vat_status: str) -> LineIn:
         description=purchase.description or purchase.reference, occurred_on=local_date(moment),
         net=-purchase.net_amount if refund else purchase.net_amount, vat_rate=rate,
         vat_category=vat.category(rate=rate, vat_status=vat_status), domain=item.get("domain"),
-        operation=item.get("operation"),
+        # Domain orders name their operation ``kind`` (register, renew …) in the item.
+        operation=item.get("operation") or (item.get("kind") if item.get("domain") else None),
         period_years=int(period) if str(period or "").isdigit() else None,
         booked_vat=-purchase.vat_amount if refund else purchase.vat_amount,
         source=purchase.source)

@@ -14,13 +14,16 @@ from flask import Flask
 
 from reseller.core.demo import add_demo_step
 from reseller.core.extensions import csrf
+from reseller.core.permissions import Permission
 from reseller.core.web import add_api
+from reseller.core.web.dashboard import add_panel
 from wallet.web import (  # noqa: F401  (listeners: the account.closed refund)
     api,
     cards,
     cli,
     console,
     console_invoices,
+    dashboard,
     demo,
     invoices_api,
     invoices_views,
@@ -41,4 +44,8 @@ def init_app(app: Flask) -> None:
     csrf.exempt(payments.webhooks)
     for command in (cli.payments_cli, cli.wallet_cli, cli.invoices_cli):
         app.cli.add_command(command)
+    add_panel(app, order=10, template="dashboard/funds.html", context=dashboard.funds,
+              permission=Permission.VIEW_BILLING)
+    add_panel(app, order=40, template="dashboard/invoices.html",
+              context=dashboard.invoices_due, permission=Permission.VIEW_BILLING)
     add_demo_step(app, order=10, seed=demo.open_demo_wallet)

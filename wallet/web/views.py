@@ -48,7 +48,8 @@ def index():
     before = request.args.get("before", type=int)
     with unit_of_work():
         wallet = services.get_wallet(reseller_id=rid)
-        rows, after = reports.transactions(reseller_id=rid, before_id=before, limit=25)
+        rows, after = reports.transactions(reseller_id=rid, before_id=before, limit=25,
+                                           moves_balance=True)
         return render_template(
             "billing/wallet.html", wallet=wallet, summary=present.wallet_dict(wallet),
             holds=services.active_holds(reseller_id=rid), transactions=rows, after=after,

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
+from limits import parse_many
 
 from reseller.core.config import DEFAULT_RATE_LIMITS
 from reseller.core.errors import DomainError, problem_response, problem_type
@@ -127,3 +130,35 @@ def init_app(app: Flask) -> None:
     app.extensions["tunnus.limiter"] = limiter
     app.after_request(_add_headers)
     app.register_error_handler(RateLimitExceeded, _too_many)
+
+
+@dataclass(frozen=True)
+class ApiUsage:
+    """A reseller's calls in the current rate-limit window (``limit`` None: unlimited)."""
+
+    used: int
+    limit: int | None
+    resets_at: datetime | None
+    window_seconds: int | None
+
+
+def api_usage(reseller_id: int) -> ApiUsage:
+    """How much of its API budget ``reseller_id`` has used in flask-limiter's current
+    window: the same counter (key ``tunnus-rl/reseller:<id>/global``) the limiter hits."""
+    limits = _limits()
+    text = limits.get(_tier_of(reseller_id), limits.get("standard",
+                                                        DEFAULT_RATE_LIMITS["standard"]))
+    limiter: Limiter | None = current_app.extensions.get("tunnus.limiter")
+    if text == UNLIMITED or not text or limiter is None:
+        return ApiUsage(used=0, limit=None, resets_at=None, window_seconds=None)
+    item = parse_many(text)[0]
+    try:
+        stats = limiter.limiter.get_window_stats(item, "tunnus-rl", f"reseller:{reseller_id}",
+                                                 "global")
+    except Exception:  # noqa: BLE001 (counter store unreachable: show the limit, not a 500)
+        return ApiUsage(used=0, limit=item.amount, resets_at=None,
+                        window_seconds=item.get_expiry())
+    used = max(0, item.amount - stats.remaining)
+    resets = datetime.fromtimestamp(stats.reset_time, tz=UTC) if used else None
+    return ApiUsage(used=used, limit=item.amount, resets_at=resets,
+                    window_seconds=item.get_expiry())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from flask import (
     Flask,
@@ -22,6 +23,7 @@ from flask import (
     session,
     url_for,
 )
+from markupsafe import Markup, escape
 
 from reseller.core.permissions import Permission, can
 
@@ -56,8 +58,32 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
+def is_current(url: str, exact: bool = False) -> bool:
+    """Whether ``url`` is the page shown or (unless ``exact``) the section it heads."""
+    path = request.path.rstrip("/") or "/"
+    url = url.split("?")[0].rstrip("/") or "/"
+    return path == url or (not exact and url != "/" and path.startswith(url + "/"))
+
+
+def nav_link(url: str, text: str, exact: bool = False) -> Markup:
+    """A navigation link, marked ``aria-current="page"`` on its own page and section."""
+    current = Markup(' aria-current="page"') if is_current(url, exact) else ""
+    return Markup('<a href="{}"{}>{}</a>').format(url, current, text)
+
+
+def favicon(color: str, brand: str) -> str:
+    """The operator's favicon: its initial on its colour, as an inline SVG data URL."""
+    initial = escape((brand or "?")[:1].upper())
+    svg = (f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'>"
+           f"<rect width='32' height='32' rx='6' fill='{color}'/>"
+           f"<text x='16' y='23' font-size='20' font-family='sans-serif' fill='#fff' "
+           f"text-anchor='middle'>{initial}</text></svg>")
+    return "data:image/svg+xml," + quote(svg)
+
+
 def init_app(app: Flask) -> None:
     app.before_request(_load_user)
+    app.jinja_env.globals.update(nav_link=nav_link, favicon=favicon, is_current=is_current)
 
 
 CLOSED_ALLOWED = {"client.account", "client.account_closure", "client.settings"}

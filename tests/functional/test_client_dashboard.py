@@ -1,0 +1,97 @@
+"""The dashboard a reseller opens first: funds, held and available money, what expires
+within 30/60 days with a one-click renewal, recent and failed orders, invoices to pay,
+zones that need attention and the API calls used in the current rate-limit window."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from lxml import html
+
+from reseller.core.clock import clock
+from reseller.core.extensions import db
+from reseller.core.labels import describe, label
+from tests.support.domains import install_catalogue
+from tests.support.wallet import fund
+
+PASSWORD = "correct horse battery"
+
+
+def _signed_in(client, user):
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+
+
+def _text(page, attribute: str, value: str) -> str:
+    found = html.fromstring(page.get_data(as_text=True)).xpath(f"//*[@{attribute}='{value}']")
+    return " ".join(found[0].text_content().split())
+
+
+def test_dashboard_shows_funds_expiring_names_and_api_usage(app, client, factory):
+    reseller = factory.reseller(language="en")
+    user = factory.user(reseller, language="en")
+    fund(reseller.id, "250.00")
+    soon = factory.domain(reseller, "pian.fi")
+    later = factory.domain(reseller, "myohemmin.fi")
+    factory.domain(reseller, "kaukana.fi")
+    soon.expires_at = clock.now() + timedelta(days=12)
+    later.expires_at = clock.now() + timedelta(days=45)
+    db.session.commit()
+    app.extensions["tunnus.limiter"].reset()
+    api = factory.api(reseller)
+    for _ in range(3):
+        assert api.get("/api/v1/account").status_code == 200
+    _signed_in(client, user)
+    page = client.get("/?lang=en")
+    assert page.status_code == 200
+    assert _text(page, "data-field", "balance") == "€250.00"
+    assert _text(page, "data-field", "available") == "€250.00"
+    expiring = _text(page, "data-panel", "expiring")
+    assert "Within 30 days: 1 · within 60 days: 2" in expiring
+    assert "pian.fi" in expiring and "myohemmin.fi" in expiring and "kaukana.fi" not in expiring
+    assert _text(page, "data-field", "api-used") == "3"
+    assert _text(page, "data-field", "api-limit") == "20000"
+
+
+def test_one_click_renewal_from_the_dashboard_places_the_order(app, client, factory, jobs):
+    install_catalogue()
+    reseller = factory.reseller(language="en")
+    user = factory.user(reseller, language="en")
+    fund(reseller.id, "100.00")
+    domain = factory.domain(reseller, "uusittava.fi")
+    domain.expires_at = clock.now() + timedelta(days=20)
+    db.session.commit()
+    _signed_in(client, user)
+    tree = html.fromstring(client.get("/?lang=en").get_data(as_text=True))
+    form = tree.xpath("//*[@data-panel='expiring']//form")[0]
+    fields = {i.get("name"): i.get("value") for i in form.xpath(".//input")}
+    answer = client.post(form.get("action"), data=fields)
+    assert answer.status_code == 302 and "/orders/" in answer.headers["Location"]
+    order = client.get(answer.headers["Location"] + "?lang=en").get_data(as_text=True)
+    assert "Renewal" in order and "uusittava.fi" in order
+
+
+def test_postpaid_dashboard_shows_credit_used_and_limit(client, factory):
+    reseller = factory.reseller(language="en", payment_mode="postpaid")
+    user = factory.user(reseller, language="en")
+    _signed_in(client, user)
+    page = client.get("/?lang=en")
+    assert _text(page, "data-field", "credit-used") == "€0.00"
+    assert 'data-field="balance"' not in page.get_data(as_text=True)
+
+
+def test_technical_user_sees_no_money(client, factory):
+    user = factory.user(factory.reseller(), role="technical")
+    _signed_in(client, user)
+    body = client.get("/?lang=en").get_data(as_text=True)
+    assert 'data-panel="funds"' not in body and 'data-panel="expiring"' in body
+
+
+def test_stored_descriptions_and_values_read_as_words(app):
+    with app.test_request_context("/?lang=fi"):
+        assert describe("Domain register: kallenkukka.fi, 2 y") == \
+            "Rekisteröinti, 2 vuotta: kallenkukka.fi"
+        assert describe("Top-up by card") == "Lataus: Kortti"
+        assert describe("Something a person typed") == "Something a person typed"
+        assert label("prepaid", "payment_mode") == "Ennakkomaksu"
+    with app.test_request_context("/?lang=sv"):
+        assert describe("Domain renew: exempel.se, 1 y") == "Förnyelse, 1 år: exempel.se"
