@@ -76,6 +76,21 @@ LABELS: dict[str, dict[str, Any]] = {
     "outbox_state": {"pending": _l("Waiting"), "sent": _l("Sent"), "failed": _l("Failed"),
                      "retrying": _l("Retrying")},
     "yes_no": {"true": _l("Yes"), "false": _l("No")},
+    "billing_period": {"month": _l("Monthly"), "year": _l("Yearly")},
+    "price_list": {"prepaid": _l("Prepaid"), "postpaid": _l("Postpaid")},
+    "trademark_match_state": {"new": _l("New"), "dismissed": _l("Dismissed"),
+                              "watched": _l("Watched"), "act_on": _l("To act on")},
+    "trademark_reason": {
+        "exact": _l("Same name"), "homograph": _l("Look-alike letters (IDN)"),
+        "confusable": _l("Look-alike characters"), "typo": _l("Typo"),
+        "edit_distance": _l("Nearly the same"), "affix": _l("Mark with a word added"),
+    },
+    "trademark_detail": {"neighbouring key": _l("a neighbouring key"),
+                         "swapped letters": _l("two letters swapped"),
+                         "extra key": _l("an extra key")},
+    "trademark_action": {"udrp": _l("UDRP complaint"), "urs": _l("URS complaint"),
+                         "purchase": _l("Purchase attempt"), "takedown": _l("Takedown request"),
+                         "other": _l("Other")},
 }
 
 

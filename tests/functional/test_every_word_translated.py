@@ -37,6 +37,9 @@ CONTEXT = {
     "subject": "DNSSEC", "author": "Maija", "body": "Kiitos!", "status_label": "—",
     "reopen_days": 7, "hours": "1.50", "plan_name": "Pro", "cycle_label": "—",
     "previous_plan_name": "Pro", "due": "10.3.2027", "target": "—", "company": "Webbi Oy",
+    "sender_name": "Kalle Kysyjä", "sender_email": "kalle@kysyja.example",
+    "message": "Onko nimi myynnissä?", "mark": "Esimerkki", "holder": "Esimerkki Oy",
+    "names": "esimerkkl.fi, esimerkki-kauppa.fi",
 }
 
 
@@ -78,11 +81,12 @@ def test_every_email_has_no_english_left(app, factory, language):
     reseller = factory.reseller(company_name="Webbi Oy")
     user = factory.user(reseller, language=language)
     with unit_of_work():
-        for kinds, send in ((REGISTRANT_KINDS, send_registrant_message),
-                            (RESELLER_KINDS, send_reseller_message)):
+        for audience, kinds, send in (("registrant", REGISTRANT_KINDS, send_registrant_message),
+                                      ("reseller", RESELLER_KINDS, send_reseller_message)):
             for kind in kinds:
                 send(reseller_id=reseller.id, kind=kind, language=language, context=CONTEXT,
-                     recipient="someone@customer.example", dedupe_key=f"words:{kind}")
+                     recipient="someone@customer.example",
+                     dedupe_key=f"words:{audience}:{kind}")
         with app.test_request_context():
             accounts.send_invitation(user)
             accounts.send_password_reset(user)

@@ -43,7 +43,7 @@ def test_an_owner_protects_a_mark_and_decides_on_its_matches(owner, factory, cli
     factory.domain(factory.reseller(), "kotimaaa.fi")
     run(PERIODIC["trademarks.watch"].path)
     detail = client.get(added.headers["Location"]).get_data(as_text=True)
-    assert "kotimaaa.fi" in detail and "typo" in detail
+    assert "kotimaaa.fi" in detail and "Typo" in detail
     match_id = detail.split('name="match_id" value="')[1].split('"')[0]
     saved = client.post(added.headers["Location"], data={
         "do": "match", "match_id": match_id, "state": "act_on", "action": "purchase",
