@@ -596,3 +596,28 @@ def test_dns_management_and_id_protection_at_registration_are_honoured(whmcs, jo
     assert Zone.query.filter_by(name="ilmandns.fi").count() == 0  # hosted elsewhere
     assert Domain.query.filter_by(name="dnsilla.fi").one().privacy is True
     assert Domain.query.filter_by(name="ilmandns.fi").one().privacy is False
+
+
+def test_a_claims_notice_reaches_whmcs_and_the_acknowledgement_comes_back_as_a_field(
+        whmcs, factory, jobs):
+    """WHMCS shows the module's error; the customer's acknowledgement travels back in the
+    module's own *Claims Notice ID* field (resources/domains/additionalfields.php)."""
+    from reseller.whmcs.functions import CLAIMS_FIELD
+    from tests.support.trademarks import install_trademark_prices
+
+    install_trademark_prices()
+    holder = factory.reseller()
+    fund(holder, "200.00")
+    added = factory.api(holder).post("/api/v1/trademarks", json={
+        "mark": "NordName", "holder": "NordName Oy", "contact": None})
+    assert added.status_code == 201, added.json
+    _reseller, settings = whmcs
+    refused = php("RegisterDomain", params(settings, "nordname.com"))
+    assert "NordName (NordName Oy)" in refused["error"] and CLAIMS_FIELD in refused["error"]
+    notice = refused["error"].split("to ")[-1].split(" and register")[0]
+    placed = php("RegisterDomain", params(settings, "nordname.com",
+                                          additionalfields={CLAIMS_FIELD: notice}))
+    assert placed == {"success": True}
+    jobs.run_all()
+    order = Order.query.filter_by(domain_name="nordname.com").one()
+    assert order.state == "completed"
