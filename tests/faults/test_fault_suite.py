@@ -199,6 +199,8 @@ def check_invariants(stack: Stack, db: Database, loads: list[Load], *, recovered
     # each key: one effect, one answer
     for load in loads:
         assert not load.unexpected, f"{load.phase}: {load.unexpected}"
+        # an outage is a 503 with Retry-After (send it again), never a 500
+        assert not [what for what in load.transient if what.startswith("500")], load.transient
         for key, bodies in load.answers.items():
             reseller = load.owners[key]
             orders = db.rows("SELECT id FROM orders WHERE reseller_id = :r AND "
