@@ -67,6 +67,19 @@ def problem_kinds() -> dict[str, type[DomainError]]:
     return found
 
 
+class TemporarilyUnavailable(DomainError):
+    """The database could not be reached or dropped the connection (a restart, a
+    failover): nothing was done, the same request may be sent again (with the same
+    Idempotency-Key) after ``Retry-After``."""
+
+    status = 503
+    code = "temporarily_unavailable"
+    title = lazy_gettext("The service is briefly unavailable; try again shortly")
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "2"}
+
+
 class ValidationFailed(DomainError):
     status = 422
     code = "validation_failed"

@@ -156,9 +156,29 @@ def _run_counting_failures(path: str, args: tuple, pending_id: str | None) -> An
     try:
         return run(path, *args, pending_id=pending_id)
     except Exception as error:
-        if pending_id is not None:
+        # An outage (the database or Redis gone under the job) is not the job's failure:
+        # it spends none of its attempts, so a job queued with ``retries=0`` (a webhook
+        # attempt, a mail send) is not left dead by a database restart; the relay hands
+        # it over again once RQ gives up on it.
+        if pending_id is not None and not is_outage(error):
             pending.note_failure(pending_id, error)
         raise
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether ``error`` is the database or Redis going away, not the job's own fault."""
+    import sqlalchemy as sa
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeout
+
+    outages = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.PendingRollbackError,
+               sa.exc.DisconnectionError, RedisConnectionError, RedisTimeout)
+    seen: BaseException | None = error
+    while seen is not None:  # also when wrapped by the job (``raise … from``)
+        if isinstance(seen, outages):
+            return True
+        seen = seen.__cause__
+    return False
 
 
 def _current_pending_id() -> str | None:

@@ -90,3 +90,26 @@ def test_metrics_without_a_token_are_not_served_outside_the_sandbox(app, client,
                                                                     monkeypatch):
     monkeypatch.setitem(app.config, "SANDBOX", False)
     assert client.get("/metrics").status_code == 404
+
+
+@pytest.mark.smoke
+def test_a_database_outage_under_a_request_is_a_503_to_retry_not_a_500(app, client, factory,
+                                                                      monkeypatch):
+    """What the fault suite saw while PostgreSQL restarted: the orders a client sent got
+    500 internal_error. A lost connection is 503 temporarily_unavailable with
+    Retry-After (nothing was done; send the same request again), for people too."""
+    import sqlalchemy as sa
+
+    from reseller.domains import orders
+
+    def lost(**_kwargs):
+        raise sa.exc.OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(orders, "list_orders", lost)
+    monkeypatch.setitem(app.config, "RAISE_UNEXPECTED", False)
+    response = client.get("/api/v1/orders", headers={"Authorization": f"Bearer {factory.token()}"})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "2"
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json["code"] == "temporarily_unavailable"
+    assert "server closed" not in response.get_data(as_text=True)

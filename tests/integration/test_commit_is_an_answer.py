@@ -193,6 +193,37 @@ def test_a_job_that_failed_every_attempt_waits_for_a_human(app, committed_db, re
         assert pending.discard_dead(row_id) is False  # not dead any more: it is retrying
 
 
+def database_gone(reseller_id: int) -> None:
+    raise sa.exc.OperationalError("SELECT 1", {}, Exception("terminating connection due to "
+                                                              "administrator command"))
+
+
+@pytest.mark.postgres_only
+def test_an_outage_spends_no_attempt_and_the_relay_hands_the_job_over(
+        app, committed_db, redis_server):
+    """The fault suite's PostgreSQL restart: a webhook attempt or mail send (queued with
+    retries=0) that met the outage was left dead, waiting for a human or the 10-minute
+    sweep. An outage is not the job's failure: the row stays owed and is relayed."""
+    reseller = _reseller(app)
+    runner = jobs_module.RQRunner(app, redis_server.url)
+    with app.app_context(), swapped_runner(app, runner):
+        with unit_of_work():
+            jobs_module.enqueue(f"{__name__}.database_gone", reseller.id, retries=0)
+        _burst(app, redis_server.url)
+    [row] = _owed()
+    assert not row.dead and row.failures == 0
+    _age(row.id, 30)
+    assert pending.relay(runner.hand_over, runner.job_state) == 1  # RQ gave up; we do not
+    assert jobs_module.is_outage(RuntimeError("wrapped")) is False
+    try:
+        try:
+            database_gone(reseller.id)
+        except sa.exc.OperationalError as error:
+            raise RuntimeError("the job's own wrapper") from error
+    except RuntimeError as wrapped:
+        assert jobs_module.is_outage(wrapped)
+
+
 def test_an_after_commit_callback_that_fails_does_not_undo_the_answer(app, db_session):
     ran = []
 

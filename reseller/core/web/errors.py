@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from reseller.core.errors import DomainError, problem_response
+from reseller.core.errors import DomainError, TemporarilyUnavailable, problem_response
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,19 @@ def init_app(app: Flask) -> None:
                 "detail": error.description, "code": code,
             }, headers={"Allow": error.get_response().headers["Allow"]} if error.code == 405 else None)
         return render_template("error.html", error=error), error.code
+
+    @app.errorhandler(sa.exc.OperationalError)
+    @app.errorhandler(sa.exc.InterfaceError)
+    @app.errorhandler(sa.exc.PendingRollbackError)
+    def database_unavailable(error: Exception):
+        """The database went away under the request (restart, failover, a cut
+        connection): its transaction rolled back, so nothing was done; 503 with
+        Retry-After tells the client to send the same request again, not a 500."""
+        if app.config.get("RAISE_UNEXPECTED"):
+            raise error
+        log.warning("database unavailable on %s %s: %s", request.method, request.path,
+                    str(error).splitlines()[0][:300])
+        return domain_error(TemporarilyUnavailable())
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
