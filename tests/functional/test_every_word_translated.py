@@ -37,6 +37,7 @@ CONTEXT = {
     "subject": "DNSSEC", "author": "Maija", "body": "Kiitos!", "status_label": "—",
     "reopen_days": 7, "hours": "1.50", "plan_name": "Pro", "cycle_label": "—",
     "previous_plan_name": "Pro", "due": "10.3.2027", "target": "—", "company": "Webbi Oy",
+    "plan": "Pro", "priority_label": "—", "category_label": "—",
 }
 
 
