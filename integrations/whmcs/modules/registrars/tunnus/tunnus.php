@@ -63,6 +63,14 @@ function tunnus_getConfigArray()
             'Default' => '',
             'Description' => 'Shown once when the client is created',
         ],
+        'DesignatedAgent' => [
+            'FriendlyName' => 'Designated Agent',
+            'Type' => 'yesno',
+            'Description' => 'Tick only if your terms of service give you your customers\' '
+                . 'explicit authority to approve a change of registrant for them (ICANN '
+                . 'Transfer Policy). Otherwise the current registrant confirms each owner '
+                . 'change from an e-mail before it is made.',
+        ],
     ];
 }
 
