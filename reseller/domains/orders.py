@@ -301,6 +301,28 @@ def decide_owner_change(*, reseller_id: int, order_id: int, approve: bool,
     return order
 
 
+def pending_owner_change(*, reseller_id: int, domain_id: int) -> Order | None:
+    """The owner change of this domain still waiting for the registrant's answer."""
+    return db.session.scalar(sa.select(Order).where(
+        Order.reseller_id == reseller_id, Order.domain_id == domain_id,
+        Order.kind == "owner_change", Order.state == "pending").limit(1))
+
+
+def resend_owner_change_request(*, reseller_id: int, name: str) -> Order:
+    """Send the waiting owner change's confirmation e-mail again (a new link; the first
+    stays valid). At most once an hour: repeated clicks send one."""
+    domain = get_domain(reseller_id=reseller_id, name=name)
+    order = pending_owner_change(reseller_id=reseller_id, domain_id=domain.id)
+    if order is None:
+        raise OrderNotFound(_l("No change of owner of %(name)s is waiting for the "
+                               "registrant's confirmation.", name=domain.unicode_name))
+    new = db.session.get(Contact, order.params["registrant"])
+    owner_change.ask_registrant(order, prior=domain.registrant, new=new,
+                                lock_days=rules_for(domain.tld).transfer_lock_days,
+                                again=clock.now().strftime("%Y%m%d%H"))
+    return order
+
+
 def expire_owner_changes(*, limit: int = 500) -> int:
     """Fail owner changes whose registrant did not answer within the approval period."""
     ids = list(db.session.scalars(sa.select(Order.id).where(

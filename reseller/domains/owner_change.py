@@ -50,12 +50,14 @@ def holder(contact: Contact) -> str:
     return f"{contact.name} ({contact.organization})" if contact.organization else contact.name
 
 
-def ask_registrant(order: Order, *, prior: Contact, new: Contact, lock_days: int) -> None:
+def ask_registrant(order: Order, *, prior: Contact, new: Contact, lock_days: int,
+                   again: str | None = None) -> None:
     """E-mail the current registrant (the reseller's brand and link host, its language) a
-    link to confirm or decline; once per order."""
+    link to confirm or decline; once per order (``again``: once per that resend key)."""
+    suffix = f":again:{again}" if again else ""
     send_registrant_message(
         reseller_id=order.reseller_id, kind="owner_change_approval", recipient=prior.email,
-        language=prior.language, dedupe_key=f"owner_change_approval:{order.id}",
+        language=prior.language, dedupe_key=f"owner_change_approval:{order.id}{suffix}",
         context={"order_id": order.id, "domain": order.domain_name,
                  "unicode_name": order.unicode_name, "new_holder": holder(new),
                  "deadline_at": deadline(order), "lock_days": lock_days})

@@ -52,6 +52,8 @@ from reseller.domains.orders import (  # noqa: F401  (public)
     order_register,
     order_renew,
     order_transfer,
+    pending_owner_change,
+    resend_owner_change_request,
     set_default_nameservers,
     unpaid_orders,
 )

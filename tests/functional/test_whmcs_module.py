@@ -276,8 +276,7 @@ def test_functions_tunnus_cannot_honour_are_not_supported(whmcs, factory):
     """Left out of the module (WHMCS then says "Registrar Function Not Supported"); the
     endpoint says why, with a stable code."""
     _reseller, settings = whmcs
-    for name in ("GetEmailForwarding", "SaveEmailForwarding", "ResendIRTPVerificationEmail",
-                 "ReleaseDomain"):
+    for name in ("GetEmailForwarding", "SaveEmailForwarding", "ReleaseDomain"):
         assert run_php(name, params(settings, "x.fi")) == {"defined": False}
     api = factory.api()
     answer = api.post("/whmcs/v1/GetEmailForwarding", json={"sld": "x", "tld": "fi"})
@@ -410,7 +409,7 @@ FUNCTIONS = ("RegisterDomain", "TransferDomain", "RenewDomain", "GetDomainInform
              "GetContactDetails", "SaveContactDetails", "GetEPPCode", "RegisterNameserver",
              "ModifyNameserver", "DeleteNameserver", "IDProtectToggle", "RequestDelete",
              "GetDNS", "SaveDNS", "CheckAvailability", "GetDomainSuggestions", "Sync",
-             "TransferSync", "GetTLDPricing")
+             "TransferSync", "GetTLDPricing", "ResendIRTPVerificationEmail")
 
 
 def test_every_function_refuses_bad_credentials_and_unoffered_tlds_as_whmcs_errors(
@@ -656,3 +655,36 @@ def test_an_eu_citizen_living_outside_the_eu_registers_eu(whmcs, jobs):
     assert "error" in norwegian  # EEA residents qualify, EEA citizens abroad do not
     assert Order.query.filter(Order.domain_name.in_(("stranger.eu", "nordmann.eu"))
                               ).count() == 0
+
+
+def test_whmcs_sees_a_change_of_registrant_waiting_and_can_resend_the_email(shared, jobs,
+                                                                            client):
+    """GetDomainInformation's IRTP fields say a change of registrant waits for the current
+    registrant (and until when); ResendIRTPVerificationEmail sends the e-mail again."""
+    from whitelabel.models import OutboxMessage
+
+    reseller, settings, contact = shared
+    info = php("GetDomainInformation", params(settings, "jaettu3.fi"))
+    assert info["isIrtpEnabled"] is True and info["domainContactChangePending"] is False
+    assert info["irtpVerificationTriggerFields"] == {
+        "Registrant": ["First Name", "Last Name", "Company Name", "Email Address"]}
+    nothing = php("ResendIRTPVerificationEmail", params(settings, "jaettu3.fi"))
+    assert "No change of owner" in nothing["error"]
+    details = php("GetContactDetails", params(settings, "jaettu3.fi"))
+    details["Registrant"].update({"Company Name": "Kolmas Oy", "Identity Number": "1572860-0"})
+    php("SaveContactDetails", params(settings, "jaettu3.fi", contactdetails=details))
+    info = php("GetDomainInformation", params(settings, "jaettu3.fi"))
+    change = Order.query.filter_by(kind="owner_change", domain_name="jaettu3.fi").one()
+    assert info["domainContactChangePending"] is True
+    assert str(info["domainContactChangeExpiryDate"]).startswith(
+        change.params["approval"]["deadline"][:10])
+    mails = OutboxMessage.query.filter_by(template="registrant/owner_change_approval")
+    assert mails.count() == 1
+    for _ in range(2):  # a second click within the hour sends nothing more
+        assert php("ResendIRTPVerificationEmail", params(settings, "jaettu3.fi")) == \
+            {"success": True}
+    assert mails.count() == 2
+    answer(client, "jaettu3.fi")
+    jobs.run_all()
+    assert php("GetDomainInformation", params(settings, "jaettu3.fi"))[
+        "domainContactChangePending"] is False
