@@ -527,6 +527,7 @@ def complete_order(order: Order, info: DomainInfo) -> None:
         contact_services.record_contact_changed(contact=domain.registrant, domain=domain,
                                                 order_id=order.id,
                                                 previous=contact_services.person(before))
+        owner_change.notify_completed(order, prior=before, new=domain.registrant)
 
 
 def fail_order(order_id: int, *, reason: str) -> None:

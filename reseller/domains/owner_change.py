@@ -61,3 +61,19 @@ def ask_registrant(order: Order, *, prior: Contact, new: Contact, lock_days: int
         context={"order_id": order.id, "domain": order.domain_name,
                  "unicode_name": order.unicode_name, "new_holder": holder(new),
                  "deadline_at": deadline(order), "lock_days": lock_days})
+
+
+def notify_completed(order: Order, *, prior: Contact | None, new: Contact) -> None:
+    """Tell the previous and the new registrant that the change is done (ICANN Transfer
+    Policy II.C.2 for gTLDs; for every TLD here), each in its own language."""
+    context = {"order_id": order.id, "domain": order.domain_name,
+               "unicode_name": order.unicode_name, "new_holder": holder(new),
+               "prior_holder": holder(prior) if prior is not None else "-"}
+    for role, contact in (("prior", prior), ("new", new)):
+        if contact is None or (role == "new" and prior is not None
+                               and contact.email == prior.email):
+            continue
+        send_registrant_message(
+            reseller_id=order.reseller_id, kind="owner_change_completed",
+            recipient=contact.email, language=contact.language, context=context,
+            dedupe_key=f"owner_change_completed:{order.id}:{role}")

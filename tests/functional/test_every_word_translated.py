@@ -38,6 +38,7 @@ CONTEXT = {
     "reopen_days": 7, "hours": "1.50", "plan_name": "Pro", "cycle_label": "—",
     "previous_plan_name": "Pro", "due": "10.3.2027", "target": "—", "company": "Webbi Oy",
     "plan": "Pro", "priority_label": "—", "category_label": "—",
+    "new_holder": "Uusi Oy", "prior_holder": "Maija",
 }
 
 

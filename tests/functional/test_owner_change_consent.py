@@ -81,6 +81,12 @@ def test_the_current_registrant_is_asked_in_its_language_on_the_resellers_link_h
     assert lock is None or lock <= clock.now()
     assert client.post(approval_path("omistaja.com"),
                        data={"decision": "reject"}).status_code == 410  # used once
+    done = {m.recipient: m for m in OutboxMessage.query.filter_by(
+        template="registrant/owner_change_completed")}  # ICANN II.C.2: both are told
+    assert set(done) == {"agare@gammal.example", CONTACT["email"]}
+    assert done["agare@gammal.example"].language == "sv" and done[CONTACT["email"]].language \
+        == "fi"
+    assert "Uusi Omistaja (Uusi Oy)" in done[CONTACT["email"]].text
 
 
 def test_without_opting_out_a_gtld_owner_change_locks_transfers_for_60_days(
@@ -181,3 +187,24 @@ def test_eu_takes_an_eu_citizen_living_abroad_and_refuses_others(factory, jobs):
     assert Domain.query.filter_by(name="kansalainen.eu").one().status == "active"
     assert api.post("/api/v1/contacts", json={**ABROAD, "citizenship": "XX"}).status_code \
         == 422
+
+
+@pytest.mark.parametrize("language", ["fi", "sv"])
+def test_the_owner_change_mails_and_page_have_no_english_left(factory, client, language):
+    from tests.support.crawl import english_left, visible_texts
+    from whitelabel.messages import send_registrant_message
+
+    reseller = factory.reseller(company_name="Webbi Oy")
+    context = {"domain": "esimerkki.com", "new_holder": "Uusi Oy", "prior_holder": "Maija",
+               "deadline_at": clock.now() + timedelta(days=14), "lock_days": 60,
+               "order_id": 1}
+    with unit_of_work():
+        for kind in ("owner_change_approval", "owner_change_completed"):
+            send_registrant_message(reseller_id=reseller.id, kind=kind, language=language,
+                                    context=context, recipient="m@asiakas.example",
+                                    dedupe_key=f"words:{kind}")
+    for message in OutboxMessage.query.all():
+        texts = [message.subject, *message.text.splitlines(), *visible_texts(message.html)]
+        assert english_left([t.strip() for t in texts if t.strip()], language) == []
+    page = client.get(approval_path("esimerkki.com")).get_data(as_text=True)
+    assert english_left(list(visible_texts(page)), language) == []
