@@ -634,10 +634,15 @@ def event_data(order: Order, domain: Domain | None) -> dict[str, Any]:
 
 
 
+# Orders the registry owes an answer (an owner change waiting for its registrant is not).
+_AT_REGISTRY = sa.or_(Order.state == "held",
+                      sa.and_(Order.state == "pending", Order.kind != "owner_change"))
+
+
 def open_orders(*, older_than: timedelta, limit: int = 100) -> list[Order]:
     """Orders still waiting for the registry after ``older_than`` (oldest first)."""
     return list(db.session.scalars(
-        sa.select(Order).where(Order.state.in_(("pending", "held")),
+        sa.select(Order).where(_AT_REGISTRY,
                                Order.created_at <= clock.now() - older_than)
         .order_by(Order.created_at).limit(limit)))
 
@@ -653,6 +658,6 @@ def order_gauges() -> list:
     return [gauge("tunnus_orders", "Orders by state",
                   [({"state": state}, count) for state, count in states], ["state"]),
             *backlog("tunnus_orders_open", "Orders waiting for the registry's answer",
-                     Order.created_at, Order.state.in_(("pending", "held"))),
+                     Order.created_at, _AT_REGISTRY),
             gauge("tunnus_orders_unpaid", "Completed orders the reseller could not be "
                   "charged for (needs a human)", [({}, len(unpaid_orders(limit=10000)))])]

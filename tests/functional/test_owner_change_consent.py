@@ -13,6 +13,7 @@ from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
 from reseller.domains.models import Domain, Order
+from reseller.domains.orders import open_orders
 from reseller.domains.tasks import expire_owner_changes
 from tests.support.domains import CONTACT, available, fund, install_catalogue, sandbox
 from tests.support.owner_change import answer, approval_mail, approval_path
@@ -124,6 +125,8 @@ def test_an_unanswered_change_expires_after_14_days(owned, jobs, client):
     clock.set_offset(timedelta(days=13))
     with unit_of_work():
         assert expire_owner_changes() == 0
+    # Waiting for its registrant, not stuck at the registry: not on the console's list.
+    assert order["id"] not in [o.id for o in open_orders(older_than=timedelta(hours=1))]
     clock.set_offset(timedelta(days=14, minutes=1))
     with unit_of_work():
         assert expire_owner_changes() == 1
