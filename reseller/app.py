@@ -104,7 +104,9 @@ def _init_database(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["money"] = formatting.format_money
     app.jinja_env.filters["percent"] = formatting.format_percent
+    app.jinja_env.filters["number"] = formatting.format_number
     app.jinja_env.filters["datetime"] = formatting.format_datetime_local
+    app.jinja_env.filters["datetime_zoned"] = formatting.format_datetime_zoned
     app.jinja_env.filters["date"] = formatting.format_date_local
     app.jinja_env.filters["label"] = labels.label
     app.jinja_env.filters["describe"] = labels.describe

@@ -1,7 +1,9 @@
-"""What a registrant can do from an emailed link: confirm an address, decide a transfer.
+"""What a registrant can do from an emailed link: confirm an address, decide a transfer
+or an owner change.
 
 Each action consumes its single-use token in the same transaction as its effect; the
-domains package learns of a decision from the ``registrant.transfer_decision`` event.
+domains package learns of a decision from the ``registrant.transfer_decision`` and
+``registrant.owner_change_decision`` events.
 """
 
 from __future__ import annotations
@@ -43,4 +45,18 @@ def decide_transfer(row: LinkToken, *, decision: str, now: datetime | None = Non
     record_event(reseller_id=row.reseller_id, type="registrant.transfer_decision",
                  data={**data, "direction": direction, "decision": decision},
                  dedupe_key=f"registrant.transfer_decision:{row.id}")
+    tokens.use(row, outcome=decision, now=now)
+
+
+def decide_owner_change(row: LinkToken, *, decision: str, lock_opt_out: bool = False,
+                        now: datetime | None = None) -> None:
+    """Record the current registrant's confirm/decline of an owner change (and, where the
+    TLD locks transfers after one, whether it opted out of the lock)."""
+    if decision not in DECISIONS:
+        raise ValueError(decision)
+    record_event(reseller_id=row.reseller_id, type="registrant.owner_change_decision",
+                 data={"order_id": row.data.get("order_id"), "domain": row.data.get("domain"),
+                       "decision": decision,
+                       "lock_opt_out": bool(lock_opt_out and row.data.get("lock_days"))},
+                 dedupe_key=f"registrant.owner_change_decision:{row.id}")
     tokens.use(row, outcome=decision, now=now)

@@ -68,6 +68,20 @@ REGISTRANT_KINDS: dict[str, Kind] = {
          _l("If you did not ask for this, stop the transfer from the link below.")),
         required=("domain", "date"),
         action=_l("Stop the transfer"), token="transfer_out"),
+    "owner_change_approval": Kind(
+        _l("Confirm the change of owner of %(domain)s"),
+        (_l("%(brand)s has been asked to change the owner (registrant) of %(domain)s to "
+            "%(new_holder)s."),
+         _l("The change is made only if you confirm it by %(deadline)s. If you did not ask "
+            "for it, decline it or ignore this message: nothing changes.")),
+        required=("domain", "new_holder", "deadline_at"),
+        action=_l("Confirm or decline the change"), token="owner_change"),
+    "owner_change_completed": Kind(
+        _l("The owner of %(domain)s has changed"),
+        (_l("%(domain)s is now held by %(new_holder)s; the previous owner was "
+            "%(prior_holder)s."),
+         _l("If this change was not agreed, contact %(brand)s at once.")),
+        required=("domain", "new_holder", "prior_holder")),
     "auth_code": Kind(
         _l("The transfer code for %(domain)s"),
         (_l("The transfer code (auth code) for %(domain)s is: %(auth_code)s"),

@@ -113,7 +113,8 @@ class LinkToken(db.Model):
 
     __table_args__ = (
         sa.CheckConstraint(
-            "purpose IN ('confirm_email', 'transfer_in', 'transfer_out', 'renewal')",
+            "purpose IN ('confirm_email', 'transfer_in', 'transfer_out', 'renewal', "
+            "'owner_change')",
             name="purpose"),
     )
 

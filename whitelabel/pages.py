@@ -26,9 +26,10 @@ from whitelabel.tokens import TokenProblem
 bp = Blueprint("whitelabel_pages", __name__, url_prefix="/go")
 LANGUAGES = ("fi", "sv", "en")
 PURPOSES = {"confirm-email": "confirm_email", "transfer-in": "transfer_in",
-            "transfer-out": "transfer_out", "renewal": "renewal"}
+            "transfer-out": "transfer_out", "renewal": "renewal", "owner-change": "owner_change"}
 TEMPLATES = {"confirm_email": "confirm.html", "transfer_in": "transfer.html",
-             "transfer_out": "transfer.html", "renewal": "renewal.html"}
+             "transfer_out": "transfer.html", "renewal": "renewal.html",
+             "owner_change": "owner_change.html"}
 
 
 def _host_reseller() -> int | None:
@@ -81,7 +82,8 @@ def _problem_page(problem: TokenProblem, row: LinkToken | None, reseller_id: int
                    language=row.language if row is not None else None)
 
 
-@bp.route("/<any('confirm-email', 'transfer-in', 'transfer-out', renewal):kind>/<token>",
+@bp.route("/<any('confirm-email', 'transfer-in', 'transfer-out', renewal, 'owner-change'):kind>"
+          "/<token>",
           methods=["GET", "POST"])
 def link(kind: str, token: str):
     purpose = PURPOSES[kind]
@@ -101,6 +103,12 @@ def link(kind: str, token: str):
             decision = request.form.get("decision")
             if decision in actions.DECISIONS:
                 actions.decide_transfer(row, decision=decision)
+                done = decision
+        elif request.method == "POST" and purpose == "owner_change":
+            decision = request.form.get("decision")
+            if decision in actions.DECISIONS:
+                actions.decide_owner_change(row, decision=decision,
+                                            lock_opt_out=bool(request.form.get("lock_opt_out")))
                 done = decision
         return _render(TEMPLATES[purpose], reseller_id=row.reseller_id, language=row.language,
                        row=row, data=row.data, done=done, purpose=purpose)

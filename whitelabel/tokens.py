@@ -22,6 +22,8 @@ LIFETIMES = {
     "transfer_in": timedelta(days=5),
     "transfer_out": timedelta(days=5),
     "renewal": timedelta(days=60),
+    # The registrant's answer to an owner change; the order waits as long (then expires).
+    "owner_change": timedelta(days=14),
 }
 REUSABLE = {"renewal"}  # an information page, not an action
 

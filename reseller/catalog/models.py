@@ -47,6 +47,11 @@ class TldRules:
     # Add grace period (RFC 3915): a name deleted this many days after its registration
     # is gone at once (the registry answers 1000) and its registration fee is credited.
     add_grace_days: int = 0
+    # An owner change waits for the current registrant's confirmation (by e-mail) unless
+    # the reseller acts as its designated agent: gTLDs by ICANN's Transfer Policy II.C;
+    # .fi/.se/.nu/.eu because the registry's terms make the registrar answerable for the
+    # holder's consent (docs/domains.md "Owner change").
+    owner_change_consent: bool = True
 
     @property
     def max_total_years(self) -> int:

@@ -28,7 +28,7 @@ from reseller.registry.models import Registry
 from reseller.registry.services import get_registry
 
 FIELDS = ("name", "organization", "email", "phone", "street", "city", "postal_code",
-          "country", "language")
+          "country", "language", "citizenship")
 IDENTITY_FIELDS = ("entity_type", "registration_number", "personal_id")
 PUSH_RETRY_AFTER = 10  # seconds before sending a contact whose answer was lost again
 
@@ -46,6 +46,11 @@ class ContactInUse(Conflict):
 class IdentityRequired(ValidationFailed):
     code = "identity_required"
     title = _l("The registrant's identity is required for this TLD")
+
+
+class RegistrantNotEligible(ValidationFailed):
+    code = "registrant_not_eligible"
+    title = _l("The registrant cannot hold a domain under this TLD")
 
 
 class IdentityLocked(Conflict):
@@ -81,6 +86,26 @@ def require_identity(*, reseller_id: int, tld: str, contact_id: int | None) -> N
         raise IdentityRequired({"contacts.registrant": [_l(
             "The .%(tld)s registry needs the registrant's %(field)s: add it to contact "
             "%(id)s.", tld=tld, field=missing, id=contact.id)]})
+
+
+def check_eligibility(tld: str, data: dict[str, Any] | Contact,
+                      field: str = "contacts.registrant") -> None:
+    """A holder the TLD's registry would refuse (.eu: EURid's eligibility) is a 422 before
+    anything is priced or held."""
+    if tld != "eu":
+        return
+    get = data.get if isinstance(data, dict) else lambda key: getattr(data, key, None)
+    if not identity.eu_eligible(entity_type=get("entity_type"), organization=get("organization"),
+                                country=get("country"), citizenship=get("citizenship")):
+        raise RegistrantNotEligible({field: [_l(
+            "A .eu registrant must be established or resident in the EU, Iceland, "
+            "Liechtenstein or Norway, or be a person with the citizenship of an EU member "
+            "state (give its country of citizenship).")]})
+
+
+def require_eligible(*, reseller_id: int, tld: str, contact_id: int | None) -> None:
+    if contact_id is not None and tld == "eu":
+        check_eligibility(tld, get_contact(reseller_id=reseller_id, contact_id=contact_id))
 
 
 def push_contacts(registry: Registry, contacts: list[tuple[str, dict[str, Any]]], *,

@@ -13,7 +13,7 @@ import re
 
 from stdnum.exceptions import ValidationError as StdnumError
 
-from reseller.core.identity import InvalidIdentifier, normalize_business_id
+from reseller.core.identity import EEA, EU, InvalidIdentifier, normalize_business_id
 
 # Traficom's registrant types are the widest list a registry asks for; other registries
 # only tell persons from organisations.
@@ -76,3 +76,14 @@ def missing_for(*, entity_type: str, registration_number: str | None,
     if entity_type == "person":
         return None if personal_id else "personal_id"
     return None if registration_number else "registration_number"
+
+
+def eu_eligible(*, entity_type: str | None, organization: str | None, country: str | None,
+                citizenship: str | None) -> bool:
+    """Whether EURid takes this holder for .eu (Regulation (EU) 2019/517 art. 3, EURid's
+    registration policy since 19 October 2019): an undertaking or organisation established
+    in the EU/EEA, a person resident in the EU/EEA, or an EU citizen living anywhere."""
+    if (country or "").upper() in EEA:
+        return True
+    person = entity_type_of(entity_type=entity_type, organization=organization) == "person"
+    return person and (citizenship or "").upper() in EU

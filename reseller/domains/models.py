@@ -45,6 +45,9 @@ class Contact(db.Model):
     entity_type: Mapped[str | None] = mapped_column(sa.String(30))
     registration_number: Mapped[str | None] = mapped_column(EncryptedText)
     personal_id: Mapped[str | None] = mapped_column(EncryptedText)
+    # A person's country of citizenship (ISO 3166-1): EURid takes EU citizens as .eu
+    # registrants wherever they live (Regulation (EU) 2019/517, art. 3).
+    citizenship: Mapped[str | None] = mapped_column(sa.String(2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, onupdate=_now)
 

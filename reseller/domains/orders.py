@@ -36,7 +36,7 @@ from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
 from reseller.core.metrics import backlog, gauge
 from reseller.domains import contacts as contact_services
-from reseller.domains import names, pending, rgp
+from reseller.domains import names, owner_change, pending, rgp
 from reseller.domains.errors import (
     DomainNotActive,
     DomainUnavailable,
@@ -59,7 +59,8 @@ from wallet.money import Money
 
 log = logging.getLogger(__name__)
 
-HOLD_DAYS = {"transfer": 12}
+# An owner change's hold outlives the registrant's approval period (whitelabel tokens).
+HOLD_DAYS = {"transfer": 12, "owner_change": 16}
 DEFAULT_HOLD_DAYS = 7
 _DEFAULT_NAMESERVERS = "tunnus.domains.default_nameservers"
 _ORDER_CHECKS = "tunnus.domains.order_checks"
@@ -149,6 +150,8 @@ def order_register(*, reseller_id: int, name: str, period: int, contacts: dict[s
     nameservers = names.host_names(nameservers or [])  # each is a WHOIS line: one line each
     role_ids = _own_contacts(reseller_id, contacts)
     contact_services.require_identity(reseller_id=reseller_id, tld=parsed.tld,
+                                      contact_id=role_ids.get("registrant"))
+    contact_services.require_eligible(reseller_id=reseller_id, tld=parsed.tld,
                                       contact_id=role_ids.get("registrant"))
     if find_live_domain(parsed.ascii) is not None:
         raise DomainUnavailable(_l("%(name)s is already registered.", name=parsed.unicode))
@@ -242,20 +245,93 @@ def order_restore(*, reseller_id: int, name: str, idempotency_key: str,
 
 
 def order_owner_change(*, reseller_id: int, name: str, registrant: int,
-                       idempotency_key: str) -> Order:
+                       idempotency_key: str, designated_agent: bool = False,
+                       lock_opt_out: bool = False) -> Order:
+    """Hold the fee and change the registrant of this domain only. Where the TLD needs the
+    current registrant's consent the order waits (``pending``) for its answer to an e-mailed
+    link, unless the reseller states it is the registrant's designated agent (then
+    ``lock_opt_out`` is the registrant's choice it passes on)."""
     if existing := _by_key(reseller_id, idempotency_key):
         return existing
     _refuse_if_blocked(reseller_id)
     domain = get_domain(reseller_id=reseller_id, name=name)
-    rules_for(domain.tld).require("owner_change")
+    rules = rules_for(domain.tld)
+    rules.require("owner_change")
     if domain.status != "active":
         raise DomainNotActive(_l("Only an active domain can change owner."))
     contact = contact_services.get_contact(reseller_id=reseller_id, contact_id=registrant)
     contact_services.require_identity(reseller_id=reseller_id, tld=domain.tld,
                                       contact_id=contact.id)
-    return _place(reseller_id=reseller_id, kind="owner_change", name=names.parse(domain.name),
-                  period=None, idempotency_key=idempotency_key, domain_id=domain.id,
-                  params={"registrant": contact.id, "previous_registrant": domain.registrant_id})
+    contact_services.require_eligible(reseller_id=reseller_id, tld=domain.tld,
+                                      contact_id=contact.id)
+    awaiting = rules.owner_change_consent and not designated_agent
+    params = {"registrant": contact.id, "previous_registrant": domain.registrant_id,
+              **owner_change.approval_params(rules, designated_agent=designated_agent,
+                                             lock_opt_out=lock_opt_out)}
+    order = _place(reseller_id=reseller_id, kind="owner_change", name=names.parse(domain.name),
+                   period=None, idempotency_key=idempotency_key, domain_id=domain.id,
+                   params=params, awaiting_approval=awaiting)
+    if awaiting and order.state == "pending":
+        owner_change.ask_registrant(order, prior=domain.registrant, new=contact,
+                                    lock_days=rules.transfer_lock_days)
+    return order
+
+
+def decide_owner_change(*, reseller_id: int, order_id: int, approve: bool,
+                        lock_opt_out: bool = False) -> Order | None:
+    """The current registrant's answer: a confirmed change goes to the registry, a declined
+    or late one fails (its hold released). An order no longer waiting is left alone."""
+    order = lock_row(Order, order_id)
+    if order is None or order.reseller_id != reseller_id or order.kind != "owner_change" \
+            or order.state != "pending":
+        return None
+    due = owner_change.deadline(order)
+    if due is not None and due <= clock.now():
+        fail_order(order.id, reason="the registrant did not confirm the owner change in time")
+    elif not approve:
+        fail_order(order.id, reason="the registrant declined the owner change")
+    else:
+        lock_days = rules_for(order.tld).transfer_lock_days
+        order.params = {**order.params, "lock_opt_out": bool(lock_opt_out and lock_days),
+                        "approval": {"state": "approved", "by": "registrant",
+                                     "at": clock.now().isoformat()}}
+        order.state = "held"
+        db.session.flush()
+        enqueue("reseller.domains.tasks.process_order", order.id, urgent=True)
+    return order
+
+
+def pending_owner_change(*, reseller_id: int, domain_id: int) -> Order | None:
+    """The owner change of this domain still waiting for the registrant's answer."""
+    return db.session.scalar(sa.select(Order).where(
+        Order.reseller_id == reseller_id, Order.domain_id == domain_id,
+        Order.kind == "owner_change", Order.state == "pending").limit(1))
+
+
+def resend_owner_change_request(*, reseller_id: int, name: str) -> Order:
+    """Send the waiting owner change's confirmation e-mail again (a new link; the first
+    stays valid). At most once an hour: repeated clicks send one."""
+    domain = get_domain(reseller_id=reseller_id, name=name)
+    order = pending_owner_change(reseller_id=reseller_id, domain_id=domain.id)
+    if order is None:
+        raise OrderNotFound(_l("No change of owner of %(name)s is waiting for the "
+                               "registrant's confirmation.", name=domain.unicode_name))
+    new = db.session.get(Contact, order.params["registrant"])
+    owner_change.ask_registrant(order, prior=domain.registrant, new=new,
+                                lock_days=rules_for(domain.tld).transfer_lock_days,
+                                again=clock.now().strftime("%Y%m%d%H"))
+    return order
+
+
+def expire_owner_changes(*, limit: int = 500) -> int:
+    """Fail owner changes whose registrant did not answer within the approval period."""
+    ids = list(db.session.scalars(sa.select(Order.id).where(
+        Order.kind == "owner_change", Order.state == "pending",
+        Order.created_at <= clock.now() - owner_change.APPROVAL_PERIOD)
+        .order_by(Order.id).limit(limit)))
+    for order_id in ids:
+        fail_order(order_id, reason="the registrant did not confirm the owner change in time")
+    return len(ids)
 
 
 def _own_contacts(reseller_id: int, contacts: dict[str, int | None]) -> dict[str, int]:
@@ -269,7 +345,10 @@ def _own_contacts(reseller_id: int, contacts: dict[str, int | None]) -> dict[str
 
 def _place(*, reseller_id: int, kind: str, name: names.DomainName, period: int | None,
            idempotency_key: str, params: dict[str, Any], premium_fee: Decimal | None = None,
-           accept_price: Money | None = None, domain_id: int | None = None) -> Order:
+           accept_price: Money | None = None, domain_id: int | None = None,
+           awaiting_approval: bool = False) -> Order:
+    """Insert the order and hold its price. ``awaiting_approval``: it waits as ``pending``
+    (held money, no registry call) until the registrant's answer moves it on."""
     quote = catalog.quote(reseller_id=reseller_id, tld=name.tld, operation=kind,
                           years=period or 1, premium_fee=premium_fee)
     _require_consent(quote, premium=premium_fee is not None, accept_price=accept_price,
@@ -281,7 +360,8 @@ def _place(*, reseller_id: int, kind: str, name: names.DomainName, period: int |
     order = insert_unless_exists(
         Order, reseller_id=reseller_id, reference=f"ord-{uuid.uuid4().hex}",
         idempotency_key=idempotency_key, kind=kind, domain_name=name.ascii,
-        unicode_name=name.unicode, tld=name.tld, period=period, state="held",
+        unicode_name=name.unicode, tld=name.tld, period=period,
+        state="pending" if awaiting_approval else "held",
         premium=premium_fee is not None, currency=quote.currency, net=quote.net,
         vat=quote.vat, total=quote.total, vat_rate=quote.vat_rate, params=params,
         lock_key=name.ascii, domain_id=domain_id, attempts=0, created_at=clock.now())
@@ -297,7 +377,8 @@ def _place(*, reseller_id: int, kind: str, name: names.DomainName, period: int |
             item={"order_id": order.id, "kind": kind, "domain": name.ascii,
                   "period": period, "tld": name.tld},
             expires_at=clock.now() + timedelta(days=HOLD_DAYS.get(kind, DEFAULT_HOLD_DAYS)))
-    enqueue("reseller.domains.tasks.process_order", order.id, urgent=True)
+    if not awaiting_approval:
+        enqueue("reseller.domains.tasks.process_order", order.id, urgent=True)
     return order
 
 
@@ -446,6 +527,7 @@ def complete_order(order: Order, info: DomainInfo) -> None:
         contact_services.record_contact_changed(contact=domain.registrant, domain=domain,
                                                 order_id=order.id,
                                                 previous=contact_services.person(before))
+        owner_change.notify_completed(order, prior=before, new=domain.registrant)
 
 
 def fail_order(order_id: int, *, reason: str) -> None:
@@ -508,7 +590,7 @@ def _apply_to_domain(order: Order, info: DomainInfo) -> Domain:
     elif order.kind == "owner_change":
         domain.registrant_id = order.params["registrant"]
         lock_days = rules_for(domain.tld).transfer_lock_days
-        if lock_days:
+        if lock_days and not order.params.get("lock_opt_out"):  # ICANN: the registrant's choice
             domain.transfer_lock_until = clock.now() + timedelta(days=lock_days)
     db.session.flush()
     return domain
@@ -552,10 +634,15 @@ def event_data(order: Order, domain: Domain | None) -> dict[str, Any]:
 
 
 
+# Orders the registry owes an answer (an owner change waiting for its registrant is not).
+_AT_REGISTRY = sa.or_(Order.state == "held",
+                      sa.and_(Order.state == "pending", Order.kind != "owner_change"))
+
+
 def open_orders(*, older_than: timedelta, limit: int = 100) -> list[Order]:
     """Orders still waiting for the registry after ``older_than`` (oldest first)."""
     return list(db.session.scalars(
-        sa.select(Order).where(Order.state.in_(("pending", "held")),
+        sa.select(Order).where(_AT_REGISTRY,
                                Order.created_at <= clock.now() - older_than)
         .order_by(Order.created_at).limit(limit)))
 
@@ -571,6 +658,6 @@ def order_gauges() -> list:
     return [gauge("tunnus_orders", "Orders by state",
                   [({"state": state}, count) for state, count in states], ["state"]),
             *backlog("tunnus_orders_open", "Orders waiting for the registry's answer",
-                     Order.created_at, Order.state.in_(("pending", "held"))),
+                     Order.created_at, _AT_REGISTRY),
             gauge("tunnus_orders_unpaid", "Completed orders the reseller could not be "
                   "charged for (needs a human)", [({}, len(unpaid_orders(limit=10000)))])]

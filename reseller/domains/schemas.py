@@ -71,6 +71,9 @@ class ContactIn(BaseSchema):
         "description": "A person's identity code (FI henkilötunnus, SE personnummer; checked "
                        "for FI and SE). Encrypted at rest, shown masked, sent only to the "
                        "registry."})
+    citizenship = Line(allow_none=True, metadata={
+        "description": "A person's country of citizenship (ISO 3166-1 alpha-2). .eu takes EU "
+                       "citizens living outside the EU/EEA (EURid's registration policy)."})
 
     @validates_schema
     def _identity(self, data: dict, **_kwargs) -> None:
@@ -109,6 +112,11 @@ class ContactIn(BaseSchema):
         if value not in COUNTRIES:
             raise ValidationError("Use an ISO 3166-1 alpha-2 country code, e.g. FI.")
 
+    @validates("citizenship")
+    def _citizenship(self, value: str | None, **_kwargs) -> None:
+        if value is not None and value not in COUNTRIES:
+            raise ValidationError("Use an ISO 3166-1 alpha-2 country code, e.g. FI.")
+
 
 class ContactOut(BaseSchema):
     id = fields.Integer()
@@ -122,6 +130,7 @@ class ContactOut(BaseSchema):
     postal_code = fields.String()
     country = fields.String()
     language = fields.String()
+    citizenship = fields.String(allow_none=True)
     entity_type = fields.Method("_entity_type", metadata={"type": "string"})
     registration_number = fields.Method("_registration_number", allow_none=True,
                                         metadata={"type": "string", "description": "masked"})
@@ -217,6 +226,10 @@ class TransferIn(BaseSchema):
 
 class OwnerChangeIn(BaseSchema):
     registrant = Id(required=True)
+    # The reseller holds the current registrant's explicit authorisation to approve the
+    # change for it (ICANN Transfer Policy's Designated Agent): no e-mail is sent.
+    designated_agent = fields.Boolean(load_default=False)
+    lock_opt_out = fields.Boolean(load_default=False)  # with designated_agent only
 
 
 class BulkRenewIn(BaseSchema):
@@ -237,6 +250,13 @@ class OrderOut(BaseSchema):
     reason = fields.String(allow_none=True)
     created_at = fields.DateTime()
     completed_at = fields.DateTime(allow_none=True)
+    approval = fields.Method("_approval", metadata={
+        "type": "object", "nullable": True,
+        "description": "Owner changes: the current registrant's consent (state awaiting, "
+                       "approved or not_required; by; deadline)."})
+
+    def _approval(self, order) -> dict | None:
+        return (order.params or {}).get("approval") if order.kind == "owner_change" else None
 
     def _price(self, order) -> dict:
         return {"currency": order.currency, "net": f"{order.net:.2f}",

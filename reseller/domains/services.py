@@ -31,7 +31,11 @@ from reseller.core.events import Event
 from reseller.core.extensions import db
 from reseller.domains import contacts as contact_services
 from reseller.domains import names, pending
-from reseller.domains.contacts import create_contact, update_contact  # noqa: F401  (public)
+from reseller.domains.contacts import (  # noqa: F401  (public)
+    check_eligibility,
+    create_contact,
+    update_contact,
+)
 from reseller.domains.errors import (
     DomainLocked,
     DomainNotActive,
@@ -48,6 +52,8 @@ from reseller.domains.orders import (  # noqa: F401  (public)
     order_register,
     order_renew,
     order_transfer,
+    pending_owner_change,
+    resend_owner_change_request,
     set_default_nameservers,
     unpaid_orders,
 )

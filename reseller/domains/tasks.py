@@ -70,6 +70,21 @@ def on_transfer_decision(event: Event) -> None:
                 event.data.get("decision") == "approve")
 
 
+@on_event("registrant.owner_change_decision")
+def on_owner_change_decision(event: Event) -> None:
+    """White label's confirm/decline page answered an owner change."""
+    orders.decide_owner_change(reseller_id=event.reseller_id,
+                               order_id=int(event.data.get("order_id") or 0),
+                               approve=event.data.get("decision") == "approve",
+                               lock_opt_out=bool(event.data.get("lock_opt_out")))
+
+
+@periodic("domains.owner_change_expiry", "40 * * * *")
+def expire_owner_changes() -> int:
+    """Fail owner changes the registrant did not confirm within the approval period."""
+    return orders.expire_owner_changes()
+
+
 @periodic("domains.recover_orders", "*/5 * * * *")
 def recover_orders() -> None:
     """Finish orders left half done (crash, timeout) by asking the registry."""

@@ -1,7 +1,8 @@
 """The support desk's notices (fi/sv/en), sent through the white label's reseller messages:
 replies and status changes to the ticket's requester in the requester's language (replies
 come back to the ticket's own address), plan changes and failed renewals to the billing
-contacts, SLA warnings to staff."""
+contacts; to staff (under the operator's brand): a new ticket, a reseller's reply, SLA
+warnings, with due times in Helsinki time."""
 
 from __future__ import annotations
 
@@ -46,6 +47,22 @@ KINDS: dict[str, Kind] = {
          _l("Top up your wallet and choose the plan again to restore the service level.")),
         required=("previous_plan_name", "date"), action=_l("Open the support plan"),
         path="/support/plan"),
+    "support_staff_new_ticket": Kind(
+        _l("[#%(ticket_id)s] New ticket from %(company)s: %(subject)s"),
+        (_l("%(author)s (%(company)s, plan %(plan)s) opened a ticket: %(category_label)s, "
+            "priority %(priority_label)s."),
+         _l("%(body)s"),
+         _l("The first response is due %(due)s.")),
+        required=("ticket_id", "subject", "company", "author", "body", "due", "plan",
+                  "category_label", "priority_label"),
+        action=_l("Open the ticket"), path="/console/support"),
+    "support_staff_reply": Kind(
+        _l("[#%(ticket_id)s] %(company)s replied: %(subject)s"),
+        (_l("%(author)s (%(company)s) replied on ticket #%(ticket_id)s:"),
+         _l("%(body)s"),
+         _l("The next response is due %(due)s.")),
+        required=("ticket_id", "subject", "company", "author", "body", "due"),
+        action=_l("Open the ticket"), path="/console/support"),
     "support_sla_warning": Kind(
         _l("SLA warning: ticket #%(ticket_id)s is due %(due)s"),
         (_l("The %(target)s on ticket #%(ticket_id)s (%(subject)s, %(company)s) is due "
@@ -58,6 +75,16 @@ KINDS: dict[str, Kind] = {
 def status_label(status: str) -> Any:
     return {"new": _l("new"), "open": _l("open"), "waiting_on_reseller": _l("waiting on you"),
             "solved": _l("solved"), "closed": _l("closed")}.get(status, status)
+
+
+def priority_label(priority: str) -> Any:
+    return {"low": _l("low"), "normal": _l("normal"), "high": _l("high"),
+            "urgent": _l("urgent")}.get(priority, priority)
+
+
+def category_label(category: str) -> Any:
+    return {"billing": _l("billing"), "technical": _l("technical"), "domain": _l("domain"),
+            "api": _l("API"), "abuse": _l("abuse")}.get(category, category)
 
 
 def cycle_label(cycle: str) -> Any:

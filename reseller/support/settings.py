@@ -30,6 +30,7 @@ def load(env: Mapping[str, str]) -> dict[str, Any]:
                                                      list(DEFAULT_TYPES))),
         "SUPPORT_MAIL_DOMAIN": env.get("SUPPORT_MAIL_DOMAIN", ""),
         "SUPPORT_STAFF_EMAIL": env.get("SUPPORT_STAFF_EMAIL", ""),
+        "SUPPORT_STAFF_LANGUAGE": env.get("SUPPORT_STAFF_LANGUAGE", "fi"),
         # Production trusts mail-in only with DMARC/DKIM passing, unless told otherwise.
         "SUPPORT_MAILIN_REQUIRE_AUTH": env.get(
             "SUPPORT_MAILIN_REQUIRE_AUTH",
@@ -47,6 +48,7 @@ class SupportSettings:
     attachment_types: tuple[str, ...] = DEFAULT_TYPES
     mail_domain: str = "support.example"
     staff_email: str = "support@example"
+    staff_language: str = "fi"
     mailin_require_auth: bool = False
 
     @classmethod
@@ -61,6 +63,7 @@ class SupportSettings:
             mail_domain=config.get("SUPPORT_MAIL_DOMAIN") or f"support.{operator_domain}",
             staff_email=(config.get("SUPPORT_STAFF_EMAIL") or config.get("OPERATOR_EMAIL")
                          or f"support@{operator_domain}"),
+            staff_language=config.get("SUPPORT_STAFF_LANGUAGE") or "fi",
             mailin_require_auth=bool(config.get("SUPPORT_MAILIN_REQUIRE_AUTH")))
 
     def reply_address(self, token: str) -> str:

@@ -13,7 +13,7 @@ from reseller.core.clock import clock
 from reseller.core.directory import reseller_names, reseller_profile
 from reseller.core.events import Event, on_event
 from reseller.core.extensions import db
-from reseller.core.formatting import format_datetime_local
+from reseller.core.formatting import format_datetime_zoned
 from reseller.core.jobs import enqueue, periodic
 from reseller.support import mail, plans, proration, settings, tickets, work
 from reseller.support.models import Ticket
@@ -139,21 +139,66 @@ def on_renewal_failed(event: Event) -> None:
     _to_billing(event, "support_plan_renewal_failed")
 
 
+# -- notices to staff (the operator's brand, the staff member's language) -------------------
+
+def _to_staff(event: Event, kind: str, *, assignee_id: int | None, reseller_id: int,
+              ticket_id: object, due: str | None, **extra: object) -> None:
+    """To the assignee if there is one, else the support desk's address; due times in
+    Helsinki time with their offset, in the recipient's language."""
+    assignee = db.session.get(User, assignee_id or 0)
+    assignee = assignee if assignee is not None and assignee.active else None
+    found = settings.current()
+    recipient = assignee.email if assignee else found.staff_email
+    language = (assignee.language if assignee else None) or found.staff_language
+    moment = datetime.fromisoformat(due) if due else None
+    try:
+        send_reseller_message(
+            reseller_id=None, kind=kind, recipient=recipient, language=language,
+            dedupe_key=f"event:{event.id}:{kind}",
+            action_path=f"/console/support/tickets/{ticket_id}",
+            context={**event.data, **extra, "ticket_id": ticket_id,
+                     "company": reseller_names([reseller_id]).get(reseller_id, ""),
+                     "due": format_datetime_zoned(moment, locale=language) or "–"})
+    except MessageContextError:
+        log.exception("event %s lacks data for %s; not sent", event.id, kind)
+
+
+@on_event("ticket.created", deferred=True)
+def on_created(event: Event) -> None:
+    """A new ticket (client area, API or mail) is mailed to the desk, with its text."""
+    ticket = db.session.get(Ticket, event.data.get("ticket_id"))
+    if ticket is None:
+        return
+    first = next(iter(tickets.public_messages(ticket)), None)
+    found = settings.current()
+    language = found.staff_language
+    if ticket.assignee_id:
+        assignee = db.session.get(User, ticket.assignee_id)
+        language = (assignee.language if assignee else None) or language
+    labels = mail.in_language(language, priority_label=mail.priority_label(ticket.priority),
+                              category_label=mail.category_label(ticket.category))
+    _to_staff(event, "support_staff_new_ticket", assignee_id=ticket.assignee_id,
+              reseller_id=ticket.reseller_id, ticket_id=ticket.id,
+              due=event.data.get("first_response_due"), plan=ticket.plan_code,
+              author=first.author_name if first else "", body=first.body if first else "",
+              **labels)
+
+
+@on_event("ticket.reseller_replied", deferred=True)
+def on_reseller_replied(event: Event) -> None:
+    """A reseller's reply goes to the staff member it is assigned to, else to the desk."""
+    _to_staff(event, "support_staff_reply", assignee_id=event.data.get("assignee_id"),
+              reseller_id=int(event.data.get("reseller_id") or 0),
+              ticket_id=event.data.get("ticket_id"),
+              due=event.data.get("next_response_due"))
+
+
 @on_event("ticket.sla_warning", deferred=True)
 def on_sla_warning(event: Event) -> None:
     """To the assignee, else the support desk's address, in the assignee's language."""
     assignee = db.session.get(User, event.data.get("assignee_id") or 0)
-    recipient = assignee.email if assignee else settings.current().staff_email
-    language = (assignee.language if assignee else None) or "en"
-    due = datetime.fromisoformat(str(event.data["due_at"]))
-    rid = int(event.data.get("reseller_id") or 0)
+    language = (assignee.language if assignee else None) or settings.current().staff_language
     labels = mail.in_language(language, target=mail.target_label(str(event.data.get("kind"))))
-    try:
-        send_reseller_message(
-            reseller_id=rid or None, kind="support_sla_warning", recipient=recipient,
-            language=language, dedupe_key=f"event:{event.id}:support_sla_warning",
-            action_path=f"/console/support/tickets/{event.data.get('ticket_id')}",
-            context={**event.data, **labels, "company": reseller_names([rid]).get(rid, ""),
-                     "due": format_datetime_local(due, locale=language)})
-    except MessageContextError:
-        log.exception("event %s lacks data for the SLA warning; not sent", event.id)
+    _to_staff(event, "support_sla_warning", assignee_id=event.data.get("assignee_id"),
+              reseller_id=int(event.data.get("reseller_id") or 0),
+              ticket_id=event.data.get("ticket_id"), due=str(event.data["due_at"]), **labels)

@@ -300,6 +300,12 @@ def reply(*, ticket: Ticket, author: Author, body: str, channel: str = "web",
         if ticket.first_responded_at is not None and not _pending(ticket):
             _start_target(ticket, "next", now)
     _sync_dues(ticket)
+    if not author.staff:  # internal (no reseller feed): staff hear of it by mail
+        record_event(reseller_id=None, type="ticket.reseller_replied",
+                     data={**event_data(ticket), "reseller_id": ticket.reseller_id,
+                           "assignee_id": ticket.assignee_id, "message_id": message.id,
+                           "author": author.name, "body": message.body},
+                     dedupe_key=f"ticket.reseller_replied:{message.id}")
     return message
 
 

@@ -18,9 +18,6 @@ NOT_SUPPORTED = {
                              "forwarding and point the MX records at it."),
     "SaveEmailForwarding": _l("Email forwarding is not offered; use your mail service's "
                               "forwarding and point the MX records at it."),
-    "ResendIRTPVerificationEmail": _l("The registrant's verification email is sent "
-                                      "automatically, in your brand; it cannot be resent "
-                                      "from WHMCS."),
     "ReleaseDomain": _l("Releasing a domain to another registrar's tag is a .uk procedure, "
                         "and .uk is not offered. Give the customer the EPP code instead."),
     "GetURLForwarding": _l("URL forwarding is managed as URL records in DNS management."),

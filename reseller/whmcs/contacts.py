@@ -6,7 +6,8 @@ shows and saves.
 Saving follows Tunnus's rules: a contact another domain (or another role) also uses is
 never edited behind it — the changed role gets a new contact for this domain only; a new
 holder of the domain (name, organisation or identity), or any change to a shared
-registrant, is an owner change order (its fee, the TLD's rules), charged once however
+registrant, is an owner change order (its fee, the TLD's rules, the current registrant's
+confirmation by e-mail unless the reseller is its designated agent), charged once however
 often WHMCS repeats the call.
 """
 
@@ -19,7 +20,6 @@ from flask_babel import lazy_gettext as _l
 
 from reseller.core.errors import ValidationFailed
 from reseller.core.extensions import db
-from reseller.core.identity import EEA
 from reseller.domains import services as domains
 from reseller.domains.models import LIVE_STATUSES, Contact, Domain, Order
 from reseller.whmcs import keys
@@ -33,6 +33,7 @@ LABELS = {"First Name": "firstname", "Last Name": "lastname", "Company Name": "c
 ROLES = {"Registrant": "registrant", "Admin": "admin", "Technical": "tech"}
 # additionalfields.php names (keep in step with integrations/whmcs/.../additionalfields.php).
 TYPE_FIELD, NUMBER_FIELD = "Registrant Type", "Identity Number"
+CITIZENSHIP_FIELD = "Country of Citizenship"  # .eu: an EU citizen living anywhere
 IDENTITY_TLDS = frozenset({"fi", "se", "nu"})  # the TLDs whose fields carry an identity
 TYPED_TLDS = IDENTITY_TLDS | {"eu"}
 DETAILS = ("name", "organization", "email", "phone", "street", "city", "postal_code",
@@ -63,6 +64,9 @@ def _identity(tld: str, fields: dict[str, Any], organization: str | None) -> dic
     if number and tld in IDENTITY_TLDS:
         person = (kind or ("company" if organization else "person")) == "person"
         found["personal_id" if person else "registration_number"] = number
+    citizenship = str(fields.get(CITIZENSHIP_FIELD) or "").strip().upper()
+    if tld == "eu" and citizenship:
+        found["citizenship"] = citizenship
     return found
 
 
@@ -89,11 +93,9 @@ def contact_data(fields: dict[str, Any], prefix: str = "", *, tld: str = "",
 
 
 def check_tld_rules(tld: str, data: dict[str, Any]) -> None:
-    """Eligibility a registry checks on the holder (EURid: an EU/EEA address)."""
-    if tld == "eu" and data.get("country") not in EEA:
-        raise ValidationFailed({"country": [_l(
-            "A .eu registrant must have its address in the EU, Iceland, Liechtenstein or "
-            "Norway.")]})
+    """Eligibility a registry checks on the holder (EURid: established or resident in the
+    EU/EEA, or a person with an EU citizenship, the "Country of Citizenship" field)."""
+    domains.check_eligibility(tld, data, field="country")
 
 
 def role_contacts(reseller_id: int, params: dict[str, Any], tld: str) -> dict[str, int]:
@@ -142,9 +144,12 @@ def _mask(number: str | None) -> str:
 def get_contact_details(reseller_id: int, params: dict[str, Any], key: str | None,
                         **ctx: Any) -> dict[str, Any]:
     domain = domains.get_domain(reseller_id=reseller_id, name=domain_name(params))
-    return {label: _details(getattr(domain, role),
-                            identity=role == "registrant" and domain.tld in IDENTITY_TLDS)
-            for label, role in ROLES.items()}
+    shown = {label: _details(getattr(domain, role),
+                             identity=role == "registrant" and domain.tld in IDENTITY_TLDS)
+             for label, role in ROLES.items()}
+    if domain.tld == "eu":
+        shown["Registrant"][CITIZENSHIP_FIELD] = domain.registrant.citizenship or ""
+    return shown
 
 
 def _wanted(details: dict[str, Any], current: Contact | None, tld: str,
@@ -166,6 +171,11 @@ def _wanted(details: dict[str, Any], current: Contact | None, tld: str,
     elif registrant and current is not None:  # not shown: the holder keeps its identity
         identity = {field: getattr(current, field) for field in
                     ("entity_type", "registration_number", "personal_id")}
+    if registrant and current is not None:
+        identity["citizenship"] = current.citizenship
+    if registrant and tld == "eu" and CITIZENSHIP_FIELD in details:
+        identity["citizenship"] = str(details.get(CITIZENSHIP_FIELD) or "").strip().upper() \
+            or None
     return contact_data(fields, tld=tld if registrant else "", identity=identity)
 
 
@@ -205,8 +215,14 @@ def save_contact_details(reseller_id: int, params: dict[str, Any], key: str | No
     owner = wanted.pop("registrant", None)
     _save_roles(reseller_id, domain, wanted)
     if owner is not None:
-        _save_registrant(reseller_id, domain, owner, key)
+        _save_registrant(reseller_id, domain, owner, key,
+                         designated_agent=_checked(params.get("DesignatedAgent")))
     return {"success": True}
+
+
+def _checked(value: Any) -> bool:
+    """A WHMCS ``yesno`` setting: "on" when ticked."""
+    return str(value or "").strip().lower() in ("on", "1", "yes", "true")
 
 
 def _save_roles(reseller_id: int, domain: Domain, wanted: dict[str, dict[str, Any]]) -> None:
@@ -232,9 +248,9 @@ def _save_roles(reseller_id: int, domain: Domain, wanted: dict[str, dict[str, An
 
 
 def _save_registrant(reseller_id: int, domain: Domain, data: dict[str, Any],
-                     given_key: str | None) -> None:
+                     given_key: str | None, *, designated_agent: bool = False) -> None:
     current = domain.registrant
-    if _same(current, data, DETAILS + HOLDER):
+    if _same(current, data, DETAILS + HOLDER + ("citizenship",)):
         return
     if _same(current, data, HOLDER) and not _shared(current, domain, "registrant"):
         # The same holder's new address or phone: an update of its own contact.
@@ -250,5 +266,8 @@ def _save_registrant(reseller_id: int, domain: Domain, data: dict[str, Any],
     if placed is not None:
         return  # WHMCS repeated the call: the owner change is already ordered
     contact = domains.create_contact(reseller_id=reseller_id, **data)
+    # The current registrant confirms by e-mail (the order waits), unless the reseller set
+    # the module's "Designated Agent" option: it holds the registrants' authorisation.
     domains.order_owner_change(reseller_id=reseller_id, name=domain.name,
-                               registrant=contact.id, idempotency_key=key)
+                               registrant=contact.id, idempotency_key=key,
+                               designated_agent=designated_agent)

@@ -259,7 +259,32 @@ def get_domain_information(reseller_id: int, params: dict[str, Any], key: str | 
         "dnsmanagement": dns.find_own_zone(reseller_id, domain.name) is not None,
         "emailforwarding": False,
         "registrantemail": domain.registrant.email if domain.registrant else None,
+        **_irtp(reseller_id, domain, lock_until),
     }
+
+
+def _irtp(reseller_id: int, domain: Domain, lock_until: Any) -> dict[str, Any]:
+    """WHMCS's IRTP fields: a change of the registrant's name, organisation or e-mail
+    needs the current registrant's confirmation; whether one is waiting and until when;
+    the transfer lock that follows a change (gTLDs, unless opted out)."""
+    if not rules_for(domain.tld).owner_change_consent:
+        return {"irtp": False}
+    waiting = domains.pending_owner_change(reseller_id=reseller_id, domain_id=domain.id)
+    deadline = (waiting.params.get("approval") or {}).get("deadline") if waiting else None
+    return {"irtp": True, "contactchangepending": waiting is not None,
+            "contactchangeexpirydate": deadline[:10] if deadline else "",
+            "irtptransferlock": lock_until is not None,
+            "irtptransferlockexpirydate": _ymd(lock_until),
+            "irtptriggerfields": {"Registrant": ["First Name", "Last Name", "Company Name",
+                                                 "Email Address"]}}
+
+
+@function("ResendIRTPVerificationEmail", "domains:write")
+def resend_irtp_verification_email(reseller_id: int, params: dict[str, Any],
+                                   key: str | None, **ctx: Any) -> dict[str, Any]:
+    """Send the current registrant the owner-change confirmation e-mail again."""
+    domains.resend_owner_change_request(reseller_id=reseller_id, name=domain_name(params))
+    return {"success": True}
 
 
 def _registration_status(domain: Domain) -> str:

@@ -12,6 +12,7 @@ from reseller.core.events import Event
 from reseller.core.extensions import db
 from reseller.domains.models import Domain, Order
 from tests.support.domains import CONTACT, available, fund, install_catalogue, order_jobs, sandbox
+from tests.support.owner_change import answer
 from wallet import services as wallet
 from wallet.money import Money
 
@@ -250,6 +251,11 @@ def test_renew_restore_and_owner_change_are_orders(setup, jobs):
     change = api.post("/api/v1/domains/elinkaari.com/owner-change",
                       json={"registrant": new_owner["id"]})
     assert change.status_code == 202 and change.json["price"]["total"] == "0.00"
+    # Issue 28: a gTLD owner change waits for the current registrant's confirmation.
+    assert change.json["state"] == "pending" and change.json["approval"]["state"] == "awaiting"
+    jobs.run_all()
+    assert api.get(f"/api/v1/orders/{change.json['id']}").json["state"] == "pending"
+    answer(api.client, "elinkaari.com")
     jobs.run_all()
     assert api.get(f"/api/v1/orders/{change.json['id']}").json["state"] == "completed"
     assert api.get("/api/v1/domains/elinkaari.com").json["contacts"]["registrant"] == \

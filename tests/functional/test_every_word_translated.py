@@ -40,6 +40,8 @@ CONTEXT = {
     "sender_name": "Kalle Kysyjä", "sender_email": "kalle@kysyja.example",
     "message": "Onko nimi myynnissä?", "mark": "Esimerkki", "holder": "Esimerkki Oy",
     "names": "esimerkkl.fi, esimerkki-kauppa.fi",
+    "plan": "Pro", "priority_label": "—", "category_label": "—",
+    "new_holder": "Uusi Oy", "prior_holder": "Maija",
 }
 
 

@@ -3,6 +3,7 @@
 import pytest
 
 from tests.support.domains import CONTACT, fund, install_catalogue, make_contact
+from tests.support.owner_change import answer
 
 
 @pytest.fixture
@@ -46,6 +47,7 @@ def test_nested_form_contact_details_are_read(owned, jobs):
                             headers={"Authorization": f"Bearer {api.token}"})
     assert saved.json == {"success": True}
     assert Order.query.filter_by(reseller_id=reseller.id, kind="owner_change").count() == 1
+    answer(api.client, "oma.fi")  # the current registrant confirms (issue 28)
     jobs.run_all()
     details = api.post("/whmcs/v1/GetContactDetails", json={"sld": "oma", "tld": "fi"}).json
     assert details["Registrant"]["City"] == "Espoo"

@@ -19,6 +19,7 @@ from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
 from reseller.domains.models import Contact, Domain, Host, Order
 from tests.support.domains import available, fund, install_catalogue, make_contact, sandbox
+from tests.support.owner_change import answer, approval_mail
 from wallet.money import Money
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -275,8 +276,7 @@ def test_functions_tunnus_cannot_honour_are_not_supported(whmcs, factory):
     """Left out of the module (WHMCS then says "Registrar Function Not Supported"); the
     endpoint says why, with a stable code."""
     _reseller, settings = whmcs
-    for name in ("GetEmailForwarding", "SaveEmailForwarding", "ResendIRTPVerificationEmail",
-                 "ReleaseDomain"):
+    for name in ("GetEmailForwarding", "SaveEmailForwarding", "ReleaseDomain"):
         assert run_php(name, params(settings, "x.fi")) == {"defined": False}
     api = factory.api()
     answer = api.post("/whmcs/v1/GetEmailForwarding", json={"sld": "x", "tld": "fi"})
@@ -286,8 +286,9 @@ def test_functions_tunnus_cannot_honour_are_not_supported(whmcs, factory):
 
 def test_additional_fields_are_the_ones_tunnus_reads():
     from reseller.catalog.defaults import BASE_PRICES
+    from reseller.core.identity import EU
     from reseller.domains.identity import ENTITY_TYPES
-    from reseller.whmcs.contacts import NUMBER_FIELD, TYPE_FIELD
+    from reseller.whmcs.contacts import CITIZENSHIP_FIELD, NUMBER_FIELD, TYPE_FIELD
     from reseller.whmcs.functions import CLAIMS_FIELD
 
     fields = php("--additionalfields")
@@ -295,10 +296,14 @@ def test_additional_fields_are_the_ones_tunnus_reads():
     for tld, declared in fields.items():
         names = [field["Name"] for field in declared]
         identity = {".fi": [TYPE_FIELD, NUMBER_FIELD], ".se": [TYPE_FIELD, NUMBER_FIELD],
-                    ".nu": [TYPE_FIELD, NUMBER_FIELD], ".eu": [TYPE_FIELD]}.get(tld, [])
+                    ".nu": [TYPE_FIELD, NUMBER_FIELD],
+                    ".eu": [TYPE_FIELD, CITIZENSHIP_FIELD]}.get(tld, [])
         assert names == identity + [CLAIMS_FIELD]
         if not identity:
             continue
+        if tld == ".eu":  # the 27 member states, and "resident" (empty)
+            codes = [option.split("|")[0] for option in declared[1]["Options"].split(",")]
+            assert set(codes) == EU | {""} and declared[1]["Required"] is False
         kinds = [option.split("|")[0] for option in declared[0]["Options"].split(",")]
         assert set(kinds) <= set(ENTITY_TYPES) and declared[0]["Required"] is True
 
@@ -404,7 +409,7 @@ FUNCTIONS = ("RegisterDomain", "TransferDomain", "RenewDomain", "GetDomainInform
              "GetContactDetails", "SaveContactDetails", "GetEPPCode", "RegisterNameserver",
              "ModifyNameserver", "DeleteNameserver", "IDProtectToggle", "RequestDelete",
              "GetDNS", "SaveDNS", "CheckAvailability", "GetDomainSuggestions", "Sync",
-             "TransferSync", "GetTLDPricing")
+             "TransferSync", "GetTLDPricing", "ResendIRTPVerificationEmail")
 
 
 def test_every_function_refuses_bad_credentials_and_unoffered_tlds_as_whmcs_errors(
@@ -482,7 +487,8 @@ def shared(whmcs, factory, jobs):
     return reseller, settings, contact
 
 
-def test_an_owner_change_from_whmcs_changes_one_domain_and_is_charged_once(shared, jobs):
+def test_an_owner_change_from_whmcs_changes_one_domain_and_is_charged_once(shared, jobs,
+                                                                           client):
     reseller, settings, contact = shared
     details = php("GetContactDetails", params(settings, "jaettu1.fi"))
     details["Registrant"].update({"First Name": "Uusi", "Last Name": "Omistaja",
@@ -495,6 +501,11 @@ def test_an_owner_change_from_whmcs_changes_one_domain_and_is_charged_once(share
         {"success": True}
     change = Order.query.filter_by(kind="owner_change").one()  # the retry ordered nothing
     assert change.domain_name == "jaettu1.fi"
+    # The current registrant confirms from the e-mail (one, however often WHMCS retried).
+    jobs.run_all()
+    assert change.state == "pending" and change.params["approval"]["state"] == "awaiting"
+    assert approval_mail("jaettu1.fi").recipient == "maija@asiakas.example"
+    answer(client, "jaettu1.fi")
     jobs.run_all()
     assert php("SaveContactDetails", save) == {"success": True}  # done: nothing to change
     assert Order.query.filter_by(kind="owner_change").count() == 1
@@ -621,3 +632,84 @@ def test_a_claims_notice_reaches_whmcs_and_the_acknowledgement_comes_back_as_a_f
     jobs.run_all()
     order = Order.query.filter_by(domain_name="nordname.com").one()
     assert order.state == "completed"
+
+
+def test_a_designated_agent_reseller_changes_the_owner_without_asking(shared, jobs):
+    """With the module's "Designated Agent" setting the reseller approves for the current
+    registrant (ICANN Transfer Policy): no e-mail, the change goes straight through."""
+    from whitelabel.models import OutboxMessage
+
+    reseller, settings, contact = shared
+    details = php("GetContactDetails", params(settings, "jaettu2.fi"))
+    details["Registrant"].update({"First Name": "Toinen", "Last Name": "Omistaja",
+                                  "Company Name": "Toinen Oy", "Identity Number": "1572860-0"})
+    agent = {**settings, "DesignatedAgent": "on"}
+    assert php("SaveContactDetails", params(agent, "jaettu2.fi", contactdetails=details)) == \
+        {"success": True}
+    change = Order.query.filter_by(kind="owner_change", domain_name="jaettu2.fi").one()
+    assert change.params["approval"]["by"] == "designated_agent"
+    jobs.run_all()
+    db.session.expire_all()
+    assert Domain.query.filter_by(name="jaettu2.fi").one().registrant.organization == \
+        "Toinen Oy"
+    assert OutboxMessage.query.filter_by(
+        template="registrant/owner_change_approval").count() == 0
+
+
+def test_an_eu_citizen_living_outside_the_eu_registers_eu(whmcs, jobs):
+    """EURid takes EU citizens wherever they live: the "Country of Citizenship" field is
+    stored on the registrant; a resident of a third country without it is refused."""
+    reseller, settings = whmcs
+    abroad = {"countrycode": "US", "country": "US", "companyname": "", "city": "Boston",
+              "postcode": "02110", "fullphonenumber": "+1.6175550100"}
+    citizen = php("RegisterDomain", params(settings, "maija.eu", **abroad, additionalfields={
+        "Registrant Type": "person", "Country of Citizenship": "FI"}))
+    assert citizen == {"success": True}
+    jobs.run_all()
+    domain = Domain.query.filter_by(name="maija.eu").one()
+    assert domain.status == "active"
+    assert (domain.registrant.country, domain.registrant.citizenship) == ("US", "FI")
+    assert php("GetContactDetails", params(settings, "maija.eu"))["Registrant"][
+        "Country of Citizenship"] == "FI"
+    stranger = php("RegisterDomain", params(settings, "stranger.eu", **abroad,
+                                            additionalfields={"Registrant Type": "person"}))
+    assert "citizenship of an EU member state" in stranger["error"]
+    norwegian = php("RegisterDomain", params(settings, "nordmann.eu", **abroad,
+                                             additionalfields={"Registrant Type": "person",
+                                                               "Country of Citizenship": "NO"}))
+    assert "error" in norwegian  # EEA residents qualify, EEA citizens abroad do not
+    assert Order.query.filter(Order.domain_name.in_(("stranger.eu", "nordmann.eu"))
+                              ).count() == 0
+
+
+def test_whmcs_sees_a_change_of_registrant_waiting_and_can_resend_the_email(shared, jobs,
+                                                                            client):
+    """GetDomainInformation's IRTP fields say a change of registrant waits for the current
+    registrant (and until when); ResendIRTPVerificationEmail sends the e-mail again."""
+    from whitelabel.models import OutboxMessage
+
+    reseller, settings, contact = shared
+    info = php("GetDomainInformation", params(settings, "jaettu3.fi"))
+    assert info["isIrtpEnabled"] is True and info["domainContactChangePending"] is False
+    assert info["irtpVerificationTriggerFields"] == {
+        "Registrant": ["First Name", "Last Name", "Company Name", "Email Address"]}
+    nothing = php("ResendIRTPVerificationEmail", params(settings, "jaettu3.fi"))
+    assert "No change of owner" in nothing["error"]
+    details = php("GetContactDetails", params(settings, "jaettu3.fi"))
+    details["Registrant"].update({"Company Name": "Kolmas Oy", "Identity Number": "1572860-0"})
+    php("SaveContactDetails", params(settings, "jaettu3.fi", contactdetails=details))
+    info = php("GetDomainInformation", params(settings, "jaettu3.fi"))
+    change = Order.query.filter_by(kind="owner_change", domain_name="jaettu3.fi").one()
+    assert info["domainContactChangePending"] is True
+    assert str(info["domainContactChangeExpiryDate"]).startswith(
+        change.params["approval"]["deadline"][:10])
+    mails = OutboxMessage.query.filter_by(template="registrant/owner_change_approval")
+    assert mails.count() == 1
+    for _ in range(2):  # a second click within the hour sends nothing more
+        assert php("ResendIRTPVerificationEmail", params(settings, "jaettu3.fi")) == \
+            {"success": True}
+    assert mails.count() == 2
+    answer(client, "jaettu3.fi")
+    jobs.run_all()
+    assert php("GetDomainInformation", params(settings, "jaettu3.fi"))[
+        "domainContactChangePending"] is False

@@ -34,6 +34,9 @@ CONTEXT = {
     "message": "Is the name for sale?",
     "mark": "Esimerkki", "holder": "Esimerkki Oy",
     "names": "esimerkkl.fi, esimerkki-kauppa.fi",
+    # Staff notices (support) and the owner-change consent (domains).
+    "plan": "pro", "priority_label": "high", "category_label": "domain",
+    "new_holder": "Uusi Oy", "prior_holder": "Maija Meikäläinen",
 }
 
 

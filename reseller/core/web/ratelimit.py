@@ -130,6 +130,7 @@ def init_app(app: Flask) -> None:
     app.extensions["tunnus.limiter"] = limiter
     app.after_request(_add_headers)
     app.register_error_handler(RateLimitExceeded, _too_many)
+    app.jinja_env.globals["api_usage"] = api_usage  # the billing page's API rows
 
 
 @dataclass(frozen=True)
@@ -140,25 +141,26 @@ class ApiUsage:
     limit: int | None
     resets_at: datetime | None
     window_seconds: int | None
+    tier: str = "standard"  # the rate-limit tier (a key of RATE_LIMITS)
 
 
 def api_usage(reseller_id: int) -> ApiUsage:
     """How much of its API budget ``reseller_id`` has used in flask-limiter's current
     window: the same counter (key ``tunnus-rl/reseller:<id>/global``) the limiter hits."""
     limits = _limits()
-    text = limits.get(_tier_of(reseller_id), limits.get("standard",
-                                                        DEFAULT_RATE_LIMITS["standard"]))
+    tier = _tier_of(reseller_id)
+    text = limits.get(tier, limits.get("standard", DEFAULT_RATE_LIMITS["standard"]))
     limiter: Limiter | None = current_app.extensions.get("tunnus.limiter")
     if text == UNLIMITED or not text or limiter is None:
-        return ApiUsage(used=0, limit=None, resets_at=None, window_seconds=None)
+        return ApiUsage(used=0, limit=None, resets_at=None, window_seconds=None, tier=tier)
     item = parse_many(text)[0]
     try:
         stats = limiter.limiter.get_window_stats(item, "tunnus-rl", f"reseller:{reseller_id}",
                                                  "global")
     except Exception:  # noqa: BLE001 (counter store unreachable: show the limit, not a 500)
         return ApiUsage(used=0, limit=item.amount, resets_at=None,
-                        window_seconds=item.get_expiry())
+                        window_seconds=item.get_expiry(), tier=tier)
     used = max(0, item.amount - stats.remaining)
     resets = datetime.fromtimestamp(stats.reset_time, tz=UTC) if used else None
     return ApiUsage(used=used, limit=item.amount, resets_at=resets,
-                    window_seconds=item.get_expiry())
+                    window_seconds=item.get_expiry(), tier=tier)

@@ -9,7 +9,7 @@
  *
  * Every function forwards WHMCS's params to POST {ApiUrl}/whmcs/v1/<Function> with a
  * client-credentials bearer token and turns the JSON answer into WHMCS's documented
- * return. Functions Tunnus cannot honour (email forwarding, IRTP verification resend,
+ * return. Functions Tunnus cannot honour (email forwarding,
  * .uk release) are not defined, which WHMCS reports as "Registrar Function Not Supported".
  * TLD fields (.fi, .se, .nu, .eu) are in resources/domains/additionalfields.php.
  *
@@ -62,6 +62,14 @@ function tunnus_getConfigArray()
             'Size' => '60',
             'Default' => '',
             'Description' => 'Shown once when the client is created',
+        ],
+        'DesignatedAgent' => [
+            'FriendlyName' => 'Designated Agent',
+            'Type' => 'yesno',
+            'Description' => 'Tick only if your terms of service give you your customers\' '
+                . 'explicit authority to approve a change of registrant for them (ICANN '
+                . 'Transfer Policy). Otherwise the current registrant confirms each owner '
+                . 'change from an e-mail before it is made.',
         ],
     ];
 }
@@ -379,7 +387,7 @@ function tunnus_GetDomainInformation($params)
         $date = function ($value) {
             return $value ? Carbon::createFromFormat('Y-m-d', $value) : null;
         };
-        return (new Domain())
+        $domain = (new Domain())
             ->setDomain($answer['domain'])
             ->setNameservers($answer['nameservers'])
             ->setRegistrationStatus($statuses[$answer['status']] ?? Domain::STATUS_INACTIVE)
@@ -391,7 +399,23 @@ function tunnus_GetDomainInformation($params)
             ->setDnsManagementStatus((bool) $answer['dnsmanagement'])
             ->setEmailForwardingStatus(false)
             ->setRegistrantEmailAddress($answer['registrantemail']);
+        if (!empty($answer['irtp'])) {
+            // A change of registrant waits for the current registrant's confirmation
+            // (Tunnus e-mails it); WHMCS shows that and offers to resend the e-mail.
+            $domain->setIsIrtpEnabled(true)
+                ->setIrtpTransferLock((bool) $answer['irtptransferlock'])
+                ->setIrtpTransferLockExpiryDate($date($answer['irtptransferlockexpirydate']))
+                ->setDomainContactChangePending((bool) $answer['contactchangepending'])
+                ->setDomainContactChangeExpiryDate($date($answer['contactchangeexpirydate']))
+                ->setIrtpVerificationTriggerFields($answer['irtptriggerfields']);
+        }
+        return $domain;
     });
+}
+
+function tunnus_ResendIRTPVerificationEmail($params)
+{
+    return tunnus_success('ResendIRTPVerificationEmail', $params);
 }
 
 function tunnus_RequestDelete($params)

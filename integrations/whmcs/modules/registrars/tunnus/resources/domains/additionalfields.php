@@ -9,8 +9,9 @@
  * organisation (FI Y-tunnus, SE organisationsnummer) or its identity code for a person
  * (FI henkilötunnus, SE personnummer). Traficom (.fi) and Internetstiftelsen (.se, .nu)
  * refuse a registrant without one; Tunnus checks the number for the registrant's country
- * and refuses the order before anything is charged. EURid (.eu) takes holders with an
- * address in the EU, Iceland, Liechtenstein or Norway; Tunnus refuses others up front.
+ * and refuses the order before anything is charged. EURid (.eu) takes holders established
+ * or resident in the EU, Iceland, Liechtenstein or Norway, and EU citizens anywhere
+ * ("Country of Citizenship"); Tunnus refuses others up front.
  *
  * The Names are what Tunnus reads: keep them as they are (DisplayName and Description
  * may be translated or reworded).
@@ -57,6 +58,28 @@ foreach (['.fi' => 'fi', '.se' => 'se', '.nu' => 'se', '.eu' => 'eu'] as $tld =>
     }
 }
 unset($tunnusTypes, $tunnusNumber, $tld, $rules);
+
+/*
+ * .eu: EURid takes, besides undertakings, organisations and persons established or resident
+ * in the EU, Iceland, Liechtenstein or Norway, any EU citizen wherever they live (EURid's
+ * registration policy since 19 October 2019; Regulation (EU) 2019/517). A private person
+ * living elsewhere gives the EU member state of their citizenship here; Tunnus stores it
+ * on the registrant and refuses holders who are neither resident nor EU citizens.
+ */
+$additionaldomainfields['.eu'][] = [
+    'Name' => 'Country of Citizenship',
+    'DisplayName' => 'Country of citizenship (EU)',
+    'Type' => 'dropdown',
+    'Options' => '|Not needed: resident in the EU/EEA,AT|Austria,BE|Belgium,BG|Bulgaria,'
+        . 'HR|Croatia,CY|Cyprus,CZ|Czechia,DK|Denmark,EE|Estonia,FI|Finland,FR|France,'
+        . 'DE|Germany,GR|Greece,HU|Hungary,IE|Ireland,IT|Italy,LV|Latvia,LT|Lithuania,'
+        . 'LU|Luxembourg,MT|Malta,NL|Netherlands,PL|Poland,PT|Portugal,RO|Romania,'
+        . 'SK|Slovakia,SI|Slovenia,ES|Spain,SE|Sweden',
+    'Default' => '',
+    'Required' => false,
+    'Description' => 'Only for a private person living outside the EU/EEA: the EU member '
+        . 'state of which they are a citizen.',
+];
 
 /*
  * Trademark claims notices: a name matching a protected mark is registered only after the
