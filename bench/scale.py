@@ -128,8 +128,9 @@ FROM domains d CROSS JOIN (VALUES ('ns1'), ('ns2')) AS x(h)
 WHERE d.reseller_id = :rid AND d.id > :first AND d.id % 50 = 0;
 
 INSERT INTO dns_zones (reseller_id, name, status, proof, verified_at, last_check, serial,
-                       on_server, published_serial, published_at, created_at, updated_at)
-SELECT :rid, name, 'active', 'domain', now(), '{}', 2026120601, true, 2026120601, now(),
+                       on_server, published_serial, published_at, last_sync, created_at,
+                       updated_at)
+SELECT :rid, name, 'active', 'domain', now(), '{}', 2026120601, true, 2026120601, now(), '{}',
        created_at, created_at
 FROM domains WHERE reseller_id = :rid AND id > :first AND id % 3 = 0;
 

@@ -25,7 +25,7 @@ from reseller.core.permissions import Permission
 from reseller.core.web.session import permission_required, user_can
 from wallet import cards
 from wallet import services as wallet
-from wallet.invoices import pdf, services
+from wallet.invoices import pdf, services, specification
 from wallet.invoices.invoicing import invoicing_settings, is_blocked_for_overdue
 from wallet.invoices.models import Invoice
 from wallet.invoices.periods import Month, local_date
@@ -63,13 +63,24 @@ def invoices():
 
 @bp.get("/invoices/<number>.pdf")
 @permission_required(Permission.VIEW_BILLING)
-@transactional
 def invoice_pdf(number: str):
+    # No transaction stays open while a PDF not stored yet is rendered.
+    with unit_of_work():
+        invoice_id = services.get_invoice(reseller_id=g.user.reseller_id, number=number).id
+    content, sha256 = pdf.stored_or_rendered(invoice_id)
+    return Response(content, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{number}.pdf"', "ETag": f'"{sha256}"'})
+
+
+@bp.get("/invoices/<number>.csv")
+@permission_required(Permission.VIEW_BILLING)
+@transactional
+def invoice_csv(number: str):
+    """The invoice's specification: every line (the PDF states them grouped)."""
     invoice = services.get_invoice(reseller_id=g.user.reseller_id, number=number)
-    document = pdf.ensure_pdf(invoice)
-    return Response(document.content, mimetype="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="{invoice.number}.pdf"',
-        "ETag": f'"{document.sha256}"'})
+    return Response(specification.specification_csv(invoice), mimetype="text/csv",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="{invoice.number}-specification.csv"'})
 
 
 @bp.post("/invoices/<number>/pay")
