@@ -148,3 +148,28 @@ def test_pdf_states_groups_and_appends_every_line(factory, jobs):
     for n in (0, 85, 169):
         domain, *_ = MIX[n % len(MIX)]
         assert domain.format(n) in text
+
+
+def test_pdf_downloads_hold_no_transaction_while_rendering(factory, jobs, client, monkeypatch):
+    from reseller.accounts.models import Reseller
+    from wallet.invoices.models import InvoiceDocument
+
+    invoice = _month_invoice(factory, jobs, 5)
+    reseller = db.session.get(Reseller, invoice.reseller_id)
+    render, during = pdf.rendition_to_pdf, []
+
+    def watched(parts):
+        during.append(db.session().in_transaction())
+        return render(parts)
+
+    monkeypatch.setattr(pdf, "rendition_to_pdf", watched)
+    api = factory.api(reseller, scopes=["billing:read"])
+    user = factory.user(reseller, role="billing")
+    client.post("/login", data={"email": user.email, "password": "correct horse battery"})
+    for get in (lambda: api.get(f"/api/v1/invoices/{invoice.number}.pdf"),
+                lambda: client.get(f"/billing/invoices/{invoice.number}.pdf")):
+        with unit_of_work():
+            db.session.execute(sa.delete(InvoiceDocument))  # not stored yet: rendered now
+        response = get()
+        assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert during == [False, False]

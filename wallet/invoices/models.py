@@ -77,8 +77,10 @@ class Invoice(db.Model):
     interest_amount: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
     interest_charged_on_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invoices.id"))
 
+    # Loaded when read, not with every invoice: a month can hold 10,000 lines, and lists
+    # of invoices show none.
     lines: Mapped[list[InvoiceLine]] = relationship(
-        back_populates="invoice", order_by="InvoiceLine.position", lazy="selectin",
+        back_populates="invoice", order_by="InvoiceLine.position", lazy="select",
         cascade="all, delete-orphan")
     corrects: Mapped[Invoice | None] = relationship(
         remote_side=[id], foreign_keys=[corrects_id])
