@@ -77,8 +77,9 @@ def seed(orders: int) -> str:
         wallet.adjust_funds(reseller_id=reseller.id, amount=Money.of(str(orders * 20 + 100)),
                             reason="bench", actor="bench", reference="bench-funds")
         contact = contacts.create_contact(
-            reseller_id=reseller.id, name="Bench", organization=None,
-            email="bench@example.test", phone="+358.401234567", street="Katu 1",
+            # An organisation with its business id: what .fi asks of a registrant.
+            reseller_id=reseller.id, name="Bench", organization="Bench Oy",
+            registration_number="2464491-9", email="bench@example.test", phone="+358.401234567", street="Katu 1",
             city="Helsinki", postal_code="00100", country="FI", language="fi")
         user = User(reseller_id=reseller.id, email="bench@example.test", name="Bench",
                     role="owner", is_operator=False)

@@ -132,6 +132,13 @@ def test_specification_csv_lists_every_line_in_the_client_area_and_api(factory, 
         "'=HYPERLINK(\"http://evil.example\")"]
     stranger = factory.api(factory.reseller(), scopes=["billing:read"])
     assert stranger.get(f"/api/v1/invoices/{invoice.number}.csv").status_code == 404
+    detail = api.get(f"/api/v1/invoices/{invoice.number}").json
+    stated = detail["stated_lines"]
+    assert len(stated) == 5 and len(detail["lines"]) == 58
+    assert sum(Decimal(line["net"]) for line in stated) == invoice.net_total
+    assert all(Decimal(line["unit_price"]) * line["quantity"] == Decimal(line["net"])
+               for line in stated)
+    assert sorted(p for line in stated for p in line["line_positions"]) == list(range(1, 59))
     user = factory.user(reseller, role="billing")
     client.post("/login", data={"email": user.email, "password": "correct horse battery"})
     page = client.get(f"/billing/invoices/{invoice.number}.csv")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from reseller.core.clock import clock
 from reseller.core.extensions import db
 from reseller.core.types import UTCDateTime
+from wallet.invoices.grouping import LineGroup, group_lines
 
 MONEY = sa.Numeric(18, 2)
 RATE = sa.Numeric(6, 3)
@@ -99,6 +100,11 @@ class Invoice(db.Model):
         if self.status == "open" and today > self.due_date:
             return "overdue"
         return self.status
+
+    @property
+    def stated_lines(self) -> list[LineGroup]:
+        """The lines as the invoice states them: grouped, with quantity and unit price."""
+        return group_lines(self.lines)
 
     @property
     def amount_due(self) -> Decimal:
