@@ -83,8 +83,9 @@ def seed() -> str:
             wallet.adjust_funds(reseller_id=reseller.id, amount=Money.of("1000000"),
                                 reason="bench", actor="bench", reference=f"bench-funds-{key}")
             contact = contacts.create_contact(
-                reseller_id=reseller.id, name="Bench", organization=None,
-                email="bench@example.test", phone="+358.401234567", street="Katu 1",
+                # An organisation with its business id: what .fi asks of a registrant.
+                reseller_id=reseller.id, name="Bench", organization="Bench Oy",
+                registration_number="2464491-9", email="bench@example.test", phone="+358.401234567", street="Katu 1",
                 city="Helsinki", postal_code="00100", country="FI", language="fi")
             user = User(reseller_id=reseller.id, email=f"owner-{key}@example.test",
                         name="Owner", role="owner", is_operator=False)
@@ -128,8 +129,9 @@ FROM domains d CROSS JOIN (VALUES ('ns1'), ('ns2')) AS x(h)
 WHERE d.reseller_id = :rid AND d.id > :first AND d.id % 50 = 0;
 
 INSERT INTO dns_zones (reseller_id, name, status, proof, verified_at, last_check, serial,
-                       on_server, published_serial, published_at, created_at, updated_at)
-SELECT :rid, name, 'active', 'domain', now(), '{}', 2026120601, true, 2026120601, now(),
+                       on_server, published_serial, published_at, last_sync, created_at,
+                       updated_at)
+SELECT :rid, name, 'active', 'domain', now(), '{}', 2026120601, true, 2026120601, now(), '{}',
        created_at, created_at
 FROM domains WHERE reseller_id = :rid AND id > :first AND id % 3 = 0;
 

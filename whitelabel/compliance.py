@@ -24,6 +24,8 @@ from whitelabel.settings import Settings, current
 
 REMINDER_CHUNK = 25  # reminders per unit of work: well under a second even on a busy machine
 REMINDER_CHUNK_JOB = "whitelabel.tasks.send_renewal_reminder_chunk"
+REMINDER_LANES = 4  # chains of chunks run side by side (as many workers as there are)
+REMINDER_LANE_JOB = "whitelabel.tasks.send_renewal_reminder_lane"
 BEFORE_30 = timedelta(days=30)
 BEFORE_7 = timedelta(days=7)
 AFTER = timedelta(days=5)
@@ -206,19 +208,41 @@ def send_renewal_reminders(*, now: datetime | None = None,
 
 def send_renewal_reminders_in_chunks(*, now: datetime | None = None,
                                      settings: Settings | None = None) -> int:
-    """The scheduled run: the due watches in chunks of ``REMINDER_CHUNK``, each sent in a
-    unit of work of its own — the first in this one, the rest as jobs queued after commit.
+    """The scheduled run: queue the due reminders as at most ``REMINDER_LANES`` chains of
+    chunks; each chunk (``REMINDER_CHUNK`` reminders) is a job with a unit of work of its
+    own that queues the next. Returns how many reminders are owed.
 
-    A reseller with 100,000 domains has some 10,000 reminders due: in one transaction
-    that ran for a minute, and the event feed (which shows only events no running
-    transaction can precede) stalled for every reseller meanwhile. Returns how many the
-    first chunk sent."""
+    A reseller with 100,000 domains has some 10,000 reminders due. In one transaction
+    they ran for a minute; queued as 400 chunk jobs from this one, its job rows alone
+    kept it open for seconds. The event feed shows only events no running transaction
+    can precede, so either stalled every reseller's feed meanwhile. This transaction
+    reads ids and queues a few jobs (or sends a single chunk itself); every other one is
+    a chunk."""
     now = now or clock.now()
     ids = list(db.session.scalars(sa.select(RenewalWatch.id).where(
         _due(now), ~_reminded(now)).order_by(RenewalWatch.id)))
-    for start in range(REMINDER_CHUNK, len(ids), REMINDER_CHUNK):
-        enqueue(REMINDER_CHUNK_JOB, ids[start:start + REMINDER_CHUNK])
-    return send_reminders_for(ids[:REMINDER_CHUNK], now=now, settings=settings)
+    if len(ids) <= REMINDER_CHUNK:  # one chunk: sent here, in this unit of work
+        send_reminders_for(ids, now=now, settings=settings)
+        return len(ids)
+    lane = max(REMINDER_CHUNK, -(-len(ids) // REMINDER_LANES))
+    for start in range(0, len(ids), lane):
+        part = ids[start:start + lane]
+        enqueue(REMINDER_LANE_JOB, part[0] - 1, part[-1])
+    return len(ids)
+
+
+def send_reminders_after(after_id: int, upto_id: int, *, now: datetime | None = None,
+                         settings: Settings | None = None) -> tuple[int, int | None]:
+    """One chunk of a lane: the reminders due for the next ``REMINDER_CHUNK`` watches with
+    ids in (``after_id``, ``upto_id``]. Returns (sent, the id to continue after, or None
+    when the lane is done)."""
+    now = now or clock.now()
+    ids = list(db.session.scalars(sa.select(RenewalWatch.id).where(
+        RenewalWatch.id > after_id, RenewalWatch.id <= upto_id, _due(now), ~_reminded(now))
+        .order_by(RenewalWatch.id).limit(REMINDER_CHUNK)))
+    sent = send_reminders_for(ids, now=now, settings=settings)
+    more = ids[-1] if len(ids) == REMINDER_CHUNK and ids[-1] < upto_id else None
+    return sent, more
 
 
 def send_reminders_for(watch_ids: list[int], *, now: datetime | None = None,

@@ -1,6 +1,6 @@
 """RQ jobs: sending the outbox, the daily sender-domain re-check, compliance runs."""
 
-from reseller.core.jobs import periodic
+from reseller.core.jobs import enqueue, periodic
 from whitelabel import compliance, outbox, sender
 from whitelabel.settings import current
 
@@ -32,5 +32,13 @@ def registrant_compliance() -> None:
 
 
 def send_renewal_reminder_chunk(watch_ids: list[int]) -> None:
-    """One chunk of the scheduled renewal reminders, in its own unit of work."""
+    """One chunk of renewal reminders by watch id (jobs queued before lanes existed)."""
     compliance.send_reminders_for(watch_ids)
+
+
+def send_renewal_reminder_lane(after_id: int, upto_id: int) -> None:
+    """The next chunk of a lane of scheduled renewal reminders, in its own unit of work;
+    the lane's next chunk is queued with it (after its commit)."""
+    _sent, more = compliance.send_reminders_after(after_id, upto_id)
+    if more is not None:
+        enqueue(compliance.REMINDER_LANE_JOB, more, upto_id)

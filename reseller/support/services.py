@@ -49,15 +49,16 @@ from reseller.support.work import (  # noqa: F401
 )
 
 
-def plan_summary(*, reseller_id: int) -> dict:
-    """What the billing page shows: the plan, its cycle, next charge and included hours."""
+def plan_summary(*, reseller_id: int, with_hours: bool = True) -> dict:
+    """What the billing page shows: the plan, its cycle, next charge and (unless
+    ``with_hours`` is false: the page's plan card shows none) the month's hours."""
     sub = get_subscription(reseller_id=reseller_id)
     plan = sub.plan
     next_amount = None
     if not plan.free and sub.period_end is not None:
         next_amount = price_for(plan, cycle=sub.cycle, reseller_id=reseller_id,
                                 on=sub.period_end)
-    hours = usage(reseller_id=reseller_id)
+    hours = usage(reseller_id=reseller_id, plan=plan) if with_hours else None
     return {"plan": plan, "cycle": sub.cycle, "next_charge_on": sub.period_end,
             "next_charge": next_amount, "hours": hours,
             "renewal_failed_at": sub.renewal_failed_at}

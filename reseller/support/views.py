@@ -32,7 +32,7 @@ def plan_summary_for_page() -> dict[str, Any] | None:
     user = g.get("user")
     if user is None or user.is_operator or user.reseller_id is None:
         return None
-    return services.plan_summary(reseller_id=user.reseller_id)
+    return services.plan_summary(reseller_id=user.reseller_id, with_hours=False)
 
 
 # -- the plan --------------------------------------------------------------------------------

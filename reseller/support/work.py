@@ -24,7 +24,7 @@ from reseller.core.events import record_event
 from reseller.core.extensions import db
 from reseller.support import plans, proration
 from reseller.support.errors import IncludedHoursUsed, QuoteNotFound, QuoteNotOpen
-from reseller.support.models import SlaTarget, Ticket, TimeEntry, WorkQuote
+from reseller.support.models import SlaTarget, SupportPlan, Ticket, TimeEntry, WorkQuote
 from reseller.support.tickets import event_data, get_ticket
 
 HOUR = Decimal(60)
@@ -53,9 +53,10 @@ class HoursUsage:
         return max(self.included - self.used, Decimal(0))
 
 
-def usage(*, reseller_id: int, month: str | None = None) -> HoursUsage:
+def usage(*, reseller_id: int, month: str | None = None, plan: SupportPlan | None = None) -> HoursUsage:
+    """The month's hours; ``plan``, when the caller has the reseller's plan loaded."""
     month = month or month_of(clock.now())
-    plan = plans.get_subscription(reseller_id=reseller_id).plan
+    plan = plan or plans.get_subscription(reseller_id=reseller_id).plan
     rows = db.session.execute(
         sa.select(TimeEntry.quote_id.is_(None), sa.func.coalesce(sa.func.sum(TimeEntry.minutes), 0))
         .where(TimeEntry.reseller_id == reseller_id, TimeEntry.work_month == month)

@@ -61,6 +61,7 @@ BODIES: dict[str, object] = {
     "GET /api/v1/invoices/{number}": None,
     "GET /api/v1/invoices/{number}.pdf": None,
     "GET /api/v1/invoices/{number}.xml": None,
+    "GET /api/v1/invoices/{number}.csv": None,
     "POST /api/v1/invoices/{number}/payments": {"method": "card"},
     "DELETE /api/v1/oauth-clients/{client_id}": None,
     "GET /api/v1/orders/{order_id}": None,

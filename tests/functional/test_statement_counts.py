@@ -12,8 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from reseller.core.clock import clock
+from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
 from reseller.domains.models import Contact, Domain, Host
+from reseller.support.plans import core_plan
 from tests.support.domains import fund, install_catalogue
 
 PASSWORD = "correct horse battery"
@@ -64,6 +66,8 @@ def grow(reseller, start: int, count: int) -> None:
 @pytest.fixture
 def portfolio(factory, client):
     install_catalogue()
+    with unit_of_work():
+        core_plan()  # the operator installs the support plans (flask support plans)
     user = factory.user(role="owner")
     fund(user.reseller, "500.00")
     api = factory.api(user.reseller, scopes=["domains:read", "billing:read", "events:read"])
@@ -74,10 +78,10 @@ def portfolio(factory, client):
 API_PAGES = ("/api/v1/domains", "/api/v1/domains?limit=200", "/api/v1/domains?q=salkku1",
              "/api/v1/domains?tld=se&status=active", "/api/v1/domains/salkku1.se",
              "/api/v1/contacts", "/api/v1/contacts?q=asiakas1", "/api/v1/orders",
-             "/api/v1/wallet/transactions", "/api/v1/events")
+             "/api/v1/wallet/transactions", "/api/v1/events", "/api/v1/invoices")
 WEB_PAGES = ("/domains", "/domains?q=salkku1", "/domains/salkku1.se", "/contacts",
              "/contacts?q=Asiakas 1", "/domains/register?name=uusi-nimi.fi",
-             "/domains/salkku1.se?contact_q=asiakas", "/orders", "/wallet")
+             "/domains/salkku1.se?contact_q=asiakas", "/orders", "/wallet", "/billing/invoices")
 
 
 def _counts(api, client) -> tuple[dict[str, int], int]:
@@ -173,3 +177,28 @@ def test_name_search_is_literal_and_uses_the_trigram_index(portfolio):
         "EXPLAIN SELECT id FROM domains WHERE name LIKE '%salkku1%' ESCAPE '\\' "
         "OR unicode_name LIKE '%salkku1%' ESCAPE '\\'")))
     assert "ix_domains_name_trgm" in plan and "ix_domains_unicode_name_trgm" in plan
+
+
+def test_billing_page_runs_at_most_eight_statements_however_many_invoices(portfolio, jobs):
+    from tests.support.invoicing import at, buy
+    from wallet.invoices import invoicing
+    from wallet.invoices.periods import Month
+
+    reseller, api, client = portfolio
+    counts = []
+    for month in ("2026-09", "2026-10"):
+        at(f"{month}-10T10:00:00")
+        for n in range(3):
+            buy(reseller, f"lasku{n}-{month}.fi", "9.90")
+        at(f"{Month.parse(month).next().key}-01T00:05:00")
+        with unit_of_work():
+            invoicing.run_month_end()
+        jobs.run_all()
+        with counted() as statements:
+            assert client.get("/billing/invoices").status_code == 200
+        page = " | ".join(" ".join(s.split())[:60] for s in statements)
+        counts.append(len(statements))
+        with counted() as statements:
+            assert api.get("/api/v1/invoices").status_code == 200
+        counts.append(len(statements))
+    assert max(counts) <= MAX_PER_PAGE and counts[:2] == counts[2:], (counts, page)

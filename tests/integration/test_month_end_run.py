@@ -245,13 +245,13 @@ def test_the_pdf_renders_with_no_database_transaction_open(factory, jobs, monkey
     from reseller.core.jobs import run
     from wallet.invoices import pdf
 
-    render, during = pdf.html_to_pdf, []
+    render, during = pdf.rendition_to_pdf, []
 
-    def watched(html: str) -> bytes:
+    def watched(parts: pdf.Rendition) -> bytes:
         during.append(db.session().in_transaction())
-        return render(html)
+        return render(parts)
 
-    monkeypatch.setattr(pdf, "html_to_pdf", watched)
+    monkeypatch.setattr(pdf, "rendition_to_pdf", watched)
     [reseller] = _resellers(factory, 1)
     _october_purchases([reseller])
     at("2026-11-01T00:05:00")

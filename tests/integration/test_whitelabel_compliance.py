@@ -375,8 +375,9 @@ def test_a_payment_taken_back_is_mailed_to_the_billing_contact_in_its_language(
 
 def test_scheduled_reminders_commit_in_bounded_chunks(app, factory, wl_settings):
     """10,000 reminders in one transaction held every reseller's event feed back for a
-    minute (issue 31): the scheduled run sends one chunk itself and queues the rest, each
-    chunk a job with its own unit of work."""
+    minute, and 400 chunk jobs queued from one transaction for seconds (issue 31): the
+    scheduled run only reads ids and queues a few lanes; each lane sends a chunk per job,
+    in a unit of work of its own, and queues its next chunk."""
     from reseller.core.clock import clock
     from whitelabel import tasks
     from whitelabel.models import RenewalWatch
@@ -394,19 +395,21 @@ def test_scheduled_reminders_commit_in_bounded_chunks(app, factory, wl_settings)
     with unit_of_work():
         tasks.registrant_compliance()
     reminders = OutboxMessage.query.filter_by(template="registrant/renewal_reminder")
-    assert reminders.count() == compliance.REMINDER_CHUNK
-    chunks = [args[0] for path, args in runner.jobs if path == compliance.REMINDER_CHUNK_JOB]
-    size, rest = compliance.REMINDER_CHUNK, 250 - compliance.REMINDER_CHUNK
-    assert [len(chunk) for chunk in chunks] == [size] * (rest // size) + (
-        [rest % size] if rest % size else [])
-    for path, args in list(runner.jobs):
-        if path == compliance.REMINDER_CHUNK_JOB:
-            runner.jobs.remove((path, args))
-            with unit_of_work():  # what a worker does with each chunk job
-                tasks.send_renewal_reminder_chunk(*args)
-    assert reminders.count() == 250
+    assert reminders.count() == 0  # the planning transaction sends nothing itself
+    lanes = [args for path, args in runner.jobs if path == compliance.REMINDER_LANE_JOB]
+    assert len(lanes) == compliance.REMINDER_LANES
+    chunks = []
+    while jobs := [(p, a) for p, a in runner.jobs if p == compliance.REMINDER_LANE_JOB]:
+        path, args = jobs[0]
+        runner.jobs.remove((path, args))
+        before = reminders.count()
+        with unit_of_work():  # what a worker does with each lane's chunk
+            tasks.send_renewal_reminder_lane(*args)
+        chunks.append(reminders.count() - before)
+    assert reminders.count() == 250 and max(chunks) == compliance.REMINDER_CHUNK
+    assert len(chunks) <= 250 // compliance.REMINDER_CHUNK + compliance.REMINDER_LANES + 1
     runner.jobs.clear()
     with unit_of_work():
         tasks.registrant_compliance()  # the next hour: nothing is owed, nothing queued
     assert reminders.count() == 250
-    assert not [path for path, _args in runner.jobs if path == compliance.REMINDER_CHUNK_JOB]
+    assert not [path for path, _args in runner.jobs if path == compliance.REMINDER_LANE_JOB]

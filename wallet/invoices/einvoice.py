@@ -12,7 +12,8 @@ from typing import Any
 from lxml import etree
 from stdnum import iban
 
-from wallet.invoices.models import Invoice, InvoiceLine
+from wallet.invoices.grouping import LineGroup, group_lines
+from wallet.invoices.models import Invoice
 
 NS = {
     None: "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2",
@@ -126,20 +127,44 @@ def _tax_category(parent: Any, name: str, category: str, rate: Decimal,
     _cbc(_cac(node, "TaxScheme"), "ID", "VAT")
 
 
-def _line(root: Any, line: InvoiceLine, *, credit: bool, currency: str, sign: int) -> None:
+OPERATIONS = {"register": "Registration", "renew": "Renewal", "transfer": "Transfer",
+              "restore": "Restore", "owner_change": "Owner change"}
+
+
+def _group_name(group: LineGroup) -> str:
+    """BT-153, e.g. "Registration .fi 1 year" (the PDF says it in the buyer's language)."""
+    if group.description is not None:
+        return group.description
+    years = group.period_years
+    return " ".join(filter(None, [
+        "Refund:" if group.kind == "refund" else None,
+        OPERATIONS.get(group.operation or "", group.operation),
+        f".{group.zone}" if group.zone else None,
+        f"{years} year{'s' if years != 1 else ''}" if years else None]))
+
+
+def _line(root: Any, number: int, group: LineGroup, *, credit: bool, currency: str,
+          sign: int, period: tuple[Any, Any]) -> None:
+    """One invoice line per group: quantity × unit price is the line amount exactly."""
     node = _cac(root, "CreditNoteLine" if credit else "InvoiceLine")
-    net = line.net * sign
-    _cbc(node, "ID", line.position)
+    _cbc(node, "ID", number)
+    if group.first_on and group.last_on and len(group.positions) > 1:
+        _cbc(node, "Note", f"{len(group.positions)} lines of the specification, "
+                           f"{group.first_on.isoformat()} to {group.last_on.isoformat()}")
     _cbc(node, "CreditedQuantity" if credit else "InvoicedQuantity",
-         "-1" if net < 0 else "1", unitCode="C62")
-    _amount(node, "LineExtensionAmount", net, currency)
+         group.quantity * sign, unitCode="C62")
+    _amount(node, "LineExtensionAmount", group.net * sign, currency)
+    # PEPPOL-EN16931-R110/R111: a line period lies within the invoice period (interest,
+    # and late items of an invoiced month, are dated outside it: they state none).
+    if group.first_on and group.last_on and period[0] <= group.first_on <= group.last_on <= period[1]:
+        line_period = _cac(node, "InvoicePeriod")
+        _cbc(line_period, "StartDate", group.first_on.isoformat())
+        _cbc(line_period, "EndDate", group.last_on.isoformat())
     item = _cac(node, "Item")
-    name = " ".join(filter(None, [line.domain, line.operation,
-                                  f"{line.period_years} y" if line.period_years else None]))
-    _cbc(item, "Name", (name or line.description)[:200])
-    _tax_category(item, "ClassifiedTaxCategory", line.vat_category, line.vat_rate,
+    _cbc(item, "Name", (_group_name(group) or "-")[:200])
+    _tax_category(item, "ClassifiedTaxCategory", group.vat_category, group.vat_rate,
                   reason=False)
-    _amount(_cac(node, "Price"), "PriceAmount", abs(net), currency)
+    _amount(_cac(node, "Price"), "PriceAmount", group.unit_price, currency)
 
 
 def to_ubl(invoice: Invoice) -> bytes:
@@ -208,6 +233,7 @@ def to_ubl(invoice: Invoice) -> bytes:
     if prepaid:
         _amount(totals, "PrepaidAmount", prepaid, currency)
     _amount(totals, "PayableAmount", payable, currency)
-    for line in invoice.lines:
-        _line(root, line, credit=credit, currency=currency, sign=sign)
+    for number, group in enumerate(group_lines(invoice.lines), start=1):
+        _line(root, number, group, credit=credit, currency=currency, sign=sign,
+              period=(invoice.period_start, invoice.period_end))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

@@ -126,6 +126,12 @@ def is_blocked_for_overdue(reseller_id: int) -> bool:
         reseller_id=reseller_id, today=local_date(clock.now()), settings=invoicing_settings())
 
 
+def billing_standing(reseller_id: int) -> tuple[str, bool]:
+    """(payment mode, whether new orders are refused for an overdue invoice)."""
+    return services.billing_standing(reseller_id=reseller_id, today=local_date(clock.now()),
+                                     settings=invoicing_settings())
+
+
 def mark_invoice_paid(*, invoice_number: str, amount: Decimal, paid_at: datetime,
                       method: str = "bank_transfer") -> Invoice:
     return services.mark_invoice_paid(invoice_number=invoice_number, amount=amount,

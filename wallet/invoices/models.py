@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from reseller.core.clock import clock
 from reseller.core.extensions import db
 from reseller.core.types import UTCDateTime
+from wallet.invoices.grouping import LineGroup, group_lines
 
 MONEY = sa.Numeric(18, 2)
 RATE = sa.Numeric(6, 3)
@@ -77,8 +78,10 @@ class Invoice(db.Model):
     interest_amount: Mapped[Decimal] = mapped_column(MONEY, default=ZERO)
     interest_charged_on_id: Mapped[int | None] = mapped_column(sa.ForeignKey("invoices.id"))
 
+    # Loaded when read, not with every invoice: a month can hold 10,000 lines, and lists
+    # of invoices show none.
     lines: Mapped[list[InvoiceLine]] = relationship(
-        back_populates="invoice", order_by="InvoiceLine.position", lazy="selectin",
+        back_populates="invoice", order_by="InvoiceLine.position", lazy="select",
         cascade="all, delete-orphan")
     corrects: Mapped[Invoice | None] = relationship(
         remote_side=[id], foreign_keys=[corrects_id])
@@ -97,6 +100,11 @@ class Invoice(db.Model):
         if self.status == "open" and today > self.due_date:
             return "overdue"
         return self.status
+
+    @property
+    def stated_lines(self) -> list[LineGroup]:
+        """The lines as the invoice states them: grouped, with quantity and unit price."""
+        return group_lines(self.lines)
 
     @property
     def amount_due(self) -> Decimal:

@@ -29,7 +29,7 @@ from wallet.invoices.lines import LineIn
 from wallet.invoices.models import ZERO, Invoice, InvoiceLine
 from wallet.invoices.periods import Month, local_date
 from wallet.invoices.settings import InvoicingSettings, Party
-from wallet.models import Purchase
+from wallet.models import Purchase, Wallet
 
 log = logging.getLogger("tunnus.wallet")
 CENT = Decimal("0.01")
@@ -387,15 +387,34 @@ def send_overdue_reminders(*, today: date, settings: InvoicingSettings) -> list[
     return reminded
 
 
+def overdue_block(*, reseller_id: int, today: date,
+                  settings: InvoicingSettings) -> sa.ColumnElement[bool]:
+    """SQL: the operator blocks orders and an invoice is overdue past the limit."""
+    if not settings.block_overdue:
+        return sa.false()
+    limit = today - timedelta(days=settings.block_overdue_days)
+    return sa.exists().where(Invoice.reseller_id == reseller_id, Invoice.kind == "invoice",
+                             Invoice.status == "open", Invoice.due_date < limit)
+
+
 def is_blocked_for_overdue(*, reseller_id: int, today: date,
                            settings: InvoicingSettings) -> bool:
     """True when the operator blocks orders and an invoice is overdue past the limit."""
     if not settings.block_overdue:
         return False
-    limit = today - timedelta(days=settings.block_overdue_days)
-    return db.session.scalar(sa.select(sa.exists().where(
-        Invoice.reseller_id == reseller_id, Invoice.kind == "invoice",
-        Invoice.status == "open", Invoice.due_date < limit))) or False
+    return db.session.scalar(sa.select(overdue_block(
+        reseller_id=reseller_id, today=today, settings=settings))) or False
+
+
+def billing_standing(*, reseller_id: int, today: date,
+                     settings: InvoicingSettings) -> tuple[str, bool]:
+    """(payment mode, orders blocked for an overdue invoice) in one statement: the
+    billing page's. A reseller without a wallet yet is prepaid."""
+    row = db.session.execute(sa.select(
+        sa.select(Wallet.payment_mode).where(Wallet.reseller_id == reseller_id)
+        .scalar_subquery(),
+        overdue_block(reseller_id=reseller_id, today=today, settings=settings))).one()
+    return row[0] or "prepaid", bool(row[1])
 
 
 # --- credit notes --------------------------------------------------------------------

@@ -92,13 +92,13 @@ def detail(number: str):
 
 @bp.get("/<number>.pdf")
 @operator_required
-@transactional
 def invoice_pdf(number: str):
-    invoice = services.invoice_by_number(number)
-    document = pdf.ensure_pdf(invoice)
-    return Response(document.content, mimetype="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="{invoice.number}.pdf"',
-        "ETag": f'"{document.sha256}"'})
+    # No transaction stays open while a PDF not stored yet is rendered.
+    with unit_of_work():
+        invoice_id = services.invoice_by_number(number).id
+    content, sha256 = pdf.stored_or_rendered(invoice_id)
+    return Response(content, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{number}.pdf"', "ETag": f'"{sha256}"'})
 
 
 @bp.get("/<number>.xml")

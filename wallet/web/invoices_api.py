@@ -6,13 +6,13 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app
 
-from reseller.core.db import transactional
+from reseller.core.db import transactional, unit_of_work
 from reseller.core.pagination import paginate
 from reseller.core.web.auth import current_reseller_id, require_scope
 from reseller.core.web.helpers import idempotency_key, json_body, list_args, page_body
 from reseller.core.web.openapi import doc
 from wallet import topups
-from wallet.invoices import einvoice, pdf, services
+from wallet.invoices import einvoice, pdf, services, specification
 from wallet.invoices.models import Invoice
 from wallet.models import TopUp
 from wallet.payments import provider_for
@@ -44,15 +44,36 @@ def list_invoices():
 
 @bp.get("/<number>.pdf")
 @doc(summary="The invoice PDF (stored once; every download is identical)", tags=["Invoices"],
-     content_type="application/pdf")
+     content_type="application/pdf",
+     description="The invoice states its lines grouped by operation, zone (TLD), period "
+                 "and unit price, with quantity and unit price; an appendix lists every "
+                 "line (also as CSV: `GET /invoices/{number}.csv`).")
+@require_scope("billing:read")
+def invoice_pdf(number: str):
+    # No transaction stays open while a PDF not stored yet is rendered.
+    with unit_of_work():
+        invoice_id = services.get_invoice(reseller_id=current_reseller_id(), number=number).id
+    content, sha256 = pdf.stored_or_rendered(invoice_id)
+    return Response(content, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{number}.pdf"',
+        "ETag": f'"{sha256}"', "Cache-Control": "private, max-age=86400"})
+
+
+@bp.get("/<number>.csv")
+@doc(summary="The invoice's specification: every line as CSV", tags=["Invoices"],
+     content_type="text/csv",
+     description="One row per invoice line (`invoice, line, date, kind, domain, zone, "
+                 "operation, period_years, description, net, vat_category, vat_rate, vat, "
+                 "currency`), in line order, UTF-8 with a header row. The PDF and the "
+                 "e-invoice state these lines grouped; their amounts add up to the same "
+                 "totals. A cell that would start a spreadsheet formula starts with `'`.")
 @require_scope("billing:read")
 @transactional
-def invoice_pdf(number: str):
+def invoice_csv(number: str):
     invoice = services.get_invoice(reseller_id=current_reseller_id(), number=number)
-    document = pdf.ensure_pdf(invoice)
-    return Response(document.content, mimetype="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="{invoice.number}.pdf"',
-        "ETag": f'"{document.sha256}"', "Cache-Control": "private, max-age=86400"})
+    return Response(specification.specification_csv(invoice), mimetype="text/csv",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="{invoice.number}-specification.csv"'})
 
 
 @bp.get("/<number>.xml")

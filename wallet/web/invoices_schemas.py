@@ -45,6 +45,28 @@ class InvoiceLineOut(BaseSchema):
     vat = Amount()
 
 
+class StatedLineOut(BaseSchema):
+    """One line as the invoice (PDF, e-invoice) states it: ``quantity × unit_price = net``."""
+
+    kind = fields.String(metadata={"description": "purchase | refund | interest | credit"})
+    operation = fields.String(allow_none=True)
+    zone = fields.String(allow_none=True, metadata={"description": "the TLD, e.g. fi"})
+    period_years = fields.Integer(allow_none=True)
+    description = fields.String(allow_none=True,
+                                metadata={"description": "lines with no domain (interest)"})
+    quantity = fields.Integer(metadata={"description": "negative for refunds and credits"})
+    unit_price = Amount()
+    net = Amount()
+    vat_category = fields.String()
+    vat_rate = fields.Function(lambda group: f"{group.vat_rate.normalize():f}",
+                               metadata={"type": "string", "description": "percent"})
+    vat = Amount()
+    first_date = fields.Date(attribute="first_on")
+    last_date = fields.Date(attribute="last_on")
+    line_positions = fields.List(fields.Integer(), attribute="positions",
+                                 metadata={"description": "the `lines` it groups"})
+
+
 class VatGroupOut(BaseSchema):
     category = fields.String()
     rate = fields.String()
@@ -63,7 +85,11 @@ class InvoiceDetailOut(InvoiceOut):
                                metadata={"type": "string", "description":
                                          "The number of the invoice a credit note corrects"})
     vat_breakdown = fields.List(fields.Nested(VatGroupOut))
-    lines = fields.List(fields.Nested(InvoiceLineOut))
+    stated_lines = fields.List(fields.Nested(StatedLineOut), metadata={
+        "description": "The lines as the PDF and the e-invoice state them: grouped by "
+                       "operation, zone, period and unit price; they sum to `net_total`."})
+    lines = fields.List(fields.Nested(InvoiceLineOut), metadata={
+        "description": "Every line (the specification; also `GET /invoices/{number}.csv`)."})
 
 
 class InvoicePaymentIn(BaseSchema):

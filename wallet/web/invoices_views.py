@@ -24,9 +24,8 @@ from reseller.core.pagination import paginate, parse_limit
 from reseller.core.permissions import Permission
 from reseller.core.web.session import permission_required, user_can
 from wallet import cards
-from wallet import services as wallet
-from wallet.invoices import pdf, services
-from wallet.invoices.invoicing import invoicing_settings, is_blocked_for_overdue
+from wallet.invoices import pdf, services, specification
+from wallet.invoices.invoicing import billing_standing, invoicing_settings
 from wallet.invoices.models import Invoice
 from wallet.invoices.periods import Month, local_date
 from wallet.payments import offered_methods
@@ -45,15 +44,13 @@ def invoices():
                     cursor=request.args.get("cursor") or None,
                     limit=parse_limit(request.args.get("limit")), descending=True)
     now = clock.now()
-    today = local_date(now)
+    payment_mode, blocked = billing_standing(reseller.id)  # one statement for both
     return render_template(
-        "billing/invoices.html", reseller=reseller, page=page, today=today,
-        payment_mode=wallet.payment_mode_of(reseller.id),
-        card=cards.active_card(reseller.id), next_charge=cards.next_charge(reseller.id, today),
-        last_autopay=cards.last_autopay(reseller.id),
+        "billing/invoices.html", reseller=reseller, page=page, today=local_date(now),
+        payment_mode=payment_mode, card=cards.active_card(reseller.id),
         card_surcharge=surcharge_for("card", current_app.config["PAYMENT_SURCHARGES"]).amount,
         settings=invoicing_settings(), next_run=Month.containing(now).next().first_day,
-        blocked=is_blocked_for_overdue(reseller.id),
+        blocked=blocked,
         can_pay=user_can(Permission.MANAGE_BILLING), pay_key=uuid.uuid4().hex,
         pay_methods=[(m, str(METHOD_LABELS[m])) for m in offered_methods(current_app.config)
                      if m != "bank_transfer"],
@@ -63,13 +60,24 @@ def invoices():
 
 @bp.get("/invoices/<number>.pdf")
 @permission_required(Permission.VIEW_BILLING)
-@transactional
 def invoice_pdf(number: str):
+    # No transaction stays open while a PDF not stored yet is rendered.
+    with unit_of_work():
+        invoice_id = services.get_invoice(reseller_id=g.user.reseller_id, number=number).id
+    content, sha256 = pdf.stored_or_rendered(invoice_id)
+    return Response(content, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{number}.pdf"', "ETag": f'"{sha256}"'})
+
+
+@bp.get("/invoices/<number>.csv")
+@permission_required(Permission.VIEW_BILLING)
+@transactional
+def invoice_csv(number: str):
+    """The invoice's specification: every line (the PDF states them grouped)."""
     invoice = services.get_invoice(reseller_id=g.user.reseller_id, number=number)
-    document = pdf.ensure_pdf(invoice)
-    return Response(document.content, mimetype="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="{invoice.number}.pdf"',
-        "ETag": f'"{document.sha256}"'})
+    return Response(specification.specification_csv(invoice), mimetype="text/csv",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="{invoice.number}-specification.csv"'})
 
 
 @bp.post("/invoices/<number>/pay")
