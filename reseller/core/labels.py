@@ -76,6 +76,7 @@ LABELS: dict[str, dict[str, Any]] = {
     "outbox_state": {"pending": _l("Waiting"), "sent": _l("Sent"), "failed": _l("Failed"),
                      "retrying": _l("Retrying")},
     "yes_no": {"true": _l("Yes"), "false": _l("No")},
+    "switch": {"on": _l("On"), "off": _l("Off")},
 }
 
 
