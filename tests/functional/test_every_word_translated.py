@@ -10,9 +10,13 @@ from datetime import UTC, datetime
 import pytest
 
 from reseller import demo
+from reseller.accounts import notices
 from reseller.accounts import services as accounts
 from reseller.core.db import unit_of_work
+from reseller.core.extensions import db
 from reseller.core.labels import LABELS
+from reseller.onboarding import services as onboarding
+from reseller.onboarding.models import Application
 from tests.support.crawl import crawl, english_left, visible_texts
 from whitelabel.messages import (
     REGISTRANT_KINDS,
@@ -37,6 +41,8 @@ CONTEXT = {
     "subject": "DNSSEC", "author": "Maija", "body": "Kiitos!", "status_label": "—",
     "reopen_days": 7, "hours": "1.50", "plan_name": "Pro", "cycle_label": "—",
     "previous_plan_name": "Pro", "due": "10.3.2027", "target": "—", "company": "Webbi Oy",
+    "sender_name": "Maija", "sender_email": "maija@webbi.example", "message": "Kiitos!",
+    "mark": "WEBBI", "names": "webbi.fi", "holder": "Webbi Oy",
 }
 
 
@@ -82,12 +88,23 @@ def test_every_email_has_no_english_left(app, factory, language):
                             (RESELLER_KINDS, send_reseller_message)):
             for kind in kinds:
                 send(reseller_id=reseller.id, kind=kind, language=language, context=CONTEXT,
-                     recipient="someone@customer.example", dedupe_key=f"words:{kind}")
+                     recipient="someone@customer.example",
+                 dedupe_key=f"words:{send.__name__}:{kind}")
+        application = Application(company_name="Webbi Oy", country="FI",
+                                  business_id="2464491-9", website="https://webbi.example",
+                                  contact_name="Maija", contact_email="maija@webbi.example",
+                                  language=language, decision_note="—")
+        db.session.add(application)
+        db.session.flush()
         with app.test_request_context():
             accounts.send_invitation(user)
             accounts.send_password_reset(user)
+            notices.send_password_changed(user)
+            notices.send_email_change_link(user, "uusi@webbi.example", "token")
+            notices.send_email_changed(user, "vanha@webbi.example")
+            onboarding.send_rejection(application)
     messages = OutboxMessage.query.all()
-    assert len(messages) >= len(REGISTRANT_KINDS) + len(RESELLER_KINDS) + 2
+    assert len(messages) >= len(REGISTRANT_KINDS) + len(RESELLER_KINDS) + 6
     findings = []
     for message in messages:
         texts = [message.subject, *message.text.splitlines(), *visible_texts(message.html)]
