@@ -100,6 +100,8 @@ def login():
             if user.totp_enabled:
                 session.clear()
                 session["pending_uid"] = user.id
+                if user.language:  # the second step speaks the user's language already
+                    session["lang"] = user.language
                 session["next"] = _safe_next(request.args.get("next"))
                 return redirect(url_for("client.login_totp"))
             sign_in(user)
@@ -135,13 +137,15 @@ def login_totp():
             error = str(refused.title)
         else:
             target = session.get("next")
+            # Worded before sign_in() clears the session (and the language it holds).
+            notice = None if remaining is None else ngettext(
+                "You signed in with a recovery code. %(num)d code remains: create new ones "
+                "in Settings if you are running low.",
+                "You signed in with a recovery code. %(num)d codes remain: create new ones "
+                "in Settings if you are running low.", remaining)
             sign_in(user)
-            if remaining is not None:
-                flash(ngettext("You signed in with a recovery code. %(num)d code remains: "
-                               "create new ones in Settings if you are running low.",
-                               "You signed in with a recovery code. %(num)d codes remain: "
-                               "create new ones in Settings if you are running low.",
-                               remaining), "error" if remaining < 3 else "message")
+            if notice:
+                flash(notice, "error" if remaining < 3 else "message")
             return redirect(target or _home(user))
     return render_template("client/login_totp.html", error=error)
 
