@@ -5,6 +5,8 @@ link in the sandbox outbox (English); axe-core finds no serious or critical viol
 any page a crawl of the client area and the console reaches."""
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pyotp
 import pytest
@@ -37,10 +39,19 @@ def owner(app, committed_db):
     return factory.user(reseller, language="fi")
 
 
-def test_totp_from_the_qr_code_then_a_recovery_code_sign_in_on_a_phone(app, owner):
+@contextmanager
+def signed_in(app, user, *, language: str, viewport: dict) -> Iterator[tuple]:
+    """A Chromium page at ``viewport`` signed in as ``user``, who reads ``language``."""
+    with unit_of_work():
+        db.session.get(User, user.id).language = language
     with serving(app) as base, chromium() as browser:
-        page = browser.new_page(viewport=PHONE)
-        sign_in(page, base, owner.email, PASSWORD)
+        page = browser.new_page(viewport=viewport)
+        sign_in(page, base, user.email, PASSWORD)
+        yield page, base
+
+
+def test_totp_from_the_qr_code_then_a_recovery_code_sign_in_on_a_phone(app, owner):
+    with signed_in(app, owner, language="fi", viewport=PHONE) as (page, base):
         page.goto(base + "/settings")
         page.get_by_role("button", name="Ota kaksivaiheinen tunnistautuminen käyttöön").click()
         qr = page.get_by_role("img", name="QR-koodi todennussovellustasi varten")
@@ -63,11 +74,7 @@ def test_totp_from_the_qr_code_then_a_recovery_code_sign_in_on_a_phone(app, owne
 
 
 def test_company_details_keep_the_input_and_name_the_field_in_swedish(app, owner):
-    with unit_of_work():
-        db.session.get(User, owner.id).language = "sv"
-    with serving(app) as base, chromium() as browser:
-        page = browser.new_page(viewport=DESKTOP)
-        sign_in(page, base, owner.email, PASSWORD)
+    with signed_in(app, owner, language="sv", viewport=DESKTOP) as (page, base):
         page.goto(base + "/account")
         page.fill("#company_name", "Selainpolku Ab")
         page.fill("#vat_id", "FI12345678")
@@ -89,11 +96,7 @@ def test_company_details_keep_the_input_and_name_the_field_in_swedish(app, owner
 
 
 def test_the_sign_in_address_changes_through_the_link_in_the_sandbox_outbox(app, owner):
-    with unit_of_work():
-        db.session.get(User, owner.id).language = "en"
-    with serving(app) as base, chromium() as browser:
-        page = browser.new_page(viewport=PHONE)
-        sign_in(page, base, owner.email, PASSWORD)
+    with signed_in(app, owner, language="en", viewport=PHONE) as (page, base):
         page.goto(base + "/settings")
         page.fill("#new-email", "new.owner@example.test")
         page.fill("#email_password", PASSWORD)

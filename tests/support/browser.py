@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit
+from types import SimpleNamespace
 
 from werkzeug.serving import make_server
 
-from tests.support.crawl import links
+from tests.support.crawl import crawl
 from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,29 +73,28 @@ def axe_violations(page) -> list[str]:
             for v in results["violations"] if v["impact"] in BLOCKING]
 
 
+class _ChromiumClient:
+    """What ``tests.support.crawl.crawl`` asks of a test client, answered by Chromium;
+    axe runs on every HTML page it opens."""
+
+    def __init__(self, page, base: str, app) -> None:
+        self.page, self.base, self.application = page, base, app
+        self.violations: dict[str, list[str]] = {}
+
+    def get(self, path: str) -> SimpleNamespace:
+        response = self.page.goto(self.base + path)
+        status = response.status if response is not None else 0
+        mimetype = (response.headers.get("content-type", "") if response else "").split(";")[0]
+        if status == 200 and mimetype == "text/html":
+            self.violations[path] = axe_violations(self.page)
+        return SimpleNamespace(status_code=status, mimetype=mimetype,
+                               get_data=lambda as_text=True: self.page.content())
+
+
 def crawl_with_axe(page, base: str, app, starts: list[str], *, limit: int) -> dict[str, list]:
     """Open every same-origin page reachable from ``starts`` by links (one page per view,
     ``limit`` in all; ``tests.support.crawl`` skips sign-out, APIs and downloads) and run
     axe on each: ``{path: violations}`` for every page visited."""
-    adapter = app.url_map.bind("localhost")
-    queue, seen, views = deque(starts), set(starts), set()
-    found: dict[str, list] = {}
-    while queue and len(found) < limit:
-        path = queue.popleft()
-        try:
-            endpoint, _ = adapter.match(urlsplit(path).path, method="GET")
-        except Exception:  # noqa: BLE001 (a link to something that is not a GET page)
-            continue
-        if endpoint in views:
-            continue
-        views.add(endpoint)
-        response = page.goto(base + path)
-        if response is None or response.status != 200 \
-                or "text/html" not in response.headers.get("content-type", ""):
-            continue
-        found[path] = axe_violations(page)
-        for link in links(page.content(), path):
-            if link not in seen:
-                seen.add(link)
-                queue.append(link)
-    return found
+    client = _ChromiumClient(page, base, app)
+    crawl(client, starts, per_endpoint=1, limit=limit)
+    return client.violations
