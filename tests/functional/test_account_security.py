@@ -3,13 +3,16 @@ one-time recovery codes, password and sign-in e-mail change with re-authenticati
 notices, editable company and billing details with a change log."""
 
 import re
+from datetime import timedelta
 
 import pyotp
 import pytest
 import sqlalchemy as sa
 
+from reseller.accounts import closure
 from reseller.accounts.models import AccountChange, RecoveryCode, User
 from reseller.core.clock import clock
+from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
 from whitelabel.models import OutboxMessage
 
@@ -53,6 +56,7 @@ def test_totp_setup_shows_a_qr_code_and_the_recovery_codes_once(client, factory)
     assert codes[0] not in again and "10" in again  # shown once; the count stays
 
 
+@pytest.mark.smoke
 def test_a_recovery_code_signs_in_once_and_says_how_many_remain(client, factory):
     user = factory.user(language="en")
     login(client, user)
@@ -194,3 +198,28 @@ def test_a_wrong_einvoice_address_is_refused(client, factory, address):
                                              "einvoice_address": address})
     assert response.status_code == 422 and 'id="einvoice_address-error"' in response.get_data(
         as_text=True)
+
+
+def test_deleting_personal_data_blanks_logged_addresses_and_recovery_codes(client, factory):
+    reseller = factory.reseller()
+    owner = factory.user(reseller)
+    login(client, owner)
+    enable_totp(client, owner)
+    client.post("/account", data={
+        "section": "company", "company_name": reseller.company_name, "business_id": "2464491-9",
+        "contact_email": "new@reseller.example", "contact_phone": "040 123 4567",
+        "language": "fi"})
+    with unit_of_work():
+        saved = db.session.get(type(reseller), reseller.id)
+        saved.status, saved.deactivated_at = "closed", clock.now() - timedelta(days=15)
+    with unit_of_work():
+        assert closure.delete_personal_data_due() == [reseller.id]
+    rows = db.session.scalars(sa.select(AccountChange).where(
+        AccountChange.reseller_id == reseller.id)).all()
+    assert {row.field for row in rows} >= {"contact_email", "contact_phone", "totp"}
+    for row in rows:
+        assert row.actor_email == ""
+        if row.field in ("contact_email", "contact_phone"):
+            assert row.old_value is None and row.new_value is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(RecoveryCode)
+                             .where(RecoveryCode.user_id == owner.id)) == 0

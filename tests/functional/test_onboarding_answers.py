@@ -3,6 +3,7 @@ click, rejected applicants told in their language, business IDs already in use f
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from reseller.core.extensions import db
@@ -28,6 +29,7 @@ def sign_in_staff(client, factory):
     client.post("/login", data={"email": staff.email, "password": "operator password"})
 
 
+@pytest.mark.smoke
 def test_dev_outbox_answers_a_browser_in_html_with_links_and_tools_in_json(client, factory):
     user = factory.user(language="en")
     client.post("/password/forgot", data={"email": user.email})
