@@ -47,9 +47,10 @@ def account():
             flash(_("Saved: %(n)d changes.", n=len(logged)) if logged
                   else _("Nothing changed."))
             return redirect(url_for("client.account"))
-    history = changes.history(reseller_id=reseller.id)
-    return render_template("client/account.html", reseller=reseller, errors=errors,
-                           history=history, field_labels=changes.FIELD_LABELS), 422 if errors else 200
+    page = render_template("client/account.html", reseller=reseller, errors=errors,
+                           history=changes.history(reseller_id=reseller.id),
+                           field_labels=changes.FIELD_LABELS)
+    return page, 422 if errors else 200
 
 
 def qr_svg(uri: str, label: str) -> Markup:

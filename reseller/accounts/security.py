@@ -106,7 +106,8 @@ def change_password(*, user: User, current_password: str, new_password: str,
     """Set a new password; the user's other sessions end (their fingerprint changes)."""
     check_password(user=user, password=current_password)
     if len(new_password) < MIN_PASSWORD:
-        raise ValidationFailed({"new_password": [_l("Use at least %(min)s characters.", min=MIN_PASSWORD)]})
+        raise ValidationFailed({"new_password": [_l("Use at least %(min)s characters.",
+                                                    min=MIN_PASSWORD)]})
     if new_password != confirm:
         raise ValidationFailed({"confirm": [_l("The passwords do not match.")]})
     services.set_password(user, new_password)
