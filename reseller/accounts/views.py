@@ -37,7 +37,6 @@ from reseller.core.web.session import login_required, permission_required, user_
 
 bp = Blueprint("client", __name__)
 
-MIN_PASSWORD = 10
 T = TypeVar("T")
 _FORM_CHALLENGE = {"WWW-Authenticate": 'Form realm="client-area"'}
 
@@ -184,8 +183,8 @@ def set_password(token: str):
     error = None
     if request.method == "POST":
         password = request.form.get("password", "")
-        if len(password) < MIN_PASSWORD:
-            error = _("Use at least %(n)d characters.", n=MIN_PASSWORD)
+        if len(password) < security.MIN_PASSWORD:
+            error = _("Use at least %(n)d characters.", n=security.MIN_PASSWORD)
         elif password != request.form.get("confirm", ""):
             error = _("The passwords do not match.")
         else:
