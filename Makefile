@@ -7,9 +7,9 @@ PORT ?= 5000
 WHOIS_PORT ?= 4343
 INSTANCE_DIR ?= instance
 export INSTANCE_DIR PORT WHOIS_PORT
-APT_PACKAGES := systemd redis-server knot knot-dnsutils knot-dnssecutils dnsutils chromium chromium-driver php-cli php-curl php-mbstring whois poppler-utils libnet-epp-perl
+APT_PACKAGES := systemd nodejs npm redis-server knot knot-dnsutils knot-dnssecutils dnsutils chromium chromium-driver php-cli php-curl php-mbstring whois poppler-utils libnet-epp-perl
 
-.PHONY: run test venv i18n system-deps lint extract-messages clean
+.PHONY: run test test-tools venv i18n system-deps lint extract-messages clean
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
@@ -30,7 +30,7 @@ run: venv i18n
 
 # Servers the suite drives (PostgreSQL is on the machine; the rest comes from apt).
 system-deps:
-	@missing=""; for cmd in systemd-analyze redis-server knotd kzonecheck dig chromium php whois pdftotext; do \
+	@missing=""; for cmd in systemd-analyze npm redis-server knotd kzonecheck dig chromium php whois pdftotext; do \
 	  command -v $$cmd >/dev/null || missing=1; done; \
 	perl -MNet::EPP::Client -e 1 2>/dev/null || missing=1; \
 	if [ -n "$$missing" ]; then \
@@ -39,7 +39,14 @@ system-deps:
 	  else echo "missing system packages; as root: apt-get install $(APT_PACKAGES)"; exit 1; fi; \
 	fi
 
-test: venv i18n system-deps
+# Browser-test tools from npm (axe-core), pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+test-tools: node_modules/.installed
+
+test: venv i18n system-deps test-tools
 	$(VENV)/bin/pytest -q
 	TUNNUS_TEST_DB=sqlite $(VENV)/bin/pytest -q -m smoke
 
@@ -51,4 +58,4 @@ extract-messages: venv
 	$(PY) i18n/tool.py extract $(AREA)
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache node_modules

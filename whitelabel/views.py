@@ -24,10 +24,19 @@ def _sandbox_only():
                                "(TUNNUS_ENV=sandbox); this is production.")
 
 
+def _wants_html() -> bool:
+    """HTML for a browser, JSON for tools. A browser lists text/html among other types
+    (Chromium: ``text/html,…,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7``), so the
+    better of the two we offer is chosen by quality (RFC 9110 §12.5.1); a tie (``*/*``) or
+    no Accept header keeps JSON, the listing's original contract; ``?json`` forces it."""
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html" and "json" not in request.args
+
+
 @dev.get("/outbox")
 def outbox():
     messages = _messages()
-    if request.accept_mimetypes.best == "text/html" and "json" not in request.args:
+    if _wants_html():
         return render_template("dev/outbox.html", messages=messages)
     return jsonify({"messages": [
         {"id": m.id, "to": m.recipient, "from": m.sender, "subject": m.subject,

@@ -37,4 +37,7 @@ MESSAGES = [
 SUBJECTS = [
     _("Your %(operator)s reseller account"),
     _("Reset your %(operator)s password"),
+    _("Confirm your new %(operator)s sign-in address"),
+    _("Your %(operator)s sign-in address was changed"),
+    _("Your %(operator)s password was changed"),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Flask
 
 from reseller.accounts import (  # noqa: F401  (tasks: periodic jobs; models: tables)
+    account_pages,
     api,
     cli,
     models,

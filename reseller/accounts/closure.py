@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from reseller.accounts import changes
 from reseller.accounts.errors import PermissionDenied
-from reseller.accounts.models import AccessToken, OAuthClient, Reseller, User
+from reseller.accounts.models import AccessToken, OAuthClient, RecoveryCode, Reseller, User
 from reseller.core.clock import clock
 from reseller.core.errors import Conflict, ValidationFailed
 from reseller.core.events import record_event
@@ -136,6 +137,8 @@ def delete_personal_data_due(now: datetime | None = None) -> list[int]:
             user.totp_secret = None
             user.totp_enabled = False
             user.active = False
+            db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+        changes.forget_personal_values(reseller_id=reseller_id)
         reseller.contact_phone = None
         reseller.contact_email = f"deleted-reseller-{reseller_id}@invalid"
         reseller.closing_reason = None

@@ -51,3 +51,15 @@ class ScopeNotAllowed(Forbidden):
 class PermissionDenied(Forbidden):
     code = "permission_denied"
     title = _l("Your role does not allow this")
+
+
+class WrongPassword(InvalidCredentials):
+    """Re-authentication before a change: counted like a failed sign-in."""
+
+    code = "wrong_password"
+    title = _l("The current password is wrong")
+
+
+class InvalidRecoveryCode(InvalidTotp):
+    code = "invalid_recovery_code"
+    title = _l("Wrong or already used recovery code")

@@ -144,3 +144,36 @@ class AccessToken(db.Model):
     @property
     def scope_set(self) -> frozenset[str]:
         return frozenset(self.scopes.split())
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for a TOTP code (a lost phone). Only a hash is kept;
+    issuing a new set deletes the old one."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "code_hash", name="uq_recovery_code"),)
+
+
+class AccountChange(db.Model):
+    """Who changed what on an account and when, from which value to which: company,
+    contact and billing details, and users' sign-in details (a password change records
+    that it happened, never a value). The account page shows them."""
+
+    __tablename__ = "account_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reseller_id: Mapped[int | None] = mapped_column(sa.ForeignKey("resellers.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))  # whose detail
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    actor_email: Mapped[str] = mapped_column(sa.String(254), default="")
+    field: Mapped[str] = mapped_column(sa.String(40))
+    old_value: Mapped[str | None] = mapped_column(sa.Text)
+    new_value: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, index=True)

@@ -1,9 +1,9 @@
 """API schemas for accounts, users and credentials."""
 
-from marshmallow import fields, validate
+from marshmallow import fields, pre_load, validate
 
 from reseller.core.permissions import SCOPES, Role
-from reseller.core.schemas import BaseSchema, StrictInteger
+from reseller.core.schemas import BaseSchema, Line, LineEmail, StrictInteger
 
 LANGUAGES = ("fi", "sv", "en")
 
@@ -102,3 +102,44 @@ class ClientOut(BaseSchema):
 
     def _scopes(self, obj):
         return sorted(obj.scopes.split())
+
+
+def _optional(field: type[fields.Field] = Line, max_length: int = 200, **kwargs) -> fields.Field:
+    return field(load_default=None, allow_none=True, validate=validate.Length(max=max_length),
+                 **kwargs)
+
+
+class _FormIn(BaseSchema):
+    """A form's fields: a blank optional field clears the value."""
+
+    @pre_load
+    def _blank_is_none(self, data: dict, **kwargs) -> dict:
+        return {key: (value.strip() or None) if isinstance(value, str) else value
+                for key, value in data.items()}
+
+
+class CompanyDetailsIn(_FormIn):
+    """The company and contact details a reseller edits (the country is fixed: VAT and
+    the business register depend on it). Identifiers and the phone number are checked
+    against the country by ``changes.update_details``."""
+
+    company_name = Line(required=True, validate=validate.Length(min=2, max=200))
+    business_id = Line(required=True, validate=validate.Length(min=1, max=40))
+    vat_id = _optional(max_length=40)
+    street = _optional()
+    postal_code = _optional(max_length=20)
+    city = _optional(max_length=100)
+    website = _optional(fields.Url, 300, schemes={"http", "https"}, require_tld=True)
+    contact_email = LineEmail(required=True, validate=validate.Length(max=254))
+    contact_phone = _optional(max_length=40)
+    language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
+
+
+class BillingDetailsIn(_FormIn):
+    billing_email = _optional(LineEmail, 254)
+    einvoice_address = _optional(max_length=60)
+
+
+class ChangeEmailIn(BaseSchema):
+    email = LineEmail(required=True, validate=validate.Length(max=254))
+    email_password = fields.String(required=True)

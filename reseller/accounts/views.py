@@ -1,5 +1,6 @@
-"""Client-area pages (blueprint ``client``): sign-in (with TOTP), password links, dashboard,
-account, users, credentials and personal settings. Views parse, call one service, render.
+"""Client-area pages (blueprint ``client``): sign-in (with TOTP or a recovery code),
+password links, dashboard, account closure, users and credentials (the account's details
+and personal settings: ``account_pages``). Views parse, call one service, render.
 The shell they sit in (session loading, guards) is ``reseller.core.web.session``."""
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
-from reseller.accounts import closure, services
+from reseller.accounts import closure, security, services
 from reseller.accounts.errors import InvalidCredentials, InvalidToken, InvalidTotp
 from reseller.accounts.schemas import ChangeUserIn, InviteUserIn
 from reseller.accounts.sessions import sign_in, sign_out
@@ -36,7 +37,6 @@ from reseller.core.web.session import login_required, permission_required, user_
 
 bp = Blueprint("client", __name__)
 
-MIN_PASSWORD = 10
 T = TypeVar("T")
 _FORM_CHALLENGE = {"WWW-Authenticate": 'Form realm="client-area"'}
 
@@ -99,6 +99,8 @@ def login():
             if user.totp_enabled:
                 session.clear()
                 session["pending_uid"] = user.id
+                if user.language:  # the second step speaks the user's language already
+                    session["lang"] = user.language
                 session["next"] = _safe_next(request.args.get("next"))
                 return redirect(url_for("client.login_totp"))
             sign_in(user)
@@ -122,16 +124,27 @@ def login_totp():
     if request.method == "POST":
         user = services.db.session.get(services.User, uid)
         code = request.form.get("code", "")
+        # A recovery code stands in for the app's code: same throttle, used once.
+        check = (security.use_recovery_code if security.looks_like_recovery_code(code)
+                 else services.verify_totp)
         try:
-            _guarded(Attempt(TOTP, str(uid), _address()),
-                     lambda: services.verify_totp(user=user, code=code))
+            remaining = _guarded(Attempt(TOTP, str(uid), _address()),
+                                 lambda: check(user=user, code=code))
         except TooManyAttempts as refused:
             return _too_many("client/login_totp.html", refused)
         except DomainError as refused:
             error = str(refused.title)
         else:
             target = session.get("next")
+            # Worded before sign_in() clears the session (and the language it holds).
+            notice = None if remaining is None else ngettext(
+                "You signed in with a recovery code. %(num)d code remains: create new ones "
+                "in Settings if you are running low.",
+                "You signed in with a recovery code. %(num)d codes remain: create new ones "
+                "in Settings if you are running low.", remaining)
             sign_in(user)
+            if notice:
+                flash(notice, "error" if remaining < 3 else "message")
             return redirect(target or _home(user))
     return render_template("client/login_totp.html", error=error)
 
@@ -170,8 +183,8 @@ def set_password(token: str):
     error = None
     if request.method == "POST":
         password = request.form.get("password", "")
-        if len(password) < MIN_PASSWORD:
-            error = _("Use at least %(n)d characters.", n=MIN_PASSWORD)
+        if len(password) < security.MIN_PASSWORD:
+            error = _("Use at least %(n)d characters.", n=security.MIN_PASSWORD)
         elif password != request.form.get("confirm", ""):
             error = _("The passwords do not match.")
         else:
@@ -210,12 +223,6 @@ def dashboard():
     usage = api_usage(rid) if user_can(Permission.VIEW_ACCOUNT) else None
     return render_template("client/dashboard.html", reseller=g.user.reseller, panels=panels,
                            usage=usage)
-
-
-@bp.get("/account")
-@permission_required(Permission.VIEW_ACCOUNT)
-def account():
-    return render_template("client/account.html", reseller=g.user.reseller)
 
 
 @bp.post("/account/closure")
@@ -330,36 +337,3 @@ def _credentials_action() -> dict | None:
                                        token_id=_int(request.form.get("id")))
     flash(_("Credential revoked."))
     return None
-
-
-@bp.route("/settings", methods=["GET", "POST"])
-@login_required
-@secret_response  # the page may show a new TOTP seed
-def settings():
-    error = None
-    secret = None
-    if request.method == "POST":
-        action = request.form.get("action")
-        code = request.form.get("code", "")
-        try:
-            if action in ("totp_confirm", "totp_disable"):
-                # A TOTP code is guessed here as easily as at sign-in: same throttle.
-                change = (services.confirm_totp_enrolment if action == "totp_confirm"
-                          else services.disable_totp)
-                _guarded(Attempt(TOTP, str(g.user.id), _address()),
-                         lambda: change(user=g.user, code=code))
-                flash(_("Two-factor authentication is on.") if action == "totp_confirm"
-                      else _("Two-factor authentication is off."))
-            with unit_of_work():
-                if action == "totp_start":
-                    secret = services.start_totp_enrolment(user=g.user)
-                elif action == "profile":
-                    services.update_profile(user=g.user, name=request.form.get("name", "")[:200])
-                    flash(_("Saved."))
-        except TooManyAttempts as refused:
-            return _too_many("client/settings.html", refused, secret=None, uri=None)
-        except DomainError as refused:
-            error = str(refused.title)
-            secret = g.user.totp_secret if action == "totp_confirm" else None
-    uri = services.totp_uri(g.user, current_app.config["OPERATOR_BRAND"]) if secret else None
-    return render_template("client/settings.html", error=error, secret=secret, uri=uri)

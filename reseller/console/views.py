@@ -27,7 +27,17 @@ def index():
     applications = onboarding.list_applications(status=status or None)
     missing = sum(not item.done for item in _checklist())
     return render_template("console/applications.html", applications=applications,
-                           status=status, setup_missing=missing)
+                           status=status, setup_missing=missing,
+                           duplicates=onboarding.duplicates(applications))
+
+
+@bp.get("/applications/<int:application_id>")
+@operator_required
+def application(application_id: int):
+    """One application in full, with whoever else has its business ID."""
+    found = onboarding.get_application(application_id)
+    return render_template("console/application.html", application=found,
+                           duplicates=onboarding.duplicates([found]).get(found.id, []))
 
 
 def _checklist() -> list[setup.Item]:
@@ -58,8 +68,9 @@ def decide(application_id: int, decision: str):
             else:
                 if not note:
                     raise DomainError(_("Give a reason for the rejection."))
-                onboarding.reject_application(application_id=application_id,
-                                              staff_id=g.user.id, note=note)
+                rejected = onboarding.reject_application(application_id=application_id,
+                                                         staff_id=g.user.id, note=note)
+                onboarding.send_rejection(rejected)
     except DomainError as refused:
         flash(str(refused.detail or refused.title), "error")
     else:

@@ -91,6 +91,7 @@ LABELS: dict[str, dict[str, Any]] = {
     "trademark_action": {"udrp": _l("UDRP complaint"), "urs": _l("URS complaint"),
                          "purchase": _l("Purchase attempt"), "takedown": _l("Takedown request"),
                          "other": _l("Other")},
+    "switch": {"on": _l("On"), "off": _l("Off")},
 }
 
 

@@ -17,6 +17,7 @@ class Role(StrEnum):
 
 class Permission(StrEnum):
     VIEW_ACCOUNT = "view_account"
+    MANAGE_ACCOUNT = "manage_account"  # company and contact details
     VIEW_BILLING = "view_billing"  # money: wallet, invoices, prices paid
     MANAGE_BILLING = "manage_billing"  # top-ups, withdrawals, payment methods
     MANAGE_DOMAINS = "manage_domains"

@@ -1,6 +1,10 @@
-"""Apply, approve, reject. Joining is free: approval creates the account, nothing is charged."""
+"""Apply, approve, reject. Joining is free: approval creates the account, nothing is charged.
+An application whose business ID an existing reseller or another pending application
+already has is flagged to the operator (``duplicates``)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -12,6 +16,9 @@ from reseller.core.clock import clock
 from reseller.core.errors import Conflict, NotFound
 from reseller.core.extensions import db
 from reseller.onboarding.models import Application
+
+# The applicant's e-mails (queued in the caller's transaction, sent after commit).
+from reseller.onboarding.notices import send_rejection as send_rejection
 from wallet import services as wallet_services
 
 
@@ -37,6 +44,58 @@ def list_applications(*, status: str | None = None) -> list[Application]:
     if status:
         stmt = stmt.where(Application.status == status)
     return list(db.session.scalars(stmt))
+
+
+def get_application(application_id: int) -> Application:
+    application = db.session.get(Application, application_id)
+    if application is None:
+        raise ApplicationNotFound()
+    return application
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """Someone else with the same business ID in the same country."""
+
+    kind: str  # "reseller" | "application"
+    id: int
+    company_name: str
+    status: str
+
+
+def _id_key(column):
+    """A business ID compared without its separators and case: 2464491-9 = 24644919."""
+    return sa.func.lower(sa.func.replace(sa.func.replace(column, "-", ""), " ", ""))
+
+
+def _plain_id(value: str) -> str:
+    return value.replace("-", "").replace(" ", "").lower()
+
+
+def duplicates(applications: list[Application]) -> dict[int, list[Duplicate]]:
+    """For each application, the resellers and pending applications (other than itself and
+    the reseller it became) with its business ID in its country; two queries in all."""
+    keys = {_plain_id(a.business_id) for a in applications}
+    if not keys:
+        return {}
+    resellers = db.session.execute(sa.select(
+        Reseller.id, Reseller.company_name, Reseller.country, Reseller.status,
+        _id_key(Reseller.business_id)).where(_id_key(Reseller.business_id).in_(keys))).all()
+    pending = db.session.execute(sa.select(
+        Application.id, Application.company_name, Application.country, Application.status,
+        _id_key(Application.business_id)).where(
+            Application.status == "pending",
+            _id_key(Application.business_id).in_(keys))).all()
+    found: dict[int, list[Duplicate]] = {}
+    for application in applications:
+        key = (application.country, _plain_id(application.business_id))
+        same = [Duplicate("reseller", *row[:2], row[3]) for row in resellers
+                if (row[2], row[4]) == key and row[0] != application.reseller_id]
+        same += [Duplicate("application", *row[:2], row[3]) for row in pending
+                 if (row[2], row[4]) == key and row[0] != application.id]
+        if same:
+            found[application.id] = same
+    return found
 
 
 def _pending(application_id: int) -> Application:

@@ -96,7 +96,7 @@ def index():
                                     .order_by(sa.desc(Trademark.id))))
     counts = services.counts_by_state(reseller_id=_rid(), trademark_ids=[m.id for m in marks])
     return render_template("trademarks/index.html", marks=marks, counts=counts, error=error,
-                           contacts=_contacts(), prices=_prices(), languages=LANGUAGES,
+                           contacts=_contacts(), prices=_prices(), alert_languages=LANGUAGES,
                            form=request.form), 422 if error else 200
 
 

@@ -10,9 +10,13 @@ from datetime import UTC, datetime
 import pytest
 
 from reseller import demo
+from reseller.accounts import notices
 from reseller.accounts import services as accounts
 from reseller.core.db import unit_of_work
+from reseller.core.extensions import db
 from reseller.core.labels import LABELS
+from reseller.onboarding import services as onboarding
+from reseller.onboarding.models import Application
 from tests.support.crawl import crawl, english_left, visible_texts
 from whitelabel.messages import (
     REGISTRANT_KINDS,
@@ -89,11 +93,21 @@ def test_every_email_has_no_english_left(app, factory, language):
                 send(reseller_id=reseller.id, kind=kind, language=language, context=CONTEXT,
                      recipient="someone@customer.example",
                      dedupe_key=f"words:{audience}:{kind}")
+        application = Application(company_name="Webbi Oy", country="FI",
+                                  business_id="2464491-9", website="https://webbi.example",
+                                  contact_name="Maija", contact_email="maija@webbi.example",
+                                  language=language, decision_note="—")
+        db.session.add(application)
+        db.session.flush()
         with app.test_request_context():
             accounts.send_invitation(user)
             accounts.send_password_reset(user)
+            notices.send_password_changed(user)
+            notices.send_email_change_link(user, "uusi@webbi.example", "token")
+            notices.send_email_changed(user, "vanha@webbi.example")
+            onboarding.send_rejection(application)
     messages = OutboxMessage.query.all()
-    assert len(messages) >= len(REGISTRANT_KINDS) + len(RESELLER_KINDS) + 2
+    assert len(messages) >= len(REGISTRANT_KINDS) + len(RESELLER_KINDS) + 6
     findings = []
     for message in messages:
         texts = [message.subject, *message.text.splitlines(), *visible_texts(message.html)]
