@@ -10,14 +10,17 @@ from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from sqlalchemy.orm import joinedload
 
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, ValidationFailed, translate_messages
 from reseller.core.extensions import db
+from reseller.core.formatting import format_money
 from reseller.core.pagination import paginate
 from reseller.core.permissions import Permission
+from reseller.core.web.forms import field_errors, form_problem
 from reseller.core.web.responses import secret_response
 from reseller.core.web.session import permission_required, user_can
 from reseller.domains import bulk, identity, orders, services
@@ -260,6 +263,12 @@ def domain_action(name: str, action: str):
                                           host=form.get("host", ""),
                                           addresses=form.get("addresses", "").split()),
     }
+    terms = None
+    if action == "delete":
+        if not _delete_confirmed(name, form.get("confirm_name", "")):
+            return _delete_page(name, typed=form.get("confirm_name", ""), error=_(
+                "Type the domain name exactly as shown to confirm the deletion.")), 422
+        terms = services.deletion_terms(reseller_id=rid, name=name)
     result = _attempt(handlers[action])
     if result and action == "auth_code":
         domain = get_domain(reseller_id=rid, name=name, load=DOMAIN_PAGE)
@@ -270,11 +279,63 @@ def domain_action(name: str, action: str):
     if result and isinstance(result, Order):
         flash(_("Order placed."))
         return redirect(url_for("domains.order_page", order_id=result.id))
-    if result:
-        flash(_("Saved."))
-    if action == "delete" and result:
+    if result and action == "delete":
+        _flash_deleted(result, terms)
         return redirect(url_for("domains.domain_list"))
+    if result:
+        flash(_outcome(action, form))
     return redirect(url_for("domains.domain_page", name=name))
+
+
+def _flash_deleted(domain: Domain, terms: dict[str, Any] | None) -> None:
+    flash(_("%(name)s was deleted at the registry.", name=domain.unicode_name))
+    if domain.status == "redemption":
+        flash(_("It can be restored for %(days)s days.", days=terms["redemption_days"]))
+    elif terms and terms["refund"] is not None:
+        flash(_("The registration was refunded to your account: %(amount)s.",
+                amount=format_money(terms["refund"].total)))
+
+
+OUTCOMES = {
+    "nameservers": _l("The nameservers were changed at the registry."),
+    "dnssec": _l("The DNSSEC records were changed at the registry."),
+    "contacts": _l("The contacts were changed at the registry."),
+    "host": _l("The name server host was saved at the registry."),
+}
+SWITCHES = {
+    ("lock", True): _l("The domain is now locked: it cannot be transferred away."),
+    ("lock", False): _l("The transfer lock is off: the domain can be transferred away with "
+                        "its auth code."),
+    ("privacy", True): _l("Privacy protection is on: WHOIS and RDAP hide the contacts."),
+    ("privacy", False): _l("Privacy protection is off."),
+    ("auto_renew", True): _l("The domain renews automatically before it expires."),
+    ("auto_renew", False): _l("The domain no longer renews automatically."),
+}
+
+
+def _outcome(action: str, form: Any) -> str:
+    if action in ("lock", "privacy", "auto_renew"):
+        return str(SWITCHES[action, form.get(action if action != "lock" else "locked") == "1"])
+    return str(OUTCOMES[action])
+
+
+def _delete_confirmed(name: str, typed: str) -> bool:
+    """The reseller typed the name (either form, any case, spaces around ignored)."""
+    domain = get_domain(reseller_id=_rid(), name=name)
+    typed = typed.strip().rstrip(".").lower()
+    return bool(typed) and typed in (domain.name, domain.unicode_name.lower())
+
+
+def _delete_page(name: str, *, typed: str = "", error: str | None = None) -> str:
+    terms = services.deletion_terms(reseller_id=_rid(), name=name)
+    return render_template("domains/delete.html", typed=typed, error=error, **terms)
+
+
+@bp.get("/domains/<name>/delete")
+@MANAGE
+def confirm_delete(name: str):
+    """What deleting will do and cost, and the name to type before it happens."""
+    return _delete_page(name)
 
 
 def _parse_ds(text: str) -> list[dict[str, Any]]:
@@ -315,26 +376,39 @@ def transfers():
 
 # -- contacts ------------------------------------------------------------------------------------
 
+CONTACT_FIELDS = frozenset(ContactIn().fields)
+
+
 @bp.route("/contacts", methods=["GET", "POST"])
 @VIEW
 def contacts():
+    errors, problem = {}, None
     if request.method == "POST":
         if not _can_manage():
             flash(_("Your role cannot change contacts."), "error")
+            return redirect(url_for("domains.contacts"))
+        fields = {key: request.form.get(key, "").strip() for key in CONTACT_FIELDS}
+        for optional in ("organization", "entity_type", "registration_number",
+                         "personal_id"):
+            fields[optional] = fields.get(optional) or None
+        try:
+            with unit_of_work():
+                contact = contact_services.create_contact(
+                    reseller_id=_rid(), **ContactIn().load_or_raise(fields))
+        except DomainError as refused:
+            errors, problem = field_errors(refused, known=CONTACT_FIELDS)
+            problem = problem if problem else form_problem()
         else:
-            fields = {key: request.form.get(key, "").strip() for key in ContactIn().fields}
-            for optional in ("organization", "entity_type", "registration_number",
-                             "personal_id"):
-                fields[optional] = fields.get(optional) or None
-            _attempt(lambda: contact_services.create_contact(
-                reseller_id=_rid(), **ContactIn().load_or_raise(fields)), _("Contact created."))
-        return redirect(url_for("domains.contacts"))
+            flash(_("Contact %(name)s was created (phone saved as %(phone)s).",
+                    name=contact.name, phone=contact.phone))
+            return redirect(url_for("domains.contacts"))
     q = request.args.get("q", "")[:100]
     page = paginate(contact_services.list_contacts(reseller_id=_rid(), q=q), key=Contact.id,
                     cursor=request.args.get("cursor") or None, limit=CONTACTS_PAGE,
                     descending=True)
     return render_template("domains/contacts.html", page=page, q=q,
-                           mask_identity=identity.mask)
+                           mask_identity=identity.mask, form=request.form, errors=errors,
+                           problem=problem), 422 if problem else 200
 
 
 def _can_manage() -> bool:

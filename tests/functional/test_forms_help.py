@@ -1,0 +1,63 @@
+"""Forms that help: what was typed stays, each error sits beside its field (aria-invalid,
+aria-describedby) in the page's language, and numbers and names are taken as people write
+them — phones in any common format stored as the registry's +CC.NUMBER (API and client
+area alike), domain names in upper case, with spaces or in Unicode."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import html
+
+from reseller.domains import names
+from reseller.domains.models import Contact
+from reseller.domains.schemas import normalize_phone
+from tests.support.domains import CONTACT
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.mark.parametrize(("typed", "country", "stored"), [
+    ("+358 40 1234567", "FI", "+358.401234567"),
+    ("040 123 4567", "FI", "+358.401234567"),
+    ("0046 8 123 456 78", "FI", "+46.812345678"),
+    ("08-123 456 78", "SE", "+46.812345678"),
+    ("+358.401234567", "SE", "+358.401234567"),
+])
+def test_phone_numbers_as_people_write_them(typed, country, stored):
+    assert normalize_phone(typed, country) == stored
+
+
+def test_names_as_people_type_them():
+    assert names.parse("Esimerkki . FI").ascii == "esimerkki.fi"
+    assert names.parse("ÄÄKKÖNEN.fi").ascii == "xn--kknen-fraa0m.fi"
+
+
+def test_api_contact_takes_a_national_phone_and_returns_the_registry_form(factory):
+    api = factory.api(factory.reseller())
+    made = api.post("/api/v1/contacts", json={**CONTACT, "phone": "040 123 4567"})
+    assert made.status_code == 201, made.json
+    assert made.json["phone"] == "+358.401234567"
+    refused = api.post("/api/v1/contacts", json={**CONTACT, "phone": "12"})
+    assert refused.status_code == 422 and "phone" in refused.json["errors"]
+
+
+def test_contact_form_keeps_the_input_and_puts_the_error_by_its_field(client, factory):
+    user = factory.user(role="owner", language="fi")
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    form = {**CONTACT, "phone": "12", "email": "maija@asiakas.example", "country": "fi"}
+    reply = client.post("/contacts", data=form)
+    assert reply.status_code == 422
+    tree = html.fromstring(reply.get_data(as_text=True))
+    phone = tree.xpath("//input[@id='phone']")[0]
+    assert phone.get("value") == "12" and phone.get("aria-invalid") == "true"
+    described = phone.get("aria-describedby").split()
+    assert "phone-hint" in described and "phone-error" in described
+    assert "Tunnistamaton puhelinnumero" in tree.xpath("//*[@id='phone-error']")[0].text_content()
+    assert tree.xpath("//input[@id='street']")[0].get("value") == CONTACT["street"]
+    assert tree.xpath("//input[@id='street']")[0].get("aria-invalid") is None
+    assert Contact.query.count() == 0
+
+    done = client.post("/contacts", data={**form, "phone": "+358 40 1234567"},
+                       follow_redirects=True)
+    assert "+358.401234567" in done.get_data(as_text=True)
+    assert Contact.query.one().phone == "+358.401234567"
