@@ -39,7 +39,7 @@ def test_default_template_zone_is_published_to_the_sandbox(factory, jobs, app):
 
 
 @pytest.mark.parametrize("record, field, fragment", [
-    ({"type": "A", "value": "300.1.1.1"}, "value", "A value"),
+    ({"type": "A", "value": "300.1.1.1"}, "value", "IPv4 address"),
     ({"type": "AAAA", "value": "192.0.2.1"}, "value", "AAAA"),
     ({"type": "A", "value": "192.0.2.1", "ttl": 5}, "ttl", "60"),
     ({"type": "A", "value": "192.0.2.1", "ttl": "300"}, "ttl", ""),
