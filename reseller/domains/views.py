@@ -14,16 +14,18 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from sqlalchemy.orm import joinedload
 
+from reseller.catalog.models import add_years, rules_for
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, ValidationFailed, translate_messages
 from reseller.core.extensions import db
+from reseller.core.formatting import format_date_local as format_date
 from reseller.core.formatting import format_money
 from reseller.core.pagination import paginate
 from reseller.core.permissions import Permission
 from reseller.core.web.forms import field_errors, form_problem
 from reseller.core.web.responses import secret_response
 from reseller.core.web.session import permission_required, user_can
-from reseller.domains import bulk, identity, orders, services
+from reseller.domains import bulk, identity, names, orders, services
 from reseller.domains import contacts as contact_services
 from reseller.domains.models import Contact, Domain, Order
 from reseller.domains.records import get_domain
@@ -263,6 +265,11 @@ def domain_action(name: str, action: str):
                                           host=form.get("host", ""),
                                           addresses=form.get("addresses", "").split()),
     }
+    if action in CONFIRMED and not form.get("confirmed"):
+        return _confirm_page(action, name)  # what it does and costs, before it happens
+    if action == "auth_code" and not _delete_confirmed(name, form.get("confirm_name", "")):
+        return _confirm_page(action, name, typed=form.get("confirm_name", ""), error=_(
+            "Type the domain name exactly as shown to confirm.")), 422
     terms = None
     if action == "delete":
         if not _delete_confirmed(name, form.get("confirm_name", "")):
@@ -277,7 +284,7 @@ def domain_action(name: str, action: str):
                                orders=[], auth_code=result, **_renew_price(domain),
                                idempotency_key=str(uuid.uuid4()))
     if result and isinstance(result, Order):
-        flash(_("Order placed."))
+        flash(_ordered(result))
         return redirect(url_for("domains.order_page", order_id=result.id))
     if result and action == "delete":
         _flash_deleted(result, terms)
@@ -285,6 +292,75 @@ def domain_action(name: str, action: str):
     if result:
         flash(_outcome(action, form))
     return redirect(url_for("domains.domain_page", name=name))
+
+
+CONFIRMED = ("renew", "restore", "auth_code")  # asked again on a page that says what they do
+
+
+def _charge_line() -> str:
+    return _("The price is reserved from your account when you confirm and charged when the "
+             "registry has done it; if the registry refuses, nothing is charged.")
+
+
+def _confirm_page(action: str, name: str, *, typed: str = "", error: str | None = None) -> str:
+    domain = get_domain(reseller_id=_rid(), name=name)
+    period = max(1, min(_int(request.form.get("period") or request.args.get("period")), 10))
+    price = premium = None
+    hidden: dict[str, Any] = {"idempotency_key": request.form.get("idempotency_key")
+                              or str(uuid.uuid4())}
+    if action in ("renew", "restore"):
+        try:
+            price, premium = orders.quote_order(reseller_id=_rid(), name=domain.name,
+                                                operation=action, years=period)
+            if premium and action == "renew":  # the accepted price is per year
+                hidden["accept_price"] = orders.quote_order(
+                    reseller_id=_rid(), name=domain.name, operation=action)[0].net
+            elif premium:
+                hidden["accept_price"] = price.net
+        except DomainError as refused:
+            error = _refusal(refused)
+    if action == "renew":
+        hidden["period"] = period
+        heading = _("Renew %(name)s", name=domain.unicode_name)
+        happens = [_("%(name)s is renewed for %(n)s year(s): it then expires on %(date)s.",
+                     name=domain.unicode_name, n=period,
+                     date=format_date(add_years(domain.expires_at, period))), _charge_line()]
+        submit = _("Confirm and pay %(total)s", total=format_money(price.total)) \
+            if price is not None and user_can(Permission.VIEW_BILLING) \
+            else _("Confirm the renewal")
+    elif action == "restore":
+        heading = _("Restore %(name)s", name=domain.unicode_name)
+        happens = [_("%(name)s comes back from redemption and is active again in this "
+                     "account.", name=domain.unicode_name), _charge_line()]
+        submit = _("Confirm and pay %(total)s", total=format_money(price.total)) \
+            if price is not None and user_can(Permission.VIEW_BILLING) \
+            else _("Confirm the restore")
+    else:
+        heading = _("Transfer %(name)s away", name=domain.unicode_name)
+        happens = [_("The registry makes a new auth code for %(name)s. Whoever has it can move "
+                     "the domain to another registrar.", name=domain.unicode_name),
+                   _("When it moves, it leaves this account. Nothing is refunded for the time "
+                     "already paid (until %(date)s); the new registrar sets its own price.",
+                     date=format_date(domain.expires_at))]
+        if domain.locked:
+            happens.append(_("The domain is locked against transfers: unlock it first."))
+        submit = _("Show the auth code")
+    return render_template(
+        "domains/confirm.html", heading=heading, happens=happens, price=price,
+        premium=premium, hidden=hidden, submit=submit, problem=error if action != "auth_code"
+        else None, danger=action == "auth_code",
+        action=url_for("domains.domain_action", name=domain.name, action=action),
+        cancel=url_for("domains.domain_page", name=domain.name),
+        type_name=domain.unicode_name if action == "auth_code" else None, typed=typed,
+        errors={"confirm_name": [error]} if error and action == "auth_code" else {})
+
+
+def _ordered(order: Order) -> str:
+    words = {"renew": _("Renewal of %(name)s ordered."), "restore": _(
+        "Restore of %(name)s ordered."), "transfer": _("Transfer of %(name)s requested."),
+        "register": _("Order placed: %(name)s.")}
+    text = words.get(order.kind, _("Order placed: %(name)s."))
+    return text % {"name": order.unicode_name}
 
 
 def _flash_deleted(domain: Domain, terms: dict[str, Any] | None) -> None:
@@ -364,14 +440,56 @@ def transfers():
             report = _attempt(lambda: bulk.import_transfers(reseller_id=_rid(), text=text,
                                                             idempotency_key=key))
         else:
+            name = request.form.get("name", "")
+            if not request.form.get("confirmed"):
+                try:
+                    return _confirm_transfer(name, key)
+                except DomainError as refused:
+                    errors, problem = field_errors(refused, known={"name", "auth_code"})
+                    if not errors:
+                        errors, problem = {"name": [problem]}, None
+                    return render_template(
+                        "domains/transfers.html", report=None, idempotency_key=key,
+                        form=request.form, errors=errors, problem=problem), 422
             order = _attempt(lambda: orders.order_transfer(
-                reseller_id=_rid(), name=request.form.get("name", ""),
-                auth_code=request.form.get("auth_code", ""), idempotency_key=key))
+                reseller_id=_rid(), name=name,
+                auth_code=request.form.get("auth_code", ""), idempotency_key=key,
+                accept_price=_accepted(request.form.get("accept_price"))))
             if order:
                 flash(_("Transfer requested for %(name)s.", name=order.unicode_name))
                 return redirect(url_for("domains.order_page", order_id=order.id))
     return render_template("domains/transfers.html", report=report,
-                           idempotency_key=str(uuid.uuid4()))
+                           idempotency_key=str(uuid.uuid4()),
+                           form={"name": request.args.get("name", "")}, errors={},
+                           problem=None)
+
+
+def _confirm_transfer(name: str, key: str) -> str:
+    """What transferring ``name`` in does and costs, before the order is placed."""
+    parsed = names.parse(name)
+    if not request.form.get("auth_code", "").strip():
+        raise ValidationFailed({"auth_code": [_("Give the auth code the current registrar "
+                                                "gave you.")]})
+    price, premium = orders.quote_order(reseller_id=_rid(), name=parsed.ascii,
+                                        operation="transfer")
+    happens = [_("We ask the registry to move %(name)s to this account with the auth code. "
+                 "The current registrar may still refuse; the order page shows how it goes.",
+                 name=parsed.unicode)]
+    if rules_for(parsed.tld).transfer_adds_year:
+        happens.append(_("A transfer of .%(tld)s adds one year to the domain's registration.",
+                         tld=parsed.tld))
+    happens.append(_charge_line())
+    hidden = {"name": parsed.ascii, "auth_code": request.form.get("auth_code", "").strip(),
+              "idempotency_key": key}
+    if premium:
+        hidden["accept_price"] = price.net
+    return render_template(
+        "domains/confirm.html", heading=_("Transfer %(name)s in", name=parsed.unicode),
+        happens=happens, price=price, premium=premium, hidden=hidden, danger=False,
+        submit=_("Confirm and pay %(total)s", total=format_money(price.total))
+        if user_can(Permission.VIEW_BILLING) else _("Confirm the transfer"),
+        action=url_for("domains.transfers"), cancel=url_for("domains.transfers"),
+        type_name=None, typed="", errors={}, problem=None)
 
 
 # -- contacts ------------------------------------------------------------------------------------

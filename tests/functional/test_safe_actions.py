@@ -8,7 +8,7 @@ from datetime import timedelta
 from lxml import html
 
 from reseller.core.clock import clock
-from reseller.domains.models import Domain
+from reseller.domains.models import Domain, Order
 from tests.support.domains import available, fund, install_catalogue, make_contact
 
 PASSWORD = "correct horse battery"
@@ -94,3 +94,55 @@ def test_outcome_of_a_setting_is_said_in_words(client, factory, jobs):
     _registered(client, user, jobs, "lukko.fi")
     done = client.post("/domains/lukko.fi/lock", data={"locked": "1"}, follow_redirects=True)
     assert "Verkkotunnus on nyt lukittu" in done.get_data(as_text=True)
+
+
+def test_renewal_says_what_it_costs_and_until_when_before_anything_is_ordered(client, factory,
+                                                                              jobs):
+    user = _signed_in(client, factory)
+    _registered(client, user, jobs, "jatkuva.fi")
+    before = available(user.reseller)
+    page = client.post("/domains/jatkuva.fi/renew", data={"period": "2",
+                                                         "idempotency_key": "renew-2"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "jatkuva.fi is renewed for 2 year(s)" in text
+    tree = html.fromstring(text)
+    assert "Price:" in tree.xpath("//*[@id='price']")[0].text_content()
+    assert tree.xpath("//input[@name='confirmed']") and \
+        tree.xpath("//input[@name='period']")[0].get("value") == "2"
+    assert Order.query.filter_by(kind="renew").count() == 0 and available(user.reseller) == before
+    done = client.post("/domains/jatkuva.fi/renew", data={
+        "period": "2", "idempotency_key": "renew-2", "confirmed": "1"}, follow_redirects=True)
+    assert "Renewal of jatkuva.fi ordered." in done.get_data(as_text=True)
+    assert Order.query.filter_by(kind="renew").one().period == 2
+
+
+def test_auth_code_is_released_only_with_the_name_typed(client, factory, jobs):
+    user = _signed_in(client, factory)
+    _registered(client, user, jobs, "muuttava.fi")
+    page = client.post("/domains/muuttava.fi/auth_code").get_data(as_text=True)
+    assert "Whoever has it can move the domain" in page and 'class="secret"' not in page
+    refused = client.post("/domains/muuttava.fi/auth_code",
+                          data={"confirmed": "1", "confirm_name": "muuttava.se"})
+    assert refused.status_code == 422 and 'class="secret"' not in refused.get_data(as_text=True)
+    shown = client.post("/domains/muuttava.fi/auth_code",
+                        data={"confirmed": "1", "confirm_name": "muuttava.fi"})
+    assert 'class="secret"' in shown.get_data(as_text=True)
+
+
+def test_a_transfer_in_shows_its_price_first_and_a_bad_name_by_its_field(client, factory):
+    from tests.support.domains import sandbox
+
+    _signed_in(client, factory)
+    sandbox().seed_foreign(name="tulossa.com", auth_code="K-1")
+    bad = client.post("/transfers", data={"name": "huono_nimi.fi", "auth_code": "x"})
+    assert bad.status_code == 422
+    field = html.fromstring(bad.get_data(as_text=True)).xpath("//input[@id='name']")[0]
+    assert field.get("value") == "huono_nimi.fi" and field.get("aria-invalid") == "true"
+    page = client.post("/transfers", data={"name": "Tulossa.COM", "auth_code": "K-1",
+                                           "idempotency_key": "tr-1"})
+    text = page.get_data(as_text=True)
+    assert "A transfer of .com adds one year" in text and "Confirm and pay" in text
+    assert Order.query.count() == 0
+    done = client.post("/transfers", data={"name": "tulossa.com", "auth_code": "K-1",
+                                           "idempotency_key": "tr-1", "confirmed": "1"})
+    assert done.status_code == 302 and Order.query.filter_by(kind="transfer").count() == 1
