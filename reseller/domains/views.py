@@ -184,6 +184,8 @@ def bulk_action():
     if not selected:
         flash(_("Select at least one domain."), "error")
         return redirect(url_for("domains.domain_list"))
+    if action == "renew" and not request.form.get("confirmed"):
+        return _confirm_bulk_renew(selected)
     if action == "renew":
         key = request.form.get("idempotency_key") or str(uuid.uuid4())
         results = _attempt(lambda: bulk.bulk_renew(reseller_id=_rid(), names=selected,
@@ -199,6 +201,34 @@ def bulk_action():
         _attempt(lambda: [services.set_auto_renew(reseller_id=_rid(), name=n, auto_renew=value)
                           for n in selected], _("Auto-renew updated."))
     return redirect(url_for("domains.domain_list"))
+
+
+def _confirm_bulk_renew(selected: list[str]) -> str:
+    """Each selected name's one-year renewal price and the total, before any order."""
+    lines, total = [], None
+    for name in dict.fromkeys(selected):
+        try:
+            domain = get_domain(reseller_id=_rid(), name=name)
+            price = orders.quote_order(reseller_id=_rid(), name=domain.name,
+                                       operation="renew")[0]
+        except DomainError as refused:
+            lines.append({"name": name, "price": None, "error": _refusal(refused)})
+            continue
+        lines.append({"name": domain.unicode_name, "price": price, "error": None})
+        total = price.total if total is None else total + price.total
+    happens = [_("Each domain is renewed for 1 year."), _charge_line()]
+    if any(line["error"] for line in lines):
+        happens.append(_("The names marked are not renewed."))
+    show_money = total is not None and user_can(Permission.VIEW_BILLING)
+    return render_template(
+        "domains/confirm.html", heading=_("Renew %(n)s domains", n=len(lines)),
+        happens=happens, lines=lines, price=None, premium=False, danger=False,
+        hidden={"action": "renew", "names": list(dict.fromkeys(selected)),
+                "idempotency_key": request.form.get("idempotency_key") or str(uuid.uuid4())},
+        submit=_("Confirm and pay %(total)s", total=format_money(total)) if show_money
+        else _("Confirm the renewal"),
+        action=url_for("domains.bulk_action"), cancel=url_for("domains.domain_list"),
+        type_name=None, typed="", errors={}, problem=None)
 
 
 # -- one domain ----------------------------------------------------------------------------------

@@ -59,8 +59,13 @@ def test_domain_page_forms_change_the_domain(signed_in, jobs):
     client.post("/domains/lomake.fi/lock", data={"locked": "0"})
     page = client.post("/domains/lomake.fi/auth_code", data=confirmed).get_data(as_text=True)
     assert 'class="secret"' in page
+    shown = client.post("/domains/bulk", data={"names": ["lomake.fi"], "action": "renew",
+                                                "idempotency_key": "bulk-page"})
+    assert shown.status_code == 200 and 'name="confirmed"' in shown.get_data(as_text=True)
+    assert db.session.query(Order).filter_by(kind="renew").count() == 0  # asked first
     response = client.post("/domains/bulk", data={"names": ["lomake.fi"], "action": "renew",
-                                                   "idempotency_key": "bulk-page"})
+                                                   "idempotency_key": "bulk-page",
+                                                   "confirmed": "1"})
     assert response.status_code == 302
     assert db.session.query(Order).filter_by(kind="renew").count() == 1
 
