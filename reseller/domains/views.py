@@ -107,7 +107,7 @@ def search():
 def register():
     name = request.values.get("name", "").strip()
     period = request.values.get("period", "1")
-    notice = None
+    notice, errors, problem = None, {}, None
     if request.method == "POST":
         form = request.form
         contacts = {role: int(form[role]) for role in ("registrant", "admin", "tech")
@@ -125,7 +125,9 @@ def register():
         except DomainError as refused:
             order, notice = None, refused.extra.get("notice")  # an order check's notice
             if not notice:
-                flash(_refusal(refused), "error")
+                errors, problem = field_errors(refused, known=REGISTER_FIELDS,
+                                               aliases=REGISTER_ALIASES)
+                problem = problem or form_problem()
         if order:
             flash(_("Order placed: %(name)s.", name=order.unicode_name))
             return redirect(url_for("domains.order_page", order_id=order.id))
@@ -142,7 +144,13 @@ def register():
                            quote=quote, error=error, contacts=_contact_choices(),
                            contact_q=request.args.get("contact_q", ""),
                            idempotency_key=str(uuid.uuid4()), notice=notice,
-                           form=request.form), 409 if notice else 200
+                           form=request.form, errors=errors, problem=problem), \
+        409 if notice else 422 if problem else 200
+
+
+REGISTER_FIELDS = frozenset({"registrant", "admin", "tech", "nameservers"})
+REGISTER_ALIASES = {f"contacts{sep}{role}": role for role in ("registrant", "admin", "tech")
+                    for sep in (".", "-")}
 
 
 def _accepted(text: str | None, years: int = 1) -> Any:

@@ -61,3 +61,29 @@ def test_contact_form_keeps_the_input_and_puts_the_error_by_its_field(client, fa
                        follow_redirects=True)
     assert "+358.401234567" in done.get_data(as_text=True)
     assert Contact.query.one().phone == "+358.401234567"
+
+
+def test_register_form_keeps_the_choices_and_puts_errors_by_their_fields(client, factory):
+    from tests.support.domains import fund, install_catalogue, make_contact
+
+    install_catalogue()
+    user = factory.user(role="owner", language="en")
+    fund(user.reseller, "100.00")
+    person = make_contact(user.reseller, organization=None, registration_number=None,
+                          entity_type="person", email="no-id@asiakas.example")
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    reply = client.post("/domains/register", data={
+        "name": "lomakkeet.fi", "period": "1", "registrant": str(person.id),
+        "nameservers": "ns1.example.org\nei kelpaa", "privacy": "1", "idempotency_key": "f-1"})
+    assert reply.status_code == 422
+    tree = html.fromstring(reply.get_data(as_text=True))
+    assert "Correct the fields listed in errors" not in reply.get_data(as_text=True)
+    invalid = {e.get("name") for e in tree.xpath("//*[@aria-invalid='true']")}
+    assert invalid & {"nameservers", "registrant"}
+    for name in invalid:
+        element = tree.xpath(f"//*[@name='{name}'][@aria-invalid='true']")[0]
+        assert tree.xpath(f"//*[@id='{element.get('aria-describedby').split()[-1]}']")
+    assert tree.xpath("//textarea[@name='nameservers']")[0].text == "ns1.example.org\nei kelpaa"
+    assert tree.xpath("//input[@name='privacy']")[0].get("checked") is not None
+    assert tree.xpath(f"//select[@name='registrant']/option[@value='{person.id}']")[0] \
+        .get("selected") is not None

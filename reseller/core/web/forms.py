@@ -12,17 +12,19 @@ from reseller.core.errors import DomainError, ValidationFailed, translate_messag
 
 
 def field_errors(error: DomainError, *, known: set[str] | frozenset[str] = frozenset(),
-                 prefix: str = "") -> tuple[dict[str, list[str]], str | None]:
+                 prefix: str = "", aliases: dict[str, str] | None = None
+                 ) -> tuple[dict[str, list[str]], str | None]:
     """``(errors by field, message for the form)`` for a refusal. Field keys are the
     refusal's own, nested keys joined with ``-`` (``records-1-ttl``), ``prefix`` put in
-    front; a key outside ``known`` (when given) goes to the form message instead, so
+    front, ``aliases`` renaming a refusal's key to the form's field
+    (``contacts.registrant`` → ``registrant``); a key outside ``known`` (when given) goes to the form message instead, so
     nothing the reseller must fix is hidden. A refusal without fields is the form message."""
     if not isinstance(error, ValidationFailed):
         return {}, str(error.detail or error.title)
     by_field: dict[str, list[str]] = {}
     stray: list[str] = []
     for key, messages in flatten(translate_messages(error.errors)):
-        name = prefix + key
+        name = prefix + (aliases or {}).get(key, key)
         if key and (not known or name in known):
             by_field.setdefault(name, []).extend(messages)
         else:
