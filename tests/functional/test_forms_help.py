@@ -87,3 +87,18 @@ def test_register_form_keeps_the_choices_and_puts_errors_by_their_fields(client,
     assert tree.xpath("//input[@name='privacy']")[0].get("checked") is not None
     assert tree.xpath(f"//select[@name='registrant']/option[@value='{person.id}']")[0] \
         .get("selected") is not None
+
+
+def test_webhook_form_keeps_the_input_and_says_what_is_wrong_with_the_url(client, factory):
+    user = factory.user(role="owner", language="sv")
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    reply = client.post("/webhooks", data={"url": "ftp://hooks.example/x",
+                                           "description": "Bokföring",
+                                           "events": ["order.completed"]})
+    assert reply.status_code == 422
+    tree = html.fromstring(reply.get_data(as_text=True))
+    url = tree.xpath("//input[@id='url']")[0]
+    assert url.get("value") == "ftp://hooks.example/x" and url.get("aria-invalid") == "true"
+    assert tree.xpath("//*[@id='url-error']")[0].text_content().strip()
+    assert tree.xpath("//input[@id='description']")[0].get("value") == "Bokföring"
+    assert tree.xpath("//input[@value='order.completed']")[0].get("checked") is not None
