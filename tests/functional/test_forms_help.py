@@ -102,3 +102,18 @@ def test_webhook_form_keeps_the_input_and_says_what_is_wrong_with_the_url(client
     assert tree.xpath("//*[@id='url-error']")[0].text_content().strip()
     assert tree.xpath("//input[@id='description']")[0].get("value") == "Bokföring"
     assert tree.xpath("//input[@value='order.completed']")[0].get("checked") is not None
+
+
+def test_brand_form_keeps_the_input_and_puts_the_error_by_its_field(client, factory):
+    user = factory.user(role="owner", language="fi")
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    reply = client.post("/settings/brand", data={
+        "action": "save", "name": "Webbi\u2028Oy", "primary_color": "#aa0000",
+        "accent_color": "#ffffff", "support_email": "tuki@webbi.example",
+        "default_language": "fi"})
+    assert reply.status_code == 422
+    tree = html.fromstring(reply.get_data(as_text=True))
+    name = tree.xpath("//input[@id='name']")[0]
+    assert name.get("aria-invalid") == "true" and name.get("aria-describedby") == "name-error"
+    assert tree.xpath("//input[@id='support_email']")[0].get("value") == "tuki@webbi.example"
+    assert "name:" not in tree.xpath("//*[@role='alert']")[0].text_content()
