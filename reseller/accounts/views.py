@@ -32,6 +32,7 @@ from reseller.core.errors import DomainError, TooManyAttempts, translate_message
 from reseller.core.formatting import format_datetime_local
 from reseller.core.permissions import SCOPES, Permission, Role, scopes_for_role
 from reseller.core.web.dashboard import panels_for
+from reseller.core.web.forms import field_errors, form_problem
 from reseller.core.web.ratelimit import api_usage
 from reseller.core.web.responses import secret_response
 from reseller.core.web.session import login_required, permission_required, user_can
@@ -256,17 +257,23 @@ def account_closure():
 @bp.route("/users", methods=["GET", "POST"])
 @permission_required(Permission.VIEW_ACCOUNT)
 def users():
-    error = None
+    error, errors = None, {}
     if request.method == "POST":
         try:
             with unit_of_work():
                 _users_action()
         except DomainError as refused:
-            error = _describe(refused)
+            if request.form.get("action") == "invite":  # the invitation's fields, by each
+                errors, error = field_errors(refused, known={"email", "name", "role"})
+                error = error or form_problem()
+            else:
+                error = _describe(refused)
         else:
             return redirect(url_for("client.users"))
-    return render_template("client/users.html", error=error, roles=list(Role),
-                           users=services.list_users(reseller_id=g.user.reseller_id))
+    return render_template("client/users.html", error=error, errors=errors,
+                           form=request.form if errors else {}, roles=list(Role),
+                           users=services.list_users(reseller_id=g.user.reseller_id)), \
+        422 if error else 200
 
 
 def _users_action() -> None:

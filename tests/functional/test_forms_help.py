@@ -117,3 +117,18 @@ def test_brand_form_keeps_the_input_and_puts_the_error_by_its_field(client, fact
     assert name.get("aria-invalid") == "true" and name.get("aria-describedby") == "name-error"
     assert tree.xpath("//input[@id='support_email']")[0].get("value") == "tuki@webbi.example"
     assert "name:" not in tree.xpath("//*[@role='alert']")[0].text_content()
+
+
+def test_invitation_form_keeps_the_input_and_puts_the_error_by_its_field(client, factory):
+    user = factory.user(role="owner", language="en")
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    reply = client.post("/users", data={"action": "invite", "email": "not-an-address",
+                                        "name": "Uusi Käyttäjä", "role": "billing"})
+    assert reply.status_code == 422
+    tree = html.fromstring(reply.get_data(as_text=True))
+    email = tree.xpath("//input[@id='email']")[0]
+    assert email.get("value") == "not-an-address" and email.get("aria-invalid") == "true"
+    assert tree.xpath("//*[@id='email-error']")[0].text_content().strip()
+    assert tree.xpath("//input[@id='name']")[0].get("value") == "Uusi Käyttäjä"
+    assert tree.xpath("//select[@id='role']/option[@value='billing']")[0].get("selected") \
+        is not None
