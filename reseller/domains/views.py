@@ -22,7 +22,7 @@ from reseller.core.formatting import format_date_local as format_date
 from reseller.core.formatting import format_money
 from reseller.core.pagination import paginate
 from reseller.core.permissions import Permission
-from reseller.core.web.forms import field_errors, form_problem
+from reseller.core.web.forms import field_errors, flatten, form_problem
 from reseller.core.web.responses import secret_response
 from reseller.core.web.session import permission_required, user_can
 from reseller.domains import bulk, identity, names, orders, services
@@ -40,22 +40,25 @@ def _rid() -> int:
     return g.user.reseller_id
 
 
+FIELD_WORDS = {"nameservers": _l("Nameservers"), "ds": _l("DS records"),
+               "host": _l("Host name"), "addresses": _l("Addresses"),
+               "period": _l("Period"), "auth_code": _l("Auth code"),
+               "accept_price": _l("Price"), "names": _l("Names"), "csv": _l("CSV file"),
+               "admin": _l("Admin contact"), "tech": _l("Technical contact"),
+               "registrant": _l("Registrant")}
+
+
 def _refusal(error: DomainError) -> str:
-    message = str(error.detail or error.title)
-    if isinstance(error, ValidationFailed):
-        details = translate_messages(error.errors)
-        message += " " + "; ".join(f"{k}: {v}" for k, v in _flatten(details))
-    return message
-
-
-def _flatten(errors: Any, prefix: str = ""):
-    if isinstance(errors, dict):
-        for key, value in errors.items():
-            yield from _flatten(value, f"{prefix}{key}.")
-    elif isinstance(errors, list):
-        yield prefix.rstrip("."), ", ".join(str(item) for item in errors)
-    else:
-        yield prefix.rstrip("."), str(errors)
+    """A refusal in words for a flash message: each field named as the page names it (or
+    not at all), never "Correct the fields listed in errors. nameservers.1: …"."""
+    if not isinstance(error, ValidationFailed):
+        return str(error.detail or error.title)
+    parts = []
+    for key, messages in flatten(translate_messages(error.errors)):
+        word = FIELD_WORDS.get(key.split("-")[0].split(".")[-1]) if key else None
+        text = " ".join(messages)
+        parts.append(f"{word}: {text}" if word else text)
+    return " ".join(parts) or str(error.detail or error.title)
 
 
 def _attempt(action: Callable[[], Any], success: str | None = None) -> Any:

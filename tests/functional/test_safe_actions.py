@@ -146,3 +146,12 @@ def test_a_transfer_in_shows_its_price_first_and_a_bad_name_by_its_field(client,
     done = client.post("/transfers", data={"name": "tulossa.com", "auth_code": "K-1",
                                            "idempotency_key": "tr-1", "confirmed": "1"})
     assert done.status_code == 302 and Order.query.filter_by(kind="transfer").count() == 1
+
+
+def test_a_refused_setting_is_said_in_words_without_field_paths(client, factory, jobs):
+    user = _signed_in(client, factory)
+    _registered(client, user, jobs, "sanoin.fi")
+    page = client.post("/domains/sanoin.fi/nameservers", data={"nameservers": "ei_kelpaa"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Nameservers: " in page
+    assert "Correct the fields listed in errors" not in page and "nameservers:" not in page
