@@ -132,3 +132,27 @@ def test_invitation_form_keeps_the_input_and_puts_the_error_by_its_field(client,
     assert tree.xpath("//input[@id='name']")[0].get("value") == "Uusi Käyttäjä"
     assert tree.xpath("//select[@id='role']/option[@value='billing']")[0].get("selected") \
         is not None
+
+
+def test_one_bad_name_does_not_break_a_search_and_taken_names_offer_a_transfer(client,
+                                                                                factory):
+    from tests.support.domains import install_catalogue, sandbox
+
+    install_catalogue()
+    user = factory.user(role="owner", language="en")
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    sandbox().seed_foreign(name="varattu.fi", auth_code="K-2")
+    page = client.get("/domains/search?q=Vapaa-Nimi.FI varattu.fi a_b.fi nimi.xyz")
+    assert page.status_code == 200
+    tree = html.fromstring(page.get_data(as_text=True))
+    rows = {row.xpath("td")[0].text_content().split()[0]: row
+            for row in tree.xpath("//tr[@data-state]")}
+    assert {name: row.get("data-state") for name, row in rows.items()} == {
+        "vapaa-nimi.fi": "available", "varattu.fi": "taken", "a_b.fi": "invalid",
+        "nimi.xyz": "unsupported"}
+    assert rows["vapaa-nimi.fi"].xpath(".//a[contains(@href, '/domains/register')]")
+    assert "€" in rows["vapaa-nimi.fi"].text_content()
+    transfer = rows["varattu.fi"].xpath(".//a")[0].get("href")
+    assert transfer == "/transfers?name=varattu.fi"
+    prefilled = html.fromstring(client.get(transfer).get_data(as_text=True))
+    assert prefilled.xpath("//input[@id='name']")[0].get("value") == "varattu.fi"
