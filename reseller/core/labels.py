@@ -76,6 +76,11 @@ LABELS: dict[str, dict[str, Any]] = {
     "outbox_state": {"pending": _l("Waiting"), "sent": _l("Sent"), "failed": _l("Failed"),
                      "retrying": _l("Retrying")},
     "yes_no": {"true": _l("Yes"), "false": _l("No")},
+    "match_state": {"new": _l("New"), "dismissed": _l("Dismissed"), "watched": _l("Watched"),
+                    "act_on": _l("To act on")},
+    "match_action": {"udrp": _l("UDRP complaint"), "urs": _l("URS complaint"),
+                     "purchase": _l("Purchase offer"), "takedown": _l("Takedown request"),
+                     "other": _l("Other")},
 }
 
 
