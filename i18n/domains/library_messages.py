@@ -5,6 +5,9 @@ from flask_babel import lazy_gettext as _
 
 MESSAGES = [
     _("Use the form +CC.NUMBER, e.g. +358.401234567."),
+    _("Start with the country code, e.g. +358 40 1234567."),
+    _("This is not a phone number we recognise. Write it as +358 40 1234567 or, for the "
+      "contact's country, 040 1234567."),
     _("Use an ISO 3166-1 alpha-2 country code, e.g. FI."),
     _("Must be a whole number of years."),
     _("Use true or false."),

@@ -27,10 +27,13 @@ from reseller.accounts.errors import InvalidCredentials, InvalidToken, InvalidTo
 from reseller.accounts.schemas import ChangeUserIn, InviteUserIn
 from reseller.accounts.sessions import sign_in, sign_out
 from reseller.accounts.throttling import PASSWORD_RESET, SIGN_IN, TOTP, Attempt, current_guard
+from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, TooManyAttempts, translate_messages
+from reseller.core.formatting import format_datetime_local
 from reseller.core.permissions import SCOPES, Permission, Role, scopes_for_role
 from reseller.core.web.dashboard import panels_for
+from reseller.core.web.forms import field_errors, form_problem
 from reseller.core.web.ratelimit import api_usage
 from reseller.core.web.responses import secret_response
 from reseller.core.web.session import login_required, permission_required, user_can
@@ -228,6 +231,21 @@ def dashboard():
 @bp.post("/account/closure")
 @permission_required(Permission.CLOSE_ACCOUNT)
 def account_closure():
+    reason = request.form.get("reason", "")
+    if request.form.get("action") == "close" and not request.form.get("confirmed") \
+            and len(reason.strip()) >= 3:
+        closes = closure.end_of_paid_period(clock.now())
+        return render_template(
+            "client/confirm.html", heading=_("Close the account"), happens=[
+                _("The account stays usable until %(date)s, the end of the paid month. Then "
+                  "users can no longer sign in and API credentials stop working.",
+                  date=format_datetime_local(closes)),
+                _("Unused prepaid funds are refunded when the account closes."),
+                _("Personal data is deleted 14 days after the account closes; until then "
+                  "you can reopen it.")],
+            hidden={"action": "close", "reason": reason},
+            submit=_("Close the account on %(date)s", date=format_datetime_local(closes)),
+            action=url_for("client.account_closure"), cancel=url_for("client.account"))
     try:
         with unit_of_work():
             if request.form.get("action") == "reopen":
@@ -246,17 +264,23 @@ def account_closure():
 @bp.route("/users", methods=["GET", "POST"])
 @permission_required(Permission.VIEW_ACCOUNT)
 def users():
-    error = None
+    error, errors = None, {}
     if request.method == "POST":
         try:
             with unit_of_work():
                 _users_action()
         except DomainError as refused:
-            error = _describe(refused)
+            if request.form.get("action") == "invite":  # the invitation's fields, by each
+                errors, error = field_errors(refused, known={"email", "name", "role"})
+                error = error or form_problem()
+            else:
+                error = _describe(refused)
         else:
             return redirect(url_for("client.users"))
-    return render_template("client/users.html", error=error, roles=list(Role),
-                           users=services.list_users(reseller_id=g.user.reseller_id))
+    return render_template("client/users.html", error=error, errors=errors,
+                           form=request.form if errors else {}, roles=list(Role),
+                           users=services.list_users(reseller_id=g.user.reseller_id)), \
+        422 if error else 200
 
 
 def _users_action() -> None:
@@ -300,6 +324,9 @@ def _describe(error: DomainError) -> str:
 def credentials():
     error = None
     created = None
+    if request.method == "POST" and request.form.get("action") in REVOKES \
+            and not request.form.get("confirmed"):
+        return _confirm_revoke()
     if request.method == "POST":
         try:
             with unit_of_work():
@@ -313,6 +340,32 @@ def credentials():
         tokens=services.list_personal_tokens(reseller_id=rid),
         scopes=sorted(scopes_for_role(g.user.role)), all_scopes=sorted(SCOPES),
     ), 422 if error else 200
+
+
+REVOKES = ("revoke_client", "revoke_token")
+
+
+def _confirm_revoke():
+    """What revoking a credential stops, asked before it happens."""
+    rid, action, wanted = g.user.reseller_id, request.form.get("action"), _int(
+        request.form.get("id"))
+    found = services.list_oauth_clients(reseller_id=rid) if action == "revoke_client" \
+        else services.list_personal_tokens(reseller_id=rid)
+    item = next((c for c in found if c.id == wanted and not c.revoked_at), None)
+    if item is None:
+        flash(_("No such credential, or it is already revoked."), "error")
+        return redirect(url_for("client.credentials"))
+    happens = [_("Programs using “%(name)s” get “401 Unauthorized” from the next request on.",
+                 name=item.name),
+               _("It cannot be restored: make a new credential and put it where this one "
+                 "was used.")]
+    if action == "revoke_client":
+        happens.insert(1, _("The tokens it has been given stop working too."))
+    return render_template(
+        "client/confirm.html", heading=_("Revoke “%(name)s”", name=item.name),
+        happens=happens, hidden={"action": action, "id": item.id},
+        submit=_("Revoke “%(name)s”", name=item.name),
+        action=url_for("client.credentials"), cancel=url_for("client.credentials"))
 
 
 def _credentials_action() -> dict | None:
@@ -335,5 +388,5 @@ def _credentials_action() -> dict | None:
         services.revoke_personal_token(reseller_id=rid, actor_user_id=g.user.id,
                                        actor_role=g.user.role,
                                        token_id=_int(request.form.get("id")))
-    flash(_("Credential revoked."))
+    flash(_("The credential is revoked: it no longer works."))
     return None

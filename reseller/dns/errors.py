@@ -76,3 +76,12 @@ class ZoneKeyNotFound(NotFound):
 class ZoneKeyLimit(Conflict):
     code = "zone_key_limit"
     title = _l("The zone has as many keys as it may have")
+
+
+class ZoneChanged(DomainError):
+    """The zone is no longer the version the change was made against (the client area's
+    form carries the serial it showed, as the API's ``If-Match`` carries the ETag)."""
+
+    status = 412
+    code = "precondition_failed"
+    title = _l("The zone changed since this page was loaded")

@@ -218,28 +218,32 @@ def verify_zone(zone: Zone, settings: DnsSettings, lookup: Lookup | None = None)
     if standing is not Standing.EXTERNAL:
         start(zone, standing)
         return zone
-    proof, problems = _find_proof(zone, lookup or DnsLookup(settings))
-    zone.last_check = {"checked_at": clock.now().isoformat(), "problems": problems}
+    proof, problems, delegated = _find_proof(zone, lookup or DnsLookup(settings))
+    zone.last_check = {"checked_at": clock.now().isoformat(), "problems": problems,
+                       **({"delegated": delegated} if delegated is not None else {})}
     if proof:
         activate(zone, proof=proof)
     db.session.flush()
     return zone
 
 
-def _find_proof(zone: Zone, lookup: Lookup) -> tuple[str | None, list[str]]:
+def _find_proof(zone: Zone, lookup: Lookup) -> tuple[str | None, list[str], list[str] | None]:
+    """The proof found (or None), what is missing, and the delegation seen when it was
+    looked up (kept in ``last_check`` for the zone page's delegation warning)."""
     record = verification_record(zone)
     if record["value"] in lookup.txt(record["name"]):
-        return "txt", []
+        return "txt", [], None
     problems = [str(_l("%(name)s has no TXT record %(value)s yet.", **record))]
     counting = counting_nameservers(zone.reseller_id)
     if counting:
         delegated = lookup.delegation(zone.name)
         if delegated and delegated <= set(counting):
-            return "delegation", []
+            return "delegation", [], sorted(delegated)
         problems.append(str(_l("%(name)s is delegated to %(found)s, not to %(expected)s.",
                                name=zone.name, found=", ".join(sorted(delegated)) or "-",
                                expected=", ".join(counting))))
-    return None, problems
+        return None, problems, sorted(delegated)
+    return None, problems, None
 
 
 def verification_view(zone: Zone) -> dict | None:

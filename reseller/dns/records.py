@@ -212,7 +212,11 @@ def validate_records(raw_records: Any, zone: str, *, field: str = "records") -> 
     if not errors:
         errors = zone_rule_errors(records, zone)
     if errors:
-        raise ValidationFailed({field: errors})
+        failure = ValidationFailed({field: errors})
+        # The records the indexes point at, for a page that names the record in words
+        # instead of "records.1.ttl" (not part of the API's problem body).
+        failure.records = {field: list(raw_records)}
+        raise failure
     return sorted(set(records))
 
 

@@ -19,7 +19,7 @@ from reseller.core.events import record_event
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
 from reseller.dns import ownership
-from reseller.dns.errors import InvalidZoneName, ZoneNotFound
+from reseller.dns.errors import InvalidZoneName, ZoneChanged, ZoneNotFound
 from reseller.dns.models import Record, VanityNameservers, Zone, ZoneChange, ZoneKey
 from reseller.dns.publishers import PublishFailed
 from reseller.dns.records import (
@@ -34,6 +34,7 @@ from reseller.dns.records import (
     validate_records,
 )
 from reseller.dns.settings import DnsSettings, dns_settings, publisher  # noqa: F401  (public)
+from reseller.domains.models import Domain
 
 # The default zone template: a parked domain that sends no mail and cannot be spoofed.
 DEFAULT_TEMPLATE: list[dict[str, Any]] = [
@@ -148,6 +149,67 @@ def patch_records(*, reseller_id: int, name: str, add: Any, remove: Any,
     merged = kept + [rr for rr in adds if rr not in kept]
     return change_records(zone, validate_records([rr.as_dict() for rr in merged], zone.name),
                           settings=settings)
+
+
+def edit_record(*, reseller_id: int, name: str, old: dict[str, Any], new: dict[str, Any],
+                settings: DnsSettings, serial: int | None = None) -> Zone:
+    """Replace one record with another in one change (the client area's edit in place).
+    ``serial``: the zone version the edit was made against; another version is refused
+    (``ZoneChanged``), as the API refuses a stale ``If-Match``. The records sharing the new
+    record's name and type take its TTL (one TTL per RRset, RFC 2181 §5.2), so changing a
+    TTL never fails on the record's siblings."""
+    zone = get_zone(reseller_id=reseller_id, name=name)
+    db.session.refresh(zone, with_for_update=True)
+    if serial is not None and zone.serial != serial:
+        raise ZoneChanged(_l("Someone changed the zone after this page was loaded; the page "
+                             "now shows it as it is. Make your change again."))
+    replacement = validate_records([new], zone.name, field="edit")[0]
+    target = _removals([old], zone.name)[0]
+    rrs = current_rrs(zone)
+    if not any(_matches(rr, target) for rr in rrs):
+        raise ZoneChanged(_l("The record is no longer in the zone; the page now shows the "
+                             "zone as it is."))
+    kept = []
+    for rr in rrs:
+        if _matches(rr, target):
+            continue
+        if (rr.name, rr.type) == (replacement.name, replacement.type):
+            rr = rr._replace(ttl=replacement.ttl)
+        kept.append(rr)
+    merged = sorted(set(kept) | {replacement})
+    return change_records(zone, validate_records([rr.as_dict() for rr in merged], zone.name),
+                          settings=settings)
+
+
+def delegation_warning(zone: Zone, settings: DnsSettings) -> dict[str, Any] | None:
+    """When the name is not delegated to the nameservers serving the zone, what it is
+    delegated to: the registry's nameservers of a domain held in this account, else what
+    ownership verification found for an external name (None when nothing is known or the
+    delegation is right). A delegation to any of the names serving the zone — the
+    reseller's vanity nameservers or the defaults — counts as right."""
+    serving = {_host(ns) for ns in [*nameservers_for(zone.reseller_id, settings),
+                                    *settings.nameservers]}
+    domain = db.session.scalar(sa.select(Domain).where(
+        Domain.live_name == zone.name, Domain.reseller_id == zone.reseller_id))
+    if domain is not None:
+        delegated = {_host(ns) for ns in domain.nameservers or []}
+        source = "registry"
+    elif zone.proof == "delegation":
+        return None
+    elif (zone.last_check or {}).get("delegated") is not None:
+        delegated = {_host(ns) for ns in zone.last_check["delegated"]}
+        source = "lookup"
+    else:
+        return None
+    if delegated and delegated <= serving:
+        return None
+    return {"delegated": sorted(delegated), "serving": nameservers_for(zone.reseller_id,
+                                                                       settings),
+            "source": source, "domain": domain.name if domain is not None else None}
+
+
+def _host(name: str) -> str:
+    return str(name).strip().rstrip(".").lower()
 
 
 def _removals(raw: Any, zone: str) -> list[dict[str, Any]]:

@@ -24,10 +24,12 @@ from flask_babel import lazy_gettext as _l
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, translate_messages
 from reseller.core.permissions import Permission
+from reseller.core.web.forms import form_problem
 from reseller.core.web.responses import secret_response
 from reseller.core.web.session import permission_required, user_can
 from reseller.dns import forwarding, keys, ownership, services, vanity
-from reseller.dns.records import RECORD_TYPES, is_ip_address
+from reseller.dns.errors import ZoneChanged
+from reseller.dns.records import RECORD_TYPES, RR, is_ip_address, validate_record
 from reseller.dns.settings import dns_settings
 
 bp = Blueprint("dns", __name__, url_prefix="/dns")
@@ -44,22 +46,78 @@ UNPUBLISHED_REASONS = {
 }
 
 
-def describe(error: DomainError) -> str:
-    """Flatten nested field errors (``records.0.value``) into one readable line."""
+FIELD_WORDS = {"name": _l("name"), "type": _l("type"), "ttl": _l("TTL"), "value": _l("value")}
+RECORD_FIELDS = ("name", "type", "ttl", "value")
+
+
+def describe(error: DomainError, own: RR | None = None) -> str:
+    """A refusal in words: a record named as it reads ("www A 192.0.2.10"), its field in
+    words, never a path like ``records.1.ttl``."""
+    return human_errors(error, own)[1] or ""
+
+
+def human_errors(error: DomainError, own: RR | None = None
+                 ) -> tuple[dict[str, list[str]], str | None]:
+    """``(errors by form field, message above the form)``. An error on ``own`` (the record
+    the form adds or edits) or on the form's single record goes beside its field; one on
+    another record of the zone is said above, naming that record."""
     errors = getattr(error, "errors", None)
     if not errors:
-        return str(error.detail or error.title)
+        return {}, str(error.detail or error.title)
+    subjects = getattr(error, "records", {}) or {}
+    by_field: dict[str, list[str]] = {}
     lines: list[str] = []
-
-    def walk(prefix: str, value) -> None:
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+    for path, messages in _paths(translate_messages(errors)):
+        group, index, attr = _split(path)
+        subject = _subject(subjects.get(group), index)
+        mine = group in ("add", "edit") or (own is not None and subject is not None
+                                            and _same(subject, own))
+        if mine and attr in RECORD_FIELDS:
+            by_field.setdefault(attr, []).extend(messages)
+        elif subject is not None:
+            record = " ".join(str(subject.get(k, "")) for k in ("name", "type", "value"))
+            text = " ".join(messages)
+            lines.append(_("Record “%(record)s”, %(field)s: %(message)s", record=record,
+                           field=FIELD_WORDS[attr], message=text) if attr in FIELD_WORDS
+                         else _("Record “%(record)s”: %(message)s", record=record,
+                                message=text))
         else:
-            lines.append(f"{prefix}: {' '.join(map(str, value))}")
+            lines.extend(messages)
+    if lines:
+        return by_field, " ".join(lines)
+    return by_field, (str(form_problem()) if by_field else str(error.detail or error.title))
 
-    walk("", translate_messages(errors))
-    return "; ".join(lines)
+
+def _paths(errors, path=()):
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            yield from _paths(value, (*path, str(key)))
+    elif isinstance(errors, (list, tuple)) and not all(isinstance(i, str) for i in errors):
+        for item in errors:
+            yield from _paths(item, path)
+    else:
+        yield path, [str(m) for m in (errors if isinstance(errors, (list, tuple))
+                                      else [errors])]
+
+
+def _split(path: tuple) -> tuple[str, int | None, str | None]:
+    group = path[0] if path else ""
+    index = int(path[1]) if len(path) > 1 and path[1].isdigit() else None
+    rest = path[2:] if index is not None else path[1:]
+    attr = rest[0] if rest and rest[0] != "_schema" else None
+    return group, index, attr
+
+
+def _subject(records, index):
+    if not records or index is None or index >= len(records):
+        return None
+    item = records[index]
+    return item if isinstance(item, dict) else None
+
+
+def _same(subject: dict, own: RR) -> bool:
+    return (str(subject.get("name")), str(subject.get("type")), str(subject.get("value"))) \
+        == (own.name, own.type, own.value)
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -87,8 +145,21 @@ def zones():
 
 def _record_form() -> dict:
     ttl = request.form.get("ttl", "3600").strip()
-    return {"name": request.form.get("name", "@"), "type": request.form.get("type", ""),
+    return {"name": request.form.get("name", "@").strip() or "@",
+            "type": request.form.get("type", "").strip().upper(),
             "ttl": int(ttl) if ttl.isdigit() else ttl, "value": request.form.get("value", "")}
+
+
+def _old_record() -> dict:
+    return {k: request.form.get(f"old_{k}", "") for k in ("name", "type", "value")}
+
+
+def _own_record(zone_name: str) -> RR | None:
+    """The record the posted form adds or edits, canonical, if it is valid on its own."""
+    try:
+        return validate_record(_record_form(), zone_name)
+    except (ValueError, DomainError):
+        return None
 
 
 def _zone_action(name: str) -> str | None:
@@ -98,6 +169,13 @@ def _zone_action(name: str) -> str | None:
         services.patch_records(reseller_id=rid, name=name, add=[_record_form()], remove=[],
                                settings=settings)
         return _("Record added.")
+    if action == "edit":
+        serial = request.form.get("serial", "")
+        services.edit_record(reseller_id=rid, name=name, old=_old_record(),
+                             new=_record_form(), settings=settings,
+                             serial=int(serial) if serial.isdigit() else None)
+        return _("Record changed: %(record)s.", record=" ".join(
+            str(v) for v in _record_form().values()))
     if action == "delete":
         services.patch_records(reseller_id=rid, name=name, add=[], settings=settings,
                                remove=[{k: request.form.get(k) for k in ("name", "type",
@@ -137,27 +215,32 @@ def _zone_action(name: str) -> str | None:
 @bp.route("/<name>", methods=["GET", "POST"])
 @permission_required(Permission.VIEW_DOMAINS)
 def zone(name: str):
-    error = None
+    error, errors = None, {}
     if request.method == "POST" and user_can(Permission.MANAGE_DOMAINS):
         try:
             with unit_of_work():
                 message = _zone_action(name)
         except DomainError as refused:
-            error = describe(refused)
+            own = _own_record(name) if request.form.get("action") in ("add", "edit") else None
+            errors, error = human_errors(refused, own)
+            if isinstance(refused, ZoneChanged):
+                errors = {}  # the page shows the zone as it is now: the edit starts over
         else:
             if message is None:
                 flash(_("The zone is no longer hosted."))
                 return redirect(url_for("dns.zones"))
             flash(message)
             return redirect(url_for("dns.zone", name=name))
-    return _zone_page(name, error=error), 422 if error else 200
+    return _zone_page(name, error=error, errors=errors), 422 if error else 200
 
 
-def _zone_page(name: str, *, error: str | None = None, new_key=None) -> str:
+def _zone_page(name: str, *, error: str | None = None, errors=None, new_key=None) -> str:
     rid = g.user.reseller_id
     zone = services.get_zone(reseller_id=rid, name=name)
     return render_template(
-        "dns/zone.html", zone=zone, error=error, types=RECORD_TYPES, form=request.form,
+        "dns/zone.html", zone=zone, error=error, errors=errors or {}, types=RECORD_TYPES,
+        form=request.form, delegation=services.delegation_warning(zone, dns_settings()),
+        editing=_old_record() if request.form.get("action") == "edit" and errors else None,
         nameservers=services.nameservers_for(rid, dns_settings()),
         pending=bool(services.pending_changes(zone)) or not zone.on_server,
         verification=ownership.verification_view(zone), reasons=UNPUBLISHED_REASONS,

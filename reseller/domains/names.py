@@ -49,9 +49,12 @@ def _refuse(reason, name: str) -> InvalidName:
     return InvalidName(reason, name=name, reason=str(reason))
 
 
+_SPACED_DOT = re.compile("[ \u00a0]*\\.[ \u00a0]*")
+
+
 def parse(text: str) -> DomainName:
     """Validate and normalise ``text``; raise ``InvalidName`` (422) saying why."""
-    raw = (text or "").strip()
+    raw = _SPACED_DOT.sub(".", (text or "").strip())  # "esimerkki .fi" as typed on a phone
     if raw.endswith("."):
         raw = raw[:-1]
     if not raw:

@@ -244,9 +244,10 @@ def _deleted(domain: Domain, result: Any, change: dict[str, Any]) -> list[dict[s
     return [states.change("status", before, domain.status)]
 
 
-def _add_grace_credit(domain: Domain, grace_days: int) -> dict[str, Any] | None:
-    """The registration's purchase refunded when the name was deleted inside the add grace
-    period (the catalogue's ``add_grace_days``). ``refund_purchase`` is idempotent: once."""
+def add_grace_order(domain: Domain, grace_days: int) -> Order | None:
+    """The registration a deletion now would credit: the completed, paid registration order
+    while the add grace period (the catalogue's ``add_grace_days``) lasts, else None. The
+    delete confirmation page states the refund from the same answer."""
     if not grace_days:
         return None
     order = db.session.scalar(sa.select(Order).where(
@@ -255,6 +256,15 @@ def _add_grace_credit(domain: Domain, grace_days: int) -> dict[str, Any] | None:
     if order is None or order.net <= 0 \
             or (order.completed_at or domain.created_at) + timedelta(days=grace_days) \
             < clock.now():
+        return None
+    return order
+
+
+def _add_grace_credit(domain: Domain, grace_days: int) -> dict[str, Any] | None:
+    """The registration's purchase refunded when the name was deleted inside the add grace
+    period. ``refund_purchase`` is idempotent: once."""
+    order = add_grace_order(domain, grace_days)
+    if order is None:
         return None
     wallet.refund_purchase(reference=order.reference,
                            reason=f"{domain.name} deleted in the add grace period")

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import re
 
+import phonenumbers
 from babel import Locale
-from marshmallow import ValidationError, fields, validate, validates, validates_schema
+from marshmallow import (
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from reseller.core.identity import InvalidIdentifier
 from reseller.core.schemas import AMOUNT_PATTERN, BaseSchema, Id, Line, LineEmail, StrictBoolean
@@ -17,6 +25,35 @@ PHONE = re.compile(r"^\+\d{1,3}\.\d{4,14}$")
 AMOUNT = re.compile(AMOUNT_PATTERN)  # ASCII digits only: no "1e2", no other scripts
 COUNTRIES = frozenset(code for code in Locale("en").territories
                       if len(code) == 2 and code.isalpha() and code.isupper())
+
+
+def normalize_phone(value: str | None, country: str | None = None) -> str:
+    """A phone number as typed, in the registry's ``+CC.NUMBER`` form. A national number
+    (no ``+``/``00``) is read in ``country``'s numbering plan; ``ValidationError`` when it
+    is no possible number (phonenumbers' metadata, libphonenumber's rules)."""
+    text = (value or "").strip()
+    if PHONE.fullmatch(text):
+        return text
+    region = (country or "").upper() if (country or "").upper() in COUNTRIES else None
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text.replace(".", " ", 1) if text.startswith("+")
+                                    else text, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_possible_number(number):
+        if not text.startswith("+") and region is None:
+            raise ValidationError("Start with the country code, e.g. +358 40 1234567.")
+        raise ValidationError("This is not a phone number we recognise. Write it as "
+                              "+358 40 1234567 or, for the contact's country, 040 1234567.")
+    national = str(number.national_number)
+    if number.italian_leading_zero:
+        national = "0" * (number.number_of_leading_zeros or 1) + national
+    normalised = f"+{number.country_code}.{national}"
+    if not PHONE.fullmatch(normalised):
+        raise ValidationError("Use the form +CC.NUMBER, e.g. +358.401234567.")
+    return normalised
 
 
 def parse_price(value: object) -> Money:
@@ -52,7 +89,10 @@ class ContactIn(BaseSchema):
     name = Line(required=True, validate=validate.Length(min=1, max=255))
     organization = Line(load_default=None, allow_none=True, validate=validate.Length(max=255))
     email = LineEmail(required=True, validate=validate.Length(max=254))
-    phone = Line(required=True)
+    phone = Line(required=True, metadata={
+        "description": "Any common format (+358 40 1234567, or 040 1234567 read in the "
+                       "contact's country); stored and returned as the registry's "
+                       "+CC.NUMBER, e.g. +358.401234567.", "example": "+358.401234567"})
     street = Line(required=True, validate=validate.Length(min=1, max=255))
     city = Line(required=True, validate=validate.Length(min=1, max=100))
     postal_code = Line(required=True, validate=validate.Length(min=1, max=20))
@@ -102,10 +142,24 @@ class ContactIn(BaseSchema):
         if errors:
             raise ValidationError(errors)
 
-    @validates("phone")
-    def _phone(self, value: str, **_kwargs) -> None:
-        if not PHONE.fullmatch(value or ""):
-            raise ValidationError("Use the form +CC.NUMBER, e.g. +358.401234567.")
+    @pre_load
+    def _country_as_typed(self, data, **_kwargs):
+        """" fi" is FI: the code is compared upper case, spaces around ignored."""
+        if isinstance(data, dict) and isinstance(data.get("country"), str):
+            data = {**data, "country": data["country"].strip(" ").upper()}
+        return data
+
+    @validates_schema(skip_on_field_errors=False)
+    def _phone(self, data: dict, **_kwargs) -> None:
+        """Any common way of writing the number (``+358 40 1234567``, ``040 123 4567`` read
+        with the contact's country as the region, ``00358…``) stored as the registry's
+        ``+CC.NUMBER`` (RFC 5733 ``contact:voice``)."""
+        if "phone" not in data:
+            return
+        try:
+            data["phone"] = normalize_phone(data["phone"], data.get("country"))
+        except ValidationError as error:
+            raise ValidationError(error.messages, "phone") from None
 
     @validates("country")
     def _country(self, value: str, **_kwargs) -> None:

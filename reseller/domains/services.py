@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,7 +26,7 @@ from reseller.catalog import services as catalog
 from reseller.catalog.models import rules_for
 from reseller.core.clock import clock
 from reseller.core.db import contains
-from reseller.core.errors import Conflict, NotFound, ValidationFailed
+from reseller.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from reseller.core.events import Event
 from reseller.core.extensions import db
 from reseller.domains import contacts as contact_services
@@ -53,6 +53,7 @@ from reseller.domains.orders import (  # noqa: F401  (public)
     order_renew,
     order_transfer,
     pending_owner_change,
+    quote_order,
     resend_owner_change_request,
     set_default_nameservers,
     unpaid_orders,
@@ -342,6 +343,31 @@ def delete_domain(*, reseller_id: int, name: str) -> Domain:
                                  name=domain.unicode_name))
     pending.send_change(domain, operation="delete", params={})
     return domain
+
+
+def deletion_terms(*, reseller_id: int, name: str) -> dict[str, Any]:
+    """What deleting ``name`` now would do and cost, as the confirmation page states it:
+    ``refund`` (the registration order credited inside the add grace period, else None),
+    ``grace_ends`` (when that credit ends), ``redemption_days`` (how long a restore is
+    possible; 0 when the name is gone at once) and ``restore_price`` (a catalogue quote)."""
+    domain = get_domain(reseller_id=reseller_id, name=name)
+    rules = rules_for(domain.tld)
+    refund = pending.add_grace_order(domain, rules.add_grace_days)
+    restorable = rules.restore and rules.redemption_days > 0 and refund is None
+    restore_price = None
+    if restorable:
+        try:
+            restore_price = quote_order(reseller_id=reseller_id, name=domain.name,
+                                        operation="restore")[0]
+        except DomainError:
+            restore_price = None
+    grace_ends = None
+    if refund is not None:
+        grace_ends = (refund.completed_at or domain.created_at) + timedelta(
+            days=rules.add_grace_days)
+    return {"domain": domain, "rules": rules, "refund": refund, "grace_ends": grace_ends,
+            "redemption_days": rules.redemption_days if restorable else 0,
+            "restore_price": restore_price, "delete_allowed": rules.delete_allowed}
 
 
 def set_suspended(*, domain_id: int, suspended: bool) -> Domain | None:

@@ -10,17 +10,22 @@ from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from sqlalchemy.orm import joinedload
 
+from reseller.catalog.models import add_years, rules_for
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, ValidationFailed, translate_messages
 from reseller.core.extensions import db
+from reseller.core.formatting import format_date_local as format_date
+from reseller.core.formatting import format_money
 from reseller.core.pagination import paginate
 from reseller.core.permissions import Permission
+from reseller.core.web.forms import field_errors, flatten, form_problem
 from reseller.core.web.responses import secret_response
 from reseller.core.web.session import permission_required, user_can
-from reseller.domains import bulk, identity, orders, services
+from reseller.domains import bulk, identity, names, orders, services
 from reseller.domains import contacts as contact_services
 from reseller.domains.models import Contact, Domain, Order
 from reseller.domains.records import get_domain
@@ -35,22 +40,25 @@ def _rid() -> int:
     return g.user.reseller_id
 
 
+FIELD_WORDS = {"nameservers": _l("Nameservers"), "ds": _l("DS records"),
+               "host": _l("Host name"), "addresses": _l("Addresses"),
+               "period": _l("Period"), "auth_code": _l("Auth code"),
+               "accept_price": _l("Price"), "names": _l("Names"), "csv": _l("CSV file"),
+               "admin": _l("Admin contact"), "tech": _l("Technical contact"),
+               "registrant": _l("Registrant")}
+
+
 def _refusal(error: DomainError) -> str:
-    message = str(error.detail or error.title)
-    if isinstance(error, ValidationFailed):
-        details = translate_messages(error.errors)
-        message += " " + "; ".join(f"{k}: {v}" for k, v in _flatten(details))
-    return message
-
-
-def _flatten(errors: Any, prefix: str = ""):
-    if isinstance(errors, dict):
-        for key, value in errors.items():
-            yield from _flatten(value, f"{prefix}{key}.")
-    elif isinstance(errors, list):
-        yield prefix.rstrip("."), ", ".join(str(item) for item in errors)
-    else:
-        yield prefix.rstrip("."), str(errors)
+    """A refusal in words for a flash message: each field named as the page names it (or
+    not at all), never "Correct the fields listed in errors. nameservers.1: …"."""
+    if not isinstance(error, ValidationFailed):
+        return str(error.detail or error.title)
+    parts = []
+    for key, messages in flatten(translate_messages(error.errors)):
+        word = FIELD_WORDS.get(key.split("-")[0].split(".")[-1]) if key else None
+        text = " ".join(messages)
+        parts.append(f"{word}: {text}" if word else text)
+    return " ".join(parts) or str(error.detail or error.title)
 
 
 def _attempt(action: Callable[[], Any], success: str | None = None) -> Any:
@@ -102,7 +110,7 @@ def search():
 def register():
     name = request.values.get("name", "").strip()
     period = request.values.get("period", "1")
-    notice = None
+    notice, errors, problem = None, {}, None
     if request.method == "POST":
         form = request.form
         contacts = {role: int(form[role]) for role in ("registrant", "admin", "tech")
@@ -120,7 +128,9 @@ def register():
         except DomainError as refused:
             order, notice = None, refused.extra.get("notice")  # an order check's notice
             if not notice:
-                flash(_refusal(refused), "error")
+                errors, problem = field_errors(refused, known=REGISTER_FIELDS,
+                                               aliases=REGISTER_ALIASES)
+                problem = problem or form_problem()
         if order:
             flash(_("Order placed: %(name)s.", name=order.unicode_name))
             return redirect(url_for("domains.order_page", order_id=order.id))
@@ -137,7 +147,13 @@ def register():
                            quote=quote, error=error, contacts=_contact_choices(),
                            contact_q=request.args.get("contact_q", ""),
                            idempotency_key=str(uuid.uuid4()), notice=notice,
-                           form=request.form), 409 if notice else 200
+                           form=request.form, errors=errors, problem=problem), \
+        409 if notice else 422 if problem else 200
+
+
+REGISTER_FIELDS = frozenset({"registrant", "admin", "tech", "nameservers"})
+REGISTER_ALIASES = {f"contacts{sep}{role}": role for role in ("registrant", "admin", "tech")
+                    for sep in (".", "-")}
 
 
 def _accepted(text: str | None, years: int = 1) -> Any:
@@ -179,6 +195,8 @@ def bulk_action():
     if not selected:
         flash(_("Select at least one domain."), "error")
         return redirect(url_for("domains.domain_list"))
+    if action == "renew" and not request.form.get("confirmed"):
+        return _confirm_bulk_renew(selected)
     if action == "renew":
         key = request.form.get("idempotency_key") or str(uuid.uuid4())
         results = _attempt(lambda: bulk.bulk_renew(reseller_id=_rid(), names=selected,
@@ -194,6 +212,34 @@ def bulk_action():
         _attempt(lambda: [services.set_auto_renew(reseller_id=_rid(), name=n, auto_renew=value)
                           for n in selected], _("Auto-renew updated."))
     return redirect(url_for("domains.domain_list"))
+
+
+def _confirm_bulk_renew(selected: list[str]) -> str:
+    """Each selected name's one-year renewal price and the total, before any order."""
+    lines, total = [], None
+    for name in dict.fromkeys(selected):
+        try:
+            domain = get_domain(reseller_id=_rid(), name=name)
+            price = orders.quote_order(reseller_id=_rid(), name=domain.name,
+                                       operation="renew")[0]
+        except DomainError as refused:
+            lines.append({"name": name, "price": None, "error": _refusal(refused)})
+            continue
+        lines.append({"name": domain.unicode_name, "price": price, "error": None})
+        total = price.total if total is None else total + price.total
+    happens = [_("Each domain is renewed for 1 year."), _charge_line()]
+    if any(line["error"] for line in lines):
+        happens.append(_("The names marked are not renewed."))
+    show_money = total is not None and user_can(Permission.VIEW_BILLING)
+    return render_template(
+        "domains/confirm.html", heading=_("Renew %(n)s domains", n=len(lines)),
+        happens=happens, lines=lines, price=None, premium=False, danger=False,
+        hidden={"action": "renew", "names": list(dict.fromkeys(selected)),
+                "idempotency_key": request.form.get("idempotency_key") or str(uuid.uuid4())},
+        submit=_("Confirm and pay %(total)s", total=format_money(total)) if show_money
+        else _("Confirm the renewal"),
+        action=url_for("domains.bulk_action"), cancel=url_for("domains.domain_list"),
+        type_name=None, typed="", errors={}, problem=None)
 
 
 # -- one domain ----------------------------------------------------------------------------------
@@ -260,6 +306,17 @@ def domain_action(name: str, action: str):
                                           host=form.get("host", ""),
                                           addresses=form.get("addresses", "").split()),
     }
+    if action in CONFIRMED and not form.get("confirmed"):
+        return _confirm_page(action, name)  # what it does and costs, before it happens
+    if action == "auth_code" and not _delete_confirmed(name, form.get("confirm_name", "")):
+        return _confirm_page(action, name, typed=form.get("confirm_name", ""), error=_(
+            "Type the domain name exactly as shown to confirm.")), 422
+    terms = None
+    if action == "delete":
+        if not _delete_confirmed(name, form.get("confirm_name", "")):
+            return _delete_page(name, typed=form.get("confirm_name", ""), error=_(
+                "Type the domain name exactly as shown to confirm the deletion.")), 422
+        terms = services.deletion_terms(reseller_id=rid, name=name)
     result = _attempt(handlers[action])
     if result and action == "auth_code":
         domain = get_domain(reseller_id=rid, name=name, load=DOMAIN_PAGE)
@@ -268,13 +325,134 @@ def domain_action(name: str, action: str):
                                orders=[], auth_code=result, **_renew_price(domain),
                                idempotency_key=str(uuid.uuid4()))
     if result and isinstance(result, Order):
-        flash(_("Order placed."))
+        flash(_ordered(result))
         return redirect(url_for("domains.order_page", order_id=result.id))
-    if result:
-        flash(_("Saved."))
-    if action == "delete" and result:
+    if result and action == "delete":
+        _flash_deleted(result, terms)
         return redirect(url_for("domains.domain_list"))
+    if result:
+        flash(_outcome(action, form))
     return redirect(url_for("domains.domain_page", name=name))
+
+
+CONFIRMED = ("renew", "restore", "auth_code")  # asked again on a page that says what they do
+
+
+def _charge_line() -> str:
+    return _("The price is reserved from your account when you confirm and charged when the "
+             "registry has done it; if the registry refuses, nothing is charged.")
+
+
+def _confirm_page(action: str, name: str, *, typed: str = "", error: str | None = None) -> str:
+    domain = get_domain(reseller_id=_rid(), name=name)
+    period = max(1, min(_int(request.form.get("period") or request.args.get("period")), 10))
+    price = premium = None
+    hidden: dict[str, Any] = {"idempotency_key": request.form.get("idempotency_key")
+                              or str(uuid.uuid4())}
+    if action in ("renew", "restore"):
+        try:
+            price, premium = orders.quote_order(reseller_id=_rid(), name=domain.name,
+                                                operation=action, years=period)
+            if premium and action == "renew":  # the accepted price is per year
+                hidden["accept_price"] = orders.quote_order(
+                    reseller_id=_rid(), name=domain.name, operation=action)[0].net
+            elif premium:
+                hidden["accept_price"] = price.net
+        except DomainError as refused:
+            error = _refusal(refused)
+    if action == "renew":
+        hidden["period"] = period
+        heading = _("Renew %(name)s", name=domain.unicode_name)
+        happens = [_("%(name)s is renewed for %(n)s year(s): it then expires on %(date)s.",
+                     name=domain.unicode_name, n=period,
+                     date=format_date(add_years(domain.expires_at, period))), _charge_line()]
+        submit = _("Confirm and pay %(total)s", total=format_money(price.total)) \
+            if price is not None and user_can(Permission.VIEW_BILLING) \
+            else _("Confirm the renewal")
+    elif action == "restore":
+        heading = _("Restore %(name)s", name=domain.unicode_name)
+        happens = [_("%(name)s comes back from redemption and is active again in this "
+                     "account.", name=domain.unicode_name), _charge_line()]
+        submit = _("Confirm and pay %(total)s", total=format_money(price.total)) \
+            if price is not None and user_can(Permission.VIEW_BILLING) \
+            else _("Confirm the restore")
+    else:
+        heading = _("Transfer %(name)s away", name=domain.unicode_name)
+        happens = [_("The registry makes a new auth code for %(name)s. Whoever has it can move "
+                     "the domain to another registrar.", name=domain.unicode_name),
+                   _("When it moves, it leaves this account. Nothing is refunded for the time "
+                     "already paid (until %(date)s); the new registrar sets its own price.",
+                     date=format_date(domain.expires_at))]
+        if domain.locked:
+            happens.append(_("The domain is locked against transfers: unlock it first."))
+        submit = _("Show the auth code")
+    return render_template(
+        "domains/confirm.html", heading=heading, happens=happens, price=price,
+        premium=premium, hidden=hidden, submit=submit, problem=error if action != "auth_code"
+        else None, danger=action == "auth_code",
+        action=url_for("domains.domain_action", name=domain.name, action=action),
+        cancel=url_for("domains.domain_page", name=domain.name),
+        type_name=domain.unicode_name if action == "auth_code" else None, typed=typed,
+        errors={"confirm_name": [error]} if error and action == "auth_code" else {})
+
+
+def _ordered(order: Order) -> str:
+    words = {"renew": _("Renewal of %(name)s ordered."), "restore": _(
+        "Restore of %(name)s ordered."), "transfer": _("Transfer of %(name)s requested."),
+        "register": _("Order placed: %(name)s.")}
+    text = words.get(order.kind, _("Order placed: %(name)s."))
+    return text % {"name": order.unicode_name}
+
+
+def _flash_deleted(domain: Domain, terms: dict[str, Any] | None) -> None:
+    flash(_("%(name)s was deleted at the registry.", name=domain.unicode_name))
+    if domain.status == "redemption":
+        flash(_("It can be restored for %(days)s days.", days=terms["redemption_days"]))
+    elif terms and terms["refund"] is not None:
+        flash(_("The registration was refunded to your account: %(amount)s.",
+                amount=format_money(terms["refund"].total)))
+
+
+OUTCOMES = {
+    "nameservers": _l("The nameservers were changed at the registry."),
+    "dnssec": _l("The DNSSEC records were changed at the registry."),
+    "contacts": _l("The contacts were changed at the registry."),
+    "host": _l("The name server host was saved at the registry."),
+}
+SWITCHES = {
+    ("lock", True): _l("The domain is now locked: it cannot be transferred away."),
+    ("lock", False): _l("The transfer lock is off: the domain can be transferred away with "
+                        "its auth code."),
+    ("privacy", True): _l("Privacy protection is on: WHOIS and RDAP hide the contacts."),
+    ("privacy", False): _l("Privacy protection is off."),
+    ("auto_renew", True): _l("The domain renews automatically before it expires."),
+    ("auto_renew", False): _l("The domain no longer renews automatically."),
+}
+
+
+def _outcome(action: str, form: Any) -> str:
+    if action in ("lock", "privacy", "auto_renew"):
+        return str(SWITCHES[action, form.get(action if action != "lock" else "locked") == "1"])
+    return str(OUTCOMES[action])
+
+
+def _delete_confirmed(name: str, typed: str) -> bool:
+    """The reseller typed the name (either form, any case, spaces around ignored)."""
+    domain = get_domain(reseller_id=_rid(), name=name)
+    typed = typed.strip().rstrip(".").lower()
+    return bool(typed) and typed in (domain.name, domain.unicode_name.lower())
+
+
+def _delete_page(name: str, *, typed: str = "", error: str | None = None) -> str:
+    terms = services.deletion_terms(reseller_id=_rid(), name=name)
+    return render_template("domains/delete.html", typed=typed, error=error, **terms)
+
+
+@bp.get("/domains/<name>/delete")
+@MANAGE
+def confirm_delete(name: str):
+    """What deleting will do and cost, and the name to type before it happens."""
+    return _delete_page(name)
 
 
 def _parse_ds(text: str) -> list[dict[str, Any]]:
@@ -303,38 +481,93 @@ def transfers():
             report = _attempt(lambda: bulk.import_transfers(reseller_id=_rid(), text=text,
                                                             idempotency_key=key))
         else:
+            name = request.form.get("name", "")
+            if not request.form.get("confirmed"):
+                try:
+                    return _confirm_transfer(name, key)
+                except DomainError as refused:
+                    errors, problem = field_errors(refused, known={"name", "auth_code"})
+                    if not errors:
+                        errors, problem = {"name": [problem]}, None
+                    return render_template(
+                        "domains/transfers.html", report=None, idempotency_key=key,
+                        form=request.form, errors=errors, problem=problem), 422
             order = _attempt(lambda: orders.order_transfer(
-                reseller_id=_rid(), name=request.form.get("name", ""),
-                auth_code=request.form.get("auth_code", ""), idempotency_key=key))
+                reseller_id=_rid(), name=name,
+                auth_code=request.form.get("auth_code", ""), idempotency_key=key,
+                accept_price=_accepted(request.form.get("accept_price"))))
             if order:
                 flash(_("Transfer requested for %(name)s.", name=order.unicode_name))
                 return redirect(url_for("domains.order_page", order_id=order.id))
     return render_template("domains/transfers.html", report=report,
-                           idempotency_key=str(uuid.uuid4()))
+                           idempotency_key=str(uuid.uuid4()),
+                           form={"name": request.args.get("name", "")}, errors={},
+                           problem=None)
+
+
+def _confirm_transfer(name: str, key: str) -> str:
+    """What transferring ``name`` in does and costs, before the order is placed."""
+    parsed = names.parse(name)
+    if not request.form.get("auth_code", "").strip():
+        raise ValidationFailed({"auth_code": [_("Give the auth code the current registrar "
+                                                "gave you.")]})
+    price, premium = orders.quote_order(reseller_id=_rid(), name=parsed.ascii,
+                                        operation="transfer")
+    happens = [_("We ask the registry to move %(name)s to this account with the auth code. "
+                 "The current registrar may still refuse; the order page shows how it goes.",
+                 name=parsed.unicode)]
+    if rules_for(parsed.tld).transfer_adds_year:
+        happens.append(_("A transfer of .%(tld)s adds one year to the domain's registration.",
+                         tld=parsed.tld))
+    happens.append(_charge_line())
+    hidden = {"name": parsed.ascii, "auth_code": request.form.get("auth_code", "").strip(),
+              "idempotency_key": key}
+    if premium:
+        hidden["accept_price"] = price.net
+    return render_template(
+        "domains/confirm.html", heading=_("Transfer %(name)s in", name=parsed.unicode),
+        happens=happens, price=price, premium=premium, hidden=hidden, danger=False,
+        submit=_("Confirm and pay %(total)s", total=format_money(price.total))
+        if user_can(Permission.VIEW_BILLING) else _("Confirm the transfer"),
+        action=url_for("domains.transfers"), cancel=url_for("domains.transfers"),
+        type_name=None, typed="", errors={}, problem=None)
 
 
 # -- contacts ------------------------------------------------------------------------------------
 
+CONTACT_FIELDS = frozenset(ContactIn().fields)
+
+
 @bp.route("/contacts", methods=["GET", "POST"])
 @VIEW
 def contacts():
+    errors, problem = {}, None
     if request.method == "POST":
         if not _can_manage():
             flash(_("Your role cannot change contacts."), "error")
+            return redirect(url_for("domains.contacts"))
+        fields = {key: request.form.get(key, "").strip() for key in CONTACT_FIELDS}
+        for optional in ("organization", "entity_type", "registration_number",
+                         "personal_id"):
+            fields[optional] = fields.get(optional) or None
+        try:
+            with unit_of_work():
+                contact = contact_services.create_contact(
+                    reseller_id=_rid(), **ContactIn().load_or_raise(fields))
+        except DomainError as refused:
+            errors, problem = field_errors(refused, known=CONTACT_FIELDS)
+            problem = problem if problem else form_problem()
         else:
-            fields = {key: request.form.get(key, "").strip() for key in ContactIn().fields}
-            for optional in ("organization", "entity_type", "registration_number",
-                             "personal_id"):
-                fields[optional] = fields.get(optional) or None
-            _attempt(lambda: contact_services.create_contact(
-                reseller_id=_rid(), **ContactIn().load_or_raise(fields)), _("Contact created."))
-        return redirect(url_for("domains.contacts"))
+            flash(_("Contact %(name)s was created (phone saved as %(phone)s).",
+                    name=contact.name, phone=contact.phone))
+            return redirect(url_for("domains.contacts"))
     q = request.args.get("q", "")[:100]
     page = paginate(contact_services.list_contacts(reseller_id=_rid(), q=q), key=Contact.id,
                     cursor=request.args.get("cursor") or None, limit=CONTACTS_PAGE,
                     descending=True)
     return render_template("domains/contacts.html", page=page, q=q,
-                           mask_identity=identity.mask)
+                           mask_identity=identity.mask, form=request.form, errors=errors,
+                           problem=problem), 422 if problem else 200
 
 
 def _can_manage() -> bool:

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, Forbidden, translate_messages
 from reseller.core.permissions import Permission
+from reseller.core.web.forms import field_errors, form_problem
 from reseller.core.web.responses import secret_response
 from reseller.core.web.session import permission_required, user_can
 from reseller.events.services import EVENT_TYPES
@@ -15,6 +16,7 @@ from reseller.webhooks import (
     services,
     tasks,  # noqa: F401  (registers the event listener)
 )
+from reseller.webhooks.targets import WebhookUrlRefused
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
@@ -35,7 +37,7 @@ def _guard_manage() -> None:
 @bp.route("", methods=["GET", "POST"])
 @permission_required(Permission.VIEW_ACCOUNT)
 def index():
-    error = None
+    error, errors = None, {}
     if request.method == "POST":
         try:
             _guard_manage()
@@ -48,9 +50,13 @@ def index():
             flash(_("Webhook endpoint added."))
             return redirect(url_for("webhooks.endpoint", endpoint_id=endpoint.id))
         except DomainError as refused:
-            error = _describe(refused)
+            errors, error = field_errors(refused, known={"url", "description", "events"})
+            if isinstance(refused, WebhookUrlRefused):  # the URL's own refusal, by the URL
+                errors, error = {"url": [error]}, None
+            error = error or form_problem()
     endpoints = services.list_endpoints(reseller_id=g.user.reseller_id)
     return render_template("webhooks/index.html", endpoints=endpoints, error=error,
+                           errors=errors, form=request.form,
                            event_types=EVENT_TYPES), 422 if error else 200
 
 

@@ -128,7 +128,13 @@ def test_credentials_page_creates_and_revokes_a_client(client, factory):
     assert 'id="created-secret"' in page
     from reseller.accounts.models import OAuthClient
     created = db.session.scalar(sa.select(OAuthClient).where(OAuthClient.name == "WHMCS"))
-    client.post("/credentials", data={"action": "revoke_client", "id": created.id})
+    asked = client.post("/credentials", data={"action": "revoke_client", "id": created.id})
+    assert "get “401 Unauthorized”" in asked.get_data(as_text=True)  # said before it happens
+    db.session.expire_all()
+    assert db.session.get(OAuthClient, created.id).revoked_at is None
+    done = client.post("/credentials", data={"action": "revoke_client", "id": created.id,
+                                             "confirmed": "1"}, follow_redirects=True)
+    assert "no longer works" in done.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(OAuthClient, created.id).revoked_at is not None
 

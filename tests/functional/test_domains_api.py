@@ -117,7 +117,7 @@ def test_bad_name_is_422_saying_why(setup):
     response = register(api, contact, "huono_nimi.fi")
     assert response.status_code == 422
     assert response.json["code"] == "invalid_domain_name"
-    assert "“_”" in response.json["detail"]
+    assert "“_”" in response.json["detail"]  # the character named, not its code point
     assert register(api, contact, "nimi.xyz").json["code"] == "unsupported_tld"
     too_long = api.post("/api/v1/domains", json={"name": "pitka.fi", "period": 6,
                                                  "contacts": {"registrant": contact["id"]}})

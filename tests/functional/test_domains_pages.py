@@ -52,13 +52,20 @@ def test_domain_page_forms_change_the_domain(signed_in, jobs):
     client.post("/domains/lomake.fi/nameservers", data={"nameservers": "ns1.a.example\nns2.b.example"})
     assert sandbox().info("lomake.fi").nameservers == ("ns1.a.example", "ns2.b.example")
     client.post("/domains/lomake.fi/lock", data={"locked": "1"})
-    page = client.post("/domains/lomake.fi/auth_code", follow_redirects=True).get_data(as_text=True)
+    confirmed = {"confirmed": "1", "confirm_name": "lomake.fi"}  # the name typed to confirm
+    page = client.post("/domains/lomake.fi/auth_code", data=confirmed,
+                       follow_redirects=True).get_data(as_text=True)
     assert "Unlock" in page or "Avaa" in page or "lukitus" in page.lower()
     client.post("/domains/lomake.fi/lock", data={"locked": "0"})
-    page = client.post("/domains/lomake.fi/auth_code").get_data(as_text=True)
+    page = client.post("/domains/lomake.fi/auth_code", data=confirmed).get_data(as_text=True)
     assert 'class="secret"' in page
+    shown = client.post("/domains/bulk", data={"names": ["lomake.fi"], "action": "renew",
+                                                "idempotency_key": "bulk-page"})
+    assert shown.status_code == 200 and 'name="confirmed"' in shown.get_data(as_text=True)
+    assert db.session.query(Order).filter_by(kind="renew").count() == 0  # asked first
     response = client.post("/domains/bulk", data={"names": ["lomake.fi"], "action": "renew",
-                                                   "idempotency_key": "bulk-page"})
+                                                   "idempotency_key": "bulk-page",
+                                                   "confirmed": "1"})
     assert response.status_code == 302
     assert db.session.query(Order).filter_by(kind="renew").count() == 1
 
@@ -133,10 +140,12 @@ def test_a_premium_name_is_ordered_at_the_price_the_page_showed(signed_in, jobs,
     before = available(user.reseller)
     monkeypatch.setitem(PREMIUM_WORDS, "kauppa", Decimal("260.00"))  # repriced since shown
     client.post("/domains/kauppa.fi/renew", data={"period": "2", "accept_price": "250.00",
-                                                  "idempotency_key": "premium-page-2"})
+                                                  "idempotency_key": "premium-page-2",
+                                                  "confirmed": "1"})
     assert db.session.query(Order).filter_by(kind="renew").count() == 0
     client.post("/domains/kauppa.fi/renew", data={"period": "2", "accept_price": "260.00",
-                                                  "idempotency_key": "premium-page-3"})
+                                                  "idempotency_key": "premium-page-3",
+                                                  "confirmed": "1"})
     renewal = db.session.query(Order).filter_by(kind="renew").one()
     assert renewal.net == Decimal("520.00")
     assert available(user.reseller) == before - Money.of("652.60")

@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
+from lxml import html
 
 from reseller.core.extensions import db
 from reseller.core.text import has_control_characters
@@ -118,8 +119,13 @@ def test_client_area_contact_form_shows_the_error_and_stores_nothing(client, fac
     user = factory.user(role="owner")
     client.post("/login", data={"email": user.email, "password": "correct horse battery"})
     form = {**CONTACT, "street": "Kotikatu 5" + INJECTION}
-    page = client.post("/contacts", data=form, follow_redirects=True).get_data(as_text=True)
-    assert "street: Use one line of text without control characters" in page
+    reply = client.post("/contacts", data=form)
+    assert reply.status_code == 422
+    street = html.fromstring(reply.get_data(as_text=True)).xpath("//input[@id='street']")[0]
+    assert street.get("aria-invalid") == "true"
+    assert "Use one line of text without control characters" in html.fromstring(
+        reply.get_data(as_text=True)).xpath(f"//*[@id='{street.get('aria-describedby')}']")[0] \
+        .text_content()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Contact)) == 0
 
 

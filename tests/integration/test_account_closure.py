@@ -101,7 +101,11 @@ def test_client_area_close_and_reopen(client, factory):
     reseller = factory.reseller()
     user = factory.user(reseller, role="owner")
     client.post("/login", data={"email": user.email, "password": "correct horse battery"})
-    client.post("/account/closure", data={"action": "close", "reason": "closing shop"})
+    asked = client.post("/account/closure", data={"action": "close", "reason": "closing shop"})
+    assert "Unused prepaid funds are refunded" in asked.get_data(as_text=True)
+    assert 'value="close"' in client.get("/account").get_data(as_text=True)  # not yet closing
+    client.post("/account/closure", data={"action": "close", "reason": "closing shop",
+                                          "confirmed": "1"})
     assert "closes" in client.get("/account?lang=en").get_data(as_text=True)
     client.post("/account/closure", data={"action": "reopen"})
     assert 'value="close"' in client.get("/account").get_data(as_text=True)
