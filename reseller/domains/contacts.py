@@ -156,6 +156,8 @@ def update_contact(*, reseller_id: int, contact_id: int, **data: Any) -> Contact
             setattr(contact, field, data[field])
     domains = _domains_using(contact)
     _change_identity(contact, data, in_use=bool(domains))
+    for tld in {d.tld for d in domains if d.registrant_id == contact.id}:
+        check_eligibility(tld, contact, field="country")  # still a holder the registry takes
     db.session.flush()
     if domains:
         with registry_errors():

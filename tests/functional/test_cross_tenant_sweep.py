@@ -114,6 +114,7 @@ WHMCS: dict[str, tuple[dict, set[int], str]] = {
     "IDProtectToggle": ({**NAME, "protectenable": "1"}, DENIED, ""),
     "RequestDelete": (NAME, DENIED, ""),
     "GetDomainInformation": (NAME, DENIED, ""),
+    "ResendIRTPVerificationEmail": (NAME, DENIED, ""),
     "RenewDomain": ({**NAME, "regperiod": 1}, DENIED, ""),
     "Sync": (NAME, DENIED, ""),
     "TransferSync": (NAME, DENIED, ""),

@@ -190,6 +190,14 @@ def test_eu_takes_an_eu_citizen_living_abroad_and_refuses_others(factory, jobs):
     assert Domain.query.filter_by(name="kansalainen.eu").one().status == "active"
     assert api.post("/api/v1/contacts", json={**ABROAD, "citizenship": "XX"}).status_code \
         == 422
+    # The holder of a live .eu name cannot drop what makes it eligible.
+    dropped = api.put(f"/api/v1/contacts/{citizen['id']}", json={**ABROAD, "citizenship": None})
+    assert dropped.status_code == 422 and dropped.json["code"] == "registrant_not_eligible"
+    assert api.get(f"/api/v1/contacts/{citizen['id']}").json["citizenship"] == "FI"
+    moved = api.put(f"/api/v1/contacts/{citizen['id']}", json={
+        **ABROAD, "citizenship": None, "country": "DE", "city": "Berlin",
+        "postal_code": "10115", "phone": "+49.30123456"})
+    assert moved.status_code == 200, moved.json  # now resident in the EU
 
 
 @pytest.mark.parametrize("language", ["fi", "sv"])

@@ -669,8 +669,17 @@ def test_an_eu_citizen_living_outside_the_eu_registers_eu(whmcs, jobs):
     domain = Domain.query.filter_by(name="maija.eu").one()
     assert domain.status == "active"
     assert (domain.registrant.country, domain.registrant.citizenship) == ("US", "FI")
-    assert php("GetContactDetails", params(settings, "maija.eu"))["Registrant"][
-        "Country of Citizenship"] == "FI"
+    details = php("GetContactDetails", params(settings, "maija.eu"))
+    assert details["Registrant"]["Country of Citizenship"] == "FI"
+    details["Registrant"]["Country of Citizenship"] = "SE"  # the same person: an update
+    assert php("SaveContactDetails", params(settings, "maija.eu", contactdetails=details)) \
+        == {"success": True}
+    db.session.expire_all()
+    assert Domain.query.filter_by(name="maija.eu").one().registrant.citizenship == "SE"
+    assert Order.query.filter_by(kind="owner_change").count() == 0
+    details["Registrant"]["Country of Citizenship"] = ""  # abroad and no EU citizenship
+    assert "citizenship of an EU member state" in php(
+        "SaveContactDetails", params(settings, "maija.eu", contactdetails=details))["error"]
     stranger = php("RegisterDomain", params(settings, "stranger.eu", **abroad,
                                             additionalfields={"Registrant Type": "person"}))
     assert "citizenship of an EU member state" in stranger["error"]
