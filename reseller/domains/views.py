@@ -274,7 +274,7 @@ def _renew_price(domain: Domain) -> dict[str, Any]:
 
 
 @bp.post("/domains/<name>/<any(nameservers, dnssec, lock, privacy, auto_renew, contacts, "
-         "renew, restore, auth_code, delete, host):action>")
+         "renew, restore, auth_code, delete, host, transfer_out):action>")
 @MANAGE
 @secret_response  # the auth_code action shows the domain's auth code
 def domain_action(name: str, action: str):
@@ -302,13 +302,17 @@ def domain_action(name: str, action: str):
             accept_price=_accepted(form.get("accept_price"))),
         "auth_code": lambda: services.request_auth_code(reseller_id=rid, name=name),
         "delete": lambda: services.delete_domain(reseller_id=rid, name=name),
+        "transfer_out": lambda: services.answer_transfer_out(
+            reseller_id=rid, name=name, approve=form.get("approve") == "1"),
         "host": lambda: services.set_host(reseller_id=rid, name=name,
                                           host=form.get("host", ""),
                                           addresses=form.get("addresses", "").split()),
     }
-    if action in CONFIRMED and not form.get("confirmed"):
+    approving = action == "transfer_out" and form.get("approve") == "1"
+    if (action in CONFIRMED or approving) and not form.get("confirmed"):
         return _confirm_page(action, name)  # what it does and costs, before it happens
-    if action == "auth_code" and not _delete_confirmed(name, form.get("confirm_name", "")):
+    if (action == "auth_code" or approving) \
+            and not _delete_confirmed(name, form.get("confirm_name", "")):
         return _confirm_page(action, name, typed=form.get("confirm_name", ""), error=_(
             "Type the domain name exactly as shown to confirm.")), 422
     terms = None
@@ -330,12 +334,19 @@ def domain_action(name: str, action: str):
     if result and action == "delete":
         _flash_deleted(result, terms)
         return redirect(url_for("domains.domain_list"))
+    if result and action == "transfer_out":
+        flash(_("%(name)s was released to the other registrar.", name=result.unicode_name)
+              if approving else _("The transfer of %(name)s was refused: it stays here.",
+                                  name=result.unicode_name))
+        return redirect(url_for("domains.domain_list") if approving
+                        else url_for("domains.domain_page", name=name))
     if result:
         flash(_outcome(action, form))
     return redirect(url_for("domains.domain_page", name=name))
 
 
 CONFIRMED = ("renew", "restore", "auth_code")  # asked again on a page that says what they do
+TYPED = ("auth_code", "transfer_out")  # and these need the domain's name typed
 
 
 def _charge_line() -> str:
@@ -376,6 +387,15 @@ def _confirm_page(action: str, name: str, *, typed: str = "", error: str | None 
         submit = _("Confirm and pay %(total)s", total=format_money(price.total)) \
             if price is not None and user_can(Permission.VIEW_BILLING) \
             else _("Confirm the restore")
+    elif action == "transfer_out":
+        heading = _("Release %(name)s to the other registrar", name=domain.unicode_name)
+        hidden["approve"] = "1"
+        happens = [_("%(name)s moves to the registrar that asked for it now, without waiting "
+                     "for the registry to approve it by itself.", name=domain.unicode_name),
+                   _("When it moves, it leaves this account. Nothing is refunded for the time "
+                     "already paid (until %(date)s); the new registrar sets its own price.",
+                     date=format_date(domain.expires_at))]
+        submit = _("Release %(name)s", name=domain.unicode_name)
     else:
         heading = _("Transfer %(name)s away", name=domain.unicode_name)
         happens = [_("The registry makes a new auth code for %(name)s. Whoever has it can move "
@@ -388,12 +408,12 @@ def _confirm_page(action: str, name: str, *, typed: str = "", error: str | None 
         submit = _("Show the auth code")
     return render_template(
         "domains/confirm.html", heading=heading, happens=happens, price=price,
-        premium=premium, hidden=hidden, submit=submit, problem=error if action != "auth_code"
-        else None, danger=action == "auth_code",
+        premium=premium, hidden=hidden, submit=submit,
+        problem=error if action not in TYPED else None, danger=action in TYPED,
         action=url_for("domains.domain_action", name=domain.name, action=action),
         cancel=url_for("domains.domain_page", name=domain.name),
-        type_name=domain.unicode_name if action == "auth_code" else None, typed=typed,
-        errors={"confirm_name": [error]} if error and action == "auth_code" else {})
+        type_name=domain.unicode_name if action in TYPED else None, typed=typed,
+        errors={"confirm_name": [error]} if error and action in TYPED else {})
 
 
 def _ordered(order: Order) -> str:

@@ -102,6 +102,8 @@ def test_a_domain_delegated_elsewhere_is_warned_about_with_a_fix(client, factory
     tree = html.fromstring(page)
     warning = tree.xpath("//*[@id='delegation']")[0].text_content()
     assert "ns1.muualla.example" in warning and "not to the nameservers serving" in warning
+    assert "but not in use" in page or "being published" in page
+    assert ">Published.<" not in page and "Published. ·" not in page
     fix = tree.xpath("//*[@id='delegation']//form")[0]
     assert fix.get("action") == "/domains/muokkaus.example/nameservers"
     assert fix.xpath(".//input[@name='nameservers']")[0].get("value") == \

@@ -155,3 +155,32 @@ def test_a_refused_setting_is_said_in_words_without_field_paths(client, factory,
                        follow_redirects=True).get_data(as_text=True)
     assert "Nameservers: " in page
     assert "Correct the fields listed in errors" not in page and "nameservers:" not in page
+
+
+def test_a_transfer_out_is_released_only_with_the_name_typed_or_refused_at_once(client,
+                                                                                 factory, jobs):
+    from tests.support.domains import sandbox
+
+    user = _signed_in(client, factory)
+    for name in ("lahtija.fi", "pysyja.fi"):
+        _registered(client, user, jobs, name)
+        code = client.post(f"/domains/{name}/auth_code", data={
+            "confirmed": "1", "confirm_name": name}).get_data(as_text=True)
+        auth = html.fromstring(code).xpath("//code[@class='secret']")[0].text
+        sandbox().simulate_transfer_out(name=name, auth_code=auth)
+    client.application.test_cli_runner().invoke(args=["jobs", "run", "domains.transfers"])
+    page = client.get("/domains/lahtija.fi").get_data(as_text=True)
+    assert 'id="transfer-out"' in page
+    asked = client.post("/domains/lahtija.fi/transfer_out", data={"approve": "1"})
+    assert "moves to the registrar that asked for it" in asked.get_data(as_text=True)
+    refused = client.post("/domains/lahtija.fi/transfer_out",
+                          data={"approve": "1", "confirmed": "1", "confirm_name": "pysyja.fi"})
+    assert refused.status_code == 422 and _status("lahtija.fi") == "active"
+    released = client.post("/domains/lahtija.fi/transfer_out", data={
+        "approve": "1", "confirmed": "1", "confirm_name": "lahtija.fi"}, follow_redirects=True)
+    assert "lahtija.fi was released to the other registrar." in released.get_data(as_text=True)
+    assert _status("lahtija.fi") == "transferred_out"
+    kept = client.post("/domains/pysyja.fi/transfer_out", data={"approve": "0"},
+                       follow_redirects=True)
+    assert "was refused: it stays here" in kept.get_data(as_text=True)
+    assert _status("pysyja.fi") == "active"
