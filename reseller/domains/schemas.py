@@ -145,8 +145,9 @@ class ContactIn(BaseSchema):
     @pre_load
     def _country_as_typed(self, data, **_kwargs):
         """" fi" is FI: the code is compared upper case, spaces around ignored."""
-        if isinstance(data, dict) and isinstance(data.get("country"), str):
-            data = {**data, "country": data["country"].strip(" ").upper()}
+        for key in ("country", "citizenship"):
+            if isinstance(data, dict) and isinstance(data.get(key), str):
+                data = {**data, key: data[key].strip(" ").upper()}
         return data
 
     @validates_schema(skip_on_field_errors=False)

@@ -568,7 +568,7 @@ def contacts():
             return redirect(url_for("domains.contacts"))
         fields = {key: request.form.get(key, "").strip() for key in CONTACT_FIELDS}
         for optional in ("organization", "entity_type", "registration_number",
-                         "personal_id"):
+                         "personal_id", "citizenship"):
             fields[optional] = fields.get(optional) or None
         try:
             with unit_of_work():

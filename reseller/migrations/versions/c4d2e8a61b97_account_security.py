@@ -12,7 +12,7 @@ import reseller.core.types
 
 
 revision = 'c4d2e8a61b97'
-down_revision = '1ad45e03afbf'
+down_revision = 'c4e8a2f61d93'
 branch_labels = None
 depends_on = None
 
