@@ -125,7 +125,7 @@ def _settings_action(action: str, shown: dict[str, Any]) -> None:
     elif action == "profile":
         with unit_of_work():
             services.update_profile(user=user, name=form.get("name", "")[:200])
-        flash(_("Saved."))
+        flash(_("Your name is now shown as %(name)s.", name=user.name))
         shown["done"] = True
 
 
