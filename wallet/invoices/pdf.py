@@ -50,7 +50,8 @@ def payment_details(invoice: Invoice) -> dict[str, Any]:
     return details
 
 
-APPENDIX_LINES_PER_PAGE = 80  # text lines of 7 pt on an A4 page, below its heading
+APPENDIX_LINES_PER_PAGE = 80  # text lines of 7 pt on an A4 page, below its heading;
+# a specification of one page or less follows on the invoice's own pages instead
 APPENDIX_PAGES_PER_DOCUMENT = 20
 DOMAIN_WIDTH = 40
 
@@ -70,9 +71,13 @@ def render_html(invoice: Invoice) -> str:
         return _invoice_html(invoice)
 
 
-def _invoice_html(invoice: Invoice) -> str:
+def _invoice_html(invoice: Invoice, specification: list[str] | None = None) -> str:
+    """``specification``: the appendix's rows, when short enough to follow on the
+    invoice's own pages (one document, as quick to render as an invoice ever was)."""
     return render_template("pdf/invoice.html", invoice=invoice, groups=group_lines(invoice.lines),
-                           line_count=len(invoice.lines), payment=payment_details(invoice))
+                           line_count=len(invoice.lines), payment=payment_details(invoice),
+                           specification=specification,
+                           spec_header=_spec_header(invoice) if specification else None)
 
 
 def _operation_names() -> dict[str, str]:
@@ -118,13 +123,15 @@ def _spec_pages(invoice: Invoice, locale: str) -> list[list[str]]:
     return pages if pages[0] else []
 
 
-def _appendix_html(invoice: Invoice) -> list[str]:
-    locale = invoice.language
-    pages = _spec_pages(invoice, locale)
+def _spec_header(invoice: Invoice) -> str:
     line, day, name, operation = _("Line"), _("Date"), _("Domain name"), _("Operation")
     years, net, rate, tax = _("Years"), _("Net") + " " + invoice.currency, _("VAT %"), _("VAT")
-    header = (f"{line:>6} {day:<10} {name:<{DOMAIN_WIDTH}} {operation:<18} {years:>5} "
-              f"{net:>12} {rate:>6} {tax:>10}")
+    return (f"{line:>6} {day:<10} {name:<{DOMAIN_WIDTH}} {operation:<18} {years:>5} "
+            f"{net:>12} {rate:>6} {tax:>10}")
+
+
+def _appendix_html(invoice: Invoice, pages: list[list[str]]) -> list[str]:
+    header = _spec_header(invoice)
     documents = []
     for first in range(0, len(pages), APPENDIX_PAGES_PER_DOCUMENT):
         chunk = pages[first:first + APPENDIX_PAGES_PER_DOCUMENT]
@@ -135,10 +142,15 @@ def _appendix_html(invoice: Invoice) -> list[str]:
 
 
 def rendition(invoice: Invoice) -> Rendition:
-    """The invoice's HTML and its appendix's, in the buyer's language."""
+    """The invoice's HTML and its appendix's, in the buyer's language. A specification
+    of a page or less follows on the invoice's own pages (no appendix document)."""
     with force_locale(invoice.language):
+        pages = _spec_pages(invoice, invoice.language)
+        if len(pages) <= 1:
+            return Rendition(invoice_html=_invoice_html(invoice, pages[0] if pages else None),
+                             appendix_html=[])
         return Rendition(invoice_html=_invoice_html(invoice),
-                         appendix_html=_appendix_html(invoice))
+                         appendix_html=_appendix_html(invoice, pages))
 
 
 def _fonts() -> Any:
