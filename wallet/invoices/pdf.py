@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 
 from reseller.core.db import insert_unless_exists, unit_of_work
 from reseller.core.extensions import db
+from reseller.core.text import one_line
 from wallet.invoices import references
 from wallet.invoices.grouping import group_lines
 from wallet.invoices.models import Invoice, InvoiceDocument, InvoiceLine
@@ -93,6 +94,9 @@ def _amount(value: Any, locale: str) -> str:
 def _spec_row(line: InvoiceLine, locale: str, names: dict[str, str]) -> str:
     """One specification line in fixed columns; a long name gets a text line of its own."""
     what = line.domain or line.description
+    if line.kind == "interest" and ":" in what:
+        what = what.split(":", 1)[1]  # the invoice number the interest is charged on
+    what = one_line(what)  # descriptions are stored text: one line in the columns
     operation = names.get(line.operation or "", line.operation or "")
     if line.kind == "interest":
         operation = names["interest"]
