@@ -66,6 +66,7 @@ def seed() -> str:
     from reseller.core.db import unit_of_work
     from reseller.core.extensions import db
     from reseller.domains import contacts
+    from reseller.support.plans import core_plan
     from wallet import services as wallet
     from wallet.money import Money
 
@@ -73,6 +74,7 @@ def seed() -> str:
     out = {}
     with app.app_context(), unit_of_work():
         catalog.install_defaults()
+        core_plan()  # the support plans are installed (flask support install-defaults)
         for key in ("a", "b"):
             reseller = Reseller(company_name=f"Scale {key.upper()} Oy", country="FI",
                                 business_id="2464491-9", contact_email=f"{key}@example.test",
