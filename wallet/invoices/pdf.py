@@ -10,13 +10,15 @@ a time keeps the renderer's memory bounded: 10,000 lines are about 130 pages in 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from babel.numbers import format_decimal
+from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -87,8 +89,20 @@ def _operation_names() -> dict[str, str]:
             "interest": _("Late-payment interest"), "refund": _("Refund")}
 
 
-def _amount(value: Any, locale: str) -> str:
-    return format_decimal(value, format="#,##0.00", locale=locale)
+@functools.cache
+def _symbols(locale: str) -> tuple[str, str]:
+    """(decimal, group) symbols of ``locale``: babel once, not per amount of 10,000 lines."""
+    return get_decimal_symbol(locale), get_group_symbol(locale)
+
+
+def _amount(value: Decimal, locale: str) -> str:
+    """``value`` with two decimals in ``locale``'s symbols (as babel's ``#,##0.00``)."""
+    decimal, group = _symbols(locale)
+    return f"{value:,.2f}".replace(",", "\0").replace(".", decimal).replace("\0", group)
+
+
+def _rate(value: Decimal, locale: str) -> str:
+    return f"{value.normalize():f}".replace(".", _symbols(locale)[0])
 
 
 def _spec_row(line: InvoiceLine, locale: str, names: dict[str, str]) -> str:
@@ -104,7 +118,7 @@ def _spec_row(line: InvoiceLine, locale: str, names: dict[str, str]) -> str:
         operation = names["refund"] + ": " + operation
     years = str(line.period_years) if line.period_years else ""
     rest = (f"{operation[:18]:<18} {years:>5} {_amount(line.net, locale):>12} "
-            f"{format_decimal(line.vat_rate.normalize(), format='#,##0.###', locale=locale):>6}"
+            f"{_rate(line.vat_rate, locale):>6}"
             f" {_amount(line.vat, locale):>10}")
     head = f"{line.position:>6} {line.occurred_on.isoformat()} "
     if len(what) <= DOMAIN_WIDTH:
@@ -199,15 +213,24 @@ def render_and_store(invoice_id: int) -> None:
     weasyprint works (a month of 10,000 lines renders for most of a minute): the HTML is
     built in one unit of work, the PDF rendered outside any, and stored in a second unit of
     work unless a concurrent run stored it first. Safe to run twice."""
-    with unit_of_work():
-        invoice = db.session.get(Invoice, invoice_id)
-        if invoice is None or stored_pdf(invoice_id) is not None:
-            return
-        parts = rendition(invoice)
+    parts = _rendition_to_store(invoice_id)
+    if parts is None:
+        return
     content = rendition_to_pdf(parts)
     with unit_of_work():
         insert_unless_exists(InvoiceDocument, invoice_id=invoice_id, kind="pdf",
                              content=content, sha256=hashlib.sha256(content).hexdigest())
+
+
+def _rendition_to_store(invoice_id: int) -> Rendition | None:
+    """The rendition of an invoice with no stored PDF, in a unit of work of its own. Its
+    rows are let go on return: weasyprint then works beside no 10,000 loaded lines (the
+    collector would walk them over and over)."""
+    with unit_of_work():
+        invoice = db.session.get(Invoice, invoice_id)
+        if invoice is None or stored_pdf(invoice_id) is not None:
+            return None
+        return rendition(invoice)
 
 
 def ensure_pdf(invoice: Invoice) -> InvoiceDocument:
