@@ -66,6 +66,7 @@ def seed() -> str:
     from reseller.core.db import unit_of_work
     from reseller.core.extensions import db
     from reseller.domains import contacts
+    from reseller.support.plans import core_plan
     from wallet import services as wallet
     from wallet.money import Money
 
@@ -73,6 +74,7 @@ def seed() -> str:
     out = {}
     with app.app_context(), unit_of_work():
         catalog.install_defaults()
+        core_plan()  # the support plans are installed (flask support install-defaults)
         for key in ("a", "b"):
             reseller = Reseller(company_name=f"Scale {key.upper()} Oy", country="FI",
                                 business_id="2464491-9", contact_email=f"{key}@example.test",
@@ -342,6 +344,8 @@ def feed_stall(database_url: str, redis_url: str, port: int, env: dict, neighbou
     wait s, job s until the workers are idle again)."""
     import sqlalchemy as sa
 
+    from reseller.core.events import FEED_LOCK
+
     engine = sa.create_engine(database_url)
     committed: dict[int, float] = {}
     seen: dict[int, float] = {}
@@ -349,7 +353,9 @@ def feed_stall(database_url: str, redis_url: str, port: int, env: dict, neighbou
 
     def writer() -> None:
         while not stop.is_set():
-            with engine.begin() as connection:
+            with engine.begin() as connection:  # announced as record_event does
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock_shared(:lock, :rid)"),
+                                   {"lock": FEED_LOCK, "rid": neighbour["reseller"]})
                 event_id = connection.scalar(sa.text(
                     "INSERT INTO events (reseller_id, type, dedupe_key, data, created_at, "
                     "dispatched_at) VALUES (:rid, 'wallet.low_balance', :key, '{}', now(), "

@@ -6,7 +6,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from reseller.core.db import is_sqlite
-from reseller.core.events import Event
+from reseller.core.events import FEED_LOCK, Event
+from reseller.core.extensions import db
 from reseller.core.pagination import Page, encode_cursor, paginate
 
 # Event types a reseller can subscribe to with webhooks, and filter the feed by;
@@ -40,11 +41,26 @@ def _settled() -> sa.ColumnElement[bool]:
     return sa.or_(Event.txid.is_(None), Event.txid < xmin, Event.txid == own)
 
 
+def _no_write_in_flight(reseller_id: int) -> bool:
+    """Whether no transaction recording this reseller's events is running (PostgreSQL).
+
+    Writers hold the reseller's feed lock shared from before their event takes its id
+    until they end (``reseller.core.events``). Taking it exclusively, without waiting,
+    proves none is in flight, and until this transaction ends none can start: every event
+    of the reseller that will ever have a lower id than those now visible is visible.
+    Other resellers' transactions, however long, are not waited for."""
+    return bool(db.session.scalar(sa.select(
+        sa.func.pg_try_advisory_xact_lock(FEED_LOCK, reseller_id))))
+
+
 def events_after(*, reseller_id: int, after: str | None, limit: int,
                  types: list[str] | None = None) -> tuple[Page, str]:
-    """The next events after ``after`` and the cursor to poll next (never empty)."""
+    """The next events after ``after`` and the cursor to poll next (never empty).
+
+    On PostgreSQL, when a transaction writing this reseller's events is in flight, only
+    events it cannot precede are shown (``_settled``); otherwise every visible one."""
     stmt = sa.select(Event).where(Event.reseller_id == reseller_id)
-    if not is_sqlite():
+    if not is_sqlite() and not _no_write_in_flight(reseller_id):
         stmt = stmt.where(_settled())
     if types:
         stmt = stmt.where(Event.type.in_(types))

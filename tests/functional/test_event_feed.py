@@ -68,7 +68,7 @@ def test_feed_never_passes_an_event_a_running_transaction_can_still_commit(app, 
     from datetime import UTC, datetime
 
     from reseller.accounts.models import Reseller
-    from reseller.core.events import Event
+    from reseller.core.events import Event, feed_writer_lock
     from reseller.events.services import events_after
 
     db = committed_db
@@ -82,9 +82,11 @@ def test_feed_never_passes_an_event_a_running_transaction_can_still_commit(app, 
         return {"reseller_id": rid, "type": "order.completed", "dedupe_key": f"feed-{n}",
                 "data": {"n": n}, "created_at": datetime.now(UTC)}
 
-    with db.engine.connect() as slow:
+    with db.engine.connect() as slow:  # each writer announces itself, as record_event does
+        slow.execute(feed_writer_lock(rid))
         slow.execute(sa.insert(Event).values(event(1)))  # id 1, not committed yet
         with db.engine.begin() as fast:
+            fast.execute(feed_writer_lock(rid))
             fast.execute(sa.insert(Event).values(event(2)))  # id 2, committed at once
         page, cursor = events_after(reseller_id=rid, after=None, limit=50)
         db.session.commit()
@@ -95,3 +97,39 @@ def test_feed_never_passes_an_event_a_running_transaction_can_still_commit(app, 
     db.session.commit()
     page, _ = events_after(reseller_id=rid, after=cursor, limit=50)
     assert page.items == []
+
+
+@pytest.mark.postgres_only
+def test_another_resellers_running_transaction_holds_no_feed_back(app, committed_db):
+    """The feed waits only for transactions writing the same reseller's events: a long
+    one of another reseller (a reminder run, a month-end job) stalls nobody else's."""
+    from datetime import UTC, datetime
+
+    from reseller.accounts.models import Reseller
+    from reseller.core.events import Event, feed_writer_lock, record_event
+    from reseller.events.services import events_after
+
+    db = committed_db
+    with unit_of_work():
+        ours, theirs = (Reseller(company_name=f"{name} Oy", country="FI",
+                                 business_id="2464491-9", contact_email=f"{name}@example.test",
+                                 language="fi") for name in ("Meidän", "Toisten"))
+        db.session.add_all([ours, theirs])
+    with db.engine.connect() as long_running:  # the other reseller's work, not committed
+        long_running.execute(feed_writer_lock(theirs.id))
+        long_running.execute(sa.insert(Event).values(
+            reseller_id=theirs.id, type="order.completed", dedupe_key="theirs-1", data={},
+            created_at=datetime.now(UTC)))
+        with unit_of_work():
+            record_event(reseller_id=ours.id, type="order.completed", data={"n": 1},
+                         dedupe_key="ours-1")
+        page, cursor = events_after(reseller_id=ours.id, after=None, limit=50)
+        db.session.commit()
+        assert [e.data["n"] for e in page.items] == [1]
+        theirs_page, _ = events_after(reseller_id=theirs.id, after=None, limit=50)
+        db.session.commit()
+        assert theirs_page.items == []  # its own writer is in flight: the feed waits for it
+        long_running.commit()
+    page, _ = events_after(reseller_id=theirs.id, after=None, limit=50)
+    assert [e.dedupe_key for e in page.items] == ["theirs-1"]
+    db.session.commit()

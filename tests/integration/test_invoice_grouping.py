@@ -180,3 +180,11 @@ def test_pdf_downloads_hold_no_transaction_while_rendering(factory, jobs, client
         response = get()
         assert response.status_code == 200 and response.data.startswith(b"%PDF")
     assert during == [False, False]
+
+
+def test_a_short_specification_follows_on_the_invoice_itself(factory, jobs):
+    invoice = _month_invoice(factory, jobs, 6)
+    text = pdf_text(pdf.stored_pdf(invoice.id).content).replace("\u00a0", " ")
+    assert "SPECIFICATION" in text and "Appendix" not in text
+    assert all(MIX[n % len(MIX)][0].format(n) in text for n in range(6))
+    assert pdf.rendition(invoice).appendix_html == []

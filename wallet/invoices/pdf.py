@@ -10,19 +10,22 @@ a time keeps the renderer's memory bounded: 10,000 lines are about 130 pages in 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from babel.numbers import format_decimal
+from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from reseller.core.db import insert_unless_exists, unit_of_work
 from reseller.core.extensions import db
+from reseller.core.text import one_line
 from wallet.invoices import references
 from wallet.invoices.grouping import group_lines
 from wallet.invoices.models import Invoice, InvoiceDocument, InvoiceLine
@@ -50,7 +53,8 @@ def payment_details(invoice: Invoice) -> dict[str, Any]:
     return details
 
 
-APPENDIX_LINES_PER_PAGE = 80  # text lines of 7 pt on an A4 page, below its heading
+APPENDIX_LINES_PER_PAGE = 80  # text lines of 7 pt on an A4 page, below its heading;
+# a specification of one page or less follows on the invoice's own pages instead
 APPENDIX_PAGES_PER_DOCUMENT = 20
 DOMAIN_WIDTH = 40
 
@@ -70,9 +74,13 @@ def render_html(invoice: Invoice) -> str:
         return _invoice_html(invoice)
 
 
-def _invoice_html(invoice: Invoice) -> str:
+def _invoice_html(invoice: Invoice, specification: list[str] | None = None) -> str:
+    """``specification``: the appendix's rows, when short enough to follow on the
+    invoice's own pages (one document, as quick to render as an invoice ever was)."""
     return render_template("pdf/invoice.html", invoice=invoice, groups=group_lines(invoice.lines),
-                           line_count=len(invoice.lines), payment=payment_details(invoice))
+                           line_count=len(invoice.lines), payment=payment_details(invoice),
+                           specification=specification,
+                           spec_header=_spec_header(invoice) if specification else None)
 
 
 def _operation_names() -> dict[str, str]:
@@ -81,13 +89,28 @@ def _operation_names() -> dict[str, str]:
             "interest": _("Late-payment interest"), "refund": _("Refund")}
 
 
-def _amount(value: Any, locale: str) -> str:
-    return format_decimal(value, format="#,##0.00", locale=locale)
+@functools.cache
+def _symbols(locale: str) -> tuple[str, str]:
+    """(decimal, group) symbols of ``locale``: babel once, not per amount of 10,000 lines."""
+    return get_decimal_symbol(locale), get_group_symbol(locale)
+
+
+def _amount(value: Decimal, locale: str) -> str:
+    """``value`` with two decimals in ``locale``'s symbols (as babel's ``#,##0.00``)."""
+    decimal, group = _symbols(locale)
+    return f"{value:,.2f}".replace(",", "\0").replace(".", decimal).replace("\0", group)
+
+
+def _rate(value: Decimal, locale: str) -> str:
+    return f"{value.normalize():f}".replace(".", _symbols(locale)[0])
 
 
 def _spec_row(line: InvoiceLine, locale: str, names: dict[str, str]) -> str:
     """One specification line in fixed columns; a long name gets a text line of its own."""
     what = line.domain or line.description
+    if line.kind == "interest" and ":" in what:
+        what = what.split(":", 1)[1]  # the invoice number the interest is charged on
+    what = one_line(what)  # descriptions are stored text: one line in the columns
     operation = names.get(line.operation or "", line.operation or "")
     if line.kind == "interest":
         operation = names["interest"]
@@ -95,7 +118,7 @@ def _spec_row(line: InvoiceLine, locale: str, names: dict[str, str]) -> str:
         operation = names["refund"] + ": " + operation
     years = str(line.period_years) if line.period_years else ""
     rest = (f"{operation[:18]:<18} {years:>5} {_amount(line.net, locale):>12} "
-            f"{format_decimal(line.vat_rate.normalize(), format='#,##0.###', locale=locale):>6}"
+            f"{_rate(line.vat_rate, locale):>6}"
             f" {_amount(line.vat, locale):>10}")
     head = f"{line.position:>6} {line.occurred_on.isoformat()} "
     if len(what) <= DOMAIN_WIDTH:
@@ -118,13 +141,15 @@ def _spec_pages(invoice: Invoice, locale: str) -> list[list[str]]:
     return pages if pages[0] else []
 
 
-def _appendix_html(invoice: Invoice) -> list[str]:
-    locale = invoice.language
-    pages = _spec_pages(invoice, locale)
+def _spec_header(invoice: Invoice) -> str:
     line, day, name, operation = _("Line"), _("Date"), _("Domain name"), _("Operation")
     years, net, rate, tax = _("Years"), _("Net") + " " + invoice.currency, _("VAT %"), _("VAT")
-    header = (f"{line:>6} {day:<10} {name:<{DOMAIN_WIDTH}} {operation:<18} {years:>5} "
-              f"{net:>12} {rate:>6} {tax:>10}")
+    return (f"{line:>6} {day:<10} {name:<{DOMAIN_WIDTH}} {operation:<18} {years:>5} "
+            f"{net:>12} {rate:>6} {tax:>10}")
+
+
+def _appendix_html(invoice: Invoice, pages: list[list[str]]) -> list[str]:
+    header = _spec_header(invoice)
     documents = []
     for first in range(0, len(pages), APPENDIX_PAGES_PER_DOCUMENT):
         chunk = pages[first:first + APPENDIX_PAGES_PER_DOCUMENT]
@@ -135,10 +160,15 @@ def _appendix_html(invoice: Invoice) -> list[str]:
 
 
 def rendition(invoice: Invoice) -> Rendition:
-    """The invoice's HTML and its appendix's, in the buyer's language."""
+    """The invoice's HTML and its appendix's, in the buyer's language. A specification
+    of a page or less follows on the invoice's own pages (no appendix document)."""
     with force_locale(invoice.language):
+        pages = _spec_pages(invoice, invoice.language)
+        if len(pages) <= 1:
+            return Rendition(invoice_html=_invoice_html(invoice, pages[0] if pages else None),
+                             appendix_html=[])
         return Rendition(invoice_html=_invoice_html(invoice),
-                         appendix_html=_appendix_html(invoice))
+                         appendix_html=_appendix_html(invoice, pages))
 
 
 def _fonts() -> Any:
@@ -183,15 +213,24 @@ def render_and_store(invoice_id: int) -> None:
     weasyprint works (a month of 10,000 lines renders for most of a minute): the HTML is
     built in one unit of work, the PDF rendered outside any, and stored in a second unit of
     work unless a concurrent run stored it first. Safe to run twice."""
-    with unit_of_work():
-        invoice = db.session.get(Invoice, invoice_id)
-        if invoice is None or stored_pdf(invoice_id) is not None:
-            return
-        parts = rendition(invoice)
+    parts = _rendition_to_store(invoice_id)
+    if parts is None:
+        return
     content = rendition_to_pdf(parts)
     with unit_of_work():
         insert_unless_exists(InvoiceDocument, invoice_id=invoice_id, kind="pdf",
                              content=content, sha256=hashlib.sha256(content).hexdigest())
+
+
+def _rendition_to_store(invoice_id: int) -> Rendition | None:
+    """The rendition of an invoice with no stored PDF, in a unit of work of its own. Its
+    rows are let go on return: weasyprint then works beside no 10,000 loaded lines (the
+    collector would walk them over and over)."""
+    with unit_of_work():
+        invoice = db.session.get(Invoice, invoice_id)
+        if invoice is None or stored_pdf(invoice_id) is not None:
+            return None
+        return rendition(invoice)
 
 
 def ensure_pdf(invoice: Invoice) -> InvoiceDocument:

@@ -44,10 +44,15 @@ def invoices():
                     cursor=request.args.get("cursor") or None,
                     limit=parse_limit(request.args.get("limit")), descending=True)
     now = clock.now()
+    today = local_date(now)
     payment_mode, blocked = billing_standing(reseller.id)  # one statement for both
+    card = cards.active_card(reseller.id)
     return render_template(
-        "billing/invoices.html", reseller=reseller, page=page, today=local_date(now),
-        payment_mode=payment_mode, card=cards.active_card(reseller.id),
+        "billing/invoices.html", reseller=reseller, page=page, today=today,
+        payment_mode=payment_mode, card=card,
+        # What the card pays next and its last automatic charge: read only with a card.
+        next_charge=cards.next_charge(reseller.id, today) if card else None,
+        last_autopay=cards.last_autopay(reseller.id) if card else None,
         card_surcharge=surcharge_for("card", current_app.config["PAYMENT_SURCHARGES"]).amount,
         settings=invoicing_settings(), next_run=Month.containing(now).next().first_day,
         blocked=blocked,
