@@ -118,7 +118,9 @@ def test_every_email_has_no_english_left(app, factory, language):
 
 
 def test_the_check_finds_english_messages_raw_values_and_sentences(app):
-    texts = ["Saved.", "prepaid", "Tallennettu.", "The zone is yours and the records are set",
-             "demoagency.fi"]
+    texts = ["Two-factor authentication is on.", "prepaid",
+             "Kaksivaiheinen tunnistautuminen on käytössä.",
+             "The zone is yours and the records are set", "demoagency.fi"]
     assert english_left(texts, "fi", RAW_VALUES) == [
-        "Saved.", "prepaid", "The zone is yours and the records are set"]
+        "Two-factor authentication is on.", "prepaid",
+        "The zone is yours and the records are set"]
