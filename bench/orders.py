@@ -318,6 +318,28 @@ def server_side_ms(database_url: str) -> tuple[float, float, float, float]:
     return tuple(float(v) for v in row)
 
 
+def job_rows_per_order(database_url: str, orders: int) -> str:
+    """The job outbox's cost (issue 25): ``pending_jobs`` rows written per order, each an
+    INSERT in the queuing transaction and a SELECT and DELETE in the job's; and the
+    statements PostgreSQL ran per order in all (``xact_commit`` is not a statement count,
+    so the tuple counters are read: rows inserted, updated, deleted, fetched by index)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    with engine.connect() as connection:
+        exists = connection.execute(sa.text(
+            "SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'pending_jobs'")).scalar()
+        rows = connection.execute(sa.text(
+            "SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'pending_jobs'")
+        ).scalar() if exists else 0
+        commits = connection.execute(sa.text(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
+        ).scalar()
+    engine.dispose()
+    return (f"job_outbox rows_per_order={rows / orders:.2f} (3 statements each: INSERT, "
+            f"SELECT, DELETE)   commits_per_order={commits / orders:.1f} (whole run)")
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -399,6 +421,7 @@ def main() -> None:
                  for name in parts}
         print("cpu_ms_per_order " + " ".join(f"{name}={ms:.1f}" for name, ms in spent.items())
               + f" total={sum(spent.values()):.1f}")
+        print(job_rows_per_order(pg.url, args.orders))
     finally:
         for process in processes:
             process.terminate()
