@@ -110,7 +110,7 @@ class Client:
             raise RuntimeError(f"{method} {path}: {response.status} {raw[:300]!r}") from None
 
 
-def wait_for(port: int, deadline: float = 30.0) -> None:
+def wait_for(port: int, deadline: float = 120.0) -> None:
     end = time.monotonic() + deadline
     while time.monotonic() < end:
         try:
