@@ -54,7 +54,8 @@ class Event(db.Model):
     txid: Mapped[int | None] = mapped_column(sa.BigInteger, nullable=True,
                                              server_default=sa.FetchedValue())
 
-    __table_args__ = (sa.Index("ix_events_undispatched", "created_at",
+    __table_args__ = (sa.Index("ix_events_feed", "reseller_id", "txid", "id"),
+                      sa.Index("ix_events_undispatched", "created_at",
                                postgresql_where=sa.text("dispatched_at IS NULL"),
                                sqlite_where=sa.text("dispatched_at IS NULL")),)
 

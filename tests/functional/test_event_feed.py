@@ -95,3 +95,47 @@ def test_feed_never_passes_an_event_a_running_transaction_can_still_commit(app, 
     db.session.commit()
     page, _ = events_after(reseller_id=rid, after=cursor, limit=50)
     assert page.items == []
+
+
+@pytest.mark.postgres_only
+def test_feed_never_passes_an_event_whose_transaction_wrote_first_but_inserted_later(
+        app, committed_db):
+    """bench/orders.py saw one order of 300 never completed in the feed: the slow
+    transaction got its txid after the fast one (its first write came later) yet took the
+    lower event id. In id order the poller passed it; in (txid, id) order it cannot."""
+    from datetime import UTC, datetime
+
+    from reseller.accounts.models import Reseller
+    from reseller.core.events import Event
+    from reseller.events.services import events_after
+
+    db = committed_db
+    with unit_of_work():
+        reseller = Reseller(company_name="Feed Oy", country="FI", business_id="2464491-9",
+                            contact_email="feed@example.test", language="fi")
+        db.session.add(reseller)
+    rid = reseller.id
+
+    def event(n: int) -> dict:
+        return {"reseller_id": rid, "type": "order.completed", "dedupe_key": f"race-{n}",
+                "data": {"n": n}, "created_at": datetime.now(UTC)}
+
+    with db.engine.connect() as fast, db.engine.connect() as slow:
+        fast.execute(sa.text("SELECT pg_current_xact_id()"))  # the fast one writes first
+        slow.execute(sa.insert(Event).values(event(1)))  # lower id, later txid
+        fast.execute(sa.insert(Event).values(event(2)))
+        fast.commit()
+        page, cursor = events_after(reseller_id=rid, after=None, limit=50)
+        db.session.commit()
+        assert [e.data["n"] for e in page.items] == [2]  # final: its txid is below slow's
+        slow.commit()
+    page, cursor = events_after(reseller_id=rid, after=cursor, limit=50)
+    assert [e.data["n"] for e in page.items] == [1]  # not passed over
+    db.session.commit()
+    assert events_after(reseller_id=rid, after=cursor, limit=50)[0].items == []
+    # a cursor of the id alone, as issued before, resumes at that event's place
+    first = db.session.scalar(sa.select(Event.id).where(Event.dedupe_key == "race-1"))
+    from reseller.core.pagination import encode_cursor
+
+    resumed = events_after(reseller_id=rid, after=encode_cursor(first), limit=50)[0]
+    assert [e.data["n"] for e in resumed.items] == []
