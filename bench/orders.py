@@ -110,7 +110,7 @@ class Client:
             raise RuntimeError(f"{method} {path}: {response.status} {raw[:300]!r}") from None
 
 
-def wait_for(port: int, deadline: float = 30.0) -> None:
+def wait_for(port: int, deadline: float = 120.0) -> None:
     end = time.monotonic() + deadline
     while time.monotonic() < end:
         try:
@@ -318,6 +318,45 @@ def server_side_ms(database_url: str) -> tuple[float, float, float, float]:
     return tuple(float(v) for v in row)
 
 
+def open_work(database_url: str) -> str:
+    """What was still open when the orders did not all complete: the orders, the jobs
+    owed for them, and the feed's horizon (the oldest running transaction)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    with engine.connect() as connection:
+        found = [connection.execute(sa.text(sql)).all() for sql in (
+            "SELECT id, state, attempts, created_at, completed_at FROM orders "
+            "WHERE state NOT IN ('completed')",
+            "SELECT id, path, args, failures, handovers, last_error FROM pending_jobs",
+            "SELECT pid, state, xact_start, left(query, 120) FROM pg_stat_activity "
+            "WHERE xact_start IS NOT NULL ORDER BY xact_start LIMIT 5")]
+    engine.dispose()
+    return "open work: " + repr(found)
+
+
+def job_rows_per_order(database_url: str, orders: int) -> str:
+    """The job outbox's cost (issue 25): ``pending_jobs`` rows written per order, each an
+    INSERT in the queuing transaction and a SELECT and DELETE in the job's; and the
+    statements PostgreSQL ran per order in all (``xact_commit`` is not a statement count,
+    so the tuple counters are read: rows inserted, updated, deleted, fetched by index)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    with engine.connect() as connection:
+        exists = connection.execute(sa.text(
+            "SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'pending_jobs'")).scalar()
+        rows = connection.execute(sa.text(
+            "SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'pending_jobs'")
+        ).scalar() if exists else 0
+        commits = connection.execute(sa.text(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
+        ).scalar()
+    engine.dispose()
+    return (f"job_outbox rows_per_order={rows / orders:.2f} (3 statements each: INSERT, "
+            f"SELECT, DELETE)   commits_per_order={commits / orders:.1f} (whole run)")
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -374,9 +413,13 @@ def main() -> None:
                  "postgres": [postmaster], "redis": [redis.process.pid],
                  "bench_clients": [os.getpid()]}
         cpu_before = cpu_by_part(parts)
-        orders_per_s, post_ms, done_ms = run_orders(port, seeded["token"], seeded["contact"],
-                                                    args.clients, args.orders, args.rate,
-                                                    args.poll_ms)
+        try:
+            orders_per_s, post_ms, done_ms = run_orders(port, seeded["token"], seeded["contact"],
+                                                        args.clients, args.orders, args.rate,
+                                                        args.poll_ms)
+        except RuntimeError:
+            print(open_work(pg.url))
+            raise
         drained_s = wait_for_idle_workers(redis.url)
         cpu_after = cpu_by_part(parts)
         server = server_side_ms(pg.url)
@@ -399,6 +442,7 @@ def main() -> None:
                  for name in parts}
         print("cpu_ms_per_order " + " ".join(f"{name}={ms:.1f}" for name, ms in spent.items())
               + f" total={sum(spent.values()):.1f}")
+        print(job_rows_per_order(pg.url, args.orders))
     finally:
         for process in processes:
             process.terminate()

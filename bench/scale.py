@@ -344,8 +344,6 @@ def feed_stall(database_url: str, redis_url: str, port: int, env: dict, neighbou
     wait s, job s until the workers are idle again)."""
     import sqlalchemy as sa
 
-    from reseller.core.events import FEED_LOCK
-
     engine = sa.create_engine(database_url)
     committed: dict[int, float] = {}
     seen: dict[int, float] = {}
@@ -353,9 +351,7 @@ def feed_stall(database_url: str, redis_url: str, port: int, env: dict, neighbou
 
     def writer() -> None:
         while not stop.is_set():
-            with engine.begin() as connection:  # announced as record_event does
-                connection.execute(sa.text("SELECT pg_advisory_xact_lock_shared(:lock, :rid)"),
-                                   {"lock": FEED_LOCK, "rid": neighbour["reseller"]})
+            with engine.begin() as connection:
                 event_id = connection.scalar(sa.text(
                     "INSERT INTO events (reseller_id, type, dedupe_key, data, created_at, "
                     "dispatched_at) VALUES (:rid, 'wallet.low_balance', :key, '{}', now(), "

@@ -208,8 +208,30 @@ def ride_out(run: Callable[[], bool], *, what: str) -> None:
         except (RedisError, sa.exc.OperationalError, sa.exc.InterfaceError):
             log.warning("%s: outage, retrying in %ss", what,
                         BACKOFF_S[min(failures, len(BACKOFF_S) - 1)], exc_info=True)
-        time.sleep(BACKOFF_S[min(failures, len(BACKOFF_S) - 1)])
+        try:
+            time.sleep(BACKOFF_S[min(failures, len(BACKOFF_S) - 1)])
+        except StopRequested:  # SIGTERM in the pause: RQ's handler of the last attempt
+            return
         failures += 1
+
+
+def _stop_asked(rq_worker: Worker) -> bool:
+    """A signal asked this RQ worker to stop (idle: the date only; busy: the flag)."""
+    return bool(rq_worker._stop_requested or rq_worker._shutdown_requested_date)
+
+
+def _close_pubsub(rq_worker: Worker) -> None:
+    """End RQ's command-channel thread: RQ does it only when its loop ends cleanly, and a
+    loop ended by an outage left one more thread retrying Redis every 2 s, forever."""
+    thread = getattr(rq_worker, "pubsub_thread", None)
+    if thread is not None:
+        thread.stop()
+    pubsub = getattr(rq_worker, "pubsub", None)
+    if pubsub is not None:
+        try:
+            pubsub.close()
+        except RedisError:
+            pass
 
 
 @click.command("worker")
@@ -255,15 +277,21 @@ def worker_command(burst: bool, fork: bool, max_jobs: int | None,
             worked = rq_worker.work(
                 burst=burst, with_scheduler=burst, logging_level=app.config["LOG_LEVEL"],
                 max_jobs=None if max_jobs is None else max_jobs - done["jobs"])
+        except (RedisError, sa.exc.OperationalError, sa.exc.InterfaceError):
+            # A SIGTERM while Redis is gone: RQ's goodbye to Redis fails, and the stop
+            # must not be taken for one more outage to ride out (it was: the worker
+            # ignored the signal until a second one, or systemd's SIGKILL).
+            if _stop_asked(rq_worker):
+                return True
+            raise
         finally:
+            _close_pubsub(rq_worker)
             if keeper is not None:
                 keeper.stop()
         done["jobs"] += rq_worker.executed
         finished = max_jobs is not None and done["jobs"] >= max_jobs
         # Otherwise RQ's loop gave up on an error (Redis gone): start over after a pause.
-        # A stop asked by signal sets one of these (idle: the date only; busy: the flag).
-        stopping = rq_worker._stop_requested or rq_worker._shutdown_requested_date
-        return bool(stopping or burst or finished or worked is None)
+        return bool(_stop_asked(rq_worker) or burst or finished or worked is None)
 
     ride_out(work, what="worker")
 

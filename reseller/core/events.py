@@ -25,34 +25,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reseller.core.clock import clock
-from reseller.core.db import insert_unless_exists, is_sqlite, lock_row
+from reseller.core.db import insert_unless_exists, lock_row
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
 from reseller.core.types import UTCDateTime
 
 DISPATCH_JOB = "reseller.core.events.dispatch_deferred"
-# PostgreSQL advisory lock class of a reseller's feed (key 2: the reseller id). Every
-# transaction that records a reseller's event holds it shared until it ends; a feed read
-# that takes it exclusively (without waiting) knows no write to that feed is in flight.
-FEED_LOCK = 7_431_001
-
-
-def feed_writer_lock(reseller_id: int) -> sa.Select:
-    """The statement announcing a writer of ``reseller_id``'s feed (until commit)."""
-    return sa.select(sa.func.pg_advisory_xact_lock_shared(FEED_LOCK, reseller_id))
-
-
-def _announce_writer(reseller_id: int | None) -> None:
-    """Hold ``reseller_id``'s feed lock shared for the rest of this transaction (once)."""
-    if reseller_id is None or is_sqlite():
-        return
-    transaction = db.session().get_transaction()
-    held = db.session.info.get("feed_writer")
-    if held is None or held[0] is not transaction:
-        held = db.session.info["feed_writer"] = (transaction, set())
-    if reseller_id not in held[1]:
-        db.session.execute(feed_writer_lock(reseller_id))
-        held[1].add(reseller_id)
 
 
 class Event(db.Model):
@@ -76,7 +54,8 @@ class Event(db.Model):
     txid: Mapped[int | None] = mapped_column(sa.BigInteger, nullable=True,
                                              server_default=sa.FetchedValue())
 
-    __table_args__ = (sa.Index("ix_events_undispatched", "created_at",
+    __table_args__ = (sa.Index("ix_events_feed", "reseller_id", "txid", "id"),
+                      sa.Index("ix_events_undispatched", "created_at",
                                postgresql_where=sa.text("dispatched_at IS NULL"),
                                sqlite_where=sa.text("dispatched_at IS NULL")),)
 
@@ -108,7 +87,6 @@ def record_event(*, reseller_id: int | None, type: str, data: dict[str, Any],
     values = {"reseller_id": reseller_id, "type": type, "data": data,
               "dedupe_key": dedupe_key or f"{type}:{uuid.uuid4()}", "created_at": clock.now(),
               "dispatched_at": None if deferred else clock.now()}
-    _announce_writer(reseller_id)  # before the id is taken (events.services)
     # One statement: insert unless this happening is already recorded (a concurrent or
     # repeated recording then returns the first one and notifies nobody again).
     event = insert_unless_exists(Event, **values)

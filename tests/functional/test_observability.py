@@ -113,3 +113,27 @@ def test_a_database_outage_under_a_request_is_a_503_to_retry_not_a_500(app, clie
     assert response.headers["Content-Type"] == "application/problem+json"
     assert response.json["code"] == "temporarily_unavailable"
     assert "server closed" not in response.get_data(as_text=True)
+
+
+@pytest.mark.smoke
+def test_redis_gone_after_the_rate_limit_check_leaves_the_answer_standing(app, client, factory,
+                                                                         monkeypatch):
+    """What the fault suite saw when Redis stopped under committed orders: flask-limiter
+    reads its window for the RateLimit headers only after the view, from Redis, and the
+    committed 202 became a 500. The answer stands; the advisory headers are left out."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    limiter = app.extensions["tunnus.limiter"]
+
+    class Gone:
+        @property
+        def reset_at(self):
+            raise RedisConnectionError("Error 111 connecting to 127.0.0.1. Connection refused.")
+
+        remaining = reset_at
+
+    monkeypatch.setattr(type(limiter), "current_limit", property(lambda self: Gone()))
+    monkeypatch.setitem(app.config, "RAISE_UNEXPECTED", False)
+    response = client.get("/api/v1/orders", headers={"Authorization": f"Bearer {factory.token()}"})
+    assert response.status_code == 200
+    assert "RateLimit-Limit" not in response.headers

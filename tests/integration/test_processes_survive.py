@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from redis import Redis
 
 from reseller.core import jobs as jobs_module
+from reseller.core import liveness
 from reseller.core.db import unit_of_work
 from reseller.core.events import Event
 from reseller.core.extensions import db
@@ -80,6 +82,26 @@ def test_a_worker_rides_out_a_redis_restart_and_leaves_no_child(app, committed_d
                 "the relay did not hand the owed job over after the outage"
         finally:
             app.extensions["tunnus.jobs"] = original
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=20) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        redis.stop()
+
+
+@pytest.mark.postgres_only
+def test_one_sigterm_stops_a_worker_riding_out_a_redis_outage(app, postgres):
+    """Found by the fault suite: a worker whose Redis went away ignored SIGTERM (RQ's
+    goodbye to Redis failed and was taken for one more outage) until a second signal or
+    systemd's SIGKILL ten minutes later."""
+    redis = servers.start_redis()
+    worker = _worker(postgres.url, redis.url)
+    try:
+        connection = Redis.from_url(redis.url)
+        assert _wait_for(lambda: liveness.alive_workers(connection), 60)
+        redis.stop()
+        time.sleep(3)  # in RQ's own reconnect loop by now
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=20) == 0
     finally:

@@ -193,6 +193,7 @@ class Stack:
         self.scheduler: subprocess.Popen | None = None
         self.resellers: list[dict] = []
         self.logs: list = []
+        self.notes: dict = {}
 
     # environment and processes
     @property
@@ -282,6 +283,10 @@ class Stack:
             if time.monotonic() > deadline:
                 raise AssertionError(f"the stack is not ready: {body}\n{self.tail()}")
             time.sleep(0.5)
+
+    def count_in_logs(self, text: str) -> int:
+        return sum(path.read_text(errors="replace").count(text)
+                   for path in self.instance.glob("*.log"))
 
     def tail(self, lines: int = 40) -> str:
         out = []

@@ -11,6 +11,7 @@ over the lookup of a reseller's rate-limit tier (``set_tier_lookup``).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from limits import parse_many
 from reseller.core.config import DEFAULT_RATE_LIMITS
 from reseller.core.errors import DomainError, problem_response, problem_type
 from reseller.core.web.auth import current_principal
+
+log = logging.getLogger(__name__)
 
 UNLIMITED = "unlimited"
 _TIER = "tunnus.rate_tier"
@@ -88,10 +91,19 @@ def _add_headers(response: Response) -> Response:
     current = limiter.current_limit if limiter is not None else None
     if current is None:
         return response
-    reset = max(0, int(current.reset_at - time.time()))
+    try:
+        # flask-limiter reads the window from its storage (Redis) only now, after the
+        # view: Redis gone since the check must not turn a committed answer into a 500
+        # (the fault suite's Redis outage did). The headers are advice; leave them out.
+        reset = max(0, int(current.reset_at - time.time()))
+        remaining = current.remaining
+    except Exception:  # any storage error: redis-py's, or limits' own
+        log.warning("rate-limit headers left out: the limiter's storage is unavailable",
+                    exc_info=True)
+        return response
     window = current.limit.get_expiry()
     response.headers["RateLimit-Limit"] = str(current.limit.amount)
-    response.headers["RateLimit-Remaining"] = str(max(0, current.remaining))
+    response.headers["RateLimit-Remaining"] = str(max(0, remaining))
     response.headers["RateLimit-Reset"] = str(reset)
     response.headers["RateLimit-Policy"] = f"{current.limit.amount};w={window}"
     if response.status_code == 429:
