@@ -165,11 +165,19 @@ def offered_plans(*, reseller_id: int) -> list[tuple[SupportPlan, dict[str, Deci
 def get_subscription(*, reseller_id: int) -> Subscription:
     """The reseller's subscription; a reseller that never chose one has Core (an unsaved
     row, so reading changes nothing)."""
-    found = db.session.scalar(sa.select(Subscription)
-                              .where(Subscription.reseller_id == reseller_id))
-    if found is not None:
-        return found
-    core = core_plan()
+    # One statement for both cases (the billing page counts them): the subscription with
+    # its plan, else the active Core plan; the subscription's row sorts first.
+    row = db.session.execute(
+        sa.select(SupportPlan, Subscription)
+        .outerjoin(Subscription, sa.and_(Subscription.plan_id == SupportPlan.id,
+                                         Subscription.reseller_id == reseller_id))
+        .where(sa.or_(Subscription.id.is_not(None),
+                      sa.and_(SupportPlan.level == "core", SupportPlan.active.is_(True))))
+        .order_by(Subscription.id.is_(None), SupportPlan.rank, SupportPlan.id)
+        .limit(1)).first()
+    if row is not None and row[1] is not None:
+        return row[1]
+    core = row[0] if row is not None else core_plan()
     return Subscription(reseller_id=reseller_id, plan_id=core.id, plan=core, cycle="monthly",
                         cycle_price=ZERO, segment_net=ZERO, updated_at=clock.now())
 
