@@ -364,7 +364,11 @@ def feed_stall(database_url: str, redis_url: str, port: int, env: dict, neighbou
         client = order_bench.Client(port, neighbour["token"])
         path = "/api/v1/events?limit=200"
         while not (stop.is_set() and set(committed) <= set(seen)):
-            _status, page = client.call("GET", path)
+            status, page = client.call("GET", path)
+            if status != 200:  # e.g. 429 once the hour's calls are spent: say so, go on
+                refused[status] = refused.get(status, 0) + 1
+                time.sleep(0.2)
+                continue
             now = time.perf_counter()
             for item in page["items"]:
                 seen.setdefault(item["id"], now)
@@ -375,6 +379,7 @@ def feed_stall(database_url: str, redis_url: str, port: int, env: dict, neighbou
                 return
 
     stopped = [0.0]
+    refused: dict[int, int] = {}
     threads = [threading.Thread(target=writer), threading.Thread(target=reader)]
     for thread in threads:
         thread.start()
@@ -391,6 +396,8 @@ def feed_stall(database_url: str, redis_url: str, port: int, env: dict, neighbou
     for thread in threads:
         thread.join()
     engine.dispose()
+    if refused:
+        print(f"   (the feed reader was refused: {refused})")
     waits = [seen.get(event_id, float("inf")) - at for event_id, at in committed.items()]
     return max(waits, default=0.0), job_s
 
