@@ -357,6 +357,17 @@ def job_rows_per_order(database_url: str, orders: int) -> str:
             f"SELECT, DELETE)   commits_per_order={commits / orders:.1f} (whole run)")
 
 
+def stop_all(processes: list[subprocess.Popen]) -> None:
+    """Stop the stack's processes: SIGTERM to all, then SIGKILL to any still up after 10 s."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -444,13 +455,7 @@ def main() -> None:
               + f" total={sum(spent.values()):.1f}")
         print(job_rows_per_order(pg.url, args.orders))
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_all(processes)
         redis.stop()
         pg.stop()
 

@@ -628,13 +628,7 @@ def main() -> None:
               f"feed_stall_s={max(stalls):.2f} load_ratio={ratios[-1]:.3f} "
               f"order_cpu_ms={spent['machine']:.1f}")
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        order_bench.stop_all(processes)
         log.close()
         redis.stop()
         pg.stop()

@@ -15,19 +15,12 @@ from reseller.core.db import unit_of_work
 from reseller.core.directory import reseller_names
 from reseller.core.errors import DomainError, ValidationFailed, translate_messages
 from reseller.core.schemas import amount_from_text
+from reseller.core.web.forms import refusal_text
 from reseller.core.web.session import operator_required
 from reseller.support import present, services, settings, work
 from reseller.support.models import CHANNELS, CYCLES, LEVELS, PRIORITIES, STATUSES
 
 bp = Blueprint("support_console", __name__, url_prefix="/console/support")
-
-
-def _problem(error: DomainError) -> str:
-    errors = getattr(error, "errors", None)
-    if errors:
-        return "; ".join(f"{key}: {' '.join(map(str, value))}"
-                         for key, value in translate_messages(errors).items())
-    return str(error.detail or error.title)
 
 
 def _staff() -> list[Any]:
@@ -55,7 +48,7 @@ def ticket(ticket_id: int):
                 _staff_action(found)
             return redirect(url_for("support_console.ticket", ticket_id=ticket_id))
         except DomainError as refused:
-            error = _problem(refused)
+            error = refusal_text(refused)
         found = services.get_ticket_for_staff(ticket_id)
     return render_template(
         "support/console_ticket.html", ticket=found, error=error, statuses=STATUSES,

@@ -12,19 +12,12 @@ from flask_babel import gettext as _
 from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError, ValidationFailed, translate_messages
 from reseller.core.permissions import Permission
+from reseller.core.web.forms import refusal_text
 from reseller.core.web.session import login_required, permission_required, user_can
 from reseller.support import present, services, settings
 from reseller.support.models import CATEGORIES, CYCLES, PRIORITIES
 
 bp = Blueprint("support", __name__, url_prefix="/support")
-
-
-def _problem(error: DomainError) -> str:
-    errors = getattr(error, "errors", None)
-    if errors:
-        return "; ".join(f"{key}: {' '.join(map(str, value))}"
-                         for key, value in translate_messages(errors).items())
-    return str(error.detail or error.title)
 
 
 def plan_summary_for_page() -> dict[str, Any] | None:
@@ -60,7 +53,7 @@ def plan():
                 return redirect(url_for("support.plan"))
             preview = services.preview_change(reseller_id=rid, plan=wanted[0], cycle=wanted[1])
         except DomainError as refused:
-            error = _problem(refused)
+            error = refusal_text(refused)
     return render_template(
         "support/plan.html", current=present.subscription(rid), preview=preview,
         key=f"page-{uuid.uuid4()}", error=error, may_change=may_change,
@@ -106,7 +99,7 @@ def new_ticket():
             except ValidationFailed as failed:
                 errors = translate_messages(failed.errors)
             except DomainError as refused:
-                errors = {"attachments": [_problem(refused)]}
+                errors = {"attachments": [refusal_text(refused)]}
     return render_template("support/new.html", form=form, errors=errors,
                            categories=CATEGORIES, priorities=PRIORITIES,
                            limits=settings.current()), 422 if errors else 200
@@ -124,7 +117,7 @@ def ticket(ticket_id: int):
                 _ticket_action(found)
             return redirect(url_for("support.ticket", ticket_id=ticket_id))
         except DomainError as refused:
-            error = _problem(refused)
+            error = refusal_text(refused)
         found = services.get_ticket(reseller_id=rid, ticket_id=ticket_id)
     return render_template("support/ticket.html", ticket=found,
                            messages=services.public_messages(found),

@@ -17,6 +17,7 @@ from reseller.core.errors import DomainError, Forbidden, ValidationFailed, trans
 from reseller.core.extensions import db
 from reseller.core.permissions import Permission
 from reseller.core.schemas import amount_from_text
+from reseller.core.web.forms import refusal_text
 from reseller.core.web.session import operator_required, permission_required, user_can
 from reseller.domains.models import Contact
 from reseller.trademarks import billing, services
@@ -36,14 +37,6 @@ VIEW = permission_required(Permission.VIEW_DOMAINS)
 
 def _rid() -> int:
     return g.user.reseller_id
-
-
-def _describe(error: DomainError) -> str:
-    errors = getattr(error, "errors", None)
-    if errors:
-        return "; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
-                         for k, v in translate_messages(errors).items())
-    return str(error.detail or error.title)
 
 
 def _guard_manage() -> None:
@@ -91,7 +84,7 @@ def index():
             flash(_("%(mark)s is now protected.", mark=mark.mark))
             return redirect(url_for("trademarks.detail", trademark_id=mark.id))
         except DomainError as refused:
-            error = _describe(refused)
+            error = refusal_text(refused)
     marks = list(db.session.scalars(services.list_trademarks(reseller_id=_rid())
                                     .order_by(sa.desc(Trademark.id))))
     counts = services.counts_by_state(reseller_id=_rid(), trademark_ids=[m.id for m in marks])
@@ -112,7 +105,7 @@ def detail(trademark_id: int):
             return redirect(url_for("trademarks.detail", trademark_id=trademark_id,
                                     state=request.args.get("state") or None))
         except DomainError as refused:
-            error = _describe(refused)
+            error = refusal_text(refused)
     mark = services.get_trademark(reseller_id=_rid(), trademark_id=trademark_id)
     state = request.args.get("state") if request.args.get("state") in MATCH_STATES else None
     page = services.matches_page(reseller_id=_rid(), trademark_id=trademark_id,

@@ -6,9 +6,9 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_babel import gettext as _
 
 from reseller.core.db import unit_of_work
-from reseller.core.errors import DomainError, Forbidden, translate_messages
+from reseller.core.errors import DomainError, Forbidden
 from reseller.core.permissions import Permission
-from reseller.core.web.forms import field_errors, form_problem
+from reseller.core.web.forms import field_errors, form_problem, refusal_text
 from reseller.core.web.responses import secret_response
 from reseller.core.web.session import permission_required, user_can
 from reseller.events.services import EVENT_TYPES
@@ -19,14 +19,6 @@ from reseller.webhooks import (
 from reseller.webhooks.targets import WebhookUrlRefused
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
-
-
-def _describe(error: DomainError) -> str:
-    errors = getattr(error, "errors", None)
-    if errors:
-        return "; ".join(f"{k}: {' '.join(map(str, v))}"
-                         for k, v in translate_messages(errors).items())
-    return str(error.detail or error.title)
 
 
 def _guard_manage() -> None:
@@ -74,7 +66,7 @@ def endpoint(endpoint_id: int):
             if target:
                 return redirect(target)
         except DomainError as refused:
-            error = _describe(refused)
+            error = refusal_text(refused)
     found = services.get_endpoint(reseller_id=rid, endpoint_id=endpoint_id)
     page = services.deliveries_page(reseller_id=rid, endpoint_id=endpoint_id,
                                     cursor=request.args.get("cursor") or None, limit=50)

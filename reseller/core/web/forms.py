@@ -52,6 +52,17 @@ def flatten(errors: Any, path: str = "") -> list[tuple[str, list[str]]]:
     return [(path, [str(errors)])]
 
 
+def refusal_text(error: DomainError) -> str:
+    """A refusal in one line for a page without per-field messages: each field's messages
+    after its name (in the page's language), else the problem's detail."""
+    errors = getattr(error, "errors", None)
+    if errors:
+        return "; ".join(
+            f"{key}: {' '.join(map(str, value)) if isinstance(value, list) else value}"
+            for key, value in translate_messages(errors).items())
+    return str(error.detail or error.title)
+
+
 def form_problem() -> str:
     """The message above a form whose fields say what is wrong."""
     return _("Some fields need correcting: see the messages beside them.")
