@@ -1,0 +1,172 @@
+"""Where an order's CPU goes: every job a registration sets off, with its SQL statements
+and CPU, in one process.
+
+PostgreSQL and Redis start on free loopback ports (as in ``bench/orders.py``); the app runs
+in this process: N registrations are posted through the API (Flask's test client, the
+request side), then the jobs they queued run in an in-process RQ worker until nothing is
+owed or queued (the worker side: the order, its listeners, e-mail, zone publishing,
+webhooks). Prints per job path: runs, SQL statements and CPU milliseconds per order, then
+the request side's figures, and with ``--profile FILE`` writes a cProfile of the worker
+side (``python -m pstats FILE``) and prints its top functions by cumulative time.
+
+Usage: .venv/bin/python bench/order_profile.py [--orders 100] [--profile /tmp/orders.prof]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import orders as order_bench  # noqa: E402
+from tests.support import servers  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=100)
+    parser.add_argument("--profile", help="write the worker side's cProfile here")
+    parser.add_argument("--statements", action="store_true",
+                        help="print the SQL statements of each job's last run")
+    args = parser.parse_args()
+
+    pg, redis = servers.start_postgres(), servers.start_redis()
+    instance = tempfile.mkdtemp(prefix="tunnus-profile-")
+    try:
+        os.environ.update(order_bench.environment(pg, redis, instance))
+        os.environ.setdefault("LOG_LEVEL", "WARNING")
+        import subprocess
+        subprocess.run([str(order_bench.VENV_BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
+                       cwd=ROOT, check=True, capture_output=True)
+        seeded = json.loads(order_bench.seed(args.orders))
+        run(seeded, args.orders, args.profile, args.statements)
+    finally:
+        redis.stop()
+        pg.stop()
+
+
+def run(seeded: dict, count: int, profile_path: str | None, show: bool = False) -> None:
+    import sqlalchemy as sa
+    from redis import Redis
+
+    from reseller import worker
+    from reseller.app import create_app
+    from reseller.core import jobs, pending
+    from reseller.core.extensions import db
+
+    app = create_app()
+    statements = [0]
+    current: list[str] = ["request"]
+    texts: dict[str, list[str]] = defaultdict(list)
+
+    def count_statement(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements[0] += 1
+        texts[current[0]].append(" ".join(statement.split())[:160])
+
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", count_statement)
+
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {seeded['token']}"}
+    cpu0, st0 = time.process_time(), statements[0]
+    for n in range(count):
+        response = client.post("/api/v1/domains", json={
+            "name": f"profile-{n}.fi", "period": 1,
+            "contacts": {"registrant": seeded["contact"]}},
+            headers={**headers, "Idempotency-Key": f"p-{n}"})
+        assert response.status_code == 202, response.get_data(as_text=True)
+    request_cpu = (time.process_time() - cpu0) * 1000 / count
+    request_statements = (statements[0] - st0) / count
+
+    per_job: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0])
+    original = jobs.run_queued
+
+    def counted(path: str, job_args: tuple) -> object:
+        began, before = time.process_time(), statements[0]
+        current[0] = path
+        try:
+            return original(path, job_args)
+        finally:
+            row = per_job[path]
+            row[0] += 1
+            row[1] += statements[0] - before
+            row[2] += (time.process_time() - began) * 1000
+
+    jobs.run_queued = counted
+
+    from reseller.core import events
+    per_listener: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0])
+
+    def timed(listener):
+        name = f"  listener {listener.__module__}.{listener.__name__}"
+
+        def run_listener(event) -> None:
+            began, before = time.process_time(), statements[0]
+            try:
+                listener(event)
+            finally:
+                row = per_listener[name]
+                row[0] += 1
+                row[1] += statements[0] - before
+                row[2] += (time.process_time() - began) * 1000
+        return run_listener
+
+    for table in (events._DEFERRED, events._LISTENERS):
+        for key, listeners in table.items():
+            table[key] = [timed(listener) for listener in listeners]
+    worker.use_app(app)
+    connection = Redis.from_url(os.environ["REDIS_URL"])
+    runner = app.extensions["tunnus.jobs"]
+    profiler = cProfile.Profile() if profile_path else None
+    cpu0, st0 = time.process_time(), statements[0]
+    if profiler:
+        profiler.enable()
+    while True:
+        with app.app_context():
+            pending.relay(runner.hand_over, runner.job_state)
+            owed = db.session.scalar(sa.select(sa.func.count()).select_from(pending.PendingJob))
+            db.session.remove()
+        queued = sum(len(jobs_queue) for jobs_queue in
+                     (worker.Queue(name, connection=connection) for name in jobs.QUEUES))
+        if not owed and not queued:
+            break
+        worker.InProcessWorker([worker.Queue(name, connection=connection)
+                                for name in jobs.QUEUES],
+                               connection=connection).work(burst=True, logging_level="WARNING")
+    if profiler:
+        profiler.disable()
+    worker_cpu = (time.process_time() - cpu0) * 1000 / count
+    worker_statements = (statements[0] - st0) / count
+
+    print(f"{'job':58} {'runs/order':>10} {'stmts/order':>11} {'cpu_ms/order':>12}")
+    for path, (runs, stmts, cpu) in sorted(per_job.items(), key=lambda kv: -kv[1][2]):
+        print(f"{path:58} {runs / count:>10.2f} {stmts / count:>11.1f} {cpu / count:>12.2f}")
+    for path, (runs, stmts, cpu) in sorted(per_listener.items(), key=lambda kv: -kv[1][2]):
+        print(f"{path:58} {runs / count:>10.2f} {stmts / count:>11.1f} {cpu / count:>12.2f}")
+    print(f"request side: statements_per_order={request_statements:.1f} "
+          f"cpu_ms_per_order={request_cpu:.1f}")
+    print(f"worker side:  statements_per_order={worker_statements:.1f} "
+          f"cpu_ms_per_order={worker_cpu:.1f} (RQ and relay included)")
+    if show:
+        for path, lines in texts.items():
+            runs = per_job[path][0] if path in per_job else count
+            print(f"\n-- {path}: {len(lines) / max(runs, 1):.1f} statements per run")
+            for line in lines[-round(len(lines) / max(runs, 1)):]:  # the last run's
+                print("   ", line)
+    if profiler:
+        profiler.dump_stats(profile_path)
+        pstats.Stats(profile_path).sort_stats("cumulative").print_stats(45)
+
+
+if __name__ == "__main__":
+    main()
