@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from reseller.core.clock import clock, utc
-from reseller.core.db import for_update
+from reseller.core.db import for_update, upsert
 from reseller.core.events import record_event
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
@@ -71,7 +71,7 @@ def start_registrant_verification(*, reseller_id: int, email: str, domain: str,
     settings = settings or current()
     row = find_verification(reseller_id, email, lock=True)  # concurrent appends must not clash
     if row is not None:
-        if domain not in row.domains:
+        if row.state != "verified" and domain not in row.domains:
             row.domains = [*row.domains, domain]
             db.session.flush()
         return row
@@ -125,14 +125,8 @@ def enforce_verification_deadlines(*, now: datetime | None = None) -> int:
 def watch_renewal(*, reseller_id: int, domain: str, expires_at: datetime, recipient: str,
                   language: str | None = None) -> RenewalWatch:
     """Remember a domain's expiry and registrant, for the reminders."""
-    row = db.session.scalar(sa.select(RenewalWatch).where(
-        RenewalWatch.reseller_id == reseller_id, RenewalWatch.domain == domain))
-    if row is None:
-        row = RenewalWatch(reseller_id=reseller_id, domain=domain)
-        db.session.add(row)
-    row.expires_at, row.recipient, row.language = expires_at, recipient, language
-    db.session.flush()
-    return row
+    return upsert(RenewalWatch, ("reseller_id", "domain"), reseller_id=reseller_id,
+                  domain=domain, expires_at=expires_at, recipient=recipient, language=language)
 
 
 def unwatch_renewal(*, reseller_id: int, domain: str) -> None:

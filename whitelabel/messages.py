@@ -297,7 +297,10 @@ def send_registrant_message(*, reseller_id: int, kind: str, recipient: str,
     replies go to the brand's support address unless ``reply_to`` says otherwise."""
     if kind not in REGISTRANT_KINDS:
         raise MessageContextError(f"unknown registrant message {kind!r}")
-    if existing := outbox.find(dedupe_key):
+    spec = REGISTRANT_KINDS[kind]
+    # A repeat must not issue a second link; without a link, queue_message's own
+    # insert-unless-exists makes the repeat harmless and the first send a statement cheaper.
+    if spec.token and (existing := outbox.find(dedupe_key)):
         return existing
     context = _jsonable(context)
     settings = settings or current()
@@ -305,7 +308,6 @@ def send_registrant_message(*, reseller_id: int, kind: str, recipient: str,
     language = language if language in LANGUAGES else brand.default_language
     domain = sender.usable_domain(reseller_id)  # read once: links and sender both use it
     base = _link_base(domain, settings)
-    spec = REGISTRANT_KINDS[kind]
     action_url = None
     if spec.token:
         token = tokens.issue(reseller_id=reseller_id, purpose=spec.token,

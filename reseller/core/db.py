@@ -88,6 +88,20 @@ def insert_unless_exists(model: Any, **values: Any) -> Any:
                              execution_options={"populate_existing": True})
 
 
+def upsert(model: Any, key: tuple[str, ...], **values: Any) -> Any:
+    """Insert one ``model`` row, or update the row whose unique ``key`` columns match with
+    the other values; return it (``INSERT ... ON CONFLICT (key) DO UPDATE ... RETURNING``).
+
+    One statement where a read and then an insert or an update took two, and no race
+    between them."""
+    dialect = db.session.get_bind().dialect.name
+    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(model).values(**values)
+    changes = {name: getattr(insert.excluded, name) for name in values if name not in key}
+    return db.session.scalar(
+        insert.on_conflict_do_update(index_elements=list(key), set_=changes).returning(model),
+        execution_options={"populate_existing": True})
+
+
 def keep_loaded(row: Any) -> Any:
     """Keep ``row`` in the session's identity map until the session ends.
 

@@ -52,12 +52,12 @@ def host_zone_for_new_domain(event: Event) -> None:
     The event row is the outbox, so it is never skipped; a zone the reseller made first
     is left alone."""
     domain = domains.find_live_domain(str(event.data.get("domain") or ""))
-    if domain is None or not domain.nameservers or services.find_own_zone(domain.reseller_id,
-                                                                          domain.name):
+    if domain is None or not domain.nameservers:
         return
     settings = dns_settings()
     ours = {ns.lower() for ns in (*services.nameservers_for(domain.reseller_id, settings),
                                   *settings.nameservers)}
     if {ns.lower().rstrip(".") for ns in domain.nameservers} <= ours:
+        # create_zone leaves a zone the reseller already has as it is
         services.create_zone(reseller_id=domain.reseller_id, name=domain.name,
                              settings=settings)

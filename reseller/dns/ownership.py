@@ -118,17 +118,39 @@ def check_zone(zone: Zone, settings: DnsSettings) -> Standing:
     return authorize_zone(reseller_id=zone.reseller_id, name=zone.name, settings=settings)
 
 
-def start(zone: Zone, standing: Standing) -> None:
-    """A new zone: held names (and names inside an own zone) go live at once; external
-    names wait, pending, with a verification token."""
+def start(zone: Zone, standing: Standing, *, new: bool = False) -> None:
+    """A zone starts: held names (and names inside an own zone) go live at once; external
+    names wait, pending, with a verification token. ``new``: ``zone`` is not stored yet;
+    it is added here (already active when it may be, in one INSERT) and the caller
+    announces it (``announce_published``) once its creation is recorded."""
     zone.verification_token = zone.verification_token or new_token()
-    if standing is not Standing.EXTERNAL:
-        activate(zone, proof="domain" if standing is Standing.HELD else "parent")
+    if standing is Standing.EXTERNAL:
+        if new:
+            db.session.add(zone)
+            db.session.flush()
+        return
+    proof = "domain" if standing is Standing.HELD else "parent"
+    if new:
+        _go_live(zone, proof, add=True)
+    else:
+        activate(zone, proof=proof)
 
 
 def activate(zone: Zone, *, proof: str) -> None:
     """Publish the zone: another account's zones of this name or inside it come off first
     (the holder, or whoever proved control of the name above, wins)."""
+    _go_live(zone, proof)
+    announce_published(zone)
+
+
+def announce_published(zone: Zone) -> None:
+    """The zone went live: say so, and have it published."""
+    record_event(reseller_id=zone.reseller_id, type="dns.zone_verified",
+                 data={"zone": zone.name, "proof": zone.proof})
+    enqueue("reseller.dns.tasks.publish_zone", zone.id)
+
+
+def _go_live(zone: Zone, proof: str, *, add: bool = False) -> None:
     evict(name=zone.name, keep_reseller_id=zone.reseller_id,
           reason=HELD_ELSEWHERE if proof == "domain" else INSIDE_OTHER_ZONE)
     try:
@@ -137,12 +159,13 @@ def activate(zone: Zone, *, proof: str) -> None:
         with db.session.begin_nested():
             zone.status, zone.proof, zone.verified_at = "active", proof, clock.now()
             zone.unpublished_reason = zone.unpublished_at = None
+            if add:
+                db.session.add(zone)
             db.session.flush()
     except sa.exc.IntegrityError as error:
+        if add:  # the savepoint's rollback took the new row back out of the session
+            db.session.expunge(zone)
         raise ZoneHeldElsewhere() from error
-    record_event(reseller_id=zone.reseller_id, type="dns.zone_verified",
-                 data={"zone": zone.name, "proof": proof})
-    enqueue("reseller.dns.tasks.publish_zone", zone.id)
 
 
 def evict(*, name: str, keep_reseller_id: int, reason: str) -> list[Zone]:
@@ -184,11 +207,18 @@ def domain_left(*, reseller_id: int, name: str) -> None:
 def domain_arrived(*, reseller_id: int, name: str) -> None:
     """The reseller now holds ``name``: other accounts' zones of it come off, and the
     reseller's own pending zones at or below it go live."""
-    evict(name=name, keep_reseller_id=reseller_id, reason=HELD_ELSEWHERE)
-    for zone in db.session.scalars(sa.select(Zone).where(
-            Zone.reseller_id == reseller_id, Zone.status == "pending",
-            sa.or_(Zone.name == name, Zone.name.endswith("." + name, autoescape=True)))):
-        activate(zone, proof="domain")
+    # One read for both (a statement less on every registration): the name's zones and
+    # those inside it, of other accounts (active) and of this one (pending).
+    zones = list(db.session.scalars(sa.select(Zone).where(
+        sa.or_(Zone.name == name, Zone.name.endswith("." + name, autoescape=True)),
+        sa.or_(sa.and_(Zone.reseller_id != reseller_id, Zone.status == "active"),
+               sa.and_(Zone.reseller_id == reseller_id, Zone.status == "pending")))))
+    for zone in zones:
+        if zone.reseller_id != reseller_id:
+            unpublish(zone, reason=HELD_ELSEWHERE)
+    for zone in zones:
+        if zone.reseller_id == reseller_id:
+            activate(zone, proof="domain")
 
 
 # -- proof of control for external names -------------------------------------------------

@@ -29,7 +29,7 @@ from reseller.catalog import services as catalog
 from reseller.catalog.errors import InvalidPeriod
 from reseller.catalog.models import add_years, rules_for
 from reseller.core.clock import clock
-from reseller.core.db import insert_unless_exists, lock_row, unit_of_work
+from reseller.core.db import insert_unless_exists, keep_loaded, lock_row, unit_of_work
 from reseller.core.errors import ValidationFailed
 from reseller.core.events import record_event
 from reseller.core.extensions import db
@@ -335,11 +335,13 @@ def expire_owner_changes(*, limit: int = 500) -> int:
 
 
 def _own_contacts(reseller_id: int, contacts: dict[str, int | None]) -> dict[str, int]:
+    """The roles' contact ids, each checked to be the reseller's. The rows stay loaded
+    for the checks that follow (identity, eligibility), which then read no row again."""
     found = {}
     for role, contact_id in (contacts or {}).items():
         if contact_id is not None:
-            found[role] = contact_services.get_contact(reseller_id=reseller_id,
-                                                       contact_id=contact_id).id
+            found[role] = keep_loaded(contact_services.get_contact(reseller_id=reseller_id,
+                                                                   contact_id=contact_id)).id
     return found
 
 

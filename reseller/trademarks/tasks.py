@@ -43,7 +43,7 @@ def watch_trademarks() -> dict[str, int]:
 def on_registered(event: Event) -> None:
     """A name registered here is matched at once; its mark's holder hears of it now."""
     name = event.data.get("domain")
-    domain_id = db.session.scalar(sa.select(Domain.id).where(Domain.live_name == name)) \
-        if name else None
-    if domain_id is not None:
-        watch.watch_registered(domain_id)
+    row = db.session.execute(sa.select(Domain.id, Domain.name)
+                             .where(Domain.live_name == name)).first() if name else None
+    if row is not None:
+        watch.watch_registered(row.id, row.name)

@@ -190,13 +190,18 @@ def scan_domains(domains: list[tuple[int, str]], matcher: Matcher) -> list[Found
     return found
 
 
-def watch_registered(domain_id: int) -> list[TrademarkMatch]:
-    """One of our registrations, right after it completed (the listener's job)."""
-    domain = db.session.get(Domain, domain_id)
+def watch_registered(domain_id: int, name: str | None = None) -> list[TrademarkMatch]:
+    """One of our registrations, right after it completed (the listener's job, which
+    read the ``name`` with the id)."""
+    if name is None:
+        domain = db.session.get(Domain, domain_id)
+        if domain is None:
+            return []
+        name = domain.name
     matcher = current_matcher()
-    if domain is None or not matcher:
+    if not matcher:
         return []
-    return record(scan_domains([(domain.id, domain.name)], matcher), source=OWN)
+    return record(scan_domains([(domain_id, name)], matcher), source=OWN)
 
 
 def watch_own_registrations(*, batch: int = BATCH) -> int:

