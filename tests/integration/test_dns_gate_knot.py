@@ -9,7 +9,9 @@ import os
 import socket
 import struct
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import dns.flags
 import dns.message
@@ -20,8 +22,15 @@ import dns.tsig
 import dns.tsigkeyring
 import pytest
 
+from reseller.core.db import unit_of_work
+from reseller.dns import tasks
+from reseller.dns.publishers import KnotPublisher
+from reseller.dns.settings import dns_settings
 from tests.integration.test_dns_knot import axfr, dig
-from tests.integration.test_zone_keys_knot import Certbot, hosted, records
+from tests.integration.test_zone_keys_knot import Certbot, hosted, records, wait_until_known
+from tests.support.servers import free_port, wait_for_port
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def acme_key(api, jobs, zone: str) -> dict:
@@ -208,3 +217,50 @@ def test_certbot_dns_rfc2136_through_the_gate_for_a_host_not_in_the_zone(factory
     assert ("_acme-challenge.new", "TXT", 120, f'"{certbot.expected}"') in records(api, zone)
     certbot.cleanup()
     assert dig(knot, f"_acme-challenge.new.{zone}", "TXT") == []
+
+
+def test_switching_the_gate_on_takes_existing_acme_keys_off_knot(factory, jobs, knot_gate):
+    """Keys installed in Knot before DNS_GATE_SERVER was set (``flask dns gate`` queues
+    ``install_all_keys`` when it starts) leave it; other scopes stay."""
+    api, zone = hosted(factory, jobs)
+    key = acme_key(api, jobs, zone)
+    records_key = api.post(f"/api/v1/domains/{zone}/dns/keys", json={"scope": "records"})
+    jobs.run_all()
+    assert records_key.get_json()["server"] == dns_settings().public_server  # Knot itself
+    knot = knot_gate.knot
+    KnotPublisher(knot.config()).install_key(zone, key["name"], key["secret"], "acme")
+    wait_until_known(knot, {**key, "zone": zone})  # as an older release left it
+    with unit_of_work():
+        tasks.install_all_keys()
+    deadline = time.monotonic() + 5
+    while nsupdate(f"127.0.0.1:{knot.port}", key, zone).returncode == 0:
+        assert time.monotonic() < deadline, "the ACME key is still on Knot"
+        time.sleep(0.05)
+    wait_until_known(knot, {**records_key.get_json(), "zone": zone})
+    assert nsupdate(knot_gate.address, key, zone,
+                    f"update add _acme-challenge.{zone}. 120 TXT via-gate").returncode == 0
+
+
+def test_flask_dns_gate_serves_from_its_own_process(app, database_url, knot_server, tmp_path):
+    zone = "cli-gate.example"
+    KnotPublisher(knot_server.config()).ensure_zone(zone, (
+        f"$ORIGIN {zone}.\n@ 3600 SOA ns1.example.net. h.example.net. 7 3600 600 86400 60\n"
+        "@ 3600 NS ns1.example.net.\n"))
+    port = free_port()
+    env = {**os.environ, **{k: str(v) for k, v in knot_server.config().items()},
+           "DATABASE_URL": database_url, "INSTANCE_DIR": str(tmp_path),
+           "TUNNUS_ENV": "sandbox", "JOBS_MODE": "eager",
+           "DNS_GATE_SERVER": f"gate.example.net:{port}", "SECRET_KEY": app.config["SECRET_KEY"]}
+    gate = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "dns", "gate",
+                             "--listen", f"127.0.0.1:{port}"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        wait_for_port(port, gate)
+        answer = dns.query.udp(dns.message.make_query(zone, "SOA"), "127.0.0.1", port=port,
+                               timeout=5)
+    finally:
+        gate.terminate()
+        output, _ = gate.communicate(timeout=10)
+        KnotPublisher(knot_server.config()).remove_zone(zone)
+    assert answer.flags & dns.flags.AA and answer.answer[0][0].serial == 7
+    assert f"DNS update gate on 127.0.0.1:{port}" in output
