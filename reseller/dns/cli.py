@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from reseller.core.db import unit_of_work
 from reseller.core.jobs import enqueue
 from reseller.dns.gate import GateServer
-from reseller.dns.publishers import _host_port
+from reseller.dns.publishers import host_port
 
 dns_cli = AppGroup("dns", help="DNS hosting: the update gate, zone keys on the server.")
 
@@ -19,9 +19,9 @@ def gate_address(config: dict) -> tuple[str, int] | None:
     """``DNS_GATE_LISTEN``, else every address on the port of ``DNS_GATE_SERVER``; None
     when no gate is configured."""
     if config.get("DNS_GATE_LISTEN"):
-        return _host_port(config["DNS_GATE_LISTEN"])
+        return host_port(config["DNS_GATE_LISTEN"])
     if config.get("DNS_GATE_SERVER"):
-        return "0.0.0.0", _host_port(config["DNS_GATE_SERVER"])[1]
+        return "0.0.0.0", host_port(config["DNS_GATE_SERVER"])[1]
     return None
 
 
@@ -31,7 +31,11 @@ def gate_address(config: dict) -> tuple[str, int] | None:
 def gate(listen: str | None) -> None:
     """Run the DNS update gate (RFC 2136 over UDP and TCP) for ACME zone keys."""
     app = current_app._get_current_object()
-    address = _host_port(listen) if listen else gate_address(app.config)
+    try:
+        address = host_port(listen) if listen else gate_address(app.config)
+    except ValueError as bad:
+        raise click.BadParameter("use HOST:PORT ([::]:53 for IPv6)", param_hint="--listen"
+                                 ) from bad
     if address is None:  # tunnus.target starts the unit everywhere: not an error
         click.echo("DNS_GATE_SERVER is not set: no DNS update gate to run.")
         return

@@ -54,7 +54,7 @@ from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
 from reseller.dns import keys
 from reseller.dns.models import Zone, ZoneKey
-from reseller.dns.publishers import _host_port
+from reseller.dns.publishers import host_port
 from reseller.dns.records import RR
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ class Gate:
         if config.get("DNS_ADAPTER") != "knot":
             raise RuntimeError("the DNS update gate fronts a Knot server: set DNS_ADAPTER=knot")
         self.app = app
-        self.upstream = _host_port(config["DNS_SERVER"])
+        self.upstream = host_port(config["DNS_SERVER"])
         self.own_key = dns.tsig.Key(config["DNS_TSIG_NAME"], config["DNS_TSIG_SECRET"],
                                     dns.tsig.HMAC_SHA256)
         self.timeout = float(config.get("DNS_TIMEOUT", 5))

@@ -49,7 +49,8 @@ class Publisher(Protocol):
     def remove_key(self, zone: str, key_name: str) -> None: ...
 
 
-def _host_port(value: str, default_port: int = 53) -> tuple[str, int]:
+def host_port(value: str, default_port: int = 53) -> tuple[str, int]:
+    """``host:port`` (``[v6]:port``; a bare host gets ``default_port``) as a pair."""
     host, _, port = value.rpartition(":")
     if not host:
         return value, default_port
@@ -60,7 +61,7 @@ class KnotPublisher:
     """Knot DNS over DNS UPDATE/AXFR (TSIG) and its control socket (``knotc``)."""
 
     def __init__(self, config: dict[str, Any]) -> None:
-        self.host, self.port = _host_port(config["DNS_SERVER"])
+        self.host, self.port = host_port(config["DNS_SERVER"])
         self.key_name = config["DNS_TSIG_NAME"]
         self.keyring = dns.tsigkeyring.from_text({self.key_name: config["DNS_TSIG_SECRET"]})
         self.algorithm = dns.tsig.HMAC_SHA256
