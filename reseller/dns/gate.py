@@ -304,8 +304,7 @@ def _acme_admits(rrset: dns.rrset.RRset, zone: dns.name.Name) -> bool:
     ``_acme-challenge`` name, as ``keys.admits`` rules for the ``acme`` scope."""
     if rrset.rdtype != dns.rdatatype.TXT:
         return False
-    relative = rrset.name.relativize(zone).to_text().lower()
-    return keys.admits("acme", RR(relative, "TXT", 0, ""))
+    return keys.admits("acme", RR(rrset.name.relativize(zone).to_text(), "TXT", 0, ""))
 
 
 def _response_to(request: dns.message.Message) -> dns.message.Message:

@@ -58,7 +58,8 @@ def test_nsupdate_through_the_gate_adds_a_challenge_and_the_api_serial_follows(
     key = acme_key(api, jobs, zone)
     assert key["server"] == knot_gate.address  # the API names the gate, not Knot
     added = nsupdate(knot_gate.address, key, zone,
-                     f"update add _acme-challenge.new.{zone}. 120 TXT token-1")
+                     f"update add _acme-challenge.new.{zone}. 120 TXT token-1",
+                     f"update add _ACME-Challenge.Caps.{zone}. 120 TXT token-2")
     assert added.returncode == 0, added.stderr
     assert dig(knot_gate.knot, f"_acme-challenge.new.{zone}", "TXT") == ['"token-1"']
     assert [path for path, _ in jobs.jobs] == ["reseller.dns.tasks.sync_zone"]
@@ -66,7 +67,9 @@ def test_nsupdate_through_the_gate_adds_a_challenge_and_the_api_serial_follows(
     body = api.get(f"/api/v1/domains/{zone}/dns").get_json()
     assert body["serial"] == body["server_serial"] == soa_serial(knot_gate.knot, zone)
     assert body["serials_agree"] is True
-    assert ("_acme-challenge.new", "TXT", 120, '"token-1"') in records(api, zone)
+    assert {("_acme-challenge.new", "TXT", 120, '"token-1"'),
+            ("_acme-challenge.caps", "TXT", 120, '"token-2"')} <= records(api, zone)
+    assert body["last_sync"]["outcome"] == "adopted"  # nothing reverted
     change = api.get(f"/api/v1/domains/{zone}/dns/changes").get_json()["items"][0]
     assert change["origin"] == "server" and change["keys"] == [key["name"]]
 
