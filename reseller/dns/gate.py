@@ -15,9 +15,10 @@ scope and passes it on signed with Tunnus's own key.
   signed with the client's key, and the zone is read back (``tasks.sync_zone``) so the
   API's serial moves at once. Unsigned updates, and other keys' (they use the server
   directly): REFUSED / BADKEY.
-* QUERY: relayed to the server (certbot-dns-rfc2136 finds the zone by an SOA query that
-  needs the AA bit); the answer is signed with the client's key if the query was. Zone
-  transfers: REFUSED (``records`` and ``read`` keys use the server directly).
+* QUERY for an SOA: relayed to the server (certbot-dns-rfc2136 and nsupdate find the zone
+  by an SOA query that needs the AA bit); the answer is signed with the client's key if
+  the query was. Other queries and zone transfers: REFUSED (the nameservers answer them;
+  ``records`` and ``read`` keys use the server directly).
 * UDP and TCP (2-byte length prefix, several messages per connection, RFC 1035 4.2),
   bounded threads, sizes and read times; one log line per request, never a secret.
 """
@@ -240,6 +241,10 @@ class Gate:
             outcome.zone = query.question[0].name.to_text(omit_final_dot=True)
         if any(q.rdtype in TRANSFERS for q in query.question):
             return _refuse(query, dns.rcode.REFUSED, outcome, "transfers: use the server")
+        if [q.rdtype for q in query.question] != [dns.rdatatype.SOA]:
+            # Zone discovery is all an update client asks here; the nameservers answer
+            # the rest (and the gate is no reflector for large answers).
+            return _refuse(query, dns.rcode.REFUSED, outcome, "only SOA queries")
         forward = dns.message.QueryMessage(id=random.getrandbits(16))
         forward.flags = query.flags & (dns.flags.RD | dns.flags.CD | dns.flags.AD)
         forward.question = list(query.question)

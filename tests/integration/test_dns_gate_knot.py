@@ -171,6 +171,8 @@ def test_tsig_errors_follow_rfc_8945(factory, jobs, knot_gate):
     axfr_query.use_tsig(tsig_key)
     assert dns.query.tcp(axfr_query, "127.0.0.1", port=port, timeout=5
                          ).rcode() == dns.rcode.REFUSED
+    txt = dns.message.make_query(f"_acme-challenge.{zone}", "TXT")
+    assert dns.query.udp(txt, "127.0.0.1", port=port, timeout=5).rcode() == dns.rcode.REFUSED
 
 
 def test_random_garbage_does_not_stop_the_gate(knot_gate):
