@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 
 from reseller.core.db import unit_of_work
 from reseller.core.jobs import enqueue
-from reseller.dns.gate import GateServer
+from reseller.dns.gate_server import GateServer
 from reseller.dns.publishers import host_port
 
 dns_cli = AppGroup("dns", help="DNS hosting: the update gate, zone keys on the server.")

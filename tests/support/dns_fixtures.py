@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from reseller.dns.gate import GateServer
+from reseller.dns.gate_server import GateServer
 from reseller.dns.publishers import KnotPublisher
 from tests.support.knot import start_knot
 
