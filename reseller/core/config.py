@@ -215,6 +215,10 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "DNS_TSIG_NAME": env.get("DNS_TSIG_NAME") or None,
         "DNS_TSIG_SECRET": env.get("DNS_TSIG_SECRET") or None,
         "DNS_PUBLIC_SERVER": env.get("DNS_PUBLIC_SERVER") or None,
+        # The DNS update gate (``flask dns gate``): host:port ACME keys are given instead of
+        # the server; where the gate listens (default: all addresses, that port).
+        "DNS_GATE_SERVER": env.get("DNS_GATE_SERVER") or None,
+        "DNS_GATE_LISTEN": env.get("DNS_GATE_LISTEN") or None,
         "KNOT_CONF": env.get("KNOT_CONF") or None,
         "KNOT_SOCKET": env.get("KNOT_SOCKET") or None,
         "KNOT_ZONE_DIR": env.get("KNOT_ZONE_DIR") or None,

@@ -13,6 +13,7 @@ from reseller.core.web import add_api
 from reseller.core.web.dashboard import add_panel
 from reseller.dns import (  # noqa: F401
     api,
+    cli,
     dashboard,
     demo,
     listeners,
@@ -25,12 +26,13 @@ from reseller.domains import services as domains
 
 
 def init_app(app: Flask) -> None:
-    """Settings and the publisher, the DNS and forwarding API and pages, the ACME endpoint
+    """Settings and the publisher, ``flask dns`` (the update gate), the DNS and forwarding API and pages, the ACME endpoint
     (lego sends its token, no session: no CSRF), periodic repairs, the domain listeners
     (listeners, tasks) and the nameservers a new domain gets when its order names none, the
     forwarding server's request hook, and the demo zone (after the domains: it is a held
     domain's)."""
     settings.init_app(app)
+    app.cli.add_command(cli.dns_cli)
     domains.set_default_nameservers(app, listeners.default_nameservers)
     add_api(app, api.bp, api.forwarding_bp)
     app.register_blueprint(api.httpreq)

@@ -161,7 +161,7 @@ def import_zone(name: str):
 def zone_key_body(key: ZoneKey, *, with_secret: bool = False) -> dict[str, Any]:
     body = {"id": key.id, "zone": key.zone.name, "name": key.key_name,
             "algorithm": keys.ALGORITHM, "scope": key.scope,
-            "server": dns_settings().public_server,
+            "server": dns_settings().server_for(key.scope),
             "allowed": keys.allowed_text(key.scope, key.zone.name),
             "installed": key.installed_at is not None, "created_at": key.created_at}
     if with_secret:
@@ -234,10 +234,11 @@ def list_changes(name: str):
 
 
 def key_body(key: ZoneKey, *, with_secret: bool = False) -> dict[str, Any]:
-    host, _, port = dns_settings().public_server.rpartition(":")
+    server = dns_settings().server_for("acme")
+    host, _, port = server.rpartition(":")
     body = {
         "id": key.id, "zone": key.zone.name, "key_name": key.key_name,
-        "algorithm": "hmac-sha256", "server": host or dns_settings().public_server,
+        "algorithm": "hmac-sha256", "server": host or server,
         "port": int(port or 53), "allowed": keys.allowed_text("acme", key.zone.name),
         "created_at": key.created_at,
     }

@@ -84,7 +84,7 @@ def zone_keys(zone_id: int) -> list[ZoneKey]:
 
 
 def is_challenge(rr: RR) -> bool:
-    return rr.type == "TXT" and rr.name.split(".")[0] == CHALLENGE_LABEL
+    return rr.type == "TXT" and rr.name.split(".")[0].lower() == CHALLENGE_LABEL
 
 
 def admits(scope: str, rr: RR) -> bool:

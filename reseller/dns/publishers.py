@@ -49,7 +49,8 @@ class Publisher(Protocol):
     def remove_key(self, zone: str, key_name: str) -> None: ...
 
 
-def _host_port(value: str, default_port: int = 53) -> tuple[str, int]:
+def host_port(value: str, default_port: int = 53) -> tuple[str, int]:
+    """``host:port`` (``[v6]:port``; a bare host gets ``default_port``) as a pair."""
     host, _, port = value.rpartition(":")
     if not host:
         return value, default_port
@@ -60,7 +61,7 @@ class KnotPublisher:
     """Knot DNS over DNS UPDATE/AXFR (TSIG) and its control socket (``knotc``)."""
 
     def __init__(self, config: dict[str, Any]) -> None:
-        self.host, self.port = _host_port(config["DNS_SERVER"])
+        self.host, self.port = host_port(config["DNS_SERVER"])
         self.key_name = config["DNS_TSIG_NAME"]
         self.keyring = dns.tsigkeyring.from_text({self.key_name: config["DNS_TSIG_SECRET"]})
         self.algorithm = dns.tsig.HMAC_SHA256
@@ -73,6 +74,7 @@ class KnotPublisher:
         else:
             self.knotc = ["knotc"]
         self.timeout = float(config.get("DNS_TIMEOUT", 5))
+        self.gate = config.get("DNS_GATE_SERVER") or None
         self._conf_lock = threading.Lock()
         self._version: tuple[int, ...] | None = None
 
@@ -145,7 +147,10 @@ class KnotPublisher:
           and NS); a second rule allows NS (delegations) strictly below the apex.
         * ``acme``: TXT at ``_acme-challenge`` names. Knot 3.3+ matches owner patterns
           (``*`` = one label), so every depth up to the longest name the zone can hold is
-          listed. Knot 3.2 has no patterns: the rule allows TXT anywhere in the zone, and
+          listed. Knot 3.2 has no patterns: with the DNS update gate configured
+          (``DNS_GATE_SERVER``) an ACME key is not installed in Knot at all
+          (``routed_through_gate``) and ``reseller.dns.gate`` admits exactly its names;
+          without one the rule below allows TXT anywhere in the zone, and
           ``reseller.dns.sync`` reverts a TXT an ACME key wrote outside its names.
         """
         if scope == "read":
@@ -166,9 +171,21 @@ class KnotPublisher:
         return [{"id": [key_name], "action": ["update"], "update-type": ["TXT"],
                  "update-owner": ["zone"], "update-owner-match": ["sub-or-equal"]}]
 
+    def routed_through_gate(self, scope: str) -> bool:
+        """ACME keys are the gate's alone where Knot cannot hold them to their names."""
+        return scope == "acme" and bool(self.gate) and self.version() < (3, 3)
+
     def install_key(self, zone: str, key_name: str, secret: str, scope: str) -> None:
         """Install the key and the ACL rules of its scope for ``zone`` (idempotent: the
-        rules are written again, so a key installed by an older release gets today's)."""
+        rules are written again, so a key installed by an older release gets today's). A
+        key the gate serves is taken off Knot instead, so it can write nothing there."""
+        if self.routed_through_gate(scope):
+            self.remove_key(zone, key_name)
+            return
+        if scope == "acme" and self.version() < (3, 3):
+            log.warning("Knot %s cannot limit ACME key %s to _acme-challenge names: "
+                        "configure the DNS update gate (DNS_GATE_SERVER, flask dns gate)",
+                        ".".join(map(str, self.version())), key_name)
         rules = self.acl_rules(zone, key_name, scope)
         steps: list[tuple[str, ...]] = []
         if not self._configured(f"key[{key_name}]"):

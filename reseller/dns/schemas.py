@@ -137,8 +137,11 @@ class ZoneKeyOut(BaseSchema):
     secret = fields.String(metadata={"description": "Base64; shown only when the key is "
                                                     "created."})
     scope = fields.String(metadata={"enum": ["acme", "records", "read"]})
-    server = fields.String(metadata={"description": "host:port for DNS UPDATE and AXFR.",
-                                     "example": "192.0.2.53:53"})
+    server = fields.String(metadata={
+        "description": "host:port to send the key's DNS UPDATEs and AXFRs to: the "
+                       "nameserver, or for `acme` keys the DNS update gate where the "
+                       "operator runs one.",
+        "example": "192.0.2.53:53"})
     allowed = fields.String()
     installed = fields.Boolean(metadata={"description": "The server has the key."})
     created_at = fields.DateTime()

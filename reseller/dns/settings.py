@@ -21,6 +21,15 @@ class DnsSettings:
     public_server: str
     verify_resolver: str | None
     verify_authoritative_port: int = 53
+    gate_server: str | None = None
+
+    def server_for(self, scope: str) -> str:
+        """host:port a zone key of ``scope`` is used at: ACME keys go through the DNS
+        update gate when one is configured (``reseller.dns.gate``), the others to the
+        server directly."""
+        if scope == "acme" and self.gate_server:
+            return self.gate_server
+        return self.public_server
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> DnsSettings:
@@ -34,6 +43,7 @@ class DnsSettings:
             public_server=config.get("DNS_PUBLIC_SERVER") or config["DNS_SERVER"],
             verify_resolver=config.get("DNS_VERIFY_RESOLVER"),
             verify_authoritative_port=int(config.get("DNS_VERIFY_AUTHORITATIVE_PORT") or 53),
+            gate_server=config.get("DNS_GATE_SERVER") or None,
         )
 
 

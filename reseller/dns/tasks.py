@@ -103,6 +103,16 @@ def remove_zone_key(zone_name: str, key_name: str) -> None:
     publisher().remove_key(zone_name, key_name)
 
 
+def install_all_keys() -> None:
+    """Install every published zone's keys again: after ``DNS_GATE_SERVER`` changed, ACME
+    keys leave the server (the gate serves them) or come back to it."""
+    zone_ids = _published_ids()
+    for key in db.session.scalars(sa.select(ZoneKey).where(ZoneKey.zone_id.in_(zone_ids))
+                                  .order_by(ZoneKey.id)):
+        publisher().install_key(key.zone.name, key.key_name, key.secret, key.scope)
+        key.installed_at = clock.now()
+
+
 # Jobs queued under the names they had when only ACME keys existed.
 install_acme_key, remove_acme_key = install_zone_key, remove_zone_key
 

@@ -246,7 +246,8 @@ def _zone_page(name: str, *, error: str | None = None, errors=None, new_key=None
         verification=ownership.verification_view(zone), reasons=UNPUBLISHED_REASONS,
         forwards=forwarding.list_forwards(reseller_id=rid, zone_name=name),
         keys=keys.zone_keys(zone.id), scopes=KEY_SCOPE_NAMES, new_key=new_key,
-        server=dns_settings().public_server, allowed=keys.allowed_text,
+        server=dns_settings().server_for(new_key["scope"] if new_key else "records"),
+        allowed=keys.allowed_text,
         server_serial=services.served_serial(zone),
     )
 

@@ -231,51 +231,66 @@ def test_octodns_syncs_a_yaml_zone_and_then_plans_no_changes(factory, jobs, knot
     assert "No changes were planned" in octodns_sync()
 
 
+class Certbot:
+    """certbot's own authenticator (perform, then cleanup) with a certbot-dns-rfc2136 INI
+    for one DNS-01 challenge; the test plays the CA's part."""
+
+    def __init__(self, ini_text: str, fqdn: str, tmp_path: Path) -> None:
+        from types import SimpleNamespace
+
+        import josepy
+        from acme import challenges, messages
+        from certbot import achallenges
+        from certbot._internal.display import obj as display
+        from certbot_dns_rfc2136._internal.dns_rfc2136 import Authenticator
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        ini = tmp_path / "rfc2136.ini"
+        ini.write_text(ini_text)
+        ini.chmod(0o600)
+        config = SimpleNamespace(dns_rfc2136_credentials=str(ini),
+                                 dns_rfc2136_propagation_seconds=0)
+        self.quiet = (tmp_path / "certbot.out").open("w")
+        display.set_display(display.NoninteractiveDisplay(self.quiet))  # as `certbot -n`
+        self.authenticator = Authenticator(config, "dns-rfc2136")
+        account_key = josepy.JWKRSA(key=rsa.generate_private_key(public_exponent=65537,
+                                                                 key_size=2048))
+        challenge = challenges.DNS01(token=b"tunnus-token-0123456789abcdef")
+        self.achall = achallenges.KeyAuthorizationAnnotatedChallenge(
+            challb=messages.ChallengeBody(chall=challenge, uri="https://ca.example/chall/1",
+                                          status=messages.STATUS_PENDING),
+            identifier=messages.Identifier(typ=messages.IDENTIFIER_FQDN, value=fqdn),
+            account_key=account_key)
+        self.expected = challenge.validation(account_key)
+
+    def perform(self) -> None:
+        self.authenticator.perform([self.achall])
+
+    def cleanup(self) -> None:
+        self.authenticator.cleanup([self.achall])
+        self.quiet.close()
+
+
 def test_certbot_dns_rfc2136_answers_a_challenge_for_a_host_not_in_the_zone(factory, jobs, knot,
                                                                            tmp_path):
-    """certbot's own authenticator (perform, then cleanup) with the INI the API hands out;
-    the test plays the CA's part: it reads the TXT record from the server."""
-    from types import SimpleNamespace
-
-    import josepy
-    from acme import challenges, messages
-    from certbot import achallenges
-    from certbot._internal.display import obj as display
-    from certbot_dns_rfc2136._internal.dns_rfc2136 import Authenticator
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
+    """certbot's own authenticator with the INI the API hands out; the test plays the CA's
+    part: it reads the TXT record from the server."""
     api, zone = hosted(factory, jobs)
     created = api.post(f"/api/v1/domains/{zone}/dns/acme-keys").get_json()
     jobs.run_all()
     wait_until_known(knot, {**created, "name": created["key_name"], "scope": "acme"})
-    ini = tmp_path / "rfc2136.ini"
-    ini.write_text(created["certbot_ini"].replace(f"dns_rfc2136_port = {created['port']}",
-                                                  f"dns_rfc2136_port = {knot.port}")
-                   .replace(f"dns_rfc2136_server = {created['server']}",
-                            "dns_rfc2136_server = 127.0.0.1"))
-    ini.chmod(0o600)
-    config = SimpleNamespace(dns_rfc2136_credentials=str(ini),
-                             dns_rfc2136_propagation_seconds=0)
-    quiet = (tmp_path / "certbot.out").open("w")
-    display.set_display(display.NoninteractiveDisplay(quiet))  # as `certbot -n` does
-    authenticator = Authenticator(config, "dns-rfc2136")
-    account_key = josepy.JWKRSA(key=rsa.generate_private_key(public_exponent=65537,
-                                                             key_size=2048))
-    challenge = challenges.DNS01(token=b"tunnus-token-0123456789abcdef")
-    achall = achallenges.KeyAuthorizationAnnotatedChallenge(
-        challb=messages.ChallengeBody(chall=challenge, uri="https://ca.example/chall/1",
-                                      status=messages.STATUS_PENDING),
-        identifier=messages.Identifier(typ=messages.IDENTIFIER_FQDN, value=f"new.{zone}"),
-        account_key=account_key)
-    authenticator.perform([achall])
-    expected = challenge.validation(account_key)
+    certbot = Certbot(created["certbot_ini"].replace(f"dns_rfc2136_port = {created['port']}",
+                                                     f"dns_rfc2136_port = {knot.port}")
+                      .replace(f"dns_rfc2136_server = {created['server']}",
+                               "dns_rfc2136_server = 127.0.0.1"), f"new.{zone}", tmp_path)
+    certbot.perform()
+    expected = certbot.expected
     assert dig(knot, f"_acme-challenge.new.{zone}", "TXT") == [f'"{expected}"']
     sync()  # the API's serial follows the ACME write
     body = api.get(f"/api/v1/domains/{zone}/dns").get_json()
     assert body["serial"] == body["server_serial"] == int(dig(knot, zone, "SOA")[0].split()[2])
     assert ("_acme-challenge.new", "TXT", 120, f'"{expected}"') in records(api, zone)
-    authenticator.cleanup([achall])
+    certbot.cleanup()
     assert dig(knot, f"_acme-challenge.new.{zone}", "TXT") == []
     sync()
     assert not any(r[0] == "_acme-challenge.new" for r in records(api, zone))
-    quiet.close()

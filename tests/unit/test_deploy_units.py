@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 UNITS = ["tunnus-web.service", "tunnus-worker@.service", "tunnus-scheduler.service",
-         "tunnus-whois.service", "tunnus.target"]
+         "tunnus-whois.service", "tunnus-dns-gate.service", "tunnus.target"]
 
 
 def _unit(name: str) -> configparser.ConfigParser:
@@ -52,7 +52,14 @@ def test_every_service_restarts_and_runs_unprivileged():
         assert service["EnvironmentFile"] == "/etc/tunnus/tunnus.env", name
 
 
-def test_the_target_brings_up_two_workers_the_scheduler_and_whois():
+def test_the_target_brings_up_two_workers_the_scheduler_whois_and_the_dns_gate():
     wants = _unit("tunnus.target")["Unit"]["Wants"].split()
     assert wants == ["tunnus-worker@1.service", "tunnus-worker@2.service",
-                     "tunnus-scheduler.service", "tunnus-whois.service"]
+                     "tunnus-scheduler.service", "tunnus-whois.service",
+                     "tunnus-dns-gate.service"]
+
+
+def test_the_dns_gate_unit_is_skipped_where_no_gate_is_configured():
+    service = _unit("tunnus-dns-gate.service")["Service"]
+    assert service["ExecCondition"] == """/bin/sh -c 'test -n "$DNS_GATE_SERVER"'"""
+    assert service["ExecStart"].endswith("tunnus dns gate")
