@@ -36,6 +36,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=100)
     parser.add_argument("--profile", help="write the worker side's cProfile here")
+    parser.add_argument("--grow", type=int, default=0,
+                        help="first grow the reseller to this many domains (bench/scale.py)")
     parser.add_argument("--statements", action="store_true",
                         help="print the SQL statements of each job's last run")
     args = parser.parse_args()
@@ -49,6 +51,16 @@ def main() -> None:
         subprocess.run([str(order_bench.VENV_BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
                        cwd=ROOT, check=True, capture_output=True)
         seeded = json.loads(order_bench.seed(args.orders))
+        if args.grow:
+            import sqlalchemy as sa
+
+            from bench import scale
+            engine = sa.create_engine(pg.url)
+            with engine.connect() as connection:
+                reseller_id = connection.scalar(sa.text("SELECT max(id) FROM resellers"))
+            engine.dispose()
+            print(f"grown to {args.grow} domains in "
+                  f"{scale.grow(pg.url, reseller_id, 0, args.grow):.1f} s", flush=True)
         run(seeded, args.orders, args.profile, args.statements)
     finally:
         redis.stop()
