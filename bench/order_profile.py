@@ -90,6 +90,9 @@ def run(seeded: dict, count: int, profile_path: str | None, show: bool = False) 
 
     client = app.test_client()
     headers = {"Authorization": f"Bearer {seeded['token']}"}
+    request_profiler = cProfile.Profile() if profile_path else None
+    if request_profiler:
+        request_profiler.enable()
     cpu0, st0 = time.process_time(), statements[0]
     for n in range(count):
         response = client.post("/api/v1/domains", json={
@@ -98,6 +101,9 @@ def run(seeded: dict, count: int, profile_path: str | None, show: bool = False) 
             headers={**headers, "Idempotency-Key": f"p-{n}"})
         assert response.status_code == 202, response.get_data(as_text=True)
     request_cpu = (time.process_time() - cpu0) * 1000 / count
+    if request_profiler:
+        request_profiler.disable()
+        request_profiler.dump_stats(profile_path + ".request")
     request_statements = (statements[0] - st0) / count
 
     per_job: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0])

@@ -251,21 +251,37 @@ def wait_for_workers(redis_url: str, count: int, deadline: float = 120.0) -> Non
         time.sleep(0.2)
 
 
-def wait_for_idle_workers(redis_url: str, deadline: float = 600.0) -> float:
+def wait_for_idle_workers(redis_url: str, deadline: float = 600.0,
+                          database_url: str | None = None) -> float:
     """Seconds until the work deferred off the order path (registrant emails, zone
-    publishing, webhooks) has drained too: every queue empty and no job running."""
+    publishing, webhooks) has drained too: every queue empty, no job running, and — with
+    ``database_url`` — no job owed in ``pending_jobs`` that is due within seconds (a queue
+    is empty for a moment between the relay's rounds while jobs are still owed; without
+    this, a previous phase's leftover work was charged to the next one)."""
+    import sqlalchemy as sa
     from redis import Redis
     from rq import Queue
-    from rq.registry import StartedJobRegistry
+    from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
     connection = Redis.from_url(redis_url)
     queues = [Queue(name, connection=connection) for name in ("urgent", "default")]
+    engine = sa.create_engine(database_url) if database_url else None
+    owed = sa.text("SELECT count(*) FROM pending_jobs WHERE failed_at IS NULL "
+                   "AND not_before < now() + interval '5 seconds'")
     began = time.perf_counter()
-    while time.perf_counter() - began < deadline:
-        busy = sum(q.count + StartedJobRegistry(queue=q).count for q in queues)
-        if not busy:
-            break
-        time.sleep(0.1)
+    try:
+        while time.perf_counter() - began < deadline:
+            busy = sum(q.count + StartedJobRegistry(queue=q).count
+                       + ScheduledJobRegistry(queue=q).count for q in queues)
+            if not busy and engine is not None:
+                with engine.connect() as db_connection:
+                    busy = db_connection.scalar(owed)
+            if not busy:
+                break
+            time.sleep(0.1)
+    finally:
+        if engine is not None:
+            engine.dispose()
     return time.perf_counter() - began
 
 
@@ -431,7 +447,7 @@ def main() -> None:
         except RuntimeError:
             print(open_work(pg.url))
             raise
-        drained_s = wait_for_idle_workers(redis.url)
+        drained_s = wait_for_idle_workers(redis.url, database_url=pg.url)
         cpu_after = cpu_by_part(parts)
         server = server_side_ms(pg.url)
         hello_after = run_hello(port, seeded["token"], args.clients, args.hello_seconds / 2)

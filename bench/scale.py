@@ -130,10 +130,12 @@ SELECT d.id, h || '.' || d.name, '["192.0.2.53"]'
 FROM domains d CROSS JOIN (VALUES ('ns1'), ('ns2')) AS x(h)
 WHERE d.reseller_id = :rid AND d.id > :first AND d.id % 50 = 0;
 
+-- not on the DNS server yet (the sandbox server lives in the worker's memory): a zone's
+-- first published change creates it there, as publishing does for any zone not on_server
 INSERT INTO dns_zones (reseller_id, name, status, proof, verified_at, last_check, serial,
                        on_server, published_serial, published_at, last_sync, created_at,
                        updated_at)
-SELECT :rid, name, 'active', 'domain', now(), '{}', 2026120601, true, 2026120601, now(), '{}',
+SELECT :rid, name, 'active', 'domain', now(), '{}', 2026120601, false, NULL, NULL, '{}',
        created_at, created_at
 FROM domains WHERE reseller_id = :rid AND id > :first AND id % 3 = 0;
 
@@ -388,7 +390,7 @@ def feed_stall(database_url: str, redis_url: str, port: int, env: dict, neighbou
     subprocess.run([str(VENV_BIN / "flask"), "--app", "wsgi", "jobs", "run",
                     "registrant-compliance"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
-    order_bench.wait_for_idle_workers(redis_url)  # the chunks it queued, if any
+    order_bench.wait_for_idle_workers(redis_url, database_url=database_url)  # its chunks
     job_s = time.perf_counter() - began
     time.sleep(0.5)
     stopped[0] = time.perf_counter()
@@ -475,7 +477,7 @@ def order_cpu(port: int, seeded: dict, database_url: str, redis_url: str, parts:
     import sqlalchemy as sa
 
     a, run_id = seeded["a"], secrets.token_hex(3)
-    order_bench.wait_for_idle_workers(redis_url)
+    order_bench.wait_for_idle_workers(redis_url, database_url=database_url)
     before = order_bench.cpu_by_part(parts)
     began = time.perf_counter()
 
@@ -498,7 +500,7 @@ def order_cpu(port: int, seeded: dict, database_url: str, redis_url: str, parts:
             time.sleep(0.05)
     engine.dispose()
     rate = count / (time.perf_counter() - began)
-    order_bench.wait_for_idle_workers(redis_url)
+    order_bench.wait_for_idle_workers(redis_url, database_url=database_url)
     after = order_bench.cpu_by_part(parts)
     spent = {k: (after[k] - before[k]) * 1000 / count for k in parts}
     spent["machine"] = sum(v for k, v in spent.items() if k != "bench_clients")
@@ -606,12 +608,12 @@ def main() -> None:
             stalls.append(stall)
             print(f"-- {size} domains: renewal-reminder job {job_s:.1f} s; neighbour's feed "
                   f"stalled at most {stall:.2f} s", flush=True)
-            order_bench.wait_for_idle_workers(redis.url)
+            order_bench.wait_for_idle_workers(redis.url, database_url=pg.url)
             hello = order_bench.run_hello(port, seeded["a"]["token"], args.clients, 3.0)
             mix = load_mix(port, seeded, names, zones, args.clients, args.load_seconds, parts)
             ratios.append(mix["rps"] / hello)
             print_load(size, mix, hello)
-            order_bench.wait_for_idle_workers(redis.url)
+            order_bench.wait_for_idle_workers(redis.url, database_url=pg.url)
         spent = order_cpu(port, seeded, pg.url, redis.url, parts, args.orders)
         print(f"\n-- orders alone at {sizes[-1]} domains: {spent['orders_per_s']:.1f}/s "
               f"(8 clients, until completed); cpu_ms_per_order "
