@@ -281,3 +281,36 @@ def test_while_the_post_is_in_flight_no_transaction_holds_an_id_or_the_row(
     assert seen == {"xids": 0, "locked": False}
     assert committed_db.session.get(WebhookDelivery, delivery_id).status == "succeeded"
     app.extensions["tunnus.jobs"].jobs.clear()
+
+
+@pytest.mark.postgres_only
+def test_registering_an_endpoint_resolves_its_name_holding_no_transaction_id(
+        app, committed_db, receiver, monkeypatch):
+    """The registration check (DNS) runs before the service reads or writes anything: the
+    request holds no transaction id (nor so a row lock) then, so no feed waits on it.
+
+    (The token's last use, written at most once a minute per token by authentication and
+    flushed by the rate limiter's query, is the kernel's: the first call commits it.)"""
+    from tests.support.factories import Factory
+
+    factory = Factory(app)
+    api = factory.api(factory.reseller())
+    server = receiver()
+    created = api.post("/api/v1/webhooks/endpoints", json={"url": server.url})
+    assert created.status_code == 201  # sandbox mode: the form is checked, no lookup
+    held: list = []
+    resolve = targets.resolve_target
+
+    def spied_resolve(url, **kwargs):
+        held.append(db.session.scalar(sa.text("SELECT pg_current_xact_id_if_assigned()")))
+        return resolve(url, **kwargs)
+
+    monkeypatch.setattr(targets, "resolve_target", spied_resolve)
+    monkeypatch.setitem(app.config, "WEBHOOKS_ALLOW_PRIVATE", False)
+    refused = api.post("/api/v1/webhooks/endpoints", json={"url": "https://localhost/hook"})
+    assert refused.status_code == 422  # resolved, and refused: loopback
+    changed = api.patch(f"/api/v1/webhooks/endpoints/{created.json['id']}",
+                        json={"url": "https://localhost/other"})
+    assert changed.status_code == 422
+    assert held == [None, None]
+    app.extensions["tunnus.jobs"].jobs.clear()
