@@ -246,7 +246,7 @@ def _record(message_id: int, lease: datetime, *, error: Exception | None,
 def requeue_due(*, now: datetime | None = None, limit: int = 500) -> int:
     """Queue send jobs for messages whose next attempt is due (jobs lost in a crash, or
     retries of a runner without delays, sends whose worker died and whose lease ran out).
-    Sending stays once-only: ``deliver`` checks state and lease."""
+    A sent message is not sent again: ``deliver`` checks state and lease."""
     now = now or clock.now()
     ids = list(db.session.scalars(
         sa.select(OutboxMessage.id).where(OutboxMessage.state == "queued",

@@ -1,10 +1,11 @@
 """Webhook jobs: send one attempt (signed per Standard Webhooks), schedule the next.
 
 Each attempt is its own job, ``deliver(delivery_id, attempt)``, so a duplicate job is a
-no-op (the attempt number no longer matches). The attempt is claimed with a lease in its
-own unit of work, so no transaction is open across the DNS lookup and the POST. A failure records the attempt and queues
-the next one after an exponential backoff (30 s, 2 min, 8 min, … capped at 12 h) until
-``WEBHOOKS_RETRY_HOURS`` (72) after the delivery was created; then it is given up.
+no-op (the attempt number no longer matches); the attempt is claimed with a lease in a
+unit of work of its own, so no transaction is open across the DNS lookup and the POST. A
+failure records the attempt and queues the next one after an exponential backoff (30 s,
+2 min, 8 min, … capped at 12 h) until ``WEBHOOKS_RETRY_HOURS`` (72) after the delivery
+was created; then it is given up.
 """
 
 from __future__ import annotations
