@@ -87,6 +87,10 @@ class OutboxMessage(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The lease of the send in flight (real time): taken and committed before the SMTP
+    # call, which runs with no transaction open; the outcome is written only by the run
+    # whose lease this still is, and a lease left by a dead worker expires.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

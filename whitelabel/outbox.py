@@ -2,14 +2,17 @@
 
 ``queue_message`` writes the row in the caller's transaction and schedules the send job
 after commit. ``deliver`` builds the MIME message, DKIM-signs it with the sender
-domain's key and hands it to the mailer; a failure is recorded and retried with
-backoff, and after ``MAX_ATTEMPTS`` the message is given up (``failed``) and shown to
-the operator, who can retry it. A sent message is never sent again.
+domain's key, claims the row (a lease, committed) and hands the message to the mailer
+with no transaction open; a failure is recorded and retried with backoff, and after
+``MAX_ATTEMPTS`` the message is given up (``failed``) and shown to the operator, who can
+retry it. A sent message is never sent again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
@@ -20,7 +23,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from reseller.core.clock import clock
-from reseller.core.db import insert_unless_exists
+from reseller.core.db import insert_unless_exists, lock_row, unit_of_work
 from reseller.core.documents import load_document
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
@@ -111,23 +114,123 @@ def signed_bytes(message: OutboxMessage, *, neutral_key: str | None = None,
     return data
 
 
+SEND_LEASE = timedelta(seconds=60)  # three times the SMTP adapter's timeout
+
+
+@dataclass(frozen=True)
+class _Send:
+    """A claimed send: what goes on the wire, and the lease that makes it this run's."""
+    message_id: int
+    lease: datetime
+    envelope_from: str
+    recipient: str
+    data: bytes
+
+
 def deliver(message_id: int, mailer: Any, *, neutral_key: str | None = None,
             neutral_selector: str = "relay", now: datetime | None = None) -> str | None:
-    """Send one queued message; returns its state. Safe to run twice and concurrently:
-    the row is locked (others skip it) and a sent message is not sent again."""
-    stmt = sa.select(OutboxMessage).where(OutboxMessage.id == message_id)
-    if db.engine.dialect.name != "sqlite":
-        stmt = stmt.with_for_update(skip_locked=True)
-    message = db.session.scalar(stmt)
-    if message is None or message.state != "queued":
+    """Send one queued message; returns its state. Safe to run twice and concurrently.
+
+    No transaction is open while the SMTP server talks: the message is claimed (a lease,
+    committed), sent, and the outcome recorded in a new unit of work if the lease is still
+    this run's. A run finding another's lease in force sends nothing and looks again when
+    it ends, so a worker that died mid-send leaves the message to be sent again: at least
+    once, and a receiver can drop the copy by its Message-ID, stable per row."""
+    claim = _claim(message_id, neutral_key=neutral_key, neutral_selector=neutral_selector,
+                   now=now)
+    if not isinstance(claim, _Send):
+        return claim
+    try:
+        mailer.send(envelope_from=claim.envelope_from, recipient=claim.recipient,
+                    data=claim.data)
+    except Exception as error:  # any transport failure: record it, retry later
+        with unit_of_work():
+            return _record(message_id, claim.lease, error=error, now=now)
+    with unit_of_work():
+        return _record(message_id, claim.lease, error=None, now=now)
+
+
+def _claim(message_id: int, *, neutral_key: str | None, neutral_selector: str,
+           now: datetime | None) -> _Send | str | None:
+    """Take the message's lease and build its wire form, in a unit of work of its own; or
+    its state, when it is not this run's to send."""
+    with unit_of_work():
+        message = _fresh(message_id)
+        if message is None or message.state != "queued" or _leased(message):
+            return _not_ours(message)
+        # Built before the lease is taken: no row is locked while an attachment loads.
+        try:
+            data, failure = signed_bytes(message, neutral_key=neutral_key,
+                                         neutral_selector=neutral_selector), None
+        except Exception as error:  # a missing attachment, a bad key: a failed attempt
+            data, failure = b"", error
+        lease = _take_lease(message_id, now)
+        if lease is None:  # another run took it in the meantime
+            return _not_ours(_fresh(message_id))
+        if failure is not None:
+            return _record(message_id, lease, error=failure, now=now)
+        return _Send(message_id, lease, message.envelope_from or parseaddr(message.sender)[1],
+                     message.recipient, data)
+
+
+def _fresh(message_id: int) -> OutboxMessage | None:
+    return db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.id == message_id)
+                             .execution_options(populate_existing=True))
+
+
+def _not_ours(message: OutboxMessage | None) -> str | None:
+    """The state of a message this run does not send: gone, finished, or leased by another
+    run, in which case it is looked at again when the lease ends."""
+    if message is None:
+        return None
+    if message.state == "queued" and message.claimed_until is not None:
+        _look_again_later(message)
+    return message.state
+
+
+def _leased(message: OutboxMessage) -> bool:
+    return message.claimed_until is not None and message.claimed_until > clock.real_now()
+
+
+def _look_again_later(message: OutboxMessage) -> str:
+    """Another run holds the lease: if it dies mid-send, this send runs once it expires."""
+    wait = (message.claimed_until - clock.real_now()).total_seconds()
+    enqueue("whitelabel.tasks.send_message", message.id, retries=0,
+            delay=max(1, math.ceil(wait)))
+    return message.state
+
+
+def _take_lease(message_id: int, now: datetime | None) -> datetime | None:
+    """Claim the message for one send (one conditional UPDATE, so of two runs one wins);
+    the lease end, or None when another run holds it. The attempt counts from here, and
+    the sweep leaves the message alone until the lease has run out."""
+    real = clock.real_now()
+    lease = real + SEND_LEASE
+    taken = db.session.scalar(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.state == "queued",
+               sa.or_(OutboxMessage.claimed_until.is_(None),
+                      OutboxMessage.claimed_until <= real))
+        .values(attempts=OutboxMessage.attempts + 1, claimed_until=lease,
+                next_attempt_at=(now or clock.now()) + SEND_LEASE)
+        .returning(OutboxMessage.id),
+        execution_options={"synchronize_session": False})
+    return lease if taken is not None else None
+
+
+def _record(message_id: int, lease: datetime, *, error: Exception | None,
+            now: datetime | None) -> str | None:
+    """Write a send's outcome if ``lease`` is still the message's: a run that outlived its
+    lease leaves the message to the run that took it over."""
+    message = lock_row(OutboxMessage, message_id)
+    if message is None or message.state != "queued" or message.claimed_until != lease:
         return None if message is None else message.state
     now = now or clock.now()
-    message.attempts += 1
-    try:
-        data = signed_bytes(message, neutral_key=neutral_key, neutral_selector=neutral_selector)
-        mailer.send(envelope_from=message.envelope_from or parseaddr(message.sender)[1],
-                    recipient=message.recipient, data=data)
-    except Exception as error:  # any transport failure: record it, retry later
+    message.claimed_until = None
+    if error is None:
+        message.state, message.sent_at = "sent", now
+        message.last_error, message.next_attempt_at = None, None
+    else:
         message.last_error = f"{type(error).__name__}: {error}"[:2000]
         if message.attempts >= MAX_ATTEMPTS:
             message.state, message.next_attempt_at = "failed", None
@@ -136,17 +239,14 @@ def deliver(message_id: int, mailer: Any, *, neutral_key: str | None = None,
             message.next_attempt_at = now + delay
             enqueue("whitelabel.tasks.send_message", message.id, retries=0,
                     delay=int(delay.total_seconds()))
-        db.session.flush()
-        return message.state
-    message.state, message.sent_at = "sent", now
-    message.last_error, message.next_attempt_at = None, None
     db.session.flush()
     return message.state
 
 
 def requeue_due(*, now: datetime | None = None, limit: int = 500) -> int:
     """Queue send jobs for messages whose next attempt is due (jobs lost in a crash, or
-    retries of a runner without delays). Sending stays once-only: ``deliver`` checks."""
+    retries of a runner without delays, sends whose worker died and whose lease ran out).
+    A sent message is not sent again: ``deliver`` checks state and lease."""
     now = now or clock.now()
     ids = list(db.session.scalars(
         sa.select(OutboxMessage.id).where(OutboxMessage.state == "queued",
@@ -164,6 +264,7 @@ def retry_message(*, message_id: int) -> OutboxMessage | None:
     if message is None or message.state != "failed":
         return message
     message.state, message.attempts, message.next_attempt_at = "queued", 0, clock.now()
+    message.claimed_until = None
     db.session.flush()
     enqueue("whitelabel.tasks.send_message", message.id, retries=0)
     return message

@@ -55,6 +55,9 @@ class WebhookDelivery(db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     last_status_code: Mapped[int | None] = mapped_column(sa.Integer)
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    # The lease of the attempt in flight (real time), as on outbox messages: the POST runs
+    # with no transaction open and only the run holding the lease records its outcome.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     replay_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("webhook_deliveries.id"))

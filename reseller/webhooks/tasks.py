@@ -1,16 +1,20 @@
 """Webhook jobs: send one attempt (signed per Standard Webhooks), schedule the next.
 
 Each attempt is its own job, ``deliver(delivery_id, attempt)``, so a duplicate job is a
-no-op (the attempt number no longer matches). A failure records the attempt and queues
-the next one after an exponential backoff (30 s, 2 min, 8 min, … capped at 12 h) until
-``WEBHOOKS_RETRY_HOURS`` (72) after the delivery was created; then it is given up.
+no-op (the attempt number no longer matches); the attempt is claimed with a lease in a
+unit of work of its own, so no transaction is open across the DNS lookup and the POST. A
+failure records the attempt and queues the next one after an exponential backoff (30 s,
+2 min, 8 min, … capped at 12 h) until ``WEBHOOKS_RETRY_HOURS`` (72) after the delivery
+was created; then it is given up.
 """
 
 from __future__ import annotations
 
 import http.client
+import math
 import time
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +22,7 @@ from flask import current_app
 from standardwebhooks import Webhook
 
 from reseller.core.clock import clock
-from reseller.core.db import lock_row
+from reseller.core.db import lock_row, unit_of_work
 from reseller.core.events import Event, on_event
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue, periodic
@@ -75,35 +79,101 @@ def _resolve(url: str) -> tuple[targets.Target | None, str | None, bool]:
     return target, None, False
 
 
+@dataclass(frozen=True)
+class _Attempt:
+    """A claimed attempt: what to sign and send, and the lease that makes it this run's."""
+    delivery_id: int
+    number: int
+    lease: datetime
+    url: str
+    secret: str
+    message_id: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    code: int | None
+    error: str | None
+    body: str
+    duration_ms: int
+    permanent: bool
+
+
+def lease_for(timeout: float) -> timedelta:
+    """How long a claimed attempt is this run's: longer than the DNS lookup, connecting
+    and the answer (each bounded by ``WEBHOOKS_TIMEOUT``) normally take together."""
+    return timedelta(seconds=3 * timeout + 30)
+
+
 def deliver(delivery_id: int, attempt: int) -> None:
-    """Make attempt number ``attempt`` of a delivery. Safe to run twice."""
-    delivery = lock_row(WebhookDelivery, delivery_id)
-    if delivery is None or delivery.status != "pending" or delivery.attempts != attempt - 1:
-        return
-    endpoint = delivery.endpoint
-    if not endpoint.active or endpoint.deleted_at is not None:
-        delivery.status, delivery.last_error = "failed", "endpoint disabled"
-        delivery.next_attempt_at = None
+    """Make attempt number ``attempt`` of a delivery. Safe to run twice and concurrently.
+
+    No transaction is open while the name resolves and the endpoint answers: the attempt
+    is claimed (a lease, committed), made, and recorded in a new unit of work if the lease
+    is still this run's. A run finding another's lease in force sends nothing and looks
+    again when it ends, so an attempt whose worker died after the POST is made again with
+    the same ``webhook-id`` (receivers dedupe, per Standard Webhooks)."""
+    claim = _claim(delivery_id, attempt)
+    if claim is None:
         return
     started = time.monotonic()
-    target, refused, permanent = _resolve(endpoint.url)
+    target, refused, permanent = _resolve(claim.url)
     if target is None:
         code, error, body = None, refused, ""
     else:
-        headers = sign(endpoint.secret, delivery.message_id, delivery.payload)
-        code, error, body = _post(target, headers, delivery.payload,
+        headers = sign(claim.secret, claim.message_id, claim.payload)
+        code, error, body = _post(target, headers, claim.payload,
                                   current_app.config["WEBHOOKS_TIMEOUT"],
                                   current_app.config["WEBHOOKS_USER_AGENT"])
+    outcome = _Outcome(code, error, body, int((time.monotonic() - started) * 1000), permanent)
+    with unit_of_work():
+        _record(claim, outcome)
+
+
+def _claim(delivery_id: int, attempt: int) -> _Attempt | None:
+    """Take the attempt's lease in a unit of work of its own (the row lock is held only
+    for it); None when the attempt is not this run's to make."""
+    with unit_of_work():
+        delivery = lock_row(WebhookDelivery, delivery_id)
+        if delivery is None or delivery.status != "pending" or delivery.attempts != attempt - 1:
+            return None
+        endpoint = delivery.endpoint
+        if not endpoint.active or endpoint.deleted_at is not None:
+            delivery.status, delivery.last_error = "failed", "endpoint disabled"
+            delivery.next_attempt_at = delivery.claimed_until = None
+            return None
+        real = clock.real_now()
+        if delivery.claimed_until is not None and delivery.claimed_until > real:
+            wait = (delivery.claimed_until - real).total_seconds()
+            enqueue(services.DELIVER, delivery.id, attempt, retries=0,
+                    delay=max(1, math.ceil(wait)))
+            return None
+        lease = lease_for(current_app.config["WEBHOOKS_TIMEOUT"])
+        # The sweep leaves the attempt alone until its lease has run out.
+        delivery.claimed_until, delivery.next_attempt_at = real + lease, clock.now() + lease
+        return _Attempt(delivery.id, attempt, delivery.claimed_until, endpoint.url,
+                        endpoint.secret, delivery.message_id, delivery.payload)
+
+
+def _record(claim: _Attempt, outcome: _Outcome) -> None:
+    """Write the attempt and what follows from it, if the lease is still this run's: a run
+    that outlived its lease leaves the attempt to the run that took it over."""
+    delivery = lock_row(WebhookDelivery, claim.delivery_id)
+    if (delivery is None or delivery.status != "pending"
+            or delivery.attempts != claim.number - 1 or delivery.claimed_until != claim.lease):
+        return
     now = clock.now()
-    delivery.attempts = attempt
-    delivery.last_status_code, delivery.last_error = code, error
-    db.session.add(WebhookAttempt(delivery_id=delivery.id, number=attempt, attempted_at=now,
-                                  status_code=code, error=error, response_body=body[:1000],
-                                  duration_ms=int((time.monotonic() - started) * 1000)))
-    if code is not None and 200 <= code < 300:
+    delivery.attempts, delivery.claimed_until = claim.number, None
+    delivery.last_status_code, delivery.last_error = outcome.code, outcome.error
+    db.session.add(WebhookAttempt(delivery_id=delivery.id, number=claim.number,
+                                  attempted_at=now, status_code=outcome.code,
+                                  error=outcome.error, response_body=outcome.body[:1000],
+                                  duration_ms=outcome.duration_ms))
+    if outcome.code is not None and 200 <= outcome.code < 300:
         delivery.status, delivery.delivered_at, delivery.next_attempt_at = "succeeded", now, None
         return
-    _schedule_retry(delivery, attempt, now, permanent=permanent)
+    _schedule_retry(delivery, claim.number, now, permanent=outcome.permanent)
 
 
 def _schedule_retry(delivery: WebhookDelivery, attempt: int, now: Any, *, permanent: bool

@@ -1,0 +1,213 @@
+"""The outbox sends with no transaction open: the message is claimed (a committed lease),
+sent, and the outcome recorded only by the run that still holds the lease. A worker that
+dies mid-send leaves the message to be sent again once the lease has run out."""
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from reseller.core.clock import clock
+from reseller.core.db import unit_of_work
+from reseller.core.extensions import db
+from whitelabel import outbox
+from whitelabel.mailer import SandboxMailer
+from whitelabel.models import OutboxMessage
+
+SEND = "whitelabel.tasks.send_message"
+
+
+class SpyMailer(SandboxMailer):
+    """The sandbox mailer (it parses what it is given), noting at each send whether the
+    session had a transaction open; ``during`` runs in the middle of the send."""
+
+    def __init__(self, during=None):
+        self.calls: list[dict] = []
+        self.during = during
+
+    def send(self, *, envelope_from: str, recipient: str, data: bytes) -> None:
+        self.calls.append({"in_transaction": db.session().in_transaction(), "data": data})
+        if self.during is not None:
+            self.during(len(self.calls))
+        super().send(envelope_from=envelope_from, recipient=recipient, data=data)
+
+
+class WorkerKilled(BaseException):
+    """Stands for SIGKILL mid-send: nothing after the claim's commit runs."""
+
+
+@pytest.fixture
+def spy(app, monkeypatch):
+    def install(during=None):
+        mailer = SpyMailer(during)
+        monkeypatch.setitem(app.extensions, "tunnus.mailer", mailer)
+        return mailer
+
+    return install
+
+
+@pytest.fixture
+def delays(app, monkeypatch):
+    """The delay of every job queued (the collecting runner keeps none)."""
+    runner = app.extensions["tunnus.jobs"]
+    seen: list[tuple[str, tuple, int]] = []
+    submit = runner.submit
+
+    def recording(path, args, retries=0, delay=0, queue="default"):
+        seen.append((path, args, delay))
+        submit(path, args, retries, delay, queue)
+
+    monkeypatch.setattr(runner, "submit", recording)
+    return seen
+
+
+def _queue(factory, key="claim:1") -> int:
+    reseller = factory.reseller()
+    with unit_of_work():
+        message = outbox.queue_message(
+            dedupe_key=key, recipient="owner@customer.example", reseller_id=reseller.id,
+            sender="Webbi <noreply@webbi.example>", language="fi", template="t",
+            subject="Tervetuloa", text="Hei")
+    return message.id
+
+
+def _later(monkeypatch, seconds: float) -> None:
+    """Real time moves on (leases are real time, never the sandbox clock)."""
+    moved = clock.real_now() + timedelta(seconds=seconds)
+    monkeypatch.setattr(clock, "real_now", lambda: moved)
+
+
+@pytest.mark.smoke
+def test_the_send_job_talks_to_the_mailer_with_no_transaction_open(factory, spy, jobs):
+    mailer = spy()
+    message_id = _queue(factory)
+    jobs.run_all()
+    assert [call["in_transaction"] for call in mailer.calls] == [False]
+    message = db.session.get(OutboxMessage, message_id)
+    assert message.state == "sent" and message.attempts == 1
+    assert message.claimed_until is None and message.next_attempt_at is None
+
+
+def test_a_failed_send_is_recorded_after_it_with_the_same_backoff(factory, spy, jobs,
+                                                                 delays):
+    def refuse(_n):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    mailer = spy(refuse)
+    message_id = _queue(factory)
+    jobs.run_all(limit=1)
+    assert [call["in_transaction"] for call in mailer.calls] == [False]
+    message = db.session.get(OutboxMessage, message_id)
+    assert (message.state, message.attempts, message.claimed_until) == ("queued", 1, None)
+    assert "Connection refused" in message.last_error
+    assert delays[-1] == (SEND, (message_id,), 10)  # backoff(1)
+
+
+def test_a_worker_killed_mid_send_leaves_the_message_to_be_sent_after_the_lease(
+        factory, spy, jobs, delays, monkeypatch):
+    def killed(n):
+        if n == 1:
+            raise WorkerKilled
+
+    mailer = spy(killed)
+    message_id = _queue(factory)
+    with pytest.raises(WorkerKilled):
+        jobs.run_all(limit=1)
+    db.session.rollback()
+    message = db.session.get(OutboxMessage, message_id)
+    assert message.state == "queued" and message.attempts == 1
+    assert message.claimed_until > clock.real_now()  # the claim was committed before the send
+    # The job run again at once (the relay handing it over) finds the lease in force: it
+    # sends nothing and looks again when the lease ends.
+    jobs.jobs.clear()
+    jobs.jobs.append((SEND, (message_id,)))
+    jobs.run_all(limit=1)
+    assert len(mailer.calls) == 1
+    [(path, args, delay)] = delays[-1:]
+    assert (path, args) == (SEND, (message_id,))
+    assert outbox.SEND_LEASE.total_seconds() - 5 <= delay <= outbox.SEND_LEASE.total_seconds()
+    # The sweep leaves it alone until the lease has run out, then queues it.
+    now = clock.now()
+    with unit_of_work():
+        assert outbox.requeue_due(now=now + timedelta(seconds=5)) == 0
+        assert outbox.requeue_due(now=now + outbox.SEND_LEASE + timedelta(seconds=1)) == 1
+    _later(monkeypatch, outbox.SEND_LEASE.total_seconds() + 1)
+    jobs.run_all()
+    assert [call["in_transaction"] for call in mailer.calls] == [False, False]
+    assert mailer.calls[0]["data"].split(b"Message-ID: ")[1].split(b"\r\n")[0] \
+        == mailer.calls[1]["data"].split(b"Message-ID: ")[1].split(b"\r\n")[0]
+    message = db.session.get(OutboxMessage, message_id)
+    assert (message.state, message.attempts, message.claimed_until) == ("sent", 2, None)
+
+
+def test_a_run_that_outlived_its_lease_does_not_record_its_outcome(factory, spy, jobs,
+                                                                  monkeypatch):
+    """Run A's send hangs past its lease; run B takes the message over and sends it. A's
+    late failure is not written over B's success (and counts no attempt)."""
+    def during(n):
+        if n == 1:
+            _later(monkeypatch, outbox.SEND_LEASE.total_seconds() + 1)
+            assert outbox.deliver(message_id, mailer) == "sent"  # run B, no transaction open
+            raise TimeoutError("timed out")  # run A's send, at last
+
+    mailer = spy(during)
+    message_id = _queue(factory)
+    jobs.run_all(limit=1)
+    assert [call["in_transaction"] for call in mailer.calls] == [False, False]
+    message = db.session.get(OutboxMessage, message_id)
+    assert (message.state, message.attempts, message.last_error) == ("sent", 2, None)
+    assert message.claimed_until is None
+
+
+def test_a_sent_or_failed_message_is_not_claimed(factory, spy):
+    mailer = spy()
+    message_id = _queue(factory)
+    with unit_of_work():
+        assert outbox.deliver(message_id, mailer) == "sent"
+    with unit_of_work():
+        assert outbox.deliver(message_id, mailer) == "sent"
+        db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == message_id)
+                           .values(state="failed"))
+    with unit_of_work():
+        assert outbox.deliver(message_id, mailer) == "failed"
+    assert len(mailer.calls) == 1
+
+
+@pytest.mark.postgres_only
+def test_while_mail_is_on_the_wire_no_transaction_holds_an_id_or_the_row(app, committed_db,
+                                                                        monkeypatch):
+    """On PostgreSQL, seen from another connection at the moment of the send: no backend
+    holds a transaction id (what would stall the event feed) and the row is not locked."""
+    from reseller.accounts.models import Reseller
+
+    with unit_of_work():
+        reseller = Reseller(company_name="Posti Oy", country="FI", business_id="2464491-9",
+                            contact_email="info@posti.example", language="fi")
+        committed_db.session.add(reseller)
+        committed_db.session.flush()
+        message = outbox.queue_message(
+            dedupe_key="wire", recipient="a@customer.example", reseller_id=reseller.id,
+            sender="noreply@posti.example", language="fi", template="t", subject="s",
+            text="t")
+    message_id = message.id
+    seen = {}
+
+    def look(_n):
+        with committed_db.engine.connect() as other:
+            seen["xids"] = other.scalar(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_xid IS NOT NULL "
+                "AND datname = current_database()"))
+            seen["locked"] = other.execute(sa.text(
+                "SELECT id FROM outbox_messages WHERE id = :id FOR UPDATE SKIP LOCKED"),
+                {"id": message_id}).all() == []
+            other.rollback()
+
+    mailer = SpyMailer(look)
+    monkeypatch.setitem(app.extensions, "tunnus.mailer", mailer)
+    from reseller.core.jobs import run
+
+    run(SEND, message_id)
+    assert mailer.calls[0]["in_transaction"] is False
+    assert seen == {"xids": 0, "locked": False}
+    assert committed_db.session.get(OutboxMessage, message_id).state == "sent"
+    app.extensions["tunnus.jobs"].jobs.clear()
