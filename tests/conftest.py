@@ -198,6 +198,21 @@ def jobs(app, db_session):
 
 
 @pytest.fixture
+def delays(app, monkeypatch):
+    """(path, args, delay) of every job queued (the collecting runner keeps no delay)."""
+    runner = app.extensions["tunnus.jobs"]
+    seen: list[tuple[str, tuple, int]] = []
+    submit = runner.submit
+
+    def recording(path, args, retries=0, delay=0, queue="default"):
+        seen.append((path, args, delay))
+        submit(path, args, retries, delay, queue)
+
+    monkeypatch.setattr(runner, "submit", recording)
+    return seen
+
+
+@pytest.fixture
 def client(app, db_session):
     return app.test_client()
 

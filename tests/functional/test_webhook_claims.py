@@ -91,20 +91,6 @@ def spy(monkeypatch):
     return calls_and_hooks
 
 
-@pytest.fixture
-def delays(app, monkeypatch):
-    runner = app.extensions["tunnus.jobs"]
-    seen: list[tuple[str, tuple, int]] = []
-    submit = runner.submit
-
-    def recording(path, args, retries=0, delay=0, queue="default"):
-        seen.append((path, args, delay))
-        submit(path, args, retries, delay, queue)
-
-    monkeypatch.setattr(runner, "submit", recording)
-    return seen
-
-
 def _later(monkeypatch, seconds: float) -> None:
     moved = clock.real_now() + timedelta(seconds=seconds)
     monkeypatch.setattr(clock, "real_now", lambda: moved)

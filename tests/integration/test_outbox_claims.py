@@ -46,21 +46,6 @@ def spy(app, monkeypatch):
     return install
 
 
-@pytest.fixture
-def delays(app, monkeypatch):
-    """The delay of every job queued (the collecting runner keeps none)."""
-    runner = app.extensions["tunnus.jobs"]
-    seen: list[tuple[str, tuple, int]] = []
-    submit = runner.submit
-
-    def recording(path, args, retries=0, delay=0, queue="default"):
-        seen.append((path, args, delay))
-        submit(path, args, retries, delay, queue)
-
-    monkeypatch.setattr(runner, "submit", recording)
-    return seen
-
-
 def _queue(factory, key="claim:1") -> int:
     reseller = factory.reseller()
     with unit_of_work():
