@@ -27,7 +27,7 @@ from reseller.core.permissions import Permission
 from reseller.core.web.forms import form_problem
 from reseller.core.web.responses import secret_response
 from reseller.core.web.session import permission_required, user_can
-from reseller.dns import forwarding, keys, ownership, services, vanity
+from reseller.dns import claims, forwarding, keys, ownership, services, vanity
 from reseller.dns.errors import ZoneChanged
 from reseller.dns.records import RECORD_TYPES, RR, is_ip_address, validate_record
 from reseller.dns.settings import dns_settings
@@ -235,6 +235,7 @@ def zone(name: str):
 
 
 def _zone_page(name: str, *, error: str | None = None, errors=None, new_key=None) -> str:
+    served = _serial_on_server(name)
     rid = g.user.reseller_id
     zone = services.get_zone(reseller_id=rid, name=name)
     return render_template(
@@ -248,8 +249,18 @@ def _zone_page(name: str, *, error: str | None = None, errors=None, new_key=None
         keys=keys.zone_keys(zone.id), scopes=KEY_SCOPE_NAMES, new_key=new_key,
         server=dns_settings().server_for(new_key["scope"] if new_key else "records"),
         allowed=keys.allowed_text,
-        server_serial=services.served_serial(zone),
+        server_serial=served if zone.active and zone.on_server else None,
     )
+
+
+def _serial_on_server(name: str) -> int | None:
+    """The server's SOA serial for the page, asked with no transaction open (what the
+    request has read so far is committed first)."""
+    claims.end_reads()
+    try:
+        return services.serial_on_server(services.zone_name(name))
+    except DomainError:
+        return None  # the page answers the bad name
 
 
 @bp.post("/<name>/keys")

@@ -1,0 +1,205 @@
+"""Jobs that talk to the DNS server hold no transaction open across the call (a claim on
+the zone orders them instead); a claimed zone is published later, and a publish cut short
+after the server call converges on the next run (issue 31, point 3)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from reseller.core import jobs as job_runner
+from reseller.core.clock import clock
+from reseller.core.db import unit_of_work
+from reseller.core.extensions import db
+from reseller.dns import claims, ownership, tasks
+from reseller.dns.models import Zone, ZoneChange
+from reseller.dns.publishers import SandboxPublisher
+from reseller.dns.records import RR
+
+_seq = itertools.count(1)
+PUBLISH = "reseller.dns.tasks.publish_zone"
+CALLS = ("ensure_zone", "remove_zone", "update", "serial", "transfer", "install_key",
+         "remove_key")
+
+
+class Spy(SandboxPublisher):
+    """The sandbox publisher, noting for every call whether a transaction was open (and
+    running ``during`` first, or failing right after the call, when a test asks)."""
+
+    def __init__(self, served: SandboxPublisher) -> None:
+        self.__dict__.update(served.__dict__)  # the zones already served stay served
+        self.calls: list[tuple[str, bool]] = []
+        self.during: dict = {}
+        self.fail_after: str | None = None
+
+    def __getattribute__(self, name: str):
+        found = super().__getattribute__(name)
+        if name not in CALLS:
+            return found
+
+        def call(*args, **kwargs):
+            self.calls.append((name, db.session().in_transaction()))
+            if name in self.during:
+                self.during.pop(name)()
+            result = found(*args, **kwargs)
+            if self.fail_after == name:
+                self.fail_after = None
+                raise RuntimeError(f"worker died after {name}")
+            return result
+
+        return call
+
+
+@pytest.fixture
+def spy(app, monkeypatch):
+    spy = Spy(app.extensions["tunnus.dns_publisher"])
+    monkeypatch.setitem(app.extensions, "tunnus.dns_publisher", spy)
+    return spy
+
+
+def hosted(factory, jobs):
+    reseller = factory.reseller()
+    name = f"c{next(_seq)}-claims.example"
+    factory.domain(reseller, name)
+    api = factory.api(reseller)
+    assert api.put(f"/api/v1/domains/{name}/dns", json={"template": "default"}).status_code == 201
+    return api, name, db.session.scalar(sa.select(Zone.id).where(Zone.name == name))
+
+
+def run_queued(jobs) -> list[str]:
+    """Run what is queued, each job once, through ``reseller.core.jobs.run``."""
+    ran, queued = [], list(jobs.jobs)
+    jobs.jobs.clear()
+    for path, args in queued:
+        job_runner.run(path, *args)
+        ran.append(path)
+    return ran
+
+
+def add_www(api, name: str, address: str = "192.0.2.7") -> None:
+    response = api.patch(f"/api/v1/domains/{name}/dns", json={
+        "add": [{"name": "www", "type": "A", "ttl": 300, "value": address}]})
+    assert response.status_code == 200, response.get_json()
+
+
+def unpublished(zone_id: int) -> list[int]:
+    return list(db.session.scalars(sa.select(ZoneChange.id).where(
+        ZoneChange.zone_id == zone_id, ZoneChange.published_at.is_(None))))
+
+
+def test_publish_keys_sync_and_unpublish_call_the_server_outside_any_transaction(
+        factory, jobs, spy):
+    api, name, zone_id = hosted(factory, jobs)
+    run_queued(jobs)                                     # created on the server
+    key = api.post(f"/api/v1/domains/{name}/dns/keys", json={"scope": "acme"}).get_json()
+    add_www(api, name)
+    run_queued(jobs)                                     # key installed, change replayed
+    assert spy.keys[key["name"]] == name
+    # Drift on the server: the sync reads it back and repairs it.
+    with spy._lock:
+        spy.zones[name].add(RR("stray", "A", 300, "192.0.2.66"))
+    assert job_runner.run("reseller.dns.tasks.sync_zone", zone_id) == "repaired"
+    assert RR("stray", "A", 300, "192.0.2.66") not in spy.zones[name]
+    assert api.delete(f"/api/v1/domains/{name}/dns/keys/{key['id']}").status_code == 204
+    run_queued(jobs)                                     # key removed
+    with unit_of_work():
+        ownership.unpublish(db.session.get(Zone, zone_id), reason=ownership.DOMAIN_LEFT)
+    run_queued(jobs)                                     # taken off, with its keys
+    assert name not in spy.zones
+    called = {method for method, _ in spy.calls}
+    assert called >= {"ensure_zone", "update", "serial", "transfer", "install_key",
+                      "remove_key", "remove_zone"}
+    assert [call for call in spy.calls if call[1]] == []
+    zone = db.session.get(Zone, zone_id, populate_existing=True)
+    assert zone.publish_claim is None and zone.on_server is False
+
+
+def test_a_zone_another_job_holds_is_published_once_it_is_free(factory, jobs, spy):
+    api, name, zone_id = hosted(factory, jobs)
+    run_queued(jobs)
+    add_www(api, name)
+    with unit_of_work():
+        assert claims.take(zone_id) is not None          # another worker is publishing
+    spy.calls.clear()
+    assert run_queued(jobs) == [PUBLISH]
+    assert spy.calls == [] and unpublished(zone_id)      # nothing sent, nothing lost
+    assert jobs.jobs == [(PUBLISH, (zone_id,))]          # it runs again shortly
+    assert run_queued(jobs) == [PUBLISH] and jobs.jobs == [(PUBLISH, (zone_id,))]
+    with unit_of_work():                                 # the other worker's lease ran out
+        db.session.execute(sa.update(Zone).where(Zone.id == zone_id).values(
+            publishing_until=clock.now() - timedelta(seconds=1)))
+    run_queued(jobs)
+    assert unpublished(zone_id) == [] and jobs.jobs == []
+    assert ("www", "A", 300, "192.0.2.7") in spy.zones[name]
+    assert db.session.get(Zone, zone_id, populate_existing=True).publish_claim is None
+
+
+def test_a_second_publish_while_the_first_talks_to_the_server_sends_nothing(
+        factory, jobs, spy, app):
+    api, name, zone_id = hosted(factory, jobs)
+    run_queued(jobs)
+    add_www(api, name)
+    jobs.jobs.clear()
+
+    def second_worker():
+        with app.app_context():                          # its own session
+            job_runner.run(PUBLISH, zone_id)
+
+    spy.during["update"] = second_worker
+    spy.calls.clear()
+    job_runner.run(PUBLISH, zone_id)
+    assert [method for method, _ in spy.calls].count("update") == 1
+    assert jobs.jobs == [(PUBLISH, (zone_id,))]          # the second runs again later
+    run_queued(jobs)
+    assert [method for method, _ in spy.calls].count("update") == 1  # nothing left to send
+    assert unpublished(zone_id) == []
+
+
+def test_a_publish_cut_short_after_the_server_call_converges_on_the_next_run(
+        factory, jobs, spy):
+    api, name, zone_id = hosted(factory, jobs)
+    run_queued(jobs)
+    add_www(api, name)
+    jobs.jobs.clear()
+    spy.fail_after = "update"
+    with pytest.raises(RuntimeError):
+        job_runner.run(PUBLISH, zone_id)
+    assert ("www", "A", 300, "192.0.2.7") in spy.zones[name]  # the server has it …
+    assert unpublished(zone_id)                               # … the database not yet
+    job_runner.run(PUBLISH, zone_id)                          # the job's retry
+    zone = db.session.get(Zone, zone_id, populate_existing=True)
+    assert unpublished(zone_id) == [] and zone.publish_claim is None
+    assert zone.published_serial == spy.serial(name) and zone.serial >= zone.published_serial
+    assert ("www", "A", 300, "192.0.2.7") in spy.zones[name]
+
+
+def test_a_worker_killed_mid_publish_leaves_a_lease_the_sweep_takes_over(
+        factory, jobs, spy, monkeypatch):
+    api, name, zone_id = hosted(factory, jobs)
+    run_queued(jobs)
+    add_www(api, name, "192.0.2.8")
+    jobs.jobs.clear()
+    spy.fail_after = "update"
+    monkeypatch.setattr(claims, "release_now", lambda *args: None)  # killed: no clean-up
+    with pytest.raises(RuntimeError):
+        job_runner.run(PUBLISH, zone_id)
+    monkeypatch.undo()
+    assert db.session.get(Zone, zone_id, populate_existing=True).publish_claim is not None
+    job_runner.run(PUBLISH, zone_id)                          # held: queued again
+    assert unpublished(zone_id) and jobs.jobs == [(PUBLISH, (zone_id,))]
+    jobs.jobs.clear()                                         # … and that job lost too
+    with unit_of_work():
+        tasks.republish(clock.now() + timedelta(minutes=1))  # lease still running
+    assert jobs.jobs == []
+    with unit_of_work():
+        db.session.execute(sa.update(Zone).where(Zone.id == zone_id).values(
+            publishing_until=clock.now() - timedelta(seconds=1)))
+        tasks.republish(clock.now() + timedelta(minutes=1))
+    assert jobs.jobs == [(PUBLISH, (zone_id,))]
+    run_queued(jobs)
+    assert unpublished(zone_id) == []
+    assert ("www", "A", 300, "192.0.2.8") in spy.zones[name]
+    assert [call for call in spy.calls if call[1]] == []
