@@ -4,22 +4,28 @@ names), and lego's ``/acme/httpreq/present|cleanup``."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from contextlib import suppress
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 from flask_babel import lazy_gettext as _l
 
 from reseller.core.db import lock_row, transactional
-from reseller.core.errors import DomainError, ValidationFailed
+from reseller.core.errors import ValidationFailed
 from reseller.core.pagination import paginate
 from reseller.core.web.auth import basic_token, current_reseller_id, require_scope
 from reseller.core.web.helpers import json_body, list_args, page_body, versioned
 from reseller.core.web.openapi import doc
 from reseller.core.web.responses import secret_response
-from reseller.dns import acme, claims, forwarding, keys, ownership, schemas, services, vanity
+from reseller.dns import (
+    acme,
+    before_transaction,
+    forwarding,
+    keys,
+    ownership,
+    schemas,
+    services,
+    vanity,
+)
 from reseller.dns.models import Forward, Zone, ZoneChange, ZoneKey
 from reseller.dns.records import RR
 from reseller.dns.settings import dns_settings
@@ -35,35 +41,11 @@ PAGE_QUERY = [{"name": "cursor", "schema": {"type": "string"}},
 ZONE_FILE_MIME = "text/dns"
 
 
-def server_serial_first(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Ask the server for the zone's SOA serial (``server_serial`` in the answer) before
-    the view's transaction begins, with none open: the authenticated caller's reads are
-    committed first. Put it between ``require_scope`` and ``transactional``."""
-
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        claims.end_reads()
-        g.dns_served = {}
-        with suppress(DomainError):  # a bad name: the view answers it
-            name = services.zone_name(kwargs["name"])
-            g.dns_served[name] = services.serial_on_server(name)
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
-def _served(zone: Zone) -> int | None:
-    if not (zone.active and zone.on_server):
-        return None
-    served = g.get("dns_served") or {}
-    return served[zone.name] if zone.name in served else services.served_serial(zone)
-
-
 def zone_body(zone: Zone) -> dict[str, Any]:
     changes_pending = not zone.active or zone.published_serial is None or \
         not zone.on_server or bool(services.pending_changes(zone))
     published_serial = zone.published_serial if zone.active else None
-    server_serial = _served(zone)
+    server_serial = before_transaction.served(zone)
     return schemas.ZoneOut().dump({
         "name": zone.name, "status": zone.status, "serial": zone.serial,
         "nameservers": services.nameservers_for(zone.reseller_id, dns_settings()),
@@ -87,7 +69,7 @@ def current_zone(name: str) -> dict[str, Any]:
 @bp.get("/domains/<name>/dns")
 @doc(summary="The zone's records, serial and nameservers", tags=TAGS, response=schemas.ZoneOut)
 @require_scope("dns:read")
-@server_serial_first
+@before_transaction.server_serial
 @transactional
 @versioned(current_zone)
 def get_zone(name: str):
@@ -106,7 +88,7 @@ def get_zone(name: str):
                  "account), `zone_inside_other_zone` (403), `public_suffix` and "
                  "`zone_not_allowed` (422).")
 @require_scope("dns:write")
-@server_serial_first
+@before_transaction.server_serial
 @transactional
 @versioned(current_zone, creates=True)
 def put_zone(name: str):
@@ -126,7 +108,7 @@ def put_zone(name: str):
      response=schemas.ZoneOut,
      description="`remove` runs first; a removal without `value` removes the whole RRset.")
 @require_scope("dns:write")
-@server_serial_first
+@before_transaction.server_serial
 @transactional
 @versioned(current_zone)
 def patch_zone(name: str):
@@ -155,11 +137,12 @@ def delete_zone(name: str):
                  "`pending` and `verification.problems` says what was missing. An active "
                  "zone is returned as it is. A periodic job does the same every 10 minutes.")
 @require_scope("dns:write")
-@server_serial_first
+@before_transaction.proof_of_control
+@before_transaction.server_serial
 @transactional
 def verify_zone(name: str):
     zone = services.get_zone(reseller_id=current_reseller_id(), name=name)
-    return zone_body(ownership.verify_zone(zone, dns_settings()))
+    return zone_body(ownership.verify_zone(zone, dns_settings(), lookup=g.dns_answers))
 
 
 @bp.get("/domains/<name>/dns/zonefile")
@@ -179,7 +162,7 @@ def export_zone(name: str):
      description="Send the zone file as the body (`text/dns` or `text/plain`). Its SOA and "
                  "apex NS records are ignored: they are managed for you.")
 @require_scope("dns:write")
-@server_serial_first
+@before_transaction.server_serial
 @transactional
 def import_zone(name: str):
     text = request.get_data(as_text=True)
@@ -345,9 +328,11 @@ def put_nameservers():
 @doc(summary="Check the vanity names resolve to our nameservers and start using them", tags=TAGS,
      response=schemas.VanityOut, errors=(409,))
 @require_scope("dns:write")
+@before_transaction.vanity_names
 @transactional
 def verify_nameservers():
-    vanity.verify_vanity(reseller_id=current_reseller_id(), settings=dns_settings())
+    vanity.verify_vanity(reseller_id=current_reseller_id(), settings=dns_settings(),
+                         resolve=g.dns_resolved)
     return schemas.VanityOut().dump(vanity.vanity_view(current_reseller_id(), dns_settings()))
 
 

@@ -18,7 +18,8 @@ from reseller.core.jobs import enqueue, periodic
 from reseller.dns import claims, keys, ownership, publishing, services
 from reseller.dns.models import Zone, ZoneChange, ZoneKey
 from reseller.dns.publishers import PublishFailed
-from reseller.dns.settings import dns_settings, publisher
+from reseller.dns.settings import DnsSettings, dns_settings, publisher
+from reseller.dns.verification import DnsLookup
 
 log = logging.getLogger(__name__)
 
@@ -168,17 +169,30 @@ def republish(before: datetime) -> None:
 @periodic("dns-verify-zones", "*/10 * * * *")
 def verify_pending_zones() -> None:
     """Look again for the TXT record or delegation of every pending zone; publish those
-    whose proof has appeared. A refusal (the name is now held elsewhere) is noted."""
+    whose proof has appeared. A refusal (the name is now held elsewhere) is noted. The
+    resolver is asked between units of work, with no transaction open."""
     settings = dns_settings()
     ids = db.session.scalars(sa.select(Zone.id).where(Zone.status == "pending")
                              .order_by(Zone.id)).all()
     for zone_id in ids:
         try:
-            with db.session.begin_nested():
-                ownership.verify_zone(db.session.get(Zone, zone_id), settings)
-        except DomainError as refused:
-            zone = db.session.get(Zone, zone_id)
-            zone.last_check = {"checked_at": clock.now().isoformat(),
-                               "problems": [str(refused.detail or refused.title)]}
+            _verify_pending(zone_id, settings)
         except Exception:
             log.exception("verifying zone %s failed", zone_id)
+
+
+def _verify_pending(zone_id: int, settings: DnsSettings) -> None:
+    with unit_of_work():
+        question = ownership.question(db.session.get(Zone, zone_id))
+    if question is None:
+        return  # deleted or published meanwhile
+    answers = ownership.ask(question, DnsLookup(settings))
+    try:
+        with unit_of_work():
+            ownership.verify_zone(db.session.get(Zone, zone_id), settings, lookup=answers)
+    except DomainError as refused:
+        with unit_of_work():
+            zone = db.session.get(Zone, zone_id)
+            if zone is not None:
+                zone.last_check = {"checked_at": clock.now().isoformat(),
+                                   "problems": [str(refused.detail or refused.title)]}

@@ -203,3 +203,49 @@ def test_a_worker_killed_mid_publish_leaves_a_lease_the_sweep_takes_over(
     assert unpublished(zone_id) == []
     assert ("www", "A", 300, "192.0.2.8") in spy.zones[name]
     assert [call for call in spy.calls if call[1]] == []
+
+
+def test_requests_ask_the_server_and_the_resolver_outside_the_transaction(
+        factory, jobs, spy, client, app, monkeypatch):
+    from reseller.dns import vanity, verification
+    from tests.functional.test_client_area import login
+
+    user = factory.user(role="technical")
+    name = f"c{next(_seq)}-claims.example"
+    factory.domain(user.reseller, name)
+    api = factory.api(user.reseller)
+    assert api.put(f"/api/v1/domains/{name}/dns", json={"template": "default"}).status_code == 201
+    run_queued(jobs)
+    spy.calls.clear()
+    looked_up = []
+
+    def txt(self, owner):
+        looked_up.append(("txt", db.session().in_transaction()))
+        return []
+
+    def resolver_for(settings):
+        def resolve(host, rtype):
+            looked_up.append((rtype, db.session().in_transaction()))
+            return list(settings.nameserver_addresses[:1]) if rtype == "A" else []
+        return resolve
+
+    monkeypatch.setattr(verification.DnsLookup, "txt", txt)
+    monkeypatch.setattr(vanity, "resolver_for", resolver_for)
+    body = api.get(f"/api/v1/domains/{name}/dns").get_json()
+    assert body["server_serial"] == body["published_serial"] == spy.serial(name)
+    add_www(api, name)
+    login(client, user)
+    assert client.get(f"/dns/{name}").status_code == 200
+    external = f"x{next(_seq)}-external.org"
+    assert api.put(f"/api/v1/domains/{external}/dns", json={"template": "default"}
+                   ).get_json()["status"] == "pending"
+    assert api.post(f"/api/v1/domains/{external}/dns/verify").get_json()["status"] == "pending"
+    assert client.post(f"/dns/{external}", data={"action": "verify"}).status_code == 302
+    job_runner.run("reseller.dns.tasks.verify_pending_zones")
+    assert api.put("/api/v1/nameservers", json={"hostnames": [f"ns1.{name}", f"ns2.{name}"]}
+                   ).status_code == 200
+    assert api.post("/api/v1/nameservers/verify").get_json()["verified"] is True
+    assert [method for method, _ in spy.calls].count("serial") >= 3
+    assert [kind for kind, _ in looked_up].count("txt") == 3
+    assert {"A", "AAAA"} <= {kind for kind, _ in looked_up}
+    assert [call for call in spy.calls + looked_up if call[1]] == []
