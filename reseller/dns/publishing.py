@@ -6,6 +6,7 @@ another unit of work while the claim is still its own."""
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -55,6 +56,9 @@ class Plan:
     keys: tuple[Key, ...]
     zone_file: str | None = None       # the whole zone, when the server has not got it
     wanted: frozenset[RR] = frozenset()  # to settle a zone the server had already
+    # Stop replaying by then (``time.monotonic()``), well inside the lease: the rest is
+    # left to the next run rather than sent by a job whose claim may have passed on.
+    deadline: float = float("inf")
 
 
 @dataclass
@@ -63,6 +67,7 @@ class Sent:
     published_serial: int | None = None
     drift: sync.Drift | None = None
     moved: dict[int, int] = field(default_factory=dict)  # change id -> serial it went out with
+    done: list[int] = field(default_factory=list)  # the changes the server now has
 
 
 def uninstalled_keys(zone_id: int) -> tuple[Key, ...]:
@@ -124,14 +129,15 @@ def _claim_publish(zone_id: int) -> Plan | None:
             "wanted": frozenset(sync.wanted_rrs(zone))}
         return Plan(zone.id, zone.name, token, zone.serial,
                     services.nameservers_for(zone.reseller_id, settings), changes,
-                    uninstalled_keys(zone.id), **fresh)
+                    uninstalled_keys(zone.id), **fresh,
+                    deadline=time.monotonic() + claims.LEASE.total_seconds() * 0.75)
 
 
 def _send(server: Publisher, plan: Plan) -> Sent:
     """The server's part: no database work here."""
     sent, changes = Sent(), plan.changes
     if plan.zone_file is not None:
-        changes = ()  # the zone file holds every change
+        changes, sent.done = (), [c.id for c in plan.changes]  # the file holds them all
         if not server.ensure_zone(plan.name, plan.zone_file):
             # The server had it already, perhaps with older contents: settle, adopting
             # nothing (no key of ours made what it has).
@@ -143,12 +149,15 @@ def _send(server: Publisher, plan: Plan) -> Sent:
                                        sync.repair_serial(plan.serial, sent.drift))
                     sent.serial = sync.repair(server, plan.name, sent.drift, soa)
     for change in changes:
+        if time.monotonic() > plan.deadline:
+            break  # the lease is running out: the next run sends the rest
         served = server.serial(plan.name) or 0
         soa = sync.soa_for(plan.name, plan.nameservers, max(change.serial, served + 1))
         serial = server.update(plan.name, change.deletes, change.adds, soa)
         if serial != change.serial:  # a zone key moved the server on meanwhile
             sent.moved[change.id] = serial
         sent.serial = max(sent.serial, serial)
+        sent.done.append(change.id)
     install(server, plan.name, plan.keys)
     sent.published_serial = server.serial(plan.name)
     return sent
@@ -164,10 +173,12 @@ def _record_publish(plan: Plan, sent: Sent) -> None:
                         plan.name)
         return
     now = clock.now()
-    # The changes read under the claim (a zone file holds exactly those): one logged
+    # The changes sent (a zone file holds exactly those read under the claim): one logged
     # since is still pending, and the job it queued publishes it.
+    if len(sent.done) < len(plan.changes):
+        claims.run_later(PUBLISH, plan.zone_id)
     db.session.execute(
-        sa.update(ZoneChange).where(ZoneChange.id.in_([c.id for c in plan.changes]),
+        sa.update(ZoneChange).where(ZoneChange.id.in_(sent.done),
                                     ZoneChange.published_at.is_(None))
         .values(published_at=now).execution_options(synchronize_session=False))
     for change_id, serial in sent.moved.items():

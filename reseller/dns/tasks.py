@@ -148,20 +148,24 @@ def sync_changed_zones() -> None:
 
 
 PUBLISH_GRACE = timedelta(minutes=1)  # a change this new has its own job on the way
+SWEEP_DAYS = 1  # a publish failing longer than this is the operator's (the zone shows it)
 
 
 def republish(before: datetime) -> None:
-    """Queue publishing for active zones with a change logged before ``before`` still
-    unpublished, or not on the server at all, that no job holds: the sweep behind a
-    publish whose job was lost (a worker killed with the claim taken)."""
-    now = clock.now()
+    """Queue publishing for active zones with a change logged before ``before`` (and
+    within ``SWEEP_DAYS``) still unpublished, or not on the server at all, that no job
+    holds: the sweep behind a publish whose job was lost (a worker killed with the claim
+    taken)."""
+    now, since = clock.now(), before - timedelta(days=SWEEP_DAYS)
     unclaimed = sa.or_(Zone.publishing_until.is_(None), Zone.publishing_until <= now)
-    waiting = sa.select(ZoneChange.zone_id).where(ZoneChange.published_at.is_(None),
-                                                  ZoneChange.created_at < before)
+    waiting = sa.select(ZoneChange.zone_id).where(
+        ZoneChange.published_at.is_(None), ZoneChange.created_at < before,
+        ZoneChange.created_at > since)
     for zone_id in db.session.scalars(sa.select(Zone.id).where(
             Zone.status == "active", unclaimed,
             sa.or_(Zone.id.in_(waiting), sa.and_(Zone.on_server.is_(False),
-                                                 Zone.updated_at < before))
+                                                 Zone.updated_at < before,
+                                                 Zone.updated_at > since))
             ).order_by(Zone.id)):
         enqueue("reseller.dns.tasks.publish_zone", zone_id)
 

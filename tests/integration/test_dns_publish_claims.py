@@ -249,3 +249,19 @@ def test_requests_ask_the_server_and_the_resolver_outside_the_transaction(
     assert [kind for kind, _ in looked_up].count("txt") == 3
     assert {"A", "AAAA"} <= {kind for kind, _ in looked_up}
     assert [call for call in spy.calls + looked_up if call[1]] == []
+
+
+def test_a_publish_stops_before_its_lease_runs_out_and_queues_the_rest(
+        factory, jobs, spy, monkeypatch):
+    api, name, zone_id = hosted(factory, jobs)
+    run_queued(jobs)
+    add_www(api, name)
+    jobs.jobs.clear()
+    monkeypatch.setattr(claims, "LEASE", timedelta(0))    # the lease is already spent
+    job_runner.run(PUBLISH, zone_id)
+    assert unpublished(zone_id) and jobs.jobs == [(PUBLISH, (zone_id,))]
+    assert db.session.get(Zone, zone_id, populate_existing=True).publish_claim is None
+    monkeypatch.undo()
+    run_queued(jobs)
+    assert unpublished(zone_id) == [] and jobs.jobs == []
+    assert ("www", "A", 300, "192.0.2.7") in spy.zones[name]
