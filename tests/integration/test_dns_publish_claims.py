@@ -4,6 +4,7 @@ after the server call converges on the next run (issue 31, point 3)."""
 
 from __future__ import annotations
 
+import base64
 import itertools
 from datetime import timedelta
 
@@ -234,6 +235,10 @@ def test_requests_ask_the_server_and_the_resolver_outside_the_transaction(
     body = api.get(f"/api/v1/domains/{name}/dns").get_json()
     assert body["server_serial"] == body["published_serial"] == spy.serial(name)
     add_www(api, name)
+    token = factory.token(user.reseller, scopes=["dns:write"])
+    lego = {"Authorization": "Basic " + base64.b64encode(f"lego:{token}".encode()).decode()}
+    assert client.post("/acme/httpreq/present", headers=lego, json={
+        "fqdn": f"_acme-challenge.{name}.", "value": "token-1"}).status_code == 200
     login(client, user)
     assert client.get(f"/dns/{name}").status_code == 200
     external = f"x{next(_seq)}-external.org"
