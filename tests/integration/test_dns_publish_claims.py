@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import itertools
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -33,6 +35,7 @@ class Spy(SandboxPublisher):
     def __init__(self, served: SandboxPublisher) -> None:
         self.__dict__.update(served.__dict__)  # the zones already served stay served
         self.calls: list[tuple[str, bool]] = []
+        self.windows: list[tuple[int, float, float]] = []  # thread, start, end of each call
         self.during: dict = {}
         self.fail_after: str | None = None
 
@@ -45,7 +48,9 @@ class Spy(SandboxPublisher):
             self.calls.append((name, db.session().in_transaction()))
             if name in self.during:
                 self.during.pop(name)()
+            start = time.monotonic()
             result = found(*args, **kwargs)
+            self.windows.append((threading.get_ident(), start, time.monotonic()))
             if self.fail_after == name:
                 self.fail_after = None
                 raise RuntimeError(f"worker died after {name}")
@@ -270,3 +275,60 @@ def test_a_publish_stops_before_its_lease_runs_out_and_queues_the_rest(
     run_queued(jobs)
     assert unpublished(zone_id) == [] and jobs.jobs == []
     assert ("www", "A", 300, "192.0.2.7") in spy.zones[name]
+
+
+@pytest.mark.postgres_only
+def test_concurrent_publishers_of_one_zone_never_talk_to_the_server_at_once(app, committed_db):
+    """Four workers publish one zone at the same moment, each with its own connection and
+    real commits: one sends the change; the others find the zone claimed (or find nothing
+    left once it is free), and no two talk to the server at the same time."""
+    from tests.support.factories import Factory
+
+    spy = Spy(app.extensions["tunnus.dns_publisher"])
+    app.extensions["tunnus.dns_publisher"], original = spy, app.extensions["tunnus.dns_publisher"]
+    update = SandboxPublisher.update
+
+    def slow_update(self, *args):
+        time.sleep(0.2)  # a slow server: the others arrive meanwhile
+        return update(self, *args)
+
+    try:
+        factory = Factory(app)
+        reseller = factory.reseller()
+        name = f"c{next(_seq)}-claims.example"
+        factory.domain(reseller, name)
+        api = factory.api(reseller)
+        assert api.put(f"/api/v1/domains/{name}/dns", json={"template": "default"}
+                       ).status_code == 201
+        jobs = app.extensions["tunnus.jobs"]
+        jobs.run_all()
+        add_www(api, name)
+        jobs.jobs.clear()
+        zone_id = db.session.scalar(sa.select(Zone.id).where(Zone.name == name))
+        db.session.remove()
+        spy.calls.clear()
+        spy.windows.clear()
+        barrier = threading.Barrier(4)
+
+        def worker() -> None:
+            with app.app_context():
+                barrier.wait()
+                job_runner.run(PUBLISH, zone_id)
+
+        SandboxPublisher.update = slow_update
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        SandboxPublisher.update = update
+        app.extensions["tunnus.dns_publisher"] = original
+        app.extensions["tunnus.jobs"].jobs.clear()
+    assert [method for method, _ in spy.calls].count("update") == 1  # sent once
+    for (one, start, end), (other, start2, end2) in itertools.combinations(spy.windows, 2):
+        assert one == other or end <= start2 or end2 <= start  # never two at once
+    assert [call for call in spy.calls if call[1]] == []
+    with app.app_context():
+        assert unpublished(zone_id) == []
+        assert db.session.get(Zone, zone_id).publish_claim is None
