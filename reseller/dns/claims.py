@@ -15,9 +15,10 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import lazyload
 
 from reseller.core.clock import clock
-from reseller.core.db import lock_row, unit_of_work
+from reseller.core.db import for_update, unit_of_work
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
 from reseller.dns.models import Zone
@@ -28,27 +29,41 @@ LEASE = timedelta(minutes=2)
 BUSY_DELAY = 5  # seconds before a job that found the zone claimed runs again
 
 
-def take(zone_id: int) -> str | None:
-    """Claim the zone unless another job's claim is unexpired; the token, or None. Commits
-    with the caller's unit of work (a conditional ``UPDATE … RETURNING``: of two
-    concurrent claimers one wins, the other sees the winner's lease)."""
-    token = secrets.token_hex(16)
+def take(zone_id: int, *, active: bool = True) -> Zone | None:
+    """Claim the zone unless another job's claim is unexpired: the zone (fresh, its
+    ``publish_claim`` the token), or None (claimed, gone, or not ``active`` as asked).
+    Commits with the caller's unit of work. One conditional ``UPDATE … RETURNING``: of
+    two concurrent claimers one wins, the other sees the winner's lease."""
     now = clock.now()
-    won = db.session.execute(
+    status = Zone.status == "active" if active else Zone.status != "active"
+    return db.session.scalars(
         sa.update(Zone)
-        .where(Zone.id == zone_id,
+        .where(Zone.id == zone_id, status,
                sa.or_(Zone.publishing_until.is_(None), Zone.publishing_until <= now))
-        .values(publish_claim=token, publishing_until=now + LEASE)
-        .returning(Zone.id)
-        .execution_options(synchronize_session=False)).first()
-    return token if won is not None else None
+        .values(publish_claim=secrets.token_hex(16), publishing_until=now + LEASE)
+        .returning(Zone)
+        .options(lazyload(Zone.records))
+        .execution_options(populate_existing=True, synchronize_session=False)).first()
+
+
+def is_claimed(zone_id: int) -> bool:
+    """Whether another job holds the zone (after ``take`` refused it)."""
+    until = db.session.scalar(sa.select(Zone.publishing_until).where(Zone.id == zone_id))
+    return until is not None and until > clock.now()
 
 
 def held(zone_id: int, token: str) -> Zone | None:
     """The zone, locked and fresh, if ``token`` still claims it (an expired lease nobody
     else took is still ours: nobody can have interleaved)."""
-    zone = lock_row(Zone, zone_id)
+    zone = db.session.scalars(for_update(
+        sa.select(Zone).where(Zone.id == zone_id).options(lazyload(Zone.records)))
+    ).one_or_none()
     return zone if zone is not None and zone.publish_claim == token else None
+
+
+def let_go(zone: Zone) -> None:
+    """Give up the claim on a zone ``held`` returned (written with its other changes)."""
+    zone.publish_claim = zone.publishing_until = None
 
 
 def release(zone_id: int, token: str) -> None:

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.orm import lazyload
 
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
@@ -18,7 +19,7 @@ from reseller.core.jobs import enqueue
 from reseller.dns import claims, keys, services, sync
 from reseller.dns.models import Zone, ZoneChange, ZoneKey
 from reseller.dns.publishers import Publisher
-from reseller.dns.records import RR
+from reseller.dns.records import RR, apex_ns, render_zone
 from reseller.dns.settings import dns_settings, publisher
 
 log = logging.getLogger(__name__)
@@ -113,23 +114,23 @@ def publish(zone_id: int) -> None:
 
 def _claim_publish(zone_id: int) -> Plan | None:
     with unit_of_work():
-        zone = db.session.get(Zone, zone_id, populate_existing=True)
-        if zone is None or not zone.active:
-            return None  # deleted meanwhile (remove_zone handles the server) or not ours
-        token = claims.take(zone_id)
-        if token is None:
-            claims.run_later(PUBLISH, zone_id)
-            return None
+        zone = claims.take(zone_id)
+        if zone is None:
+            if claims.is_claimed(zone_id):
+                claims.run_later(PUBLISH, zone_id)
+            return None  # else deleted (remove_zone handles the server) or not active
         settings = dns_settings()
+        nameservers = services.nameservers_for(zone.reseller_id, settings)
         changes = tuple(Change(c.id, c.serial, tuple(RR(*item) for item in c.deletes),
                                tuple(RR(*item) for item in c.adds))
                         for c in services.pending_changes(zone))
-        fresh = {} if zone.on_server else {
-            "zone_file": services.export_zone_file(zone, settings),
-            "wanted": frozenset(sync.wanted_rrs(zone))}
-        return Plan(zone.id, zone.name, token, zone.serial,
-                    services.nameservers_for(zone.reseller_id, settings), changes,
-                    uninstalled_keys(zone.id), **fresh,
+        fresh = {}
+        if not zone.on_server:
+            records = services.current_rrs(zone)
+            fresh = {"zone_file": render_zone(zone.name, zone.serial, nameservers, records),
+                     "wanted": frozenset(records) | frozenset(apex_ns(nameservers))}
+        return Plan(zone.id, zone.name, zone.publish_claim, zone.serial, nameservers,
+                    changes, uninstalled_keys(zone.id), **fresh,
                     deadline=time.monotonic() + claims.LEASE.total_seconds() * 0.75)
 
 
@@ -190,7 +191,7 @@ def _record_publish(plan: Plan, sent: Sent) -> None:
     zone.on_server = True
     zone.serial = max(zone.serial, sent.serial)
     zone.published_serial, zone.published_at = sent.published_serial, now
-    claims.release(zone.id, plan.token)
+    claims.let_go(zone)
 
 
 
@@ -200,13 +201,12 @@ def unpublish(zone_id: int) -> None:
     """Take a zone that is no longer active off the server, with its keys, unless another
     account's active zone of the name is what the server now has."""
     with unit_of_work():
-        zone = db.session.get(Zone, zone_id, populate_existing=True)
-        if zone is None or zone.active:
-            return
-        token = claims.take(zone_id)
-        if token is None:
-            claims.run_later(UNPUBLISH, zone_id)
-            return
+        zone = claims.take(zone_id, active=False)
+        if zone is None:
+            if claims.is_claimed(zone_id):
+                claims.run_later(UNPUBLISH, zone_id)
+            return  # else deleted, or active again
+        token = zone.publish_claim
         name, held_keys = zone.name, [(key.id, key.key_name) for key in keys.zone_keys(zone_id)]
         drop_zone = services.find_zone(name) is None
     server = publisher()
@@ -225,7 +225,7 @@ def unpublish(zone_id: int) -> None:
         zone = claims.held(zone_id, token)
         if zone is not None:
             zone.on_server, zone.published_serial = False, None
-            claims.release(zone_id, token)
+            claims.let_go(zone)
 
 
 # -- comparing with the server --------------------------------------------------------------
@@ -234,16 +234,17 @@ def compare_with_server(zone_id: int) -> str:
     """Read the zone back (AXFR) and settle the difference (``sync``): adopt what the
     zone's keys did, repair the rest. A zone another job holds is compared again shortly."""
     with unit_of_work():
-        zone = db.session.get(Zone, zone_id, populate_existing=True)
+        zone = db.session.get(Zone, zone_id, populate_existing=True,
+                              options=[lazyload(Zone.records)])
         if zone is None or not zone.active or not zone.on_server:
             return "skipped"
         if services.pending_changes(zone):
             return "skipped"  # publishing gets there first; the next sync compares
-        token = claims.take(zone_id)
-        if token is None:
+        zone = claims.take(zone_id)
+        if zone is None:
             claims.run_later("reseller.dns.tasks.sync_zone", zone_id)
             return "busy"
-        name, pending = zone.name, uninstalled_keys(zone_id)
+        name, token, pending = zone.name, zone.publish_claim, uninstalled_keys(zone_id)
     server = publisher()
     try:
         install(server, name, pending)
@@ -263,7 +264,7 @@ def _lost(zone_id: int, token: str) -> None:
     zone = claims.held(zone_id, token)
     if zone is not None:
         zone.on_server = False
-        claims.release(zone_id, token)
+        claims.let_go(zone)
 
 
 def _settle(server: Publisher, zone_id: int, name: str, token: str, served: list[RR],
@@ -275,7 +276,7 @@ def _settle(server: Publisher, zone_id: int, name: str, token: str, served: list
         note_installed(name, installed)
         drift = sync.assess(zone, served)
         if not drift.needs_repair:
-            claims.release(zone_id, token)
+            claims.let_go(zone)
             return sync.record(zone, drift, drift.served_serial)
         soa = sync.soa(zone, sync.repair_serial(zone.serial, drift))
     served_serial = sync.repair(server, name, drift, soa)
@@ -283,5 +284,5 @@ def _settle(server: Publisher, zone_id: int, name: str, token: str, served: list
         zone = claims.held(zone_id, token)
         if zone is None:
             return "skipped"
-        claims.release(zone_id, token)
+        claims.let_go(zone)
         return sync.record(zone, drift, served_serial)
