@@ -32,8 +32,9 @@ def publish_zone(zone_id: int) -> None:
     is not (one publisher's delete could land between another's add and its SOA), so
     the zone is claimed first (``reseller.dns.claims``): a publish that finds it claimed
     runs again shortly. Each change goes out with the serial it was given
-    (``services._log_change`` took the server's into account), unless a zone key moved
-    the server past it meanwhile. No transaction is open while the server is called
+    (``services._log_change`` took the last one seen on the server into account), unless
+    a zone key moved the server past it meanwhile: then with the next above the server's,
+    which the change notes. No transaction is open while the server is called
     (``reseller.dns.publishing``)."""
     publishing.publish(zone_id)
 
