@@ -332,3 +332,24 @@ def test_concurrent_publishers_of_one_zone_never_talk_to_the_server_at_once(app,
     with app.app_context():
         assert unpublished(zone_id) == []
         assert db.session.get(Zone, zone_id).publish_claim is None
+
+
+def test_a_change_goes_out_above_a_serial_a_zone_key_reached_and_notes_it(factory, jobs, spy):
+    from reseller.dns import sync
+
+    api, name, zone_id = hosted(factory, jobs)
+    run_queued(jobs)
+    zone = db.session.get(Zone, zone_id)
+    ahead = zone.serial + 50  # a zone key wrote meanwhile; nobody has read it back yet
+    spy.update(name, [], [], sync.soa(zone, ahead))
+    add_www(api, name)
+    planned = db.session.scalar(sa.select(ZoneChange.serial).where(
+        ZoneChange.zone_id == zone_id).order_by(ZoneChange.id.desc()))
+    assert planned < ahead
+    run_queued(jobs)
+    change = db.session.scalar(sa.select(ZoneChange).where(ZoneChange.zone_id == zone_id)
+                               .order_by(ZoneChange.id.desc())
+                               .execution_options(populate_existing=True))
+    zone = db.session.get(Zone, zone_id, populate_existing=True)
+    assert change.serial == ahead + 1 == spy.serial(name)
+    assert zone.serial == zone.published_serial == ahead + 1
