@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 from flask_babel import lazy_gettext as _l
 
 from reseller.core.db import lock_row, transactional
@@ -16,7 +16,16 @@ from reseller.core.web.auth import basic_token, current_reseller_id, require_sco
 from reseller.core.web.helpers import json_body, list_args, page_body, versioned
 from reseller.core.web.openapi import doc
 from reseller.core.web.responses import secret_response
-from reseller.dns import acme, forwarding, keys, ownership, schemas, services, vanity
+from reseller.dns import (
+    acme,
+    before_transaction,
+    forwarding,
+    keys,
+    ownership,
+    schemas,
+    services,
+    vanity,
+)
 from reseller.dns.models import Forward, Zone, ZoneChange, ZoneKey
 from reseller.dns.records import RR
 from reseller.dns.settings import dns_settings
@@ -36,7 +45,7 @@ def zone_body(zone: Zone) -> dict[str, Any]:
     changes_pending = not zone.active or zone.published_serial is None or \
         not zone.on_server or bool(services.pending_changes(zone))
     published_serial = zone.published_serial if zone.active else None
-    server_serial = services.served_serial(zone)
+    server_serial = before_transaction.served(zone)
     return schemas.ZoneOut().dump({
         "name": zone.name, "status": zone.status, "serial": zone.serial,
         "nameservers": services.nameservers_for(zone.reseller_id, dns_settings()),
@@ -60,6 +69,7 @@ def current_zone(name: str) -> dict[str, Any]:
 @bp.get("/domains/<name>/dns")
 @doc(summary="The zone's records, serial and nameservers", tags=TAGS, response=schemas.ZoneOut)
 @require_scope("dns:read")
+@before_transaction.server_serial
 @transactional
 @versioned(current_zone)
 def get_zone(name: str):
@@ -78,6 +88,7 @@ def get_zone(name: str):
                  "account), `zone_inside_other_zone` (403), `public_suffix` and "
                  "`zone_not_allowed` (422).")
 @require_scope("dns:write")
+@before_transaction.server_serial
 @transactional
 @versioned(current_zone, creates=True)
 def put_zone(name: str):
@@ -97,6 +108,7 @@ def put_zone(name: str):
      response=schemas.ZoneOut,
      description="`remove` runs first; a removal without `value` removes the whole RRset.")
 @require_scope("dns:write")
+@before_transaction.server_serial
 @transactional
 @versioned(current_zone)
 def patch_zone(name: str):
@@ -125,10 +137,12 @@ def delete_zone(name: str):
                  "`pending` and `verification.problems` says what was missing. An active "
                  "zone is returned as it is. A periodic job does the same every 10 minutes.")
 @require_scope("dns:write")
+@before_transaction.proof_of_control
+@before_transaction.server_serial
 @transactional
 def verify_zone(name: str):
     zone = services.get_zone(reseller_id=current_reseller_id(), name=name)
-    return zone_body(ownership.verify_zone(zone, dns_settings()))
+    return zone_body(ownership.verify_zone(zone, dns_settings(), lookup=g.dns_answers))
 
 
 @bp.get("/domains/<name>/dns/zonefile")
@@ -148,6 +162,7 @@ def export_zone(name: str):
      description="Send the zone file as the body (`text/dns` or `text/plain`). Its SOA and "
                  "apex NS records are ignored: they are managed for you.")
 @require_scope("dns:write")
+@before_transaction.server_serial
 @transactional
 def import_zone(name: str):
     text = request.get_data(as_text=True)
@@ -313,9 +328,11 @@ def put_nameservers():
 @doc(summary="Check the vanity names resolve to our nameservers and start using them", tags=TAGS,
      response=schemas.VanityOut, errors=(409,))
 @require_scope("dns:write")
+@before_transaction.vanity_names
 @transactional
 def verify_nameservers():
-    vanity.verify_vanity(reseller_id=current_reseller_id(), settings=dns_settings())
+    vanity.verify_vanity(reseller_id=current_reseller_id(), settings=dns_settings(),
+                         resolve=g.dns_resolved)
     return schemas.VanityOut().dump(vanity.vanity_view(current_reseller_id(), dns_settings()))
 
 

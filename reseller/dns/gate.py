@@ -98,11 +98,14 @@ class KeyCache:
 
     @staticmethod
     def _load(name: str) -> GateKey | None:
-        row = db.session.execute(
-            sa.select(ZoneKey.key_name, ZoneKey.secret, Zone.name, Zone.id)
-            .join(Zone, Zone.id == ZoneKey.zone_id)
-            .where(ZoneKey.key_name == name, ZoneKey.scope == "acme",
-                   Zone.status == "active")).first()
+        # Its own unit of work: the read ends here, so no transaction is open while the
+        # update is forwarded to the server.
+        with unit_of_work():
+            row = db.session.execute(
+                sa.select(ZoneKey.key_name, ZoneKey.secret, Zone.name, Zone.id)
+                .join(Zone, Zone.id == ZoneKey.zone_id)
+                .where(ZoneKey.key_name == name, ZoneKey.scope == "acme",
+                       Zone.status == "active")).first()
         if row is None:
             return None
         key_name, secret, zone, zone_id = row

@@ -46,6 +46,11 @@ class Zone(db.Model):
     on_server: Mapped[bool] = mapped_column(default=False)
     published_serial: Mapped[int | None] = mapped_column(sa.BigInteger)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who is talking to the server about this zone (publishing, taking it off, syncing),
+    # until when: a committed claim, so no transaction stays open across the server calls
+    # and two publishers never interleave (``reseller.dns.claims``).
+    publish_claim: Mapped[str | None] = mapped_column(sa.String(32))
+    publishing_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The last comparison with the server (``reseller.dns.sync``): when, what was adopted
     # or reverted, and why an external change was refused.
     last_sync: Mapped[dict] = mapped_column(sa.JSON, default=dict)

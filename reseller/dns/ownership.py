@@ -7,6 +7,7 @@ URL forward asks ``authorize_zone`` (or ``check_zone`` for an existing zone)."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from typing import Protocol
@@ -239,9 +240,53 @@ def counting_nameservers(reseller_id: int) -> list[str]:
     return list(vanity.hostnames)
 
 
+@dataclass(frozen=True)
+class Question:
+    """What proof of control to look for: read in a unit of work, asked of the resolver
+    with no transaction open (``ask``)."""
+    name: str
+    txt_name: str
+    txt_value: str
+    counting: tuple[str, ...]
+
+
+def question(zone: Zone | None) -> Question | None:
+    if zone is None or zone.active:
+        return None
+    record = verification_record(zone)
+    return Question(zone.name, record["name"], record["value"],
+                    tuple(counting_nameservers(zone.reseller_id)))
+
+
+class Answers:
+    """A lookup answering from what ``ask`` found (nothing for names it did not ask)."""
+
+    def __init__(self, txt: dict[str, list[str]], delegation: dict[str, set[str]]) -> None:
+        self._txt, self._delegation = txt, delegation
+
+    def txt(self, name: str) -> list[str]:
+        return list(self._txt.get(name, []))
+
+    def delegation(self, name: str) -> set[str]:
+        return set(self._delegation.get(name, set()))
+
+
+def ask(question: Question | None, lookup: Lookup) -> Answers:
+    """Look up what ``verify_zone`` will want to know (no database work)."""
+    if question is None:
+        return Answers({}, {})
+    txt = lookup.txt(question.txt_name)
+    delegation = {}
+    if question.txt_value not in txt and question.counting:
+        delegation[question.name] = lookup.delegation(question.name)
+    return Answers({question.txt_name: txt}, delegation)
+
+
 def verify_zone(zone: Zone, settings: DnsSettings, lookup: Lookup | None = None) -> Zone:
     """Verify now: re-check the rules, then look for the TXT record or the delegation; the
-    zone is published once either is found. The outcome is kept in ``last_check``."""
+    zone is published once either is found. The outcome is kept in ``last_check``. Pass
+    the ``Answers`` looked up beforehand (``question``/``ask``): without ``lookup`` the
+    resolver is asked here, inside the caller's transaction."""
     if zone.active:
         return zone
     standing = authorize_zone(reseller_id=zone.reseller_id, name=zone.name, settings=settings)

@@ -284,8 +284,14 @@ def served_serial(zone: Zone) -> int | None:
     """The serial the server serves now, or None (not there, or not answering)."""
     if not (zone.active and zone.on_server):
         return None
+    return serial_on_server(zone.name)
+
+
+def serial_on_server(name: str) -> int | None:
+    """The serial the server serves for ``name`` (an SOA query; no database work: ask it
+    with no transaction open), or None (not there, or not answering)."""
     try:
-        return publisher().serial(zone.name)
+        return publisher().serial(name)
     except PublishFailed:
         return None
 
@@ -293,11 +299,13 @@ def served_serial(zone: Zone) -> int | None:
 def _log_change(zone: Zone, *, deletes: set[RR], adds: set[RR], origin: str = "tunnus",
                 key_names: list[str] | None = None, serial: int | None = None) -> ZoneChange:
     """Log a change. One made here gets the serial the server will publish: the next
-    after both the database's and the server's (a zone key may have moved the server's
-    on), and a job publishes it. One adopted from the server keeps the server's serial."""
+    after the database's and the last the server was seen serving (``published_serial``;
+    the server is not asked here, inside the request's transaction). Should a zone key
+    have moved the server past it since, publishing goes further and notes the serial the
+    change went out with. One adopted from the server keeps the server's serial."""
     now = clock.now()
     if serial is None:
-        zone.serial = next_serial(max(zone.serial, served_serial(zone) or 0), now)
+        zone.serial = next_serial(max(zone.serial, zone.published_serial or 0), now)
     else:
         zone.serial = max(zone.serial, serial)
     zone.updated_at = now

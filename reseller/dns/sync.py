@@ -11,6 +11,7 @@ zone's keys whose scope admits every record of it (the server's ACLs admit no mo
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
@@ -19,15 +20,19 @@ from reseller.core.errors import ValidationFailed, translate_messages
 from reseller.core.events import record_event
 from reseller.dns import keys, services
 from reseller.dns.models import Zone
+from reseller.dns.publishers import Publisher
 from reseller.dns.records import DEFAULT_TTL, RR, apex_ns, soa_value, validate_records
-from reseller.dns.settings import dns_settings, publisher
+from reseller.dns.settings import dns_settings
 
 log = logging.getLogger(__name__)
 
 
+def soa_for(name: str, nameservers: list[str], serial: int) -> RR:
+    return RR("@", "SOA", DEFAULT_TTL, soa_value(name, nameservers, serial))
+
+
 def soa(zone: Zone, serial: int) -> RR:
-    nameservers = services.nameservers_for(zone.reseller_id, dns_settings())
-    return RR("@", "SOA", DEFAULT_TTL, soa_value(zone.name, nameservers, serial))
+    return soa_for(zone.name, services.nameservers_for(zone.reseller_id, dns_settings()), serial)
 
 
 def wanted_rrs(zone: Zone) -> set[RR]:
@@ -36,29 +41,67 @@ def wanted_rrs(zone: Zone) -> set[RR]:
     return set(services.current_rrs(zone)) | set(apex_ns(nameservers))
 
 
-def settle(zone: Zone, served: list[RR], *, adopt: bool = True) -> str:
-    """Settle the difference between the database and what the server serves (``served``,
-    SOA included): adopt what a zone key did (unless ``adopt`` is false: a zone the server
-    had before Tunnus published it), repair the rest. Returns ``same``, ``adopted``,
-    ``rejected``, ``repaired`` or a combination (``adopted+repaired``)."""
+@dataclass
+class Drift:
+    """The difference between the database and the server (``served_serial``: the
+    server's SOA serial), and what settling it found."""
+    served_serial: int
+    extra: set[RR]
+    missing: set[RR]
+    outcome: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def needs_repair(self) -> bool:
+        return bool(self.extra or self.missing)
+
+
+def compare(served: list[RR], wanted: set[RR]) -> Drift:
+    """What the server serves (``served``, SOA included) against ``wanted``; no I/O."""
     served_serial = next(int(rr.value.split()[2]) for rr in served if rr.type == "SOA")
     present = {rr for rr in served if rr.type != "SOA"}
-    wanted = wanted_rrs(zone)
-    extra, missing = present - wanted, wanted - present
-    outcome: list[str] = []
-    problems: list[str] = []
-    if adopt and (extra or missing):
-        extra, missing, outcome, problems = _adopt(zone, extra, missing, served_serial)
-    if extra or missing:
-        if "rejected" not in outcome:
-            problems.append(str(NO_KEY))
-        _repair(zone, extra, missing, served_serial)
-        outcome.append("repaired")
-        served_serial = publisher().serial(zone.name) or zone.serial
+    drift = Drift(served_serial, present - wanted, wanted - present)
+    if drift.needs_repair:
+        drift.outcome.append("repaired")
+    return drift
+
+
+def assess(zone: Zone, served: list[RR]) -> Drift:
+    """The database's part of settling what the server serves: adopt what a zone key did
+    (its change is stored and announced now); what is left is for ``repair``."""
+    drift = compare(served, wanted_rrs(zone))
+    if not drift.needs_repair:
+        return drift
+    drift.extra, drift.missing, drift.outcome, drift.problems = _adopt(
+        zone, drift.extra, drift.missing, drift.served_serial)
+    if drift.needs_repair:
+        drift.outcome.append("repaired")
+    return drift
+
+
+def repair_serial(zone_serial: int, drift: Drift) -> int:
+    return services.next_serial(max(zone_serial, drift.served_serial), clock.now())
+
+
+def repair(server: Publisher, name: str, drift: Drift, soa_rr: RR) -> int:
+    """Put the server back to what the database says (no database work: run it with no
+    transaction open); the serial it serves afterwards."""
+    log.warning("zone %s drifted: %d extra, %d missing records; repairing",
+                name, len(drift.extra), len(drift.missing))
+    updated = server.update(name, sorted(drift.extra), sorted(drift.missing), soa_rr)
+    return server.serial(name) or updated
+
+
+def record(zone: Zone, drift: Drift, served_serial: int) -> str:
+    """Note the comparison on the zone. Returns ``same``, ``adopted``, ``rejected``,
+    ``repaired`` or a combination (``adopted+repaired``)."""
+    problems = list(drift.problems)
+    if "repaired" in drift.outcome and "rejected" not in drift.outcome:
+        problems.append(str(NO_KEY))
     zone.published_serial = served_serial
     zone.serial = max(zone.serial, served_serial)
     zone.last_sync = {"checked_at": clock.now().isoformat(),
-                      "outcome": "+".join(outcome) or "same", "problems": problems}
+                      "outcome": "+".join(drift.outcome) or "same", "problems": problems}
     return zone.last_sync["outcome"]
 
 
@@ -105,11 +148,3 @@ def _problems(refused: ValidationFailed, records: list[RR]) -> list[str]:
         for messages in (fields.values() if isinstance(fields, dict) else [fields]):
             lines += [f"{where}: {message}" for message in messages]
     return lines or [str(refused.detail or refused.title)]
-
-
-def _repair(zone: Zone, extra: set[RR], missing: set[RR], served_serial: int) -> None:
-    log.warning("zone %s drifted: %d extra, %d missing records; repairing",
-                zone.name, len(extra), len(missing))
-    serial = services.next_serial(max(zone.serial, served_serial), clock.now())
-    zone.serial = publisher().update(zone.name, sorted(extra), sorted(missing),
-                                     soa(zone, serial))

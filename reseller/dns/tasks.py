@@ -6,19 +6,20 @@ twice."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from reseller.core.clock import clock
-from reseller.core.db import lock_row
+from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError
 from reseller.core.extensions import db
-from reseller.core.jobs import periodic
-from reseller.dns import keys, ownership, services, sync
-from reseller.dns.models import Zone, ZoneKey
+from reseller.core.jobs import enqueue, periodic
+from reseller.dns import claims, keys, ownership, publishing, services
+from reseller.dns.models import Zone, ZoneChange, ZoneKey
 from reseller.dns.publishers import PublishFailed
-from reseller.dns.records import RR
-from reseller.dns.settings import dns_settings, publisher
+from reseller.dns.settings import DnsSettings, dns_settings, publisher
+from reseller.dns.verification import DnsLookup
 
 log = logging.getLogger(__name__)
 
@@ -27,90 +28,64 @@ def publish_zone(zone_id: int) -> None:
     """Create the zone on the server if needed, then replay unpublished changes in order.
 
     Replaying is idempotent at the DNS level (deleting what is gone and adding what is
-    there are no-ops), so a retry after a crash converges on the same state. Each change
-    goes out with the serial it was given (``services._log_change`` took the server's into
-    account), unless a zone key moved the server past it meanwhile."""
-    zone = lock_row(Zone, zone_id)
-    if zone is None or not zone.active:
-        return  # deleted meanwhile (remove_zone handles the server) or never/no longer ours
-    server = publisher()
-    changes = services.pending_changes(zone)
-    now = clock.now()
-    if not zone.on_server:
-        created = server.ensure_zone(zone.name,
-                                     services.export_zone_file(zone, dns_settings()))
-        zone.on_server = True
-        for change in changes:
-            change.published_at = now
-        if not created:  # the server already had it, perhaps with older contents
-            served = server.transfer(zone.name)
-            if served is not None:
-                sync.settle(zone, served, adopt=False)
-    for change in changes:
-        if change.published_at is not None:
-            continue
-        served = server.serial(zone.name) or 0
-        serial = max(change.serial, served + 1)
-        deletes = [RR(*item) for item in change.deletes]
-        adds = [RR(*item) for item in change.adds]
-        zone.serial = max(zone.serial, server.update(zone.name, deletes, adds,
-                                                     sync.soa(zone, serial)))
-        change.published_at = now
-    _install_keys(zone)
-    zone.published_serial = server.serial(zone.name)
-    zone.published_at = now
+    there are no-ops), so a retry after a crash converges on the same state. Interleaving
+    is not (one publisher's delete could land between another's add and its SOA), so
+    the zone is claimed first (``reseller.dns.claims``): a publish that finds it claimed
+    runs again shortly. Each change goes out with the serial it was given
+    (``services._log_change`` took the last one seen on the server into account), unless
+    a zone key moved the server past it meanwhile: then with the next above the server's,
+    which the change notes. No transaction is open while the server is called
+    (``reseller.dns.publishing``)."""
+    publishing.publish(zone_id)
 
 
 def remove_zone(name: str) -> None:
     """Take a deleted zone off the server, unless it was hosted again meanwhile."""
-    if services.find_zone(name) is not None:
-        return
+    with unit_of_work():
+        if services.find_zone(name) is not None:
+            return
     publisher().remove_zone(name)
 
 
 def unpublish_zone(zone_id: int) -> None:
     """Take a zone that is no longer active off the server, with its keys, unless
     another account's active zone of the name is what the server now has."""
-    zone = lock_row(Zone, zone_id)
-    if zone is None or zone.active:
-        return
-    server = publisher()
-    for key in keys.zone_keys(zone.id):
-        server.remove_key(zone.name, key.key_name)
-        db.session.delete(key)
-    if services.find_zone(zone.name) is None:
-        server.remove_zone(zone.name)
-    zone.on_server, zone.published_serial = False, None
-
-
-def _install_keys(zone: Zone) -> None:
-    """Install the zone's keys the server has not got (new, or from before an upgrade)."""
-    for key in keys.zone_keys(zone.id):
-        if key.installed_at is None:
-            publisher().install_key(zone.name, key.key_name, key.secret, key.scope)
-            key.installed_at = clock.now()
+    publishing.unpublish(zone_id)
 
 
 def install_zone_key(key_id: int) -> None:
-    key = db.session.get(ZoneKey, key_id)
-    if key is None or not key.zone.on_server or not key.zone.active:
-        return  # publishing the zone installs its keys
-    publisher().install_key(key.zone.name, key.key_name, key.secret, key.scope)
-    key.installed_at = clock.now()
+    with unit_of_work():
+        key = db.session.get(ZoneKey, key_id, populate_existing=True)
+        if key is None or not key.zone.on_server or not key.zone.active:
+            return  # publishing the zone installs its keys
+        name, pending = key.zone.name, (publishing.Key(key.id, key.key_name, key.secret,
+                                                       key.scope),)
+    publishing.install(publisher(), name, pending)
+    with unit_of_work():
+        publishing.note_installed(name, pending)
 
 
 def remove_zone_key(zone_name: str, key_name: str) -> None:
+    claims.end_reads()
     publisher().remove_key(zone_name, key_name)
 
 
 def install_all_keys() -> None:
     """Install every published zone's keys again: after ``DNS_GATE_SERVER`` changed, ACME
-    keys leave the server (the gate serves them) or come back to it."""
+    keys leave the server (the gate serves them) or come back to it. Zone by zone, each
+    read and noted in a unit of work of its own."""
     zone_ids = _published_ids()
-    for key in db.session.scalars(sa.select(ZoneKey).where(ZoneKey.zone_id.in_(zone_ids))
-                                  .order_by(ZoneKey.id)):
-        publisher().install_key(key.zone.name, key.key_name, key.secret, key.scope)
-        key.installed_at = clock.now()
+    for zone_id in zone_ids:
+        with unit_of_work():
+            zone = db.session.get(Zone, zone_id)
+            if zone is None:
+                continue  # deleted meanwhile
+            name = zone.name
+            every = tuple(publishing.Key(key.id, key.key_name, key.secret, key.scope)
+                          for key in keys.zone_keys(zone_id))
+        publishing.install(publisher(), name, every)
+        with unit_of_work():
+            publishing.note_installed(name, every)
 
 
 # Jobs queued under the names they had when only ACME keys existed.
@@ -120,27 +95,16 @@ install_acme_key, remove_acme_key = install_zone_key, remove_zone_key
 def sync_zone(zone_id: int) -> str:
     """Compare a published zone with the server (AXFR) and settle the difference
     (``reseller.dns.sync``): adopt what the zone's keys did, repair the rest."""
-    zone = lock_row(Zone, zone_id)
-    if zone is None or not zone.active or not zone.on_server:
-        return "skipped"
-    if services.pending_changes(zone):
-        return "skipped"  # publishing gets there first; the next sync compares
-    _install_keys(zone)
-    served = publisher().transfer(zone.name)
-    if served is None:  # the server lost it: create it again
-        zone.on_server = False
-        publish_zone(zone.id)
-        return "recreated"
-    return sync.settle(zone, served)
-
+    return publishing.compare_with_server(zone_id)
 
 
 def _each(job, zone_ids: list[int]) -> None:
+    """Run ``job`` for each zone; each commits its own steps (no transaction is open
+    across the server calls), and one broken zone does not stop the others."""
     for zone_id in zone_ids:
         try:
-            with db.session.begin_nested():
-                job(zone_id)
-        except Exception:  # one broken zone must not stop the others
+            job(zone_id)
+        except Exception:
             log.exception("%s of zone %s failed", job.__name__, zone_id)
 
 
@@ -165,36 +129,75 @@ def repair_drift() -> None:
 def sync_changed_zones() -> None:
     """Every minute: ask the server for each published zone's serial (one SOA query) and
     sync the zones whose serial moved (a zone key wrote to them); also install keys
-    the server has not got."""
-    server = publisher()
-    uninstalled = set(db.session.scalars(sa.select(ZoneKey.zone_id).where(
-        ZoneKey.installed_at.is_(None))))
-    moved = []
-    for zone in db.session.scalars(sa.select(Zone).where(Zone.id.in_(_published_ids()))):
+    the server has not got, and publish zones whose publishing was cut short."""
+    with unit_of_work():
+        republish(clock.now() - PUBLISH_GRACE)
+        uninstalled = set(db.session.scalars(sa.select(ZoneKey.zone_id).where(
+            ZoneKey.installed_at.is_(None))))
+        published = db.session.execute(sa.select(Zone.id, Zone.name, Zone.published_serial)
+                                       .where(Zone.id.in_(_published_ids()))).all()
+    server, moved = publisher(), []
+    for zone_id, name, published_serial in published:
         try:
-            served = server.serial(zone.name)
+            served = server.serial(name)
         except PublishFailed:
-            log.exception("SOA query for %s failed", zone.name)
+            log.exception("SOA query for %s failed", name)
             continue
-        if served != zone.published_serial or zone.id in uninstalled:
-            moved.append(zone.id)
+        if served != published_serial or zone_id in uninstalled:
+            moved.append(zone_id)
     _each(sync_zone, moved)
+
+
+PUBLISH_GRACE = timedelta(minutes=1)  # a change this new has its own job on the way
+SWEEP_DAYS = 1  # a publish failing longer than this is the operator's (the zone shows it)
+
+
+def republish(before: datetime) -> None:
+    """Queue publishing for active zones with a change logged before ``before`` (and
+    within ``SWEEP_DAYS``) still unpublished, or not on the server at all, that no job
+    holds: the sweep behind a publish whose job was lost (a worker killed with the claim
+    taken)."""
+    now, since = clock.now(), before - timedelta(days=SWEEP_DAYS)
+    unclaimed = sa.or_(Zone.publishing_until.is_(None), Zone.publishing_until <= now)
+    waiting = sa.select(ZoneChange.zone_id).where(
+        ZoneChange.published_at.is_(None), ZoneChange.created_at < before,
+        ZoneChange.created_at > since)
+    for zone_id in db.session.scalars(sa.select(Zone.id).where(
+            Zone.status == "active", unclaimed,
+            sa.or_(Zone.id.in_(waiting), sa.and_(Zone.on_server.is_(False),
+                                                 Zone.updated_at < before,
+                                                 Zone.updated_at > since))
+            ).order_by(Zone.id)):
+        enqueue("reseller.dns.tasks.publish_zone", zone_id)
 
 
 @periodic("dns-verify-zones", "*/10 * * * *")
 def verify_pending_zones() -> None:
     """Look again for the TXT record or delegation of every pending zone; publish those
-    whose proof has appeared. A refusal (the name is now held elsewhere) is noted."""
+    whose proof has appeared. A refusal (the name is now held elsewhere) is noted. The
+    resolver is asked between units of work, with no transaction open."""
     settings = dns_settings()
     ids = db.session.scalars(sa.select(Zone.id).where(Zone.status == "pending")
                              .order_by(Zone.id)).all()
     for zone_id in ids:
         try:
-            with db.session.begin_nested():
-                ownership.verify_zone(db.session.get(Zone, zone_id), settings)
-        except DomainError as refused:
-            zone = db.session.get(Zone, zone_id)
-            zone.last_check = {"checked_at": clock.now().isoformat(),
-                               "problems": [str(refused.detail or refused.title)]}
+            _verify_pending(zone_id, settings)
         except Exception:
             log.exception("verifying zone %s failed", zone_id)
+
+
+def _verify_pending(zone_id: int, settings: DnsSettings) -> None:
+    with unit_of_work():
+        question = ownership.question(db.session.get(Zone, zone_id))
+    if question is None:
+        return  # deleted or published meanwhile
+    answers = ownership.ask(question, DnsLookup(settings))
+    try:
+        with unit_of_work():
+            ownership.verify_zone(db.session.get(Zone, zone_id), settings, lookup=answers)
+    except DomainError as refused:
+        with unit_of_work():
+            zone = db.session.get(Zone, zone_id)
+            if zone is not None:
+                zone.last_check = {"checked_at": clock.now().isoformat(),
+                                   "problems": [str(refused.detail or refused.title)]}

@@ -93,6 +93,18 @@ def resolver_for(settings: DnsSettings) -> Resolve:
     return resolve
 
 
+def look_up_names(hostnames: list[str], resolve: Resolve) -> Resolve:
+    """Resolve the names' A and AAAA records now (no database work: do it with no
+    transaction open) and answer ``verify_vanity`` from what was found."""
+    found = {(host, rtype): resolve(host, rtype) for host in hostnames for rtype in ("A", "AAAA")}
+    return lambda host, rtype: found.get((host, rtype), [])
+
+
+def declared_names(reseller_id: int) -> list[str]:
+    vanity = get_vanity(reseller_id)
+    return list(vanity.hostnames) if vanity is not None else []
+
+
 def verify_vanity(*, reseller_id: int, settings: DnsSettings,
                   resolve: Resolve | None = None) -> VanityNameservers:
     """Resolve each name; all must point only at the Tunnus DNS addresses."""

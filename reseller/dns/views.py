@@ -5,6 +5,7 @@ redirect, whatever its path."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from urllib.parse import urlsplit
 
 from flask import (
@@ -27,10 +28,11 @@ from reseller.core.permissions import Permission
 from reseller.core.web.forms import form_problem
 from reseller.core.web.responses import secret_response
 from reseller.core.web.session import permission_required, user_can
-from reseller.dns import forwarding, keys, ownership, services, vanity
+from reseller.dns import claims, forwarding, keys, ownership, services, vanity
 from reseller.dns.errors import ZoneChanged
 from reseller.dns.records import RECORD_TYPES, RR, is_ip_address, validate_record
 from reseller.dns.settings import dns_settings
+from reseller.dns.verification import DnsLookup
 
 bp = Blueprint("dns", __name__, url_prefix="/dns")
 
@@ -198,7 +200,8 @@ def _zone_action(name: str) -> str | None:
                                   host=request.form.get("host", ""))
         return _("Forward removed.")
     if action == "verify":
-        zone = ownership.verify_zone(services.get_zone(reseller_id=rid, name=name), settings)
+        zone = ownership.verify_zone(services.get_zone(reseller_id=rid, name=name), settings,
+                                     lookup=g.dns_answers)
         return _("Verified: the zone is being published.") if zone.active else \
             _("The TXT record was not found yet.")
     if action == "revoke_key":
@@ -217,6 +220,8 @@ def _zone_action(name: str) -> str | None:
 def zone(name: str):
     error, errors = None, {}
     if request.method == "POST" and user_can(Permission.MANAGE_DOMAINS):
+        if request.form.get("action") == "verify":
+            g.dns_answers = _answers_first(name)
         try:
             with unit_of_work():
                 message = _zone_action(name)
@@ -235,6 +240,7 @@ def zone(name: str):
 
 
 def _zone_page(name: str, *, error: str | None = None, errors=None, new_key=None) -> str:
+    served = _serial_on_server(name)
     rid = g.user.reseller_id
     zone = services.get_zone(reseller_id=rid, name=name)
     return render_template(
@@ -248,8 +254,28 @@ def _zone_page(name: str, *, error: str | None = None, errors=None, new_key=None
         keys=keys.zone_keys(zone.id), scopes=KEY_SCOPE_NAMES, new_key=new_key,
         server=dns_settings().server_for(new_key["scope"] if new_key else "records"),
         allowed=keys.allowed_text,
-        server_serial=services.served_serial(zone),
+        server_serial=served if zone.active and zone.on_server else None,
     )
+
+
+def _answers_first(name: str) -> ownership.Answers:
+    """Look for the zone's proof of control before the action's transaction, with none
+    open (what the request has read so far is committed first)."""
+    question = None
+    with unit_of_work(), suppress(DomainError):  # the action answers a bad name
+        question = ownership.question(services.find_own_zone(
+            g.user.reseller_id, services.zone_name(name)))
+    return ownership.ask(question, DnsLookup(dns_settings()))
+
+
+def _serial_on_server(name: str) -> int | None:
+    """The server's SOA serial for the page, asked with no transaction open (what the
+    request has read so far is committed first)."""
+    claims.end_reads()
+    try:
+        return services.serial_on_server(services.zone_name(name))
+    except DomainError:
+        return None  # the page answers the bad name
 
 
 @bp.post("/<name>/keys")
@@ -280,10 +306,15 @@ def nameservers():
     error = None
     rid, settings = g.user.reseller_id, dns_settings()
     if request.method == "POST" and user_can(Permission.MANAGE_DOMAINS):
+        resolve = None
+        if request.form.get("action") == "verify":  # resolved with no transaction open
+            with unit_of_work():
+                hostnames = vanity.declared_names(rid)
+            resolve = vanity.look_up_names(hostnames, vanity.resolver_for(settings))
         try:
             with unit_of_work():
                 if request.form.get("action") == "verify":
-                    vanity.verify_vanity(reseller_id=rid, settings=settings)
+                    vanity.verify_vanity(reseller_id=rid, settings=settings, resolve=resolve)
                 elif request.form.get("action") == "clear":
                     vanity.clear_vanity(reseller_id=rid, settings=settings)
                 else:

@@ -269,3 +269,33 @@ def test_flask_dns_gate_serves_from_its_own_process(app, database_url, knot_serv
         KnotPublisher(knot_server.config()).remove_zone(zone)
     assert answer.flags & dns.flags.AA and answer.answer[0][0].serial == 7
     assert f"DNS update gate on 127.0.0.1:{port}" in output
+
+
+def test_the_gate_forwards_with_no_transaction_open(factory, jobs, knot_gate, monkeypatch):
+    from reseller.core.extensions import db
+
+    api, zone = hosted(factory, jobs)
+    key = acme_key(api, jobs, zone)
+    gate, during = knot_gate.server.gate, []
+    forward, query = gate._forward_update, gate._query
+
+    def watched_forward(message):
+        during.append(("update", db.session().in_transaction()))
+        return forward(message)
+
+    def watched_query(message, outcome):
+        during.append(("query", db.session().in_transaction()))
+        return query(message, outcome)
+
+    monkeypatch.setattr(gate, "_forward_update", watched_forward)
+    monkeypatch.setattr(gate, "_query", watched_query)
+    added = nsupdate(knot_gate.address, key, zone,
+                     f"update add _acme-challenge.{zone}. 120 TXT token-3")
+    assert added.returncode == 0, added.stderr
+    soa = dns.message.make_query(zone, "SOA")
+    soa.use_tsig(dns.tsigkeyring.from_text({key["name"]: key["secret"]}),
+                 keyname=key["name"], algorithm=dns.tsig.HMAC_SHA256)
+    host, port = knot_gate.address.rsplit(":", 1)
+    assert dns.query.tcp(soa, host, port=int(port), timeout=5).rcode() == dns.rcode.NOERROR
+    assert ("update", False) in during and ("query", False) in during
+    assert all(open_ is False for _kind, open_ in during)
