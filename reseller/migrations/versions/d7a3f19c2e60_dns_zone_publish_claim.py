@@ -1,7 +1,7 @@
 """A zone's publishing claim: who talks to the DNS server about it, until when.
 
 Revision ID: d7a3f19c2e60
-Revises: c5e8a2f4b913
+Revises: d3a7c1e9f5b2
 Create Date: 2026-12-06 09:20:00.000000
 
 """
@@ -12,7 +12,7 @@ import reseller.core.types
 
 # revision identifiers, used by Alembic.
 revision = 'd7a3f19c2e60'
-down_revision = 'c5e8a2f4b913'
+down_revision = 'd3a7c1e9f5b2'
 branch_labels = None
 depends_on = None
 
