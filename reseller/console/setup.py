@@ -14,6 +14,7 @@ from reseller.accounts import services as accounts
 from reseller.catalog import services as catalog
 from reseller.catalog.models import TLDS
 from reseller.core.config import load_config
+from reseller.dns import services as dns
 
 # Operator details on invoices, in RDAP/WHOIS and in bank-transfer instructions.
 OPERATOR_SETTINGS = ("OPERATOR_NAME", "OPERATOR_BUSINESS_ID", "OPERATOR_VAT_ID",
@@ -104,8 +105,13 @@ def _dns(config: Mapping[str, Any]) -> Item:
     missing = _unset_or_demo(config, ("DNS_NAMESERVERS", "DNS_NAMESERVER_ADDRESSES"))
     if config.get("DNS_ADAPTER", "sandbox") == "sandbox":
         missing.insert(0, "DNS_ADAPTER")
-    return Item("dns", _l("DNS hosting (adapter and nameservers)"), not missing,
-                _missing_settings(missing))
+    title = _l("DNS hosting (adapter and nameservers)")
+    if not missing and (version := dns.acme_keys_unbounded()):
+        return Item("dns", title, False, _l(
+            "Knot %(version)s cannot hold ACME keys to _acme-challenge names: set "
+            "DNS_GATE_SERVER and run the DNS update gate (flask dns gate).",
+            version=version))
+    return Item("dns", title, not missing, _missing_settings(missing))
 
 
 def _mail(config: Mapping[str, Any]) -> Item:

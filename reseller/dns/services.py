@@ -6,6 +6,8 @@ WHMCS): ``dns_settings()`` gives the settings its functions take."""
 
 from __future__ import annotations
 
+import logging
+import subprocess
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -42,6 +44,8 @@ DEFAULT_TEMPLATE: list[dict[str, Any]] = [
     {"name": "_dmarc", "type": "TXT", "ttl": 3600, "value": "v=DMARC1; p=reject"},
     {"name": "@", "type": "CAA", "ttl": 3600, "value": '0 issue "letsencrypt.org"'},
 ]
+
+log = logging.getLogger(__name__)
 
 
 def zone_name(name: str) -> str:
@@ -92,6 +96,22 @@ def nameservers_for(reseller_id: int, settings: DnsSettings) -> list[str]:
     if vanity is not None and vanity.verified_at is not None and vanity.hostnames:
         return list(vanity.hostnames)
     return list(settings.nameservers)
+
+
+def acme_keys_unbounded() -> str | None:
+    """The DNS server's version when ACME keys would reach TXT names beyond
+    ``_acme-challenge`` ones: Knot before 3.3 has no owner patterns, and no DNS update
+    gate is configured to hold them instead. None when they are exact (or the server's
+    version cannot be read now: the check says nothing rather than something wrong)."""
+    server = publisher()
+    if dns_settings().gate_server or not hasattr(server, "version"):
+        return None
+    try:
+        version = server.version()
+    except (OSError, subprocess.SubprocessError, PublishFailed):
+        log.warning("the DNS server's version could not be read", exc_info=True)
+        return None
+    return ".".join(map(str, version)) if version < (3, 3) else None
 
 
 def current_rrs(zone: Zone) -> list[RR]:

@@ -299,3 +299,27 @@ def test_the_gate_forwards_with_no_transaction_open(factory, jobs, knot_gate, mo
     assert dns.query.tcp(soa, host, port=int(port), timeout=5).rcode() == dns.rcode.NOERROR
     assert ("update", False) in during and ("query", False) in during
     assert all(open_ is False for _kind, open_ in during)
+
+
+def test_the_setup_checklist_says_when_acme_keys_are_not_held_to_their_names(app, knot):
+    """Knot 3.2 without the gate: ACME keys would write TXT anywhere in their zone, and the
+    operator's first-run checklist says so until DNS_GATE_SERVER is set."""
+    from reseller.console import setup
+    from reseller.dns import services
+
+    config = {**app.config, "DNS_ADAPTER": "knot", "DNS_NAMESERVERS": ["ns1.dns.example"],
+              "DNS_NAMESERVER_ADDRESSES": ["192.0.2.1"]}
+    version = services.acme_keys_unbounded()
+    assert version is not None and version.startswith("3.2")
+    item = setup._dns(config)
+    assert not item.done and "DNS_GATE_SERVER" in str(item.detail)
+
+
+def test_with_the_gate_the_checklist_has_nothing_to_say_about_acme_keys(app, knot_gate):
+    from reseller.console import setup
+    from reseller.dns import services
+
+    assert services.acme_keys_unbounded() is None
+    config = {**app.config, "DNS_ADAPTER": "knot", "DNS_NAMESERVERS": ["ns1.dns.example"],
+              "DNS_NAMESERVER_ADDRESSES": ["192.0.2.1"]}
+    assert setup._dns(config).done
