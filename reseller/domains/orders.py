@@ -433,7 +433,7 @@ def process_order(order_id: int) -> None:
     registry = get_registry()
     try:
         contact_services.push_contacts(registry, list(job.contacts), name=job.name)
-        result = _call_registry(job, registry)
+        result = read_back(_call_registry(job, registry), name=job.name, registry=registry)
     except RegistryRejected as rejected:
         with unit_of_work():
             fail_order(order_id, reason=f"{rejected.code} {rejected.message}")
@@ -490,8 +490,20 @@ def _call_registry(job: _Job, registry: Registry) -> DomainInfo | TransferInfo:
     raise ValueError(f"unknown order kind {job.kind}")
 
 
+def read_back(result: DomainInfo | TransferInfo, *, name: str,
+              registry: Registry) -> DomainInfo | TransferInfo:
+    """What finishes an order, read before the unit of work that applies it: a transfer in
+    that completed is read back from the registry (``info``); any other answer as it is."""
+    if isinstance(result, TransferInfo) and result.approved \
+            and result.gaining == registry.registrar_id:
+        return registry.info(name) or result
+    return result
+
+
 def apply_result(order_id: int, result: DomainInfo | TransferInfo) -> None:
-    """Finish a held order from the registry's answer (no-op if already finished)."""
+    """Finish a held order from the registry's answer (no-op if already finished). Callers
+    pass a completed transfer through ``read_back`` first, so that no transaction waits on
+    the registry; the read here is left for an answer that was not."""
     order = lock_row(Order, order_id)
     if order is None or order.state != "held":
         return

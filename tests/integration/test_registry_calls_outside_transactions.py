@@ -1,0 +1,173 @@
+"""Jobs ask the registry with no database transaction open (issue 31, point 3): a job
+waiting on a slow registry holds no row lock and no transaction id, so no reseller's
+event feed stalls behind it. A crash between the call and its outcome converges on the
+next run without a second effect."""
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from reseller.core.clock import clock
+from reseller.core.db import unit_of_work
+from reseller.core.events import Event
+from reseller.core.extensions import db
+from reseller.core.jobs import run
+from reseller.domains import orders, services
+from reseller.domains.models import Domain, Order
+from reseller.registry.sandbox import SimulatedCrash
+from reseller.registry.sandbox_models import SandboxTransaction
+from tests.support.domains import fund, install_catalogue, make_contact, sandbox
+from tests.support.outside_calls import spy_on_registry
+from wallet import services as wallet
+
+
+@pytest.fixture
+def reseller(factory):
+    install_catalogue()
+    reseller = factory.reseller()
+    fund(reseller, "100.00")
+    return reseller
+
+
+@pytest.fixture(autouse=True)
+def _clean_faults(app):
+    yield
+    app.extensions["tunnus.registry"].clear_faults()
+
+
+def owned(reseller, jobs, name, *, auto_renew=False):
+    contact = make_contact(reseller)
+    with unit_of_work():
+        orders.order_register(reseller_id=reseller.id, name=name, period=1,
+                              contacts={"registrant": contact.id}, idempotency_key=name)
+    jobs.run_all()
+    with unit_of_work():
+        services.set_auto_renew(reseller_id=reseller.id, name=name, auto_renew=auto_renew)
+    return db.session.scalar(sa.select(Domain).where(Domain.name == name))
+
+
+def status(domain_id):
+    db.session.expire_all()
+    return db.session.get(Domain, domain_id).status
+
+
+def test_the_expiry_delete_is_sent_with_no_transaction_open(reseller, jobs, app):
+    domain = owned(reseller, jobs, "poistuva.com")
+    clock.set_offset(timedelta(days=366 + 45))
+    with spy_on_registry(app) as spy:
+        run("reseller.domains.tasks.run_lifecycle")
+    assert spy.made("delete") == [False]
+    assert spy.in_transaction() == []
+    assert status(domain.id) == "redemption"
+
+
+def test_a_crash_after_the_expiry_delete_converges_with_one_delete(reseller, jobs, app):
+    domain = owned(reseller, jobs, "kaatuva.com")
+    clock.set_offset(timedelta(days=366 + 45))
+    sandbox().inject("delete", "crash_after")
+    with pytest.raises(SimulatedCrash):
+        run("reseller.domains.tasks.run_lifecycle")
+    assert status(domain.id) == "expired"  # the registry deleted it; we never heard
+    assert "redemptionPeriod" in sandbox().info("kaatuva.com").statuses
+    with spy_on_registry(app) as spy:
+        run("reseller.domains.tasks.run_lifecycle")  # the next run repeats the same delete
+    assert spy.made("delete") == [False]
+    assert status(domain.id) == "redemption"
+    deletes = db.session.scalars(sa.select(SandboxTransaction).where(
+        SandboxTransaction.operation == "delete", SandboxTransaction.name == "kaatuva.com"))
+    assert len(deletes.all()) == 1  # answered from the registry's record the second time
+    run("reseller.domains.tasks.run_lifecycle")
+    assert status(domain.id) == "redemption"
+
+
+def test_a_domain_renewed_during_the_delete_is_not_marked_deleted(reseller, jobs, app,
+                                                                   monkeypatch):
+    domain = owned(reseller, jobs, "pelastettu.com")
+    clock.set_offset(timedelta(days=366 + 45))
+    registry = app.extensions["tunnus.registry"]
+    real_delete = registry.delete
+
+    def renewed_meanwhile(**kwargs):
+        with unit_of_work():  # another worker renews the name while the delete is out
+            db.session.get(Domain, domain.id).expires_at += timedelta(days=365)
+        return real_delete(**kwargs)
+
+    monkeypatch.setattr(registry, "delete", renewed_meanwhile)
+    run("reseller.domains.tasks.run_lifecycle")
+    assert status(domain.id) == "expired"  # our record is left for the next run to read
+
+
+def test_transfer_out_requests_are_read_and_acknowledged_outside_transactions(
+        reseller, jobs, app):
+    domain = owned(reseller, jobs, "lahtija.fi", auto_renew=True)
+    with unit_of_work():
+        code = services.request_auth_code(reseller_id=reseller.id, name="lahtija.fi")
+    sandbox().simulate_transfer_out(name="lahtija.fi", auth_code=code)
+    with spy_on_registry(app) as spy:
+        run("reseller.domains.tasks.check_transfers")
+    assert spy.made("transfer_query") == [False]
+    assert spy.made("ack") == [False]
+    assert spy.in_transaction() == []
+    db.session.expire_all()
+    assert db.session.get(Domain, domain.id).transfer_out_pending
+    with spy_on_registry(app) as spy:
+        run("reseller.domains.tasks.check_transfers")  # acknowledged: not handled again
+    assert spy.made("transfer_query") == []
+
+
+def place_transfer(reseller, jobs, name):
+    sandbox().seed_foreign(name=name, auth_code="Siirto-koodi-1")
+    with unit_of_work():
+        order = orders.order_transfer(reseller_id=reseller.id, name=name,
+                                      auth_code="Siirto-koodi-1", idempotency_key=name)
+    jobs.run_all()
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).registry_status == "pending_transfer"
+    return order
+
+
+def test_a_transfer_in_is_settled_from_the_poll_queue_outside_transactions(
+        reseller, jobs, app):
+    order = place_transfer(reseller, jobs, "tulija.fi")
+    sandbox().simulate_losing_answer(name="tulija.fi", approve=True)
+    with spy_on_registry(app) as spy:
+        run("reseller.domains.tasks.check_transfers")
+    assert spy.made("transfer_query") and spy.made("info")
+    assert spy.in_transaction() == []
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).state == "completed"
+    assert wallet.get_hold(reference=order.reference).state == "captured"
+    completed = db.session.scalars(sa.select(Event).where(Event.type == "order.completed"))
+    assert [e.data["order_id"] for e in completed].count(order.id) == 1
+
+
+def test_recovery_asks_the_registry_outside_transactions(reseller, jobs, app):
+    contact = make_contact(reseller)
+    with unit_of_work():
+        order = orders.order_register(reseller_id=reseller.id, name="toipuja.fi", period=1,
+                                      contacts={"registrant": contact.id},
+                                      idempotency_key="toipuja")
+    sandbox().inject("create", "crash_after")
+    with pytest.raises(SimulatedCrash):
+        jobs.run_all()
+    clock.set_offset(timedelta(minutes=10))
+    with spy_on_registry(app) as spy:
+        run("reseller.domains.tasks.recover_orders")
+    assert spy.made("transaction") == [False]
+    assert spy.in_transaction() == []
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).state == "completed"
+    assert wallet.get_hold(reference=order.reference).state == "captured"
+
+
+def test_an_order_and_its_transfer_read_back_run_outside_transactions(reseller, jobs, app):
+    contact = make_contact(reseller)
+    with unit_of_work():
+        orders.order_register(reseller_id=reseller.id, name="suora.fi", period=1,
+                              contacts={"registrant": contact.id}, idempotency_key="suora")
+    with spy_on_registry(app) as spy:
+        jobs.run_all()
+    assert spy.made("create") == [False]
+    assert spy.made("contact_set") == [False]
+    assert spy.in_transaction() == []
