@@ -15,7 +15,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from reseller.core.clock import clock
-from reseller.core.db import contains
+from reseller.core.db import contains, unit_of_work
 from reseller.core.errors import Conflict, NotFound, ValidationFailed
 from reseller.core.events import record_event
 from reseller.core.extensions import db
@@ -179,6 +179,21 @@ def push_contact(contact: Contact, *, names: list[str] | None = None) -> None:
     for name in names:
         get_registry().contact_set(handle=contact.handle, data=registry_data(contact),
                                    name=name)
+
+
+def resend_contact(contact_id: int) -> None:
+    """Send a contact whose update's answer was lost to the registries of its live domains
+    again. What to send is read in a unit of work of its own and the registry called with
+    none open: the job holds no row (or the event feed) while it waits."""
+    with unit_of_work():
+        contact = db.session.get(Contact, contact_id)
+        if contact is None:
+            return
+        handle, data = contact.handle, registry_data(contact)
+        names = sorted({d.name for d in _domains_using(contact)})
+    registry = get_registry()
+    for name in names:
+        registry.contact_set(handle=handle, data=data, name=name)
 
 
 def _change_identity(contact: Contact, data: dict[str, Any], *, in_use: bool) -> None:

@@ -7,13 +7,12 @@ from datetime import timedelta
 
 from flask import current_app
 
-from reseller.core.db import lock_row
 from reseller.core.errors import DomainError
 from reseller.core.events import Event, on_event
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue, periodic
 from reseller.domains import contacts, lifecycle, orders, pending, recovery, services, sync
-from reseller.domains.models import Contact, Domain
+from reseller.domains.models import Domain
 from reseller.domains.records import find_live_domain
 from reseller.registry.services import get_registry
 
@@ -100,14 +99,12 @@ def recover_one(order_id: int) -> str:
 def push_contact(contact_id: int) -> None:
     """Send a contact whose update's answer was lost to its registries again (RQ retries
     while the answer is still lost)."""
-    contact = db.session.get(Contact, contact_id)
-    if contact is not None:
-        contacts.push_contact(contact)
+    contacts.resend_contact(contact_id)
 
 
 def resolve_change(domain_id: int) -> None:
     """Resolve one domain's change whose answer was lost; still unknown: RQ retries."""
-    pending.resolve_change(lock_row(Domain, domain_id), registry=get_registry())
+    pending.resolve_pending(domain_id, registry=get_registry())
 
 
 @periodic("domains.resolve_changes", "* * * * *")

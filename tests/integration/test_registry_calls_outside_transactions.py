@@ -13,10 +13,10 @@ from reseller.core.db import unit_of_work
 from reseller.core.events import Event
 from reseller.core.extensions import db
 from reseller.core.jobs import run
-from reseller.domains import orders, services
+from reseller.domains import orders, pending, services
 from reseller.domains.models import Domain, Order
 from reseller.registry.sandbox import SimulatedCrash
-from reseller.registry.sandbox_models import SandboxTransaction
+from reseller.registry.sandbox_models import SandboxDomain, SandboxTransaction
 from tests.support.domains import fund, install_catalogue, make_contact, sandbox
 from tests.support.outside_calls import spy_on_registry
 from wallet import services as wallet
@@ -171,3 +171,70 @@ def test_an_order_and_its_transfer_read_back_run_outside_transactions(reseller, 
     assert spy.made("create") == [False]
     assert spy.made("contact_set") == [False]
     assert spy.in_transaction() == []
+
+
+def test_a_lost_change_is_resolved_by_its_job_outside_transactions(reseller, jobs, app):
+    domain = owned(reseller, jobs, "kadonnut.fi", auto_renew=True)
+    jobs.jobs.clear()
+    sandbox().inject("update", "timeout")
+    with unit_of_work():
+        services.set_lock(reseller_id=reseller.id, name="kadonnut.fi", locked=True)
+    db.session.expire_all()
+    change = db.session.get(Domain, domain.id).pending_change
+    assert change["operation"] == "lock"
+    with spy_on_registry(app) as spy:
+        jobs.run_all()  # the resolve job queued with the lost answer
+    assert spy.made("update") == [False]
+    assert spy.in_transaction() == []
+    db.session.expire_all()
+    resolved = db.session.get(Domain, domain.id)
+    assert resolved.pending_change is None and resolved.locked
+    [event] = db.session.scalars(sa.select(Event).where(
+        Event.type == "domain.registry_changed", Event.reseller_id == reseller.id)).all()
+    assert event.data["outcome"] == "applied"
+
+
+def test_a_change_resolved_meanwhile_is_recorded_once(reseller, jobs, app, monkeypatch):
+    domain = owned(reseller, jobs, "kahdesti.fi", auto_renew=True)
+    jobs.jobs.clear()
+    sandbox().inject("update", "timeout")
+    with unit_of_work():
+        services.set_lock(reseller_id=reseller.id, name="kahdesti.fi", locked=True)
+    registry = app.extensions["tunnus.registry"]
+    real_update, meanwhile = registry.update, []
+
+    def resolved_meanwhile(**kwargs):  # a request resolves it while the job's call is out
+        answer = real_update(**kwargs)
+        if not meanwhile:
+            meanwhile.append(kwargs["transaction_id"])
+            with unit_of_work():
+                pending.resolve_change(db.session.get(Domain, domain.id), registry=registry)
+        return answer
+
+    monkeypatch.setattr(registry, "update", resolved_meanwhile)
+    run("reseller.domains.tasks.resolve_changes")
+    events = db.session.scalars(sa.select(Event).where(
+        Event.type == "domain.registry_changed", Event.reseller_id == reseller.id)).all()
+    assert len(events) == 1 and meanwhile
+    db.session.expire_all()
+    assert db.session.get(Domain, domain.id).pending_change is None
+
+
+def test_a_contact_resent_by_its_job_goes_outside_transactions(reseller, jobs, app):
+    domain = owned(reseller, jobs, "yhteystieto.fi", auto_renew=True)
+    with spy_on_registry(app) as spy:
+        run("reseller.domains.tasks.push_contact", domain.registrant_id)
+    assert spy.made("contact_set") == [False]
+
+
+def test_the_registry_sync_reads_outside_transactions(reseller, jobs, app):
+    domain = owned(reseller, jobs, "synkka.fi", auto_renew=True)
+    with unit_of_work():  # changed elsewhere, at the registry
+        row = db.session.get(SandboxDomain, "synkka.fi")
+        row.nameservers = ["ns1.muualla.example", "ns2.muualla.example"]
+    with spy_on_registry(app) as spy:
+        run("reseller.domains.tasks.sync_registry", "synkka.fi")
+    assert spy.made("info") == [False]
+    db.session.expire_all()
+    assert db.session.get(Domain, domain.id).nameservers == ["ns1.muualla.example",
+                                                             "ns2.muualla.example"]
