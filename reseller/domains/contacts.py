@@ -151,21 +151,24 @@ def update_contact(*, reseller_id: int, contact_id: int, **data: Any) -> Contact
     masked as the API shows them, stay as they are."""
     contact = get_contact(reseller_id=reseller_id, contact_id=contact_id)
     previous = person(contact)
-    for field in FIELDS:
-        if field in data:
-            setattr(contact, field, data[field])
+    # Read before anything changes, and written after the registry answered: no row
+    # written (no transaction id, which would hold every reseller's event feed) waits on it.
     domains = _domains_using(contact)
-    _change_identity(contact, data, in_use=bool(domains))
-    for tld in {d.tld for d in domains if d.registrant_id == contact.id}:
-        check_eligibility(tld, contact, field="country")  # still a holder the registry takes
+    with db.session.no_autoflush:
+        for field in FIELDS:
+            if field in data:
+                setattr(contact, field, data[field])
+        _change_identity(contact, data, in_use=bool(domains))
+        for tld in {d.tld for d in domains if d.registrant_id == contact.id}:
+            check_eligibility(tld, contact, field="country")  # a holder the registry takes
+        if domains:
+            with registry_errors():
+                try:
+                    push_contact(contact, names=sorted({d.name for d in domains}))
+                except RegistryTimeout:  # the registry may have it: send it until it says
+                    enqueue("reseller.domains.tasks.push_contact", contact.id,
+                            delay=PUSH_RETRY_AFTER)
     db.session.flush()
-    if domains:
-        with registry_errors():
-            try:
-                push_contact(contact, names=sorted({d.name for d in domains}))
-            except RegistryTimeout:  # the registry may have it: send it again until it says
-                enqueue("reseller.domains.tasks.push_contact", contact.id,
-                        delay=PUSH_RETRY_AFTER)
     for domain in domains or [None]:
         record_contact_changed(contact=contact, domain=domain, previous=previous)
     return contact

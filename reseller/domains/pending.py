@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -68,6 +69,55 @@ def send_change(domain: Domain, *, operation: str, params: dict[str, Any]) -> bo
             return False
     _apply(domain, change, result)
     return True
+
+
+def send_change_in_steps(domain_id: int, *, operation: str, params: dict[str, Any],
+                         needed: Callable[[Domain], bool]) -> bool | None:
+    """``send_change`` for jobs, with no transaction open while the registry is asked: the
+    domain is read in one unit of work (``needed(domain)`` false: nothing to do, None),
+    the command sent with none open, and what it did recorded in another (its answer
+    lost: kept as the pending change, like ``send_change``). A change still pending is
+    resolved first (``resolve_pending``); while the registry cannot tell, the job fails
+    and is retried. A crash before the record leaves the registry ahead of us: the job's
+    retry sends the command again (it sets a state) and the sync reads it anyway."""
+    assert operation in OPERATIONS, operation
+    registry = get_registry()
+    resolve_pending(domain_id, registry=registry)
+    with unit_of_work():
+        domain = db.session.get(Domain, domain_id)
+        if domain is None or not needed(domain):
+            return None
+        if domain.pending_change:  # another change was lost meanwhile: it goes first
+            raise ChangePending(_l("A change to %(name)s is waiting for the registry's "
+                                   "confirmation; try again shortly.",
+                                   name=domain.unicode_name),
+                                pending_change=pending_change_out(domain.pending_change))
+        change = {"operation": operation, "params": params,
+                  "transaction_id": f"{operation}-{uuid.uuid4().hex}",
+                  "requested_at": clock.now().isoformat()}
+        command = _command(domain, change)
+    with registry_errors():
+        try:
+            result = _send_command(registry, command)
+        except RegistryTimeout as lost:
+            log.warning("%s on %s: answer lost (%s); pending until resolved",
+                        operation, command["name"], lost)
+            with unit_of_work():
+                _keep_pending(lock_row(Domain, domain_id), change)
+            return False
+    with unit_of_work():
+        _apply(lock_row(Domain, domain_id), change, result)
+    return True
+
+
+def _keep_pending(domain: Domain, change: dict[str, Any]) -> None:
+    if domain.pending_change:  # a request's own lost change came first; the sync reads ours
+        log.warning("%s on %s: a change was already pending; left to the sync",
+                    change["operation"], domain.name)
+        return
+    domain.pending_change = change
+    db.session.flush()
+    enqueue("reseller.domains.tasks.resolve_change", domain.id, delay=RETRY_AFTER)
 
 
 def take_over_contacts(domain: Domain) -> None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from flask import current_app
 
+from reseller.core.db import lock_row, unit_of_work
 from reseller.core.errors import DomainError
 from reseller.core.events import Event, on_event
 from reseller.core.extensions import db
@@ -22,15 +23,22 @@ def process_order(order_id: int) -> None:
 
 
 def answer_transfer_out(domain_id: int, approve: bool) -> None:
-    """Carry out the registrant's answer to a transfer-out request (once)."""
-    domain = db.session.get(Domain, domain_id)
-    if domain is None or not domain.is_live or not domain.transfer_out_pending:
-        return
+    """Carry out the registrant's answer to a transfer-out request (once). The registry is
+    answered with no transaction open, between the unit of work that reads the request
+    and the one that records the answer (if the request is still open then)."""
+    with unit_of_work():
+        domain = db.session.get(Domain, domain_id)
+        if domain is None or not domain.is_live or not domain.transfer_out_pending:
+            return
+        name = domain.name
     try:
-        services.answer_transfer_out(reseller_id=domain.reseller_id, name=domain.name,
-                                     approve=approve)
+        services.send_transfer_answer(name=name, approve=approve)
     except DomainError:  # already settled at the registry (e.g. approved after 5 days)
-        domain.transfer_out_pending = False
+        approve = False  # the registry's poll message or the sync ends the name if it left
+    with unit_of_work():
+        domain = lock_row(Domain, domain_id)
+        if domain is not None and domain.is_live and domain.transfer_out_pending:
+            services.record_transfer_answer(domain, approve=approve)
 
 
 def set_suspended(domain_id: int, suspended: bool) -> None:

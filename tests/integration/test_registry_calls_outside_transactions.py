@@ -17,7 +17,7 @@ from reseller.domains import orders, pending, services
 from reseller.domains.models import Domain, Order
 from reseller.registry.sandbox import SimulatedCrash
 from reseller.registry.sandbox_models import SandboxDomain, SandboxTransaction
-from tests.support.domains import fund, install_catalogue, make_contact, sandbox
+from tests.support.domains import CONTACT, fund, install_catalogue, make_contact, sandbox
 from tests.support.outside_calls import spy_on_registry
 from wallet import services as wallet
 
@@ -238,3 +238,68 @@ def test_the_registry_sync_reads_outside_transactions(reseller, jobs, app):
     db.session.expire_all()
     assert db.session.get(Domain, domain.id).nameservers == ["ns1.muualla.example",
                                                              "ns2.muualla.example"]
+
+
+# -- requests: the registry is asked before anything is written ---------------------------------
+
+def test_a_transfer_out_answer_job_asks_outside_transactions(reseller, jobs, app):
+    domain = owned(reseller, jobs, "vastaaja.fi", auto_renew=True)
+    with unit_of_work():
+        code = services.request_auth_code(reseller_id=reseller.id, name="vastaaja.fi")
+    sandbox().simulate_transfer_out(name="vastaaja.fi", auth_code=code)
+    run("reseller.domains.tasks.check_transfers")
+    with spy_on_registry(app) as spy:
+        run("reseller.domains.tasks.answer_transfer_out", domain.id, True)
+    assert spy.made("transfer_answer") == [False]
+    assert status(domain.id) == "transferred_out"
+
+
+def test_api_requests_ask_the_registry_before_writing_anything(reseller, jobs, app, factory):
+    domain = owned(reseller, jobs, "kysyja.fi", auto_renew=True)
+    api = factory.api(reseller)
+    # The token's last use is written once a minute, by the first request that commits
+    # (reseller.accounts: outside this test's subject).
+    assert api.post("/api/v1/contacts", json=CONTACT).status_code == 201
+    with spy_on_registry(app) as spy:
+        code = api.post("/api/v1/domains/kysyja.fi/auth-code")
+        assert code.status_code == 200, code.json
+        sandbox().simulate_transfer_out(name="kysyja.fi", auth_code=code.json["auth_code"])
+        answered = api.post("/api/v1/domains/kysyja.fi/transfer-out", json={"approve": False})
+        assert answered.status_code == 200, answered.json
+        changed = api.put(f"/api/v1/contacts/{domain.registrant_id}",
+                          json={**CONTACT, "email": "uusi@asiakas.example"})
+        assert changed.status_code == 200, changed.json
+        placed = api.post("/api/v1/domains", json={
+            "name": "toinen-kysyja.fi", "period": 1,
+            "contacts": {"registrant": domain.registrant_id}})
+        assert placed.status_code == 202, placed.json
+    for call in ("auth_code", "transfer_answer", "contact_set", "check"):
+        assert spy.written_before(call) and all(w == [] for w in spy.written_before(call)), \
+            (call, spy.written_before(call))
+    assert sandbox().contact_info(db.session.get(Domain, domain.id).registrant.handle) \
+        .data["email"] == "uusi@asiakas.example"
+
+
+def test_suspending_for_an_unverified_registrant_asks_outside_transactions(
+        reseller, jobs, app):
+    from reseller.core.events import record_event
+
+    domain = owned(reseller, jobs, "pidatetty.fi", auto_renew=True)
+    with unit_of_work():
+        record_event(reseller_id=reseller.id, type="registrant.verification_overdue",
+                     data={"email": "maija@asiakas.example", "domains": ["pidatetty.fi"],
+                           "suspend": True})
+    with spy_on_registry(app) as spy:
+        jobs.run_all()
+    assert spy.made("update") == [False]
+    db.session.expire_all()
+    assert db.session.get(Domain, domain.id).suspended
+    assert "clientHold" in sandbox().info("pidatetty.fi").statuses
+    sandbox().inject("update", "timeout")  # lifted at the registry, the answer lost
+    with unit_of_work():
+        services.set_suspended(domain_id=domain.id, suspended=False)
+    db.session.expire_all()
+    assert db.session.get(Domain, domain.id).pending_change["operation"] == "hold"
+    jobs.run_all()  # the resolve job
+    db.session.expire_all()
+    assert not db.session.get(Domain, domain.id).suspended
