@@ -303,3 +303,26 @@ def test_suspending_for_an_unverified_registrant_asks_outside_transactions(
     jobs.run_all()  # the resolve job
     db.session.expire_all()
     assert not db.session.get(Domain, domain.id).suspended
+
+
+def test_an_idempotency_key_is_written_with_the_answer_not_before_the_check(
+        reseller, jobs, app, factory):
+    """The key's claim writes nothing until the view writes (PostgreSQL: an advisory lock
+    until then), so the registry's availability check runs before any write; a replay
+    still gets the first answer and nothing is held twice."""
+    contact = make_contact(reseller)
+    api = factory.api(reseller)
+    assert api.post("/api/v1/contacts", json=CONTACT).status_code == 201  # token last use
+    body = {"name": "avaimella.fi", "period": 1, "contacts": {"registrant": contact.id}}
+    headers = {"Idempotency-Key": "register-avaimella"}
+    with spy_on_registry(app) as spy:
+        first = api.post("/api/v1/domains", json=body, headers=headers)
+    assert first.status_code == 202, first.json
+    if db.engine.dialect.name == "postgresql":  # SQLite claims with an insert (one writer)
+        assert spy.written_before("check") == [[]]
+    again = api.post("/api/v1/domains", json=body, headers=headers)
+    assert again.status_code == 202 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json == first.json
+    orders_for_name = db.session.scalars(sa.select(Order).where(
+        Order.domain_name == "avaimella.fi")).all()
+    assert len(orders_for_name) == 1
