@@ -69,12 +69,24 @@ def auto_renew(*, days_ahead: int) -> int:
         Domain.expires_at <= clock.now() + timedelta(days=days_ahead)))
 
     def renew(domain_id: int) -> None:
+        # The renewal's premium fee is read from the registry between units of work.
+        with unit_of_work():
+            domain = db.session.get(Domain, domain_id)
+            name, key = domain.name, _renewal_key(domain)
+            if db.session.scalar(sa.select(Order.id).where(
+                    Order.reseller_id == domain.reseller_id, Order.idempotency_key == key)):
+                return  # renewed (or under way) already
+        fee = orders.premium_fee(name=name, command="renew", years=1)
+        with unit_of_work():
+            _renew(domain_id, fee)
+
+    def _renew(domain_id: int, fee: Decimal | None) -> None:
         domain = db.session.get(Domain, domain_id)
-        key = f"auto-renew:{domain.id}:{domain.expires_at.date().isoformat()}"
+        key = _renewal_key(domain)
         try:
             with db.session.begin_nested():
                 orders.order_renew(reseller_id=domain.reseller_id, name=domain.name, period=1,
-                                   idempotency_key=key, system=True)
+                                   idempotency_key=key, system=True, premium_fee=fee)
         except DomainError as refused:
             # Funds or credit short, or a premium renewal price nobody accepted (money
             # needs consent: the reseller renews it with accept_price): skip, and say so.
@@ -86,6 +98,10 @@ def auto_renew(*, days_ahead: int) -> int:
                 raise
 
     return _each(ids, renew, "auto-renew")
+
+
+def _renewal_key(domain: Domain) -> str:
+    return f"auto-renew:{domain.id}:{domain.expires_at.date().isoformat()}"
 
 
 def expire_domains() -> int:

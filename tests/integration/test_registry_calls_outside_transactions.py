@@ -326,3 +326,19 @@ def test_an_idempotency_key_is_written_with_the_answer_not_before_the_check(
     orders_for_name = db.session.scalars(sa.select(Order).where(
         Order.domain_name == "avaimella.fi")).all()
     assert len(orders_for_name) == 1
+
+
+def test_auto_renew_reads_the_premium_fee_outside_transactions(reseller, jobs, app):
+    domain = owned(reseller, jobs, "jatkaja.fi", auto_renew=True)
+    expires = domain.expires_at
+    clock.set_offset(timedelta(days=365 - 10))
+    with spy_on_registry(app) as spy:
+        run("reseller.domains.tasks.run_lifecycle")
+        jobs.run_all()
+    assert spy.made("premium_fee") == [False]
+    assert spy.in_transaction() == []
+    db.session.expire_all()
+    assert db.session.get(Domain, domain.id).expires_at.year == expires.year + 1
+    with spy_on_registry(app) as spy:
+        run("reseller.domains.tasks.run_lifecycle")  # renewed: nothing asked again
+    assert spy.made("premium_fee") == []
