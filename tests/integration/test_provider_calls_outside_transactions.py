@@ -8,13 +8,14 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from reseller.accounts.models import Reseller
 from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
 from reseller.core.jobs import run
 from tests.integration import test_cards_on_file as on_file
 from tests.support.domains import fund
 from tests.support.invoicing import at
-from tests.support.outside_calls import spy_on_methods
+from tests.support.outside_calls import spy_on_methods, watching_writes
 from wallet import ledger, topups
 from wallet.invoices.models import Invoice
 from wallet.models import TopUp
@@ -104,3 +105,20 @@ def test_a_paypal_capture_job_asks_with_no_transaction_open(factory, app, monkey
         lambda cls, *, order_id: seen.append((order_id, db.session().in_transaction()))))
     run(CAPTURE_ORDER_JOB, topup.id, "ORDER-1")
     assert seen == [("ORDER-1", False)]
+
+
+def test_saving_a_card_asks_the_provider_before_writing(factory, app, monkeypatch,
+                                                        open_invoice):
+    reseller = db.session.get(Reseller, open_invoice.reseller_id)
+    api = factory.api(reseller, scopes=["billing:write", "billing:read"])
+    assert api.get("/api/v1/wallet/card").status_code == 404
+    writes: list = []
+    spy_on_methods(monkeypatch, SandboxProvider, "start_setup", writes=writes)
+    with watching_writes(db.engine):
+        started = api.post("/api/v1/wallet/card")
+    assert started.status_code == 201, started.json
+    [(_called, before)] = writes
+    # The token's last use (reseller.accounts, at most once a minute) is not this test's.
+    assert [w for w in before if not w.startswith("UPDATE access_tokens")] == []
+    [card] = _cards(reseller.id)
+    assert card.state == "pending" and card.setup_token in started.json["setup_url"]

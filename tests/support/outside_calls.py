@@ -96,9 +96,11 @@ def spy_on_registry(app: Any) -> Iterator[RegistrySpy]:
         app.extensions["tunnus.registry"] = original
 
 
-def spy_on_methods(monkeypatch: Any, cls: type, *names: str) -> list[tuple[str, bool]]:
+def spy_on_methods(monkeypatch: Any, cls: type, *names: str,
+                   writes: list[tuple[str, list[str]]] | None = None) -> list[tuple[str, bool]]:
     """Record ``(name, in_transaction)`` at each call of ``cls.<name>`` (payment adapters:
-    ``wallet.payments.adapter`` builds a new instance per call)."""
+    ``wallet.payments.adapter`` builds a new instance per call); with ``writes`` (inside
+    ``watching_writes``), also ``(name, writes made before it)``."""
     calls: list[tuple[str, bool]] = []
     for name in names:
         original = getattr(cls, name)
@@ -106,6 +108,8 @@ def spy_on_methods(monkeypatch: Any, cls: type, *names: str) -> list[tuple[str, 
         def call(self: Any, *args: Any, _name: str = name, _original: Any = original,
                  **kwargs: Any) -> Any:
             calls.append((_name, session_state()))
+            if writes is not None:
+                writes.append((_name, writes_so_far()))
             return _original(self, *args, **kwargs)
 
         monkeypatch.setattr(cls, name, call)

@@ -49,19 +49,22 @@ def begin_setup(reseller_id: int) -> str:
     """A pending card and the provider's page where it is entered (the caller commits).
 
     Live, that page is a Stripe Checkout Session in setup mode; an unreachable provider is
-    a 503 and the pending card is not kept.
+    a 503 and no pending card is kept. The provider is asked before anything is written
+    (the setup token is chosen first), so the request holds no transaction id, and with
+    it no reseller's event feed, while it waits.
     """
     config = current_app.config
     provider = provider_for("card", config)
-    card = cards.start_setup(reseller_id=reseller_id, provider=provider)
     profile = reseller_profile(reseller_id)
+    token = cards.new_setup_token()
     setup = adapter(provider, config).start_setup(CardSetupRequest(
-        token=card.setup_token, base_url=config["BASE_URL"],
+        token=token, base_url=config["BASE_URL"],
         email=profile.invoice_email if profile else None,
         name=profile.company_name if profile else "",
         customer=cards.provider_customer(reseller_id, provider),
         language=profile.language if profile else "fi"))
-    cards.note_customer(card, setup.customer)
+    cards.start_setup(reseller_id=reseller_id, provider=provider, setup_token=token,
+                      customer=setup.customer)
     return setup.url
 
 
