@@ -445,11 +445,12 @@ def process_order(order_id: int) -> None:
     registry = get_registry()
     try:
         contact_services.push_contacts(registry, list(job.contacts), name=job.name)
-        result = read_back(_call_registry(job, registry), name=job.name, registry=registry)
+        result = _call_registry(job, registry)
     except RegistryRejected as rejected:
         with unit_of_work():
             fail_order(order_id, reason=f"{rejected.code} {rejected.message}")
         return
+    result = read_back(result, name=job.name, registry=registry)  # a refusal here: retried
     # RegistryUnavailable / RegistryTimeout propagate: the job is retried with the same id.
     with unit_of_work():
         apply_result(order_id, result)
