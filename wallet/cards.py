@@ -32,10 +32,17 @@ def active_card(reseller_id: int) -> Card | None:
                                                    Card.state == "active"))
 
 
-def start_setup(*, reseller_id: int, provider: str) -> Card:
-    """A pending card: the provider's page saves it and calls back with ``setup_token``."""
+def new_setup_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def start_setup(*, reseller_id: int, provider: str, setup_token: str | None = None,
+                customer: str | None = None) -> Card:
+    """A pending card: the provider's page saves it and calls back with ``setup_token``
+    (``customer``: the provider's customer it is being saved for)."""
     card = Card(reseller_id=reseller_id, provider=provider, state="pending",
-                setup_token=secrets.token_urlsafe(24), created_at=clock.now())
+                setup_token=setup_token or new_setup_token(), created_at=clock.now(),
+                provider_customer=customer or None)
     db.session.add(card)
     db.session.flush()
     return card
@@ -46,13 +53,6 @@ def provider_customer(reseller_id: int, provider: str) -> str | None:
     return db.session.scalar(sa.select(Card.provider_customer).where(
         Card.reseller_id == reseller_id, Card.provider == provider,
         Card.provider_customer.is_not(None)).order_by(Card.id.desc()).limit(1))
-
-
-def note_customer(card: Card, customer: str | None) -> None:
-    """The provider's customer a pending card is being saved for (reused next time)."""
-    if customer:
-        card.provider_customer = customer
-        db.session.flush()
 
 
 def card_by_setup_token(token: str, *, lock: bool = False) -> Card:

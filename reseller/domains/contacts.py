@@ -15,7 +15,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from reseller.core.clock import clock
-from reseller.core.db import contains
+from reseller.core.db import contains, unit_of_work
 from reseller.core.errors import Conflict, NotFound, ValidationFailed
 from reseller.core.events import record_event
 from reseller.core.extensions import db
@@ -151,21 +151,24 @@ def update_contact(*, reseller_id: int, contact_id: int, **data: Any) -> Contact
     masked as the API shows them, stay as they are."""
     contact = get_contact(reseller_id=reseller_id, contact_id=contact_id)
     previous = person(contact)
-    for field in FIELDS:
-        if field in data:
-            setattr(contact, field, data[field])
+    # Read before anything changes, and written after the registry answered: no row
+    # written (no transaction id, which would hold every reseller's event feed) waits on it.
     domains = _domains_using(contact)
-    _change_identity(contact, data, in_use=bool(domains))
-    for tld in {d.tld for d in domains if d.registrant_id == contact.id}:
-        check_eligibility(tld, contact, field="country")  # still a holder the registry takes
+    with db.session.no_autoflush:
+        for field in FIELDS:
+            if field in data:
+                setattr(contact, field, data[field])
+        _change_identity(contact, data, in_use=bool(domains))
+        for tld in {d.tld for d in domains if d.registrant_id == contact.id}:
+            check_eligibility(tld, contact, field="country")  # a holder the registry takes
+        if domains:
+            with registry_errors():
+                try:
+                    push_contact(contact, names=sorted({d.name for d in domains}))
+                except RegistryTimeout:  # the registry may have it: send it until it says
+                    enqueue("reseller.domains.tasks.push_contact", contact.id,
+                            delay=PUSH_RETRY_AFTER)
     db.session.flush()
-    if domains:
-        with registry_errors():
-            try:
-                push_contact(contact, names=sorted({d.name for d in domains}))
-            except RegistryTimeout:  # the registry may have it: send it again until it says
-                enqueue("reseller.domains.tasks.push_contact", contact.id,
-                        delay=PUSH_RETRY_AFTER)
     for domain in domains or [None]:
         record_contact_changed(contact=contact, domain=domain, previous=previous)
     return contact
@@ -179,6 +182,21 @@ def push_contact(contact: Contact, *, names: list[str] | None = None) -> None:
     for name in names:
         get_registry().contact_set(handle=contact.handle, data=registry_data(contact),
                                    name=name)
+
+
+def resend_contact(contact_id: int) -> None:
+    """Send a contact whose update's answer was lost to the registries of its live domains
+    again. What to send is read in a unit of work of its own and the registry called with
+    none open: the job holds no row (or the event feed) while it waits."""
+    with unit_of_work():
+        contact = db.session.get(Contact, contact_id)
+        if contact is None:
+            return
+        handle, data = contact.handle, registry_data(contact)
+        names = sorted({d.name for d in _domains_using(contact)})
+    registry = get_registry()
+    for name in names:
+        registry.contact_set(handle=handle, data=data, name=name)
 
 
 def _change_identity(contact: Contact, data: dict[str, Any], *, in_use: bool) -> None:

@@ -5,7 +5,7 @@ dates, the registry's poll queue (transfers out) and volume-tier promotion."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ from reseller.core.events import record_event
 from reseller.core.extensions import db
 from reseller.domains import orders, recovery, services
 from reseller.domains.models import Domain, Order
+from reseller.domains.records import hold_domain
 from reseller.registry.errors import RegistryError
 from reseller.registry.models import DELETED
 from reseller.registry.services import get_registry
@@ -69,12 +70,24 @@ def auto_renew(*, days_ahead: int) -> int:
         Domain.expires_at <= clock.now() + timedelta(days=days_ahead)))
 
     def renew(domain_id: int) -> None:
+        # The renewal's premium fee is read from the registry between units of work.
+        with unit_of_work():
+            domain = db.session.get(Domain, domain_id)
+            name, key = domain.name, _renewal_key(domain)
+            if db.session.scalar(sa.select(Order.id).where(
+                    Order.reseller_id == domain.reseller_id, Order.idempotency_key == key)):
+                return  # renewed (or under way) already
+        fee = orders.premium_fee(name=name, command="renew", years=1)
+        with unit_of_work():
+            _renew(domain_id, fee)
+
+    def _renew(domain_id: int, fee: Decimal | None) -> None:
         domain = db.session.get(Domain, domain_id)
-        key = f"auto-renew:{domain.id}:{domain.expires_at.date().isoformat()}"
+        key = _renewal_key(domain)
         try:
             with db.session.begin_nested():
                 orders.order_renew(reseller_id=domain.reseller_id, name=domain.name, period=1,
-                                   idempotency_key=key, system=True)
+                                   idempotency_key=key, system=True, premium_fee=fee)
         except DomainError as refused:
             # Funds or credit short, or a premium renewal price nobody accepted (money
             # needs consent: the reseller renews it with accept_price): skip, and say so.
@@ -88,6 +101,10 @@ def auto_renew(*, days_ahead: int) -> int:
     return _each(ids, renew, "auto-renew")
 
 
+def _renewal_key(domain: Domain) -> str:
+    return f"auto-renew:{domain.id}:{domain.expires_at.date().isoformat()}"
+
+
 def expire_domains() -> int:
     """Move names along expiry → grace → redemption → deleted by their TLD's dates."""
     now = clock.now()
@@ -97,9 +114,39 @@ def expire_domains() -> int:
 
 
 def _advance(domain_id: int) -> None:
+    """One name's step along its dates. The registry's delete runs between two units of
+    work, with no transaction open: the first commits what the dates decide (expired) and
+    reads what to delete; the second records the deletion, if the name is still the one
+    that was deleted (same expiry, still expired). A crash between them repeats the
+    delete on the next run with the same transaction id, which the registry answers from
+    its record (or with 2303, already gone)."""
+    with unit_of_work():
+        due = _age(domain_id)
+    if due is None:
+        return
+    name, transaction_id, expires_at = due
+    try:
+        done = get_registry().delete(name=name, transaction_id=transaction_id)
+    except RegistryError as error:
+        if getattr(error, "code", None) != 2303:  # already gone at the registry
+            raise
+        done = DELETED
+    with unit_of_work():
+        domain = hold_domain(domain_id)
+        if domain is None or domain.status != "expired" or domain.expires_at != expires_at:
+            return  # renewed or deleted meanwhile (the next run reads the registry again)
+        rules = rules_for(domain.tld)
+        # 1000: gone at once; 1001: redemption where the TLD restores (RFC 3915)
+        restorable = done != DELETED and rules.redemption_days > 0 and rules.restore
+        services.mark_deleted(domain, restorable=restorable)
+
+
+def _age(domain_id: int) -> tuple[str, str, datetime] | None:
+    """Apply the dates that need no registry; (name, transaction id, expiry) when the
+    grace period is over and the name is to be deleted at the registry."""
     domain = db.session.get(Domain, domain_id)
     if db.session.scalar(sa.select(Order.id).where(Order.lock_key == domain.name)):
-        return  # a renewal or restore is under way; look again next run
+        return None  # a renewal or restore is under way; look again next run
     rules = rules_for(domain.tld)
     now = clock.now()
     grace_end = domain.expires_at + timedelta(days=rules.grace_days)
@@ -110,62 +157,69 @@ def _advance(domain_id: int) -> None:
                      data=services.domain_data(domain),
                      dedupe_key=f"domain.expired:{domain.id}:{domain.expires_at.date()}")
     if domain.status == "expired" and grace_end <= now:
-        try:
-            done = get_registry().delete(name=domain.name, transaction_id=f"expire-"
-                                         f"{domain.id}-{domain.expires_at.date().isoformat()}")
-        except RegistryError as error:
-            if getattr(error, "code", None) != 2303:  # already gone at the registry
-                raise
-            done = DELETED
-        # 1000: gone at once; 1001: redemption where the TLD restores (RFC 3915)
-        restorable = done != DELETED and rules.redemption_days > 0 and rules.restore
-        services.mark_deleted(domain, restorable=restorable)
+        return (domain.name, f"expire-{domain.id}-{domain.expires_at.date().isoformat()}",
+                domain.expires_at)
     if domain.status == "redemption":
         started = domain.ended_at or domain.expires_at
         if started + timedelta(days=rules.redemption_days) <= now:
             services.mark_deleted(domain, restorable=False)
+    return None
 
 
 def poll_registry(*, limit: int = 500) -> int:
     """Read the registry's poll queue to the end (an EPP registry shows one message at a
     time), hand each message to the lifecycle and acknowledge it: transfer-out requests
-    and completions for our names, and the end of our own transfers in."""
+    and completions for our names, and the end of our own transfers in.
+
+    No transaction is open while the registry is asked: each message is handled in its
+    own unit of work and acknowledged after it commits, so a crash in between shows the
+    message again and it is handled again (every handler is safe to repeat)."""
     registry = get_registry()
     handled = 0
     while handled < limit:
+        _end_transaction()
         messages = registry.poll()
         if not messages:
             break
         for message in messages:
-            with unit_of_work():
-                _handle_message(registry, message)
-                registry.ack(message.id)
+            _handle_message(registry, message)
+            registry.ack(message.id)
             handled += 1
     return handled
 
 
+def _end_transaction() -> None:
+    """Commit what the job holds (at most its own read) before waiting on the registry."""
+    with unit_of_work():
+        pass
+
+
 def _handle_message(registry, message) -> None:
-    domain = db.session.scalar(sa.select(Domain).where(Domain.live_name == message.name))
-    if domain is not None and message.kind == "transfer_requested":
-        _transfer_out_requested(domain)
-    elif domain is not None and message.kind == "transfer_completed" \
-            and message.data.get("losing") == registry.registrar_id:
-        services.mark_transferred_out(domain)
-    elif message.kind in ("transfer_completed", "transfer_rejected", "transfer_cancelled") \
-            and message.data.get("gaining") == registry.registrar_id:
-        for order_id in recovery.pending_transfer_orders(name=message.name):
-            try:
-                with db.session.begin_nested():
-                    recovery.check_transfer(order_id)
-            except (DomainError, RegistryError):  # domains.transfers looks again later
-                log.exception("transfer check failed for order %s", order_id)
+    # The registry is read before the unit of work: a transfer request's dates.
+    query = registry.transfer_query(name=message.name) \
+        if message.kind == "transfer_requested" else None
+    transfers_in: list[int] = []
+    with unit_of_work():
+        domain = db.session.scalar(sa.select(Domain).where(Domain.live_name == message.name))
+        if domain is not None and message.kind == "transfer_requested":
+            _transfer_out_requested(domain, query)
+        elif domain is not None and message.kind == "transfer_completed" \
+                and message.data.get("losing") == registry.registrar_id:
+            services.mark_transferred_out(domain)
+        elif message.kind in ("transfer_completed", "transfer_rejected", "transfer_cancelled") \
+                and message.data.get("gaining") == registry.registrar_id:
+            transfers_in = recovery.pending_transfer_orders(name=message.name)
+    for order_id in transfers_in:  # each asks the registry between its own units of work
+        try:
+            recovery.check_transfer(order_id)
+        except (DomainError, RegistryError):  # domains.transfers looks again later
+            log.exception("transfer check failed for order %s", order_id)
 
 
-def _transfer_out_requested(domain: Domain) -> None:
+def _transfer_out_requested(domain: Domain, info) -> None:
     """Another registrar asked for the name: flag it and tell the registrant (white label
     sends the notice with a stop link on ``status: "pending"``)."""
     domain.transfer_out_pending = True
-    info = get_registry().transfer_query(name=domain.name)
     completes = info.act_by if info is not None else clock.now() + timedelta(days=5)
     db.session.flush()
     record_event(reseller_id=domain.reseller_id, type="domain.transferred_out",

@@ -171,6 +171,11 @@ def order_register(*, reseller_id: int, name: str, period: int, contacts: dict[s
                   accept_price=accept_price)
 
 
+def premium_fee(*, name: str, command: str, years: int) -> Decimal | None:
+    """The registry's premium fee for ``command`` on ``name`` (None: a standard name)."""
+    return _premium_fee(name, command, years)
+
+
 def _premium_fee(name: str, command: str, years: int) -> Decimal | None:
     """The registry's premium fee for ``command`` on ``name`` (None: a standard name)."""
     with registry_errors():
@@ -186,8 +191,14 @@ def quote_order(*, reseller_id: int, name: str, operation: str,
                          operation=operation, years=years, premium_fee=fee), fee is not None
 
 
+_ASK = object()  # premium_fee not given: ask the registry
+
+
 def order_renew(*, reseller_id: int, name: str, period: int, idempotency_key: str,
-                system: bool = False, accept_price: Money | None = None) -> Order:
+                system: bool = False, accept_price: Money | None = None,
+                premium_fee: Decimal | None | object = _ASK) -> Order:
+    """``premium_fee``: the registry's fee when the caller read it already (a job reads it
+    before its unit of work, so no transaction waits on the registry)."""
     if existing := _by_key(reseller_id, idempotency_key):
         return existing
     domain = get_domain(reseller_id=reseller_id, name=name)
@@ -202,7 +213,8 @@ def order_renew(*, reseller_id: int, name: str, period: int, idempotency_key: st
     return _place(reseller_id=reseller_id, kind="renew", name=names.parse(domain.name),
                   period=period, idempotency_key=idempotency_key, domain_id=domain.id,
                   params={"expires_at": domain.expires_at.isoformat(), "auto": system},
-                  premium_fee=_premium_fee(domain.name, "renew", period),
+                  premium_fee=_premium_fee(domain.name, "renew", period)
+                  if premium_fee is _ASK else premium_fee,
                   accept_price=accept_price)
 
 
@@ -438,6 +450,7 @@ def process_order(order_id: int) -> None:
         with unit_of_work():
             fail_order(order_id, reason=f"{rejected.code} {rejected.message}")
         return
+    result = read_back(result, name=job.name, registry=registry)  # a refusal here: retried
     # RegistryUnavailable / RegistryTimeout propagate: the job is retried with the same id.
     with unit_of_work():
         apply_result(order_id, result)
@@ -490,8 +503,20 @@ def _call_registry(job: _Job, registry: Registry) -> DomainInfo | TransferInfo:
     raise ValueError(f"unknown order kind {job.kind}")
 
 
+def read_back(result: DomainInfo | TransferInfo, *, name: str,
+              registry: Registry) -> DomainInfo | TransferInfo:
+    """What finishes an order, read before the unit of work that applies it: a transfer in
+    that completed is read back from the registry (``info``); any other answer as it is."""
+    if isinstance(result, TransferInfo) and result.approved \
+            and result.gaining == registry.registrar_id:
+        return registry.info(name) or result
+    return result
+
+
 def apply_result(order_id: int, result: DomainInfo | TransferInfo) -> None:
-    """Finish a held order from the registry's answer (no-op if already finished)."""
+    """Finish a held order from the registry's answer (no-op if already finished). Callers
+    pass a completed transfer through ``read_back`` first, so that no transaction waits on
+    the registry; the read here is left for an answer that was not."""
     order = lock_row(Order, order_id)
     if order is None or order.state != "held":
         return

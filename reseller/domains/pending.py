@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -23,13 +24,14 @@ from flask_babel import lazy_gettext as _l
 
 from reseller.catalog.models import rules_for
 from reseller.core.clock import clock
-from reseller.core.db import lock_row, unit_of_work
+from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
 from reseller.domains import contacts as contact_services
 from reseller.domains import states
 from reseller.domains.errors import ChangePending, registry_errors
 from reseller.domains.models import Contact, Domain, Host, Order
+from reseller.domains.records import hold_domain
 from reseller.domains.schemas import pending_change_out
 from reseller.registry.errors import RegistryRejected, RegistryTimeout, RegistryUnavailable
 from reseller.registry.models import DELETED, Registry
@@ -70,6 +72,55 @@ def send_change(domain: Domain, *, operation: str, params: dict[str, Any]) -> bo
     return True
 
 
+def send_change_in_steps(domain_id: int, *, operation: str, params: dict[str, Any],
+                         needed: Callable[[Domain], bool]) -> bool | None:
+    """``send_change`` for jobs, with no transaction open while the registry is asked: the
+    domain is read in one unit of work (``needed(domain)`` false: nothing to do, None),
+    the command sent with none open, and what it did recorded in another (its answer
+    lost: kept as the pending change, like ``send_change``). A change still pending is
+    resolved first (``resolve_pending``); while the registry cannot tell, the job fails
+    and is retried. A crash before the record leaves the registry ahead of us: the job's
+    retry sends the command again (it sets a state) and the sync reads it anyway."""
+    assert operation in OPERATIONS, operation
+    registry = get_registry()
+    resolve_pending(domain_id, registry=registry)
+    with unit_of_work():
+        domain = db.session.get(Domain, domain_id)
+        if domain is None or not needed(domain):
+            return None
+        if domain.pending_change:  # another change was lost meanwhile: it goes first
+            raise ChangePending(_l("A change to %(name)s is waiting for the registry's "
+                                   "confirmation; try again shortly.",
+                                   name=domain.unicode_name),
+                                pending_change=pending_change_out(domain.pending_change))
+        change = {"operation": operation, "params": params,
+                  "transaction_id": f"{operation}-{uuid.uuid4().hex}",
+                  "requested_at": clock.now().isoformat()}
+        command = _command(domain, change)
+    with registry_errors():
+        try:
+            result = _send_command(registry, command)
+        except RegistryTimeout as lost:
+            log.warning("%s on %s: answer lost (%s); pending until resolved",
+                        operation, command["name"], lost)
+            with unit_of_work():
+                _keep_pending(hold_domain(domain_id), change)
+            return False
+    with unit_of_work():
+        _apply(hold_domain(domain_id), change, result)
+    return True
+
+
+def _keep_pending(domain: Domain, change: dict[str, Any]) -> None:
+    if domain.pending_change:  # a request's own lost change came first; the sync reads ours
+        log.warning("%s on %s: a change was already pending; left to the sync",
+                    change["operation"], domain.name)
+        return
+    domain.pending_change = change
+    db.session.flush()
+    enqueue("reseller.domains.tasks.resolve_change", domain.id, delay=RETRY_AFTER)
+
+
 def take_over_contacts(domain: Domain) -> None:
     """A name transferred in still names the losing registrar's contacts at the registry:
     queue the ``<domain:update>`` that makes its registrant, admin and tech ours (contacts
@@ -103,22 +154,53 @@ def resolve_before_change(domain: Domain) -> None:
 
 
 def resolve_change(domain: Domain | None, *, registry: Registry) -> str | None:
-    """Resolve ``domain``'s pending change by sending it again with its transaction id:
-    ``applied``, ``refused``, or None (nothing pending). ``RegistryTimeout`` and
-    ``RegistryUnavailable`` propagate: still pending, the next run tries again."""
+    """Resolve ``domain``'s pending change by sending it again with its transaction id, in
+    the caller's transaction (a request whose new command waits for it): ``applied``,
+    ``refused``, or None (nothing pending). ``RegistryTimeout`` and ``RegistryUnavailable``
+    propagate: still pending, the next run tries again."""
     change = domain.pending_change if domain is not None else None
     if not change:
         return None
     try:
         result = _send(registry, domain, change)
     except RegistryRejected as refused:
-        domain.pending_change = None
+        return _settle(domain, change, refused=refused)
+    return _settle(domain, change, result=result)
+
+
+def resolve_pending(domain_id: int, *, registry: Registry) -> str | None:
+    """``resolve_change`` for the jobs, with no transaction open while the registry is
+    asked: the change is read in one unit of work and its answer recorded in another,
+    only if the same change (transaction id) is still pending then (a request or another
+    run may have resolved it meanwhile: the registry answered both from its record)."""
+    with unit_of_work():
+        domain = db.session.get(Domain, domain_id)
+        change = domain.pending_change if domain is not None else None
+        if not change:
+            return None
+        command = _command(domain, change)
+    try:
+        result, refused = _send_command(registry, command), None
+    except RegistryRejected as rejected:
+        result, refused = None, rejected
+    with unit_of_work():
+        domain = hold_domain(domain_id)
+        still = domain.pending_change if domain is not None else None
+        if not still or still.get("transaction_id") != change["transaction_id"]:
+            return None
+        return _settle(domain, still, result=result, refused=refused)
+
+
+def _settle(domain: Domain, change: dict[str, Any], *, result: Any = None,
+            refused: RegistryRejected | None = None) -> str:
+    """Our record takes what the registry did with ``change`` (nothing, if it refused)."""
+    domain.pending_change = None
+    if refused is not None:
         db.session.flush()
         states.record_registry_changes(domain, [], source="recovery", outcome="refused",
                                        operation=change["operation"],
                                        reason=f"{refused.code} {refused.message}")
         return "refused"
-    domain.pending_change = None
     changes = _apply(domain, change, result)
     states.record_registry_changes(domain, changes, source="recovery", outcome="applied",
                                    operation=change["operation"])
@@ -126,15 +208,14 @@ def resolve_change(domain: Domain | None, *, registry: Registry) -> str | None:
 
 
 def resolve_pending_changes(*, limit: int = 500) -> dict[str, int]:
-    """One run of ``domains.resolve_changes``: each pending change resolved in its own unit
-    of work; how many were applied, refused, or are still pending. A registry that is down
-    ends the run."""
+    """One run of ``domains.resolve_changes``: each pending change resolved between its
+    own units of work (``resolve_pending``); how many were applied, refused, or are still
+    pending. A registry that is down ends the run."""
     registry = get_registry()
     counts = {"applied": 0, "refused": 0, "pending": 0}
     for domain_id in domains_with_pending_changes()[:limit]:
         try:
-            with unit_of_work():
-                outcome = resolve_change(lock_row(Domain, domain_id), registry=registry)
+            outcome = resolve_pending(domain_id, registry=registry)
         except RegistryUnavailable as down:
             log.warning("pending registry changes: registry unavailable (%s)", down)
             counts["pending"] += 1
@@ -158,29 +239,39 @@ def domains_with_pending_changes(*, older_than: timedelta = timedelta(0)) -> lis
 # -- sending ---------------------------------------------------------------------------------
 
 def _send(registry: Registry, domain: Domain, change: dict[str, Any]) -> Any:
+    return _send_command(registry, _command(domain, change))
+
+
+def _command(domain: Domain, change: dict[str, Any]) -> dict[str, Any]:
+    """What sending ``change`` needs, as plain values (read inside a unit of work, sent
+    after it): the name, the change, and the contact objects it needs created first."""
+    contacts = _contacts(change["params"]) if change["operation"] == "registrant" else []
+    return {"name": domain.name, "change": change, "contacts": contacts}
+
+
+def _send_command(registry: Registry, command: dict[str, Any]) -> Any:
+    name, change = command["name"], command["change"]
     operation, params, trid = change["operation"], change["params"], change["transaction_id"]
-    if operation == "registrant":  # the registry needs the contact objects first
-        _push_contacts(registry, domain, params)
+    if command["contacts"]:  # the registry needs the contact objects first
+        contact_services.push_contacts(registry, command["contacts"], name=name)
     if operation in UPDATES:
         handles = {"admin": params.get("admin_handle"), "tech": params.get("tech_handle"),
                    "registrant": params.get("registrant_handle")}
         values = {key: handles[key] if key in handles else params.get(key)
                   for key in UPDATES[operation]}
-        return registry.update(name=domain.name, transaction_id=trid,
+        return registry.update(name=name, transaction_id=trid,
                                **{k: v for k, v in values.items() if v is not None})
     if operation == "delete":
-        return registry.delete(name=domain.name, transaction_id=trid)
+        return registry.delete(name=name, transaction_id=trid)
     if operation == "host_set":
         return registry.host_set(name=params["host"], addresses=params["addresses"])
     return registry.host_delete(name=params["host"])
 
 
-def _push_contacts(registry: Registry, domain: Domain, params: dict[str, Any]) -> None:
+def _contacts(params: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     ids = {params.get(f"{role}_id") for role in ("registrant", "admin", "tech")} - {None}
     found = [db.session.get(Contact, contact_id) for contact_id in sorted(ids)]
-    contact_services.push_contacts(
-        registry, [(c.handle, contact_services.registry_data(c)) for c in found if c],
-        name=domain.name)
+    return [(c.handle, contact_services.registry_data(c)) for c in found if c]
 
 
 # -- applying what the registry did -------------------------------------------------------------

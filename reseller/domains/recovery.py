@@ -1,5 +1,9 @@
 """Finishing orders that a crash, timeout or pending transfer left open: ask the registry
-what became of each (by its transaction id) and finish it exactly once."""
+what became of each (by its transaction id) and finish it exactly once.
+
+The registry is asked with no transaction open: what to ask is read in one unit of work,
+the answer applied in another (``apply_result`` locks the order and finishes it only if
+it is still held), so a recovery never holds a row, or the event feed, while it waits."""
 
 from __future__ import annotations
 
@@ -8,10 +12,11 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from reseller.core.clock import clock
+from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
 from reseller.domains.models import Order
-from reseller.domains.orders import apply_result, fail_order
+from reseller.domains.orders import apply_result, fail_order, read_back
 from reseller.registry.services import get_registry
 
 
@@ -23,19 +28,34 @@ def stuck_orders(*, older_than: timedelta) -> list[int]:
         .order_by(Order.id)))
 
 
+def _held(order_id: int, *, kind: str | None = None) -> tuple[str, str] | None:
+    """(reference, name) of a held order, read in a unit of work of its own (None: finished)."""
+    with unit_of_work():
+        order = db.session.get(Order, order_id)
+        if order is None or order.state != "held" or (kind and order.kind != kind):
+            return None
+        return order.reference, order.domain_name
+
+
 def recover_order(order_id: int) -> str:
     """Ask the registry what became of a held order and finish it, or submit it again."""
-    order = db.session.get(Order, order_id)
-    if order is None or order.state != "held":
+    held = _held(order_id)
+    if held is None:
         return "done"
-    outcome = get_registry().transaction(order.reference)
+    reference, name = held
+    registry = get_registry()
+    outcome = registry.transaction(reference)
     if outcome is None:  # the registry never saw it (crash before the call): send it now
-        enqueue("reseller.domains.tasks.process_order", order_id, urgent=True)
+        with unit_of_work():
+            enqueue("reseller.domains.tasks.process_order", order_id, urgent=True)
         return "resubmitted"
     if not outcome.ok:
-        fail_order(order_id, reason=f"{outcome.code} {outcome.message}")
+        with unit_of_work():
+            fail_order(order_id, reason=f"{outcome.code} {outcome.message}")
         return "failed"
-    apply_result(order_id, outcome.result)
+    result = read_back(outcome.result, name=name, registry=registry)
+    with unit_of_work():
+        apply_result(order_id, result)
     return "finished"
 
 
@@ -48,16 +68,20 @@ def pending_transfer_orders(*, name: str | None = None) -> list[int]:
 
 
 def check_transfer(order_id: int) -> None:
-    order = db.session.get(Order, order_id)
-    if order is None or order.state != "held":
+    """Settle a transfer in that waited for the losing side, from the registry's answer."""
+    held = _held(order_id)
+    if held is None:
         return
-    info = get_registry().transfer_query(name=order.domain_name)
-    if info is None:
-        fail_order(order_id, reason="transfer cancelled")
-        return
-    if info.gaining != get_registry().registrar_id:
-        fail_order(order_id, reason="transfer superseded")
-        return
-    if not info.pending:
-        order.registry_status = None
-        apply_result(order_id, info)
+    _reference, name = held
+    registry = get_registry()
+    info = registry.transfer_query(name=name)
+    if info is not None and info.pending and info.gaining == registry.registrar_id:
+        return  # still waiting for the losing side
+    reason = "transfer cancelled" if info is None else \
+        "transfer superseded" if info.gaining != registry.registrar_id else None
+    result = None if reason else read_back(info, name=name, registry=registry)
+    with unit_of_work():
+        if reason:
+            fail_order(order_id, reason=reason)
+        else:
+            apply_result(order_id, result)

@@ -280,8 +280,12 @@ def set_lock(*, reseller_id: int, name: str, locked: bool) -> Domain:
 
 
 def request_auth_code(*, reseller_id: int, name: str) -> str:
-    """A fresh auth code for moving the domain away; refused while it may not move."""
-    domain = _active(reseller_id, name)
+    """A fresh auth code for moving the domain away; refused while it may not move. The
+    code is the registry's whole effect (our record does not change), so the row is not
+    locked across the call, unless a change still pending must be resolved first."""
+    domain = get_domain(reseller_id=reseller_id, name=name)
+    if domain.pending_change or domain.status != "active":
+        domain = _active(reseller_id, name)
     if domain.locked:
         raise DomainLocked(_l("Unlock %(name)s first.", name=domain.unicode_name))
     if domain.transfer_lock_until and domain.transfer_lock_until > clock.now():
@@ -370,19 +374,30 @@ def deletion_terms(*, reseller_id: int, name: str) -> dict[str, Any]:
             "restore_price": restore_price, "delete_allowed": rules.delete_allowed}
 
 
-def set_suspended(*, domain_id: int, suspended: bool) -> Domain | None:
-    """Put a domain on hold at the registry (registrant email unverified) or lift it."""
-    domain = db.session.get(Domain, domain_id)
-    if domain is None or domain.status != "active" or domain.suspended == suspended:
-        return domain
-    pending.send_change(domain, operation="hold", params={"hold": suspended})
-    return domain
+def set_suspended(*, domain_id: int, suspended: bool) -> bool | None:
+    """Put a domain on hold at the registry (registrant email unverified) or lift it; a
+    job's work, so the registry is asked between units of work (``send_change_in_steps``)."""
+    return pending.send_change_in_steps(
+        domain_id, operation="hold", params={"hold": suspended},
+        needed=lambda domain: domain.status == "active" and domain.suspended != suspended)
 
 
 def answer_transfer_out(*, reseller_id: int, name: str, approve: bool) -> Domain:
-    domain = get_domain(reseller_id=reseller_id, name=name, for_update=True)
+    """Answer another registrar's request for ``name``. The registry is asked before the
+    domain's row is locked (a row lock waiting on the registry would hold a transaction
+    id, and with it every reseller's event feed); the answer is recorded after."""
+    domain = get_domain(reseller_id=reseller_id, name=name)
+    send_transfer_answer(name=domain.name, approve=approve)
+    return record_transfer_answer(get_domain(reseller_id=reseller_id, name=name,
+                                             for_update=True), approve=approve)
+
+
+def send_transfer_answer(*, name: str, approve: bool) -> None:
     with registry_errors():
-        get_registry().transfer_answer(name=domain.name, approve=approve)
+        get_registry().transfer_answer(name=name, approve=approve)
+
+
+def record_transfer_answer(domain: Domain, *, approve: bool) -> Domain:
     domain.transfer_out_pending = False
     if approve:
         mark_transferred_out(domain)

@@ -24,8 +24,9 @@ from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
 from reseller.domains import states
 from reseller.domains.models import Domain, Order
+from reseller.domains.records import hold_domain
 from reseller.registry.errors import RegistryError, RegistryUnavailable
-from reseller.registry.models import DomainInfo, Registry, in_redemption
+from reseller.registry.models import DomainInfo, in_redemption
 from reseller.registry.services import get_registry
 
 log = logging.getLogger(__name__)
@@ -57,17 +58,21 @@ def due_domains(*, limit: int, min_age: timedelta, names: list[str] | None = Non
 
 def sync_domains(*, limit: int = 200, min_age: timedelta = timedelta(hours=24),
                  per_second: float = 5.0, names: list[str] | None = None) -> SyncReport:
-    """One run: each due name read and reconciled in its own unit of work. A registry that
-    is down ends the run (the next one starts where this stopped)."""
+    """One run: each due name read at the registry with no transaction open and
+    reconciled in a unit of work of its own. A registry that is down ends the run (the
+    next one starts where this stopped)."""
     registry = get_registry()
     report = SyncReport()
     pause = 1 / per_second if per_second > 0 else 0
     for domain_id in due_domains(limit=limit, min_age=min_age, names=names):
         started = time.monotonic()
-        name = db.session.get(Domain, domain_id).name
+        with unit_of_work():
+            seen = _readable(domain_id)
+        if seen is None:
+            continue
+        name = seen[0]
         try:
-            with unit_of_work():
-                changes = sync_domain(domain_id, registry=registry)
+            info = registry.info(name)
         except RegistryUnavailable as error:
             report.failed[name] = str(error)
             log.warning("registry sync stopped at %s: %s", name, error)
@@ -76,6 +81,8 @@ def sync_domains(*, limit: int = 200, min_age: timedelta = timedelta(hours=24),
             report.failed[name] = str(error)
             log.exception("registry sync failed for %s", name)
             continue
+        with unit_of_work():
+            changes = apply_info(domain_id, info, seen=seen, registrar_id=registry.registrar_id)
         report.checked += 1
         if changes:
             report.changed[name] = changes
@@ -84,15 +91,27 @@ def sync_domains(*, limit: int = 200, min_age: timedelta = timedelta(hours=24),
     return report
 
 
-def sync_domain(domain_id: int, *, registry: Registry) -> list[dict[str, Any]]:
-    """Read one name at the registry and apply every difference; the differences."""
+def _readable(domain_id: int) -> tuple[str, datetime | None] | None:
+    """(name, last change) of a live name the sync may read now: no registry change still
+    pending, no order talking to the registry about it (None: look next run)."""
     domain = db.session.get(Domain, domain_id)
     if domain is None or not domain.is_live or domain.pending_change:
-        return []
+        return None
     if db.session.scalar(sa.select(Order.id).where(Order.lock_key == domain.name)):
-        return []  # an order is talking to the registry about it: look next run
-    info = registry.info(domain.name)
-    changes = reconcile(domain, info, registrar_id=registry.registrar_id)
+        return None
+    return domain.name, domain.updated_at
+
+
+def apply_info(domain_id: int, info: DomainInfo | None, *, seen: tuple[str, datetime | None],
+               registrar_id: str) -> list[dict[str, Any]]:
+    """Make our record say what ``info`` (read for ``seen``) says; the differences. A name
+    changed here since it was read (an order finished, a change sent) is left for the
+    next run, which reads the registry again."""
+    domain = hold_domain(domain_id)
+    if domain is None or (domain.name, domain.updated_at) != seen or domain.pending_change \
+            or db.session.scalar(sa.select(Order.id).where(Order.lock_key == domain.name)):
+        return []
+    changes = reconcile(domain, info, registrar_id=registrar_id)
     domain.synced_at = clock.now()
     db.session.flush()
     if changes:

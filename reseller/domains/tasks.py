@@ -7,14 +7,14 @@ from datetime import timedelta
 
 from flask import current_app
 
-from reseller.core.db import lock_row
+from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError
 from reseller.core.events import Event, on_event
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue, periodic
 from reseller.domains import contacts, lifecycle, orders, pending, recovery, services, sync
-from reseller.domains.models import Contact, Domain
-from reseller.domains.records import find_live_domain
+from reseller.domains.models import Domain
+from reseller.domains.records import find_live_domain, hold_domain
 from reseller.registry.services import get_registry
 
 
@@ -23,15 +23,22 @@ def process_order(order_id: int) -> None:
 
 
 def answer_transfer_out(domain_id: int, approve: bool) -> None:
-    """Carry out the registrant's answer to a transfer-out request (once)."""
-    domain = db.session.get(Domain, domain_id)
-    if domain is None or not domain.is_live or not domain.transfer_out_pending:
-        return
+    """Carry out the registrant's answer to a transfer-out request (once). The registry is
+    answered with no transaction open, between the unit of work that reads the request
+    and the one that records the answer (if the request is still open then)."""
+    with unit_of_work():
+        domain = db.session.get(Domain, domain_id)
+        if domain is None or not domain.is_live or not domain.transfer_out_pending:
+            return
+        name = domain.name
     try:
-        services.answer_transfer_out(reseller_id=domain.reseller_id, name=domain.name,
-                                     approve=approve)
+        services.send_transfer_answer(name=name, approve=approve)
     except DomainError:  # already settled at the registry (e.g. approved after 5 days)
-        domain.transfer_out_pending = False
+        approve = False  # the registry's poll message or the sync ends the name if it left
+    with unit_of_work():
+        domain = hold_domain(domain_id)
+        if domain is not None and domain.is_live and domain.transfer_out_pending:
+            services.record_transfer_answer(domain, approve=approve)
 
 
 def set_suspended(domain_id: int, suspended: bool) -> None:
@@ -100,14 +107,12 @@ def recover_one(order_id: int) -> str:
 def push_contact(contact_id: int) -> None:
     """Send a contact whose update's answer was lost to its registries again (RQ retries
     while the answer is still lost)."""
-    contact = db.session.get(Contact, contact_id)
-    if contact is not None:
-        contacts.push_contact(contact)
+    contacts.resend_contact(contact_id)
 
 
 def resolve_change(domain_id: int) -> None:
     """Resolve one domain's change whose answer was lost; still unknown: RQ retries."""
-    pending.resolve_change(lock_row(Domain, domain_id), registry=get_registry())
+    pending.resolve_pending(domain_id, registry=get_registry())
 
 
 @periodic("domains.resolve_changes", "* * * * *")

@@ -9,6 +9,7 @@ so a crash in the caller afterwards leaves the registry changed and the caller m
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import secrets
@@ -86,6 +87,22 @@ class Fault:
     times: int = 1
 
 
+def _remote(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Leave the caller's session as a remote registry would: a command called with no
+    transaction open returns with none open (what it read or wrote of its own state is
+    committed, or rolled back when it fails), so the caller waits on no open transaction
+    of its own. Called inside the caller's transaction, it stays in it (as it always did)."""
+
+    @functools.wraps(command)
+    def call(self: SandboxRegistry, *args: Any, **kwargs: Any) -> Any:
+        if db.session().in_transaction():
+            return command(self, *args, **kwargs)
+        with unit_of_work():
+            return command(self, *args, **kwargs)
+
+    return call
+
+
 def _outcome(row: SandboxTransaction) -> Outcome:
     return Outcome(ok=row.ok, result=row.result, code=row.code, message=row.message)
 
@@ -152,6 +169,7 @@ class SandboxRegistry:
             raise RegistryTimeout(f"sandbox registry timed out ({operation})")
 
     # -- transactions ----------------------------------------------------------------------
+    @_remote
     def transaction(self, transaction_id: str) -> Outcome | None:
         """What became of ``transaction_id`` (None: the registry never saw it)."""
         recorded = self._recorded(transaction_id)
@@ -199,6 +217,7 @@ class SandboxRegistry:
         return decode_result(recorded.result)
 
     # -- reads -----------------------------------------------------------------------------
+    @_remote
     def check(self, names: list[str]) -> list[Availability]:
         self._before("check")
         answers = []
@@ -216,22 +235,26 @@ class SandboxRegistry:
                 answers.append(Availability(name, True, premium is not None, premium))
         return answers
 
+    @_remote
     def premium_fee(self, *, name: str, command: str, years: int = 1) -> Decimal | None:
         """What ``command`` costs on ``name`` when it is premium (None: standard)."""
         self._before("check")
         return premium_fee(name, command, years)
 
+    @_remote
     def info(self, name: str) -> DomainInfo | None:
         self._before("info")
         row = self._settled(name)
         return None if row is None else domain_info(row)
 
+    @_remote
     def transfer_query(self, *, name: str) -> TransferInfo | None:
         self._before("transfer_query")
         row = self._settled(name)
         return None if row is None or row.transfer_status is None else transfer_info(row)
 
     # -- domain commands -------------------------------------------------------------------
+    @_remote
     def create(self, *, name: str, years: int, registrant: str, admin: str | None,
                tech: str | None, nameservers: list[str], transaction_id: str,
                auth_code: str | None = None, ds: list[dict] | None = None,
@@ -270,6 +293,7 @@ class SandboxRegistry:
 
         return self._once("create", name, transaction_id, body)
 
+    @_remote
     def renew(self, *, name: str, years: int, current_expiry: datetime,
               transaction_id: str, fee: Decimal | None = None) -> DomainInfo:
         def body() -> DomainInfo:
@@ -290,6 +314,7 @@ class SandboxRegistry:
 
         return self._once("renew", name, transaction_id, body)
 
+    @_remote
     def restore(self, *, name: str, transaction_id: str, fee: Decimal | None = None,
                 report: RestoreReport | None = None) -> DomainInfo:
         """RFC 3915 restore: the request puts the name in ``pendingRestore``, and only the
@@ -305,6 +330,7 @@ class SandboxRegistry:
 
         return self._once("restore", name, transaction_id, body)
 
+    @_remote
     def change_registrant(self, *, name: str, registrant: str,
                           transaction_id: str) -> DomainInfo:
         def body() -> DomainInfo:
@@ -315,6 +341,7 @@ class SandboxRegistry:
 
         return self._once("change_registrant", name, transaction_id, body)
 
+    @_remote
     def update(self, *, name: str, transaction_id: str, nameservers: list[str] | None = None,
                ds: list[dict] | None = None, locked: bool | None = None,
                admin: str | None = None, tech: str | None = None,
@@ -328,6 +355,7 @@ class SandboxRegistry:
 
         return self._once("update", name, transaction_id, body)
 
+    @_remote
     def update_domain(self, *, name: str, transaction_id: str, restore: str | None = None,
                       report: RestoreReport | None = None, registrant: str | None = None,
                       auth_code: str | None = None, fee: Decimal | None = None,
@@ -371,6 +399,7 @@ class SandboxRegistry:
         return row is not None and secrets.compare_digest(
             row.auth_code.encode(), (auth_code or "").encode())
 
+    @_remote
     def auth_code(self, *, name: str, transaction_id: str) -> str:
         def body() -> str:
             row = self._ours(name, active=True)
@@ -381,6 +410,7 @@ class SandboxRegistry:
 
         return self._once("auth_code", name, transaction_id, body)
 
+    @_remote
     def delete(self, *, name: str, transaction_id: str) -> str:
         """Inside the add grace period the name is gone at once and the registrar credited
         (RFC 3915: 1000, ``DELETED``); otherwise it enters redemption where the TLD has
@@ -400,6 +430,7 @@ class SandboxRegistry:
         return self._once("delete", name, transaction_id, body)
 
     # -- transfers -------------------------------------------------------------------------
+    @_remote
     def transfer_request(self, *, name: str, auth_code: str, years: int,
                          transaction_id: str, fee: Decimal | None = None) -> TransferInfo:
         def body() -> TransferInfo:
@@ -410,6 +441,7 @@ class SandboxRegistry:
 
         return self._once("transfer_request", name, transaction_id, body)
 
+    @_remote
     def transfer_answer(self, *, name: str, approve: bool) -> TransferInfo:
         """Answer, as the losing registrar, a transfer request for one of our names."""
         self._before("transfer_answer")
@@ -458,6 +490,7 @@ class SandboxRegistry:
         return None if row is None else row.data.get("losing")
 
     # -- hosts and contacts -----------------------------------------------------------------
+    @_remote
     def host_set(self, *, name: str, addresses: list[str]) -> None:
         self._before("host_set")
         with unit_of_work():
@@ -469,6 +502,7 @@ class SandboxRegistry:
             db.session.add(row)
         self._after("host_set")
 
+    @_remote
     def host_delete(self, *, name: str) -> None:
         self._before("host_delete")
         with unit_of_work():
@@ -482,6 +516,7 @@ class SandboxRegistry:
         return any(name in (nameservers or ()) for nameservers in db.session.scalars(
             sa.select(SandboxDomain.nameservers)))
 
+    @_remote
     def contact_set(self, *, handle: str, data: dict, name: str | None = None) -> None:
         """Create or update a contact object (``name``: the domain it is needed for,
         which picks the registry where there are several; one registry here)."""
@@ -515,6 +550,7 @@ class SandboxRegistry:
         return db.session.get(SandboxContact, handle, populate_existing=True)
 
     # -- poll queue ------------------------------------------------------------------------
+    @_remote
     def poll(self) -> list[Message]:
         """Settle due transfers, then return our unacknowledged messages, oldest first."""
         self._before("poll")
@@ -530,6 +566,7 @@ class SandboxRegistry:
         return [Message(row.id, row.kind, row.name, dict(row.data), row.created_at)
                 for row in rows]
 
+    @_remote
     def ack(self, message_id: int) -> None:
         row = db.session.get(SandboxMessage, message_id)
         if row is not None and row.registrar == self.registrar_id and row.acked_at is None:

@@ -11,10 +11,12 @@ and expiry, through the signed callback.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 from stdnum import luhn
 
+from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
 from reseller.core.types import UTCDateTime
 from wallet.payments import CardSetup, CardSetupRequest, Checkout, CheckoutRequest, Notice, card
@@ -61,6 +64,25 @@ def card_brand(number: str) -> str:
     if 51 <= int(number[:2]) <= 55 or 2221 <= int(number[:4]) <= 2720:
         return "mastercard"
     return "unknown"
+
+
+def _remote(call: Callable[..., Any]) -> Callable[..., Any]:
+    """Leave the caller's session as a remote provider would: called with no transaction
+    open, the vault's reads and writes commit and none is left open."""
+
+    @functools.wraps(call)
+    def remote(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if db.session().in_transaction():
+            return call(self, *args, **kwargs)
+        with unit_of_work():
+            return call(self, *args, **kwargs)
+
+    return remote
+
+
+def _same_for(key: str, size: int) -> str:
+    """An id that is the same for every request with the idempotency ``key``."""
+    return hashlib.sha256(key.encode()).hexdigest()[:size]
 
 
 @dataclass
@@ -144,9 +166,12 @@ class SandboxProvider:
         return self._signed({"id": f"evt_sandbox_{uuid.uuid4().hex}", "type": kind,
                              "data": {"object": obj}}, now)
 
+    @_remote
     def charge(self, *, payment_method: str, total: Decimal, token: str, today: date,
                now: int, customer: str | None = None) -> tuple[bytes, dict[str, str]]:
-        """Charge a saved card off-session; the outcome comes back as a signed callback."""
+        """Charge a saved card off-session; the outcome comes back as a signed callback.
+        As at the card provider, a repeat with the same idempotency key (``charge-{token}``)
+        is the same charge: the same payment intent and the same event."""
         saved = db.session.scalar(sa.select(SandboxCard).where(
             SandboxCard.payment_method == payment_method))
         failure = None
@@ -156,15 +181,16 @@ class SandboxProvider:
             failure = "expired_card"
         elif saved.declines_charges:
             failure = "card_declined"
-        obj: dict[str, Any] = {"id": f"pi_sandbox_{uuid.uuid4().hex[:16]}",
+        obj: dict[str, Any] = {"id": f"pi_sandbox_{_same_for(f'charge-{token}', 16)}",
                                "metadata": {"topup": token}, "amount": int(total.scaleb(2)),
                                "currency": "eur", "payment_method": payment_method}
         if failure:
             obj["last_payment_error"] = {"code": failure}
         kind = "payment_intent.payment_failed" if failure else "payment_intent.succeeded"
-        return self._signed({"id": f"evt_sandbox_{uuid.uuid4().hex}", "type": kind,
-                             "data": {"object": obj}}, now)
+        return self._signed({"id": f"evt_sandbox_{_same_for(f'charge-{token}:event', 32)}",
+                             "type": kind, "data": {"object": obj}}, now)
 
+    @_remote
     def detach(self, *, payment_method: str, now: datetime) -> None:
         saved = db.session.scalar(sa.select(SandboxCard).where(
             SandboxCard.payment_method == payment_method))

@@ -26,7 +26,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from reseller.core.clock import clock
-from reseller.core.db import unit_of_work
+from reseller.core.db import lock_row, unit_of_work
 from reseller.core.directory import reseller_profile
 from reseller.core.errors import DomainError
 from reseller.core.extensions import db
@@ -49,19 +49,22 @@ def begin_setup(reseller_id: int) -> str:
     """A pending card and the provider's page where it is entered (the caller commits).
 
     Live, that page is a Stripe Checkout Session in setup mode; an unreachable provider is
-    a 503 and the pending card is not kept.
+    a 503 and no pending card is kept. The provider is asked before anything is written
+    (the setup token is chosen first), so the request holds no transaction id, and with
+    it no reseller's event feed, while it waits.
     """
     config = current_app.config
     provider = provider_for("card", config)
-    card = cards.start_setup(reseller_id=reseller_id, provider=provider)
     profile = reseller_profile(reseller_id)
+    token = cards.new_setup_token()
     setup = adapter(provider, config).start_setup(CardSetupRequest(
-        token=card.setup_token, base_url=config["BASE_URL"],
+        token=token, base_url=config["BASE_URL"],
         email=profile.invoice_email if profile else None,
         name=profile.company_name if profile else "",
         customer=cards.provider_customer(reseller_id, provider),
         language=profile.language if profile else "fi"))
-    cards.note_customer(card, setup.customer)
+    cards.start_setup(reseller_id=reseller_id, provider=provider, setup_token=token,
+                      customer=setup.customer)
     return setup.url
 
 
@@ -126,54 +129,75 @@ def remove():
 
 
 def delete_at_provider(card_id: int) -> None:
-    """Job: delete a retired card at its provider, then forget its payment-method id."""
-    card = db.session.get(Card, card_id)
-    if card is None or card.state == "active" or card.payment_method is None:
-        return
-    adapter(card.provider, current_app.config).detach(payment_method=card.payment_method,
-                                                      now=clock.now())
-    cards.forget(card)
+    """Job: delete a retired card at its provider, then forget its payment-method id.
+
+    The provider is called with no transaction open (what to delete is read in one unit of
+    work, the id forgotten in another, if it is still the one deleted): a slow provider
+    holds no row, nor the event feed. A crash in between deletes again on the retry."""
+    with unit_of_work():
+        card = db.session.get(Card, card_id)
+        if card is None or card.state == "active" or card.payment_method is None:
+            return
+        provider, payment_method = card.provider, card.payment_method
+    adapter(provider, current_app.config).detach(payment_method=payment_method,
+                                                 now=clock.now())
+    with unit_of_work():
+        card = lock_row(Card, card_id)
+        if card is not None and card.payment_method == payment_method:
+            cards.forget(card)
 
 
 @periodic("invoices-autopay", "0 6 * * *",
           "Charge open invoices due today (or overdue) to the reseller's card on file")
 def autopay() -> int:
-    """Queue one card charge per invoice due by today; each invoice is tried once a day."""
+    """Queue one card charge per invoice due by today; each invoice is tried once a day.
+    Each invoice's payment commits on its own (a batch never holds one long transaction),
+    and its charge job is queued with it."""
     today = local_date(clock.now())
     config = current_app.config
     if "card" not in offered_methods(config):  # PAYMENT_METHODS: cards are not taken now
         return 0
+    due = [(invoice.reseller_id, invoice.number, card.id, card.provider,
+            card.expired_on(today), cards.autopay_key(invoice, today))
+           for invoice, card in cards.due_for_autopay(today)]
     queued = 0
-    for invoice, card in cards.due_for_autopay(today):
-        if card.expired_on(today):
+    for reseller_id, number, card_id, provider, expired, key in due:
+        if expired:
             continue
         try:
-            with db.session.begin_nested():  # one invoice paid meanwhile spoils no other
+            with unit_of_work():  # one invoice paid meanwhile spoils no other
                 payment, _invoice = topups.create_invoice_payment(
-                    reseller_id=invoice.reseller_id, invoice_number=invoice.number,
-                    method="card", idempotency_key=cards.autopay_key(invoice, today),
-                    surcharges=config["PAYMENT_SURCHARGES"], provider=card.provider)
+                    reseller_id=reseller_id, invoice_number=number, method="card",
+                    idempotency_key=key, surcharges=config["PAYMENT_SURCHARGES"],
+                    provider=provider)
+                enqueue("wallet.web.cards.charge", payment.id, card_id)
         except DomainError:
             continue
-        enqueue("wallet.web.cards.charge", payment.id, card.id)
         queued += 1
     return queued
 
 
 def charge(payment_id: int, card_id: int) -> None:
-    """Job: ask the provider to charge the card; the signed callback settles the payment."""
-    payment, card = db.session.get(TopUp, payment_id), db.session.get(Card, card_id)
-    if payment is None or card is None or payment.state != "pending" \
-            or card.state != "active" or card.payment_method is None:
-        return
-    provider = adapter(card.provider, current_app.config)
-    callback = provider.charge(payment_method=card.payment_method, total=payment.total,
-                               token=payment.token, today=local_date(clock.now()),
-                               now=int(clock.now().timestamp()),
-                               customer=card.provider_customer)
+    """Job: ask the provider to charge the card; the signed callback settles the payment.
+
+    The provider is asked with no transaction open: the payment and card are read in a
+    unit of work of their own, and the callback is applied in another (``receive``). The
+    charge's idempotency key is the payment's (``charge-{token}``), so a retry after a
+    crash is the same charge at the provider, and the payment is credited once."""
+    with unit_of_work():
+        payment, card = db.session.get(TopUp, payment_id), db.session.get(Card, card_id)
+        if payment is None or card is None or payment.state != "pending" \
+                or card.state != "active" or card.payment_method is None:
+            return
+        provider_name, asked = card.provider, {
+            "payment_method": card.payment_method, "total": payment.total,
+            "token": payment.token, "customer": card.provider_customer}
+    provider = adapter(provider_name, current_app.config)
+    callback = provider.charge(**asked, today=local_date(clock.now()),
+                               now=int(clock.now().timestamp()))
     if callback is not None:  # the sandbox answers at once, like a provider's webhook
         body, headers = callback
-        receive(card.provider, headers, body, {})
+        receive(provider_name, headers, body, {})
 
 
 # --- the sandbox provider's card page (embedded default) ------------------------------

@@ -102,14 +102,14 @@ def provider_return(provider: str, token: str):
         if topup.provider != provider:
             abort(404)
         order = request.args.get("token")
-        if provider == "paypal" and request.args.get("outcome") == "success" and order \
-                and order == topup.provider_reference and topup.state == "pending":
-            paypal = adapter("paypal", current_app.config)
-            try:
-                paypal.capture(order_id=order)
-            except ProviderError:
-                pass  # CHECKOUT.ORDER.APPROVED arrives too; its capture is retried there
+        capture = provider == "paypal" and request.args.get("outcome") == "success" \
+            and order and order == topup.provider_reference and topup.state == "pending"
         invoice = topup.invoice_id
+    if capture:  # PayPal is asked with no transaction open
+        try:
+            adapter("paypal", current_app.config).capture(order_id=order)
+        except ProviderError:
+            pass  # CHECKOUT.ORDER.APPROVED arrives too; its capture is retried there
     if request.args.get("outcome") == "cancelled":
         flash(_("Payment cancelled: nothing was charged."))
     else:
@@ -131,7 +131,8 @@ def _sandbox_topup(token: str):
 def capture_paypal_order(topup_id: int, order_id: str) -> None:
     """Job: capture an approved PayPal order still unpaid (the payer never came back).
     PayPal-Request-Id makes a repeated capture the same capture; transient errors retry."""
-    topup = db.session.get(TopUp, topup_id)
-    if topup is None or topup.state != "pending" or topup.provider != "paypal":
-        return
+    with unit_of_work():  # read on its own: PayPal is asked with no transaction open
+        topup = db.session.get(TopUp, topup_id)
+        if topup is None or topup.state != "pending" or topup.provider != "paypal":
+            return
     adapter("paypal", current_app.config).capture(order_id=order_id)

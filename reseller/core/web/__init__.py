@@ -33,6 +33,7 @@ def init_app(app: Flask) -> None:
     api.before_request(reject_nul_characters)
     api.before_request(check_json_body)  # before idempotency fingerprints the body
     api.before_request(idempotency.before_post)
+    idempotency.listen_for_commits()
     api.after_request(idempotency.after_post)
     app.extensions[_API] = api
     ratelimit.init_app(app)

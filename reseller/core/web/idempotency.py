@@ -2,6 +2,10 @@
 
 A POST carrying ``Idempotency-Key`` claims the key (a row unique per reseller) inside the
 request's own transaction, so the claim commits together with whatever the view created.
+On PostgreSQL the claim is a transaction-scoped advisory lock until that commit, and the
+row is written with the answer (or at the view's first commit): a view that asks the
+registry or a provider before it writes holds no transaction id meanwhile, so it holds
+back no reseller's event feed (which shows only what no running transaction precedes).
 A successful (2xx/3xx) answer is stored in that same transaction (``before_answer``), so
 the effect and its answer commit together: a replay always gets the first answer (status,
 body, Content-Type, Location), even when something after the commit failed. A concurrent
@@ -27,8 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Response, current_app, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from reseller.core.clock import clock
 from reseller.core.crypto import keyring
@@ -42,6 +45,7 @@ from reseller.core.web.helpers import _KEY, InvalidIdempotencyKey
 
 HEADER = "Idempotency-Key"
 _CLAIM = "tunnus.idempotency"
+_UNWRITTEN = "tunnus.idempotency.unwritten"  # session.info: a claim whose row is not written
 _REPLAYED_HEADERS = ("Content-Type", "Location", "Cache-Control", "Pragma")
 _LOCK_SPACE = 0x1D3  # advisory-lock namespace of Idempotency-Keys (pg_try_advisory_xact_lock)
 
@@ -134,28 +138,48 @@ def _replay(record: IdempotencyRecord) -> Response:
     return response
 
 
-def _claim(principal: Any, key: str, fingerprint: str) -> IdempotencyRecord | None:
-    """Insert the key's row in this request's transaction; None if it is taken.
+def _claim(principal: Any, key: str, fingerprint: str) -> bool:
+    """Claim the key in this request's transaction; False if it is taken.
 
-    On PostgreSQL the insert first takes a transaction-scoped advisory lock on the key
+    On PostgreSQL the claim first takes a transaction-scoped advisory lock on the key
     without waiting (``pg_try_advisory_xact_lock``): while another request holds the key
-    uncommitted, this one gets None at once instead of waiting on the unique index for
-    as long as that request runs. A crashed request's lock and row vanish with its
-    connection, so its key is free again at once."""
+    uncommitted, this one gets False at once instead of waiting for as long as that
+    request runs. Holding the lock, a key with no committed row is ours: its row is
+    inserted by the first commit (``_insert_claim``), with the answer when the view is
+    ``@transactional``; until then the claim writes nothing. A crashed request's lock
+    vanishes with its connection, so its key is free again at once."""
     values = {"reseller_id": principal.reseller_id, "key": key,
               "token_id": principal.token_id, "method": request.method,
               "path": request.path[:500], "body_hash": fingerprint, "created_at": clock.now()}
     if is_sqlite():  # one writer at a time: nothing to wait for
-        return insert_unless_exists(IdempotencyRecord, **values)
-    table = IdempotencyRecord.__table__
+        return insert_unless_exists(IdempotencyRecord, **values) is not None
     lock = sa.func.pg_try_advisory_xact_lock(
         sa.literal(_LOCK_SPACE), sa.func.hashtext(f"{principal.reseller_id}:{key}"))
-    source = sa.select(*(sa.literal(value, type_=table.c[name].type).label(name)
-                         for name, value in values.items())).where(lock)
-    stmt = (pg_insert(table).from_select(list(values), source)
-            .on_conflict_do_nothing().returning(table.c.id))
-    claimed = db.session.execute(stmt).scalar()
-    return None if claimed is None else db.session.get(IdempotencyRecord, claimed)
+    if not db.session.scalar(sa.select(lock)):
+        return False
+    if _find(principal.reseller_id, key) is not None:
+        return False  # used before: ``_settled`` replays it (or refuses it)
+    db.session.info[_UNWRITTEN] = values
+    return True
+
+
+def _insert_claim(session: Any) -> None:
+    """Before a commit: write the claim's row, if this transaction holds an unwritten one."""
+    values = session.info.pop(_UNWRITTEN, None)
+    if values is not None:
+        session.execute(sa.insert(IdempotencyRecord).values(**values))
+
+
+def _drop_claim(session: Any) -> None:
+    """A rollback ends the advisory lock, and with it an unwritten claim."""
+    session.info.pop(_UNWRITTEN, None)
+
+
+def listen_for_commits() -> None:
+    """Write unwritten claims at commit, drop them at rollback (every session)."""
+    if not sa.event.contains(Session, "before_commit", _insert_claim):
+        sa.event.listen(Session, "before_commit", _insert_claim)
+        sa.event.listen(Session, "after_rollback", _drop_claim)
 
 
 def _settled(reseller_id: int, key: str, fingerprint: str) -> Response | None:
@@ -191,7 +215,7 @@ def before_post() -> Response | None:
     fingerprint = body_fingerprint(request.method, request.path, request.get_data())
     deadline = time.monotonic() + current_app.config.get("IDEMPOTENCY_WAIT_SECONDS", 2)
     while True:
-        if _claim(principal, key, fingerprint) is not None:
+        if _claim(principal, key, fingerprint):
             request.environ[_CLAIM] = (principal.reseller_id, key)
             before_answer(_store_answer)
             return None
@@ -218,14 +242,31 @@ def _store_answer(response: Response) -> None:
     claim = request.environ.pop(_CLAIM, None)
     if claim is None:
         return
-    reseller_id, key = claim
-    mine = sa.and_(IdempotencyRecord.reseller_id == reseller_id, IdempotencyRecord.key == key)
+    _write_answer(claim, response)
+
+
+def _write_answer(claim: tuple[int, str], response: Response) -> None:
+    """Store ``response`` under the claimed key (its row written now if it was not yet);
+    a refusal drops the claim."""
+    unwritten = db.session.info.pop(_UNWRITTEN, None)
     if response.status_code >= 400:
-        db.session.execute(sa.delete(IdempotencyRecord).where(mine)
-                           .execution_options(synchronize_session=False))
+        if unwritten is None:  # written at an earlier commit of this request
+            reseller_id, key = claim
+            db.session.execute(sa.delete(IdempotencyRecord).where(
+                IdempotencyRecord.reseller_id == reseller_id, IdempotencyRecord.key == key)
+                .execution_options(synchronize_session=False))
         return
-    db.session.execute(sa.update(IdempotencyRecord).where(mine).values(**_answer(response))
-                       .execution_options(synchronize_session=False))
+    if unwritten is not None:
+        db.session.execute(sa.insert(IdempotencyRecord).values(**unwritten,
+                                                               **_answer(response)))
+        return
+    reseller_id, key = claim
+    # One UPDATE, no read first: no row means the view's transaction rolled back but
+    # still answered 2xx, and there is nothing to store.
+    db.session.execute(
+        sa.update(IdempotencyRecord)
+        .where(IdempotencyRecord.reseller_id == reseller_id, IdempotencyRecord.key == key)
+        .values(**_answer(response)).execution_options(synchronize_session=False))
 
 
 def after_post(response: Response) -> Response:
@@ -235,18 +276,11 @@ def after_post(response: Response) -> Response:
     claim = request.environ.pop(_CLAIM, None)
     if claim is None:
         return response
-    reseller_id, key = claim
     if response.status_code >= 400:
         db.session.rollback()  # the claim was never committed: it goes with the rest
         return response
     with unit_of_work():
-        # One UPDATE, no read first: no row means the view's transaction rolled back but
-        # still answered 2xx, and there is nothing to store.
-        db.session.execute(
-            sa.update(IdempotencyRecord)
-            .where(IdempotencyRecord.reseller_id == reseller_id, IdempotencyRecord.key == key)
-            .values(**_answer(response))
-            .execution_options(synchronize_session=False))
+        _write_answer(claim, response)
     return response
 
 
