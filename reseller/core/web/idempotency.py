@@ -65,8 +65,11 @@ class IdempotencyRecord(db.Model):
     response_status: Mapped[int | None] = mapped_column(sa.Integer)
     response_body: Mapped[str | None] = mapped_column(sa.Text)
     response_headers: Mapped[dict | None] = mapped_column(sa.JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: clock.now(),
-                                                 index=True)
+    # Real time, not the business clock: a key protects a client's retries, which happen in
+    # real time; the sandbox time machine moving the clock a month on must not make a key
+    # used a second ago forgettable (the fault suite's month-end phase saw one purged).
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime,
+                                                 default=lambda: clock.real_now(), index=True)
 
     __table_args__ = (sa.UniqueConstraint("reseller_id", "key"),)
 
@@ -150,7 +153,7 @@ def _claim(principal: Any, key: str, fingerprint: str) -> bool:
     vanishes with its connection, so its key is free again at once."""
     values = {"reseller_id": principal.reseller_id, "key": key,
               "token_id": principal.token_id, "method": request.method,
-              "path": request.path[:500], "body_hash": fingerprint, "created_at": clock.now()}
+              "path": request.path[:500], "body_hash": fingerprint, "created_at": clock.real_now()}
     if is_sqlite():  # one writer at a time: nothing to wait for
         return insert_unless_exists(IdempotencyRecord, **values) is not None
     lock = sa.func.pg_try_advisory_xact_lock(
@@ -288,7 +291,7 @@ def after_post(response: Response) -> Response:
           "Forget Idempotency-Keys older than IDEMPOTENCY_TTL_HOURS (default 24)")
 def purge_idempotency_keys(ttl_hours: int | None = None) -> int:
     hours = max(24, ttl_hours or current_app.config.get("IDEMPOTENCY_TTL_HOURS", 24))
-    cutoff = clock.now() - timedelta(hours=hours)
+    cutoff = clock.real_now() - timedelta(hours=hours)
     result = db.session.execute(
         sa.delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff))
     return result.rowcount or 0
@@ -301,7 +304,7 @@ def unanswered_keys(*, older_than: timedelta = timedelta(minutes=1),
     return list(db.session.scalars(
         sa.select(IdempotencyRecord)
         .where(IdempotencyRecord.response_status.is_(None),
-               IdempotencyRecord.created_at <= clock.now() - older_than)
+               IdempotencyRecord.created_at <= clock.real_now() - older_than)
         .order_by(IdempotencyRecord.created_at).limit(limit)))
 
 
