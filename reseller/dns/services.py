@@ -108,8 +108,8 @@ def acme_keys_unbounded() -> str | None:
         return None
     try:
         version = server.version()
-    except (OSError, subprocess.SubprocessError, PublishFailed):
-        log.warning("the DNS server's version could not be read", exc_info=True)
+    except (OSError, subprocess.SubprocessError, PublishFailed) as error:
+        log.warning("the DNS server's version could not be read: %s", error)
         return None
     return ".".join(map(str, version)) if version < (3, 3) else None
 

@@ -33,12 +33,17 @@ def writes_so_far() -> list[str]:
 def watching_writes(engine: Any) -> Iterator[None]:
     """Keep ``writes_so_far`` up to date while the block runs."""
 
-    def began(*_args: Any) -> None:
-        _written.clear()
+    sessions: set[int] = set()  # the connections sessions run their transactions on
 
-    def executed(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def began(_session: Any, _transaction: Any, connection: Any) -> None:
+        _written.clear()
+        sessions.add(id(connection))
+
+    def executed(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        # A session's writes only: a short transaction of its own on another connection
+        # (an API token's last use) holds nothing across the call.
         text = statement.lstrip().lower()
-        if text.startswith(_WRITES) or "for update" in text:
+        if id(conn) in sessions and (text.startswith(_WRITES) or "for update" in text):
             _written.append(statement.split("\n")[0][:120])
 
     sa.event.listen(sa.orm.Session, "after_begin", began)
