@@ -17,6 +17,7 @@ from reseller.core.extensions import db
 from reseller.core.jobs import run
 from reseller.webhooks import services, targets, tasks
 from reseller.webhooks.models import WebhookAttempt, WebhookDelivery
+from tests.support.outside_calls import idle_probe
 
 DELIVER = services.DELIVER
 
@@ -249,17 +250,7 @@ def test_while_the_post_is_in_flight_no_transaction_holds_an_id_or_the_row(
     transaction id (what would stall the event feed) and the delivery row is not locked."""
     server = receiver()
     delivery_id = _committed_delivery(committed_db, server.url)
-    seen = {}
-
-    def look(_n):
-        with committed_db.engine.connect() as other:
-            seen["xids"] = other.scalar(sa.text(
-                "SELECT count(*) FROM pg_stat_activity WHERE backend_xid IS NOT NULL "
-                "AND datname = current_database()"))
-            seen["locked"] = other.execute(sa.text(
-                "SELECT id FROM webhook_deliveries WHERE id = :id FOR UPDATE SKIP LOCKED"),
-                {"id": delivery_id}).all() == []
-            other.rollback()
+    seen, look = idle_probe(committed_db.engine, "webhook_deliveries", delivery_id)
 
     spy.hooks["during"] = look
     run(DELIVER, delivery_id, 1)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
+from tests.support.outside_calls import idle_probe
 from whitelabel import outbox
 from whitelabel.mailer import SandboxMailer
 from whitelabel.models import OutboxMessage
@@ -175,17 +176,7 @@ def test_while_mail_is_on_the_wire_no_transaction_holds_an_id_or_the_row(app, co
             sender="noreply@posti.example", language="fi", template="t", subject="s",
             text="t")
     message_id = message.id
-    seen = {}
-
-    def look(_n):
-        with committed_db.engine.connect() as other:
-            seen["xids"] = other.scalar(sa.text(
-                "SELECT count(*) FROM pg_stat_activity WHERE backend_xid IS NOT NULL "
-                "AND datname = current_database()"))
-            seen["locked"] = other.execute(sa.text(
-                "SELECT id FROM outbox_messages WHERE id = :id FOR UPDATE SKIP LOCKED"),
-                {"id": message_id}).all() == []
-            other.rollback()
+    seen, look = idle_probe(committed_db.engine, "outbox_messages", message_id)
 
     mailer = SpyMailer(look)
     monkeypatch.setitem(app.extensions, "tunnus.mailer", mailer)

@@ -119,3 +119,22 @@ def spy_on_methods(monkeypatch: Any, cls: type, *names: str,
 
         monkeypatch.setattr(cls, name, call)
     return calls
+
+
+def idle_probe(engine: Any, table: str, row_id: int) -> tuple[dict[str, Any], Any]:
+    """(seen, look): ``look(_)``, called while a send is on the wire, notes in ``seen``
+    how many backends of this database hold a transaction id (``xids``) and whether the
+    row ``table.id = row_id`` is locked (``locked``), as another connection sees them."""
+    seen: dict[str, Any] = {}
+
+    def look(_n: Any) -> None:
+        with engine.connect() as other:
+            seen["xids"] = other.scalar(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_xid IS NOT NULL "
+                "AND datname = current_database()"))
+            seen["locked"] = other.execute(sa.text(
+                f"SELECT id FROM {table} WHERE id = :id FOR UPDATE SKIP LOCKED"),  # noqa: S608 (our table)
+                {"id": row_id}).all() == []
+            other.rollback()
+
+    return seen, look
