@@ -60,6 +60,15 @@ def unit_of_work() -> Iterator[None]:
             log.exception("after-commit %r failed; the commit stands", callback)
 
 
+def end_transaction() -> None:
+    """Commit what the session has done so far (often only reads, such as a job's
+    ``pending_jobs`` check), and run its after-commit work, so that no transaction is open
+    across the call that follows: a registry, a DNS server, an SMTP or HTTP peer. An open
+    transaction with an id would hold back every reseller's event feed meanwhile."""
+    with unit_of_work():
+        pass
+
+
 def transactional(view: Callable[..., Any]) -> Callable[..., Any]:
     """Run a view in one unit of work: commit on success, roll back on any error."""
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from flask import g
 
-from reseller.core.db import unit_of_work
+from reseller.core.db import end_transaction, unit_of_work
 from reseller.core.errors import DomainError
 from reseller.core.web.auth import current_reseller_id
-from reseller.dns import claims, ownership, services, vanity
+from reseller.dns import ownership, services, vanity
 from reseller.dns.models import Zone
 from reseller.dns.settings import dns_settings
 from reseller.dns.verification import DnsLookup
@@ -28,7 +28,7 @@ def server_serial(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        claims.end_reads()
+        end_transaction()
         g.dns_served = {}
         with suppress(DomainError):  # a bad name: the view answers it
             name = services.zone_name(kwargs["name"])

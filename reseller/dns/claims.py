@@ -84,10 +84,3 @@ def release_now(zone_id: int, token: str) -> None:
 def run_later(path: str, *args: object) -> None:
     """Queue the job again shortly: another job holds the zone."""
     enqueue(path, *args, delay=BUSY_DELAY)
-
-
-def end_reads() -> None:
-    """Commit what the job has read so far (its ``pending_jobs`` check included), so no
-    transaction is open across the server call that follows."""
-    with unit_of_work():
-        pass

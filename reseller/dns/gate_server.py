@@ -55,7 +55,7 @@ class _UDPHandler(socketserver.BaseRequestHandler):
         if reply is not None:
             try:
                 sock.sendto(reply, self.client_address)
-            except OSError:
+            except OSError:  # the client is gone (UDP): it asks again or gives up
                 pass
 
 

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from reseller.core.clock import clock
-from reseller.core.db import unit_of_work
+from reseller.core.db import end_transaction, unit_of_work
 from reseller.core.errors import DomainError
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue, periodic
-from reseller.dns import claims, keys, ownership, publishing, services
+from reseller.dns import keys, ownership, publishing, services
 from reseller.dns.models import Zone, ZoneChange, ZoneKey
 from reseller.dns.publishers import PublishFailed
 from reseller.dns.settings import DnsSettings, dns_settings, publisher
@@ -66,7 +66,7 @@ def install_zone_key(key_id: int) -> None:
 
 
 def remove_zone_key(zone_name: str, key_name: str) -> None:
-    claims.end_reads()
+    end_transaction()
     publisher().remove_key(zone_name, key_name)
 
 
@@ -106,6 +106,9 @@ def _each(job, zone_ids: list[int]) -> None:
             job(zone_id)
         except Exception:
             log.exception("%s of zone %s failed", job.__name__, zone_id)
+            # its steps commit on their own; what failed between them must not leave the
+            # session in a failed transaction for the next zone
+            db.session.rollback()
 
 
 def _published_ids() -> list[int]:

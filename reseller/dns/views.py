@@ -22,13 +22,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from reseller.core.db import unit_of_work
+from reseller.core.db import end_transaction, unit_of_work
 from reseller.core.errors import DomainError, translate_messages
 from reseller.core.permissions import Permission
 from reseller.core.web.forms import form_problem
 from reseller.core.web.responses import secret_response
 from reseller.core.web.session import permission_required, user_can
-from reseller.dns import claims, forwarding, keys, ownership, services, vanity
+from reseller.dns import forwarding, keys, ownership, services, vanity
 from reseller.dns.errors import ZoneChanged
 from reseller.dns.records import RECORD_TYPES, RR, is_ip_address, validate_record
 from reseller.dns.settings import dns_settings
@@ -271,7 +271,7 @@ def _answers_first(name: str) -> ownership.Answers:
 def _serial_on_server(name: str) -> int | None:
     """The server's SOA serial for the page, asked with no transaction open (what the
     request has read so far is committed first)."""
-    claims.end_reads()
+    end_transaction()
     try:
         return services.serial_on_server(services.zone_name(name))
     except DomainError:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from reseller.catalog import services as catalog
 from reseller.catalog.models import rules_for
 from reseller.core.clock import clock
-from reseller.core.db import lock_row, unit_of_work
+from reseller.core.db import end_transaction, lock_row, unit_of_work
 from reseller.core.errors import DomainError
 from reseller.core.events import record_event
 from reseller.core.extensions import db
@@ -176,7 +176,7 @@ def poll_registry(*, limit: int = 500) -> int:
     registry = get_registry()
     handled = 0
     while handled < limit:
-        _end_transaction()
+        end_transaction()
         messages = registry.poll()
         if not messages:
             break
@@ -185,12 +185,6 @@ def poll_registry(*, limit: int = 500) -> int:
             registry.ack(message.id)
             handled += 1
     return handled
-
-
-def _end_transaction() -> None:
-    """Commit what the job holds (at most its own read) before waiting on the registry."""
-    with unit_of_work():
-        pass
 
 
 def _handle_message(registry, message) -> None:
