@@ -90,7 +90,7 @@ def run(seeded: dict, count: int, profile_path: str | None, show: bool = False) 
 
     client = app.test_client()
     headers = {"Authorization": f"Bearer {seeded['token']}"}
-    request_profiler = cProfile.Profile() if profile_path else None
+    request_profiler = cProfile.Profile(time.process_time) if profile_path else None
     if request_profiler:
         request_profiler.enable()
     cpu0, st0 = time.process_time(), statements[0]
@@ -145,7 +145,7 @@ def run(seeded: dict, count: int, profile_path: str | None, show: bool = False) 
     worker.use_app(app)
     connection = Redis.from_url(os.environ["REDIS_URL"])
     runner = app.extensions["tunnus.jobs"]
-    profiler = cProfile.Profile() if profile_path else None
+    profiler = cProfile.Profile(time.process_time) if profile_path else None
     cpu0, st0 = time.process_time(), statements[0]
     if profiler:
         profiler.enable()

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from reseller.core.db import memo
 from reseller.core.errors import NotFound
 from reseller.core.extensions import db
 from whitelabel.models import Brand
@@ -27,17 +28,18 @@ class ResellerFacts:
 
 def reseller_facts(reseller_id: int) -> ResellerFacts:
     table = db.metadata.tables["resellers"]
-    row = db.session.execute(
+    row = memo(("reseller_facts", reseller_id), lambda: db.session.execute(
         sa.select(table.c.id, table.c.company_name, table.c.contact_email, table.c.language)
         .where(table.c.id == reseller_id)
-    ).one_or_none()
+    ).one_or_none())
     if row is None:
         raise NotFound()
     return ResellerFacts(row.id, row.company_name, row.contact_email, row.language or "en")
 
 
 def find_brand(reseller_id: int) -> Brand | None:
-    return db.session.scalar(sa.select(Brand).where(Brand.reseller_id == reseller_id))
+    return memo(("brand", reseller_id), lambda: db.session.scalar(
+        sa.select(Brand).where(Brand.reseller_id == reseller_id)))
 
 
 def get_brand(*, reseller_id: int) -> Brand:

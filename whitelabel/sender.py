@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from reseller.core.clock import clock
+from reseller.core.db import memo
 from reseller.core.errors import Conflict, NotFound, ValidationFailed
 from reseller.core.events import record_event
 from reseller.core.extensions import db
@@ -80,7 +81,8 @@ def normalize_domain(value: str) -> str:
 
 
 def find_sender_domain(reseller_id: int) -> SenderDomain | None:
-    return db.session.scalar(sa.select(SenderDomain).where(SenderDomain.reseller_id == reseller_id))
+    return memo(("sender_domain", reseller_id), lambda: db.session.scalar(
+        sa.select(SenderDomain).where(SenderDomain.reseller_id == reseller_id)))
 
 
 def find_by_host(host: str) -> SenderDomain | None:

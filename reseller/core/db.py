@@ -69,6 +69,50 @@ def end_transaction() -> None:
         pass
 
 
+@contextmanager
+def savepoint() -> Iterator[None]:
+    """A nested transaction (``SAVEPOINT``) that takes its after-commit work with it.
+
+    ``begin_nested`` alone rolls back the rows written inside the block, but a job queued
+    or a mail owed there would still be handed over after the outer commit (finding its
+    row gone, or worse, doing work nobody owes). Dropping them here keeps "the block did
+    nothing" true for everything the block asked for."""
+    queued = len(db.session.info.get("after_commit", []))
+    try:
+        with db.session.begin_nested():
+            yield
+    except BaseException:
+        del db.session.info.get("after_commit", [])[queued:]
+        raise
+
+
+@contextmanager
+def shared_reads() -> Iterator[None]:
+    """Let ``memo`` keep what it loads until the block ends.
+
+    A job that does the same work for many rows in one transaction (a batch of events)
+    would otherwise read the same reseller's brand, sender domain, nameservers and webhook
+    endpoints once per row. Only what that work never writes is read through ``memo``."""
+    outer = "memo" in db.session.info
+    if not outer:
+        db.session.info["memo"] = {}
+    try:
+        yield
+    finally:
+        if not outer:
+            db.session.info.pop("memo", None)
+
+
+def memo(key: tuple, load: Callable[[], Any]) -> Any:
+    """``load()``, kept under ``key`` while a ``shared_reads`` block runs (else not kept)."""
+    kept = db.session.info.get("memo")
+    if kept is None:
+        return load()
+    if key not in kept:
+        kept[key] = load()
+    return kept[key]
+
+
 def transactional(view: Callable[..., Any]) -> Callable[..., Any]:
     """Run a view in one unit of work: commit on success, roll back on any error."""
 

@@ -33,6 +33,7 @@ import logging
 import queue
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,6 +92,21 @@ def enqueue(path: str, *args: Any, retries: int = 5, delay: int = 0,
                      path, args, retries, delay, queue)
         return
     after_commit(runner.submit, path, args, retries, delay, queue)
+
+
+def withdraw(path: str, done: list[tuple]) -> int:
+    """The running job has done the work of the owed ``path(*args)`` jobs for each ``args``
+    in ``done``: settle their ``pending_jobs`` rows in its transaction, and once it commits
+    take their RQ jobs out of the queue (each would cost a worker an RQ round trip to find
+    nothing owed). Without RQ there is nothing to withdraw: those jobs find the work done.
+    A withdrawn job that is already running finds its row gone and does nothing."""
+    runner = current_app.extensions["tunnus.jobs"]
+    if not done or not getattr(runner, "durable", False):
+        return 0
+    rows = pending.settle_matching(path, done)
+    if rows:
+        after_commit(runner.unqueue, rows)
+    return len(rows)
 
 
 # Jobs are stored by dotted path (in Redis, and in RQ's cron registrations): a job function
@@ -198,8 +214,9 @@ def _current_pending_id() -> str | None:
 # job's commit, each piece in its own unit of work, instead of a round trip through Redis.
 # Nothing is given up: a piece that fails goes to Redis with the rest of its retries, and
 # every piece is owed by rows its sweeper also reads (outbox, events, zones). A job that
-# fans out (more than ``FAN_OUT`` pieces, e.g. the month-end run's job per reseller) has
-# them queued at once for every worker to share, and past ``MAX_FOLLOW_UPS`` the rest is
+# fans out (more than ``FAN_OUT`` pieces of one job, e.g. the month-end run's job per
+# reseller) has them queued at once for every worker to share — a batch of events'
+# listeners queueing a zone and a mail each is not a fan-out — and past ``MAX_FOLLOW_UPS`` the rest is
 # queued too. Urgent jobs (orders) never carry follow-ups: a reseller's next order must
 # not wait behind the last one's email.
 
@@ -232,14 +249,19 @@ def _take_as_follow_up(path: str, args: tuple, retries: int, delay: int, queue: 
 
 
 def _collected() -> list[tuple[str, tuple, int, str | None]]:
-    """What the piece that just ran queued: ours to run, unless it is a fan-out."""
+    """What the piece that just ran queued: ours to run, but for fan-outs (more than
+    ``FAN_OUT`` pieces of one job path), which go to Redis for every worker to share."""
     global _follow_ups
     batch, _follow_ups = _follow_ups or [], []
-    if len(batch) > FAN_OUT:
-        for path, args, retries, owed in batch:
+    per_path = Counter(path for path, *_ in batch)
+    ours = []
+    for piece in batch:
+        path, args, retries, owed = piece
+        if per_path[path] > FAN_OUT:
             _queue_in_redis(path, args, retries, 0, owed)
-        return []
-    return batch
+        else:
+            ours.append(piece)
+    return ours
 
 
 def _run_with_follow_ups(path: str, args: tuple, pending_id: str | None) -> Any:
@@ -427,6 +449,20 @@ class RQRunner:
         if status == JobStatus.FAILED:
             return "failed"
         return "missing"  # finished (its row would be gone), stopped or canceled
+
+    def unqueue(self, rows: list[tuple[str, str]]) -> int:
+        """Take withdrawn jobs (``(rq_job_id, queue)``) out of their queues, and delete the
+        ones taken out (a job no longer queued is running or done: RQ keeps its own)."""
+        from rq.job import Job
+
+        pipe = self.connection.pipeline(transaction=False)
+        for rq_id, name in rows:
+            self.queues[name].remove(rq_id, pipeline=pipe)
+        taken = [rq_id for (rq_id, _), removed in zip(rows, pipe.execute(), strict=True)
+                 if removed]
+        if taken:
+            self.connection.delete(*(Job.key_for(rq_id) for rq_id in taken))
+        return len(taken)
 
     def _push(self, path: str, args: tuple, *, retries: int, delay: int, queue: str,
               pending_id: str | None, job_id: str | None, request_id: str | None) -> None:

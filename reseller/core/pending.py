@@ -17,6 +17,7 @@ Timestamps here are real time, never the sandbox clock: they time processes, not
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -89,6 +90,20 @@ def settle(job_id: str) -> None:
     """Done: delete the row in the job's own transaction (a rollback keeps it owed)."""
     db.session.execute(sa.delete(PendingJob).where(PendingJob.id == job_id)
                        .execution_options(synchronize_session=False))
+
+
+def settle_matching(path: str, done: list[tuple]) -> list[tuple[str, str]]:
+    """Settle the owed ``path`` jobs whose arguments are in ``done`` (another job did their
+    work in this transaction): their RQ ids and queues, to take them out of Redis.
+
+    Matched on the stored JSON text, which ``owe`` wrote with the same serialiser."""
+    wanted = [json.dumps(list(args)) for args in done]
+    text = sa.cast(PendingJob.args, sa.Text)
+    rows = db.session.execute(
+        sa.delete(PendingJob).where(PendingJob.path == path, text.in_(wanted))
+        .returning(PendingJob.id, PendingJob.handovers, PendingJob.queue)
+        .execution_options(synchronize_session=False)).all()
+    return [(rq_job_id(row.id, row.handovers), row.queue) for row in rows]
 
 
 def note_failure(job_id: str, error: BaseException) -> None:

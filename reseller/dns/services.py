@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from reseller.core.clock import clock
+from reseller.core.db import memo
 from reseller.core.errors import ValidationFailed
 from reseller.core.events import record_event
 from reseller.core.extensions import db
@@ -91,8 +92,8 @@ def list_zones(*, reseller_id: int) -> list[Zone]:
 
 def nameservers_for(reseller_id: int, settings: DnsSettings) -> list[str]:
     """The reseller's verified vanity nameservers, else the neutral defaults."""
-    vanity = db.session.scalar(
-        sa.select(VanityNameservers).where(VanityNameservers.reseller_id == reseller_id))
+    vanity = memo(("vanity_nameservers", reseller_id), lambda: db.session.scalar(
+        sa.select(VanityNameservers).where(VanityNameservers.reseller_id == reseller_id)))
     if vanity is not None and vanity.verified_at is not None and vanity.hostnames:
         return list(vanity.hostnames)
     return list(settings.nameservers)

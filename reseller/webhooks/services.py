@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from reseller.core.clock import clock
+from reseller.core.db import memo
 from reseller.core.errors import DomainError, NotFound, ValidationFailed
 from reseller.core.events import Event
 from reseller.core.extensions import db
@@ -162,8 +163,8 @@ def fan_out(event: Event) -> list[WebhookDelivery]:
     """A delivery per subscribed endpoint, in the event's own transaction."""
     if event.type not in EVENT_TYPES:  # internal events: no endpoint can subscribe to them
         return []
-    endpoints = db.session.scalars(_endpoints(event.reseller_id)
-                                   .where(WebhookEndpoint.active.is_(True)))
+    endpoints = memo(("webhook_endpoints", event.reseller_id), lambda: db.session.scalars(
+        _endpoints(event.reseller_id).where(WebhookEndpoint.active.is_(True))).all())
     wanted = [endpoint for endpoint in endpoints if endpoint.wants(event.type, EVENT_TYPES)]
     if not wanted:
         return []

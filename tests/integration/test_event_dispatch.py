@@ -84,3 +84,141 @@ def test_failing_listener_leaves_the_event_owed_and_the_sweeper_requeues_it(app,
     assert jobs.jobs == [(events.DISPATCH_JOB, (event.id,))]
     pending = db.session.scalars(sa.select(Event.id).where(Event.dispatched_at.is_(None)))
     assert event.id in list(pending)
+
+
+# -- batches: one dispatch job takes the other owed events too --------------------------------
+
+QUEUED_BY_LISTENER: list[int] = []
+
+
+@on_event("test.batched", deferred=True)
+def _batched(event: Event) -> None:
+    from reseller.core.jobs import enqueue
+
+    # queues work first, then fails: the failed event's work must not be handed over
+    enqueue("tests.integration.test_event_dispatch.note_queued", event.id)
+    if event.data.get("explode"):
+        raise RuntimeError("listener failed")
+    CALLS.append(("batched", event.id))
+
+
+def note_queued(event_id: int) -> None:
+    QUEUED_BY_LISTENER.append(event_id)
+
+
+def _record(reseller_id: int, **data) -> int:
+    with unit_of_work():
+        return record_event(reseller_id=reseller_id, type="test.batched", data=data).id
+
+
+@pytest.mark.smoke
+def test_one_dispatch_job_runs_the_other_owed_events_and_theirs_then_find_nothing(
+        app, factory, jobs):
+    reseller = factory.reseller()
+    ids = [_record(reseller.id) for _ in range(3)]
+    assert [args for _, args in jobs.jobs] == [(event_id,) for event_id in ids]
+    jobs.jobs.clear()
+    with unit_of_work():
+        assert events.dispatch_deferred(ids[1]) is True
+    assert sorted(event_id for kind, event_id in CALLS if kind == "batched") == ids
+    for event_id in (ids[0], ids[2]):  # their own jobs, run later: nothing owed
+        with unit_of_work():
+            assert events.dispatch_deferred(event_id) is False
+    assert [e for e in CALLS if e[0] == "batched"].__len__() == 3
+    owed = db.session.scalars(sa.select(Event.id).where(Event.dispatched_at.is_(None),
+                                                        Event.id.in_(ids)))
+    assert list(owed) == []
+
+
+def test_a_batch_is_bounded(app, factory, jobs):
+    reseller = factory.reseller()
+    ids = [_record(reseller.id) for _ in range(events.BATCH + 3)]
+    with unit_of_work():
+        events.dispatch_deferred(ids[0])
+    dispatched = set(db.session.scalars(sa.select(Event.id).where(
+        Event.id.in_(ids), Event.dispatched_at.is_not(None))))
+    assert dispatched == set(ids[:events.BATCH])
+
+
+def test_a_failing_event_in_a_batch_fails_alone_and_drops_the_work_it_queued(app, factory,
+                                                                             jobs):
+    QUEUED_BY_LISTENER.clear()
+    reseller = factory.reseller()
+    good, bad, other = _record(reseller.id), _record(reseller.id, explode=True), \
+        _record(reseller.id)
+    jobs.jobs.clear()
+    with unit_of_work():
+        assert events.dispatch_deferred(other) is True
+    dispatched = {event_id: at is not None for event_id, at in db.session.execute(
+        sa.select(Event.id, Event.dispatched_at).where(Event.id.in_([good, bad, other])))}
+    assert dispatched == {good: True, bad: False, other: True}
+    # the failed event's queued job went with its savepoint; the others' were handed over
+    assert sorted(args[0] for path, args in jobs.jobs if path.endswith("note_queued")) == \
+        sorted([good, other])
+    # its own job still fails as before (and leaves it owed for the sweeper)
+    with pytest.raises(RuntimeError), unit_of_work():
+        events.dispatch_deferred(bad)
+    assert db.session.get(Event, bad).dispatched_at is None
+    QUEUED_BY_LISTENER.clear()
+
+
+def test_the_job_s_own_event_failing_rolls_the_whole_batch_back(app, factory, jobs):
+    reseller = factory.reseller()
+    bad, good = _record(reseller.id, explode=True), _record(reseller.id)
+    with pytest.raises(RuntimeError), unit_of_work():
+        events.dispatch_deferred(bad)
+    assert db.session.get(Event, good).dispatched_at is None  # its own job runs it
+
+
+@pytest.mark.postgres_only
+def test_with_rq_the_batched_events_jobs_are_withdrawn_from_the_queue_and_the_outbox(
+        app, committed_db, redis_server):
+    """The point of a batch: the other events' RQ jobs never run (nor cost a worker)."""
+    from redis import Redis
+    from rq import Queue
+
+    from reseller import worker
+    from reseller.accounts.models import Reseller
+    from reseller.core import jobs as jobs_module
+    from reseller.core.pending import PendingJob
+    from reseller.worker import InProcessWorker
+
+    original = app.extensions["tunnus.jobs"]
+    runner = app.extensions["tunnus.jobs"] = jobs_module.RQRunner(app, redis_server.url)
+    connection = Redis.from_url(redis_server.url)
+    connection.flushdb()
+    try:
+        with app.app_context():
+            reseller = Reseller(company_name="Batch Oy", country="FI", business_id="2464491-9",
+                                contact_email="b@example.test", language="fi")
+            with unit_of_work():
+                db.session.add(reseller)
+            ids = [_record(reseller.id) for _ in range(4)]
+            queue = Queue("default", connection=connection)
+            queued = queue.get_job_ids()
+            assert len(queued) == 4
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingJob)) == 4
+            worker.use_app(app)
+            ran: list[str] = []
+            original_run = jobs_module.run_queued
+
+            def counting(path, args):
+                ran.append(path)
+                return original_run(path, args)
+
+            jobs_module.run_queued = counting
+            try:
+                assert InProcessWorker([queue], connection=connection).work(burst=True)
+            finally:
+                jobs_module.run_queued = original_run
+            db.session.remove()
+            assert ran.count(events.DISPATCH_JOB) == 1  # the other three were withdrawn
+            assert sorted(e for kind, e in CALLS if kind == "batched") == ids
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingJob)
+                                     .where(PendingJob.path == events.DISPATCH_JOB)) == 0
+            assert queue.get_job_ids() == []
+            assert not any(connection.exists(f"rq:job:{job_id}") for job_id in queued[1:])
+    finally:
+        app.extensions["tunnus.jobs"] = original
+        worker.use_app(None)
+        runner.connection.close()
