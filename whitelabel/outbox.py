@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from reseller.core.clock import clock
-from reseller.core.db import insert_unless_exists, lock_row, unit_of_work
+from reseller.core.db import insert_unless_exists, lock_row, memo, shared_reads, unit_of_work
 from reseller.core.documents import load_document
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
@@ -105,7 +105,8 @@ def signed_bytes(message: OutboxMessage, *, neutral_key: str | None = None,
     """The wire form, DKIM-signed by the From domain's key when we hold one."""
     data = build_email(message).as_bytes(policy=policy.SMTP)  # CRLF, as on the wire
     domain = parseaddr(message.sender)[1].rpartition("@")[2].lower()
-    sender = db.session.scalar(sa.select(SenderDomain).where(SenderDomain.domain == domain))
+    sender = memo(("sender_by_domain", domain), lambda: db.session.scalar(
+        sa.select(SenderDomain).where(SenderDomain.domain == domain)))
     if sender is not None:
         return dkim.sign(data, domain=domain, selector=sender.dkim_selector,
                          private_key=sender.dkim_private_key)
@@ -136,41 +137,75 @@ def deliver(message_id: int, mailer: Any, *, neutral_key: str | None = None,
     this run's. A run finding another's lease in force sends nothing and looks again when
     it ends, so a worker that died mid-send leaves the message to be sent again: at least
     once, and a receiver can drop the copy by its Message-ID, stable per row."""
-    claim = _claim(message_id, neutral_key=neutral_key, neutral_selector=neutral_selector,
-                   now=now)
-    if not isinstance(claim, _Send):
-        return claim
-    try:
-        mailer.send(envelope_from=claim.envelope_from, recipient=claim.recipient,
-                    data=claim.data)
-    except Exception as error:  # any transport failure: record it, retry later
-        with unit_of_work():
-            return _record(message_id, claim.lease, error=error, now=now)
-    with unit_of_work():
-        return _record(message_id, claim.lease, error=None, now=now)
+    return deliver_many([message_id], mailer, neutral_key=neutral_key,
+                        neutral_selector=neutral_selector, now=now)[message_id]
 
 
-def _claim(message_id: int, *, neutral_key: str | None, neutral_selector: str,
-           now: datetime | None) -> _Send | str | None:
-    """Take the message's lease and build its wire form, in a unit of work of its own; or
-    its state, when it is not this run's to send."""
-    with unit_of_work():
-        message = _fresh(message_id)
-        if message is None or message.state != "queued" or _leased(message):
-            return _not_ours(message)
-        # Built before the lease is taken: no row is locked while an attachment loads.
+def deliver_many(message_ids: list[int], mailer: Any, *, neutral_key: str | None = None,
+                 neutral_selector: str = "relay", now: datetime | None = None
+                 ) -> dict[int, str | None]:
+    """``deliver`` for several messages (a batch of registrations' mails): one claim of
+    them all, the sends, then one record of the sends that went through. Each message's
+    state by id. Per message it is exactly ``deliver``: a message another run holds, a
+    sent one, a send that fails, are each handled on their own."""
+    claims = _claim(message_ids, neutral_key=neutral_key,
+                    neutral_selector=neutral_selector, now=now)
+    states: dict[int, str | None] = {}
+    sent: list[_Send] = []
+    failed: list[tuple[_Send, Exception]] = []
+    for message_id, claim in claims.items():
+        if not isinstance(claim, _Send):
+            states[message_id] = claim
+            continue
         try:
-            data, failure = signed_bytes(message, neutral_key=neutral_key,
-                                         neutral_selector=neutral_selector), None
-        except Exception as error:  # a missing attachment, a bad key: a failed attempt
-            data, failure = b"", error
-        lease = _take_lease(message_id, now)
-        if lease is None:  # another run took it in the meantime
-            return _not_ours(_fresh(message_id))
-        if failure is not None:
-            return _record(message_id, lease, error=failure, now=now)
-        return _Send(message_id, lease, message.envelope_from or parseaddr(message.sender)[1],
-                     message.recipient, data)
+            mailer.send(envelope_from=claim.envelope_from, recipient=claim.recipient,
+                        data=claim.data)
+        except Exception as error:  # any transport failure: record it, retry later
+            failed.append((claim, error))
+        else:
+            sent.append(claim)
+    if sent or failed:
+        with unit_of_work():
+            states.update(_record_sent(sent, now=now))
+            for claim, error in failed:
+                states[claim.message_id] = _record(claim.message_id, claim.lease,
+                                                   error=error, now=now)
+    return states
+
+
+def _claim(message_ids: list[int], *, neutral_key: str | None, neutral_selector: str,
+           now: datetime | None) -> dict[int, _Send | str | None]:
+    """Take the messages' leases and build their wire forms, in a unit of work of its own;
+    for a message that is not this run's to send, its state."""
+    claims: dict[int, _Send | str | None] = {}
+    with unit_of_work(), shared_reads():
+        found = {message.id: message for message in db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.id.in_(message_ids))
+            .execution_options(populate_existing=True))}
+        ready = []
+        for message_id in message_ids:
+            message = found.get(message_id)
+            if message is None or message.state != "queued" or _leased(message):
+                claims[message_id] = _not_ours(message)
+                continue
+            # Built before the lease is taken: no row is locked while an attachment loads.
+            try:
+                data, failure = signed_bytes(message, neutral_key=neutral_key,
+                                             neutral_selector=neutral_selector), None
+            except Exception as error:  # a missing attachment, a bad key: a failed attempt
+                data, failure = b"", error
+            ready.append((message, data, failure))
+        lease, taken = _take_leases([message.id for message, _, _ in ready], now)
+        for message, data, failure in ready:
+            if message.id not in taken:  # another run took it in the meantime
+                claims[message.id] = _not_ours(_fresh(message.id))
+            elif failure is not None:
+                claims[message.id] = _record(message.id, lease, error=failure, now=now)
+            else:
+                claims[message.id] = _Send(
+                    message.id, lease, message.envelope_from or parseaddr(message.sender)[1],
+                    message.recipient, data)
+    return claims
 
 
 def _fresh(message_id: int) -> OutboxMessage | None:
@@ -200,22 +235,48 @@ def _look_again_later(message: OutboxMessage) -> str:
     return message.state
 
 
-def _take_lease(message_id: int, now: datetime | None) -> datetime | None:
-    """Claim the message for one send (one conditional UPDATE, so of two runs one wins);
-    the lease end, or None when another run holds it. The attempt counts from here, and
-    the sweep leaves the message alone until the lease has run out."""
+def _take_leases(message_ids: list[int], now: datetime | None) -> tuple[datetime, set[int]]:
+    """Claim the messages for one send each (one conditional UPDATE, so of two runs one
+    wins each message): the lease end, and the ids taken (not those another run holds).
+    The attempt counts from here, and the sweep leaves a message alone until the lease
+    has run out."""
     real = clock.real_now()
     lease = real + SEND_LEASE
-    taken = db.session.scalar(
+    if not message_ids:
+        return lease, set()
+    taken = db.session.scalars(
         sa.update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.state == "queued",
+        .where(OutboxMessage.id.in_(message_ids), OutboxMessage.state == "queued",
                sa.or_(OutboxMessage.claimed_until.is_(None),
                       OutboxMessage.claimed_until <= real))
         .values(attempts=OutboxMessage.attempts + 1, claimed_until=lease,
                 next_attempt_at=(now or clock.now()) + SEND_LEASE)
         .returning(OutboxMessage.id),
         execution_options={"synchronize_session": False})
-    return lease if taken is not None else None
+    return lease, set(taken)
+
+
+def _record_sent(sent: list[_Send], *, now: datetime | None) -> dict[int, str | None]:
+    """Write the sends that went through, in one statement for those whose lease is still
+    theirs (all taken together share it); a run that outlived its lease leaves the message
+    to the run that took it over (``_record``)."""
+    if not sent:
+        return {}
+    now = now or clock.now()
+    recorded = set(db.session.scalars(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id.in_([claim.message_id for claim in sent]),
+               OutboxMessage.state == "queued",
+               OutboxMessage.claimed_until.in_({claim.lease for claim in sent}))
+        .values(state="sent", sent_at=now, claimed_until=None, last_error=None,
+                next_attempt_at=None)
+        .returning(OutboxMessage.id),
+        execution_options={"synchronize_session": False}))
+    states: dict[int, str | None] = {}
+    for claim in sent:
+        states[claim.message_id] = "sent" if claim.message_id in recorded else \
+            _record(claim.message_id, claim.lease, error=None, now=now)
+    return states
 
 
 def _record(message_id: int, lease: datetime, *, error: Exception | None,

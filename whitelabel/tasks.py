@@ -1,6 +1,6 @@
 """RQ jobs: sending the outbox, the daily sender-domain re-check, compliance runs."""
 
-from reseller.core.jobs import enqueue, periodic
+from reseller.core.jobs import batch_form, enqueue, periodic
 from whitelabel import compliance, outbox, sender
 from whitelabel.settings import current
 
@@ -9,6 +9,15 @@ def send_message(message_id: int) -> None:
     settings = current()
     outbox.deliver(message_id, outbox.mailer(), neutral_key=settings.neutral_dkim_key,
                    neutral_selector=settings.neutral_dkim_selector)
+
+
+@batch_form("whitelabel.tasks.send_message")
+def send_messages(args_list: list[tuple]) -> None:
+    """``send_message`` for the mails a batch of events queued, claimed and recorded together."""
+    settings = current()
+    outbox.deliver_many([message_id for (message_id,) in args_list], outbox.mailer(),
+                        neutral_key=settings.neutral_dkim_key,
+                        neutral_selector=settings.neutral_dkim_selector)
 
 
 @periodic("outbox-sweep", "*/5 * * * *")

@@ -276,6 +276,14 @@ def _run_with_follow_ups(path: str, args: tuple, pending_id: str | None) -> Any:
                     _queue_in_redis(follow_path, follow_args, retries, 0, owed)
                 break
             follow_path, follow_args, retries, owed = waiting.pop(0)
+            if follow_path in BATCH_FORMS:
+                pieces = [(follow_path, follow_args, retries, owed)]
+                pieces += [piece for piece in waiting if piece[0] == follow_path]
+                waiting[:] = [piece for piece in waiting if piece[0] != follow_path]
+                done += len(pieces)
+                _run_batch(follow_path, pieces)
+                waiting.extend(_collected())
+                continue
             done += 1
             try:
                 _run_counting_failures(follow_path, follow_args, owed)
@@ -290,6 +298,46 @@ def _run_with_follow_ups(path: str, args: tuple, pending_id: str | None) -> Any:
         return result
     finally:
         _follow_ups = None
+
+
+# Follow-ups of these job paths waiting together run as one call of their batch form (path
+# -> the batch form's path, which takes the pieces' argument tuples): a batch of events
+# queues a mail each, and one claim, one record and one settle of them all costs what one
+# mail did. Declared with ``@batch_form`` next to the job.
+BATCH_FORMS: dict[str, str] = {}
+
+
+def batch_form(path: str) -> Callable:
+    """Declare a module-level function ``func(args_list)`` as the batch form of job
+    ``path``: it must do for each argument tuple what ``path(*args)`` does, and be as safe
+    to run twice."""
+
+    def register(func: Callable) -> Callable:
+        BATCH_FORMS[path] = f"{func.__module__}.{func.__name__}"
+        return func
+
+    return register
+
+
+def _run_batch(path: str, pieces: list[tuple[str, tuple, int, str | None]]) -> None:
+    """Run follow-ups of ``path`` as one call of its batch form, settling the owed ones in
+    its last unit of work; on failure each piece goes to Redis with the rest of its
+    retries, like a failed follow-up (a piece done meanwhile finds nothing owed there)."""
+    owed_ids = [owed for *_, owed in pieces if owed is not None]
+    try:
+        with unit_of_work():
+            still = pending.owed_among(owed_ids)
+            todo = [args for _, args, _, owed in pieces if owed is None or owed in still]
+            if todo:
+                import_string(BATCH_FORMS[path])(todo)
+            pending.settle_many(still)
+    except Exception as error:
+        log.exception("follow-up batch %s (%d pieces) failed", path, len(pieces))
+        for _, args, retries, owed in pieces:
+            if owed is not None and not is_outage(error):
+                pending.note_failure(owed, error)
+            if retries:
+                _queue_in_redis(path, args, retries - 1, RETRY_INTERVALS[0], owed)
 
 
 def _queue_in_redis(path: str, args: tuple, retries: int, delay: int,

@@ -92,6 +92,20 @@ def settle(job_id: str) -> None:
                        .execution_options(synchronize_session=False))
 
 
+def owed_among(job_ids: list[str]) -> set[str]:
+    """Which of these jobs are still owed (one statement for a batch of follow-ups)."""
+    if not job_ids:
+        return set()
+    return set(db.session.scalars(sa.select(PendingJob.id).where(PendingJob.id.in_(job_ids))))
+
+
+def settle_many(job_ids: set[str] | list[str]) -> None:
+    """``settle`` for a batch, in one statement."""
+    if job_ids:
+        db.session.execute(sa.delete(PendingJob).where(PendingJob.id.in_(list(job_ids)))
+                           .execution_options(synchronize_session=False))
+
+
 def settle_matching(path: str, done: list[tuple]) -> list[tuple[str, str]]:
     """Settle the owed ``path`` jobs whose arguments are in ``done`` (another job did their
     work in this transaction): their RQ ids and queues, to take them out of Redis.

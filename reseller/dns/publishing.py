@@ -178,10 +178,11 @@ def _record_publish(plan: Plan, sent: Sent) -> None:
     # since is still pending, and the job it queued publishes it.
     if len(sent.done) < len(plan.changes):
         claims.run_later(PUBLISH, plan.zone_id)
-    db.session.execute(
-        sa.update(ZoneChange).where(ZoneChange.id.in_(sent.done),
-                                    ZoneChange.published_at.is_(None))
-        .values(published_at=now).execution_options(synchronize_session=False))
+    if sent.done:  # a new zone's first publish usually has none: no statement then
+        db.session.execute(
+            sa.update(ZoneChange).where(ZoneChange.id.in_(sent.done),
+                                        ZoneChange.published_at.is_(None))
+            .values(published_at=now).execution_options(synchronize_session=False))
     for change_id, serial in sent.moved.items():
         db.session.execute(sa.update(ZoneChange).where(ZoneChange.id == change_id)
                            .values(serial=serial).execution_options(synchronize_session=False))

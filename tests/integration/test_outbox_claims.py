@@ -187,3 +187,119 @@ def test_while_mail_is_on_the_wire_no_transaction_holds_an_id_or_the_row(app, co
     assert seen == {"xids": 0, "locked": False}
     assert committed_db.session.get(OutboxMessage, message_id).state == "sent"
     app.extensions["tunnus.jobs"].jobs.clear()
+
+
+# -- batches: the mails a batch of events queued, claimed and recorded together ---------------
+
+@pytest.mark.smoke
+def test_a_batch_claims_sends_and_records_each_message_as_deliver_would(factory, spy,
+                                                                        delays, monkeypatch):
+    """Of four messages: one sent already, one held by another run, one whose send fails,
+    one that goes through. Each ends as ``deliver`` alone would leave it, with no
+    transaction open at any send."""
+    def refuse_third(n):
+        if mailer.calls[-1]["data"].find(b"fails@") >= 0:
+            raise ConnectionRefusedError(111, "Connection refused")
+
+    mailer = spy(refuse_third)
+    reseller = factory.reseller()
+    ids = []
+    with unit_of_work():
+        for key, recipient in (("b:sent", "sent@x.example"), ("b:held", "held@x.example"),
+                               ("b:fails", "fails@x.example"), ("b:ok", "ok@x.example")):
+            ids.append(outbox.queue_message(
+                dedupe_key=key, recipient=recipient, reseller_id=reseller.id,
+                sender="noreply@webbi.example", language="fi", template="t", subject="s",
+                text="t").id)
+        db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == ids[0])
+                           .values(state="sent"))
+        db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == ids[1])
+                           .values(claimed_until=clock.real_now() + timedelta(seconds=30)))
+    states = outbox.deliver_many(ids, mailer)
+    assert states == {ids[0]: "sent", ids[1]: "queued", ids[2]: "queued", ids[3]: "sent"}
+    assert [call["in_transaction"] for call in mailer.calls] == [False, False]
+    rows = {m.id: m for m in db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.id.in_(ids))
+        .execution_options(populate_existing=True))}
+    assert (rows[ids[3]].state, rows[ids[3]].attempts, rows[ids[3]].claimed_until) == \
+        ("sent", 1, None)
+    assert (rows[ids[2]].attempts, rows[ids[2]].claimed_until) == (1, None)
+    assert "Connection refused" in rows[ids[2]].last_error
+    assert rows[ids[1]].attempts == 0  # another run's: not touched, looked at again later
+    assert {(path, args) for path, args, _ in delays} >= {(SEND, (ids[1],)), (SEND, (ids[2],))}
+
+
+def test_a_batch_send_that_outlived_its_lease_leaves_the_message_to_the_new_holder(
+        factory, spy, monkeypatch):
+    def during(n):
+        if n == 1:  # the lease runs out mid-send and another run takes the message over
+            _later(monkeypatch, outbox.SEND_LEASE.total_seconds() + 1)
+            with unit_of_work():
+                outbox._take_leases([message_id], None)
+
+    mailer = spy(during)
+    message_id = _queue(factory, key="batch:late")
+    assert outbox.deliver_many([message_id], mailer) == {message_id: "queued"}
+    message = db.session.get(OutboxMessage, message_id)
+    assert message.state == "queued" and message.claimed_until is not None  # the new holder's
+
+
+@pytest.mark.postgres_only
+def test_mail_follow_ups_of_one_job_run_as_one_batch(app, committed_db, redis_server,
+                                                     monkeypatch):
+    """A job queueing several mails (a batch of events): one claim, one record and one
+    settle for them all, in the same RQ job, every owed row settled."""
+    from redis import Redis
+    from rq import Queue
+
+    from reseller import worker
+    from reseller.accounts.models import Reseller
+    from reseller.core import jobs as jobs_module
+    from reseller.core.pending import PendingJob
+    from reseller.worker import InProcessWorker
+
+    mailer = SpyMailer()
+    monkeypatch.setitem(app.extensions, "tunnus.mailer", mailer)
+    original = app.extensions["tunnus.jobs"]
+    runner = app.extensions["tunnus.jobs"] = jobs_module.RQRunner(app, redis_server.url)
+    connection = Redis.from_url(redis_server.url)
+    connection.flushdb()
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    try:
+        with unit_of_work():
+            reseller = Reseller(company_name="Posti Oy", country="FI",
+                                business_id="2464491-9", contact_email="i@posti.example",
+                                language="fi")
+            db.session.add(reseller)
+        with unit_of_work():
+            jobs_module.enqueue(f"{__name__}.queue_three", reseller.id)
+        worker.use_app(app)
+        sa.event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            assert InProcessWorker([Queue(name, connection=connection)
+                                    for name in jobs_module.QUEUES],
+                                   connection=connection).work(burst=True)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", note)
+        db.session.remove()
+        states = db.session.scalars(sa.select(OutboxMessage.state)).all()
+        assert sorted(states) == ["sent"] * 3 and len(mailer.calls) == 3
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingJob)) == 0
+        claims = [s for s in statements if s.startswith("UPDATE outbox_messages SET attempts")]
+        records = [s for s in statements if s.startswith("UPDATE outbox_messages SET state")]
+        assert len(claims) == 1 and len(records) == 1
+    finally:
+        app.extensions["tunnus.jobs"] = original
+        worker.use_app(None)
+        runner.connection.close()
+
+
+def queue_three(reseller_id: int) -> None:
+    for n in range(3):
+        outbox.queue_message(dedupe_key=f"three:{n}", recipient=f"r{n}@customer.example",
+                             reseller_id=reseller_id, sender="noreply@posti.example",
+                             language="fi", template="t", subject="s", text="t")
