@@ -34,16 +34,24 @@ def take(zone_id: int, *, active: bool = True) -> Zone | None:
     ``publish_claim`` the token), or None (claimed, gone, or not ``active`` as asked).
     Commits with the caller's unit of work. One conditional ``UPDATE … RETURNING``: of
     two concurrent claimers one wins, the other sees the winner's lease."""
+    taken = take_many([zone_id], active=active)
+    return taken[0] if taken else None
+
+
+def take_many(zone_ids: list[int], *, active: bool = True) -> list[Zone]:
+    """``take`` for several zones in one statement, under one token: the zones claimed
+    (in no particular order); the others are claimed by another job, gone or not
+    ``active`` as asked."""
     now = clock.now()
     status = Zone.status == "active" if active else Zone.status != "active"
-    return db.session.scalars(
+    return list(db.session.scalars(
         sa.update(Zone)
-        .where(Zone.id == zone_id, status,
+        .where(Zone.id.in_(zone_ids), status,
                sa.or_(Zone.publishing_until.is_(None), Zone.publishing_until <= now))
         .values(publish_claim=secrets.token_hex(16), publishing_until=now + LEASE)
         .returning(Zone)
         .options(lazyload(Zone.records))
-        .execution_options(populate_existing=True, synchronize_session=False)).first()
+        .execution_options(populate_existing=True, synchronize_session=False)))
 
 
 def is_claimed(zone_id: int) -> bool:
@@ -55,10 +63,16 @@ def is_claimed(zone_id: int) -> bool:
 def held(zone_id: int, token: str) -> Zone | None:
     """The zone, locked and fresh, if ``token`` still claims it (an expired lease nobody
     else took is still ours: nobody can have interleaved)."""
-    zone = db.session.scalars(for_update(
-        sa.select(Zone).where(Zone.id == zone_id).options(lazyload(Zone.records)))
-    ).one_or_none()
-    return zone if zone is not None and zone.publish_claim == token else None
+    return held_many([zone_id], token).get(zone_id)
+
+
+def held_many(zone_ids: list[int], token: str) -> dict[int, Zone]:
+    """``held`` for the zones one ``take_many`` claimed, in one statement: by id, those
+    ``token`` still claims."""
+    zones = db.session.scalars(for_update(
+        sa.select(Zone).where(Zone.id.in_(zone_ids)).order_by(Zone.id)
+        .options(lazyload(Zone.records))))
+    return {zone.id: zone for zone in zones if zone.publish_claim == token}
 
 
 def let_go(zone: Zone) -> None:

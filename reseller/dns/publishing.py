@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import lazyload
 
 from reseller.core.clock import clock
-from reseller.core.db import unit_of_work
+from reseller.core.db import shared_reads, unit_of_work
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
 from reseller.dns import claims, keys, services, sync
@@ -72,8 +72,18 @@ class Sent:
 
 
 def uninstalled_keys(zone_id: int) -> tuple[Key, ...]:
-    return tuple(Key(key.id, key.key_name, key.secret, key.scope)
-                 for key in keys.zone_keys(zone_id) if key.installed_at is None)
+    return uninstalled_keys_of([zone_id]).get(zone_id, ())
+
+
+def uninstalled_keys_of(zone_ids: list[int]) -> dict[int, tuple[Key, ...]]:
+    """The zones' keys not yet on the server, by zone (one statement)."""
+    found: dict[int, tuple[Key, ...]] = {}
+    for key in db.session.scalars(sa.select(ZoneKey).where(ZoneKey.zone_id.in_(zone_ids),
+                                                           ZoneKey.installed_at.is_(None))
+                                  .order_by(ZoneKey.id)):
+        found[key.zone_id] = (*found.get(key.zone_id, ()),
+                              Key(key.id, key.key_name, key.secret, key.scope))
+    return found
 
 
 def install(server: Publisher, name: str, pending: tuple[Key, ...]) -> None:
@@ -100,38 +110,75 @@ def note_installed(name: str, installed: tuple[Key, ...]) -> None:
 def publish(zone_id: int) -> None:
     """Create the zone on the server if needed, then replay unpublished changes in order
     (see ``tasks.publish_zone``). A zone another job holds is published again shortly."""
-    plan = _claim_publish(zone_id)
-    if plan is None:
-        return
+    publish_many([zone_id])
+
+
+def publish_many(zone_ids: list[int]) -> None:
+    """``publish`` for several zones (those a batch of registrations hosted): one claim and
+    one read of what to send for them all, each zone sent to the server in turn with no
+    transaction open, and one record of what was sent. When the server fails a zone, the
+    zones not sent yet are let go at once (their jobs' retries need not wait for the
+    lease), those sent are recorded, and the failure is raised for the retry."""
+    plans = _claim_publish(list(dict.fromkeys(zone_ids)))
+    server, sent = publisher(), []
     try:
-        sent = _send(publisher(), plan)
-    except BaseException:
-        claims.release_now(zone_id, plan.token)
+        for plan in plans:
+            sent.append((plan, _send(server, plan)))
+    except Exception:
+        _let_go([plan for plan in plans[len(sent):]])
+        _record_sent(sent)
         raise
-    with unit_of_work():
-        _record_publish(plan, sent)
+    except BaseException:  # the process is going down: leave every zone for a replay
+        _let_go(plans)
+        raise
+    _record_sent(sent)
 
 
-def _claim_publish(zone_id: int) -> Plan | None:
-    with unit_of_work():
-        zone = claims.take(zone_id)
-        if zone is None:
-            if claims.is_claimed(zone_id):
+def _let_go(plans: list[Plan]) -> None:
+    for plan in plans:  # a failure's clean-up: one short unit of work each is fine
+        claims.release_now(plan.zone_id, plan.token)
+
+
+def _record_sent(sent: list[tuple[Plan, Sent]]) -> None:
+    if sent:
+        with unit_of_work():
+            held = claims.held_many([plan.zone_id for plan, _ in sent], sent[0][0].token)
+            for plan, outcome in sent:
+                _record_publish(plan, outcome, held.get(plan.zone_id))
+
+
+def _claim_publish(zone_ids: list[int]) -> list[Plan]:
+    """Claim the zones and read what each publish sends (its changes, or the whole zone
+    when the server has not got it, and keys to install), in one short unit of work."""
+    with unit_of_work(), shared_reads():
+        zones = sorted(claims.take_many(zone_ids), key=lambda zone: zone_ids.index(zone.id))
+        taken = {zone.id for zone in zones}
+        for zone_id in zone_ids:
+            if zone_id not in taken and claims.is_claimed(zone_id):
                 claims.run_later(PUBLISH, zone_id)
-            return None  # else deleted (remove_zone handles the server) or not active
+            # else deleted (remove_zone handles the server) or not active
+        if not zones:
+            return []
         settings = dns_settings()
-        nameservers = services.nameservers_for(zone.reseller_id, settings)
-        changes = tuple(Change(c.id, c.serial, tuple(RR(*item) for item in c.deletes),
-                               tuple(RR(*item) for item in c.adds))
-                        for c in services.pending_changes(zone))
-        fresh = {}
-        if not zone.on_server:
-            records = services.current_rrs(zone)
-            fresh = {"zone_file": render_zone(zone.name, zone.serial, nameservers, records),
-                     "wanted": frozenset(records) | frozenset(apex_ns(nameservers))}
-        return Plan(zone.id, zone.name, zone.publish_claim, zone.serial, nameservers,
-                    changes, uninstalled_keys(zone.id), **fresh,
-                    deadline=time.monotonic() + claims.LEASE.total_seconds() * 0.75)
+        changes = services.pending_changes_of(list(taken))
+        records = services.records_of([zone.id for zone in zones if not zone.on_server])
+        unsent_keys = uninstalled_keys_of(list(taken))
+        plans = []
+        for zone in zones:
+            nameservers = services.nameservers_for(zone.reseller_id, settings)
+            fresh = {}
+            if not zone.on_server:
+                rrs = records.get(zone.id, [])
+                fresh = {"zone_file": render_zone(zone.name, zone.serial, nameservers, rrs),
+                         "wanted": frozenset(rrs) | frozenset(apex_ns(nameservers))}
+            plans.append(Plan(
+                zone.id, zone.name, zone.publish_claim, zone.serial, nameservers,
+                tuple(Change(c.id, c.serial, tuple(RR(*item) for item in c.deletes),
+                             tuple(RR(*item) for item in c.adds))
+                      for c in changes.get(zone.id, [])),
+                unsent_keys.get(zone.id, ()), **fresh,
+                deadline=time.monotonic() + claims.LEASE.total_seconds() * 0.75))
+        return plans
 
 
 def _send(server: Publisher, plan: Plan) -> Sent:
@@ -164,8 +211,9 @@ def _send(server: Publisher, plan: Plan) -> Sent:
     return sent
 
 
-def _record_publish(plan: Plan, sent: Sent) -> None:
-    zone = claims.held(plan.zone_id, plan.token)
+def _record_publish(plan: Plan, sent: Sent, zone: Zone | None) -> None:
+    """Write what was sent, if the claim is still this run's (``zone``: the zone, locked,
+    when ``held``; None when not)."""
     if zone is None:
         if db.session.get(Zone, plan.zone_id) is None:
             enqueue("reseller.dns.tasks.remove_zone", plan.name)  # deleted meanwhile

@@ -379,10 +379,27 @@ def delete_zone(*, reseller_id: int, name: str) -> None:
 
 
 def pending_changes(zone: Zone) -> list[ZoneChange]:
-    return list(db.session.scalars(
-        sa.select(ZoneChange).where(ZoneChange.zone_id == zone.id,
-                                    ZoneChange.published_at.is_(None))
-        .order_by(ZoneChange.id)))
+    return pending_changes_of([zone.id]).get(zone.id, [])
+
+
+def pending_changes_of(zone_ids: list[int]) -> dict[int, list[ZoneChange]]:
+    """The zones' unpublished changes in order, by zone (one statement)."""
+    found: dict[int, list[ZoneChange]] = {}
+    for change in db.session.scalars(
+            sa.select(ZoneChange).where(ZoneChange.zone_id.in_(zone_ids),
+                                        ZoneChange.published_at.is_(None))
+            .order_by(ZoneChange.id)):
+        found.setdefault(change.zone_id, []).append(change)
+    return found
+
+
+def records_of(zone_ids: list[int]) -> dict[int, list[RR]]:
+    """``current_rrs`` of several zones in one statement, by zone."""
+    found: dict[int, list[RR]] = {}
+    if zone_ids:
+        for row in db.session.scalars(sa.select(Record).where(Record.zone_id.in_(zone_ids))):
+            found.setdefault(row.zone_id, []).append(RR(row.name, row.type, row.ttl, row.value))
+    return {zone_id: sorted(rrs) for zone_id, rrs in found.items()}
 
 
 # -- URL forwards as a set (callers that save a zone's forwards at once, e.g. WHMCS) -------

@@ -14,7 +14,7 @@ from reseller.core.clock import clock
 from reseller.core.db import end_transaction, unit_of_work
 from reseller.core.errors import DomainError
 from reseller.core.extensions import db
-from reseller.core.jobs import enqueue, periodic
+from reseller.core.jobs import batch_form, enqueue, periodic
 from reseller.dns import keys, ownership, publishing, services
 from reseller.dns.models import Zone, ZoneChange, ZoneKey
 from reseller.dns.publishers import PublishFailed
@@ -37,6 +37,13 @@ def publish_zone(zone_id: int) -> None:
     which the change notes. No transaction is open while the server is called
     (``reseller.dns.publishing``)."""
     publishing.publish(zone_id)
+
+
+@batch_form("reseller.dns.tasks.publish_zone")
+def publish_zones(args_list: list[tuple]) -> None:
+    """``publish_zone`` for the zones a batch of events hosted: one claim, one read and
+    one record for them all (``publishing.publish_many``)."""
+    publishing.publish_many([zone_id for (zone_id,) in args_list])
 
 
 def remove_zone(name: str) -> None:

@@ -353,3 +353,54 @@ def test_a_change_goes_out_above_a_serial_a_zone_key_reached_and_notes_it(factor
     zone = db.session.get(Zone, zone_id, populate_existing=True)
     assert change.serial == ahead + 1 == spy.serial(name)
     assert zone.serial == zone.published_serial == ahead + 1
+
+
+# -- a batch of zones (a batch of registrations hosted them): one claim, one record ----------
+
+def test_zones_published_together_are_claimed_read_and_recorded_once(factory, jobs, spy,
+                                                                     app):
+    zones = [hosted(factory, jobs) for _ in range(3)]
+    jobs.jobs.clear()
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        tasks.publish_zones([(zone_id,) for _, _, zone_id in zones])
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", note)
+    db.session.expire_all()
+    for _, name, zone_id in zones:
+        zone = db.session.get(Zone, zone_id)
+        assert zone.on_server and zone.publish_claim is None and zone.published_serial
+        assert name in spy.zones
+    assert [c for c in spy.calls if c[1]] == []  # no transaction open at any server call
+    claims_taken = [s for s in statements if s.startswith("UPDATE dns_zones SET publish_claim")]
+    locked = [s for s in statements if s.startswith("SELECT dns_zones") and "FOR UPDATE" in s
+              or s.startswith("SELECT dns_zones") and "IN (" in s]
+    assert len(claims_taken) == 1 and len(locked) >= 1
+    assert sum(s.startswith("SELECT dns_records") for s in statements) == 1
+
+
+def test_a_zone_the_server_fails_lets_the_unsent_go_and_keeps_the_sent(factory, jobs, spy):
+    zones = [hosted(factory, jobs) for _ in range(3)]
+    jobs.jobs.clear()
+    # the first zone goes through (its last call reads the serial); the second's creation
+    # then fails after reaching the server
+    spy.during["serial"] = lambda: setattr(spy, "fail_after", "ensure_zone")
+    first, second, third = (zone_id for _, _, zone_id in zones)
+    with pytest.raises(RuntimeError):
+        tasks.publish_zones([(first,), (second,), (third,)])
+    db.session.expire_all()
+    claimed = {zone_id: db.session.get(Zone, zone_id).publish_claim
+               for zone_id in (first, second, third)}
+    assert claimed == {first: None, second: None, third: None}  # let go: retries need not wait
+    assert [db.session.get(Zone, zone_id).on_server for zone_id in (first, second, third)] \
+        == [True, False, False]  # the one sent is recorded
+    assert [name for name, _ in spy.calls].count("ensure_zone") == 2  # the third never sent
+    # the retry publishes them all
+    tasks.publish_zones([(first,), (second,), (third,)])
+    db.session.expire_all()
+    assert all(db.session.get(Zone, zone_id).on_server for zone_id in (first, second, third))
