@@ -22,10 +22,11 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app, g
 
 from reseller.catalog.models import TLDS, add_years
 from reseller.core.clock import clock
-from reseller.core.db import unit_of_work
+from reseller.core.db import is_sqlite, unit_of_work
 from reseller.core.extensions import db
 from reseller.registry.errors import RegistryRejected, RegistryTimeout, RegistryUnavailable
 from reseller.registry.models import (
@@ -88,17 +89,38 @@ class Fault:
 
 
 def _remote(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Leave the caller's session as a remote registry would: a command called with no
-    transaction open returns with none open (what it read or wrote of its own state is
-    committed, or rolled back when it fails), so the caller waits on no open transaction
-    of its own. Called inside the caller's transaction, it stays in it (as it always did)."""
+    """Keep the registry's state apart from the caller's transaction, as a remote registry
+    would: a command carries out and commits its own changes, and the caller's session is
+    as it was (a transaction it had open stays open, with what it holds; none open stays
+    none).
+
+    On PostgreSQL the command runs in a session of its own: a fresh app context, for which
+    Flask-SQLAlchemy scopes a new ``db.session`` on another pooled connection, so every
+    ``db.session`` the sandbox uses inside is its own and commits independently. Running
+    in the caller's session instead, its commit would end the caller's transaction in the
+    middle of a request, and with it the locks that transaction holds (a domain's command
+    lock, ``records.hold_domain``): a second writer could then read the domain before the
+    first one records the answer. A command called from inside another one stays in the
+    other's session.
+
+    SQLite has a single writer: a second connection would wait for the write lock the
+    caller's open transaction holds. There a command called inside the caller's
+    transaction runs and commits in it (as it always did), and one called with none open
+    returns with none open."""
 
     @functools.wraps(command)
     def call(self: SandboxRegistry, *args: Any, **kwargs: Any) -> Any:
-        if db.session().in_transaction():
+        if g.get("sandbox_registry_session"):  # inside another command: its session
             return command(self, *args, **kwargs)
-        with unit_of_work():
-            return command(self, *args, **kwargs)
+        if is_sqlite():
+            if db.session().in_transaction():
+                return command(self, *args, **kwargs)
+            with unit_of_work():
+                return command(self, *args, **kwargs)
+        with current_app.app_context():  # a new db.session, removed when it ends
+            g.sandbox_registry_session = True
+            with unit_of_work():
+                return command(self, *args, **kwargs)
 
     return call
 
