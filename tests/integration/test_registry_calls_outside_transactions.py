@@ -18,7 +18,7 @@ from reseller.domains.models import Domain, Order
 from reseller.registry.sandbox import SimulatedCrash
 from reseller.registry.sandbox_models import SandboxDomain, SandboxTransaction
 from tests.support.domains import CONTACT, fund, install_catalogue, make_contact, sandbox
-from tests.support.outside_calls import spy_on_registry
+from tests.support.outside_calls import idle_probe, spy_on_registry
 from wallet import services as wallet
 
 
@@ -269,11 +269,14 @@ def test_api_requests_ask_the_registry_before_writing_anything(reseller, jobs, a
         changed = api.put(f"/api/v1/contacts/{domain.registrant_id}",
                           json={**CONTACT, "email": "uusi@asiakas.example"})
         assert changed.status_code == 200, changed.json
+        listed = api.put("/api/v1/domains/kysyja.fi/nameservers",
+                         json={"nameservers": ["ns1.kysyja.example", "ns2.kysyja.example"]})
+        assert listed.status_code == 200, listed.json
         placed = api.post("/api/v1/domains", json={
             "name": "toinen-kysyja.fi", "period": 1,
             "contacts": {"registrant": domain.registrant_id}})
         assert placed.status_code == 202, placed.json
-    for call in ("auth_code", "transfer_answer", "contact_set", "check"):
+    for call in ("auth_code", "transfer_answer", "contact_set", "update", "check"):
         assert spy.written_before(call) and all(w == [] for w in spy.written_before(call)), \
             (call, spy.written_before(call))
     assert sandbox().contact_info(db.session.get(Domain, domain.id).registrant.handle) \
@@ -342,3 +345,70 @@ def test_auto_renew_reads_the_premium_fee_outside_transactions(reseller, jobs, a
     with spy_on_registry(app) as spy:
         run("reseller.domains.tasks.run_lifecycle")  # renewed: nothing asked again
     assert spy.made("premium_fee") == []
+
+
+@pytest.mark.postgres_only
+def test_management_commands_on_one_domain_take_turns_without_a_row_lock(app, committed_db):
+    """Nameserver changes hold the domain's advisory command lock, not its row, while the
+    registry answers: of four writers with one ETag exactly one wins (the others wait,
+    then see the new version: 412)."""
+    import threading
+
+    from tests.support.factories import Factory
+
+    factory = Factory(app)
+    install_catalogue()
+    owner = factory.reseller()
+    fund(owner, "100.00")
+    token = factory.token(owner)
+    contact = make_contact(owner)
+    with unit_of_work():
+        orders.order_register(reseller_id=owner.id, name="vuorotellen.fi", period=1,
+                              contacts={"registrant": contact.id}, idempotency_key="vuoro")
+    app.extensions["tunnus.jobs"].run_all()
+    committed_db.session.remove()
+    headers = {"Authorization": f"Bearer {token}"}
+    path = "/api/v1/domains/vuorotellen.fi"
+    etag = app.test_client().get(path, headers=headers).headers["ETag"]
+    registry = app.extensions["tunnus.registry"]
+    threads, results = 4, []
+    barrier = threading.Barrier(threads)
+
+    def write(n: int) -> None:
+        own = app.test_client()
+        barrier.wait()
+        answer = own.put(f"{path}/nameservers", headers={**headers, "If-Match": etag},
+                         json={"nameservers": [f"ns1.vuoro{n}.example",
+                                               f"ns2.vuoro{n}.example"]})
+        results.append((n, answer.status_code))
+
+    domain_id = committed_db.session.scalar(sa.select(Domain.id).where(
+        Domain.name == "vuorotellen.fi"))
+    committed_db.session.remove()
+    seen, look = idle_probe(committed_db.engine, "domains", domain_id)
+    real_update = registry.update
+
+    def update(**kwargs):
+        look(None)  # what another connection sees while the command is on the wire
+        return real_update(**kwargs)
+
+    registry.update = update
+    registry.latency_ms = 200  # the registry answers slowly: the writers overlap
+    try:
+        with spy_on_registry(app) as spy:
+            workers = [threading.Thread(target=write, args=(n,)) for n in range(threads)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+    finally:
+        registry.latency_ms = 0
+        del registry.update
+    assert sorted(status for _, status in results) == [200] + [412] * (threads - 1)
+    assert seen["locked"] is False  # the domain's row was free while the registry answered
+    [winner] = [n for n, status in results if status == 200]
+    shown = app.test_client().get(path, headers=headers).json
+    assert shown["nameservers"] == [f"ns1.vuoro{winner}.example", f"ns2.vuoro{winner}.example"]
+    assert len(spy.made("update")) == 1
+    assert list(sandbox().info("vuorotellen.fi").nameservers) == [f"ns1.vuoro{winner}.example",
+                                                                  f"ns2.vuoro{winner}.example"]
