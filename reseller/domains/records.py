@@ -17,22 +17,35 @@ def find_live_domain(ascii_name: str) -> Domain | None:
     return db.session.scalar(sa.select(Domain).where(Domain.live_name == ascii_name))
 
 
-_COMMANDS = 0x1D4  # advisory-lock namespace: one registry command per domain at a time
+_COMMANDS = 0x1D4  # advisory-lock namespaces: one registry command at a time per domain,
+_CONTACT_COMMANDS = 0x1D5  # and per contact
+
+
+def _take_turn(namespace: int, key: int) -> None:
+    """Wait for, then hold until this transaction ends, the advisory lock ``(namespace,
+    key)`` (PostgreSQL ``pg_advisory_xact_lock``). Unlike a row lock (``FOR UPDATE``) it
+    gives the transaction no id: an id held while the registry answers would hold back
+    every reseller's event feed (it shows only what no running transaction precedes).
+    SQLite serialises writers already (``BEGIN IMMEDIATE``)."""
+    if db.engine.dialect.name != "sqlite":
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(
+            sa.literal(namespace), sa.literal(key & 0x7FFFFFFF))))
 
 
 def hold_domain(domain_id: int) -> Domain | None:
     """The domain, read fresh once this transaction holds the domain's command lock: one
-    registry command, and the recording of a registry answer, per domain at a time.
-
-    The lock is transaction-scoped and advisory (PostgreSQL ``pg_advisory_xact_lock``),
-    not the row's (``FOR UPDATE``): a row lock gives the transaction an id, and an id held
-    while the registry answers holds back every reseller's event feed (it shows only what
-    no running transaction precedes). The row is locked by the write that follows the
-    answer. SQLite serialises writers already (``BEGIN IMMEDIATE``)."""
-    if db.engine.dialect.name != "sqlite":
-        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(
-            sa.literal(_COMMANDS), sa.literal(domain_id & 0x7FFFFFFF))))
+    registry command, and the recording of a registry answer, per domain at a time
+    (``_take_turn``). The row is locked by the write that follows the answer."""
+    _take_turn(_COMMANDS, domain_id)
     return db.session.get(Domain, domain_id, populate_existing=True)
+
+
+def hold_contact(contact_id: int) -> Contact | None:
+    """The contact, read fresh once this transaction holds the contact's command lock: one
+    update of a contact (its ``If-Match`` check, the registry's ``contact_set`` and our
+    record of it) at a time, so the registry and our record end in the same order."""
+    _take_turn(_CONTACT_COMMANDS, contact_id)
+    return db.session.get(Contact, contact_id, populate_existing=True)
 
 
 def get_domain(*, reseller_id: int, name: str, for_update: bool = False,
