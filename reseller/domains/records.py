@@ -26,7 +26,9 @@ def _take_turn(namespace: int, key: int) -> None:
     key)`` (PostgreSQL ``pg_advisory_xact_lock``). Unlike a row lock (``FOR UPDATE``) it
     gives the transaction no id: an id held while the registry answers would hold back
     every reseller's event feed (it shows only what no running transaction precedes).
-    SQLite serialises writers already (``BEGIN IMMEDIATE``)."""
+    SQLite serialises writers already (``BEGIN IMMEDIATE``), though a sandbox registry
+    command called inside the transaction commits it there (``sandbox._remote``), so on
+    SQLite writers take turns only up to the registry's answer."""
     if db.engine.dialect.name != "sqlite":
         db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(
             sa.literal(namespace), sa.literal(key & 0x7FFFFFFF))))
