@@ -88,12 +88,20 @@ def topup_by_token(token: str, *, lock: bool = False) -> TopUp:
     return topup
 
 
-def record_checkout(topup: TopUp, *, url: str, reference: str | None) -> None:
-    """The provider's hosted checkout for a pending top-up, created once and reused."""
-    topup.checkout_url = url[:2000]
-    if reference and not topup.provider_reference:
-        topup.provider_reference = reference[:120]
-    db.session.flush()
+def record_checkout(topup_id: int, *, url: str, reference: str | None) -> str:
+    """Record the provider's hosted checkout for a pending top-up, created once and
+    reused: the URL recorded first stands (returned), whoever asked the provider first."""
+    values: dict = {"checkout_url": url[:2000]}
+    if reference:
+        values["provider_reference"] = sa.func.coalesce(TopUp.provider_reference,
+                                                        reference[:120])
+    recorded = db.session.scalar(
+        sa.update(TopUp).where(TopUp.id == topup_id, TopUp.checkout_url.is_(None))
+        .values(**values).returning(TopUp.checkout_url),
+        execution_options={"synchronize_session": False})
+    if recorded is None:  # recorded meanwhile
+        recorded = db.session.scalar(sa.select(TopUp.checkout_url).where(TopUp.id == topup_id))
+    return recorded
 
 
 def _topup_for(notice: Notice) -> TopUp | None:

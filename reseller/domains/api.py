@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, request
 from sqlalchemy.orm import selectinload
 
-from reseller.core.db import lock_row, transactional
+from reseller.core.db import transactional
 from reseller.core.errors import ValidationFailed
 from reseller.core.pagination import paginate
 from reseller.core.web.auth import current_reseller_id, require_scope
@@ -107,10 +107,11 @@ def _search_arg() -> str | None:
 
 
 def current_contact(contact_id: int) -> dict:
-    """The contact as GET answers it, locked (for ``If-Match``)."""
-    contact = contact_services.get_contact(reseller_id=current_reseller_id(),
-                                           contact_id=contact_id)
-    return _contact_out.dump(lock_row(Contact, contact.id))
+    """The contact as GET answers it, held for its update (``records.hold_contact``: the
+    contact's command lock, not its row lock) so a concurrent write waits, then sees the
+    new version (for ``If-Match``)."""
+    return _contact_out.dump(contact_services.get_contact(
+        reseller_id=current_reseller_id(), contact_id=contact_id, hold=True))
 
 
 @bp.get("/contacts/<int:contact_id>")

@@ -23,6 +23,7 @@ from reseller.core.jobs import enqueue
 from reseller.domains import identity
 from reseller.domains.errors import registry_errors
 from reseller.domains.models import LIVE_STATUSES, Contact, Domain, Order
+from reseller.domains.records import hold_contact
 from reseller.registry.errors import RegistryTimeout
 from reseller.registry.models import Registry
 from reseller.registry.services import get_registry
@@ -116,8 +117,10 @@ def push_contacts(registry: Registry, contacts: list[tuple[str, dict[str, Any]]]
         registry.contact_set(handle=handle, data=data, name=name)
 
 
-def get_contact(*, reseller_id: int, contact_id: int) -> Contact:
-    contact = db.session.get(Contact, contact_id)
+def get_contact(*, reseller_id: int, contact_id: int, hold: bool = False) -> Contact:
+    """The reseller's contact, else 404; ``hold``: read fresh once this transaction holds
+    the contact's command lock (``records.hold_contact``), for an update."""
+    contact = hold_contact(contact_id) if hold else db.session.get(Contact, contact_id)
     if contact is None or contact.reseller_id != reseller_id:
         raise ContactNotFound(_l("Contact %(id)s not found.", id=contact_id))
     return contact
@@ -149,10 +152,12 @@ def update_contact(*, reseller_id: int, contact_id: int, **data: Any) -> Contact
     (registry down: 503 and nothing changes; answer lost: kept, and sent again by a job
     until the registry answers, so the registry converges to what we hold). Identity fields left out, or sent back
     masked as the API shows them, stay as they are."""
-    contact = get_contact(reseller_id=reseller_id, contact_id=contact_id)
+    # One update of a contact at a time (its command lock, not its row lock), so the
+    # registry and our record end in the same order; read before anything changes, and
+    # written after the registry answered: no row written or locked (no transaction id,
+    # which would hold every reseller's event feed) waits on it.
+    contact = get_contact(reseller_id=reseller_id, contact_id=contact_id, hold=True)
     previous = person(contact)
-    # Read before anything changes, and written after the registry answered: no row
-    # written (no transaction id, which would hold every reseller's event feed) waits on it.
     domains = _domains_using(contact)
     with db.session.no_autoflush:
         for field in FIELDS:

@@ -13,12 +13,13 @@ import sqlalchemy as sa
 from reseller.catalog import services as catalog
 from reseller.catalog.models import rules_for
 from reseller.core.clock import clock
-from reseller.core.db import end_transaction, lock_row, unit_of_work
+from reseller.core.db import end_transaction, unit_of_work
 from reseller.core.errors import DomainError
 from reseller.core.events import record_event
 from reseller.core.extensions import db
 from reseller.domains import orders, recovery, services
 from reseller.domains.models import Domain, Order
+from reseller.domains.records import hold_domain
 from reseller.registry.errors import RegistryError
 from reseller.registry.models import DELETED
 from reseller.registry.services import get_registry
@@ -131,7 +132,7 @@ def _advance(domain_id: int) -> None:
             raise
         done = DELETED
     with unit_of_work():
-        domain = lock_row(Domain, domain_id)
+        domain = hold_domain(domain_id)
         if domain is None or domain.status != "expired" or domain.expires_at != expires_at:
             return  # renewed or deleted meanwhile (the next run reads the registry again)
         rules = rules_for(domain.tld)

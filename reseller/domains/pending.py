@@ -24,13 +24,14 @@ from flask_babel import lazy_gettext as _l
 
 from reseller.catalog.models import rules_for
 from reseller.core.clock import clock
-from reseller.core.db import lock_row, unit_of_work
+from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
 from reseller.domains import contacts as contact_services
 from reseller.domains import states
 from reseller.domains.errors import ChangePending, registry_errors
 from reseller.domains.models import Contact, Domain, Host, Order
+from reseller.domains.records import hold_domain
 from reseller.domains.schemas import pending_change_out
 from reseller.registry.errors import RegistryRejected, RegistryTimeout, RegistryUnavailable
 from reseller.registry.models import DELETED, Registry
@@ -103,10 +104,10 @@ def send_change_in_steps(domain_id: int, *, operation: str, params: dict[str, An
             log.warning("%s on %s: answer lost (%s); pending until resolved",
                         operation, command["name"], lost)
             with unit_of_work():
-                _keep_pending(lock_row(Domain, domain_id), change)
+                _keep_pending(hold_domain(domain_id), change)
             return False
     with unit_of_work():
-        _apply(lock_row(Domain, domain_id), change, result)
+        _apply(hold_domain(domain_id), change, result)
     return True
 
 
@@ -183,7 +184,7 @@ def resolve_pending(domain_id: int, *, registry: Registry) -> str | None:
     except RegistryRejected as rejected:
         result, refused = None, rejected
     with unit_of_work():
-        domain = lock_row(Domain, domain_id)
+        domain = hold_domain(domain_id)
         still = domain.pending_change if domain is not None else None
         if not still or still.get("transaction_id") != change["transaction_id"]:
             return None

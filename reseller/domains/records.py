@@ -17,19 +17,56 @@ def find_live_domain(ascii_name: str) -> Domain | None:
     return db.session.scalar(sa.select(Domain).where(Domain.live_name == ascii_name))
 
 
+_COMMANDS = 0x1D4  # advisory-lock namespaces: one registry command at a time per domain,
+_CONTACT_COMMANDS = 0x1D5  # and per contact
+
+
+def _take_turn(namespace: int, key: int) -> None:
+    """Wait for, then hold until this transaction ends, the advisory lock ``(namespace,
+    key)`` (PostgreSQL ``pg_advisory_xact_lock``). Unlike a row lock (``FOR UPDATE``) it
+    gives the transaction no id: an id held while the registry answers would hold back
+    every reseller's event feed (it shows only what no running transaction precedes).
+    SQLite serialises writers already (``BEGIN IMMEDIATE``), though a sandbox registry
+    command called inside the transaction commits it there (``sandbox._remote``), so on
+    SQLite writers take turns only up to the registry's answer."""
+    if db.engine.dialect.name != "sqlite":
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(
+            sa.literal(namespace), sa.literal(key & 0x7FFFFFFF))))
+
+
+def hold_domain(domain_id: int) -> Domain | None:
+    """The domain, read fresh once this transaction holds the domain's command lock: one
+    registry command, and the recording of a registry answer, per domain at a time
+    (``_take_turn``). The row is locked by the write that follows the answer."""
+    _take_turn(_COMMANDS, domain_id)
+    return db.session.get(Domain, domain_id, populate_existing=True)
+
+
+def hold_contact(contact_id: int) -> Contact | None:
+    """The contact, read fresh once this transaction holds the contact's command lock: one
+    update of a contact (its ``If-Match`` check, the registry's ``contact_set`` and our
+    record of it) at a time, so the registry and our record end in the same order."""
+    _take_turn(_CONTACT_COMMANDS, contact_id)
+    return db.session.get(Contact, contact_id, populate_existing=True)
+
+
 def get_domain(*, reseller_id: int, name: str, for_update: bool = False,
                load: tuple = ()) -> Domain:
     """The reseller's live domain called ``name`` (either form), else 404; ``load``:
-    loader options for what the caller shows with it (its contacts, its hosts)."""
+    loader options for what the caller shows with it (its contacts, its hosts);
+    ``for_update``: held for a registry command (``hold_domain``)."""
     try:
         parsed = names.parse(name)
     except DomainError:  # an unparsable name cannot be one of ours
         raise DomainNotFound(_l("%(name)s is not in this account.", name=name)) from None
     stmt = sa.select(Domain).where(Domain.live_name == parsed.ascii,
                                    Domain.reseller_id == reseller_id).options(*load)
-    if for_update and db.engine.dialect.name != "sqlite":
-        stmt = stmt.with_for_update()
     domain = db.session.scalar(stmt)
+    if domain is not None and for_update:
+        domain = hold_domain(domain.id)
+        if domain is None or domain.live_name != parsed.ascii \
+                or domain.reseller_id != reseller_id:  # it ended while we waited
+            domain = None
     if domain is None:
         raise DomainNotFound(_l("%(name)s is not in this account.", name=parsed.unicode))
     return domain

@@ -20,10 +20,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from reseller.core.clock import clock
-from reseller.core.db import lock_row, unit_of_work
+from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
 from reseller.domains import states
 from reseller.domains.models import Domain, Order
+from reseller.domains.records import hold_domain
 from reseller.registry.errors import RegistryError, RegistryUnavailable
 from reseller.registry.models import DomainInfo, in_redemption
 from reseller.registry.services import get_registry
@@ -106,7 +107,7 @@ def apply_info(domain_id: int, info: DomainInfo | None, *, seen: tuple[str, date
     """Make our record say what ``info`` (read for ``seen``) says; the differences. A name
     changed here since it was read (an order finished, a change sent) is left for the
     next run, which reads the registry again."""
-    domain = lock_row(Domain, domain_id)
+    domain = hold_domain(domain_id)
     if domain is None or (domain.name, domain.updated_at) != seen or domain.pending_change \
             or db.session.scalar(sa.select(Order.id).where(Order.lock_key == domain.name)):
         return []

@@ -7,14 +7,14 @@ from datetime import timedelta
 
 from flask import current_app
 
-from reseller.core.db import lock_row, unit_of_work
+from reseller.core.db import unit_of_work
 from reseller.core.errors import DomainError
 from reseller.core.events import Event, on_event
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue, periodic
 from reseller.domains import contacts, lifecycle, orders, pending, recovery, services, sync
 from reseller.domains.models import Domain
-from reseller.domains.records import find_live_domain
+from reseller.domains.records import find_live_domain, hold_domain
 from reseller.registry.services import get_registry
 
 
@@ -36,7 +36,7 @@ def answer_transfer_out(domain_id: int, approve: bool) -> None:
     except DomainError:  # already settled at the registry (e.g. approved after 5 days)
         approve = False  # the registry's poll message or the sync ends the name if it left
     with unit_of_work():
-        domain = lock_row(Domain, domain_id)
+        domain = hold_domain(domain_id)
         if domain is not None and domain.is_live and domain.transfer_out_pending:
             services.record_transfer_answer(domain, approve=approve)
 

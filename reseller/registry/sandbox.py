@@ -22,10 +22,11 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app, g
 
 from reseller.catalog.models import TLDS, add_years
 from reseller.core.clock import clock
-from reseller.core.db import unit_of_work
+from reseller.core.db import is_sqlite, unit_of_work
 from reseller.core.extensions import db
 from reseller.registry.errors import RegistryRejected, RegistryTimeout, RegistryUnavailable
 from reseller.registry.models import (
@@ -88,17 +89,41 @@ class Fault:
 
 
 def _remote(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Leave the caller's session as a remote registry would: a command called with no
-    transaction open returns with none open (what it read or wrote of its own state is
-    committed, or rolled back when it fails), so the caller waits on no open transaction
-    of its own. Called inside the caller's transaction, it stays in it (as it always did)."""
+    """Keep the registry's state apart from the caller's transaction, as a remote registry
+    would: a command carries out and commits its own changes, and the caller's session is
+    as it was (a transaction it had open stays open, with what it holds; none open stays
+    none).
+
+    On PostgreSQL the command runs in a session of its own: a fresh app context, for which
+    Flask-SQLAlchemy scopes a new ``db.session`` on another pooled connection, so every
+    ``db.session`` the sandbox uses inside is its own and commits independently. Running
+    in the caller's session instead, its commit would end the caller's transaction in the
+    middle of a request, and with it the locks that transaction holds (a domain's command
+    lock, ``records.hold_domain``): a second writer could then read the domain before the
+    first one records the answer; and the caller's uncommitted writes could never wait on
+    the registry's (a transfer ``settle`` completes, say) in another session of the same
+    thread, a wait PostgreSQL cannot see. A command called from inside another one stays
+    in the other's session. The sandbox-only reads that return rows (``host_info``,
+    ``contact_info``) read in the caller's session, like ``seed_foreign``'s setup.
+
+    SQLite has a single writer: a second connection would wait for the write lock the
+    caller's open transaction holds. There a command called inside the caller's
+    transaction runs and commits in it (as it always did), and one called with none open
+    returns with none open."""
 
     @functools.wraps(command)
     def call(self: SandboxRegistry, *args: Any, **kwargs: Any) -> Any:
-        if db.session().in_transaction():
+        if g.get("sandbox_registry_session"):  # inside another command: its session
             return command(self, *args, **kwargs)
-        with unit_of_work():
-            return command(self, *args, **kwargs)
+        if is_sqlite():
+            if db.session().in_transaction():
+                return command(self, *args, **kwargs)
+            with unit_of_work():
+                return command(self, *args, **kwargs)
+        with current_app.app_context():  # a new db.session, removed when it ends
+            g.sandbox_registry_session = True
+            with unit_of_work():
+                return command(self, *args, **kwargs)
 
     return call
 
@@ -387,12 +412,14 @@ class SandboxRegistry:
         operation = {"request": "restore_request", "report": "restore"}.get(restore, "update")
         return self._once(operation, name, transaction_id, body)
 
+    @_remote
     def current_auth_code(self, name: str) -> str | None:
         """Sandbox only: the auth code of one of our names (what EPP ``info`` shows the
         sponsor), or None when the name is not ours."""
         row = self._settled(name)
         return row.auth_code if row is not None and row.sponsor == self.registrar_id else None
 
+    @_remote
     def auth_code_matches(self, name: str, auth_code: str) -> bool:
         """Sandbox only: whether ``auth_code`` is the name's (EPP ``info`` by a non-sponsor)."""
         row = self._settled(name)
@@ -450,6 +477,7 @@ class SandboxRegistry:
             info = answer_transfer(row, approve)
         return info
 
+    @_remote
     def simulate_transfer_out(self, *, name: str, auth_code: str,
                               gaining: str = OTHER_REGISTRAR) -> TransferInfo:
         """Sandbox only: another registrar asks for one of our names with its auth code."""
@@ -458,6 +486,7 @@ class SandboxRegistry:
             info = request_transfer(row, name, auth_code, 1, gaining=gaining)
         return info
 
+    @_remote
     def simulate_losing_answer(self, *, name: str, approve: bool) -> TransferInfo:
         """Sandbox only: the other registrar answers our transfer request."""
         with unit_of_work():
@@ -482,6 +511,7 @@ class SandboxRegistry:
                                                   "ns2.other-registrar.example"], ds=[]))
         db.session.flush()
 
+    @_remote
     def previous_sponsor(self, name: str) -> str | None:
         """Sandbox only: who lost ``name`` in its last completed transfer."""
         row = db.session.scalar(sa.select(SandboxMessage).where(
@@ -511,6 +541,7 @@ class SandboxRegistry:
                 db.session.delete(row)
         self._after("host_delete")
 
+    @_remote
     def host_in_use(self, name: str) -> bool:
         """Sandbox only: whether any name is delegated to host ``name``."""
         return any(name in (nameservers or ()) for nameservers in db.session.scalars(
@@ -534,6 +565,7 @@ class SandboxRegistry:
             db.session.add(row)
         self._after("contact_set")
 
+    @_remote
     def contact_identity(self, handle: str) -> dict:
         """Sandbox only: the identity numbers the registry holds for a contact."""
         row = db.session.get(SandboxContact, handle, populate_existing=True)

@@ -122,3 +122,78 @@ def test_saving_a_card_asks_the_provider_before_writing(factory, app, monkeypatc
     assert [w for w in before if not w.startswith("UPDATE access_tokens")] == []
     [card] = _cards(reseller.id)
     assert card.state == "pending" and card.setup_token in started.json["setup_url"]
+
+
+# -- a top-up's checkout: the row committed, the provider asked, the answer recorded -------------
+
+def _topup_api(factory, app):
+    reseller = factory.reseller()
+    fund(reseller, "10.00")
+    api = factory.api(reseller, scopes=["billing:write", "billing:read"])
+    # The token's last use (reseller.accounts, at most once a minute) is not this test's.
+    assert api.get("/api/v1/wallet").status_code == 200
+    return reseller, api
+
+
+def test_a_topup_checkout_is_created_with_no_transaction_open(factory, app, monkeypatch):
+    reseller, api = _topup_api(factory, app)
+    writes: list = []
+    calls = spy_on_methods(monkeypatch, SandboxProvider, "start_checkout", writes=writes)
+    with watching_writes(db.engine):
+        started = api.post("/api/v1/wallet/topups", json={"amount": "25.00", "method": "card"})
+    assert started.status_code == 201, started.json
+    assert calls == [("start_checkout", False)]
+    assert [w for _, before in writes for w in before] == []
+    db.session.expire_all()
+    topup = db.session.get(TopUp, started.json["id"])
+    assert topup.checkout_url == started.json["checkout_url"] and topup.state == "pending"
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_a_crash_around_the_checkout_loses_none_and_opens_no_second(factory, app, monkeypatch,
+                                                                    when):
+    """The worker dies before the provider answers, or after it did but before the answer
+    was recorded. The top-up was committed before the call, so it is kept, pending; the
+    same Idempotency-Key creates no second one (its first request took effect without an
+    answer: 409, docs/api.md), and showing the top-up asks the provider for the same
+    checkout (the same token, which each provider's request carries as its idempotency
+    key: no second intent), recorded once."""
+    reseller, api = _topup_api(factory, app)
+    tokens = []
+    real = SandboxProvider.start_checkout
+
+    def crashing(self, request):
+        tokens.append(request.token)
+        if when == "after":
+            real(self, request)
+        if len(tokens) == 1:
+            raise Crash(f"the worker dies {when} the provider answers")
+        return real(self, request)
+
+    monkeypatch.setattr(SandboxProvider, "start_checkout", crashing)
+    headers = {"Idempotency-Key": f"crash-{when}"}
+    body = {"amount": "40.00", "method": "paypal"}
+    with pytest.raises(Crash):
+        api.post("/api/v1/wallet/topups", json=body, headers=headers)
+    db.session.expire_all()
+    [kept] = db.session.scalars(sa.select(TopUp).where(TopUp.reseller_id == reseller.id)).all()
+    assert kept.state == "pending" and kept.checkout_url is None
+    again = api.post("/api/v1/wallet/topups", json=body, headers=headers)
+    assert again.status_code == 409 and again.json["code"] == "idempotency_key_unanswered"
+    shown = api.get(f"/api/v1/wallet/topups/{kept.id}")
+    assert shown.status_code == 200 and shown.json["checkout_url"]
+    assert tokens == [kept.token, kept.token]
+    listed = api.get("/api/v1/wallet/topups")
+    assert [t["checkout_url"] for t in listed.json["items"]] == [shown.json["checkout_url"]]
+    assert tokens == [kept.token, kept.token]  # recorded: not asked again
+    assert len(db.session.scalars(sa.select(TopUp).where(
+        TopUp.reseller_id == reseller.id)).all()) == 1
+
+
+def test_the_checkout_recorded_first_stands(factory, app):
+    _reseller, api = _topup_api(factory, app)
+    started = api.post("/api/v1/wallet/topups", json={"amount": "15.00", "method": "card"})
+    with unit_of_work():
+        recorded = topups.record_checkout(started.json["id"], url="https://late.example/x",
+                                          reference="late")
+    assert recorded == started.json["checkout_url"]

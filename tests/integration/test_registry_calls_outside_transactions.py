@@ -18,7 +18,7 @@ from reseller.domains.models import Domain, Order
 from reseller.registry.sandbox import SimulatedCrash
 from reseller.registry.sandbox_models import SandboxDomain, SandboxTransaction
 from tests.support.domains import CONTACT, fund, install_catalogue, make_contact, sandbox
-from tests.support.outside_calls import spy_on_registry
+from tests.support.outside_calls import idle_probe, spy_on_registry
 from wallet import services as wallet
 
 
@@ -269,11 +269,14 @@ def test_api_requests_ask_the_registry_before_writing_anything(reseller, jobs, a
         changed = api.put(f"/api/v1/contacts/{domain.registrant_id}",
                           json={**CONTACT, "email": "uusi@asiakas.example"})
         assert changed.status_code == 200, changed.json
+        listed = api.put("/api/v1/domains/kysyja.fi/nameservers",
+                         json={"nameservers": ["ns1.kysyja.example", "ns2.kysyja.example"]})
+        assert listed.status_code == 200, listed.json
         placed = api.post("/api/v1/domains", json={
             "name": "toinen-kysyja.fi", "period": 1,
             "contacts": {"registrant": domain.registrant_id}})
         assert placed.status_code == 202, placed.json
-    for call in ("auth_code", "transfer_answer", "contact_set", "check"):
+    for call in ("auth_code", "transfer_answer", "contact_set", "update", "check"):
         assert spy.written_before(call) and all(w == [] for w in spy.written_before(call)), \
             (call, spy.written_before(call))
     assert sandbox().contact_info(db.session.get(Domain, domain.id).registrant.handle) \
@@ -342,3 +345,138 @@ def test_auto_renew_reads_the_premium_fee_outside_transactions(reseller, jobs, a
     with spy_on_registry(app) as spy:
         run("reseller.domains.tasks.run_lifecycle")  # renewed: nothing asked again
     assert spy.made("premium_fee") == []
+
+
+# -- writers with one ETag take turns on a command lock, not a row lock --------------------------
+
+def registered_for_writers(app, committed_db, name):
+    """(owner's API headers, the domain's id, its registrant's id): ``name`` registered
+    with real commits, for writers on threads of their own."""
+    from tests.support.factories import Factory
+
+    factory = Factory(app)
+    install_catalogue()
+    owner = factory.reseller()
+    fund(owner, "100.00")
+    token = factory.token(owner)
+    contact_id = make_contact(owner).id
+    with unit_of_work():
+        orders.order_register(reseller_id=owner.id, name=name, period=1,
+                              contacts={"registrant": contact_id}, idempotency_key=name)
+    app.extensions["tunnus.jobs"].run_all()
+    domain_id = committed_db.session.scalar(sa.select(Domain.id).where(Domain.name == name))
+    committed_db.session.remove()
+    return {"Authorization": f"Bearer {token}"}, domain_id, contact_id
+
+
+def race(app, committed_db, *, call, table, row_id, path, etag, headers, body, threads=4):
+    """``threads`` writers PUT ``body(n)`` to ``path`` with ``If-Match: etag`` at once while
+    the registry answers ``call`` slowly: [(n, status)], the spy, and what was seen at each
+    ``call``: whether another connection found the ``table`` row ``row_id`` locked, and
+    the calling transaction's id (None: it has none)."""
+    import threading
+
+    registry = app.extensions["tunnus.registry"]
+    seen, look = idle_probe(committed_db.engine, table, row_id)
+    at_call = []
+    real = getattr(registry, call)
+
+    def probed(**kwargs):
+        look(None)  # what another connection sees while the command is on the wire
+        at_call.append((seen["locked"], db.session.scalar(
+            sa.text("SELECT txid_current_if_assigned()"))))
+        return real(**kwargs)
+
+    results = []
+    barrier = threading.Barrier(threads)
+
+    def write(n: int) -> None:
+        own = app.test_client()
+        barrier.wait()
+        answer = own.put(path, headers={**headers, "If-Match": etag}, json=body(n))
+        results.append((n, answer.status_code))
+
+    setattr(registry, call, probed)
+    registry.latency_ms = 200  # the registry answers slowly: the writers overlap
+    try:
+        with spy_on_registry(app) as spy:
+            workers = [threading.Thread(target=write, args=(n,)) for n in range(threads)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join(timeout=60)
+    finally:
+        registry.latency_ms = 0
+        delattr(registry, call)
+    return results, spy, at_call
+
+
+@pytest.mark.postgres_only
+def test_management_commands_on_one_domain_take_turns_without_a_row_lock(app, committed_db):
+    """Nameserver changes hold the domain's advisory command lock, not its row, while the
+    registry answers: of four writers with one ETag exactly one wins (the others wait,
+    then see the new version: 412)."""
+    headers, domain_id, _ = registered_for_writers(app, committed_db, "vuorotellen.fi")
+    path = "/api/v1/domains/vuorotellen.fi"
+    etag = app.test_client().get(path, headers=headers).headers["ETag"]
+
+    def body(n):
+        return {"nameservers": [f"ns1.vuoro{n}.example", f"ns2.vuoro{n}.example"]}
+
+    results, spy, at_call = race(app, committed_db, call="update", table="domains",
+                                 row_id=domain_id, path=f"{path}/nameservers", etag=etag,
+                                 headers=headers, body=body)
+    assert sorted(status for _, status in results) == [200, 412, 412, 412]
+    # The domain's row was free and the request's transaction had no id at the call.
+    assert at_call == [(False, None)]
+    [winner] = [n for n, status in results if status == 200]
+    shown = app.test_client().get(path, headers=headers).json
+    assert shown["nameservers"] == body(winner)["nameservers"]
+    assert len(spy.made("update")) == 1
+    assert list(sandbox().info("vuorotellen.fi").nameservers) == body(winner)["nameservers"]
+
+
+def test_a_contact_update_with_if_match_asks_the_registry_before_writing_or_locking(
+        reseller, jobs, app, factory):
+    domain = owned(reseller, jobs, "tarkka.fi", auto_renew=True)
+    api = factory.api(reseller)
+    # The token's last use is written by the first request that commits (see above).
+    assert api.post("/api/v1/contacts", json=CONTACT).status_code == 201
+    path = f"/api/v1/contacts/{domain.registrant_id}"
+    etag = api.get(path).headers["ETag"]
+    with spy_on_registry(app) as spy:
+        changed = api.put(path, json={**CONTACT, "email": "tarkka@asiakas.example"},
+                          headers={"If-Match": etag})
+        assert changed.status_code == 200, changed.json
+        stale = api.put(path, json={**CONTACT, "email": "myohassa@asiakas.example"},
+                        headers={"If-Match": etag})
+        assert stale.status_code == 412, stale.json
+    # No row written or locked (FOR UPDATE) before the registry was asked, once.
+    assert spy.written_before("contact_set") == [[]]
+    assert sandbox().contact_info(db.session.get(Domain, domain.id).registrant.handle) \
+        .data["email"] == "tarkka@asiakas.example"
+
+
+@pytest.mark.postgres_only
+def test_contact_updates_take_turns_without_a_row_lock(app, committed_db):
+    """Contact edits hold the contact's advisory command lock, not its row, while the
+    registry answers: of four writers with one ETag exactly one wins, and the registry
+    holds what we hold."""
+    headers, domain_id, contact_id = registered_for_writers(app, committed_db,
+                                                           "yhteys-vuoro.fi")
+    path = f"/api/v1/contacts/{contact_id}"
+    etag = app.test_client().get(path, headers=headers).headers["ETag"]
+
+    def body(n):
+        return {**CONTACT, "email": f"vuoro{n}@asiakas.example"}
+
+    results, spy, at_call = race(app, committed_db, call="contact_set", table="contacts",
+                                 row_id=contact_id, path=path, etag=etag, headers=headers,
+                                 body=body)
+    assert sorted(status for _, status in results) == [200, 412, 412, 412]
+    assert at_call == [(False, None)]  # the contact's row free, no transaction id
+    [winner] = [n for n, status in results if status == 200]
+    assert app.test_client().get(path, headers=headers).json["email"] == body(winner)["email"]
+    assert len(spy.made("contact_set")) == 1
+    handle = committed_db.session.get(Domain, domain_id).registrant.handle
+    assert sandbox().contact_info(handle).data["email"] == body(winner)["email"]

@@ -69,3 +69,34 @@ def test_configured_failure_and_timeout_rates(db_session):
     with pytest.raises(RegistryTimeout):
         create(slow, "hidas.fi", "t-5")
     assert slow.transaction("t-5").ok  # the work was done; only the answer was lost
+
+
+@pytest.mark.postgres_only
+def test_a_command_leaves_the_callers_transaction_and_its_locks_alone(app, committed_db):
+    """Like a remote registry, a command commits its own change in a session of its own:
+    the caller's open transaction stays open with what it holds (here an advisory lock,
+    as ``records.hold_domain`` takes), and the change stands even if the caller then rolls
+    back. (Committing in the caller's session ended that transaction mid-request: a
+    second If-Match writer then read the domain before the first recorded the answer.)"""
+    import sqlalchemy as sa
+
+    from reseller.core.extensions import db
+    from reseller.registry.sandbox_models import SandboxDomain
+
+    registry = SandboxRegistry(registrar_id="tunnus")
+
+    def held():
+        with db.engine.connect() as other:
+            return other.scalar(sa.text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242"))
+
+    db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.literal(4242))))
+    create(registry, "etainen.fi", "remote-1")
+    registry.update(name="etainen.fi", transaction_id="remote-2",
+                    nameservers=["ns1.etainen.example", "ns2.etainen.example"])
+    assert db.session().in_transaction() and held() == 1
+    db.session.rollback()
+    assert held() == 0
+    row = db.session.get(SandboxDomain, "etainen.fi")
+    assert row is not None and row.nameservers == ["ns1.etainen.example",
+                                                   "ns2.etainen.example"]

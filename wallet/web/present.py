@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import current_app
 
+from reseller.core.db import end_transaction, unit_of_work
 from reseller.core.directory import reseller_profile
 from wallet import topups
 from wallet.models import TopUp, Wallet
@@ -48,17 +49,31 @@ def topup_dict(topup: TopUp, wallet: Wallet) -> dict[str, Any]:
 def checkout_url(topup: TopUp, *, description: str) -> str:
     """The provider's hosted checkout page for a pending payment: created at the provider
     the first time (live providers: Stripe Checkout, PayPal Orders v2, Paytrail), then
-    reused, so showing a payment twice never opens a second checkout."""
+    reused, so showing a payment twice never opens a second checkout.
+
+    The provider is asked with no transaction open (``end_transaction``: the payment's
+    row, whose id the description names, is committed first), since a transaction with an
+    id open across the call would hold back every reseller's event feed; its answer is
+    recorded in a unit of work of its own (``topups.record_checkout``: the first one
+    recorded stands). A crash, an outage or a concurrent request between the two leaves
+    the payment pending with no checkout yet, and asking again creates no second one:
+    the provider's request carries our token as its idempotency key (Stripe
+    ``Idempotency-Key: checkout-{token}``, PayPal ``PayPal-Request-Id: order-{token}``),
+    so it answers with the checkout it already created. (Paytrail has none; its
+    ``stamp`` is the token, and a top-up is credited once whatever pays it.)"""
     if topup.checkout_url:
         return topup.checkout_url
     config = current_app.config
     profile = reseller_profile(topup.reseller_id)
-    started = adapter(topup.provider, config).start_checkout(CheckoutRequest(
+    request = CheckoutRequest(
         token=topup.token, total=topup.total, base_url=config["BASE_URL"],
         description=f"{config.get('OPERATOR_BRAND') or config.get('OPERATOR_NAME')}: "
                     f"{description}",
         email=profile.invoice_email if profile else None,
         language=profile.language if profile and profile.language in ("fi", "sv", "en")
-        else "fi"))
-    topups.record_checkout(topup, url=started.url, reference=started.reference)
-    return started.url
+        else "fi")
+    provider, topup_id = topup.provider, topup.id
+    end_transaction()
+    started = adapter(provider, config).start_checkout(request)
+    with unit_of_work():
+        return topups.record_checkout(topup_id, url=started.url, reference=started.reference)

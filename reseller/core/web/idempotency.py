@@ -196,7 +196,8 @@ def _settled(reseller_id: int, key: str, fingerprint: str) -> Response | None:
     if record.response_status is not None:
         return _replay(record)
     # Committed without an answer: only a request that died between its commit and
-    # storing the answer (views outside @transactional) leaves that; the console lists it.
+    # storing the answer (views outside @transactional, or a payment's checkout, committed
+    # before the provider is asked) leaves that; the console lists it.
     raise IdempotencyKeyUnanswered()
 
 
