@@ -108,6 +108,11 @@ def record_event(*, reseller_id: int | None, type: str, data: dict[str, Any],
 # events wait together, and one job doing several of them in one transaction spares the
 # others' jobs, their ``pending_jobs`` rows and the reads they share (``shared_reads``).
 BATCH = 8
+# Events whose listeners failed in another job's batch, left to their own jobs from then on
+# in this process (at most the last ``_FAILED_KEPT``): an event that always fails would
+# otherwise be tried, and logged, by every batch, and hold a batch's place.
+_FAILED_IN_BATCH: dict[int, None] = {}
+_FAILED_KEPT = 1000
 
 
 def dispatch_deferred(event_id: int) -> bool:
@@ -134,6 +139,9 @@ def dispatch_deferred(event_id: int) -> bool:
             except Exception:
                 log.warning("deferred listeners of event %s failed in a batch; its own job "
                             "runs them again", owed.id, exc_info=True)
+                _FAILED_IN_BATCH[owed.id] = None
+                while len(_FAILED_IN_BATCH) > _FAILED_KEPT:
+                    del _FAILED_IN_BATCH[next(iter(_FAILED_IN_BATCH))]
                 continue
             done.append((owed.id,))
     withdraw(DISPATCH_JOB, done)
@@ -153,6 +161,8 @@ def _other_owed(event_id: int, limit: int) -> list[Event]:
         return []
     stmt = (sa.select(Event).where(Event.dispatched_at.is_(None), Event.id != event_id)
             .order_by(Event.created_at, Event.id).limit(limit))  # ix_events_undispatched
+    if _FAILED_IN_BATCH:
+        stmt = stmt.where(Event.id.not_in(list(_FAILED_IN_BATCH)))
     if not is_sqlite():
         stmt = stmt.with_for_update(skip_locked=True)
     return list(db.session.scalars(stmt))

@@ -32,6 +32,7 @@ def _clear_calls():
     CALLS.clear()
     yield
     CALLS.clear()
+    events._FAILED_IN_BATCH.clear()  # per process: ids may come again in the next test
 
 
 @pytest.mark.smoke
@@ -160,6 +161,27 @@ def test_a_failing_event_in_a_batch_fails_alone_and_drops_the_work_it_queued(app
         events.dispatch_deferred(bad)
     assert db.session.get(Event, bad).dispatched_at is None
     QUEUED_BY_LISTENER.clear()
+
+
+def test_an_event_that_failed_in_a_batch_is_left_to_its_own_job_afterwards(app, factory,
+                                                                           jobs):
+    """An event that always fails is not tried by every later batch (nor holds its place)."""
+    reseller = factory.reseller()
+    bad = _record(reseller.id, explode=True)
+    first = _record(reseller.id)
+    QUEUED_BY_LISTENER.clear()
+    with unit_of_work():
+        events.dispatch_deferred(first)  # tries ``bad`` in a savepoint: it fails
+    assert bad in events._FAILED_IN_BATCH
+    later = [_record(reseller.id) for _ in range(events.BATCH - 1)]
+    jobs.jobs.clear()
+    with unit_of_work():
+        events.dispatch_deferred(later[0])
+    # ``bad`` (the oldest owed) was not taken again: the batch is all of the later ones,
+    # and ``bad`` queued nothing this time
+    assert all(db.session.get(Event, event_id).dispatched_at for event_id in later)
+    assert [args for path, args in jobs.jobs if path.endswith("note_queued")] == \
+        [(event_id,) for event_id in later]
 
 
 def test_the_job_s_own_event_failing_rolls_the_whole_batch_back(app, factory, jobs):
