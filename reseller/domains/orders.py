@@ -434,6 +434,9 @@ class _Job:
     handles: dict
     expires_at: datetime | None
     contacts: tuple = ()  # (handle, registry data) of each contact the command names
+    # (contact id, event data) of the registrant as read here: the completion's events need
+    # not read it again (it is what the registry was sent)
+    registrant: tuple[int, dict] | None = None
 
 
 def process_order(order_id: int) -> None:
@@ -453,16 +456,25 @@ def process_order(order_id: int) -> None:
     result = read_back(result, name=job.name, registry=registry)  # a refusal here: retried
     # RegistryUnavailable / RegistryTimeout propagate: the job is retried with the same id.
     with unit_of_work():
-        apply_result(order_id, result)
+        apply_result(order_id, result, registrant=job.registrant)
 
 
 def _claim(order_id: int) -> _Job | None:
     with unit_of_work():
-        order = lock_row(Order, order_id)
-        if order is None or order.state != "held" or order.registry_status == "pending_transfer":
+        # One conditional UPDATE counts the attempt and reads the order (of two runs at
+        # once, the second waits for the first's row lock and then counts its own).
+        order = db.session.scalars(
+            sa.update(Order)
+            .where(Order.id == order_id, Order.state == "held",
+                   sa.or_(Order.registry_status.is_(None),
+                          Order.registry_status != "pending_transfer"))
+            .values(attempts=Order.attempts + 1,
+                    submitted_at=sa.func.coalesce(
+                        Order.submitted_at, sa.literal(clock.now(), Order.submitted_at.type)))
+            .returning(Order)
+            .execution_options(populate_existing=True, synchronize_session=False)).first()
+        if order is None:
             return None
-        order.attempts += 1
-        order.submitted_at = order.submitted_at or clock.now()
         named = dict(order.params.get("contacts") or {})
         if order.kind == "owner_change":
             named["registrant"] = order.params["registrant"]
@@ -474,7 +486,8 @@ def _claim(order_id: int) -> _Job | None:
                     dict(order.params), handles,
                     datetime.fromisoformat(expires) if expires else None,
                     tuple(pushed.items()) if order.kind in ("register", "owner_change")
-                    else ())
+                    else (),
+                    registrant=_registrant_of(found.get("registrant")))
 
 
 def _call_registry(job: _Job, registry: Registry) -> DomainInfo | TransferInfo:
@@ -513,7 +526,8 @@ def read_back(result: DomainInfo | TransferInfo, *, name: str,
     return result
 
 
-def apply_result(order_id: int, result: DomainInfo | TransferInfo) -> None:
+def apply_result(order_id: int, result: DomainInfo | TransferInfo, *,
+                 registrant: tuple[int, dict] | None = None) -> None:
     """Finish a held order from the registry's answer (no-op if already finished). Callers
     pass a completed transfer through ``read_back`` first, so that no transaction waits on
     the registry; the read here is left for an answer that was not."""
@@ -528,10 +542,15 @@ def apply_result(order_id: int, result: DomainInfo | TransferInfo) -> None:
             fail_order(order_id, reason=f"transfer {result.status}")
             return
         result = get_registry().info(order.domain_name)
-    complete_order(order, result)
+    complete_order(order, result, registrant=registrant)
 
 
-def complete_order(order: Order, info: DomainInfo) -> None:
+def _registrant_of(contact: Contact | None) -> tuple[int, dict] | None:
+    return (contact.id, contact_services.person(contact)) if contact is not None else None
+
+
+def complete_order(order: Order, info: DomainInfo, *,
+                   registrant: tuple[int, dict] | None = None) -> None:
     domain = _apply_to_domain(order, info)
     if order.kind == "transfer":  # the registry still names the old registrant
         pending.take_over_contacts(domain)
@@ -541,7 +560,7 @@ def complete_order(order: Order, info: DomainInfo) -> None:
     order.domain_id = domain.id
     order.params = {k: v for k, v in order.params.items() if k != "auth_code"}
     db.session.flush()
-    data = event_data(order, domain)
+    data = event_data(order, domain, registrant=registrant)
     record_event(reseller_id=order.reseller_id, type="order.completed", data=data,
                  dedupe_key=f"order.completed:{order.id}")
     kind_event = {"register": "domain.registered", "renew": "domain.renewed",
@@ -645,17 +664,24 @@ def _new_domain(order: Order, info: DomainInfo) -> Domain:
     return domain
 
 
-def event_data(order: Order, domain: Domain | None) -> dict[str, Any]:
+def event_data(order: Order, domain: Domain | None, *,
+               registrant: tuple[int, dict] | None = None) -> dict[str, Any]:
+    """The order's event data; ``registrant``: (id, event data) of the registrant already
+    read (used when it is the one the order names)."""
     registrant_id = domain.registrant_id if domain else \
         (order.params.get("contacts") or {}).get("registrant")
-    registrant = db.session.get(Contact, registrant_id) if registrant_id else None
+    if registrant is not None and registrant[0] == registrant_id:
+        person = registrant[1]
+    else:
+        person = contact_services.person(
+            db.session.get(Contact, registrant_id) if registrant_id else None)
     return {
         "order_id": order.id, "kind": order.kind, "domain": order.domain_name,
         "unicode_name": order.unicode_name, "period": order.period, "state": order.state,
         "price": {"currency": order.currency, "net": f"{order.net:.2f}",
                   "vat": f"{order.vat:.2f}", "total": f"{order.total:.2f}"},
         "registrant_contact_id": registrant_id,
-        "registrant": contact_services.person(registrant),
+        "registrant": person,
         "expires_at": domain.expires_at.isoformat() if domain else None,
     }
 
