@@ -202,6 +202,13 @@ def resend_contact(contact_id: int) -> None:
     registry = get_registry()
     for name in names:
         registry.contact_set(handle=handle, data=data, name=name)
+    # An edit may have been sent and recorded while this job was sending what it read
+    # before (edits take turns on the contact's lock; this job does not wait on it): then
+    # the registry may now hold the older data, so the current data goes out again.
+    with unit_of_work():
+        contact = hold_contact(contact_id)
+        if contact is not None and registry_data(contact) != data:
+            enqueue("reseller.domains.tasks.push_contact", contact_id)
 
 
 def _change_identity(contact: Contact, data: dict[str, Any], *, in_use: bool) -> None:

@@ -480,3 +480,38 @@ def test_contact_updates_take_turns_without_a_row_lock(app, committed_db):
     assert len(spy.made("contact_set")) == 1
     handle = committed_db.session.get(Domain, domain_id).registrant.handle
     assert sandbox().contact_info(handle).data["email"] == body(winner)["email"]
+
+
+def test_a_contact_edited_while_its_resend_is_on_the_wire_is_sent_again(reseller, jobs, app,
+                                                                         monkeypatch):
+    """The resend read the old data; an edit is sent and recorded meanwhile; the resend's
+    (older) data reaches the registry last. The job sees the contact changed and queues
+    itself again, and that run leaves the registry with the edit."""
+    from reseller.domains.models import Contact
+    from reseller.registry.sandbox import SandboxRegistry
+
+    domain = owned(reseller, jobs, "kesken.fi", auto_renew=True)
+    contact_id = domain.registrant_id
+    registry = app.extensions["tunnus.registry"]
+    real = SandboxRegistry.contact_set
+    edited = []
+
+    def edit_meanwhile(self, **kwargs):
+        if not edited:  # the edit lands first (its own send and record), then this send
+            edited.append(True)
+            with unit_of_work():
+                db.session.get(Contact, contact_id).email = "uusin@asiakas.example"
+            real(self, handle=kwargs["handle"], name=kwargs["name"],
+                 data={**kwargs["data"], "email": "uusin@asiakas.example"})
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(SandboxRegistry, "contact_set", edit_meanwhile)
+    jobs.jobs.clear()
+    run("reseller.domains.tasks.push_contact", contact_id)
+    handle = db.session.get(Contact, contact_id).handle
+    assert registry.contact_info(handle).data["email"] != "uusin@asiakas.example"  # stale
+    assert ("reseller.domains.tasks.push_contact", (contact_id,)) in jobs.jobs
+    jobs.jobs.clear()
+    run("reseller.domains.tasks.push_contact", contact_id)
+    assert registry.contact_info(handle).data["email"] == "uusin@asiakas.example"
+    assert jobs.jobs == []  # converged: nothing queued again
