@@ -247,6 +247,11 @@ def machine_for(factory):
 
 @pytest.mark.smoke
 def test_random_operations_keep_the_books_exact(factory, db_session):
+    # Derandomised, with no example database: the machine's state lives in a database shared
+    # by all its examples (other resellers' holds, global references), so a choice sequence
+    # run twice could take another path and Hypothesis would stop with
+    # FlakyStrategyDefinition instead of a verdict (it did once, in a suite run). The same
+    # 30 walks every run: a failure reproduces; more walks: raise max_examples locally.
     run_state_machine_as_test(machine_for(factory), settings=settings(
-        max_examples=30, stateful_step_count=25, deadline=None,
-        suppress_health_check=list(HealthCheck)))
+        max_examples=30, stateful_step_count=25, deadline=None, derandomize=True,
+        database=None, suppress_health_check=list(HealthCheck)))
