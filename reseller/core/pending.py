@@ -83,13 +83,12 @@ def owe(path: str, args: tuple, *, retries: int, delay: int, queue: str,
 
 
 def is_owed(job_id: str) -> bool:
-    return db.session.scalar(sa.select(PendingJob.id).where(PendingJob.id == job_id)) is not None
+    return job_id in owed_among([job_id])
 
 
 def settle(job_id: str) -> None:
     """Done: delete the row in the job's own transaction (a rollback keeps it owed)."""
-    db.session.execute(sa.delete(PendingJob).where(PendingJob.id == job_id)
-                       .execution_options(synchronize_session=False))
+    settle_many([job_id])
 
 
 def owed_among(job_ids: list[str]) -> set[str]:

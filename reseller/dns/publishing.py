@@ -77,13 +77,13 @@ def uninstalled_keys(zone_id: int) -> tuple[Key, ...]:
 
 def uninstalled_keys_of(zone_ids: list[int]) -> dict[int, tuple[Key, ...]]:
     """The zones' keys not yet on the server, by zone (one statement)."""
-    found: dict[int, tuple[Key, ...]] = {}
+    found: dict[int, list[Key]] = {}
     for key in db.session.scalars(sa.select(ZoneKey).where(ZoneKey.zone_id.in_(zone_ids),
                                                            ZoneKey.installed_at.is_(None))
                                   .order_by(ZoneKey.id)):
-        found[key.zone_id] = (*found.get(key.zone_id, ()),
-                              Key(key.id, key.key_name, key.secret, key.scope))
-    return found
+        found.setdefault(key.zone_id, []).append(Key(key.id, key.key_name, key.secret,
+                                                     key.scope))
+    return {zone_id: tuple(zone_keys) for zone_id, zone_keys in found.items()}
 
 
 def install(server: Publisher, name: str, pending: tuple[Key, ...]) -> None:
@@ -125,7 +125,7 @@ def publish_many(zone_ids: list[int]) -> None:
         for plan in plans:
             sent.append((plan, _send(server, plan)))
     except Exception:
-        _let_go([plan for plan in plans[len(sent):]])
+        _let_go(plans[len(sent):])
         _record_sent(sent)
         raise
     except BaseException:  # the process is going down: leave every zone for a replay
@@ -151,7 +151,8 @@ def _claim_publish(zone_ids: list[int]) -> list[Plan]:
     """Claim the zones and read what each publish sends (its changes, or the whole zone
     when the server has not got it, and keys to install), in one short unit of work."""
     with unit_of_work(), shared_reads():
-        zones = sorted(claims.take_many(zone_ids), key=lambda zone: zone_ids.index(zone.id))
+        order = {zone_id: n for n, zone_id in enumerate(zone_ids)}
+        zones = sorted(claims.take_many(zone_ids), key=lambda zone: order[zone.id])
         taken = {zone.id for zone in zones}
         for zone_id in zone_ids:
             if zone_id not in taken and claims.is_claimed(zone_id):
