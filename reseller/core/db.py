@@ -70,23 +70,6 @@ def end_transaction() -> None:
 
 
 @contextmanager
-def savepoint() -> Iterator[None]:
-    """A nested transaction (``SAVEPOINT``) that takes its after-commit work with it.
-
-    ``begin_nested`` alone rolls back the rows written inside the block, but a job queued
-    or a mail owed there would still be handed over after the outer commit (finding its
-    row gone, or worse, doing work nobody owes). Dropping them here keeps "the block did
-    nothing" true for everything the block asked for."""
-    queued = len(db.session.info.get("after_commit", []))
-    try:
-        with db.session.begin_nested():
-            yield
-    except BaseException:
-        del db.session.info.get("after_commit", [])[queued:]
-        raise
-
-
-@contextmanager
 def shared_reads() -> Iterator[None]:
     """Let ``memo`` keep what it loads until the block ends.
 

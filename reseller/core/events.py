@@ -24,9 +24,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from reseller.core.clock import clock
-from reseller.core.db import insert_unless_exists, is_sqlite, lock_row, savepoint, shared_reads
+from reseller.core.db import insert_unless_exists, is_sqlite, lock_row, shared_reads
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue, withdraw
 from reseller.core.types import UTCDateTime
@@ -115,43 +116,62 @@ _FAILED_IN_BATCH: dict[int, None] = {}
 _FAILED_KEPT = 1000
 
 
+class _OtherFailed(Exception):
+    """Another event's listener raised inside a batch (``dispatch_deferred``)."""
+
+    def __init__(self, event_id: int) -> None:
+        super().__init__(event_id)
+        self.event_id = event_id
+
+
 def dispatch_deferred(event_id: int) -> bool:
     """Job: run ``event_id``'s deferred listeners once (False: nothing was owed), and those
     of up to ``BATCH - 1`` other owed events while at it.
 
     The row lock makes a second copy of the job wait and then find the work done; a
     listener of ``event_id`` that raises rolls the whole dispatch back for the job's retry.
-    Another event's listener that raises rolls back only that event (a savepoint): it stays
-    owed, its own job still runs it alone, and it never sinks the events batched with it.
-    The other events' jobs are withdrawn (``jobs.withdraw``) with this commit."""
-    event = lock_row(Event, event_id)
-    if event is None or event.dispatched_at is not None:
-        return False
-    done = []
-    with shared_reads():
-        for owed in sorted([event, *_other_owed(event_id, BATCH - 1)], key=lambda e: e.id):
-            if owed is event:
-                _dispatch(event)
-                continue
-            try:
-                with savepoint():
-                    _dispatch(owed)
-            except Exception:
-                log.warning("deferred listeners of event %s failed in a batch; its own job "
-                            "runs them again", owed.id, exc_info=True)
-                _FAILED_IN_BATCH[owed.id] = None
-                while len(_FAILED_IN_BATCH) > _FAILED_KEPT:
-                    del _FAILED_IN_BATCH[next(iter(_FAILED_IN_BATCH))]
-                continue
-            done.append((owed.id,))
-    withdraw(DISPATCH_JOB, done)
+    Another event's listener that raises costs the batch a second go: the transaction is
+    rolled back (with the work the batch queued) and the batch runs again without that
+    event, which stays owed for its own job (``_FAILED_IN_BATCH``). A failure is rare, so
+    this is cheaper than a savepoint per event, two statements each on every batch. The
+    events done are marked in one statement, and the other events' jobs are withdrawn
+    (``jobs.withdraw``) with this commit."""
+    queued = len(db.session.info.get("after_commit", []))
+    while True:
+        event = lock_row(Event, event_id)
+        if event is None or event.dispatched_at is not None:
+            return False
+        batch = sorted([event, *_other_owed(event_id, BATCH - 1)], key=lambda e: e.id)
+        try:
+            with shared_reads():
+                for owed in batch:
+                    _run_listeners(owed, own=owed is event)
+            break
+        except _OtherFailed as failed:
+            log.warning("deferred listeners of event %s failed in a batch; its own job runs "
+                        "them again", failed.event_id, exc_info=failed.__cause__)
+            _FAILED_IN_BATCH[failed.event_id] = None
+            while len(_FAILED_IN_BATCH) > _FAILED_KEPT:
+                del _FAILED_IN_BATCH[next(iter(_FAILED_IN_BATCH))]
+            db.session.rollback()
+            del db.session.info.get("after_commit", [])[queued:]
+    now = clock.now()
+    db.session.execute(sa.update(Event).where(Event.id.in_([e.id for e in batch]))
+                       .values(dispatched_at=now).execution_options(synchronize_session=False))
+    for owed in batch:
+        set_committed_value(owed, "dispatched_at", now)
+    withdraw(DISPATCH_JOB, [(owed.id,) for owed in batch if owed is not event])
     return True
 
 
-def _dispatch(event: Event) -> None:
-    for listener in _deferred_for(event.type):
-        listener(event)
-    event.dispatched_at = clock.now()
+def _run_listeners(event: Event, *, own: bool) -> None:
+    try:
+        for listener in _deferred_for(event.type):
+            listener(event)
+    except Exception as error:
+        if own:
+            raise
+        raise _OtherFailed(event.id) from error
 
 
 def _other_owed(event_id: int, limit: int) -> list[Event]:
