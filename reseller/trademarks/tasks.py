@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from reseller.core.clock import clock
-from reseller.core.db import unit_of_work
+from reseller.core.db import memo, unit_of_work
 from reseller.core.events import Event, on_event
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue, periodic
@@ -41,9 +41,18 @@ def watch_trademarks() -> dict[str, int]:
 
 @on_event("domain.registered", deferred=True)
 def on_registered(event: Event) -> None:
-    """A name registered here is matched at once; its mark's holder hears of it now."""
+    """A name registered here is matched at once; its mark's holder hears of it now.
+
+    Most registrations match no mark, so the name is matched first, against the marks
+    read once per dispatch batch (``memo``: no listener writes marks), and the domain is
+    read only for a hit."""
     name = event.data.get("domain")
+    if not name:
+        return
+    matcher = memo(("trademarks", "matcher"), watch.current_matcher)
+    if not matcher or not matcher.match(name):
+        return
     row = db.session.execute(sa.select(Domain.id, Domain.name)
-                             .where(Domain.live_name == name)).first() if name else None
+                             .where(Domain.live_name == name)).first()
     if row is not None:
-        watch.watch_registered(row.id, row.name)
+        watch.watch_registered(row.id, row.name, matcher=matcher)

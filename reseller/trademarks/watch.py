@@ -190,15 +190,16 @@ def scan_domains(domains: list[tuple[int, str]], matcher: Matcher) -> list[Found
     return found
 
 
-def watch_registered(domain_id: int, name: str | None = None) -> list[TrademarkMatch]:
+def watch_registered(domain_id: int, name: str | None = None, *,
+                     matcher: Matcher | None = None) -> list[TrademarkMatch]:
     """One of our registrations, right after it completed (the listener's job, which
-    read the ``name`` with the id)."""
+    read the ``name`` with the id, and may pass the marks' ``matcher`` it built)."""
     if name is None:
         domain = db.session.get(Domain, domain_id)
         if domain is None:
             return []
         name = domain.name
-    matcher = current_matcher()
+    matcher = matcher if matcher is not None else current_matcher()
     if not matcher:
         return []
     return record(scan_domains([(domain_id, name)], matcher), source=OWN)

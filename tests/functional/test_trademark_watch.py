@@ -87,6 +87,27 @@ def test_a_look_alike_registered_anywhere_here_is_a_match_with_a_reason(holder, 
     assert message.reseller_id == api.reseller.id
 
 
+def test_registrations_matching_no_mark_cost_one_read_of_the_marks_per_batch(holder, other,
+                                                                            jobs):
+    """The listener matches the name first; the domain is read only for a hit."""
+    _reseller, b_api, contact = other
+    for name in ("first-unrelated.fi", "second-unrelated.fi", "third-unrelated.fi"):
+        assert _register(b_api, contact, name).status_code == 202
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+
+    sa.event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        jobs.run_all()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", note)
+    assert len([s for s in statements if "FROM trademark_labels" in s]) == 1
+    assert not [s for s in statements if s.startswith("SELECT domains.id, domains.name FROM")]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(TrademarkMatch)) == 0
+
+
 def test_a_match_is_dismissed_watched_or_acted_on(holder, other, jobs):
     api, mark = holder
     _reseller, b_api, contact = other
