@@ -14,12 +14,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from reseller.core.clock import clock, utc
-from reseller.core.db import for_update, upsert
+from reseller.core.db import insert_unless_exists, upsert
 from reseller.core.events import record_event
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
 from whitelabel import messages
-from whitelabel.models import RegistrantVerification, ReminderSent, RenewalWatch
+from whitelabel.models import RegistrantVerification, ReminderSent, RenewalWatch, VerificationDomain
 from whitelabel.settings import Settings, current
 
 REMINDER_CHUNK = 25  # reminders per unit of work: well under a second even on a busy machine
@@ -46,13 +46,21 @@ def _insert_once(row: Any) -> bool:
     return True
 
 
-def find_verification(reseller_id: int, email: str, *, lock: bool = False
-                      ) -> RegistrantVerification | None:
-    """``lock``: read it fresh with a row lock, for a read-modify-write of its domains."""
-    stmt = sa.select(RegistrantVerification).where(
+def find_verification(reseller_id: int, email: str) -> RegistrantVerification | None:
+    return db.session.scalar(sa.select(RegistrantVerification).where(
         RegistrantVerification.reseller_id == reseller_id,
-        RegistrantVerification.email == _email(email))
-    return db.session.scalar(for_update(stmt) if lock else stmt)
+        RegistrantVerification.email == _email(email)))
+
+
+def verification_domains(row: RegistrantVerification) -> list[str]:
+    """The names registered for the address while its verification was open, in order."""
+    return list(db.session.scalars(sa.select(VerificationDomain.domain).where(
+        VerificationDomain.verification_id == row.id).order_by(VerificationDomain.id)))
+
+
+def _add_domain(row: RegistrantVerification, domain: str) -> None:
+    """One INSERT, a no-op for a name already there (a repeated event, say)."""
+    insert_unless_exists(VerificationDomain, verification_id=row.id, domain=domain)
 
 
 def is_verified(*, reseller_id: int, email: str) -> bool:
@@ -65,24 +73,26 @@ def start_registrant_verification(*, reseller_id: int, email: str, domain: str,
                                   settings: Settings | None = None) -> RegistrantVerification:
     """Ask a new registrant to confirm ``email`` within the deadline (15 days).
 
-    A verified address is not asked again; a pending one only gains the domain.
+    A verified address is not asked again; a pending one only gains the domain (a row of
+    its own: registrations of one registrant neither wait on each other nor rewrite a
+    list that grows with each of them).
     """
     now = now or clock.now()
     settings = settings or current()
-    row = find_verification(reseller_id, email, lock=True)  # concurrent appends must not clash
+    row = find_verification(reseller_id, email)
     if row is not None:
-        if row.state != "verified" and domain not in row.domains:
-            row.domains = [*row.domains, domain]
-            db.session.flush()
+        if row.state != "verified":
+            _add_domain(row, domain)
         return row
-    row = RegistrantVerification(
-        reseller_id=reseller_id, email=_email(email), language=language or "",
-        domains=[domain], state="pending", started_at=now,
+    row = insert_unless_exists(
+        RegistrantVerification, reseller_id=reseller_id, email=_email(email),
+        language=language or "", state="pending", started_at=now,
         deadline_at=now + timedelta(days=settings.verification_days))
-    if not _insert_once(row):  # a concurrent registration of the same registrant won
+    if row is None:  # a concurrent registration of the same registrant won
         return start_registrant_verification(reseller_id=reseller_id, email=email,
                                              domain=domain, language=language, now=now,
                                              settings=settings)
+    _add_domain(row, domain)
     sent = messages.send_registrant_message(
         reseller_id=reseller_id, kind="email_verification", recipient=row.email,
         language=language, settings=settings, dedupe_key=f"verify-email:{row.id}",
@@ -101,7 +111,7 @@ def confirm_email(*, reseller_id: int, email: str, now: datetime | None = None
     row.state, row.verified_at = "verified", now or clock.now()
     db.session.flush()
     record_event(reseller_id=reseller_id, type="registrant.verified",
-                 data={"email": row.email, "domains": row.domains,
+                 data={"email": row.email, "domains": verification_domains(row),
                        "unsuspend": was_suspended},
                  dedupe_key=f"registrant.verified:{row.id}")
     return row
@@ -116,7 +126,8 @@ def enforce_verification_deadlines(*, now: datetime | None = None) -> int:
     for row in rows:
         row.state, row.suspended_at = "overdue", now
         record_event(reseller_id=row.reseller_id, type="registrant.verification_overdue",
-                     data={"email": row.email, "domains": row.domains, "suspend": True},
+                     data={"email": row.email, "domains": verification_domains(row),
+                           "suspend": True},
                      dedupe_key=f"registrant.verification_overdue:{row.id}")
     db.session.flush()
     return len(rows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import sqlalchemy as sa
 from flask import current_app
 
 from reseller.core.db import unit_of_work
@@ -45,25 +46,31 @@ def set_suspended(domain_id: int, suspended: bool) -> None:
     services.set_suspended(domain_id=domain_id, suspended=suspended)
 
 
-def _registrant_domains(event: Event) -> list[Domain]:
-    names = [str(n) for n in event.data.get("domains") or []]
-    found = (find_live_domain(name) for name in names)
-    return [d for d in found if d is not None and d.reseller_id == event.reseller_id]
+def _registrant_domains(event: Event) -> list[int]:
+    """The ids of the event's live names held by its reseller: a read per thousand names,
+    not one per name (a registrant may hold thousands)."""
+    names = list(dict.fromkeys(str(n) for n in event.data.get("domains") or []))
+    found: list[int] = []
+    for start in range(0, len(names), 1000):
+        found += db.session.scalars(sa.select(Domain.id).where(
+            Domain.live_name.in_(names[start:start + 1000]),
+            Domain.reseller_id == event.reseller_id).order_by(Domain.id))
+    return found
 
 
 @on_event("registrant.verification_overdue")
 def on_verification_overdue(event: Event) -> None:
     """The registrant never confirmed the email address: hold its domains."""
     if event.data.get("suspend", True):
-        for domain in _registrant_domains(event):
-            enqueue("reseller.domains.tasks.set_suspended", domain.id, True)
+        for domain_id in _registrant_domains(event):
+            enqueue("reseller.domains.tasks.set_suspended", domain_id, True)
 
 
 @on_event("registrant.verified")
 def on_registrant_verified(event: Event) -> None:
     if event.data.get("unsuspend"):
-        for domain in _registrant_domains(event):
-            enqueue("reseller.domains.tasks.set_suspended", domain.id, False)
+        for domain_id in _registrant_domains(event):
+            enqueue("reseller.domains.tasks.set_suspended", domain_id, False)
 
 
 @on_event("registrant.transfer_decision")

@@ -49,7 +49,7 @@ def test_registration_event_sends_confirmation_and_verification_once(factory, wl
     # A second domain of the same registrant adds to the pending verification, no new mail.
     _registered(reseller.id, domain="toinen.fi")
     row = RegistrantVerification.query.one()
-    assert row.domains == ["kauppa.fi", "toinen.fi"]
+    assert compliance.verification_domains(row) == ["kauppa.fi", "toinen.fi"]
     assert OutboxMessage.query.filter_by(template="registrant/email_verification").count() == 1
 
 
@@ -299,14 +299,14 @@ def test_concurrent_registrations_of_a_new_registrant_ask_once(app, committed_db
     assert errors == []
     committed_db.session.expire_all()
     [row] = RegistrantVerification.query.all()
-    assert sorted(row.domains) == [f"site{n}.fi" for n in range(4)]
+    assert sorted(compliance.verification_domains(row)) == [f"site{n}.fi" for n in range(4)]
     assert OutboxMessage.query.filter_by(template="registrant/email_verification").count() == 1
 
 
 @pytest.mark.postgres_only
 def test_concurrent_registrations_of_one_registrant_keep_every_domain(app, committed_db):
-    """Two workers append a domain to the same pending verification at once: the row
-    lock makes the second wait and append to the first's list, so neither is lost."""
+    """Two workers add a domain to the same pending verification at once: the
+    names are rows of their own (no list to rewrite, no lock to wait on): neither is lost."""
     import threading
 
     from reseller.accounts.models import Reseller
@@ -341,7 +341,64 @@ def test_concurrent_registrations_of_one_registrant_keep_every_domain(app, commi
     assert not errors, errors
     db.session.remove()
     row = compliance.find_verification(rid, "maija@example.test")
-    assert sorted(row.domains) == ["eka.fi", "kolmas.fi", "toka.fi"]
+    assert sorted(compliance.verification_domains(row)) == ["eka.fi", "kolmas.fi", "toka.fi"]
+
+
+@pytest.mark.postgres_only
+def test_a_registration_of_a_pending_registrant_waits_on_no_other(app, committed_db):
+    """Adding a name takes no lock on the verification: a second registration of the
+    same registrant completes while the first one's transaction is still open."""
+    import threading
+
+    from reseller.accounts.models import Reseller
+
+    with unit_of_work():
+        reseller = Reseller(company_name="Odottamaton Oy", country="FI",
+                            business_id="2464491-9", contact_email="o@example.test")
+        db.session.add(reseller)
+    rid = reseller.id
+    with unit_of_work():
+        compliance.start_registrant_verification(reseller_id=rid, email="liisa@example.test",
+                                                 domain="eka.fi", now=NOW)
+    first_open, second_done, errors = threading.Event(), threading.Event(), []
+    seen_while_open = []
+
+    def first() -> None:
+        try:
+            with app.app_context():
+                with unit_of_work():
+                    compliance.start_registrant_verification(
+                        reseller_id=rid, email="liisa@example.test", domain="toka.fi", now=NOW)
+                    first_open.set()
+                    # the transaction stays open while the second registration runs
+                    seen_while_open.append(second_done.wait(timeout=5))
+                db.session.remove()
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+
+    def second() -> None:
+        try:
+            with app.app_context():
+                first_open.wait(timeout=10)
+                with unit_of_work():
+                    compliance.start_registrant_verification(
+                        reseller_id=rid, email="liisa@example.test", domain="kolmas.fi",
+                        now=NOW)
+                second_done.set()
+                db.session.remove()
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors, errors
+    assert seen_while_open == [True]  # it did not wait for the first one's commit
+    db.session.remove()
+    row = compliance.find_verification(rid, "liisa@example.test")
+    assert compliance.verification_domains(row) == ["eka.fi", "toka.fi", "kolmas.fi"]
 
 
 @pytest.mark.parametrize(("language", "funds", "expected"), [
