@@ -112,16 +112,25 @@ def transactional(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def insert_unless_exists(model: Any, **values: Any) -> Any:
+def insert_unless_exists(model: Any, *, options: tuple = (), **values: Any) -> Any:
     """Insert one ``model`` row and return it, or None when a unique constraint says it
-    already exists (``INSERT ... ON CONFLICT DO NOTHING RETURNING``).
+    already exists (``INSERT ... ON CONFLICT DO NOTHING RETURNING``); ``options``: loader
+    options for the row returned (e.g. ``lazyload`` of a collection the caller fills).
 
     One statement instead of a savepoint, a flush and a release: no round trips spent
     on the common case, and no IntegrityError to catch when a concurrent request won."""
+    inserted = insert_all_unless_exist(model, [values], options=options)
+    return inserted[0] if inserted else None
+
+
+def insert_all_unless_exist(model: Any, rows: list[dict[str, Any]], *,
+                            options: tuple = ()) -> list[Any]:
+    """``insert_unless_exists`` for several rows in one statement: the rows inserted, in
+    no particular order (match them by a unique column); those already there are left out."""
     dialect = db.session.get_bind().dialect.name
-    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(model).values(**values)
-    return db.session.scalar(insert.on_conflict_do_nothing().returning(model),
-                             execution_options={"populate_existing": True})
+    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(model).values(rows)
+    statement = insert.on_conflict_do_nothing().returning(model).options(*options)
+    return list(db.session.scalars(statement, execution_options={"populate_existing": True}))
 
 
 def upsert(model: Any, key: tuple[str, ...], **values: Any) -> Any:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 
 from reseller.core.clock import clock
-from reseller.core.db import insert_unless_exists, is_sqlite, lock_row, shared_reads
+from reseller.core.db import insert_all_unless_exist, is_sqlite, lock_row, shared_reads
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue, withdraw
 from reseller.core.types import UTCDateTime
@@ -87,20 +87,36 @@ def _deferred_for(event_type: str) -> list[Listener]:
 def record_event(*, reseller_id: int | None, type: str, data: dict[str, Any],
                  dedupe_key: str | None = None) -> Event:
     """Append an event (once per ``dedupe_key``) and notify listeners."""
-    deferred = _deferred_for(type)
-    values = {"reseller_id": reseller_id, "type": type, "data": data,
-              "dedupe_key": dedupe_key or f"{type}:{uuid.uuid4()}", "created_at": clock.now(),
-              "dispatched_at": None if deferred else clock.now()}
-    # One statement: insert unless this happening is already recorded (a concurrent or
-    # repeated recording then returns the first one and notifies nobody again).
-    event = insert_unless_exists(Event, **values)
-    if event is None:
-        return db.session.scalar(sa.select(Event).where(Event.dedupe_key == values["dedupe_key"]))
-    for listener in _LISTENERS.get(type, []) + _LISTENERS.get("*", []):
-        listener(event)
-    if deferred:
-        enqueue(DISPATCH_JOB, event.id)
-    return event
+    return record_events({"reseller_id": reseller_id, "type": type, "data": data,
+                          "dedupe_key": dedupe_key})[0]
+
+
+def record_events(*happenings: dict[str, Any]) -> list[Event]:
+    """``record_event`` for several happenings of one change (each a dict of its keyword
+    arguments) in one INSERT: ids, listeners and the result follow the order given.
+
+    One statement: insert unless the happening is already recorded (a concurrent or
+    repeated recording then returns the first one and notifies nobody again)."""
+    now = clock.now()
+    rows = [{"reseller_id": happening["reseller_id"], "type": happening["type"],
+             "data": happening["data"],
+             "dedupe_key": happening.get("dedupe_key") or f"{happening['type']}:{uuid.uuid4()}",
+             "created_at": now, "dispatched_at": None if _deferred_for(happening["type"]) else now}
+            for happening in happenings]
+    inserted = {event.dedupe_key: event for event in insert_all_unless_exist(Event, rows)}
+    recorded = []
+    for row in rows:
+        event = inserted.pop(row["dedupe_key"], None)  # a key given twice: the first one
+        if event is None:
+            recorded.append(db.session.scalar(
+                sa.select(Event).where(Event.dedupe_key == row["dedupe_key"])))
+            continue
+        for listener in _LISTENERS.get(event.type, []) + _LISTENERS.get("*", []):
+            listener(event)
+        if event.dispatched_at is None:
+            enqueue(DISPATCH_JOB, event.id)
+        recorded.append(event)
+    return recorded
 
 
 # Events one dispatch job takes: its own and up to this many more that are owed. An RQ job

@@ -15,10 +15,13 @@ from typing import Protocol
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from publicsuffixlist import PublicSuffixList
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from reseller.accounts.models import Reseller
 from reseller.core.clock import clock
-from reseller.core.events import record_event
+from reseller.core.db import insert_unless_exists
+from reseller.core.events import record_event, record_events
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
 from reseller.dns.errors import (
@@ -28,7 +31,7 @@ from reseller.dns.errors import (
     ZoneNotAllowed,
     ZonePending,
 )
-from reseller.dns.models import VanityNameservers, Zone, ZoneKey
+from reseller.dns.models import Record, VanityNameservers, Zone, ZoneKey
 from reseller.dns.settings import DnsSettings
 from reseller.dns.verification import DnsLookup
 from reseller.domains.models import Domain
@@ -119,22 +122,23 @@ def check_zone(zone: Zone, settings: DnsSettings) -> Standing:
     return authorize_zone(reseller_id=zone.reseller_id, name=zone.name, settings=settings)
 
 
-def start(zone: Zone, standing: Standing, *, new: bool = False) -> None:
+def start(zone: Zone, standing: Standing, *, new: bool = False) -> Zone:
     """A zone starts: held names (and names inside an own zone) go live at once; external
     names wait, pending, with a verification token. ``new``: ``zone`` is not stored yet;
-    it is added here (already active when it may be, in one INSERT) and the caller
-    announces it (``announce_published``) once its creation is recorded."""
+    it is stored here (already active when it may be, in one INSERT) and the stored zone
+    is returned; the caller announces it (``announce_published``) once its creation is
+    recorded."""
     zone.verification_token = zone.verification_token or new_token()
     if standing is Standing.EXTERNAL:
         if new:
             db.session.add(zone)
             db.session.flush()
-        return
+        return zone
     proof = "domain" if standing is Standing.HELD else "parent"
     if new:
-        _go_live(zone, proof, add=True)
-    else:
-        activate(zone, proof=proof)
+        return _add_live(zone, proof)
+    activate(zone, proof=proof)
+    return zone
 
 
 def activate(zone: Zone, *, proof: str) -> None:
@@ -144,29 +148,54 @@ def activate(zone: Zone, *, proof: str) -> None:
     announce_published(zone)
 
 
-def announce_published(zone: Zone) -> None:
-    """The zone went live: say so, and have it published."""
-    record_event(reseller_id=zone.reseller_id, type="dns.zone_verified",
-                 data={"zone": zone.name, "proof": zone.proof})
+def announce_published(zone: Zone, *, created: dict | None = None) -> None:
+    """The zone went live: say so (with ``created``, the event of its creation, in the same
+    statement), and have it published."""
+    verified = {"reseller_id": zone.reseller_id, "type": "dns.zone_verified",
+                "data": {"zone": zone.name, "proof": zone.proof}}
+    record_events(*([created] if created else []), verified)
     enqueue("reseller.dns.tasks.publish_zone", zone.id)
 
 
-def _go_live(zone: Zone, proof: str, *, add: bool = False) -> None:
+def _evict_for(zone: Zone, proof: str) -> None:
     evict(name=zone.name, keep_reseller_id=zone.reseller_id,
           reason=HELD_ELSEWHERE if proof == "domain" else INSIDE_OTHER_ZONE)
+
+
+def _go_live(zone: Zone, proof: str) -> None:
+    _evict_for(zone, proof)
     try:
         # One active zone per name (a partial unique index): a concurrent activation of
         # the same name by another account makes this one lose, as a refusal, not a 500.
         with db.session.begin_nested():
             zone.status, zone.proof, zone.verified_at = "active", proof, clock.now()
             zone.unpublished_reason = zone.unpublished_at = None
-            if add:
-                db.session.add(zone)
             db.session.flush()
     except sa.exc.IntegrityError as error:
-        if add:  # the savepoint's rollback took the new row back out of the session
-            db.session.expunge(zone)
         raise ZoneHeldElsewhere() from error
+
+
+def _add_live(zone: Zone, proof: str) -> Zone:
+    """Store the new ``zone`` (not in the session yet) active, with its records: one INSERT
+    that does nothing when the one-active-zone-per-name index (or the account's own zone of
+    the name) says another got there first, a refusal then, as with an activation; no
+    savepoint around it (a zone is hosted for every registration)."""
+    _evict_for(zone, proof)
+    values = {attribute.key: getattr(zone, attribute.key)
+              for attribute in sa.inspect(Zone).column_attrs
+              if getattr(zone, attribute.key) is not None}
+    values.update(status="active", proof=proof, verified_at=clock.now())
+    stored = insert_unless_exists(Zone, options=(lazyload(Zone.records),), **values)
+    if stored is None:
+        raise ZoneHeldElsewhere()
+    records = [Record(zone_id=stored.id, name=rr.name, type=rr.type, ttl=rr.ttl, value=rr.value)
+               for rr in zone.records]
+    db.session.add_all(records)
+    db.session.flush()
+    # The collection is what was just written: no read of it back.
+    set_committed_value(stored, "records",
+                        sorted(records, key=lambda rr: (rr.name, rr.type, rr.value)))
+    return stored
 
 
 def evict(*, name: str, keep_reseller_id: int, reason: str) -> list[Zone]:

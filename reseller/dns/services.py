@@ -144,11 +144,13 @@ def create_zone(*, reseller_id: int, name: str, settings: DnsSettings,
                 verification_token=ownership.new_token(),
                 records=[Record(name=rr.name, type=rr.type, ttl=rr.ttl, value=rr.value)
                          for rr in wanted])
-    ownership.start(zone, standing, new=True)
-    record_event(reseller_id=reseller_id, type="dns.zone_created",
-                 data={"zone": name, "serial": zone.serial})
+    zone = ownership.start(zone, standing, new=True)
+    created = {"reseller_id": reseller_id, "type": "dns.zone_created",
+               "data": {"zone": name, "serial": zone.serial}}
     if zone.active:
-        ownership.announce_published(zone)
+        ownership.announce_published(zone, created=created)
+    else:
+        record_event(**created)
     return zone
 
 

@@ -31,7 +31,7 @@ from reseller.catalog.models import add_years, rules_for
 from reseller.core.clock import clock
 from reseller.core.db import insert_unless_exists, keep_loaded, lock_row, unit_of_work
 from reseller.core.errors import ValidationFailed
-from reseller.core.events import record_event
+from reseller.core.events import record_event, record_events
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
 from reseller.core.metrics import backlog, gauge
@@ -561,13 +561,15 @@ def complete_order(order: Order, info: DomainInfo, *,
     order.params = {k: v for k, v in order.params.items() if k != "auth_code"}
     db.session.flush()
     data = event_data(order, domain, registrant=registrant)
-    record_event(reseller_id=order.reseller_id, type="order.completed", data=data,
-                 dedupe_key=f"order.completed:{order.id}")
+    happenings = [{"reseller_id": order.reseller_id, "type": "order.completed", "data": data,
+                   "dedupe_key": f"order.completed:{order.id}"}]
     kind_event = {"register": "domain.registered", "renew": "domain.renewed",
                   "transfer": "domain.transferred_in", "restore": "domain.renewed"}
     if order.kind in kind_event:
-        record_event(reseller_id=order.reseller_id, type=kind_event[order.kind], data=data,
-                     dedupe_key=f"{kind_event[order.kind]}:order:{order.id}")
+        happenings.append({"reseller_id": order.reseller_id, "type": kind_event[order.kind],
+                           "data": data,
+                           "dedupe_key": f"{kind_event[order.kind]}:order:{order.id}"})
+    record_events(*happenings)  # one INSERT for both
     if order.kind == "owner_change":
         before = db.session.get(Contact, order.params.get("previous_registrant"))
         contact_services.record_contact_changed(contact=domain.registrant, domain=domain,

@@ -277,3 +277,59 @@ def test_migration_lets_the_holder_win_and_reports_the_rest(factory, jobs, app, 
 def test_console_report_is_for_operators_only(client, factory):
     login(client, factory.user())
     assert client.get("/console/dns").status_code in (302, 403, 404)
+
+
+def test_a_zone_that_loses_the_race_for_its_name_is_refused_and_the_transaction_goes_on(
+        factory, monkeypatch):
+    """A new zone goes live in one INSERT … ON CONFLICT DO NOTHING (no savepoint): when
+    another account's zone of the name went active after the eviction looked (a race,
+    forced here by skipping the eviction), the insert does nothing and the creation is a
+    refusal, while the rest of the transaction stays usable."""
+    from reseller.dns import ownership
+    from reseller.dns import services as dns
+    from reseller.dns.errors import ZoneHeldElsewhere
+    from reseller.dns.settings import dns_settings
+
+    a, b = factory.reseller(), factory.reseller()
+    name = fresh()
+    with unit_of_work():
+        db.session.add(Zone(reseller_id=a.id, name=name, status="active", proof="txt"))
+    factory.domain(b, name)
+    monkeypatch.setattr(ownership, "evict", lambda **_kwargs: [])
+    with unit_of_work():
+        with pytest.raises(ZoneHeldElsewhere):
+            dns.create_zone(reseller_id=b.id, name=name, settings=dns_settings())
+        assert db.session.query(Zone).filter_by(name=name).count() == 1  # still usable
+    [zone] = db.session.query(Zone).filter_by(name=name).all()
+    assert (zone.reseller_id, zone.status) == (a.id, "active")
+
+
+@pytest.mark.postgres_only  # SQLite's driver inserts the records one statement each
+def test_a_zone_hosted_for_a_held_name_is_stored_with_its_records_in_two_inserts(factory):
+    import sqlalchemy as sa
+
+    from reseller.dns import services as dns
+    from reseller.dns.settings import dns_settings
+
+    reseller = factory.reseller()
+    name = fresh()
+    factory.domain(reseller, name)
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()).upper())
+
+    sa.event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        with unit_of_work():
+            zone = dns.create_zone(reseller_id=reseller.id, name=name, settings=dns_settings())
+            records = {(r.name, r.type) for r in zone.records}
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", note)
+    assert records == {("@", "TXT"), ("_dmarc", "TXT"), ("@", "CAA")}
+    assert len([s for s in statements if s.startswith("INSERT INTO DNS_ZONES")]) == 1
+    assert len([s for s in statements if s.startswith("INSERT INTO DNS_RECORDS")]) == 1
+    assert not [s for s in statements if s.startswith("SELECT DNS_RECORDS")]  # none read back
+    assert len([s for s in statements if s.startswith("INSERT INTO EVENTS")]) == 1  # both
+    stored = db.session.query(Zone).filter_by(name=name).one()
+    assert stored.status == "active" and len(stored.records) == 3
