@@ -303,22 +303,27 @@ def test_concurrent_registrations_of_a_new_registrant_ask_once(app, committed_db
     assert OutboxMessage.query.filter_by(template="registrant/email_verification").count() == 1
 
 
-@pytest.mark.postgres_only
-def test_concurrent_registrations_of_one_registrant_keep_every_domain(app, committed_db):
-    """Two workers add a domain to the same pending verification at once: the
-    names are rows of their own (no list to rewrite, no lock to wait on): neither is lost."""
-    import threading
-
+def _pending_registrant(email: str) -> int:
+    """A committed reseller whose registrant ``email`` waits for verification of eka.fi."""
     from reseller.accounts.models import Reseller
 
     with unit_of_work():
         reseller = Reseller(company_name="Verify Oy", country="FI", business_id="2464491-9",
                             contact_email="v@example.test", language="fi")
         db.session.add(reseller)
-    rid = reseller.id
     with unit_of_work():
-        compliance.start_registrant_verification(reseller_id=rid, email="maija@example.test",
+        compliance.start_registrant_verification(reseller_id=reseller.id, email=email,
                                                  domain="eka.fi", now=NOW)
+    return reseller.id
+
+
+@pytest.mark.postgres_only
+def test_concurrent_registrations_of_one_registrant_keep_every_domain(app, committed_db):
+    """Two workers add a domain to the same pending verification at once: the
+    names are rows of their own (no list to rewrite, no lock to wait on): neither is lost."""
+    import threading
+
+    rid = _pending_registrant("maija@example.test")
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
 
@@ -350,16 +355,7 @@ def test_a_registration_of_a_pending_registrant_waits_on_no_other(app, committed
     same registrant completes while the first one's transaction is still open."""
     import threading
 
-    from reseller.accounts.models import Reseller
-
-    with unit_of_work():
-        reseller = Reseller(company_name="Odottamaton Oy", country="FI",
-                            business_id="2464491-9", contact_email="o@example.test")
-        db.session.add(reseller)
-    rid = reseller.id
-    with unit_of_work():
-        compliance.start_registrant_verification(reseller_id=rid, email="liisa@example.test",
-                                                 domain="eka.fi", now=NOW)
+    rid = _pending_registrant("liisa@example.test")
     first_open, second_done, errors = threading.Event(), threading.Event(), []
     seen_while_open = []
 
