@@ -12,8 +12,13 @@ body, Content-Type, Location), even when something after the commit failed. A co
 request with the same key does not wait on the first one's row: it looks for the committed
 answer every 50 ms for at most ``IDEMPOTENCY_WAIT_SECONDS`` (2), then gets 409
 ``idempotency_key_in_use`` with ``Retry-After``. A refused request (4xx/5xx) rolls its
-claim back with everything else, so a retry is judged afresh, and a request that dies
-before committing takes its claim with it.
+claim back with everything else, so a retry is judged afresh (a view that committed its
+claim before asking the registry or a provider has the claim's row deleted when it is
+refused after that), and a request that dies before committing takes its claim with it.
+A claim committed without its answer yet, younger than ``IDEMPOTENCY_IN_USE_SECONDS``
+(300), is a request still waiting on such a call: a retry meanwhile waits as above, then
+gets ``idempotency_key_in_use``; an older one is ``idempotency_key_unanswered`` (the
+request died before answering; the console lists it).
 The same key with a different method, path or body is a 422 ``idempotency_key_reused``.
 A response carrying a secret (``Cache-Control: no-store``) is stored encrypted and replayed
 with the same header. Rows are kept ``IDEMPOTENCY_TTL_HOURS`` (at least 24) and then purged by a periodic job.
@@ -195,9 +200,13 @@ def _settled(reseller_id: int, key: str, fingerprint: str) -> Response | None:
         raise IdempotencyKeyReused(_l("Use a new Idempotency-Key for a different request."))
     if record.response_status is not None:
         return _replay(record)
-    # Committed without an answer: only a request that died between its commit and
-    # storing the answer (views outside @transactional, or a payment's checkout, committed
-    # before the provider is asked) leaves that; the console lists it.
+    # Committed without an answer: a request that commits before it asks the registry or
+    # a provider (a domain command journaled first, a payment's checkout) while it waits
+    # for the answer; or one that died between that commit and storing the answer (the
+    # console lists those). A claim younger than IDEMPOTENCY_IN_USE_SECONDS is the former.
+    if record.created_at > clock.real_now() - timedelta(
+            seconds=current_app.config.get("IDEMPOTENCY_IN_USE_SECONDS", 300)):
+        return None
     raise IdempotencyKeyUnanswered()
 
 
@@ -273,6 +282,18 @@ def _write_answer(claim: tuple[int, str], response: Response) -> None:
         .values(**_answer(response)).execution_options(synchronize_session=False))
 
 
+def _forget_claim(claim: tuple[int, str]) -> None:
+    """A refusal raised after the view committed its claim (it asked the registry or a
+    provider with no transaction open): the claim's unanswered row is deleted, so a retry
+    is judged afresh. The key was ours until now, so an unanswered row under it is ours."""
+    reseller_id, key = claim
+    with unit_of_work():
+        db.session.execute(sa.delete(IdempotencyRecord).where(
+            IdempotencyRecord.reseller_id == reseller_id, IdempotencyRecord.key == key,
+            IdempotencyRecord.response_status.is_(None))
+            .execution_options(synchronize_session=False))
+
+
 def after_post(response: Response) -> Response:
     """A view outside ``@transactional`` left its claim unanswered: store its answer now
     (or drop the claim on a refusal)."""
@@ -281,7 +302,8 @@ def after_post(response: Response) -> Response:
     if claim is None:
         return response
     if response.status_code >= 400:
-        db.session.rollback()  # the claim was never committed: it goes with the rest
+        db.session.rollback()  # a claim not committed yet goes with the rest
+        _forget_claim(claim)
         return response
     with unit_of_work():
         _write_answer(claim, response)
