@@ -81,6 +81,7 @@ def every_command(api, domain, contact_id):
     return answers
 
 
+@pytest.mark.smoke
 def test_every_management_command_asks_the_registry_with_no_transaction_open(owner, app):
     reseller, api, domain = owner
     contact_id = make_contact(reseller).id
@@ -147,6 +148,7 @@ def test_at_each_registry_call_no_backend_holds_a_transaction(app, committed_db)
     assert [(name, busy) for name, busy in seen if busy] == []
 
 
+@pytest.mark.smoke
 def test_a_client_area_form_asks_the_registry_with_no_transaction_open(client, factory, jobs,
                                                                        app):
     install_catalogue()
@@ -171,6 +173,7 @@ def test_a_client_area_form_asks_the_registry_with_no_transaction_open(client, f
     assert fresh(domain.id).locked and fresh(domain.id).pending_change is None
 
 
+@pytest.mark.smoke
 def test_a_crash_mid_call_leaves_the_change_leased_then_resolved_once(owner, app):
     reseller, api, domain = owner
     sandbox().inject("update", "crash_after")
@@ -235,6 +238,7 @@ def test_a_second_writer_during_the_call_sends_nothing(owner, app, monkeypatch):
                                                               "ns2.toinen.example"]
 
 
+@pytest.mark.smoke
 def test_a_refusal_after_the_journal_commit_changes_nothing(owner, app):
     reseller, api, domain = owner
     before = list(fresh(domain.id).nameservers)
@@ -294,6 +298,7 @@ def test_the_same_key_during_the_call_is_in_use_not_unanswered(owner, app, monke
     assert again.json == first.json and again.headers["Idempotent-Replayed"] == "true"
 
 
+@pytest.mark.smoke
 def test_a_lost_answer_keeps_the_change_pending_without_its_lease(owner, app, jobs):
     reseller, api, domain = owner
     sandbox().inject("update", "timeout")

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -48,9 +49,13 @@ from reseller.core.types import UTCDateTime
 from reseller.core.web.auth import current_principal
 from reseller.core.web.helpers import _KEY, InvalidIdempotencyKey
 
+log = logging.getLogger(__name__)
+
 HEADER = "Idempotency-Key"
 _CLAIM = "tunnus.idempotency"
 _UNWRITTEN = "tunnus.idempotency.unwritten"  # session.info: a claim whose row is not written
+_OPEN = "tunnus.idempotency.open"  # session.info: this session's claim, not answered yet
+_COMMITTED = "tunnus.idempotency.committed"  # session.info: ... and committed unanswered
 _REPLAYED_HEADERS = ("Content-Type", "Location", "Cache-Control", "Pragma")
 _LOCK_SPACE = 0x1D3  # advisory-lock namespace of Idempotency-Keys (pg_try_advisory_xact_lock)
 
@@ -160,7 +165,10 @@ def _claim(principal: Any, key: str, fingerprint: str) -> bool:
               "token_id": principal.token_id, "method": request.method,
               "path": request.path[:500], "body_hash": fingerprint, "created_at": clock.real_now()}
     if is_sqlite():  # one writer at a time: nothing to wait for
-        return insert_unless_exists(IdempotencyRecord, **values) is not None
+        claimed = insert_unless_exists(IdempotencyRecord, **values) is not None
+        if claimed:
+            db.session.info[_OPEN] = True
+        return claimed
     lock = sa.func.pg_try_advisory_xact_lock(
         sa.literal(_LOCK_SPACE), sa.func.hashtext(f"{principal.reseller_id}:{key}"))
     if not db.session.scalar(sa.select(lock)):
@@ -168,6 +176,7 @@ def _claim(principal: Any, key: str, fingerprint: str) -> bool:
     if _find(principal.reseller_id, key) is not None:
         return False  # used before: ``_settled`` replays it (or refuses it)
     db.session.info[_UNWRITTEN] = values
+    db.session.info[_OPEN] = True
     return True
 
 
@@ -176,11 +185,16 @@ def _insert_claim(session: Any) -> None:
     values = session.info.pop(_UNWRITTEN, None)
     if values is not None:
         session.execute(sa.insert(IdempotencyRecord).values(**values))
+    if session.info.get(_OPEN):  # committed before its answer: a refusal must delete it
+        session.info[_COMMITTED] = True
 
 
 def _drop_claim(session: Any) -> None:
-    """A rollback ends the advisory lock, and with it an unwritten claim."""
+    """A rollback ends the advisory lock, and with it an unwritten claim (a claim
+    committed already stays, to be answered or deleted)."""
     session.info.pop(_UNWRITTEN, None)
+    if not session.info.get(_COMMITTED):
+        session.info.pop(_OPEN, None)
 
 
 def listen_for_commits() -> None:
@@ -255,6 +269,8 @@ def _store_answer(response: Response) -> None:
     claim = request.environ.pop(_CLAIM, None)
     if claim is None:
         return
+    db.session.info.pop(_OPEN, None)
+    db.session.info.pop(_COMMITTED, None)
     _write_answer(claim, response)
 
 
@@ -287,11 +303,15 @@ def _forget_claim(claim: tuple[int, str]) -> None:
     provider with no transaction open): the claim's unanswered row is deleted, so a retry
     is judged afresh. The key was ours until now, so an unanswered row under it is ours."""
     reseller_id, key = claim
-    with unit_of_work():
-        db.session.execute(sa.delete(IdempotencyRecord).where(
-            IdempotencyRecord.reseller_id == reseller_id, IdempotencyRecord.key == key,
-            IdempotencyRecord.response_status.is_(None))
-            .execution_options(synchronize_session=False))
+    try:
+        with unit_of_work():
+            db.session.execute(sa.delete(IdempotencyRecord).where(
+                IdempotencyRecord.reseller_id == reseller_id, IdempotencyRecord.key == key,
+                IdempotencyRecord.response_status.is_(None))
+                .execution_options(synchronize_session=False))
+    except sa.exc.DBAPIError:  # the database gone: the key stays in use, then unanswered
+        log.warning("Idempotency-Key %s of reseller %s: refused, but its claim could not "
+                    "be deleted", key, reseller_id, exc_info=True)
 
 
 def after_post(response: Response) -> Response:
@@ -299,11 +319,14 @@ def after_post(response: Response) -> Response:
     (or drop the claim on a refusal)."""
     db.session.info.pop("before_answer", None)
     claim = request.environ.pop(_CLAIM, None)
+    db.session.info.pop(_OPEN, None)
+    committed = db.session.info.pop(_COMMITTED, False)
     if claim is None:
         return response
     if response.status_code >= 400:
         db.session.rollback()  # a claim not committed yet goes with the rest
-        _forget_claim(claim)
+        if committed:
+            _forget_claim(claim)
         return response
     with unit_of_work():
         _write_answer(claim, response)
