@@ -309,3 +309,23 @@ def test_a_lost_answer_keeps_the_change_pending_without_its_lease(owner, app, jo
     assert pending.domains_with_pending_changes() == [domain.id]
     jobs.run_all()  # the resolve job queued with the 202
     assert fresh(domain.id).locked and fresh(domain.id).pending_change is None
+
+
+def test_the_next_command_resolves_a_lost_change_with_no_transaction_open(owner, app):
+    reseller, api, domain = owner
+    sandbox().inject("update", "timeout")
+    assert api.put("/api/v1/domains/komento.fi/lock", json={"locked": True}).status_code == 202
+    with spy_on_registry(app) as spy:
+        changed = api.put("/api/v1/domains/komento.fi/nameservers", json={
+            "nameservers": ["ns1.seuraava.example", "ns2.seuraava.example"]})
+    assert changed.status_code == 200, changed.json
+    assert spy.made("update") == [False, False]  # the lost lock resent, then the new change
+    assert changed.json["locked"] and changed.json["pending_change"] is None
+    assert changed.json["nameservers"] == ["ns1.seuraava.example", "ns2.seuraava.example"]
+
+
+def test_the_lease_outlasts_the_longest_registry_command():
+    from reseller.registry.epp.router import MAX_TIMEOUT
+
+    # a pooled session, the connection and login, the command, the info resolving it
+    assert pending.LEASE > 4 * timedelta(seconds=MAX_TIMEOUT)

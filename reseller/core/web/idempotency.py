@@ -343,10 +343,14 @@ def purge_idempotency_keys(ttl_hours: int | None = None) -> int:
     return result.rowcount or 0
 
 
-def unanswered_keys(*, older_than: timedelta = timedelta(minutes=1),
+def unanswered_keys(*, older_than: timedelta | None = None,
                     limit: int = 100) -> list[IdempotencyRecord]:
     """Keys committed without an answer (a request that died between its commit and
-    storing the answer, outside ``@transactional``): their retries get 409."""
+    storing the answer): their retries get 409. Younger than ``older_than`` (default
+    ``IDEMPOTENCY_IN_USE_SECONDS``) a request may still be waiting on its call."""
+    if older_than is None:
+        older_than = timedelta(seconds=current_app.config.get("IDEMPOTENCY_IN_USE_SECONDS",
+                                                              300))
     return list(db.session.scalars(
         sa.select(IdempotencyRecord)
         .where(IdempotencyRecord.response_status.is_(None),
