@@ -171,6 +171,18 @@ def test_a_client_area_form_asks_the_registry_with_no_transaction_open(client, f
     assert sandbox().info("lomake-ei.fi").nameservers == ("ns1.a.example", "ns2.b.example")
     domain = db.session.scalar(sa.select(Domain).where(Domain.name == "lomake-ei.fi"))
     assert fresh(domain.id).locked and fresh(domain.id).pending_change is None
+    # A change being sent when the form is posted: the page says so, nothing is sent.
+    sandbox().inject("update", "crash_after")
+    with pytest.raises(SimulatedCrash):
+        client.post("/domains/lomake-ei.fi/lock", data={"locked": "0"})
+    with spy_on_registry(app) as spy:
+        waiting = client.post("/domains/lomake-ei.fi/nameservers",
+                              data={"nameservers": "ns1.c.example\nns2.d.example"},
+                              follow_redirects=True)
+    assert waiting.status_code == 200 and spy.made("update") == []
+    assert str(pending.change_pending(fresh(domain.id)).detail) in \
+        waiting.get_data(as_text=True).replace("&#39;", "'")
+    assert sandbox().info("lomake-ei.fi").nameservers == ("ns1.a.example", "ns2.b.example")
 
 
 @pytest.mark.smoke
