@@ -3,7 +3,8 @@
 committed), the registry asked with none open, the answer recorded after. A crash mid-call
 leaves the change leased, sent again by nobody until the lease ends; a second writer
 meanwhile gets 409/412 and sends nothing; a refusal after the first commit leaves the
-record as it was and the Idempotency-Key free for a retry."""
+record as it was and the Idempotency-Key free for a retry. Contact updates ask with none
+open and converge on our record when edits overlap."""
 
 from datetime import timedelta
 
@@ -12,12 +13,13 @@ import sqlalchemy as sa
 
 from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
+from reseller.core.events import Event
 from reseller.core.extensions import db
 from reseller.core.jobs import run
 from reseller.domains import orders, pending
 from reseller.domains.models import Domain
 from reseller.registry.sandbox import SimulatedCrash
-from reseller.registry.sandbox_models import SandboxDomain, SandboxTransaction
+from reseller.registry.sandbox_models import SandboxContact, SandboxDomain, SandboxTransaction
 from tests.support.domains import CONTACT, fund, install_catalogue, make_contact, sandbox
 from tests.support.outside_calls import spy_on_registry
 
@@ -341,3 +343,71 @@ def test_the_lease_outlasts_the_longest_registry_command():
 
     # a pooled session, the connection and login, the command, the info resolving it
     assert pending.LEASE > 4 * timedelta(seconds=MAX_TIMEOUT)
+
+
+# -- contacts: their registries are asked with no transaction open too -------------------------
+
+def test_a_contact_in_use_is_sent_with_no_transaction_open_then_recorded(owner, app):
+    reseller, api, domain = owner
+    path = f"/api/v1/contacts/{domain.registrant_id}"
+    before = api.get(path)
+    with spy_on_registry(app) as spy:
+        changed = api.put(path, json={**CONTACT, "email": "uusi@komento.example"},
+                          headers={"If-Match": before.headers["ETag"]})
+    assert changed.status_code == 200 and changed.json["email"] == "uusi@komento.example"
+    assert spy.made("contact_set") == [False]
+    handle = before.json["handle"]
+    assert sandbox().contact_info(handle).data["email"] == "uusi@komento.example"
+    [event] = db.session.scalars(sa.select(Event).where(
+        Event.type == "contact.changed", Event.reseller_id == reseller.id)).all()
+    assert event.data["previous_email"] == before.json["email"]
+    assert event.data["contact"]["email"] == "uusi@komento.example"
+
+
+def test_a_refused_or_failed_contact_update_changes_nothing(owner, app):
+    reseller, api, domain = owner
+    path = f"/api/v1/contacts/{domain.registrant_id}"
+    before = api.get(path)
+    handle = before.json["handle"]
+    sandbox().inject("contact_set", "unavailable")
+    down = api.put(path, json={**CONTACT, "email": "alas@komento.example"})
+    assert down.status_code == 503
+    with unit_of_work():  # the registry no longer lets us change it (another sponsor)
+        db.session.get(SandboxContact, handle).sponsor = "muu"
+    refused = api.put(path, json={**CONTACT, "email": "kielletty@komento.example"})
+    assert refused.status_code == 409 and refused.json["code"] == "registry_refused"
+    after = api.get(path)
+    assert after.json == before.json  # details and version as they were
+    assert after.headers["ETag"] == before.headers["ETag"]
+
+
+def test_contact_updates_overlapping_the_call_converge_on_our_record(owner, app, jobs,
+                                                                     monkeypatch):
+    reseller, api, domain = owner
+    path = f"/api/v1/contacts/{domain.registrant_id}"
+    etag = api.get(path).headers["ETag"]
+    registry = app.extensions["tunnus.registry"]
+    real, meanwhile = registry.contact_set, []
+
+    def another_edit(**kwargs):  # this one reached the registry; before it is recorded,
+        answer = real(**kwargs)  # a second edit is sent and recorded
+        if not meanwhile:
+            meanwhile.append("out")
+            meanwhile.append(api.put(path, json={**CONTACT, "email": "vanha@komento.example"},
+                                     headers={"If-Match": etag}))
+            meanwhile.append(api.put(path, json={**CONTACT, "email": "toinen@komento.example"}))
+        return answer
+
+    monkeypatch.setattr(registry, "contact_set", another_edit)
+    jobs.jobs.clear()
+    first = api.put(path, json={**CONTACT, "email": "ensimmainen@komento.example"})
+    _, stale, second = meanwhile
+    assert stale.status_code == 412  # the version moved on when the first was journaled
+    assert second.status_code == 200 and first.status_code == 200
+    handle = first.json["handle"]
+    ours = api.get(path).json["email"]
+    assert ours == "ensimmainen@komento.example"  # recorded last
+    assert sandbox().contact_info(handle).data["email"] == "toinen@komento.example"  # sent last
+    assert ("reseller.domains.tasks.push_contact", (domain.registrant_id,)) in jobs.jobs
+    jobs.run_all()  # sent again: whatever order the registry saw, it ends with ours
+    assert sandbox().contact_info(handle).data["email"] == ours
