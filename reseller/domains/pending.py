@@ -279,8 +279,9 @@ def domains_with_pending_changes(*, older_than: timedelta = timedelta(0)) -> lis
         Domain.pending_change.is_not(None)).order_by(Domain.id))
     cutoff = clock.now() - older_than
     return [domain_id for domain_id, change in rows
-            if change and not sending(change)
-            and datetime.fromisoformat(change["requested_at"]) <= cutoff]
+            if change and not sending(change) and (
+                "requested_at" not in change
+                or datetime.fromisoformat(change["requested_at"]) <= cutoff)]
 
 
 # -- sending ---------------------------------------------------------------------------------
