@@ -26,7 +26,7 @@ from reseller.accounts.models import Reseller
 from reseller.catalog import services as catalog
 from reseller.catalog.models import rules_for
 from reseller.core.clock import clock
-from reseller.core.db import contains, end_transaction
+from reseller.core.db import contains, end_reads, end_transaction
 from reseller.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from reseller.core.events import Event
 from reseller.core.extensions import db
@@ -114,7 +114,7 @@ def check_availability(*, reseller_id: int, names_text: list[str],
     parsed = list({name.ascii: name for name in names.parse_many(wanted)}.values())
     for name in parsed:
         name.rules.check_period(period)
-    end_transaction()  # the registry is asked with none open
+    end_reads()  # the registry is asked with none open
     with registry_errors():
         answers = {a.name: a for a in get_registry().check([n.ascii for n in parsed])}
     # Constant statements whatever the number of names: ours in one look-up, the prices
