@@ -56,7 +56,7 @@ def fresh(domain_id: int) -> Domain:
     return db.session.get(Domain, domain_id)
 
 
-def every_command(api, domain, contact_id):
+def every_command(api, contact_id):
     """Each management command once through the API, with its expected status."""
     base = "/api/v1/domains/komento.fi"
     answers = [
@@ -88,7 +88,7 @@ def test_every_management_command_asks_the_registry_with_no_transaction_open(own
     reseller, api, domain = owner
     contact_id = make_contact(reseller).id
     with spy_on_registry(app) as spy:
-        every_command(api, domain, contact_id)
+        every_command(api, contact_id)
     called = {name for name, _ in spy.calls}
     assert {"check", "update", "host_set", "host_delete", "auth_code", "transfer_answer",
             "delete"} <= called
@@ -141,7 +141,7 @@ def test_at_each_registry_call_no_backend_holds_a_transaction(app, committed_db)
 
     app.extensions["tunnus.registry"] = Probe()
     try:
-        every_command(Api(), None, contact_id)
+        every_command(Api(), contact_id)
     finally:
         app.extensions["tunnus.registry"] = registry
     seen = [(name, busy) for name, busy in seen if not name.startswith("simulate_")]
