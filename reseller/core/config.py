@@ -245,6 +245,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "IDEMPOTENCY_TTL_HOURS": max(24, int(env.get("IDEMPOTENCY_TTL_HOURS", "24"))),
         # How long a request waits for the answer of another with its key before 409.
         "IDEMPOTENCY_WAIT_SECONDS": float(env.get("IDEMPOTENCY_WAIT_SECONDS") or "2"),
+        # A key committed without its answer this recently is a request still waiting on
+        # the registry or a provider (as long as pending.LEASE, a domain command's lease).
+        "IDEMPOTENCY_IN_USE_SECONDS": float(env.get("IDEMPOTENCY_IN_USE_SECONDS") or "300"),
         # Bearer token for /metrics (unset: served only in sandbox mode).
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or "",
         # /readyz: the oldest waiting job may be this old while workers consume.

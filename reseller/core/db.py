@@ -69,6 +69,19 @@ def end_transaction() -> None:
         pass
 
 
+def end_reads() -> None:
+    """``end_transaction`` for a transaction that only read (an availability check's
+    look-ups before it asks the registry): what it loaded is kept, not expired by the
+    commit, so the request does not read its user, reseller and the like again after the
+    call."""
+    session = db.session()
+    expiring, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        end_transaction()
+    finally:
+        session.expire_on_commit = expiring
+
+
 @contextmanager
 def shared_reads() -> Iterator[None]:
     """Let ``memo`` keep what it loads until the block ends.

@@ -15,13 +15,13 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from reseller.core.clock import clock
-from reseller.core.db import contains, unit_of_work
+from reseller.core.db import contains, end_transaction, unit_of_work
 from reseller.core.errors import Conflict, NotFound, ValidationFailed
 from reseller.core.events import record_event
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
 from reseller.domains import identity
-from reseller.domains.errors import registry_errors
+from reseller.domains.errors import RegistryDown, RegistryRefused, registry_errors
 from reseller.domains.models import LIVE_STATUSES, Contact, Domain, Order
 from reseller.domains.records import hold_contact
 from reseller.registry.errors import RegistryTimeout
@@ -149,13 +149,16 @@ def create_contact(*, reseller_id: int, **data: Any) -> Contact:
 
 def update_contact(*, reseller_id: int, contact_id: int, **data: Any) -> Contact:
     """New details; a contact a live domain uses is updated at its registries at once
-    (registry down: 503 and nothing changes; answer lost: kept, and sent again by a job
-    until the registry answers, so the registry converges to what we hold). Identity fields left out, or sent back
-    masked as the API shows them, stay as they are."""
-    # One update of a contact at a time (its command lock, not its row lock), so the
-    # registry and our record end in the same order; read before anything changes, and
-    # written after the registry answered: no row written or locked (no transaction id,
-    # which would hold every reseller's event feed) waits on it.
+    (refused or registry down: 409/503 and nothing changes; answer lost: kept, and sent
+    again by a job until the registry answers, so the registry converges to what we
+    hold). Identity fields left out, or sent back masked as the API shows them, stay as
+    they are.
+
+    A contact in use is checked under its command lock (``records.hold_contact``) and its
+    version (``updated_at``) moved on and committed, so a concurrent ``If-Match`` on the
+    old version fails (412); the registry is asked with no transaction open (no lock, no
+    snapshot, no transaction id: no reseller's event feed waits on it); the new details
+    are recorded under the lock after it answered (``_record_sent``)."""
     contact = get_contact(reseller_id=reseller_id, contact_id=contact_id, hold=True)
     previous = person(contact)
     domains = _domains_using(contact)
@@ -167,16 +170,62 @@ def update_contact(*, reseller_id: int, contact_id: int, **data: Any) -> Contact
         for tld in {d.tld for d in domains if d.registrant_id == contact.id}:
             check_eligibility(tld, contact, field="country")  # a holder the registry takes
         if domains:
-            with registry_errors():
-                try:
-                    push_contact(contact, names=sorted({d.name for d in domains}))
-                except RegistryTimeout:  # the registry may have it: send it until it says
-                    enqueue("reseller.domains.tasks.push_contact", contact.id,
-                            delay=PUSH_RETRY_AFTER)
+            return _send_then_record(contact, sorted({d.name for d in domains}), previous)
     db.session.flush()
-    for domain in domains or [None]:
+    record_contact_changed(contact=contact, domain=None, previous=previous)
+    return contact
+
+
+def _send_then_record(contact: Contact, names: list[str], previous: dict | None) -> Contact:
+    """Send ``contact``'s unsaved new details to the registries of ``names`` with no
+    transaction open, then record them (``update_contact``)."""
+    contact_id, handle, sent = contact.id, contact.handle, registry_data(contact)
+    values = {field: getattr(contact, field) for field in (*FIELDS, *IDENTITY_FIELDS)}
+    before = contact.updated_at
+    db.session.expire(contact)  # the new details are not saved before the registry has them
+    contact.updated_at = version = clock.now()
+    db.session.flush()
+    end_transaction()
+    registry, lost = get_registry(), False
+    try:
+        with registry_errors():
+            try:
+                for name in names:
+                    registry.contact_set(handle=handle, data=sent, name=name)
+            except RegistryTimeout:  # the registry may have it: send it until it says
+                lost = True
+    except (RegistryRefused, RegistryDown):
+        _unversion(contact_id, version, before)
+        raise
+    with unit_of_work():
+        return _record_sent(contact_id, values, version, previous, lost=lost)
+
+
+def _record_sent(contact_id: int, values: dict[str, Any], version: Any,
+                 previous: dict | None, *, lost: bool) -> Contact:
+    """Record details the registry was sent (``lost``: its answer was lost; they are sent
+    again by a job until it answers). Another update sent meanwhile (the version moved
+    on) may have reached the registry after these: the contact is sent again too
+    (``resend_contact``), so the registry ends with what we hold."""
+    contact = hold_contact(contact_id)
+    if lost or contact.updated_at != version:
+        enqueue("reseller.domains.tasks.push_contact", contact_id,
+                delay=PUSH_RETRY_AFTER if lost else 0)
+    for field, value in values.items():
+        setattr(contact, field, value)
+    db.session.flush()
+    for domain in _domains_using(contact) or [None]:
         record_contact_changed(contact=contact, domain=domain, previous=previous)
     return contact
+
+
+def _unversion(contact_id: int, version: Any, before: Any) -> None:
+    """A refused update changed nothing: its version goes back, unless another moved on."""
+    with unit_of_work():
+        contact = hold_contact(contact_id)
+        if contact is not None and contact.updated_at == version:
+            contact.updated_at = before
+            db.session.flush()
 
 
 def push_contact(contact: Contact, *, names: list[str] | None = None) -> None:

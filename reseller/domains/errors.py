@@ -69,6 +69,13 @@ class ChangePending(Conflict):
     code = "change_pending"
     title = _l("An earlier change is waiting for the registry's confirmation")
 
+    def __init__(self, detail: object = None, *, retry_after: int = 10, **extra: object) -> None:
+        super().__init__(detail, retry_after=retry_after, **extra)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
 
 class RegistryRefused(DomainError):
     status = 409

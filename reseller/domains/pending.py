@@ -1,14 +1,24 @@
 """State-changing registry commands sent while a caller waits (nameservers, DNSSEC, lock,
 admin/tech contacts, hold, glue hosts, delete, the contacts after a transfer in), journaled
-on the domain so a lost answer never leaves our record stale.
+on the domain so a lost answer never leaves our record stale, and sent with no database
+transaction open (issue 31: a request or job waiting on the registry holds no lock, no
+snapshot and no transaction id, so no reseller's event feed waits on it).
 
-Each command carries a transaction id. When its answer is lost (``RegistryTimeout``) the
-command is kept as ``Domain.pending_change`` and the caller gets it back (202); it is
-resolved by sending it again with the same transaction id — the registry answers a
-repeated id from its record, the EPP client first resolves it from ``info`` (its journal,
-``reseller.registry.epp.resolve``), and glue-host commands set a state, so repeating them
-is safe — by the next call on the domain or by ``domains.resolve_changes`` (every minute).
-Then our record takes what the registry did, announced as ``domain.registry_changed``
+Journal first: under the domain's command lock (``records.hold_domain``) the command is
+written as ``Domain.pending_change`` with its transaction id and a lease
+(``sending_until``, ``LEASE``) and committed; the registry is asked with none open; then,
+under the lock again, our record takes the answer if the change is still ours. While the
+lease runs, the change is its sender's: another writer gets 409 ``change_pending`` (or,
+with an old ``If-Match``, 412), and no job or request sends it again. A crash mid-call
+leaves it leased until ``sending_until``, then it is resolved as a lost answer.
+
+When its answer is lost (``RegistryTimeout``) the command stays ``Domain.pending_change``
+(the lease dropped) and the caller gets it back (202); it is resolved by sending it again
+with the same transaction id — the registry answers a repeated id from its record, the
+EPP client first resolves it from ``info`` (its journal, ``reseller.registry.epp.resolve``),
+and glue-host commands set a state, so repeating them is safe — by the next command on the
+domain (``hold_for_command``) or by ``domains.resolve_changes`` (every minute). Then our
+record takes what the registry did, announced as ``domain.registry_changed``
 (``source: recovery``); a command the registry refused leaves our record as it was."""
 
 from __future__ import annotations
@@ -16,7 +26,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,14 +34,14 @@ from flask_babel import lazy_gettext as _l
 
 from reseller.catalog.models import rules_for
 from reseller.core.clock import clock
-from reseller.core.db import unit_of_work
+from reseller.core.db import end_transaction, unit_of_work
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
 from reseller.domains import contacts as contact_services
 from reseller.domains import states
 from reseller.domains.errors import ChangePending, registry_errors
 from reseller.domains.models import Contact, Domain, Host, Order
-from reseller.domains.records import hold_domain
+from reseller.domains.records import get_domain, hold_domain
 from reseller.domains.schemas import pending_change_out
 from reseller.registry.errors import RegistryRejected, RegistryTimeout, RegistryUnavailable
 from reseller.registry.models import DELETED, Registry
@@ -41,6 +51,12 @@ from wallet import services as wallet
 log = logging.getLogger(__name__)
 
 RETRY_AFTER = 10  # seconds before the first attempt to resolve a lost answer
+SENDING_RETRY_AFTER = 2  # seconds a writer waits for a change being sent
+# How long a change is its sender's (``sending_until``): longer than a registry command can
+# take. The EPP client bounds each step by its endpoint's ``timeout`` (30 s by default, at
+# most 60: reseller.registry.epp.router), and a command takes at most four (a pooled
+# session, the connection and login, the command, the ``info`` resolving a lost answer).
+LEASE = timedelta(minutes=5)
 
 # operation -> the keyword arguments of ``Registry.update`` its params name
 UPDATES = {"nameservers": ("nameservers",), "ds": ("ds",), "lock": ("locked",),
@@ -50,75 +66,110 @@ OPERATIONS = (*UPDATES, "delete", "host_set", "host_delete")
 
 
 def send_change(domain: Domain, *, operation: str, params: dict[str, Any]) -> bool:
-    """Send one command for ``domain`` and apply it: True. Its answer lost: it is kept as
-    the domain's pending change and False is returned (the caller answers 202). A refusal
-    is a 409 and an outage a 503 (``registry_errors``), our record unchanged."""
+    """Send one command for ``domain`` (held for it: ``hold_for_command``) and apply it:
+    True. Its answer lost: it is kept as the domain's pending change and False is returned
+    (the caller answers 202). A refusal is a 409 and an outage a 503 (``registry_errors``),
+    our record unchanged.
+
+    The caller's transaction ends here: the change is journaled first, leased to this
+    request (``_lease``) and committed with what the request did so far, and the registry
+    is asked with no transaction open (``_send_leased``)."""
     assert operation in OPERATIONS, operation
-    resolve_before_change(domain)
-    change = {"operation": operation, "params": params,
-              "transaction_id": f"{operation}-{uuid.uuid4().hex}",
-              "requested_at": clock.now().isoformat()}
-    with registry_errors():
-        try:
-            result = _send(get_registry(), domain, change)
-        except RegistryTimeout as lost:
-            log.warning("%s on %s: answer lost (%s); pending until resolved",
-                        operation, domain.name, lost)
-            domain.pending_change = change
-            db.session.flush()
-            enqueue("reseller.domains.tasks.resolve_change", domain.id, delay=RETRY_AFTER)
-            return False
-    _apply(domain, change, result)
-    return True
+    if domain.pending_change:  # hold_for_command resolved what it could
+        raise change_pending(domain)
+    change, command = _lease(domain, operation, params)
+    domain_id = domain.id
+    end_transaction()
+    return _send_leased(domain_id, change, command)
 
 
 def send_change_in_steps(domain_id: int, *, operation: str, params: dict[str, Any],
                          needed: Callable[[Domain], bool]) -> bool | None:
-    """``send_change`` for jobs, with no transaction open while the registry is asked: the
-    domain is read in one unit of work (``needed(domain)`` false: nothing to do, None),
-    the command sent with none open, and what it did recorded in another (its answer
-    lost: kept as the pending change, like ``send_change``). A change still pending is
-    resolved first (``resolve_pending``); while the registry cannot tell, the job fails
-    and is retried. A crash before the record leaves the registry ahead of us: the job's
-    retry sends the command again (it sets a state) and the sync reads it anyway."""
+    """``send_change`` for jobs: a change still pending is resolved first
+    (``resolve_pending``; while the registry cannot tell, or a request is still sending
+    its own, the job fails and is retried); then the domain is read, and the change
+    journaled and leased, in one unit of work (``needed(domain)`` false: nothing to do,
+    None), and sent as ``send_change`` sends it."""
     assert operation in OPERATIONS, operation
-    registry = get_registry()
-    resolve_pending(domain_id, registry=registry)
+    resolve_pending(domain_id, registry=get_registry())
     with unit_of_work():
-        domain = db.session.get(Domain, domain_id)
+        domain = hold_domain(domain_id)
         if domain is None or not needed(domain):
             return None
         if domain.pending_change:  # another change was lost meanwhile: it goes first
-            raise ChangePending(_l("A change to %(name)s is waiting for the registry's "
-                                   "confirmation; try again shortly.",
-                                   name=domain.unicode_name),
-                                pending_change=pending_change_out(domain.pending_change))
-        change = {"operation": operation, "params": params,
-                  "transaction_id": f"{operation}-{uuid.uuid4().hex}",
-                  "requested_at": clock.now().isoformat()}
-        command = _command(domain, change)
+            raise change_pending(domain)
+        change, command = _lease(domain, operation, params)
+    return _send_leased(domain_id, change, command)
+
+
+def _lease(domain: Domain, operation: str, params: dict[str, Any]) -> tuple[dict, dict]:
+    """Journal a new change as ``domain``'s pending change, leased to its sender until
+    ``LEASE`` from now (``sending_until``): (the change, the command as plain values)."""
+    change = {"operation": operation, "params": params,
+              "transaction_id": f"{operation}-{uuid.uuid4().hex}",
+              "requested_at": clock.now().isoformat()}
+    domain.pending_change = {**change, "sending_until": (clock.now() + LEASE).isoformat()}
+    db.session.flush()
+    return change, _command(domain, change)
+
+
+def _send_leased(domain_id: int, change: dict[str, Any], command: dict[str, Any]) -> bool:
+    """Send a leased change with no transaction open, then record what became of it under
+    the domain's command lock, if it is still this change (a sender that outlived its
+    lease may find it resolved by then: the registry answered both from its record).
+    Applied: True. Answer lost: pending without the lease (resolvable: the resolve job is
+    queued), False. Refused or the registry down: cleared, then raised (409/503). A crash
+    in between leaves it leased: nothing sends it again before ``sending_until``, and then
+    it is resolved as any lost answer."""
+    registry = get_registry()
     with registry_errors():
         try:
             result = _send_command(registry, command)
         except RegistryTimeout as lost:
             log.warning("%s on %s: answer lost (%s); pending until resolved",
-                        operation, command["name"], lost)
+                        change["operation"], command["name"], lost)
             with unit_of_work():
-                _keep_pending(hold_domain(domain_id), change)
+                domain = _still(domain_id, change)
+                if domain is not None:
+                    domain.pending_change = change  # the lease dropped
+                    enqueue("reseller.domains.tasks.resolve_change", domain_id,
+                            delay=RETRY_AFTER)
             return False
+        except (RegistryRejected, RegistryUnavailable):
+            with unit_of_work():
+                if (domain := _still(domain_id, change)) is not None:
+                    domain.pending_change = None
+            raise
     with unit_of_work():
-        _apply(hold_domain(domain_id), change, result)
+        if (domain := _still(domain_id, change)) is not None:
+            domain.pending_change = None
+            _apply(domain, change, result)
     return True
 
 
-def _keep_pending(domain: Domain, change: dict[str, Any]) -> None:
-    if domain.pending_change:  # a request's own lost change came first; the sync reads ours
-        log.warning("%s on %s: a change was already pending; left to the sync",
-                    change["operation"], domain.name)
-        return
-    domain.pending_change = change
-    db.session.flush()
-    enqueue("reseller.domains.tasks.resolve_change", domain.id, delay=RETRY_AFTER)
+def _still(domain_id: int, change: dict[str, Any]) -> Domain | None:
+    """The domain, held, if ``change`` is still its pending change (else None)."""
+    domain = hold_domain(domain_id)
+    pending = domain.pending_change if domain is not None else None
+    if not pending or pending.get("transaction_id") != change["transaction_id"]:
+        return None
+    return domain
+
+
+def sending(change: dict[str, Any] | None) -> bool:
+    """Whether ``change`` is leased to a sender whose lease still runs (``_lease``)."""
+    until = (change or {}).get("sending_until")
+    return bool(until) and datetime.fromisoformat(until) > clock.now()
+
+
+def change_pending(domain: Domain) -> ChangePending:
+    """409 ``change_pending``: a change being sent now (retry in a moment) or whose answer
+    was lost (retry once the resolve job has run)."""
+    return ChangePending(_l("A change to %(name)s is waiting for the registry's "
+                            "confirmation; try again shortly.", name=domain.unicode_name),
+                         pending_change=pending_change_out(domain.pending_change),
+                         retry_after=SENDING_RETRY_AFTER if sending(domain.pending_change)
+                         else RETRY_AFTER)
 
 
 def take_over_contacts(domain: Domain) -> None:
@@ -138,57 +189,51 @@ def take_over_contacts(domain: Domain) -> None:
     enqueue("reseller.domains.tasks.resolve_change", domain.id)
 
 
-def resolve_before_change(domain: Domain) -> None:
-    """A new command waits for the one still pending: resolve it first (409
-    ``change_pending`` while the registry still cannot tell)."""
-    if not domain.pending_change:
-        return
+def hold_for_command(*, reseller_id: int, name: str) -> Domain:
+    """The reseller's domain held for a registry command (``get_domain(for_update=True)``),
+    a change of it whose answer was lost resolved first: the request's transaction ends,
+    the change is sent again with none open (``resolve_pending``) and the domain is held
+    afresh. A change still being sent, or one the registry still cannot tell about, stays
+    the domain's pending change: the caller refuses (``change_pending``) or, checking
+    If-Match, finds it in the representation."""
+    domain = get_domain(reseller_id=reseller_id, name=name, for_update=True)
+    if not domain.pending_change or sending(domain.pending_change):
+        return domain
+    domain_id = domain.id
+    end_transaction()
     try:
-        resolve_change(domain, registry=get_registry())
+        resolve_pending(domain_id, registry=get_registry())
     except (RegistryTimeout, RegistryUnavailable):
-        pass
-    if domain.pending_change:
-        raise ChangePending(_l("A change to %(name)s is waiting for the registry's "
-                               "confirmation; try again shortly.", name=domain.unicode_name),
-                            pending_change=pending_change_out(domain.pending_change))
-
-
-def resolve_change(domain: Domain | None, *, registry: Registry) -> str | None:
-    """Resolve ``domain``'s pending change by sending it again with its transaction id, in
-    the caller's transaction (a request whose new command waits for it): ``applied``,
-    ``refused``, or None (nothing pending). ``RegistryTimeout`` and ``RegistryUnavailable``
-    propagate: still pending, the next run tries again."""
-    change = domain.pending_change if domain is not None else None
-    if not change:
-        return None
-    try:
-        result = _send(registry, domain, change)
-    except RegistryRejected as refused:
-        return _settle(domain, change, refused=refused)
-    return _settle(domain, change, result=result)
+        pass  # still pending: the caller says so
+    return get_domain(reseller_id=reseller_id, name=name, for_update=True)
 
 
 def resolve_pending(domain_id: int, *, registry: Registry) -> str | None:
-    """``resolve_change`` for the jobs, with no transaction open while the registry is
-    asked: the change is read in one unit of work and its answer recorded in another,
-    only if the same change (transaction id) is still pending then (a request or another
-    run may have resolved it meanwhile: the registry answered both from its record)."""
+    """Resolve ``domain_id``'s pending change by sending it again with its transaction id,
+    with no transaction open while the registry is asked: ``applied``, ``refused``,
+    ``pending`` (a sender's lease still runs: left to it), or None (nothing pending).
+    ``RegistryTimeout`` and ``RegistryUnavailable`` propagate: still pending, the next run
+    tries again. The change is read in one unit of work and its answer recorded in
+    another, only if the same change (transaction id) is still pending then (a request or
+    another run may have resolved it meanwhile: the registry answered both from its
+    record)."""
     with unit_of_work():
         domain = db.session.get(Domain, domain_id)
         change = domain.pending_change if domain is not None else None
         if not change:
             return None
+        if sending(change):
+            return "pending"
         command = _command(domain, change)
     try:
         result, refused = _send_command(registry, command), None
     except RegistryRejected as rejected:
         result, refused = None, rejected
     with unit_of_work():
-        domain = hold_domain(domain_id)
-        still = domain.pending_change if domain is not None else None
-        if not still or still.get("transaction_id") != change["transaction_id"]:
+        domain = _still(domain_id, change)
+        if domain is None:
             return None
-        return _settle(domain, still, result=result, refused=refused)
+        return _settle(domain, domain.pending_change, result=result, refused=refused)
 
 
 def _settle(domain: Domain, change: dict[str, Any], *, result: Any = None,
@@ -228,19 +273,18 @@ def resolve_pending_changes(*, limit: int = 500) -> dict[str, int]:
 
 
 def domains_with_pending_changes(*, older_than: timedelta = timedelta(0)) -> list[int]:
-    """Domains whose change still waits for the registry's answer, oldest first."""
+    """Domains whose change still waits for the registry's answer, oldest first (a change
+    whose sender's lease still runs is the sender's)."""
     rows = db.session.execute(sa.select(Domain.id, Domain.pending_change).where(
         Domain.pending_change.is_not(None)).order_by(Domain.id))
     cutoff = clock.now() - older_than
     return [domain_id for domain_id, change in rows
-            if change and change.get("requested_at", "") <= cutoff.isoformat()]
+            if change and not sending(change) and (
+                "requested_at" not in change
+                or datetime.fromisoformat(change["requested_at"]) <= cutoff)]
 
 
 # -- sending ---------------------------------------------------------------------------------
-
-def _send(registry: Registry, domain: Domain, change: dict[str, Any]) -> Any:
-    return _send_command(registry, _command(domain, change))
-
 
 def _command(domain: Domain, change: dict[str, Any]) -> dict[str, Any]:
     """What sending ``change`` needs, as plain values (read inside a unit of work, sent

@@ -26,18 +26,18 @@ def _take_turn(namespace: int, key: int) -> None:
     key)`` (PostgreSQL ``pg_advisory_xact_lock``). Unlike a row lock (``FOR UPDATE``) it
     gives the transaction no id: an id held while the registry answers would hold back
     every reseller's event feed (it shows only what no running transaction precedes).
-    SQLite serialises writers already (``BEGIN IMMEDIATE``), though a sandbox registry
-    command called inside the transaction commits it there (``sandbox._remote``), so on
-    SQLite writers take turns only up to the registry's answer."""
+    SQLite serialises writers already (``BEGIN IMMEDIATE``)."""
     if db.engine.dialect.name != "sqlite":
         db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(
             sa.literal(namespace), sa.literal(key & 0x7FFFFFFF))))
 
 
 def hold_domain(domain_id: int) -> Domain | None:
-    """The domain, read fresh once this transaction holds the domain's command lock: one
-    registry command, and the recording of a registry answer, per domain at a time
-    (``_take_turn``). The row is locked by the write that follows the answer."""
+    """The domain, read fresh once this transaction holds the domain's command lock
+    (``_take_turn``): one writer of its pending change at a time. A command is journaled
+    under it, leased and committed, and its answer recorded under it again; the registry
+    is asked in between with no transaction (and no lock) open, the lease keeping other
+    commands off the domain meanwhile (``reseller.domains.pending``)."""
     _take_turn(_COMMANDS, domain_id)
     return db.session.get(Domain, domain_id, populate_existing=True)
 
@@ -54,7 +54,7 @@ def get_domain(*, reseller_id: int, name: str, for_update: bool = False,
                load: tuple = ()) -> Domain:
     """The reseller's live domain called ``name`` (either form), else 404; ``load``:
     loader options for what the caller shows with it (its contacts, its hosts);
-    ``for_update``: held for a registry command (``hold_domain``)."""
+    ``for_update``: held for a registry command's journal (``hold_domain``)."""
     try:
         parsed = names.parse(name)
     except DomainError:  # an unparsable name cannot be one of ours

@@ -370,10 +370,12 @@ class DomainContactsOut(BaseSchema):
 
 PENDING_CHANGE_DOC = {
     "type": ["object", "null"],
-    "description": "A registry command sent for this domain whose answer was lost: the "
-                   "fields shown are as before it until the registry confirms it (within "
-                   "about a minute once the registry answers); then "
-                   "`domain.registry_changed` with `source: recovery` says what it did.",
+    "description": "A registry command for this domain not confirmed yet: being sent "
+                   "right now (for a moment; another command meanwhile is a 409 "
+                   "`change_pending`), or sent and its answer lost. The fields shown are "
+                   "as before it until the registry confirms it (a lost answer: within "
+                   "about a minute once the registry answers; then "
+                   "`domain.registry_changed` with `source: recovery` says what it did).",
     "required": ["operation", "values", "requested_at", "transaction_id"],
     "properties": {
         "operation": {"type": "string", "enum": ["nameservers", "ds", "lock", "contacts",

@@ -1,7 +1,8 @@
 """Availability and the management of registered domains: nameservers, glue hosts,
 DNSSEC, lock, auth codes, privacy, auto-renew, contacts, deletion, transfer-out answers.
 
-The registry is asked first and our record changed after, so a refusal changes nothing.
+The registry is asked first, with no database transaction open, and our record changed
+after, so a refusal changes nothing (commands that change the domain: ``pending``).
 
 This module is the domains' public surface for the other features (with ``models`` and
 ``errors``): besides its own functions it offers the orders, contacts and look-ups they
@@ -25,7 +26,7 @@ from reseller.accounts.models import Reseller
 from reseller.catalog import services as catalog
 from reseller.catalog.models import rules_for
 from reseller.core.clock import clock
-from reseller.core.db import contains
+from reseller.core.db import contains, end_reads, end_transaction
 from reseller.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from reseller.core.events import Event
 from reseller.core.extensions import db
@@ -113,6 +114,7 @@ def check_availability(*, reseller_id: int, names_text: list[str],
     parsed = list({name.ascii: name for name in names.parse_many(wanted)}.values())
     for name in parsed:
         name.rules.check_period(period)
+    end_reads()  # the registry is asked with none open
     with registry_errors():
         answers = {a.name: a for a in get_registry().check([n.ascii for n in parsed])}
     # Constant statements whatever the number of names: ours in one look-up, the prices
@@ -165,12 +167,26 @@ def list_domains(*, reseller_id: int, status: str | None = None, tld: str | None
 
 
 def _active(reseller_id: int, name: str) -> Domain:
-    domain = get_domain(reseller_id=reseller_id, name=name, for_update=True)
-    pending.resolve_before_change(domain)  # a change still unconfirmed goes first
+    domain = _held(reseller_id, name)
     if domain.status != "active":
         raise DomainNotActive(_l("%(name)s is %(status)s.", name=domain.unicode_name,
                                  status=domain.status))
     return domain
+
+
+def _held(reseller_id: int, name: str) -> Domain:
+    """The domain held for a registry command, with no change of it pending (one whose
+    answer was lost is resolved first; one still being sent: 409 ``change_pending``)."""
+    domain = pending.hold_for_command(reseller_id=reseller_id, name=name)
+    if domain.pending_change:
+        raise pending.change_pending(domain)
+    return domain
+
+
+def held_domain(*, reseller_id: int, name: str) -> Domain:
+    """The domain as a registry command on it starts from (``pending.hold_for_command``):
+    the version an ``If-Match`` on the command names."""
+    return pending.hold_for_command(reseller_id=reseller_id, name=name)
 
 
 # -- nameservers and glue --------------------------------------------------------------------
@@ -207,7 +223,7 @@ def set_host(*, reseller_id: int, name: str, host: str, addresses: list[str]) ->
     if not pending.send_change(domain, operation="host_set",
                                params={"host": host_name, "addresses": clean}):
         return None
-    return next(h for h in domain.hosts if h.name == host_name)
+    return next((h for h in domain.hosts if h.name == host_name), None)
 
 
 def delete_host(*, reseller_id: int, name: str, host: str) -> bool:
@@ -281,8 +297,8 @@ def set_lock(*, reseller_id: int, name: str, locked: bool) -> Domain:
 
 def request_auth_code(*, reseller_id: int, name: str) -> str:
     """A fresh auth code for moving the domain away; refused while it may not move. The
-    code is the registry's whole effect (our record does not change), so the row is not
-    locked across the call, unless a change still pending must be resolved first."""
+    code is the registry's whole effect (our record does not change), so it is asked with
+    no transaction open, once a change still pending is resolved."""
     domain = get_domain(reseller_id=reseller_id, name=name)
     if domain.pending_change or domain.status != "active":
         domain = _active(reseller_id, name)
@@ -293,8 +309,10 @@ def request_auth_code(*, reseller_id: int, name: str) -> str:
                                 "registration or owner change).", name=domain.unicode_name,
                                 date=domain.transfer_lock_until.date().isoformat()),
                              until=domain.transfer_lock_until.isoformat())
+    ascii_name = domain.name
+    end_transaction()
     with registry_errors():
-        return get_registry().auth_code(name=domain.name, transaction_id=_trid("auth"))
+        return get_registry().auth_code(name=ascii_name, transaction_id=_trid("auth"))
 
 
 def set_privacy(*, reseller_id: int, name: str, privacy: bool) -> Domain:
@@ -334,8 +352,7 @@ def set_contacts(*, reseller_id: int, name: str, registrant: int | None = None,
 # -- deletion and transfer out ------------------------------------------------------------------
 
 def delete_domain(*, reseller_id: int, name: str) -> Domain:
-    domain = get_domain(reseller_id=reseller_id, name=name, for_update=True)
-    pending.resolve_before_change(domain)
+    domain = _held(reseller_id, name)
     rules = rules_for(domain.tld)
     if not rules.delete_allowed:
         raise Conflict(_l(".%(tld)s does not allow deletion.", tld=domain.tld))
@@ -383,11 +400,13 @@ def set_suspended(*, domain_id: int, suspended: bool) -> bool | None:
 
 
 def answer_transfer_out(*, reseller_id: int, name: str, approve: bool) -> Domain:
-    """Answer another registrar's request for ``name``. The registry is asked before the
-    domain's row is locked (a row lock waiting on the registry would hold a transaction
-    id, and with it every reseller's event feed); the answer is recorded after."""
-    domain = get_domain(reseller_id=reseller_id, name=name)
-    send_transfer_answer(name=domain.name, approve=approve)
+    """Answer another registrar's request for ``name``. The registry is asked with no
+    transaction open (one waiting on the registry would hold a snapshot, or with a lock a
+    transaction id, and with it every reseller's event feed); the answer is recorded
+    after."""
+    ascii_name = get_domain(reseller_id=reseller_id, name=name).name
+    end_transaction()
+    send_transfer_answer(name=ascii_name, approve=approve)
     return record_transfer_answer(get_domain(reseller_id=reseller_id, name=name,
                                              for_update=True), approve=approve)
 

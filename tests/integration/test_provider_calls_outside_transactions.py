@@ -155,7 +155,7 @@ def test_a_crash_around_the_checkout_loses_none_and_opens_no_second(factory, app
     """The worker dies before the provider answers, or after it did but before the answer
     was recorded. The top-up was committed before the call, so it is kept, pending; the
     same Idempotency-Key creates no second one (its first request took effect without an
-    answer: 409, docs/api.md), and showing the top-up asks the provider for the same
+    answer: 409 in use while it may still be waiting, then unanswered, docs/api.md), and showing the top-up asks the provider for the same
     checkout (the same token, which each provider's request carries as its idempotency
     key: no second intent), recorded once."""
     reseller, api = _topup_api(factory, app)
@@ -178,6 +178,11 @@ def test_a_crash_around_the_checkout_loses_none_and_opens_no_second(factory, app
     db.session.expire_all()
     [kept] = db.session.scalars(sa.select(TopUp).where(TopUp.reseller_id == reseller.id)).all()
     assert kept.state == "pending" and kept.checkout_url is None
+    # Committed without an answer a moment ago: it may still be waiting on the provider.
+    monkeypatch.setitem(app.config, "IDEMPOTENCY_WAIT_SECONDS", 0.1)
+    waiting = api.post("/api/v1/wallet/topups", json=body, headers=headers)
+    assert waiting.status_code == 409 and waiting.json["code"] == "idempotency_key_in_use"
+    monkeypatch.setitem(app.config, "IDEMPOTENCY_IN_USE_SECONDS", 0)  # ... and much later
     again = api.post("/api/v1/wallet/topups", json=body, headers=headers)
     assert again.status_code == 409 and again.json["code"] == "idempotency_key_unanswered"
     shown = api.get(f"/api/v1/wallet/topups/{kept.id}")

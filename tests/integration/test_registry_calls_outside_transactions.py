@@ -207,8 +207,7 @@ def test_a_change_resolved_meanwhile_is_recorded_once(reseller, jobs, app, monke
         answer = real_update(**kwargs)
         if not meanwhile:
             meanwhile.append(kwargs["transaction_id"])
-            with unit_of_work():
-                pending.resolve_change(db.session.get(Domain, domain.id), registry=registry)
+            pending.resolve_pending(domain.id, registry=registry)
         return answer
 
     monkeypatch.setattr(registry, "update", resolved_meanwhile)

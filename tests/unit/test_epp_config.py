@@ -47,6 +47,9 @@ def test_names_are_routed_to_the_registry_of_their_tld(monkeypatch):
     (json.dumps([{**GOOD, "port": "seitsemänsataa"}]), r"EPP_REGISTRIES\[traficom\]"),
     (json.dumps([GOOD, {**GOOD, "name": "again", "tlds": ["fi"]}]), "served by two"),
     (json.dumps([{**GOOD, "tlds": "fi"}]), "tlds must be a list"),
+    # a domain command is leased to its sender for 5 minutes: four timeouts must fit
+    (json.dumps([{**GOOD, "timeout": 90}]), "timeout must be over 0 and at most 60"),
+    (json.dumps([{**GOOD, "timeout": 0}]), "timeout must be over 0"),
 ])
 def test_a_bad_registry_configuration_stops_the_start(registries, complaint):
     with pytest.raises(ConfigError, match=complaint):

@@ -12,8 +12,13 @@ body, Content-Type, Location), even when something after the commit failed. A co
 request with the same key does not wait on the first one's row: it looks for the committed
 answer every 50 ms for at most ``IDEMPOTENCY_WAIT_SECONDS`` (2), then gets 409
 ``idempotency_key_in_use`` with ``Retry-After``. A refused request (4xx/5xx) rolls its
-claim back with everything else, so a retry is judged afresh, and a request that dies
-before committing takes its claim with it.
+claim back with everything else, so a retry is judged afresh (a view that committed its
+claim before asking the registry or a provider has the claim's row deleted when it is
+refused after that), and a request that dies before committing takes its claim with it.
+A claim committed without its answer yet, younger than ``IDEMPOTENCY_IN_USE_SECONDS``
+(300), is a request still waiting on such a call: a retry meanwhile waits as above, then
+gets ``idempotency_key_in_use``; an older one is ``idempotency_key_unanswered`` (the
+request died before answering; the console lists it).
 The same key with a different method, path or body is a 422 ``idempotency_key_reused``.
 A response carrying a secret (``Cache-Control: no-store``) is stored encrypted and replayed
 with the same header. Rows are kept ``IDEMPOTENCY_TTL_HOURS`` (at least 24) and then purged by a periodic job.
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -43,9 +49,13 @@ from reseller.core.types import UTCDateTime
 from reseller.core.web.auth import current_principal
 from reseller.core.web.helpers import _KEY, InvalidIdempotencyKey
 
+log = logging.getLogger(__name__)
+
 HEADER = "Idempotency-Key"
 _CLAIM = "tunnus.idempotency"
 _UNWRITTEN = "tunnus.idempotency.unwritten"  # session.info: a claim whose row is not written
+_OPEN = "tunnus.idempotency.open"  # session.info: this session's claim, not answered yet
+_COMMITTED = "tunnus.idempotency.committed"  # session.info: ... and committed unanswered
 _REPLAYED_HEADERS = ("Content-Type", "Location", "Cache-Control", "Pragma")
 _LOCK_SPACE = 0x1D3  # advisory-lock namespace of Idempotency-Keys (pg_try_advisory_xact_lock)
 
@@ -155,7 +165,10 @@ def _claim(principal: Any, key: str, fingerprint: str) -> bool:
               "token_id": principal.token_id, "method": request.method,
               "path": request.path[:500], "body_hash": fingerprint, "created_at": clock.real_now()}
     if is_sqlite():  # one writer at a time: nothing to wait for
-        return insert_unless_exists(IdempotencyRecord, **values) is not None
+        claimed = insert_unless_exists(IdempotencyRecord, **values) is not None
+        if claimed:
+            db.session.info[_OPEN] = True
+        return claimed
     lock = sa.func.pg_try_advisory_xact_lock(
         sa.literal(_LOCK_SPACE), sa.func.hashtext(f"{principal.reseller_id}:{key}"))
     if not db.session.scalar(sa.select(lock)):
@@ -163,6 +176,7 @@ def _claim(principal: Any, key: str, fingerprint: str) -> bool:
     if _find(principal.reseller_id, key) is not None:
         return False  # used before: ``_settled`` replays it (or refuses it)
     db.session.info[_UNWRITTEN] = values
+    db.session.info[_OPEN] = True
     return True
 
 
@@ -171,11 +185,16 @@ def _insert_claim(session: Any) -> None:
     values = session.info.pop(_UNWRITTEN, None)
     if values is not None:
         session.execute(sa.insert(IdempotencyRecord).values(**values))
+    if session.info.get(_OPEN):  # committed before its answer: a refusal must delete it
+        session.info[_COMMITTED] = True
 
 
 def _drop_claim(session: Any) -> None:
-    """A rollback ends the advisory lock, and with it an unwritten claim."""
+    """A rollback ends the advisory lock, and with it an unwritten claim (a claim
+    committed already stays, to be answered or deleted)."""
     session.info.pop(_UNWRITTEN, None)
+    if not session.info.get(_COMMITTED):
+        session.info.pop(_OPEN, None)
 
 
 def listen_for_commits() -> None:
@@ -195,9 +214,13 @@ def _settled(reseller_id: int, key: str, fingerprint: str) -> Response | None:
         raise IdempotencyKeyReused(_l("Use a new Idempotency-Key for a different request."))
     if record.response_status is not None:
         return _replay(record)
-    # Committed without an answer: only a request that died between its commit and
-    # storing the answer (views outside @transactional, or a payment's checkout, committed
-    # before the provider is asked) leaves that; the console lists it.
+    # Committed without an answer: a request that commits before it asks the registry or
+    # a provider (a domain command journaled first, a payment's checkout) while it waits
+    # for the answer; or one that died between that commit and storing the answer (the
+    # console lists those). A claim younger than IDEMPOTENCY_IN_USE_SECONDS is the former.
+    if record.created_at > clock.real_now() - timedelta(
+            seconds=current_app.config.get("IDEMPOTENCY_IN_USE_SECONDS", 300)):
+        return None
     raise IdempotencyKeyUnanswered()
 
 
@@ -246,6 +269,8 @@ def _store_answer(response: Response) -> None:
     claim = request.environ.pop(_CLAIM, None)
     if claim is None:
         return
+    db.session.info.pop(_OPEN, None)
+    db.session.info.pop(_COMMITTED, None)
     _write_answer(claim, response)
 
 
@@ -273,15 +298,35 @@ def _write_answer(claim: tuple[int, str], response: Response) -> None:
         .values(**_answer(response)).execution_options(synchronize_session=False))
 
 
+def _forget_claim(claim: tuple[int, str]) -> None:
+    """A refusal raised after the view committed its claim (it asked the registry or a
+    provider with no transaction open): the claim's unanswered row is deleted, so a retry
+    is judged afresh. The key was ours until now, so an unanswered row under it is ours."""
+    reseller_id, key = claim
+    try:
+        with unit_of_work():
+            db.session.execute(sa.delete(IdempotencyRecord).where(
+                IdempotencyRecord.reseller_id == reseller_id, IdempotencyRecord.key == key,
+                IdempotencyRecord.response_status.is_(None))
+                .execution_options(synchronize_session=False))
+    except sa.exc.DBAPIError:  # the database gone: the key stays in use, then unanswered
+        log.warning("Idempotency-Key %s of reseller %s: refused, but its claim could not "
+                    "be deleted", key, reseller_id, exc_info=True)
+
+
 def after_post(response: Response) -> Response:
     """A view outside ``@transactional`` left its claim unanswered: store its answer now
     (or drop the claim on a refusal)."""
     db.session.info.pop("before_answer", None)
     claim = request.environ.pop(_CLAIM, None)
+    db.session.info.pop(_OPEN, None)
+    committed = db.session.info.pop(_COMMITTED, False)
     if claim is None:
         return response
     if response.status_code >= 400:
-        db.session.rollback()  # the claim was never committed: it goes with the rest
+        db.session.rollback()  # a claim not committed yet goes with the rest
+        if committed:
+            _forget_claim(claim)
         return response
     with unit_of_work():
         _write_answer(claim, response)
@@ -298,10 +343,14 @@ def purge_idempotency_keys(ttl_hours: int | None = None) -> int:
     return result.rowcount or 0
 
 
-def unanswered_keys(*, older_than: timedelta = timedelta(minutes=1),
+def unanswered_keys(*, older_than: timedelta | None = None,
                     limit: int = 100) -> list[IdempotencyRecord]:
     """Keys committed without an answer (a request that died between its commit and
-    storing the answer, outside ``@transactional``): their retries get 409."""
+    storing the answer): their retries get 409. Younger than ``older_than`` (default
+    ``IDEMPOTENCY_IN_USE_SECONDS``) a request may still be waiting on its call."""
+    if older_than is None:
+        older_than = timedelta(seconds=current_app.config.get("IDEMPOTENCY_IN_USE_SECONDS",
+                                                              300))
     return list(db.session.scalars(
         sa.select(IdempotencyRecord)
         .where(IdempotencyRecord.response_status.is_(None),

@@ -48,6 +48,9 @@ def registries_from_config(config: Mapping[str, Any]) -> dict[str, EppRegistry]:
     return by_tld
 
 
+MAX_TIMEOUT = 60  # seconds
+
+
 def _registry(entry: Any, index: int, registrar_id: str) -> tuple[EppRegistry, list[str]]:
     if not isinstance(entry, dict):
         raise ConfigError(f"EPP_REGISTRIES[{index}] must be an object")
@@ -78,6 +81,10 @@ def _registry(entry: Any, index: int, registrar_id: str) -> tuple[EppRegistry, l
                     keepalive_thread=bool(entry.get("keepalive_thread", False)))
     except (TypeError, ValueError) as error:
         raise ConfigError(f"{label}: {error}") from None
+    if not 0 < endpoint.timeout <= MAX_TIMEOUT:
+        # A domain command is leased to its sender for 5 minutes (domains.pending.LEASE),
+        # and takes up to four timeouts: a pooled session, login, the command, its info.
+        raise ConfigError(f"{label}: timeout must be over 0 and at most {MAX_TIMEOUT} seconds")
     tlds = entry["tlds"]
     if not isinstance(tlds, list) or not all(isinstance(t, str) for t in tlds):
         raise ConfigError(f"{label}: tlds must be a list like [\"fi\"]")
