@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from reseller.core.db import transactional
 from reseller.core.errors import ValidationFailed
 from reseller.core.pagination import paginate
+from reseller.core.web import idempotency
 from reseller.core.web.auth import current_reseller_id, require_scope
 from reseller.core.web.helpers import (
     bool_arg,
@@ -177,11 +178,16 @@ def check():
                  "set to `notice.id` (nothing is held until then).")
 @require_scope("domains:write")
 @transactional
+@idempotency.claims_late
 def register():
     data = s.RegisterIn().load_or_raise(json_body())
     contacts = {k: v for k, v in data.pop("contacts").items() if v is not None}
+    availability = orders.ask_availability(data["name"])  # no transaction open
+    if (replay := idempotency.claim()) is not None:
+        return replay
     return _order(orders.order_register(reseller_id=current_reseller_id(), contacts=contacts,
-                                        idempotency_key=idempotency_key(), **data))
+                                        idempotency_key=idempotency_key(),
+                                        availability=availability, **data))
 
 
 @bp.post("/domains/<name>/renew")
@@ -189,10 +195,15 @@ def register():
      errors=_PAID, problems=_PRICED)
 @require_scope("domains:write")
 @transactional
+@idempotency.claims_late
 def renew(name: str):
     data = s.RenewIn().load_or_raise(json_body())
+    fee = orders.ask_premium_fee(name, "renew", data["period"])  # no transaction open
+    if (replay := idempotency.claim()) is not None:
+        return replay
     return _order(orders.order_renew(reseller_id=current_reseller_id(), name=name,
-                                     idempotency_key=idempotency_key(), **data))
+                                     idempotency_key=idempotency_key(), premium_fee=fee,
+                                     **data))
 
 
 @bp.post("/domains/<name>/restore")
@@ -200,10 +211,15 @@ def renew(name: str):
      response=s.OrderOut, status=202, errors=_PAID, problems=_PRICED)
 @require_scope("domains:write")
 @transactional
+@idempotency.claims_late
 def restore(name: str):
     data = s.RestoreIn().load_or_raise(json_body())
+    fee = orders.ask_premium_fee(name, "restore")  # no transaction open
+    if (replay := idempotency.claim()) is not None:
+        return replay
     return _order(orders.order_restore(reseller_id=current_reseller_id(), name=name,
-                                       idempotency_key=idempotency_key(), **data))
+                                       idempotency_key=idempotency_key(), premium_fee=fee,
+                                       **data))
 
 
 @bp.post("/domains/<name>/owner-change")
@@ -222,10 +238,14 @@ def owner_change(name: str):
      body=s.BulkRenewIn, response=s.BulkOut, status=202)
 @require_scope("domains:write")
 @transactional
+@idempotency.claims_late
 def bulk_renew():
     data = s.BulkRenewIn().load_or_raise(json_body())
+    fees = bulk.ask_premium_fees(data["names"], "renew", data["period"])  # none open
+    if (replay := idempotency.claim()) is not None:
+        return replay
     results = bulk.bulk_renew(reseller_id=current_reseller_id(),
-                              idempotency_key=idempotency_key(), **data)
+                              idempotency_key=idempotency_key(), premium_fees=fees, **data)
     return s.BulkOut().dump({"results": results}), 202
 
 
@@ -234,13 +254,18 @@ def bulk_renew():
      response=s.OrderOut, status=202, errors=_PAID, problems=_PRICED)
 @require_scope("domains:write")
 @transactional
+@idempotency.claims_late
 def transfer():
     data = s.TransferIn().load_or_raise(json_body())
     contacts = data.pop("contacts") or None
     if contacts:
         contacts = {k: v for k, v in contacts.items() if v is not None}
+    fee = orders.ask_premium_fee(data["name"], "transfer")  # no transaction open
+    if (replay := idempotency.claim()) is not None:
+        return replay
     return _order(orders.order_transfer(reseller_id=current_reseller_id(), contacts=contacts,
-                                        idempotency_key=idempotency_key(), **data))
+                                        idempotency_key=idempotency_key(), premium_fee=fee,
+                                        **data))
 
 
 @bp.post("/transfers/import")
@@ -249,13 +274,18 @@ def transfer():
      description="Send JSON {\"csv\": \"...\"} or a text/csv body.")
 @require_scope("domains:write")
 @transactional
+@idempotency.claims_late
 def import_transfers():
     if request.mimetype == "text/csv":
         text = request.get_data(as_text=True)
     else:
         text = s.ImportIn().load_or_raise(json_body())["csv"]
+    rows = bulk.parse_transfer_csv(text)
+    fees = bulk.ask_premium_fees([name for _, name, _ in rows], "transfer")  # none open
+    if (replay := idempotency.claim()) is not None:
+        return replay
     report = bulk.import_transfers(reseller_id=current_reseller_id(), text=text,
-                                   idempotency_key=idempotency_key())
+                                   idempotency_key=idempotency_key(), premium_fees=fees)
     return s.ImportOut().dump(report), 202
 
 

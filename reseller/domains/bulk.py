@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -32,13 +33,36 @@ def _attempt(action: Callable[[], Any]) -> tuple[Any, dict | None]:
             {"errors": problem["errors"]} if "errors" in problem else {})
 
 
-def bulk_renew(*, reseller_id: int, names: list[str], period: int,
-               idempotency_key: str) -> list[dict[str, Any]]:
+def ask_premium_fees(names: list[str], command: str, years: int = 1
+                     ) -> dict[str, Decimal | None]:
+    """Each name's premium fee for ``command``, asked of the registry with no transaction
+    open (``orders.ask_premium_fee``) before the rows are placed; a name that is not valid
+    is left out (its row's order reports it)."""
+    fees: dict[str, Decimal | None] = {}
+    for name in dict.fromkeys(n.strip() for n in names if n.strip()):
+        try:
+            fees[name] = orders.ask_premium_fee(name, command, years)
+        except DomainError:
+            continue
+    return fees
+
+
+def _fee_of(premium_fees: dict[str, Decimal | None] | None, name: str) -> Any:
+    """The fee asked for ``name`` before, else the order asks (``orders._ASK``)."""
+    if premium_fees is None or name not in premium_fees:
+        return orders.ASK_REGISTRY
+    return premium_fees[name]
+
+
+def bulk_renew(*, reseller_id: int, names: list[str], period: int, idempotency_key: str,
+               premium_fees: dict[str, Decimal | None] | None = None) -> list[dict[str, Any]]:
+    """``premium_fees``: each name's renewal fee asked before (``ask_premium_fees``)."""
     results = []
     for index, name in enumerate(dict.fromkeys(n.strip() for n in names if n.strip())):
         order, error = _attempt(lambda name=name, index=index: orders.order_renew(
             reseller_id=reseller_id, name=name, period=period,
-            idempotency_key=f"{idempotency_key}:renew:{index}"))
+            idempotency_key=f"{idempotency_key}:renew:{index}",
+            premium_fee=_fee_of(premium_fees, name)))
         results.append({"name": name, "order": order, "error": error})
     return results
 
@@ -61,13 +85,16 @@ def parse_transfer_csv(text: str) -> list[tuple[int, str, str]]:
     return rows
 
 
-def import_transfers(*, reseller_id: int, text: str, idempotency_key: str) -> dict[str, Any]:
+def import_transfers(*, reseller_id: int, text: str, idempotency_key: str,
+                     premium_fees: dict[str, Decimal | None] | None = None) -> dict[str, Any]:
+    """``premium_fees``: each name's transfer fee asked before (``ask_premium_fees``)."""
     report = []
     for number, name, auth_code in parse_transfer_csv(text):
         order, error = _attempt(lambda number=number, name=name, auth_code=auth_code:
                                 orders.order_transfer(
                                     reseller_id=reseller_id, name=name, auth_code=auth_code,
-                                    idempotency_key=f"{idempotency_key}:import:{number}"))
+                                    idempotency_key=f"{idempotency_key}:import:{number}",
+                                    premium_fee=_fee_of(premium_fees, name)))
         report.append({"row": number, "name": name, "order": order, "error": error})
     accepted = sum(1 for row in report if row["order"] is not None)
     return {"accepted": accepted, "rejected": len(report) - accepted, "rows": report}

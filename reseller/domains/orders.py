@@ -29,7 +29,7 @@ from reseller.catalog import services as catalog
 from reseller.catalog.errors import InvalidPeriod
 from reseller.catalog.models import add_years, rules_for
 from reseller.core.clock import clock
-from reseller.core.db import insert_unless_exists, keep_loaded, lock_row, unit_of_work
+from reseller.core.db import end_reads, insert_unless_exists, keep_loaded, lock_row, unit_of_work
 from reseller.core.errors import ValidationFailed
 from reseller.core.events import record_event, record_events
 from reseller.core.extensions import db
@@ -49,7 +49,7 @@ from reseller.domains.errors import (
 from reseller.domains.models import Contact, Domain, Order
 from reseller.domains.records import find_live_domain, get_domain, reseller_contact
 from reseller.registry.errors import RegistryRejected
-from reseller.registry.models import DomainInfo, Registry, TransferInfo
+from reseller.registry.models import Availability, DomainInfo, Registry, TransferInfo
 from reseller.registry.services import get_registry
 from wallet import services as wallet
 from wallet.errors import CreditLimitExceeded, HoldNotActive, InsufficientFunds
@@ -138,10 +138,13 @@ def _refuse_if_blocked(reseller_id: int) -> None:
 def order_register(*, reseller_id: int, name: str, period: int, contacts: dict[str, int],
                    nameservers: list[str] | None = None, privacy: bool = False,
                    auto_renew: bool = True, idempotency_key: str,
-                   accept_price: Money | None = None, claims_ack: str | None = None) -> Order:
+                   accept_price: Money | None = None, claims_ack: str | None = None,
+                   availability: Availability | None = None) -> Order:
     """Hold the price and queue the registration. A taken name holds nothing, nor does a
     premium one whose price ``accept_price`` does not cover, nor one an order check
-    refuses (``claims_ack``: the claims notice the registrant acknowledged)."""
+    refuses (``claims_ack``: the claims notice the registrant acknowledged).
+    ``availability``: the registry's answer for the name, asked before the caller's
+    transaction (``ask_availability``); without it the registry is asked here."""
     if existing := _by_key(reseller_id, idempotency_key):
         return existing
     _refuse_if_blocked(reseller_id)
@@ -155,8 +158,9 @@ def order_register(*, reseller_id: int, name: str, period: int, contacts: dict[s
                                       contact_id=role_ids.get("registrant"))
     if find_live_domain(parsed.ascii) is not None:
         raise DomainUnavailable(_l("%(name)s is already registered.", name=parsed.unicode))
-    with registry_errors():
-        availability = get_registry().check([parsed.ascii])[0]
+    if availability is None or availability.name != parsed.ascii:
+        with registry_errors():
+            availability = get_registry().check([parsed.ascii])[0]
     if not availability.available:
         raise DomainUnavailable(_l("%(name)s is not available.", name=parsed.unicode),
                                 reason=availability.reason)
@@ -176,6 +180,27 @@ def premium_fee(*, name: str, command: str, years: int) -> Decimal | None:
     return _premium_fee(name, command, years)
 
 
+# What an order asks the registry before anything is held is read-only (is the name free,
+# is it premium and for how much), so a caller asks it first, with no transaction open
+# (issue 31: no request holds one across a registry call), and hands the answer to the
+# order: ``order_register(availability=)``, ``order_renew/transfer/restore(premium_fee=)``.
+# The caller must not have claimed or written anything yet: the reads it made end here.
+
+def ask_availability(name: str) -> Availability:
+    """The registry's answer for registering ``name``, asked with no transaction open."""
+    ascii_name = names.parse(name).ascii
+    end_reads()
+    with registry_errors():
+        return get_registry().check([ascii_name])[0]
+
+
+def ask_premium_fee(name: str, command: str, years: int = 1) -> Decimal | None:
+    """``premium_fee`` asked with no transaction open (see ``ask_availability``)."""
+    ascii_name = names.parse(name).ascii
+    end_reads()
+    return _premium_fee(ascii_name, command, years)
+
+
 def _premium_fee(name: str, command: str, years: int) -> Decimal | None:
     """The registry's premium fee for ``command`` on ``name`` (None: a standard name)."""
     with registry_errors():
@@ -186,12 +211,13 @@ def quote_order(*, reseller_id: int, name: str, operation: str,
                 years: int = 1) -> tuple[catalog.Quote, bool]:
     """What an order for ``operation`` on ``name`` would cost, and whether the price is
     premium (shown before the reseller confirms, and accepted with that confirmation)."""
-    fee = _premium_fee(names.parse(name).ascii, operation, years)
+    fee = ask_premium_fee(name, operation, years)  # pages: their reads end here
     return catalog.quote(reseller_id=reseller_id, tld=names.parse(name).tld,
                          operation=operation, years=years, premium_fee=fee), fee is not None
 
 
 _ASK = object()  # premium_fee not given: ask the registry
+ASK_REGISTRY = _ASK  # for callers that pass some fees on and leave others to the order
 
 
 def order_renew(*, reseller_id: int, name: str, period: int, idempotency_key: str,
@@ -220,7 +246,8 @@ def order_renew(*, reseller_id: int, name: str, period: int, idempotency_key: st
 
 def order_transfer(*, reseller_id: int, name: str, auth_code: str, idempotency_key: str,
                    contacts: dict[str, int] | None = None,
-                   accept_price: Money | None = None) -> Order:
+                   accept_price: Money | None = None,
+                   premium_fee: Decimal | None | object = _ASK) -> Order:
     if existing := _by_key(reseller_id, idempotency_key):
         return existing
     _refuse_if_blocked(reseller_id)
@@ -236,12 +263,14 @@ def order_transfer(*, reseller_id: int, name: str, auth_code: str, idempotency_k
               "contacts": _own_contacts(reseller_id, contacts) if contacts else {}}
     return _place(reseller_id=reseller_id, kind="transfer", name=parsed, period=1,
                   idempotency_key=idempotency_key, params=params,
-                  premium_fee=_premium_fee(parsed.ascii, "transfer", 1),
+                  premium_fee=_premium_fee(parsed.ascii, "transfer", 1)
+                  if premium_fee is _ASK else premium_fee,
                   accept_price=accept_price)
 
 
 def order_restore(*, reseller_id: int, name: str, idempotency_key: str,
-                  accept_price: Money | None = None, reason: str | None = None) -> Order:
+                  accept_price: Money | None = None, reason: str | None = None,
+                  premium_fee: Decimal | None | object = _ASK) -> Order:
     if existing := _by_key(reseller_id, idempotency_key):
         return existing
     _refuse_if_blocked(reseller_id)
@@ -252,7 +281,8 @@ def order_restore(*, reseller_id: int, name: str, idempotency_key: str,
     return _place(reseller_id=reseller_id, kind="restore", name=names.parse(domain.name),
                   period=None, idempotency_key=idempotency_key, domain_id=domain.id,
                   params={"report": rgp.report_for(domain, reason=reason)},
-                  premium_fee=_premium_fee(domain.name, "restore", 1),
+                  premium_fee=_premium_fee(domain.name, "restore", 1)
+                  if premium_fee is _ASK else premium_fee,
                   accept_price=accept_price)
 
 

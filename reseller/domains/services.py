@@ -47,6 +47,8 @@ from reseller.domains.errors import (
 from reseller.domains.models import Domain, Host, Order
 from reseller.domains.orders import (  # noqa: F401  (public)
     add_order_check,
+    ask_availability,
+    ask_premium_fee,
     ask_registry_again,
     open_orders,
     order_owner_change,

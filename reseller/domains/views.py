@@ -118,13 +118,15 @@ def register():
         # A claims notice is acknowledged only with its box ticked (the step below).
         claims_ack = form.get("claims_ack") if form.get("claims_acknowledged") else None
         try:
+            availability = orders.ask_availability(name)  # with no transaction open
             with unit_of_work():
                 order = orders.order_register(
                     reseller_id=_rid(), name=name, period=_int(period), contacts=contacts,
                     nameservers=form.get("nameservers", "").split(),
                     privacy=bool(form.get("privacy")), auto_renew=bool(form.get("auto_renew")),
                     idempotency_key=form.get("idempotency_key") or str(uuid.uuid4()),
-                    accept_price=_accepted(form.get("accept_price")), claims_ack=claims_ack)
+                    accept_price=_accepted(form.get("accept_price")), claims_ack=claims_ack,
+                    availability=availability)
         except DomainError as refused:
             order, notice = None, refused.extra.get("notice")  # an order check's notice
             if not notice:
@@ -294,10 +296,13 @@ def domain_action(name: str, action: str):
         "contacts": lambda: services.set_contacts(
             reseller_id=rid, name=name, admin=_int(form.get("admin"), None),
             tech=_int(form.get("tech"), None)),
+        # The premium fee is asked first, with no transaction open (``ask_premium_fee``).
         "renew": lambda: orders.order_renew(
+            premium_fee=orders.ask_premium_fee(name, "renew", _int(form.get("period"))),
             reseller_id=rid, name=name, period=_int(form.get("period")), idempotency_key=key,
             accept_price=_accepted(form.get("accept_price"), _int(form.get("period")))),
         "restore": lambda: orders.order_restore(
+            premium_fee=orders.ask_premium_fee(name, "restore"),
             reseller_id=rid, name=name, idempotency_key=key,
             accept_price=_accepted(form.get("accept_price"))),
         "auth_code": lambda: services.request_auth_code(reseller_id=rid, name=name),
@@ -498,8 +503,10 @@ def transfers():
         upload = request.files.get("file")
         if upload and upload.filename:
             text = upload.read().decode("utf-8", errors="replace")
-            report = _attempt(lambda: bulk.import_transfers(reseller_id=_rid(), text=text,
-                                                            idempotency_key=key))
+            report = _attempt(lambda: bulk.import_transfers(
+                reseller_id=_rid(), text=text, idempotency_key=key,
+                premium_fees=bulk.ask_premium_fees(
+                    [name for _, name, _ in bulk.parse_transfer_csv(text)], "transfer")))
         else:
             name = request.form.get("name", "")
             if not request.form.get("confirmed"):
@@ -513,7 +520,8 @@ def transfers():
                         "domains/transfers.html", report=None, idempotency_key=key,
                         form=request.form, errors=errors, problem=problem), 422
             order = _attempt(lambda: orders.order_transfer(
-                reseller_id=_rid(), name=name,
+                premium_fee=orders.ask_premium_fee(name, "transfer"), reseller_id=_rid(),
+                name=name,
                 auth_code=request.form.get("auth_code", ""), idempotency_key=key,
                 accept_price=_accepted(request.form.get("accept_price"))))
             if order:

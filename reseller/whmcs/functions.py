@@ -78,12 +78,14 @@ def register_domain(reseller_id: int, params: dict[str, Any], key: str | None,
     if placed is not None:
         return _done()
     tld = name.rsplit(".", 1)[-1]
+    availability = domains.ask_availability(name)  # with no transaction open
     try:
         domains.order_register(reseller_id=reseller_id, name=name, period=years,
                                contacts=role_contacts(reseller_id, params, tld),
                                nameservers=_nameservers(params),
                                privacy=flag(params.get("idprotection")), idempotency_key=key,
-                               accept_price=accept_price, claims_ack=_claims_ack(params))
+                               accept_price=accept_price, claims_ack=_claims_ack(params),
+                               availability=availability)
     except DomainError as refused:
         notice = refused.extra.get("notice") if refused.code == "claims_notice_required" \
             else None
@@ -122,8 +124,10 @@ def transfer_domain(reseller_id: int, params: dict[str, Any], key: str | None,
         return _done()
     tld = name.rsplit(".", 1)[-1]
     contacts = role_contacts(reseller_id, params, tld) if params.get("email") else None
+    fee = domains.ask_premium_fee(name, "transfer")  # with no transaction open
     domains.order_transfer(reseller_id=reseller_id, name=name, auth_code=auth_code,
-                           contacts=contacts, idempotency_key=key, accept_price=accept_price)
+                           contacts=contacts, idempotency_key=key, accept_price=accept_price,
+                           premium_fee=fee)
     return _done()
 
 
@@ -139,8 +143,10 @@ def renew_domain(reseller_id: int, params: dict[str, Any], key: str | None,
                                                                  years, expiry))
     if placed is not None:
         return _done()
+    fee = domains.ask_premium_fee(domain.name, "renew", years)  # with no transaction open
     domains.order_renew(reseller_id=reseller_id, name=domain.name, period=years,
-                        idempotency_key=key, accept_price=_accept_price(params))
+                        idempotency_key=key, accept_price=_accept_price(params),
+                        premium_fee=fee)
     return _done()
 
 

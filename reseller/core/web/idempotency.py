@@ -19,6 +19,11 @@ A claim committed without its answer yet, younger than ``IDEMPOTENCY_IN_USE_SECO
 (300), is a request still waiting on such a call: a retry meanwhile waits as above, then
 gets ``idempotency_key_in_use``; an older one is ``idempotency_key_unanswered`` (the
 request died before answering; the console lists it).
+A view that asks the registry a read-only question before it writes (placing an order:
+is the name free, is it premium) is ``claims_late``: the key is replayed or refused as
+above before the view runs, but claimed by the view itself (``claim``) once the registry
+has answered, so no transaction is open across the question and a request that dies
+during it leaves no key behind.
 The same key with a different method, path or body is a 422 ``idempotency_key_reused``.
 A response carrying a secret (``Cache-Control: no-store``) is stored encrypted and replayed
 with the same header. Rows are kept ``IDEMPOTENCY_TTL_HOURS`` (at least 24) and then purged by a periodic job.
@@ -41,7 +46,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from reseller.core.clock import clock
 from reseller.core.crypto import keyring
-from reseller.core.db import before_answer, insert_unless_exists, is_sqlite, unit_of_work
+from reseller.core.db import before_answer, end_reads, insert_unless_exists, is_sqlite, unit_of_work
 from reseller.core.errors import Conflict, DomainError, Unauthorized
 from reseller.core.extensions import db
 from reseller.core.jobs import periodic
@@ -53,6 +58,7 @@ log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 _CLAIM = "tunnus.idempotency"
+_LATE = "tunnus.idempotency.late"  # request.environ: a claims_late view's claim to make
 _UNWRITTEN = "tunnus.idempotency.unwritten"  # session.info: a claim whose row is not written
 _OPEN = "tunnus.idempotency.open"  # session.info: this session's claim, not answered yet
 _COMMITTED = "tunnus.idempotency.committed"  # session.info: ... and committed unanswered
@@ -112,6 +118,27 @@ def exempt(view: Callable) -> Callable:
     """Mark a POST view that creates and moves nothing (e.g. a bulk check) as exempt."""
     view._idempotency_exempt = True
     return view
+
+
+def claims_late(view: Callable) -> Callable:
+    """Mark a POST view that asks the registry a read-only question before it writes (is the
+    name free, is it premium): ``before_post`` replays an answered key as usual but claims
+    nothing and ends the request's reads, the view asks with no transaction open, then
+    claims the key itself (``claim``) before its first write. The claim is an advisory lock
+    of the transaction that writes; claimed before the question, it would have to be
+    committed first, and a request dying during the question would leave the key in use."""
+    view._idempotency_late = True
+    return view
+
+
+def claim() -> Response | None:
+    """The claim of a ``claims_late`` view: call it after the registry's answer and before
+    anything is written; a Response (the key was answered meanwhile: return it as the
+    view's answer) or None (claimed, or no key: go on)."""
+    pending = request.environ.pop(_LATE, None)
+    if pending is None:
+        return None
+    return _claim_or_replay(*pending)
 
 
 def body_fingerprint(method: str, path: str, raw: bytes) -> str:
@@ -207,7 +234,12 @@ def listen_for_commits() -> None:
 def _settled(reseller_id: int, key: str, fingerprint: str) -> Response | None:
     """The committed answer under this key, if there is one (else None: keep waiting)."""
     db.session.rollback()  # a fresh snapshot each look (and no open transaction)
-    record = _find(reseller_id, key)
+    return _judged(_find(reseller_id, key), fingerprint)
+
+
+def _judged(record: IdempotencyRecord | None, fingerprint: str) -> Response | None:
+    """The replay of ``record``'s answer; None while there is none to give yet; a refusal
+    when the key was used for another request or its first request was interrupted."""
     if record is None:
         return None
     if record.body_hash != fingerprint:
@@ -240,6 +272,17 @@ def before_post() -> Response | None:
     except Unauthorized:  # a public endpoint (e.g. applying): no tenant to keep keys for
         return None
     fingerprint = body_fingerprint(request.method, request.path, request.get_data())
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "_idempotency_late", False):
+        if (replay := _judged(_find(principal.reseller_id, key), fingerprint)) is not None:
+            return replay
+        request.environ[_LATE] = (principal, key, fingerprint)
+        end_reads()
+        return None
+    return _claim_or_replay(principal, key, fingerprint)
+
+
+def _claim_or_replay(principal: Any, key: str, fingerprint: str) -> Response | None:
     deadline = time.monotonic() + current_app.config.get("IDEMPOTENCY_WAIT_SECONDS", 2)
     while True:
         if _claim(principal, key, fingerprint):
