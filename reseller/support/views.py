@@ -109,7 +109,8 @@ def new_ticket():
 @login_required
 def ticket(ticket_id: int):
     rid = g.user.reseller_id
-    found = services.get_ticket(reseller_id=rid, ticket_id=ticket_id)
+    found = services.get_ticket(reseller_id=rid, ticket_id=ticket_id,
+                                with_messages=request.method == "GET")  # the page's
     error = None
     if request.method == "POST":
         try:
