@@ -16,10 +16,15 @@ import pytest
 
 from reseller import demo
 from reseller.accounts.models import Reseller
+from reseller.core.clock import clock
+from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
 from tests.functional.test_statement_counts import _OCCASIONAL, MAX_PER_PAGE, counted, grow
 from tests.support.crawl import crawl
 from tests.support.domains import CONTACT
+from tests.support.invoicing import at
+from wallet.invoices import invoicing
+from wallet.invoices.periods import Month
 
 # Not list, search or detail pages: downloads (a file of the whole thing), the API's own
 # description, sign-in and one-time links, payment returns, probes and the dev outbox.
@@ -153,6 +158,30 @@ def _whmcs(api, domain: str) -> Callable[[str], Any]:
     return call
 
 
+def _first_of_each(api, reseller, jobs, hooks: str) -> None:
+    """What the demo has none of, so that its detail page is a page: a webhook delivery,
+    a top-up, a withdrawal, a monthly invoice (the clock moves to the next month) and a
+    ticket in that month."""
+    assert api.post("/api/v1/webhooks/endpoints", json={"url": hooks}).status_code == 201
+    _order(api, ["alku.fi"])
+    for path, body in (("/api/v1/wallet/topups", {"amount": "20.00", "method": "card"}),
+                       ("/api/v1/wallet/withdrawals", {"amount": "5.00"})):
+        response = api.post(path, json=body)
+        assert response.status_code in (201, 202), response.get_json()
+    at(f"{Month.parse(f'{clock.now():%Y-%m}').next().key}-01T00:05:00")
+    with unit_of_work():
+        invoicing.run_month_end()
+    _ticket(api, "Ensimmäinen")
+    jobs.run_all()
+    assert _first(api, "/api/v1/invoices", "number") != "0"
+
+
+def _ticket(api, subject: str) -> None:
+    response = api.post("/api/v1/support/tickets", json={
+        "subject": subject, "category": "technical", "body": "Miten?"})
+    assert response.status_code == 201, response.get_json()
+
+
 def _order(api, names: list[str]) -> None:
     contact = api.post("/api/v1/contacts", json=CONTACT).get_json()["id"]
     for name in names:
@@ -166,9 +195,7 @@ def _grow(api, reseller, jobs) -> None:
     zones), domains with contacts and hosts, tickets, messages with attachments."""
     _order(api, [f"kasvu{n}.fi" for n in range(12)])
     for n in range(4):
-        response = api.post("/api/v1/support/tickets", json={
-            "subject": f"Kysymys {n}", "category": "technical", "body": "Miten?"})
-        assert response.status_code == 201, response.get_json()
+        _ticket(api, f"Kysymys {n}")
     ticket = _first(api, "/api/v1/support/tickets")
     for n in range(3):
         response = api.post(f"/api/v1/support/tickets/{ticket}/messages", json={
@@ -195,9 +222,7 @@ def test_every_page_runs_the_same_few_statements_as_the_account_grows(
     owner, staff = demo_data["resellers"][0], demo_data["operator"]
     reseller = db.session.get(Reseller, owner["id"])
     api = factory.api(reseller)
-    assert api.post("/api/v1/webhooks/endpoints", json={"url": hooks}).status_code == 201
-    _order(api, ["alku.fi"])  # a first webhook delivery, so its page is a page
-    jobs.run_all()
+    _first_of_each(api, reseller, jobs, hooks)
     domain = "demoagency.fi"
 
     client.post("/login", data={"email": owner["email"], "password": owner["password"]})
