@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import lazyload, load_only
 
 from reseller.core.extensions import db
 from reseller.dns import services
@@ -25,7 +25,11 @@ def zones_attention(reseller_id: int) -> dict[str, Any] | None:
             .outerjoin(Domain, sa.and_(Domain.live_name == Zone.name,
                                        Domain.reseller_id == Zone.reseller_id))
             .where(Zone.reseller_id == reseller_id)
-            .options(lazyload(Zone.records))  # the panel names zones, not their records
+            # the panel names zones, not their records: what the checks read, no more
+            .options(lazyload(Zone.records),
+                     load_only(Zone.reseller_id, Zone.name, Zone.status, Zone.proof,
+                               Zone.last_check, Zone.unpublished_reason),
+                     load_only(Domain.name, Domain.nameservers))
             .order_by(Zone.name)):
         if not zone.active:
             rows.append({"zone": zone, "problem": "unverified"})

@@ -144,3 +144,29 @@ def test_the_registry_is_asked_only_for_a_name_last_bought_premium_outside_trans
     assert rows["kauppa.fi"] == "€313.75"  # the registry's premium renewal, VAT included
     assert rows["tavallinen.fi"] not in ("€313.75", "–")
     assert 'name="accept_price" value="250.00"' in page.get_data(as_text=True)
+
+
+def test_zones_panel_names_the_zones_that_need_the_reseller_in_one_statement(
+        app, client, factory):
+    from reseller.dns.settings import dns_settings
+    from tests.functional.test_statement_counts import counted
+
+    reseller = factory.reseller(language="en")
+    user = factory.user(reseller, language="en")
+    api = factory.api(reseller)
+    ours = list(dns_settings().nameservers)
+    factory.domain(reseller, "kotona.fi", nameservers=ours)
+    factory.domain(reseller, "muualla.fi", nameservers=["ns1.elsewhere.example",
+                                                        "ns2.elsewhere.example"])
+    for name in ("kotona.fi", "muualla.fi", "ulkoinen-nimi.fi"):
+        assert api.put(f"/api/v1/domains/{name}/dns",
+                       json={"template": "default"}).status_code in (200, 201)
+    _signed_in(client, user)
+    with counted() as statements:
+        page = client.get("/?lang=en")
+    zones = _text(page, "data-panel", "zones")
+    assert "muualla.fi: the domain is delegated to other nameservers" in zones
+    assert "ulkoinen-nimi.fi: waits for the TXT record" in zones
+    assert "kotona.fi" not in zones
+    assert sum("dns_zones" in s for s in statements) == 1
+    assert not any("dns_records" in s for s in statements)
