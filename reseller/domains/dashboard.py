@@ -72,7 +72,7 @@ def _renewal_prices(reseller_id: int, soon: list[Shown],
     prices = {domain.name: (quote, False) for domain in soon
               if not isinstance(quote := quotes.get(domain.tld), (DomainError, type(None)))}
     if premium:
-        end_transaction()  # no transaction waits on the registry
+        end_transaction(keep_read=True)  # no transaction waits on the registry
     for name in premium:
         try:
             prices[name] = orders.quote_order(reseller_id=reseller_id, name=name,
