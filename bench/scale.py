@@ -331,6 +331,9 @@ def page_paths(sample: str, zone: str, names_50: str) -> list[tuple[str, str, bo
         ("web orders", "/orders", True),
         ("web wallet", "/wallet", True),
         ("web invoices", "/billing/invoices", True),
+        ("web dashboard", "/", True),
+        ("web zone", f"/dns/{zone}", True),
+        ("api tlds", "/api/v1/tlds", False),
     ]
 
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from reseller.core.clock import clock
-from reseller.core.db import is_sqlite
+from reseller.core.db import is_sqlite, memo
 from reseller.core.events import record_event
 from reseller.core.extensions import db
 from reseller.core.holds import holds_still_needed
@@ -87,12 +87,15 @@ def get_wallet(*, reseller_id: int) -> Wallet:
     wallet = _find_wallet(reseller_id)
     if wallet is None:
         raise WalletNotFound()
+    memo(("payment_mode", reseller_id), lambda: wallet.payment_mode)  # read: keep it
     return wallet
 
 
 def payment_mode_of(reseller_id: int) -> str:
-    """The payment mode, "prepaid" for a reseller without a wallet yet."""
-    mode = db.session.scalar(sa.select(_W.c.payment_mode).where(_W.c.reseller_id == reseller_id))
+    """The payment mode, "prepaid" for a reseller without a wallet yet (read once in a
+    ``shared_reads`` block: a page's panels and price quotes all ask)."""
+    mode = memo(("payment_mode", reseller_id), lambda: db.session.scalar(
+        sa.select(_W.c.payment_mode).where(_W.c.reseller_id == reseller_id)))
     return mode or "prepaid"
 
 

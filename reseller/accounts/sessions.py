@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 
 from flask import session
+from sqlalchemy.orm import joinedload
 
 from reseller.accounts.models import User
 from reseller.core.extensions import db
@@ -39,7 +40,8 @@ def load_user() -> User | None:
     uid = session.get("uid")
     if uid is None:
         return None
-    user = db.session.get(User, uid)
+    # the reseller comes along: every page reads it (one statement, not two)
+    user = db.session.get(User, uid, options=[joinedload(User.reseller)])
     if user is None or not user.active or session.get("fp") != _fingerprint(user):
         session.pop("uid", None)
         return None

@@ -125,10 +125,7 @@ def list_tiers() -> list[Tier]:
 
 def price_list_of(reseller_id: int) -> str:
     """The reseller's list follows its wallet's payment mode (prepaid until it has one)."""
-    try:
-        return wallet.get_wallet(reseller_id=reseller_id).payment_mode
-    except NotFound:
-        return "prepaid"
+    return wallet.payment_mode_of(reseller_id)
 
 
 def list_amount(*, tld: str, operation: str, price_list: str, tier: str,
@@ -181,17 +178,11 @@ def quote_many(*, reseller_id: int, tlds: Collection[str], operation: str, years
     wanted = {tld: rules_for(tld) for tld in tlds}
     for rules in wanted.values():
         rules.require(operation)
-    latest: dict[str, Decimal] = {}
-    for tld, amount in db.session.execute(
-            sa.select(Price.tld, Price.amount)
-            .where(Price.tld.in_([r.tld for r in wanted.values()]), Price.operation == operation,
-                   Price.price_list == price_list, Price.tier == reseller.tier,
-                   Price.effective_from <= on)
-            .order_by(Price.tld, Price.effective_from.desc())):
-        latest.setdefault(tld, amount)
+    latest = _list_amounts(price_list=price_list, tier=reseller.tier, on=on,
+                           tlds=[r.tld for r in wanted.values()], operations=[operation])
     quotes: dict[str, Quote | PriceMissing] = {}
     for tld, rules in wanted.items():
-        per_unit = latest.get(rules.tld)
+        per_unit = latest.get((rules.tld, operation))
         if per_unit is None:
             quotes[tld] = PriceMissing(_l("No %(list)s price for %(operation)s on .%(tld)s.",
                                           list=price_list, operation=operation, tld=rules.tld))
@@ -199,6 +190,43 @@ def quote_many(*, reseller_id: int, tlds: Collection[str], operation: str, years
             net = round_money(per_unit * (years if operation in PER_YEAR else 1))
             quotes[tld] = _quote(reseller, net, price_list, on)
     return quotes
+
+
+def quote_table(*, reseller_id: int, wanted: Collection[tuple[str, str, int]],
+                on: date | None = None) -> dict[tuple[str, str, int], Quote]:
+    """``quote`` for each ``(tld, operation, years)`` at once (a price list of every TLD):
+    the reseller, its price list and the list prices in three statements. What a TLD does
+    not offer, or has no price for, is left out."""
+    reseller = db.session.get(Reseller, reseller_id)
+    if reseller is None:
+        raise NotFound()
+    on = on or clock.today()
+    price_list = price_list_of(reseller_id)
+    latest = _list_amounts(price_list=price_list, tier=reseller.tier, on=on,
+                           tlds=sorted({tld for tld, _op, _years in wanted}))
+    table = {}
+    for tld, operation, years in wanted:
+        per_unit = latest.get((tld, operation))
+        if per_unit is not None and rules_for(tld).offers(operation):
+            net = round_money(per_unit * (years if operation in PER_YEAR else 1))
+            table[(tld, operation, years)] = _quote(reseller, net, price_list, on)
+    return table
+
+
+def _list_amounts(*, price_list: str, tier: str, on: date, tlds: Collection[str],
+                  operations: Collection[str] | None = None) -> dict[tuple[str, str], Decimal]:
+    """The net list price effective on ``on`` of each (TLD, operation) that has one, in
+    one statement (``list_amount`` for many)."""
+    stmt = (sa.select(Price.tld, Price.operation, Price.amount)
+            .where(Price.tld.in_(list(tlds)), Price.price_list == price_list,
+                   Price.tier == tier, Price.effective_from <= on)
+            .order_by(Price.tld, Price.operation, Price.effective_from.desc()))
+    if operations is not None:
+        stmt = stmt.where(Price.operation.in_(list(operations)))
+    latest: dict[tuple[str, str], Decimal] = {}
+    for tld, operation, amount in db.session.execute(stmt):
+        latest.setdefault((tld, operation), amount)
+    return latest
 
 
 def premium_quote(*, reseller_id: int, premium_fee: Decimal, price_list: str,
@@ -217,10 +245,13 @@ def _quote(reseller: Reseller, net: Decimal, price_list: str, on: date) -> Quote
 
 
 def catalogue_for(*, reseller_id: int) -> list[dict[str, Any]]:
-    """Every TLD's rules with the caller's 1-year net prices and its retail prices."""
+    """Every TLD's rules with the caller's 1-year net prices and its retail prices (the
+    prices of every TLD read in one statement)."""
     reseller = db.session.get(Reseller, reseller_id)
     price_list = price_list_of(reseller_id)
     retail = _retail_rules(reseller_id)
+    amounts = _list_amounts(price_list=price_list, tier=reseller.tier, on=clock.today(),
+                            tlds=list(TLDS))
     result = []
     for tld, rules in sorted(TLDS.items()):
         prices: dict[str, str | None] = {}
@@ -228,8 +259,7 @@ def catalogue_for(*, reseller_id: int) -> list[dict[str, Any]]:
         for operation in OPERATIONS:
             if not rules.offers(operation):
                 continue
-            amount = list_amount(tld=tld, operation=operation, price_list=price_list,
-                                 tier=reseller.tier)
+            amount = amounts.get((tld, operation))
             prices[operation] = None if amount is None else f"{amount:.2f}"
             sell = _retail_amount(retail, tld, operation, amount)
             retail_prices[operation] = None if sell is None else f"{sell:.2f}"

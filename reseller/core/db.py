@@ -60,13 +60,22 @@ def unit_of_work() -> Iterator[None]:
             log.exception("after-commit %r failed; the commit stands", callback)
 
 
-def end_transaction() -> None:
+def end_transaction(*, keep_read: bool = False) -> None:
     """Commit what the session has done so far (often only reads, such as a job's
     ``pending_jobs`` check), and run its after-commit work, so that no transaction is open
     across the call that follows: a registry, a DNS server, an SMTP or HTTP peer. An open
-    transaction with an id would hold back every reseller's event feed meanwhile."""
-    with unit_of_work():
-        pass
+    transaction with an id would hold back every reseller's event feed meanwhile.
+
+    ``keep_read``: what was loaded stays loaded instead of expiring (a page that goes on
+    to show the signed-in user it read; not for work that decides on what it reads)."""
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = not keep_read
+    try:
+        with unit_of_work():
+            pass
+    finally:
+        session.expire_on_commit = expire
 
 
 def end_reads() -> None:
@@ -97,6 +106,19 @@ def shared_reads() -> Iterator[None]:
     finally:
         if not outer:
             db.session.info.pop("memo", None)
+
+
+def start_shared_reads() -> bool:
+    """``shared_reads`` for a block that is not a ``with``: a GET request, from its first
+    hook to its teardown. False when one is open already (then leave it to its owner)."""
+    if "memo" in db.session.info:
+        return False
+    db.session.info["memo"] = {}
+    return True
+
+
+def stop_shared_reads() -> None:
+    db.session.info.pop("memo", None)
 
 
 def memo(key: tuple, load: Callable[[], Any]) -> Any:

@@ -42,8 +42,11 @@ ZONE_FILE_MIME = "text/dns"
 
 
 def zone_body(zone: Zone) -> dict[str, Any]:
+    # Read whatever the zone's state, so the answer costs the same statements when the
+    # zone is published as before (when the flags alone said "not published").
+    unpublished_changes = bool(services.pending_changes(zone))
     changes_pending = not zone.active or zone.published_serial is None or \
-        not zone.on_server or bool(services.pending_changes(zone))
+        not zone.on_server or unpublished_changes
     published_serial = zone.published_serial if zone.active else None
     server_serial = before_transaction.served(zone)
     return schemas.ZoneOut().dump({

@@ -42,6 +42,13 @@ def list_forwards(*, reseller_id: int, zone_name: str) -> list[Forward]:
     return list(db.session.scalars(stmt.order_by(Forward.host)))
 
 
+def forwards_of(zone: Zone) -> list[Forward]:
+    """``list_forwards`` of a zone the caller has loaded already (its own, found by
+    ``dns.get_zone``)."""
+    return list(db.session.scalars(sa.select(Forward).where(Forward.zone_id == zone.id)
+                                   .order_by(Forward.host)))
+
+
 def set_forward(*, reseller_id: int, zone_name: str, host: str | None, target: object,
                 status: int = 301, preserve_path: bool = True, preserve_query: bool = True,
                 settings: DnsSettings) -> Forward:

@@ -209,16 +209,22 @@ def edit_record(*, reseller_id: int, name: str, old: dict[str, Any], new: dict[s
                           settings=settings)
 
 
-def delegation_warning(zone: Zone, settings: DnsSettings) -> dict[str, Any] | None:
+_FIND = object()  # delegation_warning: look the domain up
+
+
+def delegation_warning(zone: Zone, settings: DnsSettings, *,
+                       domain: Domain | None | object = _FIND) -> dict[str, Any] | None:
     """When the name is not delegated to the nameservers serving the zone, what it is
     delegated to: the registry's nameservers of a domain held in this account, else what
     ownership verification found for an external name (None when nothing is known or the
     delegation is right). A delegation to any of the names serving the zone — the
-    reseller's vanity nameservers or the defaults — counts as right."""
+    reseller's vanity nameservers or the defaults — counts as right. ``domain``: the
+    account's live domain of the zone's name when the caller read it already."""
     serving = {_host(ns) for ns in [*nameservers_for(zone.reseller_id, settings),
                                     *settings.nameservers]}
-    domain = db.session.scalar(sa.select(Domain).where(
-        Domain.live_name == zone.name, Domain.reseller_id == zone.reseller_id))
+    if domain is _FIND:
+        domain = db.session.scalar(sa.select(Domain).where(
+            Domain.live_name == zone.name, Domain.reseller_id == zone.reseller_id))
     if domain is not None:
         delegated = {_host(ns) for ns in domain.nameservers or []}
         source = "registry"

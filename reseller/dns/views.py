@@ -250,7 +250,7 @@ def _zone_page(name: str, *, error: str | None = None, errors=None, new_key=None
         nameservers=services.nameservers_for(rid, dns_settings()),
         pending=bool(services.pending_changes(zone)) or not zone.on_server,
         verification=ownership.verification_view(zone), reasons=UNPUBLISHED_REASONS,
-        forwards=forwarding.list_forwards(reseller_id=rid, zone_name=name),
+        forwards=forwarding.forwards_of(zone),
         keys=keys.zone_keys(zone.id), scopes=KEY_SCOPE_NAMES, new_key=new_key,
         server=dns_settings().server_for(new_key["scope"] if new_key else "records"),
         allowed=keys.allowed_text,
@@ -270,8 +270,8 @@ def _answers_first(name: str) -> ownership.Answers:
 
 def _serial_on_server(name: str) -> int | None:
     """The server's SOA serial for the page, asked with no transaction open (what the
-    request has read so far is committed first)."""
-    end_transaction()
+    request has read so far is committed first, and stays loaded: the signed-in user)."""
+    end_transaction(keep_read=True)
     try:
         return services.serial_on_server(services.zone_name(name))
     except DomainError:

@@ -111,7 +111,8 @@ def open_ticket():
      response=schemas.TicketDetailOut)
 @require_scope("support:read")
 def get_ticket(ticket_id: int):
-    ticket = services.get_ticket(reseller_id=current_reseller_id(), ticket_id=ticket_id)
+    ticket = services.get_ticket(reseller_id=current_reseller_id(), ticket_id=ticket_id,
+                                 with_messages=True)
     return schemas.TicketDetailOut().dump(present.ticket_detail(ticket))
 
 

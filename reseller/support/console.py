@@ -40,7 +40,7 @@ def queue():
 @bp.route("/tickets/<int:ticket_id>", methods=["GET", "POST"])
 @operator_required
 def ticket(ticket_id: int):
-    found = services.get_ticket_for_staff(ticket_id)
+    found = services.get_ticket_for_staff(ticket_id, with_messages=request.method == "GET")
     error = None
     if request.method == "POST":
         try:

@@ -21,9 +21,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.attributes import set_committed_value
 
 from reseller.core.clock import clock
-from reseller.core.db import for_update
+from reseller.core.db import for_update, memo
 from reseller.core.directory import reseller_profile
 from reseller.core.events import record_event
 from reseller.core.extensions import db
@@ -131,12 +132,8 @@ def price_for(plan: SupportPlan, *, cycle: str, reseller_id: int, on: date) -> D
     (never for by-quote plans); zero for Core; None when there is none."""
     if plan.free:
         return ZERO
-    rows = db.session.scalars(
-        sa.select(PlanPrice).where(PlanPrice.plan_id == plan.id, PlanPrice.cycle == cycle,
-                                   PlanPrice.effective_from <= on,
-                                   sa.or_(PlanPrice.reseller_id == reseller_id,
-                                          PlanPrice.reseller_id.is_(None)))
-        .order_by(PlanPrice.effective_from.desc(), PlanPrice.id.desc())).all()
+    rows = [row for row in _prices_for(reseller_id)
+            if row.plan_id == plan.id and row.cycle == cycle and row.effective_from <= on]
     own = next((row for row in rows if row.reseller_id == reseller_id), None)
     if own is not None:
         return own.amount
@@ -144,6 +141,15 @@ def price_for(plan: SupportPlan, *, cycle: str, reseller_id: int, on: date) -> D
         return None
     listed = next((row for row in rows if row.reseller_id is None), None)
     return listed.amount if listed is not None else None
+
+
+def _prices_for(reseller_id: int) -> list[PlanPrice]:
+    """Every plan's list prices and the reseller's own quotes, newest first: one statement
+    for a page that prices every plan (read once in a ``shared_reads`` block)."""
+    return memo(("support_plan_prices", reseller_id), lambda: list(db.session.scalars(
+        sa.select(PlanPrice).where(sa.or_(PlanPrice.reseller_id == reseller_id,
+                                          PlanPrice.reseller_id.is_(None)))
+        .order_by(PlanPrice.effective_from.desc(), PlanPrice.id.desc()))))
 
 
 def price_history(*, plan_id: int) -> list[PlanPrice]:
@@ -176,6 +182,7 @@ def get_subscription(*, reseller_id: int) -> Subscription:
         .order_by(Subscription.id.is_(None), SupportPlan.rank, SupportPlan.id)
         .limit(1)).first()
     if row is not None and row[1] is not None:
+        set_committed_value(row[1], "plan", row[0])  # read with it: no second statement
         return row[1]
     core = row[0] if row is not None else core_plan()
     return Subscription(reseller_id=reseller_id, plan_id=core.id, plan=core, cycle="monthly",

@@ -45,7 +45,7 @@ def subscription(reseller_id: int) -> dict[str, Any]:
     for offered, prices in services.offered_plans(reseller_id=reseller_id):
         offers.append({**_plan_fields(offered), "monthly_price": _money(prices["monthly"]),
                        "yearly_price": _money(prices["yearly"])})
-    summary = services.plan_summary(reseller_id=reseller_id)
+    summary = services.plan_summary(reseller_id=reseller_id, subscription=sub)
     return {
         "plan": plan, "cycle": sub.cycle, "price": _money(sub.cycle_price),
         "currency": "EUR", "period_start": sub.period_start, "next_renewal": sub.period_end,

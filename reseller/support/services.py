@@ -4,7 +4,7 @@ plans and subscriptions (``plans``), tickets (``tickets``), hours and reports (`
 from __future__ import annotations
 
 from reseller.support.errors import PlanChangeForbidden  # noqa: F401
-from reseller.support.models import STATUSES  # noqa: F401
+from reseller.support.models import STATUSES, Subscription  # noqa: F401
 from reseller.support.plans import (  # noqa: F401
     Preview,
     change_plan,
@@ -49,10 +49,12 @@ from reseller.support.work import (  # noqa: F401
 )
 
 
-def plan_summary(*, reseller_id: int, with_hours: bool = True) -> dict:
+def plan_summary(*, reseller_id: int, with_hours: bool = True,
+                 subscription: Subscription | None = None) -> dict:
     """What the billing page shows: the plan, its cycle, next charge and (unless
-    ``with_hours`` is false: the page's plan card shows none) the month's hours."""
-    sub = get_subscription(reseller_id=reseller_id)
+    ``with_hours`` is false: the page's plan card shows none) the month's hours.
+    ``subscription``: the reseller's, when the caller has read it already."""
+    sub = subscription or get_subscription(reseller_id=reseller_id)
     plan = sub.plan
     next_amount = None
     if not plan.free and sub.period_end is not None:

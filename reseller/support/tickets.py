@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload, selectinload
 
 from reseller.accounts.models import User
 from reseller.core.clock import clock
@@ -81,15 +82,21 @@ def _now() -> datetime:
 
 # -- reading ---------------------------------------------------------------------------------
 
-def get_ticket(*, reseller_id: int, ticket_id: int) -> Ticket:
-    ticket = db.session.get(Ticket, ticket_id)
+# A ticket's page shows its conversation: the messages and their attachments come with the
+# ticket, in its statement (the files stay unread until downloaded).
+CONVERSATION = (joinedload(Ticket.messages).joinedload(TicketMessage.attachments)
+                .defer(Attachment.data),)
+
+
+def get_ticket(*, reseller_id: int, ticket_id: int, with_messages: bool = False) -> Ticket:
+    ticket = db.session.get(Ticket, ticket_id, options=CONVERSATION if with_messages else ())
     if ticket is None or ticket.reseller_id != reseller_id:
         raise TicketNotFound(_l("Ticket %(id)s not found.", id=ticket_id))
     return ticket
 
 
-def get_ticket_for_staff(ticket_id: int) -> Ticket:
-    ticket = db.session.get(Ticket, ticket_id)
+def get_ticket_for_staff(ticket_id: int, *, with_messages: bool = False) -> Ticket:
+    ticket = db.session.get(Ticket, ticket_id, options=CONVERSATION if with_messages else ())
     if ticket is None:
         raise TicketNotFound()
     return ticket
@@ -130,7 +137,9 @@ def messages_page(*, reseller_id: int, ticket_id: int, cursor: str | None, limit
     stmt = sa.select(TicketMessage).where(TicketMessage.ticket_id == ticket_id,
                                           TicketMessage.reseller_id == reseller_id,
                                           TicketMessage.internal.is_(False))
-    return paginate(stmt, key=TicketMessage.id, cursor=cursor, limit=limit)
+    return paginate(stmt.options(selectinload(TicketMessage.attachments)
+                                 .defer(Attachment.data)),
+                    key=TicketMessage.id, cursor=cursor, limit=limit)
 
 
 def get_attachment(*, reseller_id: int | None, ticket_id: int, attachment_id: int) -> Attachment:

@@ -109,7 +109,9 @@ def new_ticket():
 @login_required
 def ticket(ticket_id: int):
     rid = g.user.reseller_id
-    found = services.get_ticket(reseller_id=rid, ticket_id=ticket_id)
+    # the page shows the conversation: read it with the ticket
+    found = services.get_ticket(reseller_id=rid, ticket_id=ticket_id,
+                                with_messages=request.method == "GET")
     error = None
     if request.method == "POST":
         try:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from reseller.core.clock import clock
+from reseller.core.db import memo
 from reseller.core.directory import reseller_profile
 from reseller.core.errors import NotFound, ValidationFailed
 from reseller.core.extensions import db
@@ -107,15 +108,27 @@ def list_amount(*, billing_period: str, price_list: str, on: date | None = None)
         .order_by(TrademarkPrice.effective_from.desc()).limit(1))
 
 
+def _amount_on(price_list: str, billing_period: str, on: date) -> Decimal | None:
+    """``list_amount`` from the price list's rows, read once in a ``shared_reads`` block
+    (a page of marks, each priced on its own renewal date, reads them once)."""
+    rows = memo(("trademark_prices", price_list), lambda: db.session.execute(
+        sa.select(TrademarkPrice.billing_period, TrademarkPrice.effective_from,
+                  TrademarkPrice.amount)
+        .where(TrademarkPrice.price_list == price_list)
+        .order_by(TrademarkPrice.effective_from.desc())).all())
+    return next((amount for period, start, amount in rows
+                 if period == billing_period and start <= on), None)
+
+
 def quote(*, reseller_id: int, billing_period: str, on: date | None = None) -> Price:
     """The reseller's price for one period starting ``on``, VAT included."""
     on = on or clock.today()
     price_list = wallet.payment_mode_of(reseller_id)
-    amount = list_amount(billing_period=billing_period, price_list=price_list, on=on)
+    amount = _amount_on(price_list, billing_period, on)
     if amount is None:
         raise TrademarkPriceMissing(_l("No %(list)s price for trademark protection per "
                                        "%(period)s.", list=price_list, period=billing_period))
-    profile = reseller_profile(reseller_id)
+    profile = memo(("reseller_profile", reseller_id), lambda: reseller_profile(reseller_id))
     if profile is None:
         raise NotFound()
     rate = vat_rate(vat_status=profile.vat_status, on=on)

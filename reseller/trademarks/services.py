@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
 from reseller.core.clock import clock
 from reseller.core.db import lock_row
@@ -116,7 +117,8 @@ def list_trademarks(*, reseller_id: int, status: str | None = None) -> sa.Select
 
 def trademarks_page(*, reseller_id: int, cursor: str | None, limit: int,
                     status: str | None = None) -> Page:
-    return paginate(list_trademarks(reseller_id=reseller_id, status=status), key=Trademark.id,
+    return paginate(list_trademarks(reseller_id=reseller_id, status=status)
+                    .options(selectinload(Trademark.labels)), key=Trademark.id,
                     cursor=cursor, limit=limit)
 
 

@@ -121,28 +121,29 @@ def get_tld_pricing(reseller_id: int, params: dict[str, Any], key: str | None,
     """Each TLD's cost prices for its shortest period (what ``ImportItem`` takes), its
     periods, its grace days (renewal at the normal price: no grace fee) and redemption
     (the restore price where the registry restores)."""
+    wanted = [(tld, operation, years) for tld, rules in TLDS.items()
+              for operation, years in (("register", rules.min_period),
+                                       ("renew", rules.min_period), ("transfer", 1),
+                                       ("restore", 1))]
+    quotes = catalog.quote_table(reseller_id=reseller_id, wanted=wanted)
+
+    def price(tld: str, operation: str, years: int) -> str | None:
+        quote = quotes.get((tld, operation, years))
+        return None if quote is None else f"{quote.net:.2f}"
+
     pricing = []
     for tld, rules in sorted(TLDS.items()):
-        register = _price(reseller_id, tld, "register", rules.min_period)
+        register = price(tld, "register", rules.min_period)
         if register is None:
             continue  # not on this reseller's price list
         redemption = rules.redemption_days and rules.restore
         pricing.append({
             "extension": _dotted(tld), "min_years": rules.min_period,
             "max_years": rules.max_period, "years_step": 1, "register": register,
-            "renew": _price(reseller_id, tld, "renew", rules.min_period),
-            "transfer": _price(reseller_id, tld, "transfer", 1),
+            "renew": price(tld, "renew", rules.min_period),
+            "transfer": price(tld, "transfer", 1),
             "grace_days": rules.grace_days, "grace_fee": "0.00" if rules.grace_days else None,
             "redemption_days": rules.redemption_days if redemption else None,
-            "redemption_fee": _price(reseller_id, tld, "restore", 1) if redemption else None,
+            "redemption_fee": price(tld, "restore", 1) if redemption else None,
             "currency": "EUR", "epp_required": rules.auth_code_for_transfer})
     return {"pricing": pricing}
-
-
-def _price(reseller_id: int, tld: str, operation: str, years: int) -> str | None:
-    try:
-        quote = catalog.quote(reseller_id=reseller_id, tld=tld, operation=operation,
-                              years=years)
-    except DomainError:  # not offered, or no price set for it
-        return None
-    return f"{quote.net:.2f}"

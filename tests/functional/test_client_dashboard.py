@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import sqlalchemy as sa
 from lxml import html
 
 from reseller.core.clock import clock
@@ -95,3 +96,77 @@ def test_stored_descriptions_and_values_read_as_words(app):
         assert label("prepaid", "payment_mode") == "Ennakkomaksu"
     with app.test_request_context("/?lang=sv"):
         assert describe("Domain renew: exempel.se, 1 y") == "Förnyelse, 1 år: exempel.se"
+
+
+def test_expiring_counts_are_the_portfolios_not_the_rows_shown(client, factory):
+    """Ten names are listed; the counts are of every name expiring (issue 31)."""
+    reseller = factory.reseller(language="en")
+    user = factory.user(reseller, language="en")
+    for n in range(14):
+        domain = factory.domain(reseller, f"pian{n}.fi")
+        domain.expires_at = clock.now() + timedelta(days=5 + n * 4)  # 5 … 57 days
+    db.session.commit()
+    _signed_in(client, user)
+    page = client.get("/?lang=en")
+    expiring = _text(page, "data-panel", "expiring")
+    assert "Within 30 days: 7 · within 60 days: 14" in expiring
+    rows = html.fromstring(page.get_data(as_text=True)).xpath(
+        "//*[@data-panel='expiring']//tbody/tr")
+    assert len(rows) == 10
+
+
+def test_the_registry_is_asked_only_for_a_name_last_bought_premium_outside_transactions(
+        app, client, factory, jobs):
+    from tests.support.domains import CONTACT
+    from tests.support.outside_calls import spy_on_registry
+
+    install_catalogue()
+    reseller = factory.reseller(language="en")
+    user = factory.user(reseller, language="en")
+    fund(reseller.id, "1000.00")
+    api = factory.api(reseller)
+    contact = api.post("/api/v1/contacts", json=CONTACT).json["id"]
+    for name, extra in (("kauppa.fi", {"accept_price": "300.00"}), ("tavallinen.fi", {})):
+        assert api.post("/api/v1/domains", json={"name": name, "period": 1, "contacts": {
+            "registrant": contact}, **extra}).status_code == 202
+    jobs.run_all()
+    from reseller.domains.models import Domain
+    for domain in db.session.scalars(sa.select(Domain).where(Domain.reseller_id == reseller.id)):
+        domain.expires_at = clock.now() + timedelta(days=20)
+    db.session.commit()
+    _signed_in(client, user)
+    with spy_on_registry(app) as spy:
+        page = client.get("/?lang=en")
+    assert spy.made("premium_fee") == [False]  # kauppa.fi only, no transaction open
+    rows = {row.xpath("string(td[1])").strip(): " ".join(row.xpath("string(td[3])").split())
+            for row in html.fromstring(page.get_data(as_text=True)).xpath(
+                "//*[@data-panel='expiring']//tbody/tr")}
+    assert rows["kauppa.fi"] == "€313.75"  # the registry's premium renewal, VAT included
+    assert rows["tavallinen.fi"] not in ("€313.75", "–")
+    assert 'name="accept_price" value="250.00"' in page.get_data(as_text=True)
+
+
+def test_zones_panel_names_the_zones_that_need_the_reseller_in_one_statement(
+        app, client, factory):
+    from reseller.dns.settings import dns_settings
+    from tests.functional.test_statement_counts import counted
+
+    reseller = factory.reseller(language="en")
+    user = factory.user(reseller, language="en")
+    api = factory.api(reseller)
+    ours = list(dns_settings().nameservers)
+    factory.domain(reseller, "kotona.fi", nameservers=ours)
+    factory.domain(reseller, "muualla.fi", nameservers=["ns1.elsewhere.example",
+                                                        "ns2.elsewhere.example"])
+    for name in ("kotona.fi", "muualla.fi", "ulkoinen-nimi.fi"):
+        assert api.put(f"/api/v1/domains/{name}/dns",
+                       json={"template": "default"}).status_code in (200, 201)
+    _signed_in(client, user)
+    with counted() as statements:
+        page = client.get("/?lang=en")
+    zones = _text(page, "data-panel", "zones")
+    assert "muualla.fi: the domain is delegated to other nameservers" in zones
+    assert "ulkoinen-nimi.fi: waits for the TXT record" in zones
+    assert "kotona.fi" not in zones
+    assert sum("dns_zones" in s for s in statements) == 1
+    assert not any("dns_records" in s for s in statements)

@@ -11,8 +11,9 @@ loader, the catalogue the rate-limit tier lookup.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, g, request
 
+from reseller.core.db import start_shared_reads, stop_shared_reads
 from reseller.core.extensions import csrf
 from reseller.core.web import errors, idempotency, ratelimit, session, views
 from reseller.core.web.helpers import (
@@ -25,8 +26,22 @@ from reseller.core.web.helpers import (
 _API = "tunnus.api"
 
 
+def _share_reads() -> None:
+    """A GET shows what it reads: what several parts of one page ask (the payment mode,
+    the vanity nameservers, the sender domain, the brand …) is read once (``memo``)."""
+    if request.method in ("GET", "HEAD") and start_shared_reads():
+        g.shares_reads = True
+
+
+def _stop_sharing_reads(_error: BaseException | None = None) -> None:
+    if g.pop("shares_reads", False):
+        stop_shared_reads()
+
+
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
+    app.before_request_funcs.setdefault(None, []).insert(0, _share_reads)
+    app.teardown_request(_stop_sharing_reads)
     app.before_request(reject_nul_in_fields)
     api = Blueprint("api", __name__, url_prefix="/api/v1")
     api.register_blueprint(views.bp)
