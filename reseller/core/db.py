@@ -79,16 +79,9 @@ def end_transaction(*, keep_read: bool = False) -> None:
 
 
 def end_reads() -> None:
-    """``end_transaction`` for a transaction that only read (an availability check's
-    look-ups before it asks the registry): what it loaded is kept, not expired by the
-    commit, so the request does not read its user, reseller and the like again after the
-    call."""
-    session = db.session()
-    expiring, session.expire_on_commit = session.expire_on_commit, False
-    try:
-        end_transaction()
-    finally:
-        session.expire_on_commit = expiring
+    """``end_transaction(keep_read=True)``, for a request that so far only read and next
+    asks a registry or a server (an availability check, an order's questions, a page)."""
+    end_transaction(keep_read=True)
 
 
 @contextmanager

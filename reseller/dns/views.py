@@ -22,7 +22,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from reseller.core.db import end_transaction, unit_of_work
+from reseller.core.db import end_reads, unit_of_work
 from reseller.core.errors import DomainError, translate_messages
 from reseller.core.permissions import Permission
 from reseller.core.web.forms import form_problem
@@ -271,7 +271,7 @@ def _answers_first(name: str) -> ownership.Answers:
 def _serial_on_server(name: str) -> int | None:
     """The server's SOA serial for the page, asked with no transaction open (what the
     request has read so far is committed first, and stays loaded: the signed-in user)."""
-    end_transaction(keep_read=True)
+    end_reads()
     try:
         return services.serial_on_server(services.zone_name(name))
     except DomainError:

@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from reseller.catalog import services as catalog
 from reseller.catalog.models import rules_for
 from reseller.core.clock import clock
-from reseller.core.db import end_transaction
 from reseller.core.errors import DomainError
 from reseller.core.extensions import db
 from reseller.domains import orders, services
@@ -71,9 +70,7 @@ def _renewal_prices(reseller_id: int, soon: list[Shown],
         if tlds else {}
     prices = {domain.name: (quote, False) for domain in soon
               if not isinstance(quote := quotes.get(domain.tld), (DomainError, type(None)))}
-    if premium:
-        end_transaction(keep_read=True)  # no transaction waits on the registry
-    for name in premium:
+    for name in premium:  # quote_order ends the reads before it asks the registry
         try:
             prices[name] = orders.quote_order(reseller_id=reseller_id, name=name,
                                               operation="renew")
