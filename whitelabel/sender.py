@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from reseller.core.clock import clock
-from reseller.core.db import memo
+from reseller.core.db import end_reads, memo, unit_of_work
 from reseller.core.errors import Conflict, NotFound, ValidationFailed
 from reseller.core.events import record_event
 from reseller.core.extensions import db
@@ -54,6 +54,12 @@ class DomainInUse(Conflict):
 class NoSenderDomain(Conflict):
     code = "no_sender_domain"
     title = _l("Set a sender domain first")
+
+
+class SenderDomainChanged(Conflict):
+    code = "sender_domain_changed"
+    title = _l("The sender domain changed while its records were being checked; check "
+               "again")
 
 
 @dataclass(frozen=True)
@@ -191,34 +197,56 @@ def _judge(record: Record, found: list[str], settings: Settings, sender: SenderD
     return None if good else "wrong_value"
 
 
-def check_records(sender: SenderDomain, *, settings: Settings,
-                  resolver: dns.resolver.Resolver) -> list[dict[str, Any]]:
-    """Look every record up; each result says ok or what is wrong."""
+def _looked_up(wanted: list[Record], resolver: dns.resolver.Resolver
+               ) -> dict[str, list[str] | None]:
+    """Each wanted record's values at its name: DNS only, called with no transaction
+    open (a lookup may take seconds: ``resolver_for``'s lifetime is 4 s a query)."""
+    return {record.purpose: _lookup(resolver, record.name, record.type) for record in wanted}
+
+
+def _identity(sender: SenderDomain) -> tuple[int, str, str, str]:
+    """What a check was made for: a domain renamed or re-keyed meanwhile is not it."""
+    return sender.id, sender.domain, sender.dkim_selector, sender.dkim_public_key
+
+
+def _judged(sender: SenderDomain, wanted: list[Record], found: dict[str, list[str] | None],
+            settings: Settings) -> list[dict[str, Any]]:
+    """Each record's result: ok, or what is wrong with it."""
     results = []
-    for record in records(sender, settings):
-        found = _lookup(resolver, record.name, record.type)
-        problem = "lookup_failed" if found is None else _judge(record, found, settings, sender)
+    for record in wanted:
+        values = found[record.purpose]
+        problem = "lookup_failed" if values is None \
+            else _judge(record, values, settings, sender)
         results.append({"purpose": record.purpose, "type": record.type, "name": record.name,
-                         "expected": record.value, "found": found or [],
-                         "required": record.required, "ok": problem is None,
-                         "problem": problem})
+                        "expected": record.value, "found": values or [],
+                        "required": record.required, "ok": problem is None,
+                        "problem": problem})
     return results
 
 
 def verify_sender_domain(*, reseller_id: int, settings: Settings,
                          resolver: dns.resolver.Resolver,
                          now: datetime | None = None) -> SenderDomain:
-    """Check the reseller's records now and update the domain's state."""
+    """Check the reseller's records now and update the domain's state. The DNS is asked
+    with no transaction open (the request's reads end first) and the outcome recorded
+    after, if the domain is still the one checked (else 409: check again)."""
     sender = find_sender_domain(reseller_id)
     if sender is None:
         raise NoSenderDomain()
-    return apply_check(sender, settings=settings, resolver=resolver, now=now)
+    wanted, checked = records(sender, settings), _identity(sender)
+    end_reads()
+    found = _looked_up(wanted, resolver)
+    sender = db.session.get(SenderDomain, checked[0], populate_existing=True)
+    if sender is None or _identity(sender) != checked:
+        raise SenderDomainChanged()
+    return _record_check(sender, wanted, found, settings=settings, now=now)
 
 
-def apply_check(sender: SenderDomain, *, settings: Settings, resolver: dns.resolver.Resolver,
-                now: datetime | None = None) -> SenderDomain:
+def _record_check(sender: SenderDomain, wanted: list[Record],
+                  found: dict[str, list[str] | None], *, settings: Settings,
+                  now: datetime | None = None) -> SenderDomain:
     now = now or clock.now()
-    sender.checks = check_records(sender, settings=settings, resolver=resolver)
+    sender.checks = _judged(sender, wanted, found, settings)
     sender.last_checked_at = now
     passed = all(c["ok"] for c in sender.checks if c["required"])
     if passed and sender.status != "verified":
@@ -236,15 +264,32 @@ def apply_check(sender: SenderDomain, *, settings: Settings, resolver: dns.resol
     return sender
 
 
+RECHECKED = ("verified", "paused")
+
+
 def recheck_all(*, settings: Settings, resolver: dns.resolver.Resolver,
                 now: datetime | None = None) -> int:
-    """The daily re-check of every verified or paused domain; returns how many ran."""
-    senders = db.session.scalars(
-        sa.select(SenderDomain).where(SenderDomain.status.in_(("verified", "paused")))
-        .order_by(SenderDomain.id))
+    """The daily re-check of every verified or paused domain; returns how many ran. One
+    domain at a time: its records read in one unit of work, looked up with none open, its
+    outcome committed in another. In one transaction, the first domain whose state changed
+    would have held a transaction id across every later domain's lookups, and every
+    reseller's event feed with it (it shows only what no running transaction precedes)."""
+    with unit_of_work():
+        ids = list(db.session.scalars(sa.select(SenderDomain.id).where(
+            SenderDomain.status.in_(RECHECKED)).order_by(SenderDomain.id)))
     count = 0
-    for sender in senders:
-        apply_check(sender, settings=settings, resolver=resolver, now=now)
+    for sender_id in ids:
+        with unit_of_work():
+            sender = db.session.get(SenderDomain, sender_id)
+            if sender is None or sender.status not in RECHECKED:
+                continue
+            wanted, checked = records(sender, settings), _identity(sender)
+        found = _looked_up(wanted, resolver)
+        with unit_of_work():
+            sender = db.session.get(SenderDomain, sender_id, populate_existing=True)
+            if sender is None or _identity(sender) != checked:
+                continue  # renamed or re-keyed meanwhile: its own check comes next
+            _record_check(sender, wanted, found, settings=settings, now=now)
         count += 1
     return count
 

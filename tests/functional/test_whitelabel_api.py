@@ -164,3 +164,73 @@ def test_each_reseller_sees_and_changes_only_its_own_brand(factory):
     body = factory.api(second).get("/api/v1/whitelabel").get_json()
     assert body["brand"]["name"] == "Toka Oy" and body["sender_domain"] is None
     assert factory.api(second).post("/api/v1/whitelabel/verify").status_code == 409
+
+
+def _watch_lookups(monkeypatch):
+    """``in_transaction`` of the session at each DNS lookup of a sender check."""
+    from reseller.core.extensions import db
+
+    seen = []
+    real = sender._lookup
+
+    def lookup(resolver, name, rdtype):
+        seen.append(db.session().in_transaction())
+        return real(resolver, name, rdtype)
+
+    monkeypatch.setattr(sender, "_lookup", lookup)
+    return seen
+
+
+def test_checking_the_records_looks_them_up_with_no_transaction_open(factory, wl_knot,
+                                                                     wl_settings, monkeypatch):
+    """Issue 31, point 3: a lookup may take seconds; the request's reads end before it."""
+    reseller = factory.reseller()
+    api = factory.api(reseller)
+    name = new_domain_name()
+    assert api.put("/api/v1/whitelabel", json={"sender_domain": name}).status_code == 200
+    wl_knot.publish(ZONE, zone_lines(sender.find_sender_domain(reseller.id), wl_settings))
+    seen = _watch_lookups(monkeypatch)
+    body = api.post("/api/v1/whitelabel/verify").get_json()
+    assert body["verified"] is True
+    assert seen == [False] * 4
+
+
+def test_the_daily_recheck_looks_each_domain_up_with_no_transaction_open(
+        factory, wl_knot, wl_settings, jobs, monkeypatch):
+    """One domain at a time, each outcome committed on its own: a domain paused early in
+    the run holds no transaction id across the later domains' lookups."""
+    from whitelabel import tasks
+
+    first, second = factory.reseller(), factory.reseller()
+    broken = verified_domain(first.id, wl_knot, wl_settings)
+    fine = verified_domain(second.id, wl_knot, wl_settings)
+    wl_knot.publish(ZONE, zone_lines(broken, wl_settings, skip=("link",))
+                    + zone_lines(fine, wl_settings))
+    seen = _watch_lookups(monkeypatch)
+    with unit_of_work():
+        tasks.recheck_sender_domains()
+    assert len(seen) >= 8 and not any(seen)
+    assert sender.find_sender_domain(first.id).status == "paused"
+    assert sender.find_sender_domain(second.id).status == "verified"
+
+
+def test_a_domain_renamed_while_it_is_checked_is_not_recorded(factory, wl_knot, wl_settings,
+                                                              monkeypatch):
+    reseller = factory.reseller()
+    api = factory.api(reseller)
+    assert api.put("/api/v1/whitelabel", json={"sender_domain": new_domain_name()}
+                   ).status_code == 200
+    real, renamed = sender._looked_up, new_domain_name()
+
+    def looked_up(wanted, resolver):
+        found = real(wanted, resolver)
+        with unit_of_work():  # another request renames the domain meanwhile
+            sender.set_sender_domain(reseller_id=reseller.id, domain=renamed)
+        return found
+
+    monkeypatch.setattr(sender, "_looked_up", looked_up)
+    reply = api.post("/api/v1/whitelabel/verify")
+    assert reply.status_code == 409
+    assert reply.get_json()["code"] == "sender_domain_changed"
+    stored = sender.find_sender_domain(reseller.id)
+    assert (stored.domain, stored.status, stored.checks) == (renamed, "pending", [])
