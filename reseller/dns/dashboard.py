@@ -18,10 +18,16 @@ from reseller.dns.models import Zone
 from reseller.dns.settings import dns_settings
 from reseller.domains.models import Domain
 
+SHOWN = 10  # zones the panel names; the rest are on the zones page
+CANDIDATES = 5 * SHOWN  # read to find them (a candidate may turn out fine in Python)
+
 
 def zones_attention(reseller_id: int) -> dict[str, Any] | None:
+    """Up to ``SHOWN`` zones that need the reseller, first by name, and whether there may
+    be more: the candidates are read ``CANDIDATES`` at most, so the panel costs the same
+    with ten zones or a hundred thousand that all need attention."""
     settings = dns_settings()
-    rows = []
+    rows, read = [], 0
     for zone, domain in db.session.execute(
             sa.select(Zone, Domain)
             .outerjoin(Domain, sa.and_(Domain.live_name == Zone.name,
@@ -32,14 +38,17 @@ def zones_attention(reseller_id: int) -> dict[str, Any] | None:
                      load_only(Zone.reseller_id, Zone.name, Zone.status, Zone.proof,
                                Zone.last_check, Zone.unpublished_reason),
                      load_only(Domain.name, Domain.nameservers))
-            .order_by(Zone.name)):
+            .order_by(Zone.name).limit(CANDIDATES)):
+        read += 1
+        if len(rows) == SHOWN:
+            break
         if not zone.active:
             rows.append({"zone": zone, "problem": "unverified"})
         elif zone.unpublished_reason:
             rows.append({"zone": zone, "problem": "unpublished"})
         elif (found := services.delegation_warning(zone, settings, domain=domain)) is not None:
             rows.append({"zone": zone, "problem": "not_delegated", **found})
-    return {"zones": rows} if rows else None
+    return {"zones": rows, "more": read == CANDIDATES or len(rows) == SHOWN} if rows else None
 
 
 def _may_need_attention(reseller_id: int, settings: Any) -> sa.ColumnElement[bool]:

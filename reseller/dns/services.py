@@ -90,6 +90,11 @@ def list_zones(*, reseller_id: int) -> list[Zone]:
         sa.select(Zone).where(Zone.reseller_id == reseller_id).order_by(Zone.name)))
 
 
+def zones_of(*, reseller_id: int) -> sa.Select:
+    """The reseller's zones, for a page at a time (``paginate``)."""
+    return sa.select(Zone).where(Zone.reseller_id == reseller_id)
+
+
 def nameservers_for(reseller_id: int, settings: DnsSettings) -> list[str]:
     """The reseller's verified vanity nameservers, else the neutral defaults."""
     vanity = memo(("vanity_nameservers", reseller_id), lambda: db.session.scalar(

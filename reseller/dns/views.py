@@ -24,12 +24,14 @@ from flask_babel import lazy_gettext as _l
 
 from reseller.core.db import end_reads, unit_of_work
 from reseller.core.errors import DomainError, translate_messages
+from reseller.core.pagination import paginate
 from reseller.core.permissions import Permission
 from reseller.core.web.forms import form_problem
 from reseller.core.web.responses import secret_response
 from reseller.core.web.session import permission_required, user_can
 from reseller.dns import forwarding, keys, ownership, services, vanity
 from reseller.dns.errors import ZoneChanged
+from reseller.dns.models import Zone
 from reseller.dns.records import RECORD_TYPES, RR, is_ip_address, validate_record
 from reseller.dns.settings import dns_settings
 from reseller.dns.verification import DnsLookup
@@ -48,6 +50,7 @@ UNPUBLISHED_REASONS = {
 }
 
 
+ZONES_PAGE = 100
 FIELD_WORDS = {"name": _l("name"), "type": _l("type"), "ttl": _l("TTL"), "value": _l("value")}
 RECORD_FIELDS = ("name", "type", "ttl", "value")
 
@@ -140,7 +143,11 @@ def zones():
             return redirect(url_for("dns.zone", name=zone.name))
         except DomainError as refused:
             error = describe(refused)
-    return render_template("dns/zones.html", zones=services.list_zones(reseller_id=rid),
+    # A page at a time (an account may host a zone for each of 100,000 domains); the
+    # page's records in one statement (the relationship's selectin load).
+    page = paginate(services.zones_of(reseller_id=rid), key=Zone.id,
+                    cursor=request.args.get("cursor") or None, limit=ZONES_PAGE)
+    return render_template("dns/zones.html", zones=page.items, page=page,
                            error=error, nameservers=services.nameservers_for(
                                rid, dns_settings())), 422 if error else 200
 
