@@ -89,12 +89,18 @@ def test_api_orders_ask_the_registry_with_no_transaction_and_no_key_claimed(
     assert ordered == sorted(ordered) and ordered[0] == keys_before
 
 
+def _one_order(app, committed_db, probe, held: str, name: str, key: str):
+    """(a client, a registration's body, its headers with ``key``) of an owner holding
+    ``held``; the probe starts empty."""
+    headers, _domain_id, contact_id = registered_for_writers(app, committed_db, held)
+    probe.clear()  # the set-up's own registration
+    body = {"name": name, "contacts": {"registrant": contact_id}}
+    return app.test_client(), body, {**headers, "Idempotency-Key": key}
+
+
 def test_a_replayed_order_is_answered_without_asking_the_registry(app, committed_db, probe):
-    headers, _domain_id, contact_id = registered_for_writers(app, committed_db, "toisto.fi")
-    probe.clear()
-    client = app.test_client()
-    body = {"name": "toisto-uusi.fi", "contacts": {"registrant": contact_id}}
-    sent = {**headers, "Idempotency-Key": "k-toisto"}
+    client, body, sent = _one_order(app, committed_db, probe, "toisto.fi", "toisto-uusi.fi",
+                                    "k-toisto")
     first = client.post("/api/v1/domains", json=body, headers=sent)
     again = client.post("/api/v1/domains", json=body, headers=sent)
     assert first.status_code == again.status_code == 202
@@ -108,11 +114,8 @@ def test_a_replayed_order_is_answered_without_asking_the_registry(app, committed
 
 
 def test_a_question_the_registry_cannot_answer_leaves_the_key_free(app, committed_db, probe):
-    headers, _domain_id, contact_id = registered_for_writers(app, committed_db, "vapaa-avain.fi")
-    probe.clear()
-    client = app.test_client()
-    body = {"name": "katkos.fi", "contacts": {"registrant": contact_id}}
-    sent = {**headers, "Idempotency-Key": "k-katkos"}
+    client, body, sent = _one_order(app, committed_db, probe, "vapaa-avain.fi", "katkos.fi",
+                                    "k-katkos")
     registry = app.extensions["tunnus.registry"]
     registry.inject("check", "unavailable")
     try:
