@@ -85,11 +85,6 @@ def ownership_report() -> list[tuple[Zone, str]]:
     return ownership.unpublished_report()
 
 
-def list_zones(*, reseller_id: int) -> list[Zone]:
-    return list(db.session.scalars(
-        sa.select(Zone).where(Zone.reseller_id == reseller_id).order_by(Zone.name)))
-
-
 def zones_of(*, reseller_id: int) -> sa.Select:
     """The reseller's zones, for a page at a time (``paginate``)."""
     return sa.select(Zone).where(Zone.reseller_id == reseller_id)

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from reseller.core.clock import clock
 from reseller.core.extensions import db
+from reseller.core.jobs import enqueue
 from reseller.dns import services
 from reseller.dns.errors import VanityNameserversRefused, VanityNotVerified
 from reseller.dns.models import VanityNameservers
@@ -134,11 +135,11 @@ def verify_vanity(*, reseller_id: int, settings: DnsSettings,
 
 
 def _switch_zones(reseller_id: int, before: list[str], settings: DnsSettings) -> None:
-    after = services.nameservers_for(reseller_id, settings)
-    if after == before:
+    """The zones move to the names now serving the reseller in a job, a chunk of zones per
+    unit of work (``dns.tasks.switch_nameservers``), queued with this change."""
+    if services.nameservers_for(reseller_id, settings) == before:
         return
-    for zone in services.list_zones(reseller_id=reseller_id):
-        services.change_nameservers(zone, before, after)
+    enqueue("reseller.dns.tasks.switch_nameservers", reseller_id, before, 0)
 
 
 def vanity_view(reseller_id: int, settings: DnsSettings) -> dict[str, Any]:

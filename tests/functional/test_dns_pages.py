@@ -83,3 +83,47 @@ def test_zone_keys_are_created_shown_once_and_revoked_in_the_client_area(client,
     login(client, stranger)
     assert client.post("/dns/keys-page.example/keys",
                        data={"scope": "read"}).status_code == 404
+
+
+def test_a_nameserver_switch_moves_the_zones_a_chunk_per_unit_of_work(factory, jobs,
+                                                                        monkeypatch):
+    """Issue 31, point 3: verifying vanity names rewrote every zone's NS in the request's
+    own transaction (at 100,000 zones, minutes holding a transaction id). The request now
+    queues the switch; each job moves a chunk of zones and queues the next."""
+    import sqlalchemy as sa
+
+    from reseller.core.db import unit_of_work
+    from reseller.core.extensions import db
+    from reseller.dns import services, tasks, vanity
+    from reseller.dns.models import Zone, ZoneChange
+    from reseller.dns.settings import dns_settings
+
+    monkeypatch.setattr(tasks, "SWITCH_CHUNK", 3)
+    settings = dns_settings()
+    reseller = factory.reseller()
+    with unit_of_work():
+        db.session.add_all([Zone(reseller_id=reseller.id, name=f"vaihto{n}.example",
+                                 status="active", proof="txt", serial=2026120600)
+                            for n in range(7)])
+    names = ["ns1.oma-nimi.example", "ns2.oma-nimi.example"]
+    with unit_of_work():
+        vanity.set_vanity(reseller_id=reseller.id, hostnames=names, settings=settings)
+    jobs.run_all()
+    jobs.jobs.clear()
+    address = settings.nameserver_addresses[0]
+    with unit_of_work():
+        vanity.verify_vanity(reseller_id=reseller.id, settings=settings,
+                             resolve=lambda host, rtype: [address] if rtype == "A" else [])
+    changes = sa.select(sa.func.count()).select_from(ZoneChange)
+    assert db.session.scalar(changes) == 0  # nothing rewritten in the request
+    assert [path for path, _args in jobs.jobs] == [tasks.SWITCH_JOB]
+    runs = []
+    real = tasks.switch_nameservers
+    monkeypatch.setattr(tasks, "switch_nameservers",
+                        lambda *args: runs.append(real(*args)) or runs[-1])
+    jobs.run_all()
+    assert runs == [3, 3, 1]  # a chunk per unit of work
+    assert db.session.scalar(changes) == 7
+    for change in db.session.scalars(sa.select(ZoneChange)):
+        assert {tuple(rr)[3] for rr in change.adds} == {f"{ns}." for ns in names}
+    assert services.nameservers_for(reseller.id, settings) == names
