@@ -91,14 +91,12 @@ def shared_reads() -> Iterator[None]:
     A job that does the same work for many rows in one transaction (a batch of events)
     would otherwise read the same reseller's brand, sender domain, nameservers and webhook
     endpoints once per row. Only what that work never writes is read through ``memo``."""
-    outer = "memo" in db.session.info
-    if not outer:
-        db.session.info["memo"] = {}
+    started = start_shared_reads()
     try:
         yield
     finally:
-        if not outer:
-            db.session.info.pop("memo", None)
+        if started:
+            stop_shared_reads()
 
 
 def start_shared_reads() -> bool:

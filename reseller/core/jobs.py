@@ -217,8 +217,8 @@ def _current_pending_id() -> str | None:
 # fans out (more than ``FAN_OUT`` pieces of one job, e.g. the month-end run's job per
 # reseller) has them queued at once for every worker to share — a batch of events'
 # listeners queueing a zone and a mail each is not a fan-out — and past ``MAX_FOLLOW_UPS``
-# the rest is queued too. Urgent jobs (orders) never carry follow-ups: a reseller's next order must
-# not wait behind the last one's email.
+# the rest is queued too. Urgent jobs (orders) never carry follow-ups: a reseller's next
+# order must not wait behind the last one's email.
 
 FAN_OUT = 8
 MAX_FOLLOW_UPS = 50

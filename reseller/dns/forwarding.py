@@ -33,20 +33,21 @@ def _check_target(target: object, fqdn: str) -> str:
 
 
 def forwards_query(*, reseller_id: int, zone_name: str) -> sa.Select:
-    zone = dns.get_zone(reseller_id=reseller_id, name=zone_name)
+    return _of(dns.get_zone(reseller_id=reseller_id, name=zone_name))
+
+
+def _of(zone: Zone) -> sa.Select:
     return sa.select(Forward).where(Forward.zone_id == zone.id)
 
 
 def list_forwards(*, reseller_id: int, zone_name: str) -> list[Forward]:
-    stmt = forwards_query(reseller_id=reseller_id, zone_name=zone_name)
-    return list(db.session.scalars(stmt.order_by(Forward.host)))
+    return forwards_of(dns.get_zone(reseller_id=reseller_id, name=zone_name))
 
 
 def forwards_of(zone: Zone) -> list[Forward]:
     """``list_forwards`` of a zone the caller has loaded already (its own, found by
     ``dns.get_zone``)."""
-    return list(db.session.scalars(sa.select(Forward).where(Forward.zone_id == zone.id)
-                                   .order_by(Forward.host)))
+    return list(db.session.scalars(_of(zone).order_by(Forward.host)))
 
 
 def set_forward(*, reseller_id: int, zone_name: str, host: str | None, target: object,

@@ -47,22 +47,15 @@ def ask_premium_fees(names: list[str], command: str, years: int = 1
     return fees
 
 
-def _fee_of(premium_fees: dict[str, Decimal | None] | None, name: str) -> Any:
-    """The fee asked for ``name`` before, else the order asks (``orders._ASK``)."""
-    if premium_fees is None or name not in premium_fees:
-        return orders.ASK_REGISTRY
-    return premium_fees[name]
-
-
 def bulk_renew(*, reseller_id: int, names: list[str], period: int, idempotency_key: str,
                premium_fees: dict[str, Decimal | None] | None = None) -> list[dict[str, Any]]:
     """``premium_fees``: each name's renewal fee asked before (``ask_premium_fees``)."""
-    results = []
+    results, fees = [], premium_fees or {}
     for index, name in enumerate(dict.fromkeys(n.strip() for n in names if n.strip())):
         order, error = _attempt(lambda name=name, index=index: orders.order_renew(
             reseller_id=reseller_id, name=name, period=period,
             idempotency_key=f"{idempotency_key}:renew:{index}",
-            premium_fee=_fee_of(premium_fees, name)))
+            premium_fee=fees.get(name, orders.ASK_REGISTRY)))
         results.append({"name": name, "order": order, "error": error})
     return results
 
@@ -88,13 +81,13 @@ def parse_transfer_csv(text: str) -> list[tuple[int, str, str]]:
 def import_transfers(*, reseller_id: int, text: str, idempotency_key: str,
                      premium_fees: dict[str, Decimal | None] | None = None) -> dict[str, Any]:
     """``premium_fees``: each name's transfer fee asked before (``ask_premium_fees``)."""
-    report = []
+    report, fees = [], premium_fees or {}
     for number, name, auth_code in parse_transfer_csv(text):
         order, error = _attempt(lambda number=number, name=name, auth_code=auth_code:
                                 orders.order_transfer(
                                     reseller_id=reseller_id, name=name, auth_code=auth_code,
                                     idempotency_key=f"{idempotency_key}:import:{number}",
-                                    premium_fee=_fee_of(premium_fees, name)))
+                                    premium_fee=fees.get(name, orders.ASK_REGISTRY)))
         report.append({"row": number, "name": name, "order": order, "error": error})
     accepted = sum(1 for row in report if row["order"] is not None)
     return {"accepted": accepted, "rejected": len(report) - accepted, "rows": report}

@@ -216,13 +216,13 @@ def quote_order(*, reseller_id: int, name: str, operation: str,
                          operation=operation, years=years, premium_fee=fee), fee is not None
 
 
-_ASK = object()  # premium_fee not given: ask the registry
-ASK_REGISTRY = _ASK  # for callers that pass some fees on and leave others to the order
+# premium_fee not given: the order asks the registry (bulk callers pass it for some names)
+ASK_REGISTRY = object()
 
 
 def order_renew(*, reseller_id: int, name: str, period: int, idempotency_key: str,
                 system: bool = False, accept_price: Money | None = None,
-                premium_fee: Decimal | None | object = _ASK) -> Order:
+                premium_fee: Decimal | None | object = ASK_REGISTRY) -> Order:
     """``premium_fee``: the registry's fee when the caller read it already (a job reads it
     before its unit of work, so no transaction waits on the registry)."""
     if existing := _by_key(reseller_id, idempotency_key):
@@ -240,14 +240,14 @@ def order_renew(*, reseller_id: int, name: str, period: int, idempotency_key: st
                   period=period, idempotency_key=idempotency_key, domain_id=domain.id,
                   params={"expires_at": domain.expires_at.isoformat(), "auto": system},
                   premium_fee=_premium_fee(domain.name, "renew", period)
-                  if premium_fee is _ASK else premium_fee,
+                  if premium_fee is ASK_REGISTRY else premium_fee,
                   accept_price=accept_price)
 
 
 def order_transfer(*, reseller_id: int, name: str, auth_code: str, idempotency_key: str,
                    contacts: dict[str, int] | None = None,
                    accept_price: Money | None = None,
-                   premium_fee: Decimal | None | object = _ASK) -> Order:
+                   premium_fee: Decimal | None | object = ASK_REGISTRY) -> Order:
     if existing := _by_key(reseller_id, idempotency_key):
         return existing
     _refuse_if_blocked(reseller_id)
@@ -264,13 +264,13 @@ def order_transfer(*, reseller_id: int, name: str, auth_code: str, idempotency_k
     return _place(reseller_id=reseller_id, kind="transfer", name=parsed, period=1,
                   idempotency_key=idempotency_key, params=params,
                   premium_fee=_premium_fee(parsed.ascii, "transfer", 1)
-                  if premium_fee is _ASK else premium_fee,
+                  if premium_fee is ASK_REGISTRY else premium_fee,
                   accept_price=accept_price)
 
 
 def order_restore(*, reseller_id: int, name: str, idempotency_key: str,
                   accept_price: Money | None = None, reason: str | None = None,
-                  premium_fee: Decimal | None | object = _ASK) -> Order:
+                  premium_fee: Decimal | None | object = ASK_REGISTRY) -> Order:
     if existing := _by_key(reseller_id, idempotency_key):
         return existing
     _refuse_if_blocked(reseller_id)
@@ -282,7 +282,7 @@ def order_restore(*, reseller_id: int, name: str, idempotency_key: str,
                   period=None, idempotency_key=idempotency_key, domain_id=domain.id,
                   params={"report": rgp.report_for(domain, reason=reason)},
                   premium_fee=_premium_fee(domain.name, "restore", 1)
-                  if premium_fee is _ASK else premium_fee,
+                  if premium_fee is ASK_REGISTRY else premium_fee,
                   accept_price=accept_price)
 
 

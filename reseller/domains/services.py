@@ -179,7 +179,7 @@ def _active(reseller_id: int, name: str) -> Domain:
 def _held(reseller_id: int, name: str) -> Domain:
     """The domain held for a registry command, with no change of it pending (one whose
     answer was lost is resolved first; one still being sent: 409 ``change_pending``)."""
-    domain = pending.hold_for_command(reseller_id=reseller_id, name=name)
+    domain = held_domain(reseller_id=reseller_id, name=name)
     if domain.pending_change:
         raise pending.change_pending(domain)
     return domain

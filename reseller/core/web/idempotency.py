@@ -250,8 +250,7 @@ def _judged(record: IdempotencyRecord | None, fingerprint: str) -> Response | No
     # a provider (a domain command journaled first, a payment's checkout) while it waits
     # for the answer; or one that died between that commit and storing the answer (the
     # console lists those). A claim younger than IDEMPOTENCY_IN_USE_SECONDS is the former.
-    if record.created_at > clock.real_now() - timedelta(
-            seconds=current_app.config.get("IDEMPOTENCY_IN_USE_SECONDS", 300)):
+    if record.created_at > clock.real_now() - _in_use_window():
         return None
     raise IdempotencyKeyUnanswered()
 
@@ -323,10 +322,7 @@ def _write_answer(claim: tuple[int, str], response: Response) -> None:
     unwritten = db.session.info.pop(_UNWRITTEN, None)
     if response.status_code >= 400:
         if unwritten is None:  # written at an earlier commit of this request
-            reseller_id, key = claim
-            db.session.execute(sa.delete(IdempotencyRecord).where(
-                IdempotencyRecord.reseller_id == reseller_id, IdempotencyRecord.key == key)
-                .execution_options(synchronize_session=False))
+            _delete_unanswered(claim)
         return
     if unwritten is not None:
         db.session.execute(sa.insert(IdempotencyRecord).values(**unwritten,
@@ -348,13 +344,24 @@ def _forget_claim(claim: tuple[int, str]) -> None:
     reseller_id, key = claim
     try:
         with unit_of_work():
-            db.session.execute(sa.delete(IdempotencyRecord).where(
-                IdempotencyRecord.reseller_id == reseller_id, IdempotencyRecord.key == key,
-                IdempotencyRecord.response_status.is_(None))
-                .execution_options(synchronize_session=False))
+            _delete_unanswered(claim)
     except sa.exc.DBAPIError:  # the database gone: the key stays in use, then unanswered
         log.warning("Idempotency-Key %s of reseller %s: refused, but its claim could not "
                     "be deleted", key, reseller_id, exc_info=True)
+
+
+def _delete_unanswered(claim: tuple[int, str]) -> None:
+    """Delete the claim's row, committed without an answer by a request now refused."""
+    reseller_id, key = claim
+    db.session.execute(sa.delete(IdempotencyRecord).where(
+        IdempotencyRecord.reseller_id == reseller_id, IdempotencyRecord.key == key,
+        IdempotencyRecord.response_status.is_(None))
+        .execution_options(synchronize_session=False))
+
+
+def _in_use_window() -> timedelta:
+    """How long a claim committed without its answer counts as a request still waiting."""
+    return timedelta(seconds=current_app.config.get("IDEMPOTENCY_IN_USE_SECONDS", 300))
 
 
 def after_post(response: Response) -> Response:
@@ -392,8 +399,7 @@ def unanswered_keys(*, older_than: timedelta | None = None,
     storing the answer): their retries get 409. Younger than ``older_than`` (default
     ``IDEMPOTENCY_IN_USE_SECONDS``) a request may still be waiting on its call."""
     if older_than is None:
-        older_than = timedelta(seconds=current_app.config.get("IDEMPOTENCY_IN_USE_SECONDS",
-                                                              300))
+        older_than = _in_use_window()
     return list(db.session.scalars(
         sa.select(IdempotencyRecord)
         .where(IdempotencyRecord.response_status.is_(None),
