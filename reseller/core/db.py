@@ -152,11 +152,21 @@ def insert_unless_exists(model: Any, *, options: tuple = (), **values: Any) -> A
 def insert_all_unless_exist(model: Any, rows: list[dict[str, Any]], *,
                             options: tuple = ()) -> list[Any]:
     """``insert_unless_exists`` for several rows in one statement: the rows inserted, in
-    no particular order (match them by a unique column); those already there are left out."""
+    no particular order (match them by a unique column); those already there are left out.
+
+    The rows go as parameters (an ORM bulk INSERT, sent as one multi-row statement), not
+    in ``.values(rows)``: a statement that carries its values has no cache key, so
+    SQLAlchemy compiled it afresh on every call, some 0.5 ms of CPU each time on the
+    hottest paths (an order, its events, its zone, its e-mail)."""
+    if not rows:
+        return []
     dialect = db.session.get_bind().dialect.name
-    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(model).values(rows)
+    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
     statement = insert.on_conflict_do_nothing().returning(model).options(*options)
-    return list(db.session.scalars(statement, execution_options={"populate_existing": True}))
+    # render_nulls: a None is NULL, as it was in ``.values()`` (the ORM would otherwise leave
+    # the column out, and rows that differ in which keys are None go as separate statements)
+    return list(db.session.scalars(statement, rows, execution_options={
+        "populate_existing": True, "render_nulls": True}))
 
 
 def upsert(model: Any, key: tuple[str, ...], **values: Any) -> Any:
