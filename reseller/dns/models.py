@@ -74,6 +74,13 @@ class Zone(db.Model):
         return self.status == "active"
 
 
+# The zones at or inside a name (``ownership.at_or_inside``) are a range of the reversed
+# names, bytewise; LIKE '%.name' scanned every zone, twice per registration.
+sa.Index("ix_dns_zones_name_reversed",
+         sa.func.reverse(sa.cast(Zone.name, sa.Text)).label("name_reversed"),
+         postgresql_ops={"name_reversed": "text_pattern_ops"}).ddl_if(dialect="postgresql")
+
+
 class Record(db.Model):
     """One resource record. ``name`` is relative to the zone (``@`` is the apex); ``value``
     is dnspython's canonical presentation with absolute names."""

@@ -333,3 +333,29 @@ def test_a_zone_hosted_for_a_held_name_is_stored_with_its_records_in_two_inserts
     assert len([s for s in statements if s.startswith("INSERT INTO EVENTS")]) == 1  # both
     stored = db.session.query(Zone).filter_by(name=name).one()
     assert stored.status == "active" and len(stored.records) == 3
+
+
+def test_zones_at_or_inside_a_name_are_found_by_label_not_by_suffix_and_by_index(factory):
+    """``ownership.at_or_inside``: the zone itself and zones under it, never a name that
+    merely ends in the same letters (``x-owned.fi``); on PostgreSQL read from the index of
+    reversed names, not by scanning every zone (issue 31)."""
+    import sqlalchemy as sa
+
+    from reseller.dns import ownership
+
+    reseller = factory.reseller()
+    base = fresh("rev")
+    for name in (base, f"a.{base}", f"b.a.{base}", f"x-{base}", f"{base}.evil.fi",
+                 f"x{base}"):
+        _legacy_zone(reseller, name)
+    found = set(db.session.scalars(sa.select(Zone.name).where(ownership.at_or_inside(base))))
+    assert found == {base, f"a.{base}", f"b.a.{base}"}
+    assert set(db.session.scalars(sa.select(Zone.name).where(
+        ownership.at_or_inside(f"a.{base}")))) == {f"a.{base}", f"b.a.{base}"}
+    if db.engine.dialect.name != "postgresql":
+        return
+    db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+    query = sa.select(Zone.id).where(ownership.at_or_inside(base))
+    plan = "\n".join(db.session.scalars(sa.text("EXPLAIN " + str(query.compile(
+        dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})))))
+    assert "ix_dns_zones_name_reversed" in plan, plan
