@@ -148,9 +148,10 @@ def post(*, reference: str, kind: str, legs: Iterable[Leg], reseller_id: int | N
     legs = check_balanced(legs)
     if kind not in TRANSFER_KINDS:
         raise ValueError(f"unknown transfer kind {kind!r}: add it to TRANSFER_KINDS")
-    db.session.execute(sa.insert(_ENTRIES).values([
+    # The legs as parameters (one cached statement), not in .values(): see insert_all_unless_exist
+    db.session.execute(sa.insert(_ENTRIES), [
         {"transfer_reference": reference, "account": leg.account,
-         "reseller_id": leg.reseller_id, "amount": leg.amount} for leg in legs]))
+         "reseller_id": leg.reseller_id, "amount": leg.amount} for leg in legs])
     db.session.execute(sa.insert(_TRANSFERS).values(
         reference=reference, kind=kind, reseller_id=reseller_id, currency=currency,
         description=description, reverses=reverses, actor=actor, created_at=clock.now()))

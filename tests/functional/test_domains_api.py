@@ -389,3 +389,29 @@ def test_a_contact_id_beyond_the_id_column_is_a_422_naming_the_field(setup):
         answer = api.post(path, json=body)
         assert answer.status_code == 422, answer.json
         assert answer.json["code"] == "validation_failed"
+
+
+def test_a_registration_and_its_deferred_work_compile_no_statement_afresh(setup, jobs):
+    """Issue 31: every statement of an order (the request, the order job, its listeners,
+    zone, mail) has a cache key, so SQLAlchemy compiles it once per process, not per order.
+    Rows given to ``.values()`` left an INSERT without one: six compilations per order."""
+    reseller, api, contact = setup
+    assert register(api, contact, "lammitys.fi").status_code == 202  # compiles, once
+    jobs.run_all()
+    uncached: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany) -> None:
+        hit = getattr(context, "cache_hit", None)
+        if hit is not None and hit.name == "NO_CACHE_KEY" \
+                and not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            uncached.append(" ".join(statement.split())[:100])
+
+    sa.event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert register(api, contact, "toinen-lammitys.fi").status_code == 202
+        jobs.run_all()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", note)
+    assert db.session.scalar(sa.select(Domain.status).where(
+        Domain.name == "toinen-lammitys.fi")) == "active"
+    assert uncached == []
