@@ -95,8 +95,12 @@ def payment_mode_of(reseller_id: int) -> str:
     """The payment mode, "prepaid" for a reseller without a wallet yet (read once in a
     ``shared_reads`` block: a page's panels and price quotes all ask)."""
     mode = memo(("payment_mode", reseller_id), lambda: db.session.scalar(
-        sa.select(_W.c.payment_mode).where(_W.c.reseller_id == reseller_id)))
+        _PAYMENT_MODE, {"reseller_id": reseller_id}))
     return mode or "prepaid"
+
+
+# Built once: every price quote asks (see reseller.core.db._insert_unless_exists)
+_PAYMENT_MODE = sa.select(_W.c.payment_mode).where(_W.c.reseller_id == sa.bindparam("reseller_id"))
 
 
 def available(*, reseller_id: int) -> Money:

@@ -132,11 +132,17 @@ def list_amount(*, tld: str, operation: str, price_list: str, tier: str,
                 on: date | None = None) -> Decimal | None:
     """The net list price effective on ``on`` (today by default), or None if unset."""
     on = on or clock.today()
-    return db.session.scalar(
-        sa.select(Price.amount)
-        .where(Price.tld == tld, Price.operation == operation, Price.price_list == price_list,
-               Price.tier == tier, Price.effective_from <= on)
-        .order_by(Price.effective_from.desc()).limit(1))
+    return db.session.scalar(_LIST_AMOUNT, {"tld": tld, "operation": operation,
+                                            "price_list": price_list, "tier": tier, "on": on})
+
+
+# Built once: every order and quote asks (see reseller.core.db._insert_unless_exists)
+_LIST_AMOUNT = (
+    sa.select(Price.amount)
+    .where(Price.tld == sa.bindparam("tld"), Price.operation == sa.bindparam("operation"),
+           Price.price_list == sa.bindparam("price_list"), Price.tier == sa.bindparam("tier"),
+           Price.effective_from <= sa.bindparam("on"))
+    .order_by(Price.effective_from.desc()).limit(1))
 
 
 def quote(*, reseller_id: int, tld: str, operation: str, years: int = 1,

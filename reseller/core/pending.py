@@ -91,18 +91,23 @@ def settle(job_id: str) -> None:
     settle_many([job_id])
 
 
+# Built once (every job runs both): see ``reseller.core.db._insert_unless_exists``.
+_OWED = sa.select(PendingJob.id).where(PendingJob.id.in_(sa.bindparam("ids", expanding=True)))
+_SETTLE = (sa.delete(PendingJob).where(PendingJob.id.in_(sa.bindparam("ids", expanding=True)))
+           .execution_options(synchronize_session=False))
+
+
 def owed_among(job_ids: list[str]) -> set[str]:
     """Which of these jobs are still owed (one statement for a batch of follow-ups)."""
     if not job_ids:
         return set()
-    return set(db.session.scalars(sa.select(PendingJob.id).where(PendingJob.id.in_(job_ids))))
+    return set(db.session.scalars(_OWED, {"ids": list(job_ids)}))
 
 
 def settle_many(job_ids: set[str] | list[str]) -> None:
     """``settle`` for a batch, in one statement."""
     if job_ids:
-        db.session.execute(sa.delete(PendingJob).where(PendingJob.id.in_(list(job_ids)))
-                           .execution_options(synchronize_session=False))
+        db.session.execute(_SETTLE, {"ids": list(job_ids)})
 
 
 def settle_matching(path: str, done: list[tuple]) -> list[tuple[str, str]]:

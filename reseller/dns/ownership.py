@@ -91,6 +91,11 @@ def at_or_inside(name: str) -> sa.ColumnElement[bool]:
     return sa.and_(reversed_name.op("~>=~")(low), reversed_name.op("~<~")(low + "/"), exact)
 
 
+# Built once: every zone hosted asks (see reseller.core.db._insert_unless_exists)
+_HOLDERS = sa.select(Domain.reseller_id).where(
+    Domain.live_name.in_(sa.bindparam("names", expanding=True)))
+
+
 def authorize_zone(*, reseller_id: int, name: str, settings: DnsSettings) -> Standing:
     """May ``reseller_id`` host ``name`` (normalised), and on what standing? Raises a
     refusal otherwise. Reads only; the caller decides what to create."""
@@ -99,8 +104,7 @@ def authorize_zone(*, reseller_id: int, name: str, settings: DnsSettings) -> Sta
         raise PublicSuffix(_l("%(name)s is a public suffix: names are registered under it, "
                               "it cannot be hosted itself.", name=name))
     above = ancestors(name)
-    holders = set(db.session.scalars(sa.select(Domain.reseller_id)
-                                     .where(Domain.live_name.in_(above))))
+    holders = set(db.session.scalars(_HOLDERS, {"names": above}))
     if holders:
         if holders == {reseller_id}:
             return Standing.HELD

@@ -62,9 +62,12 @@ def find_zone(name: str) -> Zone | None:
     return db.session.scalar(sa.select(Zone).where(Zone.name == name, Zone.status == "active"))
 
 
+_OWN_ZONE = sa.select(Zone).where(Zone.name == sa.bindparam("name"),
+                                  Zone.reseller_id == sa.bindparam("reseller_id"))
+
+
 def find_own_zone(reseller_id: int, name: str) -> Zone | None:
-    return db.session.scalar(sa.select(Zone).where(Zone.name == name,
-                                                   Zone.reseller_id == reseller_id))
+    return db.session.scalar(_OWN_ZONE, {"name": name, "reseller_id": reseller_id})
 
 
 def get_zone(*, reseller_id: int, name: str) -> Zone:

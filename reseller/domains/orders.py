@@ -87,9 +87,13 @@ def list_orders(*, reseller_id: int, state: str | None = None, kind: str | None 
     return stmt
 
 
+# Built once: every order asks it (see reseller.core.db._insert_unless_exists)
+_BY_KEY = sa.select(Order).where(Order.reseller_id == sa.bindparam("reseller_id"),
+                                 Order.idempotency_key == sa.bindparam("key"))
+
+
 def _by_key(reseller_id: int, key: str) -> Order | None:
-    return db.session.scalar(sa.select(Order).where(
-        Order.reseller_id == reseller_id, Order.idempotency_key == key))
+    return db.session.scalar(_BY_KEY, {"reseller_id": reseller_id, "key": key})
 
 
 # -- placing orders ------------------------------------------------------------------------

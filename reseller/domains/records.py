@@ -12,9 +12,12 @@ from reseller.domains import names
 from reseller.domains.errors import DomainNotFound
 from reseller.domains.models import Contact, Domain
 
+# Built once: an order asks it twice (see reseller.core.db._insert_unless_exists)
+_LIVE = sa.select(Domain).where(Domain.live_name == sa.bindparam("name"))
+
 
 def find_live_domain(ascii_name: str) -> Domain | None:
-    return db.session.scalar(sa.select(Domain).where(Domain.live_name == ascii_name))
+    return db.session.scalar(_LIVE, {"name": ascii_name})
 
 
 _COMMANDS = 0x1D4  # advisory-lock namespaces: one registry command at a time per domain,

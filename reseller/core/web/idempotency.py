@@ -161,11 +161,15 @@ def _applies() -> bool:
     return view is not None and not getattr(view, "_idempotency_exempt", False)
 
 
+# Built once: every write with a key reads it twice (see reseller.core.db._insert_unless_exists)
+_FIND = (sa.select(IdempotencyRecord)
+         .where(IdempotencyRecord.reseller_id == sa.bindparam("reseller_id"),
+                IdempotencyRecord.key == sa.bindparam("key"))
+         .execution_options(populate_existing=True))
+
+
 def _find(reseller_id: int, key: str) -> IdempotencyRecord | None:
-    stmt = (sa.select(IdempotencyRecord)
-            .where(IdempotencyRecord.reseller_id == reseller_id, IdempotencyRecord.key == key)
-            .execution_options(populate_existing=True))
-    return db.session.scalar(stmt)
+    return db.session.scalar(_FIND, {"reseller_id": reseller_id, "key": key})
 
 
 def _replay(record: IdempotencyRecord) -> Response:
