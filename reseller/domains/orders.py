@@ -493,20 +493,23 @@ def process_order(order_id: int) -> None:
         apply_result(order_id, result, registrant=job.registrant)
 
 
+# Built once (see reseller.core.db._insert_unless_exists)
+_CLAIM = (
+    sa.update(Order)
+    .where(Order.id == sa.bindparam("order_id"), Order.state == "held",
+           sa.or_(Order.registry_status.is_(None), Order.registry_status != "pending_transfer"))
+    .values(attempts=Order.attempts + 1,
+            submitted_at=sa.func.coalesce(
+                Order.submitted_at, sa.bindparam("now", type_=Order.submitted_at.type)))
+    .returning(Order)
+    .execution_options(populate_existing=True, synchronize_session=False))
+
+
 def _claim(order_id: int) -> _Job | None:
     with unit_of_work():
         # One conditional UPDATE counts the attempt and reads the order (of two runs at
         # once, the second waits for the first's row lock and then counts its own).
-        order = db.session.scalars(
-            sa.update(Order)
-            .where(Order.id == order_id, Order.state == "held",
-                   sa.or_(Order.registry_status.is_(None),
-                          Order.registry_status != "pending_transfer"))
-            .values(attempts=Order.attempts + 1,
-                    submitted_at=sa.func.coalesce(
-                        Order.submitted_at, sa.literal(clock.now(), Order.submitted_at.type)))
-            .returning(Order)
-            .execution_options(populate_existing=True, synchronize_session=False)).first()
+        order = db.session.scalars(_CLAIM, {"order_id": order_id, "now": clock.now()}).first()
         if order is None:
             return None
         named = dict(order.params.get("contacts") or {})

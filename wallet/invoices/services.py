@@ -402,8 +402,15 @@ def is_blocked_for_overdue(*, reseller_id: int, today: date,
     """True when the operator blocks orders and an invoice is overdue past the limit."""
     if not settings.block_overdue:
         return False
-    return db.session.scalar(sa.select(overdue_block(
-        reseller_id=reseller_id, today=today, settings=settings))) or False
+    limit = today - timedelta(days=settings.block_overdue_days)
+    return db.session.scalar(_OVERDUE, {"reseller_id": reseller_id, "limit": limit}) or False
+
+
+# ``overdue_block`` built once with bound parameters: every order asks (see
+# reseller.core.db._insert_unless_exists)
+_OVERDUE = sa.select(sa.exists().where(
+    Invoice.reseller_id == sa.bindparam("reseller_id"), Invoice.kind == "invoice",
+    Invoice.status == "open", Invoice.due_date < sa.bindparam("limit")))
 
 
 def billing_standing(*, reseller_id: int, today: date,

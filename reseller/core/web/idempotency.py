@@ -168,6 +168,10 @@ _FIND = (sa.select(IdempotencyRecord)
          .execution_options(populate_existing=True))
 
 
+_TRY_LOCK = sa.select(sa.func.pg_try_advisory_xact_lock(
+    sa.literal(_LOCK_SPACE), sa.func.hashtext(sa.bindparam("lock_key", type_=sa.String))))
+
+
 def _find(reseller_id: int, key: str) -> IdempotencyRecord | None:
     return db.session.scalar(_FIND, {"reseller_id": reseller_id, "key": key})
 
@@ -200,9 +204,7 @@ def _claim(principal: Any, key: str, fingerprint: str) -> bool:
         if claimed:
             db.session.info[_OPEN] = True
         return claimed
-    lock = sa.func.pg_try_advisory_xact_lock(
-        sa.literal(_LOCK_SPACE), sa.func.hashtext(f"{principal.reseller_id}:{key}"))
-    if not db.session.scalar(sa.select(lock)):
+    if not db.session.scalar(_TRY_LOCK, {"lock_key": f"{principal.reseller_id}:{key}"}):
         return False
     if _find(principal.reseller_id, key) is not None:
         return False  # used before: ``_settled`` replays it (or refuses it)
