@@ -99,7 +99,7 @@ def payment_mode_of(reseller_id: int) -> str:
     return mode or "prepaid"
 
 
-# Built once: every price quote asks (see reseller.core.db._insert_unless_exists)
+# Built once: every price quote asks (see BUILT ONCE in reseller.core.db)
 _PAYMENT_MODE = sa.select(_W.c.payment_mode).where(_W.c.reseller_id == sa.bindparam("reseller_id"))
 
 

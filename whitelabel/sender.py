@@ -209,6 +209,12 @@ def _identity(sender: SenderDomain) -> tuple[int, str, str, str]:
     return sender.id, sender.domain, sender.dkim_selector, sender.dkim_public_key
 
 
+def _still_checked(checked: tuple[int, str, str, str]) -> SenderDomain | None:
+    """The sender domain read afresh after its lookups, if it is still the one checked."""
+    sender = db.session.get(SenderDomain, checked[0], populate_existing=True)
+    return sender if sender is not None and _identity(sender) == checked else None
+
+
 def _judged(sender: SenderDomain, wanted: list[Record], found: dict[str, list[str] | None],
             settings: Settings) -> list[dict[str, Any]]:
     """Each record's result: ok, or what is wrong with it."""
@@ -236,8 +242,7 @@ def verify_sender_domain(*, reseller_id: int, settings: Settings,
     wanted, checked = records(sender, settings), _identity(sender)
     end_reads()
     found = _looked_up(wanted, resolver)
-    sender = db.session.get(SenderDomain, checked[0], populate_existing=True)
-    if sender is None or _identity(sender) != checked:
+    if (sender := _still_checked(checked)) is None:
         raise SenderDomainChanged()
     return _record_check(sender, wanted, found, settings=settings, now=now)
 
@@ -286,8 +291,7 @@ def recheck_all(*, settings: Settings, resolver: dns.resolver.Resolver,
             wanted, checked = records(sender, settings), _identity(sender)
         found = _looked_up(wanted, resolver)
         with unit_of_work():
-            sender = db.session.get(SenderDomain, sender_id, populate_existing=True)
-            if sender is None or _identity(sender) != checked:
+            if (sender := _still_checked(checked)) is None:
                 continue  # renamed or re-keyed meanwhile: its own check comes next
             _record_check(sender, wanted, found, settings=settings, now=now)
         count += 1

@@ -136,7 +136,7 @@ def list_amount(*, tld: str, operation: str, price_list: str, tier: str,
                                             "price_list": price_list, "tier": tier, "on": on})
 
 
-# Built once: every order and quote asks (see reseller.core.db._insert_unless_exists)
+# Built once: every order and quote asks (see BUILT ONCE in reseller.core.db)
 _LIST_AMOUNT = (
     sa.select(Price.amount)
     .where(Price.tld == sa.bindparam("tld"), Price.operation == sa.bindparam("operation"),

@@ -91,7 +91,7 @@ def settle(job_id: str) -> None:
     settle_many([job_id])
 
 
-# Built once (every job runs both): see ``reseller.core.db._insert_unless_exists``.
+# Built once (every job runs both): see BUILT ONCE in ``reseller.core.db``.
 _OWED = sa.select(PendingJob.id).where(PendingJob.id.in_(sa.bindparam("ids", expanding=True)))
 _SETTLE = (sa.delete(PendingJob).where(PendingJob.id.in_(sa.bindparam("ids", expanding=True)))
            .execution_options(synchronize_session=False))

@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from reseller.accounts.models import Reseller
 from reseller.core.clock import clock
-from reseller.core.db import insert_unless_exists
+from reseller.core.db import insert_unless_exists, is_sqlite
 from reseller.core.events import record_event, record_events
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
@@ -85,13 +85,13 @@ def at_or_inside(name: str) -> sa.ColumnElement[bool]:
     the range also holds names such as ``x-example.fi``, which the exact test that follows
     leaves out. SQLite scans with the exact test alone."""
     exact = sa.or_(Zone.name == name, Zone.name.endswith("." + name, autoescape=True))
-    if db.session.get_bind().dialect.name != "postgresql":
+    if is_sqlite():
         return exact
     reversed_name, low = sa.func.reverse(Zone.name), name[::-1]
     return sa.and_(reversed_name.op("~>=~")(low), reversed_name.op("~<~")(low + "/"), exact)
 
 
-# Built once: every zone hosted asks (see reseller.core.db._insert_unless_exists)
+# Built once: every zone hosted asks (see BUILT ONCE in reseller.core.db)
 _HOLDERS = sa.select(Domain.reseller_id).where(
     Domain.live_name.in_(sa.bindparam("names", expanding=True)))
 

@@ -87,7 +87,7 @@ def list_orders(*, reseller_id: int, state: str | None = None, kind: str | None 
     return stmt
 
 
-# Built once: every order asks it (see reseller.core.db._insert_unless_exists)
+# Built once: every order asks it (see BUILT ONCE in reseller.core.db)
 _BY_KEY = sa.select(Order).where(Order.reseller_id == sa.bindparam("reseller_id"),
                                  Order.idempotency_key == sa.bindparam("key"))
 
@@ -493,7 +493,7 @@ def process_order(order_id: int) -> None:
         apply_result(order_id, result, registrant=job.registrant)
 
 
-# Built once (see reseller.core.db._insert_unless_exists)
+# Built once (see BUILT ONCE in reseller.core.db)
 _CLAIM = (
     sa.update(Order)
     .where(Order.id == sa.bindparam("order_id"), Order.state == "held",

@@ -12,7 +12,7 @@ from reseller.domains import names
 from reseller.domains.errors import DomainNotFound
 from reseller.domains.models import Contact, Domain
 
-# Built once: an order asks it twice (see reseller.core.db._insert_unless_exists)
+# Built once: an order asks it twice (see BUILT ONCE in reseller.core.db)
 _LIVE = sa.select(Domain).where(Domain.live_name == sa.bindparam("name"))
 
 

@@ -11,6 +11,7 @@ import logging
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -392,7 +393,11 @@ def overdue_block(*, reseller_id: int, today: date,
     """SQL: the operator blocks orders and an invoice is overdue past the limit."""
     if not settings.block_overdue:
         return sa.false()
-    limit = today - timedelta(days=settings.block_overdue_days)
+    return _overdue(reseller_id, today - timedelta(days=settings.block_overdue_days))
+
+
+def _overdue(reseller_id: Any, limit: Any) -> sa.Exists:
+    """An open invoice of the reseller due before ``limit`` (values or bound parameters)."""
     return sa.exists().where(Invoice.reseller_id == reseller_id, Invoice.kind == "invoice",
                              Invoice.status == "open", Invoice.due_date < limit)
 
@@ -406,11 +411,8 @@ def is_blocked_for_overdue(*, reseller_id: int, today: date,
     return db.session.scalar(_OVERDUE, {"reseller_id": reseller_id, "limit": limit}) or False
 
 
-# ``overdue_block`` built once with bound parameters: every order asks (see
-# reseller.core.db._insert_unless_exists)
-_OVERDUE = sa.select(sa.exists().where(
-    Invoice.reseller_id == sa.bindparam("reseller_id"), Invoice.kind == "invoice",
-    Invoice.status == "open", Invoice.due_date < sa.bindparam("limit")))
+# Built once: every order asks (see BUILT ONCE in reseller.core.db)
+_OVERDUE = sa.select(_overdue(sa.bindparam("reseller_id"), sa.bindparam("limit")))
 
 
 def billing_standing(*, reseller_id: int, today: date,

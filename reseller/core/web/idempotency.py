@@ -161,7 +161,7 @@ def _applies() -> bool:
     return view is not None and not getattr(view, "_idempotency_exempt", False)
 
 
-# Built once: every write with a key reads it twice (see reseller.core.db._insert_unless_exists)
+# Built once: every write with a key reads it twice (see BUILT ONCE in reseller.core.db)
 _FIND = (sa.select(IdempotencyRecord)
          .where(IdempotencyRecord.reseller_id == sa.bindparam("reseller_id"),
                 IdempotencyRecord.key == sa.bindparam("key"))
