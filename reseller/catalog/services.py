@@ -493,10 +493,13 @@ def promote_tiers(*, purchases: dict[int, Decimal]) -> list[tuple[int, str, str]
     return moves
 
 
+# Built once: every API request reads it (see BUILT ONCE in reseller.core.db)
+_RATE_LIMIT_TIER = (sa.select(sa.func.coalesce(Tier.rate_limit, Reseller.tier))
+                    .select_from(Reseller).outerjoin(Tier, Tier.code == Reseller.tier)
+                    .where(Reseller.id == sa.bindparam("reseller_id")))
+
+
 def rate_limit_tier(reseller_id: int) -> str | None:
     """The reseller's API rate-limit tier (``RATE_LIMITS``): its volume tier names one; a
     tier code outside the catalogue (e.g. "enterprise", set by hand) is one itself."""
-    return db.session.execute(
-        sa.select(sa.func.coalesce(Tier.rate_limit, Reseller.tier))
-        .select_from(Reseller).outerjoin(Tier, Tier.code == Reseller.tier)
-        .where(Reseller.id == reseller_id)).scalar()
+    return db.session.execute(_RATE_LIMIT_TIER, {"reseller_id": reseller_id}).scalar()
