@@ -9,7 +9,15 @@ webhooks). Prints per job path: runs, SQL statements and CPU milliseconds per or
 the request side's figures, and with ``--profile FILE`` writes a cProfile of the worker
 side (``python -m pstats FILE``) and prints its top functions by cumulative time.
 
+With ``--floor`` it then prices the plumbing an order passes through, one unit at a time
+in the same process, database and Redis: a request through the app (``/healthz``), a
+prebuilt read by primary key (this process and PostgreSQL), a transaction around one,
+and a no-op RQ job (queued and run, this process and Redis); and prints the floor of an
+order: its counts of each (statements, commits and RQ jobs as counted above) times their
+unit prices, beside what the order cost. What is above the floor is the order's own work.
+
 Usage: .venv/bin/python bench/order_profile.py [--orders 100] [--profile /tmp/orders.prof]
+       [--floor]
 """
 
 from __future__ import annotations
@@ -40,6 +48,8 @@ def main() -> None:
                         help="first grow the reseller to this many domains (bench/scale.py)")
     parser.add_argument("--statements", action="store_true",
                         help="print the SQL statements of each job's last run")
+    parser.add_argument("--floor", action="store_true",
+                        help="then price the plumbing (request, statement, commit, RQ job)")
     args = parser.parse_args()
 
     pg, redis = servers.start_postgres(), servers.start_redis()
@@ -61,13 +71,20 @@ def main() -> None:
             engine.dispose()
             print(f"grown to {args.grow} domains in "
                   f"{scale.grow(pg.url, reseller_id, 0, args.grow):.1f} s", flush=True)
-        run(seeded, args.orders, args.profile, args.statements)
+        postmaster = int((pg.root / "data" / "postmaster.pid").read_text().split()[0])
+        servers_cpu = {"postgres": [postmaster], "redis": [redis.process.pid]}
+        counts = run(seeded, args.orders, args.profile, args.statements, servers_cpu)
+        if args.floor:
+            floor(counts, servers_cpu)
     finally:
         redis.stop()
         pg.stop()
 
 
-def run(seeded: dict, count: int, profile_path: str | None, show: bool = False) -> None:
+def run(seeded: dict, count: int, profile_path: str | None, show: bool = False,
+        servers_cpu: dict[str, list[int]] | None = None) -> dict[str, float]:
+    """Place ``count`` orders and run their jobs; print where the CPU went; return the
+    order's counts and CPU per side (``floor`` prices them)."""
     import sqlalchemy as sa
     from redis import Redis
 
@@ -77,23 +94,29 @@ def run(seeded: dict, count: int, profile_path: str | None, show: bool = False) 
     from reseller.core.extensions import db
 
     app = create_app()
-    statements = [0]
+    statements, commits = [0], [0]
     current: list[str] = ["request"]
+    servers_cpu = servers_cpu or {}
     texts: dict[str, list[str]] = defaultdict(list)
 
     def count_statement(conn, cursor, statement, parameters, context, executemany) -> None:
         statements[0] += 1
         texts[current[0]].append(" ".join(statement.split())[:160])
 
+    def count_commit(conn) -> None:
+        commits[0] += 1
+
     with app.app_context():
         sa.event.listen(db.engine, "before_cursor_execute", count_statement)
+        sa.event.listen(db.engine, "commit", count_commit)
 
     client = app.test_client()
     headers = {"Authorization": f"Bearer {seeded['token']}"}
     request_profiler = cProfile.Profile(time.process_time) if profile_path else None
     if request_profiler:
         request_profiler.enable()
-    cpu0, st0 = time.process_time(), statements[0]
+    cpu0, st0, co0 = time.process_time(), statements[0], commits[0]
+    servers0 = order_bench.cpu_by_part(servers_cpu)
     for n in range(count):
         response = client.post("/api/v1/domains", json={
             "name": f"profile-{n}.fi", "period": 1,
@@ -105,6 +128,7 @@ def run(seeded: dict, count: int, profile_path: str | None, show: bool = False) 
         request_profiler.disable()
         request_profiler.dump_stats(profile_path + ".request")
     request_statements = (statements[0] - st0) / count
+    request_commits = (commits[0] - co0) / count
 
     per_job: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0])
     original = jobs.run_queued
@@ -146,7 +170,7 @@ def run(seeded: dict, count: int, profile_path: str | None, show: bool = False) 
     connection = Redis.from_url(os.environ["REDIS_URL"])
     runner = app.extensions["tunnus.jobs"]
     profiler = cProfile.Profile(time.process_time) if profile_path else None
-    cpu0, st0 = time.process_time(), statements[0]
+    cpu0, st0, co0 = time.process_time(), statements[0], commits[0]
     if profiler:
         profiler.enable()
     while True:
@@ -165,6 +189,8 @@ def run(seeded: dict, count: int, profile_path: str | None, show: bool = False) 
         profiler.disable()
     worker_cpu = (time.process_time() - cpu0) * 1000 / count
     worker_statements = (statements[0] - st0) / count
+    worker_commits = (commits[0] - co0) / count
+    servers2 = order_bench.cpu_by_part(servers_cpu)
 
     print(f"{'job':58} {'runs/order':>10} {'stmts/order':>11} {'cpu_ms/order':>12}")
     for path, (runs, stmts, cpu) in sorted(per_job.items(), key=lambda kv: -kv[1][2]):
@@ -184,6 +210,90 @@ def run(seeded: dict, count: int, profile_path: str | None, show: bool = False) 
     if profiler:
         profiler.dump_stats(profile_path)
         pstats.Stats(profile_path).sort_stats("cumulative").print_stats(45)
+    return {"statements": request_statements + worker_statements,
+            "commits": request_commits + worker_commits,
+            "jobs": sum(runs for runs, _, _ in per_job.values()) / count, "requests": 1.0,
+            "python_ms": request_cpu + worker_cpu,
+            **{f"{name}_ms": (servers2[name] - servers0[name]) * 1000 / count
+               for name in servers_cpu}}
+
+
+def floor(order: dict[str, float], servers_cpu: dict[str, list[int]]) -> None:
+    """Price each unit of plumbing (CPU of this process and of each server, per unit) and
+    print the floor of one order beside what it cost. The reads, commits and jobs here do
+    nothing but be themselves: a prebuilt read by primary key of a small row, a commit
+    of a transaction holding one such read, a job that returns at once."""
+    import operator
+
+    import sqlalchemy as sa
+    from redis import Redis
+
+    from reseller import worker
+    from reseller.accounts.models import Reseller
+    from reseller.app import create_app
+    from reseller.core import jobs
+    from reseller.core.db import unit_of_work
+    from reseller.core.extensions import db
+
+    app = create_app()
+    client = app.test_client()
+    read = sa.select(Reseller.id).where(Reseller.id == sa.bindparam("id"))
+
+    def price(repeat: int, unit, then=lambda: None) -> dict[str, float]:
+        for _ in range(min(repeat, 50)):  # warm: prepared statements, caches
+            unit()
+        then()
+        servers0, cpu0 = order_bench.cpu_by_part(servers_cpu), time.process_time()
+        for _ in range(repeat):
+            unit()
+        then()
+        cpu, servers1 = time.process_time() - cpu0, order_bench.cpu_by_part(servers_cpu)
+        prices = {"python": cpu * 1000 / repeat}
+        prices.update({name: (servers1[name] - servers0[name]) * 1000 / repeat
+                       for name in servers_cpu})
+        prices["all"] = sum(prices.values())
+        return prices
+
+    with app.app_context():
+        reseller_id = db.session.scalar(sa.select(sa.func.max(Reseller.id)))
+        db.session.rollback()
+        statement = price(3000, lambda: db.session.scalar(read, {"id": reseller_id}))
+        db.session.rollback()
+
+        def transaction() -> None:
+            with unit_of_work():
+                db.session.scalar(read, {"id": reseller_id})
+
+        commit = {name: value - statement[name]
+                  for name, value in price(2000, transaction).items()}
+        runner = app.extensions["tunnus.jobs"]
+        connection = Redis.from_url(os.environ["REDIS_URL"])
+        queue = worker.Queue(jobs.QUEUES[0], connection=connection)
+        worker.use_app(app)
+        path = f"{operator.truth.__module__}.{operator.truth.__name__}"
+
+        def queue_job() -> None:
+            runner._push(path, (1,), retries=0, delay=0, queue=jobs.QUEUES[0],
+                         pending_id=None, job_id=None, request_id=None)
+
+        def run_jobs() -> None:  # one worker for them all, as in production
+            worker.InProcessWorker([queue], connection=connection).work(
+                burst=True, logging_level="WARNING")
+
+        rq_job = price(500, queue_job, run_jobs)
+    request = price(2000, lambda: client.get("/healthz"))
+
+    units = {"requests": request, "statements": statement, "commits": commit, "jobs": rq_job}
+    print("\nfloor: the plumbing, per unit (ms of CPU: this process, then each server)")
+    for name, prices in units.items():
+        print(f"  {name:11} " + " ".join(f"{k}={v:.3f}" for k, v in prices.items())
+              + f"   x {order[name]:.1f} per order")
+    floor_ms = sum(units[name]["all"] * order[name] for name in units)
+    spent = order["python_ms"] + sum(order[f"{name}_ms"] for name in servers_cpu)
+    print(f"order: python={order['python_ms']:.1f} "
+          + " ".join(f"{name}={order[name + '_ms']:.1f}" for name in servers_cpu)
+          + f" all={spent:.1f} ms; floor={floor_ms:.1f} ms ({floor_ms / spent:.0%}); "
+          f"above the floor={spent - floor_ms:.1f} ms")
 
 
 if __name__ == "__main__":
