@@ -272,9 +272,8 @@ def floor(order: dict[str, float], servers_cpu: dict[str, list[int]]) -> None:
         worker.use_app(app)
         path = f"{operator.truth.__module__}.{operator.truth.__name__}"
 
-        def queue_job() -> None:
-            runner._push(path, (1,), retries=0, delay=0, queue=jobs.QUEUES[0],
-                         pending_id=None, job_id=None, request_id=None)
+        def queue_job() -> None:  # straight to Redis: no job row, no follow-up
+            runner.submit(path, (1,), retries=0, queue=jobs.QUEUES[0], follow_up=False)
 
         def run_jobs() -> None:  # one worker for them all, as in production
             worker.InProcessWorker([queue], connection=connection).work(
