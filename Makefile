@@ -29,13 +29,17 @@ run: venv i18n
 	$(VENV)/bin/flask --app wsgi serve --port $(PORT)
 
 # Servers the suite drives (PostgreSQL is on the machine; the rest comes from apt).
+# A Node.js that already brings its own npm (e.g. NodeSource's) conflicts with Debian's npm
+# package, so nodejs and npm are only asked of apt when npm is missing.
 system-deps:
 	@missing=""; for cmd in systemd-analyze npm redis-server knotd kzonecheck dig chromium php whois pdftotext; do \
 	  command -v $$cmd >/dev/null || missing=1; done; \
 	perl -MNet::EPP::Client -e 1 2>/dev/null || missing=1; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	    pkgs="$(APT_PACKAGES)"; \
+	    if command -v npm >/dev/null; then pkgs="$$(echo " $$pkgs " | sed 's/ nodejs / /; s/ npm / /')"; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs >/dev/null; \
 	  else echo "missing system packages; as root: apt-get install $(APT_PACKAGES)"; exit 1; fi; \
 	fi
 
