@@ -26,7 +26,7 @@ from flask import current_app, g
 
 from reseller.catalog.models import TLDS, add_years
 from reseller.core.clock import clock
-from reseller.core.db import is_sqlite, unit_of_work
+from reseller.core.db import insert_unless_exists, is_sqlite, unit_of_work
 from reseller.core.extensions import db
 from reseller.registry.errors import RegistryRejected, RegistryTimeout, RegistryUnavailable
 from reseller.registry.models import (
@@ -214,9 +214,14 @@ class SandboxRegistry:
         return db.session.get(SandboxTransaction, transaction_id, populate_existing=True)
 
     def _once(self, operation: str, name: str, transaction_id: str,
-              body: Callable[[], Any]) -> Any:
+              body: Callable[[], Any], *, writes_last: bool = False) -> Any:
         """Carry out ``body`` once per transaction id, commit, and answer repeats from the
-        record. Faults fire before (nothing done) or after (done, answer lost)."""
+        record. Faults fire before (nothing done) or after (done, answer lost).
+
+        A body that refuses (``RegistryRejected``) after it changed something is undone by
+        a savepoint. ``writes_last``: the body's one change is its last step, so a refusal
+        finds nothing to undo and the savepoint's two round trips are spared (a create;
+        what time decided when the name was read, ``settle``, stands either way)."""
         self._before(operation)
         row = self._transaction_row(transaction_id)  # one read answers both questions
         if row is not None and row.registrar != self.registrar_id:
@@ -227,8 +232,11 @@ class SandboxRegistry:
         if recorded is None:
             with unit_of_work():
                 try:
-                    with db.session.begin_nested():  # a refusal leaves no half-change
+                    if writes_last:
                         result = encode_result(body())
+                    else:
+                        with db.session.begin_nested():  # a refusal leaves no half-change
+                            result = encode_result(body())
                     code, message, ok = 1000, "Command completed successfully", True
                 except RegistryRejected as rejected:
                     result, code, message, ok = {}, rejected.code, rejected.message, False
@@ -303,20 +311,20 @@ class SandboxRegistry:
                                              "has no orgno (personal or organisation number)")
             now = clock.now()
             lock = timedelta(days=rules.transfer_lock_days)
-            row = SandboxDomain(
+            # The last step, and the only write: a concurrent create of the name that got
+            # there first makes this insert nothing (no IntegrityError, no savepoint).
+            row = insert_unless_exists(
+                SandboxDomain,
                 name=name, sponsor=self.registrar_id, auth_code=auth_code or new_auth_code(),
                 created_at=now, expires_at=add_years(now, years), registrant=registrant,
                 admin=admin, tech=tech, nameservers=list(nameservers), ds=list(ds or []),
+                locked=False, hold=False, status="ok",
                 locked_until=now + lock if lock else None, roid=new_roid(), server_statuses=[])
-            db.session.add(row)
-            try:
-                with db.session.begin_nested():
-                    db.session.flush()
-            except sa.exc.IntegrityError:
-                raise RegistryRejected(2302, "Object exists") from None
+            if row is None:
+                raise RegistryRejected(2302, "Object exists")
             return domain_info(row)
 
-        return self._once("create", name, transaction_id, body)
+        return self._once("create", name, transaction_id, body, writes_last=True)
 
     @_remote
     def renew(self, *, name: str, years: int, current_expiry: datetime,

@@ -100,3 +100,40 @@ def test_a_command_leaves_the_callers_transaction_and_its_locks_alone(app, commi
     row = db.session.get(SandboxDomain, "etainen.fi")
     assert row is not None and row.nameservers == ["ns1.etainen.example",
                                                    "ns2.etainen.example"]
+
+
+@pytest.mark.postgres_only
+def test_two_registrars_creating_one_name_at_once_get_one_domain(app, committed_db):
+    """Neither sees the other's uncommitted row when it looks; the second insert waits for
+    the first and then inserts nothing: one domain, one ``2302``, both answers recorded."""
+    import threading
+
+    from reseller.core.extensions import db
+
+    outcomes, barrier = {}, threading.Barrier(2)
+
+    def attempt(registrar: str) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                SandboxRegistry(registrar_id=registrar).create(
+                    name="yhtaikaa.fi", years=1, registrant="C1", admin=None, tech=None,
+                    nameservers=[], transaction_id=f"race-{registrar}")
+                outcomes[registrar] = 1000
+            except RegistryRejected as refused:
+                outcomes[registrar] = refused.code
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=attempt, args=(r,)) for r in ("tunnus", "toinen")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes.values()) == [1000, 2302]
+    with app.app_context():
+        winner = next(r for r, code in outcomes.items() if code == 1000)
+        loser = next(r for r, code in outcomes.items() if code == 2302)
+        assert SandboxRegistry(registrar_id=winner).info("yhtaikaa.fi").name == "yhtaikaa.fi"
+        assert SandboxRegistry(registrar_id=loser).transaction(f"race-{loser}").ok is False
+        db.session.remove()
