@@ -27,6 +27,7 @@ in-process scheduler thread.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import itertools
 import logging
@@ -133,17 +134,45 @@ def run(path: str, *args: Any, pending_id: str | None = None) -> Any:
     """Run one job in its own unit of work (inside an app context).
 
     A job owed by a ``pending_jobs`` row settles it in the same transaction as its work
-    (the last one, for jobs that commit in steps); finding the row gone, it does nothing:
-    an earlier copy of the job did the work."""
+    (the last one, for jobs that commit in steps: ``settle_in_this_unit``); finding the
+    row gone, it does nothing: an earlier copy of the job did the work."""
     func = import_string(MOVED.get(path, path))
-    with unit_of_work():
-        if pending_id is not None and not pending.is_owed(pending_id):
-            log.info("job %s (%s) was already done", path, pending_id)
-            return None
-        result = func(*args)
-        if pending_id is not None:
-            pending.settle(pending_id)
-        return result
+    running = _Running(pending_id)
+    token = _RUNNING.set(running)
+    try:
+        with unit_of_work():
+            if pending_id is not None and not pending.is_owed(pending_id):
+                log.info("job %s (%s) was already done", path, pending_id)
+                return None
+            result = func(*args)
+            if pending_id is not None and not running.settled:
+                pending.settle(pending_id)
+            return result
+    finally:
+        _RUNNING.reset(token)
+
+
+@dataclass
+class _Running:
+    owed: str | None
+    settled: bool = False
+
+
+_RUNNING: contextvars.ContextVar[_Running | None] = contextvars.ContextVar(
+    "tunnus_running_job", default=None)
+
+
+def settle_in_this_unit() -> None:
+    """For a job that commits in steps (its registry call between two units of work):
+    settle the running job's ``pending_jobs`` row in the unit of work now open, which
+    must be the job's last. ``run`` then has nothing left to commit after the job: a
+    transaction (BEGIN, DELETE, COMMIT) less per order. Should this unit roll back, the
+    row is still owed and ``run`` settles it as usual. Outside an owed job: nothing."""
+    running = _RUNNING.get()
+    if running is None or running.owed is None or running.settled:
+        return
+    pending.settle(running.owed)
+    after_commit(setattr, running, "settled", True)
 
 
 WORKER_ENTRY = "reseller.worker.execute"  # what RQ stores with every job it queues

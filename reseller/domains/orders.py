@@ -33,7 +33,7 @@ from reseller.core.db import end_reads, insert_unless_exists, keep_loaded, lock_
 from reseller.core.errors import ValidationFailed
 from reseller.core.events import record_event, record_events
 from reseller.core.extensions import db
-from reseller.core.jobs import enqueue
+from reseller.core.jobs import enqueue, settle_in_this_unit
 from reseller.core.metrics import backlog, gauge
 from reseller.domains import contacts as contact_services
 from reseller.domains import names, owner_change, pending, rgp
@@ -486,11 +486,13 @@ def process_order(order_id: int) -> None:
     except RegistryRejected as rejected:
         with unit_of_work():
             fail_order(order_id, reason=f"{rejected.code} {rejected.message}")
+            settle_in_this_unit()  # the job's last unit of work
         return
     result = read_back(result, name=job.name, registry=registry)  # a refusal here: retried
     # RegistryUnavailable / RegistryTimeout propagate: the job is retried with the same id.
     with unit_of_work():
         apply_result(order_id, result, registrant=job.registrant)
+        settle_in_this_unit()  # the job's last unit of work
 
 
 # Built once (see BUILT ONCE in reseller.core.db)

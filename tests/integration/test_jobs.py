@@ -363,3 +363,53 @@ def test_rq_worker_spends_no_redis_commands_on_per_job_heartbeats(app, redis_ser
     finally:
         worker.use_app(None)
         connection.flushdb()
+
+
+def ping_in_two_steps(reseller_id: int, marker: str, fail_last: bool = False) -> None:
+    """A job that commits in steps, as an order does around its registry call."""
+    with unit_of_work():
+        record_ping(reseller_id, f"{marker}-first")
+    with unit_of_work():
+        record_ping(reseller_id, f"{marker}-last")
+        jobs_module.settle_in_this_unit()
+        if fail_last:
+            raise RuntimeError("the last step failed after settling")
+
+
+@pytest.mark.postgres_only
+def test_a_job_in_steps_settles_its_owed_row_with_its_last_step(app, committed_db):
+    """No transaction of its own after the job's last one; a last step that rolls back
+    leaves the job owed, for its retry."""
+    from reseller.accounts.models import Reseller
+    from reseller.core import pending
+
+    path = "tests.integration.test_jobs.ping_in_two_steps"
+    with app.app_context():
+        reseller = Reseller(company_name="Askel Oy", country="FI", business_id="2464491-9",
+                            contact_email="a@example.test", language="fi")
+        with unit_of_work():
+            db.session.add(reseller)
+        with unit_of_work():
+            owed = pending.owe(path, (reseller.id, "ok"), retries=1, delay=0,
+                               queue="default", request_id=None)
+            failing = pending.owe(path, (reseller.id, "bad", True), retries=1, delay=0,
+                                  queue="default", request_id=None)
+        commits = []
+
+        def count(connection) -> None:
+            commits.append(connection)
+
+        sa.event.listen(db.engine, "commit", count)
+        try:
+            jobs_module.run(path, reseller.id, "ok", pending_id=owed)
+        finally:
+            sa.event.remove(db.engine, "commit", count)
+        assert len(commits) == 2  # the job's two steps; the second settled the row
+        assert not pending.is_owed(owed)
+        with pytest.raises(RuntimeError):
+            jobs_module.run(path, reseller.id, "bad", True, pending_id=failing)
+        assert pending.is_owed(failing)  # the settle rolled back with the step
+        markers = {e.data["marker"] for e in db.session.scalars(
+            sa.select(Event).where(Event.type == "test.ping"))}
+        assert markers == {"ok-first", "ok-last", "bad-first"}
+        db.session.remove()
