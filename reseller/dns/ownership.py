@@ -91,6 +91,43 @@ def at_or_inside(name: str) -> sa.ColumnElement[bool]:
     return sa.and_(reversed_name.op("~>=~")(low), reversed_name.op("~<~")(low + "/"), exact)
 
 
+# The same test with bound parameters (``_inside``), for statements built once: the two
+# every registration runs (the order's ``domain_arrived``, the new zone's ``evict``) cost
+# a third more when built for the call.
+def _bound_at_or_inside(sqlite: bool) -> sa.ColumnElement[bool]:
+    exact = sa.or_(Zone.name == sa.bindparam("name", type_=sa.String),
+                   Zone.name.like(sa.bindparam("suffix", type_=sa.String), escape="/"))
+    if sqlite:
+        return exact
+    reversed_name = sa.func.reverse(Zone.name)
+    return sa.and_(reversed_name.op("~>=~")(sa.bindparam("low", type_=sa.String)),
+                   reversed_name.op("~<~")(sa.bindparam("high", type_=sa.String)), exact)
+
+
+def _inside(name: str) -> dict[str, str]:
+    """``_bound_at_or_inside``'s parameters for ``name``."""
+    escaped = "." + name.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return {"name": name, "suffix": "%" + escaped, "low": name[::-1], "high": name[::-1] + "/"}
+
+
+@cache
+def _evict_statement(sqlite: bool) -> sa.Select:
+    return sa.select(Zone).where(Zone.status == "active",
+                                 Zone.reseller_id != sa.bindparam("reseller_id"),
+                                 _bound_at_or_inside(sqlite))
+
+
+@cache
+def _arrived_statement(sqlite: bool) -> sa.Select:
+    # One read for both (a statement less on every registration): the name's zones and
+    # those inside it, of other accounts (active) and of this one (pending).
+    reseller = sa.bindparam("reseller_id")
+    return sa.select(Zone).where(
+        _bound_at_or_inside(sqlite),
+        sa.or_(sa.and_(Zone.reseller_id != reseller, Zone.status == "active"),
+               sa.and_(Zone.reseller_id == reseller, Zone.status == "pending")))
+
+
 # Built once: every zone hosted asks (see BUILT ONCE in reseller.core.db)
 _HOLDERS = sa.select(Domain.reseller_id).where(
     Domain.live_name.in_(sa.bindparam("names", expanding=True)))
@@ -219,8 +256,8 @@ def _add_live(zone: Zone, proof: str) -> Zone:
 
 def evict(*, name: str, keep_reseller_id: int, reason: str) -> list[Zone]:
     """Unpublish other accounts' active zones called ``name`` or inside it."""
-    zones = list(db.session.scalars(sa.select(Zone).where(
-        Zone.status == "active", Zone.reseller_id != keep_reseller_id, at_or_inside(name))))
+    zones = list(db.session.scalars(_evict_statement(is_sqlite()),
+                                    {"reseller_id": keep_reseller_id, **_inside(name)}))
     for zone in zones:
         unpublish(zone, reason=reason)
     return zones
@@ -254,12 +291,8 @@ def domain_left(*, reseller_id: int, name: str) -> None:
 def domain_arrived(*, reseller_id: int, name: str) -> None:
     """The reseller now holds ``name``: other accounts' zones of it come off, and the
     reseller's own pending zones at or below it go live."""
-    # One read for both (a statement less on every registration): the name's zones and
-    # those inside it, of other accounts (active) and of this one (pending).
-    zones = list(db.session.scalars(sa.select(Zone).where(
-        at_or_inside(name),
-        sa.or_(sa.and_(Zone.reseller_id != reseller_id, Zone.status == "active"),
-               sa.and_(Zone.reseller_id == reseller_id, Zone.status == "pending")))))
+    zones = list(db.session.scalars(_arrived_statement(is_sqlite()),
+                                    {"reseller_id": reseller_id, **_inside(name)}))
     for zone in zones:
         if zone.reseller_id != reseller_id:
             unpublish(zone, reason=HELD_ELSEWHERE)

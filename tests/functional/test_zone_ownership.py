@@ -359,3 +359,31 @@ def test_zones_at_or_inside_a_name_are_found_by_label_not_by_suffix_and_by_index
     plan = "\n".join(db.session.scalars(sa.text("EXPLAIN " + str(query.compile(
         dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})))))
     assert "ix_dns_zones_name_reversed" in plan, plan
+
+
+def test_the_prebuilt_at_or_inside_reads_what_the_built_one_reads(factory, app):
+    """The statements every registration runs (built once, with bound parameters) match
+    the same zones as ``at_or_inside`` built for the call: the name, names inside it, and
+    nothing that merely ends alike (``x-name``) or uses LIKE's wildcards in a label."""
+    import sqlalchemy as sa
+
+    from reseller.core.db import is_sqlite
+    from reseller.dns import ownership
+
+    reseller = factory.reseller()
+    base = fresh("pre")
+    names = [base, f"a.{base}", f"b.a.{base}", f"x-{base}", f"x_{base}",
+             base.replace("-", "_"), f"{base}.other", f"_dmarc.{base}"]
+    with unit_of_work():
+        for name in names:
+            db.session.add(Zone(reseller_id=reseller.id, name=name, status="pending",
+                                serial=1, verification_token="t"))
+    for name in (base, f"a.{base}", base.replace("-", "_")):
+        built = set(db.session.scalars(sa.select(Zone.name).where(
+            Zone.reseller_id == reseller.id, ownership.at_or_inside(name))))
+        bound = {zone.name for zone in db.session.scalars(
+            ownership._arrived_statement(is_sqlite()),
+            {"reseller_id": reseller.id, **ownership._inside(name)})}
+        assert bound == built
+        assert name in bound and not any(n.startswith("x") for n in bound)
+    assert built == {base.replace("-", "_")}  # "_" is no wildcard
