@@ -190,13 +190,20 @@ def upsert(model: Any, key: tuple[str, ...], **values: Any) -> Any:
     the other values; return it (``INSERT ... ON CONFLICT (key) DO UPDATE ... RETURNING``).
 
     One statement where a read and then an insert or an update took two, and no race
-    between them."""
-    dialect = db.session.get_bind().dialect.name
-    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(model).values(**values)
-    changes = {name: getattr(insert.excluded, name) for name in values if name not in key}
-    return db.session.scalar(
-        insert.on_conflict_do_update(index_elements=list(key), set_=changes).returning(model),
-        execution_options={"populate_existing": True})
+    between them. The values go as parameters of a statement built once per model, key
+    and set of columns (see ``insert_all_unless_exist`` for why not ``.values()``)."""
+    statement = _upsert_statement(model, tuple(key), tuple(sorted(values)),
+                                  db.session.get_bind().dialect.name)
+    return db.session.scalar(statement, values, execution_options={
+        "populate_existing": True, "render_nulls": True})
+
+
+@functools.cache
+def _upsert_statement(model: Any, key: tuple[str, ...], columns: tuple[str, ...],
+                      dialect: str) -> Any:
+    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+    changes = {name: getattr(insert.excluded, name) for name in columns if name not in key}
+    return insert.on_conflict_do_update(index_elements=list(key), set_=changes).returning(model)
 
 
 def keep_loaded(row: Any) -> Any:

@@ -466,3 +466,31 @@ def test_scheduled_reminders_commit_in_bounded_chunks(app, factory, wl_settings)
         tasks.registrant_compliance()  # the next hour: nothing is owed, nothing queued
     assert reminders.count() == 250
     assert not [path for path, _args in runner.jobs if path == compliance.REMINDER_LANE_JOB]
+
+
+@pytest.mark.smoke
+def test_watching_a_renewal_twice_updates_the_one_watch(factory):
+    """``upsert`` (one statement, built once per model and columns): the second watch of a
+    domain updates the first, a None included, and returns the row as stored."""
+    from reseller.core.clock import clock
+    from reseller.core.db import _upsert_statement
+    from whitelabel.models import RenewalWatch
+
+    reseller = factory.reseller()
+    first_expiry, second_expiry = clock.now() + timedelta(days=30), clock.now() + timedelta(
+        days=395)
+    with unit_of_work():
+        first = compliance.watch_renewal(reseller_id=reseller.id, domain="kahdesti.fi",
+                                         expires_at=first_expiry, recipient="a@customer.example",
+                                         language="sv")
+    built = _upsert_statement.cache_info().currsize
+    with unit_of_work():
+        second = compliance.watch_renewal(reseller_id=reseller.id, domain="kahdesti.fi",
+                                          expires_at=second_expiry,
+                                          recipient="b@customer.example", language=None)
+    assert _upsert_statement.cache_info().currsize == built  # the same statement again
+    assert second.id == first.id
+    rows = db.session.scalars(sa.select(RenewalWatch).where(
+        RenewalWatch.reseller_id == reseller.id)).all()
+    assert [(r.domain, r.recipient, r.language, r.expires_at) for r in rows] == [
+        ("kahdesti.fi", "b@customer.example", None, second_expiry)]

@@ -213,11 +213,16 @@ def _claim(principal: Any, key: str, fingerprint: str) -> bool:
     return True
 
 
+# Built once (reseller.core.db), Core, the values as parameters: a statement that carries
+# its values in ``.values()`` has no cache key and was compiled afresh for every answer.
+_INSERT_RECORD = sa.insert(IdempotencyRecord.__table__)
+
+
 def _insert_claim(session: Any) -> None:
     """Before a commit: write the claim's row, if this transaction holds an unwritten one."""
     values = session.info.pop(_UNWRITTEN, None)
     if values is not None:
-        session.execute(sa.insert(IdempotencyRecord).values(**values))
+        session.execute(_INSERT_RECORD, values)
     if session.info.get(_OPEN):  # committed before its answer: a refusal must delete it
         session.info[_COMMITTED] = True
 
@@ -331,8 +336,7 @@ def _write_answer(claim: tuple[int, str], response: Response) -> None:
             _delete_unanswered(claim)
         return
     if unwritten is not None:
-        db.session.execute(sa.insert(IdempotencyRecord).values(**unwritten,
-                                                               **_answer(response)))
+        db.session.execute(_INSERT_RECORD, {**unwritten, **_answer(response)})
         return
     reseller_id, key = claim
     # One UPDATE, no read first: no row means the view's transaction rolled back but
