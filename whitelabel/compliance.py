@@ -46,10 +46,15 @@ def _insert_once(row: Any) -> bool:
     return True
 
 
+# Built once: every registration asks (see BUILT ONCE in reseller.core.db)
+_VERIFICATION = sa.select(RegistrantVerification).where(
+    RegistrantVerification.reseller_id == sa.bindparam("reseller_id"),
+    RegistrantVerification.email == sa.bindparam("email"))
+
+
 def find_verification(reseller_id: int, email: str) -> RegistrantVerification | None:
-    return db.session.scalar(sa.select(RegistrantVerification).where(
-        RegistrantVerification.reseller_id == reseller_id,
-        RegistrantVerification.email == _email(email)))
+    return db.session.scalar(_VERIFICATION, {"reseller_id": reseller_id,
+                                             "email": _email(email)})
 
 
 def verification_domains(row: RegistrantVerification) -> list[str]:

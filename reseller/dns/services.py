@@ -93,10 +93,15 @@ def zones_of(*, reseller_id: int) -> sa.Select:
     return sa.select(Zone).where(Zone.reseller_id == reseller_id)
 
 
+# Built once: an order asks it twice (see BUILT ONCE in reseller.core.db)
+_VANITY = sa.select(VanityNameservers).where(
+    VanityNameservers.reseller_id == sa.bindparam("reseller_id"))
+
+
 def nameservers_for(reseller_id: int, settings: DnsSettings) -> list[str]:
     """The reseller's verified vanity nameservers, else the neutral defaults."""
     vanity = memo(("vanity_nameservers", reseller_id), lambda: db.session.scalar(
-        sa.select(VanityNameservers).where(VanityNameservers.reseller_id == reseller_id)))
+        _VANITY, {"reseller_id": reseller_id}))
     if vanity is not None and vanity.verified_at is not None and vanity.hostnames:
         return list(vanity.hostnames)
     return list(settings.nameservers)

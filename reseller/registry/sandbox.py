@@ -128,6 +128,15 @@ def _remote(command: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+# Built once: every order reads a name (see BUILT ONCE in reseller.core.db)
+_DOMAIN = (sa.select(SandboxDomain).where(SandboxDomain.name == sa.bindparam("name"))
+           .execution_options(populate_existing=True))
+_DOMAIN_LOCKED = _DOMAIN.with_for_update()
+_DOMAINS = (sa.select(SandboxDomain)
+            .where(SandboxDomain.name.in_(sa.bindparam("names", expanding=True)))
+            .execution_options(populate_existing=True))
+
+
 def _outcome(row: SandboxTransaction) -> Outcome:
     return Outcome(ok=row.ok, result=row.result, code=row.code, message=row.message)
 
@@ -615,17 +624,14 @@ class SandboxRegistry:
 
     # -- helpers ---------------------------------------------------------------------------
     def _settled(self, name: str, *, lock: bool = False) -> SandboxDomain | None:
-        stmt = sa.select(SandboxDomain).where(SandboxDomain.name == name)
-        if lock and db.engine.dialect.name != "sqlite":
-            stmt = stmt.with_for_update()
-        row = db.session.scalar(stmt.execution_options(populate_existing=True))
+        stmt = _DOMAIN_LOCKED if lock and db.engine.dialect.name != "sqlite" else _DOMAIN
+        row = db.session.scalar(stmt, {"name": name})
         if row is None:
             return None
         return settle(row)
 
     def _settled_many(self, names: list[str]) -> dict[str, SandboxDomain]:
-        rows = db.session.scalars(sa.select(SandboxDomain).where(SandboxDomain.name.in_(names))
-                                  .execution_options(populate_existing=True))
+        rows = db.session.scalars(_DOMAINS, {"names": list(names)})
         settled = (settle(row) for row in list(rows))
         return {row.name: row for row in settled if row is not None}
 

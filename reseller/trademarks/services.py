@@ -272,15 +272,19 @@ def counts_by_state(*, reseller_id: int, trademark_ids: list[int]) -> dict[int, 
 
 # -- claims at registration ------------------------------------------------------------------
 
+# Built once: every registration asks (see BUILT ONCE in reseller.core.db)
+_CLAIMS = (sa.select(Trademark).join(TrademarkLabel)
+           .where(TrademarkLabel.label == sa.bindparam("label"),
+                  Trademark.status.in_(("active", "past_due")))
+           .order_by(Trademark.id))  # one row each: a mark's labels are unique
+
+
 def claims_for(name: str) -> list[Trademark]:
     """Every watched mark, of any reseller, that claims ``name``'s label."""
     label = matching.unicode_label(name)
     if not label:
         return []
-    return list(db.session.scalars(
-        sa.select(Trademark).join(TrademarkLabel)
-        .where(TrademarkLabel.label == label, Trademark.status.in_(("active", "past_due")))
-        .order_by(Trademark.id)))  # one row each: a mark's labels are unique
+    return list(db.session.scalars(_CLAIMS, {"label": label}))
 
 
 def claims_notice(name: str, unicode_name: str, marks: list[Trademark]) -> dict[str, Any]:

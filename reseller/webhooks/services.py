@@ -159,12 +159,18 @@ def _new_delivery(endpoint: WebhookEndpoint, *, event_id: int | None, event_type
     return delivery
 
 
+# Built once: every event a feed can show asks (see BUILT ONCE in reseller.core.db)
+_ACTIVE_ENDPOINTS = sa.select(WebhookEndpoint).where(
+    WebhookEndpoint.reseller_id == sa.bindparam("reseller_id"),
+    WebhookEndpoint.deleted_at.is_(None), WebhookEndpoint.active.is_(True))
+
+
 def fan_out(event: Event) -> list[WebhookDelivery]:
     """A delivery per subscribed endpoint, in the event's own transaction."""
     if event.type not in EVENT_TYPES:  # internal events: no endpoint can subscribe to them
         return []
     endpoints = memo(("webhook_endpoints", event.reseller_id), lambda: db.session.scalars(
-        _endpoints(event.reseller_id).where(WebhookEndpoint.active.is_(True))).all())
+        _ACTIVE_ENDPOINTS, {"reseller_id": event.reseller_id}).all())
     wanted = [endpoint for endpoint in endpoints if endpoint.wants(event.type, EVENT_TYPES)]
     if not wanted:
         return []
