@@ -212,3 +212,19 @@ def test_a_bare_production_environment_lists_every_missing_setting_once():
             "REGISTRY_ADAPTER", "DNS_ADAPTER", "PAYMENTS_ADAPTER", "BASE_URL",
             "PAYMENT_METHODS", *DEMO_OR_MISSING} <= named
     assert len(lines) == len(set(lines))
+
+
+def test_the_wsgi_entry_point_freezes_what_the_process_built_to_start(tmp_path):
+    """Full garbage collections then skip the app's own objects (the long pause under load)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "INSTANCE_DIR": str(tmp_path), "PYTHONPATH": str(root)}
+    env.pop("DATABASE_URL", None)
+    frozen = subprocess.run(
+        [sys.executable, "-c", "import gc, reseller.wsgi; print(gc.get_freeze_count())"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=True)
+    assert int(frozen.stdout.strip().splitlines()[-1]) > 50_000
