@@ -15,6 +15,18 @@ from reseller.core.permissions import SCOPES
 from wallet.services import open_wallet
 
 _seq = itertools.count(1)
+# password -> the stored hash the product's own set_password made for it the first time.
+# scrypt costs ~0.1 s a hash, and most tests make users with the same password: a user
+# made here gets that same (real, salted) scrypt hash, so signing in still verifies it
+# through the product's check, as it would with a fresh salt.
+_password_hashes: dict[str, str] = {}
+
+
+def _set_password(user: User, password: str) -> None:
+    if password not in _password_hashes:
+        services.set_password(user, password)
+        _password_hashes[password] = user.password_hash
+    user.password_hash = _password_hashes[password]
 
 
 class Factory:
@@ -44,7 +56,7 @@ class Factory:
         reseller = reseller or self.reseller()
         user = User(reseller_id=reseller.id, email=f"user{n}@example.test", name=f"User {n}",
                     role=role, is_operator=False, **overrides)
-        services.set_password(user, password)
+        _set_password(user, password)
         db.session.add(user)
         db.session.commit()
         return user
@@ -53,7 +65,7 @@ class Factory:
         n = next(_seq)
         user = User(email=f"staff{n}@operator.test", name="Staff", role="staff",
                     is_operator=True)
-        services.set_password(user, password)
+        _set_password(user, password)
         db.session.add(user)
         db.session.commit()
         return user
