@@ -185,10 +185,29 @@ def committed_db(app):
         tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name in existing]
         with db.engine.begin() as conn:
             if db.engine.dialect.name == "postgresql":
-                conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                _truncate_postgres(conn, tables)
             else:
                 for name in tables:
                     conn.execute(sa.text(f"DELETE FROM {name}"))  # noqa: S608 (our own table names)
+
+
+def _truncate_postgres(conn, tables: list[str]) -> None:
+    """What ``TRUNCATE <every table> RESTART IDENTITY CASCADE`` leaves, at a fraction of
+    its cost (~0.25 s: it gives each of ~80 tables and their indexes new files): only the
+    tables holding rows are truncated, and every sequence owned by a column of any of the
+    tables (serial or identity) is reset to its start, as RESTART IDENTITY would."""
+    probe = " UNION ALL ".join(
+        f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {name})" for name in tables)  # noqa: S608
+    filled = list(conn.scalars(sa.text(probe)))
+    if filled:
+        conn.execute(sa.text(f"TRUNCATE {', '.join(filled)} RESTART IDENTITY CASCADE"))
+    conn.execute(sa.text(
+        "SELECT setval(q.seqrelid, q.seqstart, false) FROM pg_sequence q "
+        "JOIN pg_depend d ON d.objid = q.seqrelid AND d.classid = 'pg_class'::regclass "
+        "AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') "
+        "JOIN pg_class t ON t.oid = d.refobjid "
+        "WHERE t.relname = ANY(:tables) AND t.relnamespace = current_schema()::regnamespace"),
+        {"tables": tables})
 
 
 @pytest.fixture

@@ -145,9 +145,12 @@ class GateServer:
         self.servers, self.host, self.port = servers, host, port
         self.threads: list[threading.Thread] = []
 
-    def start(self) -> GateServer:
+    def start(self, *, poll_interval: float = 0.5) -> GateServer:
+        """Serve on daemon threads; ``stop`` waits up to ``poll_interval`` per server
+        (socketserver's shutdown check; tests that stop a gate per test pass less)."""
         for server in self.servers:
             thread = threading.Thread(target=server.serve_forever, daemon=True,
+                                      kwargs={"poll_interval": poll_interval},
                                       name=f"tunnus-dns-gate-{type(server).__name__}")
             thread.start()
             self.threads.append(thread)

@@ -23,7 +23,8 @@ def live_server(app, committed_db):
     base_url = app.config["BASE_URL"]
     app.config["BASE_URL"] = f"http://127.0.0.1:{port}"
     server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever,
+                              kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield port
     server.shutdown()

@@ -68,7 +68,8 @@ class _Hooks(BaseHTTPRequestHandler):
 def hooks():
     """A webhook receiver on 127.0.0.1 that takes every delivery."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Hooks)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever,
+                     kwargs={"poll_interval": 0.05}, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}/hooks"
     server.shutdown()
     server.server_close()

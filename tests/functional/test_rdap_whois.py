@@ -60,7 +60,8 @@ def register(reseller, *, privacy: bool, name: str | None = None,
 def web(app, db_session):
     """The app on a real HTTP port (requests share the test's rolled-back transaction)."""
     server = make_server("127.0.0.1", 0, app, threaded=False)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever,
+                              kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
@@ -69,7 +70,8 @@ def web(app, db_session):
 @pytest.fixture
 def whois_port(app, db_session):
     server = WhoisServer(app, "127.0.0.1", free_port(), per_minute=1000)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever,
+                              kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield server.server_address[1]
     server.shutdown()
@@ -145,7 +147,8 @@ def test_whois_is_rate_limited_per_client_address(app, db_session):
     import socket
 
     server = WhoisServer(app, "127.0.0.1", free_port(), per_minute=2)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever,
+                     kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
         answers = []
         for _ in range(3):

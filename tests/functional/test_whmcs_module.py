@@ -32,7 +32,8 @@ pytestmark = pytest.mark.skipif(shutil.which("php") is None, reason="needs php-c
 @pytest.fixture
 def live_server(app):
     server = make_server("127.0.0.1", 0, app, threaded=False)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever,
+                              kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()

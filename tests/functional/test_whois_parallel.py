@@ -77,7 +77,8 @@ def server(app, committed_db):
 
     def start(per_minute: int) -> int:
         whois = WhoisServer(app, "127.0.0.1", free_port(), per_minute=per_minute)
-        threading.Thread(target=whois.serve_forever, daemon=True).start()
+        threading.Thread(target=whois.serve_forever,
+                         kwargs={"poll_interval": 0.05}, daemon=True).start()
         started.append(whois)
         return whois.server_address[1]
 
@@ -108,7 +109,8 @@ def test_at_the_connection_cap_the_next_client_waits_in_the_backlog_and_is_answe
     """Four idle connections hold all four slots: the fifth is not reset, it waits (in the
     listen backlog) and is answered as soon as one slot frees."""
     whois = WhoisServer(app, "127.0.0.1", free_port(), per_minute=100, max_connections=4)
-    threading.Thread(target=whois.serve_forever, daemon=True).start()
+    threading.Thread(target=whois.serve_forever,
+                     kwargs={"poll_interval": 0.05}, daemon=True).start()
     address = whois.server_address
     idle = [socket.create_connection(address, timeout=5) for _ in range(4)]
     try:

@@ -211,7 +211,8 @@ class _FakeCardApi(BaseHTTPRequestHandler):
 
 def test_the_card_adapter_charges_and_deletes_through_the_provider_api():
     server = HTTPServer(("127.0.0.1", 0), _FakeCardApi)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever,
+                     kwargs={"poll_interval": 0.05}, daemon=True).start()
     provider = CardProvider("whsec", api_url=f"http://127.0.0.1:{server.server_port}",
                             api_key="sk_test_tunnus")
     try:

@@ -29,7 +29,8 @@ BLOCKING = ("serious", "critical")
 def serving(app) -> Iterator[str]:
     """The app on a free loopback port (its base URL) for as long as the block runs."""
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"

@@ -38,7 +38,7 @@ def knot_gate(app, knot):
     """The DNS update gate in this process, in front of the real Knot, and the app set up
     as production with a gate: ACME keys named at the gate, and not installed in Knot."""
     config = {**app.config, **knot.config()}
-    server = GateServer(app, "127.0.0.1", 0, config=config).start()
+    server = GateServer(app, "127.0.0.1", 0, config=config).start(poll_interval=0.05)
     address = f"127.0.0.1:{server.port}"
     publisher, settings = app.extensions["tunnus.dns_publisher"], app.extensions["tunnus.dns"]
     app.extensions["tunnus.dns_publisher"] = KnotPublisher({**config, "DNS_GATE_SERVER": address})

@@ -232,7 +232,7 @@ def epp_server_factory(app, committed_db, epp_pki) -> Iterator:
                                  epp_pki.ca if client_ca else None)
         server = EppServer(app, ssl_context=context, host="127.0.0.1", port=0,
                            clients={CLIENT_ID: PASSWORD, OTHER_ID: OTHER_PASSWORD},
-                           **options).start()
+                           **{"poll_interval": 0.05, **options}).start()
         handles.append(EppServerHandle(server=server, pki=epp_pki, app=app))
         return handles[-1]
 

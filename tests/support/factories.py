@@ -7,6 +7,7 @@ import secrets
 from typing import Any
 
 from flask import Flask
+from werkzeug.security import generate_password_hash
 
 from reseller.accounts import services
 from reseller.accounts.models import AccessToken, Reseller, User
@@ -15,6 +16,23 @@ from reseller.core.permissions import SCOPES
 from wallet.services import open_wallet
 
 _seq = itertools.count(1)
+# password -> the stored hash of every user made here with that password. The product's
+# algorithm (services.PASSWORD_METHOD, scrypt) at a test cost: N=2**10 instead of
+# werkzeug's 2**15, which takes ~0.1 s a hash and as long again at every sign-in (several
+# hundred sign-ins in the suite). check_password_hash reads the cost from the stored hash,
+# so signing in still verifies a real, salted scrypt hash through the product's own check.
+# Users the product makes itself (sign-up, staff, password changes, the demo) keep the
+# product's set_password and its full cost.
+TEST_PASSWORD_METHOD = "scrypt:1024:8:1"
+_password_hashes: dict[str, str] = {}
+
+
+def _set_password(user: User, password: str) -> None:
+    assert TEST_PASSWORD_METHOD.split(":")[0] == services.PASSWORD_METHOD
+    if password not in _password_hashes:
+        _password_hashes[password] = generate_password_hash(password,
+                                                            method=TEST_PASSWORD_METHOD)
+    user.password_hash = _password_hashes[password]
 
 
 class Factory:
@@ -44,7 +62,7 @@ class Factory:
         reseller = reseller or self.reseller()
         user = User(reseller_id=reseller.id, email=f"user{n}@example.test", name=f"User {n}",
                     role=role, is_operator=False, **overrides)
-        services.set_password(user, password)
+        _set_password(user, password)
         db.session.add(user)
         db.session.commit()
         return user
@@ -53,7 +71,7 @@ class Factory:
         n = next(_seq)
         user = User(email=f"staff{n}@operator.test", name="Staff", role="staff",
                     is_operator=True)
-        services.set_password(user, password)
+        _set_password(user, password)
         db.session.add(user)
         db.session.commit()
         return user

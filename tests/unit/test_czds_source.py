@@ -54,7 +54,8 @@ class Czds(BaseHTTPRequestHandler):
 def server():
     Czds.tokens, Czds.expired = [], set()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Czds)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever,
+                              kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()

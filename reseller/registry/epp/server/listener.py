@@ -41,11 +41,15 @@ class EppServer:
     def __init__(self, app: Flask, *, ssl_context: ssl.SSLContext, host: str = "127.0.0.1",
                  port: int = 0, idle_timeout: float | None = None,
                  max_connections: int | None = None, validate: bool | None = None,
-                 clients: Mapping[str, str] | None = None) -> None:
+                 clients: Mapping[str, str] | None = None,
+                 poll_interval: float = 0.2) -> None:
+        """``poll_interval``: how often the accept loop looks for ``stop`` (so how long
+        ``stop`` may wait for it); tests that start a server per test pass less."""
         config = app.config
         self.app = app
         self.ssl_context = ssl_context
         self.host, self.port = host, port
+        self.poll_interval = poll_interval
         self.idle_timeout = float(idle_timeout or config.get("EPP_SERVER_IDLE_TIMEOUT", 300))
         self.max_connections = int(max_connections or config.get(
             "EPP_SERVER_MAX_CONNECTIONS", 32))
@@ -78,7 +82,7 @@ class EppServer:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind((self.host, self.port))
         listener.listen(64)
-        listener.settimeout(0.2)
+        listener.settimeout(self.poll_interval)
         self._listener, self.port = listener, listener.getsockname()[1]
         self._thread = threading.Thread(target=self._accept_loop, name="epp-accept",
                                          daemon=True)
