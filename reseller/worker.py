@@ -125,14 +125,16 @@ class _PromptShutdown:
         super().check_for_suspension(burst)
         self._suspension_checked_at = time.monotonic()
 
-    def set_state(self, state: str, pipeline: Any = None) -> None:
-        if pipeline is None and state == getattr(self, "_state", None):
-            return  # RQ keeps the state it last wrote in ``_state``
-        super().set_state(state, pipeline=pipeline)
-
 
 class InProcessWorker(_PromptShutdown, SimpleWorker):
     """Runs each job in this process, in the app ``flask worker`` built once."""
+
+    def set_state(self, state: str, pipeline: Any = None) -> None:
+        # RQ keeps the state it last wrote in ``_state``; here every write is this
+        # process's (a forking worker's child writes "busy" where its parent cannot see).
+        if pipeline is None and state == getattr(self, "_state", None):
+            return
+        super().set_state(state, pipeline=pipeline)
 
 
 class ForkingWorker(_PromptShutdown, Worker):
