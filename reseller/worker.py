@@ -42,8 +42,6 @@ log = logging.getLogger(__name__)
 
 FACTORY = "reseller.app.create_app"
 PUBSUB_SLEEP_S = 1
-HEARTBEAT_EVERY_S = 5.0  # RQ's own worker heartbeat, at most this often (see below)
-SUSPENSION_CHECK_EVERY_S = 1.0
 
 _app: Flask | None = None
 _pid: int | None = None
@@ -100,41 +98,9 @@ class _PromptShutdown:
         finally:
             self.executed += 1
 
-    # RQ's loop writes the worker's heartbeat three times per job (before and after each
-    # dequeue, after each job: three Redis commands each), asks Redis whether workers are
-    # suspended before every dequeue, and writes the worker's state again when it has
-    # not changed: 11 of the ~57 Redis commands a job costs, a fifth of RQ's CPU per job.
-    # None of them needs to be per job. The heartbeat keeps the worker's key alive for
-    # ``worker_ttl`` + 60 s (8 minutes): one every few seconds says as much. The ones
-    # that set a TTL (a job about to run: its timeout) or ride in a pipeline still go at
-    # once. ``rq suspend`` is seen within a second. Job liveness, which the relay judges
-    # by, is our own heartbeat (``reseller.core.liveness``), not RQ's.
-
-    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
-        last = getattr(self, "_beaten_at", None)
-        if timeout is None and pipeline is None and last is not None \
-                and time.monotonic() - last < HEARTBEAT_EVERY_S:
-            return
-        super().heartbeat(timeout, pipeline=pipeline)
-        self._beaten_at = time.monotonic()
-
-    def check_for_suspension(self, burst: bool) -> None:
-        last = getattr(self, "_suspension_checked_at", None)
-        if last is not None and time.monotonic() - last < SUSPENSION_CHECK_EVERY_S:
-            return
-        super().check_for_suspension(burst)
-        self._suspension_checked_at = time.monotonic()
-
 
 class InProcessWorker(_PromptShutdown, SimpleWorker):
     """Runs each job in this process, in the app ``flask worker`` built once."""
-
-    def set_state(self, state: str, pipeline: Any = None) -> None:
-        # RQ keeps the state it last wrote in ``_state``; here every write is this
-        # process's (a forking worker's child writes "busy" where its parent cannot see).
-        if pipeline is None and state == getattr(self, "_state", None):
-            return
-        super().set_state(state, pipeline=pipeline)
 
 
 class ForkingWorker(_PromptShutdown, Worker):

@@ -325,45 +325,6 @@ def test_a_job_that_fans_out_shares_the_work_with_every_worker(app, committed_db
     assert len(set(ran.values())) == len(ran)  # each piece was its own RQ job
 
 
-@pytest.mark.postgres_only
-def test_rq_worker_spends_no_redis_commands_on_per_job_heartbeats(app, redis_server):
-    """RQ's loop beat the worker's heartbeat three times a job, asked whether workers are
-    suspended before each dequeue and wrote an unchanged state again: 57 Redis commands
-    for a job that does nothing. The worker still beats (its key lives) and still obeys
-    ``rq suspend``."""
-    from redis import Redis
-    from rq import Queue
-    from rq.suspension import resume, suspend
-
-    from reseller.worker import InProcessWorker
-
-    connection = Redis.from_url(redis_server.url, db=7)  # a database of its own: counted
-    connection.flushdb()
-    queue = Queue("urgent", connection=connection)
-    worker.use_app(app)
-    try:
-        for _ in range(20):
-            queue.enqueue(jobs_module.WORKER_ENTRY, "operator.truth", 1)
-        before = connection.info("stats")["total_commands_processed"]
-        rq_worker = InProcessWorker([queue], connection=connection)
-        assert rq_worker.work(burst=True)
-        per_job = (connection.info("stats")["total_commands_processed"] - before) / 20
-        assert rq_worker.executed == 20
-        assert per_job <= 45, per_job  # 57 before
-        assert rq_worker.last_heartbeat is not None
-
-        queue.enqueue(jobs_module.WORKER_ENTRY, "operator.truth", 1)
-        suspend(connection)
-        try:
-            suspended = InProcessWorker([queue], connection=connection)
-            assert not suspended.work(burst=True)  # suspended in burst mode: exits, runs none
-            assert len(queue) == 1
-        finally:
-            resume(connection)
-    finally:
-        worker.use_app(None)
-        connection.flushdb()
-
 
 def ping_in_two_steps(reseller_id: int, marker: str, fail_last: bool = False) -> None:
     """A job that commits in steps, as an order does around its registry call."""
