@@ -84,28 +84,29 @@ def at_or_inside(name: str) -> sa.ColumnElement[bool]:
     prefix with a bound parameter would not be planned onto it in a prepared statement);
     the range also holds names such as ``x-example.fi``, which the exact test that follows
     leaves out. SQLite scans with the exact test alone."""
-    exact = sa.or_(Zone.name == name, Zone.name.endswith("." + name, autoescape=True))
-    if is_sqlite():
-        return exact
-    reversed_name, low = sa.func.reverse(Zone.name), name[::-1]
-    return sa.and_(reversed_name.op("~>=~")(low), reversed_name.op("~<~")(low + "/"), exact)
+    return _at_or_inside(is_sqlite(), _inside(name))
 
 
-# The same test with bound parameters (``_inside``), for statements built once: the two
-# every registration runs (the order's ``domain_arrived``, the new zone's ``evict``) cost
-# a third more when built for the call.
-def _bound_at_or_inside(sqlite: bool) -> sa.ColumnElement[bool]:
-    exact = sa.or_(Zone.name == sa.bindparam("name", type_=sa.String),
-                   Zone.name.like(sa.bindparam("suffix", type_=sa.String), escape="/"))
+def _at_or_inside(sqlite: bool, values: dict[str, str] | None = None
+                  ) -> sa.ColumnElement[bool]:
+    """The test of ``at_or_inside``: with ``values`` (``_inside``) for a statement built
+    for the call, without for one built once and given them as parameters (the two reads
+    every registration runs, the order's ``domain_arrived`` and the new zone's ``evict``,
+    cost a third more built for the call)."""
+    def param(key: str) -> sa.BindParameter:
+        return sa.bindparam(key, values[key] if values else None, type_=sa.String,
+                            unique=values is not None)
+
+    exact = sa.or_(Zone.name == param("name"), Zone.name.like(param("suffix"), escape="/"))
     if sqlite:
         return exact
     reversed_name = sa.func.reverse(Zone.name)
-    return sa.and_(reversed_name.op("~>=~")(sa.bindparam("low", type_=sa.String)),
-                   reversed_name.op("~<~")(sa.bindparam("high", type_=sa.String)), exact)
+    return sa.and_(reversed_name.op("~>=~")(param("low")),
+                   reversed_name.op("~<~")(param("high")), exact)
 
 
 def _inside(name: str) -> dict[str, str]:
-    """``_bound_at_or_inside``'s parameters for ``name``."""
+    """The parameters of ``_at_or_inside`` for ``name`` (``/`` escapes LIKE's wildcards)."""
     escaped = "." + name.replace("/", "//").replace("%", "/%").replace("_", "/_")
     return {"name": name, "suffix": "%" + escaped, "low": name[::-1], "high": name[::-1] + "/"}
 
@@ -114,7 +115,7 @@ def _inside(name: str) -> dict[str, str]:
 def _evict_statement(sqlite: bool) -> sa.Select:
     return sa.select(Zone).where(Zone.status == "active",
                                  Zone.reseller_id != sa.bindparam("reseller_id"),
-                                 _bound_at_or_inside(sqlite))
+                                 _at_or_inside(sqlite))
 
 
 @cache
@@ -123,7 +124,7 @@ def _arrived_statement(sqlite: bool) -> sa.Select:
     # those inside it, of other accounts (active) and of this one (pending).
     reseller = sa.bindparam("reseller_id")
     return sa.select(Zone).where(
-        _bound_at_or_inside(sqlite),
+        _at_or_inside(sqlite),
         sa.or_(sa.and_(Zone.reseller_id != reseller, Zone.status == "active"),
                sa.and_(Zone.reseller_id == reseller, Zone.status == "pending")))
 
