@@ -7,7 +7,7 @@ server, ACME keys included. New domains' default nameservers are DNS's too
 
 from __future__ import annotations
 
-from reseller.core.events import Event, on_event
+from reseller.core.events import Event, on_event, on_events
 from reseller.dns import ownership, services
 from reseller.dns.records import normalize_zone_name
 from reseller.dns.settings import dns_settings
@@ -44,20 +44,25 @@ def unpublish_zones_of_leaving_domain(event: Event) -> None:
         ownership.domain_left(reseller_id=event.reseller_id, name=name)
 
 
-@on_event("domain.registered", deferred=True)
-@on_event("domain.transferred_in", deferred=True)
-def host_zone_for_new_domain(event: Event) -> None:
-    """Deferred: the zone is made in the dispatch job right after the order commits, not
-    in the order's own transaction (it was a quarter of a registration's worker time).
-    The event row is the outbox, so it is never skipped; a zone the reseller made first
-    is left alone."""
-    domain = domains.find_live_domain(str(event.data.get("domain") or ""))
-    if domain is None or not domain.nameservers:
-        return
+@on_events("domain.registered", "domain.transferred_in")
+def host_zones_for_new_domains(events: list[Event]) -> None:
+    """Deferred: a new domain's zone is made in the dispatch job right after the order
+    commits, not in the order's own transaction (it was a quarter of a registration's
+    worker time), and the zones of a batch of new domains together, in a few statements
+    for them all (``on_events``). The event row is the outbox, so none is skipped; a zone
+    the reseller made first is left alone. Only a domain delegated to Tunnus's nameservers
+    (the reseller's vanity ones or the defaults) gets one."""
+    names = [str(event.data.get("domain") or "") for event in events]
+    found = domains.find_live_domains(names)
     settings = dns_settings()
-    ours = {ns.lower() for ns in (*services.nameservers_for(domain.reseller_id, settings),
-                                  *settings.nameservers)}
-    if {ns.lower().rstrip(".") for ns in domain.nameservers} <= ours:
-        # create_zone leaves a zone the reseller already has as it is
-        services.create_zone(reseller_id=domain.reseller_id, name=domain.name,
-                             settings=settings)
+    wanted = []
+    for domain in dict.fromkeys(found[name] for name in names if name in found):
+        if not domain.nameservers:
+            continue
+        ours = {ns.lower() for ns in (*services.nameservers_for(domain.reseller_id, settings),
+                                      *settings.nameservers)}
+        if {ns.lower().rstrip(".") for ns in domain.nameservers} <= ours:
+            wanted.append((domain.reseller_id, domain.name))
+    if wanted:
+        # create_zones leaves a zone the reseller already has as it is
+        services.create_zones(wanted, settings=settings)

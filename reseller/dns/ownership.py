@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from reseller.accounts.models import Reseller
 from reseller.core.clock import clock
-from reseller.core.db import insert_unless_exists, is_sqlite
+from reseller.core.db import insert_all_unless_exist, is_sqlite
 from reseller.core.events import record_event, record_events
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
@@ -130,26 +130,60 @@ def _arrived_statement(sqlite: bool) -> sa.Select:
 
 
 # Built once: every zone hosted asks (see BUILT ONCE in reseller.core.db)
-_HOLDERS = sa.select(Domain.reseller_id).where(
+_HOLDERS = sa.select(Domain.live_name, Domain.reseller_id).where(
     Domain.live_name.in_(sa.bindparam("names", expanding=True)))
 
 
 def authorize_zone(*, reseller_id: int, name: str, settings: DnsSettings) -> Standing:
     """May ``reseller_id`` host ``name`` (normalised), and on what standing? Raises a
     refusal otherwise. Reads only; the caller decides what to create."""
-    _refuse_reserved(name, settings)
-    if _psl().is_public(name):
-        raise PublicSuffix(_l("%(name)s is a public suffix: names are registered under it, "
-                              "it cannot be hosted itself.", name=name))
-    above = ancestors(name)
-    holders = set(db.session.scalars(_HOLDERS, {"names": above}))
-    if holders:
-        if holders == {reseller_id}:
-            return Standing.HELD
-        raise ZoneHeldElsewhere()
+    return authorize_zones([(reseller_id, name)], settings=settings)[(reseller_id, name)]
+
+
+def authorize_zones(wanted: list[tuple[int, str]], *,
+                    settings: DnsSettings) -> dict[tuple[int, str], Standing]:
+    """``authorize_zone`` for several (reseller id, name) at once, in two reads for them
+    all: the standing of each, or the first refusal raised. The names must not be at or
+    inside one another (``overlapping``): each is judged on what is stored, not on what
+    another of them would add."""
+    for _reseller_id, name in wanted:
+        _refuse_reserved(name, settings)
+        if _psl().is_public(name):
+            raise PublicSuffix(_l("%(name)s is a public suffix: names are registered under "
+                                  "it, it cannot be hosted itself.", name=name))
+    above = {name: ancestors(name) for _reseller_id, name in wanted}
+    every = sorted({n for names in above.values() for n in names})
+    holders: dict[str, set[int]] = {}
+    for live_name, holder in db.session.execute(_HOLDERS, {"names": every}):
+        holders.setdefault(live_name, set()).add(holder)
+    standings: dict[tuple[int, str], Standing] = {}
+    unheld = []
+    for reseller_id, name in wanted:
+        held_by = {holder for n in above[name] for holder in holders.get(n, ())}
+        if not held_by:
+            unheld.append((reseller_id, name))
+        elif held_by == {reseller_id}:
+            standings[(reseller_id, name)] = Standing.HELD
+        else:
+            raise ZoneHeldElsewhere()
+    if unheld:
+        active = list(db.session.scalars(sa.select(Zone).where(
+            Zone.name.in_(sorted({n for _r, name in unheld for n in above[name]})),
+            Zone.status == "active")))
+        for reseller_id, name in unheld:
+            standings[(reseller_id, name)] = _standing_unheld(reseller_id, name, above[name],
+                                                              active)
+    return standings
+
+
+def _standing_unheld(reseller_id: int, name: str, above: list[str],
+                     active: list[Zone]) -> Standing:
+    """A name nobody holds here: inside (or at) an active zone of the reseller's, or
+    external; refused when another account's active zone is at or above it."""
     standing = None
-    for zone in db.session.scalars(sa.select(Zone).where(Zone.name.in_(above),
-                                                         Zone.status == "active")):
+    for zone in active:
+        if zone.name not in above:
+            continue
         if zone.reseller_id != reseller_id:
             raise ZoneHeldElsewhere() if zone.name == name else ZoneInsideOtherZone()
         standing = Standing.VERIFIED
@@ -159,6 +193,14 @@ def authorize_zone(*, reseller_id: int, name: str, settings: DnsSettings) -> Sta
         raise ZoneNotAllowed(_l("%(name)s is not under a suffix where names are registered.",
                                 name=name))
     return Standing.EXTERNAL
+
+
+def overlapping(names: list[str]) -> bool:
+    """Whether any of ``names`` is at or inside another of them (the same name twice
+    counts): such names cannot be judged or stored together."""
+    seen = set(names)
+    return len(seen) < len(names) or any(
+        n in seen for name in seen for n in ancestors(name)[1:])
 
 
 def _refuse_reserved(name: str, settings: DnsSettings) -> None:
@@ -185,17 +227,32 @@ def start(zone: Zone, standing: Standing, *, new: bool = False) -> Zone:
     it is stored here (already active when it may be, in one INSERT) and the stored zone
     is returned; the caller announces it (``announce_published``) once its creation is
     recorded."""
+    if new:
+        return start_new([(zone, standing)])[0]
     zone.verification_token = zone.verification_token or new_token()
-    if standing is Standing.EXTERNAL:
-        if new:
+    if standing is not Standing.EXTERNAL:
+        activate(zone, proof=_proof(standing))
+    return zone
+
+
+def start_new(zones: list[tuple[Zone, Standing]]) -> list[Zone]:
+    """``start(zone, standing, new=True)`` for several new zones (names not
+    ``overlapping``): the live ones stored in one INSERT with their records in another.
+    The stored zones, in the order given."""
+    live = []
+    for zone, standing in zones:
+        zone.verification_token = zone.verification_token or new_token()
+        if standing is Standing.EXTERNAL:
             db.session.add(zone)
             db.session.flush()
-        return zone
-    proof = "domain" if standing is Standing.HELD else "parent"
-    if new:
-        return _add_live(zone, proof)
-    activate(zone, proof=proof)
-    return zone
+        else:
+            live.append((zone, _proof(standing)))
+    stored = _add_live(live) if live else {}
+    return [stored.get(id(zone), zone) for zone, _standing in zones]
+
+
+def _proof(standing: Standing) -> str:
+    return "domain" if standing is Standing.HELD else "parent"
 
 
 def activate(zone: Zone, *, proof: str) -> None:
@@ -208,15 +265,27 @@ def activate(zone: Zone, *, proof: str) -> None:
 def announce_published(zone: Zone, *, created: dict | None = None) -> None:
     """The zone went live: say so (with ``created``, the event of its creation, in the same
     statement), and have it published."""
-    verified = {"reseller_id": zone.reseller_id, "type": "dns.zone_verified",
-                "data": {"zone": zone.name, "proof": zone.proof}}
-    record_events(*([created] if created else []), verified)
-    enqueue("reseller.dns.tasks.publish_zone", zone.id)
+    announce_many([(zone, created)])
+
+
+def announce_many(zones: list[tuple[Zone, dict | None]]) -> None:
+    """``announce_published`` for several zones: their events in one statement."""
+    happenings = []
+    for zone, created in zones:
+        happenings += [*([created] if created else []),
+                       {"reseller_id": zone.reseller_id, "type": "dns.zone_verified",
+                        "data": {"zone": zone.name, "proof": zone.proof}}]
+    record_events(*happenings)
+    for zone, _created in zones:
+        enqueue("reseller.dns.tasks.publish_zone", zone.id)
 
 
 def _evict_for(zone: Zone, proof: str) -> None:
-    evict(name=zone.name, keep_reseller_id=zone.reseller_id,
-          reason=HELD_ELSEWHERE if proof == "domain" else INSIDE_OTHER_ZONE)
+    evict(name=zone.name, keep_reseller_id=zone.reseller_id, reason=_eviction_reason(proof))
+
+
+def _eviction_reason(proof: str) -> str:
+    return HELD_ELSEWHERE if proof == "domain" else INSIDE_OTHER_ZONE
 
 
 def _go_live(zone: Zone, proof: str) -> None:
@@ -232,27 +301,56 @@ def _go_live(zone: Zone, proof: str) -> None:
         raise ZoneHeldElsewhere() from error
 
 
-def _add_live(zone: Zone, proof: str) -> Zone:
-    """Store the new ``zone`` (not in the session yet) active, with its records: one INSERT
-    that does nothing when the one-active-zone-per-name index (or the account's own zone of
-    the name) says another got there first, a refusal then, as with an activation; no
-    savepoint around it (a zone is hosted for every registration)."""
-    _evict_for(zone, proof)
-    values = {attribute.key: getattr(zone, attribute.key)
-              for attribute in sa.inspect(Zone).column_attrs
-              if getattr(zone, attribute.key) is not None}
-    values.update(status="active", proof=proof, verified_at=clock.now())
-    stored = insert_unless_exists(Zone, options=(lazyload(Zone.records),), **values)
-    if stored is None:
+def _add_live(zones: list[tuple[Zone, str]]) -> dict[int, Zone]:
+    """Store the new zones (not in the session yet) active, with their records: one INSERT
+    of the zones that does nothing for a zone the one-active-zone-per-name index (or the
+    account's own zone of the name) says another got there first, a refusal then, as with
+    an activation; no savepoint around it (a zone is hosted for every registration); and
+    one of their records. The stored zone for each zone given, by ``id()``."""
+    _evict_many(zones)
+    now = clock.now()
+    rows = []
+    for zone, proof in zones:
+        values = {attribute.key: getattr(zone, attribute.key)
+                  for attribute in sa.inspect(Zone).column_attrs
+                  if getattr(zone, attribute.key) is not None}
+        values.update(status="active", proof=proof, verified_at=now)
+        rows.append(values)
+    inserted = {(row.reseller_id, row.name): row for row in insert_all_unless_exist(
+        Zone, rows, options=(lazyload(Zone.records),))}
+    if len(inserted) < len(zones):
         raise ZoneHeldElsewhere()
-    records = [Record(zone_id=stored.id, name=rr.name, type=rr.type, ttl=rr.ttl, value=rr.value)
-               for rr in zone.records]
-    db.session.add_all(records)
+    stored, written = {}, []
+    for zone, _proof in zones:
+        row = inserted[(zone.reseller_id, zone.name)]
+        records = [Record(zone_id=row.id, name=rr.name, type=rr.type, ttl=rr.ttl,
+                          value=rr.value) for rr in zone.records]
+        written.append((row, records))
+        stored[id(zone)] = row
+    db.session.add_all([record for _row, records in written for record in records])
     db.session.flush()
-    # The collection is what was just written: no read of it back.
-    set_committed_value(stored, "records",
-                        sorted(records, key=lambda rr: (rr.name, rr.type, rr.value)))
+    for row, records in written:
+        # The collection is what was just written: no read of it back.
+        set_committed_value(row, "records",
+                            sorted(records, key=lambda rr: (rr.name, rr.type, rr.value)))
     return stored
+
+
+def _evict_many(zones: list[tuple[Zone, str]]) -> None:
+    """``_evict_for`` each of the new zones (names not ``overlapping``), in one read."""
+    if len(zones) == 1:
+        _evict_for(*zones[0])
+        return
+    found = db.session.scalars(sa.select(Zone).options(lazyload(Zone.records)).where(
+        Zone.status == "active", sa.or_(*(
+            sa.and_(Zone.reseller_id != zone.reseller_id, at_or_inside(zone.name))
+            for zone, _proof in zones))))
+    for other in list(found):
+        for zone, proof in zones:
+            if other.reseller_id != zone.reseller_id and (
+                    other.name == zone.name or other.name.endswith("." + zone.name)):
+                unpublish(other, reason=_eviction_reason(proof))
+                break
 
 
 def evict(*, name: str, keep_reseller_id: int, reason: str) -> list[Zone]:

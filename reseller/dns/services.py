@@ -137,29 +137,57 @@ def create_zone(*, reseller_id: int, name: str, settings: DnsSettings,
     """Host a zone: the given records, or the default template. A name the reseller holds
     is published at once; an external name waits, pending, for proof of control
     (``ownership``). A refusal raises before anything is stored or queued."""
-    name = zone_name(name)
-    existing = find_own_zone(reseller_id, name)
-    if existing is not None:
-        return existing
-    standing = ownership.authorize_zone(reseller_id=reseller_id, name=name, settings=settings)
-    wanted = validate_records(DEFAULT_TEMPLATE if records is None else records, name)
-    now = clock.now()
-    # Built whole, records and token included, so a new zone costs one INSERT per table
-    # (a zone hosted for every registration: no reload of its empty record list, no second
-    # write of its token).
-    zone = Zone(reseller_id=reseller_id, name=name, serial=next_serial(0, now),
-                status="pending", created_at=now, updated_at=now,
-                verification_token=ownership.new_token(),
-                records=[Record(name=rr.name, type=rr.type, ttl=rr.ttl, value=rr.value)
-                         for rr in wanted])
-    zone = ownership.start(zone, standing, new=True)
-    created = {"reseller_id": reseller_id, "type": "dns.zone_created",
-               "data": {"zone": name, "serial": zone.serial}}
-    if zone.active:
-        ownership.announce_published(zone, created=created)
-    else:
-        record_event(**created)
-    return zone
+    return create_zones([(reseller_id, name)], settings=settings, records=records)[0]
+
+
+def create_zones(wanted: list[tuple[int, str]], *, settings: DnsSettings,
+                 records: list[Any] | None = None) -> list[Zone]:
+    """``create_zone`` for each (reseller id, name), all with ``records`` or the default
+    template, in a few statements for them all (the zones of a burst of registrations);
+    the zones in the order given, a zone the reseller already has left as it is. Names at
+    or inside one another are done one after the other, as separate calls would. A
+    refusal of any of them raises before anything is stored or queued."""
+    pairs = [(reseller_id, zone_name(name)) for reseller_id, name in wanted]
+    if len(pairs) > 1 and ownership.overlapping([name for _r, name in dict.fromkeys(pairs)]):
+        return [create_zones([pair], settings=settings, records=records)[0]
+                for pair in pairs]
+    found = _own_zones(pairs)
+    new = [pair for pair in dict.fromkeys(pairs) if pair not in found]
+    if new:
+        standings = ownership.authorize_zones(new, settings=settings)
+        now = clock.now()
+        # Built whole, records and token included, so new zones cost one INSERT per table
+        # (a zone hosted for every registration: no reload of its empty record list, no
+        # second write of its token).
+        zones = [(Zone(reseller_id=reseller_id, name=name, serial=next_serial(0, now),
+                       status="pending", created_at=now, updated_at=now,
+                       verification_token=ownership.new_token(),
+                       records=[Record(name=rr.name, type=rr.type, ttl=rr.ttl, value=rr.value)
+                                for rr in validate_records(
+                                    DEFAULT_TEMPLATE if records is None else records, name)]),
+                  standings[(reseller_id, name)]) for reseller_id, name in new]
+        stored = ownership.start_new(zones)
+        found.update(zip(new, stored, strict=True))
+        created = [(zone, {"reseller_id": zone.reseller_id, "type": "dns.zone_created",
+                           "data": {"zone": zone.name, "serial": zone.serial}})
+                   for zone in stored]
+        if live := [(zone, event) for zone, event in created if zone.active]:
+            ownership.announce_many(live)
+        for zone, event in created:
+            if not zone.active:
+                record_event(**event)
+    return [found[pair] for pair in pairs]
+
+
+def _own_zones(pairs: list[tuple[int, str]]) -> dict[tuple[int, str], Zone]:
+    """The zones the accounts already have of these names, by (reseller id, name)."""
+    if len(pairs) == 1:
+        zone = find_own_zone(*pairs[0])
+        return {pairs[0]: zone} if zone is not None else {}
+    wanted = set(pairs)
+    return {(zone.reseller_id, zone.name): zone for zone in db.session.scalars(
+        sa.select(Zone).where(Zone.name.in_(sorted({name for _r, name in pairs}))))
+        if (zone.reseller_id, zone.name) in wanted}
 
 
 def replace_records(*, reseller_id: int, name: str, records: Any, settings: DnsSettings,

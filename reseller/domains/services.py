@@ -61,7 +61,11 @@ from reseller.domains.orders import (  # noqa: F401  (public)
     set_default_nameservers,
     unpaid_orders,
 )
-from reseller.domains.records import find_live_domain, get_domain  # noqa: F401  (public)
+from reseller.domains.records import (  # noqa: F401  (public)
+    find_live_domain,
+    find_live_domains,
+    get_domain,
+)
 from reseller.domains.schemas import ContactIn, parse_price
 from reseller.domains.states import (  # noqa: F401  (public)
     domain_data,

@@ -387,3 +387,109 @@ def test_the_prebuilt_at_or_inside_reads_what_the_built_one_reads(factory, app):
         assert bound == built
         assert name in bound and not any(n.startswith("x") for n in bound)
     assert built == {base.replace("-", "_")}  # "_" is no wildcard
+
+
+# -- the zones of a batch of new domains, together (``create_zones``) -------------------------
+
+def _statements_of(work):
+    import sqlalchemy as sa
+
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()).upper())
+
+    sa.event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        with unit_of_work():
+            result = work()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", note)
+    return result, statements
+
+
+def test_the_zones_of_a_batch_of_new_domains_are_made_together_as_one_by_one(factory, jobs):
+    """The dispatch job's batch of registrations: their zones are what ``create_zone``
+    makes for each (live, the default records, both events, a publish job each), in a few
+    statements for them all; another account's zone of one name comes off, and a zone
+    the reseller already has is left as it is."""
+    import sqlalchemy as sa
+
+    from reseller.core.events import Event
+    from reseller.dns import ownership
+    from reseller.dns import services as dns
+    from reseller.dns.settings import dns_settings
+
+    a, b = factory.reseller(), factory.reseller()
+    names = [fresh("batch") for _ in range(5)]
+    for name in names:
+        factory.domain(a, name)
+    with unit_of_work():  # B hosted names[1] before A registered it; A made names[2] itself
+        db.session.add(Zone(reseller_id=b.id, name=names[1], status="active", proof="txt"))
+        kept = Zone(reseller_id=a.id, name=names[2], status="active", proof="domain", serial=7)
+        db.session.add(kept)
+    jobs.jobs.clear()
+    a_id = a.id
+    zones, statements = _statements_of(lambda: dns.create_zones(
+        [(a_id, name) for name in names], settings=dns_settings()))
+    assert [zone.name for zone in zones] == names
+    assert zones[2].id == kept.id and zones[2].serial == 7  # left as it was
+    for zone in zones[:2] + zones[3:]:
+        assert (zone.reseller_id, zone.status, zone.proof) == (a.id, "active", "domain")
+        assert {(r.name, r.type) for r in zone.records} == \
+            {("@", "TXT"), ("_dmarc", "TXT"), ("@", "CAA")}
+    evicted = db.session.query(Zone).filter_by(name=names[1], reseller_id=b.id).one()
+    assert (evicted.status, evicted.unpublished_reason) == ("pending", ownership.HELD_ELSEWHERE)
+    made = [zones[i].name for i in (0, 1, 3, 4)]
+    recorded = db.session.execute(sa.select(Event.type, Event.data).where(
+        Event.type.in_(("dns.zone_created", "dns.zone_verified")),
+        Event.reseller_id == a.id)).all()
+    assert sorted((t, d["zone"]) for t, d in recorded) == sorted(
+        [("dns.zone_created", n) for n in made] + [("dns.zone_verified", n) for n in made])
+    assert sorted(args[0] for path, args in jobs.jobs
+                  if path == "reseller.dns.tasks.publish_zone") == \
+        sorted(zones[i].id for i in (0, 1, 3, 4))
+    if db.engine.dialect.name == "postgresql":  # SQLite's driver inserts rows one by one
+        assert len([s for s in statements if s.startswith("INSERT INTO DNS_ZONES")]) == 1
+        assert len([s for s in statements if s.startswith("INSERT INTO DNS_RECORDS")]) == 1
+        writes = ("INSERT INTO DNS_ZONES", "INSERT INTO DNS_RECORDS", "INSERT INTO EVENTS")
+        # four zones: reads and writes for them all, plus the eviction's own (one zone)
+        evicting = [s for s in statements if not s.startswith(("SELECT", *writes))]
+        assert len([s for s in statements if s.startswith(writes)]) <= 4
+        assert len([s for s in statements if s.startswith("SELECT")]) <= 5, \
+            "\n".join(s[:150] for s in statements)
+        assert len(evicting) <= 4, evicting
+
+
+def test_names_at_or_inside_one_another_are_made_one_after_the_other(factory, jobs):
+    from reseller.dns import ownership
+    from reseller.dns import services as dns
+    from reseller.dns.settings import dns_settings
+
+    reseller = factory.reseller()
+    name = fresh("nest")
+    factory.domain(reseller, name)
+    assert ownership.overlapping([f"www.{name}", name])
+    assert ownership.overlapping([name, name])
+    assert not ownership.overlapping([name, fresh("nest")])
+    with unit_of_work():
+        outer, inner = dns.create_zones([(reseller.id, name), (reseller.id, f"www.{name}")],
+                                        settings=dns_settings())
+    assert (outer.name, outer.status, outer.proof) == (name, "active", "domain")
+    assert (inner.name, inner.status) == (f"www.{name}", "active")
+
+
+def test_a_refusal_of_one_zone_in_a_batch_stores_none_of_them(factory, jobs):
+    from reseller.dns import services as dns
+    from reseller.dns.errors import ZoneHeldElsewhere
+    from reseller.dns.settings import dns_settings
+
+    a, b = factory.reseller(), factory.reseller()
+    own, theirs = fresh("mine"), fresh("theirs")
+    factory.domain(a, own)
+    factory.domain(b, theirs)
+    jobs.jobs.clear()
+    with pytest.raises(ZoneHeldElsewhere), unit_of_work():
+        dns.create_zones([(a.id, own), (a.id, theirs)], settings=dns_settings())
+    assert db.session.query(Zone).filter(Zone.name.in_([own, theirs])).count() == 0
+    assert jobs.jobs == []

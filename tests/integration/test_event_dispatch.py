@@ -270,3 +270,86 @@ def test_with_rq_the_batched_events_jobs_are_withdrawn_from_the_queue_and_the_ou
         app.extensions["tunnus.jobs"] = original
         worker.use_app(None)
         runner.connection.close()
+
+
+# -- batch listeners (``on_events``): one call for the batch's events of their types ---------
+
+BATCH_CALLS: list[list[int]] = []
+
+
+@events.on_events("test.together", "test.together_too")
+def _together(owed: list[Event]) -> None:
+    from reseller.core.jobs import enqueue
+
+    enqueue("tests.integration.test_event_dispatch.note_queued", owed[0].id)
+    if any(event.data.get("explode") for event in owed):
+        raise RuntimeError("batch listener failed")
+    BATCH_CALLS.append([event.id for event in owed])
+
+
+@on_event("test.together", deferred=True)
+def _one_of_together(event: Event) -> None:
+    CALLS.append(("one", event.id))
+
+
+def _together_event(reseller_id: int, type: str = "test.together", **data) -> int:
+    with unit_of_work():
+        return record_event(reseller_id=reseller_id, type=type, data=data).id
+
+
+@pytest.fixture
+def _batch_calls():
+    BATCH_CALLS.clear()
+    QUEUED_BY_LISTENER.clear()
+    yield BATCH_CALLS
+    BATCH_CALLS.clear()
+
+
+def test_a_batch_listener_gets_the_batch_s_events_of_its_types_in_one_call(
+        app, factory, jobs, _batch_calls):
+    reseller = factory.reseller()
+    first = _together_event(reseller.id)
+    other = _record(reseller.id)  # another type, in the same batch
+    second = _together_event(reseller.id, type="test.together_too")
+    third = _together_event(reseller.id)
+    assert db.session.get(Event, first).dispatched_at is None  # a batch listener is owed
+    with unit_of_work():
+        assert events.dispatch_deferred(second) is True
+    assert _batch_calls == [[first, second, third]]  # once, in id order
+    # the per-event listeners still run per event, and the other type's too
+    assert [e for e in CALLS if e[0] == "one"] == [("one", first), ("one", third)]
+    assert ("batched", other) in CALLS
+    assert all(db.session.get(Event, e).dispatched_at for e in (first, other, second, third))
+
+
+def test_a_batch_listener_alone_in_its_batch_gets_a_list_of_one(app, factory, jobs,
+                                                                _batch_calls):
+    reseller = factory.reseller()
+    only = _together_event(reseller.id)
+    with unit_of_work():
+        assert events.dispatch_deferred(only) is True
+    assert _batch_calls == [[only]]
+
+
+def test_a_batch_listener_failing_for_several_runs_them_one_by_one_and_charges_the_cause(
+        app, factory, jobs, _batch_calls):
+    reseller = factory.reseller()
+    good = _together_event(reseller.id)
+    bad = _together_event(reseller.id, explode=True)
+    last = _together_event(reseller.id)
+    jobs.jobs.clear()
+    with unit_of_work():
+        assert events.dispatch_deferred(last) is True
+    # together they failed; one by one only ``bad`` did (that go, [good] done, was rolled
+    # back too), and the batch went once more without it, left to its own job
+    assert _batch_calls == [[good], [good], [last]]
+    dispatched = {e: db.session.get(Event, e).dispatched_at is not None
+                  for e in (good, bad, last)}
+    assert dispatched == {good: True, bad: False, last: True}
+    assert bad in events._FAILED_IN_BATCH
+    # the work queued by the failed go (together, and ``bad`` alone) was dropped with it
+    assert sorted(args[0] for path, args in jobs.jobs if path.endswith("note_queued")) == \
+        [good, last]
+    with pytest.raises(RuntimeError), unit_of_work():
+        events.dispatch_deferred(bad)  # its own job fails as before
+    assert db.session.get(Event, bad).dispatched_at is None

@@ -22,7 +22,8 @@ from reseller.app import create_app
 from reseller.core import events, jobs
 app = create_app()
 listeners = [[f"{f.__module__}.{f.__qualname__}", kind, deferred]
-             for deferred, registry in ((False, events._LISTENERS), (True, events._DEFERRED))
+             for deferred, registry in ((False, events._LISTENERS), (True, events._DEFERRED),
+                                        ("batch", events._DEFERRED_BATCH))
              for kind, functions in registry.items() for f in functions]
 print(json.dumps({"periodic": {job.name: job.path for job in jobs.PERIODIC.values()},
                   "listeners": listeners}))
@@ -69,6 +70,8 @@ def test_a_fresh_app_subscribes_every_listener_in_the_code(fresh):
     known, _ = fresh
     in_code = {(function, ast.literal_eval(call.args[0]), _deferred(call))
                for function, call in _decorated("on_event")}
+    in_code |= {(function, ast.literal_eval(kind), "batch")  # on_events: deferred, batch form
+                for function, call in _decorated("on_events") for kind in call.args}
     assert len(in_code) >= 25
     assert {tuple(listener) for listener in known["listeners"]} == in_code
 
