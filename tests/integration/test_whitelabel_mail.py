@@ -255,3 +255,42 @@ def test_a_brand_name_with_a_line_break_adds_no_header_and_still_sends(
     assert parsed["Subject"] == "site.fi\\r\\nX-Injected: yes has been deleted"
     assert "Reply-To: tuki@webbi.example\\nBcc: other@evil.example" in head.split("\r\n")
     assert OutboxMessage.query.one().state == "sent"
+
+
+def test_a_message_says_its_language_at_the_top_with_or_without_attachments(app, monkeypatch):
+    """RFC 3282 Content-Language on the message itself: set before the content it was
+    dropped (set_content clears Content-* headers) and never reached the reader."""
+    from reseller.core import documents
+
+    monkeypatch.setitem(documents._LOADERS, "test-pdf",
+                        lambda ref: (f"{ref}.pdf", "application/pdf", b"%PDF-1.7 test"))
+    for attachments in ([], [{"kind": "test-pdf", "ref": "lasku-1"}]):
+        message = OutboxMessage(
+            id=7, dedupe_key="test:language", sender="Webbi <noreply@webbi.example>",
+            recipient="owner@customer.example", subject="Verkkotunnus on rekisteröity",
+            text="Hei!", html="<p>Hei!</p>", language="sv",
+            context={"attachments": attachments})
+        with app.app_context():
+            data = outbox.signed_bytes(message)
+        parsed = message_from_bytes(data, policy=policy.default)
+        assert parsed["Content-Language"] == "sv"
+        assert parsed.get_content_type() == ("multipart/mixed" if attachments
+                                             else "multipart/alternative")
+        assert data.count(b"Content-Language") == 1  # on the message, not on a part
+
+
+def test_the_kept_header_classes_build_the_same_wire_form_as_the_standard_ones():
+    from email.message import EmailMessage
+
+    def wire(build, send):
+        email = EmailMessage(policy=build)
+        email["From"] = "Webbi Ääkköset Oy <noreply@webbi.example>"
+        email["To"] = "owner@customer.example"
+        email["Subject"] = "Verkkotunnus esimerkki.fi on rekisteröity"
+        email.set_content("Hei, " * 40)
+        email.add_alternative("<p>Hei</p>", subtype="html")
+        email.set_boundary("b0undary")
+        return email.as_bytes(policy=send)
+
+    assert wire(outbox.BUILD, outbox.WIRE) == wire(policy.default, policy.SMTP)
+    assert outbox.BUILD.header_factory["subject"] is outbox.BUILD.header_factory["Subject"]
