@@ -124,6 +124,38 @@ def settle_matching(path: str, done: list[tuple]) -> list[tuple[str, str]]:
     return [(rq_job_id(row.id, row.handovers), row.queue) for row in rows]
 
 
+def mark_taking(path: str, args: tuple) -> tuple[str, str, str] | None:
+    """The running job is about to take the owed ``path(*args)`` job out of its queue and
+    do it (``jobs.take_waiting``): (row id, RQ job id, queue) of its oldest row, marked
+    as just handed over so that the relay, which would find its RQ job gone, leaves it to
+    the taker for ``RECHECK`` (and hands it over again if the taker dies). None: not owed.
+    Matched on the stored JSON text, as ``settle_matching``."""
+    row = db.session.execute(
+        sa.select(PendingJob.id, PendingJob.handovers, PendingJob.queue)
+        .where(PendingJob.path == path,
+               sa.cast(PendingJob.args, sa.Text) == json.dumps(list(args)))
+        .order_by(PendingJob.created_at).limit(1)).first()
+    if row is None:
+        return None
+    db.session.execute(sa.update(PendingJob).where(PendingJob.id == row.id)
+                       .values(handed_at=real_now())
+                       .execution_options(synchronize_session=False))
+    return row.id, rq_job_id(row.id, row.handovers), row.queue
+
+
+def give_back(job_id: str, error: BaseException, *, count: bool) -> None:
+    """A job taken out of its queue (``mark_taking``) failed in the taker: it is owed as
+    before, and the relay's next round hands it to Redis again (its RQ job is gone).
+    ``count``: the failure spends one of its attempts (an outage does not)."""
+    with unit_of_work():
+        values: dict[str, Any] = {"handed_at": None}
+        if count:
+            values.update(failures=PendingJob.failures + 1, failed_at=real_now(),
+                          last_error=f"{type(error).__name__}: {error}"[:2000])
+        db.session.execute(sa.update(PendingJob).where(PendingJob.id == job_id).values(**values)
+                           .execution_options(synchronize_session=False))
+
+
 def note_failure(job_id: str, error: BaseException) -> None:
     """Count a failed attempt (in its own transaction: the job's rolled back)."""
     try:

@@ -33,7 +33,13 @@ from reseller.core.db import end_reads, insert_unless_exists, keep_loaded, lock_
 from reseller.core.errors import ValidationFailed
 from reseller.core.events import record_event, record_events
 from reseller.core.extensions import db
-from reseller.core.jobs import enqueue, settle_in_this_unit
+from reseller.core.jobs import (
+    can_take_waiting,
+    enqueue,
+    give_back,
+    settle_in_this_unit,
+    take_waiting,
+)
 from reseller.core.metrics import backlog, gauge
 from reseller.domains import contacts as contact_services
 from reseller.domains import names, owner_change, pending, rgp
@@ -60,6 +66,7 @@ from wallet.money import Money
 log = logging.getLogger(__name__)
 
 # An owner change's hold outlives the registrant's approval period (whitelabel tokens).
+PROCESS_JOB = "reseller.domains.tasks.process_order"
 HOLD_DAYS = {"transfer": 12, "owner_change": 16}
 DEFAULT_HOLD_DAYS = 7
 _DEFAULT_NAMESERVERS = "tunnus.domains.default_nameservers"
@@ -343,7 +350,7 @@ def decide_owner_change(*, reseller_id: int, order_id: int, approve: bool,
                                      "at": clock.now().isoformat()}}
         order.state = "held"
         db.session.flush()
-        enqueue("reseller.domains.tasks.process_order", order.id, urgent=True)
+        enqueue(PROCESS_JOB, order.id, urgent=True)
     return order
 
 
@@ -426,7 +433,7 @@ def _place(*, reseller_id: int, kind: str, name: names.DomainName, period: int |
                   "period": period, "tld": name.tld},
             expires_at=clock.now() + timedelta(days=HOLD_DAYS.get(kind, DEFAULT_HOLD_DAYS)))
     if not awaiting_approval:
-        enqueue("reseller.domains.tasks.process_order", order.id, urgent=True)
+        enqueue(PROCESS_JOB, order.id, urgent=True)
     return order
 
 
@@ -473,11 +480,52 @@ class _Job:
     registrant: tuple[int, dict] | None = None
 
 
+# Orders one job carries out: its own, then up to this many more that wait in the queue
+# (see ``process_order``).
+BATCH = 8
+_MISSES = 3  # waiting orders in a row another worker had taken first: stop looking
+
+
 def process_order(order_id: int) -> None:
     """Send a held order to the registry and finish it. Safe to run any number of times:
-    the registry answers a repeated transaction id from its record."""
-    job = _claim(order_id)
+    the registry answers a repeated transaction id from its record.
+
+    Then, while orders never tried wait behind it (a burst), the job carries them out
+    too, oldest first, up to ``BATCH`` in all: each one's job is taken out of its queue
+    first (``jobs.take_waiting``), so no other worker runs it, and settled with the
+    order's last unit of work. That is the order a free worker would take next anyway,
+    without the ~3.5 ms of CPU an RQ job costs before it starts. A taken order that fails
+    (the registry unavailable) is given back to the queue and ends the batch."""
+    _carry_out(order_id, _claim(order_id))
+    if not can_take_waiting():
+        return
+    done, misses, seen = 1, 0, {order_id}
+    while done < BATCH and misses < _MISSES:
+        waiting = _next_waiting(seen)
+        if waiting is None:
+            return
+        seen.add(waiting)
+        taken = take_waiting(PROCESS_JOB, (waiting,))
+        if taken is None:
+            misses += 1
+            continue
+        done, misses = done + 1, 0
+        try:
+            _carry_out(waiting, _claim(waiting), taken=taken)
+        except Exception as error:
+            log.warning("order %s, taken over by the job of order %s, failed; its job is "
+                        "queued again", waiting, order_id, exc_info=True)
+            give_back(taken, error)
+            return
+
+
+def _carry_out(order_id: int, job: _Job | None, *, taken: str | None = None) -> None:
+    """The registry call and the result, the order claimed (``_claim``) already;
+    ``taken``: the job taken over for it (``take_waiting``), settled with the result."""
     if job is None:
+        if taken is not None:
+            with unit_of_work():
+                settle_in_this_unit(taken)  # finished already: nothing is owed
         return
     registry = get_registry()
     try:
@@ -486,13 +534,27 @@ def process_order(order_id: int) -> None:
     except RegistryRejected as rejected:
         with unit_of_work():
             fail_order(order_id, reason=f"{rejected.code} {rejected.message}")
-            settle_in_this_unit()  # the job's last unit of work
+            settle_in_this_unit(taken)  # the job's last unit of work
         return
     result = read_back(result, name=job.name, registry=registry)  # a refusal here: retried
     # RegistryUnavailable / RegistryTimeout propagate: the job is retried with the same id.
     with unit_of_work():
         apply_result(order_id, result, registrant=job.registrant)
-        settle_in_this_unit()  # the job's last unit of work
+        settle_in_this_unit(taken)  # the job's last unit of work
+
+
+# Built once: every job looks (see BUILT ONCE in reseller.core.db). Orders never tried:
+# a retried one (attempts > 0) keeps to its own job's backoff.
+_WAITING = (sa.select(Order.id)
+            .where(Order.state == "held", Order.attempts == 0,
+                   Order.id.not_in(sa.bindparam("seen", expanding=True)))
+            .order_by(Order.id).limit(1))
+
+
+def _next_waiting(seen: set[int]) -> int | None:
+    """The oldest held order no run has tried yet (by the state index), if any. A read
+    only: ``take_waiting``'s unit of work ends the transaction it opens."""
+    return db.session.scalar(_WAITING, {"seen": sorted(seen)})
 
 
 # Built once (see BUILT ONCE in reseller.core.db)

@@ -1,0 +1,165 @@
+"""An order's job carries out the orders waiting behind it (issue 31): each one's RQ job is
+taken out of its queue first, so no other worker runs it; the orders all complete, charged
+once each; a taken order that fails is given back for the relay; an order whose job a
+worker already holds is left to that worker."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+import sqlalchemy as sa
+
+from reseller import worker
+from reseller.core import jobs as jobs_module
+from reseller.core import pending
+from reseller.core.db import unit_of_work
+from reseller.core.extensions import db
+from reseller.core.pending import PendingJob
+from reseller.domains import orders
+from reseller.domains.models import Order
+from tests.integration.test_commit_is_an_answer import _age, swapped_runner
+from tests.support.domains import available, fund, install_catalogue, make_contact
+from wallet.models import Purchase
+
+pytestmark = pytest.mark.postgres_only  # RQ with PostgreSQL: SQLite workers never batch
+
+
+@pytest.fixture
+def rq(app, committed_db, redis_server):
+    from redis import Redis
+
+    runner = jobs_module.RQRunner(app, redis_server.url)
+    Redis.from_url(redis_server.url).flushdb()
+    with app.app_context(), swapped_runner(app, runner):
+        yield runner
+    runner.connection.close()
+
+
+def _place(reseller, contact, count: int, prefix: str) -> list[int]:
+    placed = []
+    for n in range(count):
+        with unit_of_work():
+            placed.append(orders.order_register(
+                reseller_id=reseller.id, name=f"{prefix}{n}.fi", period=1,
+                contacts={"registrant": contact.id}, idempotency_key=f"{prefix}-{n}").id)
+    return placed
+
+
+def _ready(app):
+    from tests.support.factories import Factory
+
+    with unit_of_work():
+        install_catalogue()
+    reseller = Factory(app).reseller()
+    fund(reseller, "500.00")
+    contact = make_contact(reseller)
+    # plain ids: the objects would not outlive the worker's session
+    return SimpleNamespace(id=reseller.id), SimpleNamespace(id=contact.id)
+
+
+def _work(app, runner) -> list[str]:
+    """Run every queued job in one in-process worker; the job paths RQ ran."""
+    ran: list[str] = []
+    original = jobs_module.run_queued
+
+    def counting(path, args):
+        ran.append(path)
+        return original(path, args)
+
+    jobs_module.run_queued = counting
+    worker.use_app(app)
+    try:
+        worker.InProcessWorker(list(runner.queues.values()), connection=runner.connection) \
+            .work(burst=True)
+    finally:
+        jobs_module.run_queued = original
+        worker.use_app(None)
+    db.session.remove()
+    return ran
+
+
+def _owed_for(order_id: int) -> list[PendingJob]:
+    db.session.expire_all()
+    return [row for row in db.session.scalars(sa.select(PendingJob).where(
+        PendingJob.path == orders.PROCESS_JOB)) if row.args == [order_id]]
+
+
+def _states(ids: list[int]) -> dict[int, str]:
+    db.session.expire_all()
+    return {row.id: row.state for row in db.session.execute(
+        sa.select(Order.id, Order.state).where(Order.id.in_(ids)))}
+
+
+def test_one_job_carries_out_the_orders_waiting_behind_it(app, rq):
+    reseller, contact = _ready(app)
+    before = available(reseller)
+    placed = _place(reseller, contact, 5, "jono")
+    queued = rq.queues[jobs_module.QUEUES[0]].get_job_ids()
+    assert len(queued) == 5
+    ran = _work(app, rq)
+    assert ran.count(orders.PROCESS_JOB) == 1  # the other four were taken, not run by RQ
+    assert _states(placed) == dict.fromkeys(placed, "completed")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingJob).where(
+        PendingJob.path == orders.PROCESS_JOB)) == 0
+    assert not any(rq.connection.exists(f"rq:job:{job_id}") for job_id in queued[1:])
+    attempts = db.session.scalars(sa.select(Order.attempts).where(Order.id.in_(placed)))
+    assert set(attempts) == {1}  # each sent to the registry once
+    references = list(db.session.scalars(sa.select(Order.reference).where(Order.id.in_(placed))))
+    charged = db.session.scalar(sa.select(sa.func.count()).select_from(Purchase).where(
+        Purchase.reference.in_(references)))
+    assert charged == 5  # each charged, once
+    assert available(reseller) < before
+
+
+def test_a_batch_is_bounded(app, rq):
+    reseller, contact = _ready(app)
+    placed = _place(reseller, contact, orders.BATCH + 2, "raja")
+    ran = _work(app, rq)
+    assert ran.count(orders.PROCESS_JOB) == 2  # BATCH orders in one job, two in the next
+    assert _states(placed) == dict.fromkeys(placed, "completed")
+
+
+def test_an_order_whose_job_a_worker_holds_is_left_to_that_worker(app, rq):
+    reseller, contact = _ready(app)
+    first, second = _place(reseller, contact, 2, "pidetty")
+    queue = rq.queues[jobs_module.QUEUES[0]]
+    [_, held_job] = queue.get_job_ids()
+    # another worker dequeued the second order's job (and has not claimed the order yet)
+    assert rq.connection.lrem(queue.key, 1, held_job) == 1
+    assert jobs_module.take_waiting(orders.PROCESS_JOB, (second,)) is None
+    assert rq.connection.exists(f"rq:job:{held_job}")  # its job is that worker's still
+    [row] = _owed_for(second)
+    assert row.handed_at is not None  # looked at, left owed
+    with unit_of_work():
+        orders.process_order(first)
+    assert _states([first, second]) == {first: "completed", second: "held"}
+
+
+def test_a_taken_order_that_fails_is_given_back_and_the_relay_hands_it_over(app, rq,
+                                                                           monkeypatch):
+    from reseller.registry.errors import RegistryUnavailable
+
+    reseller, contact = _ready(app)
+    first, second = _place(reseller, contact, 2, "takaisin")
+    call = orders._call_registry
+
+    def unavailable_for_second(job, registry):
+        if job.id == second:
+            raise RegistryUnavailable("sandbox registry unavailable (create)")
+        return call(job, registry)
+
+    monkeypatch.setattr(orders, "_call_registry", unavailable_for_second)
+    with unit_of_work():
+        orders.process_order(first)  # its own order, then ``second``, which fails
+    assert _states([first, second]) == {first: "completed", second: "held"}
+    [row] = _owed_for(second)
+    assert row.handed_at is None and row.failures == 1  # owed as before, counted
+    assert row.last_error.startswith("RegistryUnavailable")
+    # its RQ job was taken out of Redis: the relay sees it missing and hands it over
+    assert rq.job_state(pending.rq_job_id(row.id, row.handovers)) == "missing"
+    _age(row.id, 30)
+    assert pending.relay(rq.hand_over, rq.job_state) == 1
+    monkeypatch.setattr(orders, "_call_registry", call)
+    _work(app, rq)
+    assert _states([first, second]) == {first: "completed", second: "completed"}
