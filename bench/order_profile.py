@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import dataclasses
 import json
 import os
 import pstats
@@ -163,11 +164,14 @@ def run(seeded: dict, count: int, profile_path: str | None, show: bool = False,
                 row[2] += (time.process_time() - began) * 1000
         return run_listener
 
-    wrapped: dict = {}  # a batch listener of several types stays one listener
-    for table in (events._DEFERRED, events._LISTENERS, events._DEFERRED_BATCH):
+    for table in (events._DEFERRED, events._LISTENERS):
         for key, listeners in table.items():
-            table[key] = [wrapped.setdefault(listener, timed(listener))
-                          for listener in listeners]
+            table[key] = [timed(listener) for listener in listeners]
+    forms: dict = {}  # a batch listener of several types stays one listener
+    for key, batch_forms in events._DEFERRED_BATCH.items():
+        events._DEFERRED_BATCH[key] = [
+            forms.setdefault(form, dataclasses.replace(form, listener=timed(form.listener)))
+            for form in batch_forms]
     worker.use_app(app)
     connection = Redis.from_url(os.environ["REDIS_URL"])
     runner = app.extensions["tunnus.jobs"]

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from reseller.core.clock import clock, utc
-from reseller.core.db import insert_unless_exists, upsert
+from reseller.core.db import insert_all_unless_exist, insert_unless_exists, upsert, upsert_all
 from reseller.core.events import record_event
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
@@ -106,6 +106,33 @@ def start_registrant_verification(*, reseller_id: int, email: str, domain: str,
     return row
 
 
+def start_registrant_verifications(wanted: list[dict[str, Any]], *,
+                                   settings: Settings | None = None) -> None:
+    """``start_registrant_verification`` for several names (each a dict of its arguments:
+    ``reseller_id``, ``email``, ``domain``, ``language``) in a few statements for them all
+    (a batch of registrations): the addresses' verifications read at once and the names
+    of open ones added in one insert. An address with none yet starts one as before, its
+    first name included (then its later names join it here)."""
+    if not wanted:
+        return
+    settings = settings or current()
+    found = {(row.reseller_id, row.email): row for row in db.session.scalars(
+        sa.select(RegistrantVerification).where(
+            RegistrantVerification.reseller_id.in_({w["reseller_id"] for w in wanted}),
+            RegistrantVerification.email.in_({_email(w["email"]) for w in wanted})))}
+    adds = []
+    for item in wanted:
+        key = (item["reseller_id"], _email(item["email"]))
+        row = found.get(key)
+        if row is None:
+            found[key] = start_registrant_verification(
+                reseller_id=item["reseller_id"], email=item["email"], domain=item["domain"],
+                language=item.get("language"), settings=settings)
+        elif row.state != "verified":  # a verified address is not asked again
+            adds.append({"verification_id": row.id, "domain": item["domain"]})
+    insert_all_unless_exist(VerificationDomain, adds)
+
+
 def confirm_email(*, reseller_id: int, email: str, now: datetime | None = None
                   ) -> RegistrantVerification | None:
     """The registrant confirmed: verified, and a suspension for it is lifted."""
@@ -143,6 +170,14 @@ def watch_renewal(*, reseller_id: int, domain: str, expires_at: datetime, recipi
     """Remember a domain's expiry and registrant, for the reminders."""
     return upsert(RenewalWatch, ("reseller_id", "domain"), reseller_id=reseller_id,
                   domain=domain, expires_at=expires_at, recipient=recipient, language=language)
+
+
+def watch_renewals(watches: list[dict[str, Any]]) -> None:
+    """``watch_renewal`` for several domains (each a dict of its arguments), in one
+    statement; a domain given twice keeps the last."""
+    upsert_all(RenewalWatch, ("reseller_id", "domain"), [
+        {"reseller_id": w["reseller_id"], "domain": w["domain"], "expires_at": w["expires_at"],
+         "recipient": w["recipient"], "language": w.get("language")} for w in watches])
 
 
 def unwatch_renewal(*, reseller_id: int, domain: str) -> None:

@@ -295,15 +295,47 @@ def send_registrant_message(*, reseller_id: int, kind: str, recipient: str,
                             reply_to: str | None = None) -> OutboxMessage:
     """Queue a branded message to a reseller's customer (once per ``dedupe_key``);
     replies go to the brand's support address unless ``reply_to`` says otherwise."""
+    [queued] = send_registrant_messages([{
+        "reseller_id": reseller_id, "kind": kind, "recipient": recipient,
+        "language": language, "context": context, "dedupe_key": dedupe_key,
+        "reply_to": reply_to}], settings=settings)
+    if isinstance(queued, MessageContextError):
+        raise queued
+    return queued
+
+
+def send_registrant_messages(requests: list[dict[str, Any]], *,
+                             settings: Settings | None = None
+                             ) -> list[OutboxMessage | MessageContextError]:
+    """``send_registrant_message`` for several messages (each a dict of its arguments), the
+    new rows stored in one statement (a batch of registrations' mails). In the order given:
+    each message's row, or the ``MessageContextError`` that kept it from being written
+    (its kind unknown, its context short), the others written all the same."""
+    settings = settings or current()
+    answers: list[OutboxMessage | MessageContextError | dict[str, Any]] = []
+    for request in requests:
+        try:
+            answers.append(_compose_registrant(settings=settings, **request))
+        except MessageContextError as error:
+            answers.append(error)
+    new = [answer for answer in answers if isinstance(answer, dict)]
+    stored = iter(outbox.queue_messages(new))
+    return [next(stored) if isinstance(answer, dict) else answer for answer in answers]
+
+
+def _compose_registrant(*, reseller_id: int, kind: str, recipient: str,
+                        language: str | None, context: dict[str, Any], dedupe_key: str,
+                        settings: Settings, reply_to: str | None = None
+                        ) -> OutboxMessage | dict[str, Any]:
+    """The message's outbox row arguments, or its row when a link kind already has one."""
     if kind not in REGISTRANT_KINDS:
         raise MessageContextError(f"unknown registrant message {kind!r}")
     spec = REGISTRANT_KINDS[kind]
-    # A repeat must not issue a second link; without a link, queue_message's own
+    # A repeat must not issue a second link; without a link, queue_messages' own
     # insert-unless-exists makes the repeat harmless and the first send a statement cheaper.
     if spec.token and (existing := outbox.find(dedupe_key)):
         return existing
     context = _jsonable(context)
-    settings = settings or current()
     brand = brands.get_brand(reseller_id=reseller_id)
     language = language if language in LANGUAGES else brand.default_language
     domain = sender.usable_domain(reseller_id)  # read once: links and sender both use it
@@ -318,11 +350,10 @@ def send_registrant_message(*, reseller_id: int, kind: str, recipient: str,
     subject, text, html = render(kind, language=language, brand=brand, context=context,
                                  base=base, action_url=action_url)
     from_header, envelope = _sender_addresses(domain, brand, settings)
-    return outbox.queue_message(
-        dedupe_key=dedupe_key, recipient=recipient, sender=from_header, language=language,
-        template=f"registrant/{kind}", subject=subject, text=text, html=html,
-        reseller_id=reseller_id, context=context, envelope_from=envelope,
-        reply_to=reply_to or brand.support_email)
+    return {"dedupe_key": dedupe_key, "recipient": recipient, "sender": from_header,
+            "language": language, "template": f"registrant/{kind}", "subject": subject,
+            "text": text, "html": html, "reseller_id": reseller_id, "context": context,
+            "envelope_from": envelope, "reply_to": reply_to or brand.support_email}
 
 
 def send_reseller_message(*, reseller_id: int, kind: str, recipient: str,

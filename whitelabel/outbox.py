@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from reseller.core.clock import clock
-from reseller.core.db import insert_unless_exists, lock_row, memo, shared_reads, unit_of_work
+from reseller.core.db import insert_all_unless_exist, lock_row, memo, shared_reads, unit_of_work
 from reseller.core.documents import load_document
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
@@ -54,17 +54,34 @@ def queue_message(*, dedupe_key: str, recipient: str, sender: str, language: str
 
     One statement (insert unless the key exists): a repeat, concurrent ones included,
     gets the first row and queues no second send."""
-    message = insert_unless_exists(
-        OutboxMessage,
-        dedupe_key=dedupe_key, recipient=recipient, sender=sender, language=language,
-        template=template, subject=subject, text=text, html=html, reseller_id=reseller_id,
-        context=context or {}, state="queued", envelope_from=envelope_from,
-        reply_to=reply_to, next_attempt_at=clock.now(),
-    )
-    if message is None:
-        return find(dedupe_key)
-    enqueue("whitelabel.tasks.send_message", message.id)
-    return message
+    return queue_messages([{
+        "dedupe_key": dedupe_key, "recipient": recipient, "sender": sender,
+        "language": language, "template": template, "subject": subject, "text": text,
+        "html": html, "reseller_id": reseller_id, "context": context,
+        "envelope_from": envelope_from, "reply_to": reply_to}])[0]
+
+
+_FIELDS = ("dedupe_key", "recipient", "sender", "language", "template", "subject", "text",
+           "html", "reseller_id", "context", "envelope_from", "reply_to")
+
+
+def queue_messages(messages: list[dict[str, Any]]) -> list[OutboxMessage]:
+    """``queue_message`` for several messages (each a dict of its arguments), stored in one
+    statement (a batch of registrations' mails); the rows in the order given."""
+    now = clock.now()
+    rows = [{**{name: message.get(name) for name in _FIELDS},
+             "context": message.get("context") or {}, "state": "queued",
+             "next_attempt_at": now} for message in messages]
+    stored = {row.dedupe_key: row for row in insert_all_unless_exist(OutboxMessage, rows)}
+    queued = []
+    for row in rows:
+        message = stored.pop(row["dedupe_key"], None)  # a key given twice: the first one
+        if message is None:
+            queued.append(find(row["dedupe_key"]))
+            continue
+        enqueue("whitelabel.tasks.send_message", message.id)
+        queued.append(message)
+    return queued
 
 
 class _Headers(HeaderRegistry):

@@ -192,10 +192,20 @@ def upsert(model: Any, key: tuple[str, ...], **values: Any) -> Any:
     One statement where a read and then an insert or an update took two, and no race
     between them. The values go as parameters of a statement built once per model, key
     and set of columns (see ``insert_all_unless_exist`` for why not ``.values()``)."""
-    statement = _upsert_statement(model, tuple(key), tuple(sorted(values)),
+    return upsert_all(model, key, [values])[0]
+
+
+def upsert_all(model: Any, key: tuple[str, ...], rows: list[dict[str, Any]]) -> list[Any]:
+    """``upsert`` for several rows (each with the same columns) in one statement; of rows
+    with the same key, the last one given wins, as one upsert after another would leave
+    it (one statement may not touch a row twice). The rows stored, one per key."""
+    if not rows:
+        return []
+    last = {tuple(row[name] for name in key): row for row in rows}
+    statement = _upsert_statement(model, tuple(key), tuple(sorted(rows[0])),
                                   db.session.get_bind().dialect.name)
-    return db.session.scalar(statement, values, execution_options={
-        "populate_existing": True, "render_nulls": True})
+    return list(db.session.scalars(statement, list(last.values()), execution_options={
+        "populate_existing": True, "render_nulls": True}))
 
 
 @functools.cache

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -66,9 +67,19 @@ class Event(db.Model):
 
 Listener = Callable[[Event], None]
 BatchListener = Callable[[list[Event]], None]
+
+
+@dataclass(frozen=True, eq=False)
+class _BatchForm:
+    """A batch listener (``on_events``): its types, and what an event is about."""
+    listener: BatchListener
+    types: frozenset[str]
+    subject: Callable[[Event], Any] | None
+
+
 _LISTENERS: dict[str, list[Listener]] = {}
 _DEFERRED: dict[str, list[Listener]] = {}
-_DEFERRED_BATCH: dict[str, list[BatchListener]] = {}
+_DEFERRED_BATCH: dict[str, list[_BatchForm]] = {}
 
 
 def on_event(event_type: str, *, deferred: bool = False) -> Callable:
@@ -82,21 +93,27 @@ def on_event(event_type: str, *, deferred: bool = False) -> Callable:
     return register
 
 
-def on_events(*event_types: str) -> Callable:
+def on_events(*event_types: str, subject: Callable[[Event], Any] | None = None) -> Callable:
     """Register ``listener(events)``, deferred, in batch form: a dispatch job hands it the
-    events of these types in its batch all at once (in id order), so that it reads and
-    writes for them in a few statements rather than a few per event (a zone for every
-    registration in a burst of orders).
+    events of these types in its batch together (in id order), so that it reads and writes
+    for them in a few statements rather than a few per event (a zone and a welcome mail
+    for every registration in a burst of orders).
+
+    ``subject(event)``: what an event is about (a domain's name). When another event of the
+    batch about the same subject, of a type the listener does not take, falls between its
+    events, the listener is handed those before it first, so that the other event's
+    listeners see what it did (a renewal watch before the domain's deletion unwatches it).
+    Without ``subject`` its events are independent of every other listener's.
 
     Its contract: calling it with a list leaves what calling it with each event alone, in
-    id order, would leave, and nothing another deferred listener of the batch does changes
-    that. If it raises for a list of several events, the dispatch is rolled back and run
-    again with one event per call, so that a failure is charged to the event that caused
-    it (``dispatch_deferred``)."""
+    id order, would leave. If it raises for a list of several events, the dispatch is
+    rolled back and run again with one event per call, so that a failure is charged to the
+    event that caused it (``dispatch_deferred``)."""
 
     def register(listener: BatchListener) -> BatchListener:
+        form = _BatchForm(listener, frozenset(event_types), subject)
         for event_type in event_types:
-            _DEFERRED_BATCH.setdefault(event_type, []).append(listener)
+            _DEFERRED_BATCH.setdefault(event_type, []).append(form)
         return listener
 
     return register
@@ -219,25 +236,36 @@ def dispatch_deferred(event_id: int) -> bool:
 
 
 def _run_batch(batch: list[Event], event: Event, *, one_by_one: bool) -> None:
-    """Each event's listeners in id order; a batch listener runs once, at its first event,
-    for all the batch's events of its types (``one_by_one``: for each event alone)."""
-    together: dict[BatchListener, list[Event]] = {}
+    """Each event's listeners, in id order. A batch listener's events are gathered and
+    handed to it together when the batch ends, or earlier, before the listeners of an event
+    of another type about the same subject (``on_events``); ``one_by_one``: each alone, at
+    its place."""
+    gathered: dict[_BatchForm, list[Event]] = {}
+
+    def hand(form: _BatchForm) -> None:
+        events = gathered.pop(form, [])
+        if len(events) == 1:
+            _run_listeners(events[0], own=events[0] is event,
+                           listeners=[lambda one: form.listener([one])])
+        elif events:
+            try:
+                form.listener(events)
+            except Exception as error:
+                raise _BatchFailed() from error
+
     for owed in batch:
-        for listener in _DEFERRED_BATCH.get(owed.type, []):
-            together.setdefault(listener, []).append(owed)
-    ran: set[BatchListener] = set()
-    for owed in batch:
-        for listener in _DEFERRED_BATCH.get(owed.type, []):
-            events = together[listener]
-            if one_by_one or len(events) == 1:
-                _run_listeners(owed, own=owed is event, listeners=[lambda e, one=listener: one([e])])
-            elif listener not in ran:
-                ran.add(listener)
-                try:
-                    listener(events)
-                except Exception as error:
-                    raise _BatchFailed() from error
+        forms = _DEFERRED_BATCH.get(owed.type, [])
+        for form, events in list(gathered.items()):
+            if form.subject is not None and form not in forms and \
+                    form.subject(owed) in {form.subject(e) for e in events}:
+                hand(form)
         _run_listeners(owed, own=owed is event)
+        for form in forms:
+            gathered.setdefault(form, []).append(owed)
+            if one_by_one:
+                hand(form)
+    for form in list(gathered):
+        hand(form)
 
 
 def _run_listeners(event: Event, *, own: bool, listeners: list[Listener] | None = None) -> None:

@@ -353,3 +353,37 @@ def test_a_batch_listener_failing_for_several_runs_them_one_by_one_and_charges_t
     with pytest.raises(RuntimeError), unit_of_work():
         events.dispatch_deferred(bad)  # its own job fails as before
     assert db.session.get(Event, bad).dispatched_at is None
+
+
+SUBJECT_LOG: list[tuple[str, object]] = []
+
+
+@events.on_events("test.about", subject=lambda event: event.data.get("thing"))
+def _about(owed: list[Event]) -> None:
+    SUBJECT_LOG.append(("batch", [event.id for event in owed]))
+
+
+@on_event("test.also_about", deferred=True)
+def _also_about(event: Event) -> None:
+    SUBJECT_LOG.append(("other", event.id))
+
+
+@pytest.mark.parametrize("other_thing", ["x", "w"])
+def test_a_batch_listener_is_handed_its_events_before_another_event_about_the_same_subject(
+        app, factory, jobs, other_thing):
+    """A renewal watch must be in place before the same domain's deletion unwatches it:
+    the events gathered for a batch listener go to it before the listeners of an event of
+    another type about one of their subjects run; otherwise all at the end."""
+    SUBJECT_LOG.clear()
+    reseller = factory.reseller()
+    a1 = _together_event(reseller.id, type="test.about", thing="x")
+    a2 = _together_event(reseller.id, type="test.about", thing="y")
+    b1 = _together_event(reseller.id, type="test.also_about", thing=other_thing)
+    a3 = _together_event(reseller.id, type="test.about", thing="z")
+    with unit_of_work():
+        assert events.dispatch_deferred(a1) is True
+    if other_thing == "x":
+        assert SUBJECT_LOG == [("batch", [a1, a2]), ("other", b1), ("batch", [a3])]
+    else:
+        assert SUBJECT_LOG == [("other", b1), ("batch", [a1, a2, a3])]
+    SUBJECT_LOG.clear()

@@ -494,3 +494,79 @@ def test_watching_a_renewal_twice_updates_the_one_watch(factory):
         RenewalWatch.reseller_id == reseller.id)).all()
     assert [(r.domain, r.recipient, r.language, r.expires_at) for r in rows] == [
         ("kahdesti.fi", "b@customer.example", None, second_expiry)]
+
+
+def test_watching_several_renewals_at_once_keeps_the_last_of_each_domain(factory):
+    """``upsert_all``: one statement for the batch; a domain given twice (one statement may
+    not touch a row twice) keeps the last, as one upsert after another would."""
+    from reseller.core.clock import clock
+    from whitelabel.models import RenewalWatch
+
+    reseller = factory.reseller()
+    soon, later = clock.now() + timedelta(days=30), clock.now() + timedelta(days=60)
+    with unit_of_work():
+        compliance.watch_renewals([
+            {"reseller_id": reseller.id, "domain": "yksi.fi", "expires_at": soon,
+             "recipient": "a@customer.example", "language": "fi"},
+            {"reseller_id": reseller.id, "domain": "kaksi.fi", "expires_at": soon,
+             "recipient": "a@customer.example"},
+            {"reseller_id": reseller.id, "domain": "yksi.fi", "expires_at": later,
+             "recipient": "b@customer.example", "language": "sv"}])
+        compliance.watch_renewals([])
+    rows = db.session.scalars(sa.select(RenewalWatch).where(
+        RenewalWatch.reseller_id == reseller.id).order_by(RenewalWatch.domain)).all()
+    assert [(r.domain, r.recipient, r.language, r.expires_at) for r in rows] == [
+        ("kaksi.fi", "a@customer.example", None, soon),
+        ("yksi.fi", "b@customer.example", "sv", later)]
+
+
+def test_a_batch_of_registrations_is_mailed_watched_and_verified_together(factory,
+                                                                          wl_settings):
+    """One dispatch of several registrations (a burst of orders): each its confirmation
+    and renewal watch, the registrant one verification listing every name, one mail asking
+    for it; a registration naming no registrant is skipped, the others go; the listener's
+    writes are a few statements for the batch, not a few per registration."""
+    from reseller.core import events as event_log
+    from whitelabel.models import RenewalWatch
+
+    reseller = factory.reseller()
+    names = [f"erä{n}.fi" for n in range(5)]
+    ids = []
+    with unit_of_work():
+        for n, name in enumerate(names):
+            data = {"domain": name, "expires_at": (NOW + timedelta(days=365 + n)).isoformat(),
+                    "registrant": {"email": "Erä@Customer.example", "language": "fi"}}
+            ids.append(record_event(reseller_id=reseller.id, type="domain.registered",
+                                    dedupe_key=f"batch:{name}", data=data).id)
+        ids.append(record_event(reseller_id=reseller.id, type="domain.registered",
+                                dedupe_key="batch:nobody", data={"domain": "nobody.fi"}).id)
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()).upper())
+
+    sa.event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        with unit_of_work():
+            assert event_log.dispatch_deferred(ids[0]) is True
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", note)
+    confirmations = OutboxMessage.query.filter_by(
+        template="registrant/registration_confirmed").all()
+    assert sorted(m.context["domain"] for m in confirmations) == sorted(names)
+    assert {m.language for m in confirmations} == {"fi"}
+    watches = {w.domain: w.expires_at for w in RenewalWatch.query}
+    assert sorted(watches) == sorted(names)
+    row = RegistrantVerification.query.one()
+    assert compliance.verification_domains(row) == names  # in order, none twice
+    assert OutboxMessage.query.filter_by(template="registrant/email_verification").count() == 1
+    if db.engine.dialect.name == "postgresql":  # SQLite's driver inserts rows one by one
+        def count(prefix):
+            return len([s for s in statements if s.startswith(prefix)])
+        assert count("INSERT INTO OUTBOX_MESSAGES") == 2  # the confirmations; the verification's
+        assert count("INSERT INTO RENEWAL_WATCHES") == 1
+        assert count("INSERT INTO REGISTRANT_VERIFICATION_DOMAINS") == 2  # the first; the rest
+    # a repeat of the same events (a second dispatch) changes nothing
+    with unit_of_work():
+        assert event_log.dispatch_deferred(ids[1]) is False
+    assert OutboxMessage.query.count() == 6

@@ -24,7 +24,8 @@ app = create_app()
 listeners = [[f"{f.__module__}.{f.__qualname__}", kind, deferred]
              for deferred, registry in ((False, events._LISTENERS), (True, events._DEFERRED),
                                         ("batch", events._DEFERRED_BATCH))
-             for kind, functions in registry.items() for f in functions]
+             for kind, functions in registry.items()
+             for f in (getattr(g, "listener", g) for g in functions)]  # batch: its listener
 print(json.dumps({"periodic": {job.name: job.path for job in jobs.PERIODIC.values()},
                   "listeners": listeners}))
 """

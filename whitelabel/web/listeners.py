@@ -20,9 +20,13 @@ from typing import Any
 
 from reseller.core.clock import clock
 from reseller.core.directory import reseller_profile
-from reseller.core.events import Event, on_event
+from reseller.core.events import Event, on_event, on_events
 from whitelabel import compliance
-from whitelabel.messages import MessageContextError, send_registrant_message, send_reseller_message
+from whitelabel.messages import (
+    MessageContextError,
+    send_registrant_messages,
+    send_reseller_message,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,19 +50,35 @@ def _when(value: Any) -> datetime | None:
 
 def _to_registrant(event: Event, kind: str, *, recipient: str | None = None,
                    language: str | None = None, suffix: str = "", **extra: Any) -> None:
+    _to_registrants([(event, _registrant_message(event, kind, recipient=recipient,
+                                                 language=language, suffix=suffix, **extra))])
+
+
+def _registrant_message(event: Event, kind: str, *, recipient: str | None = None,
+                        language: str | None = None, suffix: str = "",
+                        **extra: Any) -> dict[str, Any] | None:
+    """``send_registrant_message``'s arguments for ``kind`` about the event (None, logged:
+    the event names no registrant email)."""
     email, registrant_language = registrant_of(event.data)
     recipient = recipient or email
     if not recipient:
         log.warning("event %s (%s) names no registrant email; no %s sent",
                     event.id, event.type, kind)
-        return
-    try:
-        send_registrant_message(reseller_id=event.reseller_id, kind=kind, recipient=recipient,
-                                language=language or registrant_language,
-                                context={**event.data, **extra},
-                                dedupe_key=f"event:{event.id}:{kind}{suffix}")
-    except MessageContextError:
-        log.exception("event %s (%s) lacks data for %s; not sent", event.id, event.type, kind)
+        return None
+    return {"reseller_id": event.reseller_id, "kind": kind, "recipient": recipient,
+            "language": language or registrant_language, "context": {**event.data, **extra},
+            "dedupe_key": f"event:{event.id}:{kind}{suffix}"}
+
+
+def _to_registrants(messages: list[tuple[Event, dict[str, Any] | None]]) -> None:
+    """Queue the messages (each with the event it is about), in one statement; one whose
+    context lacks what its kind needs is logged and not sent, the others are."""
+    wanted = [(event, message) for event, message in messages if message is not None]
+    answers = send_registrant_messages([message for _event, message in wanted])
+    for (event, message), answer in zip(wanted, answers, strict=True):
+        if isinstance(answer, MessageContextError):
+            log.error("event %s (%s) lacks data for %s; not sent", event.id, event.type,
+                      message["kind"], exc_info=answer)
 
 
 def _to_reseller(event: Event, kind: str, *, billing: bool = False, **extra: Any) -> None:
@@ -74,27 +94,51 @@ def _to_reseller(event: Event, kind: str, *, billing: bool = False, **extra: Any
         log.exception("event %s (%s) lacks data for %s; not sent", event.id, event.type, kind)
 
 
-def _watch(event: Event) -> None:
+def _watch_of(event: Event) -> dict[str, Any] | None:
+    """The renewal watch an event asks for (``compliance.watch_renewal``'s arguments)."""
     email, language = registrant_of(event.data)
     expires_at = _when(event.data.get("expires_at"))
     if email and expires_at and event.data.get("domain"):
-        compliance.watch_renewal(reseller_id=event.reseller_id, domain=event.data["domain"],
-                                 expires_at=expires_at, recipient=email, language=language)
+        return {"reseller_id": event.reseller_id, "domain": event.data["domain"],
+                "expires_at": expires_at, "recipient": email, "language": language}
+    return None
+
+
+def _verification_of(event: Event) -> dict[str, Any] | None:
+    """The registrant verification an event asks for (a verified address is not asked
+    again: ``compliance.start_registrant_verification``'s arguments)."""
+    email, language = registrant_of(event.data)
+    if email and event.data.get("domain"):
+        return {"reseller_id": event.reseller_id, "email": email,
+                "domain": event.data["domain"], "language": language}
+    return None
+
+
+def _watch(event: Event) -> None:
+    if (watch := _watch_of(event)) is not None:
+        compliance.watch_renewal(**watch)
 
 
 def _verify_registrant(event: Event) -> None:
-    email, language = registrant_of(event.data)
-    if email and event.data.get("domain"):  # a verified address is not asked again
-        compliance.start_registrant_verification(
-            reseller_id=event.reseller_id, email=email, domain=event.data["domain"],
-            language=language)
+    if (verification := _verification_of(event)) is not None:
+        compliance.start_registrant_verification(**verification)
 
 
-@on_event("domain.registered", deferred=True)
-def on_registered(event: Event) -> None:
-    _to_registrant(event, "registration_confirmed")
-    _watch(event)
-    _verify_registrant(event)
+def _domain_of(event: Event) -> Any:
+    return event.data.get("domain")
+
+
+@on_events("domain.registered", subject=_domain_of)
+def on_registered(events: list[Event]) -> None:
+    """The registration's confirmation to the registrant, its renewal watch and the
+    registrant's address verification: for a dispatch batch's registrations together, in a
+    few statements for them all (a burst of orders). Before another event of the batch
+    about one of the domains (its deletion, say), those gathered so far are done first."""
+    _to_registrants([(event, _registrant_message(event, "registration_confirmed"))
+                     for event in events])
+    compliance.watch_renewals([w for event in events if (w := _watch_of(event))])
+    compliance.start_registrant_verifications(
+        [v for event in events if (v := _verification_of(event))])
 
 
 @on_event("domain.transferred_in", deferred=True)
