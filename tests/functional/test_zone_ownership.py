@@ -21,6 +21,7 @@ from reseller.dns import tasks
 from reseller.dns.models import AcmeKey, Zone
 from reseller.domains import services as domains
 from tests.functional.test_client_area import login
+from tests.support import counting
 
 _seq = itertools.count(1)
 
@@ -308,7 +309,6 @@ def test_a_zone_that_loses_the_race_for_its_name_is_refused_and_the_transaction_
 
 @pytest.mark.postgres_only  # SQLite's driver inserts the records one statement each
 def test_a_zone_hosted_for_a_held_name_is_stored_with_its_records_in_two_inserts(factory):
-    import sqlalchemy as sa
 
     from reseller.dns import services as dns
     from reseller.dns.settings import dns_settings
@@ -316,18 +316,9 @@ def test_a_zone_hosted_for_a_held_name_is_stored_with_its_records_in_two_inserts
     reseller = factory.reseller()
     name = fresh()
     factory.domain(reseller, name)
-    statements: list[str] = []
-
-    def note(conn, cursor, statement, *args):
-        statements.append(" ".join(statement.split()).upper())
-
-    sa.event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        with unit_of_work():
-            zone = dns.create_zone(reseller_id=reseller.id, name=name, settings=dns_settings())
-            records = {(r.name, r.type) for r in zone.records}
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", note)
+    with counting.statements() as statements, unit_of_work():
+        zone = dns.create_zone(reseller_id=reseller.id, name=name, settings=dns_settings())
+        records = {(r.name, r.type) for r in zone.records}
     assert records == {("@", "TXT"), ("_dmarc", "TXT"), ("@", "CAA")}
     assert len([s for s in statements if s.startswith("INSERT INTO DNS_ZONES")]) == 1
     assert len([s for s in statements if s.startswith("INSERT INTO DNS_RECORDS")]) == 1
@@ -393,23 +384,6 @@ def test_the_prebuilt_at_or_inside_reads_what_the_built_one_reads(factory, app):
 
 # -- the zones of a batch of new domains, together (``create_zones``) -------------------------
 
-def _statements_of(work):
-    import sqlalchemy as sa
-
-    statements: list[str] = []
-
-    def note(conn, cursor, statement, *args):
-        statements.append(" ".join(statement.split()).upper())
-
-    sa.event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        with unit_of_work():
-            result = work()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", note)
-    return result, statements
-
-
 def test_the_zones_of_a_batch_of_new_domains_are_made_together_as_one_by_one(factory, jobs):
     """The dispatch job's batch of registrations: their zones are what ``create_zone``
     makes for each (live, the default records, both events, a publish job each), in a few
@@ -432,8 +406,8 @@ def test_the_zones_of_a_batch_of_new_domains_are_made_together_as_one_by_one(fac
         db.session.add(kept)
     jobs.jobs.clear()
     a_id = a.id
-    zones, statements = _statements_of(lambda: dns.create_zones(
-        [(a_id, name) for name in names], settings=dns_settings()))
+    with counting.statements() as statements, unit_of_work():
+        zones = dns.create_zones([(a_id, name) for name in names], settings=dns_settings())
     assert [zone.name for zone in zones] == names
     assert zones[2].id == kept.id and zones[2].serial == 7  # left as it was
     for zone in zones[:2] + zones[3:]:

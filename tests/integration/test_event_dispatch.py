@@ -11,6 +11,7 @@ from reseller.core.clock import clock
 from reseller.core.db import unit_of_work
 from reseller.core.events import Event, on_event, record_event
 from reseller.core.extensions import db
+from tests.support import counting
 
 CALLS: list[tuple[str, int]] = []
 
@@ -247,18 +248,8 @@ def test_with_rq_the_batched_events_jobs_are_withdrawn_from_the_queue_and_the_ou
             assert len(queued) == 4
             assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingJob)) == 4
             worker.use_app(app)
-            ran: list[str] = []
-            original_run = jobs_module.run_queued
-
-            def counting(path, args):
-                ran.append(path)
-                return original_run(path, args)
-
-            jobs_module.run_queued = counting
-            try:
+            with counting.jobs_run() as ran:
                 assert InProcessWorker([queue], connection=connection).work(burst=True)
-            finally:
-                jobs_module.run_queued = original_run
             db.session.remove()
             assert ran.count(events.DISPATCH_JOB) == 1  # the other three were withdrawn
             assert sorted(e for kind, e in CALLS if kind == "batched") == ids

@@ -19,6 +19,7 @@ from reseller.core.pending import PendingJob
 from reseller.domains import orders
 from reseller.domains.models import Order
 from tests.integration.test_commit_is_an_answer import _age, swapped_runner
+from tests.support import counting
 from tests.support.domains import available, fund, install_catalogue, make_contact
 from wallet.models import Purchase
 
@@ -60,20 +61,12 @@ def _ready(app):
 
 def _work(app, runner) -> list[str]:
     """Run every queued job in one in-process worker; the job paths RQ ran."""
-    ran: list[str] = []
-    original = jobs_module.run_queued
-
-    def counting(path, args):
-        ran.append(path)
-        return original(path, args)
-
-    jobs_module.run_queued = counting
     worker.use_app(app)
     try:
-        worker.InProcessWorker(list(runner.queues.values()), connection=runner.connection) \
-            .work(burst=True)
+        with counting.jobs_run() as ran:
+            worker.InProcessWorker(list(runner.queues.values()),
+                                   connection=runner.connection).work(burst=True)
     finally:
-        jobs_module.run_queued = original
         worker.use_app(None)
     db.session.remove()
     return ran

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from reseller.core.db import unit_of_work
 from reseller.core.events import Event, record_event
 from reseller.core.extensions import db
+from tests.support import counting
 from whitelabel import actions, compliance, tokens
 from whitelabel.models import LinkToken, OutboxMessage, RegistrantVerification
 
@@ -540,17 +541,8 @@ def test_a_batch_of_registrations_is_mailed_watched_and_verified_together(factor
                                     dedupe_key=f"batch:{name}", data=data).id)
         ids.append(record_event(reseller_id=reseller.id, type="domain.registered",
                                 dedupe_key="batch:nobody", data={"domain": "nobody.fi"}).id)
-    statements: list[str] = []
-
-    def note(conn, cursor, statement, *args):
-        statements.append(" ".join(statement.split()).upper())
-
-    sa.event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        with unit_of_work():
-            assert event_log.dispatch_deferred(ids[0]) is True
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", note)
+    with counting.statements() as statements, unit_of_work():
+        assert event_log.dispatch_deferred(ids[0]) is True
     confirmations = OutboxMessage.query.filter_by(
         template="registrant/registration_confirmed").all()
     assert sorted(m.context["domain"] for m in confirmations) == sorted(names)
