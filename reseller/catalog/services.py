@@ -146,19 +146,21 @@ _LIST_AMOUNT = (
 
 
 def quote(*, reseller_id: int, tld: str, operation: str, years: int = 1,
-          premium_fee: Decimal | None = None, on: date | None = None) -> Quote:
+          premium_fee: Decimal | None = None, on: date | None = None,
+          price_list: str | None = None) -> Quote:
     """The reseller's price for ``operation`` on ``tld`` for ``years``, VAT included.
 
     ``premium_fee`` is the registry's fee for a premium name's operation (all years):
     it replaces the list price of a yearly operation and adds to a one-off one's (a
-    restore's redemption fee stays; the registry's premium year comes on top)."""
+    restore's redemption fee stays; the registry's premium year comes on top).
+    ``price_list``: the reseller's (``price_list_of``), when the caller read it already."""
     rules = rules_for(tld)
     rules.require(operation)
     reseller = db.session.get(Reseller, reseller_id)
     if reseller is None:
         raise NotFound()
     on = on or clock.today()
-    price_list = price_list_of(reseller_id)
+    price_list = price_list or price_list_of(reseller_id)
     if premium_fee is not None and operation in PER_YEAR:
         return _quote(reseller, round_money(premium_fee), price_list, on)
     per_unit = list_amount(tld=rules.tld, operation=operation, price_list=price_list,

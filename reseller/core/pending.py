@@ -130,17 +130,21 @@ def mark_taking(path: str, args: tuple) -> tuple[str, str, str] | None:
     as just handed over so that the relay, which would find its RQ job gone, leaves it to
     the taker for ``RECHECK`` (and hands it over again if the taker dies). None: not owed.
     Matched on the stored JSON text, as ``settle_matching``."""
-    row = db.session.execute(
-        sa.select(PendingJob.id, PendingJob.handovers, PendingJob.queue)
-        .where(PendingJob.path == path,
-               sa.cast(PendingJob.args, sa.Text) == json.dumps(list(args)))
-        .order_by(PendingJob.created_at).limit(1)).first()
-    if row is None:
-        return None
-    db.session.execute(sa.update(PendingJob).where(PendingJob.id == row.id)
-                       .values(handed_at=real_now())
-                       .execution_options(synchronize_session=False))
-    return row.id, rq_job_id(row.id, row.handovers), row.queue
+    row = db.session.execute(_MARK_TAKING, {"job_path": path, "job_args": json.dumps(list(args)),
+                                            "taken_at": real_now()}).first()
+    return None if row is None else (row.id, rq_job_id(row.id, row.handovers), row.queue)
+
+
+# Built once (an order taken over asks it): one statement, the oldest matching row marked.
+_MARK_TAKING = (
+    sa.update(PendingJob)
+    .where(PendingJob.id == sa.select(PendingJob.id).where(
+        PendingJob.path == sa.bindparam("job_path"),
+        sa.cast(PendingJob.args, sa.Text) == sa.bindparam("job_args"))
+        .order_by(PendingJob.created_at).limit(1).scalar_subquery())
+    .values(handed_at=sa.bindparam("taken_at", type_=PendingJob.handed_at.type))
+    .returning(PendingJob.id, PendingJob.handovers, PendingJob.queue)
+    .execution_options(synchronize_session=False))
 
 
 def give_back(job_id: str, error: BaseException, *, count: bool) -> None:

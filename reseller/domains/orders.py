@@ -59,7 +59,7 @@ from reseller.registry.models import Availability, DomainInfo, Registry, Transfe
 from reseller.registry.services import get_registry
 from wallet import services as wallet
 from wallet.errors import CreditLimitExceeded, HoldNotActive, InsufficientFunds
-from wallet.invoices.invoicing import is_blocked_for_overdue
+from wallet.invoices.invoicing import billing_standing
 from wallet.models import Purchase
 from wallet.money import Money
 
@@ -134,16 +134,21 @@ def _run_order_checks(reseller_id: int, name: names.DomainName,
     return recorded
 
 
-def _refuse_if_blocked(reseller_id: int) -> None:
+def _refuse_if_blocked(reseller_id: int) -> str:
     """New paid orders wait while an invoice is overdue past the operator's limit.
 
     Checked before anything is priced, held or asked of the registry. Renewals are not
     refused: letting customers' domains expire over the reseller's debt helps nobody.
     A replay of an order placed before the block still returns that order.
+
+    Returns the reseller's payment mode, read in the same statement: it names the price
+    list the order is quoted from (``catalog.quote(price_list=)``), a read less per order.
     """
-    if is_blocked_for_overdue(reseller_id):
+    payment_mode, blocked = billing_standing(reseller_id)
+    if blocked:
         raise OrdersBlockedOverdue(_l("An invoice is overdue; new orders are paused until "
                                       "it is paid. Renewals still work."))
+    return payment_mode
 
 
 def order_register(*, reseller_id: int, name: str, period: int, contacts: dict[str, int],
@@ -158,7 +163,7 @@ def order_register(*, reseller_id: int, name: str, period: int, contacts: dict[s
     transaction (``ask_availability``); without it the registry is asked here."""
     if existing := _by_key(reseller_id, idempotency_key):
         return existing
-    _refuse_if_blocked(reseller_id)
+    price_list = _refuse_if_blocked(reseller_id)
     parsed = names.parse(name)
     parsed.rules.check_period(period)
     nameservers = names.host_names(nameservers or [])  # each is a WHOIS line: one line each
@@ -183,7 +188,7 @@ def order_register(*, reseller_id: int, name: str, period: int, contacts: dict[s
     fee = availability.premium_price * period if availability.premium else None
     return _place(reseller_id=reseller_id, kind="register", name=parsed, period=period,
                   idempotency_key=idempotency_key, params=params, premium_fee=fee,
-                  accept_price=accept_price)
+                  accept_price=accept_price, price_list=price_list)
 
 
 def premium_fee(*, name: str, command: str, years: int) -> Decimal | None:
@@ -401,11 +406,11 @@ def _own_contacts(reseller_id: int, contacts: dict[str, int | None]) -> dict[str
 def _place(*, reseller_id: int, kind: str, name: names.DomainName, period: int | None,
            idempotency_key: str, params: dict[str, Any], premium_fee: Decimal | None = None,
            accept_price: Money | None = None, domain_id: int | None = None,
-           awaiting_approval: bool = False) -> Order:
+           awaiting_approval: bool = False, price_list: str | None = None) -> Order:
     """Insert the order and hold its price. ``awaiting_approval``: it waits as ``pending``
     (held money, no registry call) until the registrant's answer moves it on."""
     quote = catalog.quote(reseller_id=reseller_id, tld=name.tld, operation=kind,
-                          years=period or 1, premium_fee=premium_fee)
+                          years=period or 1, premium_fee=premium_fee, price_list=price_list)
     _require_consent(quote, premium=premium_fee is not None, accept_price=accept_price,
                      name=name)
     if premium_fee is not None:  # the most the registry may charge for this command
@@ -499,11 +504,13 @@ def process_order(order_id: int) -> None:
     _carry_out(order_id, _claim(order_id))
     if not can_take_waiting():
         return
-    done, misses, seen = 1, 0, {order_id}
+    done, misses, seen, ahead = 1, 0, {order_id}, []
     while done < BATCH and misses < _MISSES:
-        waiting = _next_waiting(seen)
-        if waiting is None:
-            return
+        if not ahead:
+            ahead = _waiting(seen, BATCH - done)
+            if not ahead:
+                return
+        waiting = ahead.pop(0)
         seen.add(waiting)
         taken = take_waiting(PROCESS_JOB, (waiting,))
         if taken is None:
@@ -548,13 +555,13 @@ def _carry_out(order_id: int, job: _Job | None, *, taken: str | None = None) -> 
 _WAITING = (sa.select(Order.id)
             .where(Order.state == "held", Order.attempts == 0,
                    Order.id.not_in(sa.bindparam("seen", expanding=True)))
-            .order_by(Order.id).limit(1))
+            .order_by(Order.id).limit(sa.bindparam("limit")))
 
 
-def _next_waiting(seen: set[int]) -> int | None:
-    """The oldest held order no run has tried yet (by the state index), if any. A read
-    only: ``take_waiting``'s unit of work ends the transaction it opens."""
-    return db.session.scalar(_WAITING, {"seen": sorted(seen)})
+def _waiting(seen: set[int], limit: int) -> list[int]:
+    """The oldest held orders no run has tried yet (by the state index), up to ``limit``.
+    A read only: ``take_waiting``'s unit of work ends the transaction it opens."""
+    return list(db.session.scalars(_WAITING, {"seen": sorted(seen), "limit": limit}))
 
 
 # Built once (see BUILT ONCE in reseller.core.db)

@@ -388,14 +388,6 @@ def send_overdue_reminders(*, today: date, settings: InvoicingSettings) -> list[
     return reminded
 
 
-def overdue_block(*, reseller_id: int, today: date,
-                  settings: InvoicingSettings) -> sa.ColumnElement[bool]:
-    """SQL: the operator blocks orders and an invoice is overdue past the limit."""
-    if not settings.block_overdue:
-        return sa.false()
-    return _overdue(reseller_id, today - timedelta(days=settings.block_overdue_days))
-
-
 def _overdue(reseller_id: Any, limit: Any) -> sa.Exists:
     """An open invoice of the reseller due before ``limit`` (values or bound parameters)."""
     return sa.exists().where(Invoice.reseller_id == reseller_id, Invoice.kind == "invoice",
@@ -418,12 +410,19 @@ _OVERDUE = sa.select(_overdue(sa.bindparam("reseller_id"), sa.bindparam("limit")
 def billing_standing(*, reseller_id: int, today: date,
                      settings: InvoicingSettings) -> tuple[str, bool]:
     """(payment mode, orders blocked for an overdue invoice) in one statement: the
-    billing page's. A reseller without a wallet yet is prepaid."""
-    row = db.session.execute(sa.select(
-        sa.select(Wallet.payment_mode).where(Wallet.reseller_id == reseller_id)
-        .scalar_subquery(),
-        overdue_block(reseller_id=reseller_id, today=today, settings=settings))).one()
+    billing page's, and every new order's. A reseller without a wallet yet is prepaid."""
+    # No block configured: an invoice due before the first date there is never matches.
+    limit = today - timedelta(days=settings.block_overdue_days) if settings.block_overdue \
+        else date.min
+    row = db.session.execute(_STANDING, {"reseller_id": reseller_id, "limit": limit}).one()
     return row[0] or "prepaid", bool(row[1])
+
+
+# Built once: every order asks (see BUILT ONCE in reseller.core.db)
+_STANDING = sa.select(
+    sa.select(Wallet.payment_mode).where(Wallet.reseller_id == sa.bindparam("reseller_id"))
+    .scalar_subquery(),
+    _overdue(sa.bindparam("reseller_id"), sa.bindparam("limit")))
 
 
 # --- credit notes --------------------------------------------------------------------
