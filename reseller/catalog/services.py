@@ -4,6 +4,7 @@ retail prices. The price list (prepaid/postpaid) comes from the reseller's walle
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
@@ -11,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from reseller.accounts.models import Reseller
@@ -26,6 +28,7 @@ from reseller.catalog.models import (
     rules_for,
 )
 from reseller.core.clock import clock
+from reseller.core.db import after_commit
 from reseller.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from reseller.core.extensions import db
 from reseller.core.identity import vat_status
@@ -81,6 +84,7 @@ def install_tiers() -> list[Tier]:
         db.session.add(tier)
         created.append(tier)
     db.session.flush()
+    _tiers_changed()
     return created
 
 
@@ -459,6 +463,7 @@ def create_tier(*, code: str, name: str, threshold: Decimal | None, rate_limit: 
                 rate_limit=rate_limit)
     db.session.add(tier)
     db.session.flush()
+    _tiers_changed()
     return tier
 
 
@@ -473,6 +478,7 @@ def update_tier(*, code: str, name: str, threshold: Decimal | None, rate_limit: 
         raise ValidationFailed(errors)
     tier.name, tier.threshold, tier.rate_limit = name.strip(), threshold, rate_limit
     db.session.flush()
+    _tiers_changed()
     return tier
 
 
@@ -495,13 +501,38 @@ def promote_tiers(*, purchases: dict[int, Decimal]) -> list[tuple[int, str, str]
     return moves
 
 
-# Built once: every API request reads it (see BUILT ONCE in reseller.core.db)
-_RATE_LIMIT_TIER = (sa.select(sa.func.coalesce(Tier.rate_limit, Reseller.tier))
-                    .select_from(Reseller).outerjoin(Tier, Tier.code == Reseller.tier)
-                    .where(Reseller.id == sa.bindparam("reseller_id")))
+# The volume tiers' rate-limit tiers, per app, read again after this many seconds (or at
+# once in this process when the catalogue changes a tier): every API request asks.
+TIER_LIMITS_TTL_S = 30.0
+_TIER_LIMITS = "tunnus.catalog.tier_rate_limits"
 
 
 def rate_limit_tier(reseller_id: int) -> str | None:
     """The reseller's API rate-limit tier (``RATE_LIMITS``): its volume tier names one; a
-    tier code outside the catalogue (e.g. "enterprise", set by hand) is one itself."""
-    return db.session.execute(_RATE_LIMIT_TIER, {"reseller_id": reseller_id}).scalar()
+    tier code outside the catalogue (e.g. "enterprise", set by hand) is one itself.
+
+    No statement on an API request: the reseller is the one authentication loaded, and
+    the tiers' rate limits are kept (``TIER_LIMITS_TTL_S``). A tier the operator edits takes
+    at most that long to apply in another process; a reseller moved to another tier, at
+    once."""
+    reseller = db.session.get(Reseller, reseller_id)
+    if reseller is None:
+        return None
+    return _tier_rate_limits().get(reseller.tier) or reseller.tier
+
+
+def _tier_rate_limits() -> dict[str, str | None]:
+    kept = current_app.extensions.get(_TIER_LIMITS)
+    now = time.monotonic()
+    if kept is None or now - kept[0] > TIER_LIMITS_TTL_S:
+        limits = {code: limit for code, limit in db.session.execute(
+            sa.select(Tier.code, Tier.rate_limit))}
+        kept = current_app.extensions[_TIER_LIMITS] = (now, limits)
+    return kept[1]
+
+
+def _tiers_changed() -> None:
+    """The catalogue changed a tier: this process reads the rate limits again once the
+    change commits."""
+    app = current_app._get_current_object()
+    after_commit(lambda: app.extensions.pop(_TIER_LIMITS, None))

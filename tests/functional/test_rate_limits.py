@@ -71,6 +71,30 @@ def test_a_volume_tier_names_its_rate_limit_tier(factory, tiny_limits):
     assert "RateLimit-Limit" not in responses[-1].headers
 
 
+def test_a_request_reads_no_tier_and_an_edited_tier_applies_once_committed(factory,
+                                                                          tiny_limits):
+    """The tiers' rate limits are kept per app: an API request reads no statement for its
+    tier (the reseller is authentication's), and a tier edited here applies at once."""
+    from decimal import Decimal
+
+    from reseller.catalog import services as catalog
+    from reseller.core.db import unit_of_work
+    from tests.support import counting
+
+    with unit_of_work():
+        catalog.create_tier(code="kumppani", name="Kumppani", threshold=Decimal("0"),
+                            rate_limit="plus", rate_limits={"plus": "5/hour"})
+    api = factory.api(factory.reseller(tier="kumppani"))
+    assert api.get("/api/v1/account").headers["RateLimit-Limit"] == "5"
+    with counting.statements() as statements:
+        assert api.get("/api/v1/account").status_code == 200
+    assert not [s for s in statements if "TIERS" in s]
+    with unit_of_work():
+        catalog.update_tier(code="kumppani", name="Kumppani", threshold=Decimal("0"),
+                            rate_limit="enterprise", rate_limits={"enterprise": "unlimited"})
+    assert "RateLimit-Limit" not in api.get("/api/v1/account").headers
+
+
 def test_client_area_is_not_rate_limited(client, tiny_limits):
     for _ in range(5):
         assert client.get("/login").status_code == 200
