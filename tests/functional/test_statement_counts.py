@@ -21,9 +21,15 @@ from tests.support.domains import fund, install_catalogue
 PASSWORD = "correct horse battery"
 MAX_PER_PAGE = 8
 _HARNESS = ("SAVEPOINT", "RELEASE", "ROLLBACK TO")  # the test's own rolled-back transaction
-# Once in a while, not per page: a token's last use (written at most every few minutes)
-# and the sandbox clock (read once per process and then cached).
-_OCCASIONAL = ("UPDATE access_tokens SET last_used_at", "FROM sandbox_clock")
+# Once in a while, not per page: a token's last use (written at most every few minutes),
+# the sandbox clock (read once per process and then cached) and the volume tiers' rate
+# limits (read by the first API request of a process, then kept for 30 seconds).
+_OCCASIONAL = ("UPDATE access_tokens SET last_used_at", "FROM sandbox_clock",
+               "SELECT catalog_tiers.code, catalog_tiers.rate_limit")
+
+
+def _per_page(statements: list[str]) -> int:
+    return sum(not any(o in s for o in _OCCASIONAL) for s in statements)
 
 
 @contextmanager
@@ -92,7 +98,7 @@ def _counts(api, client) -> tuple[dict[str, int], int]:
             response = (client if path.startswith("/domains") or not path.startswith("/api")
                         else api).get(path)
         assert response.status_code == 200, path
-        counts[path] = sum(not any(o in s for o in _OCCASIONAL) for s in statements)
+        counts[path] = _per_page(statements)
         most = max(most, len(statements))
     return counts, most
 
@@ -197,8 +203,8 @@ def test_billing_page_runs_at_most_eight_statements_however_many_invoices(portfo
         with counted() as statements:
             assert client.get("/billing/invoices").status_code == 200
         page = " | ".join(" ".join(s.split())[:60] for s in statements)
-        counts.append(len(statements))
+        counts.append(_per_page(statements))
         with counted() as statements:
             assert api.get("/api/v1/invoices").status_code == 200
-        counts.append(len(statements))
+        counts.append(_per_page(statements))
     assert max(counts) <= MAX_PER_PAGE and counts[:2] == counts[2:], (counts, page)
