@@ -17,10 +17,13 @@ domain), then, per size:
 * the load mix over HTTP (16 clients, 70% reads, 20% DNS edits, 10% orders): throughput
   against ``/healthz``, p50/p99 per kind, errors, CPU per component.
 
-At the largest size orders alone are placed too (CPU per order, per component). The last
+At the largest size orders alone are placed too (CPU per order, per component), and right
+after them ``/healthz`` alone, whose machine CPU per request divides the machine's speed out
+of the order's (``order_cpu_healthz``: an order costs that many ``/healthz``). The last
 line::
 
     worst_growth_1k_100k=… max_statements_per_page=… feed_stall_s=… load_ratio=… order_cpu_ms=…
+    order_cpu_healthz=…
 
 Usage: .venv/bin/python bench/scale.py [--sizes 1000,10000,100000] [--clients 16]
                                        [--load-seconds 20] [--repeat 15] [--orders 150]
@@ -516,6 +519,16 @@ def order_cpu(port: int, seeded: dict, database_url: str, redis_url: str, parts:
     return spent
 
 
+def healthz_cpu(port: int, seeded: dict, parts: dict, seconds: float = 4.0) -> float:
+    """Machine CPU per ``/healthz`` request (8 clients, closed loop), in ms: measured next
+    to the orders, it divides out how fast the machine runs at that moment (this one's
+    speed moved by a third within an hour), so two runs compare by their ratio."""
+    before = order_bench.cpu_by_part(parts)
+    requests = order_bench.run_hello(port, seeded["a"]["token"], 8, seconds) * seconds
+    after = order_bench.cpu_by_part(parts)
+    return sum(after[k] - before[k] for k in parts if k != "bench_clients") * 1000 / requests
+
+
 # -- main ---------------------------------------------------------------------------------------
 
 def pct(values: list[float], q: float) -> float:
@@ -626,6 +639,9 @@ def main() -> None:
         print(f"\n-- orders alone at {sizes[-1]} domains: {spent['orders_per_s']:.1f}/s "
               f"(8 clients, until completed); cpu_ms_per_order "
               + " ".join(f"{k}={spent[k]:.1f}" for k in parts) + f" machine={spent['machine']:.1f}")
+        healthz = healthz_cpu(port, seeded, parts)
+        print(f"-- right after: /healthz {healthz:.2f} ms of machine CPU per request; an order "
+              f"costs {spent['machine'] / healthz:.1f} of them (the machine's speed divided out)")
         first, last = per_size[sizes[0]], per_size[sizes[-1]]
         growth = {label: last[label]["ms"] / first[label]["ms"] for label in first
                   if label != "healthz"}
@@ -636,7 +652,8 @@ def main() -> None:
         print(f"most statements: {most[1]} ({most[0]})")
         print(f"worst_growth_1k_100k={growth[worst]:.2f} max_statements_per_page={most[0]} "
               f"feed_stall_s={max(stalls):.2f} load_ratio={ratios[-1]:.3f} "
-              f"order_cpu_ms={spent['machine']:.1f}")
+              f"order_cpu_ms={spent['machine']:.1f} "
+              f"order_cpu_healthz={spent['machine'] / healthz:.1f}")
     finally:
         order_bench.stop_all(processes)
         log.close()
