@@ -13,6 +13,7 @@ call never acts twice, and the order's row lock plus state check mean it is fini
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -500,8 +501,11 @@ def process_order(order_id: int) -> None:
     first (``jobs.take_waiting``), so no other worker runs it, and settled with the
     order's last unit of work. That is the order a free worker would take next anyway,
     without the ~3.5 ms of CPU an RQ job costs before it starts. A taken order that fails
-    (the registry unavailable) is given back to the queue and ends the batch."""
-    _carry_out(order_id, _claim(order_id))
+    (the registry unavailable) is given back to the queue and ends the batch. A contact
+    the job has already sent to the registry of a TLD, as it is now, is not sent there
+    again by the same job (a reseller's burst of names for one registrant)."""
+    pushed: set[tuple[str, str, str]] = set()
+    _carry_out(order_id, _claim(order_id), pushed=pushed)
     if not can_take_waiting():
         return
     done, misses, seen, ahead = 1, 0, {order_id}, []
@@ -518,7 +522,7 @@ def process_order(order_id: int) -> None:
             continue
         done, misses = done + 1, 0
         try:
-            _carry_out(waiting, _claim(waiting), taken=taken)
+            _carry_out(waiting, _claim(waiting), taken=taken, pushed=pushed)
         except Exception as error:
             log.warning("order %s, taken over by the job of order %s, failed; its job is "
                         "queued again", waiting, order_id, exc_info=True)
@@ -526,17 +530,24 @@ def process_order(order_id: int) -> None:
             return
 
 
-def _carry_out(order_id: int, job: _Job | None, *, taken: str | None = None) -> None:
+def _carry_out(order_id: int, job: _Job | None, *, taken: str | None = None,
+               pushed: set[tuple[str, str, str]] | None = None) -> None:
     """The registry call and the result, the order claimed (``_claim``) already;
-    ``taken``: the job taken over for it (``take_waiting``), settled with the result."""
+    ``taken``: the job taken over for it (``take_waiting``), settled with the result;
+    ``pushed``: the contacts this job has sent to a registry (handle, TLD, data), which
+    are not sent again, and to which this order's are added once sent."""
     if job is None:
         if taken is not None:
             with unit_of_work():
                 settle_in_this_unit(taken)  # finished already: nothing is owed
         return
     registry = get_registry()
+    sent = pushed if pushed is not None else set()
+    contacts = [(handle, data) for handle, data in job.contacts
+                if _pushed_as(handle, data, job.name) not in sent]
     try:
-        contact_services.push_contacts(registry, list(job.contacts), name=job.name)
+        contact_services.push_contacts(registry, contacts, name=job.name)
+        sent.update(_pushed_as(handle, data, job.name) for handle, data in contacts)
         result = _call_registry(job, registry)
     except RegistryRejected as rejected:
         with unit_of_work():
@@ -548,6 +559,12 @@ def _carry_out(order_id: int, job: _Job | None, *, taken: str | None = None) -> 
     with unit_of_work():
         apply_result(order_id, result, registrant=job.registrant)
         settle_in_this_unit(taken)  # the job's last unit of work
+
+
+def _pushed_as(handle: str, data: dict, name: str) -> tuple[str, str, str]:
+    """What a contact sent for ``name`` is remembered by: a TLD has one registry, and the
+    data as sent (a change since means sending it again)."""
+    return handle, name.rpartition(".")[2], json.dumps(data, sort_keys=True, default=str)
 
 
 # Built once: every job looks (see BUILT ONCE in reseller.core.db). Orders never tried:

@@ -84,13 +84,20 @@ def _states(ids: list[int]) -> dict[int, str]:
         sa.select(Order.id, Order.state).where(Order.id.in_(ids)))}
 
 
-def test_one_job_carries_out_the_orders_waiting_behind_it(app, rq):
+def test_one_job_carries_out_the_orders_waiting_behind_it(app, rq, monkeypatch):
+    from reseller.registry.services import get_registry
+
     reseller, contact = _ready(app)
     before = available(reseller)
     placed = _place(reseller, contact, 5, "jono")
     queued = rq.queues[jobs_module.QUEUES[0]].get_job_ids()
     assert len(queued) == 5
+    registry, pushes = get_registry(), []
+    contact_set = registry.contact_set
+    monkeypatch.setattr(registry, "contact_set", lambda **kw: (pushes.append(kw["handle"]),
+                                                              contact_set(**kw))[1])
     ran = _work(app, rq)
+    assert len(pushes) == 1  # one registrant, sent to the .fi registry once by the job
     assert ran.count(orders.PROCESS_JOB) == 1  # the other four were taken, not run by RQ
     assert _states(placed) == dict.fromkeys(placed, "completed")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingJob).where(
@@ -156,3 +163,23 @@ def test_a_taken_order_that_fails_is_given_back_and_the_relay_hands_it_over(app,
     monkeypatch.setattr(orders, "_call_registry", call)
     _work(app, rq)
     assert _states([first, second]) == {first: "completed", second: "completed"}
+
+
+def test_a_job_sends_each_contact_once_and_a_changed_one_again(app, rq, monkeypatch):
+    from reseller.registry.services import get_registry
+    from tests.support.domains import make_contact as contact_of
+
+    reseller, first = _ready(app)
+    second = SimpleNamespace(id=contact_of(reseller, email="toinen@example.test").id)
+    placed = _place(reseller, first, 2, "eka") + _place(reseller, second, 2, "toka")
+    registry, pushes = get_registry(), []
+    contact_set = registry.contact_set
+    monkeypatch.setattr(registry, "contact_set", lambda **kw: (
+        pushes.append((kw["handle"], kw["data"].get("email"))), contact_set(**kw))[1])
+    _work(app, rq)
+    assert _states(placed) == dict.fromkeys(placed, "completed")
+    assert len(pushes) == 2 and len({handle for handle, _ in pushes}) == 2
+    assert orders._pushed_as("H1", {"email": "a@x"}, "nimi.fi") != \
+        orders._pushed_as("H1", {"email": "b@x"}, "nimi.fi")  # changed: sent again
+    assert orders._pushed_as("H1", {"email": "a@x"}, "nimi.fi") != \
+        orders._pushed_as("H1", {"email": "a@x"}, "nimi.se")  # another registry
