@@ -71,9 +71,8 @@ BatchListener = Callable[[list[Event]], None]
 
 @dataclass(frozen=True, eq=False)
 class _BatchForm:
-    """A batch listener (``on_events``): its types, and what an event is about."""
+    """A batch listener (``on_events``), and what an event is about to it."""
     listener: BatchListener
-    types: frozenset[str]
     subject: Callable[[Event], Any] | None
 
 
@@ -111,7 +110,7 @@ def on_events(*event_types: str, subject: Callable[[Event], Any] | None = None) 
     event that caused it (``dispatch_deferred``)."""
 
     def register(listener: BatchListener) -> BatchListener:
-        form = _BatchForm(listener, frozenset(event_types), subject)
+        form = _BatchForm(listener, subject)
         for event_type in event_types:
             _DEFERRED_BATCH.setdefault(event_type, []).append(form)
         return listener

@@ -151,24 +151,25 @@ def give_back(job_id: str, error: BaseException, *, count: bool) -> None:
     """A job taken out of its queue (``mark_taking``) failed in the taker: it is owed as
     before, and the relay's next round hands it to Redis again (its RQ job is gone).
     ``count``: the failure spends one of its attempts (an outage does not)."""
-    with unit_of_work():
-        values: dict[str, Any] = {"handed_at": None}
-        if count:
-            values.update(failures=PendingJob.failures + 1, failed_at=real_now(),
-                          last_error=f"{type(error).__name__}: {error}"[:2000])
-        db.session.execute(sa.update(PendingJob).where(PendingJob.id == job_id).values(**values)
-                           .execution_options(synchronize_session=False))
+    _record(job_id, {"handed_at": None, **(_failure(error) if count else {})})
 
 
 def note_failure(job_id: str, error: BaseException) -> None:
     """Count a failed attempt (in its own transaction: the job's rolled back)."""
+    _record(job_id, _failure(error))
+
+
+def _failure(error: BaseException) -> dict[str, Any]:
+    return {"failures": PendingJob.failures + 1, "failed_at": real_now(),
+            "last_error": f"{type(error).__name__}: {error}"[:2000]}
+
+
+def _record(job_id: str, values: dict[str, Any]) -> None:
+    """Write what became of a job to its row, in a transaction of its own."""
     try:
         with unit_of_work():
-            db.session.execute(
-                sa.update(PendingJob).where(PendingJob.id == job_id)
-                .values(failures=PendingJob.failures + 1, failed_at=real_now(),
-                        last_error=f"{type(error).__name__}: {error}"[:2000])
-                .execution_options(synchronize_session=False))
+            db.session.execute(sa.update(PendingJob).where(PendingJob.id == job_id)
+                               .values(**values).execution_options(synchronize_session=False))
     except Exception:  # the database itself may be what failed; the row stays owed
         log.warning("could not record the failure of job %s", job_id, exc_info=True)
 

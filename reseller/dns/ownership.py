@@ -239,14 +239,14 @@ def start_new(zones: list[tuple[Zone, Standing]]) -> list[Zone]:
     """``start(zone, standing, new=True)`` for several new zones (names not
     ``overlapping``): the live ones stored in one INSERT with their records in another.
     The stored zones, in the order given."""
-    live = []
-    for zone, standing in zones:
+    external = [zone for zone, standing in zones if standing is Standing.EXTERNAL]
+    live = [(zone, _proof(standing)) for zone, standing in zones
+            if standing is not Standing.EXTERNAL]
+    for zone, _standing in zones:
         zone.verification_token = zone.verification_token or new_token()
-        if standing is Standing.EXTERNAL:
-            db.session.add(zone)
-            db.session.flush()
-        else:
-            live.append((zone, _proof(standing)))
+    if external:
+        db.session.add_all(external)
+        db.session.flush()
     stored = _add_live(live) if live else {}
     return [stored.get(id(zone), zone) for zone, _standing in zones]
 

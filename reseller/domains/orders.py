@@ -66,8 +66,8 @@ from wallet.money import Money
 
 log = logging.getLogger(__name__)
 
-# An owner change's hold outlives the registrant's approval period (whitelabel tokens).
 PROCESS_JOB = "reseller.domains.tasks.process_order"
+# An owner change's hold outlives the registrant's approval period (whitelabel tokens).
 HOLD_DAYS = {"transfer": 12, "owner_change": 16}
 DEFAULT_HOLD_DAYS = 7
 _DEFAULT_NAMESERVERS = "tunnus.domains.default_nameservers"
@@ -530,8 +530,8 @@ def process_order(order_id: int) -> None:
             return
 
 
-def _carry_out(order_id: int, job: _Job | None, *, taken: str | None = None,
-               pushed: set[tuple[str, str, str]] | None = None) -> None:
+def _carry_out(order_id: int, job: _Job | None, *, pushed: set[tuple[str, str, str]],
+               taken: str | None = None) -> None:
     """The registry call and the result, the order claimed (``_claim``) already;
     ``taken``: the job taken over for it (``take_waiting``), settled with the result;
     ``pushed``: the contacts this job has sent to a registry (handle, TLD, data), which
@@ -542,12 +542,11 @@ def _carry_out(order_id: int, job: _Job | None, *, taken: str | None = None,
                 settle_in_this_unit(taken)  # finished already: nothing is owed
         return
     registry = get_registry()
-    sent = pushed if pushed is not None else set()
     contacts = [(handle, data) for handle, data in job.contacts
-                if _pushed_as(handle, data, job.name) not in sent]
+                if _pushed_as(handle, data, job.name) not in pushed]
     try:
         contact_services.push_contacts(registry, contacts, name=job.name)
-        sent.update(_pushed_as(handle, data, job.name) for handle, data in contacts)
+        pushed.update(_pushed_as(handle, data, job.name) for handle, data in contacts)
         result = _call_registry(job, registry)
     except RegistryRejected as rejected:
         with unit_of_work():
