@@ -49,10 +49,16 @@ def main() -> None:
                         help="first grow the reseller to this many domains (bench/scale.py)")
     parser.add_argument("--statements", action="store_true",
                         help="print the SQL statements of each job's last run")
+    parser.add_argument("--server-statements", action="store_true",
+                        help="then print PostgreSQL's own time per statement "
+                             "(pg_stat_statements), most first")
     parser.add_argument("--floor", action="store_true",
                         help="then price the plumbing (request, statement, commit, RQ job)")
     args = parser.parse_args()
 
+    if args.server_statements:
+        os.environ["TUNNUS_BENCH_PG_OPTIONS"] = (
+            "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all")
     pg, redis = servers.start_postgres(), servers.start_redis()
     instance = tempfile.mkdtemp(prefix="tunnus-profile-")
     try:
@@ -74,7 +80,16 @@ def main() -> None:
                   f"{scale.grow(pg.url, reseller_id, 0, args.grow):.1f} s", flush=True)
         postmaster = int((pg.root / "data" / "postmaster.pid").read_text().split()[0])
         servers_cpu = {"postgres": [postmaster], "redis": [redis.process.pid]}
+        if args.server_statements:
+            import sqlalchemy as sa
+            engine = sa.create_engine(pg.url)
+            with engine.begin() as connection:
+                connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
+                connection.execute(sa.text("SELECT pg_stat_statements_reset()"))
+            engine.dispose()
         counts = run(seeded, args.orders, args.profile, args.statements, servers_cpu)
+        if args.server_statements:
+            server_statements(pg.url, args.orders)
         if args.floor:
             floor(counts, servers_cpu)
     finally:
@@ -222,6 +237,25 @@ def run(seeded: dict, count: int, profile_path: str | None, show: bool = False,
             "python_ms": request_cpu + worker_cpu,
             **{f"{name}_ms": (servers2[name] - servers0[name]) * 1000 / count
                for name in servers_cpu}}
+
+
+def server_statements(url: str, count: int) -> None:
+    """PostgreSQL's own time (planning and execution) per order for each statement the
+    orders ran, most first: where the server's CPU went."""
+    import sqlalchemy as sa
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text(
+            "SELECT calls, total_exec_time + total_plan_time AS ms, rows, query"
+            " FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'"
+            " ORDER BY 2 DESC LIMIT 40")).all()
+    engine.dispose()
+    total = sum(row.ms for row in rows)
+    print(f"\nPostgreSQL, per order (top 40 statements: {total / count:.2f} ms)")
+    print(f"{'ms/order':>8} {'calls/order':>11} {'rows/call':>9}  statement")
+    for row in rows:
+        print(f"{row.ms / count:>8.3f} {row.calls / count:>11.2f} "
+              f"{row.rows / max(row.calls, 1):>9.1f}  {' '.join(row.query.split())[:110]}")
 
 
 def floor(order: dict[str, float], servers_cpu: dict[str, list[int]]) -> None:

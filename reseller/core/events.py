@@ -30,7 +30,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from reseller.core.clock import clock
 from reseller.core.db import insert_all_unless_exist, is_sqlite, lock_row, shared_reads
 from reseller.core.extensions import db
-from reseller.core.jobs import enqueue, withdraw
+from reseller.core.jobs import coalescing, enqueue, withdraw
 from reseller.core.types import UTCDateTime
 
 log = logging.getLogger(__name__)
@@ -168,6 +168,9 @@ def record_events(*happenings: dict[str, Any]) -> list[Event]:
 # events wait together, and one job doing several of them in one transaction spares the
 # others' jobs, their ``pending_jobs`` rows and the reads they share (``shared_reads``).
 BATCH = 8
+# A batch of orders records an event each: their dispatch jobs are pushed one per batch
+# (``jobs.pushes_held``), each given the others to do first.
+coalescing(DISPATCH_JOB, BATCH)
 # Events whose listeners failed in another job's batch, left to their own jobs from then on
 # in this process (at most the last ``_FAILED_KEPT``): an event that always fails would
 # otherwise be tried, and logged, by every batch, and hold a batch's place.
@@ -188,9 +191,11 @@ class _BatchFailed(Exception):
     not known (``dispatch_deferred`` runs the batch again, one event per call)."""
 
 
-def dispatch_deferred(event_id: int) -> bool:
+def dispatch_deferred(event_id: int, *also: int) -> bool:
     """Job: run ``event_id``'s deferred listeners once (False: nothing was owed), and those
-    of up to ``BATCH - 1`` other owed events while at it.
+    of up to ``BATCH - 1`` other owed events while at it: first those of ``also`` still
+    owed (events whose own jobs were held back for this one, ``jobs.pushes_held``), then
+    the oldest.
 
     The row lock makes a second copy of the job wait and then find the work done; a
     listener of ``event_id`` that raises rolls the whole dispatch back for the job's retry.
@@ -206,7 +211,9 @@ def dispatch_deferred(event_id: int) -> bool:
         event = lock_row(Event, event_id)
         if event is None or event.dispatched_at is not None:
             return False
-        batch = sorted([event, *_other_owed(event_id, BATCH - 1)], key=lambda e: e.id)
+        others = _owed_among(also[:BATCH - 1])
+        others += _other_owed([event_id, *also], BATCH - 1 - len(others))
+        batch = sorted([event, *others], key=lambda e: e.id)
         try:
             with shared_reads():
                 _run_batch(batch, event, one_by_one=one_by_one)
@@ -277,13 +284,24 @@ def _run_listeners(event: Event, *, own: bool, listeners: list[Listener] | None 
         raise _OtherFailed(event.id) from error
 
 
-def _other_owed(event_id: int, limit: int) -> list[Event]:
+def _other_owed(not_these: list[int], limit: int) -> list[Event]:
     """Owed events nobody is dispatching now (PostgreSQL: locked ``SKIP LOCKED``; SQLite
-    serialises writers already), oldest first."""
+    serialises writers already), oldest first, but for ``not_these``."""
     if limit <= 0:
         return []
-    stmt = (sa.select(Event).where(Event.dispatched_at.is_(None), Event.id != event_id)
+    stmt = (sa.select(Event).where(Event.dispatched_at.is_(None), Event.id.not_in(not_these))
             .order_by(Event.created_at, Event.id).limit(limit))  # ix_events_undispatched
+    return _owed(stmt)
+
+
+def _owed_among(ids: tuple[int, ...]) -> list[Event]:
+    """Those of the events ``ids`` still owed and nobody is dispatching now."""
+    if not ids:
+        return []
+    return _owed(sa.select(Event).where(Event.dispatched_at.is_(None), Event.id.in_(ids)))
+
+
+def _owed(stmt: sa.Select) -> list[Event]:
     if _FAILED_IN_BATCH:
         stmt = stmt.where(Event.id.not_in(list(_FAILED_IN_BATCH)))
     if not is_sqlite():

@@ -27,6 +27,7 @@ in-process scheduler thread.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import itertools
@@ -374,6 +375,59 @@ def _run_with_follow_ups(path: str, args: tuple, pending_id: str | None) -> Any:
         _follow_ups = None
 
 
+# -- held pushes: one RQ job for a run's worth of owed jobs ----------------------------------
+#
+# Some jobs do the work of others of their kind that are owed: a dispatch of deferred
+# listeners takes up to ``events.BATCH`` owed events. A batch of orders (one job carrying
+# out the orders waiting behind its own) records an event per order, and each would push
+# its own dispatch job to Redis after its commit, to be taken out again (``withdraw``)
+# by the first one that runs. Inside ``pushes_held`` those pushes wait for the end of
+# the batch instead, and then one job is pushed for each run's worth of them, given the
+# others' arguments to do first (``coalescing``): the pushes and the take-outs of the
+# rest (an RQ job each, both ways) are spared. Every held job is owed by its
+# ``pending_jobs`` row from its own commit on, so a worker that dies before the end of
+# the batch loses none: the relay hands the rows over after its grace period.
+
+# path -> how many owed jobs of it one run does, its own included (``coalescing``)
+COALESCING: dict[str, int] = {}
+_held: contextvars.ContextVar[list[tuple[str, tuple, int, str, str | None]] | None] = \
+    contextvars.ContextVar("held_pushes", default=None)
+
+
+def coalescing(path: str, per_run: int) -> None:
+    """Declare that a run of job ``path`` does the work of up to ``per_run`` owed jobs of
+    it, its own included, and takes the ``args`` of others appended to its own as those
+    to do first (``path(*own, *first_other, *second_other, ...)``)."""
+    COALESCING[path] = per_run
+
+
+@contextlib.contextmanager
+def pushes_held() -> Any:
+    """Hold back the pushes of ``coalescing`` jobs queued inside (without delay) until the
+    block ends, then push one job for each run's worth of them. Outside a job with RQ it
+    changes nothing (only ``RQRunner`` holds)."""
+    if _held.get() is not None:  # already held by an outer block: that one pushes
+        yield
+        return
+    token = _held.set([])
+    try:
+        yield
+    finally:
+        held = _held.get() or []
+        _held.reset(token)
+        if held:
+            current_app.extensions["tunnus.jobs"].push_held(held)
+
+
+def _hold(path: str, args: tuple, retries: int, delay: int, queue: str,
+          pending_id: str | None) -> bool:
+    held = _held.get()
+    if held is None or delay or pending_id is None or path not in COALESCING:
+        return False
+    held.append((path, args, retries, queue, pending_id))
+    return True
+
+
 # Follow-ups of these job paths waiting together run as one call of their batch form (path
 # -> the batch form's path, which takes the pieces' argument tuples): a batch of events
 # queues a mail each, and one claim, one record and one settle of them all costs what one
@@ -534,6 +588,8 @@ class RQRunner:
 
         if follow_up and _take_as_follow_up(path, args, retries, delay, queue, pending_id):
             return
+        if _hold(path, args, retries, delay, queue, pending_id):
+            return
         try:
             self._push(path, args, retries=retries, delay=delay, queue=queue,
                        pending_id=pending_id,
@@ -545,6 +601,24 @@ class RQRunner:
             # Committed and owed: the relay hands it over once Redis is back.
             log.warning("Redis refused job %s %s; the relay will hand it over", pending_id,
                         path, exc_info=True)
+
+    def push_held(self, held: list[tuple[str, tuple, int, str, str | None]]) -> None:
+        """Push the jobs ``pushes_held`` held back: for each run's worth of one path's
+        (``COALESCING``), the first one's job, given the others' arguments after its own.
+        The others' rows stay owed until that run settles them (``withdraw``); their RQ
+        jobs were never pushed, so nothing is taken out of Redis for them."""
+        by_path: dict[str, list[tuple[str, tuple, int, str, str | None]]] = {}
+        for piece in held:
+            by_path.setdefault(piece[0], []).append(piece)
+        for path, pieces in by_path.items():
+            per_run = COALESCING[path]
+            for start in range(0, len(pieces), per_run):
+                group = pieces[start:start + per_run]
+                _, args, retries, queue, pending_id = group[0]
+                args = args + tuple(itertools.chain.from_iterable(
+                    others for _, others, *_rest in group[1:]))
+                self.submit(path, args, retries, 0, queue, follow_up=False,
+                            pending_id=pending_id)
 
     def hand_over(self, row: Any) -> str:
         """The relay's hand-over of an owed job (``pending.relay``): a fresh RQ job."""

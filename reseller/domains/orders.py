@@ -38,6 +38,7 @@ from reseller.core.jobs import (
     can_take_waiting,
     enqueue,
     give_back,
+    pushes_held,
     settle_in_this_unit,
     take_waiting,
 )
@@ -505,9 +506,17 @@ def process_order(order_id: int) -> None:
     the job has already sent to the registry of a TLD, as it is now, is not sent there
     again by the same job (a reseller's burst of names for one registrant)."""
     pushed: set[tuple[str, str, str]] = set()
-    _carry_out(order_id, _claim(order_id), pushed=pushed)
     if not can_take_waiting():
+        _carry_out(order_id, _claim(order_id), pushed=pushed)
         return
+    # The orders' events get one dispatch job for the batch, pushed when it ends.
+    with pushes_held():
+        _carry_out(order_id, _claim(order_id), pushed=pushed)
+        _carry_out_waiting(order_id, pushed)
+
+
+def _carry_out_waiting(order_id: int, pushed: set[tuple[str, str, str]]) -> None:
+    """The rest of ``process_order``'s batch: the orders waiting behind ``order_id``."""
     done, misses, seen, ahead = 1, 0, {order_id}, []
     while done < BATCH and misses < _MISSES:
         if not ahead:

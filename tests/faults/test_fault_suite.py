@@ -181,6 +181,14 @@ def check_invariants(stack: Stack, db: Database, loads: list[Load], *, recovered
     # Mail and webhooks: lost work within the minute too; a retry after an outage waits
     # its backoff (mail: 10, 20, 40 s) on top.
     mail_deadline = max(deadline, time.monotonic()) + 30
+    # An event's listeners queue its mail: a dispatch lost with Redis is handed over again
+    # by the relay (after its grace), so the mail may not be queued yet.
+    wait_until(f"{phase}: events still owed their listeners",
+               lambda: db.scalar("SELECT count(*) FROM events WHERE dispatched_at IS NULL")
+               == 0, mail_deadline,
+               lambda: db.rows("SELECT id, type, created_at FROM events "
+                               "WHERE dispatched_at IS NULL")
+               + db.rows("SELECT id, path, failures, last_error FROM pending_jobs"))
     wait_until(f"{phase}: e-mails still queued",
                lambda: db.scalar("SELECT count(*) FROM outbox_messages WHERE state = 'queued'")
                == 0, mail_deadline,

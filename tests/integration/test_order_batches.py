@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from reseller import worker
+from reseller.core import events, pending
 from reseller.core import jobs as jobs_module
-from reseller.core import pending
 from reseller.core.db import unit_of_work
 from reseller.core.extensions import db
 from reseller.core.pending import PendingJob
@@ -183,3 +183,77 @@ def test_a_job_sends_each_contact_once_and_a_changed_one_again(app, rq, monkeypa
         orders._pushed_as("H1", {"email": "b@x"}, "nimi.fi")  # changed: sent again
     assert orders._pushed_as("H1", {"email": "a@x"}, "nimi.fi") != \
         orders._pushed_as("H1", {"email": "a@x"}, "nimi.se")  # another registry
+
+
+def _dispatch_jobs(runner) -> list:
+    from rq.job import Job
+
+    queue = runner.queues[jobs_module.QUEUES[1]]
+    return [job for job in Job.fetch_many(queue.get_job_ids(), connection=runner.connection)
+            if job is not None and job.args[0] == events.DISPATCH_JOB]
+
+
+def _undispatched(ids: list[int] | None = None) -> list[int]:
+    db.session.expire_all()
+    stmt = sa.select(events.Event.id).where(events.Event.dispatched_at.is_(None))
+    return list(db.session.scalars(stmt.where(events.Event.id.in_(ids)) if ids else stmt))
+
+
+def test_a_batch_of_orders_pushes_one_dispatch_job_for_their_events(app, rq):
+    reseller, contact = _ready(app)
+    placed = _place(reseller, contact, 5, "yksi")
+    worker.use_app(app)
+    try:  # the urgent queue alone: the batch, not yet its events' listeners
+        worker.InProcessWorker([rq.queues[jobs_module.QUEUES[0]]],
+                               connection=rq.connection).work(burst=True)
+    finally:
+        worker.use_app(None)
+    db.session.remove()
+    assert _states(placed) == dict.fromkeys(placed, "completed")
+    owed = _undispatched()
+    assert len(owed) >= 5  # an event per order at least, each owed its own dispatch row
+    rows = db.session.scalars(sa.select(PendingJob).where(
+        PendingJob.path == events.DISPATCH_JOB)).all()
+    assert sorted(row.args[0] for row in rows) == sorted(owed)
+    [job] = _dispatch_jobs(rq)  # one pushed, given the others to do first
+    assert sorted(job.args[1:]) == sorted(owed) and job.args[1] == min(owed)
+    ran = _work(app, rq)
+    assert ran.count(events.DISPATCH_JOB) == 1
+    assert _undispatched() == []
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingJob)) == 0
+
+
+def test_a_dispatch_does_the_events_it_is_given_before_older_ones(app, rq, monkeypatch):
+    """``dispatch_deferred(event, *also)``: the events given are in the batch even when
+    more than a batch of older ones are owed; what is left stays owed."""
+    ran = []
+    monkeypatch.setitem(events._DEFERRED, "tests.held", [lambda event: ran.append(event.id)])
+    with unit_of_work():
+        recorded = [events.record_event(reseller_id=None, type="tests.held", data={"n": n})
+                    for n in range(events.BATCH + 4)]
+    ids = [event.id for event in recorded]
+    given = ids[-3:]
+    with unit_of_work():
+        assert events.dispatch_deferred(ids[-4], *given)
+    assert sorted(ran) == sorted([*ids[:events.BATCH - 4], *ids[-4:]])
+    # the oldest filled the rest of the batch; what is left stays owed
+    assert _undispatched(ids) == ids[events.BATCH - 4:-4]
+
+
+def test_pushes_held_push_one_job_per_run_and_none_outside(app, rq, monkeypatch):
+    pushed = []
+    monkeypatch.setattr(rq, "_push", lambda path, args, **kw: pushed.append(
+        (path, args, kw["pending_id"])))
+    monkeypatch.setitem(jobs_module.COALESCING, "tests.coalesced", 3)
+    with jobs_module.pushes_held():
+        for n in range(7):
+            rq.submit("tests.coalesced", (n,), pending_id=f"p{n}")
+        rq.submit("tests.other", (9,), pending_id="p9")  # not coalescing: pushed at once
+        rq.submit("tests.coalesced", (8,), delay=60, pending_id="p8")  # delayed: at once
+        assert [path for path, *_ in pushed] == ["tests.other", "tests.coalesced"]
+    assert pushed[2:] == [("tests.coalesced", (0, 1, 2), "p0"),
+                          ("tests.coalesced", (3, 4, 5), "p3"),
+                          ("tests.coalesced", (6,), "p6")]
+    pushed.clear()
+    rq.submit("tests.coalesced", (1,), pending_id="p1")
+    assert pushed == [("tests.coalesced", (1,), "p1")]

@@ -78,6 +78,8 @@ def start_postgres(max_connections: int = 200) -> Postgres:
     options = (f"-p {port} -c listen_addresses=127.0.0.1 -k {root} -c fsync=off "
                f"-c synchronous_commit=off -c full_page_writes=off "
                f"-c max_connections={max_connections}")
+    # a benchmark's extra settings, e.g. "-c shared_preload_libraries=pg_stat_statements"
+    options += " " + os.environ.get("TUNNUS_BENCH_PG_OPTIONS", "")
     subprocess.run(_as_postgres([str(PGBIN / "pg_ctl"), "-D", str(root / "data"), "-l",
                                  str(root / "server.log"), "-w", "-o", options, "start"]),
                    check=True, capture_output=True)
