@@ -2,6 +2,7 @@
 published in Knot, retries survive an SMTP outage, and nothing is ever sent twice."""
 
 from email import message_from_bytes, policy
+from types import SimpleNamespace
 
 import dkim as dkimpy
 import pytest
@@ -294,3 +295,25 @@ def test_the_kept_header_classes_build_the_same_wire_form_as_the_standard_ones()
 
     assert wire(outbox.BUILD, outbox.WIRE) == wire(policy.default, policy.SMTP)
     assert outbox.BUILD.header_factory["subject"] is outbox.BUILD.header_factory["Subject"]
+    # a repeating header is made and folded once per value, and goes out the same again
+    assert wire(outbox.BUILD, outbox.WIRE) == wire(policy.default, policy.SMTP)
+    made = outbox.BUILD.header_factory("From", "Webbi Ääkköset Oy <noreply@webbi.example>")
+    assert made is outbox.BUILD.header_factory("From", "Webbi Ääkköset Oy <noreply@webbi.example>")
+    assert made.addresses[0].addr_spec == "noreply@webbi.example"
+    subject = outbox.BUILD.header_factory("Subject", "Hei")
+    assert subject is not outbox.BUILD.header_factory("Subject", "Hei")  # differs per message
+
+
+def test_each_multipart_message_gets_its_own_random_boundary(app):
+    message = SimpleNamespace(
+        id=7, sender="Webbi Oy <noreply@webbi.example>", recipient="owner@customer.example",
+        reply_to=None, subject="Hei", dedupe_key="event:7:x", text="Hei!\n--x",
+        html="<p>Hei!</p>", context={}, language="fi")
+    with app.app_context():
+        first, second = (outbox.build_email(message) for _ in range(2))
+    assert first.get_boundary() != second.get_boundary()
+    assert len(first.get_boundary()) <= 70  # RFC 2046
+    parsed = message_from_bytes(first.as_bytes(policy=outbox.WIRE), policy=policy.default)
+    assert [part.get_content_type() for part in parsed.walk()] == [
+        "multipart/alternative", "text/plain", "text/html"]
+    assert parsed.get_body(("plain",)).get_content() == "Hei!\r\n--x\r\n"
