@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -87,14 +87,14 @@ def at_or_inside(name: str) -> sa.ColumnElement[bool]:
     return _at_or_inside(is_sqlite(), _inside(name))
 
 
-def _at_or_inside(sqlite: bool, values: dict[str, str] | None = None
+def _at_or_inside(sqlite: bool, values: dict[str, str] | None = None, *, tag: str = ""
                   ) -> sa.ColumnElement[bool]:
     """The test of ``at_or_inside``: with ``values`` (``_inside``) for a statement built
     for the call, without for one built once and given them as parameters (the two reads
     every registration runs, the order's ``domain_arrived`` and the new zone's ``evict``,
-    cost a third more built for the call)."""
+    cost a third more built for the call), named with ``tag`` after each key."""
     def param(key: str) -> sa.BindParameter:
-        return sa.bindparam(key, values[key] if values else None, type_=sa.String,
+        return sa.bindparam(key + tag, values[key] if values else None, type_=sa.String,
                             unique=values is not None)
 
     exact = sa.or_(Zone.name == param("name"), Zone.name.like(param("suffix"), escape="/"))
@@ -116,6 +116,17 @@ def _evict_statement(sqlite: bool) -> sa.Select:
     return sa.select(Zone).where(Zone.status == "active",
                                  Zone.reseller_id != sa.bindparam("reseller_id"),
                                  _at_or_inside(sqlite))
+
+
+@lru_cache(maxsize=64)
+def _evict_many_statement(sqlite: bool, count: int) -> sa.Select:
+    # Built once per number of zones (at most a dispatch batch's): building it for the call
+    # cost more than running it.
+    return sa.select(Zone).options(lazyload(Zone.records)).where(
+        Zone.status == "active", sa.or_(*(
+            sa.and_(Zone.reseller_id != sa.bindparam(f"reseller_id_{n}"),
+                    _at_or_inside(sqlite, tag=f"_{n}"))
+            for n in range(count))))
 
 
 @cache
@@ -341,10 +352,9 @@ def _evict_many(zones: list[tuple[Zone, str]]) -> None:
     if len(zones) == 1:
         _evict_for(*zones[0])
         return
-    found = db.session.scalars(sa.select(Zone).options(lazyload(Zone.records)).where(
-        Zone.status == "active", sa.or_(*(
-            sa.and_(Zone.reseller_id != zone.reseller_id, at_or_inside(zone.name))
-            for zone, _proof in zones))))
+    parameters = {f"{key}_{n}": value for n, (zone, _proof) in enumerate(zones)
+                  for key, value in {**_inside(zone.name), "reseller_id": zone.reseller_id}.items()}
+    found = db.session.scalars(_evict_many_statement(is_sqlite(), len(zones)), parameters)
     for other in list(found):
         for zone, proof in zones:
             if other.reseller_id != zone.reseller_id and (

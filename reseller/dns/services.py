@@ -6,6 +6,7 @@ WHMCS): ``dns_settings()`` gives the settings its functions take."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import subprocess
 from collections.abc import Iterable
@@ -47,6 +48,14 @@ DEFAULT_TEMPLATE: list[dict[str, Any]] = [
 ]
 
 log = logging.getLogger(__name__)
+
+
+@functools.cache
+def default_records() -> tuple[Any, ...]:
+    """``DEFAULT_TEMPLATE`` validated (a new zone's records). Its names are relative and
+    its values name no zone, so it is the same for every zone: validated once, not once
+    per zone (a registration's zone; a test checks it against a validation per zone)."""
+    return tuple(validate_records(DEFAULT_TEMPLATE, "template.invalid"))
 
 
 def zone_name(name: str) -> str:
@@ -163,8 +172,8 @@ def create_zones(wanted: list[tuple[int, str]], *, settings: DnsSettings,
                        status="pending", created_at=now, updated_at=now,
                        verification_token=ownership.new_token(),
                        records=[Record(name=rr.name, type=rr.type, ttl=rr.ttl, value=rr.value)
-                                for rr in validate_records(
-                                    DEFAULT_TEMPLATE if records is None else records, name)]),
+                                for rr in (default_records() if records is None
+                                           else validate_records(records, name))]),
                   standings[(reseller_id, name)]) for reseller_id, name in new]
         stored = ownership.start_new(zones)
         found.update(zip(new, stored, strict=True))

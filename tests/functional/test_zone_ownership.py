@@ -437,6 +437,15 @@ def test_the_zones_of_a_batch_of_new_domains_are_made_together_as_one_by_one(fac
         assert len(evicting) <= 4, evicting
 
 
+def test_the_default_records_validated_once_are_those_of_any_zone(app):
+    from reseller.dns import services as dns
+    from reseller.dns.records import validate_records
+
+    with app.app_context():
+        for name in ("esimerkki.fi", "a.b.example.co.uk", "xn--kkj-qoa.fi"):
+            assert list(dns.default_records()) == validate_records(dns.DEFAULT_TEMPLATE, name)
+
+
 def test_names_at_or_inside_one_another_are_made_one_after_the_other(factory, jobs):
     from reseller.dns import ownership
     from reseller.dns import services as dns
