@@ -109,17 +109,25 @@ def _remote(command: Callable[..., Any]) -> Callable[..., Any]:
     SQLite has a single writer: a second connection would wait for the write lock the
     caller's open transaction holds. There a command called inside the caller's
     transaction runs and commits in it (as it always did), and one called with none open
-    returns with none open."""
+    returns with none open, and with what the caller had loaded still loaded."""
 
     @functools.wraps(command)
     def call(self: SandboxRegistry, *args: Any, **kwargs: Any) -> Any:
         if g.get("sandbox_registry_session"):  # inside another command: its session
             return command(self, *args, **kwargs)
         if is_sqlite():
-            if db.session().in_transaction():
+            session = db.session()
+            if session.in_transaction():
                 return command(self, *args, **kwargs)
-            with unit_of_work():
-                return command(self, *args, **kwargs)
+            # What the caller had loaded stays loaded, as it does on PostgreSQL (where the
+            # command's commit is another session's): a page that read its contacts and
+            # then asked for a price would otherwise read each contact again.
+            expire, session.expire_on_commit = session.expire_on_commit, False
+            try:
+                with unit_of_work():
+                    return command(self, *args, **kwargs)
+            finally:
+                session.expire_on_commit = expire
         with current_app.app_context():  # a new db.session, removed when it ends
             g.sandbox_registry_session = True
             with unit_of_work():

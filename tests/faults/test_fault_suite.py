@@ -182,25 +182,24 @@ def check_invariants(stack: Stack, db: Database, loads: list[Load], *, recovered
     # its backoff (mail: 10, 20, 40 s) on top.
     mail_deadline = max(deadline, time.monotonic()) + 30
     # An event's listeners queue its mail: a dispatch lost with Redis is handed over again
-    # by the relay (after its grace), so the mail may not be queued yet.
-    wait_until(f"{phase}: events still owed their listeners",
-               lambda: db.scalar("SELECT count(*) FROM events WHERE dispatched_at IS NULL")
-               == 0, mail_deadline,
-               lambda: db.rows("SELECT id, type, created_at FROM events "
-                               "WHERE dispatched_at IS NULL")
-               + db.rows("SELECT id, path, failures, last_error FROM pending_jobs"))
-    wait_until(f"{phase}: e-mails still queued",
-               lambda: db.scalar("SELECT count(*) FROM outbox_messages WHERE state = 'queued'")
-               == 0, mail_deadline,
-               lambda: db.rows("SELECT id, template, attempts, last_error FROM outbox_messages "
-                               "WHERE state = 'queued'")
-               + db.rows("SELECT id, path, failures, last_error FROM pending_jobs"))
-    wait_until(f"{phase}: webhooks still pending",
-               lambda: db.scalar("SELECT count(*) FROM webhook_deliveries "
-                                 "WHERE status = 'pending'") == 0, mail_deadline,
-               lambda: db.rows("SELECT id, event_type, attempts, last_error, next_attempt_at "
-                               "FROM webhook_deliveries WHERE status = 'pending'")
-               + db.rows("SELECT id, path, failures, last_error FROM pending_jobs"))
+    # by the relay (after its grace), so the mail may not be queued yet. Then the mails and
+    # the webhooks: (what is left, how many, which)
+    for left, count, rows in (
+            ("events still owed their listeners",
+             "SELECT count(*) FROM events WHERE dispatched_at IS NULL",
+             "SELECT id, type, created_at FROM events WHERE dispatched_at IS NULL"),
+            ("e-mails still queued",
+             "SELECT count(*) FROM outbox_messages WHERE state = 'queued'",
+             "SELECT id, template, attempts, last_error FROM outbox_messages "
+             "WHERE state = 'queued'"),
+            ("webhooks still pending",
+             "SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'",
+             "SELECT id, event_type, attempts, last_error, next_attempt_at "
+             "FROM webhook_deliveries WHERE status = 'pending'")):
+        wait_until(f"{phase}: {left}", lambda count=count: db.scalar(count) == 0,
+                   mail_deadline,
+                   lambda rows=rows: db.rows(rows)
+                   + db.rows("SELECT id, path, failures, last_error FROM pending_jobs"))
 
     # the ledger
     verify = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "wallet", "verify"],
