@@ -391,9 +391,12 @@ def revoke_personal_token(*, reseller_id: int, actor_user_id: int | None, actor_
 
 # Built once: every API request runs it, and building it (two joined loads) cost as much
 # CPU as running it (see BUILT ONCE in reseller.core.db)
+# The user's TOTP seed is left out (read if ever asked for): an API request never uses it,
+# and loading it decrypted it (Fernet) on every request with a personal token.
 _BEARER = (sa.select(AccessToken, Reseller)
            .join(Reseller, Reseller.id == AccessToken.reseller_id)
-           .options(joinedload(AccessToken.user), joinedload(AccessToken.client))
+           .options(joinedload(AccessToken.user).defer(User.totp_secret),
+                    joinedload(AccessToken.client))
            .where(AccessToken.token_hash == sa.bindparam("token_hash")))
 
 

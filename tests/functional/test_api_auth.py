@@ -181,3 +181,27 @@ def test_httpreq_401_challenges_for_basic(client, factory):
     bearer = client.post("/acme/httpreq/present", json=challenge,
                          headers={"Authorization": f"Bearer {factory.token()}"})
     assert bearer.status_code == 401
+
+
+def test_a_personal_token_is_checked_without_decrypting_its_users_totp_seed(factory,
+                                                                            monkeypatch):
+    """The seed is read only when asked for: an API request never needs it."""
+    from reseller.core import crypto
+    from reseller.core.db import unit_of_work
+
+    reseller = factory.reseller()
+    owner = factory.user(reseller, role="owner")
+    with unit_of_work():
+        owner.totp_secret, owner.totp_enabled = "JBSWY3DPEHPK3PXP", True
+    _, raw = services.create_personal_token(reseller_id=reseller.id, actor=owner, name="t",
+                                            scopes=["account:read"])
+    decrypted = []
+    decrypt = crypto.Keyring.decrypt
+    monkeypatch.setattr(crypto.Keyring, "decrypt",
+                        lambda self, stored: decrypted.append(stored) or decrypt(self, stored))
+    from reseller.core.extensions import db
+
+    db.session.expire_all()
+    token, scopes = services.resolve_bearer(raw)
+    assert "account:read" in scopes and decrypted == []
+    assert token.user.totp_secret == "JBSWY3DPEHPK3PXP" and len(decrypted) == 1  # when asked
