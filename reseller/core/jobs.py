@@ -191,12 +191,16 @@ def take_waiting(path: str, args: tuple) -> str | None:
     taker that dies leaves it owed with no RQ job, which the relay hands over again.
 
     Taken out of Redis with its job hash in one step (a script), so a job is either still
-    queued for any worker or gone for the relay to see, never stranded queued in name."""
+    queued for any worker or gone for the relay to see, never stranded queued in name.
+
+    The row is marked in the caller's unit of work, which the caller commits with its
+    first step of the job it took (an order's claim: one commit, not two): until then the
+    mark's row lock keeps the relay off the row (it skips locked rows), and a rollback
+    leaves the row owed, for the relay to hand over again."""
     if not can_take_waiting():
         return None
     runner = current_app.extensions["tunnus.jobs"]
-    with unit_of_work():
-        marked = pending.mark_taking(path, args)
+    marked = pending.mark_taking(path, args)
     if marked is None:
         return None
     row_id, rq_id, queue = marked

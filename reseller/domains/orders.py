@@ -525,14 +525,19 @@ def _carry_out_waiting(order_id: int, pushed: set[tuple[str, str, str]]) -> None
                 return
         waiting = ahead.pop(0)
         seen.add(waiting)
-        taken = take_waiting(PROCESS_JOB, (waiting,))
-        if taken is None:
-            misses += 1
-            continue
-        done, misses = done + 1, 0
+        taken = None
         try:
-            _carry_out(waiting, _claim(waiting), taken=taken, pushed=pushed)
+            with unit_of_work():  # the mark and the claim commit together
+                taken = take_waiting(PROCESS_JOB, (waiting,))
+                job = _claim_in_this_unit(waiting) if taken is not None else None
+            if taken is None:
+                misses += 1
+                continue
+            done, misses = done + 1, 0
+            _carry_out(waiting, job, taken=taken, pushed=pushed)
         except Exception as error:
+            if taken is None:
+                raise
             log.warning("order %s, taken over by the job of order %s, failed; its job is "
                         "queued again", waiting, order_id, exc_info=True)
             give_back(taken, error)
@@ -603,24 +608,27 @@ _CLAIM = (
 
 def _claim(order_id: int) -> _Job | None:
     with unit_of_work():
-        # One conditional UPDATE counts the attempt and reads the order (of two runs at
-        # once, the second waits for the first's row lock and then counts its own).
-        order = db.session.scalars(_CLAIM, {"order_id": order_id, "now": clock.now()}).first()
-        if order is None:
-            return None
-        named = dict(order.params.get("contacts") or {})
-        if order.kind == "owner_change":
-            named["registrant"] = order.params["registrant"]
-        found = {role: db.session.get(Contact, contact_id) for role, contact_id in named.items()}
-        handles = {role: contact.handle for role, contact in found.items()}
-        pushed = {c.handle: contact_services.registry_data(c) for c in found.values()}
-        expires = order.params.get("expires_at")
-        return _Job(order.id, order.kind, order.domain_name, order.reference, order.period,
-                    dict(order.params), handles,
-                    datetime.fromisoformat(expires) if expires else None,
-                    tuple(pushed.items()) if order.kind in ("register", "owner_change")
-                    else (),
-                    registrant=_registrant_of(found.get("registrant")))
+        return _claim_in_this_unit(order_id)
+
+
+def _claim_in_this_unit(order_id: int) -> _Job | None:
+    # One conditional UPDATE counts the attempt and reads the order (of two runs at once,
+    # the second waits for the first's row lock and then counts its own).
+    order = db.session.scalars(_CLAIM, {"order_id": order_id, "now": clock.now()}).first()
+    if order is None:
+        return None
+    named = dict(order.params.get("contacts") or {})
+    if order.kind == "owner_change":
+        named["registrant"] = order.params["registrant"]
+    found = {role: db.session.get(Contact, contact_id) for role, contact_id in named.items()}
+    handles = {role: contact.handle for role, contact in found.items()}
+    pushed = {c.handle: contact_services.registry_data(c) for c in found.values()}
+    expires = order.params.get("expires_at")
+    return _Job(order.id, order.kind, order.domain_name, order.reference, order.period,
+                dict(order.params), handles,
+                datetime.fromisoformat(expires) if expires else None,
+                tuple(pushed.items()) if order.kind in ("register", "owner_change") else (),
+                registrant=_registrant_of(found.get("registrant")))
 
 
 def _call_registry(job: _Job, registry: Registry) -> DomainInfo | TransferInfo:
