@@ -609,8 +609,8 @@ class RQRunner:
     def push_held(self, held: list[tuple[str, tuple, int, str, str | None]]) -> None:
         """Push the jobs ``pushes_held`` held back: for each run's worth of one path's
         (``COALESCING``), the first one's job, given the others' arguments after its own.
-        The others' rows stay owed until that run settles them (``withdraw``); their RQ
-        jobs were never pushed, so nothing is taken out of Redis for them."""
+        The others' rows stay owed until that run settles them (``withdraw``, whose
+        take-out from Redis then finds nothing: their RQ jobs were never pushed)."""
         by_path: dict[str, list[tuple[str, tuple, int, str, str | None]]] = {}
         for piece in held:
             by_path.setdefault(piece[0], []).append(piece)

@@ -109,7 +109,7 @@ def _remote(command: Callable[..., Any]) -> Callable[..., Any]:
     A caller with no transaction open and nothing unflushed (the usual case: orders and
     jobs ask the registry between their units of work) lends its own session instead: a
     session of its own would be the same, only dearer (an app context, a session and a
-    pooled connection per command, a third of an availability check). The command commits
+    pooled connection checked out per command). The command commits
     there and leaves what the caller had loaded loaded, as another session would.
 
     SQLite has a single writer: a second connection would wait for the write lock the
