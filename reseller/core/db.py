@@ -38,13 +38,20 @@ def before_answer(callback: Callable[[Response], None]) -> None:
 
 
 @contextmanager
-def unit_of_work() -> Iterator[None]:
+def unit_of_work(*, keep_read: bool = False) -> Iterator[None]:
     """Commit everything done inside the block, or nothing.
 
     What runs after the commit cannot undo it: a callback that fails (Redis down, say) is
     logged, and the caller still gets the committed result. Work that must not be lost is
     owed in the transaction itself (jobs: ``reseller.core.pending``; mail and webhooks:
-    their outboxes)."""
+    their outboxes).
+
+    ``keep_read``: what the session has loaded stays loaded after the commit instead of
+    expiring (a page that goes on to show what it read; not for work that decides on
+    what it reads)."""
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = expire and not keep_read
     try:
         yield
         db.session.commit()
@@ -53,6 +60,8 @@ def unit_of_work() -> Iterator[None]:
         db.session.info.pop("after_commit", None)
         db.session.info.pop("before_answer", None)
         raise
+    finally:
+        session.expire_on_commit = expire
     for callback, args in db.session.info.pop("after_commit", []):
         try:
             callback(*args)
@@ -68,14 +77,8 @@ def end_transaction(*, keep_read: bool = False) -> None:
 
     ``keep_read``: what was loaded stays loaded instead of expiring (a page that goes on
     to show the signed-in user it read; not for work that decides on what it reads)."""
-    session = db.session()
-    expire = session.expire_on_commit
-    session.expire_on_commit = not keep_read
-    try:
-        with unit_of_work():
-            pass
-    finally:
-        session.expire_on_commit = expire
+    with unit_of_work(keep_read=keep_read):
+        pass
 
 
 def end_reads() -> None:

@@ -124,7 +124,7 @@ def _remote(command: Callable[..., Any]) -> Callable[..., Any]:
         session = db.session()
         if not session.in_transaction() and (
                 is_sqlite() or not (session.new or session.dirty or session.deleted)):
-            return _in_idle_session(session, command, self, args, kwargs)
+            return _in_idle_session(command, self, args, kwargs)
         if is_sqlite():
             return command(self, *args, **kwargs)
         with current_app.app_context():  # a new db.session, removed when it ends
@@ -135,19 +135,17 @@ def _remote(command: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-def _in_idle_session(session: Any, command: Callable[..., Any], registry: SandboxRegistry,
-                     args: tuple, kwargs: dict) -> Any:
+def _in_idle_session(command: Callable[..., Any], registry: SandboxRegistry, args: tuple,
+                     kwargs: dict) -> Any:
     """Run ``command`` in the caller's session, which has no transaction open, as a unit of
     work of its own that leaves what the caller had loaded loaded (a page that read its
     contacts and then asked for a price would otherwise read each contact again)."""
-    expire, session.expire_on_commit = session.expire_on_commit, False
     g.sandbox_registry_session = True
     try:
-        with unit_of_work():
+        with unit_of_work(keep_read=True):
             return command(registry, *args, **kwargs)
     finally:
         g.pop("sandbox_registry_session", None)
-        session.expire_on_commit = expire
 
 
 # Built once: every order reads a name (see BUILT ONCE in reseller.core.db)
