@@ -286,7 +286,13 @@ def wait_for_idle_workers(redis_url: str, deadline: float = 600.0,
 
 
 def _tree_cpu_s(root: int, descendants: bool = True) -> float:
-    """CPU seconds (user + system) used so far by ``root`` and its live descendants."""
+    """CPU seconds (user + system) used so far by ``root`` and its descendants.
+
+    With ``descendants``, a process's children that have exited count too, through the
+    times the kernel adds to their parent when it reaps them (``cutime``/``cstime``):
+    PostgreSQL's autovacuum workers and a pool's closed connections come and go within a
+    measurement, and counting only the live processes dropped a child that ended inside
+    the window, or subtracted one that had been alive at its start."""
     tick = os.sysconf("SC_CLK_TCK")
     parents: dict[int, int] = {}
     used: dict[int, int] = {}
@@ -298,7 +304,8 @@ def _tree_cpu_s(root: int, descendants: bool = True) -> float:
         except OSError:
             continue
         parents[int(entry.name)] = int(fields[1])
-        used[int(entry.name)] = int(fields[11]) + int(fields[12])
+        own, reaped = int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+        used[int(entry.name)] = own + (reaped if descendants else 0)
     total, todo = 0, [root]
     while todo:
         pid = todo.pop()
