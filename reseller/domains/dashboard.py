@@ -35,21 +35,29 @@ class Shown(NamedTuple):
 
 
 def expiring(reseller_id: int) -> dict[str, Any]:
+    """The ``SHOWN`` names expiring first within 60 days, and how many expire within 30
+    and within 60 days. One statement: the rows by the account's expiry index, the counts
+    by a range of the same index (index-only). Counting with a window over the rows
+    instead made the database read every row expiring within 60 days from the table,
+    15,000 at 100,000 domains: the dashboard took 66 ms there against 25 ms at 1,000."""
     now = clock.now()
-    soon_30 = now + timedelta(days=30)
+    soon_30, soon_60 = now + timedelta(days=30), now + timedelta(days=60)
     # Whether the name's last completed register, renew or transfer was premium (then
     # the registry is asked for its renewal fee): read for the rows shown only.
     last_premium = (sa.select(Order.premium)
                     .where(Order.reseller_id == reseller_id, Order.domain_name == Domain.name,
                            Order.kind.in_(PRICED_KINDS), Order.state == "completed")
                     .order_by(Order.id.desc()).limit(1).scalar_subquery())
+    within_60 = services.list_domains(reseller_id=reseller_id, status="active",
+                                      expires_before=soon_60)
+    counts = within_60.with_only_columns(
+        sa.func.count(sa.case((Domain.expires_at <= soon_30, 1))).label("count_30"),
+        sa.func.count().label("count_60")).subquery("counts")
     found = db.session.execute(
-        services.list_domains(reseller_id=reseller_id, status="active",
-                              expires_before=now + timedelta(days=60))
-        .with_only_columns(Domain.name, Domain.unicode_name, Domain.tld, Domain.expires_at,
-                           Domain.auto_renew, last_premium,
-                           sa.func.count(sa.case((Domain.expires_at <= soon_30, 1))).over(),
-                           sa.func.count().over())
+        within_60.with_only_columns(Domain.name, Domain.unicode_name, Domain.tld,
+                                    Domain.expires_at, Domain.auto_renew, last_premium,
+                                    counts.c.count_30, counts.c.count_60)
+        .join(counts, sa.true())
         .order_by(Domain.expires_at, Domain.id).limit(SHOWN)).all()
     soon = [Shown(*row[:5]) for row in found]
     prices = _renewal_prices(reseller_id, soon, premium=[row[0] for row in found if row[5]])
@@ -91,10 +99,14 @@ def recent_orders(reseller_id: int) -> dict[str, Any]:
     waiting = mine.with_only_columns(sa.func.count()).where(
         Order.state.in_(("pending", "held"))).scalar_subquery()
     failures = mine.with_only_columns(sa.func.count()).where(failed_lately).scalar_subquery()
+    listed = (recent_ids.subquery(), failed_ids.subquery())  # SQLite: no LIMIT in a UNION's arm
+    # The ids of both lists as one set: ``id IN (a) OR id IN (b)`` cannot be read by the
+    # primary key, and PostgreSQL filtered every order of the table through it (18 ms at
+    # 100,000 orders); ``id IN (a UNION b)`` reads the ten rows by their key.
     found = db.session.execute(
         sa.select(Order, waiting, failures)
         .where(Order.reseller_id == reseller_id,
-               sa.or_(Order.id.in_(recent_ids), Order.id.in_(failed_ids)))
+               Order.id.in_(sa.union(*(sa.select(ids.c.id) for ids in listed))))
         .order_by(Order.id.desc())).all()
     shown = [row[0] for row in found]
     return {"recent": shown[:5],

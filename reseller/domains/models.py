@@ -109,6 +109,9 @@ class Domain(db.Model):
             "status IN ('active', 'expired', 'redemption', 'deleted', 'transferred_out')",
             name="status"),
         *(_trigram_index("domains", column) for column in ("name", "unicode_name")),
+        # An account's names by expiry: the dashboard's "expiring within 60 days", its
+        # rows and (index-only) its counts, and the API's ``?expires_before=``
+        sa.Index("ix_domains_reseller_status_expires", "reseller_id", "status", "expires_at"),
     )
 
     @property

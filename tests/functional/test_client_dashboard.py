@@ -209,3 +209,44 @@ def test_the_zones_page_shows_a_page_at_a_time(client, factory):
     rest = client.get(f"/dns?lang=en&cursor={cursor}").get_data(as_text=True)
     assert rest.count(">sivu") == 3 and "sivu102.example" in rest
     assert "Next page" not in rest
+
+
+def _orders(reseller, states: list[str], *, days_ago: int = 0) -> None:
+    from decimal import Decimal
+
+    from reseller.domains.models import Order
+
+    for state in states:
+        n = db.session.scalar(sa.select(sa.func.count()).select_from(Order)) + 1
+        db.session.add(Order(
+            reseller_id=reseller.id, reference=f"dash-{reseller.id}-{n}",
+            idempotency_key=f"dash-{n}", kind="register", domain_name=f"tilaus{n}.fi",
+            unicode_name=f"tilaus{n}.fi", tld="fi", period=1, state=state,
+            net=Decimal("10.00"), vat=Decimal("2.55"), total=Decimal("12.55"),
+            vat_rate=Decimal("0.2550"), params={}, reason="2302 Object exists"
+            if state == "failed" else None,
+            created_at=clock.now() - timedelta(days=days_ago)))
+    db.session.commit()
+
+
+def test_recent_orders_panel_lists_the_newest_and_the_failures_of_30_days(client, factory):
+    """The five newest orders, and the newest failures of the last 30 days even when they
+    are older than those five (one statement reads both lists by their ids)."""
+    reseller = factory.reseller(language="en")
+    user = factory.user(reseller, language="en")
+    other = factory.reseller(language="en")
+    _orders(reseller, ["failed"], days_ago=40)  # too old to count as a recent failure
+    _orders(reseller, ["failed", "failed"], days_ago=3)
+    _orders(reseller, ["completed"] * 5 + ["held"])
+    _orders(other, ["failed", "completed"])
+    _signed_in(client, user)
+    page = client.get("/?lang=en")
+    panel = _text(page, "data-panel", "orders")
+    assert "2 orders failed in the last 30 days" in panel
+    assert "1 order in progress" in panel
+    shown = html.fromstring(page.get_data(as_text=True)).xpath(
+        "//*[@data-panel='orders']//ul[@class='plain']/li")
+    assert len(shown) == 5
+    assert "tilaus2.fi" in panel and "tilaus3.fi" in panel  # the failures, older than five
+    assert "tilaus1.fi" not in panel  # failed 40 days ago
+    assert "tilaus10.fi" not in panel and "tilaus11.fi" not in panel  # the other account's
