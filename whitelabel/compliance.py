@@ -14,7 +14,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from reseller.core.clock import clock, utc
-from reseller.core.db import insert_all_unless_exist, insert_unless_exists, upsert, upsert_all
+from reseller.core.db import (
+    insert_all_unless_exist,
+    insert_unless_exists,
+    shared_reads,
+    upsert,
+    upsert_all,
+)
 from reseller.core.events import record_event
 from reseller.core.extensions import db
 from reseller.core.jobs import enqueue
@@ -33,17 +39,6 @@ AFTER = timedelta(days=5)
 
 def _email(value: str) -> str:
     return (value or "").strip().lower()
-
-
-def _insert_once(row: Any) -> bool:
-    """Insert ``row`` in a savepoint; False if a unique key says it already exists (a
-    concurrent transaction got there first), without spoiling the caller's transaction."""
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-    except sa.exc.IntegrityError:
-        return False
-    return True
 
 
 # Built once: every registration asks (see BUILT ONCE in reseller.core.db)
@@ -203,23 +198,40 @@ def send_renewal_reminder(*, reseller_id: int, domain: str, expires_at: datetime
                           settings: Settings | None = None) -> bool:
     """Send the reminder due now for this expiry, once; True if one was queued."""
     now = now or clock.now()
-    expires_at = utc(expires_at)
-    stage = reminder_stage(expires_at, now)
-    if stage is None:
-        return False
-    marker = db.session.scalar(sa.select(ReminderSent).where(
-        ReminderSent.reseller_id == reseller_id, ReminderSent.domain == domain,
-        ReminderSent.expires_at == expires_at, ReminderSent.stage == stage))
-    if marker is not None or not _insert_once(ReminderSent(
-            reseller_id=reseller_id, domain=domain, expires_at=expires_at, stage=stage,
-            sent_at=now)):
-        return False
-    messages.send_registrant_message(
-        reseller_id=reseller_id, kind="renewal_overdue" if stage == "after" else
-        "renewal_reminder", recipient=recipient, language=language, settings=settings,
-        context={"domain": domain, "expires_at": expires_at},
-        dedupe_key=f"renewal:{reseller_id}:{domain}:{expires_at.date().isoformat()}:{stage}")
-    return True
+    return bool(_send_reminders([(reseller_id, domain, utc(expires_at), recipient, language)],
+                                now=now, settings=settings))
+
+
+def _send_reminders(due: list[tuple[int, str, datetime, str, str | None]], *,
+                    now: datetime, settings: Settings | None) -> int:
+    """The reminders due now for these (reseller, domain, expiry, recipient, language),
+    each once: its marker row is inserted unless there is one (``ON CONFLICT DO
+    NOTHING``: a concurrent run's marker wins, without a savepoint), and only the
+    reminders whose marker this call wrote are queued, their messages in one statement.
+    A chunk of reminders is one reseller's, mostly: its brand, sender and links are read
+    once for the chunk (``shared_reads``), not once per reminder."""
+    staged = [(entry, stage) for entry in due
+              if (stage := reminder_stage(entry[2], now)) is not None]
+    if not staged:
+        return 0
+    with shared_reads():
+        marked = {(row.reseller_id, row.domain, utc(row.expires_at), row.stage)
+                  for row in insert_all_unless_exist(ReminderSent, [
+                      {"reseller_id": reseller_id, "domain": domain, "expires_at": expires_at,
+                       "stage": stage, "sent_at": now}
+                      for (reseller_id, domain, expires_at, _r, _l), stage in staged])}
+        requests = [{
+            "reseller_id": reseller_id, "recipient": recipient, "language": language,
+            "kind": "renewal_overdue" if stage == "after" else "renewal_reminder",
+            "context": {"domain": domain, "expires_at": expires_at},
+            "dedupe_key": f"renewal:{reseller_id}:{domain}:{expires_at.date().isoformat()}:"
+                          f"{stage}"}
+            for (reseller_id, domain, expires_at, recipient, language), stage in staged
+            if (reseller_id, domain, expires_at, stage) in marked]
+        for answer in messages.send_registrant_messages(requests, settings=settings):
+            if isinstance(answer, Exception):  # a template's context short: a bug, loudly
+                raise answer
+    return len(requests)
 
 
 def _due(now: datetime) -> sa.ColumnElement[bool]:
@@ -302,7 +314,5 @@ def send_reminders_for(watch_ids: list[int], *, now: datetime | None = None,
 
 def _send_for(watches: list[RenewalWatch], *, now: datetime,
               settings: Settings | None) -> int:
-    return sum(send_renewal_reminder(
-        reseller_id=w.reseller_id, domain=w.domain, expires_at=w.expires_at,
-        recipient=w.recipient, language=w.language, now=now, settings=settings)
-        for w in watches)
+    return _send_reminders([(w.reseller_id, w.domain, utc(w.expires_at), w.recipient,
+                             w.language) for w in watches], now=now, settings=settings)

@@ -562,3 +562,31 @@ def test_a_batch_of_registrations_is_mailed_watched_and_verified_together(factor
     with unit_of_work():
         assert event_log.dispatch_deferred(ids[1]) is False
     assert OutboxMessage.query.count() == 6
+
+
+def test_a_chunk_of_reminders_marks_them_together_and_skips_one_marked_meanwhile(
+        factory, wl_settings):
+    """A chunk writes its markers in one statement (``ON CONFLICT DO NOTHING``, not a read,
+    a savepoint and an insert per reminder), queues its messages in one, and reads the
+    reseller's brand once. A reminder another run marked first is not sent again."""
+    from whitelabel.models import ReminderSent, RenewalWatch
+
+    reseller = factory.reseller()
+    due = NOW + timedelta(days=20)
+    with unit_of_work():
+        db.session.add_all(RenewalWatch(reseller_id=reseller.id, domain=f"d{n}.fi",
+                                        expires_at=due, recipient=f"r{n}@customer.example",
+                                        language="fi") for n in range(10))
+        db.session.add(ReminderSent(reseller_id=reseller.id, domain="d3.fi", expires_at=due,
+                                    stage="30", sent_at=NOW))  # a concurrent run's
+    ids = list(db.session.scalars(sa.select(RenewalWatch.id).order_by(RenewalWatch.id)))
+    with counting.statements() as seen, unit_of_work():
+        assert compliance.send_reminders_for(ids, now=NOW, settings=wl_settings) == 9
+    assert len([s for s in seen if s.startswith("INSERT INTO RENEWAL_REMINDERS_SENT")]) == 1
+    assert len([s for s in seen if s.startswith("INSERT INTO OUTBOX_MESSAGES")]) == 1
+    assert len([s for s in seen if "FROM BRANDS" in s]) == 1
+    sent = {m.context["domain"] for m in OutboxMessage.query.filter_by(
+        template="registrant/renewal_reminder")}
+    assert sent == {f"d{n}.fi" for n in range(10)} - {"d3.fi"}
+    with unit_of_work():  # the next run: every one is marked, nothing is sent again
+        assert compliance.send_reminders_for(ids, now=NOW, settings=wl_settings) == 0
