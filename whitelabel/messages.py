@@ -209,11 +209,15 @@ class MessageContextError(ValueError):
     """A message was asked for without the values its text needs (a programming error)."""
 
 
-def _display(kind: str, spec: Kind, context: dict[str, Any], language: str,
-             brand: Brand) -> dict[str, Any]:
+def _check_context(kind: str, spec: Kind, context: dict[str, Any]) -> None:
     missing = [key for key in spec.required if context.get(key) in (None, "", [])]
     if missing:
         raise MessageContextError(f"{kind} needs {missing}")
+
+
+def _display(kind: str, spec: Kind, context: dict[str, Any], language: str,
+             brand: Brand) -> dict[str, Any]:
+    _check_context(kind, spec, context)
     values = {key: value for key, value in context.items() if isinstance(value, str | int)}
     values["brand"] = brand.name
     if context.get("unicode_name"):  # people read the name as typed, not its punycode
@@ -308,52 +312,79 @@ def send_registrant_messages(requests: list[dict[str, Any]], *,
                              settings: Settings | None = None
                              ) -> list[OutboxMessage | MessageContextError]:
     """``send_registrant_message`` for several messages (each a dict of its arguments), the
-    new rows stored in one statement (a batch of registrations' mails). In the order given:
-    each message's row, or the ``MessageContextError`` that kept it from being written
-    (its kind unknown, its context short), the others written all the same."""
+    new rows stored in one statement (a batch of registrations' mails, a chunk of renewal
+    reminders). In the order given: each message's row, or the ``MessageContextError``
+    that kept it from being written (its kind unknown, its context short), the others
+    written all the same.
+
+    A batch costs the same few statements however many messages it holds: the rows of
+    link kinds queued before (a repeat must not issue a second link) are read in one, and
+    the links of the rest are issued in one (``tokens.issue_many``)."""
     settings = settings or current()
-    answers: list[OutboxMessage | MessageContextError | dict[str, Any]] = []
+    linked = {request["dedupe_key"] for request in requests
+              if (spec := REGISTRANT_KINDS.get(request["kind"])) is not None and spec.token}
+    queued = outbox.find_many(sorted(linked))
+    answers: list[OutboxMessage | MessageContextError | _Draft] = []
     for request in requests:
+        if (row := queued.get(request["dedupe_key"])) is not None:
+            answers.append(row)
+            continue
         try:
-            answers.append(_compose_registrant(settings=settings, **request))
+            answers.append(_draft_registrant(settings=settings, **request))
         except MessageContextError as error:
             answers.append(error)
-    new = [answer for answer in answers if isinstance(answer, dict)]
-    stored = iter(outbox.queue_messages(new))
-    return [next(stored) if isinstance(answer, dict) else answer for answer in answers]
+    drafts = [answer for answer in answers if isinstance(answer, _Draft)]
+    needing = [draft for draft in drafts if draft.link is not None]
+    for draft, token in zip(needing, tokens.issue_many(
+            [draft.link for draft in needing], secret_key=settings.secret_key), strict=True):
+        draft.action_url = f"{draft.base}/go/{draft.link['purpose'].replace('_', '-')}/{token}"
+    stored = iter(outbox.queue_messages([draft.row() for draft in drafts]))
+    return [next(stored) if isinstance(answer, _Draft) else answer for answer in answers]
 
 
-def _compose_registrant(*, reseller_id: int, kind: str, recipient: str,
-                        language: str | None, context: dict[str, Any], dedupe_key: str,
-                        settings: Settings, reply_to: str | None = None
-                        ) -> OutboxMessage | dict[str, Any]:
-    """The message's outbox row arguments, or its row when a link kind already has one."""
+@dataclass
+class _Draft:
+    """A registrant message composed but for its link (issued for the batch at once)."""
+    kind: str
+    language: str
+    brand: Brand
+    context: dict[str, Any]
+    base: str
+    fields: dict[str, Any]  # the outbox row's other arguments
+    link: dict[str, Any] | None  # the LinkToken to issue for the action link
+    action_url: str | None = None
+
+    def row(self) -> dict[str, Any]:
+        subject, text, html = render(self.kind, language=self.language, brand=self.brand,
+                                     context=self.context, base=self.base,
+                                     action_url=self.action_url)
+        return {**self.fields, "subject": subject, "text": text, "html": html}
+
+
+def _draft_registrant(*, reseller_id: int, kind: str, recipient: str,
+                      language: str | None, context: dict[str, Any], dedupe_key: str,
+                      settings: Settings, reply_to: str | None = None) -> _Draft:
+    """The message's outbox row but for its link and rendering (``_Draft``)."""
     if kind not in REGISTRANT_KINDS:
         raise MessageContextError(f"unknown registrant message {kind!r}")
     spec = REGISTRANT_KINDS[kind]
-    # A repeat must not issue a second link; without a link, queue_messages' own
-    # insert-unless-exists makes the repeat harmless and the first send a statement cheaper.
-    if spec.token and (existing := outbox.find(dedupe_key)):
-        return existing
     context = _jsonable(context)
     brand = brands.get_brand(reseller_id=reseller_id)
     language = language if language in LANGUAGES else brand.default_language
     domain = sender.usable_domain(reseller_id)  # read once: links and sender both use it
-    base = _link_base(domain, settings)
-    action_url = None
+    link = None
     if spec.token:
-        token = tokens.issue(reseller_id=reseller_id, purpose=spec.token,
-                             subject=context.get("email") or context.get("domain") or recipient,
-                             language=language, data={**context, "recipient": recipient},
-                             secret_key=settings.secret_key)
-        action_url = f"{base}/go/{spec.token.replace('_', '-')}/{token}"
-    subject, text, html = render(kind, language=language, brand=brand, context=context,
-                                 base=base, action_url=action_url)
+        link = {"reseller_id": reseller_id, "purpose": spec.token,
+                "subject": context.get("email") or context.get("domain") or recipient,
+                "language": language, "data": {**context, "recipient": recipient}}
+    _check_context(kind, spec, context)  # before a link is issued for it
     from_header, envelope = _sender_addresses(domain, brand, settings)
-    return {"dedupe_key": dedupe_key, "recipient": recipient, "sender": from_header,
-            "language": language, "template": f"registrant/{kind}", "subject": subject,
-            "text": text, "html": html, "reseller_id": reseller_id, "context": context,
-            "envelope_from": envelope, "reply_to": reply_to or brand.support_email}
+    return _Draft(kind, language, brand, context, _link_base(domain, settings), link=link,
+                  fields={"dedupe_key": dedupe_key, "recipient": recipient,
+                          "sender": from_header, "language": language,
+                          "template": f"registrant/{kind}", "reseller_id": reseller_id,
+                          "context": context, "envelope_from": envelope,
+                          "reply_to": reply_to or brand.support_email})
 
 
 def send_reseller_message(*, reseller_id: int, kind: str, recipient: str,

@@ -47,6 +47,14 @@ def find(dedupe_key: str) -> OutboxMessage | None:
     return db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
 
 
+def find_many(dedupe_keys: list[str]) -> dict[str, OutboxMessage]:
+    """The messages queued under any of these keys, by key (one statement)."""
+    if not dedupe_keys:
+        return {}
+    return {row.dedupe_key: row for row in db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.dedupe_key.in_(dedupe_keys)))}
+
+
 def queue_message(*, dedupe_key: str, recipient: str, sender: str, language: str,
                   template: str, subject: str, text: str, html: str | None = None,
                   reseller_id: int | None = None, context: dict[str, Any] | None = None,

@@ -1,6 +1,7 @@
 """Registrant compliance and event-driven messages: verification deadline with
 suspension/unsuspension events, renewal reminders by the clock, listeners, idempotence."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -585,8 +586,14 @@ def test_a_chunk_of_reminders_marks_them_together_and_skips_one_marked_meanwhile
     assert len([s for s in seen if s.startswith("INSERT INTO RENEWAL_REMINDERS_SENT")]) == 1
     assert len([s for s in seen if s.startswith("INSERT INTO OUTBOX_MESSAGES")]) == 1
     assert len([s for s in seen if "FROM BRANDS" in s]) == 1
-    sent = {m.context["domain"] for m in OutboxMessage.query.filter_by(
-        template="registrant/renewal_reminder")}
-    assert sent == {f"d{n}.fi" for n in range(10)} - {"d3.fi"}
+    assert len([s for s in seen if s.startswith("INSERT INTO LINK_TOKENS")]) == 1
+    messages = OutboxMessage.query.filter_by(template="registrant/renewal_reminder").all()
+    assert {m.context["domain"] for m in messages} == {f"d{n}.fi" for n in range(10)} - {"d3.fi"}
+    for message in messages:  # each link, issued together, opens its own domain's row
+        token = re.search(r"/go/renewal/(\S+)", message.text).group(1)
+        row, problem = tokens.read(token, purpose="renewal", secret_key=wl_settings.secret_key,
+                                   now=NOW)
+        assert problem is None and row.subject == message.context["domain"]
+        assert row.data["recipient"] == message.recipient
     with unit_of_work():  # the next run: every one is marked, nothing is sent again
         assert compliance.send_reminders_for(ids, now=NOW, settings=wl_settings) == 0
