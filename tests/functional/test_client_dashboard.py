@@ -4,6 +4,7 @@ zones that need attention and the API calls used in the current rate-limit windo
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -250,3 +251,32 @@ def test_recent_orders_panel_lists_the_newest_and_the_failures_of_30_days(client
     assert "tilaus2.fi" in panel and "tilaus3.fi" in panel  # the failures, older than five
     assert "tilaus1.fi" not in panel  # failed 40 days ago
     assert "tilaus10.fi" not in panel and "tilaus11.fi" not in panel  # the other account's
+
+
+def test_money_panels_show_credit_and_the_invoices_to_pay_from_one_statement(
+        client, factory, jobs):
+    """A postpaid reseller sees its credit and its open invoices, the first due first; the
+    two money panels read the wallet and the invoices together, in one statement."""
+    from tests.support import counting
+    from tests.support.invoicing import at, buy
+    from tests.support.wallet import make_postpaid
+    from wallet.invoices import invoicing
+
+    reseller = factory.reseller(language="en")
+    user = factory.user(reseller, language="en")
+    make_postpaid(reseller.id, "1000.00")
+    for month, day in (("2026-09", "2026-09-15"), ("2026-10", "2026-10-15")):
+        at(f"{day}T10:00:00")
+        buy(reseller, f"lasku-{month}.fi", "20.00")
+    at("2026-11-01T00:05:00")
+    for month in ("2026-09", "2026-10"):
+        invoicing.invoice_reseller_month(reseller.id, month)
+    _signed_in(client, user)
+    with counting.statements() as seen:
+        page = client.get("/?lang=en")
+    panel = _text(page, "data-panel", "invoices")
+    numbers = re.findall(r"2026-\d{6}", panel)
+    assert numbers == ["2026-000001", "2026-000002"]  # both due Nov 15: by number then
+    assert "€25.10" in panel  # 20.00 + 25.5 % VAT, each
+    assert _text(page, "data-field", "credit-used") == "€50.20"  # both, unpaid
+    assert len([s for s in seen if "FROM WALLETS" in s]) == 1

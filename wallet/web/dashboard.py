@@ -5,16 +5,47 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
 from reseller.core.clock import clock
+from reseller.core.db import memo
 from reseller.core.extensions import db
-from wallet import services
+from wallet.errors import WalletNotFound
 from wallet.invoices import services as invoices
 from wallet.invoices.models import Invoice
+from wallet.models import Wallet
 from wallet.web import present
+
+SHOWN = 5  # invoices to pay the panel lists
+
+
+def _open_invoices(reseller_id: int) -> sa.Select:
+    return (invoices.invoices_query(reseller_id)
+            .where(Invoice.kind == "invoice", Invoice.status == "open")
+            .order_by(Invoice.due_date, Invoice.id).limit(SHOWN))
+
+
+def _money(reseller_id: int) -> tuple[Wallet | None, list[Invoice]]:
+    """The wallet and the first invoices to pay, for both money panels in one statement
+    (kept for the page by ``memo``): the wallet's row joined to each of them."""
+    def load() -> tuple[Wallet | None, list[Invoice]]:
+        due = _open_invoices(reseller_id).subquery()
+        shown = aliased(Invoice, due)
+        rows = db.session.execute(
+            sa.select(Wallet, shown).outerjoin(due, sa.true())
+            .where(Wallet.reseller_id == reseller_id)
+            .order_by(due.c.due_date, due.c.id)
+            .execution_options(populate_existing=True)).all()
+        return (rows[0][0] if rows else None), [row[1] for row in rows if row[1] is not None]
+    return memo(("money_panels", reseller_id), load)
 
 
 def funds(reseller_id: int) -> dict[str, Any]:
-    wallet = services.get_wallet(reseller_id=reseller_id)
+    wallet, _due = _money(reseller_id)
+    if wallet is None:
+        raise WalletNotFound()
+    memo(("payment_mode", reseller_id), lambda: wallet.payment_mode)  # read: keep it
     summary = present.wallet_dict(wallet)
     postpaid = wallet.payment_mode == "postpaid"
     # Postpaid: available = the limit left after spending and holds.
@@ -26,10 +57,9 @@ def funds(reseller_id: int) -> dict[str, Any]:
 
 def invoices_due(reseller_id: int) -> dict[str, Any] | None:
     today = clock.today()
-    rows = list(db.session.scalars(
-        invoices.invoices_query(reseller_id)
-        .where(Invoice.kind == "invoice", Invoice.status == "open")
-        .order_by(Invoice.due_date, Invoice.id).limit(5)))
+    wallet, rows = _money(reseller_id)
+    if wallet is None:  # no wallet row to join them to: the invoices alone
+        rows = list(db.session.scalars(_open_invoices(reseller_id)))
     if not rows:
         return None
     return {"invoices": [(row, row.status_on(today)) for row in rows],
