@@ -19,14 +19,15 @@ domain), then, per size:
 
 At the largest size orders alone are placed too (CPU per order, per component), and right
 after them ``/healthz`` alone, whose machine CPU per request divides the machine's speed out
-of the order's (``order_cpu_healthz``: an order costs that many ``/healthz``). The last
-line::
+of the order's (``order_cpu_healthz``: an order costs that many ``/healthz``), in
+``--order-rounds`` rounds whose median is the figure. The last line::
 
     worst_growth_1k_100k=… max_statements_per_page=… feed_stall_s=… load_ratio=… order_cpu_ms=…
     order_cpu_healthz=…
 
 Usage: .venv/bin/python bench/scale.py [--sizes 1000,10000,100000] [--clients 16]
                                        [--load-seconds 20] [--repeat 15] [--orders 150]
+                                       [--order-rounds 3]
 """
 
 from __future__ import annotations
