@@ -27,7 +27,7 @@ of the order's (``order_cpu_healthz``: an order costs that many ``/healthz``), i
 
 Usage: .venv/bin/python bench/scale.py [--sizes 1000,10000,100000] [--clients 16]
                                        [--load-seconds 20] [--repeat 15] [--orders 150]
-                                       [--order-rounds 3]
+                                       [--order-rounds 3] [--page-passes 3]
 """
 
 from __future__ import annotations
@@ -580,6 +580,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--orders", type=int, default=150,
                         help="orders placed alone at the largest size (CPU per order)")
+    parser.add_argument("--page-passes", type=int, default=3,
+                        help="passes over every page per size; each page's fastest is kept")
     parser.add_argument("--order-rounds", type=int, default=3,
                         help="rounds of those orders, each followed by /healthz alone; the "
                              "median round is the figure")
@@ -623,10 +625,17 @@ def main() -> None:
             print(f"\n#### {size} domains (grown in {grown_s:.1f} s)", flush=True)
             pages = pages or Pages(seeded)
             names, zones = sample_names(pg.url, seeded["a"]["reseller"])
-            results = {}
-            for label, path, web in page_paths(pages.sample, pages.zone,
-                                                 fifty_names(pages.sample)):
-                results[label] = pages.measure(path, web=web, repeat=args.repeat)
+            results: dict[str, dict] = {}
+            # Every page in each of ``--page-passes`` passes, the fastest pass's median
+            # kept: the machine's speed moves within minutes (it served /healthz at 757
+            # and then 350 req/s in one run), and a slow spell while one size's pages ran
+            # read as growth (or as shrinking) by up to half.
+            for _pass in range(args.page_passes):
+                for label, path, web in page_paths(pages.sample, pages.zone,
+                                                     fifty_names(pages.sample)):
+                    measured = pages.measure(path, web=web, repeat=args.repeat)
+                    if label not in results or measured["ms"] < results[label]["ms"]:
+                        results[label] = measured
             per_size[size] = results
             print_pages(size, results)
             stall, job_s = feed_stall(pg.url, redis.url, port, env, seeded["b"])
