@@ -9,12 +9,11 @@ import hashlib
 import hmac
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pyotp
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from reseller.accounts import passwords
@@ -389,51 +388,70 @@ def revoke_personal_token(*, reseller_id: int, actor_user_id: int | None, actor_
     db.session.flush()
 
 
-# Built once: every API request runs it, and building it (two joined loads) cost as much
-# CPU as running it (see BUILT ONCE in reseller.core.db)
-# The user's TOTP seed is left out (read if ever asked for): an API request never uses it,
-# and loading it decrypted it (Fernet) on every request with a personal token.
-_BEARER = (sa.select(AccessToken, Reseller)
-           .join(Reseller, Reseller.id == AccessToken.reseller_id)
-           .options(joinedload(AccessToken.user).defer(User.totp_secret),
-                    joinedload(AccessToken.client))
-           .where(AccessToken.token_hash == sa.bindparam("token_hash")))
+@dataclass(frozen=True)
+class Bearer:
+    """A live bearer token, as much of it as an API request needs: values, not rows."""
+
+    id: int
+    reseller_id: int
+    kind: str  # "oauth" | "personal"
+    user_id: int | None
+    role: str  # the user's role (a personal token); "admin" for an OAuth client's
+    last_used_at: datetime | None
 
 
-def resolve_bearer(raw: str) -> tuple[AccessToken, frozenset[str]] | None:
+# Built once: every API request runs it (see BUILT ONCE in reseller.core.db). One round
+# trip: the token's values with its user's or client's, and the reseller's row, which the
+# request keeps loaded (its views read it). The token, user and client are read as
+# columns, not as rows: loading the four as ORM rows (two joined loads) was a sixth of
+# gunicorn's CPU under bench/orders.py, every API request paying it. The user's TOTP seed
+# is not read at all (loading it decrypted it on every request with a personal token).
+_T, _U, _C = AccessToken, User, OAuthClient
+_BEARER = (sa.select(Reseller, _T.id.label("token_id"), _T.kind, _T.user_id, _T.scopes,
+                     _T.expires_at, _T.revoked_at, _T.last_used_at,
+                     _U.active.label("user_active"), _U.role.label("user_role"),
+                     _C.id.label("client_id"), _C.revoked_at.label("client_revoked_at"),
+                     _C.scopes.label("client_scopes"))
+           .select_from(_T)
+           .join(Reseller, Reseller.id == _T.reseller_id)
+           .outerjoin(_U, _U.id == _T.user_id)
+           .outerjoin(_C, _C.id == _T.client_id)
+           .where(_T.token_hash == sa.bindparam("token_hash")))
+
+
+def resolve_bearer(raw: str) -> tuple[Bearer, frozenset[str]] | None:
     """Find a live token and the scopes it may use now.
 
     A personal token never exceeds its user's current role: a demoted or removed user's
     tokens lose those rights at once.
     """
-    # One round trip on every API request: the token with its user or client and reseller.
     found = db.session.execute(_BEARER, {"token_hash": hash_token(raw)}).first()
     now = clock.now()
     if found is None:
         return None
-    token, reseller = found
-    if token.revoked_at is not None:
+    if found.revoked_at is not None:
         return None
-    if token.expires_at is not None and token.expires_at <= now:
+    if found.expires_at is not None and found.expires_at <= now:
         return None
-    scopes = token.scope_set
-    if token.kind == "personal":
-        user = token.user
-        if user is None or not user.active:
+    scopes = frozenset(found.scopes.split())
+    if found.kind == "personal":
+        if found.user_id is None or not found.user_active:
             return None
-        scopes = scopes & scopes_for_role(user.role)
+        scopes = scopes & scopes_for_role(found.user_role)
+        role = found.user_role
     else:
-        client = token.client
-        if client is None or client.revoked_at is not None:
+        if found.client_id is None or found.client_revoked_at is not None:
             return None
-        scopes = scopes & client.scope_set
-    keep_loaded(reseller)
+        scopes = scopes & frozenset(found.client_scopes.split())
+        role = "admin"
+    reseller = keep_loaded(found.Reseller)
     if reseller.status == "closed":
         return None
-    return token, scopes
+    return Bearer(found.token_id, reseller.id, found.kind, found.user_id, role,
+                  found.last_used_at), scopes
 
 
-def _note_token_use(token: AccessToken, now: datetime) -> None:
+def _note_token_use(token: Bearer, now: datetime) -> None:
     """Record when the token was last used (at most once a minute), in a transaction of its
     own on another connection: written in the request's, it gave a read-only GET a write
     transaction, and the request a transaction id held across every registry, DNS or HTTP
@@ -441,17 +459,15 @@ def _note_token_use(token: AccessToken, now: datetime) -> None:
     less precise date, so a failure is logged, not raised. SQLite: in the request's own
     transaction (every transaction there takes the one write lock at its start, so a
     second connection would wait for this very request)."""
+    touch = sa.update(AccessToken).where(AccessToken.id == token.id).values(last_used_at=now)
     if is_sqlite():
-        token.last_used_at = now
+        db.session.execute(touch)
         return
     try:
         with db.engine.begin() as connection:
-            connection.execute(sa.update(AccessToken).where(AccessToken.id == token.id)
-                               .values(last_used_at=now))
+            connection.execute(touch)
     except sa.exc.SQLAlchemyError:
         log.warning("could not record the use of token %s", token.id, exc_info=True)
-        return
-    set_committed_value(token, "last_used_at", now)
 
 
 def authenticate_token(raw: str) -> Principal | None:
@@ -463,5 +479,5 @@ def authenticate_token(raw: str) -> Principal | None:
     now = clock.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         _note_token_use(token, now)
-    role = token.user.role if token.kind == "personal" and token.user else "admin"
-    return Principal(token.reseller_id, scopes, token.id, token.kind, token.user_id, role)
+    return Principal(token.reseller_id, scopes, token.id, token.kind, token.user_id,
+                     token.role)

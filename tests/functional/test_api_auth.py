@@ -3,6 +3,7 @@ import base64
 import pytest
 
 from reseller.accounts import services
+from reseller.accounts.models import User
 
 
 @pytest.mark.smoke
@@ -204,4 +205,5 @@ def test_a_personal_token_is_checked_without_decrypting_its_users_totp_seed(fact
     db.session.expire_all()
     token, scopes = services.resolve_bearer(raw)
     assert "account:read" in scopes and decrypted == []
-    assert token.user.totp_secret == "JBSWY3DPEHPK3PXP" and len(decrypted) == 1  # when asked
+    user = db.session.get(User, token.user_id)
+    assert user.totp_secret == "JBSWY3DPEHPK3PXP" and len(decrypted) == 1  # when asked
