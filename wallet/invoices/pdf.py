@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -31,6 +32,13 @@ from wallet.invoices.grouping import group_lines
 from wallet.invoices.models import Invoice, InvoiceDocument, InvoiceLine
 
 _FONTS: Any = None
+# weasyprint lays text out with Pango, whose font map and fontconfig state the process's
+# one font configuration shares: two threads rendering at once corrupt the heap and abort
+# the process ("corrupted double-linked list" in GLib, then SIGABRT in
+# ``line_break.get_first_line``; WeasyPrint issue #1402). A process renders one PDF at a
+# time: a job thread beside a request thread (the embedded default's in-process jobs), or
+# two of gunicorn's threads, wait for each other instead. Processes render in parallel.
+_RENDERING = threading.Lock()
 
 
 def payment_details(invoice: Invoice) -> dict[str, Any]:
@@ -186,7 +194,8 @@ def _fonts() -> Any:
 def html_to_pdf(html: str) -> bytes:
     from weasyprint import HTML
 
-    return HTML(string=html).write_pdf(font_config=_fonts())
+    with _RENDERING:
+        return HTML(string=html).write_pdf(font_config=_fonts())
 
 
 def rendition_to_pdf(parts: Rendition) -> bytes:
@@ -195,12 +204,13 @@ def rendition_to_pdf(parts: Rendition) -> bytes:
 
     if not parts.appendix_html:
         return html_to_pdf(parts.invoice_html)
-    fonts = _fonts()
-    invoice = HTML(string=parts.invoice_html).render(font_config=fonts)
-    pages = list(invoice.pages)
-    for html in parts.appendix_html:
-        pages.extend(HTML(string=html).render(font_config=fonts).pages)
-    return invoice.copy(pages).write_pdf()
+    with _RENDERING:
+        fonts = _fonts()
+        invoice = HTML(string=parts.invoice_html).render(font_config=fonts)
+        pages = list(invoice.pages)
+        for html in parts.appendix_html:
+            pages.extend(HTML(string=html).render(font_config=fonts).pages)
+        return invoice.copy(pages).write_pdf()
 
 
 def stored_pdf(invoice_id: int) -> InvoiceDocument | None:
