@@ -84,7 +84,13 @@ def _find_wallet(reseller_id: int) -> Wallet | None:
 
 
 def get_wallet(*, reseller_id: int) -> Wallet:
-    wallet = _find_wallet(reseller_id)
+    return found_wallet(_find_wallet(reseller_id), reseller_id)
+
+
+def found_wallet(wallet: Wallet | None, reseller_id: int) -> Wallet:
+    """A wallet the caller read (alone, or joined to other rows), as ``get_wallet`` gives
+    it: ``WalletNotFound`` when there is none, and its payment mode kept for the rest of
+    the block's readers (``payment_mode_of``)."""
     if wallet is None:
         raise WalletNotFound()
     memo(("payment_mode", reseller_id), lambda: wallet.payment_mode)  # read: keep it

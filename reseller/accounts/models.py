@@ -90,6 +90,11 @@ class User(db.Model):
     )
 
 
+def scope_set(scopes: str) -> frozenset[str]:
+    """The scopes of a stored, space-separated scope string (RFC 6749 §3.3)."""
+    return frozenset(scopes.split())
+
+
 class OAuthClient(db.Model):
     """OAuth2 client-credentials client of a reseller. The secret is stored hashed."""
 
@@ -109,7 +114,7 @@ class OAuthClient(db.Model):
 
     @property
     def scope_set(self) -> frozenset[str]:
-        return frozenset(self.scopes.split())
+        return scope_set(self.scopes)
 
 
 class AccessToken(db.Model):
@@ -143,7 +148,7 @@ class AccessToken(db.Model):
 
     @property
     def scope_set(self) -> frozenset[str]:
-        return frozenset(self.scopes.split())
+        return scope_set(self.scopes)
 
 
 class RecoveryCode(db.Model):

@@ -27,7 +27,7 @@ from reseller.accounts.errors import (
     ScopeNotAllowed,
     UserNotFound,
 )
-from reseller.accounts.models import AccessToken, OAuthClient, Reseller, User
+from reseller.accounts.models import AccessToken, OAuthClient, Reseller, User, scope_set
 
 # Account emails, for the pages and the console (they queue outbox rows, sent after commit).
 from reseller.accounts.notices import send_invitation as send_invitation
@@ -433,7 +433,7 @@ def resolve_bearer(raw: str) -> tuple[Bearer, frozenset[str]] | None:
         return None
     if found.expires_at is not None and found.expires_at <= now:
         return None
-    scopes = frozenset(found.scopes.split())
+    scopes = scope_set(found.scopes)
     if found.kind == "personal":
         if found.user_id is None or not found.user_active:
             return None
@@ -442,7 +442,7 @@ def resolve_bearer(raw: str) -> tuple[Bearer, frozenset[str]] | None:
     else:
         if found.client_id is None or found.client_revoked_at is not None:
             return None
-        scopes = scopes & frozenset(found.client_scopes.split())
+        scopes = scopes & scope_set(found.client_scopes)
         role = "admin"
     reseller = keep_loaded(found.Reseller)
     if reseller.status == "closed":

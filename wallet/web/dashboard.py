@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 from reseller.core.clock import clock
 from reseller.core.db import memo
 from reseller.core.extensions import db
-from wallet.errors import WalletNotFound
+from wallet import services
 from wallet.invoices import services as invoices
 from wallet.invoices.models import Invoice
 from wallet.models import Wallet
@@ -42,10 +42,7 @@ def _money(reseller_id: int) -> tuple[Wallet | None, list[Invoice]]:
 
 
 def funds(reseller_id: int) -> dict[str, Any]:
-    wallet, _due = _money(reseller_id)
-    if wallet is None:
-        raise WalletNotFound()
-    memo(("payment_mode", reseller_id), lambda: wallet.payment_mode)  # read: keep it
+    wallet = services.found_wallet(_money(reseller_id)[0], reseller_id)
     summary = present.wallet_dict(wallet)
     postpaid = wallet.payment_mode == "postpaid"
     # Postpaid: available = the limit left after spending and holds.
